@@ -1,0 +1,51 @@
+// API keys and the versions this broker speaks. Codes are `as const` objects, not enums.
+
+export const ApiKey = {
+  ApiVersions: 0,
+  Metadata: 1,
+  CreateTopics: 2,
+  DeleteTopics: 3,
+  DescribeTopics: 4,
+  Produce: 5,
+  Fetch: 6,
+  ListOffsets: 7,
+  ConsumerGroupHeartbeat: 8,
+  OffsetCommit: 9,
+  OffsetFetch: 10,
+  ListGroups: 11,
+  DescribeGroups: 12,
+  DeleteGroups: 13,
+  ResetOffsets: 14,
+} as const;
+
+export type ApiKey = (typeof ApiKey)[keyof typeof ApiKey];
+
+/** Versions supported by this build, per api key: [min, max]. */
+export const SupportedVersions: Readonly<Record<ApiKey, readonly [number, number]>> = {
+  [ApiKey.ApiVersions]: [0, 0],
+  [ApiKey.Metadata]: [0, 0],
+  [ApiKey.CreateTopics]: [0, 0],
+  [ApiKey.DeleteTopics]: [0, 0],
+  [ApiKey.DescribeTopics]: [0, 0],
+  [ApiKey.Produce]: [0, 0],
+  [ApiKey.Fetch]: [0, 0],
+  [ApiKey.ListOffsets]: [0, 0],
+  [ApiKey.ConsumerGroupHeartbeat]: [0, 0],
+  [ApiKey.OffsetCommit]: [0, 0],
+  [ApiKey.OffsetFetch]: [0, 0],
+  [ApiKey.ListGroups]: [0, 0],
+  [ApiKey.DescribeGroups]: [0, 0],
+  [ApiKey.DeleteGroups]: [0, 0],
+  [ApiKey.ResetOffsets]: [0, 0],
+};
+
+export function apiName(apiKey: number): string {
+  for (const [name, key] of Object.entries(ApiKey)) if (key === apiKey) return name;
+  return `Unknown(${apiKey})`;
+}
+
+/** Special timestamps of ListOffsets, as in Kafka. */
+export const OffsetSpec = {
+  Latest: -1,
+  Earliest: -2,
+} as const;

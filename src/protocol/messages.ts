@@ -1,0 +1,223 @@
+// Request and response bodies of every API. Each body travels as
+//   headerLength u32 | msgpack(header) | payload
+// where `header` is one of the types below and `payload` is raw bytes (record batches)
+// whose split is described by `size` fields in the header, in order. Bodies without
+// record data have an empty payload. Offsets and timestamps are JS numbers (int64 on
+// disk; safe to 2^53). Every response may carry a top-level `errorCode`/`errorMessage`
+// that fails the whole request (UNSUPPORTED_VERSION, INVALID_REQUEST, ...); per-item
+// errors use `errorCode` 0 for success and a message otherwise.
+
+export interface ErrorFields {
+  errorCode: number;
+  errorMessage?: string;
+}
+
+// ApiVersions (0)
+export interface ApiVersionsRequest {
+  clientSoftwareName?: string;
+  clientSoftwareVersion?: string;
+}
+export interface ApiVersionsResponse extends ErrorFields {
+  apis: Array<{ apiKey: number; minVersion: number; maxVersion: number }>;
+  brokerVersion: string;
+}
+
+// Metadata (1): topics null/absent means every (non-internal) topic.
+export interface MetadataRequest {
+  topics?: string[] | null;
+}
+export interface TopicMetadata extends ErrorFields {
+  name: string;
+  partitions: number;
+  internal: boolean;
+}
+export interface MetadataResponse extends ErrorFields {
+  brokers: Array<{ nodeId: number; host: string; port: number }>;
+  topics: TopicMetadata[];
+}
+
+// CreateTopics (2). config keys use Kafka's names: retention.ms, retention.bytes,
+// segment.bytes, segment.ms, cleanup.policy, max.message.bytes, delete.retention.ms.
+export interface CreateTopicsRequest {
+  topics: Array<{ name: string; partitions: number; config?: Record<string, string | number> }>;
+}
+export interface CreateTopicsResponse extends ErrorFields {
+  topics: Array<{ name: string } & ErrorFields>;
+}
+
+// DeleteTopics (3)
+export interface DeleteTopicsRequest {
+  names: string[];
+}
+export interface DeleteTopicsResponse extends ErrorFields {
+  topics: Array<{ name: string } & ErrorFields>;
+}
+
+// DescribeTopics (4)
+export interface DescribeTopicsRequest {
+  names: string[];
+}
+export interface PartitionDescription {
+  partition: number;
+  logStartOffset: number;
+  logEndOffset: number;
+  sizeBytes: number;
+  segments: number;
+}
+export interface DescribeTopicsResponse extends ErrorFields {
+  topics: Array<
+    { name: string; config: Record<string, string | number>; partitions: PartitionDescription[] } & ErrorFields
+  >;
+}
+
+// Produce (5). acks: 0 (no response is sent at all), 1 (written to the log), -1 = all
+// (written and flushed per the broker's fsync policy). Payload: for each entry of
+// `partitions`, `size` bytes of one or more whole record batches.
+export interface ProduceRequest {
+  acks: 0 | 1 | -1;
+  timeoutMs: number;
+  partitions: Array<{ topic: string; partition: number; size: number }>;
+}
+export interface ProducePartitionResult extends ErrorFields {
+  topic: string;
+  partition: number;
+  /** Offset given to the first record of the first batch; -1 on error. */
+  baseOffset: number;
+  logStartOffset: number;
+}
+export interface ProduceResponse extends ErrorFields {
+  partitions: ProducePartitionResult[];
+}
+
+// Fetch (6). Payload of the response: for each entry of `partitions`, `size` bytes of
+// whole record batches starting with the batch that holds `offset` (at least one whole
+// batch even when larger than maxBytes). The broker parks the request until minBytes
+// are available or maxWaitMs passes.
+export interface FetchRequest {
+  maxWaitMs: number;
+  minBytes: number;
+  maxBytes: number;
+  partitions: Array<{ topic: string; partition: number; offset: number; maxBytes: number }>;
+}
+export interface FetchPartitionResult extends ErrorFields {
+  topic: string;
+  partition: number;
+  highWatermark: number;
+  logStartOffset: number;
+  size: number;
+}
+export interface FetchResponse extends ErrorFields {
+  partitions: FetchPartitionResult[];
+}
+
+// ListOffsets (7). timestamp: -1 latest (log end offset), -2 earliest (log start
+// offset), otherwise the first offset whose record timestamp is >= timestamp
+// (offset = log end offset when there is none).
+export interface ListOffsetsRequest {
+  partitions: Array<{ topic: string; partition: number; timestamp: number }>;
+}
+export interface ListOffsetsResponse extends ErrorFields {
+  partitions: Array<{ topic: string; partition: number; offset: number; timestamp: number } & ErrorFields>;
+}
+
+// Consumer groups (KIP-848 style). Heartbeat joins (memberEpoch 0), stays (current
+// epoch) and leaves (memberEpoch -1). The response's `assignment` is the set of
+// partitions the member may own now; partitions it owns that are not listed must be
+// committed and dropped, then reported as no longer owned in the next heartbeat.
+export interface TopicPartitions {
+  topic: string;
+  partitions: number[];
+}
+export interface ConsumerGroupHeartbeatRequest {
+  groupId: string;
+  memberId: string; // '' to join; the coordinator assigns one
+  memberEpoch: number; // 0 join, -1 leave, otherwise the current epoch
+  clientId?: string;
+  topics?: string[]; // the subscription; absent = unchanged
+  ownedPartitions?: TopicPartitions[]; // absent = unchanged
+  sessionTimeoutMs?: number;
+  assignor?: 'uniform' | 'range';
+}
+export interface ConsumerGroupHeartbeatResponse extends ErrorFields {
+  memberId: string;
+  memberEpoch: number;
+  heartbeatIntervalMs: number;
+  assignment?: TopicPartitions[]; // absent = unchanged since the last response
+}
+
+// OffsetCommit (9). memberEpoch -1 with memberId '' commits as an admin / standalone
+// consumer, allowed only while the group has no active members.
+export interface OffsetCommitRequest {
+  groupId: string;
+  memberId: string;
+  memberEpoch: number;
+  offsets: Array<{ topic: string; partition: number; offset: number; metadata?: string }>;
+}
+export interface OffsetCommitResponse extends ErrorFields {
+  partitions: Array<{ topic: string; partition: number } & ErrorFields>;
+}
+
+// OffsetFetch (10). partitions absent = every committed partition of the group.
+export interface OffsetFetchRequest {
+  groupId: string;
+  partitions?: Array<{ topic: string; partition: number }>;
+}
+export interface OffsetFetchResponse extends ErrorFields {
+  offsets: Array<{ topic: string; partition: number; offset: number; metadata: string } & ErrorFields>; // offset -1 = none
+}
+
+// ListGroups (11)
+export type ListGroupsRequest = Record<string, never>;
+export interface ListGroupsResponse extends ErrorFields {
+  groups: Array<{ groupId: string; state: GroupState; members: number }>;
+}
+export type GroupState = 'empty' | 'assigning' | 'reconciling' | 'stable' | 'dead';
+
+// DescribeGroups (12)
+export interface DescribeGroupsRequest {
+  groupIds: string[];
+}
+export interface GroupDescription extends ErrorFields {
+  groupId: string;
+  state: GroupState;
+  groupEpoch: number;
+  assignor: string;
+  members: Array<{
+    memberId: string;
+    clientId: string;
+    memberEpoch: number;
+    subscription: string[];
+    assignment: TopicPartitions[];
+  }>;
+  offsets: Array<{
+    topic: string;
+    partition: number;
+    committed: number; // -1 = none
+    logEndOffset: number;
+    lag: number;
+    memberId: string; // '' when unassigned
+  }>;
+}
+export interface DescribeGroupsResponse extends ErrorFields {
+  groups: GroupDescription[];
+}
+
+// DeleteGroups (13): only an empty group can be deleted (NON_EMPTY_GROUP otherwise).
+export interface DeleteGroupsRequest {
+  groupIds: string[];
+}
+export interface DeleteGroupsResponse extends ErrorFields {
+  groups: Array<{ groupId: string } & ErrorFields>;
+}
+
+// ResetOffsets (14): only while the group has no active members (NON_EMPTY_GROUP).
+// partitions absent = every partition of the topic.
+export interface ResetOffsetsRequest {
+  groupId: string;
+  topic: string;
+  partitions?: number[];
+  to: { kind: 'earliest' } | { kind: 'latest' } | { kind: 'offset'; offset: number } | { kind: 'timestamp'; timestamp: number };
+}
+export interface ResetOffsetsResponse extends ErrorFields {
+  partitions: Array<{ topic: string; partition: number; offset: number } & ErrorFields>;
+}

@@ -1,0 +1,123 @@
+// The storage layer's public contract, used by the broker and the group coordinator.
+// Storage knows nothing of sockets; it imports only records/ and util/.
+
+import type { Clock } from '../util/clock.js';
+
+/** When appended bytes are fsynced. `always` group-commits concurrent appends into one fsync. */
+export type FsyncPolicy = { kind: 'always' } | { kind: 'interval'; intervalMs: number } | { kind: 'never' };
+
+export interface TopicConfig {
+  /** Delete closed segments older than this; -1 keeps them forever. Default 7 days. */
+  retentionMs: number;
+  /** Delete oldest closed segments while the partition is larger than this; -1 = no limit. */
+  retentionBytes: number;
+  /** Roll the active segment when it reaches this size. Default 1 GiB. */
+  segmentBytes: number;
+  /** Roll the active segment when its first batch is this old. Default 7 days. */
+  segmentMs: number;
+  cleanupPolicy: 'delete' | 'compact';
+  /** Largest record batch accepted. Default 1 MiB + overhead, like Kafka (1048588). */
+  maxMessageBytes: number;
+  /** How long a tombstone survives compaction. Default 1 day. */
+  deleteRetentionMs: number;
+  /** An index entry every this many bytes of log. Default 4096. */
+  indexIntervalBytes: number;
+}
+
+/** Kafka's config names, as they travel in CreateTopics and show in describe. */
+export const TopicConfigNames: Readonly<Record<keyof TopicConfig, string>> = {
+  retentionMs: 'retention.ms',
+  retentionBytes: 'retention.bytes',
+  segmentBytes: 'segment.bytes',
+  segmentMs: 'segment.ms',
+  cleanupPolicy: 'cleanup.policy',
+  maxMessageBytes: 'max.message.bytes',
+  deleteRetentionMs: 'delete.retention.ms',
+  indexIntervalBytes: 'index.interval.bytes',
+};
+
+export interface AppendResult {
+  /** Offset of the first record of the first appended batch. */
+  baseOffset: number;
+  /** Offset of the last record of the last appended batch. */
+  lastOffset: number;
+}
+
+export interface ReadResult {
+  /** Whole record batches (possibly none when offset == logEndOffset). A slice, not a copy, where possible. */
+  bytes: Buffer;
+  highWatermark: number;
+  logStartOffset: number;
+}
+
+export interface PartitionLog {
+  readonly topic: string;
+  readonly partition: number;
+  readonly logStartOffset: number;
+  /** The offset the next appended record will get. */
+  readonly logEndOffset: number;
+  readonly sizeBytes: number;
+  readonly segmentCount: number;
+  /**
+   * Appends one or more whole, validated record batches (concatenated). Offsets are
+   * assigned and bytes written synchronously, before this returns its promise, so the
+   * order of calls is the order in the log. The promise resolves when the bytes are as
+   * durable as the fsync policy promises (immediately unless the policy is `always`).
+   * Throws SpoolError CORRUPT_MESSAGE (bad batch: nothing is written), MESSAGE_TOO_LARGE,
+   * KAFKA_STORAGE_ERROR / NOT_ENOUGH_SPACE (the partition is then offline, sticky).
+   */
+  append(batches: Buffer): Promise<AppendResult>;
+  /**
+   * Whole batches starting with the one holding `offset`, up to maxBytes (but at least
+   * one batch). Positional reads only. offset == logEndOffset gives empty bytes;
+   * offset < logStartOffset or > logEndOffset throws SpoolError OFFSET_OUT_OF_RANGE.
+   */
+  read(offset: number, maxBytes: number): ReadResult;
+  /** First offset whose record timestamp is >= timestampMs, or null if none. */
+  offsetForTimestamp(timestampMs: number): number | null;
+}
+
+export interface TopicInfo {
+  name: string;
+  partitions: number;
+  config: TopicConfig;
+  internal: boolean;
+}
+
+export interface RecoveryReport {
+  file: string;
+  validBytes: number;
+  truncatedBytes: number;
+  rebuiltIndex: boolean;
+}
+
+export interface LogManagerOptions {
+  dataDir: string;
+  fsync: FsyncPolicy;
+  /** Defaults applied to topics created without a value. */
+  defaults?: Partial<TopicConfig>;
+  clock?: Clock;
+  /** Called with one line per warning (recovery truncations, background task failures). */
+  warn?: (message: string) => void;
+}
+
+/**
+ * Opens a data directory: loads topic metadata, recovers every partition, and runs the
+ * background tasks (retention, compaction, segment.ms roll, interval flush, checkpoints).
+ *
+ *   static open(options: LogManagerOptions): Promise<LogManager>
+ */
+export interface LogManager {
+  readonly dataDir: string;
+  readonly recoveryReports: RecoveryReport[];
+  /** Throws SpoolError INVALID_TOPIC, TOPIC_ALREADY_EXISTS, INVALID_PARTITIONS, INVALID_CONFIG. */
+  createTopic(name: string, partitions: number, config?: Partial<TopicConfig>, internal?: boolean): Promise<TopicInfo>;
+  /** Throws SpoolError UNKNOWN_TOPIC. */
+  deleteTopic(name: string): Promise<void>;
+  listTopics(): TopicInfo[];
+  getTopic(name: string): TopicInfo | undefined;
+  /** Throws SpoolError UNKNOWN_TOPIC or UNKNOWN_PARTITION. */
+  getPartition(topic: string, partition: number): PartitionLog;
+  /** fsyncs everything, stops background tasks, writes checkpoints, closes files. */
+  close(): Promise<void>;
+}

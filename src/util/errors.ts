@@ -1,0 +1,83 @@
+// The one table of named operating errors, shared by storage, broker, groups and client.
+// A bug is an assertion (util/assert.ts); an expected operating error is one of these.
+// Numeric codes travel on the wire; names are what code and users read.
+
+export interface ErrorKind {
+  readonly name: string;
+  readonly code: number;
+  readonly retriable: boolean;
+  readonly message: string;
+}
+
+function kind(name: string, code: number, retriable: boolean, message: string): ErrorKind {
+  return Object.freeze({ name, code, retriable, message });
+}
+
+export const Errors = {
+  NONE: kind('NONE', 0, false, 'no error'),
+  UNKNOWN: kind('UNKNOWN', 1, false, 'an unexpected server error'),
+  OFFSET_OUT_OF_RANGE: kind('OFFSET_OUT_OF_RANGE', 2, false, 'the requested offset is outside the log'),
+  CORRUPT_MESSAGE: kind('CORRUPT_MESSAGE', 3, false, 'a record batch failed validation (magic, length or CRC)'),
+  UNKNOWN_TOPIC: kind('UNKNOWN_TOPIC', 4, false, 'the topic does not exist'),
+  UNKNOWN_PARTITION: kind('UNKNOWN_PARTITION', 5, false, 'the partition does not exist'),
+  INVALID_TOPIC: kind('INVALID_TOPIC', 6, false, 'the topic name is invalid'),
+  TOPIC_ALREADY_EXISTS: kind('TOPIC_ALREADY_EXISTS', 7, false, 'the topic already exists'),
+  INVALID_PARTITIONS: kind('INVALID_PARTITIONS', 8, false, 'the number of partitions is invalid'),
+  INVALID_CONFIG: kind('INVALID_CONFIG', 9, false, 'a topic configuration value is invalid'),
+  MESSAGE_TOO_LARGE: kind('MESSAGE_TOO_LARGE', 10, false, 'a record batch is larger than max.message.bytes'),
+  RECORD_LIST_TOO_LARGE: kind('RECORD_LIST_TOO_LARGE', 11, false, 'the request is larger than the broker accepts'),
+  INVALID_REQUEST: kind('INVALID_REQUEST', 12, false, 'the request is malformed'),
+  UNSUPPORTED_VERSION: kind('UNSUPPORTED_VERSION', 13, false, 'the api key or version is not supported'),
+  UNSUPPORTED_COMPRESSION: kind('UNSUPPORTED_COMPRESSION', 14, false, 'the compression codec is not supported'),
+  REQUEST_TIMED_OUT: kind('REQUEST_TIMED_OUT', 15, true, 'the request timed out'),
+  NETWORK_ERROR: kind('NETWORK_ERROR', 16, true, 'the connection failed or was closed'),
+  BROKER_NOT_AVAILABLE: kind('BROKER_NOT_AVAILABLE', 17, true, 'the broker is not reachable'),
+  KAFKA_STORAGE_ERROR: kind('KAFKA_STORAGE_ERROR', 18, true, 'the partition is offline after a disk error'),
+  NOT_ENOUGH_SPACE: kind('NOT_ENOUGH_SPACE', 19, true, 'the disk is full'),
+  SHUTTING_DOWN: kind('SHUTTING_DOWN', 20, true, 'the broker is shutting down'),
+  TOO_MANY_REQUESTS: kind('TOO_MANY_REQUESTS', 21, true, 'too many requests in flight on this connection'),
+  INVALID_TIMESTAMP: kind('INVALID_TIMESTAMP', 22, false, 'the timestamp is invalid'),
+  // Consumer groups.
+  INVALID_GROUP_ID: kind('INVALID_GROUP_ID', 30, false, 'the group id is invalid'),
+  GROUP_ID_NOT_FOUND: kind('GROUP_ID_NOT_FOUND', 31, false, 'the group does not exist'),
+  UNKNOWN_MEMBER_ID: kind('UNKNOWN_MEMBER_ID', 32, false, 'the member is not (or no longer) in the group'),
+  FENCED_MEMBER_EPOCH: kind('FENCED_MEMBER_EPOCH', 33, false, 'the member epoch is stale: the member was fenced'),
+  STALE_MEMBER_EPOCH: kind('STALE_MEMBER_EPOCH', 34, true, 'the member epoch is older than the current one'),
+  NON_EMPTY_GROUP: kind('NON_EMPTY_GROUP', 35, false, 'the group still has active members'),
+  INVALID_SESSION_TIMEOUT: kind('INVALID_SESSION_TIMEOUT', 36, false, 'the session timeout is outside the broker limits'),
+  UNSUPPORTED_ASSIGNOR: kind('UNSUPPORTED_ASSIGNOR', 37, false, 'the assignor is not known'),
+  COORDINATOR_LOAD_IN_PROGRESS: kind('COORDINATOR_LOAD_IN_PROGRESS', 38, true, 'the group coordinator is loading'),
+} as const;
+
+export type ErrorName = keyof typeof Errors;
+
+const byCode = new Map<number, ErrorKind>(Object.values(Errors).map((e) => [e.code, e]));
+
+export function errorByCode(code: number): ErrorKind {
+  return byCode.get(code) ?? Errors.UNKNOWN;
+}
+
+/** An expected operating error: a stable `code` name, the numeric wire code, and a message. */
+export class SpoolError extends Error {
+  readonly kind: ErrorKind;
+  readonly code: string;
+  readonly errorCode: number;
+  readonly retriable: boolean;
+
+  constructor(kind: ErrorKind, message?: string, options?: { cause?: unknown }) {
+    super(message ?? kind.message, options);
+    this.name = 'SpoolError';
+    this.kind = kind;
+    this.code = kind.name;
+    this.errorCode = kind.code;
+    this.retriable = kind.retriable;
+  }
+
+  static fromCode(code: number, message?: string): SpoolError {
+    return new SpoolError(errorByCode(code), message);
+  }
+}
+
+export function isSpoolError(error: unknown, kind?: ErrorKind): error is SpoolError {
+  return error instanceof SpoolError && (kind === undefined || error.kind === kind);
+}
