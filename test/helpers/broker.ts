@@ -1,0 +1,89 @@
+// Starts a real broker process (the built `spool serve`, dist/cli/main.js) on 127.0.0.1
+// with port 0 and its own temp data directory, and stops it. Run `npx tsc` first (npm test does).
+
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+
+export const SPOOL_MAIN = resolve(__dirname, '../../dist/cli/main.js');
+
+export interface BrokerProcess {
+  host: string;
+  port: number;
+  /** "127.0.0.1:<port>" */
+  address: string;
+  dataDir: string;
+  child: ChildProcess;
+  /** Everything the broker wrote to stderr so far. */
+  stderr(): string;
+  /** SIGTERM and wait for exit (graceful). Returns the exit code. */
+  stop(): Promise<number | null>;
+  /** SIGKILL and wait for exit. */
+  kill(): Promise<void>;
+  /** Removes the data directory (after stop/kill). */
+  cleanup(): void;
+}
+
+export function tempDir(prefix = 'spool-test-'): string {
+  return mkdtempSync(join(tmpdir(), prefix));
+}
+
+export async function startBroker(options: { dataDir?: string; args?: string[]; port?: number } = {}): Promise<BrokerProcess> {
+  const dataDir = options.dataDir ?? tempDir();
+  const args = [SPOOL_MAIN, 'serve', '--host', '127.0.0.1', '--port', String(options.port ?? 0), '--data-dir', dataDir, ...(options.args ?? [])];
+  const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  child.stderr!.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
+  const exited = new Promise<number | null>((resolveExit) => child.once('exit', (code) => resolveExit(code)));
+  const port = await new Promise<number>((resolvePort, reject) => {
+    const timer = setTimeout(() => reject(new Error(`broker did not start in 20 s; stderr: ${stderr}`)), 20_000);
+    child.stdout!.setEncoding('utf8').on('data', (chunk: string) => {
+      stdout += chunk;
+      const match = /listening on 127\.0\.0\.1:(\d+)/.exec(stdout);
+      if (match) {
+        clearTimeout(timer);
+        resolvePort(Number(match[1]));
+      }
+    });
+    void exited.then((code) => {
+      clearTimeout(timer);
+      reject(new Error(`broker exited with ${code} before listening; stderr: ${stderr}`));
+    });
+  });
+  return {
+    host: '127.0.0.1',
+    port,
+    address: `127.0.0.1:${port}`,
+    dataDir,
+    child,
+    stderr: () => stderr,
+    async stop() {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
+      return exited;
+    },
+    async kill() {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+      await exited;
+    },
+    cleanup() {
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Polls `condition` every `intervalMs` until it returns a truthy value or `timeoutMs` passes. */
+export async function waitFor<T>(condition: () => T | Promise<T>, timeoutMs = 10_000, intervalMs = 20): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await condition();
+    if (value) return value;
+    if (Date.now() > deadline) throw new Error(`waitFor: condition not met in ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, intervalMs));
+  }
+}
+
+export function randomTopic(prefix = 't'): string {
+  return `${prefix}-${Math.random().toString(36).slice(2, 10)}`;
+}
