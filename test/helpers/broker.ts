@@ -4,9 +4,10 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 
-export const SPOOL_MAIN = resolve(__dirname, '../../dist/cli/main.js');
+export const SPOOL_MAIN = resolve(dirname(fileURLToPath(import.meta.url)), '../../dist/cli/main.js');
 
 export interface BrokerProcess {
   host: string;
