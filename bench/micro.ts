@@ -12,7 +12,7 @@ export interface MicroModule {
 }
 
 export async function runMicro(options: { tiny: boolean; filter?: string | undefined }): Promise<Bench> {
-  const bench = options.tiny ? new Bench({ iterations: 2, time: 0, warmup: false }) : new Bench({ time: 1000 });
+  const bench = options.tiny ? new Bench({ iterations: 2, time: 0, warmup: false, throws: true }) : new Bench({ time: 1000 });
   const dir = join(dirname(fileURLToPath(import.meta.url)), 'micro');
   for (const file of readdirSync(dir).filter((f) => f.endsWith('.ts')).sort()) {
     const mod = (await import(pathToFileURL(join(dir, file)).href)) as MicroModule;

@@ -1,0 +1,77 @@
+// Proves the layer arrows of DESIGN.md hold: each src/ folder imports only the folders it
+// may (records, storage and protocol nothing above them; the client never broker, groups
+// or storage), and no module imports itself back through a cycle. It reads the import
+// statements of every .ts file under src/ and checks them against the allowed table.
+
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { dirname, join, relative, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+
+const SRC = resolve(dirname(fileURLToPath(import.meta.url)), '../src');
+
+const ALLOWED: Record<string, string[]> = {
+  util: [],
+  records: ['util'],
+  storage: ['records', 'util'],
+  protocol: ['records', 'util'],
+  groups: ['storage', 'protocol', 'records', 'util'],
+  broker: ['groups', 'storage', 'protocol', 'records', 'util'],
+  client: ['protocol', 'records', 'util'],
+  // The offline dump-segment tool reads segment files directly, hence records and storage.
+  cli: ['client', 'broker', 'records', 'storage', 'protocol', 'util'],
+};
+
+function walk(dir: string): string[] {
+  return readdirSync(dir).flatMap((name) => {
+    const path = join(dir, name);
+    if (statSync(path).isDirectory()) return walk(path);
+    return path.endsWith('.ts') ? [path] : [];
+  });
+}
+
+function importsOf(file: string): string[] {
+  const text = readFileSync(file, 'utf8');
+  const specifiers: string[] = [];
+  for (const match of text.matchAll(/(?:import|export)\s[^'"]*?from\s+['"]([^'"]+)['"]|import\(\s*['"]([^'"]+)['"]\s*\)/g)) {
+    const specifier = match[1] ?? match[2];
+    if (specifier?.startsWith('.')) specifiers.push(resolve(dirname(file), specifier).replace(/\.js$/, '.ts'));
+  }
+  return specifiers;
+}
+
+const files = walk(SRC);
+const layerOf = (file: string): string => relative(SRC, file).split(/[\\/]/)[0]!;
+
+describe('architecture', () => {
+  it('every import follows the layer arrows', () => {
+    const violations: string[] = [];
+    for (const file of files) {
+      const from = layerOf(file);
+      for (const target of importsOf(file)) {
+        const to = layerOf(target);
+        if (to === from) continue;
+        if (!(ALLOWED[from] ?? []).includes(to)) violations.push(`${relative(SRC, file)} -> ${relative(SRC, target)}`);
+      }
+    }
+    expect(violations).toEqual([]);
+  });
+
+  it('no circular imports', () => {
+    const graph = new Map(files.map((file) => [file, importsOf(file).filter((t) => files.includes(t))]));
+    const state = new Map<string, 'visiting' | 'done'>();
+    const cycles: string[] = [];
+    const visit = (file: string, path: string[]): void => {
+      if (state.get(file) === 'done') return;
+      if (state.get(file) === 'visiting') {
+        cycles.push([...path.slice(path.indexOf(file)), file].map((f) => relative(SRC, f)).join(' -> '));
+        return;
+      }
+      state.set(file, 'visiting');
+      for (const next of graph.get(file) ?? []) visit(next, [...path, file]);
+      state.set(file, 'done');
+    };
+    for (const file of files) visit(file, []);
+    expect(cycles).toEqual([]);
+  });
+});
