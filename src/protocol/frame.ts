@@ -1,0 +1,269 @@
+// The frame codec of spool's native protocol: length-prefixed binary frames over TCP.
+//
+//   RequestFrame  => size:uint32 correlationId:uint32 apiKey:uint16 apiVersion:uint16 body:bytes
+//   ResponseFrame => size:uint32 correlationId:uint32 body:bytes
+//
+// Big-endian. `size` counts the bytes after itself. `body` is described in body.ts
+// (headerLength:uint32 msgpack(header) payload). Pure code: no sockets, no files.
+//
+// Encoders return Buffer[] (frame header + msgpack header in one small buffer, then the
+// payload buffers untouched) so a socket can write them with cork()/uncork() or writev
+// and record bytes are never copied. The decoder returns frames that are subarrays of
+// the pushed chunk when a frame lies inside one chunk, and assembles (one allocation of
+// exactly `size` bytes) a frame split across chunks. `size` is checked against
+// maxFrameBytes before anything is allocated.
+
+import { Errors, SpoolError } from '../util/errors.js';
+import { encodeBodyPrefix, type Payload, payloadParts } from './body.js';
+
+/** Byte offsets, derived from the grammar above. */
+export const FrameLayout = {
+  SIZE: 0,
+  CORRELATION_ID: 4,
+  /** Request only. */
+  API_KEY: 8,
+  /** Request only. */
+  API_VERSION: 10,
+  /** First body byte of a request frame. */
+  REQUEST_BODY: 12,
+  /** First body byte of a response frame. */
+  RESPONSE_BODY: 8,
+} as const;
+
+export const SIZE_BYTES = 4;
+export const REQUEST_HEADER_BYTES = FrameLayout.REQUEST_BODY; // size + correlationId + apiKey + apiVersion
+export const RESPONSE_HEADER_BYTES = FrameLayout.RESPONSE_BODY; // size + correlationId
+/** Default limit on `size` (bytes after the size field): 100 MiB. */
+export const DEFAULT_MAX_FRAME_BYTES = 100 * 1024 * 1024;
+/** Largest value a u32 `size` can take. */
+export const MAX_UINT32 = 0xffff_ffff;
+
+export interface RequestFrame {
+  correlationId: number;
+  apiKey: number;
+  apiVersion: number;
+  /** headerLength | msgpack | payload; a subarray of the received bytes where possible. */
+  body: Buffer;
+}
+
+export interface ResponseFrame {
+  correlationId: number;
+  body: Buffer;
+}
+
+export interface FrameDecoderOptions {
+  /** Largest accepted `size` (bytes after the size field). Default 100 MiB. */
+  maxFrameBytes?: number;
+  /** Smallest accepted `size`: the fixed fields after `size`. */
+  minFrameBytes?: number;
+}
+
+/**
+ * Splits a byte stream into raw frames (the bytes after each `size` field). After an
+ * error (oversized or undersized frame) the stream cannot be trusted: the decoder stays
+ * failed and every later push throws the same error; the caller closes the connection.
+ */
+export class FrameDecoder {
+  readonly maxFrameBytes: number;
+  readonly minFrameBytes: number;
+  private readonly sizeBytes = Buffer.alloc(SIZE_BYTES);
+  private sizeBytesFilled = 0;
+  private assembling: Buffer | null = null;
+  private assembled = 0;
+  private failure: SpoolError | null = null;
+
+  constructor(options: FrameDecoderOptions = {}) {
+    this.maxFrameBytes = options.maxFrameBytes ?? DEFAULT_MAX_FRAME_BYTES;
+    this.minFrameBytes = options.minFrameBytes ?? 0;
+  }
+
+  /** Bytes held for a frame not yet complete (size field bytes plus the partial frame). */
+  get bufferedBytes(): number {
+    return this.sizeBytesFilled + this.assembled;
+  }
+
+  /** True when no partial frame is held (the stream ended on a frame boundary). */
+  get idle(): boolean {
+    return this.sizeBytesFilled === 0 && this.assembling === null;
+  }
+
+  /** Feeds a chunk; returns the frames it completes, in order. */
+  push(chunk: Buffer): Buffer[] {
+    if (this.failure) throw this.failure;
+    const frames: Buffer[] = [];
+    let position = 0;
+    const end = chunk.length;
+    while (position < end) {
+      if (this.assembling !== null) {
+        const frame = this.assembling;
+        const take = Math.min(frame.length - this.assembled, end - position);
+        chunk.copy(frame, this.assembled, position, position + take);
+        this.assembled += take;
+        position += take;
+        if (this.assembled === frame.length) {
+          this.assembling = null;
+          this.assembled = 0;
+          frames.push(frame);
+        }
+        continue;
+      }
+      if (this.sizeBytesFilled > 0 || end - position < SIZE_BYTES) {
+        const take = Math.min(SIZE_BYTES - this.sizeBytesFilled, end - position);
+        chunk.copy(this.sizeBytes, this.sizeBytesFilled, position, position + take);
+        this.sizeBytesFilled += take;
+        position += take;
+        if (this.sizeBytesFilled < SIZE_BYTES) continue;
+        this.sizeBytesFilled = 0;
+        const size = this.checkSize(this.sizeBytes.readUInt32BE(0));
+        if (size === 0) frames.push(Buffer.alloc(0));
+        else this.assembling = Buffer.allocUnsafe(size);
+        continue;
+      }
+      const size = this.checkSize(chunk.readUInt32BE(position));
+      const frameStart = position + SIZE_BYTES;
+      if (frameStart + size <= end) {
+        frames.push(chunk.subarray(frameStart, frameStart + size));
+        position = frameStart + size;
+      } else {
+        const frame = Buffer.allocUnsafe(size);
+        chunk.copy(frame, 0, frameStart, end);
+        this.assembling = frame;
+        this.assembled = end - frameStart;
+        position = end;
+      }
+    }
+    return frames;
+  }
+
+  private checkSize(size: number): number {
+    if (size > this.maxFrameBytes) {
+      this.failure = new SpoolError(
+        Errors.RECORD_LIST_TOO_LARGE,
+        `frame of ${size} bytes is larger than the limit of ${this.maxFrameBytes} bytes`,
+      );
+      throw this.failure;
+    }
+    if (size < this.minFrameBytes) {
+      this.failure = new SpoolError(
+        Errors.INVALID_REQUEST,
+        `frame of ${size} bytes is shorter than its fixed fields (${this.minFrameBytes} bytes)`,
+      );
+      throw this.failure;
+    }
+    return size;
+  }
+}
+
+/** Decodes request frames (the broker side). */
+export class RequestFrameDecoder {
+  private readonly raw: FrameDecoder;
+
+  constructor(options: { maxFrameBytes?: number } = {}) {
+    this.raw = new FrameDecoder({ ...options, minFrameBytes: REQUEST_HEADER_BYTES - SIZE_BYTES });
+  }
+
+  get bufferedBytes(): number {
+    return this.raw.bufferedBytes;
+  }
+
+  get idle(): boolean {
+    return this.raw.idle;
+  }
+
+  push(chunk: Buffer): RequestFrame[] {
+    return this.raw.push(chunk).map(parseRequestFrame);
+  }
+}
+
+/** Decodes response frames (the client side). */
+export class ResponseFrameDecoder {
+  private readonly raw: FrameDecoder;
+
+  constructor(options: { maxFrameBytes?: number } = {}) {
+    this.raw = new FrameDecoder({ ...options, minFrameBytes: RESPONSE_HEADER_BYTES - SIZE_BYTES });
+  }
+
+  get bufferedBytes(): number {
+    return this.raw.bufferedBytes;
+  }
+
+  get idle(): boolean {
+    return this.raw.idle;
+  }
+
+  push(chunk: Buffer): ResponseFrame[] {
+    return this.raw.push(chunk).map(parseResponseFrame);
+  }
+}
+
+/** `frame` holds the bytes after the size field. */
+export function parseRequestFrame(frame: Buffer): RequestFrame {
+  return {
+    correlationId: frame.readUInt32BE(FrameLayout.CORRELATION_ID - SIZE_BYTES),
+    apiKey: frame.readUInt16BE(FrameLayout.API_KEY - SIZE_BYTES),
+    apiVersion: frame.readUInt16BE(FrameLayout.API_VERSION - SIZE_BYTES),
+    body: frame.subarray(FrameLayout.REQUEST_BODY - SIZE_BYTES),
+  };
+}
+
+/** `frame` holds the bytes after the size field. */
+export function parseResponseFrame(frame: Buffer): ResponseFrame {
+  return {
+    correlationId: frame.readUInt32BE(FrameLayout.CORRELATION_ID - SIZE_BYTES),
+    body: frame.subarray(FrameLayout.RESPONSE_BODY - SIZE_BYTES),
+  };
+}
+
+function checkU32(name: string, value: number): void {
+  if (!Number.isInteger(value) || value < 0 || value > MAX_UINT32) throw new RangeError(`${name} must be a u32, got ${value}`);
+}
+
+function checkU16(name: string, value: number): void {
+  if (!Number.isInteger(value) || value < 0 || value > 0xffff) throw new RangeError(`${name} must be a u16, got ${value}`);
+}
+
+/**
+ * Encodes a request frame: [frame header + body prefix (headerLength, msgpack)] followed
+ * by the payload buffers, not copied. The sum of the lengths is the frame's wire size.
+ */
+export function encodeRequestFrame(
+  correlationId: number,
+  apiKey: number,
+  apiVersion: number,
+  header: unknown,
+  payload?: Payload,
+): Buffer[] {
+  checkU32('correlationId', correlationId);
+  checkU16('apiKey', apiKey);
+  checkU16('apiVersion', apiVersion);
+  const parts = payloadParts(payload);
+  const first = encodeBodyPrefix(header, REQUEST_HEADER_BYTES);
+  let size = first.length - SIZE_BYTES;
+  for (const part of parts) size += part.length;
+  checkU32('frame size', size);
+  first.writeUInt32BE(size, FrameLayout.SIZE);
+  first.writeUInt32BE(correlationId, FrameLayout.CORRELATION_ID);
+  first.writeUInt16BE(apiKey, FrameLayout.API_KEY);
+  first.writeUInt16BE(apiVersion, FrameLayout.API_VERSION);
+  return parts.length === 0 ? [first] : [first, ...parts];
+}
+
+/** Encodes a response frame, like encodeRequestFrame. */
+export function encodeResponseFrame(correlationId: number, header: unknown, payload?: Payload): Buffer[] {
+  checkU32('correlationId', correlationId);
+  const parts = payloadParts(payload);
+  const first = encodeBodyPrefix(header, RESPONSE_HEADER_BYTES);
+  let size = first.length - SIZE_BYTES;
+  for (const part of parts) size += part.length;
+  checkU32('frame size', size);
+  first.writeUInt32BE(size, FrameLayout.SIZE);
+  first.writeUInt32BE(correlationId, FrameLayout.CORRELATION_ID);
+  return parts.length === 0 ? [first] : [first, ...parts];
+}
+
+/** Total byte length of encoded parts. */
+export function byteLengthOf(parts: readonly Buffer[]): number {
+  let total = 0;
+  for (const part of parts) total += part.length;
+  return total;
+}

@@ -1,0 +1,123 @@
+// One example request and response of every API, the source of the golden frames in
+// test/fixtures/protocol/frames.json and of the hex examples in src/protocol/README.md.
+// Payload bytes are opaque to the protocol; the produce/fetch examples carry a short
+// stand-in byte string where real record batches would go.
+
+import { ApiKey } from '../../src/protocol/apis.js';
+
+export interface FrameExample {
+  name: string;
+  kind: 'request' | 'response';
+  correlationId: number;
+  apiKey: number;
+  apiVersion: number;
+  header: Record<string, unknown>;
+  payloadHex: string;
+}
+
+const BATCH_STANDIN = 'deadbeefcafe';
+
+function pair(
+  api: keyof typeof ApiKey,
+  correlationId: number,
+  request: Record<string, unknown>,
+  response: Record<string, unknown>,
+  requestPayloadHex = '',
+  responsePayloadHex = '',
+): FrameExample[] {
+  const apiKey = ApiKey[api];
+  return [
+    { name: `${api} request`, kind: 'request', correlationId, apiKey, apiVersion: 0, header: request, payloadHex: requestPayloadHex },
+    { name: `${api} response`, kind: 'response', correlationId, apiKey, apiVersion: 0, header: response, payloadHex: responsePayloadHex },
+  ];
+}
+
+export const examples: FrameExample[] = [
+  ...pair('ApiVersions', 1, { clientSoftwareName: 'spool' }, {
+    errorCode: 0,
+    apis: [{ apiKey: 0, minVersion: 0, maxVersion: 0 }],
+    brokerVersion: '0.1.0',
+  }),
+  ...pair('Metadata', 2, { topics: ['orders'] }, {
+    errorCode: 0,
+    brokers: [{ nodeId: 0, host: '127.0.0.1', port: 9400 }],
+    topics: [{ errorCode: 0, name: 'orders', partitions: 3, internal: false }],
+  }),
+  ...pair('CreateTopics', 3, { topics: [{ name: 'orders', partitions: 3, config: { 'retention.ms': 60000 } }] }, {
+    errorCode: 0,
+    topics: [{ name: 'orders', errorCode: 0 }],
+  }),
+  ...pair('DeleteTopics', 4, { names: ['orders'] }, { errorCode: 0, topics: [{ name: 'orders', errorCode: 4, errorMessage: 'the topic does not exist' }] }),
+  ...pair('DescribeTopics', 5, { names: ['orders'] }, {
+    errorCode: 0,
+    topics: [{
+      errorCode: 0,
+      name: 'orders',
+      config: { 'cleanup.policy': 'delete' },
+      partitions: [{ partition: 0, logStartOffset: 0, logEndOffset: 42, sizeBytes: 4096, segments: 1 }],
+    }],
+  }),
+  ...pair('Produce', 6, { acks: -1, timeoutMs: 30000, partitions: [{ topic: 'orders', partition: 0, size: 6 }] }, {
+    errorCode: 0,
+    partitions: [{ errorCode: 0, topic: 'orders', partition: 0, baseOffset: 42, logStartOffset: 0 }],
+  }, BATCH_STANDIN),
+  ...pair('Fetch', 7, {
+    maxWaitMs: 500,
+    minBytes: 1,
+    maxBytes: 52428800,
+    partitions: [{ topic: 'orders', partition: 0, offset: 42, maxBytes: 1048576 }],
+  }, {
+    errorCode: 0,
+    partitions: [{ errorCode: 0, topic: 'orders', partition: 0, highWatermark: 43, logStartOffset: 0, size: 6 }],
+  }, '', BATCH_STANDIN),
+  ...pair('ListOffsets', 8, { partitions: [{ topic: 'orders', partition: 0, timestamp: -2 }] }, {
+    errorCode: 0,
+    partitions: [{ errorCode: 0, topic: 'orders', partition: 0, offset: 0, timestamp: -1 }],
+  }),
+  ...pair('ConsumerGroupHeartbeat', 9, { groupId: 'kitchen', memberId: '', memberEpoch: 0, topics: ['orders'] }, {
+    errorCode: 0,
+    memberId: 'm-1',
+    memberEpoch: 1,
+    heartbeatIntervalMs: 3000,
+    assignment: [{ topic: 'orders', partitions: [0, 1, 2] }],
+  }),
+  ...pair('OffsetCommit', 10, { groupId: 'kitchen', memberId: 'm-1', memberEpoch: 1, offsets: [{ topic: 'orders', partition: 0, offset: 43 }] }, {
+    errorCode: 0,
+    partitions: [{ errorCode: 0, topic: 'orders', partition: 0 }],
+  }),
+  ...pair('OffsetFetch', 11, { groupId: 'kitchen' }, {
+    errorCode: 0,
+    offsets: [{ errorCode: 0, topic: 'orders', partition: 0, offset: 43, metadata: '' }],
+  }),
+  ...pair('ListGroups', 12, {}, { errorCode: 0, groups: [{ groupId: 'kitchen', state: 'stable', members: 1 }] }),
+  ...pair('DescribeGroups', 13, { groupIds: ['kitchen'] }, {
+    errorCode: 0,
+    groups: [{
+      errorCode: 0,
+      groupId: 'kitchen',
+      state: 'stable',
+      groupEpoch: 1,
+      assignor: 'uniform',
+      members: [{ memberId: 'm-1', clientId: 'c', memberEpoch: 1, subscription: ['orders'], assignment: [{ topic: 'orders', partitions: [0] }] }],
+      offsets: [{ topic: 'orders', partition: 0, committed: 43, logEndOffset: 43, lag: 0, memberId: 'm-1' }],
+    }],
+  }),
+  ...pair('DeleteGroups', 14, { groupIds: ['kitchen'] }, {
+    errorCode: 0,
+    groups: [{ groupId: 'kitchen', errorCode: 35, errorMessage: 'the group still has active members' }],
+  }),
+  ...pair('ResetOffsets', 15, { groupId: 'kitchen', topic: 'orders', to: { kind: 'earliest' } }, {
+    errorCode: 0,
+    partitions: [{ errorCode: 0, topic: 'orders', partition: 0, offset: 0 }],
+  }),
+  // A whole-request failure: the broker's answer to an unknown api key.
+  {
+    name: 'error response (UNSUPPORTED_VERSION)',
+    kind: 'response',
+    correlationId: 16,
+    apiKey: 99,
+    apiVersion: 0,
+    header: { errorCode: 13, errorMessage: 'api key 99 is not supported' },
+    payloadHex: '',
+  },
+];
