@@ -1,0 +1,297 @@
+// Encoding RecordBatch v2: BatchBuilder writes records into one growing buffer, then build()
+// fills in the header (grammar in layout.ts) and the CRC.
+//
+// Record =>
+//   length: varint               bytes after this field
+//   attributes: int8             = 0 (unused)
+//   timestampDelta: varlong      timestamp - baseTimestamp
+//   offsetDelta: varint          index of the record in the batch
+//   keyLength: varint, key: bytes         -1 and no bytes for a null key
+//   valueLength: varint, value: bytes     -1 and no bytes for a null value
+//   headerCount: varint
+//   [headerKeyLength: varint, headerKey: utf8, headerValueLength: varint, headerValue: bytes]
+//
+// No per-record allocation: varints go straight into the buffer and strings are written with
+// buf.write. A length prefix is written after its field: the builder reserves the bytes its
+// estimate needs (exact for Buffers and ASCII strings) and, in the rare case the real length
+// needs a different varint size, moves the field with copyWithin.
+
+import { gzipSync } from 'node:zlib';
+import { assert } from '../util/assert.js';
+import { Errors, SpoolError } from '../util/errors.js';
+import { crc32c } from './crc32c.js';
+import { setBaseOffset } from './header.js';
+import { writeInt64 } from './int64.js';
+import {
+  BATCH_HEADER_BYTES,
+  BatchLayout,
+  Compression,
+  type CompressionName,
+  CRC_START,
+  LOG_OVERHEAD,
+  MAGIC,
+  NO_PARTITION_LEADER_EPOCH,
+  NO_PRODUCER_EPOCH,
+  NO_PRODUCER_ID,
+  NO_SEQUENCE,
+} from './layout.js';
+import { MAX_VARINT_BYTES, MAX_VARLONG_BYTES, sizeOfVarint, sizeOfVarlong, writeVarint, writeVarlong } from './varint.js';
+
+export interface RecordInput {
+  key?: Buffer | string | null;
+  value: Buffer | string | null;
+  headers?: Record<string, Buffer | string> | Array<[string, Buffer | string]>;
+  /** ms since the epoch; Date.now() at append when absent. */
+  timestamp?: number;
+}
+
+export interface BatchBuilderOptions {
+  compression?: CompressionName;
+  /** Bytes to allocate up front (the buffer doubles as needed). */
+  initialCapacity?: number;
+}
+
+const DEFAULT_INITIAL_CAPACITY = 16 * 1024;
+/** Worst case UTF-8 bytes per UTF-16 code unit. */
+const MAX_UTF8_BYTES_PER_UNIT = 3;
+
+/** Builds one batch into a growing buffer with no per-record allocation. */
+export class BatchBuilder {
+  private buffer: Buffer;
+  /** Next write position in `buffer`; also the encoded (uncompressed) size. */
+  private writeAt = BATCH_HEADER_BYTES;
+  private count = 0;
+  private baseTimestamp = 0;
+  private maxTimestamp = 0;
+  private readonly compression: number;
+  private readonly initialCapacity: number;
+
+  constructor(options?: BatchBuilderOptions) {
+    const name = options?.compression ?? 'none';
+    this.compression = compressionCode(name);
+    this.initialCapacity = Math.max(options?.initialCapacity ?? DEFAULT_INITIAL_CAPACITY, BATCH_HEADER_BYTES + 64);
+    this.buffer = Buffer.allocUnsafe(this.initialCapacity);
+  }
+
+  get recordCount(): number {
+    return this.count;
+  }
+
+  /** Current encoded size in bytes (uncompressed, header included), for batching decisions. */
+  get sizeBytes(): number {
+    return this.writeAt;
+  }
+
+  append(record: RecordInput): void {
+    const timestamp = record.timestamp ?? Date.now();
+    if (!Number.isSafeInteger(timestamp)) {
+      throw new SpoolError(Errors.INVALID_TIMESTAMP, `record timestamp ${String(timestamp)} is not an integer (ms)`);
+    }
+    if (this.count === 0) {
+      this.baseTimestamp = timestamp;
+      this.maxTimestamp = timestamp;
+    } else if (timestamp > this.maxTimestamp) {
+      this.maxTimestamp = timestamp;
+    }
+    const timestampDelta = timestamp - this.baseTimestamp;
+    const offsetDelta = this.count;
+    const key = record.key ?? null;
+    const value = record.value ?? null;
+    const headers = record.headers;
+
+    // Estimate the body length (exact unless a string is not ASCII) and an upper bound
+    // on the bytes the record can take, so the buffer grows at most once here.
+    let estimate = 1 + sizeOfVarlong(timestampDelta) + sizeOfVarint(offsetDelta);
+    let bound = 1 + MAX_VARLONG_BYTES + 2 * MAX_VARINT_BYTES;
+    const keyLength = key === null ? -1 : key.length;
+    const valueLength = value === null ? -1 : value.length;
+    estimate += sizeOfVarint(keyLength) + (keyLength > 0 ? keyLength : 0);
+    estimate += sizeOfVarint(valueLength) + (valueLength > 0 ? valueLength : 0);
+    bound += 2 * MAX_VARINT_BYTES + maxBytes(key) + maxBytes(value);
+    let headerCount = 0;
+    if (headers !== undefined) {
+      if (Array.isArray(headers)) {
+        for (const [name, headerValue] of headers) {
+          headerCount += 1;
+          estimate += headerEstimate(name, headerValue);
+          bound += 2 * MAX_VARINT_BYTES + maxBytes(name) + maxBytes(headerValue);
+        }
+      } else {
+        for (const name in headers) {
+          const headerValue = headers[name]!;
+          headerCount += 1;
+          estimate += headerEstimate(name, headerValue);
+          bound += 2 * MAX_VARINT_BYTES + maxBytes(name) + maxBytes(headerValue);
+        }
+      }
+    }
+    estimate += sizeOfVarint(headerCount);
+    this.ensureCapacity(this.writeAt + MAX_VARINT_BYTES + bound);
+
+    const recordStart = this.writeAt;
+    const reserved = sizeOfVarint(estimate);
+    const buf = this.buffer;
+    let at = recordStart + reserved;
+    buf[at++] = 0; // attributes
+    at = writeVarlong(buf, at, timestampDelta);
+    at = writeVarint(buf, at, offsetDelta);
+    at = writeField(buf, at, key);
+    at = writeField(buf, at, value);
+    at = writeVarint(buf, at, headerCount);
+    if (headers !== undefined) {
+      if (Array.isArray(headers)) {
+        for (const [name, headerValue] of headers) {
+          at = writeField(buf, at, name);
+          at = writeField(buf, at, headerValue);
+        }
+      } else {
+        for (const name in headers) {
+          at = writeField(buf, at, name);
+          at = writeField(buf, at, headers[name]!);
+        }
+      }
+    }
+    this.writeAt = finishLengthPrefix(buf, recordStart, reserved, at);
+    this.count += 1;
+  }
+
+  /** The whole batch (baseOffset 0, CRC set). The builder is empty again afterwards. */
+  build(): Buffer {
+    assert(this.count > 0, 'BatchBuilder.build() needs at least one record');
+    let batch: Buffer;
+    if (this.compression === Compression.none) {
+      batch = this.take(this.writeAt);
+    } else {
+      const compressed = gzipSync(this.buffer.subarray(BATCH_HEADER_BYTES, this.writeAt));
+      batch = Buffer.allocUnsafe(BATCH_HEADER_BYTES + compressed.length);
+      compressed.copy(batch, BATCH_HEADER_BYTES);
+    }
+    this.writeHeader(batch);
+    this.reset();
+    return batch;
+  }
+
+  /** Drops the records appended so far. */
+  reset(): void {
+    this.writeAt = BATCH_HEADER_BYTES;
+    this.count = 0;
+  }
+
+  private writeHeader(batch: Buffer): void {
+    writeInt64(batch, BatchLayout.BASE_OFFSET, 0);
+    batch.writeInt32BE(batch.length - LOG_OVERHEAD, BatchLayout.BATCH_LENGTH);
+    batch.writeInt32BE(NO_PARTITION_LEADER_EPOCH, BatchLayout.PARTITION_LEADER_EPOCH);
+    batch[BatchLayout.MAGIC] = MAGIC;
+    batch.writeInt16BE(this.compression, BatchLayout.ATTRIBUTES);
+    batch.writeInt32BE(this.count - 1, BatchLayout.LAST_OFFSET_DELTA);
+    writeInt64(batch, BatchLayout.BASE_TIMESTAMP, this.baseTimestamp);
+    writeInt64(batch, BatchLayout.MAX_TIMESTAMP, this.maxTimestamp);
+    writeInt64(batch, BatchLayout.PRODUCER_ID, NO_PRODUCER_ID);
+    batch.writeInt16BE(NO_PRODUCER_EPOCH, BatchLayout.PRODUCER_EPOCH);
+    batch.writeInt32BE(NO_SEQUENCE, BatchLayout.BASE_SEQUENCE);
+    batch.writeInt32BE(this.count, BatchLayout.RECORD_COUNT);
+    batch.writeUInt32BE(crc32c(batch, CRC_START, batch.length), BatchLayout.CRC);
+  }
+
+  /**
+   * Hands out the first `size` bytes. A mostly full buffer is given away whole (no copy)
+   * and replaced by a fresh one of the same capacity; a mostly empty one is copied from,
+   * so a small batch does not pin a large buffer.
+   */
+  private take(size: number): Buffer {
+    if (size * 2 >= this.buffer.length) {
+      const batch = this.buffer.subarray(0, size);
+      this.buffer = Buffer.allocUnsafe(this.buffer.length);
+      return batch;
+    }
+    const batch = Buffer.allocUnsafe(size);
+    this.buffer.copy(batch, 0, 0, size);
+    return batch;
+  }
+
+  private ensureCapacity(needed: number): void {
+    if (needed <= this.buffer.length) return;
+    let capacity = this.buffer.length * 2;
+    while (capacity < needed) capacity *= 2;
+    const grown = Buffer.allocUnsafe(capacity);
+    this.buffer.copy(grown, 0, 0, this.writeAt);
+    this.buffer = grown;
+  }
+}
+
+function compressionCode(name: CompressionName): number {
+  if (name === 'none') return Compression.none;
+  if (name === 'gzip') return Compression.gzip;
+  throw new SpoolError(Errors.UNSUPPORTED_COMPRESSION, `compression ${String(name)} is not supported; use none or gzip`);
+}
+
+function maxBytes(field: Buffer | string | null): number {
+  if (field === null) return 0;
+  return typeof field === 'string' ? field.length * MAX_UTF8_BYTES_PER_UNIT : field.length;
+}
+
+function headerEstimate(name: string, value: Buffer | string): number {
+  return sizeOfVarint(name.length) + name.length + sizeOfVarint(value.length) + value.length;
+}
+
+/**
+ * Writes a length-prefixed field (bytes or a UTF-8 string; null as length -1) at `at` and
+ * returns the position after it.
+ */
+function writeField(buf: Buffer, at: number, field: Buffer | string | null): number {
+  if (field === null) {
+    buf[at] = 1; // zigzag(-1)
+    return at + 1;
+  }
+  if (typeof field !== 'string') {
+    at = writeVarint(buf, at, field.length);
+    return at + field.copy(buf, at);
+  }
+  // A string's UTF-8 length is known only after writing it: write it after a prefix sized
+  // for its UTF-16 length (exact for ASCII), then fix the prefix.
+  const reserved = sizeOfVarint(field.length);
+  const end = at + reserved + buf.write(field, at + reserved);
+  return finishLengthPrefix(buf, at, reserved, end);
+}
+
+/**
+ * The body of a field was written at start + reserved .. end; writes its length as a varint
+ * at `start`, moving the body if the varint needs another size than reserved. Returns the
+ * position after the body. The buffer has MAX_VARINT_BYTES of slack after `end`.
+ */
+function finishLengthPrefix(buf: Buffer, start: number, reserved: number, end: number): number {
+  const bodyStart = start + reserved;
+  const length = end - bodyStart;
+  const needed = sizeOfVarint(length);
+  if (needed !== reserved) {
+    buf.copyWithin(start + needed, bodyStart, end);
+    end += needed - reserved;
+  }
+  writeVarint(buf, start, length);
+  return end;
+}
+
+let sharedBuilder: BatchBuilder | undefined;
+let sharedCompression: CompressionName = 'none';
+
+/** Encodes `records` as one batch (baseOffset 0 unless given). */
+export function encodeBatch(
+  records: RecordInput[],
+  options?: { compression?: CompressionName; baseOffset?: number },
+): Buffer {
+  const compression = options?.compression ?? 'none';
+  if (sharedBuilder === undefined || sharedCompression !== compression) {
+    sharedBuilder = new BatchBuilder({ compression });
+    sharedCompression = compression;
+  }
+  const builder = sharedBuilder;
+  let batch: Buffer;
+  try {
+    for (const record of records) builder.append(record);
+    batch = builder.build();
+  } finally {
+    builder.reset();
+  }
+  if (options?.baseOffset !== undefined) setBaseOffset(batch, 0, options.baseOffset);
+  return batch;
+}
