@@ -1,20 +1,28 @@
 #!/usr/bin/env node
 // The `spool` command: one commander program; each command lives in its own module.
+// Every error a user can cause (bad flag, unknown topic, unreachable broker) ends as one
+// line `spool: <message>` on stderr and exit code 1; a stack trace is printed only for
+// unexpected errors when SPOOL_DEBUG is set.
 
 import { Command } from 'commander';
 import { registerServe } from './serve.js';
 import { registerCommands } from './commands.js';
+import { formatError } from './errors.js';
 
 const program = new Command();
 program
   .name('spool')
   .description('spool: a Kafka-style append-only log broker')
-  .option('--broker <host:port>', 'broker address (env SPOOL_BROKER)', process.env['SPOOL_BROKER'] ?? '127.0.0.1:9400');
+  .option('--broker <host:port>', 'broker address (env SPOOL_BROKER)', process.env['SPOOL_BROKER'] ?? '127.0.0.1:9400')
+  .showSuggestionAfterError(true)
+  // Commander's own errors (unknown option, missing argument, invalid value) in our one-line form.
+  .configureOutput({ outputError: (text, write) => write(`spool: ${text.replace(/^error: /, '')}`) });
 
 registerServe(program);
 registerCommands(program);
 
 program.parseAsync(process.argv).catch((error: unknown) => {
-  process.stderr.write(`spool: ${error instanceof Error ? error.message : String(error)}\n`);
+  process.stderr.write(`${formatError(error)}\n`);
+  if (process.env['SPOOL_DEBUG'] && error instanceof Error && error.stack) process.stderr.write(`${error.stack}\n`);
   process.exit(1);
 });
