@@ -1,8 +1,81 @@
-// PLACEHOLDER (broker work): `spool serve`.
-import type { Command } from 'commander';
+// `spool serve`: runs the broker in this process. Prints exactly one line on stdout,
+// `spool listening on <host>:<port>` (port 0 picks a free port; the line tells which),
+// logs on stderr, and shuts down gracefully on SIGINT/SIGTERM (stop accepting, finish
+// in-flight requests, flush, close files, exit 0). A second signal exits at once (1).
+
+import { type Command, InvalidArgumentError } from 'commander';
+import { DEFAULT_FSYNC, DEFAULT_MAX_REQUEST_BYTES, DEFAULT_PORT, parseFsyncPolicy, startBroker, streamLogger } from '../broker/index.js';
+import type { FsyncPolicy } from '../storage/types.js';
+
+interface ServeOptions {
+  dataDir: string;
+  host: string;
+  port: number;
+  fsync: FsyncPolicy;
+  autoCreateTopics: boolean;
+  maxRequestBytes: number;
+  defaultPartitions: number;
+}
+
+function integer(what: string, min: number, max = Number.MAX_SAFE_INTEGER): (value: string) => number {
+  return (value) => {
+    const number = Number(value);
+    if (!/^\d+$/.test(value) || !Number.isSafeInteger(number) || number < min || number > max) {
+      throw new InvalidArgumentError(`${what} must be an integer in [${min}, ${max}], got '${value}'`);
+    }
+    return number;
+  };
+}
+
+function fsyncOption(value: string): FsyncPolicy {
+  try {
+    return parseFsyncPolicy(value);
+  } catch (error) {
+    throw new InvalidArgumentError(error instanceof Error ? error.message : String(error));
+  }
+}
 
 export function registerServe(program: Command): void {
-  program.command('serve').description('run the broker').action(() => {
-    throw new Error('serve is not implemented yet');
-  });
+  program
+    .command('serve')
+    .description('run the broker')
+    .option('--data-dir <dir>', 'data directory', './data')
+    .option('--host <host>', 'address to listen on', '127.0.0.1')
+    .option('--port <port>', 'port to listen on (0 picks a free one)', integer('--port', 0, 65535), DEFAULT_PORT)
+    .option('--fsync <mode>', 'always | <ms> (interval) | never', fsyncOption, DEFAULT_FSYNC)
+    .option('--auto-create-topics', 'create unknown topics on produce', false)
+    .option('--max-request-bytes <n>', 'largest request frame accepted', integer('--max-request-bytes', 64, 0xffff_ffff), DEFAULT_MAX_REQUEST_BYTES)
+    .option('--default-partitions <n>', 'partitions of auto-created topics', integer('--default-partitions', 1, 100_000), 1)
+    .action(async (options: ServeOptions) => {
+      const logger = streamLogger();
+      const broker = await startBroker({
+        dataDir: options.dataDir,
+        host: options.host,
+        port: options.port,
+        fsync: options.fsync,
+        autoCreateTopics: options.autoCreateTopics,
+        maxRequestBytes: options.maxRequestBytes,
+        defaultPartitions: options.defaultPartitions,
+        logger,
+      });
+      process.stdout.write(`spool listening on ${broker.host}:${broker.port}\n`);
+      let stopping = false;
+      const stop = (signal: string): void => {
+        if (stopping) {
+          logger.warn(`${signal} again: exiting without finishing the shutdown`);
+          process.exit(1);
+        }
+        stopping = true;
+        logger.info(`${signal}: shutting down`);
+        broker.close().then(
+          () => process.exit(0),
+          (error: unknown) => {
+            logger.error('shutdown failed', error);
+            process.exit(1);
+          },
+        );
+      };
+      process.on('SIGINT', () => stop('SIGINT'));
+      process.on('SIGTERM', () => stop('SIGTERM'));
+    });
 }

@@ -6,3 +6,4 @@ export type * from './messages.js';
 export * from './frame.js';
 export * from './body.js';
 export * from './errors.js';
+export * from './validate.js';

@@ -1,0 +1,139 @@
+// The control-path APIs: ApiVersions, Metadata, CreateTopics, DeleteTopics,
+// DescribeTopics, ListOffsets. Per-item errors travel in the item; a SpoolError thrown
+// out of a handler fails the whole request (dispatch.ts).
+
+import { readFileSync } from 'node:fs';
+import { ApiKey, OffsetSpec, SupportedVersions } from '../protocol/apis.js';
+import { errorFields } from '../protocol/errors.js';
+import type * as M from '../protocol/messages.js';
+import { parseTopicConfig, topicConfigToRecord } from '../storage/index.js';
+import { Errors, SpoolError, isSpoolError } from '../util/errors.js';
+import type { BrokerContext, HandlerResponse } from './context.js';
+
+export const BROKER_VERSION = readBrokerVersion();
+
+function readBrokerVersion(): string {
+  try {
+    const text = readFileSync(new URL('../../package.json', import.meta.url), 'utf8');
+    const version = (JSON.parse(text) as { version?: unknown }).version;
+    return typeof version === 'string' ? version : '0.0.0';
+  } catch {
+    // Safe: the version is informational (ApiVersions); a missing package.json changes nothing else.
+    return '0.0.0';
+  }
+}
+
+function ok(header: object): HandlerResponse {
+  return { header: { errorCode: 0, ...header } };
+}
+
+/** Runs `fn`, turning a thrown error into the item's error fields (a non-SpoolError is logged as a bug). */
+function itemErrors(ctx: BrokerContext, what: string, error: unknown): M.ErrorFields {
+  if (!isSpoolError(error)) ctx.logger.error(`${what} failed with a bug`, error);
+  return errorFields(error);
+}
+
+export function handleApiVersions(): HandlerResponse {
+  const apis = Object.values(ApiKey).map((apiKey) => {
+    const [minVersion, maxVersion] = SupportedVersions[apiKey];
+    return { apiKey, minVersion, maxVersion };
+  });
+  return ok({ apis, brokerVersion: BROKER_VERSION } satisfies Omit<M.ApiVersionsResponse, 'errorCode'>);
+}
+
+export function handleMetadata(ctx: BrokerContext, request: M.MetadataRequest): HandlerResponse {
+  const brokers = [{ nodeId: 0, host: ctx.advertised.host, port: ctx.advertised.port }];
+  let topics: M.TopicMetadata[];
+  if (request.topics === undefined || request.topics === null) {
+    topics = ctx.logs
+      .listTopics()
+      .filter((info) => !info.internal)
+      .map((info) => ({ errorCode: 0, name: info.name, partitions: info.partitions, internal: false }));
+  } else {
+    topics = request.topics.map((name) => {
+      const info = ctx.logs.getTopic(name);
+      if (!info) return { errorCode: Errors.UNKNOWN_TOPIC.code, errorMessage: `topic '${name}' does not exist`, name, partitions: 0, internal: false };
+      return { errorCode: 0, name, partitions: info.partitions, internal: info.internal };
+    });
+  }
+  return ok({ brokers, topics });
+}
+
+export async function handleCreateTopics(ctx: BrokerContext, request: M.CreateTopicsRequest): Promise<HandlerResponse> {
+  const topics = await Promise.all(
+    request.topics.map(async (entry): Promise<M.CreateTopicsResponse['topics'][number]> => {
+      try {
+        if (entry.name.startsWith('__')) {
+          throw new SpoolError(Errors.INVALID_TOPIC, `topic names starting with '__' are reserved for internal topics`);
+        }
+        const config = entry.config === undefined ? undefined : parseTopicConfig(entry.config);
+        await ctx.logs.createTopic(entry.name, entry.partitions, config);
+        return { name: entry.name, errorCode: 0 };
+      } catch (error) {
+        return { name: entry.name, ...itemErrors(ctx, `creating topic '${entry.name}'`, error) };
+      }
+    }),
+  );
+  return ok({ topics });
+}
+
+export async function handleDeleteTopics(ctx: BrokerContext, request: M.DeleteTopicsRequest): Promise<HandlerResponse> {
+  const topics = await Promise.all(
+    request.names.map(async (name): Promise<M.DeleteTopicsResponse['topics'][number]> => {
+      try {
+        if (ctx.logs.getTopic(name)?.internal) {
+          throw new SpoolError(Errors.INVALID_TOPIC, `topic '${name}' is internal and cannot be deleted`);
+        }
+        await ctx.logs.deleteTopic(name);
+        ctx.waiters.notifyTopic(name);
+        return { name, errorCode: 0 };
+      } catch (error) {
+        return { name, ...itemErrors(ctx, `deleting topic '${name}'`, error) };
+      }
+    }),
+  );
+  return ok({ topics });
+}
+
+export function handleDescribeTopics(ctx: BrokerContext, request: M.DescribeTopicsRequest): HandlerResponse {
+  const names = request.names.length > 0 ? request.names : ctx.logs.listTopics().filter((t) => !t.internal).map((t) => t.name);
+  const topics = names.map((name): M.DescribeTopicsResponse['topics'][number] => {
+    try {
+      const info = ctx.logs.getTopic(name);
+      if (!info) throw new SpoolError(Errors.UNKNOWN_TOPIC, `topic '${name}' does not exist`);
+      const partitions: M.PartitionDescription[] = [];
+      for (let partition = 0; partition < info.partitions; partition++) {
+        const log = ctx.logs.getPartition(name, partition);
+        partitions.push({
+          partition,
+          logStartOffset: log.logStartOffset,
+          logEndOffset: log.logEndOffset,
+          sizeBytes: log.sizeBytes,
+          segments: log.segmentCount,
+        });
+      }
+      return { errorCode: 0, name, config: topicConfigToRecord(info.config), partitions };
+    } catch (error) {
+      return { name, config: {}, partitions: [], ...itemErrors(ctx, `describing topic '${name}'`, error) };
+    }
+  });
+  return ok({ topics });
+}
+
+export function handleListOffsets(ctx: BrokerContext, request: M.ListOffsetsRequest): HandlerResponse {
+  const partitions = request.partitions.map((entry): M.ListOffsetsResponse['partitions'][number] => {
+    const { topic, partition, timestamp } = entry;
+    try {
+      const log = ctx.logs.getPartition(topic, partition);
+      if (timestamp === OffsetSpec.Latest) return { errorCode: 0, topic, partition, offset: log.logEndOffset, timestamp: -1 };
+      if (timestamp === OffsetSpec.Earliest) return { errorCode: 0, topic, partition, offset: log.logStartOffset, timestamp: -1 };
+      if (timestamp < 0) throw new SpoolError(Errors.INVALID_TIMESTAMP, `timestamp ${timestamp} is neither -1, -2 nor a time`);
+      const offset = log.offsetForTimestamp(timestamp);
+      if (offset === null) return { errorCode: 0, topic, partition, offset: log.logEndOffset, timestamp: -1 };
+      return { errorCode: 0, topic, partition, offset, timestamp };
+    } catch (error) {
+      return { topic, partition, offset: -1, timestamp: -1, ...itemErrors(ctx, `listing offsets of ${topic}-${partition}`, error) };
+    }
+  });
+  return ok({ partitions });
+}

@@ -1,0 +1,198 @@
+// One client connection: reads request frames, dispatches them (many in flight), and
+// writes the responses in request order.
+//
+// Limits and backpressure:
+// - At most maxInFlightPerConnection requests read but not yet answered; at the limit the
+//   socket is paused (TCP pushes back on the client) until responses drain. Frames
+//   already decoded from the last chunk are still handled, so the bound is soft by at
+//   most one chunk's worth.
+// - When socket.write() returns false, reading pauses until 'drain': a slow reader
+//   cannot make the broker buffer unbounded responses.
+// - Responses in request order: a parked long-poll fetch delays the responses of later
+//   requests on the same connection (as in Kafka); clients that need both use two
+//   connections.
+// - An oversized frame (> maxRequestBytes), a frame shorter than its fixed fields, or a
+//   frame with an unknown api key and no decodable body (garbage) closes the connection:
+//   the stream cannot be trusted after it. Everything else is answered with an error.
+
+import type { Socket } from 'node:net';
+import { decodeBody } from '../protocol/body.js';
+import { encodeResponseFrame, RequestFrameDecoder, type RequestFrame } from '../protocol/frame.js';
+import { Errors, SpoolError } from '../util/errors.js';
+import type { BrokerContext, HandlerResponse } from './context.js';
+import { dispatch, errorResponse, isKnownApiKey } from './dispatch.js';
+
+interface Slot {
+  correlationId: number;
+  done: boolean;
+  response: HandlerResponse | null;
+}
+
+export class Connection {
+  readonly remote: string;
+  private readonly decoder: RequestFrameDecoder;
+  private readonly queue: Slot[] = [];
+  private readonly abort = new AbortController();
+  private closed = false;
+  private readEnded = false;
+  private stopping = false;
+  private writeBlocked = false;
+  private paused = false;
+  private readonly closedPromise: Promise<void>;
+
+  constructor(
+    private readonly socket: Socket,
+    private readonly ctx: BrokerContext,
+  ) {
+    this.remote = `${socket.remoteAddress ?? '?'}:${socket.remotePort ?? '?'}`;
+    this.decoder = new RequestFrameDecoder({ maxFrameBytes: ctx.options.maxRequestBytes });
+    socket.setNoDelay(true);
+    this.closedPromise = new Promise((resolve) => socket.once('close', () => resolve()));
+    socket.on('data', (chunk: Buffer) => this.onData(chunk));
+    socket.on('end', () => this.onEnd());
+    socket.on('drain', () => {
+      this.writeBlocked = false;
+      this.updateReading();
+    });
+    socket.on('error', () => {
+      // Safe to ignore: a reset or a write to a closed peer; 'close' follows and cleans up.
+    });
+    socket.once('close', () => this.onClose());
+  }
+
+  /** Resolves when the socket has closed. */
+  get closedSignal(): Promise<void> {
+    return this.closedPromise;
+  }
+
+  get inFlight(): number {
+    return this.queue.length;
+  }
+
+  /** Stops reading; ends the connection once every request read so far is answered. */
+  shutdown(): Promise<void> {
+    this.stopping = true;
+    this.updateReading();
+    this.endIfDone();
+    return this.closedPromise;
+  }
+
+  destroy(): void {
+    this.socket.destroy();
+  }
+
+  private onData(chunk: Buffer): void {
+    if (this.closed) return;
+    let frames: RequestFrame[];
+    try {
+      frames = this.decoder.push(chunk);
+    } catch (error) {
+      this.ctx.logger.warn(`closing connection ${this.remote}: ${error instanceof Error ? error.message : String(error)}`);
+      this.socket.destroy();
+      return;
+    }
+    for (const frame of frames) {
+      if (this.closed) return;
+      this.onFrame(frame);
+    }
+    this.updateReading();
+  }
+
+  private onFrame(frame: RequestFrame): void {
+    if (!isKnownApiKey(frame.apiKey) && !hasDecodableBody(frame.body)) {
+      this.ctx.logger.warn(`closing connection ${this.remote}: garbage (unknown api key ${frame.apiKey} and no valid body)`);
+      this.socket.destroy();
+      return;
+    }
+    const slot: Slot = { correlationId: frame.correlationId, done: false, response: null };
+    this.queue.push(slot);
+    dispatch(this.ctx, frame, { signal: this.abort.signal }).then(
+      (response) => this.complete(slot, response),
+      (error: unknown) => {
+        // dispatch turns every error into a response; reaching here is a bug in it.
+        this.ctx.logger.error('dispatch rejected', error);
+        this.complete(slot, errorResponse(error));
+      },
+    );
+  }
+
+  private complete(slot: Slot, response: HandlerResponse | null): void {
+    slot.done = true;
+    slot.response = response;
+    this.flush();
+  }
+
+  /** Writes the answered requests at the head of the queue, in order, in one corked batch. */
+  private flush(): void {
+    if (this.closed) return;
+    let corked = false;
+    let writable = true;
+    while (this.queue.length > 0 && this.queue[0]!.done) {
+      const slot = this.queue.shift()!;
+      if (slot.response === null) continue;
+      if (!corked) {
+        this.socket.cork();
+        corked = true;
+      }
+      for (const part of this.encode(slot)) writable = this.socket.write(part);
+    }
+    if (corked) this.socket.uncork();
+    if (!writable) this.writeBlocked = true;
+    this.updateReading();
+    this.endIfDone();
+  }
+
+  private encode(slot: Slot): Buffer[] {
+    const response = slot.response!;
+    try {
+      return encodeResponseFrame(slot.correlationId, response.header, response.payload);
+    } catch (error) {
+      this.ctx.logger.error(`encoding the response to correlation id ${slot.correlationId} failed`, error);
+      return encodeResponseFrame(slot.correlationId, errorResponse(new SpoolError(Errors.UNKNOWN)).header);
+    }
+  }
+
+  private updateReading(): void {
+    if (this.closed) return;
+    const read = !this.stopping && !this.readEnded && !this.writeBlocked && this.queue.length < this.ctx.options.maxInFlightPerConnection;
+    if (read && this.paused) {
+      this.paused = false;
+      this.socket.resume();
+    } else if (!read && !this.paused) {
+      this.paused = true;
+      this.socket.pause();
+    }
+  }
+
+  private onEnd(): void {
+    // The client half-closed: answer what it sent, then close our side.
+    this.readEnded = true;
+    if (!this.decoder.idle) {
+      this.ctx.logger.info(`connection ${this.remote} ended in the middle of a frame (${this.decoder.bufferedBytes} bytes dropped)`);
+    }
+    this.endIfDone();
+  }
+
+  private endIfDone(): void {
+    if (this.closed || this.queue.length > 0) return;
+    if (this.readEnded || this.stopping) this.socket.end();
+  }
+
+  private onClose(): void {
+    // Pending responses are dropped; handlers that are still running (parked fetches)
+    // are told through the abort signal. Appends already made stay in the log.
+    this.closed = true;
+    this.queue.length = 0;
+    this.abort.abort();
+  }
+}
+
+function hasDecodableBody(body: Buffer): boolean {
+  try {
+    decodeBody(body);
+    return true;
+  } catch {
+    // Safe: this only classifies the frame; the caller closes the connection on false.
+    return false;
+  }
+}

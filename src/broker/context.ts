@@ -1,0 +1,34 @@
+// What every request handler sees: the storage, the group coordinator, the fetch
+// waiters, the options, and the logger. One context per broker.
+
+import type { GroupCoordinator } from '../groups/coordinator.js';
+import type { LogManager } from '../storage/types.js';
+import type { Logger } from './logger.js';
+import type { ResolvedBrokerOptions } from './options.js';
+import type { FetchWaiters } from './waiters.js';
+
+export interface BrokerContext {
+  readonly logs: LogManager;
+  readonly coordinator: GroupCoordinator;
+  readonly waiters: FetchWaiters;
+  readonly options: ResolvedBrokerOptions;
+  readonly logger: Logger;
+  /** Host and port clients should use (Metadata). */
+  readonly advertised: { host: string; port: number };
+  /** Topics being auto-created, so concurrent produces share one creation. */
+  readonly creatingTopics: Map<string, Promise<void>>;
+  /** Set by close(): parked fetches answer at once and do not park again. */
+  shuttingDown: boolean;
+}
+
+/** A response to send: the msgpack header and the raw payload buffers (never copied). */
+export interface HandlerResponse {
+  header: object;
+  payload?: Buffer[];
+}
+
+/** What a handler may use of its request's connection. */
+export interface RequestScope {
+  /** Aborted when the connection closes: the response will be dropped. */
+  readonly signal: AbortSignal;
+}

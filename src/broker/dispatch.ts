@@ -1,0 +1,90 @@
+// Request dispatch: api key and version check, body decode, header shape check, handler.
+// Every failure becomes a response: an unknown api key or version -> UNSUPPORTED_VERSION;
+// malformed msgpack or a header of the wrong shape -> INVALID_REQUEST; a SpoolError out
+// of a handler -> its code and message; anything else is a bug: logged, answered UNKNOWN.
+// Only Produce with acks 0 answers nothing (null), even on error.
+
+import { ApiKey, SupportedVersions, apiName } from '../protocol/apis.js';
+import { decodeBody } from '../protocol/body.js';
+import { errorFields } from '../protocol/errors.js';
+import type { RequestFrame } from '../protocol/frame.js';
+import { checkRequest, type RequestTypes } from '../protocol/validate.js';
+import { Errors, SpoolError, isSpoolError } from '../util/errors.js';
+import {
+  handleApiVersions,
+  handleCreateTopics,
+  handleDeleteTopics,
+  handleDescribeTopics,
+  handleListOffsets,
+  handleMetadata,
+} from './admin.js';
+import type { BrokerContext, HandlerResponse, RequestScope } from './context.js';
+import { handleFetch } from './fetch.js';
+import {
+  handleDeleteGroups,
+  handleDescribeGroups,
+  handleHeartbeat,
+  handleListGroups,
+  handleOffsetCommit,
+  handleOffsetFetch,
+  handleResetOffsets,
+} from './groups.js';
+import { handleProduce } from './produce.js';
+
+type Handler<K extends ApiKey> = (
+  ctx: BrokerContext,
+  request: RequestTypes[K],
+  payload: Buffer,
+  scope: RequestScope,
+) => HandlerResponse | null | Promise<HandlerResponse | null>;
+
+const handlers: { [K in ApiKey]: Handler<K> } = {
+  [ApiKey.ApiVersions]: () => handleApiVersions(),
+  [ApiKey.Metadata]: (ctx, request) => handleMetadata(ctx, request),
+  [ApiKey.CreateTopics]: (ctx, request) => handleCreateTopics(ctx, request),
+  [ApiKey.DeleteTopics]: (ctx, request) => handleDeleteTopics(ctx, request),
+  [ApiKey.DescribeTopics]: (ctx, request) => handleDescribeTopics(ctx, request),
+  [ApiKey.Produce]: (ctx, request, payload) => handleProduce(ctx, request, payload),
+  [ApiKey.Fetch]: (ctx, request, _payload, scope) => handleFetch(ctx, request, scope),
+  [ApiKey.ListOffsets]: (ctx, request) => handleListOffsets(ctx, request),
+  [ApiKey.ConsumerGroupHeartbeat]: (ctx, request) => handleHeartbeat(ctx, request),
+  [ApiKey.OffsetCommit]: (ctx, request) => handleOffsetCommit(ctx, request),
+  [ApiKey.OffsetFetch]: (ctx, request) => handleOffsetFetch(ctx, request),
+  [ApiKey.ListGroups]: (ctx, request) => handleListGroups(ctx, request),
+  [ApiKey.DescribeGroups]: (ctx, request) => handleDescribeGroups(ctx, request),
+  [ApiKey.DeleteGroups]: (ctx, request) => handleDeleteGroups(ctx, request),
+  [ApiKey.ResetOffsets]: (ctx, request) => handleResetOffsets(ctx, request),
+};
+
+export function isKnownApiKey(apiKey: number): apiKey is ApiKey {
+  return Object.hasOwn(SupportedVersions, apiKey);
+}
+
+export function errorResponse(error: unknown): HandlerResponse {
+  return { header: errorFields(error) };
+}
+
+/** Handles one request frame; resolves to the response, or null when none is sent. */
+export async function dispatch(ctx: BrokerContext, frame: RequestFrame, scope: RequestScope): Promise<HandlerResponse | null> {
+  const { apiKey, apiVersion } = frame;
+  if (!isKnownApiKey(apiKey)) {
+    return errorResponse(new SpoolError(Errors.UNSUPPORTED_VERSION, `api key ${apiKey} is not supported`));
+  }
+  const [minVersion, maxVersion] = SupportedVersions[apiKey];
+  if (apiVersion < minVersion || apiVersion > maxVersion) {
+    return errorResponse(
+      new SpoolError(Errors.UNSUPPORTED_VERSION, `${apiName(apiKey)} version ${apiVersion} is not supported (${minVersion}..${maxVersion})`),
+    );
+  }
+  let acksZero = false;
+  try {
+    const { header, payload } = decodeBody(frame.body);
+    acksZero = apiKey === ApiKey.Produce && header['acks'] === 0;
+    const request = checkRequest(apiKey, header);
+    const handler = handlers[apiKey] as Handler<typeof apiKey>;
+    return await handler(ctx, request as never, payload, scope);
+  } catch (error) {
+    if (!isSpoolError(error)) ctx.logger.error(`${apiName(apiKey)} request failed with a bug`, error);
+    return acksZero ? null : errorResponse(error);
+  }
+}

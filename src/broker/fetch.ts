@@ -1,0 +1,125 @@
+// Fetch: positional reads of raw batch bytes from storage, sent without decoding. Limits:
+// each partition gets at most its maxBytes and the request at most maxBytes, except that
+// the first partition with data always gets at least one whole batch (so a batch larger
+// than the limits still makes progress), and any later partition gets its first batch
+// whole when it fits in what is left of the request's maxBytes (so a consumer that
+// always lists partitions in the same order is not starved by one large batch).
+//
+// Long-poll: when fewer than minBytes are available, the request parks on its partitions
+// (FetchWaiters) until a produce appends to one of them and minBytes are reached, or
+// maxWaitMs passes, or the broker shuts down. At most maxParkedFetches park at once;
+// beyond that a fetch is answered at once with what there is.
+
+import { LOG_OVERHEAD } from '../records/index.js';
+import { errorFields } from '../protocol/errors.js';
+import type { FetchPartitionResult, FetchRequest } from '../protocol/messages.js';
+import { Errors, isSpoolError } from '../util/errors.js';
+import type { BrokerContext, HandlerResponse, RequestScope } from './context.js';
+import { partitionKey, type ParkedFetch } from './waiters.js';
+
+/** batchLength:int32 sits right after baseOffset:int64. */
+const BATCH_LENGTH_POSITION = 8;
+
+interface FetchRead {
+  results: FetchPartitionResult[];
+  parts: Buffer[];
+  totalBytes: number;
+  /** A partition failed: answer at once, as Kafka does. */
+  failed: boolean;
+}
+
+export function handleFetch(ctx: BrokerContext, request: FetchRequest, scope: RequestScope): HandlerResponse | Promise<HandlerResponse | null> {
+  const first = readFetch(ctx, request);
+  if (first.totalBytes >= request.minBytes || first.failed || request.maxWaitMs === 0 || ctx.shuttingDown) return toResponse(first);
+  return new Promise<HandlerResponse | null>((resolve) => {
+    let wakeScheduled = false;
+    let done = false;
+    const finish = (read: FetchRead | null): void => {
+      if (done) return;
+      done = true;
+      clearTimeout(timer);
+      ctx.waiters.unpark(parked);
+      scope.signal.removeEventListener('abort', onAbort);
+      resolve(read ? toResponse(read) : null);
+    };
+    const parked: ParkedFetch = {
+      wake() {
+        if (wakeScheduled || done) return;
+        wakeScheduled = true;
+        setImmediate(() => {
+          wakeScheduled = false;
+          if (done) return;
+          const read = readFetch(ctx, request);
+          if (read.totalBytes >= request.minBytes || read.failed || ctx.shuttingDown) finish(read);
+        });
+      },
+    };
+    const onAbort = (): void => finish(null);
+    const timer = setTimeout(() => finish(readFetch(ctx, request)), request.maxWaitMs);
+    scope.signal.addEventListener('abort', onAbort, { once: true });
+    const keys = request.partitions.map((entry) => partitionKey(entry.topic, entry.partition));
+    if (!ctx.waiters.park(parked, keys)) finish(first);
+  });
+}
+
+function toResponse(read: FetchRead): HandlerResponse {
+  return { header: { errorCode: 0, partitions: read.results }, payload: read.parts };
+}
+
+export function readFetch(ctx: BrokerContext, request: FetchRequest): FetchRead {
+  const results: FetchPartitionResult[] = [];
+  const parts: Buffer[] = [];
+  let remaining = request.maxBytes;
+  let totalBytes = 0;
+  let failed = false;
+  for (const entry of request.partitions) {
+    const result: FetchPartitionResult = {
+      errorCode: 0,
+      topic: entry.topic,
+      partition: entry.partition,
+      highWatermark: -1,
+      logStartOffset: -1,
+      size: 0,
+    };
+    results.push(result);
+    let log;
+    try {
+      log = ctx.logs.getPartition(entry.topic, entry.partition);
+      result.highWatermark = log.logEndOffset;
+      result.logStartOffset = log.logStartOffset;
+      const firstWithData = totalBytes === 0;
+      if (!firstWithData && remaining <= 0) continue;
+      const limit = Math.max(1, Math.min(entry.maxBytes, remaining));
+      const read = log.read(entry.offset, limit);
+      result.highWatermark = read.highWatermark;
+      result.logStartOffset = read.logStartOffset;
+      let bytes = read.bytes;
+      if (!firstWithData && bytes.length > remaining) bytes = wholeBatchesWithin(bytes, remaining);
+      if (bytes.length === 0) continue;
+      result.size = bytes.length;
+      parts.push(bytes);
+      totalBytes += bytes.length;
+      remaining -= bytes.length;
+    } catch (error) {
+      failed = true;
+      if (!isSpoolError(error)) ctx.logger.error(`fetch from ${entry.topic}-${entry.partition} failed with a bug`, error);
+      Object.assign(result, errorFields(error));
+      if (isSpoolError(error, Errors.OFFSET_OUT_OF_RANGE) && log) {
+        result.highWatermark = log.logEndOffset;
+        result.logStartOffset = log.logStartOffset;
+      }
+    }
+  }
+  return { results, parts, totalBytes, failed };
+}
+
+/** The longest prefix of whole batches of `bytes` no longer than `limitBytes`. */
+function wholeBatchesWithin(bytes: Buffer, limitBytes: number): Buffer {
+  let end = 0;
+  while (end + LOG_OVERHEAD <= bytes.length) {
+    const batchBytes = LOG_OVERHEAD + bytes.readInt32BE(end + BATCH_LENGTH_POSITION);
+    if (batchBytes <= LOG_OVERHEAD || end + batchBytes > limitBytes) break;
+    end += batchBytes;
+  }
+  return bytes.subarray(0, end);
+}

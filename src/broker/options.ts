@@ -1,0 +1,92 @@
+// Options of startBroker, their defaults and limits. Every limit is checked before the
+// broker allocates for it (see README.md "Limits").
+
+import type { FsyncPolicy, TopicConfig } from '../storage/types.js';
+import type { Clock } from '../util/clock.js';
+import type { Logger } from './logger.js';
+
+export interface BrokerOptions {
+  dataDir: string;
+  /** Default 127.0.0.1. */
+  host?: string;
+  /** Default 9400; 0 picks a free port (Broker.port tells which). */
+  port?: number;
+  /** Default { kind: 'interval', intervalMs: 1000 } (see README.md "Flush modes"). */
+  fsync?: FsyncPolicy;
+  /** Create unknown topics on produce, with defaultPartitions. Default false. */
+  autoCreateTopics?: boolean;
+  /** Partitions of auto-created topics. Default 1. */
+  defaultPartitions?: number;
+  /** Largest request frame accepted; a larger one closes the connection. Default 100 MiB. */
+  maxRequestBytes?: number;
+  /** Requests read but not yet answered per connection before the broker stops reading it. Default 1000. */
+  maxInFlightPerConnection?: number;
+  /** Fetches parked (long-poll) across the broker; beyond it a fetch is answered at once. Default 10000. */
+  maxParkedFetches?: number;
+  /** Open connections; beyond it new ones are refused. Default 10000. */
+  maxConnections?: number;
+  /** How long close() waits for in-flight requests before dropping connections. Default 10000 ms. */
+  shutdownTimeoutMs?: number;
+  /** Defaults for topics created without a value. */
+  topicDefaults?: Partial<TopicConfig>;
+  logger?: Logger;
+  clock?: Clock;
+}
+
+export interface ResolvedBrokerOptions {
+  dataDir: string;
+  host: string;
+  port: number;
+  fsync: FsyncPolicy;
+  autoCreateTopics: boolean;
+  defaultPartitions: number;
+  maxRequestBytes: number;
+  maxInFlightPerConnection: number;
+  maxParkedFetches: number;
+  maxConnections: number;
+  shutdownTimeoutMs: number;
+}
+
+export const DEFAULT_FSYNC: FsyncPolicy = { kind: 'interval', intervalMs: 1000 };
+export const DEFAULT_PORT = 9400;
+export const DEFAULT_MAX_REQUEST_BYTES = 100 * 1024 * 1024;
+
+export function resolveOptions(options: BrokerOptions): ResolvedBrokerOptions {
+  const resolved: ResolvedBrokerOptions = {
+    dataDir: options.dataDir,
+    host: options.host ?? '127.0.0.1',
+    port: options.port ?? DEFAULT_PORT,
+    fsync: options.fsync ?? DEFAULT_FSYNC,
+    autoCreateTopics: options.autoCreateTopics ?? false,
+    defaultPartitions: options.defaultPartitions ?? 1,
+    maxRequestBytes: options.maxRequestBytes ?? DEFAULT_MAX_REQUEST_BYTES,
+    maxInFlightPerConnection: options.maxInFlightPerConnection ?? 1000,
+    maxParkedFetches: options.maxParkedFetches ?? 10_000,
+    maxConnections: options.maxConnections ?? 10_000,
+    shutdownTimeoutMs: options.shutdownTimeoutMs ?? 10_000,
+  };
+  const positive = (name: string, value: number, min = 1): void => {
+    if (!Number.isSafeInteger(value) || value < min) throw new RangeError(`${name} must be an integer >= ${min}, got ${value}`);
+  };
+  positive('port', resolved.port, 0);
+  if (resolved.port > 65535) throw new RangeError(`port must be <= 65535, got ${resolved.port}`);
+  positive('defaultPartitions', resolved.defaultPartitions);
+  positive('maxRequestBytes', resolved.maxRequestBytes, 64);
+  if (resolved.maxRequestBytes > 0xffff_ffff) throw new RangeError('maxRequestBytes must fit in a u32');
+  positive('maxInFlightPerConnection', resolved.maxInFlightPerConnection);
+  positive('maxParkedFetches', resolved.maxParkedFetches, 0);
+  positive('maxConnections', resolved.maxConnections);
+  positive('shutdownTimeoutMs', resolved.shutdownTimeoutMs, 0);
+  return resolved;
+}
+
+/** Parses `--fsync always|never|<ms>`. */
+export function parseFsyncPolicy(text: string): FsyncPolicy {
+  if (text === 'always') return { kind: 'always' };
+  if (text === 'never') return { kind: 'never' };
+  if (/^\d+$/.test(text)) {
+    const intervalMs = Number(text);
+    if (intervalMs > 0 && Number.isSafeInteger(intervalMs)) return { kind: 'interval', intervalMs };
+  }
+  throw new RangeError(`--fsync must be always, never or a positive number of milliseconds, got '${text}'`);
+}

@@ -1,0 +1,114 @@
+// Produce: validate each partition's batches (magic, lengths, CRC, sizes; no record is
+// decoded), append them with one append call per partition, wake parked fetches, and
+// answer per acks: 0 no response, 1 after the write, -1 (all) after the append promise
+// resolves (fsync per the broker's policy; storage group-commits concurrent appends).
+//
+// Order: appends happen synchronously while the request is handled, so requests on one
+// connection reach the log in request order. Only auto-creation awaits, and it does so
+// before any append of the request.
+
+import { validateBatches } from '../records/index.js';
+import { splitPayload } from '../protocol/body.js';
+import { errorFields } from '../protocol/errors.js';
+import type { ProducePartitionResult, ProduceRequest } from '../protocol/messages.js';
+import { Errors, SpoolError, isSpoolError } from '../util/errors.js';
+import type { BrokerContext, HandlerResponse } from './context.js';
+
+export async function handleProduce(ctx: BrokerContext, request: ProduceRequest, payload: Buffer): Promise<HandlerResponse | null> {
+  const parts = splitPayload(payload, request.partitions.map((entry) => entry.size));
+  const creationErrors = ctx.options.autoCreateTopics ? await autoCreateTopics(ctx, request) : new Map<string, SpoolError>();
+
+  const results: ProducePartitionResult[] = [];
+  const waits: Array<Promise<void>> = [];
+  for (let i = 0; i < request.partitions.length; i++) {
+    const entry = request.partitions[i]!;
+    const result: ProducePartitionResult = { errorCode: 0, topic: entry.topic, partition: entry.partition, baseOffset: -1, logStartOffset: -1 };
+    results.push(result);
+    try {
+      const creationError = creationErrors.get(entry.topic);
+      if (creationError) throw creationError;
+      const wait = appendPartition(ctx, entry.topic, entry.partition, parts[i]!, request.acks, result);
+      if (wait) waits.push(wait);
+    } catch (error) {
+      setError(ctx, result, error);
+    }
+  }
+  if (waits.length > 0) await Promise.all(waits);
+  if (request.acks === 0) return null;
+  return { header: { errorCode: 0, partitions: results } };
+}
+
+/** Appends synchronously; returns a promise when the answer must wait for the append to settle. */
+function appendPartition(
+  ctx: BrokerContext,
+  topic: string,
+  partition: number,
+  batches: Buffer,
+  acks: ProduceRequest['acks'],
+  result: ProducePartitionResult,
+): Promise<void> | null {
+  const info = ctx.logs.getTopic(topic);
+  if (!info) throw new SpoolError(Errors.UNKNOWN_TOPIC, `topic '${topic}' does not exist`);
+  if (info.internal) throw new SpoolError(Errors.INVALID_TOPIC, `topic '${topic}' is internal: clients cannot produce to it`);
+  const log = ctx.logs.getPartition(topic, partition);
+  validateBatches(batches, info.config.maxMessageBytes, { producer: true });
+  const logEndBefore = log.logEndOffset;
+  const appended = log.append(batches);
+  const written = log.logEndOffset > logEndBefore;
+  if (written) ctx.waiters.notify(topic, partition);
+  const settle = appended.then(
+    (append) => {
+      result.baseOffset = append.baseOffset;
+      result.logStartOffset = log.logStartOffset;
+    },
+    (error: unknown) => {
+      setError(ctx, result, error);
+    },
+  );
+  if (acks === -1 || !written) return settle;
+  // acks 0 and 1: the bytes are in the log (the OS has them); answer now. A later
+  // failure of the flush is storage's to report (the partition goes offline, sticky).
+  result.baseOffset = logEndBefore;
+  result.logStartOffset = log.logStartOffset;
+  return null;
+}
+
+function setError(ctx: BrokerContext, result: ProducePartitionResult, error: unknown): void {
+  if (!isSpoolError(error)) ctx.logger.error(`produce to ${result.topic}-${result.partition} failed with a bug`, error);
+  Object.assign(result, errorFields(error), { baseOffset: -1, logStartOffset: -1 });
+}
+
+/** Creates the unknown topics of a produce request; returns the creation errors by topic. */
+async function autoCreateTopics(ctx: BrokerContext, request: ProduceRequest): Promise<Map<string, SpoolError>> {
+  const errors = new Map<string, SpoolError>();
+  const missing = new Set(request.partitions.map((entry) => entry.topic).filter((topic) => !ctx.logs.getTopic(topic)));
+  await Promise.all(
+    [...missing].map(async (topic) => {
+      if (topic.startsWith('__')) {
+        errors.set(topic, new SpoolError(Errors.INVALID_TOPIC, `topic names starting with '__' are reserved for internal topics`));
+        return;
+      }
+      let creation = ctx.creatingTopics.get(topic);
+      if (!creation) {
+        creation = ctx.logs.createTopic(topic, ctx.options.defaultPartitions).then(
+          () => {
+            ctx.logger.info(`auto-created topic '${topic}' with ${ctx.options.defaultPartitions} partition(s)`);
+          },
+          (error: unknown) => {
+            if (!isSpoolError(error, Errors.TOPIC_ALREADY_EXISTS)) throw error;
+          },
+        );
+        const settled = creation.finally(() => ctx.creatingTopics.delete(topic));
+        settled.catch(() => {}); // Safe: the error is observed through `creation` below.
+        ctx.creatingTopics.set(topic, creation);
+      }
+      try {
+        await creation;
+      } catch (error) {
+        errors.set(topic, isSpoolError(error) ? error : new SpoolError(Errors.UNKNOWN, `auto-creating topic '${topic}' failed`, { cause: error }));
+        if (!isSpoolError(error)) ctx.logger.error(`auto-creating topic '${topic}' failed`, error);
+      }
+    }),
+  );
+  return errors;
+}

@@ -1,0 +1,177 @@
+// Shape checks of request headers (messages.ts), so a handler only ever sees the types it
+// declares. A header of the wrong shape throws SpoolError INVALID_REQUEST naming the
+// field ("partitions[2].offset: expected an integer >= 0"). Unknown extra fields are
+// ignored (a newer client may send more). Small combinators, no schema library.
+
+import { Errors, SpoolError } from '../util/errors.js';
+import { ApiKey } from './apis.js';
+import { isPlainObject } from './body.js';
+import type * as M from './messages.js';
+
+type Check<T> = (value: unknown, path: string) => T;
+
+function fail(path: string, expected: string): never {
+  throw new SpoolError(Errors.INVALID_REQUEST, `${path === '' ? 'header' : path}: expected ${expected}`);
+}
+
+const MAX_STRING_CHARS = 64 * 1024;
+const MAX_ARRAY_ITEMS = 1_000_000;
+
+export function int(min = Number.MIN_SAFE_INTEGER, max = Number.MAX_SAFE_INTEGER): Check<number> {
+  return (value, path) => {
+    if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < min || value > max) {
+      fail(path, `an integer in [${min}, ${max}]`);
+    }
+    return value;
+  };
+}
+
+export const str: Check<string> = (value, path) => {
+  if (typeof value !== 'string' || value.length > MAX_STRING_CHARS) fail(path, 'a string');
+  return value;
+};
+
+export const bool: Check<boolean> = (value, path) => {
+  if (typeof value !== 'boolean') fail(path, 'a boolean');
+  return value;
+};
+
+export function literal<const T extends string | number>(...choices: T[]): Check<T> {
+  return (value, path) => {
+    if (!choices.includes(value as T)) fail(path, `one of ${choices.join(', ')}`);
+    return value as T;
+  };
+}
+
+export function arrayOf<T>(item: Check<T>): Check<T[]> {
+  return (value, path) => {
+    if (!Array.isArray(value) || value.length > MAX_ARRAY_ITEMS) fail(path, 'an array');
+    for (let i = 0; i < value.length; i++) item(value[i], `${path}[${i}]`);
+    return value as T[];
+  };
+}
+
+export function optional<T>(check: Check<T>): Check<T | undefined> {
+  return (value, path) => (value === undefined ? undefined : check(value, path));
+}
+
+export function nullable<T>(check: Check<T>): Check<T | null> {
+  return (value, path) => (value === null ? null : check(value, path));
+}
+
+export function record<T>(values: Check<T>): Check<Record<string, T>> {
+  return (value, path) => {
+    if (!isPlainObject(value)) fail(path, 'a map');
+    for (const [key, entry] of Object.entries(value)) values(entry, `${path}.${key}`);
+    return value as Record<string, T>;
+  };
+}
+
+type Shape = Record<string, Check<unknown>>;
+type FromShape<S extends Shape> = { [K in keyof S]: ReturnType<S[K]> };
+
+export function object<S extends Shape>(shape: S): Check<FromShape<S>> {
+  return (value, path) => {
+    if (!isPlainObject(value)) fail(path, 'a map');
+    for (const [field, check] of Object.entries(shape)) check(value[field], path === '' ? field : `${path}.${field}`);
+    return value as FromShape<S>;
+  };
+}
+
+function oneOf<T>(...checks: Array<Check<T>>): Check<T> {
+  return (value, path) => {
+    let last: unknown;
+    for (const check of checks) {
+      try {
+        return check(value, path);
+      } catch (error) {
+        // Safe: each alternative only reports a shape mismatch; the last one is rethrown.
+        last = error;
+      }
+    }
+    throw last;
+  };
+}
+
+const u32 = int(0, 0xffff_ffff);
+const i32 = int(-0x8000_0000, 0x7fff_ffff);
+const offset = int(-1, Number.MAX_SAFE_INTEGER);
+const timestamp = int(Number.MIN_SAFE_INTEGER, Number.MAX_SAFE_INTEGER);
+const topicPartitions = object({ topic: str, partitions: arrayOf(i32) });
+
+const requestChecks: Record<ApiKey, Check<unknown>> = {
+  [ApiKey.ApiVersions]: object({ clientSoftwareName: optional(str), clientSoftwareVersion: optional(str) }),
+  [ApiKey.Metadata]: object({ topics: optional(nullable(arrayOf(str))) }),
+  [ApiKey.CreateTopics]: object({
+    topics: arrayOf(object({ name: str, partitions: i32, config: optional(record(oneOf<string | number>(str, timestamp))) })),
+  }),
+  [ApiKey.DeleteTopics]: object({ names: arrayOf(str) }),
+  [ApiKey.DescribeTopics]: object({ names: arrayOf(str) }),
+  [ApiKey.Produce]: object({
+    acks: literal(0, 1, -1),
+    timeoutMs: int(0),
+    partitions: arrayOf(object({ topic: str, partition: i32, size: u32 })),
+  }),
+  [ApiKey.Fetch]: object({
+    maxWaitMs: int(0, 0x7fff_ffff),
+    minBytes: int(0),
+    maxBytes: int(0),
+    partitions: arrayOf(object({ topic: str, partition: i32, offset: int(0), maxBytes: int(0) })),
+  }),
+  [ApiKey.ListOffsets]: object({ partitions: arrayOf(object({ topic: str, partition: i32, timestamp })) }),
+  [ApiKey.ConsumerGroupHeartbeat]: object({
+    groupId: str,
+    memberId: str,
+    memberEpoch: i32,
+    clientId: optional(str),
+    topics: optional(arrayOf(str)),
+    ownedPartitions: optional(arrayOf(topicPartitions)),
+    sessionTimeoutMs: optional(int(0, 0x7fff_ffff)),
+    assignor: optional(literal('uniform', 'range')),
+  }),
+  [ApiKey.OffsetCommit]: object({
+    groupId: str,
+    memberId: str,
+    memberEpoch: i32,
+    offsets: arrayOf(object({ topic: str, partition: i32, offset, metadata: optional(str) })),
+  }),
+  [ApiKey.OffsetFetch]: object({ groupId: str, partitions: optional(arrayOf(object({ topic: str, partition: i32 }))) }),
+  [ApiKey.ListGroups]: object({}),
+  [ApiKey.DescribeGroups]: object({ groupIds: arrayOf(str) }),
+  [ApiKey.DeleteGroups]: object({ groupIds: arrayOf(str) }),
+  [ApiKey.ResetOffsets]: object({
+    groupId: str,
+    topic: str,
+    partitions: optional(arrayOf(i32)),
+    to: oneOf<unknown>(
+      object({ kind: literal('earliest', 'latest') }),
+      object({ kind: literal('offset'), offset: int(0) }),
+      object({ kind: literal('timestamp'), timestamp }),
+    ),
+  }),
+};
+
+/** The request type of each api key. */
+export interface RequestTypes {
+  [ApiKey.ApiVersions]: M.ApiVersionsRequest;
+  [ApiKey.Metadata]: M.MetadataRequest;
+  [ApiKey.CreateTopics]: M.CreateTopicsRequest;
+  [ApiKey.DeleteTopics]: M.DeleteTopicsRequest;
+  [ApiKey.DescribeTopics]: M.DescribeTopicsRequest;
+  [ApiKey.Produce]: M.ProduceRequest;
+  [ApiKey.Fetch]: M.FetchRequest;
+  [ApiKey.ListOffsets]: M.ListOffsetsRequest;
+  [ApiKey.ConsumerGroupHeartbeat]: M.ConsumerGroupHeartbeatRequest;
+  [ApiKey.OffsetCommit]: M.OffsetCommitRequest;
+  [ApiKey.OffsetFetch]: M.OffsetFetchRequest;
+  [ApiKey.ListGroups]: M.ListGroupsRequest;
+  [ApiKey.DescribeGroups]: M.DescribeGroupsRequest;
+  [ApiKey.DeleteGroups]: M.DeleteGroupsRequest;
+  [ApiKey.ResetOffsets]: M.ResetOffsetsRequest;
+}
+
+/** Checks a decoded request header against its API's shape; throws INVALID_REQUEST. */
+export function checkRequest<K extends ApiKey>(apiKey: K, header: unknown): RequestTypes[K] {
+  const check = requestChecks[apiKey];
+  return check(header, '') as RequestTypes[K];
+}
