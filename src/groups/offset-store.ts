@@ -50,7 +50,7 @@ export class MemoryOffsetStore implements OffsetStore {
   }
 
   append(records: readonly OffsetRecord[]): Promise<void> {
-    if (this.failure !== undefined) return Promise.reject(this.failure);
+    if (this.failure !== undefined) throw this.failure;
     for (const record of records) this.records.push(structuredClone(record));
     return Promise.resolve();
   }
