@@ -1,0 +1,158 @@
+// Admin calls: thin wrappers over the protocol. Per-item errors become SpoolErrors
+// (the first failing item is thrown, naming it); results keep the wire shapes.
+
+import {
+  ApiKey,
+  OffsetSpec,
+  type CreateTopicsResponse,
+  type DeleteGroupsResponse,
+  type DeleteTopicsResponse,
+  type DescribeGroupsResponse,
+  type DescribeTopicsResponse,
+  type GroupDescription,
+  type ListGroupsResponse,
+  type ListOffsetsResponse,
+  type MetadataResponse,
+  type OffsetFetchResponse,
+  type PartitionDescription,
+  type ResetOffsetsRequest,
+  type ResetOffsetsResponse,
+  type GroupState,
+} from '../protocol/index.js';
+import type { Client } from './client.js';
+import { errorFromCode } from './errors.js';
+
+export interface CreateTopicSpec {
+  topic: string;
+  numPartitions?: number;
+  /** Kafka config names: retention.ms, retention.bytes, segment.bytes, segment.ms, cleanup.policy, max.message.bytes, ... */
+  config?: Record<string, string | number>;
+}
+
+export interface TopicDescription {
+  name: string;
+  config: Record<string, string | number>;
+  partitions: PartitionDescription[];
+}
+
+export interface PartitionOffset {
+  partition: number;
+  offset: number;
+}
+
+export type OffsetTarget = 'earliest' | 'latest' | number | Date | { offset: number } | { timestamp: number };
+
+export class Admin {
+  constructor(private readonly client: Client) {}
+
+  /** Creates topics (numPartitions default 1). Throws TOPIC_ALREADY_EXISTS, INVALID_CONFIG, ... */
+  async createTopics(options: { topics: CreateTopicSpec[] }): Promise<void> {
+    const response = await this.client.request(ApiKey.CreateTopics, {
+      topics: options.topics.map((spec) => ({ name: spec.topic, partitions: spec.numPartitions ?? 1, ...(spec.config ? { config: spec.config } : {}) })),
+    });
+    for (const topic of (response.header as unknown as CreateTopicsResponse).topics ?? []) {
+      throwItem(topic.errorCode, topic.errorMessage, `create topic ${topic.name}`);
+    }
+  }
+
+  async deleteTopics(options: { topics: string[] }): Promise<void> {
+    const response = await this.client.request(ApiKey.DeleteTopics, { names: options.topics });
+    for (const topic of (response.header as unknown as DeleteTopicsResponse).topics ?? []) {
+      throwItem(topic.errorCode, topic.errorMessage, `delete topic ${topic.name}`);
+      this.client.metadata.invalidate(topic.name);
+    }
+  }
+
+  /** Names of the (non-internal) topics. */
+  async listTopics(): Promise<string[]> {
+    const response = await this.client.request(ApiKey.Metadata, { topics: null });
+    return ((response.header as unknown as MetadataResponse).topics ?? []).filter((topic) => topic.errorCode === 0).map((topic) => topic.name);
+  }
+
+  /** Configs and per-partition start/end offsets, sizes and segment counts. */
+  async describeTopics(options: { topics: string[] }): Promise<TopicDescription[]> {
+    const response = await this.client.request(ApiKey.DescribeTopics, { names: options.topics });
+    return ((response.header as unknown as DescribeTopicsResponse).topics ?? []).map((topic) => {
+      throwItem(topic.errorCode, topic.errorMessage, `describe topic ${topic.name}`);
+      return { name: topic.name, config: topic.config, partitions: topic.partitions };
+    });
+  }
+
+  /**
+   * The offset of every partition of a topic: 'latest' (default: the log end offset),
+   * 'earliest' (the log start offset), or the first offset with a timestamp >= the given
+   * one (ms), the log end when there is none.
+   */
+  async listOffsets(options: { topic: string; timestamp?: 'earliest' | 'latest' | number }): Promise<PartitionOffset[]> {
+    const spec = options.timestamp ?? 'latest';
+    const timestamp = spec === 'earliest' ? OffsetSpec.Earliest : spec === 'latest' ? OffsetSpec.Latest : spec;
+    const partitions = await this.client.metadata.fetch([options.topic]);
+    const count = partitions.get(options.topic) ?? 0;
+    const response = await this.client.request(ApiKey.ListOffsets, {
+      partitions: Array.from({ length: count }, (_, partition) => ({ topic: options.topic, partition, timestamp })),
+    });
+    return ((response.header as unknown as ListOffsetsResponse).partitions ?? []).map((entry) => {
+      throwItem(entry.errorCode, entry.errorMessage, `offsets of ${entry.topic}/${entry.partition}`);
+      return { partition: entry.partition, offset: entry.offset };
+    });
+  }
+
+  // Group admin (the broker side arrives with consumer groups).
+
+  async listGroups(): Promise<Array<{ groupId: string; state: GroupState; members: number }>> {
+    const response = await this.client.request(ApiKey.ListGroups, {});
+    return (response.header as unknown as ListGroupsResponse).groups ?? [];
+  }
+
+  async describeGroups(options: { groupIds: string[] }): Promise<GroupDescription[]> {
+    const response = await this.client.request(ApiKey.DescribeGroups, { groupIds: options.groupIds });
+    return ((response.header as unknown as DescribeGroupsResponse).groups ?? []).map((group) => {
+      throwItem(group.errorCode, group.errorMessage, `describe group ${group.groupId}`);
+      return group;
+    });
+  }
+
+  async deleteGroups(options: { groupIds: string[] }): Promise<void> {
+    const response = await this.client.request(ApiKey.DeleteGroups, { groupIds: options.groupIds });
+    for (const group of (response.header as unknown as DeleteGroupsResponse).groups ?? []) {
+      throwItem(group.errorCode, group.errorMessage, `delete group ${group.groupId}`);
+    }
+  }
+
+  /** Sets a group's committed offsets of a topic (only while the group has no active members). */
+  async resetOffsets(options: { groupId: string; topic: string; partitions?: number[]; to: OffsetTarget }): Promise<Array<{ topic: string; partition: number; offset: number }>> {
+    const request: ResetOffsetsRequest = { groupId: options.groupId, topic: options.topic, to: resetTarget(options.to) };
+    if (options.partitions !== undefined) request.partitions = options.partitions;
+    const response = await this.client.request(ApiKey.ResetOffsets, request);
+    return ((response.header as unknown as ResetOffsetsResponse).partitions ?? []).map((entry) => {
+      throwItem(entry.errorCode, entry.errorMessage, `reset offsets of ${options.groupId} on ${entry.topic}/${entry.partition}`);
+      return { topic: entry.topic, partition: entry.partition, offset: entry.offset };
+    });
+  }
+
+  /** A group's committed offsets (offset -1 = none), for every partition or the given ones. */
+  async fetchOffsets(options: { groupId: string; partitions?: Array<{ topic: string; partition: number }> }): Promise<Array<{ topic: string; partition: number; offset: number; metadata: string }>> {
+    const response = await this.client.request(ApiKey.OffsetFetch, {
+      groupId: options.groupId,
+      ...(options.partitions ? { partitions: options.partitions } : {}),
+    });
+    return ((response.header as unknown as OffsetFetchResponse).offsets ?? []).map((entry) => {
+      throwItem(entry.errorCode, entry.errorMessage, `offsets of ${options.groupId} on ${entry.topic}/${entry.partition}`);
+      return { topic: entry.topic, partition: entry.partition, offset: entry.offset, metadata: entry.metadata };
+    });
+  }
+}
+
+function resetTarget(to: OffsetTarget): ResetOffsetsRequest['to'] {
+  if (to === 'earliest') return { kind: 'earliest' };
+  if (to === 'latest') return { kind: 'latest' };
+  if (typeof to === 'number') return { kind: 'offset', offset: to };
+  if (to instanceof Date) return { kind: 'timestamp', timestamp: to.getTime() };
+  if ('offset' in to) return { kind: 'offset', offset: to.offset };
+  return { kind: 'timestamp', timestamp: to.timestamp };
+}
+
+function throwItem(errorCode: number, errorMessage: string | undefined, context: string): void {
+  const error = errorFromCode(errorCode, errorMessage, context);
+  if (error) throw error;
+}

@@ -1,0 +1,158 @@
+// The consumer's assigned partitions and their positions: the replaceable piece that
+// consumer groups (a later issue) drive through set/add/remove. Each partition has a
+// fetch offset (next offset to fetch), a consume offset (next offset to hand to the
+// user) and an epoch that a seek bumps so data fetched for the old position is
+// dropped. A position given as 'earliest' | 'latest' | { timestamp } is resolved with
+// ListOffsets before the partition is fetched.
+
+import { ApiKey, OffsetSpec, type ListOffsetsResponse } from '../protocol/index.js';
+import { Errors, SpoolError } from '../util/errors.js';
+import type { Client } from './client.js';
+import { errorFromCode } from './errors.js';
+
+export type OffsetSpecifier = 'earliest' | 'latest' | { timestamp: number };
+export type StartOffset = number | 'earliest' | 'latest';
+
+export interface TopicPartition {
+  topic: string;
+  partition: number;
+}
+
+export interface PartitionAssignment extends TopicPartition {
+  /** Where to start; default: the consumer's autoOffsetReset. */
+  offset?: StartOffset;
+}
+
+export class PartitionState {
+  /** Next offset to fetch; -1 while the position is being resolved. */
+  fetchOffset = -1;
+  /** Next offset to deliver to the user (records below it in a fetched batch are skipped). */
+  consumeOffset = -1;
+  /** Position still to resolve with ListOffsets. */
+  pendingSpec: OffsetSpecifier | null = null;
+  /** Bumped by every seek: data fetched before it is dropped. */
+  epoch = 0;
+  highWatermark = -1;
+  paused = false;
+  assigned = true;
+
+  constructor(
+    readonly topic: string,
+    readonly partition: number,
+  ) {}
+
+  get key(): string {
+    return partitionKey(this.topic, this.partition);
+  }
+
+  seek(offset: number): void {
+    this.fetchOffset = offset;
+    this.consumeOffset = offset;
+    this.pendingSpec = null;
+    this.epoch++;
+  }
+
+  seekTo(spec: OffsetSpecifier): void {
+    this.fetchOffset = -1;
+    this.consumeOffset = -1;
+    this.pendingSpec = spec;
+    this.epoch++;
+  }
+}
+
+export function partitionKey(topic: string, partition: number): string {
+  return `${topic}\u0000${partition}`;
+}
+
+export class Assignment {
+  private readonly states = new Map<string, PartitionState>();
+
+  get size(): number {
+    return this.states.size;
+  }
+
+  get(topic: string, partition: number): PartitionState | undefined {
+    return this.states.get(partitionKey(topic, partition));
+  }
+
+  require(topic: string, partition: number): PartitionState {
+    const state = this.get(topic, partition);
+    if (state === undefined) throw new SpoolError(Errors.UNKNOWN_PARTITION, `${topic}/${partition} is not assigned to this consumer`);
+    return state;
+  }
+
+  all(): IterableIterator<PartitionState> {
+    return this.states.values();
+  }
+
+  list(): TopicPartition[] {
+    return [...this.states.values()].map(({ topic, partition }) => ({ topic, partition }));
+  }
+
+  add(topic: string, partition: number, start: StartOffset): PartitionState {
+    let state = this.get(topic, partition);
+    if (state === undefined) {
+      state = new PartitionState(topic, partition);
+      this.states.set(state.key, state);
+    }
+    if (typeof start === 'number') state.seek(start);
+    else state.seekTo(start);
+    return state;
+  }
+
+  remove(topic: string, partition: number): PartitionState | undefined {
+    const state = this.get(topic, partition);
+    if (state === undefined) return undefined;
+    this.states.delete(state.key);
+    state.assigned = false;
+    state.epoch++;
+    return state;
+  }
+
+  clear(): PartitionState[] {
+    const removed = [...this.states.values()];
+    for (const state of removed) this.remove(state.topic, state.partition);
+    return removed;
+  }
+}
+
+/**
+ * Resolves the pending positions of `states` with one ListOffsets request. A state
+ * sought again while the request was out keeps its newer position.
+ */
+export async function resolvePositions(client: Client, states: PartitionState[]): Promise<void> {
+  const work = states.filter((state) => state.pendingSpec !== null);
+  if (work.length === 0) return;
+  const epochs = work.map((state) => state.epoch);
+  const response = await client.request(ApiKey.ListOffsets, {
+    partitions: work.map((state) => ({ topic: state.topic, partition: state.partition, timestamp: specTimestamp(state.pendingSpec!) })),
+  });
+  const results = (response.header as unknown as ListOffsetsResponse).partitions ?? [];
+  let failure: SpoolError | null = null;
+  work.forEach((state, index) => {
+    const result = results.find((entry) => entry.topic === state.topic && entry.partition === state.partition);
+    if (result === undefined) {
+      failure ??= new SpoolError(Errors.UNKNOWN, `no ListOffsets result for ${state.topic}/${state.partition}`);
+      return;
+    }
+    const error = errorFromCode(result.errorCode, result.errorMessage, `offsets of ${state.topic}/${state.partition}`);
+    if (error) {
+      failure ??= error;
+      return;
+    }
+    if (state.epoch !== epochs[index] || !state.assigned) return; // sought again meanwhile
+    state.fetchOffset = result.offset;
+    state.consumeOffset = result.offset;
+    state.pendingSpec = null;
+  });
+  if (failure) throw failure;
+}
+
+export function specTimestamp(spec: OffsetSpecifier): number {
+  if (spec === 'earliest') return OffsetSpec.Earliest;
+  if (spec === 'latest') return OffsetSpec.Latest;
+  if (!Number.isSafeInteger(spec.timestamp) || spec.timestamp < 0) {
+    throw new SpoolError(Errors.INVALID_TIMESTAMP, `timestamp ${String(spec.timestamp)} is not a non-negative integer (ms)`);
+  }
+  return spec.timestamp;
+}

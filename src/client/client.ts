@@ -1,0 +1,189 @@
+// The entry point of the SDK: holds the broker list, the retry policy and the
+// connections, and hands out producers, consumers and an admin. One "default"
+// connection carries metadata, produce and admin requests (pipelined); every consumer
+// opens its own connection for long-poll fetches so a parked fetch never delays a
+// produce or admin response queued behind it on the same socket.
+
+import { ApiKey, type Payload } from '../protocol/index.js';
+import { Errors, SpoolError } from '../util/errors.js';
+import { Connection, type RequestOptions, type Response } from './connection.js';
+import { closedError } from './errors.js';
+import { MetadataCache } from './metadata.js';
+import { RetryPolicy, type RetryOptions } from './retry.js';
+import { Producer, type ProducerConfig } from './producer.js';
+import { Consumer, type ConsumerConfig } from './consumer.js';
+import { Admin } from './admin.js';
+
+export interface ClientConfig {
+  /** "host:port" strings; connections go to the first that answers. */
+  brokers: string[];
+  clientId?: string;
+  /** Time a request may wait for its response (a fetch adds its maxWaitMs). Default 30 000. */
+  requestTimeoutMs?: number;
+  /** Time to establish a TCP connection and handshake. Default 10 000. */
+  connectTimeoutMs?: number;
+  /** Backoff policy for retriable errors; see retry.ts for the defaults. */
+  retry?: RetryOptions;
+}
+
+export interface ClientRequestOptions extends RequestOptions {
+  /** Use this connection instead of the default one (a consumer's fetch connection). */
+  connection?: Connection;
+  /** false: one attempt only. Default true (the client's retry policy). */
+  retry?: boolean;
+}
+
+interface Closable {
+  close(): Promise<void>;
+}
+
+export class Client {
+  readonly clientId: string;
+  readonly requestTimeoutMs: number;
+  readonly connectTimeoutMs: number;
+  readonly retryPolicy: RetryPolicy;
+  readonly metadata: MetadataCache;
+  private readonly brokers: Array<{ host: string; port: number }>;
+  private brokerIndex = 0;
+  private defaultConnection: Connection | null = null;
+  private readonly connections = new Set<Connection>();
+  private readonly children = new Set<Closable>();
+  private readonly abort = new AbortController();
+  private closed = false;
+
+  constructor(config: ClientConfig) {
+    if (!Array.isArray(config.brokers) || config.brokers.length === 0) {
+      throw new SpoolError(Errors.INVALID_REQUEST, 'Client needs at least one broker address ("host:port")');
+    }
+    this.brokers = config.brokers.map(parseAddress);
+    this.clientId = config.clientId ?? 'spool-js';
+    this.requestTimeoutMs = config.requestTimeoutMs ?? 30_000;
+    this.connectTimeoutMs = config.connectTimeoutMs ?? 10_000;
+    this.retryPolicy = new RetryPolicy(config.retry ?? {});
+    this.metadata = new MetadataCache(this);
+  }
+
+  /** Aborted when the client closes: sleeps and retry loops watch it. */
+  get signal(): AbortSignal {
+    return this.abort.signal;
+  }
+
+  get isClosed(): boolean {
+    return this.closed;
+  }
+
+  producer(config: ProducerConfig = {}): Producer {
+    return this.track(new Producer(this, config));
+  }
+
+  consumer(config: ConsumerConfig = {}): Consumer {
+    return this.track(new Consumer(this, config));
+  }
+
+  admin(): Admin {
+    return new Admin(this);
+  }
+
+  /**
+   * A new connection to the current broker, owned by the caller (closed by it or by
+   * client.close()). Consumers use one each for their fetches.
+   */
+  createConnection(): Connection {
+    if (this.closed) throw closedError('client');
+    const broker = this.brokers[this.brokerIndex % this.brokers.length]!;
+    const connection = new Connection({
+      host: broker.host,
+      port: broker.port,
+      clientId: this.clientId,
+      connectTimeoutMs: this.connectTimeoutMs,
+      requestTimeoutMs: this.requestTimeoutMs,
+    });
+    this.connections.add(connection);
+    return connection;
+  }
+
+  /** Closes and forgets a connection made by createConnection(). */
+  async releaseConnection(connection: Connection): Promise<void> {
+    this.connections.delete(connection);
+    await connection.close();
+  }
+
+  /** The shared connection for metadata, produce and admin requests. */
+  connection(): Connection {
+    if (this.closed) throw closedError('client');
+    if (this.defaultConnection === null) this.defaultConnection = this.createConnection();
+    return this.defaultConnection;
+  }
+
+  /** One attempt on a connection, no retry (the producer runs its own retries). */
+  send(apiKey: ApiKey, header: unknown, payload?: Payload, options: ClientRequestOptions = {}): Promise<Response> {
+    if (this.closed) return Promise.reject(closedError('client'));
+    const connection = options.connection ?? this.connection();
+    return connection.request(apiKey, header, payload, options).catch((error: unknown) => {
+      this.onFailure(connection, error);
+      throw error;
+    });
+  }
+
+  /** A request with the client's retry policy on retriable errors (reconnecting as needed). */
+  request(apiKey: ApiKey, header: unknown, payload?: Payload, options: ClientRequestOptions = {}): Promise<Response> {
+    if (options.retry === false) return this.send(apiKey, header, payload, options);
+    return this.retryPolicy.run(() => this.send(apiKey, header, payload, options), { signal: this.signal });
+  }
+
+  /**
+   * After a connection failure, the next connection tries the next broker address. The
+   * broken default connection is replaced so a new socket (with a new address) is made.
+   */
+  private onFailure(connection: Connection, error: unknown): void {
+    if (!(error instanceof SpoolError)) return;
+    if (error.kind !== Errors.BROKER_NOT_AVAILABLE) return;
+    if (this.brokers.length > 1) {
+      this.brokerIndex++;
+      if (connection === this.defaultConnection) {
+        this.defaultConnection = null;
+        this.connections.delete(connection);
+        void connection.close();
+      }
+    }
+  }
+
+  private track<T extends Closable>(child: T): T {
+    if (this.closed) throw closedError('client');
+    this.children.add(child);
+    return child;
+  }
+
+  /** Called by a producer or consumer that closed on its own. */
+  forget(child: Closable): void {
+    this.children.delete(child);
+  }
+
+  /**
+   * Closes producers (delivering what they buffered), consumers, then every socket and
+   * timer, so the process can exit. Idempotent.
+   */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    const children = [...this.children];
+    await Promise.allSettled(children.map((child) => child.close()));
+    this.closed = true;
+    this.abort.abort(closedError('client'));
+    this.metadata.clear();
+    const connections = [...this.connections];
+    this.connections.clear();
+    this.defaultConnection = null;
+    await Promise.allSettled(connections.map((connection) => connection.close()));
+  }
+}
+
+function parseAddress(address: string): { host: string; port: number } {
+  const match = /^(.*):(\d+)$/.exec(address.trim());
+  if (!match || match[1] === '') {
+    throw new SpoolError(Errors.INVALID_REQUEST, `broker address "${address}" is not host:port`);
+  }
+  const host = match[1]!.replace(/^\[(.*)\]$/, '$1');
+  const port = Number(match[2]);
+  if (!(port > 0 && port < 65536)) throw new SpoolError(Errors.INVALID_REQUEST, `broker address "${address}" has a bad port`);
+  return { host, port };
+}

@@ -1,0 +1,301 @@
+// One TCP connection to a broker with many requests in flight (pipelining). Requests
+// are matched to responses by correlation id (responses come back in request order on
+// one connection); a request that expects no response (Produce with acks 0) is never
+// registered as pending. Frames are written with cork/uncork so the frame header and
+// the record-batch payload buffers go out in one writev without being copied; when
+// the socket's buffer is full (write returned false) later frames wait for 'drain'.
+//
+// A connection is lazy: it connects on the first request and again after the socket
+// closes; reconnect backoff is the caller's retry policy (Client.request), which sees
+// retriable errors (BROKER_NOT_AVAILABLE, NETWORK_ERROR, REQUEST_TIMED_OUT).
+
+import { Socket } from 'node:net';
+import { ApiKey, SupportedVersions, ResponseFrameDecoder, decodeBody, encodeRequestFrame, errorFromFields, type Payload } from '../protocol/index.js';
+import { Errors, SpoolError } from '../util/errors.js';
+import { wrapError } from './errors.js';
+
+export interface ConnectionOptions {
+  host: string;
+  port: number;
+  clientId: string;
+  connectTimeoutMs: number;
+  requestTimeoutMs: number;
+  /** Largest response frame accepted. Default 100 MiB + 1 MiB (a fetch of maxBytes plus headers). */
+  maxFrameBytes?: number;
+  /** Sends ApiVersions after connecting and checks that the broker speaks our versions. Default true. */
+  handshake?: boolean;
+}
+
+export interface Response {
+  header: Record<string, unknown>;
+  /** Record-batch bytes of the response (a subarray of the frame). */
+  payload: Buffer;
+}
+
+export interface RequestOptions {
+  /** Overrides requestTimeoutMs (a long-poll fetch adds its maxWaitMs). */
+  timeoutMs?: number;
+  /** false: resolve once the frame is written (Produce with acks 0). Default true. */
+  expectResponse?: boolean;
+}
+
+interface Pending {
+  correlationId: number;
+  apiKey: number;
+  resolve: (response: Response) => void;
+  reject: (error: SpoolError) => void;
+  timer: NodeJS.Timeout | undefined;
+}
+
+type WriteDone = ((error?: Error | null) => void) | undefined;
+
+interface QueuedWrite {
+  frame: Buffer[];
+  done: WriteDone;
+}
+
+let nextConnectionId = 1;
+
+export class Connection {
+  readonly id = nextConnectionId++;
+  private socket: Socket | null = null;
+  private connecting: Promise<Socket> | null = null;
+  private readonly pending = new Map<number, Pending>();
+  private readonly writeQueue: QueuedWrite[] = [];
+  private decoder: ResponseFrameDecoder | null = null;
+  private nextCorrelationId = 1;
+  private closed = false;
+
+  constructor(readonly options: ConnectionOptions) {}
+
+  get address(): string {
+    return `${this.options.host}:${this.options.port}`;
+  }
+
+  get isConnected(): boolean {
+    return this.socket !== null;
+  }
+
+  /** Requests waiting for a response. */
+  get inFlight(): number {
+    return this.pending.size;
+  }
+
+  /** Connects if not connected; resolves when the handshake is done. */
+  async connect(): Promise<void> {
+    await this.ensureSocket();
+  }
+
+  /**
+   * Sends one request. Resolves with the response (or, when expectResponse is false,
+   * once the frame is handed to the kernel). Rejects with a SpoolError: the response's
+   * top-level error, NETWORK_ERROR when the connection breaks, REQUEST_TIMED_OUT.
+   */
+  async request(apiKey: ApiKey, header: unknown, payload?: Payload, options: RequestOptions = {}): Promise<Response> {
+    const socket = this.socket ?? (await this.ensureSocket());
+    return this.send(socket, apiKey, header, payload, options);
+  }
+
+  /**
+   * Like request() but synchronous up to the write when connected: the frame is queued in
+   * call order, which keeps the per-connection order of back-to-back calls.
+   */
+  private send(socket: Socket, apiKey: ApiKey, header: unknown, payload: Payload, options: RequestOptions): Promise<Response> {
+    if (this.closed) return Promise.reject(new SpoolError(Errors.NETWORK_ERROR, `connection to ${this.address} is closed`));
+    const correlationId = this.nextCorrelationId;
+    this.nextCorrelationId = this.nextCorrelationId >= 0x7fffffff ? 1 : this.nextCorrelationId + 1;
+    const version = SupportedVersions[apiKey][1];
+    const frame = encodeRequestFrame(correlationId, apiKey, version, header, payload);
+    if (options.expectResponse === false) {
+      return new Promise<Response>((resolve, reject) => {
+        this.write(socket, frame, (error) => {
+          if (error) reject(wrapError(Errors.NETWORK_ERROR, `write to ${this.address} failed`, error));
+          else resolve({ header: {}, payload: EMPTY });
+        });
+      });
+    }
+    return new Promise<Response>((resolve, reject) => {
+      const timeoutMs = options.timeoutMs ?? this.options.requestTimeoutMs;
+      const entry: Pending = { correlationId, apiKey, resolve, reject, timer: undefined };
+      entry.timer = setTimeout(() => {
+        // The late response, if any, finds no pending entry and is dropped; the
+        // connection stays usable for the requests behind it.
+        this.pending.delete(correlationId);
+        reject(new SpoolError(Errors.REQUEST_TIMED_OUT, `request ${correlationId} (api ${apiKey}) to ${this.address} got no response in ${timeoutMs} ms`));
+      }, timeoutMs);
+      this.pending.set(correlationId, entry);
+      this.write(socket, frame, undefined);
+    });
+  }
+
+  private write(socket: Socket, frame: Buffer[], done: WriteDone): void {
+    if (this.writeQueue.length > 0 || socket.writableNeedDrain) {
+      this.writeQueue.push({ frame, done });
+      return;
+    }
+    this.writeFrame(socket, frame, done);
+  }
+
+  private writeFrame(socket: Socket, frame: Buffer[], done: WriteDone): void {
+    if (frame.length === 1) {
+      socket.write(frame[0]!, done);
+      return;
+    }
+    socket.cork();
+    const last = frame.length - 1;
+    for (let index = 0; index < last; index++) socket.write(frame[index]!);
+    socket.write(frame[last]!, done);
+    socket.uncork();
+  }
+
+  private onDrain(socket: Socket): void {
+    while (this.writeQueue.length > 0 && !socket.writableNeedDrain) {
+      const next = this.writeQueue.shift()!;
+      this.writeFrame(socket, next.frame, next.done);
+    }
+  }
+
+  private ensureSocket(): Promise<Socket> {
+    if (this.closed) return Promise.reject(new SpoolError(Errors.NETWORK_ERROR, `connection to ${this.address} is closed`));
+    if (this.socket) return Promise.resolve(this.socket);
+    if (!this.connecting) {
+      this.connecting = this.open().finally(() => {
+        this.connecting = null;
+      });
+    }
+    return this.connecting;
+  }
+
+  private async open(): Promise<Socket> {
+    const { host, port, connectTimeoutMs } = this.options;
+    const socket = new Socket();
+    socket.setNoDelay(true);
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        socket.destroy();
+        reject(new SpoolError(Errors.BROKER_NOT_AVAILABLE, `could not connect to ${this.address} in ${connectTimeoutMs} ms`));
+      }, connectTimeoutMs);
+      socket.once('error', (error) => {
+        clearTimeout(timer);
+        socket.destroy();
+        reject(wrapError(Errors.BROKER_NOT_AVAILABLE, `could not connect to ${this.address}`, error));
+      });
+      socket.connect(port, host, () => {
+        clearTimeout(timer);
+        socket.removeAllListeners('error');
+        resolve();
+      });
+    });
+    if (this.closed) {
+      socket.destroy();
+      throw new SpoolError(Errors.NETWORK_ERROR, `connection to ${this.address} is closed`);
+    }
+    this.attach(socket);
+    if (this.options.handshake !== false) {
+      try {
+        await this.handshake(socket);
+      } catch (error) {
+        socket.destroy();
+        throw error;
+      }
+    }
+    return socket;
+  }
+
+  private attach(socket: Socket): void {
+    this.decoder = new ResponseFrameDecoder({ maxFrameBytes: this.options.maxFrameBytes ?? 101 * 1024 * 1024 });
+    this.socket = socket;
+    socket.on('data', (chunk: Buffer) => this.onData(socket, chunk));
+    socket.on('drain', () => this.onDrain(socket));
+    socket.on('error', (error) => this.onBroken(socket, wrapError(Errors.NETWORK_ERROR, `connection to ${this.address} failed`, error)));
+    socket.on('close', () => this.onBroken(socket, new SpoolError(Errors.NETWORK_ERROR, `connection to ${this.address} was closed`)));
+  }
+
+  private async handshake(socket: Socket): Promise<void> {
+    const response = await this.send(socket, ApiKey.ApiVersions, { clientSoftwareName: 'spool-js', clientSoftwareVersion: '0.1.0' }, undefined, {
+      timeoutMs: this.options.connectTimeoutMs,
+    });
+    const apis = response.header['apis'];
+    if (!Array.isArray(apis)) return;
+    for (const api of apis as Array<{ apiKey: number; minVersion: number; maxVersion: number }>) {
+      const ours = SupportedVersions[api.apiKey as ApiKey];
+      if (ours && (ours[1] < api.minVersion || ours[1] > api.maxVersion)) {
+        throw new SpoolError(Errors.UNSUPPORTED_VERSION, `broker ${this.address} does not speak version ${ours[1]} of api ${api.apiKey}`);
+      }
+    }
+  }
+
+  private onData(socket: Socket, chunk: Buffer): void {
+    if (this.socket !== socket || this.decoder === null) return;
+    let frames;
+    try {
+      frames = this.decoder.push(chunk);
+    } catch (error) {
+      socket.destroy();
+      this.onBroken(socket, wrapError(Errors.NETWORK_ERROR, `bad frame from ${this.address}`, error));
+      return;
+    }
+    for (const frame of frames) {
+      const entry = this.pending.get(frame.correlationId);
+      if (entry === undefined) continue; // timed out earlier: nobody waits for it
+      this.pending.delete(frame.correlationId);
+      clearTimeout(entry.timer);
+      let response: Response;
+      try {
+        response = decodeBody(frame.body);
+      } catch (error) {
+        entry.reject(wrapError(Errors.NETWORK_ERROR, `bad response body from ${this.address}`, error));
+        continue;
+      }
+      const failure = errorFromFields(response.header);
+      if (failure) entry.reject(failure);
+      else entry.resolve(response);
+    }
+  }
+
+  private onBroken(socket: Socket, error: SpoolError): void {
+    if (this.socket !== socket) return;
+    this.socket = null;
+    this.decoder = null;
+    socket.destroy();
+    this.dropQueuedWrites(error);
+    this.failPending(error);
+  }
+
+  /** Frames still queued never left: their acks-0 writers learn it here. */
+  private dropQueuedWrites(error: SpoolError): void {
+    const queued = this.writeQueue.splice(0);
+    for (const entry of queued) entry.done?.(error);
+  }
+
+  private failPending(error: SpoolError): void {
+    const entries = [...this.pending.values()];
+    this.pending.clear();
+    for (const entry of entries) {
+      clearTimeout(entry.timer);
+      entry.reject(error);
+    }
+  }
+
+  /** Closes the socket; requests in flight fail with NETWORK_ERROR. Idempotent. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    const socket = this.socket;
+    this.socket = null;
+    this.decoder = null;
+    const error = new SpoolError(Errors.NETWORK_ERROR, `connection to ${this.address} is closed`);
+    this.dropQueuedWrites(error);
+    this.failPending(error);
+    if (socket) {
+      await new Promise<void>((resolve) => {
+        socket.once('close', () => resolve());
+        socket.end();
+        socket.destroy();
+      });
+    }
+    if (this.connecting) await this.connecting.catch(() => undefined); // its failure is reported to the request that started it
+  }
+}
+
+const EMPTY = Buffer.alloc(0);

@@ -1,0 +1,244 @@
+// The consumer's fetch loop, on a connection of its own (a long-poll fetch parked on the
+// broker must not hold back produce or admin responses on the shared connection).
+// One Fetch is in flight at a time and the next one is sent as soon as a response is
+// buffered, so the broker is already working on the next data while the user handles
+// the current one (fetch-ahead). Fetched bytes are counted until the reader has gone
+// through them; at maxBufferedBytes the loop stops fetching until the reader catches up
+// (backpressure: a slow user never makes the buffer grow without bound). A fetch
+// returns whole batches: each partition's slice is cut at the last whole batch and the
+// partition's fetch offset moves to the end of that batch. Records are not decoded here.
+
+import { ApiKey, type FetchPartitionResult, type FetchResponse } from '../protocol/index.js';
+import { forEachBatch } from '../records/index.js';
+import { Errors, SpoolError } from '../util/errors.js';
+import type { Client } from './client.js';
+import type { Connection } from './connection.js';
+import { errorFromCode, isRetriable } from './errors.js';
+import { resolvePositions, type Assignment, type OffsetSpecifier, type PartitionState } from './assignment.js';
+import { sleep } from './retry.js';
+
+export interface FetchOptions {
+  maxWaitMs: number;
+  minBytes: number;
+  maxBytes: number;
+  maxBytesPerPartition: number;
+  maxBufferedBytes: number;
+  autoOffsetReset: 'earliest' | 'latest';
+}
+
+/** Whole record batches of one partition, as fetched; decoded by the reader on demand. */
+export interface FetchedChunk {
+  state: PartitionState;
+  /** The partition's epoch when fetched: a later seek makes the chunk stale. */
+  epoch: number;
+  records: Buffer;
+  highWatermark: number;
+}
+
+export class Fetcher {
+  private readonly chunks: FetchedChunk[] = [];
+  private bufferedBytes = 0;
+  private failure: Error | null = null;
+  private readerWaiter: (() => void) | null = null;
+  private loopWaiter: (() => void) | null = null;
+  private loopRunning: Promise<void> | null = null;
+  private connection: Connection | null = null;
+  private readonly abort = new AbortController();
+  private stopped = false;
+  /** resolve() calls in progress: the loop leaves their partitions to them. */
+  private resolving = 0;
+
+  constructor(
+    private readonly client: Client,
+    private readonly assignment: Assignment,
+    private readonly options: FetchOptions,
+  ) {}
+
+  /** Bytes fetched and not yet released by the reader. */
+  get buffered(): number {
+    return this.bufferedBytes;
+  }
+
+  /** Starts the loop (idempotent); called on assignment. */
+  start(): void {
+    if (this.stopped || this.loopRunning !== null) return;
+    this.loopRunning = this.loop().finally(() => {
+      this.loopRunning = null;
+      this.wakeReader();
+    });
+  }
+
+  /** The assignment or a position changed, or buffer space was freed. */
+  wake(): void {
+    const waiter = this.loopWaiter;
+    this.loopWaiter = null;
+    waiter?.();
+  }
+
+  /** The next buffered chunk, or null when the consumer stopped; throws a fatal fetch error. */
+  async nextChunk(): Promise<FetchedChunk | null> {
+    for (;;) {
+      const chunk = this.chunks.shift();
+      if (chunk !== undefined) return chunk;
+      if (this.failure) {
+        const failure = this.failure;
+        this.failure = null;
+        throw failure;
+      }
+      if (this.stopped) return null;
+      await new Promise<void>((resolve) => (this.readerWaiter = resolve));
+    }
+  }
+
+  /** The reader is done with a chunk: its bytes leave the buffer budget. */
+  release(chunk: FetchedChunk): void {
+    this.bufferedBytes -= chunk.records.length;
+    if (this.bufferedBytes < this.options.maxBufferedBytes) this.wake();
+  }
+
+  /** Drops buffered chunks of partitions that were sought or unassigned. */
+  dropStale(): void {
+    for (let index = this.chunks.length - 1; index >= 0; index--) {
+      const chunk = this.chunks[index]!;
+      if (chunk.epoch !== chunk.state.epoch || !chunk.state.assigned) {
+        this.chunks.splice(index, 1);
+        this.bufferedBytes -= chunk.records.length;
+      }
+    }
+    this.wake();
+  }
+
+  /** Resolves pending positions now (assign / seek), with the client's retries. */
+  async resolve(states: PartitionState[]): Promise<void> {
+    this.resolving++;
+    try {
+      await resolvePositions(this.client, states);
+    } finally {
+      this.resolving--;
+      this.wake();
+    }
+  }
+
+  private wakeReader(): void {
+    const waiter = this.readerWaiter;
+    this.readerWaiter = null;
+    waiter?.();
+  }
+
+  private fail(error: Error): void {
+    this.failure = error;
+    this.wakeReader();
+  }
+
+  private async loop(): Promise<void> {
+    let failures = 0;
+    while (!this.stopped) {
+      try {
+        const pending = [...this.assignment.all()].filter((state) => state.pendingSpec !== null);
+        if (pending.length > 0 && this.resolving === 0) await resolvePositions(this.client, pending);
+        const fetchable = [...this.assignment.all()].filter((state) => !state.paused && state.pendingSpec === null && state.fetchOffset >= 0);
+        if (fetchable.length === 0 || this.bufferedBytes >= this.options.maxBufferedBytes) {
+          await new Promise<void>((resolve) => (this.loopWaiter = resolve));
+          continue;
+        }
+        const retriable = await this.fetchOnce(fetchable);
+        failures = retriable ? failures + 1 : 0;
+        if (retriable) await sleep(this.client.retryPolicy.delayMs(Math.min(failures - 1, 10)), this.abort.signal);
+      } catch (error) {
+        if (this.stopped) return;
+        if (isRetriable(error)) {
+          // The broker may be restarting: keep trying, with backoff, until closed.
+          failures++;
+          try {
+            await sleep(this.client.retryPolicy.delayMs(Math.min(failures - 1, 10)), this.abort.signal);
+          } catch {
+            return; // aborted by stop()
+          }
+          continue;
+        }
+        this.fail(error instanceof Error ? error : new Error(String(error)));
+        return;
+      }
+    }
+  }
+
+  /** One Fetch. Returns true when a partition failed with a retriable error (back off). */
+  private async fetchOnce(states: PartitionState[]): Promise<boolean> {
+    const { maxWaitMs, minBytes, maxBytes, maxBytesPerPartition, maxBufferedBytes } = this.options;
+    const epochs = states.map((state) => state.epoch);
+    this.connection ??= this.client.createConnection();
+    const response = await this.client.send(
+      ApiKey.Fetch,
+      {
+        maxWaitMs,
+        minBytes,
+        maxBytes: Math.max(1, Math.min(maxBytes, maxBufferedBytes - this.bufferedBytes)),
+        partitions: states.map((state) => ({ topic: state.topic, partition: state.partition, offset: state.fetchOffset, maxBytes: maxBytesPerPartition })),
+      },
+      undefined,
+      { connection: this.connection, timeoutMs: this.client.requestTimeoutMs + maxWaitMs },
+    );
+    if (this.stopped) return false;
+    const results = (response.header as unknown as FetchResponse).partitions ?? [];
+    let position = 0;
+    let retriable = false;
+    let delivered = false;
+    for (let index = 0; index < results.length; index++) {
+      const result = results[index]!;
+      const size = result.size ?? 0;
+      const data = response.payload.subarray(position, position + size);
+      position += size;
+      const at = states[index]?.topic === result.topic && states[index]?.partition === result.partition ? index : states.findIndex((state) => state.topic === result.topic && state.partition === result.partition);
+      const state = states[at];
+      if (state === undefined || !state.assigned || state.epoch !== epochs[at]) continue; // sought meanwhile: stale
+      const outcome = this.onPartition(state, result, data);
+      if (outcome === 'retriable') retriable = true;
+      if (outcome === 'data') delivered = true;
+    }
+    if (delivered) this.wakeReader();
+    return retriable;
+  }
+
+  private onPartition(state: PartitionState, result: FetchPartitionResult, data: Buffer): 'data' | 'empty' | 'retriable' {
+    const error = errorFromCode(result.errorCode, result.errorMessage, `fetch ${state.topic}/${state.partition} at offset ${state.fetchOffset}`);
+    if (error) {
+      if (error.kind === Errors.OFFSET_OUT_OF_RANGE) {
+        const spec: OffsetSpecifier = this.options.autoOffsetReset;
+        state.seekTo(spec);
+        return 'empty';
+      }
+      if (error.retriable) return 'retriable';
+      throw error;
+    }
+    state.highWatermark = result.highWatermark;
+    if (data.length === 0) return 'empty';
+    let endOffset = -1;
+    const wholeBytes = forEachBatch(data, (header) => {
+      endOffset = header.baseOffset + header.lastOffsetDelta + 1;
+    });
+    if (wholeBytes === 0) {
+      throw new SpoolError(Errors.CORRUPT_MESSAGE, `fetch of ${state.topic}/${state.partition} returned ${data.length} bytes without a whole batch`);
+    }
+    if (endOffset <= state.fetchOffset) return 'empty';
+    state.fetchOffset = endOffset;
+    const records = wholeBytes === data.length ? data : data.subarray(0, wholeBytes);
+    this.chunks.push({ state, epoch: state.epoch, records, highWatermark: result.highWatermark });
+    this.bufferedBytes += records.length;
+    return 'data';
+  }
+
+  /** Stops the loop and closes the fetch connection (a parked fetch is abandoned). */
+  async stop(): Promise<void> {
+    if (this.stopped) return;
+    this.stopped = true;
+    this.abort.abort(new SpoolError(Errors.NETWORK_ERROR, 'consumer is closed'));
+    this.wake();
+    this.wakeReader();
+    const connection = this.connection;
+    this.connection = null;
+    if (connection) await this.client.releaseConnection(connection);
+    await this.loopRunning;
+    this.chunks.length = 0;
+    this.bufferedBytes = 0;
+  }
+}

@@ -1,0 +1,22 @@
+// spool's TypeScript SDK: the package's main entry. See README.md in this folder.
+
+export { Client, type ClientConfig } from './client.js';
+export { Producer, type ProducerConfig, type ProducerMessage, type ProducerRecord, type RecordMetadata, type Acks } from './producer.js';
+export {
+  Consumer,
+  type ConsumerConfig,
+  type ConsumedMessage,
+  type EachMessagePayload,
+  type EachBatchPayload,
+  type Batch,
+  type RunConfig,
+  type ProcessedListener,
+} from './consumer.js';
+export type { PartitionAssignment, TopicPartition, StartOffset } from './assignment.js';
+export { Admin, type CreateTopicSpec, type TopicDescription, type PartitionOffset, type OffsetTarget } from './admin.js';
+export { Connection } from './connection.js';
+export { RetryPolicy, DEFAULT_RETRY, type RetryOptions } from './retry.js';
+export { murmur2, toPositive } from './murmur2.js';
+export { partitionForKey, StickyPartitioner } from './partitioner.js';
+export { SpoolError, Errors, isSpoolError } from '../util/errors.js';
+export type { CompressionName } from '../records/index.js';

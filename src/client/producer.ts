@@ -1,0 +1,428 @@
+// The producer: send() partitions messages (explicit partition, murmur2 of the key, or
+// sticky for null keys) and appends them to per-partition batches (accumulator.ts); a
+// sender packs ready batches of many partitions into Produce requests, up to
+// maxInFlight requests at once on the client's connection, and at most one request per
+// partition at a time, so a retried batch is always written before any later batch
+// of its partition (per-partition order holds across retries). Retriable errors
+// (network, timeouts, SHUTTING_DOWN, ...) retry a batch with backoff up to `retries`
+// times; a batch that failed over the network may already be written, so delivery is
+// at least once. send() resolves one promise per call, with one {topic, partition,
+// offset} per message (offset -1 with acks 0, where the broker does not answer).
+
+import { ApiKey, type ProducePartitionResult, type ProduceResponse } from '../protocol/index.js';
+import { BatchBuilder, type CompressionName } from '../records/index.js';
+import { Errors, SpoolError } from '../util/errors.js';
+import type { Client } from './client.js';
+import { Accumulator, SendTracker, type PartitionQueue, type ProducerBatch } from './accumulator.js';
+import { closedError, errorFromCode, isRetriable } from './errors.js';
+import { StickyPartitioner, partitionForKey } from './partitioner.js';
+import { sleep } from './retry.js';
+
+export type Acks = 0 | 1 | 'all' | -1;
+type WireAcks = 0 | 1 | -1;
+
+export interface ProducerConfig {
+  /** Time a batch may wait for more messages before it is sent. Default 5 ms. */
+  lingerMs?: number;
+  /** A batch is sent once it holds this many (uncompressed) bytes. Default 256 KiB. */
+  batchBytes?: number;
+  /** 0: no answer; 1: written to the log; 'all' (-1): written and flushed per the broker's fsync policy. Default 'all'. */
+  acks?: Acks;
+  compression?: CompressionName;
+  /** Retries of a batch after retriable errors. Default: the client's retry.retries (5). */
+  retries?: number;
+  /** Produce requests in flight at once (over all partitions). Default 5. */
+  maxInFlight?: number;
+  /** Largest Produce request the sender builds (at least one batch). Default 16 MiB. */
+  maxRequestBytes?: number;
+  /** send() waits while this many bytes are buffered and not yet acknowledged. Default 64 MiB. */
+  maxBufferedBytes?: number;
+  /** Time the broker may take for a produce (and the client waits for its answer). Default: client requestTimeoutMs. */
+  timeoutMs?: number;
+}
+
+export interface ProducerMessage {
+  key?: Buffer | string | null;
+  value: Buffer | string | null;
+  headers?: Record<string, Buffer | string>;
+  /** Explicit partition: overrides the key. */
+  partition?: number;
+  /** Milliseconds since the epoch; default: now. */
+  timestamp?: number;
+}
+
+export interface ProducerRecord {
+  topic: string;
+  messages: ProducerMessage[];
+  acks?: Acks;
+}
+
+export interface RecordMetadata {
+  topic: string;
+  partition: number;
+  /** -1 with acks 0. */
+  offset: number;
+}
+
+interface Send {
+  resolve: (results: RecordMetadata[]) => void;
+  reject: (error: Error) => void;
+}
+
+interface RequestEntry {
+  queue: PartitionQueue;
+  batches: ProducerBatch[];
+}
+
+export class Producer {
+  readonly lingerMs: number;
+  readonly batchBytes: number;
+  readonly acks: WireAcks;
+  readonly retries: number;
+  readonly maxInFlight: number;
+  readonly maxRequestBytes: number;
+  readonly maxBufferedBytes: number;
+  readonly timeoutMs: number;
+  private readonly compression: CompressionName;
+  private readonly accumulators = new Map<WireAcks, Accumulator>();
+  private readonly sticky = new StickyPartitioner();
+  private readonly sends = new WeakMap<SendTracker, Send>();
+  private inFlight = 0;
+  private readonly retryTimers = new Set<AbortController>();
+  private drainScheduled = false;
+  /** send() calls waiting for metadata or buffer space, chained to keep their order. */
+  private slowSends = 0;
+  private slowChain: Promise<unknown> = Promise.resolve();
+  private spaceWaiters: Array<() => void> = [];
+  private idleWaiters: Array<() => void> = [];
+  private closing = false;
+  private closed = false;
+
+  constructor(
+    private readonly client: Client,
+    config: ProducerConfig = {},
+  ) {
+    this.lingerMs = config.lingerMs ?? 5;
+    this.batchBytes = config.batchBytes ?? 256 * 1024;
+    this.acks = wireAcks(config.acks ?? 'all');
+    this.compression = config.compression ?? 'none';
+    this.retries = config.retries ?? client.retryPolicy.options.retries;
+    this.maxInFlight = Math.max(1, config.maxInFlight ?? 5);
+    this.maxRequestBytes = config.maxRequestBytes ?? 16 * 1024 * 1024;
+    this.maxBufferedBytes = config.maxBufferedBytes ?? 64 * 1024 * 1024;
+    this.timeoutMs = config.timeoutMs ?? client.requestTimeoutMs;
+  }
+
+  /** Buffers the messages and resolves with their partitions and offsets once acknowledged. */
+  send(record: ProducerRecord): Promise<RecordMetadata[]> {
+    if (this.closing) return Promise.reject(closedError('producer'));
+    const { topic, messages } = record;
+    if (typeof topic !== 'string' || topic === '') return Promise.reject(new SpoolError(Errors.INVALID_TOPIC, 'send() needs a topic'));
+    if (!Array.isArray(messages)) return Promise.reject(new SpoolError(Errors.INVALID_REQUEST, 'send() needs messages: an array'));
+    if (messages.length === 0) return Promise.resolve([]);
+    let acks: WireAcks;
+    try {
+      acks = record.acks === undefined ? this.acks : wireAcks(record.acks);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    const partitions = this.client.metadata.cachedPartitions(topic);
+    if (partitions === undefined || this.slowSends > 0 || this.bufferedBytes() >= this.maxBufferedBytes) {
+      return this.sendSlow(topic, messages, acks);
+    }
+    return this.enqueue(topic, messages, acks, partitions);
+  }
+
+  private sendSlow(topic: string, messages: ProducerMessage[], acks: WireAcks): Promise<RecordMetadata[]> {
+    this.slowSends++;
+    const previous = this.slowChain;
+    const result = (async () => {
+      try {
+        await previous.catch(() => undefined); // an earlier send's failure is reported to its own caller
+        const partitions = await this.client.metadata.partitionCount(topic);
+        await this.waitForSpace();
+        if (this.closed) throw closedError('producer');
+        return this.enqueue(topic, messages, acks, partitions);
+      } finally {
+        this.slowSends--;
+        this.checkIdle();
+      }
+    })();
+    this.slowChain = result;
+    return result.then((promise) => promise);
+  }
+
+  private enqueue(topic: string, messages: ProducerMessage[], acks: WireAcks, partitions: number): Promise<RecordMetadata[]> {
+    const invalid = validateMessages(topic, messages, partitions);
+    if (invalid) return Promise.reject(invalid);
+    const accumulator = this.accumulator(acks);
+    const tracker = new SendTracker(topic, messages.length, (done, error) => this.settle(done, error));
+    const promise = new Promise<RecordMetadata[]>((resolve, reject) => this.sends.set(tracker, { resolve, reject }));
+    let queue: PartitionQueue | null = null;
+    for (let index = 0; index < messages.length; index++) {
+      const message = messages[index]!;
+      let partition = message.partition;
+      if (partition === undefined) {
+        const key = message.key;
+        partition = key === undefined || key === null ? this.sticky.partition(topic, partitions) : partitionForKey(key, partitions);
+      }
+      if (queue === null || queue.partition !== partition) queue = accumulator.queue(topic, partition);
+      accumulator.append(queue, message, estimateBytes(message), tracker, index);
+    }
+    return promise;
+  }
+
+  private accumulator(acks: WireAcks): Accumulator {
+    let accumulator = this.accumulators.get(acks);
+    if (accumulator === undefined) {
+      accumulator = new Accumulator({
+        lingerMs: this.lingerMs,
+        batchBytes: this.batchBytes,
+        newBuilder: () => new BatchBuilder({ compression: this.compression }),
+        onReady: () => this.scheduleDrain(),
+        onBatchClosed: (topic, partition) => {
+          const count = this.client.metadata.cachedPartitions(topic);
+          if (count !== undefined) this.sticky.batchClosed(topic, partition, count);
+        },
+      });
+      this.accumulators.set(acks, accumulator);
+    }
+    return accumulator;
+  }
+
+  private settle(tracker: SendTracker, error: Error | null): void {
+    const send = this.sends.get(tracker);
+    if (send === undefined) return;
+    this.sends.delete(tracker);
+    if (error) {
+      send.reject(error);
+      return;
+    }
+    const results = new Array<RecordMetadata>(tracker.size);
+    const { topic, batches, deltas } = tracker;
+    for (let index = 0; index < tracker.size; index++) {
+      const batch = batches[index]!;
+      const baseOffset = batch.baseOffset;
+      results[index] = { topic, partition: batch.queue.partition, offset: baseOffset < 0 ? -1 : baseOffset + deltas[index]! };
+    }
+    send.resolve(results);
+  }
+
+  private bufferedBytes(): number {
+    let total = 0;
+    for (const accumulator of this.accumulators.values()) total += accumulator.bufferedBytes;
+    return total;
+  }
+
+  private waitForSpace(): Promise<void> {
+    if (this.bufferedBytes() < this.maxBufferedBytes) return Promise.resolve();
+    return new Promise((resolve) => this.spaceWaiters.push(resolve));
+  }
+
+  private scheduleDrain(): void {
+    if (this.drainScheduled) return;
+    this.drainScheduled = true;
+    setImmediate(() => {
+      this.drainScheduled = false;
+      this.drain();
+    });
+  }
+
+  /** Packs ready batches into Produce requests while fewer than maxInFlight are in flight. */
+  private drain(): void {
+    for (const [acks, accumulator] of this.accumulators) {
+      while (this.inFlight < this.maxInFlight) {
+        const entries: RequestEntry[] = [];
+        let bytes = 0;
+        for (const queue of accumulator.sendable()) {
+          if (bytes >= this.maxRequestBytes) break;
+          const batches = accumulator.take(queue, this.maxRequestBytes - bytes);
+          queue.busy = true;
+          for (const batch of batches) bytes += batch.sizeBytes;
+          entries.push({ queue, batches });
+        }
+        if (entries.length === 0) break;
+        this.sendRequest(acks, accumulator, entries);
+      }
+    }
+    this.checkIdle();
+  }
+
+  private sendRequest(acks: WireAcks, accumulator: Accumulator, entries: RequestEntry[]): void {
+    const partitions: Array<{ topic: string; partition: number; size: number }> = [];
+    const payload: Buffer[] = [];
+    for (const { queue, batches } of entries) {
+      let size = 0;
+      for (const batch of batches) {
+        payload.push(batch.buffer!);
+        size += batch.buffer!.length;
+      }
+      partitions.push({ topic: queue.topic, partition: queue.partition, size });
+    }
+    this.inFlight++;
+    this.client
+      .send(ApiKey.Produce, { acks, timeoutMs: this.timeoutMs, partitions }, payload, {
+        expectResponse: acks !== 0,
+        timeoutMs: this.timeoutMs + 5_000,
+      })
+      .then(
+        (response) => {
+          if (acks === 0) {
+            for (const entry of entries) this.completeEntry(accumulator, entry, -1);
+            return;
+          }
+          const results = (response.header as unknown as ProduceResponse).partitions ?? [];
+          entries.forEach((entry, index) => this.onPartitionResult(accumulator, entry, findResult(results, entry.queue, index)));
+        },
+        (error: unknown) => {
+          for (const entry of entries) this.onPartitionError(accumulator, entry, error);
+        },
+      )
+      .finally(() => {
+        this.inFlight--;
+        this.drain();
+      });
+  }
+
+  private onPartitionResult(accumulator: Accumulator, entry: RequestEntry, result: ProducePartitionResult | undefined): void {
+    if (result === undefined) {
+      this.onPartitionError(accumulator, entry, new SpoolError(Errors.UNKNOWN, `no produce result for ${entry.queue.topic}/${entry.queue.partition}`));
+      return;
+    }
+    const error = errorFromCode(result.errorCode, result.errorMessage, `produce to ${entry.queue.topic}/${entry.queue.partition}`);
+    if (error) this.onPartitionError(accumulator, entry, error);
+    else this.completeEntry(accumulator, entry, result.baseOffset);
+  }
+
+  private completeEntry(accumulator: Accumulator, entry: RequestEntry, baseOffset: number): void {
+    let offset = baseOffset;
+    for (const batch of entry.batches) {
+      batch.complete(offset);
+      if (offset >= 0) offset += batch.recordCount;
+    }
+    this.finishEntry(accumulator, entry);
+  }
+
+  private finishEntry(accumulator: Accumulator, entry: RequestEntry): void {
+    accumulator.release(entry.batches);
+    accumulator.unbusy(entry.queue);
+    this.wakeSpaceWaiters();
+  }
+
+  private onPartitionError(accumulator: Accumulator, entry: RequestEntry, error: unknown): void {
+    const attempts = ++entry.batches[0]!.attempts;
+    for (const batch of entry.batches) batch.attempts = attempts;
+    if (isRetriable(error) && attempts <= this.retries && !this.closed) {
+      // The partition stays busy during the backoff, so nothing overtakes these batches.
+      accumulator.requeue(entry.queue, entry.batches);
+      const controller = new AbortController();
+      this.retryTimers.add(controller);
+      sleep(this.client.retryPolicy.delayMs(attempts - 1), controller.signal)
+        .then(
+          () => accumulator.unbusy(entry.queue),
+          () => undefined, // aborted by close(): the batches were failed there
+        )
+        .finally(() => {
+          this.retryTimers.delete(controller);
+          this.scheduleDrain();
+        });
+      return;
+    }
+    if (error instanceof SpoolError && (error.kind === Errors.UNKNOWN_TOPIC || error.kind === Errors.UNKNOWN_PARTITION)) {
+      this.client.metadata.invalidate(entry.queue.topic);
+    }
+    const failure = finalError(error, attempts);
+    for (const batch of entry.batches) batch.fail(failure);
+    this.finishEntry(accumulator, entry);
+  }
+
+  private wakeSpaceWaiters(): void {
+    while (this.spaceWaiters.length > 0 && this.bufferedBytes() < this.maxBufferedBytes) this.spaceWaiters.shift()!();
+  }
+
+  private get idle(): boolean {
+    if (this.inFlight > 0 || this.retryTimers.size > 0 || this.slowSends > 0) return false;
+    for (const accumulator of this.accumulators.values()) if (!accumulator.isEmpty) return false;
+    return true;
+  }
+
+  private checkIdle(): void {
+    if (this.idleWaiters.length === 0 || !this.idle) return;
+    const waiters = this.idleWaiters;
+    this.idleWaiters = [];
+    for (const resolve of waiters) resolve();
+  }
+
+  /** Sends everything buffered now (without waiting for linger) and waits until it is acknowledged or failed. */
+  async flush(): Promise<void> {
+    await this.slowChain.catch(() => undefined); // failures go to each send()'s own caller
+    for (const accumulator of this.accumulators.values()) accumulator.closeAll();
+    if (this.idle) return;
+    const done = new Promise<void>((resolve) => this.idleWaiters.push(resolve));
+    this.scheduleDrain();
+    await done;
+  }
+
+  /** Delivers what is buffered (flush), then refuses further sends. Idempotent. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closing = true;
+    try {
+      await this.flush();
+    } finally {
+      this.closed = true;
+      for (const controller of this.retryTimers) controller.abort();
+      for (const accumulator of this.accumulators.values()) accumulator.dispose();
+      this.client.forget(this);
+    }
+  }
+}
+
+function wireAcks(acks: Acks): WireAcks {
+  if (acks === 'all' || acks === -1) return -1;
+  if (acks === 0 || acks === 1) return acks;
+  throw new SpoolError(Errors.INVALID_REQUEST, `acks must be 0, 1 or 'all', got ${String(acks)}`);
+}
+
+function findResult(results: ProducePartitionResult[], queue: PartitionQueue, index: number): ProducePartitionResult | undefined {
+  const atIndex = results[index];
+  if (atIndex !== undefined && atIndex.topic === queue.topic && atIndex.partition === queue.partition) return atIndex;
+  return results.find((result) => result.topic === queue.topic && result.partition === queue.partition);
+}
+
+function finalError(error: unknown, attempts: number): Error {
+  if (error instanceof SpoolError) {
+    if (!error.retriable) return error;
+    return new SpoolError(error.kind, `${error.message} (gave up after ${attempts} attempts)`, { cause: error });
+  }
+  return error instanceof Error ? error : new Error(String(error));
+}
+
+function byteEstimate(value: Buffer | string | null | undefined): number {
+  if (value === null || value === undefined) return 0;
+  return value.length;
+}
+
+/** Upper-bound-ish size of a record for the batch-size decision (string length, not UTF-8 bytes). */
+function estimateBytes(message: ProducerMessage): number {
+  let bytes = 24 + byteEstimate(message.key) + byteEstimate(message.value);
+  const headers = message.headers;
+  if (headers !== undefined) for (const name in headers) bytes += 8 + name.length + byteEstimate(headers[name]);
+  return bytes;
+}
+
+function validateMessages(topic: string, messages: ProducerMessage[], partitions: number): SpoolError | null {
+  for (let index = 0; index < messages.length; index++) {
+    const message = messages[index];
+    if (message === null || typeof message !== 'object') return new SpoolError(Errors.INVALID_REQUEST, `message ${index} is not an object`);
+    const value = message.value;
+    if (value !== null && typeof value !== 'string' && !Buffer.isBuffer(value)) {
+      return new SpoolError(Errors.INVALID_REQUEST, `message ${index}: value must be a string, a Buffer or null`);
+    }
+    const partition = message.partition;
+    if (partition !== undefined && (!Number.isInteger(partition) || partition < 0 || partition >= partitions)) {
+      return new SpoolError(Errors.UNKNOWN_PARTITION, `topic ${topic} has ${partitions} partitions; message ${index} asks for partition ${partition}`);
+    }
+  }
+  return null;
+}
