@@ -245,7 +245,9 @@ function writeField(buf: Buffer, at: number, field: Buffer | string | null): num
   }
   if (typeof field !== 'string') {
     at = writeVarint(buf, at, field.length);
-    return at + field.copy(buf, at);
+    // TypedArray#set is a builtin; Buffer#copy goes through argument checks in JS first.
+    buf.set(field, at);
+    return at + field.length;
   }
   // A string's UTF-8 length is known only after writing it: write it after a prefix sized
   // for its UTF-16 length (exact for ASCII), then fix the prefix.
