@@ -60,14 +60,18 @@ export class FakeLogs {
 type Owned = Map<string, Set<number>>;
 
 /**
- * A consumer that does what the protocol asks: it owns exactly the partitions of the
- * last assignment it received (dropping revoked ones at once, after "committing"),
- * and reports them in its next heartbeat.
+ * A consumer that does what the protocol asks, slowly: partitions a response leaves out
+ * are still held (being committed) until just before its next heartbeat, which then
+ * reports them dropped; new partitions are held from the response on. So a coordinator
+ * that gave a partition away before the owner reported it dropped would be caught by
+ * expectExclusive.
  */
 export class SimMember {
   memberId = '';
   memberEpoch = 0;
   owned: Owned = new Map();
+  /** Revoked partitions still being committed; dropped before the next heartbeat. */
+  revoking: Owned = new Map();
   lastError = 0;
   constructor(
     readonly coordinator: GroupCoordinator,
@@ -80,8 +84,10 @@ export class SimMember {
     return [...this.owned].map(([topic, set]) => ({ topic, partitions: [...set].sort((a, b) => a - b) }));
   }
 
+  /** Partitions it consumes (owned and not being revoked). */
   count(): number {
     let n = 0;
+    for (const set of this.revoking.values()) n -= set.size;
     for (const set of this.owned.values()) n += set.size;
     return n;
   }
@@ -91,6 +97,9 @@ export class SimMember {
   }
 
   async heartbeat(): Promise<M.ConsumerGroupHeartbeatResponse> {
+    for (const [topic, set] of this.revoking) for (const p of set) this.owned.get(topic)?.delete(p);
+    for (const [topic, set] of [...this.owned]) if (set.size === 0) this.owned.delete(topic);
+    this.revoking = new Map();
     const response = await this.coordinator.heartbeat({
       groupId: this.groupId,
       memberId: this.memberId,
@@ -103,13 +112,25 @@ export class SimMember {
     if (response.errorCode !== 0) {
       // Fenced or unknown: drop everything and rejoin with epoch 0 next time.
       this.owned = new Map();
+      this.revoking = new Map();
       this.memberEpoch = 0;
       return response;
     }
     this.memberId = response.memberId;
     this.memberEpoch = response.memberEpoch;
     if (response.assignment !== undefined) {
-      this.owned = new Map(response.assignment.map((tp) => [tp.topic, new Set(tp.partitions)]));
+      const assigned: Owned = new Map(response.assignment.map((tp) => [tp.topic, new Set(tp.partitions)]));
+      for (const [topic, set] of this.owned) {
+        for (const p of set) {
+          if (assigned.get(topic)?.has(p) ?? false) continue;
+          if (!this.revoking.has(topic)) this.revoking.set(topic, new Set());
+          this.revoking.get(topic)!.add(p);
+        }
+      }
+      for (const [topic, set] of assigned) {
+        if (!this.owned.has(topic)) this.owned.set(topic, new Set());
+        for (const p of set) this.owned.get(topic)!.add(p);
+      }
     }
     return response;
   }
@@ -117,6 +138,7 @@ export class SimMember {
   async leave(): Promise<void> {
     await this.coordinator.heartbeat({ groupId: this.groupId, memberId: this.memberId, memberEpoch: -1 });
     this.owned = new Map();
+    this.revoking = new Map();
   }
 }
 
