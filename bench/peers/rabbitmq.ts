@@ -8,8 +8,42 @@
 // full); confirms arrive as `publish_confirm` events with publishing ids. Up to
 // maxInFlightMessages unconfirmed. Latency (W4): the same, one message per call.
 // Replay: a consumer from Offset.first() with the client's default credit policy.
+//
+// Compatibility shim: Debian 12 ships RabbitMQ 3.10.8, and every published version of
+// rabbitmq-stream-js-client (0.4 .. 1.0) sends ExchangeCommandVersions (stream command 27,
+// added in RabbitMQ 3.11) while opening a connection, which a 3.10 server answers by
+// closing the connection. For servers older than 3.11 the shim skips that one exchange
+// (the client then uses the version-1 commands every 3.9+ server has; it needs the newer
+// ones only for filtering, which it turns off below 3.13 anyway). Nothing else is patched.
 
+import { createRequire } from 'node:module';
 import { connect, Offset, type Client, type Publisher } from 'rabbitmq-stream-js-client';
+
+interface PatchableConnection {
+  peerProperties?: Record<string, string>;
+  exchangeCommandVersions(): Promise<boolean>;
+}
+
+function olderThan311(version: string | undefined): boolean {
+  const match = /^(\d+)\.(\d+)/.exec(version ?? '');
+  if (!match) return false;
+  const major = Number(match[1]);
+  const minor = Number(match[2]);
+  return major < 3 || (major === 3 && minor < 11);
+}
+
+let shimInstalled = false;
+function installPre311Shim(): void {
+  if (shimInstalled) return;
+  shimInstalled = true;
+  const require = createRequire(import.meta.url);
+  const { Connection } = require('rabbitmq-stream-js-client/dist/connection.js') as { Connection: { prototype: PatchableConnection } };
+  const original = Connection.prototype.exchangeCommandVersions;
+  Connection.prototype.exchangeCommandVersions = async function (this: PatchableConnection): Promise<boolean> {
+    if (olderThan311(this.peerProperties?.['version'])) return true;
+    return original.call(this);
+  };
+}
 import type { ProducerMode, ReplayRequest, Target, TargetProducer, TargetSettings } from '../harness/workloads.js';
 
 export interface RabbitTuning {
@@ -73,6 +107,7 @@ export class RabbitTarget implements Target {
   }
 
   async setup(): Promise<void> {
+    installPre311Shim();
     this.client = await connect({
       hostname: '127.0.0.1',
       port: this.port,
