@@ -40,7 +40,7 @@ export interface PartitionOffset {
   offset: number;
 }
 
-export type OffsetTarget = 'earliest' | 'latest' | number | Date | { offset: number } | { timestamp: number };
+export type OffsetTarget = 'earliest' | 'latest' | number | Date | { offset: number } | { timestamp: number } | ResetOffsetsRequest['to'];
 
 export class Admin {
   constructor(private readonly client: Client) {}
@@ -148,6 +148,7 @@ function resetTarget(to: OffsetTarget): ResetOffsetsRequest['to'] {
   if (to === 'latest') return { kind: 'latest' };
   if (typeof to === 'number') return { kind: 'offset', offset: to };
   if (to instanceof Date) return { kind: 'timestamp', timestamp: to.getTime() };
+  if ('kind' in to) return to;
   if ('offset' in to) return { kind: 'offset', offset: to.offset };
   return { kind: 'timestamp', timestamp: to.timestamp };
 }

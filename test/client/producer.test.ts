@@ -1,0 +1,278 @@
+// Proves the producer's batching and sending logic without a network: a fake client
+// records every Produce request (header + payload decoded with records' decodeBatch)
+// and answers when the test says so; vitest fake timers drive linger and backoff.
+// Covers linger, batchBytes, murmur2 placement, offsets per message across batches,
+// per-partition order across retries, maxInFlight, acks 0, errors, flush and close.
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import type { Client } from '../../src/client/client.js';
+import type { Response } from '../../src/client/connection.js';
+import { Producer, type ProducerConfig } from '../../src/client/producer.js';
+import { partitionForKey } from '../../src/client/partitioner.js';
+import { RetryPolicy } from '../../src/client/retry.js';
+import { decodeBatch, forEachBatch } from '../../src/records/index.js';
+import { Errors, SpoolError } from '../../src/util/errors.js';
+import type { ProduceRequest } from '../../src/protocol/index.js';
+
+interface SentRequest {
+  header: ProduceRequest;
+  /** Per partition entry: the values of its records, batch by batch. */
+  batches: Array<Array<string[]>>;
+  expectResponse: boolean;
+  resolve(response: Response): void;
+  reject(error: unknown): void;
+}
+
+class FakeClient {
+  readonly requestTimeoutMs = 30_000;
+  readonly retryPolicy = new RetryPolicy({ retries: 3, initialRetryTimeMs: 100, factor: 0 });
+  readonly sent: SentRequest[] = [];
+  private readonly partitions = new Map<string, number>();
+  readonly metadata = {
+    cachedPartitions: (topic: string) => this.partitions.get(topic),
+    partitionCount: async (topic: string) => {
+      const count = this.partitions.get(topic);
+      if (count === undefined) throw new SpoolError(Errors.UNKNOWN_TOPIC, `topic ${topic} does not exist`);
+      return count;
+    },
+    invalidate: () => undefined,
+  };
+
+  constructor(topics: Record<string, number>) {
+    for (const [topic, count] of Object.entries(topics)) this.partitions.set(topic, count);
+  }
+
+  send(_apiKey: number, header: ProduceRequest, payload: Buffer[], options: { expectResponse?: boolean }): Promise<Response> {
+    const whole = Buffer.concat(payload);
+    const batches: Array<Array<string[]>> = [];
+    let position = 0;
+    for (const entry of header.partitions) {
+      const slice = whole.subarray(position, position + entry.size);
+      position += entry.size;
+      const values: Array<string[]> = [];
+      forEachBatch(slice, (_header, at) => values.push(decodeBatch(slice, at).records.map((record) => record.value!.toString())));
+      batches.push(values);
+    }
+    return new Promise((resolve, reject) => {
+      this.sent.push({ header, batches, expectResponse: options.expectResponse !== false, resolve, reject });
+    });
+  }
+
+  forget(): void {}
+
+  /** Answers request `index` with success, base offsets per entry from `bases`. */
+  ack(index: number, bases: number[]): void {
+    const request = this.sent[index]!;
+    request.resolve({
+      header: {
+        errorCode: 0,
+        partitions: request.header.partitions.map((entry, at) => ({ topic: entry.topic, partition: entry.partition, errorCode: 0, baseOffset: bases[at] ?? 0, logStartOffset: 0 })),
+      },
+      payload: Buffer.alloc(0),
+    });
+  }
+}
+
+function producer(client: FakeClient, config: ProducerConfig = {}): Producer {
+  return new Producer(client as unknown as Client, config);
+}
+
+beforeEach(() => {
+  vi.useFakeTimers();
+});
+afterEach(() => {
+  vi.useRealTimers();
+});
+
+describe('Producer batching', () => {
+  it('waits lingerMs, then sends one batch and resolves one offset per message', async () => {
+    const client = new FakeClient({ t: 1 });
+    const p = producer(client, { lingerMs: 50 });
+    const result = p.send({ topic: 't', messages: [{ value: 'a' }, { value: 'b' }, { value: 'c' }] });
+    await vi.advanceTimersByTimeAsync(49);
+    expect(client.sent).toHaveLength(0);
+    await vi.advanceTimersByTimeAsync(2);
+    expect(client.sent).toHaveLength(1);
+    expect(client.sent[0]!.header.acks).toBe(-1);
+    expect(client.sent[0]!.batches).toEqual([[['a', 'b', 'c']]]);
+    client.ack(0, [40]);
+    await expect(result).resolves.toEqual([
+      { topic: 't', partition: 0, offset: 40 },
+      { topic: 't', partition: 0, offset: 41 },
+      { topic: 't', partition: 0, offset: 42 },
+    ]);
+  });
+
+  it('closes a batch at batchBytes without waiting for linger', async () => {
+    const client = new FakeClient({ t: 1 });
+    const p = producer(client, { lingerMs: 10_000, batchBytes: 250 });
+    const value = 'x'.repeat(100);
+    const result = p.send({ topic: 't', messages: [{ value }, { value }, { value }, { value }] });
+    await vi.advanceTimersByTimeAsync(0);
+    // Two full batches went out at once (one request: a partition has one request in flight).
+    expect(client.sent).toHaveLength(1);
+    expect(client.sent[0]!.batches[0]!.map((batch) => batch.length)).toEqual([2, 2]);
+    client.ack(0, [0]);
+    const offsets = (await result).map((entry) => entry.offset);
+    expect(offsets).toEqual([0, 1, 2, 3]);
+  });
+
+  it('puts keyed messages on their murmur2 partitions and keeps their order within each', async () => {
+    const client = new FakeClient({ t: 4 });
+    const p = producer(client, { lingerMs: 1 });
+    const messages = Array.from({ length: 40 }, (_, index) => ({ key: `k${index % 7}`, value: `v${index}` }));
+    const result = p.send({ topic: 't', messages });
+    await vi.advanceTimersByTimeAsync(2);
+    expect(client.sent).toHaveLength(1);
+    const request = client.sent[0]!;
+    request.header.partitions.forEach((entry, at) => {
+      const expected = messages.filter((message) => partitionForKey(message.key, 4) === entry.partition).map((message) => message.value);
+      expect(request.batches[at]!.flat()).toEqual(expected);
+    });
+    client.ack(0, request.header.partitions.map((entry) => entry.partition * 1000));
+    const results = await result;
+    const seen = new Map<number, number>();
+    results.forEach((entry, index) => {
+      expect(entry.partition).toBe(partitionForKey(messages[index]!.key, 4));
+      const next = seen.get(entry.partition) ?? entry.partition * 1000;
+      expect(entry.offset).toBe(next);
+      seen.set(entry.partition, next + 1);
+    });
+  });
+
+  it('sends null-key messages of one send to one sticky partition, and an explicit partition wins', async () => {
+    const client = new FakeClient({ t: 8 });
+    const p = producer(client, { lingerMs: 1 });
+    const result = p.send({ topic: 't', messages: [{ value: 'a' }, { value: 'b' }, { key: 'k', value: 'c', partition: 5 }] });
+    await vi.advanceTimersByTimeAsync(2);
+    client.ack(0, [0, 0]);
+    const [a, b, c] = await result;
+    expect(a!.partition).toBe(b!.partition);
+    expect(c!.partition).toBe(5);
+  });
+
+  it('rejects a partition outside the topic before buffering anything', async () => {
+    const client = new FakeClient({ t: 2 });
+    const p = producer(client);
+    await expect(p.send({ topic: 't', messages: [{ value: 'a', partition: 2 }] })).rejects.toMatchObject({ code: 'UNKNOWN_PARTITION' });
+    await expect(p.send({ topic: 'missing', messages: [{ value: 'a' }] })).rejects.toMatchObject({ code: 'UNKNOWN_TOPIC' });
+  });
+});
+
+describe('Producer sending', () => {
+  it('retries a retriable failure before any later batch of the partition is sent', async () => {
+    const client = new FakeClient({ t: 1 });
+    const p = producer(client, { lingerMs: 1 });
+    const first = p.send({ topic: 't', messages: [{ value: 'a' }] });
+    await vi.advanceTimersByTimeAsync(2);
+    const second = p.send({ topic: 't', messages: [{ value: 'b' }] });
+    await vi.advanceTimersByTimeAsync(5);
+    expect(client.sent).toHaveLength(1); // 'b' waits: the partition has a request in flight
+    client.sent[0]!.reject(new SpoolError(Errors.NETWORK_ERROR, 'connection reset'));
+    await vi.advanceTimersByTimeAsync(99);
+    expect(client.sent).toHaveLength(1); // backoff: the partition stays blocked
+    await vi.advanceTimersByTimeAsync(2);
+    expect(client.sent).toHaveLength(2);
+    expect(client.sent[1]!.batches[0]!.flat()).toEqual(['a', 'b']); // retried batch first, then the later one
+    client.ack(1, [7]);
+    expect((await first)[0]!.offset).toBe(7);
+    expect((await second)[0]!.offset).toBe(8);
+  });
+
+  it('gives up after `retries` and rejects with the error, naming the attempts', async () => {
+    const client = new FakeClient({ t: 1 });
+    const p = producer(client, { lingerMs: 1, retries: 2 });
+    const result = p.send({ topic: 't', messages: [{ value: 'a' }] });
+    const settled = expect(result).rejects.toMatchObject({ code: 'BROKER_NOT_AVAILABLE', message: expect.stringContaining('3 attempts') });
+    for (let attempt = 0; attempt < 3; attempt++) {
+      await vi.advanceTimersByTimeAsync(1000);
+      client.sent[attempt]!.reject(new SpoolError(Errors.BROKER_NOT_AVAILABLE, 'refused'));
+    }
+    await vi.advanceTimersByTimeAsync(1000);
+    await settled;
+    expect(client.sent).toHaveLength(3);
+  });
+
+  it('fails at once on a partition error that is not retriable', async () => {
+    const client = new FakeClient({ t: 1 });
+    const p = producer(client, { lingerMs: 1 });
+    const result = p.send({ topic: 't', messages: [{ value: 'a' }] });
+    await vi.advanceTimersByTimeAsync(2);
+    client.sent[0]!.resolve({
+      header: { errorCode: 0, partitions: [{ topic: 't', partition: 0, errorCode: Errors.MESSAGE_TOO_LARGE.code, errorMessage: 'too big', baseOffset: -1, logStartOffset: 0 }] },
+      payload: Buffer.alloc(0),
+    });
+    await expect(result).rejects.toMatchObject({ code: 'MESSAGE_TOO_LARGE' });
+  });
+
+  it('keeps at most maxInFlight requests in flight', async () => {
+    const client = new FakeClient({ t: 6 });
+    const p = producer(client, { lingerMs: 1, maxInFlight: 2, maxRequestBytes: 1 });
+    const results = [0, 1, 2, 3, 4, 5].map((partition) => p.send({ topic: 't', messages: [{ value: `p${partition}`, partition }] }));
+    await vi.advanceTimersByTimeAsync(2);
+    expect(client.sent).toHaveLength(2);
+    client.ack(0, [0]);
+    await vi.advanceTimersByTimeAsync(0);
+    expect(client.sent).toHaveLength(3);
+    for (let index = 1; index < 6; index++) {
+      client.ack(index, [0]);
+      await vi.advanceTimersByTimeAsync(0);
+    }
+    expect((await Promise.all(results)).map((entry) => entry[0]!.partition)).toEqual([0, 1, 2, 3, 4, 5]);
+  });
+
+  it('acks 0: sends without waiting for an answer and resolves offsets as -1', async () => {
+    const client = new FakeClient({ t: 1 });
+    const p = producer(client, { lingerMs: 1, acks: 0 });
+    const result = p.send({ topic: 't', messages: [{ value: 'a' }, { value: 'b' }] });
+    await vi.advanceTimersByTimeAsync(2);
+    expect(client.sent[0]!.header.acks).toBe(0);
+    expect(client.sent[0]!.expectResponse).toBe(false);
+    client.sent[0]!.resolve({ header: {}, payload: Buffer.alloc(0) }); // written
+    expect((await result).map((entry) => entry.offset)).toEqual([-1, -1]);
+  });
+
+  it('per-send acks override the producer default and travel in separate requests', async () => {
+    const client = new FakeClient({ t: 1 });
+    const p = producer(client, { lingerMs: 1, acks: 'all' });
+    const one = p.send({ topic: 't', messages: [{ value: 'a' }], acks: 1 });
+    const all = p.send({ topic: 't', messages: [{ value: 'b' }] });
+    await vi.advanceTimersByTimeAsync(2);
+    expect(client.sent.map((request) => request.header.acks).sort()).toEqual([-1, 1]);
+    client.ack(0, [0]);
+    client.ack(1, [1]);
+    await Promise.all([one, all]);
+  });
+
+  it('flush() sends at once and waits for the acknowledgement; close() delivers what is buffered', async () => {
+    const client = new FakeClient({ t: 1 });
+    const p = producer(client, { lingerMs: 60_000 });
+    const sent = p.send({ topic: 't', messages: [{ value: 'a' }] });
+    let flushed = false;
+    const flush = p.flush().then(() => (flushed = true));
+    await vi.advanceTimersByTimeAsync(0);
+    expect(client.sent).toHaveLength(1);
+    expect(flushed).toBe(false);
+    client.ack(0, [3]);
+    await flush;
+    expect((await sent)[0]!.offset).toBe(3);
+
+    const late = p.send({ topic: 't', messages: [{ value: 'b' }] });
+    const closing = p.close();
+    await vi.advanceTimersByTimeAsync(0);
+    client.ack(1, [4]);
+    await closing;
+    expect((await late)[0]!.offset).toBe(4);
+    await expect(p.send({ topic: 't', messages: [{ value: 'c' }] })).rejects.toMatchObject({ code: 'NETWORK_ERROR' });
+    expect(vi.getTimerCount()).toBe(0);
+  });
+
+  it('gzip batches decode to the same records', async () => {
+    const client = new FakeClient({ t: 1 });
+    const p = producer(client, { lingerMs: 1, compression: 'gzip' });
+    const result = p.send({ topic: 't', messages: [{ value: 'hello' }, { value: 'world' }] });
+    await vi.advanceTimersByTimeAsync(2);
+    expect(client.sent[0]!.batches).toEqual([[['hello', 'world']]]);
+    client.ack(0, [0]);
+    await result;
+  });
+});
