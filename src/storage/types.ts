@@ -2,6 +2,7 @@
 // Storage knows nothing of sockets; it imports only records/ and util/.
 
 import type { Clock } from '../util/clock.js';
+import type { StorageFs } from './fs.js';
 
 /** When appended bytes are fsynced. `always` group-commits concurrent appends into one fsync. */
 export type FsyncPolicy = { kind: 'always' } | { kind: 'interval'; intervalMs: number } | { kind: 'never' };
@@ -99,7 +100,16 @@ export interface LogManagerOptions {
   clock?: Clock;
   /** Called with one line per warning (recovery truncations, background task failures). */
   warn?: (message: string) => void;
+  /** File-system calls (tests inject faults here). Default: node:fs. */
+  fs?: StorageFs;
+  /** Run the background tasks on timers (default true; tests turn them off and call runTask). */
+  backgroundTasks?: boolean;
+  /** How often each background task runs. */
+  taskIntervalsMs?: Partial<Record<StorageTaskName, number>>;
 }
+
+/** The named background tasks of the storage layer (each in src/storage/tasks/). */
+export type StorageTaskName = 'retention' | 'log-cleaner' | 'segment-roll' | 'interval-flush' | 'recovery-checkpoint';
 
 /**
  * Opens a data directory: loads topic metadata, recovers every partition, and runs the

@@ -1,0 +1,172 @@
+// Log compaction for cleanup.policy=compact: closed segments are rewritten keeping, per
+// key, only the record with the highest offset; a tombstone (null value) is kept until
+// its segment's newest timestamp is older than delete.retention.ms, then dropped too.
+// Records with a null key cannot be compacted and are kept.
+//
+// Offsets are kept: kept records are re-encoded (records' encodeBatch) into batches of
+// runs of consecutive offsets, each batch's baseOffset the first offset of its run, so
+// baseOffset + offsetDelta is the original offset of every record; gaps between batches
+// are where records were removed. A read of a removed offset returns the next batch.
+// Producer ids and sequences of rewritten batches are not kept (no idempotence yet).
+//
+// The swap is crash-safe: the cleaned log and its indexes are written as
+// <base>.log.cleaned / .index.cleaned / .timeindex.cleaned and fsynced; then the old
+// indexes are unlinked, the cleaned log renamed over the old one (the commit point), the
+// cleaned indexes renamed into place and the directory fsynced. A crash before the
+// commit point leaves the old log (recovery removes *.cleaned and rebuilds any missing
+// index); after it, the new log (missing indexes are rebuilt from it).
+
+import { BatchLayout, Compression, type DecodedRecord, LOG_OVERHEAD, decodeBatch, encodeBatch, type RecordInput } from '../records/index.js';
+import { readFullySync, writeFullySync } from './fs.js';
+import { CLEANED_SUFFIX } from './names.js';
+import type { PartitionLogImpl } from './partition-log.js';
+import { Segment, scanSegment } from './segment.js';
+import type { StorageFs } from './fs.js';
+
+export interface CompactionResult {
+  segmentsCleaned: number;
+  bytesBefore: number;
+  bytesAfter: number;
+  recordsRemoved: number;
+}
+
+const NOTHING: CompactionResult = { segmentsCleaned: 0, bytesBefore: 0, bytesAfter: 0, recordsRemoved: 0 };
+
+/** Calls fn for every batch of a segment, read one batch at a time (never the whole segment). */
+function forEachSegmentBatch(fs: StorageFs, segment: Segment, fn: (batch: Buffer) => void): void {
+  const header = Buffer.allocUnsafe(LOG_OVERHEAD);
+  let position = 0;
+  while (position < segment.sizeBytes) {
+    readFullySync(fs, segment.logFd, header, position);
+    const totalBytes = header.readInt32BE(BatchLayout.BATCH_LENGTH) + LOG_OVERHEAD;
+    const batch = Buffer.allocUnsafe(totalBytes);
+    readFullySync(fs, segment.logFd, batch, position);
+    fn(batch);
+    position += totalBytes;
+  }
+}
+
+function keyOf(record: DecodedRecord): string | null {
+  return record.key === null ? null : record.key.toString('latin1');
+}
+
+/** One cleaning pass over the closed segments of a compacted partition. */
+export function compactPartition(log: PartitionLogImpl, fs: StorageFs, nowMs: number): CompactionResult {
+  if (log.isOffline || log.config.cleanupPolicy !== 'compact') return NOTHING;
+  const closed = log.segments.slice(0, -1).filter((segment) => !segment.flushing);
+  if (closed.length === 0) return NOTHING;
+  // Skip a pass that cannot change anything: no new closed data since the last pass, and
+  // no tombstone left waiting for delete.retention.ms.
+  const closedEnd = closed[closed.length - 1]!.nextOffset;
+  const previous = lastPass.get(log);
+  if (previous && previous.closedEnd === closedEnd && previous.tombstonesKept === 0) return NOTHING;
+  let tombstonesKept = 0;
+  // Pass 1: the latest offset of every key in the closed segments.
+  const latest = new Map<string, number>();
+  for (const segment of closed) {
+    forEachSegmentBatch(fs, segment, (batch) => {
+      for (const record of decodeBatch(batch, 0).records) {
+        const key = keyOf(record);
+        if (key !== null) latest.set(key, record.offset);
+      }
+    });
+  }
+  // Pass 2: rewrite each segment that has something to drop.
+  const result: CompactionResult = { segmentsCleaned: 0, bytesBefore: 0, bytesAfter: 0, recordsRemoved: 0 };
+  for (const segment of closed) {
+    const tombstonesExpired = nowMs - segment.maxTimestamp > log.config.deleteRetentionMs;
+    const batches: Buffer[] = [];
+    let removed = 0;
+    forEachSegmentBatch(fs, segment, (batch) => {
+      const { header, records } = decodeBatch(batch, 0);
+      const compression = header.compression === Compression.gzip ? 'gzip' : 'none';
+      let run: RecordInput[] = [];
+      let runBase = -1;
+      let runNext = -1;
+      const flushRun = (): void => {
+        if (run.length > 0) batches.push(encodeBatch(run, { compression, baseOffset: runBase }));
+        run = [];
+      };
+      for (const record of records) {
+        const key = keyOf(record);
+        const keep = key === null || (latest.get(key) === record.offset && (record.value !== null || !tombstonesExpired));
+        if (keep && record.value === null && key !== null) tombstonesKept++;
+        if (!keep) {
+          removed++;
+          continue;
+        }
+        if (record.offset !== runNext) {
+          flushRun();
+          runBase = record.offset;
+        }
+        run.push({ key: record.key, value: record.value, headers: record.headers, timestamp: record.timestamp });
+        runNext = record.offset + 1;
+      }
+      flushRun();
+    });
+    if (removed === 0) continue;
+    result.segmentsCleaned++;
+    result.recordsRemoved += removed;
+    result.bytesBefore += segment.sizeBytes;
+    const replacement = swapInCleaned(log, fs, segment, batches, nowMs);
+    result.bytesAfter += replacement?.sizeBytes ?? 0;
+  }
+  lastPass.set(log, { closedEnd, tombstonesKept });
+  return result;
+}
+
+const lastPass = new WeakMap<PartitionLogImpl, { closedEnd: number; tombstonesKept: number }>();
+
+function swapInCleaned(log: PartitionLogImpl, fs: StorageFs, segment: Segment, batches: Buffer[], nowMs: number): Segment | null {
+  if (batches.length === 0) {
+    // Nothing left: drop the segment (indexes first, so a crash leaves a log whose
+    // indexes are rebuilt, never indexes of a log that is gone).
+    log.replaceSegment(segment, null);
+    segment.close();
+    for (const path of [segment.indexPath, segment.timeIndexPath, segment.logPath]) if (fs.existsSync(path)) fs.unlinkSync(path);
+    fs.fsyncDirSync(segment.dir);
+    return null;
+  }
+  const cleanedLog = segment.logPath + CLEANED_SUFFIX;
+  const cleanedIndex = segment.indexPath + CLEANED_SUFFIX;
+  const cleanedTimeIndex = segment.timeIndexPath + CLEANED_SUFFIX;
+  const logFd = fs.openSync(cleanedLog, 'w+');
+  let position = 0;
+  for (const batch of batches) {
+    writeFullySync(fs, logFd, batch, position);
+    position += batch.length;
+  }
+  fs.fdatasyncSync(logFd);
+  const scan = scanSegment(fs, logFd, segment.baseOffset, position, log.config.indexIntervalBytes, false);
+  // The cleaned segment is closed: its indexes end with its last batch, like a roll leaves them.
+  if (scan.state.lastBatchRelativeOffset >= 0) {
+    if (scan.offsetIndex.lastRelativeOffset() !== scan.state.lastBatchRelativeOffset) {
+      scan.offsetIndex.append(scan.state.lastBatchRelativeOffset, scan.state.lastBatchPosition);
+    }
+    if (scan.timeIndex.lastRelativeOffset() !== scan.state.lastBatchRelativeOffset) {
+      scan.timeIndex.append(Math.max(scan.state.maxTimestamp, scan.timeIndex.lastTimestamp()), scan.state.lastBatchRelativeOffset);
+    }
+  }
+  writeSynced(fs, cleanedIndex, scan.offsetIndex.encodeFile());
+  writeSynced(fs, cleanedTimeIndex, scan.timeIndex.encodeFile());
+  fs.unlinkSync(segment.indexPath);
+  if (fs.existsSync(segment.timeIndexPath)) fs.unlinkSync(segment.timeIndexPath);
+  fs.renameSync(cleanedLog, segment.logPath);
+  fs.renameSync(cleanedIndex, segment.indexPath);
+  fs.renameSync(cleanedTimeIndex, segment.timeIndexPath);
+  fs.fsyncDirSync(segment.dir);
+  const replacement = Segment.open(fs, segment.dir, segment.baseOffset, log.config.indexIntervalBytes, logFd, scan.state, null, nowMs);
+  log.replaceSegment(segment, replacement);
+  segment.close();
+  return replacement;
+}
+
+function writeSynced(fs: StorageFs, path: string, data: Buffer): void {
+  const fd = fs.openSync(path, 'w');
+  try {
+    writeFullySync(fs, fd, data, 0);
+    fs.fdatasyncSync(fd);
+  } finally {
+    fs.closeSync(fd);
+  }
+}

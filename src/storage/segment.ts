@@ -1,0 +1,469 @@
+// One segment of a partition log: a .log file of whole record batches (the RecordBatch
+// v2 sequence, each batch's magic is its format version), its sparse .index and
+// .timeindex, and what storage keeps in memory about them. Only the newest (active)
+// segment is appended to; older (closed) ones are read-only until retention or the
+// cleaner replaces them. A closed segment's indexes are loaded lazily on first lookup.
+//
+// Positions are byte positions in the .log file; offsets are record offsets; a relative
+// offset is an offset minus the segment's base offset (u32 in the index files).
+
+import { join } from 'node:path';
+import { BatchLayout, LOG_OVERHEAD, MIN_BATCH_LENGTH, validBatchPrefix } from '../records/index.js';
+import { assert } from '../util/assert.js';
+import { type StorageFs, readFullySync, readWholeFileSync, writeFullySync } from './fs.js';
+import { readInt64 } from './index-format.js';
+import { GroupCommit } from './group-commit.js';
+import { segmentFileName } from './names.js';
+import { OffsetIndex } from './offset-index.js';
+import { TimeIndex } from './time-index.js';
+
+/** The header fields a scan needs: baseOffset .. maxTimestamp. */
+export const SCAN_HEADER_BYTES = BatchLayout.MAX_TIMESTAMP + 8; // 43
+const SCAN_CHUNK_BYTES = 16 * 1024;
+const scanScratch = Buffer.allocUnsafe(SCAN_CHUNK_BYTES);
+
+/** A located batch: where it starts and which offsets it holds. */
+export interface BatchLocation {
+  position: number;
+  baseOffset: number;
+  lastOffset: number;
+  totalBytes: number;
+  maxTimestamp: number;
+}
+
+/** What a scan or a verification established about a segment's log and indexes. */
+export interface SegmentState {
+  sizeBytes: number;
+  nextOffset: number;
+  maxTimestamp: number;
+  lastBatchRelativeOffset: number;
+  lastBatchPosition: number;
+  /** The first batch's maxTimestamp, for segment.ms (-1 when empty). */
+  firstBatchTimestamp: number;
+}
+
+export class Segment {
+  readonly logPath: string;
+  readonly indexPath: string;
+  readonly timeIndexPath: string;
+  logFd: number;
+  sizeBytes: number;
+  nextOffset: number;
+  maxTimestamp: number;
+  lastBatchRelativeOffset: number;
+  lastBatchPosition: number;
+  /** Clock time (ms) this segment started filling, for segment.ms; -1 while empty. */
+  rollBaseMs: number;
+  /** Every offset below this is fsynced in this segment's .log. */
+  durableOffset: number;
+  private bytesSinceLastIndexEntry = 0;
+  private offsetIndex: OffsetIndex | null = null;
+  private timeIndex: TimeIndex | null = null;
+  private indexFd = -1;
+  private timeIndexFd = -1;
+  private closed = false;
+  /** Group commit of this segment's .log (fsync policy `always`, interval flush, roll). */
+  readonly commit: GroupCommit;
+  /** Set while the post-roll flush runs; retention and the cleaner leave the segment alone. */
+  flushing = false;
+  flushDone: Promise<void> = Promise.resolve();
+
+  private constructor(
+    private readonly fs: StorageFs,
+    readonly dir: string,
+    readonly baseOffset: number,
+    readonly indexIntervalBytes: number,
+    logFd: number,
+    state: SegmentState,
+    rollBaseMs: number,
+  ) {
+    this.logPath = join(dir, segmentFileName(baseOffset, 'log'));
+    this.indexPath = join(dir, segmentFileName(baseOffset, 'index'));
+    this.timeIndexPath = join(dir, segmentFileName(baseOffset, 'timeindex'));
+    this.logFd = logFd;
+    this.sizeBytes = state.sizeBytes;
+    this.nextOffset = state.nextOffset;
+    this.maxTimestamp = state.maxTimestamp;
+    this.lastBatchRelativeOffset = state.lastBatchRelativeOffset;
+    this.lastBatchPosition = state.lastBatchPosition;
+    this.rollBaseMs = rollBaseMs;
+    this.durableOffset = state.nextOffset;
+    this.commit = new GroupCommit(async () => {
+      const target = this.nextOffset;
+      await this.fs.fdatasync(this.logFd);
+      if (target > this.durableOffset) this.durableOffset = target;
+    });
+  }
+
+  static emptyState(baseOffset: number): SegmentState {
+    return { sizeBytes: 0, nextOffset: baseOffset, maxTimestamp: -1, lastBatchRelativeOffset: -1, lastBatchPosition: -1, firstBatchTimestamp: -1 };
+  }
+
+  /** Creates the files of a new, empty segment. */
+  static create(fs: StorageFs, dir: string, baseOffset: number, indexIntervalBytes: number): Segment {
+    const logFd = fs.openSync(join(dir, segmentFileName(baseOffset, 'log')), 'w+');
+    const segment = new Segment(fs, dir, baseOffset, indexIntervalBytes, logFd, Segment.emptyState(baseOffset), -1);
+    segment.offsetIndex = new OffsetIndex();
+    segment.timeIndex = new TimeIndex();
+    segment.writeIndexFiles();
+    segment.durableOffset = baseOffset;
+    return segment;
+  }
+
+  /**
+   * Opens an existing segment whose state recovery established. `indexes` are the
+   * in-memory indexes when recovery rebuilt them (they are then written out); null when
+   * the files on disk were verified and can be loaded lazily.
+   */
+  static open(
+    fs: StorageFs,
+    dir: string,
+    baseOffset: number,
+    indexIntervalBytes: number,
+    logFd: number,
+    state: SegmentState,
+    indexes: { offsetIndex: OffsetIndex; timeIndex: TimeIndex } | null,
+    nowMs: number,
+  ): Segment {
+    const rollBaseMs = state.sizeBytes === 0 ? -1 : state.firstBatchTimestamp >= 0 ? Math.min(state.firstBatchTimestamp, nowMs) : nowMs;
+    const segment = new Segment(fs, dir, baseOffset, indexIntervalBytes, logFd, state, rollBaseMs);
+    if (indexes) {
+      segment.offsetIndex = indexes.offsetIndex;
+      segment.timeIndex = indexes.timeIndex;
+      segment.writeIndexFiles();
+    }
+    return segment;
+  }
+
+  get isEmpty(): boolean {
+    return this.sizeBytes === 0;
+  }
+
+  /** Rewrites both index files from memory (header + every entry). */
+  private writeIndexFiles(): void {
+    const offsetIndex = this.offsetIndex!;
+    const timeIndex = this.timeIndex!;
+    offsetIndex.takePending();
+    timeIndex.takePending();
+    this.writeWholeFile(this.indexPath, offsetIndex.encodeFile());
+    this.writeWholeFile(this.timeIndexPath, timeIndex.encodeFile());
+    this.bytesSinceLastIndexEntry = this.sizeBytes - Math.max(0, offsetIndex.lastPosition());
+  }
+
+  private writeWholeFile(path: string, data: Buffer): void {
+    const fd = this.fs.openSync(path, 'w');
+    try {
+      writeFullySync(this.fs, fd, data, 0);
+    } finally {
+      this.fs.closeSync(fd);
+    }
+  }
+
+  /** Loads the index files of a closed segment (verified at start-up) on first use. */
+  private ensureIndexes(): void {
+    if (this.offsetIndex && this.timeIndex) return;
+    const offsetIndex = this.fs.existsSync(this.indexPath) ? OffsetIndex.decode(readWholeFileSync(this.fs, this.indexPath)) : null;
+    const timeIndex = this.fs.existsSync(this.timeIndexPath) ? TimeIndex.decode(readWholeFileSync(this.fs, this.timeIndexPath)) : null;
+    if (offsetIndex && timeIndex) {
+      this.offsetIndex = offsetIndex;
+      this.timeIndex = timeIndex;
+      this.bytesSinceLastIndexEntry = this.sizeBytes - Math.max(0, offsetIndex.lastPosition());
+      return;
+    }
+    // The files changed under us since start-up: rebuild them from the log (derived data).
+    const rebuilt = scanSegment(this.fs, this.logFd, this.baseOffset, this.sizeBytes, this.indexIntervalBytes, false);
+    this.offsetIndex = rebuilt.offsetIndex;
+    this.timeIndex = rebuilt.timeIndex;
+    this.writeIndexFiles();
+  }
+
+  private openIndexFds(): void {
+    if (this.indexFd >= 0) return;
+    this.ensureIndexes();
+    this.indexFd = this.fs.openSync(this.indexPath, 'r+');
+    this.timeIndexFd = this.fs.openSync(this.timeIndexPath, 'r+');
+  }
+
+  /**
+   * Writes `batches` (offsets already assigned) at the end of the .log with one write.
+   * On failure the log is truncated back to its previous end and the error rethrown.
+   */
+  writeBatches(batches: Buffer): void {
+    assert(!this.closed, 'write to a closed segment');
+    const position = this.sizeBytes;
+    try {
+      writeFullySync(this.fs, this.logFd, batches, position);
+    } catch (error) {
+      this.truncateAfterFailedWrite(position);
+      throw error;
+    }
+  }
+
+  private truncateAfterFailedWrite(position: number): void {
+    try {
+      this.fs.ftruncateSync(this.logFd, position);
+    } catch {
+      // The partition goes offline with the original error; recovery at the next start
+      // truncates whatever partial batch is left, so a second failure changes nothing.
+    }
+  }
+
+  /**
+   * Records the batch just written at `position` in memory and in the pending index
+   * entries. Call once per batch, in order, after writeBatches succeeded.
+   */
+  noteBatch(position: number, baseOffset: number, lastOffset: number, totalBytes: number, maxTimestamp: number, nowMs: number): void {
+    const relativeOffset = baseOffset - this.baseOffset;
+    if (maxTimestamp > this.maxTimestamp) this.maxTimestamp = maxTimestamp;
+    if (this.bytesSinceLastIndexEntry >= this.indexIntervalBytes || (position === 0 && this.indexIntervalBytes === 0)) {
+      this.offsetIndex!.append(relativeOffset, position);
+      if (this.maxTimestamp > this.timeIndex!.lastTimestamp() || this.timeIndex!.entryCount === 0) {
+        this.timeIndex!.append(this.maxTimestamp, relativeOffset);
+      }
+      this.bytesSinceLastIndexEntry = 0;
+    }
+    this.bytesSinceLastIndexEntry += totalBytes;
+    if (this.rollBaseMs < 0) this.rollBaseMs = nowMs;
+    this.sizeBytes = position + totalBytes;
+    this.nextOffset = lastOffset + 1;
+    this.lastBatchRelativeOffset = relativeOffset;
+    this.lastBatchPosition = position;
+  }
+
+  /** Prepares for an append: index fds open and indexes in memory. */
+  prepareForAppend(): void {
+    this.openIndexFds();
+  }
+
+  /** Writes pending index entries to the index files (one write per file). */
+  flushIndexEntries(): void {
+    const offsetBytes = this.offsetIndex?.takePending();
+    if (offsetBytes) writeFullySync(this.fs, this.indexFd, offsetBytes, this.offsetIndex!.fileBytes - offsetBytes.length);
+    const timeBytes = this.timeIndex?.takePending();
+    if (timeBytes) writeFullySync(this.fs, this.timeIndexFd, timeBytes, this.timeIndex!.fileBytes - timeBytes.length);
+  }
+
+  /**
+   * Adds the closing index entries (the last batch in both indexes) so a closed segment
+   * can be verified cheaply at start-up, and writes them out.
+   */
+  finalizeIndexes(): void {
+    if (this.lastBatchRelativeOffset < 0) return;
+    this.openIndexFds();
+    const offsetIndex = this.offsetIndex!;
+    const timeIndex = this.timeIndex!;
+    if (offsetIndex.lastRelativeOffset() !== this.lastBatchRelativeOffset) offsetIndex.append(this.lastBatchRelativeOffset, this.lastBatchPosition);
+    if (timeIndex.lastRelativeOffset() !== this.lastBatchRelativeOffset) {
+      timeIndex.append(Math.max(this.maxTimestamp, timeIndex.lastTimestamp()), this.lastBatchRelativeOffset);
+    }
+    this.bytesSinceLastIndexEntry = 0;
+    this.flushIndexEntries();
+  }
+
+  /** fdatasync of the .log (sync; for close and roll of small test segments). */
+  syncAllSync(): void {
+    this.fs.fdatasyncSync(this.logFd);
+    if (this.indexFd >= 0) this.fs.fdatasyncSync(this.indexFd);
+    if (this.timeIndexFd >= 0) this.fs.fdatasyncSync(this.timeIndexFd);
+  }
+
+  /**
+   * After a roll: fsync the .log and both indexes of this (now closed) segment, then
+   * close the index fds. Until it ends, `flushing` keeps retention and the cleaner away.
+   */
+  flushClosed(): Promise<void> {
+    this.flushing = true;
+    const done = this.flushClosedNow();
+    // close() waits on this; it never rejects (the caller of flushClosed sees the error).
+    this.flushDone = done.catch(() => undefined);
+    return done;
+  }
+
+  private async flushClosedNow(): Promise<void> {
+    try {
+      const indexFd = this.indexFd;
+      const timeIndexFd = this.timeIndexFd;
+      await Promise.all([
+        this.commit.request(),
+        indexFd >= 0 ? this.fs.fdatasync(indexFd) : undefined,
+        timeIndexFd >= 0 ? this.fs.fdatasync(timeIndexFd) : undefined,
+      ]);
+    } finally {
+      this.flushing = false;
+      if (!this.closed) this.closeIndexFds();
+    }
+  }
+
+  /** Closes the index fds of a segment that is no longer active (the log fd stays for reads). */
+  closeIndexFds(): void {
+    if (this.indexFd >= 0) this.fs.closeSync(this.indexFd);
+    if (this.timeIndexFd >= 0) this.fs.closeSync(this.timeIndexFd);
+    this.indexFd = -1;
+    this.timeIndexFd = -1;
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.closeIndexFds();
+    this.fs.closeSync(this.logFd);
+  }
+
+  /** Deletes the segment's files (after close). */
+  deleteFiles(): void {
+    for (const path of [this.logPath, this.indexPath, this.timeIndexPath]) {
+      if (this.fs.existsSync(path)) this.fs.unlinkSync(path);
+    }
+  }
+
+  /**
+   * Finds the first batch whose last offset is >= `offset`: the batch holding it, or the
+   * next one when it was compacted away. Null when every batch ends before `offset`.
+   */
+  findBatch(offset: number): BatchLocation | null {
+    this.ensureIndexes();
+    const relative = Math.max(0, offset - this.baseOffset);
+    const start = this.offsetIndex!.lookup(Math.min(relative, 0xffffffff));
+    return this.scanForward(start, (location) => location.lastOffset >= offset);
+  }
+
+  /** The first batch whose maxTimestamp >= `timestampMs`, or null. */
+  findBatchByTimestamp(timestampMs: number): BatchLocation | null {
+    if (this.isEmpty || this.maxTimestamp < timestampMs) return null;
+    this.ensureIndexes();
+    const relative = this.timeIndex!.lookup(timestampMs);
+    const start = this.offsetIndex!.lookup(relative);
+    return this.scanForward(start, (location) => location.maxTimestamp >= timestampMs);
+  }
+
+  /** Walks batch headers from `position` with chunked positional reads until `match`. */
+  private scanForward(position: number, match: (location: BatchLocation) => boolean): BatchLocation | null {
+    let chunkStart = 0;
+    let chunkLength = 0;
+    while (position < this.sizeBytes) {
+      if (position < chunkStart || position + SCAN_HEADER_BYTES > chunkStart + chunkLength) {
+        chunkLength = readFullySync(this.fs, this.logFd, scanScratch, position, 0, Math.min(SCAN_CHUNK_BYTES, this.sizeBytes - position));
+        chunkStart = position;
+        assert(chunkLength >= SCAN_HEADER_BYTES, `short batch header at ${this.logPath}:${position}`);
+      }
+      const at = position - chunkStart;
+      const batchLength = scanScratch.readInt32BE(at + BatchLayout.BATCH_LENGTH);
+      assert(batchLength >= MIN_BATCH_LENGTH, `bad batch length ${batchLength} at ${this.logPath}:${position}`);
+      const baseOffset = readInt64(scanScratch, at);
+      const location: BatchLocation = {
+        position,
+        baseOffset,
+        lastOffset: baseOffset + scanScratch.readInt32BE(at + BatchLayout.LAST_OFFSET_DELTA),
+        totalBytes: batchLength + LOG_OVERHEAD,
+        maxTimestamp: readInt64(scanScratch, at + BatchLayout.MAX_TIMESTAMP),
+      };
+      if (match(location)) return location;
+      position += location.totalBytes;
+    }
+    return null;
+  }
+
+  /**
+   * Whole batches starting at `location`, up to `maxBytes` but at least that batch, and
+   * never past the end of this segment. One positional read into a new buffer.
+   */
+  readBatches(location: BatchLocation, maxBytes: number): Buffer {
+    const available = this.sizeBytes - location.position;
+    const length = Math.max(location.totalBytes, Math.min(maxBytes, available));
+    const buffer = Buffer.allocUnsafe(length);
+    const read = readFullySync(this.fs, this.logFd, buffer, location.position, 0, length);
+    assert(read === length, `short read at ${this.logPath}:${location.position}`);
+    if (length === location.totalBytes || length === available) return buffer;
+    // Cut at the last whole batch.
+    let end = location.totalBytes;
+    while (end + LOG_OVERHEAD <= length) {
+      const total = buffer.readInt32BE(end + BatchLayout.BATCH_LENGTH) + LOG_OVERHEAD;
+      if (end + total > length) break;
+      end += total;
+    }
+    return buffer.subarray(0, end);
+  }
+
+  /** Truncates the log to `sizeBytes` and rebuilds the indexes (used by recovery-style truncation). */
+  truncateTo(sizeBytes: number): void {
+    this.fs.ftruncateSync(this.logFd, sizeBytes);
+    const scan = scanSegment(this.fs, this.logFd, this.baseOffset, sizeBytes, this.indexIntervalBytes, false);
+    this.sizeBytes = scan.state.sizeBytes;
+    this.nextOffset = scan.state.nextOffset;
+    this.maxTimestamp = scan.state.maxTimestamp;
+    this.lastBatchRelativeOffset = scan.state.lastBatchRelativeOffset;
+    this.lastBatchPosition = scan.state.lastBatchPosition;
+    this.offsetIndex = scan.offsetIndex;
+    this.timeIndex = scan.timeIndex;
+    const reopen = this.indexFd >= 0;
+    this.closeIndexFds();
+    this.writeIndexFiles();
+    if (reopen) this.openIndexFds();
+  }
+}
+
+export interface ScanResult {
+  state: SegmentState;
+  offsetIndex: OffsetIndex;
+  timeIndex: TimeIndex;
+  /** Bytes of whole valid batches; the log is corrupt or torn after this when < file size. */
+  validBytes: number;
+}
+
+const RECOVERY_CHUNK_BYTES = 1024 * 1024;
+
+/**
+ * Scans a segment's log from the start, validating every batch (CRC included, via
+ * records' validBatchPrefix) in chunks of 1 MiB, and builds both indexes as appends
+ * would have. Stops at the first torn or corrupt batch, or at a batch whose offsets do
+ * not follow the previous one (with `contiguous`, the next offset exactly; otherwise any
+ * larger offset, since compaction leaves gaps). Never reads the segment whole.
+ */
+export function scanSegment(fs: StorageFs, logFd: number, baseOffset: number, fileBytes: number, indexIntervalBytes: number, contiguous: boolean): ScanResult {
+  const offsetIndex = new OffsetIndex();
+  const timeIndex = new TimeIndex();
+  const state = Segment.emptyState(baseOffset);
+  let bytesSinceLastIndexEntry = 0;
+  let position = 0;
+  let chunk = Buffer.allocUnsafe(Math.min(RECOVERY_CHUNK_BYTES, Math.max(fileBytes, 1)));
+  scan: while (position < fileBytes) {
+    let length = readFullySync(fs, logFd, chunk, position, 0, Math.min(chunk.length, fileBytes - position));
+    let valid = validBatchPrefix(chunk.subarray(0, length)).validBytes;
+    if (valid === 0 && length >= LOG_OVERHEAD) {
+      // A batch larger than the chunk: read exactly that batch if the file holds it.
+      const total = chunk.readInt32BE(BatchLayout.BATCH_LENGTH) + LOG_OVERHEAD;
+      if (total > length && position + total <= fileBytes) {
+        chunk = Buffer.allocUnsafe(total);
+        length = readFullySync(fs, logFd, chunk, position, 0, total);
+        valid = validBatchPrefix(chunk.subarray(0, length)).validBytes;
+      }
+    }
+    if (valid === 0) break;
+    let at = 0;
+    while (at < valid) {
+      const batchBase = readInt64(chunk, at);
+      const lastOffset = batchBase + chunk.readInt32BE(at + BatchLayout.LAST_OFFSET_DELTA);
+      const totalBytes = chunk.readInt32BE(at + BatchLayout.BATCH_LENGTH) + LOG_OVERHEAD;
+      const maxTimestamp = readInt64(chunk, at + BatchLayout.MAX_TIMESTAMP);
+      const expectedOk = contiguous ? batchBase === state.nextOffset : batchBase >= state.nextOffset;
+      if (!expectedOk || lastOffset - baseOffset > 0xffffffff) break scan;
+      const batchPosition = position + at;
+      const relativeOffset = batchBase - baseOffset;
+      if (maxTimestamp > state.maxTimestamp) state.maxTimestamp = maxTimestamp;
+      if (bytesSinceLastIndexEntry >= indexIntervalBytes || (batchPosition === 0 && indexIntervalBytes === 0)) {
+        offsetIndex.append(relativeOffset, batchPosition);
+        if (state.maxTimestamp > timeIndex.lastTimestamp() || timeIndex.entryCount === 0) timeIndex.append(state.maxTimestamp, relativeOffset);
+        bytesSinceLastIndexEntry = 0;
+      }
+      bytesSinceLastIndexEntry += totalBytes;
+      if (state.firstBatchTimestamp < 0 && state.sizeBytes === 0) state.firstBatchTimestamp = maxTimestamp;
+      state.sizeBytes = batchPosition + totalBytes;
+      state.nextOffset = lastOffset + 1;
+      state.lastBatchRelativeOffset = relativeOffset;
+      state.lastBatchPosition = batchPosition;
+      at += totalBytes;
+    }
+    position += valid;
+  }
+  return { state, offsetIndex, timeIndex, validBytes: state.sizeBytes };
+}
