@@ -104,16 +104,20 @@ describe('Producer batching', () => {
 
   it('closes a batch at batchBytes without waiting for linger', async () => {
     const client = new FakeClient({ t: 1 });
-    const p = producer(client, { lingerMs: 10_000, batchBytes: 250 });
+    const p = producer(client, { lingerMs: 10_000, batchBytes: 300 });
     const value = 'x'.repeat(100);
-    const result = p.send({ topic: 't', messages: [{ value }, { value }, { value }, { value }] });
+    // ~105 bytes a record after a 61-byte header: a third record would pass 300 bytes.
+    const result = p.send({ topic: 't', messages: [{ value }, { value }, { value }, { value }, { value }] });
     await vi.advanceTimersByTimeAsync(0);
     // Two full batches went out at once (one request: a partition has one request in flight).
     expect(client.sent).toHaveLength(1);
     expect(client.sent[0]!.batches[0]!.map((batch) => batch.length)).toEqual([2, 2]);
     client.ack(0, [0]);
+    await vi.advanceTimersByTimeAsync(10_001); // the fifth record's batch goes on linger
+    expect(client.sent[1]!.batches).toEqual([[['x'.repeat(100)]]]);
+    client.ack(1, [4]);
     const offsets = (await result).map((entry) => entry.offset);
-    expect(offsets).toEqual([0, 1, 2, 3]);
+    expect(offsets).toEqual([0, 1, 2, 3, 4]);
   });
 
   it('puts keyed messages on their murmur2 partitions and keeps their order within each', async () => {
