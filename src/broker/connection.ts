@@ -38,6 +38,7 @@ export class Connection {
   private stopping = false;
   private writeBlocked = false;
   private paused = false;
+  private flushScheduled = false;
   private readonly closedPromise: Promise<void>;
 
   constructor(
@@ -119,7 +120,14 @@ export class Connection {
   private complete(slot: Slot, response: HandlerResponse | null): void {
     slot.done = true;
     slot.response = response;
-    this.flush();
+    // Coalesce: responses completing in the same tick (pipelined requests) go out in one
+    // corked write.
+    if (this.flushScheduled) return;
+    this.flushScheduled = true;
+    process.nextTick(() => {
+      this.flushScheduled = false;
+      this.flush();
+    });
   }
 
   /** Writes the answered requests at the head of the queue, in order, in one corked batch. */
@@ -175,7 +183,9 @@ export class Connection {
 
   private endIfDone(): void {
     if (this.closed || this.queue.length > 0) return;
-    if (this.readEnded || this.stopping) this.socket.end();
+    if (this.readEnded) this.socket.end();
+    // Shutting down: do not wait for the client to close its side.
+    else if (this.stopping) this.socket.end(() => this.socket.destroy());
   }
 
   private onClose(): void {

@@ -192,6 +192,33 @@ describe('pipelining and concurrency', () => {
     expect(produced.map((p) => p.baseOffset)).toEqual(produced.map((_, i) => i));
   });
 
+  it('keeps order past the in-flight limit while the client does not read (backpressure)', async () => {
+    const topic = await newTopic();
+    await client.produce(topic, 0, batchOf(['x'.repeat(1000)]));
+    const reader = await RawClient.connect(broker.port);
+    reader.socket.pause();
+    const promises: Array<Promise<unknown>> = [];
+    // 3000 requests (> 1000 in flight), a third of them fetches that make the responses large.
+    for (let i = 0; i < 3000; i++) {
+      promises.push(i % 3 === 0 ? reader.fetch([{ topic, partition: 0, offset: 0 }]) : reader.request(ApiKey.ApiVersions, {}));
+    }
+    await new Promise((r) => setTimeout(r, 300));
+    reader.socket.resume();
+    await Promise.all(promises);
+    const ids = reader.received.map((r) => r.correlationId);
+    expect(ids).toEqual(Array.from({ length: 3000 }, (_, i) => i + 1));
+    await reader.close();
+  });
+
+  it('answers the requests of a client that half-closes after sending them', async () => {
+    const topic = await newTopic();
+    const halfClosed = await RawClient.connect(broker.port);
+    const produced = halfClosed.produce(topic, 0, batchOf(['last words']));
+    halfClosed.socket.end();
+    expect((await produced).baseOffset).toBe(0);
+    await halfClosed.closed;
+  });
+
   it('gives concurrent producers on one partition unique, consecutive offsets', async () => {
     const topic = await newTopic();
     const producers = await Promise.all(Array.from({ length: 4 }, () => RawClient.connect(broker.port)));
@@ -267,10 +294,27 @@ describe('admin APIs', () => {
     expect(typeof response.header.brokerVersion).toBe('string');
   });
 
-  it('routes the group APIs to the coordinator', async () => {
-    const response = await client.request<M.ListGroupsResponse>(ApiKey.ListGroups, {});
-    // Either a list (coordinator implemented) or the coordinator's own error code.
-    expect(typeof response.header.errorCode).toBe('number');
-    if (response.header.errorCode === 0) expect(Array.isArray(response.header.groups)).toBe(true);
+  it('routes the group APIs to the coordinator, its errors becoming error responses', async () => {
+    const topic = await newTopic(2);
+    const groupId = randomTopic('g');
+    const joined = await client.request<M.ConsumerGroupHeartbeatResponse>(ApiKey.ConsumerGroupHeartbeat, {
+      groupId,
+      memberId: '',
+      memberEpoch: 0,
+      topics: [topic],
+      sessionTimeoutMs: 45_000,
+    });
+    expect(joined.header.errorCode).toBe(0);
+    expect(joined.header.memberId).not.toBe('');
+    const listed = await client.request<M.ListGroupsResponse>(ApiKey.ListGroups, {});
+    expect(listed.header.groups.map((g) => g.groupId)).toContain(groupId);
+    // A SpoolError from the coordinator (unknown member) comes back as a code, not a hang.
+    const fenced = await client.request<M.ConsumerGroupHeartbeatResponse>(ApiKey.ConsumerGroupHeartbeat, {
+      groupId,
+      memberId: 'nobody',
+      memberEpoch: 5,
+    });
+    expect(fenced.header.errorCode).not.toBe(0);
+    expect(typeof fenced.header.errorMessage).toBe('string');
   });
 });
