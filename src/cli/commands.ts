@@ -1,4 +1,28 @@
-// PLACEHOLDER (CLI work): registers topic, produce, consume, group, dump-segment, bench.
+// Registers the client-side commands: topic, produce, consume, group, dump-segment.
+// (serve lives in serve.ts; bench is added by its own task.)
 import type { Command } from 'commander';
+import { registerConsume } from './consume.js';
+import { registerDumpSegment } from './dump-segment.js';
+import { registerGroup } from './group.js';
+import { registerProduce } from './produce.js';
+import { registerTopic } from './topic.js';
 
-export function registerCommands(_program: Command): void {}
+export function registerCommands(program: Command): void {
+  const before = new Set(program.commands);
+  registerTopic(program);
+  registerProduce(program);
+  registerConsume(program);
+  registerGroup(program);
+  registerDumpSegment(program);
+  // These commands are done when their action returns: exit once stdout has taken the
+  // output, so a timer or socket left behind by the SDK can never keep the CLI alive.
+  for (const command of program.commands) if (!before.has(command)) command.hook('postAction', exitWhenFlushed);
+}
+
+async function exitWhenFlushed(): Promise<void> {
+  await new Promise<void>((resolve) => {
+    if (process.stdout.destroyed || !process.stdout.writable) resolve();
+    else process.stdout.write('', () => resolve());
+  });
+  process.exit(process.exitCode ?? 0);
+}

@@ -1,0 +1,183 @@
+// `spool produce <topic>`: one message per stdin line. stdin is read as a stream of
+// chunks and split into lines as Buffers (no per-line string decoding); each chunk's
+// lines go out as one send() without waiting for it, with a bounded number of sends in
+// flight, so 100k lines take well under a second of CLI work. A summary (count and the
+// offset range per partition) goes to stderr at the end.
+
+import { Command, Option } from 'commander';
+import type { Readable } from 'node:stream';
+import { choiceOption, collectKeyValue, integerOption, parseAcks, parseBytes, parseDurationMs, type Acks } from './args.js';
+import { connect, type Connection } from './connect.js';
+import { describeTopicPartitions } from './topic-info.js';
+
+/** Sends awaited in flight at most; a slow broker then slows stdin reading (backpressure). */
+const MAX_SENDS_IN_FLIGHT = 32;
+/** Lines per send() call at most. */
+const MAX_MESSAGES_PER_SEND = 4096;
+const NEWLINE = 0x0a;
+const CARRIAGE_RETURN = 0x0d;
+
+interface ProduceOptions {
+  key?: string;
+  keySeparator?: string;
+  partition?: number;
+  header?: Array<[string, string]>;
+  acks: Acks;
+  lingerMs?: number;
+  batchBytes?: number;
+  compression: 'none' | 'gzip';
+}
+
+interface OutgoingMessage {
+  key?: Buffer | string | null;
+  value: Buffer;
+  headers?: Record<string, string>;
+  partition?: number;
+}
+
+export function registerProduce(program: Command): void {
+  program
+    .command('produce <topic>')
+    .description('send one message per stdin line (summary on stderr)')
+    .option('--key <key>', 'the same key for every message')
+    .option('--key-separator <separator>', 'split each line at the first separator into key and value')
+    .option('--partition <p>', 'send every message to this partition', integerOption('--partition'))
+    .option('--header <key=value>', 'a header on every message (repeatable)', collectKeyValue('--header key=value'))
+    .option('--acks <acks>', 'wait for: 0 nothing, 1 the write, all the write and the fsync policy', parseAcks, 'all' as Acks)
+    .option('--linger-ms <ms>', 'how long the producer waits to fill a batch', parseDurationMs)
+    .option('--batch-bytes <size>', 'largest batch the producer builds per partition (e.g. 256KiB)', parseBytes)
+    .addOption(
+      new Option('--compression <codec>', 'batch compression').argParser(choiceOption('--compression', ['none', 'gzip'] as const)).default('none'),
+    )
+    .action(async (topic: string, options: ProduceOptions, command: Command) => {
+      if (options.key !== undefined && options.keySeparator !== undefined) {
+        command.error('--key and --key-separator cannot be used together');
+      }
+      if (options.keySeparator === '') command.error('--key-separator must not be empty');
+      const connection = connect(command, 'spool-produce');
+      try {
+        await produce(connection, topic, options, process.stdin);
+      } finally {
+        await connection.close();
+      }
+    });
+}
+
+interface PartitionSummary {
+  count: number;
+  firstOffset: number;
+  lastOffset: number;
+}
+
+async function produce(connection: Connection, topic: string, options: ProduceOptions, input: Readable): Promise<void> {
+  const partitions = await describeTopicPartitions(connection, topic);
+  if (options.partition !== undefined && options.partition >= partitions) {
+    throw new Error(`topic ${topic} has ${partitions} partition${partitions === 1 ? '' : 's'}; --partition ${options.partition} does not exist`);
+  }
+  const producer = connection.client.producer({
+    acks: options.acks,
+    compression: options.compression,
+    ...(options.lingerMs !== undefined ? { lingerMs: options.lingerMs } : {}),
+    ...(options.batchBytes !== undefined ? { batchBytes: options.batchBytes } : {}),
+  });
+  const headers = options.header && options.header.length > 0 ? Object.fromEntries(options.header) : undefined;
+  const separator = options.keySeparator !== undefined ? Buffer.from(options.keySeparator, 'utf8') : undefined;
+  const summary = new Map<number, PartitionSummary>();
+  const inFlight = new Set<Promise<void>>();
+  let failure: unknown = null;
+  let sent = 0;
+  let lineCount = 0;
+
+  const toMessage = (line: Buffer): OutgoingMessage => {
+    const message: OutgoingMessage = { value: line };
+    if (separator !== undefined) {
+      const at = line.indexOf(separator);
+      // A line without the separator has no key: the whole line is the value.
+      if (at !== -1) {
+        message.key = line.subarray(0, at);
+        message.value = line.subarray(at + separator.length);
+      }
+    } else if (options.key !== undefined) message.key = options.key;
+    if (headers !== undefined) message.headers = headers;
+    if (options.partition !== undefined) message.partition = options.partition;
+    return message;
+  };
+
+  const send = (messages: OutgoingMessage[]): void => {
+    const pending = producer.send({ topic, messages }).then(
+      (results) => {
+        sent += results.length;
+        for (const result of results) {
+          const entry = summary.get(result.partition);
+          if (entry === undefined) summary.set(result.partition, { count: 1, firstOffset: result.offset, lastOffset: result.offset });
+          else {
+            entry.count++;
+            if (result.offset < entry.firstOffset) entry.firstOffset = result.offset;
+            if (result.offset > entry.lastOffset) entry.lastOffset = result.offset;
+          }
+        }
+      },
+      (error: unknown) => {
+        failure ??= error;
+      },
+    );
+    const tracked = pending.finally(() => inFlight.delete(tracked));
+    inFlight.add(tracked);
+  };
+
+  let batch: OutgoingMessage[] = [];
+  const sendBatch = async (): Promise<void> => {
+    if (batch.length === 0) return;
+    send(batch);
+    batch = [];
+    while (inFlight.size >= MAX_SENDS_IN_FLIGHT && failure === null) await Promise.race(inFlight);
+  };
+
+  let carry: Buffer | null = null;
+  for await (const piece of input as AsyncIterable<Buffer | string>) {
+    if (failure !== null) break;
+    const chunk = typeof piece === 'string' ? Buffer.from(piece, 'utf8') : piece;
+    const data: Buffer = carry !== null ? Buffer.concat([carry, chunk]) : chunk;
+    let lineStart = 0;
+    for (let newline = data.indexOf(NEWLINE, lineStart); newline !== -1; newline = data.indexOf(NEWLINE, lineStart)) {
+      const lineEnd = newline > lineStart && data[newline - 1] === CARRIAGE_RETURN ? newline - 1 : newline;
+      batch.push(toMessage(data.subarray(lineStart, lineEnd)));
+      lineCount++;
+      lineStart = newline + 1;
+      if (batch.length >= MAX_MESSAGES_PER_SEND) await sendBatch();
+    }
+    carry = lineStart < data.length ? data.subarray(lineStart) : null;
+    // Send what this chunk completed, so an interactive user sees each line go out promptly.
+    await sendBatch();
+  }
+  // A last line without a newline is still a message; an empty trailing line is not.
+  if (carry !== null && carry.length > 0 && failure === null) {
+    const lineEnd = carry[carry.length - 1] === CARRIAGE_RETURN ? carry.length - 1 : carry.length;
+    batch.push(toMessage(carry.subarray(0, lineEnd)));
+    lineCount++;
+  }
+  if (failure === null) await sendBatch();
+  await Promise.all(inFlight);
+  try {
+    if (failure === null) await producer.flush();
+  } finally {
+    await producer.close().catch((error: unknown) => {
+      failure ??= error;
+    });
+  }
+  process.stderr.write(formatSummary(topic, sent, summary, options.acks));
+  if (failure !== null) {
+    if (sent < lineCount) process.stderr.write(`spool: ${lineCount - sent} of ${lineCount} lines read were not acknowledged\n`);
+    throw failure;
+  }
+}
+
+export function formatSummary(topic: string, count: number, summary: Map<number, PartitionSummary>, acks: Acks): string {
+  const lines = [`produced ${count} message${count === 1 ? '' : 's'} to ${topic}${acks === 0 ? ' (acks=0: offsets not known)' : ''}`];
+  if (acks !== 0) {
+    for (const [partition, entry] of [...summary.entries()].sort((a, b) => a[0] - b[0])) {
+      lines.push(`  partition ${partition}: ${entry.count} message${entry.count === 1 ? '' : 's'}, offsets ${entry.firstOffset}..${entry.lastOffset}`);
+    }
+  }
+  return `${lines.join('\n')}\n`;
+}
