@@ -5,8 +5,7 @@
 import { expect } from 'vitest';
 import type { GroupCoordinator } from '../../src/groups/coordinator.js';
 import type * as M from '../../src/protocol/messages.js';
-import type { LogManager, PartitionLog, TopicInfo } from '../../src/storage/types.js';
-import { DEFAULT_TOPIC_CONFIG } from '../../src/storage/config.js';
+import type { LogManager, PartitionLog, TopicConfig, TopicInfo } from '../../src/storage/types.js';
 
 export class FakePartition {
   logStartOffset = 0;
@@ -31,7 +30,7 @@ export class FakeLogs {
   readonly topics = new Map<string, { info: TopicInfo; partitions: FakePartition[] }>();
   createTopic(name: string, partitions: number): void {
     this.topics.set(name, {
-      info: { name, partitions, config: DEFAULT_TOPIC_CONFIG, internal: false },
+      info: { name, partitions, config: {} as TopicConfig, internal: false },
       partitions: Array.from({ length: partitions }, (_, p) => new FakePartition(name, p)),
     });
   }
