@@ -189,4 +189,32 @@ describe('membership and assignment', () => {
     expect(a!.count()).toBe(6);
     expect([...b!.owned.keys()]).toEqual(['payments']);
   });
+
+  it('fences a member that keeps heartbeating but never gives up revoked partitions', async () => {
+    logs = new FakeLogs();
+    logs.createTopic('orders', 4);
+    clock = new ManualClock();
+    const warnings: string[] = [];
+    coordinator = await GroupCoordinator.open(logs.asLogManager(), {
+      clock, offsetStore: new MemoryOffsetStore(), rebalanceTimeoutMs: 2000, warn: (line) => warnings.push(line),
+    });
+    const [stuck, joiner] = members(2, { sessionTimeoutMs: 1000 });
+    await settle(coordinator, 'g', [stuck!]);
+    await joiner!.heartbeat();
+    // The stuck member is asked to revoke two partitions but keeps reporting all four.
+    const keepAll = () => coordinator.heartbeat({
+      groupId: 'g', memberId: stuck!.memberId, memberEpoch: stuck!.memberEpoch,
+      ownedPartitions: [{ topic: 'orders', partitions: [0, 1, 2, 3] }],
+    });
+    expect((await keepAll()).assignment![0]!.partitions).toHaveLength(2);
+    for (let step = 0; step < 4; step++) {
+      clock.advance(600);
+      coordinator.runSessionExpiry();
+      if (coordinator.group('g')!.members.has(stuck!.memberId)) await keepAll();
+      await joiner!.heartbeat();
+      expect(joiner!.count()).toBe(step < 3 ? 0 : 4);
+    }
+    expect(warnings.some((line) => line.includes('did not revoke'))).toBe(true);
+  });
 });
+
