@@ -95,4 +95,35 @@ describe('offsets in __consumer_offsets', () => {
     const latest = await coordinator!.resetOffsets({ groupId: 'g', topic: 'events', to: { kind: 'latest' } });
     expect(latest.partitions[0]!.offset).toBe(10);
   });
+
+  it('rebuild the same offsets after the log cleaner compacted __consumer_offsets', async () => {
+    const dir = tempDir();
+    const openSmall = async (): Promise<void> => {
+      // Tiny segments so most of the offsets log is in closed segments the cleaner compacts.
+      logs = await LogManager.open({ dataDir: dir, fsync: { kind: 'always' }, clock, warn: () => {}, defaults: { segmentBytes: 1024 }, backgroundTasks: false });
+      coordinator = await GroupCoordinator.open(logs, { clock, warn: () => {} });
+    };
+    await openSmall();
+    await logs!.createTopic('orders', 4);
+    const expected = new Map<string, number>();
+    for (let round = 0; round < 40; round++) {
+      const groupId = `g${round % 3}`;
+      const partition = round % 4;
+      await coordinator!.commitOffsets({ groupId, memberId: '', memberEpoch: -1, offsets: [{ topic: 'orders', partition, offset: round }] });
+      expected.set(`${groupId}/${partition}`, round);
+    }
+    await coordinator!.deleteGroups({ groupIds: ['g2'] });
+    for (const key of [...expected.keys()]) if (key.startsWith('g2/')) expected.delete(key);
+    const before = logs!.getPartition(OFFSETS_TOPIC, 0).sizeBytes;
+    await (logs as unknown as { runTask(name: string): Promise<void> }).runTask('log-cleaner');
+    expect(logs!.getPartition(OFFSETS_TOPIC, 0).sizeBytes).toBeLessThan(before);
+    await shut();
+    await openSmall();
+    const actual = new Map<string, number>();
+    for (const groupId of ['g0', 'g1', 'g2']) {
+      for (const o of (await coordinator!.fetchOffsets({ groupId })).offsets) actual.set(`${groupId}/${o.partition}`, o.offset);
+    }
+    expect(actual).toEqual(expected);
+  });
 });
+
