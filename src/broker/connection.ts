@@ -1,19 +1,24 @@
 // One client connection: reads request frames, dispatches them (many in flight), and
 // writes the responses in request order.
 //
-// Limits and backpressure:
-// - At most maxInFlightPerConnection requests read but not yet answered; at the limit the
-//   socket is paused (TCP pushes back on the client) until responses drain. Frames
-//   already decoded from the last chunk are still handled, so the bound is soft by at
-//   most one chunk's worth.
-// - When socket.write() returns false, reading pauses until 'drain': a slow reader
-//   cannot make the broker buffer unbounded responses.
-// - Responses in request order: a parked long-poll fetch delays the responses of later
-//   requests on the same connection (as in Kafka); clients that need both use two
-//   connections.
-// - An oversized frame (> maxRequestBytes), a frame shorter than its fixed fields, or a
-//   frame with an unknown api key and no decodable body (garbage) closes the connection:
-//   the stream cannot be trusted after it. Everything else is answered with an error.
+// Limits and backpressure. Decoded frames wait in a backlog (subarrays of the received
+// chunks, no copy) and are dispatched in order while both budgets allow:
+// - at most maxInFlightPerConnection requests dispatched but not yet answered;
+// - at most maxBufferedBytesPerConnection response bytes held (answered but waiting
+//   behind an earlier request, or written but not yet taken by the kernel:
+//   socket.writableLength). When socket.write() returns false the socket buffer counts
+//   against this budget until 'drain'.
+// While the backlog is not empty the socket is paused, so TCP pushes back on the client
+// and the broker's memory per connection stays bounded (one request may overshoot the
+// byte budget: a fetch always returns at least one batch).
+//
+// Responses in request order: a parked long-poll fetch delays the responses of later
+// requests on the same connection (as in Kafka); clients that need both use two
+// connections.
+//
+// An oversized frame (> maxRequestBytes), a frame shorter than its fixed fields, or a
+// frame with an unknown api key and no decodable body (garbage) closes the connection:
+// the stream cannot be trusted after it. Everything else is answered with an error.
 
 import type { Socket } from 'node:net';
 import { decodeBody } from '../protocol/body.js';
@@ -26,17 +31,22 @@ interface Slot {
   correlationId: number;
   done: boolean;
   response: HandlerResponse | null;
+  /** Payload bytes of the response, counted in heldBytes until written. */
+  payloadBytes: number;
 }
 
 export class Connection {
   readonly remote: string;
   private readonly decoder: RequestFrameDecoder;
   private readonly queue: Slot[] = [];
+  /** Frames read but not yet dispatched. */
+  private readonly backlog: RequestFrame[] = [];
+  /** Payload bytes of answered responses still in the queue. */
+  private heldBytes = 0;
   private readonly abort = new AbortController();
   private closed = false;
   private readEnded = false;
   private stopping = false;
-  private writeBlocked = false;
   private paused = false;
   private flushScheduled = false;
   private readonly closedPromise: Promise<void>;
@@ -51,10 +61,7 @@ export class Connection {
     this.closedPromise = new Promise((resolve) => socket.once('close', () => resolve()));
     socket.on('data', (chunk: Buffer) => this.onData(chunk));
     socket.on('end', () => this.onEnd());
-    socket.on('drain', () => {
-      this.writeBlocked = false;
-      this.updateReading();
-    });
+    socket.on('drain', () => this.pump());
     socket.on('error', () => {
       // Safe to ignore: a reset or a write to a closed peer; 'close' follows and cleans up.
     });
@@ -67,7 +74,7 @@ export class Connection {
   }
 
   get inFlight(): number {
-    return this.queue.length;
+    return this.queue.length + this.backlog.length;
   }
 
   /** Stops reading; ends the connection once every request read so far is answered. */
@@ -92,11 +99,22 @@ export class Connection {
       this.socket.destroy();
       return;
     }
-    for (const frame of frames) {
-      if (this.closed) return;
-      this.onFrame(frame);
-    }
+    for (const frame of frames) this.backlog.push(frame);
+    this.pump();
+  }
+
+  private get budgetLeft(): boolean {
+    return (
+      this.queue.length < this.ctx.options.maxInFlightPerConnection &&
+      this.heldBytes + this.socket.writableLength < this.ctx.options.maxBufferedBytesPerConnection
+    );
+  }
+
+  /** Dispatches backlog frames while the budgets allow, then pauses or resumes reading. */
+  private pump(): void {
+    while (!this.closed && !this.socket.destroyed && this.backlog.length > 0 && this.budgetLeft) this.onFrame(this.backlog.shift()!);
     this.updateReading();
+    this.endIfDone();
   }
 
   private onFrame(frame: RequestFrame): void {
@@ -105,7 +123,7 @@ export class Connection {
       this.socket.destroy();
       return;
     }
-    const slot: Slot = { correlationId: frame.correlationId, done: false, response: null };
+    const slot: Slot = { correlationId: frame.correlationId, done: false, response: null, payloadBytes: 0 };
     this.queue.push(slot);
     dispatch(this.ctx, frame, { signal: this.abort.signal }).then(
       (response) => this.complete(slot, response),
@@ -120,6 +138,9 @@ export class Connection {
   private complete(slot: Slot, response: HandlerResponse | null): void {
     slot.done = true;
     slot.response = response;
+    if (this.closed) return;
+    if (response?.payload) for (const part of response.payload) slot.payloadBytes += part.length;
+    this.heldBytes += slot.payloadBytes;
     // Coalesce: responses completing in the same tick (pipelined requests) go out in one
     // corked write.
     if (this.flushScheduled) return;
@@ -132,22 +153,21 @@ export class Connection {
 
   /** Writes the answered requests at the head of the queue, in order, in one corked batch. */
   private flush(): void {
-    if (this.closed) return;
+    if (this.closed || this.socket.destroyed) return;
     let corked = false;
-    let writable = true;
     while (this.queue.length > 0 && this.queue[0]!.done) {
       const slot = this.queue.shift()!;
+      this.heldBytes -= slot.payloadBytes;
       if (slot.response === null) continue;
       if (!corked) {
         this.socket.cork();
         corked = true;
       }
-      for (const part of this.encode(slot)) writable = this.socket.write(part);
+      // write() returning false is seen through socket.writableLength in budgetLeft.
+      for (const part of this.encode(slot)) this.socket.write(part);
     }
     if (corked) this.socket.uncork();
-    if (!writable) this.writeBlocked = true;
-    this.updateReading();
-    this.endIfDone();
+    this.pump();
   }
 
   private encode(slot: Slot): Buffer[] {
@@ -162,7 +182,7 @@ export class Connection {
 
   private updateReading(): void {
     if (this.closed) return;
-    const read = !this.stopping && !this.readEnded && !this.writeBlocked && this.queue.length < this.ctx.options.maxInFlightPerConnection;
+    const read = !this.stopping && !this.readEnded && this.backlog.length === 0 && this.budgetLeft;
     if (read && this.paused) {
       this.paused = false;
       this.socket.resume();
@@ -182,7 +202,7 @@ export class Connection {
   }
 
   private endIfDone(): void {
-    if (this.closed || this.queue.length > 0) return;
+    if (this.closed || this.queue.length > 0 || this.backlog.length > 0) return;
     if (this.readEnded) this.socket.end();
     // Shutting down: do not wait for the client to close its side.
     else if (this.stopping) this.socket.end(() => this.socket.destroy());
@@ -193,6 +213,8 @@ export class Connection {
     // are told through the abort signal. Appends already made stay in the log.
     this.closed = true;
     this.queue.length = 0;
+    this.backlog.length = 0;
+    this.heldBytes = 0;
     this.abort.abort();
   }
 }

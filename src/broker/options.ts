@@ -21,6 +21,8 @@ export interface BrokerOptions {
   maxRequestBytes?: number;
   /** Requests read but not yet answered per connection before the broker stops reading it. Default 1000. */
   maxInFlightPerConnection?: number;
+  /** Response bytes held per connection (answered, not yet taken by the kernel) before dispatch pauses. Default 64 MiB. */
+  maxBufferedBytesPerConnection?: number;
   /** Fetches parked (long-poll) across the broker; beyond it a fetch is answered at once. Default 10000. */
   maxParkedFetches?: number;
   /** Open connections; beyond it new ones are refused. Default 10000. */
@@ -42,6 +44,7 @@ export interface ResolvedBrokerOptions {
   defaultPartitions: number;
   maxRequestBytes: number;
   maxInFlightPerConnection: number;
+  maxBufferedBytesPerConnection: number;
   maxParkedFetches: number;
   maxConnections: number;
   shutdownTimeoutMs: number;
@@ -61,6 +64,7 @@ export function resolveOptions(options: BrokerOptions): ResolvedBrokerOptions {
     defaultPartitions: options.defaultPartitions ?? 1,
     maxRequestBytes: options.maxRequestBytes ?? DEFAULT_MAX_REQUEST_BYTES,
     maxInFlightPerConnection: options.maxInFlightPerConnection ?? 1000,
+    maxBufferedBytesPerConnection: options.maxBufferedBytesPerConnection ?? 64 * 1024 * 1024,
     maxParkedFetches: options.maxParkedFetches ?? 10_000,
     maxConnections: options.maxConnections ?? 10_000,
     shutdownTimeoutMs: options.shutdownTimeoutMs ?? 10_000,
@@ -74,6 +78,7 @@ export function resolveOptions(options: BrokerOptions): ResolvedBrokerOptions {
   positive('maxRequestBytes', resolved.maxRequestBytes, 64);
   if (resolved.maxRequestBytes > 0xffff_ffff) throw new RangeError('maxRequestBytes must fit in a u32');
   positive('maxInFlightPerConnection', resolved.maxInFlightPerConnection);
+  positive('maxBufferedBytesPerConnection', resolved.maxBufferedBytesPerConnection);
   positive('maxParkedFetches', resolved.maxParkedFetches, 0);
   positive('maxConnections', resolved.maxConnections);
   positive('shutdownTimeoutMs', resolved.shutdownTimeoutMs, 0);
