@@ -11,12 +11,11 @@ import { randomUUID } from 'node:crypto';
 import type * as M from '../protocol/messages.js';
 import type { LogManager } from '../storage/types.js';
 import { systemClock, type Clock } from '../util/clock.js';
-import { Errors, type ErrorKind } from '../util/errors.js';
+import { Errors } from '../util/errors.js';
 import { fromTopicPartitions, isSubset, toTopicPartitions, type Assignment } from './assignment.js';
-import { isAssignorName } from './assignors/index.js';
 import { ConsumerGroup, type TopicLookup } from './group.js';
 import { GroupMember } from './member.js';
-import { checkGroupId, isStringArray } from './validate.js';
+import { checkHeartbeat, isStringArray, type Problem } from './validate.js';
 import { LogOffsetStore, OFFSETS_TOPIC, type OffsetRecord, type OffsetStore } from './offset-store.js';
 import { commitOffsets, deleteGroups, describeGroup, fetchOffsets, resetOffsets, type OffsetContext } from './offsets.js';
 import { SessionExpiryTask } from './session-expiry.js';
@@ -43,6 +42,11 @@ export const GroupDefaults = {
   heartbeatIntervalMs: 3_000,
   rebalanceTimeoutMs: 300_000,
 } as const;
+
+interface Joined {
+  group: ConsumerGroup;
+  member: GroupMember;
+}
 
 type Limits = { -readonly [K in keyof typeof GroupDefaults]: number };
 
@@ -101,72 +105,25 @@ export class GroupCoordinator {
   }
 
   private handleHeartbeat(request: M.ConsumerGroupHeartbeatRequest): M.ConsumerGroupHeartbeatResponse {
-    const fail = (kind: ErrorKind, message?: string): M.ConsumerGroupHeartbeatResponse => ({
+    const fail = ([kind, message]: Problem): M.ConsumerGroupHeartbeatResponse => ({
       errorCode: kind.code,
-      errorMessage: message ?? kind.message,
+      errorMessage: message,
       memberId: typeof request.memberId === 'string' ? request.memberId : '',
       memberEpoch: -1,
       heartbeatIntervalMs: this.limits.heartbeatIntervalMs,
     });
-    if (this.closed) return fail(Errors.SHUTTING_DOWN);
-    const groupError = checkGroupId(request.groupId);
-    if (groupError !== undefined) return fail(Errors.INVALID_GROUP_ID, groupError);
-    if (typeof request.memberId !== 'string' || !Number.isInteger(request.memberEpoch) || request.memberEpoch < -1) {
-      return fail(Errors.INVALID_REQUEST, 'memberId must be a string and memberEpoch an integer >= -1');
-    }
-    if (request.topics !== undefined && !isStringArray(request.topics)) {
-      return fail(Errors.INVALID_REQUEST, 'topics must be an array of topic names');
-    }
-    if (request.assignor !== undefined && !isAssignorName(request.assignor)) {
-      return fail(Errors.UNSUPPORTED_ASSIGNOR, `unknown assignor ${String(request.assignor)}; use uniform or range`);
-    }
-    const { minSessionTimeoutMs: min, maxSessionTimeoutMs: max } = this.limits;
-    const session = request.sessionTimeoutMs;
-    if (session !== undefined && !(Number.isInteger(session) && session >= min && session <= max)) {
-      return fail(Errors.INVALID_SESSION_TIMEOUT, `sessionTimeoutMs ${session} is outside ${min}..${max}`);
-    }
-    let owned: Assignment | undefined;
-    if (request.ownedPartitions !== undefined) {
-      if (!isTopicPartitionsList(request.ownedPartitions)) return fail(Errors.INVALID_REQUEST, 'bad ownedPartitions');
-      owned = fromTopicPartitions(request.ownedPartitions);
-    }
-
+    if (this.closed) return fail([Errors.SHUTTING_DOWN, Errors.SHUTTING_DOWN.message]);
+    const problem = checkHeartbeat(request, this.limits.minSessionTimeoutMs, this.limits.maxSessionTimeoutMs);
+    if (problem !== undefined) return fail(problem);
     if (request.memberEpoch === -1) return this.leave(request);
 
     const nowMs = this.clock.monotonicMs();
-    let group: ConsumerGroup;
-    let member: GroupMember;
-    if (request.memberEpoch === 0) {
-      if (request.topics === undefined) return fail(Errors.INVALID_REQUEST, 'a joining member must send its topics');
-      group = this.getOrCreateGroup(request.groupId);
-      // A known member id with epoch 0 is a new incarnation of that member: the old one
-      // is fenced (its partitions freed) and the member starts over without partitions.
-      if (request.memberId !== '') group.removeMember(request.memberId);
-      const memberId = request.memberId === '' ? randomUUID() : request.memberId;
-      member = new GroupMember(memberId, request.clientId ?? '', session ?? this.limits.defaultSessionTimeoutMs, nowMs);
-      group.addMember(member, request.topics, request.assignor);
-      owned = undefined;
-    } else {
-      const existingGroup = this.groups.get(request.groupId);
-      const existing = existingGroup?.members.get(request.memberId);
-      if (existingGroup === undefined || existing === undefined) {
-        return fail(Errors.UNKNOWN_MEMBER_ID, `member ${request.memberId} is not in group ${request.groupId}; rejoin with epoch 0`);
-      }
-      group = existingGroup;
-      member = existing;
-      const epochError = this.checkHeartbeatEpoch(member, request.memberEpoch, owned);
-      if (epochError !== undefined) {
-        // The member is a zombie: it must drop every partition and rejoin. Freeing its
-        // partitions now lets the rest of the group move on without waiting for a timeout.
-        this.removeMember(group, member.memberId);
-        return fail(Errors.FENCED_MEMBER_EPOCH, epochError);
-      }
-      if (request.clientId !== undefined) member.clientId = request.clientId;
-      if (session !== undefined) member.sessionTimeoutMs = session;
-      member.sessionDeadlineMs = nowMs + member.sessionTimeoutMs;
-      if (request.topics !== undefined) group.updateSubscription(member, request.topics);
-    }
-
+    const joined = request.memberEpoch === 0 ? this.join(request, nowMs) : this.stay(request, nowMs);
+    if (Array.isArray(joined)) return fail(joined);
+    const { group, member } = joined;
+    // A joining member owns nothing as far as the coordinator is concerned.
+    const owned =
+      request.memberEpoch === 0 || request.ownedPartitions === undefined ? undefined : fromTopicPartitions(request.ownedPartitions);
     group.refreshTopics(this.lookupTopic);
     group.maybeComputeTarget();
     group.reconcile(member, owned, nowMs, this.limits.rebalanceTimeoutMs);
@@ -180,6 +137,40 @@ export class GroupCoordinator {
       // small, and a client that lost one can never act on a stale assignment.
       assignment: toTopicPartitions(member.assigned),
     };
+  }
+
+  private join(request: M.ConsumerGroupHeartbeatRequest, nowMs: number): Joined | Problem {
+    if (request.topics === undefined) return [Errors.INVALID_REQUEST, 'a joining member must send its topics'];
+    const group = this.getOrCreateGroup(request.groupId);
+    // A known member id with epoch 0 is a new incarnation of that member: the old one
+    // is fenced (its partitions freed) and the member starts over without partitions.
+    if (request.memberId !== '') group.removeMember(request.memberId);
+    const memberId = request.memberId === '' ? randomUUID() : request.memberId;
+    const sessionTimeoutMs = request.sessionTimeoutMs ?? this.limits.defaultSessionTimeoutMs;
+    const member = new GroupMember(memberId, request.clientId ?? '', sessionTimeoutMs, nowMs);
+    group.addMember(member, request.topics, request.assignor);
+    return { group, member };
+  }
+
+  private stay(request: M.ConsumerGroupHeartbeatRequest, nowMs: number): Joined | Problem {
+    const group = this.groups.get(request.groupId);
+    const member = group?.members.get(request.memberId);
+    if (group === undefined || member === undefined) {
+      return [Errors.UNKNOWN_MEMBER_ID, `member ${request.memberId} is not in group ${request.groupId}; rejoin with epoch 0`];
+    }
+    const owned = request.ownedPartitions === undefined ? undefined : fromTopicPartitions(request.ownedPartitions);
+    const epochError = this.checkHeartbeatEpoch(member, request.memberEpoch, owned);
+    if (epochError !== undefined) {
+      // The member is a zombie: it must drop every partition and rejoin. Freeing its
+      // partitions now lets the rest of the group move on without waiting for a timeout.
+      this.removeMember(group, member.memberId);
+      return [Errors.FENCED_MEMBER_EPOCH, epochError];
+    }
+    if (request.clientId !== undefined) member.clientId = request.clientId;
+    if (request.sessionTimeoutMs !== undefined) member.sessionTimeoutMs = request.sessionTimeoutMs;
+    member.sessionDeadlineMs = nowMs + member.sessionTimeoutMs;
+    if (request.topics !== undefined) group.updateSubscription(member, request.topics);
+    return { group, member };
   }
 
   /**
@@ -308,17 +299,3 @@ export class GroupCoordinator {
 }
 
 export { OFFSETS_TOPIC };
-
-function isTopicPartitionsList(value: unknown): value is M.TopicPartitions[] {
-  return (
-    Array.isArray(value) &&
-    value.every(
-      (entry) =>
-        typeof entry === 'object' &&
-        entry !== null &&
-        typeof (entry as M.TopicPartitions).topic === 'string' &&
-        Array.isArray((entry as M.TopicPartitions).partitions) &&
-        (entry as M.TopicPartitions).partitions.every((partition) => Number.isInteger(partition) && partition >= 0),
-    )
-  );
-}
