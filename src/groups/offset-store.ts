@@ -14,6 +14,7 @@
 import { decodeBatch, encodeBatch, forEachBatch, type RecordInput } from '../records/index.js';
 import type { LogManager, PartitionLog } from '../storage/types.js';
 import type { Clock } from '../util/clock.js';
+import { isSpoolError } from '../util/errors.js';
 import {
   decodeOffsetKey,
   decodeOffsetValue,
@@ -102,9 +103,20 @@ export class LogOffsetStore implements OffsetStore {
       this.warn(`${OFFSETS_TOPIC}: record at offset ${offset} has no key; skipped`);
       return;
     }
-    const decodedKey = decodeOffsetKey(key);
-    if (decodedKey === null) return; // another record type, written by a newer broker
-    onRecord({ ...decodedKey, value: value === null ? null : decodeOffsetValue(value) });
+    // The batch passed its CRC check, so a record that does not decode was written by a
+    // different (buggy or newer) broker. Skipping it loses at most that commit; refusing
+    // to start would take every group down.
+    let record: OffsetRecord;
+    try {
+      const decodedKey = decodeOffsetKey(key);
+      if (decodedKey === null) return; // another record type, written by a newer broker
+      record = { ...decodedKey, value: value === null ? null : decodeOffsetValue(value) };
+    } catch (error) {
+      if (!isSpoolError(error)) throw error;
+      this.warn(`${OFFSETS_TOPIC}: record at offset ${offset} skipped: ${error.message}`);
+      return;
+    }
+    onRecord(record);
   }
 
   append(records: readonly OffsetRecord[]): Promise<void> {

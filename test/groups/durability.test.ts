@@ -2,14 +2,16 @@
 // compacted internal topic __consumer_offsets, commits and deletions (tombstones) are
 // written there, and a new LogManager + coordinator opened on the same temp directory
 // rebuild exactly the same offsets, while membership is gone (members get
-// UNKNOWN_MEMBER_ID and rejoin with epoch 0). Also: reset by timestamp on a real log,
-// and describe's lag against real log end offsets.
+// UNKNOWN_MEMBER_ID and rejoin with epoch 0). Also: the same after the log cleaner
+// compacted the topic, a record that does not decode is skipped with a warning, reset
+// by timestamp on a real log, and describe's lag against real log end offsets.
 
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { GroupCoordinator } from '../../src/groups/coordinator.js';
+import { encodeOffsetKey } from '../../src/groups/offset-codec.js';
 import { OFFSETS_TOPIC } from '../../src/groups/offset-store.js';
 import { encodeBatch } from '../../src/records/index.js';
 import { LogManager } from '../../src/storage/index.js';
@@ -124,6 +126,23 @@ describe('offsets in __consumer_offsets', () => {
       for (const o of (await coordinator!.fetchOffsets({ groupId })).offsets) actual.set(`${groupId}/${o.partition}`, o.offset);
     }
     expect(actual).toEqual(expected);
+  });
+
+  it('skips (with a warning) an offsets record that does not decode, keeping the rest', async () => {
+    const dir = tempDir();
+    await open(dir);
+    await logs!.createTopic('orders', 1);
+    await coordinator!.commitOffsets({ groupId: 'g', memberId: '', memberEpoch: -1, offsets: [{ topic: 'orders', partition: 0, offset: 8 }] });
+    const bad = encodeOffsetKey({ groupId: 'h', topic: 'orders', partition: 0 });
+    await logs!.getPartition(OFFSETS_TOPIC, 0).append(encodeBatch([{ key: bad, value: Buffer.from([9, 9, 9]) }]));
+    await shut();
+    const warnings: string[] = [];
+    logs = await LogManager.open({ dataDir: dir, fsync: { kind: 'always' }, clock, warn: () => {} });
+    coordinator = await GroupCoordinator.open(logs, { clock, warn: (line) => warnings.push(line) });
+    expect((await coordinator.fetchOffsets({ groupId: 'g' })).offsets.map((o) => o.offset)).toEqual([8]);
+    expect((await coordinator.listGroups({})).groups.map((g) => g.groupId)).toEqual(['g']);
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]).toMatch(/skipped/);
   });
 });
 
