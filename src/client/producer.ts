@@ -92,7 +92,7 @@ export class Producer {
   private drainScheduled = false;
   /** send() calls waiting for metadata or buffer space, chained to keep their order. */
   private slowSends = 0;
-  private slowChain: Promise<unknown> = Promise.resolve();
+  private slowChain: Promise<void> = Promise.resolve();
   private spaceWaiters: Array<() => void> = [];
   private idleWaiters: Array<() => void> = [];
   private closing = false;
@@ -136,20 +136,25 @@ export class Producer {
   private sendSlow(topic: string, messages: ProducerMessage[], acks: WireAcks): Promise<RecordMetadata[]> {
     this.slowSends++;
     const previous = this.slowChain;
-    const result = (async () => {
+    // `enqueued` settles once the messages are in their batches (not when they are
+    // acknowledged): the next slow send waits only for that, which keeps send() order.
+    const enqueued = (async (): Promise<{ acknowledged: Promise<RecordMetadata[]> }> => {
       try {
-        await previous.catch(() => undefined); // an earlier send's failure is reported to its own caller
+        await previous;
         const partitions = await this.client.metadata.partitionCount(topic);
         await this.waitForSpace();
         if (this.closed) throw closedError('producer');
-        return this.enqueue(topic, messages, acks, partitions);
+        return { acknowledged: this.enqueue(topic, messages, acks, partitions) };
       } finally {
         this.slowSends--;
         this.checkIdle();
       }
     })();
-    this.slowChain = result;
-    return result.then((promise) => promise);
+    this.slowChain = enqueued.then(
+      () => undefined,
+      () => undefined, // a failed send is reported to its own caller
+    );
+    return enqueued.then((entry) => entry.acknowledged);
   }
 
   private enqueue(topic: string, messages: ProducerMessage[], acks: WireAcks, partitions: number): Promise<RecordMetadata[]> {
@@ -355,7 +360,7 @@ export class Producer {
 
   /** Sends everything buffered now (without waiting for linger) and waits until it is acknowledged or failed. */
   async flush(): Promise<void> {
-    await this.slowChain.catch(() => undefined); // failures go to each send()'s own caller
+    await this.slowChain;
     for (const accumulator of this.accumulators.values()) accumulator.closeAll();
     if (this.idle) return;
     const done = new Promise<void>((resolve) => this.idleWaiters.push(resolve));
