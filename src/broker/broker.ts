@@ -17,8 +17,19 @@ export interface Broker {
   readonly port: number;
   /** Open connections (for tests and stats). */
   readonly connectionCount: number;
+  /** A snapshot for tests and monitoring. */
+  stats(): BrokerStats;
   /** Graceful shutdown; idempotent. */
   close(): Promise<void>;
+}
+
+export interface BrokerStats {
+  connections: number;
+  parkedFetches: number;
+  /** Requests read and not yet answered, per connection. */
+  inFlight: number[];
+  /** Response bytes held, per connection (see connection.ts). */
+  heldResponseBytes: number[];
 }
 
 export async function startBroker(brokerOptions: BrokerOptions): Promise<Broker> {
@@ -112,6 +123,14 @@ export async function startBroker(brokerOptions: BrokerOptions): Promise<Broker>
     port,
     get connectionCount() {
       return connections.size;
+    },
+    stats() {
+      return {
+        connections: connections.size,
+        parkedFetches: ctx.waiters.parkedCount,
+        inFlight: [...connections].map((c) => c.inFlight),
+        heldResponseBytes: [...connections].map((c) => c.heldResponseBytes),
+      };
     },
     close() {
       closing ??= shutdown();

@@ -73,6 +73,11 @@ export class Connection {
     return this.closedPromise;
   }
 
+  /** Response bytes held: answered payloads waiting in the queue plus unwritten socket bytes. */
+  get heldResponseBytes(): number {
+    return this.heldBytes + this.socket.writableLength;
+  }
+
   get inFlight(): number {
     return this.queue.length + this.backlog.length;
   }
@@ -125,7 +130,12 @@ export class Connection {
     }
     const slot: Slot = { correlationId: frame.correlationId, done: false, response: null, payloadBytes: 0 };
     this.queue.push(slot);
-    dispatch(this.ctx, frame, { signal: this.abort.signal }).then(
+    const outcome = dispatch(this.ctx, frame, { signal: this.abort.signal });
+    if (!(outcome instanceof Promise)) {
+      this.complete(slot, outcome);
+      return;
+    }
+    outcome.then(
       (response) => this.complete(slot, response),
       (error: unknown) => {
         // dispatch turns every error into a response; reaching here is a bug in it.

@@ -64,8 +64,12 @@ export function errorResponse(error: unknown): HandlerResponse {
   return { header: errorFields(error) };
 }
 
-/** Handles one request frame; resolves to the response, or null when none is sent. */
-export async function dispatch(ctx: BrokerContext, frame: RequestFrame, scope: RequestScope): Promise<HandlerResponse | null> {
+/**
+ * Handles one request frame: the response, or null when none is sent. Handlers that
+ * finish synchronously (most reads and appends with acks 0/1) give their response
+ * synchronously, so the connection accounts its bytes before dispatching the next frame.
+ */
+export function dispatch(ctx: BrokerContext, frame: RequestFrame, scope: RequestScope): Outcome {
   const { apiKey, apiVersion } = frame;
   if (!isKnownApiKey(apiKey)) {
     return errorResponse(new SpoolError(Errors.UNSUPPORTED_VERSION, `api key ${apiKey} is not supported`));
@@ -77,14 +81,20 @@ export async function dispatch(ctx: BrokerContext, frame: RequestFrame, scope: R
     );
   }
   let acksZero = false;
+  const fail = (error: unknown): HandlerResponse | null => {
+    if (!isSpoolError(error)) ctx.logger.error(`${apiName(apiKey)} request failed with a bug`, error);
+    return acksZero ? null : errorResponse(error);
+  };
   try {
     const { header, payload } = decodeBody(frame.body);
     acksZero = apiKey === ApiKey.Produce && header['acks'] === 0;
     const request = checkRequest(apiKey, header);
     const handler = handlers[apiKey] as Handler<typeof apiKey>;
-    return await handler(ctx, request as never, payload, scope);
+    const outcome = handler(ctx, request as never, payload, scope);
+    return outcome instanceof Promise ? outcome.catch(fail) : outcome;
   } catch (error) {
-    if (!isSpoolError(error)) ctx.logger.error(`${apiName(apiKey)} request failed with a bug`, error);
-    return acksZero ? null : errorResponse(error);
+    return fail(error);
   }
 }
+
+export type Outcome = HandlerResponse | null | Promise<HandlerResponse | null>;

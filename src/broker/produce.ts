@@ -14,10 +14,21 @@ import type { ProducePartitionResult, ProduceRequest } from '../protocol/message
 import { Errors, SpoolError, isSpoolError } from '../util/errors.js';
 import type { BrokerContext, HandlerResponse } from './context.js';
 
-export async function handleProduce(ctx: BrokerContext, request: ProduceRequest, payload: Buffer): Promise<HandlerResponse | null> {
+export function handleProduce(ctx: BrokerContext, request: ProduceRequest, payload: Buffer): HandlerResponse | null | Promise<HandlerResponse | null> {
   const parts = splitPayload(payload, request.partitions.map((entry) => entry.size));
-  const creationErrors = ctx.options.autoCreateTopics ? await autoCreateTopics(ctx, request) : new Map<string, SpoolError>();
+  if (ctx.options.autoCreateTopics && request.partitions.some((entry) => !ctx.logs.getTopic(entry.topic))) {
+    return autoCreateTopics(ctx, request).then((creationErrors) => appendAll(ctx, request, parts, creationErrors));
+  }
+  return appendAll(ctx, request, parts, new Map());
+}
 
+/** Appends every partition synchronously; a promise only when the answer must wait. */
+function appendAll(
+  ctx: BrokerContext,
+  request: ProduceRequest,
+  parts: Buffer[],
+  creationErrors: Map<string, SpoolError>,
+): HandlerResponse | null | Promise<HandlerResponse | null> {
   const results: ProducePartitionResult[] = [];
   const waits: Array<Promise<void>> = [];
   for (let i = 0; i < request.partitions.length; i++) {
@@ -33,9 +44,8 @@ export async function handleProduce(ctx: BrokerContext, request: ProduceRequest,
       setError(ctx, result, error);
     }
   }
-  if (waits.length > 0) await Promise.all(waits);
-  if (request.acks === 0) return null;
-  return { header: { errorCode: 0, partitions: results } };
+  const respond = (): HandlerResponse | null => (request.acks === 0 ? null : { header: { errorCode: 0, partitions: results } });
+  return waits.length > 0 ? Promise.all(waits).then(respond) : respond();
 }
 
 /** Appends synchronously; returns a promise when the answer must wait for the append to settle. */
