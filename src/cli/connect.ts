@@ -62,11 +62,10 @@ export function unreachable(address: string, cause: unknown): SpoolError {
 }
 
 function rootMessage(error: Error): string {
-  let current: unknown = error;
-  // The innermost cause usually says what happened (ECONNREFUSED ...); stop at a few levels.
-  for (let depth = 0; depth < 4 && current instanceof Error && current.cause instanceof Error; depth++) current = current.cause;
-  const message = current instanceof Error ? current.message : String(current);
-  return message === error.message ? message : `${error.message} (${message})`;
+  let current: Error = error;
+  // The innermost cause says what happened (connect ECONNREFUSED ...); stop at a few levels.
+  for (let depth = 0; depth < 4 && current.cause instanceof Error; depth++) current = current.cause;
+  return current.message;
 }
 
 /** Runs `run`; network errors and a silent broker become BROKER_NOT_AVAILABLE naming the address. */

@@ -102,7 +102,7 @@ async function position(consumer: Consumer, topic: string, partitions: number, o
   }
   const selected = options.partition !== undefined ? [options.partition] : Array.from({ length: partitions }, (_, index) => index);
   const start: number | 'earliest' | 'latest' = options.fromBeginning === true ? 'earliest' : (options.offset ?? 'latest');
-  consumer.assign(selected.map((partition) => ({ topic, partition, offset: start })));
+  await consumer.assign(selected.map((partition) => ({ topic, partition, offset: start })));
   if (options.fromTime !== undefined) {
     const timestamp = options.fromTime;
     await Promise.all(selected.map(async (partition) => consumer.seekToTimestamp({ topic, partition, timestamp })));

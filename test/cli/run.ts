@@ -28,7 +28,9 @@ export function sh(commandLine: string, options: { env?: Record<string, string>;
       },
       (error, stdout, stderr) => {
         const code = error === null ? 0 : typeof error.code === 'number' ? error.code : 1;
-        resolve({ code, stdout, stderr, elapsedMs: Date.now() - started });
+        // Say so when the command was killed (timeout), so a failing assertion shows why.
+        const note = error !== null && error.killed ? `[run.ts: killed by ${error.signal ?? 'signal'} after ${Date.now() - started} ms]\n` : '';
+        resolve({ code, stdout, stderr: stderr + note, elapsedMs: Date.now() - started });
       },
     );
   });
