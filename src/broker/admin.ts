@@ -8,7 +8,7 @@ import { errorFields } from '../protocol/errors.js';
 import type * as M from '../protocol/messages.js';
 import { parseTopicConfig, topicConfigToRecord } from '../storage/index.js';
 import { Errors, SpoolError, isSpoolError } from '../util/errors.js';
-import type { BrokerContext, HandlerResponse } from './context.js';
+import type { BrokerContext, HandlerResponse, RequestScope } from './context.js';
 
 export const BROKER_VERSION = readBrokerVersion();
 
@@ -41,8 +41,12 @@ export function handleApiVersions(): HandlerResponse {
   return ok({ apis, brokerVersion: BROKER_VERSION } satisfies Omit<M.ApiVersionsResponse, 'errorCode'>);
 }
 
-export function handleMetadata(ctx: BrokerContext, request: M.MetadataRequest): HandlerResponse {
-  const brokers = [{ nodeId: 0, host: ctx.advertised.host, port: ctx.advertised.port }];
+const WILDCARD_HOSTS = new Set(['0.0.0.0', '::', '']);
+
+export function handleMetadata(ctx: BrokerContext, request: M.MetadataRequest, scope: RequestScope): HandlerResponse {
+  // Listening on every interface: tell the client the address it reached us on.
+  const host = WILDCARD_HOSTS.has(ctx.advertised.host) && scope.localAddress ? scope.localAddress.replace(/^::ffff:/, '') : ctx.advertised.host;
+  const brokers = [{ nodeId: 0, host, port: ctx.advertised.port }];
   let topics: M.TopicMetadata[];
   if (request.topics === undefined || request.topics === null) {
     topics = ctx.logs

@@ -130,7 +130,7 @@ export class Connection {
     }
     const slot: Slot = { correlationId: frame.correlationId, done: false, response: null, payloadBytes: 0 };
     this.queue.push(slot);
-    const outcome = dispatch(this.ctx, frame, { signal: this.abort.signal });
+    const outcome = dispatch(this.ctx, frame, { signal: this.abort.signal, localAddress: this.socket.localAddress });
     if (!(outcome instanceof Promise)) {
       this.complete(slot, outcome);
       return;

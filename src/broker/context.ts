@@ -31,4 +31,6 @@ export interface HandlerResponse {
 export interface RequestScope {
   /** Aborted when the connection closes: the response will be dropped. */
   readonly signal: AbortSignal;
+  /** The address the client connected to (Metadata advertises it when listening on 0.0.0.0 / ::). */
+  readonly localAddress: string | undefined;
 }

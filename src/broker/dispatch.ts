@@ -40,7 +40,7 @@ type Handler<K extends ApiKey> = (
 
 const handlers: { [K in ApiKey]: Handler<K> } = {
   [ApiKey.ApiVersions]: () => handleApiVersions(),
-  [ApiKey.Metadata]: (ctx, request) => handleMetadata(ctx, request),
+  [ApiKey.Metadata]: (ctx, request, _payload, scope) => handleMetadata(ctx, request, scope),
   [ApiKey.CreateTopics]: (ctx, request) => handleCreateTopics(ctx, request),
   [ApiKey.DeleteTopics]: (ctx, request) => handleDeleteTopics(ctx, request),
   [ApiKey.DescribeTopics]: (ctx, request) => handleDescribeTopics(ctx, request),

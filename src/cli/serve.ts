@@ -3,7 +3,7 @@
 // logs on stderr, and shuts down gracefully on SIGINT/SIGTERM (stop accepting, finish
 // in-flight requests, flush, close files, exit 0). A second signal exits at once (1).
 
-import { type Command, InvalidArgumentError } from 'commander';
+import { type Command, InvalidArgumentError, Option } from 'commander';
 import { DEFAULT_FSYNC, DEFAULT_MAX_REQUEST_BYTES, DEFAULT_PORT, parseFsyncPolicy, startBroker, streamLogger } from '../broker/index.js';
 import type { FsyncPolicy } from '../storage/types.js';
 
@@ -42,7 +42,11 @@ export function registerServe(program: Command): void {
     .option('--data-dir <dir>', 'data directory', './data')
     .option('--host <host>', 'address to listen on', '127.0.0.1')
     .option('--port <port>', 'port to listen on (0 picks a free one)', integer('--port', 0, 65535), DEFAULT_PORT)
-    .option('--fsync <mode>', 'always | <ms> (interval) | never', fsyncOption, DEFAULT_FSYNC)
+    .addOption(
+      new Option('--fsync <mode>', 'when to fsync appends: always | <ms> (interval) | never')
+        .argParser(fsyncOption)
+        .default(DEFAULT_FSYNC, `${DEFAULT_FSYNC.kind === 'interval' ? DEFAULT_FSYNC.intervalMs : DEFAULT_FSYNC.kind} (see src/broker/README.md)`),
+    )
     .option('--auto-create-topics', 'create unknown topics on produce', false)
     .option('--max-request-bytes <n>', 'largest request frame accepted', integer('--max-request-bytes', 64, 0xffff_ffff), DEFAULT_MAX_REQUEST_BYTES)
     .option('--default-partitions <n>', 'partitions of auto-created topics', integer('--default-partitions', 1, 100_000), 1)
