@@ -7,6 +7,8 @@
 // fetches, with the topic's log exactly as before.
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import fc from 'fast-check';
+import { examples } from '../protocol/examples.js';
 import { ApiKey } from '../../src/protocol/apis.js';
 import { encodeRequestFrame } from '../../src/protocol/frame.js';
 import type * as M from '../../src/protocol/messages.js';
@@ -172,6 +174,36 @@ describe('request-level bad input gets an error response on a live connection', 
     );
     expect(response.header.partitions[0]!.errorCode).toBe(Errors.UNKNOWN_TOPIC.code);
     expect([Errors.UNKNOWN_TOPIC.code, Errors.INVALID_TOPIC.code]).toContain(response.header.partitions[1]!.errorCode);
+    await expectIntact();
+  });
+});
+
+describe('fuzzed headers', () => {
+  it('answers every mutated request of every API without a bug', async () => {
+    const fuzzer = await RawClient.connect(broker.port);
+    const requests = examples.filter((e) => e.kind === 'request');
+    const samples = fc.sample(
+      fc.tuple(fc.integer({ min: 0, max: requests.length - 1 }), fc.nat(), fc.anything({ maxDepth: 2, withNullPrototype: true })),
+      { numRuns: 600, seed: 4242 },
+    );
+    const pending: Array<Promise<{ header: Record<string, unknown> }>> = [];
+    for (const [index, fieldPick, value] of samples) {
+      const example = requests[index]!;
+      // Half the samples aim at the live topic (never DeleteTopics), to reach deeper paths.
+      const aimed = fieldPick % 2 === 0 && example.apiKey !== ApiKey.DeleteTopics;
+      const header = JSON.parse(JSON.stringify(example.header).replaceAll('"orders"', aimed ? JSON.stringify(topic) : '"orders"')) as Record<string, unknown>;
+      const fields = Object.keys(header);
+      if (fields.length > 0) header[fields[(fieldPick >> 1) % fields.length]!] = value;
+      if (example.apiKey === ApiKey.Produce && header['acks'] === 0) continue;
+      pending.push(fuzzer.request(example.apiKey, header, Buffer.from(example.payloadHex, 'hex')));
+    }
+    const answers = await Promise.all(pending);
+    for (const answer of answers) {
+      expect(typeof answer.header['errorCode']).toBe('number');
+      expect(answer.header['errorCode']).not.toBe(Errors.UNKNOWN.code);
+    }
+    expect(broker.stderr()).not.toMatch(/failed with a bug/);
+    await fuzzer.close();
     await expectIntact();
   });
 });
