@@ -98,6 +98,10 @@ export class BatchBuilder {
     const key = record.key ?? null;
     const value = record.value ?? null;
     const headers = record.headers;
+    if (headers === undefined && typeof key !== 'string' && typeof value !== 'string') {
+      this.appendBytes(timestampDelta, offsetDelta, key, value);
+      return;
+    }
 
     // Estimate the body length (exact unless a string is not ASCII) and an upper bound
     // on the bytes the record can take, so the buffer grows at most once here.
@@ -152,6 +156,36 @@ export class BatchBuilder {
       }
     }
     this.writeAt = finishLengthPrefix(buf, recordStart, reserved, at);
+    this.count += 1;
+  }
+
+  /**
+   * The common case, straight-line: key and value are Buffers or null and there are no
+   * headers, so every length is known before writing and no prefix needs fixing.
+   */
+  private appendBytes(timestampDelta: number, offsetDelta: number, key: Buffer | null, value: Buffer | null): void {
+    const keyLength = key === null ? -1 : key.length;
+    const valueLength = value === null ? -1 : value.length;
+    const bodyLength =
+      2 + // attributes, headerCount 0
+      sizeOfVarlong(timestampDelta) +
+      sizeOfVarint(offsetDelta) +
+      sizeOfVarint(keyLength) +
+      (key === null ? 0 : keyLength) +
+      sizeOfVarint(valueLength) +
+      (value === null ? 0 : valueLength);
+    this.ensureCapacity(this.writeAt + MAX_VARINT_BYTES + bodyLength);
+    const buf = this.buffer;
+    let at = writeVarint(buf, this.writeAt, bodyLength);
+    buf[at++] = 0; // attributes
+    at = writeVarlong(buf, at, timestampDelta);
+    at = writeVarint(buf, at, offsetDelta);
+    at = writeVarint(buf, at, keyLength);
+    if (key !== null) at = copyBytes(key, buf, at);
+    at = writeVarint(buf, at, valueLength);
+    if (value !== null) at = copyBytes(value, buf, at);
+    buf[at++] = 0; // headerCount
+    this.writeAt = at;
     this.count += 1;
   }
 
@@ -245,15 +279,22 @@ function writeField(buf: Buffer, at: number, field: Buffer | string | null): num
   }
   if (typeof field !== 'string') {
     at = writeVarint(buf, at, field.length);
-    // TypedArray#set is a builtin; Buffer#copy goes through argument checks in JS first.
-    buf.set(field, at);
-    return at + field.length;
+    return copyBytes(field, buf, at);
   }
   // A string's UTF-8 length is known only after writing it: write it after a prefix sized
   // for its UTF-16 length (exact for ASCII), then fix the prefix.
   const reserved = sizeOfVarint(field.length);
   const end = at + reserved + buf.write(field, at + reserved);
   return finishLengthPrefix(buf, at, reserved, end);
+}
+
+/** Copies `source` into `target` at `at`; returns the position after it. */
+function copyBytes(source: Buffer, target: Buffer, at: number): number {
+  const length = source.length;
+  // A call into Buffer#copy costs about as much as a 16-byte loop; it wins above that.
+  if (length > 16) return at + source.copy(target, at);
+  for (let index = 0; index < length; index++) target[at + index] = source[index]!;
+  return at + length;
 }
 
 /**
