@@ -35,25 +35,22 @@ export interface BrokerStats {
 export async function startBroker(brokerOptions: BrokerOptions): Promise<Broker> {
   const options = resolveOptions(brokerOptions);
   const logger = brokerOptions.logger ?? streamLogger();
+  const clock = brokerOptions.clock ? { clock: brokerOptions.clock } : {};
+  const warn = (message: string): void => logger.warn(message);
   const logs = await LogManager.open({
     dataDir: options.dataDir,
     fsync: options.fsync,
     ...(brokerOptions.topicDefaults ? { defaults: brokerOptions.topicDefaults } : {}),
-    ...(brokerOptions.clock ? { clock: brokerOptions.clock } : {}),
-    warn: (message: string) => logger.warn(message),
+    ...clock,
+    warn,
   });
   let coordinator: GroupCoordinator;
   try {
-    coordinator = await GroupCoordinator.open(logs, {
-      ...(brokerOptions.clock ? { clock: brokerOptions.clock } : {}),
-      warn: (message: string) => logger.warn(message),
-    });
+    coordinator = await GroupCoordinator.open(logs, { ...clock, warn });
   } catch (error) {
     await logs.close();
     throw error;
   }
-
-  const connections = new Set<Connection>();
   const ctx: BrokerContext = {
     logs,
     coordinator,
@@ -64,77 +61,100 @@ export async function startBroker(brokerOptions: BrokerOptions): Promise<Broker>
     creatingTopics: new Map(),
     shuttingDown: false,
   };
-
-  const server: Server = createServer({ allowHalfOpen: true, noDelay: true }, (socket: Socket) => {
-    if (ctx.shuttingDown) {
-      socket.destroy();
-      return;
-    }
-    const connection = new Connection(socket, ctx);
-    connections.add(connection);
-    void connection.closedSignal.then(() => connections.delete(connection));
-  });
-  server.maxConnections = options.maxConnections;
-
+  const server = new BrokerServer(ctx);
   try {
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(options.port, options.host, () => {
-        server.off('error', reject);
-        resolve();
-      });
-    });
+    ctx.advertised.port = await server.listen();
   } catch (error) {
     await coordinator.close();
     await logs.close();
     throw error;
   }
-  server.on('error', (error) => logger.error('listener error', error));
-  const address = server.address();
-  const port = typeof address === 'object' && address !== null ? address.port : options.port;
-  ctx.advertised.port = port;
+  return server;
+}
 
-  let closing: Promise<void> | null = null;
-  const shutdown = async (): Promise<void> => {
+/** The listener and its connections. */
+class BrokerServer implements Broker {
+  private readonly connections = new Set<Connection>();
+  private readonly server: Server;
+  private closing: Promise<void> | null = null;
+
+  constructor(private readonly ctx: BrokerContext) {
+    this.server = createServer({ allowHalfOpen: true, noDelay: true }, (socket: Socket) => this.accept(socket));
+    this.server.maxConnections = ctx.options.maxConnections;
+  }
+
+  get host(): string {
+    return this.ctx.options.host;
+  }
+
+  get port(): number {
+    return this.ctx.advertised.port;
+  }
+
+  get connectionCount(): number {
+    return this.connections.size;
+  }
+
+  /** Resolves with the port listened on. */
+  async listen(): Promise<number> {
+    const { port, host } = this.ctx.options;
+    await new Promise<void>((resolve, reject) => {
+      this.server.once('error', reject);
+      this.server.listen(port, host, () => {
+        this.server.off('error', reject);
+        resolve();
+      });
+    });
+    this.server.on('error', (error) => this.ctx.logger.error('listener error', error));
+    const address = this.server.address();
+    return typeof address === 'object' && address !== null ? address.port : port;
+  }
+
+  stats(): BrokerStats {
+    return {
+      connections: this.connections.size,
+      parkedFetches: this.ctx.waiters.parkedCount,
+      inFlight: [...this.connections].map((c) => c.inFlight),
+      heldResponseBytes: [...this.connections].map((c) => c.heldResponseBytes),
+    };
+  }
+
+  close(): Promise<void> {
+    this.closing ??= this.shutdown();
+    return this.closing;
+  }
+
+  private accept(socket: Socket): void {
+    if (this.ctx.shuttingDown) {
+      socket.destroy();
+      return;
+    }
+    const connection = new Connection(socket, this.ctx);
+    this.connections.add(connection);
+    void connection.closedSignal.then(() => this.connections.delete(connection));
+  }
+
+  private async shutdown(): Promise<void> {
+    const { ctx } = this;
     ctx.shuttingDown = true;
-    const serverClosed = new Promise<void>((resolve) => server.close(() => resolve()));
+    const serverClosed = new Promise<void>((resolve) => this.server.close(() => resolve()));
     ctx.waiters.wakeAll();
-    const drained = Promise.all([...connections].map((connection) => connection.shutdown()));
+    const drained = Promise.all([...this.connections].map((connection) => connection.shutdown()));
     let timer: NodeJS.Timeout | undefined;
     const timedOut = new Promise<boolean>((resolve) => {
-      timer = setTimeout(() => resolve(true), options.shutdownTimeoutMs);
+      timer = setTimeout(() => resolve(true), ctx.options.shutdownTimeoutMs);
     });
     const late = await Promise.race([drained.then(() => false), timedOut]);
     clearTimeout(timer);
     if (late) {
-      logger.warn(`shutdown: ${connections.size} connection(s) still busy after ${options.shutdownTimeoutMs} ms; dropping them`);
-      for (const connection of connections) connection.destroy();
+      ctx.logger.warn(`shutdown: ${this.connections.size} connection(s) still busy after ${ctx.options.shutdownTimeoutMs} ms; dropping them`);
+      for (const connection of this.connections) connection.destroy();
     }
     await serverClosed;
     try {
-      await coordinator.close();
+      await ctx.coordinator.close();
     } finally {
-      await logs.close();
+      await ctx.logs.close();
     }
-  };
-
-  return {
-    host: options.host,
-    port,
-    get connectionCount() {
-      return connections.size;
-    },
-    stats() {
-      return {
-        connections: connections.size,
-        parkedFetches: ctx.waiters.parkedCount,
-        inFlight: [...connections].map((c) => c.inFlight),
-        heldResponseBytes: [...connections].map((c) => c.heldResponseBytes),
-      };
-    },
-    close() {
-      closing ??= shutdown();
-      return closing;
-    },
-  };
+  }
 }
