@@ -52,6 +52,8 @@ export interface BatchBuilderOptions {
 }
 
 const DEFAULT_INITIAL_CAPACITY = 16 * 1024;
+/** Past a build, a builder keeps at most this much buffer (or its initialCapacity). */
+const MAX_RETAINED_CAPACITY = 1024 * 1024;
 /** Worst case UTF-8 bytes per UTF-16 code unit. */
 const MAX_UTF8_BYTES_PER_UNIT = 3;
 
@@ -209,6 +211,12 @@ export class BatchBuilder {
   reset(): void {
     this.writeAt = BATCH_HEADER_BYTES;
     this.count = 0;
+    // One huge batch must not leave a huge buffer behind in a long-lived builder.
+    if (this.buffer.length > MAX_RETAINED_CAPACITY) this.buffer = Buffer.allocUnsafe(this.retainedCapacity());
+  }
+
+  private retainedCapacity(): number {
+    return Math.max(this.initialCapacity, Math.min(this.buffer.length, MAX_RETAINED_CAPACITY));
   }
 
   private writeHeader(batch: Buffer): void {
@@ -229,13 +237,13 @@ export class BatchBuilder {
 
   /**
    * Hands out the first `size` bytes. A mostly full buffer is given away whole (no copy)
-   * and replaced by a fresh one of the same capacity; a mostly empty one is copied from,
-   * so a small batch does not pin a large buffer.
+   * and replaced by a fresh one of the same capacity (up to 1 MiB); a mostly empty one is
+   * copied from, so a small batch does not pin a large buffer.
    */
   private take(size: number): Buffer {
     if (size * 2 >= this.buffer.length) {
       const batch = this.buffer.subarray(0, size);
-      this.buffer = Buffer.allocUnsafe(this.buffer.length);
+      this.buffer = Buffer.allocUnsafe(this.retainedCapacity());
       return batch;
     }
     const batch = Buffer.allocUnsafe(size);

@@ -91,4 +91,14 @@ describe('BatchBuilder', () => {
     builder.build();
     expect(first.equals(snapshot)).toBe(true);
   });
+
+  it('does not keep a huge buffer after building a huge batch', () => {
+    const builder = new BatchBuilder();
+    builder.append({ value: Buffer.alloc(4 * 1024 * 1024), timestamp: 1 });
+    expect(builder.build().length).toBeGreaterThan(4 * 1024 * 1024);
+    const retained = (builder as unknown as { buffer: Buffer }).buffer.length;
+    expect(retained).toBeLessThanOrEqual(1024 * 1024);
+    builder.append({ value: 'small', timestamp: 2 });
+    expect(decodeBatch(builder.build(), 0).records[0]!.value!.toString()).toBe('small');
+  });
 });
