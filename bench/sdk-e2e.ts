@@ -4,8 +4,11 @@
 // and a consumer replaying the topic from the start (iterator and run/eachBatch). The
 // producer is driven the way a throughput-minded user drives it: send() of arrays of
 // messages, many sends outstanding. Back-of-envelope: 100 B values make ~110 B records,
-// so 500 k msg/s is ~55 MB/s through loopback and one disk write path.
+// so 500 k msg/s is ~55 MB/s through loopback and one disk write path. Besides wall-clock
+// rates it prints the CPU time per message of the client process and of the broker
+// process (from /proc), which stay meaningful when other work shares the machine.
 
+import { readFileSync } from 'node:fs';
 import { Client } from '../src/client/index.js';
 import { startBroker } from '../test/helpers/broker.js';
 
@@ -33,6 +36,7 @@ try {
   const value = Buffer.alloc(size, 'x');
   const messages = Array.from({ length: perSend }, () => ({ value }));
   const producer = client.producer({ acks: 1, lingerMs: 5 });
+  let mark = cpuMark();
   const produceStart = performance.now();
   let sent = 0;
   const inFlight = new Set<Promise<unknown>>();
@@ -47,12 +51,13 @@ try {
   await Promise.all(inFlight);
   await producer.flush();
   const produceSeconds = (performance.now() - produceStart) / 1000;
-  report('produce', total, produceSeconds, size);
+  report('produce', total, produceSeconds, size, mark);
 
   // Replay with the async iterator.
   {
     const consumer = client.consumer({ autoOffsetReset: 'earliest' });
     await consumer.assign(Array.from({ length: partitions }, (_, partition) => ({ topic, partition, offset: 'earliest' as const })));
+    mark = cpuMark();
     const start = performance.now();
     let count = 0;
     let bytes = 0;
@@ -60,7 +65,7 @@ try {
       bytes += message.value!.length;
       if (++count === total) break;
     }
-    report('replay (for await)', count, (performance.now() - start) / 1000, bytes / count);
+    report('replay (for await)', count, (performance.now() - start) / 1000, bytes / count, mark);
     await consumer.close();
   }
 
@@ -68,6 +73,7 @@ try {
   {
     const consumer = client.consumer({ autoOffsetReset: 'earliest' });
     await consumer.assign(Array.from({ length: partitions }, (_, partition) => ({ topic, partition, offset: 'earliest' as const })));
+    mark = cpuMark();
     const start = performance.now();
     let count = 0;
     await consumer.run({
@@ -76,7 +82,7 @@ try {
         if (count >= total) void consumer.close();
       },
     });
-    report('replay (eachBatch)', count, (performance.now() - start) / 1000, size);
+    report('replay (eachBatch)', count, (performance.now() - start) / 1000, size, mark);
   }
 } finally {
   await client.close();
@@ -84,9 +90,33 @@ try {
   broker.cleanup();
 }
 
-function report(what: string, count: number, seconds: number, messageBytes: number): void {
+interface CpuMark {
+  client: NodeJS.CpuUsage;
+  brokerMs: number;
+}
+
+/** CPU ms of the broker process so far (utime + stime from /proc; 0 where there is no /proc). */
+function brokerCpuMs(): number {
+  try {
+    const fields = readFileSync(`/proc/${broker.child.pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100; // clock ticks of 10 ms
+  } catch {
+    return 0; // not Linux: the CPU columns read 0
+  }
+}
+
+function cpuMark(): CpuMark {
+  return { client: process.cpuUsage(), brokerMs: brokerCpuMs() };
+}
+
+function report(what: string, count: number, seconds: number, messageBytes: number, mark: CpuMark): void {
   const rate = count / seconds;
+  const clientUsage = process.cpuUsage(mark.client);
+  const clientNs = ((clientUsage.user + clientUsage.system) * 1000) / count;
+  const brokerNs = ((brokerCpuMs() - mark.brokerMs) * 1e6) / count;
   console.log(
-    `${what.padEnd(20)} ${count} msgs of ${size} B in ${seconds.toFixed(2)} s: ${Math.round(rate).toLocaleString('en-US')} msg/s, ${((rate * messageBytes) / 1e6).toFixed(1)} MB/s (acks=1, fsync ${fsync})`,
+    `${what.padEnd(20)} ${count} msgs of ${size} B in ${seconds.toFixed(2)} s: ${Math.round(rate).toLocaleString('en-US')} msg/s, ` +
+      `${((rate * messageBytes) / 1e6).toFixed(1)} MB/s; CPU per message: client ${Math.round(clientNs)} ns, broker ${Math.round(brokerNs)} ns ` +
+      `(acks=1, fsync ${fsync})`,
   );
 }
