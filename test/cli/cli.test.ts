@@ -6,7 +6,7 @@
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { randomTopic, startBroker, type BrokerProcess } from '../helpers/broker.js';
-import { SPOOL, sh, spool, unusedPort } from './run.js';
+import { SPOOL, expectOk, sh, spool, unusedPort } from './run.js';
 
 let broker: BrokerProcess;
 let address: string;
@@ -88,7 +88,7 @@ describe('topic', () => {
 describe('produce | consume', () => {
   it('seq 1 20000 through a 1-partition topic comes back complete and in order', async () => {
     const topic = randomTopic('seq');
-    expect((await spool(address, `topic create ${topic} --partitions 1`)).code).toBe(0);
+    expectOk(await spool(address, `topic create ${topic} --partitions 1`));
     const produced = await sh(`seq 1 20000 | ${SPOOL} --broker ${address} produce ${topic}`);
     expect(produced.code, produced.stderr).toBe(0);
     expect(produced.stderr).toMatch(/produced 20000 messages/);
@@ -108,7 +108,7 @@ describe('produce | consume', () => {
 
   it('a keyed 3-partition topic keeps per-key order; --key-separator splits key and value', async () => {
     const topic = randomTopic('keyed');
-    expect((await spool(address, `topic create ${topic} --partitions 3`)).code).toBe(0);
+    expectOk(await spool(address, `topic create ${topic} --partitions 3`));
     const produced = await sh(`seq 1 6000 | awk '{ print "k" ($1 % 7) ":" $1 }' | ${SPOOL} --broker ${address} produce ${topic} --key-separator :`);
     expect(produced.code, produced.stderr).toBe(0);
     expect(produced.stderr).toMatch(/produced 6000 messages/);
@@ -137,7 +137,7 @@ describe('produce | consume', () => {
 
   it('--format json carries topic, partition, offset, timestamp, key, value and --header headers', async () => {
     const topic = randomTopic('json');
-    expect((await spool(address, `topic create ${topic}`)).code).toBe(0);
+    expectOk(await spool(address, `topic create ${topic}`));
     const before = Date.now();
     const produced = await spool(address, `produce ${topic} --key order-7 --header source=cli --header v=1=2`, { stdin: 'hello\n\nworld\n' });
     expect(produced.code, produced.stderr).toBe(0);
@@ -160,8 +160,8 @@ describe('produce | consume', () => {
 
   it('--offset with --partition starts there; --from-time starts at the first later message; --timeout-ms exits when idle', async () => {
     const topic = randomTopic('seek');
-    expect((await spool(address, `topic create ${topic} --partitions 2`)).code).toBe(0);
-    expect((await sh(`seq 1 100 | ${SPOOL} --broker ${address} produce ${topic} --partition 1`)).code).toBe(0);
+    expectOk(await spool(address, `topic create ${topic} --partitions 2`));
+    expectOk(await sh(`seq 1 100 | ${SPOOL} --broker ${address} produce ${topic} --partition 1`));
 
     const fromOffset = await spool(address, `consume ${topic} --partition 1 --offset 90 --max-messages 10`);
     expect(fromOffset.code, fromOffset.stderr).toBe(0);
@@ -170,7 +170,7 @@ describe('produce | consume', () => {
     // Every message of the second produce gets a timestamp after `cut`.
     const cut = Date.now();
     while (Date.now() <= cut + 1) await new Promise((r) => setTimeout(r, 2));
-    expect((await sh(`seq 101 150 | ${SPOOL} --broker ${address} produce ${topic} --partition 1`)).code).toBe(0);
+    expectOk(await sh(`seq 101 150 | ${SPOOL} --broker ${address} produce ${topic} --partition 1`));
     const fromTime = await spool(address, `consume ${topic} --from-time ${new Date(cut + 1).toISOString()} --timeout-ms 1500`);
     expect(fromTime.code, fromTime.stderr).toBe(0);
     expect(fromTime.stdout).toBe(Array.from({ length: 50 }, (_, i) => `${101 + i}\n`).join(''));
@@ -178,8 +178,8 @@ describe('produce | consume', () => {
 
   it('`| head` closes the pipe early: quiet, exit 0', async () => {
     const topic = randomTopic('head');
-    expect((await spool(address, `topic create ${topic}`)).code).toBe(0);
-    expect((await sh(`seq 1 20000 | ${SPOOL} --broker ${address} produce ${topic}`)).code).toBe(0);
+    expectOk(await spool(address, `topic create ${topic}`));
+    expectOk(await sh(`seq 1 20000 | ${SPOOL} --broker ${address} produce ${topic}`));
     const result = await sh(`${SPOOL} --broker ${address} consume ${topic} --from-beginning | head -n 3`, { timeoutMs: 15_000 });
     expect(result.stdout).toBe('1\n2\n3\n');
     expect(result.stderr).toBe('');

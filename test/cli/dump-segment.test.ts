@@ -8,7 +8,7 @@ import { copyFileSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { randomTopic, startBroker, tempDir, type BrokerProcess } from '../helpers/broker.js';
-import { SPOOL, sh, spool } from './run.js';
+import { SPOOL, expectOk, sh, spool } from './run.js';
 
 let broker: BrokerProcess;
 let segmentDir: string;
@@ -17,11 +17,11 @@ const base = '00000000000000000000';
 
 beforeAll(async () => {
   broker = await startBroker();
-  expect((await spool(broker.address, `topic create ${topic}`)).code).toBe(0);
+  expectOk(await spool(broker.address, `topic create ${topic}`));
   // Three produce runs give at least three batches; the index interval (4 KiB) gives index entries.
-  expect((await sh(`seq 1 3000 | ${SPOOL} --broker ${broker.address} produce ${topic}`)).code).toBe(0);
-  expect((await sh(`seq 3001 3010 | ${SPOOL} --broker ${broker.address} produce ${topic} --compression gzip`)).code).toBe(0);
-  expect((await spool(broker.address, `produce ${topic} --key-separator = --header h=1`, { stdin: 'user-1=alice\n' })).code).toBe(0);
+  expectOk(await sh(`seq 1 3000 | ${SPOOL} --broker ${broker.address} produce ${topic}`));
+  expectOk(await sh(`seq 3001 3010 | ${SPOOL} --broker ${broker.address} produce ${topic} --compression gzip`));
+  expectOk(await spool(broker.address, `produce ${topic} --key-separator = --header h=1`, { stdin: 'user-1=alice\n' }));
   await broker.stop();
   segmentDir = join(broker.dataDir, `${topic}-0`);
 });

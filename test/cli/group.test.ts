@@ -6,7 +6,7 @@
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { randomTopic, startBroker, type BrokerProcess } from '../helpers/broker.js';
-import { SPOOL, sh, spool } from './run.js';
+import { SPOOL, expectOk, sh, spool } from './run.js';
 
 let broker: BrokerProcess;
 let address: string;
@@ -35,7 +35,7 @@ describe('group', () => {
   it('reset, describe, list and delete a group', async () => {
     const topic = randomTopic('grp');
     const group = randomTopic('g');
-    expect((await spool(address, `topic create ${topic} --partitions 2`)).code).toBe(0);
+    expectOk(await spool(address, `topic create ${topic} --partitions 2`));
     const [first, second] = await Promise.all([
       sh(`seq 1 50 | ${SPOOL} --broker ${address} produce ${topic} --partition 0`),
       sh(`seq 1 20 | ${SPOOL} --broker ${address} produce ${topic} --partition 1`),
@@ -47,7 +47,7 @@ describe('group', () => {
     expect(latest.stdout).toMatch(new RegExp(`${topic}\\s+0\\s+50\\n`));
     expect(latest.stdout).toMatch(new RegExp(`${topic}\\s+1\\s+20\\n`));
 
-    expect((await spool(address, `group reset ${group} --topic ${topic} --to 7`)).code).toBe(0);
+    expectOk(await spool(address, `group reset ${group} --topic ${topic} --to 7`));
     const described = await spool(address, `group describe ${group}`);
     expect(described.code, described.stderr).toBe(0);
     expect(described.stdout).toMatch(/TOPIC\s+PARTITION\s+MEMBER\s+COMMITTED\s+END\s+LAG/);
@@ -67,7 +67,7 @@ describe('group', () => {
 
     const listed = await spool(address, 'group list');
     expect(listed.stdout).toMatch(new RegExp(`^${group}\\s+empty\\s+0$`, 'm'));
-    expect((await spool(address, `group delete ${group}`)).code).toBe(0);
+    expectOk(await spool(address, `group delete ${group}`));
     expect((await spool(address, 'group list')).stdout).not.toContain(group);
   });
 
@@ -90,8 +90,8 @@ describe('group', () => {
   it('consume --group reads everything once, commits, and resumes after the committed offset', async (context) => {
     const topic = randomTopic('gc');
     const group = randomTopic('g');
-    expect((await spool(address, `topic create ${topic} --partitions 2`)).code).toBe(0);
-    expect((await sh(`seq 1 1000 | ${SPOOL} --broker ${address} produce ${topic} --key-separator :`)).code).toBe(0);
+    expectOk(await spool(address, `topic create ${topic} --partitions 2`));
+    expectOk(await sh(`seq 1 1000 | ${SPOOL} --broker ${address} produce ${topic} --key-separator :`));
     const first = await spool(address, `consume ${topic} --group ${group} --from-beginning --max-messages 1000 --session-timeout-ms 10000`);
     if (/not available yet|UNSUPPORTED_VERSION/.test(first.stderr)) context.skip('the SDK has no consumer groups yet');
     expect(first.code, first.stderr).toBe(0);
@@ -100,7 +100,7 @@ describe('group', () => {
     const described = await spool(address, `group describe ${group}`);
     for (const [, [, , lag]] of lagTable(described.stdout, topic)) expect(lag).toBe('0');
 
-    expect((await sh(`seq 1001 1010 | ${SPOOL} --broker ${address} produce ${topic}`)).code).toBe(0);
+    expectOk(await sh(`seq 1001 1010 | ${SPOOL} --broker ${address} produce ${topic}`));
     const second = await spool(address, `consume ${topic} --group ${group} --max-messages 10 --timeout-ms 10000`);
     expect(second.code, second.stderr).toBe(0);
     expect(second.stdout.trimEnd().split('\n').map(Number).sort((a, b) => a - b)).toEqual(Array.from({ length: 10 }, (_, i) => 1001 + i));

@@ -55,3 +55,9 @@ export async function unusedPort(): Promise<number> {
   if (address === null || typeof address === 'string') throw new Error('no port');
   return address.port;
 }
+
+/** Exit code 0, or fail showing the command's stderr. */
+export function expectOk(result: RunResult): RunResult {
+  if (result.code !== 0) throw new Error(`exit code ${result.code}; stderr: ${result.stderr}`);
+  return result;
+}
