@@ -2,7 +2,7 @@
 // number can be traced back: git commit, Node version, CPU model and count, OS, date.
 
 import { execFileSync } from 'node:child_process';
-import { cpus, release, totalmem, platform } from 'node:os';
+import { cpus, loadavg, release, totalmem, platform } from 'node:os';
 
 export interface MachineInfo {
   commit: string;
@@ -13,6 +13,8 @@ export interface MachineInfo {
   cpus: number;
   os: string;
   memoryGiB: number;
+  /** 1-minute load average when the info was taken: other work competing for the CPUs. */
+  loadAverage: number;
   date: string;
 }
 
@@ -54,6 +56,7 @@ export function machineInfo(cwd = process.cwd()): MachineInfo {
     cpus: cpus().length,
     os: `${platform()} ${release()}`,
     memoryGiB: Math.round((totalmem() / 2 ** 30) * 10) / 10,
+    loadAverage: Math.round((loadavg()[0] ?? 0) * 100) / 100,
     date: new Date().toISOString(),
   };
 }

@@ -46,6 +46,8 @@ export interface RunResult {
   node: string;
   cpuModel: string;
   cpus: number;
+  /** 1-minute load average just before the run (other work on the machine). */
+  loadAverage: number;
   date: string;
 }
 
@@ -89,6 +91,7 @@ export function makeResult(input: {
     node: machine.node,
     cpuModel: machine.cpuModel,
     cpus: machine.cpus,
+    loadAverage: machine.loadAverage,
     date: new Date().toISOString(),
   };
   if (measurement.latency && measurement.latency.count > 0) {

@@ -11,6 +11,7 @@
 
 import { execFileSync } from 'node:child_process';
 import { appendFileSync, readFileSync } from 'node:fs';
+import { loadavg } from 'node:os';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -18,10 +19,10 @@ import { machineInfo } from '../harness/machine.js';
 import { formatSettings, formatTable, makeResult, parseJsonLines, toJsonLine, type RunResult } from '../harness/report.js';
 import { runWorkload } from '../harness/runner.js';
 import { parseWorkloadIds, scaleWorkload, WORKLOADS, type Target, type WorkloadId } from '../harness/workloads.js';
-import { NatsTarget } from './nats.js';
-import { RabbitTarget } from './rabbitmq.js';
-import { RedisTarget } from './redis.js';
-import { SpoolTarget } from './spool.js';
+import { NATS_TUNING, NatsTarget } from './nats.js';
+import { RABBIT_TUNING, RabbitTarget } from './rabbitmq.js';
+import { REDIS_TUNING, RedisTarget } from './redis.js';
+import { SPOOL_TUNING, SpoolTarget } from './spool.js';
 
 const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 
@@ -42,14 +43,25 @@ function npmVersion(packageName: string): string | undefined {
   }
 }
 
+/** Tuning overrides for experiments: PEER_BATCH (messages per publish call), PEER_WINDOW (in flight). */
+function tuning<T extends { batchMessages: number; maxInFlightMessages: number }>(defaults: T): T {
+  const batch = Number(process.env['PEER_BATCH'] ?? '');
+  const window = Number(process.env['PEER_WINDOW'] ?? '');
+  return {
+    ...defaults,
+    ...(batch > 0 ? { batchMessages: batch } : {}),
+    ...(window > 0 ? { maxInFlightMessages: window } : {}),
+  };
+}
+
 function makeTarget(system: string, port: number): Target {
   switch (system) {
     case 'nats':
-      return new NatsTarget(port, undefined, { server: `nats-server ${debianVersion('nats-server') ?? '?'}`, client: `nats ${npmVersion('nats') ?? '?'}` });
+      return new NatsTarget(port, tuning(NATS_TUNING), { server: `nats-server ${debianVersion('nats-server') ?? '?'}`, client: `nats ${npmVersion('nats') ?? '?'}` });
     case 'redis':
-      return new RedisTarget(port, undefined, { server: `redis-server ${debianVersion('redis-server') ?? '?'}`, client: `ioredis ${npmVersion('ioredis') ?? '?'}` });
+      return new RedisTarget(port, tuning(REDIS_TUNING), { server: `redis-server ${debianVersion('redis-server') ?? '?'}`, client: `ioredis ${npmVersion('ioredis') ?? '?'}` });
     case 'rabbitmq':
-      return new RabbitTarget(port, undefined, {
+      return new RabbitTarget(port, tuning(RABBIT_TUNING), {
         server: `rabbitmq-server ${debianVersion('rabbitmq-server') ?? '?'}`,
         client: `rabbitmq-stream-js-client ${npmVersion('rabbitmq-stream-js-client') ?? '?'}`,
       });
@@ -57,7 +69,7 @@ function makeTarget(system: string, port: number): Target {
       const manifest = JSON.parse(readFileSync(resolve(REPO, 'package.json'), 'utf8')) as { version?: string };
       const version = manifest.version ?? '?';
       const versions = { server: `spool ${version} (this repo, dist/)`, client: `spool SDK ${version} (dist/)` };
-      return new SpoolTarget(port, process.env['SPOOL_FSYNC'] ?? '1000', undefined, versions);
+      return new SpoolTarget(port, process.env['SPOOL_FSYNC'] ?? '1000', tuning(SPOOL_TUNING), versions);
     }
     default:
       throw new Error(`unknown system ${system} (nats, redis, rabbitmq, spool)`);
@@ -95,8 +107,9 @@ async function runCommand(argv: string[]): Promise<void> {
       const workload = scaleWorkload(WORKLOADS[id], scale);
       const stream = streamOf(workload.replayOf ?? id);
       process.stderr.write(`${target.name} ${id} (${workload.title}) run ${run}... `);
+      const machineNow = { ...machine, loadAverage: Math.round((loadavg()[0] ?? 0) * 100) / 100 };
       const measurement = await runWorkload(target, workload, stream);
-      const result = makeResult({ system: target.name, workload, run, measurement, settings: target.settings, machine });
+      const result = makeResult({ system: target.name, workload, run, measurement, settings: target.settings, machine: machineNow });
       process.stderr.write(
         `${result.msgsPerSec} msg/s, ${result.mbPerSec} MB/s` +
           (result.p99Ms !== undefined ? `, p50 ${result.p50Ms} ms, p99 ${result.p99Ms} ms` : '') +
