@@ -161,8 +161,10 @@ export class LogManager implements LogManagerContract {
       logStartOffset: recovered.logStartOffset,
       warn: this.warn,
     });
-    // From here on a crash is unclean: the next start must scan the active segment.
-    log.writeCheckpoint(false);
+    // The checkpoint is not rewritten here (that would cost an fsync per partition at
+    // every start): a stale cleanShutdown=true is harmless because recovery trusts the
+    // last segment only when its verified end is exactly the checkpoint's recoveryPoint,
+    // and any later append moves the end. The checkpoint task rewrites it soon anyway.
     return log;
   }
 

@@ -60,7 +60,11 @@ export interface Checkpoint {
   /** Every segment wholly below this offset was fsynced with its indexes: recovery trusts it. */
   recoveryPoint: number;
   logStartOffset: number;
-  /** Written true by a clean close, false right after open: a clean log needs no scan. */
+  /**
+   * Written true by a clean close (recoveryPoint = log end offset). Recovery trusts the
+   * last segment only when this is true and its verified end equals recoveryPoint, so a
+   * stale true left by a crash after a later append never skips a needed scan.
+   */
   cleanShutdown: boolean;
 }
 
