@@ -1,6 +1,7 @@
 // Proves crc32c is CRC-32C (Castagnoli): the standard check value and RFC 3720 vectors,
 // unsigned results, and agreement with the crc-32 package on random data for every
-// alignment, range and length (both the short byte-wise and the long word-wise paths).
+// alignment, range and length (both the short package path and the long wasm path,
+// including inputs that span several 64 KiB windows).
 
 import CRC32C from 'crc-32/crc32c.js';
 import fc from 'fast-check';
@@ -41,6 +42,14 @@ describe('crc32c', () => {
       ),
       { numRuns: 500 },
     );
+  });
+
+  it('agrees with the crc-32 package across the 64 KiB window of the wasm path', () => {
+    const data = Buffer.alloc(200_003);
+    for (let index = 0; index < data.length; index++) data[index] = (index * 2654435761) >>> 24;
+    for (const [start, end] of [[0, data.length], [1, 65_536 + 1], [3, 65_536 * 2 + 5], [7, 511 + 7], [7, 512 + 7]] as const) {
+      expect(crc32c(data, start, end)).toBe(CRC32C.buf(data.subarray(start, end), 0) >>> 0);
+    }
   });
 
   it('is unsigned', () => {
