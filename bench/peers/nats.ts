@@ -18,7 +18,7 @@ export interface NatsTuning {
   maxInFlightMessages: number;
 }
 
-export const NATS_TUNING: NatsTuning = { batchMessages: 100, maxInFlightMessages: 2_000 };
+export const NATS_TUNING: NatsTuning = { batchMessages: 20, maxInFlightMessages: 256 };
 
 function subjectOf(stream: string): string {
   return `bench.${stream}`;

@@ -53,7 +53,7 @@ export interface RabbitTuning {
   maxChunkLength: number;
 }
 
-export const RABBIT_TUNING: RabbitTuning = { batchMessages: 100, maxInFlightMessages: 5_000, maxChunkLength: 500 };
+export const RABBIT_TUNING: RabbitTuning = { batchMessages: 200, maxInFlightMessages: 4_000, maxChunkLength: 500 };
 
 /** Resolves publish() calls in order as the cumulative confirmed count passes their end. */
 class ConfirmTracker {
