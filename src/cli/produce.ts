@@ -10,6 +10,35 @@ import { choiceOption, collectKeyValue, integerOption, parseAcks, parseBytes, pa
 import { connect, type Connection } from './connect.js';
 import { describeTopicPartitions } from './topic-info.js';
 
+/**
+ * Splits a byte stream into lines (\n, with a trailing \r dropped) as Buffer views, calling
+ * onLine for each and onChunkEnd after each chunk. A last line without a newline is still a
+ * line; the empty "line" after a final newline is not.
+ */
+export async function forEachLine(
+  input: Readable,
+  onLine: (line: Buffer) => Promise<void> | void,
+  onChunkEnd: () => Promise<void> | void,
+  shouldStop: () => boolean,
+): Promise<void> {
+  let carry: Buffer | null = null;
+  for await (const piece of input as AsyncIterable<Buffer | string>) {
+    if (shouldStop()) return;
+    const chunk = typeof piece === 'string' ? Buffer.from(piece, 'utf8') : piece;
+    const data: Buffer = carry !== null ? Buffer.concat([carry, chunk]) : chunk;
+    let lineStart = 0;
+    for (let newline = data.indexOf(NEWLINE, lineStart); newline !== -1; newline = data.indexOf(NEWLINE, lineStart)) {
+      const lineEnd = newline > lineStart && data[newline - 1] === CARRIAGE_RETURN ? newline - 1 : newline;
+      const pending = onLine(data.subarray(lineStart, lineEnd));
+      if (pending !== undefined) await pending; // only when a send must wait: no promise per line
+      lineStart = newline + 1;
+    }
+    carry = lineStart < data.length ? data.subarray(lineStart) : null;
+    await onChunkEnd();
+  }
+  if (carry !== null && !shouldStop()) await onLine(carry[carry.length - 1] === CARRIAGE_RETURN ? carry.subarray(0, carry.length - 1) : carry);
+}
+
 /** Sends awaited in flight at most; a slow broker then slows stdin reading (backpressure). */
 const MAX_SENDS_IN_FLIGHT = 32;
 /** Lines per send() call at most. */
@@ -107,15 +136,7 @@ async function produce(connection: Connection, topic: string, options: ProduceOp
     const pending = producer.send({ topic, messages }).then(
       (results) => {
         sent += results.length;
-        for (const result of results) {
-          const entry = summary.get(result.partition);
-          if (entry === undefined) summary.set(result.partition, { count: 1, firstOffset: result.offset, lastOffset: result.offset });
-          else {
-            entry.count++;
-            if (result.offset < entry.firstOffset) entry.firstOffset = result.offset;
-            if (result.offset > entry.lastOffset) entry.lastOffset = result.offset;
-          }
-        }
+        recordResults(summary, results);
       },
       (error: unknown) => {
         failure ??= error;
@@ -133,29 +154,35 @@ async function produce(connection: Connection, topic: string, options: ProduceOp
     while (inFlight.size >= MAX_SENDS_IN_FLIGHT && failure === null) await Promise.race(inFlight);
   };
 
-  let carry: Buffer | null = null;
-  for await (const piece of input as AsyncIterable<Buffer | string>) {
-    if (failure !== null) break;
-    const chunk = typeof piece === 'string' ? Buffer.from(piece, 'utf8') : piece;
-    const data: Buffer = carry !== null ? Buffer.concat([carry, chunk]) : chunk;
-    let lineStart = 0;
-    for (let newline = data.indexOf(NEWLINE, lineStart); newline !== -1; newline = data.indexOf(NEWLINE, lineStart)) {
-      const lineEnd = newline > lineStart && data[newline - 1] === CARRIAGE_RETURN ? newline - 1 : newline;
-      batch.push(toMessage(data.subarray(lineStart, lineEnd)));
-      lineCount++;
-      lineStart = newline + 1;
-      if (batch.length >= MAX_MESSAGES_PER_SEND) await sendBatch();
-    }
-    carry = lineStart < data.length ? data.subarray(lineStart) : null;
-    // Send what this chunk completed, so an interactive user sees each line go out promptly.
-    await sendBatch();
+  // Ctrl-C while typing (or while a pipe is still feeding): stop reading, but still send
+  // and flush what was read, print the summary, and exit 130.
+  let interrupted = false;
+  const onSignal = (): void => {
+    interrupted = true;
+    input.destroy();
+  };
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  try {
+    await forEachLine(
+      input,
+      (line) => {
+        batch.push(toMessage(line));
+        lineCount++;
+        return batch.length >= MAX_MESSAGES_PER_SEND ? sendBatch() : undefined;
+      },
+      // Send what each chunk completed, so an interactive user sees each line go out promptly.
+      sendBatch,
+      () => failure !== null,
+    );
+  } catch (error) {
+    // Destroying stdin on a signal ends the stream with a premature-close error: expected.
+    if (!interrupted) throw error;
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
   }
-  // A last line without a newline is still a message; an empty trailing line is not.
-  if (carry !== null && carry.length > 0 && failure === null) {
-    const lineEnd = carry[carry.length - 1] === CARRIAGE_RETURN ? carry.length - 1 : carry.length;
-    batch.push(toMessage(carry.subarray(0, lineEnd)));
-    lineCount++;
-  }
+  if (interrupted) process.exitCode = 130;
   if (failure === null) await sendBatch();
   await Promise.all(inFlight);
   try {
@@ -169,6 +196,18 @@ async function produce(connection: Connection, topic: string, options: ProduceOp
   if (failure !== null) {
     if (sent < lineCount) process.stderr.write(`spool: ${lineCount - sent} of ${lineCount} lines read were not acknowledged\n`);
     throw failure;
+  }
+}
+
+function recordResults(summary: Map<number, PartitionSummary>, results: Array<{ partition: number; offset: number }>): void {
+  for (const result of results) {
+    const entry = summary.get(result.partition);
+    if (entry === undefined) summary.set(result.partition, { count: 1, firstOffset: result.offset, lastOffset: result.offset });
+    else {
+      entry.count++;
+      if (result.offset < entry.firstOffset) entry.firstOffset = result.offset;
+      if (result.offset > entry.lastOffset) entry.lastOffset = result.offset;
+    }
   }
 }
 
