@@ -20,6 +20,16 @@ import { Segment } from './segment.js';
 import type { AppendResult, FsyncPolicy, PartitionLog, ReadResult, TopicConfig } from './types.js';
 
 const MAX_RELATIVE_OFFSET = 0xffffffff;
+const PRODUCER_BATCHES = { producer: true } as const;
+
+/** A batch with no records would share its baseOffset with the next one: refused. */
+function refuseEmptyBatch(batches: Buffer): void {
+  for (let at = 0; at < batches.length; at += batches.readInt32BE(at + BatchLayout.BATCH_LENGTH) + LOG_OVERHEAD) {
+    if (batches.readInt32BE(at + BatchLayout.RECORD_COUNT) === 0) {
+      throw new SpoolError(Errors.CORRUPT_MESSAGE, `record batch at position ${at} has no records`);
+    }
+  }
+}
 const EMPTY = Buffer.alloc(0);
 
 export interface PartitionLogOptions {
@@ -126,7 +136,10 @@ export class PartitionLogImpl implements PartitionLog {
 
   private appendSync(batches: Buffer): Promise<AppendResult> {
     this.checkUsable();
-    const summary = validateBatches(batches, this.config.maxMessageBytes);
+    // Producer batches: lastOffsetDelta = recordCount - 1 exactly, so a batch cannot claim
+    // more offsets than it holds.
+    const summary = validateBatches(batches, this.config.maxMessageBytes, PRODUCER_BATCHES);
+    if (summary.recordCount < summary.batchCount) refuseEmptyBatch(batches);
     const offsetCount = summary.lastOffsetDeltaSum + summary.batchCount;
     const nowMs = this.clock.nowMs();
     let segment: Segment;

@@ -21,6 +21,14 @@ import { TimeIndex } from './time-index.js';
 export const SCAN_HEADER_BYTES = BatchLayout.MAX_TIMESTAMP + 8; // 43
 const SCAN_CHUNK_BYTES = 16 * 1024;
 const scanScratch = Buffer.allocUnsafe(SCAN_CHUNK_BYTES);
+/**
+ * Which segment's bytes scanScratch holds, and where: a read that follows a scan copies
+ * from here instead of a second syscall when the batches it returns are inside the chunk
+ * (small random reads). Reset by every write or truncation of any segment.
+ */
+let scratchOwner: Segment | null = null;
+let scratchStart = 0;
+let scratchLength = 0;
 
 /** A located batch: where it starts and which offsets it holds. */
 export interface BatchLocation {
@@ -190,6 +198,7 @@ export class Segment {
    */
   writeBatches(batches: Buffer): void {
     assert(!this.closed, 'write to a closed segment');
+    scratchOwner = null;
     const position = this.sizeBytes;
     try {
       writeFullySync(this.fs, this.logFd, batches, position);
@@ -342,8 +351,12 @@ export class Segment {
     let chunkLength = 0;
     while (position < this.sizeBytes) {
       if (position < chunkStart || position + SCAN_HEADER_BYTES > chunkStart + chunkLength) {
+        scratchOwner = null;
         chunkLength = readFullySync(this.fs, this.logFd, scanScratch, position, 0, Math.min(SCAN_CHUNK_BYTES, this.sizeBytes - position));
         chunkStart = position;
+        scratchOwner = this;
+        scratchStart = chunkStart;
+        scratchLength = chunkLength;
         assert(chunkLength >= SCAN_HEADER_BYTES, `short batch header at ${this.logPath}:${position}`);
       }
       const at = position - chunkStart;
@@ -371,8 +384,12 @@ export class Segment {
     const available = this.sizeBytes - location.position;
     const length = Math.max(location.totalBytes, Math.min(maxBytes, available));
     const buffer = Buffer.allocUnsafe(length);
-    const read = readFullySync(this.fs, this.logFd, buffer, location.position, 0, length);
-    assert(read === length, `short read at ${this.logPath}:${location.position}`);
+    if (scratchOwner === this && location.position >= scratchStart && location.position + length <= scratchStart + scratchLength) {
+      scanScratch.copy(buffer, 0, location.position - scratchStart, location.position - scratchStart + length);
+    } else {
+      const read = readFullySync(this.fs, this.logFd, buffer, location.position, 0, length);
+      assert(read === length, `short read at ${this.logPath}:${location.position}`);
+    }
     if (length === location.totalBytes || length === available) return buffer;
     // Cut at the last whole batch.
     let end = location.totalBytes;
@@ -386,6 +403,7 @@ export class Segment {
 
   /** Truncates the log to `sizeBytes` and rebuilds the indexes (used by recovery-style truncation). */
   truncateTo(sizeBytes: number): void {
+    scratchOwner = null;
     this.fs.ftruncateSync(this.logFd, sizeBytes);
     const scan = scanSegment(this.fs, this.logFd, this.baseOffset, sizeBytes, this.indexIntervalBytes, false);
     this.sizeBytes = scan.state.sizeBytes;

@@ -5,7 +5,7 @@
 // index entries every index.interval.bytes, and group commit (one fsync for many appends).
 
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { encodeBatch } from '../../src/records/index.js';
+import { crc32c, encodeBatch } from '../../src/records/index.js';
 import { LogManager } from '../../src/storage/index.js';
 import { ManualClock } from '../../src/util/clock.js';
 import { FaultyFs, batchesOf, makeBatch, tempDataDir } from './helpers.js';
@@ -51,6 +51,15 @@ describe('append', () => {
     await expect(log.append(Buffer.concat([makeBatch(2), bad]))).rejects.toMatchObject({ code: 'CORRUPT_MESSAGE' });
     await expect(log.append(makeBatch(3, 1, 600))).rejects.toMatchObject({ code: 'MESSAGE_TOO_LARGE' });
     await expect(log.append(makeBatch(4).subarray(0, 40))).rejects.toMatchObject({ code: 'CORRUPT_MESSAGE' });
+    const empty = makeBatch(7, 1);
+    empty.writeInt32BE(0, 57); // recordCount
+    empty.writeInt32BE(-1, 23); // lastOffsetDelta
+    empty.writeUInt32BE(crc32c(empty, 21), 17);
+    await expect(log.append(empty)).rejects.toMatchObject({ code: 'CORRUPT_MESSAGE' });
+    const overclaiming = makeBatch(6, 2);
+    overclaiming.writeInt32BE(1000, 23); // lastOffsetDelta, with a CRC that matches
+    overclaiming.writeUInt32BE(crc32c(overclaiming, 21), 17);
+    await expect(log.append(overclaiming)).rejects.toMatchObject({ code: 'CORRUPT_MESSAGE' });
     expect(log.logEndOffset).toBe(1);
     expect(log.sizeBytes).toBe(makeBatch(0).length);
     expect((await log.append(makeBatch(5))).baseOffset).toBe(1);
@@ -71,6 +80,27 @@ describe('append', () => {
     const results = await Promise.all(Array.from({ length: 20 }, (_, i) => log.append(makeBatch(i))));
     expect(results.map((r) => r.baseOffset)).toEqual(Array.from({ length: 20 }, (_, i) => i));
     expect(fsyncs).toBe(1);
+  });
+});
+
+describe('group commit across partitions', () => {
+  it('appends of one tick to several partitions cost one fsync per file, and later ones join the next', async () => {
+    const synced: number[] = [];
+    const fs = new FaultyFs();
+    const base = fs.fdatasync.bind(fs);
+    fs.fdatasync = (fd: number) => {
+      synced.push(fd);
+      return base(fd);
+    };
+    await open('always', fs);
+    await manager.createTopic('t', 3);
+    synced.length = 0;
+    const logs = [0, 1, 2].map((p) => manager.getPartition('t', p));
+    const first = logs.flatMap((log) => Array.from({ length: 10 }, (_, i) => log.append(makeBatch(i))));
+    await Promise.all(first);
+    expect(synced.length).toBe(3);
+    expect(new Set(synced).size).toBe(3);
+    for (const log of logs) expect(log.logEndOffset).toBe(10);
   });
 });
 
