@@ -18,6 +18,13 @@ program
   // Commander's own errors (unknown option, missing argument, invalid value) in our one-line form.
   .configureOutput({ outputError: (text, write) => write(`spool: ${text.replace(/^error: /, '')}`) });
 
+// A reader that goes away (`spool topic list | head -1`) is not an error. Commands that
+// stream (consume, dump-segment) add their own listener and stop cleanly instead.
+process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+  if (process.stdout.listenerCount('error') > 1) return;
+  process.exit(error.code === 'EPIPE' ? 0 : 1);
+});
+
 registerServe(program);
 registerCommands(program);
 
