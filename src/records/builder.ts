@@ -289,11 +289,46 @@ function writeField(buf: Buffer, at: number, field: Buffer | string | null): num
     at = writeVarint(buf, at, field.length);
     return copyBytes(field, buf, at);
   }
+  return writeString(buf, at, field);
+}
+
+/** Strings up to this many UTF-16 units try a JS loop first (a 1-byte length prefix). */
+const SHORT_STRING_UNITS = 32;
+
+function writeString(buf: Buffer, at: number, text: string): number {
+  const units = text.length;
+  if (units <= SHORT_STRING_UNITS) {
+    // Short ASCII strings: a charCodeAt loop beats the call into buf.write.
+    const bodyStart = at + 1;
+    let index = 0;
+    for (; index < units; index++) {
+      const code = text.charCodeAt(index);
+      if (code >= 0x80) break;
+      buf[bodyStart + index] = code;
+    }
+    if (index === units) {
+      buf[at] = units << 1; // zigzag(units), one byte since units <= 63
+      return bodyStart + units;
+    }
+  }
   // A string's UTF-8 length is known only after writing it: write it after a prefix sized
   // for its UTF-16 length (exact for ASCII), then fix the prefix.
-  const reserved = sizeOfVarint(field.length);
-  const end = at + reserved + buf.write(field, at + reserved);
+  const reserved = sizeOfVarint(units);
+  const end = at + reserved + writeUtf8(buf, text, at + reserved);
   return finishLengthPrefix(buf, at, reserved, end);
+}
+
+type Utf8Write = (this: Buffer, text: string, offset: number, length?: number) => number;
+/**
+ * Buffer#utf8Write: the native method behind buf.write(text, offset), without write()'s
+ * argument normalisation, which costs as much as the copy itself for ~100-char strings.
+ * Not in @types/node but present in every Node release (msgpackr relies on it too);
+ * falls back to buf.write where missing.
+ */
+const nativeUtf8Write = (Buffer.prototype as unknown as { utf8Write?: Utf8Write }).utf8Write;
+
+function writeUtf8(buf: Buffer, text: string, offset: number): number {
+  return nativeUtf8Write !== undefined ? nativeUtf8Write.call(buf, text, offset, buf.length - offset) : buf.write(text, offset);
 }
 
 /** Copies `source` into `target` at `at`; returns the position after it. */
