@@ -131,9 +131,14 @@ export class Accumulator {
    * closed first so the batch stays under batchBytes (a single bigger message still
    * gets a batch of its own).
    */
+  /** True when a record of `estimatedBytes` would not fit the open batch of `queue` (append would close it first). */
+  wouldOverflow(queue: PartitionQueue, estimatedBytes: number): boolean {
+    return queue.open !== null && queue.builder.recordCount > 0 && queue.builder.sizeBytes + estimatedBytes > this.options.batchBytes;
+  }
+
   append(queue: PartitionQueue, record: RecordInput, estimatedBytes: number, tracker: SendTracker, index: number): void {
     let batch = queue.open;
-    if (batch !== null && queue.builder.recordCount > 0 && queue.builder.sizeBytes + estimatedBytes > this.options.batchBytes) {
+    if (batch !== null && this.wouldOverflow(queue, estimatedBytes)) {
       this.close(queue);
       batch = null;
     }

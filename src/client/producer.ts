@@ -90,6 +90,8 @@ export class Producer {
   private inFlight = 0;
   private readonly retryTimers = new Set<AbortController>();
   private drainScheduled = false;
+  /** Batches closed so far (a cheap "has the sticky partition possibly moved" check). */
+  private closedBatches = 0;
   /** send() calls waiting for metadata or buffer space, chained to keep their order. */
   private slowSends = 0;
   private slowChain: Promise<void> = Promise.resolve();
@@ -164,15 +166,32 @@ export class Producer {
     const tracker = new SendTracker(topic, messages.length, (done, error) => this.settle(done, error));
     const promise = new Promise<RecordMetadata[]>((resolve, reject) => this.sends.set(tracker, { resolve, reject }));
     let queue: PartitionQueue | null = null;
+    // The sticky choice only changes when a batch closes: ask again only then.
+    let sticky = -1;
+    let stickyAsOf = -1;
     for (let index = 0; index < messages.length; index++) {
       const message = messages[index]!;
+      const estimatedBytes = estimateBytes(message);
       let partition = message.partition;
       if (partition === undefined) {
         const key = message.key;
-        partition = key === undefined || key === null ? this.sticky.partition(topic, partitions) : partitionForKey(key, partitions);
+        if (key === undefined || key === null) {
+          if (stickyAsOf !== this.closedBatches) {
+            sticky = this.sticky.partition(topic, partitions);
+            stickyAsOf = this.closedBatches;
+          }
+          if (queue === null || queue.partition !== sticky) queue = accumulator.queue(topic, sticky);
+          if (accumulator.wouldOverflow(queue, estimatedBytes)) {
+            // Close the full batch first so the message starts the next batch on the next sticky partition (KIP-480).
+            accumulator.close(queue);
+            sticky = this.sticky.partition(topic, partitions);
+            stickyAsOf = this.closedBatches;
+          }
+          partition = sticky;
+        } else partition = partitionForKey(key, partitions);
       }
       if (queue === null || queue.partition !== partition) queue = accumulator.queue(topic, partition);
-      accumulator.append(queue, message, estimateBytes(message), tracker, index);
+      accumulator.append(queue, message, estimatedBytes, tracker, index);
     }
     return promise;
   }
@@ -186,6 +205,7 @@ export class Producer {
         newBuilder: () => new BatchBuilder({ compression: this.compression }),
         onReady: () => this.scheduleDrain(),
         onBatchClosed: (topic, partition) => {
+          this.closedBatches++;
           const count = this.client.metadata.cachedPartitions(topic);
           if (count !== undefined) this.sticky.batchClosed(topic, partition, count);
         },

@@ -154,6 +154,24 @@ describe('Producer batching', () => {
     expect(c!.partition).toBe(5);
   });
 
+  it('null keys stick to one partition per batch and move on when the batch closes', async () => {
+    const client = new FakeClient({ t: 4 });
+    const p = producer(client, { lingerMs: 1, batchBytes: 300 });
+    const value = 'x'.repeat(100);
+    const result = p.send({ topic: 't', messages: Array.from({ length: 8 }, () => ({ value })) });
+    // Acknowledge every request as it comes (a partition that got two batches sends the second later).
+    let settled = false;
+    void result.finally(() => (settled = true));
+    for (let acked = 0; !settled; ) {
+      await vi.advanceTimersByTimeAsync(2);
+      while (acked < client.sent.length) client.ack(acked++, [0, 0, 0, 0]);
+    }
+    const partitions = (await result).map((entry) => entry.partition);
+    // Two records fit a batch: each closed batch moves the sticky partition elsewhere.
+    for (let index = 0; index < 8; index += 2) expect(partitions[index + 1]).toBe(partitions[index]);
+    for (let index = 2; index < 8; index += 2) expect(partitions[index]).not.toBe(partitions[index - 1]);
+  });
+
   it('rejects a partition outside the topic before buffering anything', async () => {
     const client = new FakeClient({ t: 2 });
     const p = producer(client);
