@@ -59,7 +59,8 @@ describe('BatchBuilder', () => {
   it('fixes length prefixes when UTF-8 needs a longer varint than the estimate', () => {
     // 63 x 'é' is 63 UTF-16 units (1-byte varint) but 126 UTF-8 bytes (2-byte varint);
     // 8191 x '€' is 8191 units (2 bytes) but 24573 UTF-8 bytes (3 bytes).
-    const cases = ['é'.repeat(63), '€'.repeat(8191), '😀'.repeat(40), `${'a'.repeat(60)}é`];
+    // Short strings (<= 32 units) take an ASCII loop first and fall back on a non-ASCII unit.
+    const cases = ['é'.repeat(63), '€'.repeat(8191), '😀'.repeat(40), `${'a'.repeat(60)}é`, 'é', 'aé', `${'a'.repeat(31)}😀`, 'a'.repeat(32), 'a'.repeat(33), ''];
     for (const text of cases) {
       const batch = encodeBatch([
         { key: text, value: text, headers: { [text]: text }, timestamp: 1 },
