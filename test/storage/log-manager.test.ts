@@ -9,7 +9,16 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { DEFAULT_TOPIC_CONFIG, LogManager } from '../../src/storage/index.js';
+import { ManualClock } from '../../src/util/clock.js';
 import { makeBatch, tempDataDir } from './helpers.js';
+
+async function waitFor(condition: () => boolean, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error('condition not met in time');
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+}
 
 let data: ReturnType<typeof tempDataDir>;
 beforeEach(() => {
@@ -83,6 +92,25 @@ describe('LogManager topics', () => {
     expect(readdirSync(data.dir).sort()).toEqual(['keep-0', 'meta']);
     expect(warnings.filter((w) => w.includes('no topic owns it'))).toHaveLength(2);
     await reopened.close();
+  });
+
+  it('runs background tasks on their own timers', async () => {
+    const clock = new ManualClock();
+    const manager = await LogManager.open({
+      dataDir: data.dir,
+      fsync: { kind: 'never' },
+      clock,
+      taskIntervalsMs: { retention: 10, 'segment-roll': 10, 'recovery-checkpoint': 10 },
+    });
+    await manager.createTopic('bg', 1, { segmentBytes: 300, retentionMs: 1000, segmentMs: 5000 });
+    const log = manager.getPartition('bg', 0);
+    for (let i = 0; i < 20; i++) await log.append(makeBatch(i, 1, 100, clock.nowMs()));
+    const segments = log.segmentCount;
+    clock.advance(5000);
+    await waitFor(() => log.segmentCount === 1 && log.logStartOffset === 20);
+    expect(segments).toBeGreaterThan(3);
+    await waitFor(() => existsSync(join(data.dir, 'meta', 'checkpoints', 'bg-0.json')));
+    await manager.close();
   });
 
   it('runs the interval flush and checkpoint tasks', async () => {
