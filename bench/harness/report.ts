@@ -233,7 +233,9 @@ export function formatSettings(results: RunResult[]): string {
   }
   const first = results[0];
   if (first) {
-    lines.push(`machine: ${first.cpus} x ${first.cpuModel}, Node ${first.node}, commit ${first.commit}${first.dirty ? ' (dirty)' : ''}`);
+    const loads = results.map((r) => r.loadAverage).filter((load) => typeof load === 'number');
+    const loadText = loads.length > 0 ? `, 1-min load average ${Math.min(...loads)}-${Math.max(...loads)} at run starts` : '';
+    lines.push(`machine: ${first.cpus} x ${first.cpuModel}, Node ${first.node}, commit ${first.commit}${first.dirty ? ' (dirty)' : ''}${loadText}`);
   }
   return lines.join('\n');
 }

@@ -127,7 +127,7 @@ export class SpoolTarget implements Target {
 
   async replay(request: ReplayRequest): Promise<void> {
     const consumer = this.spool.consumer({});
-    consumer.assign([{ topic: request.stream, partition: 0, offset: 'earliest' }]);
+    await consumer.assign([{ topic: request.stream, partition: 0, offset: 'earliest' }]);
     const iterator = consumer[Symbol.asyncIterator]();
     let received = 0;
     let pendingCount = 0;
