@@ -109,49 +109,15 @@ async function produce(connection: Connection, topic: string, options: ProduceOp
     ...(options.lingerMs !== undefined ? { lingerMs: options.lingerMs } : {}),
     ...(options.batchBytes !== undefined ? { batchBytes: options.batchBytes } : {}),
   });
-  const headers = options.header && options.header.length > 0 ? Object.fromEntries(options.header) : undefined;
-  const separator = options.keySeparator !== undefined ? Buffer.from(options.keySeparator, 'utf8') : undefined;
-  const summary = new Map<number, PartitionSummary>();
-  const inFlight = new Set<Promise<void>>();
-  let failure: unknown = null;
-  let sent = 0;
-  let lineCount = 0;
-
-  const toMessage = (line: Buffer): OutgoingMessage => {
-    const message: OutgoingMessage = { value: line };
-    if (separator !== undefined) {
-      const at = line.indexOf(separator);
-      // A line without the separator has no key: the whole line is the value.
-      if (at !== -1) {
-        message.key = line.subarray(0, at);
-        message.value = line.subarray(at + separator.length);
-      }
-    } else if (options.key !== undefined) message.key = options.key;
-    if (headers !== undefined) message.headers = headers;
-    if (options.partition !== undefined) message.partition = options.partition;
-    return message;
-  };
-
-  const send = (messages: OutgoingMessage[]): void => {
-    const pending = producer.send({ topic, messages }).then(
-      (results) => {
-        sent += results.length;
-        recordResults(summary, results);
-      },
-      (error: unknown) => {
-        failure ??= error;
-      },
-    );
-    const tracked = pending.finally(() => inFlight.delete(tracked));
-    inFlight.add(tracked);
-  };
-
+  const window = new SendWindow((messages) => producer.send({ topic, messages }));
+  const toMessage = messageBuilder(options);
   let batch: OutgoingMessage[] = [];
+  let lineCount = 0;
   const sendBatch = async (): Promise<void> => {
     if (batch.length === 0) return;
-    send(batch);
+    window.send(batch);
     batch = [];
-    while (inFlight.size >= MAX_SENDS_IN_FLIGHT && failure === null) await Promise.race(inFlight);
+    await window.waitForRoom();
   };
 
   // Ctrl-C while typing (or while a pipe is still feeding): stop reading, but still send
@@ -173,7 +139,7 @@ async function produce(connection: Connection, topic: string, options: ProduceOp
       },
       // Send what each chunk completed, so an interactive user sees each line go out promptly.
       sendBatch,
-      () => failure !== null,
+      () => window.failure !== null,
     );
   } catch (error) {
     // Destroying stdin on a signal ends the stream with a premature-close error: expected.
@@ -183,19 +149,75 @@ async function produce(connection: Connection, topic: string, options: ProduceOp
     process.off('SIGTERM', onSignal);
   }
   if (interrupted) process.exitCode = 130;
-  if (failure === null) await sendBatch();
-  await Promise.all(inFlight);
+  if (window.failure === null) await sendBatch();
+  await window.drain();
   try {
-    if (failure === null) await producer.flush();
+    if (window.failure === null) await producer.flush();
   } finally {
-    await producer.close().catch((error: unknown) => {
-      failure ??= error;
-    });
+    await producer.close().catch((error: unknown) => window.fail(error));
   }
-  process.stderr.write(formatSummary(topic, sent, summary, options.acks));
-  if (failure !== null) {
-    if (sent < lineCount) process.stderr.write(`spool: ${lineCount - sent} of ${lineCount} lines read were not acknowledged\n`);
-    throw failure;
+  process.stderr.write(formatSummary(topic, window.sent, window.summary, options.acks));
+  if (window.failure !== null) {
+    if (window.sent < lineCount) process.stderr.write(`spool: ${lineCount - window.sent} of ${lineCount} lines read were not acknowledged\n`);
+    throw window.failure;
+  }
+}
+
+/** Line -> message per the key, separator, header and partition options. */
+function messageBuilder(options: ProduceOptions): (line: Buffer) => OutgoingMessage {
+  const headers = options.header && options.header.length > 0 ? Object.fromEntries(options.header) : undefined;
+  const separator = options.keySeparator !== undefined ? Buffer.from(options.keySeparator, 'utf8') : undefined;
+  return (line) => {
+    const message: OutgoingMessage = { value: line };
+    if (separator !== undefined) {
+      const at = line.indexOf(separator);
+      // A line without the separator has no key: the whole line is the value.
+      if (at !== -1) {
+        message.key = line.subarray(0, at);
+        message.value = line.subarray(at + separator.length);
+      }
+    } else if (options.key !== undefined) message.key = options.key;
+    if (headers !== undefined) message.headers = headers;
+    if (options.partition !== undefined) message.partition = options.partition;
+    return message;
+  };
+}
+
+/**
+ * send() calls in flight without awaiting each: at most MAX_SENDS_IN_FLIGHT, the first
+ * failure kept (later sends are not started), acknowledged offsets tallied per partition.
+ */
+class SendWindow {
+  readonly summary = new Map<number, PartitionSummary>();
+  sent = 0;
+  failure: unknown = null;
+  private readonly inFlight = new Set<Promise<void>>();
+
+  constructor(private readonly sendMessages: (messages: OutgoingMessage[]) => Promise<Array<{ partition: number; offset: number }>>) {}
+
+  send(messages: OutgoingMessage[]): void {
+    const tracked: Promise<void> = this.sendMessages(messages)
+      .then(
+        (results) => {
+          this.sent += results.length;
+          recordResults(this.summary, results);
+        },
+        (error: unknown) => this.fail(error),
+      )
+      .finally(() => this.inFlight.delete(tracked));
+    this.inFlight.add(tracked);
+  }
+
+  fail(error: unknown): void {
+    this.failure ??= error;
+  }
+
+  async waitForRoom(): Promise<void> {
+    while (this.inFlight.size >= MAX_SENDS_IN_FLIGHT && this.failure === null) await Promise.race(this.inFlight);
+  }
+
+  async drain(): Promise<void> {
+    await Promise.all(this.inFlight);
   }
 }
 
