@@ -78,6 +78,20 @@ export function writeVarlong(buf: Buffer, at: number, value: number): number {
 
 /** Reads a zigzag varint at cursor.at (before `end`); advances the cursor. */
 export function readVarint(buf: Buffer, cursor: Cursor, end: number): number {
+  // One-byte values (-64..63) are most fields of most records: keep this path small
+  // enough for the JIT to inline into the decoder.
+  const at = cursor.at;
+  if (at < end) {
+    const first = buf[at]!;
+    if (first < 0x80) {
+      cursor.at = at + 1;
+      return (first >>> 1) ^ -(first & 1);
+    }
+  }
+  return readVarintLong(buf, cursor, end);
+}
+
+function readVarintLong(buf: Buffer, cursor: Cursor, end: number): number {
   let at = cursor.at;
   let unsigned = 0;
   for (let shift = 0; shift < 35; shift += 7) {
@@ -95,6 +109,18 @@ export function readVarint(buf: Buffer, cursor: Cursor, end: number): number {
 
 /** Reads a zigzag varlong at cursor.at (before `end`); advances the cursor. */
 export function readVarlong(buf: Buffer, cursor: Cursor, end: number): number {
+  const at = cursor.at;
+  if (at < end) {
+    const first = buf[at]!;
+    if (first < 0x80) {
+      cursor.at = at + 1;
+      return (first >>> 1) ^ -(first & 1);
+    }
+  }
+  return readVarlongLong(buf, cursor, end);
+}
+
+function readVarlongLong(buf: Buffer, cursor: Cursor, end: number): number {
   let at = cursor.at;
   // Fast path: values whose zigzag form fits in 28 bits (4 bytes) use bit operators.
   let unsigned = 0;
