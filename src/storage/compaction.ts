@@ -50,9 +50,19 @@ function keyOf(record: DecodedRecord): string | null {
   return record.key === null ? null : record.key.toString('latin1');
 }
 
-/** One cleaning pass over the closed segments of a compacted partition. */
-export function compactPartition(log: PartitionLogImpl, fs: StorageFs, nowMs: number): CompactionResult {
-  if (log.isOffline || log.config.cleanupPolicy !== 'compact') return NOTHING;
+/** Gives the event loop a turn between segments, so appends and fetches are not held up. */
+function yieldToEventLoop(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
+}
+
+/**
+ * One cleaning pass over the closed segments of a compacted partition. Each segment is
+ * read and rewritten synchronously, with a turn of the event loop between segments; a
+ * segment that stopped being part of the log meanwhile (the partition closed or deleted)
+ * ends the pass.
+ */
+export async function compactPartition(log: PartitionLogImpl, fs: StorageFs, nowMs: number): Promise<CompactionResult> {
+  if (log.isOffline || log.isClosed || log.config.cleanupPolicy !== 'compact') return NOTHING;
   const closed = log.segments.slice(0, -1).filter((segment) => !segment.flushing);
   if (closed.length === 0) return NOTHING;
   // Skip a pass that cannot change anything: no new closed data since the last pass, and
@@ -64,6 +74,8 @@ export function compactPartition(log: PartitionLogImpl, fs: StorageFs, nowMs: nu
   // Pass 1: the latest offset of every key in the closed segments.
   const latest = new Map<string, number>();
   for (const segment of closed) {
+    await yieldToEventLoop();
+    if (log.isClosed || !log.segments.includes(segment)) return NOTHING;
     forEachSegmentBatch(fs, segment, (batch) => {
       for (const record of decodeBatch(batch, 0).records) {
         const key = keyOf(record);
@@ -74,6 +86,8 @@ export function compactPartition(log: PartitionLogImpl, fs: StorageFs, nowMs: nu
   // Pass 2: rewrite each segment that has something to drop.
   const result: CompactionResult = { segmentsCleaned: 0, bytesBefore: 0, bytesAfter: 0, recordsRemoved: 0 };
   for (const segment of closed) {
+    await yieldToEventLoop();
+    if (log.isClosed || log.isOffline || !log.segments.includes(segment)) return result;
     const tombstonesExpired = nowMs - segment.maxTimestamp > log.config.deleteRetentionMs;
     const batches: Buffer[] = [];
     let removed = 0;

@@ -105,6 +105,11 @@ export class PartitionLogImpl implements PartitionLog {
     return this.offlineError !== null;
   }
 
+  /** Closed (manager closed, or topic deleted): background work must leave it alone. */
+  get isClosed(): boolean {
+    return this.closedReason !== null;
+  }
+
   /** Called after every successful append (for long-poll fetches). Returns an unsubscribe. */
   onAppend(listener: () => void): () => void {
     this.appendListeners.add(listener);
@@ -212,6 +217,9 @@ export class PartitionLogImpl implements PartitionLog {
       old.finalizeIndexes();
       const next = Segment.create(this.fs, this.dir, old.nextOffset, this.config.indexIntervalBytes);
       this.segments.push(next);
+      // The new file's directory entry must be durable before an fsynced append in it is
+      // acknowledged (fdatasync of the file does not cover its name).
+      if (this.fsync.kind !== 'never') this.fs.fsyncDirSync(this.dir);
     } catch (error) {
       throw this.goOffline(error, 'roll');
     }

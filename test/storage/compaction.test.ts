@@ -62,7 +62,7 @@ describe('compaction', () => {
     await Promise.all(log.segments.map((s) => s.flushDone));
     const before = allRecords(log);
     const activeBase = log.active.baseOffset;
-    const result = compactPartition(log, nodeStorageFs, clock.nowMs());
+    const result = await compactPartition(log, nodeStorageFs, clock.nowMs());
     expect(result.segmentsCleaned).toBeGreaterThan(0);
     const after = allRecords(log);
     // Closed part: only latest-per-key (tombstones still kept: not yet expired); active part untouched.
@@ -87,7 +87,7 @@ describe('compaction', () => {
     // Tombstones go after delete.retention.ms.
     expect(closedAfter.some((r) => r.value === null)).toBe(true);
     clock.advance(61_000);
-    compactPartition(log, nodeStorageFs, clock.nowMs());
+    await compactPartition(log, nodeStorageFs, clock.nowMs());
     const final = allRecords(log);
     expect(final.filter((r) => r.offset < activeBase && r.value === null)).toEqual([]);
     await manager.close();

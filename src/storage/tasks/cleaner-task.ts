@@ -11,10 +11,10 @@ export function cleanerTask(logs: () => Iterable<PartitionLogImpl>, fs: StorageF
   return {
     name: 'log-cleaner',
     intervalMs,
-    run() {
-      for (const log of logs()) {
+    async run() {
+      for (const log of [...logs()]) {
         try {
-          compactPartition(log, fs, clock.nowMs());
+          await compactPartition(log, fs, clock.nowMs());
         } catch (error) {
           log.goOffline(error, 'compaction');
           warn(`compaction of ${log.topic}-${log.partition} failed: ${error instanceof Error ? error.message : String(error)}`);
