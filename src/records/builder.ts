@@ -105,33 +105,34 @@ export class BatchBuilder {
       return;
     }
 
+    this.appendGeneral(timestampDelta, offsetDelta, key, value, headers);
+  }
+
+  /** Any record: string fields, headers. Length prefixes are fixed after writing if needed. */
+  private appendGeneral(
+    timestampDelta: number,
+    offsetDelta: number,
+    key: Buffer | string | null,
+    value: Buffer | string | null,
+    headers: RecordInput['headers'],
+  ): void {
     // Estimate the body length (exact unless a string is not ASCII) and an upper bound
     // on the bytes the record can take, so the buffer grows at most once here.
-    let estimate = 1 + sizeOfVarlong(timestampDelta) + sizeOfVarint(offsetDelta);
-    let bound = 1 + MAX_VARLONG_BYTES + 2 * MAX_VARINT_BYTES;
+    const headerCount = headers === undefined ? 0 : measureHeaders(headers);
     const keyLength = key === null ? -1 : key.length;
     const valueLength = value === null ? -1 : value.length;
-    estimate += sizeOfVarint(keyLength) + (keyLength > 0 ? keyLength : 0);
-    estimate += sizeOfVarint(valueLength) + (valueLength > 0 ? valueLength : 0);
-    bound += 2 * MAX_VARINT_BYTES + maxBytes(key) + maxBytes(value);
-    let headerCount = 0;
-    if (headers !== undefined) {
-      if (Array.isArray(headers)) {
-        for (const [name, headerValue] of headers) {
-          headerCount += 1;
-          estimate += headerEstimate(name, headerValue);
-          bound += 2 * MAX_VARINT_BYTES + maxBytes(name) + maxBytes(headerValue);
-        }
-      } else {
-        for (const name in headers) {
-          const headerValue = headers[name]!;
-          headerCount += 1;
-          estimate += headerEstimate(name, headerValue);
-          bound += 2 * MAX_VARINT_BYTES + maxBytes(name) + maxBytes(headerValue);
-        }
-      }
-    }
-    estimate += sizeOfVarint(headerCount);
+    const estimate =
+      1 +
+      sizeOfVarlong(timestampDelta) +
+      sizeOfVarint(offsetDelta) +
+      sizeOfVarint(keyLength) +
+      (keyLength > 0 ? keyLength : 0) +
+      sizeOfVarint(valueLength) +
+      (valueLength > 0 ? valueLength : 0) +
+      sizeOfVarint(headerCount) +
+      (headerCount > 0 ? measured.estimateBytes : 0);
+    const bound =
+      1 + MAX_VARLONG_BYTES + 4 * MAX_VARINT_BYTES + maxBytes(key) + maxBytes(value) + (headerCount > 0 ? measured.boundBytes : 0);
     this.ensureCapacity(this.writeAt + MAX_VARINT_BYTES + bound);
 
     const recordStart = this.writeAt;
@@ -144,19 +145,7 @@ export class BatchBuilder {
     at = writeField(buf, at, key);
     at = writeField(buf, at, value);
     at = writeVarint(buf, at, headerCount);
-    if (headers !== undefined) {
-      if (Array.isArray(headers)) {
-        for (const [name, headerValue] of headers) {
-          at = writeField(buf, at, name);
-          at = writeField(buf, at, headerValue);
-        }
-      } else {
-        for (const name in headers) {
-          at = writeField(buf, at, name);
-          at = writeField(buf, at, headers[name]!);
-        }
-      }
-    }
+    if (headers !== undefined) at = writeHeaders(buf, at, headers);
     this.writeAt = finishLengthPrefix(buf, recordStart, reserved, at);
     this.count += 1;
   }
@@ -259,6 +248,49 @@ export class BatchBuilder {
     this.buffer.copy(grown, 0, 0, this.writeAt);
     this.buffer = grown;
   }
+}
+
+/** Results of measureHeaders, kept in one module-level object so measuring allocates nothing. */
+const measured = { estimateBytes: 0, boundBytes: 0 };
+
+/** Counts headers and fills `measured` with their estimated and maximum encoded bytes. */
+function measureHeaders(headers: NonNullable<RecordInput['headers']>): number {
+  let count = 0;
+  let estimateBytes = 0;
+  let boundBytes = 0;
+  if (Array.isArray(headers)) {
+    for (const [name, value] of headers) {
+      count += 1;
+      estimateBytes += headerEstimate(name, value);
+      boundBytes += 2 * MAX_VARINT_BYTES + maxBytes(name) + maxBytes(value);
+    }
+  } else {
+    for (const name in headers) {
+      const value = headers[name]!;
+      count += 1;
+      estimateBytes += headerEstimate(name, value);
+      boundBytes += 2 * MAX_VARINT_BYTES + maxBytes(name) + maxBytes(value);
+    }
+  }
+  measured.estimateBytes = estimateBytes;
+  measured.boundBytes = boundBytes;
+  return count;
+}
+
+/** Writes each header as name, value (length-prefixed); returns the position after them. */
+function writeHeaders(buf: Buffer, at: number, headers: NonNullable<RecordInput['headers']>): number {
+  if (Array.isArray(headers)) {
+    for (const [name, value] of headers) {
+      at = writeField(buf, at, name);
+      at = writeField(buf, at, value);
+    }
+  } else {
+    for (const name in headers) {
+      at = writeField(buf, at, name);
+      at = writeField(buf, at, headers[name]!);
+    }
+  }
+  return at;
 }
 
 function compressionCode(name: CompressionName): number {
