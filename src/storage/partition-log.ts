@@ -21,6 +21,8 @@ import type { AppendResult, FsyncPolicy, PartitionLog, ReadResult, TopicConfig }
 
 const MAX_RELATIVE_OFFSET = 0xffffffff;
 const PRODUCER_BATCHES = { producer: true } as const;
+/** Closed segments (newest first) whose indexes stay in memory after a roll. */
+const KEEP_LOADED_CLOSED_SEGMENTS = 2;
 
 /** A batch with no records would share its baseOffset with the next one: refused. */
 function refuseEmptyBatch(batches: Buffer): void {
@@ -228,6 +230,8 @@ export class PartitionLogImpl implements PartitionLog {
     old.flushClosed().catch((error: unknown) => {
       this.goOffline(error, 'fsync after roll');
     });
+    // Older closed segments give their in-memory indexes back; a read loads them again.
+    for (let i = 0; i < this.segments.length - 1 - KEEP_LOADED_CLOSED_SEGMENTS; i++) this.segments[i]!.unloadIndexes();
   }
 
   /** Rolls when the active segment is older than segment.ms (the segment.ms task). */

@@ -167,6 +167,20 @@ export class Segment {
     }
   }
 
+  /**
+   * Drops the in-memory indexes of a closed segment whose files are complete; the next
+   * lookup loads them again. Keeps memory bounded to the segments being read.
+   */
+  unloadIndexes(): void {
+    if (this.indexFd >= 0 || this.flushing || this.closed) return;
+    this.offsetIndex = null;
+    this.timeIndex = null;
+  }
+
+  get indexesLoaded(): boolean {
+    return this.offsetIndex !== null;
+  }
+
   /** Loads the index files of a closed segment (verified at start-up) on first use. */
   private ensureIndexes(): void {
     if (this.offsetIndex && this.timeIndex) return;

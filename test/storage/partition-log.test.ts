@@ -133,6 +133,10 @@ describe('read', () => {
     const log = manager.getPartition('t', 0);
     for (let i = 0; i < 100; i++) await log.append(makeBatch(i, 2));
     expect(log.segmentCount).toBeGreaterThan(5);
+    // Old closed segments gave their in-memory indexes back at roll; reads load them again.
+    await Promise.all(log.segments.map((s) => s.flushDone));
+    log.roll();
+    expect(log.segments[0]!.indexesLoaded).toBe(false);
     let offset = 0;
     const seen: number[] = [];
     while (offset < log.logEndOffset) {
