@@ -139,6 +139,7 @@ export class Consumer {
   removeAssignment(partitions: TopicPartition[]): void {
     for (const entry of partitions) this.assignment.remove(entry.topic, entry.partition);
     this.fetcher.dropStale();
+    this.fetcher.interrupt();
   }
 
   /** The assigned partitions. */
@@ -209,6 +210,7 @@ export class Consumer {
     this.fetcher.dropStale();
     if (this.chunk !== null && (this.chunk.epoch !== this.chunk.state.epoch || !this.chunk.state.assigned)) this.dropChunk();
     this.fetcher.start();
+    this.fetcher.interrupt();
     const resolved = this.fetcher.resolve(states);
     resolved.catch(() => undefined); // also reported by the fetch loop to the reader; awaiting is optional
     return resolved;

@@ -47,6 +47,9 @@ export class Fetcher {
   private stopped = false;
   /** resolve() calls in progress: the loop leaves their partitions to them. */
   private resolving = 0;
+  private fetchInFlight = false;
+  /** The in-flight fetch was abandoned on purpose (interrupt): no backoff for its error. */
+  private interrupted = false;
 
   constructor(
     private readonly client: Client,
@@ -73,6 +76,21 @@ export class Fetcher {
     const waiter = this.loopWaiter;
     this.loopWaiter = null;
     waiter?.();
+  }
+
+  /**
+   * A position or the assignment changed. A fetch may be parked on the broker for up to
+   * maxWaitMs with the old positions: its connection is closed (the broker drops a parked
+   * fetch of a closed connection) so the new positions are fetched at once.
+   */
+  interrupt(): void {
+    const connection = this.connection;
+    if (this.fetchInFlight && connection !== null) {
+      this.connection = null;
+      this.interrupted = true;
+      void this.client.releaseConnection(connection);
+    }
+    this.wake();
   }
 
   /** The next buffered chunk, or null when the consumer stopped; throws a fatal fetch error. */
@@ -146,6 +164,10 @@ export class Fetcher {
         if (retriable) await sleep(this.client.retryPolicy.delayMs(Math.min(failures - 1, 10)), this.abort.signal);
       } catch (error) {
         if (this.stopped) return;
+        if (this.interrupted) {
+          this.interrupted = false; // abandoned by interrupt(): fetch again from the new positions now
+          continue;
+        }
         if (isRetriable(error)) {
           // The broker may be restarting: keep trying, with backoff, until closed.
           failures++;
@@ -167,6 +189,8 @@ export class Fetcher {
     const { maxWaitMs, minBytes, maxBytes, maxBytesPerPartition, maxBufferedBytes } = this.options;
     const epochs = states.map((state) => state.epoch);
     this.connection ??= this.client.createConnection();
+    this.interrupted = false;
+    this.fetchInFlight = true;
     const response = await this.client.send(
       ApiKey.Fetch,
       {
@@ -177,7 +201,9 @@ export class Fetcher {
       },
       undefined,
       { connection: this.connection, timeoutMs: this.client.requestTimeoutMs + maxWaitMs },
-    );
+    ).finally(() => {
+      this.fetchInFlight = false;
+    });
     if (this.stopped) return false;
     const results = (response.header as unknown as FetchResponse).partitions ?? [];
     let position = 0;

@@ -1,6 +1,7 @@
 // Proves the consumer against a real broker process over TCP: a parked long-poll fetch
 // wakes when a message is produced (and does not hold up produce/admin responses on the
-// client's other connection), seeks by offset / earliest / latest / timestamp, reset on
+// client's other connection), seeks by offset / earliest / latest / timestamp (without
+// waiting for a fetch parked at the old position), reset on
 // OFFSET_OUT_OF_RANGE per autoOffsetReset, records before the position in the first
 // fetched batch are skipped, run() with eachMessage and eachBatch, the processed-offset
 // hook, assignment changes, and backpressure (a slow reader keeps the buffer bounded).
@@ -102,6 +103,19 @@ describe('seeking', () => {
     await producer.send({ topic, messages: [{ value: 'new' }] });
     expect(values(await take(consumer, 1))).toEqual(['new']);
     await producer.close();
+    await consumer.close();
+  });
+
+  it('a seek does not wait for a fetch parked with the old position', async () => {
+    const topic = await topicWith(1, [['x0', 'x1']]);
+    const consumer = client.consumer({ maxWaitMs: 10_000 });
+    await consumer.assign([{ topic, partition: 0, offset: 'earliest' }]);
+    expect(values(await take(consumer, 2))).toEqual(['x0', 'x1']);
+    await new Promise((resolve) => setTimeout(resolve, 200)); // the next fetch is parked at offset 2 now
+    const started = Date.now();
+    await consumer.seek({ topic, partition: 0, offset: 0 });
+    expect(values(await take(consumer, 1))).toEqual(['x0']);
+    expect(Date.now() - started).toBeLessThan(3000); // not the 10 s of the parked fetch
     await consumer.close();
   });
 
