@@ -20,7 +20,8 @@ import { BatchLayout, Compression, type DecodedRecord, LOG_OVERHEAD, decodeBatch
 import { readFullySync, writeFullySync } from './fs.js';
 import { CLEANED_SUFFIX } from './names.js';
 import type { PartitionLogImpl } from './partition-log.js';
-import { Segment, scanSegment } from './segment.js';
+import { Segment } from './segment.js';
+import { scanSegment } from './segment-scan.js';
 import type { StorageFs } from './fs.js';
 
 export interface CompactionResult {

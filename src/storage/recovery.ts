@@ -24,7 +24,8 @@ import { INDEX_HEADER_BYTES, OffsetIndexFormat, TimeIndexFormat, readInt64 } fro
 import type { Checkpoint } from './metadata.js';
 import { CLEANED_SUFFIX, DELETED_SUFFIX, TEMP_SUFFIX, parseSegmentFileName, segmentFileName } from './names.js';
 import { OffsetIndex } from './offset-index.js';
-import { SCAN_HEADER_BYTES, Segment, type SegmentState, scanSegment } from './segment.js';
+import { Segment } from './segment.js';
+import { SCAN_HEADER_BYTES, type SegmentState, scanSegment } from './segment-scan.js';
 import { TimeIndex } from './time-index.js';
 import type { RecoveryReport, TopicConfig } from './types.js';
 
