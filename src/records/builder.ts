@@ -389,8 +389,8 @@ function finishLengthPrefix(buf: Buffer, start: number, reserved: number, end: n
   return end;
 }
 
-let sharedBuilder: BatchBuilder | undefined;
-let sharedCompression: CompressionName = 'none';
+/** One reusable builder per codec for encodeBatch (single-threaded, and reset after use). */
+const sharedBuilders = new Map<CompressionName, BatchBuilder>();
 
 /** Encodes `records` as one batch (baseOffset 0 unless given). */
 export function encodeBatch(
@@ -398,11 +398,11 @@ export function encodeBatch(
   options?: { compression?: CompressionName; baseOffset?: number },
 ): Buffer {
   const compression = options?.compression ?? 'none';
-  if (sharedBuilder === undefined || sharedCompression !== compression) {
-    sharedBuilder = new BatchBuilder({ compression });
-    sharedCompression = compression;
+  let builder = sharedBuilders.get(compression);
+  if (builder === undefined) {
+    builder = new BatchBuilder({ compression });
+    sharedBuilders.set(compression, builder);
   }
-  const builder = sharedBuilder;
   let batch: Buffer;
   try {
     for (const record of records) builder.append(record);
