@@ -191,7 +191,14 @@ export class PartitionLogImpl implements PartitionLog {
       throw this.goOffline(error, 'index write');
     }
     const result: AppendResult = { baseOffset, lastOffset: offset - 1 };
-    for (const listener of this.appendListeners) listener();
+    for (const listener of this.appendListeners) {
+      try {
+        listener();
+      } catch (error) {
+        // The batches are stored; a listener's failure must not turn that into an error.
+        this.warn(`append listener of ${this.topic}-${this.partition} failed: ${error instanceof Error ? error.message : String(error)}`);
+      }
+    }
     if (this.fsync.kind !== 'always') return Promise.resolve(result);
     return segment.commit.request().then(
       () => result,
