@@ -13,6 +13,8 @@
 //        { file, validBytes, truncatedBytes } (a result, not an exception); later
 //        segments are dropped (and reported) because they were written after the damage.
 //        Its indexes are rebuilt from the scan.
+// Segments wholly below the checkpoint's log start offset (retention crashed between
+// checkpointing the new start and deleting the files) are deleted.
 // After recovery the partition holds exactly the whole valid batches that reached the
 // files, and the next append continues at the offset after the last of them.
 
@@ -124,6 +126,14 @@ export function recoverPartition(options: RecoverOptions): RecoveredPartition {
   }
   const logEndOffset = segments[segments.length - 1]!.nextOffset;
   const logStartOffset = Math.min(checkpoint?.logStartOffset ?? segments[0]!.baseOffset, logEndOffset);
+  // Segments wholly below the log start offset: retention checkpointed the new start and
+  // crashed before deleting their files. Finish the job.
+  while (segments.length > 1 && segments[1]!.baseOffset <= logStartOffset) {
+    const segment = segments.shift()!;
+    segment.close();
+    segment.deleteFiles();
+    warn(`recovery: removed ${segment.logPath}, below the log start offset ${logStartOffset}`);
+  }
   return { segments, logStartOffset, reports };
 }
 

@@ -4,7 +4,8 @@
 // the log start offset moves (reads below it are OFFSET_OUT_OF_RANGE) and survives a
 // restart through the checkpoint; compacted topics are left alone.
 
-import { existsSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { LogManager } from '../../src/storage/index.js';
 import { applyRetention } from '../../src/storage/retention.js';
@@ -59,6 +60,27 @@ describe('retention', () => {
     expect(again.logStartOffset).toBe(finalStart);
     expect(again.logEndOffset).toBe(30);
     expect(await again.append(makeBatch(99))).toEqual({ baseOffset: 30, lastOffset: 30 });
+    await reopened.close();
+  });
+
+  it('finishes a retention that crashed between the checkpoint and the file deletion', async () => {
+    const clock = new ManualClock();
+    const manager = await LogManager.open({ dataDir: data.dir, fsync: { kind: 'never' }, clock, backgroundTasks: false });
+    await manager.createTopic('r', 1, { segmentBytes: 500 });
+    const log = manager.getPartition('r', 0);
+    for (let i = 0; i < 20; i++) await log.append(makeBatch(i, 1, 100, clock.nowMs()));
+    await settle(manager, 'r');
+    const third = log.segments[2]!.baseOffset;
+    const firstPath = log.segments[0]!.logPath;
+    manager.abandon();
+    writeFileSync(join(data.dir, 'meta', 'checkpoints', 'r-0.json'), JSON.stringify({ format: 1, recoveryPoint: 0, logStartOffset: third, cleanShutdown: false }));
+    const reopened = await LogManager.open({ dataDir: data.dir, fsync: { kind: 'never' }, clock, backgroundTasks: false });
+    const again = reopened.getPartition('r', 0);
+    expect(again.logStartOffset).toBe(third);
+    expect(again.segments[0]!.baseOffset).toBe(third);
+    expect(existsSync(firstPath)).toBe(false);
+    expect(batchesOf(again.read(third, 1).bytes)[0]!.baseOffset).toBe(third);
+    expect(again.logEndOffset).toBe(20);
     await reopened.close();
   });
 
