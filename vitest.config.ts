@@ -8,6 +8,7 @@ export default defineConfig({
     hookTimeout: 60_000,
     pool: 'forks',
     maxWorkers: 2,
-    reporters: ['default'],
+    // CI also writes a JSON summary that .ci/run turns into one closing line.
+    reporters: process.env['SPOOL_TEST_RESULTS'] ? ['default', ['json', { outputFile: process.env['SPOOL_TEST_RESULTS'] }]] : ['default'],
   },
 });
