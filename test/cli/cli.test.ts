@@ -176,6 +176,17 @@ describe('produce | consume', () => {
     expect(fromTime.stdout).toBe(Array.from({ length: 50 }, (_, i) => `${101 + i}\n`).join(''));
   });
 
+  it('--acks 0 and --compression gzip still deliver every line', async () => {
+    const topic = randomTopic('acks0');
+    expectOk(await spool(address, `topic create ${topic}`));
+    const produced = await sh(`seq 1 500 | ${SPOOL} --broker ${address} produce ${topic} --acks 0 --compression gzip --linger-ms 20`);
+    expect(produced.code, produced.stderr).toBe(0);
+    expect(produced.stderr).toMatch(/produced 500 messages .*acks=0/);
+    const consumed = await sh(`${SPOOL} --broker ${address} consume ${topic} --from-beginning --max-messages 500 --timeout-ms 10000 | tail -n 1`);
+    expect(consumed.code, consumed.stderr).toBe(0);
+    expect(consumed.stdout).toBe('500\n');
+  });
+
   it('`| head` closes the pipe early: quiet, exit 0', async () => {
     const topic = randomTopic('head');
     expectOk(await spool(address, `topic create ${topic}`));
