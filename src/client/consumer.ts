@@ -6,21 +6,30 @@
 // reaches them, and records below the partition's position (the start of the first
 // batch of a fetch) are skipped. A message counts as processed when the reader asks for
 // the next one (iterator) or when its handler has resolved (run); processed offsets
-// are reported to onProcessed listeners (the hook commits will use).
+// are reported to onProcessed listeners. With a groupId, subscribe() hands the
+// assignment to a GroupMember (group-member.ts: heartbeats, reconciliation) and the
+// processed offsets to an OffsetCommitter (offset-committer.ts: auto-commit, commit()).
 
 import { decodeBatch, readBatchHeader, Attributes, type DecodedRecord } from '../records/index.js';
 import { Errors, SpoolError } from '../util/errors.js';
 import type { Client } from './client.js';
 import { closedError } from './errors.js';
-import { Assignment, type PartitionAssignment, type PartitionState, type StartOffset, type TopicPartition } from './assignment.js';
+import { Assignment, partitionKey, type PartitionAssignment, type PartitionState, type StartOffset, type TopicPartition } from './assignment.js';
 import { Fetcher, type FetchedChunk } from './fetcher.js';
+import { GroupMember, type MemberConsumer, type PartitionsListener } from './group-member.js';
+import { OffsetCommitter, type CommitOffset } from './offset-committer.js';
 
 export interface ConsumerConfig {
-  /** Consumer group (consumer groups come in a later release: subscribe() is not available yet). */
+  /** Consumer group: needed by subscribe() and commit(). */
   groupId?: string;
+  /** The group fences a member that sends no heartbeat for this long (broker limits 500 ms .. 5 min). Default 45 000. */
   sessionTimeoutMs?: number;
+  /** Commit the processed positions every autoCommitIntervalMs, on revocation and on close(). Default true. */
   autoCommit?: boolean;
+  /** Default 5000. */
   autoCommitIntervalMs?: number;
+  /** The group's assignor, taken from the group's first member. Default 'uniform'. */
+  assignor?: 'uniform' | 'range';
   /** Longest time the broker parks a fetch waiting for minBytes. Default 500. */
   maxWaitMs?: number;
   /** Bytes a fetch waits for. Default 1. */
@@ -76,6 +85,17 @@ export interface RunConfig {
 
 export type ProcessedListener = (topic: string, partition: number, nextOffset: number) => void;
 
+export interface SubscribeOptions {
+  topics: string[];
+  /** Where a partition without a committed offset starts: true earliest, false latest; default autoOffsetReset. */
+  fromBeginning?: boolean;
+  onAssigned?: PartitionsListener;
+  onRevoked?: PartitionsListener;
+}
+
+/** How long close() waits for a running handler to finish before committing and leaving. */
+const CLOSE_READER_WAIT_MS = 5000;
+
 const EMPTY_HEADERS: Record<string, Buffer> = Object.freeze({}) as Record<string, Buffer>;
 
 export class Consumer {
@@ -93,6 +113,16 @@ export class Consumer {
   private lastState: PartitionState | null = null;
   private reading = false;
   private closed = false;
+  /** The partition whose message or batch a run() handler is working on. */
+  private handling: PartitionState | null = null;
+  private readonly readerWaiters = new Set<() => void>();
+  private readonly sessionTimeoutMs: number;
+  private readonly autoCommit: boolean;
+  private readonly assignor: 'uniform' | 'range' | undefined;
+  private readonly committer: OffsetCommitter | null = null;
+  private member: GroupMember | null = null;
+  private readonly assignedListeners = new Set<PartitionsListener>();
+  private readonly revokedListeners = new Set<PartitionsListener>();
 
   constructor(
     private readonly client: Client,
@@ -109,6 +139,23 @@ export class Consumer {
       maxBufferedBytes: config.maxBufferedBytes ?? 64 * 1024 * 1024,
       autoOffsetReset: this.autoOffsetReset,
     });
+    this.sessionTimeoutMs = config.sessionTimeoutMs ?? 45_000;
+    this.autoCommit = config.autoCommit ?? true;
+    this.assignor = config.assignor;
+    if (this.groupId !== undefined) {
+      this.committer = new OffsetCommitter(client, {
+        groupId: this.groupId,
+        autoCommit: this.autoCommit,
+        autoCommitIntervalMs: config.autoCommitIntervalMs ?? 5000,
+        // Without subscribe() the consumer commits as a standalone consumer ('' / -1), which
+        // the coordinator allows only while the group has no members.
+        identity: () => (this.member === null ? { memberId: '', memberEpoch: -1 } : this.member.memberEpoch > 0 ? { memberId: this.member.memberId, memberEpoch: this.member.memberEpoch } : null),
+        owns: (topic, partition) => (this.member === null ? this.assignment.get(topic, partition) !== undefined : this.member.owns(topic, partition)),
+        refreshEpoch: () => (this.member === null ? Promise.resolve() : this.member.heartbeatAndWait()),
+      });
+      this.onProcessed(this.committer.onProcessed);
+      this.committer.start();
+    }
   }
 
   // --- assignment (the piece consumer groups will drive) ---------------------------
@@ -120,6 +167,7 @@ export class Consumer {
    */
   assign(partitions: PartitionAssignment[]): Promise<void> {
     this.assertOpen();
+    this.assertNotSubscribed('assign()');
     const keep = new Set(partitions.map((entry) => `${entry.topic}\u0000${entry.partition}`));
     for (const state of [...this.assignment.all()]) if (!keep.has(state.key)) this.assignment.remove(state.topic, state.partition);
     return this.addAssignment(partitions);
@@ -128,6 +176,11 @@ export class Consumer {
   /** Adds partitions (or moves their position if already assigned). */
   addAssignment(partitions: PartitionAssignment[]): Promise<void> {
     this.assertOpen();
+    this.assertNotSubscribed('addAssignment()');
+    return this.addPartitions(partitions);
+  }
+
+  private addPartitions(partitions: PartitionAssignment[]): Promise<void> {
     const states = partitions.map((entry) => {
       checkPartition(entry);
       return this.assignment.add(entry.topic, entry.partition, entry.offset ?? this.autoOffsetReset);
@@ -137,6 +190,11 @@ export class Consumer {
 
   /** Removes partitions: their buffered data is dropped. */
   removeAssignment(partitions: TopicPartition[]): void {
+    this.assertNotSubscribed('removeAssignment()');
+    this.removePartitions(partitions);
+  }
+
+  private removePartitions(partitions: TopicPartition[]): void {
     for (const entry of partitions) this.assignment.remove(entry.topic, entry.partition);
     this.fetcher.dropStale();
     this.fetcher.interrupt();
@@ -216,9 +274,112 @@ export class Consumer {
     return resolved;
   }
 
-  /** Groups arrive in a later release. */
-  subscribe(_options: { topics: string[]; fromBeginning?: boolean }): Promise<void> {
-    return Promise.reject(new SpoolError(Errors.UNSUPPORTED_VERSION, 'consumer groups are not available yet: use assign()'));
+  // --- consumer groups -------------------------------------------------------------
+
+  /**
+   * Joins the consumer group (groupId) for these topics; resolves after the
+   * coordinator's first answer (its partitions are being started). The group assigns
+   * the partitions; each starts at the group's committed offset or, without one, per
+   * fromBeginning (default: autoOffsetReset). Calling it again changes the topics.
+   */
+  async subscribe(options: SubscribeOptions): Promise<void> {
+    this.assertOpen();
+    if (this.groupId === undefined) throw new SpoolError(Errors.INVALID_REQUEST, 'subscribe() needs a groupId: client.consumer({ groupId })');
+    const topics = options?.topics;
+    if (!Array.isArray(topics) || topics.length === 0 || !topics.every((topic) => typeof topic === 'string' && topic !== '')) {
+      throw new SpoolError(Errors.INVALID_TOPIC, 'subscribe() needs { topics: [names] }');
+    }
+    if (options.onAssigned !== undefined) this.assignedListeners.add(options.onAssigned);
+    if (options.onRevoked !== undefined) this.revokedListeners.add(options.onRevoked);
+    if (this.member !== null) {
+      this.member.subscribe(topics);
+      return;
+    }
+    if (this.assignment.size > 0) throw new SpoolError(Errors.INVALID_REQUEST, 'subscribe() after assign(): use one or the other');
+    const startWithoutCommit = options.fromBeginning === undefined ? this.autoOffsetReset : options.fromBeginning ? 'earliest' : 'latest';
+    this.member = new GroupMember(this.client, this.memberHooks(), this.committer!, {
+      groupId: this.groupId,
+      topics,
+      sessionTimeoutMs: this.sessionTimeoutMs,
+      startWithoutCommit,
+      autoCommit: this.autoCommit,
+      ...(this.assignor !== undefined ? { assignor: this.assignor } : {}),
+    });
+    await this.member.join();
+  }
+
+  /**
+   * Commits offsets to the group: without arguments every processed position (in a
+   * `for await` loop the message being handled counts as processed); with offsets,
+   * exactly those (`offset` = the next one to consume). Resolves when the broker has them.
+   */
+  commit(offsets?: CommitOffset[]): Promise<void> {
+    if (this.committer === null) return Promise.reject(new SpoolError(Errors.INVALID_REQUEST, 'commit() needs a groupId: client.consumer({ groupId })'));
+    if (offsets !== undefined) return this.committer.commitOffsets(offsets);
+    this.markLastProcessed();
+    return this.committer.commitProcessed();
+  }
+
+  /** Called with the partitions the group gave this consumer (after their start positions are set). Returns an unsubscribe. */
+  onAssigned(listener: PartitionsListener): () => void {
+    this.assignedListeners.add(listener);
+    return () => this.assignedListeners.delete(listener);
+  }
+
+  /** Called with partitions taken away (after their processed positions are committed; `lost`: fenced, nothing committed). */
+  onRevoked(listener: PartitionsListener): () => void {
+    this.revokedListeners.add(listener);
+    return () => this.revokedListeners.delete(listener);
+  }
+
+  /** The group member's id and epoch (null without subscribe()). */
+  groupMembership(): { memberId: string; memberEpoch: number } | null {
+    return this.member === null ? null : { memberId: this.member.memberId, memberEpoch: this.member.memberEpoch };
+  }
+
+  private memberHooks(): MemberConsumer {
+    return {
+      addPartitions: (partitions) => (this.closed ? Promise.resolve() : this.addPartitions(partitions)),
+      removePartitions: (partitions) => this.removePartitions(partitions),
+      readerReleased: (partitions, cancel) => this.readerReleased(partitions, cancel),
+      fail: (error) => this.fetcher.fail(error),
+      assignedListeners: this.assignedListeners,
+      revokedListeners: this.revokedListeners,
+    };
+  }
+
+  /** The partition of the message (iterator) or handler (run) the reader is on, if any. */
+  private readerPartition(): PartitionState | null {
+    if (this.last !== null) return this.lastState;
+    return this.handling;
+  }
+
+  /** Resolves once the reader holds no message of these partitions (or `cancel` aborts). */
+  private readerReleased(partitions: TopicPartition[], cancel: AbortSignal): Promise<void> {
+    const keys = new Set(partitions.map(({ topic, partition }) => partitionKey(topic, partition)));
+    const holds = (): boolean => {
+      const state = this.readerPartition();
+      return state !== null && keys.has(partitionKey(state.topic, state.partition));
+    };
+    if (!holds() || cancel.aborted) return Promise.resolve();
+    return new Promise<void>((resolve) => {
+      const check = (): void => {
+        if (holds() && !cancel.aborted) return;
+        this.readerWaiters.delete(check);
+        cancel.removeEventListener('abort', check);
+        resolve();
+      };
+      this.readerWaiters.add(check);
+      cancel.addEventListener('abort', check, { once: true });
+    });
+  }
+
+  private readerMoved(): void {
+    for (const waiter of [...this.readerWaiters]) waiter();
+  }
+
+  private assertNotSubscribed(what: string): void {
+    if (this.member !== null) throw new SpoolError(Errors.INVALID_REQUEST, `${what} is not available after subscribe(): the group assigns the partitions`);
   }
 
   // --- reading ---------------------------------------------------------------------
@@ -282,12 +443,18 @@ export class Consumer {
           if (!(await this.loadChunk())) return;
           continue;
         }
+        const state = this.lastState!;
+        this.handling = state;
         const result = eachMessage!({ topic: message.topic, partition: message.partition, message });
         if (result !== undefined && typeof (result as Promise<void>).then === 'function') await result;
-        this.processed(this.lastState!, message.offset + 1);
+        this.processed(state, message.offset + 1);
+        this.handling = null;
+        if (this.readerWaiters.size > 0) this.readerMoved();
       }
     } finally {
       this.reading = false;
+      this.handling = null;
+      if (this.readerWaiters.size > 0) this.readerMoved();
     }
   }
 
@@ -304,6 +471,7 @@ export class Consumer {
       firstOffset: () => first.offset,
       lastOffset: () => messages[messages.length - 1]!.offset,
     };
+    this.handling = state;
     await eachBatch({
       batch,
       resolveOffset: (offset) => {
@@ -312,8 +480,13 @@ export class Consumer {
       isRunning: () => !this.closed,
       isStale: () => state.epoch !== epoch || !state.assigned,
     });
-    if (state.epoch !== epoch || !state.assigned) return;
-    this.processed(state, (resolved >= 0 ? resolved : batch.lastOffset()) + 1);
+    if (state.epoch !== epoch || !state.assigned) {
+      // Revoked meanwhile: what the handler resolved is processed and may still be committed
+      // (the rest is not claimed: a handler that saw isStale() may have stopped early).
+      if (!state.assigned && resolved >= 0) this.processed(state, resolved + 1);
+    } else this.processed(state, (resolved >= 0 ? resolved : batch.lastOffset()) + 1);
+    this.handling = null;
+    if (this.readerWaiters.size > 0) this.readerMoved();
   }
 
   private beginReading(): void {
@@ -328,6 +501,7 @@ export class Consumer {
     if (last === null) return;
     this.last = null;
     if (this.lastState !== null) this.processed(this.lastState, last.offset + 1);
+    if (this.readerWaiters.size > 0) this.readerMoved();
   }
 
   private processed(state: PartitionState, nextOffset: number): void {
@@ -426,7 +600,21 @@ export class Consumer {
     if (this.closed) return;
     this.closed = true;
     this.markLastProcessed();
+    const member = this.member;
+    if (member !== null || this.committer !== null) {
+      // A run() handler may still be working: its message counts once it finishes.
+      const timeout = new AbortController();
+      const timer = setTimeout(() => timeout.abort(), CLOSE_READER_WAIT_MS);
+      await this.readerReleased(this.assignment.list(), timeout.signal);
+      clearTimeout(timer);
+    }
     await this.fetcher.stop();
+    if (member !== null) await member.close();
+    else if (this.committer !== null && this.autoCommit) {
+      // Standalone (assign() with a groupId): commit what was processed, best effort.
+      await this.committer.commitProcessed().catch(() => undefined);
+    }
+    this.committer?.stop();
     this.dropChunk();
     this.assignment.clear();
     this.client.forget(this);

@@ -143,7 +143,8 @@ export class Fetcher {
     waiter?.();
   }
 
-  private fail(error: Error): void {
+  /** Ends the reader with an error (also used by the group member for a fatal group error). */
+  fail(error: Error): void {
     this.failure = error;
     this.wakeReader();
   }

@@ -11,7 +11,10 @@ export {
   type Batch,
   type RunConfig,
   type ProcessedListener,
+  type SubscribeOptions,
 } from './consumer.js';
+export type { PartitionsListener, RebalanceInfo } from './group-member.js';
+export type { CommitOffset } from './offset-committer.js';
 export type { PartitionAssignment, TopicPartition, StartOffset } from './assignment.js';
 export { Admin, type CreateTopicSpec, type TopicDescription, type PartitionOffset, type OffsetTarget } from './admin.js';
 export { Connection } from './connection.js';
