@@ -69,7 +69,8 @@ it('a SIGKILLed member loses nothing: survivors resume at its last commit; dupli
   await producer.close();
   await waitFor(() => victimPartitions.every((partition) => survivors.some((member) => member.owned.has(partition))), 15_000);
   const takeoverMs = Date.now() - killedAt;
-  expect(takeoverMs).toBeGreaterThanOrEqual(SESSION_MS - 200); // not before the session ran out
+  // Not before the session ran out (the deadline counts from its last heartbeat, up to a third of a session before the kill).
+  expect(takeoverMs).toBeGreaterThanOrEqual(SESSION_MS / 2);
 
   const ends = new Map((await client.admin().listOffsets({ topic })).map((entry) => [entry.partition, entry.offset]));
   expect([...ends.values()].reduce((sum, end) => sum + end, 0)).toBe(produced);
