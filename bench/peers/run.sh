@@ -48,7 +48,11 @@ for system in $SYSTEMS; do
     continue
   fi
   for run in $(seq 1 "$REPEAT"); do
-    port="$(bash "$here/servers.sh" start "$system" "$workdir")"
+    if ! port="$(bash "$here/servers.sh" start "$system" "$workdir")"; then
+      echo "run.sh: $system did not start (run $run); skipping it" >&2
+      bash "$here/servers.sh" stop "$system" "$workdir" || true
+      continue
+    fi
     echo "run.sh: $system listening on 127.0.0.1:$port (run $run/$REPEAT)" >&2
     status=0
     # A hard bound on the whole client run, beyond the per-workload timeouts.

@@ -100,12 +100,14 @@ EOF
       ;;
     spool)
       [ -f "$repo/dist/cli/main.js" ] || die "dist/cli/main.js missing: run npx tsc -p tsconfig.json first"
+      # Created before the background start, so the port loop below can read it at once.
+      : >"$dir/stdout"
       setsid node "$repo/dist/cli/main.js" serve --host "$HOST" --port 0 --data-dir "$dir/data" --fsync "$SPOOL_FSYNC" \
         </dev/null >"$dir/stdout" 2>>"$log" &
       echo $! >"$pidfile"
       local deadline=$((SECONDS + 20)) port=""
       while [ -z "$port" ]; do
-        port="$(sed -n 's/^spool listening on 127\.0\.0\.1:\([0-9][0-9]*\)$/\1/p' "$dir/stdout" | head -n 1)"
+        port="$(sed -n 's/^spool listening on 127\.0\.0\.1:\([0-9][0-9]*\)$/\1/p' "$dir/stdout" 2>/dev/null | head -n 1 || true)"
         [ -n "$port" ] && break
         kill -0 "$(cat "$pidfile")" 2>/dev/null || { cat "$log" >&2; die "spool exited before listening"; }
         [ $SECONDS -lt $deadline ] || die "spool did not print its port in 20s"
