@@ -139,6 +139,7 @@ export class GroupMember {
 
   private async loop(): Promise<void> {
     let failures = 0;
+    let fencedInARow = 0;
     while (!this.closing) {
       let body: ConsumerGroupHeartbeatResponse;
       try {
@@ -156,7 +157,9 @@ export class GroupMember {
           // Fenced (session timed out, broker restarted, zombie): the partitions may already be
           // someone else's, so they are dropped uncommitted and the member rejoins at once.
           this.loseAll();
-          failures = 0;
+          // A rejoin is at once; fenced again right after a rejoin means something is wrong
+          // on the broker side: do not spin, back off like a retriable failure.
+          if (fencedInARow++ > 0) await this.backoff(fencedInARow);
           continue;
         }
         if (!isRetriable(error)) {
@@ -174,6 +177,7 @@ export class GroupMember {
         break;
       }
       failures = 0;
+      fencedInARow = 0;
       this.onAnswer(body);
       await this.waitInterval();
     }

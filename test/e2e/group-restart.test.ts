@@ -79,9 +79,13 @@ it('committed offsets survive a broker kill -9; a restarted member resumes after
   // group forgot it (UNKNOWN_MEMBER_ID): then it drops its partitions uncommitted, rejoins,
   // and starts again at the group's last commit.
   await produce(client, topic, 40, 'd');
-  await waitFor(() => live.events.lastIndexOf('assigned 0,1') > live.events.indexOf('lost 0,1') && live.events.includes('lost 0,1'), 20_000);
-  const rejoinedAt = live.processed.length;
-  await waitFor(() => [0, 1].every((partition) => offsetsOf(live.processed.slice(rejoinedAt), partition).includes(149)), 20_000);
+  await waitFor(() => live.events.lastIndexOf('assigned 0,1') > live.events.indexOf('lost 0,1') && live.events.includes('lost 0,1'), 20_000).catch((error: Error) => {
+    throw new Error(`${error.message}; live member events: ${live.events.join(' | ')}; exit ${String(live.child.exitCode)}; stderr: ${live.stderr()}`);
+  });
+  const rejoinedAt = live.eventAt[live.events.lastIndexOf('assigned 0,1')]!;
+  await waitFor(() => [0, 1].every((partition) => offsetsOf(live.processed.slice(rejoinedAt), partition).includes(149)), 20_000).catch((error: Error) => {
+    throw new Error(`${error.message}; live member events: ${live.events.join(' | ')} at ${live.eventAt.join(',')}; processed ${live.processed.slice(liveBeforeCrash).join(' ')}`);
+  });
   const again = live.processed.slice(rejoinedAt);
   for (const partition of [0, 1]) {
     const offsets = offsetsOf(again, partition);
@@ -90,7 +94,6 @@ it('committed offsets survive a broker kill -9; a restarted member resumes after
     expect(offsets).toEqual(Array.from({ length: 150 - stayerCommitted.get(partition)! }, (_, index) => stayerCommitted.get(partition)! + index));
     expect(new Set(offsetsOf(live.processed, partition)).size).toBe(150);
   }
-  void liveBeforeCrash;
 
   // Group 1 again: a new member resumes right after the commit made before the crash.
   const second = spawnMember({ broker: broker.address, group: quitter, topic, sessionMs: 1000, fromBeginning: true });

@@ -13,6 +13,8 @@ export interface ChildMember {
   /** Partitions held now (assigned minus revoked/lost). */
   owned: Set<number>;
   events: string[];
+  /** processed.length when each event arrived (events and messages are in the order the member wrote them). */
+  eventAt: number[];
   exited: Promise<number | null>;
   stderr(): string;
   kill(signal?: NodeJS.Signals): Promise<void>;
@@ -33,6 +35,7 @@ export function spawnMember(args: { broker: string; group: string; topic: string
     processed: [],
     owned: new Set(),
     events: [],
+    eventAt: [],
     exited: new Promise((resolveExit) => child.once('exit', (code) => resolveExit(code))),
     stderr: () => stderr,
     async kill(signal = 'SIGKILL') {
@@ -51,6 +54,7 @@ export function spawnMember(args: { broker: string; group: string; topic: string
         continue;
       }
       member.events.push(line);
+      member.eventAt.push(member.processed.length);
       const [event, list] = line.split(' ');
       const partitions = list === undefined || list === '' ? [] : list.split(',').map(Number);
       if (event === 'assigned') for (const partition of partitions) member.owned.add(partition);
