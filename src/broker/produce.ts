@@ -1,5 +1,5 @@
 // Produce: validate each partition's batches (magic, lengths, CRC, sizes; no record is
-// decoded), append them with one append call per partition, wake parked fetches, and
+// decoded; storage's append does it), append them with one append call per partition, wake parked fetches, and
 // answer per acks: 0 no response, 1 after the write, -1 (all) after the append promise
 // resolves (fsync per the broker's policy; storage group-commits concurrent appends).
 //
@@ -7,7 +7,6 @@
 // connection reach the log in request order. Only auto-creation awaits, and it does so
 // before any append of the request.
 
-import { validateBatches } from '../records/index.js';
 import { splitPayload } from '../protocol/body.js';
 import { errorFields } from '../protocol/errors.js';
 import type { ProducePartitionResult, ProduceRequest } from '../protocol/messages.js';
@@ -61,7 +60,10 @@ function appendPartition(
   if (!info) throw new SpoolError(Errors.UNKNOWN_TOPIC, `topic '${topic}' does not exist`);
   if (info.internal) throw new SpoolError(Errors.INVALID_TOPIC, `topic '${topic}' is internal: clients cannot produce to it`);
   const log = ctx.logs.getPartition(topic, partition);
-  validateBatches(batches, info.config.maxMessageBytes, { producer: true });
+  // Validation (magic, lengths, CRC, max.message.bytes, producer offset deltas) is done once,
+  // by storage's append, before anything is written: the CRC is most of a produce's broker
+  // CPU, so checking here as well would pay it twice. Its SpoolError (CORRUPT_MESSAGE,
+  // MESSAGE_TOO_LARGE) comes back through `appended` and lands in the partition's result.
   const logEndBefore = log.logEndOffset;
   const appended = log.append(batches);
   const written = log.logEndOffset > logEndBefore;
