@@ -106,6 +106,8 @@ export class Accumulator {
   private readonly active = new Set<PartitionQueue>();
   private openBatches = 0;
   private lingerTimer: NodeJS.Timeout | null = null;
+  /** lingerMs 0: a microtask that closes the open batches is queued. */
+  private lingerMicrotask = false;
   /** Bytes of closed batches not yet acknowledged, plus open ones (approximate). */
   bufferedBytes = 0;
 
@@ -237,7 +239,19 @@ export class Accumulator {
   }
 
   private startLinger(): void {
-    if (this.lingerTimer !== null) return;
+    if (this.lingerTimer !== null || this.lingerMicrotask) return;
+    if (this.options.lingerMs <= 0) {
+      // lingerMs 0: close the batch as soon as the current synchronous code (this send(),
+      // and any other send() of the same turn) is done. setTimeout(0) would wait for the
+      // next timers phase, about 1 ms: the whole latency budget of a lone message.
+      this.lingerMicrotask = true;
+      queueMicrotask(() => {
+        if (!this.lingerMicrotask) return;
+        this.lingerMicrotask = false;
+        this.closeAll();
+      });
+      return;
+    }
     this.lingerTimer = setTimeout(() => {
       this.lingerTimer = null;
       this.closeAll();
@@ -245,6 +259,7 @@ export class Accumulator {
   }
 
   private stopLinger(): void {
+    this.lingerMicrotask = false;
     if (this.lingerTimer === null) return;
     clearTimeout(this.lingerTimer);
     this.lingerTimer = null;

@@ -247,11 +247,17 @@ export class Producer {
   private scheduleDrain(): void {
     if (this.drainScheduled) return;
     this.drainScheduled = true;
-    setImmediate(() => {
-      this.drainScheduled = false;
-      this.drain();
-    });
+    // With lingerMs 0 the batches were closed at the end of the sends' turn: send them
+    // now rather than after the event loop's I/O phase. Otherwise setImmediate lets every
+    // batch closed in this turn share one request.
+    if (this.lingerMs <= 0) queueMicrotask(this.drainNow);
+    else setImmediate(this.drainNow);
   }
+
+  private readonly drainNow = (): void => {
+    this.drainScheduled = false;
+    this.drain();
+  };
 
   /** Packs ready batches into Produce requests while fewer than maxInFlight are in flight. */
   private drain(): void {
