@@ -66,4 +66,20 @@ export class LatencyHistogram {
   reset(): void {
     this.histogram.reset();
   }
+
+  /** Adds every value of `other` (e.g. the histograms of several producer processes). */
+  add(other: LatencyHistogram): void {
+    this.histogram.add(other.histogram);
+  }
+
+  /** Compressed base64 (HdrHistogram's standard encoding), to send a histogram between processes. */
+  encode(): string {
+    return hdr.encodeIntoCompressedBase64(this.histogram);
+  }
+
+  static decode(encoded: string): LatencyHistogram {
+    const histogram = new LatencyHistogram();
+    histogram.histogram.add(hdr.decodeFromCompressedBase64(encoded, 32, false));
+    return histogram;
+  }
 }

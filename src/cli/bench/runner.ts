@@ -50,9 +50,9 @@ class Signal {
   }
 }
 
-export async function runThroughput(producer: TargetProducer, workload: Workload): Promise<Measurement> {
+/** `histogram` may be passed in to keep the recorded values (e.g. to merge several producers'). */
+export async function runThroughput(producer: TargetProducer, workload: Workload, histogram = new LatencyHistogram()): Promise<Measurement> {
   const payload = makePayload(workload.messageBytes);
-  const histogram = new LatencyHistogram();
   const signal = new Signal();
   const total = workload.messages;
   const batchMessages = Math.max(1, producer.batchMessages);

@@ -1,0 +1,198 @@
+// `spool bench produce | consume | e2e | group | report`: end-to-end benchmarks through the
+// client SDK. With no --broker (and no SPOOL_BROKER) a bench starts its own broker as a
+// separate process on a temp data dir (bench/broker-process.ts) and removes it afterwards;
+// with --broker it targets that broker (creating, and afterwards deleting, its own topics).
+// Output: a table on stdout, or with --json one JSON object per run; a progress bar on
+// stderr when stderr is a terminal. `report` turns JSON Lines into the README's markdown.
+
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { type Command, InvalidArgumentError, Option } from 'commander';
+import { parseFsyncPolicy } from '../broker/index.js';
+import { choiceOption, integerOption, parseAcks, parseBytes, parseDurationMs, type Acks } from './args.js';
+import { benchBroker, type BenchBroker } from './bench/broker-process.js';
+import { benchConsume } from './bench/consume.js';
+import { benchE2e } from './bench/e2e.js';
+import { benchGroup } from './bench/group-bench.js';
+import { machineInfo, type MachineInfo } from './bench/machine.js';
+import { formatReport } from './bench/markdown.js';
+import { benchProduce } from './bench/produce.js';
+import { printResults, type BenchResult } from './bench/result.js';
+
+/** The repository (or installed package) root, for the git commit stamped into results. */
+const PACKAGE_ROOT = fileURLToPath(new URL('../../', import.meta.url));
+
+interface CommonOptions {
+  fsync: string;
+  json: boolean;
+  timeoutMs: number;
+}
+
+function fsyncOption(value: string): string {
+  try {
+    parseFsyncPolicy(value);
+    return value;
+  } catch (error) {
+    throw new InvalidArgumentError(error instanceof Error ? error.message : String(error));
+  }
+}
+
+function memberCounts(value: string): number[] {
+  const counts = value.split(',').map((part) => Number(part.trim()));
+  if (counts.length === 0 || counts.some((count) => !Number.isInteger(count) || count < 1 || count > 64)) {
+    throw new InvalidArgumentError(`--members must be a list of counts 1-64 like 1,2,4, got '${value}'`);
+  }
+  return counts;
+}
+
+function commonOptions(command: Command): Command {
+  return command
+    .option('--fsync <mode>', 'fsync policy of the broker the bench starts: always | <ms> | never', fsyncOption, '1000')
+    .option('--json', 'one JSON object per run on stdout instead of the table', false)
+    .option('--timeout-ms <ms>', 'give up on a run after this long (reported as incomplete)', parseDurationMs, 300_000);
+}
+
+/** Runs `body` against the bench's broker (own or --broker), stopping an own one afterwards. */
+async function withBroker(command: Command, options: CommonOptions, body: (broker: BenchBroker, machine: MachineInfo) => Promise<BenchResult[]>): Promise<void> {
+  // Ctrl-C: exit through process.exit so the own broker is killed and its temp dir removed.
+  const interrupted = (): never => process.exit(130);
+  process.once('SIGINT', interrupted);
+  process.once('SIGTERM', interrupted);
+  const broker = await benchBroker(command, options.fsync);
+  try {
+    const results = await body(broker, machineInfo(PACKAGE_ROOT));
+    printResults(results, options.json);
+    if (results.some((result) => !result.complete)) process.exitCode = 1;
+  } finally {
+    await broker.stop();
+  }
+}
+
+export function registerBench(program: Command): void {
+  const bench = program.command('bench').description('end-to-end benchmarks (own broker process unless --broker is given)');
+
+  commonOptions(
+    bench
+      .command('produce')
+      .description('producer throughput: --messages of --size bytes, acknowledged')
+      .option('--messages <n>', 'messages in total', integerOption('--messages', 1), 1_000_000)
+      .option('--size <bytes>', 'message value size', parseBytes, 100)
+      .option('--partitions <n>', 'partitions of the bench topic', integerOption('--partitions', 1), 1)
+      .option('--producers <n>', 'producer processes (messages are split among them)', integerOption('--producers', 1), 1)
+      .option('--acks <acks>', '0 | 1 | all', parseAcks, 'all' as Acks)
+      .option('--batch-bytes <size>', 'producer batchBytes (default 256KiB)', parseBytes)
+      .option('--linger-ms <ms>', 'producer lingerMs (default 5)', parseDurationMs)
+      .addOption(new Option('--compression <codec>', 'batch compression').argParser(choiceOption('--compression', ['none', 'gzip'] as const)).default('none')),
+  ).action(async (options: CommonOptions & { messages: number; size: number; partitions: number; producers: number; acks: Acks; batchBytes?: number; lingerMs?: number; compression: 'none' | 'gzip' }, command: Command) => {
+    await withBroker(command, options, async (broker, machine) => [
+      await benchProduce(
+        {
+          messages: options.messages,
+          size: options.size,
+          partitions: options.partitions,
+          producers: options.producers,
+          acks: options.acks,
+          compression: options.compression,
+          timeoutMs: options.timeoutMs,
+          ...(options.batchBytes !== undefined ? { batchBytes: options.batchBytes } : {}),
+          ...(options.lingerMs !== undefined ? { lingerMs: options.lingerMs } : {}),
+        },
+        broker,
+        machine,
+      ),
+    ]);
+  });
+
+  commonOptions(
+    bench
+      .command('consume')
+      .description('replay from the beginning by one consumer or a group of N')
+      .option('--messages <n>', 'messages to fill the fresh topic with', integerOption('--messages', 1), 1_000_000)
+      .option('--size <bytes>', 'message value size', parseBytes, 100)
+      .option('--partitions <n>', 'partitions of the fresh topic', integerOption('--partitions', 1), 1)
+      .option('--consumers <n>', '1: one consumer, all partitions assigned; N: a group of N member processes', integerOption('--consumers', 1), 1)
+      .option('--topic <name>', 'replay this existing topic instead of filling a fresh one'),
+  ).action(async (options: CommonOptions & { messages: number; size: number; partitions: number; consumers: number; topic?: string }, command: Command) => {
+    await withBroker(command, options, async (broker, machine) => [
+      await benchConsume(
+        {
+          messages: options.messages,
+          size: options.size,
+          partitions: options.partitions,
+          consumers: options.consumers,
+          timeoutMs: options.timeoutMs,
+          ...(options.topic !== undefined ? { topic: options.topic } : {}),
+        },
+        broker,
+        machine,
+      ),
+    ]);
+  });
+
+  commonOptions(
+    bench
+      .command('e2e')
+      .description('latency from send to receive at a fixed --rate for a --duration')
+      .option('--rate <msgs>', 'messages per second', integerOption('--rate', 1), 5000)
+      .option('--duration <time>', 'how long to send (e.g. 10s)', parseDurationMs, 10_000)
+      .option('--size <bytes>', 'message value size (at least 8)', parseBytes, 100)
+      .option('--partitions <n>', 'partitions of the bench topic', integerOption('--partitions', 1), 1)
+      .option('--acks <acks>', '0 | 1 | all', parseAcks, 'all' as Acks)
+      .option('--linger-ms <ms>', 'producer lingerMs', parseDurationMs, 0)
+      .option('--max-wait-ms <ms>', 'consumer long-poll maxWaitMs', parseDurationMs, 500)
+      .addOption(new Option('--compression <codec>', 'batch compression').argParser(choiceOption('--compression', ['none', 'gzip'] as const)).default('none')),
+  ).action(async (options: CommonOptions & { rate: number; duration: number; size: number; partitions: number; acks: Acks; lingerMs: number; maxWaitMs: number; compression: 'none' | 'gzip' }, command: Command) => {
+    await withBroker(command, options, async (broker, machine) => [
+      await benchE2e(
+        {
+          ratePerSec: options.rate,
+          durationMs: options.duration,
+          size: options.size,
+          partitions: options.partitions,
+          acks: options.acks,
+          lingerMs: options.lingerMs,
+          maxWaitMs: options.maxWaitMs,
+          compression: options.compression,
+          drainMs: Math.min(options.timeoutMs, 30_000),
+        },
+        broker,
+        machine,
+      ),
+    ]);
+  });
+
+  commonOptions(
+    bench
+      .command('group')
+      .description('consumer-group throughput of 1/2/4 member processes and the failover time when one is killed')
+      .option('--messages <n>', 'messages to fill the topic with', integerOption('--messages', 1), 1_000_000)
+      .option('--size <bytes>', 'message value size', parseBytes, 100)
+      .option('--partitions <n>', 'partitions of the topic', integerOption('--partitions', 1), 8)
+      .option('--members <counts>', 'group sizes to measure', memberCounts, [1, 2, 4])
+      .option('--session-timeout-ms <ms>', 'session timeout of the failover group', parseDurationMs, 3000)
+      .option('--no-failover', 'skip the failover measurement'),
+  ).action(async (options: CommonOptions & { messages: number; size: number; partitions: number; members: number[]; sessionTimeoutMs: number; failover: boolean }, command: Command) => {
+    await withBroker(command, options, (broker, machine) =>
+      benchGroup(
+        {
+          messages: options.messages,
+          size: options.size,
+          partitions: options.partitions,
+          memberCounts: options.members,
+          sessionTimeoutMs: options.sessionTimeoutMs,
+          failover: options.failover,
+          timeoutMs: options.timeoutMs,
+        },
+        broker,
+        machine,
+      ),
+    );
+  });
+
+  bench
+    .command('report <files...>')
+    .description('markdown tables (spool vs peers, spool bench runs, machine, commands) from JSON Lines files')
+    .action((files: string[]) => {
+      process.stdout.write(`${formatReport(files.map((name) => ({ name, text: readFileSync(name, 'utf8') })))}\n`);
+    });
+}
