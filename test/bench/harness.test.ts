@@ -74,6 +74,19 @@ describe('LatencyHistogram', () => {
     histogram.reset();
     expect(histogram.count).toBe(0);
   });
+
+  it('merges histograms sent between processes (encode, decode, add)', () => {
+    const a = new LatencyHistogram();
+    const b = new LatencyHistogram();
+    for (let ms = 1; ms <= 100; ms++) a.recordMs(ms);
+    for (let ms = 101; ms <= 200; ms++) b.recordMs(ms);
+    const merged = new LatencyHistogram();
+    merged.add(LatencyHistogram.decode(a.encode()));
+    merged.add(LatencyHistogram.decode(b.encode()));
+    expect(merged.count).toBe(200);
+    expect(merged.percentileMs(50)).toBeCloseTo(100, 0);
+    expect(merged.summary().maxMs).toBeCloseTo(200, 0);
+  });
 });
 
 describe('report', () => {

@@ -83,7 +83,7 @@ function peerSection(peers: RunResult[]): string {
       formatMs(row.p50Ms),
       formatMs(row.p99Ms),
       formatMs(row.p999Ms),
-      ratio === undefined ? '-' : `${number(ratio, 2)}x ${latency ? 'p99' : 'msgs/s'}${baseline?.system === SPOOL_BENCH ? '' : ' (peer-run spool)'}`,
+      ratio === undefined ? '-' : `${number(ratio, 2)}x ${latency ? 'p99' : 'msgs/s'}`,
       String(row.runs),
     ];
   });
@@ -109,7 +109,7 @@ export function formatReport(files: Array<{ name: string; text: string }>): stri
     out.push(peerSection([...peers, ...comparable]), '');
     out.push(
       '`spool ratio`: msgs/s of spool ÷ the row\'s msgs/s for W1-W3 (above 1: spool is faster); p99 of spool ÷ the row\'s p99 for W4 ' +
-        '(above 1: spool is worse). spool is the `spool bench` run of that workload where there is one, else the peer harness\'s run of spool.',
+        '(above 1: spool is worse). "spool" in the ratio is the `spool bench` row of the workload where there is one, else the peer harness\'s spool row.',
       '',
     );
   }
