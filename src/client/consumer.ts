@@ -10,7 +10,8 @@
 // assignment to a GroupMember (group-member.ts: heartbeats, reconciliation) and the
 // processed offsets to an OffsetCommitter (offset-committer.ts: auto-commit, commit()).
 
-import { decodeBatch, readBatchHeader, Attributes, type DecodedRecord } from '../records/index.js';
+import { readBatchHeader, Attributes } from '../records/index.js';
+import { decodeBatchWith, type RecordFactory } from '../records/decode.js';
 import { Errors, SpoolError } from '../util/errors.js';
 import type { Client } from './client.js';
 import { closedError } from './errors.js';
@@ -104,10 +105,10 @@ export class Consumer {
   private readonly assignment = new Assignment();
   private readonly fetcher: Fetcher;
   private readonly processedListeners = new Set<ProcessedListener>();
-  /** Decoded records of the batch being read, and where the reader is in it. */
+  /** Messages decoded from the batch being read, and where the reader is in it. */
   private chunk: FetchedChunk | null = null;
   private chunkPosition = 0;
-  private records: DecodedRecord[] = [];
+  private records: ConsumedMessage[] = [];
   private recordIndex = 0;
   private last: ConsumedMessage | null = null;
   private lastState: PartitionState | null = null;
@@ -149,7 +150,7 @@ export class Consumer {
         autoCommitIntervalMs: config.autoCommitIntervalMs ?? 5000,
         // Without subscribe() the consumer commits as a standalone consumer ('' / -1), which
         // the coordinator allows only while the group has no members.
-        identity: () => (this.member === null ? { memberId: '', memberEpoch: -1 } : this.member.memberEpoch > 0 ? { memberId: this.member.memberId, memberEpoch: this.member.memberEpoch } : null),
+        identity: () => (this.member === null ? { memberId: '', memberEpoch: -1, generation: 0 } : this.member.identity()),
         owns: (topic, partition) => (this.member === null ? this.assignment.get(topic, partition) !== undefined : this.member.owns(topic, partition)),
         refreshEpoch: () => (this.member === null ? Promise.resolve() : this.member.heartbeatAndWait()),
       });
@@ -537,11 +538,11 @@ export class Consumer {
         return null;
       }
       while (this.recordIndex < this.records.length) {
-        const record = this.records[this.recordIndex++]!;
-        if (record.offset < state.consumeOffset) continue;
-        state.consumeOffset = record.offset + 1;
+        const message = this.records[this.recordIndex++]!;
+        if (message.offset < state.consumeOffset) continue;
+        state.consumeOffset = message.offset + 1;
         this.lastState = state;
-        return toMessage(state, record);
+        return message;
       }
       if (!this.decodeNextBatch(chunk)) {
         this.dropChunk();
@@ -560,12 +561,10 @@ export class Consumer {
         this.dropChunk();
         return null;
       }
-      const messages: ConsumedMessage[] = [];
-      for (const record of this.records) {
-        if (record.offset < state.consumeOffset) continue;
-        messages.push(toMessage(state, record));
-      }
-      this.recordIndex = this.records.length;
+      const records = this.records;
+      // Usually the whole batch is deliverable: hand out the decoded array itself.
+      const messages = records.length > 0 && records[0]!.offset >= state.consumeOffset ? records : records.filter((message) => message.offset >= state.consumeOffset);
+      this.recordIndex = records.length;
       if (messages.length === 0) continue;
       state.consumeOffset = messages[messages.length - 1]!.offset + 1;
       this.lastState = state;
@@ -584,7 +583,7 @@ export class Consumer {
       // Batches wholly below the position (the start of a fetch) and control batches are skipped undecoded.
       if (header.baseOffset + header.lastOffsetDelta < consumeOffset) continue;
       if ((header.attributes & Attributes.CONTROL) !== 0 || header.recordCount === 0) continue;
-      this.records = decodeBatch(buffer, position).records;
+      this.records = decodeBatchWith(buffer, position, messageFactory(chunk.state)).records;
       this.recordIndex = 0;
       return true;
     }
@@ -621,21 +620,16 @@ export class Consumer {
   }
 }
 
-function toMessage(state: PartitionState, record: DecodedRecord): ConsumedMessage {
-  const headers = record.headers;
-  let headerMap = EMPTY_HEADERS;
-  if (headers.length > 0) {
-    headerMap = {};
-    for (const [name, value] of headers) headerMap[name] = value;
-  }
-  return {
-    topic: state.topic,
-    partition: state.partition,
-    offset: record.offset,
-    timestamp: record.timestamp,
-    key: record.key,
-    value: record.value,
-    headers: headerMap,
+/** Decodes records straight into ConsumedMessages of `state`'s partition (one object per record). */
+function messageFactory(state: PartitionState): RecordFactory<ConsumedMessage> {
+  const { topic, partition } = state;
+  return (offset, timestamp, key, value, headers) => {
+    let headerMap = EMPTY_HEADERS;
+    if (headers.length > 0) {
+      headerMap = {};
+      for (const [name, header] of headers) headerMap[name] = header;
+    }
+    return { topic, partition, offset, timestamp, key, value, headers: headerMap };
   };
 }
 

@@ -28,7 +28,7 @@ import type { Client } from './client.js';
 import type { Connection } from './connection.js';
 import { errorFromCode, isRetriable } from './errors.js';
 import { partitionKey, type PartitionAssignment, type TopicPartition } from './assignment.js';
-import type { OffsetCommitter } from './offset-committer.js';
+import type { CommitIdentity, OffsetCommitter } from './offset-committer.js';
 import { sleep } from './retry.js';
 
 export interface RebalanceInfo {
@@ -84,6 +84,8 @@ export class GroupMember {
   /** Aborted when the partitions are lost (fence) or the member closes: in-progress moves stop. */
   private generation = new AbortController();
   private closing = false;
+  /** Times this member was fenced (its partitions lost). */
+  private fences = 0;
   /** heartbeatNow() was called while a heartbeat was out: send the next one without waiting. */
   private early = false;
 
@@ -109,6 +111,11 @@ export class GroupMember {
     this.topics = [...topics];
     this.sendTopics = true;
     this.heartbeatNow();
+  }
+
+  /** Who commits now; null while joining (no epoch yet). */
+  identity(): CommitIdentity | null {
+    return this.memberEpoch > 0 ? { memberId: this.memberId, memberEpoch: this.memberEpoch, generation: this.fences } : null;
   }
 
   owns(topic: string, partition: number): boolean {
@@ -344,6 +351,7 @@ export class GroupMember {
 
   /** Fenced: every partition is dropped without a commit, and the member will rejoin with epoch 0. */
   private loseAll(): void {
+    this.fences++;
     this.generation.abort();
     this.generation = new AbortController();
     const lost = [...this.owned.values()];

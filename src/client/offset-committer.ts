@@ -27,6 +27,8 @@ export interface CommitOffset extends TopicPartition {
 export interface CommitIdentity {
   memberId: string;
   memberEpoch: number;
+  /** Bumped each time the member is fenced: offsets chosen before a fence are never sent after it. */
+  generation: number;
 }
 
 export interface OffsetCommitterOptions {
@@ -163,9 +165,16 @@ export class OffsetCommitter {
   private async send(offsets: CommitOffset[]): Promise<void> {
     if (offsets.length === 0) return;
     let staleRetries = 0;
+    const generation = this.options.identity()?.generation;
     for (let attempt = 0; ; attempt++) {
       const identity = this.options.identity();
       if (identity === null) throw new SpoolError(Errors.UNKNOWN_MEMBER_ID, `not a member of group ${this.options.groupId} (joining): cannot commit`);
+      // A retry after the member was fenced and rejoined would commit partitions that may be
+      // someone else's by now, with a valid epoch: it is dropped instead.
+      if (identity.generation !== generation) throw new SpoolError(Errors.UNKNOWN_MEMBER_ID, `fenced from group ${this.options.groupId} since these offsets were chosen: not committed`);
+      // A partition released while this commit waited for a retry is someone else's now.
+      offsets = offsets.filter((entry) => this.options.owns(entry.topic, entry.partition));
+      if (offsets.length === 0) return;
       let body: OffsetCommitResponse;
       try {
         const response = await this.client.send(ApiKey.OffsetCommit, {

@@ -1,7 +1,7 @@
 // Proves the OffsetCommitter's rules with a fake client (no broker): processed positions
 // become commits of the next offset, only for owned partitions and only when they moved;
 // commits go out one at a time in call order; STALE_MEMBER_EPOCH makes it heartbeat and
-// retry with the new epoch; a refused commit is reported and not recorded as committed;
+// retry with the new epoch; offsets chosen before a fence are never sent after it; a refused commit is reported and not recorded as committed;
 // explicit offsets of partitions not owned are refused before any request.
 import { describe, expect, it } from 'vitest';
 import type { Client } from '../../src/client/client.js';
@@ -30,14 +30,15 @@ function fakeClient(answer: (request: Sent) => Promise<unknown> | unknown): { cl
 
 const ok = (request: Sent): unknown => ({ errorCode: 0, partitions: request.offsets.map((entry) => ({ topic: entry.topic, partition: entry.partition, errorCode: 0 })) });
 
-function committer(client: Client, options: { owned?: Set<number>; epoch?: { value: number }; refresh?: () => Promise<void> } = {}): OffsetCommitter {
+function committer(client: Client, options: { owned?: Set<number>; epoch?: { value: number }; generation?: { value: number }; refresh?: () => Promise<void> } = {}): OffsetCommitter {
   const owned = options.owned ?? new Set([0, 1, 2]);
+  const generation = options.generation ?? { value: 0 };
   const epoch = options.epoch ?? { value: 5 };
   return new OffsetCommitter(client, {
     groupId: 'g',
     autoCommit: false,
     autoCommitIntervalMs: 1000,
-    identity: () => ({ memberId: 'm', memberEpoch: epoch.value }),
+    identity: () => ({ memberId: 'm', memberEpoch: epoch.value, generation: generation.value }),
     owns: (_topic, partition) => owned.has(partition),
     refreshEpoch: options.refresh ?? (async () => undefined),
   });
@@ -110,6 +111,26 @@ describe('OffsetCommitter', () => {
     await commits.commitProcessed();
     expect(refreshed).toBe(1);
     expect(sent.map((request) => request.memberEpoch)).toEqual([3, 4]);
+  });
+
+  it('a commit whose retry comes after a fence and rejoin is dropped, not sent with the new epoch', async () => {
+    const generation = { value: 0 };
+    const epoch = { value: 2 };
+    let calls = 0;
+    const { client, sent } = fakeClient((request) => {
+      calls++;
+      if (calls === 1) {
+        // The broker went away; meanwhile the member was fenced and rejoined.
+        generation.value = 1;
+        epoch.value = 1;
+        throw new SpoolError(Errors.NETWORK_ERROR);
+      }
+      return ok(request);
+    });
+    const commits = committer(client, { epoch, generation });
+    commits.onProcessed('t', 0, 8);
+    await expect(commits.commitProcessed()).rejects.toMatchObject({ code: 'UNKNOWN_MEMBER_ID' });
+    expect(sent).toHaveLength(1);
   });
 
   it('a refused commit rejects and is not recorded; a fenced member commits nothing', async () => {
