@@ -8,7 +8,9 @@
 // rates it prints the CPU time per message of the client process and of the broker
 // process (from /proc), which stay meaningful when other work shares the machine.
 
-import { readFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Client } from '../src/client/index.js';
 import { startBroker } from '../test/helpers/broker.js';
 
@@ -26,9 +28,23 @@ const partitions = argument('--partitions', 1);
 // maxBytesPerPartition of the replaying consumers: 4 MiB (the SDK default is 1 MiB, as in Kafka; with one
 // partition a bigger fetch hides the fetch round trip better).
 const fetchBytes = argument('--fetch-bytes', 4 * 1024 * 1024);
+// --phases produce,iterator,eachBatch (default all): the replays need the produce phase first.
+const phases = new Set((process.argv.includes('--phases') ? process.argv[process.argv.indexOf('--phases') + 1]! : 'produce,iterator,eachBatch').split(','));
 const fsync = process.argv.includes('--fsync') ? process.argv[process.argv.indexOf('--fsync') + 1]! : 'never';
 
+// --broker-prof <dir>: the broker process runs with `node --cpu-prof --cpu-prof-dir <dir>` (the
+// profile is written when it exits). The test helper spawns process.execPath, so for this one
+// start it points at a small wrapper script that adds the flags.
+const brokerProf = process.argv.includes('--broker-prof') ? process.argv[process.argv.indexOf('--broker-prof') + 1]! : null;
+const nodePath = process.execPath;
+if (brokerProf !== null) {
+  const wrapper = join(mkdtempSync(join(tmpdir(), 'spool-prof-')), 'node');
+  writeFileSync(wrapper, `#!/bin/sh\nexec ${JSON.stringify(nodePath)} --cpu-prof --cpu-prof-dir ${JSON.stringify(brokerProf)} "$@"\n`);
+  chmodSync(wrapper, 0o755);
+  process.execPath = wrapper;
+}
 const broker = await startBroker({ args: ['--fsync', fsync] });
+process.execPath = nodePath;
 const client = new Client({ brokers: [broker.address] });
 try {
   const topic = 'bench';
@@ -57,7 +73,7 @@ try {
   report('produce', total, produceSeconds, size, mark);
 
   // Replay with the async iterator.
-  {
+  if (phases.has('iterator')) {
     const consumer = client.consumer({ autoOffsetReset: 'earliest', maxBytesPerPartition: fetchBytes });
     await consumer.assign(Array.from({ length: partitions }, (_, partition) => ({ topic, partition, offset: 'earliest' as const })));
     mark = cpuMark();
@@ -73,7 +89,7 @@ try {
   }
 
   // Replay with run({ eachBatch }).
-  {
+  if (phases.has('eachBatch')) {
     const consumer = client.consumer({ autoOffsetReset: 'earliest', maxBytesPerPartition: fetchBytes });
     await consumer.assign(Array.from({ length: partitions }, (_, partition) => ({ topic, partition, offset: 'earliest' as const })));
     mark = cpuMark();

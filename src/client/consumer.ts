@@ -344,6 +344,7 @@ export class Consumer {
       removePartitions: (partitions) => this.removePartitions(partitions),
       readerReleased: (partitions, cancel) => this.readerReleased(partitions, cancel),
       fail: (error) => this.fetcher.fail(error),
+      position: ({ topic, partition }) => this.assignment.get(topic, partition)?.consumeOffset ?? -1,
       assignedListeners: this.assignedListeners,
       revokedListeners: this.revokedListeners,
     };

@@ -19,7 +19,10 @@ export interface DecodedRecord {
   timestamp: number;
   key: Buffer | null;
   value: Buffer | null;
-  /** A null header value (legal in Kafka, never written by spool) decodes as an empty Buffer. */
+  /**
+   * A null header value (legal in Kafka, never written by spool) decodes as an empty Buffer.
+   * A record without headers gets one shared, frozen empty array.
+   */
   headers: Array<[string, Buffer]>;
 }
 
@@ -32,12 +35,31 @@ export interface DecodeOptions {
 
 const DEFAULT_MAX_UNCOMPRESSED_BYTES = 256 * 1024 * 1024;
 
+/**
+ * Builds one decoded record. The consumer passes one that makes its own message object,
+ * so a record costs one object instead of a DecodedRecord plus the message copied from it.
+ * `headers` is a shared frozen empty array for a record without headers.
+ */
+export type RecordFactory<T> = (offset: number, timestamp: number, key: Buffer | null, value: Buffer | null, headers: Array<[string, Buffer]>) => T;
+
+const decodedRecord: RecordFactory<DecodedRecord> = (offset, timestamp, key, value, headers) => ({ offset, timestamp, key, value, headers });
+
 /** Decodes the records of the batch at `position` (inflating them when needed). */
 export function decodeBatch(
   buf: Buffer,
   position: number,
   options?: DecodeOptions,
 ): { header: BatchHeader; records: DecodedRecord[] } {
+  return decodeBatchWith(buf, position, decodedRecord, options);
+}
+
+/** decodeBatch with the record objects made by `make` (same checks, same order). */
+export function decodeBatchWith<T>(
+  buf: Buffer,
+  position: number,
+  make: RecordFactory<T>,
+  options?: DecodeOptions,
+): { header: BatchHeader; records: T[] } {
   const header = options?.verifyCrc === true ? validateBatch(buf, position) : readCheckedHeader(buf, position);
   const batchEnd = position + header.totalBytes;
   let section = buf.subarray(position + BATCH_HEADER_BYTES, batchEnd);
@@ -46,7 +68,7 @@ export function decodeBatch(
     section,
     options?.maxUncompressedBytes ?? DEFAULT_MAX_UNCOMPRESSED_BYTES,
   );
-  const records = decodeRecords(header, section);
+  const records = decodeRecords(header, section, make);
   return { header, records };
 }
 
@@ -68,7 +90,7 @@ function readCheckedHeader(buf: Buffer, position: number): BatchHeader {
 
 const cursor: Cursor = { at: 0 };
 
-function decodeRecords(header: BatchHeader, section: Buffer): DecodedRecord[] {
+function decodeRecords<T>(header: BatchHeader, section: Buffer, make: RecordFactory<T>): T[] {
   const recordCount = header.recordCount;
   const end = section.length;
   if (recordCount * MIN_RECORD_BYTES > end) {
@@ -77,7 +99,7 @@ function decodeRecords(header: BatchHeader, section: Buffer): DecodedRecord[] {
   const logAppendTime = (header.attributes & Attributes.TIMESTAMP_TYPE_LOG_APPEND) !== 0;
   const baseOffset = header.baseOffset;
   const baseTimestamp = header.baseTimestamp;
-  const records = new Array<DecodedRecord>(recordCount);
+  const records = new Array<T>(recordCount);
   cursor.at = 0;
   for (let index = 0; index < recordCount; index++) {
     const length = readVarint(section, cursor, end);
@@ -94,7 +116,8 @@ function decodeRecords(header: BatchHeader, section: Buffer): DecodedRecord[] {
     if (headerCount < 0 || headerCount * 2 > recordEnd - cursor.at) {
       throw corrupt(`record ${index} declares ${headerCount} headers in ${recordEnd - cursor.at} bytes`);
     }
-    const headers: Array<[string, Buffer]> = [];
+    // Most records have no headers: they share one frozen empty array (no allocation).
+    const headers: Array<[string, Buffer]> = headerCount === 0 ? NO_HEADERS : [];
     for (let headerIndex = 0; headerIndex < headerCount; headerIndex++) {
       const nameLength = readVarint(section, cursor, recordEnd);
       if (nameLength < 0 || nameLength > recordEnd - cursor.at) {
@@ -108,19 +131,15 @@ function decodeRecords(header: BatchHeader, section: Buffer): DecodedRecord[] {
     if (cursor.at !== recordEnd) {
       throw corrupt(`record ${index} has ${recordEnd - cursor.at} bytes left over after its fields`);
     }
-    records[index] = {
-      offset: baseOffset + offsetDelta,
-      timestamp: logAppendTime ? header.maxTimestamp : baseTimestamp + timestampDelta,
-      key,
-      value,
-      headers,
-    };
+    records[index] = make(baseOffset + offsetDelta, logAppendTime ? header.maxTimestamp : baseTimestamp + timestampDelta, key, value, headers);
   }
   if (cursor.at !== end) throw corrupt(`${end - cursor.at} bytes left over after ${recordCount} records`);
   return records;
 }
 
 const EMPTY = Buffer.alloc(0);
+/** The headers of every record without headers: frozen, so a caller cannot add to the shared array. */
+const NO_HEADERS = Object.freeze([]) as unknown as Array<[string, Buffer]>;
 
 function readBytes(section: Buffer, at: Cursor, end: number): Buffer | null {
   const length = readVarint(section, at, end);
