@@ -5,7 +5,7 @@
 // Output: a table on stdout, or with --json one JSON object per run; a progress bar on
 // stderr when stderr is a terminal. `report` turns JSON Lines into the README's markdown.
 
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { type Command, InvalidArgumentError, Option } from 'commander';
 import { parseFsyncPolicy } from '../broker/index.js';
@@ -15,7 +15,7 @@ import { benchConsume } from './bench/consume.js';
 import { benchE2e } from './bench/e2e.js';
 import { benchGroup } from './bench/group-bench.js';
 import { machineInfo, type MachineInfo } from './bench/machine.js';
-import { formatReport } from './bench/markdown.js';
+import { formatReport, replaceBetweenMarkers, RESULTS_END, RESULTS_START } from './bench/markdown.js';
 import { benchProduce } from './bench/produce.js';
 import { printResults, type BenchResult } from './bench/result.js';
 
@@ -192,7 +192,10 @@ export function registerBench(program: Command): void {
   bench
     .command('report <files...>')
     .description('markdown tables (spool vs peers, spool bench runs, machine, commands) from JSON Lines files')
-    .action((files: string[]) => {
-      process.stdout.write(`${formatReport(files.map((name) => ({ name, text: readFileSync(name, 'utf8') })))}\n`);
+    .option('--readme <file>', `replace the text between ${RESULTS_START} and ${RESULTS_END} in this file instead of printing`)
+    .action((files: string[], options: { readme?: string }) => {
+      const markdown = formatReport(files.map((name) => ({ name, text: readFileSync(name, 'utf8') })));
+      if (options.readme === undefined) process.stdout.write(`${markdown}\n`);
+      else writeFileSync(options.readme, replaceBetweenMarkers(readFileSync(options.readme, 'utf8'), markdown));
     });
 }

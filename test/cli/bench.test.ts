@@ -96,7 +96,14 @@ describe('spool bench (tiny mode, own broker process)', () => {
       expect(result.stdout).toContain('#### spool bench');
       expect(result.stdout).toMatch(/^\| produce \| 2 producers, 2 partitions, acks 1 \|/m);
       expect(result.stdout).toContain('spool bench produce --messages 2000 --size 50 --producers 2 --partitions 2 --acks 1 --json');
-      expect(readFileSync(file, 'utf8').length).toBeGreaterThan(0);
+      // --readme replaces only the text between the markers.
+      const readme = join(dir, 'README.md');
+      writeFileSync(readme, '# top\n<!-- spool bench report: start -->\nold\n<!-- spool bench report: end -->\ntail\n');
+      expectOk(await sh(`${SPOOL} bench report --readme ${readme} ${file}`));
+      const updated = readFileSync(readme, 'utf8');
+      expect(updated).toMatch(/^# top\n<!-- spool bench report: start -->\n\n#### spool bench\n/);
+      expect(updated).not.toContain('old');
+      expect(updated).toMatch(/<!-- spool bench report: end -->\ntail\n$/);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

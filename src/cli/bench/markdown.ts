@@ -85,9 +85,11 @@ function peerSection(peers: RunResult[]): string {
       formatMs(row.p999Ms),
       ratio === undefined ? '-' : `${number(ratio, 2)}x ${latency ? 'p99' : 'msgs/s'}`,
       String(row.runs),
+      String(row.loadAverage),
+      row.date.slice(0, 16).replace('T', ' '),
     ];
   });
-  return markdownTable(['workload', 'system', 'msgs/s', 'MB/s', 'p50 ms', 'p99 ms', 'p99.9 ms', 'spool ratio', 'runs'], lines, 2);
+  return markdownTable(['workload', 'system', 'msgs/s', 'MB/s', 'p50 ms', 'p99 ms', 'p99.9 ms', 'spool ratio', 'runs', 'load', 'date (UTC)'], lines, 2);
 }
 
 function range(values: number[]): string {
@@ -109,7 +111,7 @@ export function formatReport(files: Array<{ name: string; text: string }>): stri
     out.push(peerSection([...peers, ...comparable]), '');
     out.push(
       '`spool ratio`: msgs/s of spool ÷ the row\'s msgs/s for W1-W3 (above 1: spool is faster); p99 of spool ÷ the row\'s p99 for W4 ' +
-        '(above 1: spool is worse). "spool" in the ratio is the `spool bench` row of the workload where there is one, else the peer harness\'s spool row.',
+        '(above 1: spool is worse). "spool" in the ratio is the `spool bench` row of the workload where there is one, else the peer harness\'s spool row. `load`: the 1-minute load average when the shown (median) run started; rows measured at very different loads compare poorly.',
       '',
     );
   }
@@ -139,4 +141,15 @@ export function formatReport(files: Array<{ name: string; text: string }>): stri
     out.push('', `Regenerate this section: \`spool bench report ${files.map((file) => file.name).join(' ')}\`.`);
   }
   return out.join('\n');
+}
+
+export const RESULTS_START = '<!-- spool bench report: start -->';
+export const RESULTS_END = '<!-- spool bench report: end -->';
+
+/** `text` with everything between the two markers replaced by `markdown` (markers kept). */
+export function replaceBetweenMarkers(text: string, markdown: string): string {
+  const start = text.indexOf(RESULTS_START);
+  const end = text.indexOf(RESULTS_END);
+  if (start < 0 || end < start) throw new Error(`the file has no ${RESULTS_START} ... ${RESULTS_END} markers`);
+  return `${text.slice(0, start + RESULTS_START.length)}\n\n${markdown}\n\n${text.slice(end)}`;
 }
