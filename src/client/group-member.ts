@@ -47,6 +47,8 @@ export interface MemberConsumer {
   readerReleased(partitions: TopicPartition[], cancel: AbortSignal): Promise<void>;
   /** Ends the reader (iterator / run()) with an error that stops the member. */
   fail(error: Error): void;
+  /** The next offset to deliver for an assigned partition; -1 while unresolved or unassigned. */
+  position(partition: TopicPartition): number;
   assignedListeners: ReadonlySet<PartitionsListener>;
   revokedListeners: ReadonlySet<PartitionsListener>;
 }
@@ -305,6 +307,14 @@ export class GroupMember {
     await this.notify(this.consumer.assignedListeners, partitions, { lost: false });
     // A failure to resolve a position is reported to the reader by the fetch loop as well.
     await resolved.catch(() => undefined);
+    // As in Kafka, the position a partition without a committed offset started at (earliest
+    // or latest) is committed too, even before any message of it is processed: otherwise a
+    // later member would start such a partition by its own reset rule and could skip messages.
+    for (const { topic, partition, offset } of positions) {
+      if (offset !== this.options.startWithoutCommit) continue;
+      const start = this.consumer.position({ topic, partition });
+      if (start >= 0) this.committer.noteStart(topic, partition, start);
+    }
   }
 
   /** OffsetFetch, retried with backoff while the partitions are still this member's. */

@@ -92,6 +92,17 @@ export class OffsetCommitter {
     }
   }
 
+  /**
+   * The position an uncommitted partition started at: committed with the next commit unless
+   * a processed report came first (that one is newer).
+   */
+  noteStart(topic: string, partition: number, offset: number): void {
+    const key = partitionKey(topic, partition);
+    const position = this.positions.get(key);
+    if (position === undefined) this.positions.set(key, { topic, partition, processed: offset, committed: -1 });
+    else if (position.processed < 0) position.processed = offset;
+  }
+
   /** Forgets partitions (released or lost): later reports of them start over. */
   forget(partitions: TopicPartition[]): void {
     for (const { topic, partition } of partitions) this.positions.delete(partitionKey(topic, partition));

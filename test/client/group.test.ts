@@ -203,6 +203,27 @@ describe('committed positions', () => {
     await member.consumer.close();
   });
 
+  it('the start position of a partition with no commit is committed even before a message of it is read', async () => {
+    // Partition 1 gets no messages while the member runs; with only processed positions
+    // committed, a later member without fromBeginning would start it at the end and skip
+    // what arrived in between. What must survive: partition 1's start (0) as the commit.
+    const topic = await createTopic(2);
+    await produce(topic, 1, 5, 'p0');
+    const groupId = randomTopic('grp');
+    const member = await startMember(groupId, topic, { fromBeginning: true });
+    await waitFor(() => member.seen.length === 5);
+    await member.consumer.close();
+    const offsets = await admin.admin().fetchOffsets({ groupId });
+    const byPartition = new Map(offsets.map((entry) => [entry.partition, entry.offset]));
+    expect(byPartition.get(0)).toBe(5);
+    expect(byPartition.get(1)).toBe(0);
+    await produce(topic, 2, 4, 'later');
+    const next = await startMember(groupId, topic, { fromBeginning: false });
+    await waitFor(() => next.seen.length === 4);
+    expect(next.seen.filter((entry) => entry.startsWith('1:')).length).toBe(2);
+    await next.consumer.close();
+  });
+
   it('reset to earliest replays the whole topic; reset by time starts at the first newer message', async () => {
     const topic = await createTopic(2);
     const groupId = randomTopic('grp');

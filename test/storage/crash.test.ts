@@ -148,7 +148,7 @@ describe('crash recovery', () => {
       do at = Math.floor(Math.random() * victim.bytes.length);
       while (at >= 12 && at < 16);
       const file = readFileSync(activePath);
-      file[victim.position + at] ^= 1 << Math.floor(Math.random() * 8);
+      file[victim.position + at] = file[victim.position + at]! ^ (1 << Math.floor(Math.random() * 8));
       writeFileSync(activePath, file);
       const m = await open();
       const log = m.getPartition('c', 0);

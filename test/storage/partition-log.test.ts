@@ -47,7 +47,7 @@ describe('append', () => {
     const log = manager.getPartition('t', 0);
     await log.append(makeBatch(0));
     const bad = makeBatch(1);
-    bad[bad.length - 1] ^= 0xff;
+    bad[bad.length - 1] = bad[bad.length - 1]! ^ 0xff;
     await expect(log.append(Buffer.concat([makeBatch(2), bad]))).rejects.toMatchObject({ code: 'CORRUPT_MESSAGE' });
     await expect(log.append(makeBatch(3, 1, 600))).rejects.toMatchObject({ code: 'MESSAGE_TOO_LARGE' });
     await expect(log.append(makeBatch(4).subarray(0, 40))).rejects.toMatchObject({ code: 'CORRUPT_MESSAGE' });
