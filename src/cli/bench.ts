@@ -59,6 +59,9 @@ async function withBroker(command: Command, options: CommonOptions, body: (broke
   process.once('SIGINT', interrupted);
   process.once('SIGTERM', interrupted);
   const broker = await benchBroker(command, options.fsync);
+  if (!broker.own && command.getOptionValueSource('fsync') === 'cli') {
+    process.stderr.write(`spool bench: --fsync applies only to a broker the bench starts; ${broker.address} keeps its own policy\n`);
+  }
   try {
     const results = await body(broker, machineInfo(PACKAGE_ROOT));
     printResults(results, options.json);

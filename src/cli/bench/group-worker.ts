@@ -81,6 +81,8 @@ async function member(config: GroupWorkerConfig, send: (message: GroupWorkerMess
 if (process.send !== undefined) {
   const send = (message: GroupWorkerMessage): void => void process.send?.(message);
   let handle: Promise<{ go(): void; stop(): Promise<void> }> | undefined;
+  // The parent went away (Ctrl-C, a crash): leave without lingering as a group member.
+  process.on('disconnect', () => process.exit(0));
   process.on('message', (message: { type: string; config?: GroupWorkerConfig }) => {
     if (message.type === 'start' && message.config) {
       handle = member(message.config, send);

@@ -100,6 +100,9 @@ if (process.send !== undefined) {
   const send = (message: WorkerToParent): void => void process.send?.(message);
   let release: () => void = () => undefined;
   const go = new Promise<void>((resolve) => (release = resolve));
+  // The parent went away (Ctrl-C, a crash): stop instead of producing for nobody. After
+  // 'done' the worker disconnects itself, which lands here too.
+  process.on('disconnect', () => process.exit(0));
   process.on('message', (message: { type: string; config?: ProduceWorkerConfig }) => {
     if (message.type === 'go') release();
     else if (message.type === 'start' && message.config) {
