@@ -17,6 +17,8 @@ export interface BatchBuilderLike {
   readonly recordCount: number;
   readonly sizeBytes: number;
   build(): Buffer;
+  /** Takes back the buffer of a built batch nobody reads any more (optional). */
+  recycle?(batch: Buffer): void;
 }
 
 /** One send() call: its messages' batches and offset deltas, resolved once all are acknowledged. */
@@ -218,6 +220,20 @@ export class Accumulator {
   /** Acknowledged or failed batches free their buffer budget. */
   release(batches: ProducerBatch[]): void {
     for (const batch of batches) this.bufferedBytes -= batch.sizeBytes;
+  }
+
+  /**
+   * After release(): hands the batches' buffers back to their builder for reuse. Only for
+   * batches whose request was answered by the broker (it has read the whole frame, so no
+   * write of ours still holds the bytes); never after a timeout or an acks-0 write.
+   */
+  recycle(batches: ProducerBatch[]): void {
+    for (const batch of batches) {
+      const buffer = batch.buffer;
+      if (buffer === null) continue;
+      batch.buffer = null;
+      batch.queue.builder.recycle?.(buffer);
+    }
   }
 
   private retire(queue: PartitionQueue): void {

@@ -332,6 +332,8 @@ export class Producer {
       if (offset >= 0) offset += batch.recordCount;
     }
     this.finishEntry(accumulator, entry);
+    // An answered request (baseOffset >= 0; never acks 0): the broker has read its frame.
+    if (baseOffset >= 0) accumulator.recycle(entry.batches);
   }
 
   private finishEntry(accumulator: Accumulator, entry: RequestEntry): void {
