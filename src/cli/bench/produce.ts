@@ -40,6 +40,40 @@ function comparable(options: ProduceBenchOptions): WorkloadId | undefined {
   return undefined;
 }
 
+function workerConfig(options: ProduceBenchOptions, address: string, topic: string, messages: number): ProduceWorkerConfig {
+  return {
+    broker: address,
+    topic,
+    messages,
+    messageBytes: options.size,
+    acks: options.acks,
+    compression: options.compression,
+    batchMessages: BATCH_MESSAGES,
+    maxInFlightMessages: MAX_IN_FLIGHT_MESSAGES,
+    timeoutMs: options.timeoutMs,
+    ...(options.lingerMs !== undefined ? { lingerMs: options.lingerMs } : {}),
+    ...(options.batchBytes !== undefined ? { batchBytes: options.batchBytes } : {}),
+  };
+}
+
+/** Forks one producer process and sends it its config; `ready` and `done` follow its reports. */
+function spawnProducer(index: number, config: ProduceWorkerConfig, onProgress: (acked: number) => void): { worker: ChildProcess; ready: Promise<void>; done: Promise<ProduceWorkerDone> } {
+  const worker = forkWorker('produce-worker');
+  let onReady: () => void = () => undefined;
+  const ready = new Promise<void>((resolve) => (onReady = resolve));
+  const done = new Promise<ProduceWorkerDone>((resolve, reject) => {
+    worker.on('message', (message: WorkerToParent) => {
+      if (message.type === 'ready') onReady();
+      else if (message.type === 'progress') onProgress(message.acked);
+      else if (message.type === 'done') resolve(message);
+      else reject(new Error(`producer ${index + 1}: ${message.error}`));
+    });
+    worker.once('exit', (code, signal) => reject(new Error(`producer ${index + 1} exited (${signal ?? code}) before it reported`)));
+  });
+  worker.send({ type: 'start', config });
+  return { worker, ready, done };
+}
+
 export async function benchProduce(options: ProduceBenchOptions, broker: BenchBroker, machine: MachineInfo): Promise<BenchResult> {
   const client = benchClient(broker.address, 'spool-bench');
   const topic = benchTopicName('produce');
@@ -48,44 +82,18 @@ export async function benchProduce(options: ProduceBenchOptions, broker: BenchBr
   try {
     await createBenchTopic(client, topic, options.partitions);
     const acked = new Array<number>(options.producers).fill(0);
-    const results: Array<Promise<ProduceWorkerDone>> = [];
-    const ready: Array<Promise<void>> = [];
-    for (let index = 0; index < options.producers; index++) {
+    const producers = Array.from({ length: options.producers }, (_, index) => {
       const share = Math.floor(options.messages / options.producers) + (index < options.messages % options.producers ? 1 : 0);
-      const config: ProduceWorkerConfig = {
-        broker: broker.address,
-        topic,
-        messages: share,
-        messageBytes: options.size,
-        acks: options.acks,
-        compression: options.compression,
-        batchMessages: BATCH_MESSAGES,
-        maxInFlightMessages: MAX_IN_FLIGHT_MESSAGES,
-        timeoutMs: options.timeoutMs,
-        ...(options.lingerMs !== undefined ? { lingerMs: options.lingerMs } : {}),
-        ...(options.batchBytes !== undefined ? { batchBytes: options.batchBytes } : {}),
-      };
-      const worker = forkWorker('produce-worker');
-      workers.push(worker);
-      let onReady: () => void = () => undefined;
-      ready.push(new Promise<void>((resolve) => (onReady = resolve)));
-      results.push(
-        new Promise<ProduceWorkerDone>((resolve, reject) => {
-          worker.on('message', (message: WorkerToParent) => {
-            if (message.type === 'ready') onReady();
-            else if (message.type === 'progress') {
-              acked[index] = message.acked;
-              progress.update(acked.reduce((sum, count) => sum + count, 0));
-            } else if (message.type === 'done') resolve(message);
-            else if (message.type === 'failed') reject(new Error(`producer ${index + 1}: ${message.error}`));
-          });
-          worker.once('exit', (code, signal) => reject(new Error(`producer ${index + 1} exited (${signal ?? code}) before it reported`)));
-        }),
-      );
-      worker.send({ type: 'start', config });
-    }
+      const producer = spawnProducer(index, workerConfig(options, broker.address, topic, share), (count) => {
+        acked[index] = count;
+        progress.update(acked.reduce((sum, value) => sum + value, 0));
+      });
+      workers.push(producer.worker);
+      return producer;
+    });
+    const results = producers.map((producer) => producer.done);
     // A worker that dies before it is ready fails the run instead of hanging it.
-    await Promise.race([Promise.all(ready), Promise.all(results)]);
+    await Promise.race([Promise.all(producers.map((producer) => producer.ready)), Promise.all(results)]);
     const goWallMs = wallNow();
     for (const worker of workers) worker.send({ type: 'go' });
     const done = await Promise.all(results);
