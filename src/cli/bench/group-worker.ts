@@ -7,7 +7,6 @@
 //                     { type: 'progress', count, bytes, lastWallMs }  every 50 ms while it changes
 //   parent -> worker  { type: 'go' }    resumes partitions paused until then (config.paused)
 //   parent -> worker  { type: 'stop' }  closes the consumer (leaves the group) and exits
-// The logic follows bench/group.ts (which runs its members with tsx).
 
 import { performance } from 'node:perf_hooks';
 import { Client } from '../../client/index.js';
