@@ -71,9 +71,32 @@ async function withBroker(command: Command, options: CommonOptions, body: (broke
   }
 }
 
+/** `--compression`, shared by the subcommands that produce. */
+function compressionOption(): Option {
+  return new Option('--compression <codec>', 'batch compression').argParser(choiceOption('--compression', ['none', 'gzip'] as const)).default('none');
+}
+
 export function registerBench(program: Command): void {
   const bench = program.command('bench').description('end-to-end benchmarks (own broker process unless --broker is given)');
+  registerProduce(bench);
+  registerConsume(bench);
+  registerE2e(bench);
+  registerGroup(bench);
+  registerReport(bench);
+}
 
+interface ProduceOptions extends CommonOptions {
+  messages: number;
+  size: number;
+  partitions: number;
+  producers: number;
+  acks: Acks;
+  batchBytes?: number;
+  lingerMs?: number;
+  compression: 'none' | 'gzip';
+}
+
+function registerProduce(bench: Command): void {
   commonOptions(
     bench
       .command('produce')
@@ -85,8 +108,8 @@ export function registerBench(program: Command): void {
       .option('--acks <acks>', '0 | 1 | all', parseAcks, 'all' as Acks)
       .option('--batch-bytes <size>', 'producer batchBytes (default 256KiB)', parseBytes)
       .option('--linger-ms <ms>', 'producer lingerMs (default 5)', parseDurationMs)
-      .addOption(new Option('--compression <codec>', 'batch compression').argParser(choiceOption('--compression', ['none', 'gzip'] as const)).default('none')),
-  ).action(async (options: CommonOptions & { messages: number; size: number; partitions: number; producers: number; acks: Acks; batchBytes?: number; lingerMs?: number; compression: 'none' | 'gzip' }, command: Command) => {
+      .addOption(compressionOption()),
+  ).action(async (options: ProduceOptions, command: Command) => {
     await withBroker(command, options, async (broker, machine) => [
       await benchProduce(
         {
@@ -105,7 +128,17 @@ export function registerBench(program: Command): void {
       ),
     ]);
   });
+}
 
+interface ConsumeOptions extends CommonOptions {
+  messages: number;
+  size: number;
+  partitions: number;
+  consumers: number;
+  topic?: string;
+}
+
+function registerConsume(bench: Command): void {
   commonOptions(
     bench
       .command('consume')
@@ -115,7 +148,7 @@ export function registerBench(program: Command): void {
       .option('--partitions <n>', 'partitions of the fresh topic', integerOption('--partitions', 1), 1)
       .option('--consumers <n>', '1: one consumer, all partitions assigned; N: a group of N member processes', integerOption('--consumers', 1), 1)
       .option('--topic <name>', 'replay this existing topic instead of filling a fresh one'),
-  ).action(async (options: CommonOptions & { messages: number; size: number; partitions: number; consumers: number; topic?: string }, command: Command) => {
+  ).action(async (options: ConsumeOptions, command: Command) => {
     await withBroker(command, options, async (broker, machine) => [
       await benchConsume(
         {
@@ -131,7 +164,20 @@ export function registerBench(program: Command): void {
       ),
     ]);
   });
+}
 
+interface E2eOptions extends CommonOptions {
+  rate: number;
+  duration: number;
+  size: number;
+  partitions: number;
+  acks: Acks;
+  lingerMs: number;
+  maxWaitMs: number;
+  compression: 'none' | 'gzip';
+}
+
+function registerE2e(bench: Command): void {
   commonOptions(
     bench
       .command('e2e')
@@ -143,8 +189,8 @@ export function registerBench(program: Command): void {
       .option('--acks <acks>', '0 | 1 | all', parseAcks, 'all' as Acks)
       .option('--linger-ms <ms>', 'producer lingerMs', parseDurationMs, 0)
       .option('--max-wait-ms <ms>', 'consumer long-poll maxWaitMs', parseDurationMs, 500)
-      .addOption(new Option('--compression <codec>', 'batch compression').argParser(choiceOption('--compression', ['none', 'gzip'] as const)).default('none')),
-  ).action(async (options: CommonOptions & { rate: number; duration: number; size: number; partitions: number; acks: Acks; lingerMs: number; maxWaitMs: number; compression: 'none' | 'gzip' }, command: Command) => {
+      .addOption(compressionOption()),
+  ).action(async (options: E2eOptions, command: Command) => {
     await withBroker(command, options, async (broker, machine) => [
       await benchE2e(
         {
@@ -163,7 +209,18 @@ export function registerBench(program: Command): void {
       ),
     ]);
   });
+}
 
+interface GroupOptions extends CommonOptions {
+  messages: number;
+  size: number;
+  partitions: number;
+  members: number[];
+  sessionTimeoutMs: number;
+  failover: boolean;
+}
+
+function registerGroup(bench: Command): void {
   commonOptions(
     bench
       .command('group')
@@ -174,7 +231,7 @@ export function registerBench(program: Command): void {
       .option('--members <counts>', 'group sizes to measure', memberCounts, [1, 2, 4])
       .option('--session-timeout-ms <ms>', 'session timeout of the failover group', parseDurationMs, 3000)
       .option('--no-failover', 'skip the failover measurement'),
-  ).action(async (options: CommonOptions & { messages: number; size: number; partitions: number; members: number[]; sessionTimeoutMs: number; failover: boolean }, command: Command) => {
+  ).action(async (options: GroupOptions, command: Command) => {
     await withBroker(command, options, (broker, machine) =>
       benchGroup(
         {
@@ -191,7 +248,9 @@ export function registerBench(program: Command): void {
       ),
     );
   });
+}
 
+function registerReport(bench: Command): void {
   bench
     .command('report <files...>')
     .description('markdown tables (spool vs peers, spool bench runs, machine, commands) from JSON Lines files')
