@@ -13,7 +13,7 @@ import type { RecordInput } from '../records/index.js';
 
 /** The part of records' BatchBuilder the accumulator uses (a fake can stand in for tests). */
 export interface BatchBuilderLike {
-  append(record: RecordInput): void;
+  append(record: RecordInput, defaultTimestamp?: number): void;
   readonly recordCount: number;
   readonly sizeBytes: number;
   build(): Buffer;
@@ -140,7 +140,7 @@ export class Accumulator {
     return queue.open !== null && queue.builder.recordCount > 0 && queue.builder.sizeBytes + estimatedBytes > this.options.batchBytes;
   }
 
-  append(queue: PartitionQueue, record: RecordInput, estimatedBytes: number, tracker: SendTracker, index: number): void {
+  append(queue: PartitionQueue, record: RecordInput, estimatedBytes: number, tracker: SendTracker, index: number, nowMs?: number): void {
     let batch = queue.open;
     if (batch !== null && this.wouldOverflow(queue, estimatedBytes)) {
       this.close(queue);
@@ -161,7 +161,7 @@ export class Accumulator {
       tracker.pendingBatches++;
     }
     const before = builder.sizeBytes;
-    builder.append(record);
+    builder.append(record, nowMs);
     this.bufferedBytes += builder.sizeBytes - before;
     if (builder.sizeBytes >= this.options.batchBytes) this.close(queue);
   }

@@ -166,6 +166,8 @@ export class Producer {
     const tracker = new SendTracker(topic, messages.length, (done, error) => this.settle(done, error));
     const promise = new Promise<RecordMetadata[]>((resolve, reject) => this.sends.set(tracker, { resolve, reject }));
     let queue: PartitionQueue | null = null;
+    // The default timestamp of the call's messages: the clock is read once per send().
+    const nowMs = Date.now();
     // The sticky choice only changes when a batch closes: ask again only then.
     let sticky = -1;
     let stickyAsOf = -1;
@@ -191,7 +193,7 @@ export class Producer {
         } else partition = partitionForKey(key, partitions);
       }
       if (queue === null || queue.partition !== partition) queue = accumulator.queue(topic, partition);
-      accumulator.append(queue, message, estimatedBytes, tracker, index);
+      accumulator.append(queue, message, estimatedBytes, tracker, index, nowMs);
     }
     return promise;
   }
