@@ -4,22 +4,12 @@
 // (3 partitions), json fields, key separator, headers, --offset, --from-time, --timeout-ms,
 // `| head` closing the pipe, and one-line errors (unknown topic, unreachable broker, bad flag).
 
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { randomTopic, startBroker, type BrokerProcess } from '../helpers/broker.js';
+import { describe, expect, it } from 'vitest';
+import { randomTopic } from '../helpers/broker.js';
+import { useBroker } from '../helpers/use-broker.js';
 import { SPOOL, expectOk, sh, spool, unusedPort } from './run.js';
 
-let broker: BrokerProcess;
-let address: string;
-
-beforeAll(async () => {
-  broker = await startBroker();
-  address = broker.address;
-});
-
-afterAll(async () => {
-  await broker?.stop();
-  broker?.cleanup();
-});
+const { address } = useBroker();
 
 function expectOneLineError(result: { code: number; stderr: string }, pattern: RegExp): void {
   expect(result.code).not.toBe(0);
@@ -51,14 +41,14 @@ function parseJsonLines(stdout: string): JsonMessage[] {
 describe('topic', () => {
   it('creates, lists, describes and deletes a topic', async () => {
     const topic = randomTopic('cli');
-    const created = await spool(address, `topic create ${topic} --partitions 3 --retention-ms 1h --segment-bytes 1MiB --config delete.retention.ms=1000`);
+    const created = await spool(address(), `topic create ${topic} --partitions 3 --retention-ms 1h --segment-bytes 1MiB --config delete.retention.ms=1000`);
     expect(created.stderr).toBe('');
     expect(created.code).toBe(0);
 
     const [listed, described, again] = await Promise.all([
-      spool(address, 'topic list'),
-      spool(address, `topic describe ${topic}`),
-      spool(address, `topic create ${topic}`),
+      spool(address(), 'topic list'),
+      spool(address(), `topic describe ${topic}`),
+      spool(address(), `topic create ${topic}`),
     ]);
     expect(listed.code).toBe(0);
     expect(listed.stdout.split('\n')).toContain(topic);
@@ -74,29 +64,29 @@ describe('topic', () => {
 
     expectOneLineError(again, /TOPIC_ALREADY_EXISTS|already exists/);
 
-    const deleted = await spool(address, `topic delete ${topic}`);
+    const deleted = await spool(address(), `topic delete ${topic}`);
     expect(deleted.code).toBe(0);
-    const after = await spool(address, 'topic list');
+    const after = await spool(address(), 'topic list');
     expect(after.stdout.split('\n')).not.toContain(topic);
   });
 
   it('describe of an unknown topic is a one-line error', async () => {
-    expectOneLineError(await spool(address, `topic describe ${randomTopic('missing')}`), /UNKNOWN_TOPIC|unknown topic|does not exist/i);
+    expectOneLineError(await spool(address(), `topic describe ${randomTopic('missing')}`), /UNKNOWN_TOPIC|unknown topic|does not exist/i);
   });
 });
 
 describe('produce | consume', () => {
   it('seq 1 20000 through a 1-partition topic comes back complete and in order', async () => {
     const topic = randomTopic('seq');
-    expectOk(await spool(address, `topic create ${topic} --partitions 1`));
-    const produced = await sh(`seq 1 20000 | ${SPOOL} --broker ${address} produce ${topic}`);
+    expectOk(await spool(address(), `topic create ${topic} --partitions 1`));
+    const produced = await sh(`seq 1 20000 | ${SPOOL} --broker ${address()} produce ${topic}`);
     expect(produced.code, produced.stderr).toBe(0);
     expect(produced.stderr).toMatch(/produced 20000 messages/);
     expect(produced.stderr).toMatch(/partition 0: 20000 messages, offsets 0\.\.19999/);
 
     const [counted, consumed] = await Promise.all([
-      sh(`${SPOOL} --broker ${address} consume ${topic} --from-beginning --max-messages 20000 | wc -l`),
-      spool(address, `consume ${topic} --from-beginning --max-messages 20000`),
+      sh(`${SPOOL} --broker ${address()} consume ${topic} --from-beginning --max-messages 20000 | wc -l`),
+      spool(address(), `consume ${topic} --from-beginning --max-messages 20000`),
     ]);
     expect(counted.code, counted.stderr).toBe(0);
     expect(counted.stdout.trim()).toBe('20000');
@@ -108,12 +98,12 @@ describe('produce | consume', () => {
 
   it('a keyed 3-partition topic keeps per-key order; --key-separator splits key and value', async () => {
     const topic = randomTopic('keyed');
-    expectOk(await spool(address, `topic create ${topic} --partitions 3`));
-    const produced = await sh(`seq 1 6000 | awk '{ print "k" ($1 % 7) ":" $1 }' | ${SPOOL} --broker ${address} produce ${topic} --key-separator :`);
+    expectOk(await spool(address(), `topic create ${topic} --partitions 3`));
+    const produced = await sh(`seq 1 6000 | awk '{ print "k" ($1 % 7) ":" $1 }' | ${SPOOL} --broker ${address()} produce ${topic} --key-separator :`);
     expect(produced.code, produced.stderr).toBe(0);
     expect(produced.stderr).toMatch(/produced 6000 messages/);
 
-    const consumed = await spool(address, `consume ${topic} --from-beginning --max-messages 6000 --format json`);
+    const consumed = await spool(address(), `consume ${topic} --from-beginning --max-messages 6000 --format json`);
     expect(consumed.code, consumed.stderr).toBe(0);
     const messages = parseJsonLines(consumed.stdout);
     expect(messages).toHaveLength(6000);
@@ -137,12 +127,12 @@ describe('produce | consume', () => {
 
   it('--format json carries topic, partition, offset, timestamp, key, value and --header headers', async () => {
     const topic = randomTopic('json');
-    expectOk(await spool(address, `topic create ${topic}`));
+    expectOk(await spool(address(), `topic create ${topic}`));
     const before = Date.now();
-    const produced = await spool(address, `produce ${topic} --key order-7 --header source=cli --header v=1=2`, { stdin: 'hello\n\nworld\n' });
+    const produced = await spool(address(), `produce ${topic} --key order-7 --header source=cli --header v=1=2`, { stdin: 'hello\n\nworld\n' });
     expect(produced.code, produced.stderr).toBe(0);
     expect(produced.stderr).toMatch(/produced 3 messages/);
-    const consumed = await spool(address, `consume ${topic} --from-beginning --max-messages 3 --format json`);
+    const consumed = await spool(address(), `consume ${topic} --from-beginning --max-messages 3 --format json`);
     expect(consumed.code, consumed.stderr).toBe(0);
     const messages = parseJsonLines(consumed.stdout);
     expect(messages.map((m) => m.value)).toEqual(['hello', '', 'world']);
@@ -160,38 +150,38 @@ describe('produce | consume', () => {
 
   it('--offset with --partition starts there; --from-time starts at the first later message; --timeout-ms exits when idle', async () => {
     const topic = randomTopic('seek');
-    expectOk(await spool(address, `topic create ${topic} --partitions 2`));
-    expectOk(await sh(`seq 1 100 | ${SPOOL} --broker ${address} produce ${topic} --partition 1`));
+    expectOk(await spool(address(), `topic create ${topic} --partitions 2`));
+    expectOk(await sh(`seq 1 100 | ${SPOOL} --broker ${address()} produce ${topic} --partition 1`));
 
-    const fromOffset = await spool(address, `consume ${topic} --partition 1 --offset 90 --max-messages 10`);
+    const fromOffset = await spool(address(), `consume ${topic} --partition 1 --offset 90 --max-messages 10`);
     expect(fromOffset.code, fromOffset.stderr).toBe(0);
     expect(fromOffset.stdout).toBe(Array.from({ length: 10 }, (_, i) => `${91 + i}\n`).join(''));
 
     // Every message of the second produce gets a timestamp after `cut`.
     const cut = Date.now();
     while (Date.now() <= cut + 1) await new Promise((r) => setTimeout(r, 2));
-    expectOk(await sh(`seq 101 150 | ${SPOOL} --broker ${address} produce ${topic} --partition 1`));
-    const fromTime = await spool(address, `consume ${topic} --from-time ${new Date(cut + 1).toISOString()} --timeout-ms 1500`);
+    expectOk(await sh(`seq 101 150 | ${SPOOL} --broker ${address()} produce ${topic} --partition 1`));
+    const fromTime = await spool(address(), `consume ${topic} --from-time ${new Date(cut + 1).toISOString()} --timeout-ms 1500`);
     expect(fromTime.code, fromTime.stderr).toBe(0);
     expect(fromTime.stdout).toBe(Array.from({ length: 50 }, (_, i) => `${101 + i}\n`).join(''));
   });
 
   it('--acks 0 and --compression gzip still deliver every line', async () => {
     const topic = randomTopic('acks0');
-    expectOk(await spool(address, `topic create ${topic}`));
-    const produced = await sh(`seq 1 500 | ${SPOOL} --broker ${address} produce ${topic} --acks 0 --compression gzip --linger-ms 20`);
+    expectOk(await spool(address(), `topic create ${topic}`));
+    const produced = await sh(`seq 1 500 | ${SPOOL} --broker ${address()} produce ${topic} --acks 0 --compression gzip --linger-ms 20`);
     expect(produced.code, produced.stderr).toBe(0);
     expect(produced.stderr).toMatch(/produced 500 messages .*acks=0/);
-    const consumed = await sh(`${SPOOL} --broker ${address} consume ${topic} --from-beginning --max-messages 500 --timeout-ms 10000 | tail -n 1`);
+    const consumed = await sh(`${SPOOL} --broker ${address()} consume ${topic} --from-beginning --max-messages 500 --timeout-ms 10000 | tail -n 1`);
     expect(consumed.code, consumed.stderr).toBe(0);
     expect(consumed.stdout).toBe('500\n');
   });
 
   it('`| head` closes the pipe early: quiet, exit 0', async () => {
     const topic = randomTopic('head');
-    expectOk(await spool(address, `topic create ${topic}`));
-    expectOk(await sh(`seq 1 20000 | ${SPOOL} --broker ${address} produce ${topic}`));
-    const result = await sh(`${SPOOL} --broker ${address} consume ${topic} --from-beginning | head -n 3`, { timeoutMs: 15_000 });
+    expectOk(await spool(address(), `topic create ${topic}`));
+    expectOk(await sh(`seq 1 20000 | ${SPOOL} --broker ${address()} produce ${topic}`));
+    const result = await sh(`${SPOOL} --broker ${address()} consume ${topic} --from-beginning | head -n 3`, { timeoutMs: 15_000 });
     expect(result.stdout).toBe('1\n2\n3\n');
     expect(result.stderr).toBe('');
     expect(result.code).toBe(0);
@@ -202,8 +192,8 @@ describe('errors', () => {
   it('produce and consume on an unknown topic: one line, exit non-zero', async () => {
     const topic = randomTopic('missing');
     const [produced, consumed] = await Promise.all([
-      spool(address, `produce ${topic}`, { stdin: 'x\n' }),
-      spool(address, `consume ${topic} --timeout-ms 500`),
+      spool(address(), `produce ${topic}`, { stdin: 'x\n' }),
+      spool(address(), `consume ${topic} --timeout-ms 500`),
     ]);
     expectOneLineError(produced, /UNKNOWN_TOPIC|unknown topic/i);
     expectOneLineError(consumed, /UNKNOWN_TOPIC|unknown topic/i);
@@ -221,12 +211,12 @@ describe('errors', () => {
 
   it('bad flags and values: one line, exit 1', async () => {
     const cases: Array<[string, string, RegExp]> = [
-      [address, 'topic create x --partitions abc', /--partitions/],
-      [address, 'consume x --no-such-flag', /unknown option/],
-      [address, 'consume x --format xml', /--format/],
-      [address, 'produce x --acks 2', /acks/],
-      [address, 'consume x --from-beginning --offset 3', /only one of/],
-      [address, 'consume x --from-time yesterday', /invalid time/],
+      [address(), 'topic create x --partitions abc', /--partitions/],
+      [address(), 'consume x --no-such-flag', /unknown option/],
+      [address(), 'consume x --format xml', /--format/],
+      [address(), 'produce x --acks 2', /acks/],
+      [address(), 'consume x --from-beginning --offset 3', /only one of/],
+      [address(), 'consume x --from-time yesterday', /invalid time/],
       ['nonsense:port', 'topic list', /broker address/],
     ];
     const results = await Promise.all(cases.map(([broker, args]) => spool(broker, args)));

@@ -4,22 +4,12 @@
 // are one line; `consume --group` commits exactly what it printed, so two runs split the log
 // with no gap and no duplicate (it skips itself if the SDK has no subscribe()).
 
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { randomTopic, startBroker, type BrokerProcess } from '../helpers/broker.js';
+import { describe, expect, it } from 'vitest';
+import { randomTopic } from '../helpers/broker.js';
+import { useBroker } from '../helpers/use-broker.js';
 import { SPOOL, expectOk, sh, spool } from './run.js';
 
-let broker: BrokerProcess;
-let address: string;
-
-beforeAll(async () => {
-  broker = await startBroker();
-  address = broker.address;
-});
-
-afterAll(async () => {
-  await broker?.stop();
-  broker?.cleanup();
-});
+const { address } = useBroker();
 
 /** Rows of the describe table as { partition: [committed, end, lag] }. */
 function lagTable(stdout: string, topic: string): Map<number, [string, string, string]> {
@@ -35,20 +25,20 @@ describe('group', () => {
   it('reset, describe, list and delete a group', async () => {
     const topic = randomTopic('grp');
     const group = randomTopic('g');
-    expectOk(await spool(address, `topic create ${topic} --partitions 2`));
+    expectOk(await spool(address(), `topic create ${topic} --partitions 2`));
     const [first, second] = await Promise.all([
-      sh(`seq 1 50 | ${SPOOL} --broker ${address} produce ${topic} --partition 0`),
-      sh(`seq 1 20 | ${SPOOL} --broker ${address} produce ${topic} --partition 1`),
+      sh(`seq 1 50 | ${SPOOL} --broker ${address()} produce ${topic} --partition 0`),
+      sh(`seq 1 20 | ${SPOOL} --broker ${address()} produce ${topic} --partition 1`),
     ]);
     expect(first.code + second.code).toBe(0);
 
-    const latest = await spool(address, `group reset ${group} --topic ${topic} --to latest`);
+    const latest = await spool(address(), `group reset ${group} --topic ${topic} --to latest`);
     expect(latest.code, latest.stderr).toBe(0);
     expect(latest.stdout).toMatch(new RegExp(`${topic}\\s+0\\s+50\\n`));
     expect(latest.stdout).toMatch(new RegExp(`${topic}\\s+1\\s+20\\n`));
 
-    expectOk(await spool(address, `group reset ${group} --topic ${topic} --to 7`));
-    const described = await spool(address, `group describe ${group}`);
+    expectOk(await spool(address(), `group reset ${group} --topic ${topic} --to 7`));
+    const described = await spool(address(), `group describe ${group}`);
     expect(described.code, described.stderr).toBe(0);
     expect(described.stdout).toMatch(/TOPIC\s+PARTITION\s+MEMBER\s+COMMITTED\s+END\s+LAG/);
     expect(lagTable(described.stdout, topic)).toEqual(
@@ -59,24 +49,24 @@ describe('group', () => {
     );
 
     const [earliest, byTime] = [
-      await spool(address, `group reset ${group} --topic ${topic} --to earliest`),
-      await spool(address, `group reset ${group} --topic ${topic} --to 2000-01-01T00:00:00Z`),
+      await spool(address(), `group reset ${group} --topic ${topic} --to earliest`),
+      await spool(address(), `group reset ${group} --topic ${topic} --to 2000-01-01T00:00:00Z`),
     ];
     expect(earliest.stdout).toMatch(new RegExp(`${topic}\\s+1\\s+0\\n`));
     expect(byTime.stdout).toMatch(new RegExp(`${topic}\\s+0\\s+0\\n`));
 
-    const listed = await spool(address, 'group list');
+    const listed = await spool(address(), 'group list');
     expect(listed.stdout).toMatch(new RegExp(`^${group}\\s+empty\\s+0$`, 'm'));
-    expectOk(await spool(address, `group delete ${group}`));
-    expect((await spool(address, 'group list')).stdout).not.toContain(group);
+    expectOk(await spool(address(), `group delete ${group}`));
+    expect((await spool(address(), 'group list')).stdout).not.toContain(group);
   });
 
   it('errors are one line: unknown group, unknown topic, bad --to, missing --topic', async () => {
     const results = await Promise.all([
-      spool(address, `group describe ${randomTopic('nogroup')}`),
-      spool(address, `group reset g --topic ${randomTopic('notopic')} --to earliest`),
-      spool(address, 'group reset g --topic t --to sometime'),
-      spool(address, 'group reset g --to earliest'),
+      spool(address(), `group describe ${randomTopic('nogroup')}`),
+      spool(address(), `group reset g --topic ${randomTopic('notopic')} --to earliest`),
+      spool(address(), 'group reset g --topic t --to sometime'),
+      spool(address(), 'group reset g --to earliest'),
     ]);
     const patterns = [/GROUP_ID_NOT_FOUND/, /UNKNOWN_TOPIC/, /--to must be/, /--topic/];
     results.forEach((result, index) => {
@@ -91,23 +81,23 @@ describe('group', () => {
     const topic = randomTopic('gc');
     const group = randomTopic('g');
     const sorted = (stdout: string): number[] => stdout.trimEnd().split('\n').map(Number).sort((a, b) => a - b);
-    expectOk(await spool(address, `topic create ${topic} --partitions 2`));
-    expectOk(await sh(`seq 1 1000 | awk '{ print "k" $1 ":" $1 }' | ${SPOOL} --broker ${address} produce ${topic} --key-separator :`));
-    const first = await spool(address, `consume ${topic} --group ${group} --from-beginning --max-messages 300 --session-timeout-ms 10000`);
+    expectOk(await spool(address(), `topic create ${topic} --partitions 2`));
+    expectOk(await sh(`seq 1 1000 | awk '{ print "k" $1 ":" $1 }' | ${SPOOL} --broker ${address()} produce ${topic} --key-separator :`));
+    const first = await spool(address(), `consume ${topic} --group ${group} --from-beginning --max-messages 300 --session-timeout-ms 10000`);
     if (/not available yet|UNSUPPORTED_VERSION/.test(first.stderr)) context.skip('the SDK has no consumer groups yet');
     expect(first.code, first.stderr).toBe(0);
     // --from-beginning again: a partition the first run never read from has no commit yet.
-    const second = await spool(address, `consume ${topic} --group ${group} --from-beginning --max-messages 700`);
+    const second = await spool(address(), `consume ${topic} --group ${group} --from-beginning --max-messages 700`);
     expect(second.code, second.stderr).toBe(0);
     expect(sorted(first.stdout + second.stdout)).toEqual(Array.from({ length: 1000 }, (_, i) => i + 1));
 
-    const described = await spool(address, `group describe ${group}`);
+    const described = await spool(address(), `group describe ${group}`);
     const rows = lagTable(described.stdout, topic);
     expect(rows.size, described.stdout).toBe(2);
     for (const [, [, , lag]] of rows) expect(lag).toBe('0');
 
-    expectOk(await sh(`seq 1001 1010 | awk '{ print "k" $1 ":" $1 }' | ${SPOOL} --broker ${address} produce ${topic} --key-separator :`));
-    const third = await spool(address, `consume ${topic} --group ${group} --max-messages 10`);
+    expectOk(await sh(`seq 1001 1010 | awk '{ print "k" $1 ":" $1 }' | ${SPOOL} --broker ${address()} produce ${topic} --key-separator :`));
+    const third = await spool(address(), `consume ${topic} --group ${group} --max-messages 10`);
     expect(third.code, third.stderr).toBe(0);
     expect(sorted(third.stdout)).toEqual(Array.from({ length: 10 }, (_, i) => 1001 + i));
   });

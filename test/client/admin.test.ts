@@ -3,27 +3,15 @@
 // per-item errors as SpoolErrors (TOPIC_ALREADY_EXISTS, INVALID_CONFIG, UNKNOWN_TOPIC),
 // and the group calls (resetOffsets, fetchOffsets, listGroups, describeGroups,
 // deleteGroups) on a group without members.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Client } from '../../src/client/index.js';
-import { startBroker, randomTopic, type BrokerProcess } from '../helpers/broker.js';
+import { describe, expect, it } from 'vitest';
+import { randomTopic } from '../helpers/broker.js';
+import { useBroker } from '../helpers/use-broker.js';
 
-let broker: BrokerProcess;
-let client: Client;
-
-beforeAll(async () => {
-  broker = await startBroker({ args: ['--fsync', 'never'] });
-  client = new Client({ brokers: [broker.address] });
-});
-
-afterAll(async () => {
-  await client?.close();
-  await broker?.stop();
-  broker?.cleanup();
-});
+const { client } = useBroker(['--fsync', 'never']);
 
 describe('topic admin', () => {
   it('creates, lists, describes and deletes topics', async () => {
-    const admin = client.admin();
+    const admin = client().admin();
     const topic = randomTopic();
     await admin.createTopics({ topics: [{ topic, numPartitions: 3, config: { 'retention.ms': 60_000 } }] });
     expect(await admin.listTopics()).toContain(topic);
@@ -40,10 +28,10 @@ describe('topic admin', () => {
   });
 
   it('lists offsets: earliest, latest and by timestamp', async () => {
-    const admin = client.admin();
+    const admin = client().admin();
     const topic = randomTopic();
     await admin.createTopics({ topics: [{ topic, numPartitions: 2 }] });
-    const producer = client.producer({ lingerMs: 0 });
+    const producer = client().producer({ lingerMs: 0 });
     const base = 1_700_000_000_000;
     await producer.send({ topic, messages: [0, 1, 2].map((index) => ({ value: `v${index}`, partition: 0, timestamp: base + index * 10 })) });
     await producer.close();
@@ -62,11 +50,11 @@ describe('topic admin', () => {
 
 describe('group admin', () => {
   it('resets, fetches, lists, describes and deletes a group without members', async () => {
-    const admin = client.admin();
+    const admin = client().admin();
     const topic = randomTopic();
     const groupId = randomTopic('group');
     await admin.createTopics({ topics: [{ topic, numPartitions: 2 }] });
-    const producer = client.producer({ lingerMs: 0 });
+    const producer = client().producer({ lingerMs: 0 });
     await producer.send({ topic, messages: [{ value: 'a', partition: 1 }, { value: 'b', partition: 1 }] });
     await producer.close();
 

@@ -5,28 +5,17 @@
 // OFFSET_OUT_OF_RANGE per autoOffsetReset, records before the position in the first
 // fetched batch are skipped, run() with eachMessage and eachBatch, the processed-offset
 // hook, assignment changes, and backpressure (a slow reader keeps the buffer bounded).
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Client, type ConsumedMessage, type Consumer } from '../../src/client/index.js';
-import { startBroker, randomTopic, waitFor, type BrokerProcess } from '../helpers/broker.js';
+import { describe, expect, it } from 'vitest';
+import type { ConsumedMessage, Consumer } from '../../src/client/index.js';
+import { randomTopic, waitFor } from '../helpers/broker.js';
+import { useBroker } from '../helpers/use-broker.js';
 
-let broker: BrokerProcess;
-let client: Client;
-
-beforeAll(async () => {
-  broker = await startBroker({ args: ['--fsync', 'never'] });
-  client = new Client({ brokers: [broker.address] });
-});
-
-afterAll(async () => {
-  await client?.close();
-  await broker?.stop();
-  broker?.cleanup();
-});
+const { client } = useBroker(['--fsync', 'never']);
 
 async function topicWith(partitions: number, values: string[][], timestamps?: number[]): Promise<string> {
   const topic = randomTopic();
-  await client.admin().createTopics({ topics: [{ topic, numPartitions: partitions }] });
-  const producer = client.producer({ lingerMs: 0 });
+  await client().admin().createTopics({ topics: [{ topic, numPartitions: partitions }] });
+  const producer = client().producer({ lingerMs: 0 });
   for (let partition = 0; partition < values.length; partition++) {
     // One send per value: each becomes its own batch, so seeks land inside multi-batch fetches.
     for (let index = 0; index < values[partition]!.length; index++) {
@@ -51,14 +40,14 @@ const values = (messages: ConsumedMessage[]): string[] => messages.map((message)
 describe('long poll', () => {
   it('a parked fetch wakes on produce, and produce/admin answers are not stuck behind it', async () => {
     const topic = await topicWith(1, [[]]);
-    const consumer = client.consumer({ maxWaitMs: 10_000 });
+    const consumer = client().consumer({ maxWaitMs: 10_000 });
     await consumer.assign([{ topic, partition: 0, offset: 'latest' }]);
     const received = take(consumer, 1);
     await new Promise((resolve) => setTimeout(resolve, 200)); // the fetch is parked on the broker now
     const started = Date.now();
-    const producer = client.producer({ lingerMs: 0 });
+    const producer = client().producer({ lingerMs: 0 });
     await producer.send({ topic, messages: [{ value: 'wake up' }] });
-    await client.admin().listTopics();
+    await client().admin().listTopics();
     expect(Date.now() - started).toBeLessThan(2000); // not the 10 s of the parked fetch
     expect(values(await received)).toEqual(['wake up']);
     expect(Date.now() - started).toBeLessThan(2000);
@@ -71,10 +60,10 @@ describe('seeking', () => {
   it('seeks to an offset inside a fetch and skips the records before it', async () => {
     const topic = await topicWith(1, [Array.from({ length: 20 }, (_, index) => `m${index}`)]);
     // Also with the records in one batch: the fetch starts at the batch holding offset 7.
-    const producer = client.producer({ lingerMs: 50 });
+    const producer = client().producer({ lingerMs: 50 });
     await producer.send({ topic, messages: Array.from({ length: 10 }, (_, index) => ({ value: `b${index}`, partition: 0 })) });
     await producer.close();
-    const consumer = client.consumer();
+    const consumer = client().consumer();
     await consumer.assign([{ topic, partition: 0, offset: 7 }]);
     expect(values(await take(consumer, 3))).toEqual(['m7', 'm8', 'm9']);
     await consumer.seek({ topic, partition: 0, offset: 23 });
@@ -91,7 +80,7 @@ describe('seeking', () => {
     const base = 1_700_000_000_000;
     const timestamps = Array.from({ length: 10 }, (_, index) => base + index * 1000);
     const topic = await topicWith(1, [Array.from({ length: 10 }, (_, index) => `t${index}`)], timestamps);
-    const consumer = client.consumer({ maxWaitMs: 200 });
+    const consumer = client().consumer({ maxWaitMs: 200 });
     await consumer.assign([{ topic, partition: 0, offset: 'earliest' }]);
     await consumer.seekToTimestamp({ topic, partition: 0, timestamp: base + 4500 });
     expect(values(await take(consumer, 2))).toEqual(['t5', 't6']);
@@ -99,7 +88,7 @@ describe('seeking', () => {
     expect(values(await take(consumer, 1))).toEqual(['t0']);
     await consumer.seekToEnd();
     expect(consumer.position({ topic, partition: 0 })).toBe(10);
-    const producer = client.producer({ lingerMs: 0 });
+    const producer = client().producer({ lingerMs: 0 });
     await producer.send({ topic, messages: [{ value: 'new' }] });
     expect(values(await take(consumer, 1))).toEqual(['new']);
     await producer.close();
@@ -108,7 +97,7 @@ describe('seeking', () => {
 
   it('a seek does not wait for a fetch parked with the old position', async () => {
     const topic = await topicWith(1, [['x0', 'x1']]);
-    const consumer = client.consumer({ maxWaitMs: 10_000 });
+    const consumer = client().consumer({ maxWaitMs: 10_000 });
     await consumer.assign([{ topic, partition: 0, offset: 'earliest' }]);
     expect(values(await take(consumer, 2))).toEqual(['x0', 'x1']);
     await new Promise((resolve) => setTimeout(resolve, 200)); // the next fetch is parked at offset 2 now
@@ -121,15 +110,15 @@ describe('seeking', () => {
 
   it('an offset past the end resets per autoOffsetReset', async () => {
     const topic = await topicWith(1, [['a', 'b', 'c']]);
-    const earliest = client.consumer({ autoOffsetReset: 'earliest', maxWaitMs: 100 });
+    const earliest = client().consumer({ autoOffsetReset: 'earliest', maxWaitMs: 100 });
     await earliest.assign([{ topic, partition: 0, offset: 1000 }]);
     expect(values(await take(earliest, 3))).toEqual(['a', 'b', 'c']);
     await earliest.close();
 
-    const latest = client.consumer({ autoOffsetReset: 'latest', maxWaitMs: 100 });
+    const latest = client().consumer({ autoOffsetReset: 'latest', maxWaitMs: 100 });
     await latest.assign([{ topic, partition: 0, offset: 1000 }]);
     await waitFor(() => latest.position({ topic, partition: 0 }) === 3);
-    const producer = client.producer({ lingerMs: 0 });
+    const producer = client().producer({ lingerMs: 0 });
     await producer.send({ topic, messages: [{ value: 'd' }] });
     expect(values(await take(latest, 1))).toEqual(['d']);
     await producer.close();
@@ -138,7 +127,7 @@ describe('seeking', () => {
 
   it('assign without an offset uses autoOffsetReset (default latest)', async () => {
     const topic = await topicWith(1, [['old']]);
-    const consumer = client.consumer({ maxWaitMs: 100 });
+    const consumer = client().consumer({ maxWaitMs: 100 });
     await consumer.assign([{ topic, partition: 0 }]);
     expect(consumer.position({ topic, partition: 0 })).toBe(1);
     await consumer.close();
@@ -148,7 +137,7 @@ describe('seeking', () => {
 describe('run()', () => {
   it('eachMessage sees every message in order and run() resolves on close; processed offsets are reported', async () => {
     const topic = await topicWith(2, [['a0', 'a1', 'a2'], ['b0', 'b1']]);
-    const consumer = client.consumer({ maxWaitMs: 100 });
+    const consumer = client().consumer({ maxWaitMs: 100 });
     const processed = new Map<number, number>();
     consumer.onProcessed((_topic, partition, next) => processed.set(partition, next));
     await consumer.assign([0, 1].map((partition) => ({ topic, partition, offset: 'earliest' as const })));
@@ -167,11 +156,11 @@ describe('run()', () => {
 
   it('eachBatch gets whole batches; a throwing handler rejects run()', async () => {
     const topic = randomTopic();
-    await client.admin().createTopics({ topics: [{ topic, numPartitions: 1 }] });
-    const producer = client.producer({ lingerMs: 20 });
+    await client().admin().createTopics({ topics: [{ topic, numPartitions: 1 }] });
+    const producer = client().producer({ lingerMs: 20 });
     await producer.send({ topic, messages: Array.from({ length: 50 }, (_, index) => ({ value: `v${index}` })) });
     await producer.close();
-    const consumer = client.consumer({ maxWaitMs: 100 });
+    const consumer = client().consumer({ maxWaitMs: 100 });
     await consumer.assign([{ topic, partition: 0, offset: 'earliest' }]);
     const sizes: number[] = [];
     const failure = consumer.run({
@@ -191,14 +180,14 @@ describe('run()', () => {
 describe('assignment and backpressure', () => {
   it('add and remove partitions while reading', async () => {
     const topic = await topicWith(2, [['p0-a'], ['p1-a']]);
-    const consumer = client.consumer({ maxWaitMs: 100 });
+    const consumer = client().consumer({ maxWaitMs: 100 });
     await consumer.assign([{ topic, partition: 0, offset: 'earliest' }]);
     expect(values(await take(consumer, 1))).toEqual(['p0-a']);
     await consumer.addAssignment([{ topic, partition: 1, offset: 'earliest' }]);
     expect(values(await take(consumer, 1))).toEqual(['p1-a']);
     consumer.removeAssignment([{ topic, partition: 0 }]);
     expect(consumer.assigned()).toEqual([{ topic, partition: 1 }]);
-    const producer = client.producer({ lingerMs: 0 });
+    const producer = client().producer({ lingerMs: 0 });
     await producer.send({ topic, messages: [{ value: 'p0-b', partition: 0 }, { value: 'p1-b', partition: 1 }] });
     expect(values(await take(consumer, 1))).toEqual(['p1-b']);
     await producer.close();
@@ -207,13 +196,13 @@ describe('assignment and backpressure', () => {
 
   it('a slow reader keeps buffered bytes near maxBufferedBytes', async () => {
     const topic = randomTopic();
-    await client.admin().createTopics({ topics: [{ topic, numPartitions: 1 }] });
-    const producer = client.producer({ lingerMs: 5, batchBytes: 16 * 1024 });
+    await client().admin().createTopics({ topics: [{ topic, numPartitions: 1 }] });
+    const producer = client().producer({ lingerMs: 5, batchBytes: 16 * 1024 });
     const value = Buffer.alloc(1000, 'x');
     await producer.send({ topic, messages: Array.from({ length: 2000 }, () => ({ value })) }); // ~2 MB
     await producer.close();
     const maxBufferedBytes = 64 * 1024;
-    const consumer = client.consumer({ maxBufferedBytes, maxBytesPerPartition: 32 * 1024, maxWaitMs: 100 });
+    const consumer = client().consumer({ maxBufferedBytes, maxBytesPerPartition: 32 * 1024, maxWaitMs: 100 });
     await consumer.assign([{ topic, partition: 0, offset: 'earliest' }]);
     const first = await take(consumer, 1);
     expect(first).toHaveLength(1);

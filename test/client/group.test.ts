@@ -7,44 +7,37 @@
 // fromBeginning / autoOffsetReset pick the start without a commit; reset to earliest
 // replays and reset by time starts at the right offset; two groups each see everything;
 // a commit with a stale epoch, from a non-member, or of a partition not owned is refused.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { Client, type Consumer, type TopicPartition } from '../../src/client/index.js';
 import { ApiKey } from '../../src/protocol/index.js';
-import { startBroker, randomTopic, waitFor, type BrokerProcess } from '../helpers/broker.js';
+import { randomTopic, waitFor } from '../helpers/broker.js';
+import { useBroker } from '../helpers/use-broker.js';
 
-let broker: BrokerProcess;
-let admin: Client;
+const { address, client: admin } = useBroker(['--fsync', 'never']);
 const clients: Client[] = [];
 
-beforeAll(async () => {
-  broker = await startBroker({ args: ['--fsync', 'never'] });
-  admin = new Client({ brokers: [broker.address] });
-});
-
+// Registered after useBroker, so it runs first: these clients close before the broker stops.
 afterAll(async () => {
   await Promise.allSettled(clients.map((client) => client.close()));
-  await admin?.close();
-  await broker?.stop();
-  broker?.cleanup();
 });
 
 const SESSION_MS = 1000;
 
 function newClient(): Client {
-  const client = new Client({ brokers: [broker.address], retry: { initialRetryTimeMs: 50, maxRetryTimeMs: 500 } });
+  const client = new Client({ brokers: [address()], retry: { initialRetryTimeMs: 50, maxRetryTimeMs: 500 } });
   clients.push(client);
   return client;
 }
 
 async function createTopic(partitions: number): Promise<string> {
   const topic = randomTopic('g');
-  await admin.admin().createTopics({ topics: [{ topic, numPartitions: partitions }] });
+  await admin().admin().createTopics({ topics: [{ topic, numPartitions: partitions }] });
   return topic;
 }
 
 /** Produces `count` messages "prefix-i" round-robin over the partitions (explicit partition). */
 async function produce(topic: string, partitions: number, count: number, prefix = 'm', timestamp?: number): Promise<void> {
-  const producer = admin.producer({ lingerMs: 1 });
+  const producer = admin().producer({ lingerMs: 1 });
   const messages = Array.from({ length: count }, (_, index) => ({
     value: `${prefix}-${index}`,
     partition: index % partitions,
@@ -82,7 +75,7 @@ async function startMember(groupId: string, topic: string, options: { fromBeginn
 
 async function stable(groupId: string, members: number): Promise<void> {
   await waitFor(async () => {
-    const [group] = await admin.admin().describeGroups({ groupIds: [groupId] });
+    const [group] = await admin().admin().describeGroups({ groupIds: [groupId] });
     return group !== undefined && group.state === 'stable' && group.members.length === members;
   }, 15_000);
 }
@@ -138,7 +131,7 @@ describe('a group of members', () => {
     await Promise.all(members.map((member) => member.consumer.close()));
     await Promise.all(members.map((member) => member.running));
     // close() left the group and committed everything.
-    const [group] = await admin.admin().describeGroups({ groupIds: [groupId] });
+    const [group] = await admin().admin().describeGroups({ groupIds: [groupId] });
     expect(group!.state).toBe('empty');
     expect(group!.offsets.every((entry) => entry.lag === 0)).toBe(true);
   });
@@ -170,12 +163,12 @@ describe('committed positions', () => {
       }
       void message;
     }
-    const committed = await admin.admin().fetchOffsets({ groupId });
+    const committed = await admin().admin().fetchOffsets({ groupId });
     expect(committed.reduce((sum, entry) => sum + entry.offset, 0)).toBe(10);
     // Explicit offsets: partition 0 back to 3.
     await consumer.commit([{ topic, partition: 0, offset: 3 }]);
     await expect(consumer.commit([{ topic, partition: 9, offset: 3 }])).rejects.toMatchObject({ code: 'INVALID_REQUEST' });
-    const offsets = Object.fromEntries((await admin.admin().fetchOffsets({ groupId })).map((entry) => [entry.partition, entry.offset]));
+    const offsets = Object.fromEntries((await admin().admin().fetchOffsets({ groupId })).map((entry) => [entry.partition, entry.offset]));
     expect(offsets[0]).toBe(3);
     await consumer.close(); // autoCommit off: nothing more is committed
 
@@ -213,7 +206,7 @@ describe('committed positions', () => {
     const member = await startMember(groupId, topic, { fromBeginning: true });
     await waitFor(() => member.seen.length === 5);
     await member.consumer.close();
-    const offsets = await admin.admin().fetchOffsets({ groupId });
+    const offsets = await admin().admin().fetchOffsets({ groupId });
     const byPartition = new Map(offsets.map((entry) => [entry.partition, entry.offset]));
     expect(byPartition.get(0)).toBe(5);
     expect(byPartition.get(1)).toBe(0);
@@ -233,13 +226,13 @@ describe('committed positions', () => {
     await waitFor(() => first.seen.length === 40);
     await first.consumer.close();
 
-    await admin.admin().resetOffsets({ groupId, topic, to: 'earliest' });
+    await admin().admin().resetOffsets({ groupId, topic, to: 'earliest' });
     const replay = await startMember(groupId, topic, { fromBeginning: false });
     await waitFor(() => replay.seen.length === 40);
     expect(new Set(replay.seen)).toEqual(new Set(first.seen));
     await replay.consumer.close();
 
-    await admin.admin().resetOffsets({ groupId, topic, to: new Date(1_500_000) });
+    await admin().admin().resetOffsets({ groupId, topic, to: new Date(1_500_000) });
     const byTime = await startMember(groupId, topic, { fromBeginning: false });
     await waitFor(() => byTime.seen.length === 20);
     expect(byTime.seen.every((entry) => entry.includes(':late-'))).toBe(true);
@@ -263,7 +256,7 @@ describe('fencing of commits', () => {
 
     const commitAs = async (memberId: string, memberEpoch: number): Promise<string> => {
       try {
-        await admin.request(ApiKey.OffsetCommit, { groupId, memberId, memberEpoch, offsets: [{ topic, partition: 0, offset: 1 }] }, undefined, { retry: false });
+        await admin().request(ApiKey.OffsetCommit, { groupId, memberId, memberEpoch, offsets: [{ topic, partition: 0, offset: 1 }] }, undefined, { retry: false });
         return 'ok';
       } catch (error) {
         return (error as { code: string }).code;

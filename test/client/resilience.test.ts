@@ -10,9 +10,10 @@ import { writeFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createServer } from 'node:net';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { Client, type ConsumedMessage, type Consumer } from '../../src/client/index.js';
-import { startBroker, randomTopic, tempDir, type BrokerProcess } from '../helpers/broker.js';
+import { startBroker, randomTopic, tempDir } from '../helpers/broker.js';
+import { useBroker } from '../helpers/use-broker.js';
 
 async function take(consumer: Consumer, count: number): Promise<ConsumedMessage[]> {
   const messages: ConsumedMessage[] = [];
@@ -24,30 +25,18 @@ async function take(consumer: Consumer, count: number): Promise<ConsumedMessage[
 }
 
 describe('large messages', () => {
-  let broker: BrokerProcess;
-  let client: Client;
-
-  beforeAll(async () => {
-    broker = await startBroker({ args: ['--fsync', 'never'] });
-    client = new Client({ brokers: [broker.address] });
-  });
-
-  afterAll(async () => {
-    await client?.close();
-    await broker?.stop();
-    broker?.cleanup();
-  });
+  const { client } = useBroker(['--fsync', 'never']);
 
   for (const sizeBytes of [1024 * 1024, 10 * 1024 * 1024]) {
     it(`${sizeBytes / 1024 / 1024} MiB messages round-trip`, async () => {
       const topic = randomTopic();
-      await client.admin().createTopics({ topics: [{ topic, numPartitions: 1, config: { 'max.message.bytes': sizeBytes + 64 * 1024 } }] });
+      await client().admin().createTopics({ topics: [{ topic, numPartitions: 1, config: { 'max.message.bytes': sizeBytes + 64 * 1024 } }] });
       const values = [0x41, 0x42, 0x43].map((fill) => Buffer.alloc(sizeBytes, fill));
-      const producer = client.producer({ lingerMs: 1 });
+      const producer = client().producer({ lingerMs: 1 });
       const results = await producer.send({ topic, messages: values.map((value, index) => ({ key: `big-${index}`, value })) });
       expect(results.map((result) => result.offset)).toEqual([0, 1, 2]);
       await producer.close();
-      const consumer = client.consumer({ maxBytesPerPartition: 1024 * 1024 });
+      const consumer = client().consumer({ maxBytesPerPartition: 1024 * 1024 });
       await consumer.assign([{ topic, partition: 0, offset: 'earliest' }]);
       const consumed = await take(consumer, 3);
       consumed.forEach((message, index) => {
@@ -61,8 +50,8 @@ describe('large messages', () => {
 
   it('a batch larger than max.message.bytes is refused with MESSAGE_TOO_LARGE', async () => {
     const topic = randomTopic();
-    await client.admin().createTopics({ topics: [{ topic, numPartitions: 1, config: { 'max.message.bytes': 10_000 } }] });
-    const producer = client.producer({ lingerMs: 0 });
+    await client().admin().createTopics({ topics: [{ topic, numPartitions: 1, config: { 'max.message.bytes': 10_000 } }] });
+    const producer = client().producer({ lingerMs: 0 });
     await expect(producer.send({ topic, messages: [{ value: Buffer.alloc(20_000) }] })).rejects.toMatchObject({ code: 'MESSAGE_TOO_LARGE' });
     await producer.close();
   });

@@ -2,34 +2,23 @@
 // TCP: keyed messages land on their murmur2 partitions and come back in per-partition
 // order with keys, values, headers and timestamps intact; send() offsets match what the
 // consumer reads; acks 0, 1 and 'all', gzip, many producers at once, and UNKNOWN_TOPIC.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { Client, type ConsumedMessage, type Consumer } from '../../src/client/index.js';
 import { partitionForKey } from '../../src/client/partitioner.js';
-import { startBroker, randomTopic, waitFor, type BrokerProcess } from '../helpers/broker.js';
+import { randomTopic, waitFor } from '../helpers/broker.js';
+import { useBroker } from '../helpers/use-broker.js';
 
-let broker: BrokerProcess;
-let client: Client;
-
-beforeAll(async () => {
-  broker = await startBroker({ args: ['--fsync', 'never'] });
-  client = new Client({ brokers: [broker.address] });
-});
-
-afterAll(async () => {
-  await client?.close();
-  await broker?.stop();
-  broker?.cleanup();
-});
+const { address, client } = useBroker(['--fsync', 'never']);
 
 async function createTopic(partitions: number, config?: Record<string, string | number>): Promise<string> {
   const topic = randomTopic();
-  await client.admin().createTopics({ topics: [{ topic, numPartitions: partitions, ...(config ? { config } : {}) }] });
+  await client().admin().createTopics({ topics: [{ topic, numPartitions: partitions, ...(config ? { config } : {}) }] });
   return topic;
 }
 
 /** Reads `count` messages from every partition of `topic` from the start. */
 async function readAll(topic: string, partitions: number, count: number): Promise<ConsumedMessage[]> {
-  const consumer = client.consumer({ maxWaitMs: 100 });
+  const consumer = client().consumer({ maxWaitMs: 100 });
   try {
     await consumer.assign(Array.from({ length: partitions }, (_, partition) => ({ topic, partition, offset: 'earliest' as const })));
     return await take(consumer, count);
@@ -52,7 +41,7 @@ describe('round trips', () => {
   it('keys go to their murmur2 partitions and each partition keeps its order', async () => {
     const partitions = 4;
     const topic = await createTopic(partitions);
-    const producer = client.producer({ acks: 1, lingerMs: 2 });
+    const producer = client().producer({ acks: 1, lingerMs: 2 });
     const messages = Array.from({ length: 500 }, (_, index) => ({
       key: `user-${index % 23}`,
       value: `event-${index}`,
@@ -86,7 +75,7 @@ describe('round trips', () => {
 
   it('null keys and values, Buffers and strings, explicit partitions', async () => {
     const topic = await createTopic(3);
-    const producer = client.producer({ lingerMs: 0 });
+    const producer = client().producer({ lingerMs: 0 });
     const results = await producer.send({
       topic,
       messages: [
@@ -100,7 +89,7 @@ describe('round trips', () => {
       [2, 1],
       [2, 2],
     ]);
-    const consumer = client.consumer();
+    const consumer = client().consumer();
     await consumer.assign([{ topic, partition: 2, offset: 0 }]);
     const [a, b, c] = await take(consumer, 3);
     expect(a!.value).toBeNull();
@@ -115,11 +104,11 @@ describe('round trips', () => {
 
   it('acks 0, 1 and all all deliver; acks 0 reports offset -1', async () => {
     const topic = await createTopic(1);
-    const producer = client.producer({ lingerMs: 1 });
+    const producer = client().producer({ lingerMs: 1 });
     const zero = await producer.send({ topic, acks: 0, messages: [{ value: 'zero' }] });
     expect(zero[0]!.offset).toBe(-1);
     // acks 0 has no answer; wait until it is in the log before the ordered ones.
-    await waitFor(async () => (await client.admin().listOffsets({ topic }))[0]!.offset === 1);
+    await waitFor(async () => (await client().admin().listOffsets({ topic }))[0]!.offset === 1);
     const one = await producer.send({ topic, acks: 1, messages: [{ value: 'one' }] });
     const all = await producer.send({ topic, acks: 'all', messages: [{ value: 'all' }] });
     expect([one[0]!.offset, all[0]!.offset]).toEqual([1, 2]);
@@ -130,7 +119,7 @@ describe('round trips', () => {
 
   it('gzip batches round-trip', async () => {
     const topic = await createTopic(2);
-    const producer = client.producer({ compression: 'gzip', lingerMs: 5 });
+    const producer = client().producer({ compression: 'gzip', lingerMs: 5 });
     const messages = Array.from({ length: 300 }, (_, index) => ({ key: `k${index}`, value: `compressible ${'abc'.repeat(50)} ${index}` }));
     await producer.send({ topic, messages });
     const consumed = await readAll(topic, 2, 300);
@@ -140,7 +129,7 @@ describe('round trips', () => {
 
   it('many producers at once: every message arrives exactly once, per-producer order per partition', async () => {
     const topic = await createTopic(3);
-    const producers = Array.from({ length: 8 }, () => client.producer({ lingerMs: 2, acks: 1 }));
+    const producers = Array.from({ length: 8 }, () => client().producer({ lingerMs: 2, acks: 1 }));
     const perProducer = 400;
     await Promise.all(
       producers.map(async (producer, producerIndex) => {
@@ -160,7 +149,7 @@ describe('round trips', () => {
 
   it('independent clients produce concurrently to one partition without loss', async () => {
     const topic = await createTopic(1);
-    const clients = Array.from({ length: 4 }, () => new Client({ brokers: [broker.address] }));
+    const clients = Array.from({ length: 4 }, () => new Client({ brokers: [address()] }));
     await Promise.all(
       clients.map(async (other, index) => {
         const producer = other.producer({ lingerMs: 1 });
@@ -174,9 +163,9 @@ describe('round trips', () => {
   });
 
   it('an unknown topic is a SpoolError UNKNOWN_TOPIC', async () => {
-    const producer = client.producer();
+    const producer = client().producer();
     await expect(producer.send({ topic: randomTopic('missing'), messages: [{ value: 'x' }] })).rejects.toMatchObject({ name: 'SpoolError', code: 'UNKNOWN_TOPIC' });
-    await expect(client.admin().listOffsets({ topic: randomTopic('missing') })).rejects.toMatchObject({ code: 'UNKNOWN_TOPIC' });
+    await expect(client().admin().listOffsets({ topic: randomTopic('missing') })).rejects.toMatchObject({ code: 'UNKNOWN_TOPIC' });
     await producer.close();
   });
 });

@@ -7,25 +7,17 @@
 // the dead member's uncommitted window ([last commit, what it had processed)) — nothing
 // on the partitions that never moved. Real broker process, real TCP, member processes of
 // their own (test/e2e/fixtures/group-consumer.ts).
-import { afterAll, beforeAll, expect, it } from 'vitest';
-import { Client } from '../../src/client/index.js';
-import { startBroker, randomTopic, waitFor, type BrokerProcess } from '../helpers/broker.js';
+import { afterAll, expect, it } from 'vitest';
+import { randomTopic, waitFor } from '../helpers/broker.js';
+import { useBroker } from '../helpers/use-broker.js';
 import { spawnMember, type ChildMember } from './helpers.js';
 
-let broker: BrokerProcess;
-let client: Client;
+const { address, client } = useBroker(['--fsync', 'never']);
 const members: ChildMember[] = [];
 
-beforeAll(async () => {
-  broker = await startBroker({ args: ['--fsync', 'never'] });
-  client = new Client({ brokers: [broker.address] });
-});
-
+// Registered after useBroker, so it runs first: the members go before the broker does.
 afterAll(async () => {
   await Promise.allSettled(members.map((member) => member.kill()));
-  await client?.close();
-  await broker?.stop();
-  broker?.cleanup();
 });
 
 const SESSION_MS = 1000;
@@ -36,13 +28,13 @@ const PER_ROUND = 60;
 it('a SIGKILLed member loses nothing: survivors resume at its last commit; duplicates only in its uncommitted window', async () => {
   const topic = randomTopic('crash');
   const group = randomTopic('grp');
-  await client.admin().createTopics({ topics: [{ topic, numPartitions: PARTITIONS }] });
+  await client().admin().createTopics({ topics: [{ topic, numPartitions: PARTITIONS }] });
   for (let index = 0; index < 3; index++) {
-    members.push(spawnMember({ broker: broker.address, group, topic, sessionMs: SESSION_MS, commitIntervalMs: 200, delayMs: 1, fromBeginning: true }));
+    members.push(spawnMember({ broker: address(), group, topic, sessionMs: SESSION_MS, commitIntervalMs: 200, delayMs: 1, fromBeginning: true }));
   }
   await waitFor(() => members.every((member) => member.owned.size === 2), 30_000);
 
-  const producer = client.producer({ lingerMs: 2 });
+  const producer = client().producer({ lingerMs: 2 });
   let produced = 0;
   const produceRound = async (round: number): Promise<void> => {
     const messages = Array.from({ length: PER_ROUND }, (_, index) => ({ value: `r${round}-${index}`, partition: index % PARTITIONS }));
@@ -61,7 +53,7 @@ it('a SIGKILLed member loses nothing: survivors resume at its last commit; dupli
   // Let a commit the victim had in flight land (the broker may still be reading it), then
   // read the last commit: nobody else may commit these partitions before the session ends.
   await new Promise((resolve) => setTimeout(resolve, 100));
-  const committed = new Map((await client.admin().fetchOffsets({ groupId: group })).map((entry) => [entry.partition, entry.offset]));
+  const committed = new Map((await client().admin().fetchOffsets({ groupId: group })).map((entry) => [entry.partition, entry.offset]));
   const survivors = members.slice(1);
   expect(survivors.every((member) => victimPartitions.every((partition) => !member.owned.has(partition)))).toBe(true);
 
@@ -72,7 +64,7 @@ it('a SIGKILLed member loses nothing: survivors resume at its last commit; dupli
   // Not before the session ran out (the deadline counts from its last heartbeat, up to a third of a session before the kill).
   expect(takeoverMs).toBeGreaterThanOrEqual(SESSION_MS / 2);
 
-  const ends = new Map((await client.admin().listOffsets({ topic })).map((entry) => [entry.partition, entry.offset]));
+  const ends = new Map((await client().admin().listOffsets({ topic })).map((entry) => [entry.partition, entry.offset]));
   expect([...ends.values()].reduce((sum, end) => sum + end, 0)).toBe(produced);
   const everything = (): string[] => [victim.processed, ...survivors.map((member) => member.processed)].flat();
   await waitFor(() => {

@@ -7,39 +7,31 @@
 // id of a member the coordinator removed and is refused; a heartbeat learns of the fence
 // and drops the partitions uncommitted), the zombie learns it was fenced ("lost"),
 // rejoins, and the group covers every message.
-import { afterAll, beforeAll, expect, it } from 'vitest';
-import { Client } from '../../src/client/index.js';
-import { startBroker, randomTopic, waitFor, type BrokerProcess } from '../helpers/broker.js';
+import { afterAll, expect, it } from 'vitest';
+import { randomTopic, waitFor } from '../helpers/broker.js';
+import { useBroker } from '../helpers/use-broker.js';
 import { spawnMember, type ChildMember } from './helpers.js';
 
-let broker: BrokerProcess;
-let client: Client;
+const { address, client } = useBroker(['--fsync', 'never']);
 const members: ChildMember[] = [];
 
-beforeAll(async () => {
-  broker = await startBroker({ args: ['--fsync', 'never'] });
-  client = new Client({ brokers: [broker.address] });
-});
-
+// Registered after useBroker, so it runs first: the members go before the broker does.
 afterAll(async () => {
   for (const member of members) member.child.kill('SIGCONT');
   await Promise.allSettled(members.map((member) => member.kill()));
-  await client?.close();
-  await broker?.stop();
-  broker?.cleanup();
 });
 
 it('a member frozen past its session cannot commit when it wakes; the committed offsets never go back', async () => {
   const topic = randomTopic('zombie');
   const group = randomTopic('grp');
-  await client.admin().createTopics({ topics: [{ topic, numPartitions: 4 }] });
-  const zombie = spawnMember({ broker: broker.address, group, topic, sessionMs: 1000, commitIntervalMs: 300, fromBeginning: true });
-  const other = spawnMember({ broker: broker.address, group, topic, sessionMs: 1000, commitIntervalMs: 100, fromBeginning: true });
+  await client().admin().createTopics({ topics: [{ topic, numPartitions: 4 }] });
+  const zombie = spawnMember({ broker: address(), group, topic, sessionMs: 1000, commitIntervalMs: 300, fromBeginning: true });
+  const other = spawnMember({ broker: address(), group, topic, sessionMs: 1000, commitIntervalMs: 100, fromBeginning: true });
   members.push(zombie, other);
   await waitFor(() => zombie.owned.size === 2 && other.owned.size === 2, 30_000);
   const zombiePartitions = [...zombie.owned];
 
-  const producer = client.producer({ lingerMs: 1 });
+  const producer = client().producer({ lingerMs: 1 });
   let produced = 0;
   let producing = true;
   const feeding = (async () => {
@@ -51,7 +43,7 @@ it('a member frozen past its session cannot commit when it wakes; the committed 
   })();
 
   const committed = async (): Promise<Map<number, number>> =>
-    new Map((await client.admin().fetchOffsets({ groupId: group })).map((entry) => [entry.partition, entry.offset]));
+    new Map((await client().admin().fetchOffsets({ groupId: group })).map((entry) => [entry.partition, entry.offset]));
   await waitFor(async () => {
     const offsets = await committed();
     return zombie.processed.length > 50 && zombiePartitions.every((partition) => (offsets.get(partition) ?? 0) > 0);
@@ -85,7 +77,7 @@ it('a member frozen past its session cannot commit when it wakes; the committed 
   await producer.close();
   // Rejoined and balanced again; together they cover every message.
   await waitFor(() => zombie.owned.size === 2 && other.owned.size === 2, 15_000);
-  const ends = new Map((await client.admin().listOffsets({ topic })).map((entry) => [entry.partition, entry.offset]));
+  const ends = new Map((await client().admin().listOffsets({ topic })).map((entry) => [entry.partition, entry.offset]));
   await waitFor(() => {
     const seen = new Set([...zombie.processed, ...other.processed]);
     return [...ends].every(([partition, end]) => {
