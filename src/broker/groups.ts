@@ -1,31 +1,21 @@
 // The group APIs, routed to the GroupCoordinator. The coordinator answers with whole
 // response bodies; a SpoolError it throws fails the request with that code (dispatch.ts).
 
+import type { GroupCoordinator } from '../groups/coordinator.js';
 import type * as M from '../protocol/messages.js';
 import type { BrokerContext, HandlerResponse } from './context.js';
 
-function wrap(header: object): HandlerResponse {
-  return { header };
+type GroupHandler<Request> = (ctx: BrokerContext, request: Request) => Promise<HandlerResponse>;
+
+/** A handler that passes the request to one coordinator method and answers with its result. */
+function forward<Request>(call: (coordinator: GroupCoordinator, request: Request) => Promise<object>): GroupHandler<Request> {
+  return async (ctx, request) => ({ header: await call(ctx.coordinator, request) });
 }
 
-export async function handleHeartbeat(ctx: BrokerContext, request: M.ConsumerGroupHeartbeatRequest): Promise<HandlerResponse> {
-  return wrap(await ctx.coordinator.heartbeat(request));
-}
-export async function handleOffsetCommit(ctx: BrokerContext, request: M.OffsetCommitRequest): Promise<HandlerResponse> {
-  return wrap(await ctx.coordinator.commitOffsets(request));
-}
-export async function handleOffsetFetch(ctx: BrokerContext, request: M.OffsetFetchRequest): Promise<HandlerResponse> {
-  return wrap(await ctx.coordinator.fetchOffsets(request));
-}
-export async function handleListGroups(ctx: BrokerContext, request: M.ListGroupsRequest): Promise<HandlerResponse> {
-  return wrap(await ctx.coordinator.listGroups(request));
-}
-export async function handleDescribeGroups(ctx: BrokerContext, request: M.DescribeGroupsRequest): Promise<HandlerResponse> {
-  return wrap(await ctx.coordinator.describeGroups(request));
-}
-export async function handleDeleteGroups(ctx: BrokerContext, request: M.DeleteGroupsRequest): Promise<HandlerResponse> {
-  return wrap(await ctx.coordinator.deleteGroups(request));
-}
-export async function handleResetOffsets(ctx: BrokerContext, request: M.ResetOffsetsRequest): Promise<HandlerResponse> {
-  return wrap(await ctx.coordinator.resetOffsets(request));
-}
+export const handleHeartbeat = forward((coordinator, request: M.ConsumerGroupHeartbeatRequest) => coordinator.heartbeat(request));
+export const handleOffsetCommit = forward((coordinator, request: M.OffsetCommitRequest) => coordinator.commitOffsets(request));
+export const handleOffsetFetch = forward((coordinator, request: M.OffsetFetchRequest) => coordinator.fetchOffsets(request));
+export const handleListGroups = forward((coordinator, request: M.ListGroupsRequest) => coordinator.listGroups(request));
+export const handleDescribeGroups = forward((coordinator, request: M.DescribeGroupsRequest) => coordinator.describeGroups(request));
+export const handleDeleteGroups = forward((coordinator, request: M.DeleteGroupsRequest) => coordinator.deleteGroups(request));
+export const handleResetOffsets = forward((coordinator, request: M.ResetOffsetsRequest) => coordinator.resetOffsets(request));
