@@ -47,6 +47,16 @@ export function connect(command: Command, clientId = 'spool-cli'): Connection {
   };
 }
 
+/** Connects for `body` and closes the connection afterwards, whether `body` succeeds or throws. */
+export async function withConnection(command: Command, body: (connection: Connection) => Promise<void>): Promise<void> {
+  const connection = connect(command);
+  try {
+    await body(connection);
+  } finally {
+    await connection.close();
+  }
+}
+
 /** True for errors that mean "the broker could not be reached or the connection broke". */
 export function isNetworkError(error: unknown): boolean {
   if (isSpoolError(error)) {

@@ -2,7 +2,7 @@
 
 import type { Command } from 'commander';
 import { parseResetTarget, type ResetTarget } from './args.js';
-import { connect } from './connect.js';
+import { withConnection } from './connect.js';
 import { formatTable } from './output.js';
 
 /** The fields of a group description the CLI shows (the wire's GroupDescription). */
@@ -24,29 +24,23 @@ export function registerGroup(program: Command): void {
     .command('list')
     .description('every group with its state and member count')
     .action(async (_options: unknown, command: Command) => {
-      const connection = connect(command);
-      try {
+      await withConnection(command, async (connection) => {
         const groups = await connection.request(() => connection.client.admin().listGroups());
         const rows = [...groups].sort((a, b) => a.groupId.localeCompare(b.groupId)).map((g) => [g.groupId, g.state, g.members]);
         if (rows.length > 0) process.stdout.write(formatTable(['GROUP', 'STATE', 'MEMBERS'], rows));
-      } finally {
-        await connection.close();
-      }
+      });
     });
 
   group
     .command('describe <group>')
     .description('members and, per partition, the committed offset, log end offset and lag')
     .action(async (groupId: string, _options: unknown, command: Command) => {
-      const connection = connect(command);
-      try {
+      await withConnection(command, async (connection) => {
         const described = (await connection.request(() => connection.client.admin().describeGroups({ groupIds: [groupId] }))) as GroupView[];
         const description = described.find((entry) => entry.groupId === groupId) ?? described[0];
         if (description === undefined) throw new Error(`group ${groupId} was not described by the broker`);
         process.stdout.write(formatGroup(description));
-      } finally {
-        await connection.close();
-      }
+      });
     });
 
   group
@@ -55,28 +49,22 @@ export function registerGroup(program: Command): void {
     .requiredOption('--topic <topic>', 'the topic whose offsets move')
     .requiredOption('--to <target>', 'earliest | latest | <offset> | <iso-time>', parseResetTarget)
     .action(async (groupId: string, options: { topic: string; to: ResetTarget }, command: Command) => {
-      const connection = connect(command);
-      try {
+      await withConnection(command, async (connection) => {
         const result: unknown = await connection.request(() =>
           connection.client.admin().resetOffsets({ groupId, topic: options.topic, to: options.to }),
         );
         process.stdout.write(formatReset(groupId, options.topic, result));
-      } finally {
-        await connection.close();
-      }
+      });
     });
 
   group
     .command('delete <group>')
     .description('delete a group with no active members and its committed offsets')
     .action(async (groupId: string, _options: unknown, command: Command) => {
-      const connection = connect(command);
-      try {
+      await withConnection(command, async (connection) => {
         await connection.request(() => connection.client.admin().deleteGroups({ groupIds: [groupId] }));
         process.stdout.write(`deleted group ${groupId}\n`);
-      } finally {
-        await connection.close();
-      }
+      });
     });
 }
 

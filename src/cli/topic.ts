@@ -2,7 +2,7 @@
 
 import { Command, Option } from 'commander';
 import { choiceOption, collectKeyValue, integerOption, parseBytes, parseDurationMs } from './args.js';
-import { connect } from './connect.js';
+import { withConnection } from './connect.js';
 import { formatBytes, formatTable } from './output.js';
 
 interface CreateOptions {
@@ -32,59 +32,47 @@ export function registerTopic(program: Command): void {
     .option('--config <key=value>', 'any topic config by its Kafka name (repeatable)', collectKeyValue('--config key=value'))
     .action(async (name: string, options: CreateOptions, command: Command) => {
       const config = topicConfig(options);
-      const connection = connect(command);
-      try {
+      await withConnection(command, async (connection) => {
         await connection.request(() =>
           connection.client.admin().createTopics({
             topics: [{ topic: name, numPartitions: options.partitions, ...(Object.keys(config).length > 0 ? { config } : {}) }],
           }),
         );
         process.stdout.write(`created topic ${name} with ${options.partitions} partition${options.partitions === 1 ? '' : 's'}\n`);
-      } finally {
-        await connection.close();
-      }
+      });
     });
 
   topic
     .command('list')
     .description('list topic names, one per line')
     .action(async (_options: unknown, command: Command) => {
-      const connection = connect(command);
-      try {
+      await withConnection(command, async (connection) => {
         const names = await connection.request(() => connection.client.admin().listTopics());
         const sorted = [...names].sort();
         if (sorted.length > 0) process.stdout.write(`${sorted.join('\n')}\n`);
-      } finally {
-        await connection.close();
-      }
+      });
     });
 
   topic
     .command('describe <name>')
     .description('partitions (start/end offsets, size, segments) and config of a topic')
     .action(async (name: string, _options: unknown, command: Command) => {
-      const connection = connect(command);
-      try {
+      await withConnection(command, async (connection) => {
         const described = await connection.request(() => connection.client.admin().describeTopics({ topics: [name] }));
         const description = described.find((entry) => entry.name === name) ?? described[0];
         if (description === undefined) throw new Error(`topic ${name} was not described by the broker`);
         process.stdout.write(formatDescription(description));
-      } finally {
-        await connection.close();
-      }
+      });
     });
 
   topic
     .command('delete <name>')
     .description('delete a topic and its data')
     .action(async (name: string, _options: unknown, command: Command) => {
-      const connection = connect(command);
-      try {
+      await withConnection(command, async (connection) => {
         await connection.request(() => connection.client.admin().deleteTopics({ topics: [name] }));
         process.stdout.write(`deleted topic ${name}\n`);
-      } finally {
-        await connection.close();
-      }
+      });
     });
 }
 
