@@ -13,6 +13,7 @@
 
 import { connect, createInbox, RetentionPolicy, StorageType, type JetStreamClient, type JetStreamManager, type NatsConnection } from 'nats';
 import type { ProducerMode, ReplayRequest, Target, TargetProducer, TargetSettings } from '../../src/cli/bench/workloads.js';
+import { AckTracker, ReplayTally } from './common.js';
 
 const REPLAY_BATCH = 10_000;
 
@@ -24,31 +25,6 @@ export interface NatsTuning {
 export const NATS_TUNING: NatsTuning = { batchMessages: 20, maxInFlightMessages: 256 };
 
 const decoder = new TextDecoder();
-
-/** Resolves publish() calls in order as the count of PubAcks passes their end. */
-class AckTracker {
-  private sent = 0;
-  private acked = 0;
-  private failure: Error | undefined;
-  private readonly waiting: Array<{ end: number; resolve: () => void; reject: (error: Error) => void }> = [];
-
-  expect(count: number): Promise<void> {
-    if (this.failure) return Promise.reject(this.failure);
-    this.sent += count;
-    const end = this.sent;
-    return new Promise((resolve, reject) => this.waiting.push({ end, resolve, reject }));
-  }
-
-  confirm(count: number): void {
-    this.acked += count;
-    while (this.waiting.length > 0 && (this.waiting[0]?.end ?? Infinity) <= this.acked) this.waiting.shift()?.resolve();
-  }
-
-  fail(error: Error): void {
-    this.failure ??= error;
-    for (const waiter of this.waiting.splice(0)) waiter.reject(error);
-  }
-}
 
 function subjectOf(stream: string): string {
   return `bench.${stream}`;
@@ -158,23 +134,13 @@ export class NatsTarget implements Target {
   async replay(request: ReplayRequest): Promise<void> {
     const consumer = await this.js.consumers.get(request.stream);
     const messages = await consumer.consume({ max_messages: REPLAY_BATCH });
-    let received = 0;
+    const tally = new ReplayTally(request);
     const timer = setTimeout(() => void messages.close(), Math.max(0, request.deadline - Date.now()));
     try {
-      let pendingCount = 0;
-      let pendingBytes = 0;
       for await (const message of messages) {
-        received++;
-        pendingCount++;
-        pendingBytes += message.data.length;
-        if (pendingCount === 1000 || received >= request.messages) {
-          request.onMessages(pendingCount, pendingBytes);
-          pendingCount = 0;
-          pendingBytes = 0;
-        }
-        if (received >= request.messages) break;
+        if (tally.add(message.data.length)) break;
       }
-      if (pendingCount > 0) request.onMessages(pendingCount, pendingBytes);
+      tally.flush();
     } finally {
       clearTimeout(timer);
       await messages.close();

@@ -45,6 +45,7 @@ function installPre311Shim(): void {
   };
 }
 import type { ProducerMode, ReplayRequest, Target, TargetProducer, TargetSettings } from '../../src/cli/bench/workloads.js';
+import { AckTracker, ReplayTally } from './common.js';
 
 export interface RabbitTuning {
   batchMessages: number;
@@ -54,31 +55,6 @@ export interface RabbitTuning {
 }
 
 export const RABBIT_TUNING: RabbitTuning = { batchMessages: 200, maxInFlightMessages: 4_000, maxChunkLength: 500 };
-
-/** Resolves publish() calls in order as the cumulative confirmed count passes their end. */
-class ConfirmTracker {
-  private sent = 0;
-  private confirmed = 0;
-  private failure: Error | undefined;
-  private readonly waiting: Array<{ end: number; resolve: () => void; reject: (error: Error) => void }> = [];
-
-  expect(count: number): Promise<void> {
-    if (this.failure) return Promise.reject(this.failure);
-    this.sent += count;
-    const end = this.sent;
-    return new Promise((resolve, reject) => this.waiting.push({ end, resolve, reject }));
-  }
-
-  confirm(count: number): void {
-    this.confirmed += count;
-    while (this.waiting.length > 0 && (this.waiting[0]?.end ?? Infinity) <= this.confirmed) this.waiting.shift()?.resolve();
-  }
-
-  fail(error: Error): void {
-    this.failure = error;
-    for (const waiter of this.waiting.splice(0)) waiter.reject(error);
-  }
-}
 
 export class RabbitTarget implements Target {
   readonly name = 'RabbitMQ Streams';
@@ -135,7 +111,7 @@ export class RabbitTarget implements Target {
 
   async producer(stream: string, mode: ProducerMode): Promise<TargetProducer> {
     const publisher: Publisher = await this.rabbit.declarePublisher({ stream, maxChunkLength: this.tuning.maxChunkLength });
-    const tracker = new ConfirmTracker();
+    const tracker = new AckTracker();
     publisher.on('publish_confirm', (error, publishingIds) => {
       if (error !== null) tracker.fail(new Error(`RabbitMQ publish error code ${error}`));
       else tracker.confirm(publishingIds.length);
@@ -158,27 +134,17 @@ export class RabbitTarget implements Target {
   }
 
   async replay(request: ReplayRequest): Promise<void> {
-    let received = 0;
-    let pendingCount = 0;
-    let pendingBytes = 0;
+    const tally = new ReplayTally(request);
     let finish: () => void = () => undefined;
     const done = new Promise<void>((resolve) => (finish = resolve));
     const consumer = await this.rabbit.declareConsumer({ stream: request.stream, offset: Offset.first() }, (message) => {
-      if (received >= request.messages) return;
-      received++;
-      pendingCount++;
-      pendingBytes += message.content.length;
-      if (pendingCount === 1000 || received >= request.messages) {
-        request.onMessages(pendingCount, pendingBytes);
-        pendingCount = 0;
-        pendingBytes = 0;
-      }
-      if (received >= request.messages) finish();
+      if (tally.done) return;
+      if (tally.add(message.content.length)) finish();
     });
     const timer = setTimeout(finish, Math.max(0, request.deadline - Date.now()));
     try {
       await done;
-      if (pendingCount > 0) request.onMessages(pendingCount, pendingBytes);
+      tally.flush();
     } finally {
       clearTimeout(timer);
       await consumer.close();

@@ -18,6 +18,7 @@ import { existsSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { ProducerMode, ReplayRequest, Target, TargetProducer, TargetSettings } from '../../src/cli/bench/workloads.js';
+import { ReplayTally } from './common.js';
 
 interface SpoolMessage {
   value: Buffer | null;
@@ -129,24 +130,15 @@ export class SpoolTarget implements Target {
     const consumer = this.spool.consumer({});
     await consumer.assign([{ topic: request.stream, partition: 0, offset: 'earliest' }]);
     const iterator = consumer[Symbol.asyncIterator]();
-    let received = 0;
-    let pendingCount = 0;
-    let pendingBytes = 0;
+    const tally = new ReplayTally(request);
     const timer = setTimeout(() => void consumer.close(), Math.max(0, request.deadline - Date.now()));
     try {
-      while (received < request.messages) {
+      while (!tally.done) {
         const next = await iterator.next();
         if (next.done) break;
-        received++;
-        pendingCount++;
-        pendingBytes += next.value.value?.length ?? 0;
-        if (pendingCount === 1000) {
-          request.onMessages(pendingCount, pendingBytes);
-          pendingCount = 0;
-          pendingBytes = 0;
-        }
+        tally.add(next.value.value?.length ?? 0);
       }
-      if (pendingCount > 0) request.onMessages(pendingCount, pendingBytes);
+      tally.flush();
     } finally {
       clearTimeout(timer);
       await consumer.close();
