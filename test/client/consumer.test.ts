@@ -6,8 +6,9 @@
 // fetched batch are skipped, run() with eachMessage and eachBatch, the processed-offset
 // hook, assignment changes, and backpressure (a slow reader keeps the buffer bounded).
 import { describe, expect, it } from 'vitest';
-import type { ConsumedMessage, Consumer } from '../../src/client/index.js';
+import type { ConsumedMessage } from '../../src/client/index.js';
 import { randomTopic, waitFor } from '../helpers/broker.js';
+import { take } from '../helpers/take.js';
 import { useBroker } from '../helpers/use-broker.js';
 
 const { client } = useBroker(['--fsync', 'never']);
@@ -24,15 +25,6 @@ async function topicWith(partitions: number, values: string[][], timestamps?: nu
   }
   await producer.close();
   return topic;
-}
-
-async function take(consumer: Consumer, count: number): Promise<ConsumedMessage[]> {
-  const messages: ConsumedMessage[] = [];
-  for await (const message of consumer) {
-    messages.push(message);
-    if (messages.length === count) break;
-  }
-  return messages;
 }
 
 const values = (messages: ConsumedMessage[]): string[] => messages.map((message) => message.value!.toString());

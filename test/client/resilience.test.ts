@@ -11,18 +11,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createServer } from 'node:net';
 import { describe, expect, it } from 'vitest';
-import { Client, type ConsumedMessage, type Consumer } from '../../src/client/index.js';
+import { Client } from '../../src/client/index.js';
 import { startBroker, randomTopic, tempDir } from '../helpers/broker.js';
+import { take } from '../helpers/take.js';
 import { useBroker } from '../helpers/use-broker.js';
-
-async function take(consumer: Consumer, count: number): Promise<ConsumedMessage[]> {
-  const messages: ConsumedMessage[] = [];
-  for await (const message of consumer) {
-    messages.push(message);
-    if (messages.length === count) break;
-  }
-  return messages;
-}
 
 describe('large messages', () => {
   const { client } = useBroker(['--fsync', 'never']);

@@ -3,9 +3,10 @@
 // order with keys, values, headers and timestamps intact; send() offsets match what the
 // consumer reads; acks 0, 1 and 'all', gzip, many producers at once, and UNKNOWN_TOPIC.
 import { describe, expect, it } from 'vitest';
-import { Client, type ConsumedMessage, type Consumer } from '../../src/client/index.js';
+import { Client, type ConsumedMessage } from '../../src/client/index.js';
 import { partitionForKey } from '../../src/client/partitioner.js';
 import { randomTopic, waitFor } from '../helpers/broker.js';
+import { take } from '../helpers/take.js';
 import { useBroker } from '../helpers/use-broker.js';
 
 const { address, client } = useBroker(['--fsync', 'never']);
@@ -25,16 +26,6 @@ async function readAll(topic: string, partitions: number, count: number): Promis
   } finally {
     await consumer.close();
   }
-}
-
-async function take(consumer: Consumer, count: number): Promise<ConsumedMessage[]> {
-  const messages: ConsumedMessage[] = [];
-  if (count === 0) return messages;
-  for await (const message of consumer) {
-    messages.push(message);
-    if (messages.length === count) break;
-  }
-  return messages;
 }
 
 describe('round trips', () => {
