@@ -95,15 +95,23 @@ export async function runThroughput(producer: TargetProducer, workload: Workload
   } finally {
     clearInterval(watchdog);
   }
+  return producedMeasurement(workload, { total, acked, start, lastAck, error, histogram });
+}
+
+/** What a produce loop measured; a run that fell short says why (the first error, or the timeout). */
+function producedMeasurement(
+  workload: Workload,
+  run: { total: number; acked: number; start: number; lastAck: number; error: string | undefined; histogram: LatencyHistogram },
+): Measurement {
   const measurement: Measurement = {
-    messages: acked,
-    bytes: acked * workload.messageBytes,
-    seconds: (lastAck - start) / 1000,
-    latency: histogram.summary(),
-    complete: acked === total && error === undefined,
+    messages: run.acked,
+    bytes: run.acked * workload.messageBytes,
+    seconds: (run.lastAck - run.start) / 1000,
+    latency: run.histogram.summary(),
+    complete: run.acked === run.total && run.error === undefined,
   };
-  if (error !== undefined) measurement.error = error;
-  else if (acked < total) measurement.error = `timeout after ${workload.timeoutMs} ms`;
+  if (run.error !== undefined) measurement.error = run.error;
+  else if (run.acked < run.total) measurement.error = `timeout after ${workload.timeoutMs} ms`;
   return measurement;
 }
 
@@ -159,16 +167,7 @@ export async function runRate(producer: TargetProducer, workload: Workload): Pro
   } finally {
     clearInterval(watchdog);
   }
-  const measurement: Measurement = {
-    messages: acked,
-    bytes: acked * workload.messageBytes,
-    seconds: (lastAck - start) / 1000,
-    latency: histogram.summary(),
-    complete: acked === total && error === undefined,
-  };
-  if (error !== undefined) measurement.error = error;
-  else if (acked < total) measurement.error = `timeout after ${workload.timeoutMs} ms`;
-  return measurement;
+  return producedMeasurement(workload, { total, acked, start, lastAck, error, histogram });
 }
 
 export async function runReplay(target: Target, stream: string, workload: Workload): Promise<Measurement> {
