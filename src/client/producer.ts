@@ -33,7 +33,7 @@ export interface ProducerConfig {
   retries?: number;
   /** Produce requests in flight at once (over all partitions). Default 5. */
   maxInFlight?: number;
-  /** Largest Produce request the sender builds (at least one batch). Default 16 MiB. */
+  /** Largest Produce request the sender builds (at least one batch). Default 1 MiB (as Kafka's max.request.size): a broker copies a request that spans socket reads, and several 1 MiB requests pipeline better than one of 16 MiB. */
   maxRequestBytes?: number;
   /** send() waits while this many bytes are buffered and not yet acknowledged. Default 64 MiB. */
   maxBufferedBytes?: number;
@@ -110,7 +110,7 @@ export class Producer {
     this.compression = config.compression ?? 'none';
     this.retries = config.retries ?? client.retryPolicy.options.retries;
     this.maxInFlight = Math.max(1, config.maxInFlight ?? 5);
-    this.maxRequestBytes = config.maxRequestBytes ?? 16 * 1024 * 1024;
+    this.maxRequestBytes = config.maxRequestBytes ?? 1024 * 1024;
     this.maxBufferedBytes = config.maxBufferedBytes ?? 64 * 1024 * 1024;
     this.timeoutMs = config.timeoutMs ?? client.requestTimeoutMs;
   }
