@@ -12,6 +12,13 @@
 // and the broker's memory per connection stays bounded (one request may overshoot the
 // byte budget: a fetch always returns at least one batch).
 //
+// Produce frames split across socket chunks are assembled into a reused buffer (the
+// decoder's pooled assembly): handleProduce reads its payload only while it runs
+// synchronously (the append is a synchronous write; every later step, acks-all waits
+// included, works on offsets and results, not on the bytes), so right after dispatch
+// returns the frame is handed back. Other frames are never handed back. Cost: up to two
+// pooled buffers of <= 1 MiB per connection that sends large produce requests.
+//
 // Responses in request order: a parked long-poll fetch delays the responses of later
 // requests on the same connection (as in Kafka); clients that need both use two
 // connections.
@@ -21,6 +28,7 @@
 // the stream cannot be trusted after it. Everything else is answered with an error.
 
 import type { Socket } from 'node:net';
+import { ApiKey } from '../protocol/apis.js';
 import { decodeBody } from '../protocol/body.js';
 import { encodeResponseFrame, RequestFrameDecoder, type RequestFrame } from '../protocol/frame.js';
 import { Errors, SpoolError } from '../util/errors.js';
@@ -56,7 +64,7 @@ export class Connection {
     private readonly ctx: BrokerContext,
   ) {
     this.remote = `${socket.remoteAddress ?? '?'}:${socket.remotePort ?? '?'}`;
-    this.decoder = new RequestFrameDecoder({ maxFrameBytes: ctx.options.maxRequestBytes });
+    this.decoder = new RequestFrameDecoder({ maxFrameBytes: ctx.options.maxRequestBytes, poolAssembly: true });
     socket.setNoDelay(true);
     this.closedPromise = new Promise((resolve) => socket.once('close', () => resolve()));
     socket.on('data', (chunk: Buffer) => this.onData(chunk));
@@ -131,6 +139,8 @@ export class Connection {
     const slot: Slot = { correlationId: frame.correlationId, done: false, response: null, payloadBytes: 0 };
     this.queue.push(slot);
     const outcome = dispatch(this.ctx, frame, { signal: this.abort.signal, localAddress: this.socket.localAddress });
+    // handleProduce holds no reference to the request bytes once it returns (see the top).
+    if (frame.apiKey === ApiKey.Produce) this.decoder.release(frame.body);
     if (!(outcome instanceof Promise)) {
       this.complete(slot, outcome);
       return;

@@ -3,6 +3,10 @@
 // answer per acks: 0 no response, 1 after the write, -1 (all) after the append promise
 // resolves (fsync per the broker's policy; storage group-commits concurrent appends).
 //
+// The request bytes are read only while handleProduce runs synchronously: the connection
+// reuses the frame's memory as soon as it returns (pooled frame assembly). The one path
+// that appends after an await (auto-creation) works on its own copy.
+//
 // Order: appends happen synchronously while the request is handled, so requests on one
 // connection reach the log in request order. Only auto-creation awaits, and it does so
 // before any append of the request.
@@ -14,9 +18,12 @@ import { Errors, SpoolError, isSpoolError } from '../util/errors.js';
 import type { BrokerContext, HandlerResponse } from './context.js';
 
 export function handleProduce(ctx: BrokerContext, request: ProduceRequest, payload: Buffer): HandlerResponse | null | Promise<HandlerResponse | null> {
-  const parts = splitPayload(payload, request.partitions.map((entry) => entry.size));
+  const sizes = request.partitions.map((entry) => entry.size);
+  const parts = splitPayload(payload, sizes);
   if (ctx.options.autoCreateTopics && request.partitions.some((entry) => !ctx.logs.getTopic(entry.topic))) {
-    return autoCreateTopics(ctx, request).then((creationErrors) => appendAll(ctx, request, parts, creationErrors));
+    // Appends after an await: copy, since the caller reuses `payload` once this returns.
+    const owned = splitPayload(Buffer.from(payload), sizes);
+    return autoCreateTopics(ctx, request).then((creationErrors) => appendAll(ctx, request, owned, creationErrors));
   }
   return appendAll(ctx, request, parts, new Map());
 }

@@ -12,6 +12,14 @@
 // the pushed chunk when a frame lies inside one chunk, and assembles (one allocation of
 // exactly `size` bytes) a frame split across chunks. `size` is checked against
 // maxFrameBytes before anything is allocated.
+//
+// Pooled assembly (opt-in, `poolAssembly: true`): a split frame of at most
+// POOLED_FRAME_MAX_BYTES is assembled into a reusable buffer instead of a fresh one. The
+// caller that knows it holds no reference to such a frame any more (its consumer finished
+// synchronously) hands it back with release(frame); the next split frame reuses it. A
+// frame never released simply stays the caller's (the decoder forgets it), so forgetting
+// to release costs an allocation, never correctness. A released frame's bytes are
+// overwritten by a later push: release only what nothing reads again.
 
 import { Errors, SpoolError } from '../util/errors.js';
 import { encodeBodyPrefix, type Payload, payloadParts } from './body.js';
@@ -56,7 +64,16 @@ export interface FrameDecoderOptions {
   maxFrameBytes?: number;
   /** Smallest accepted `size`: the fixed fields after `size`. */
   minFrameBytes?: number;
+  /** Assemble split frames into reusable buffers handed back with release(). Default false. */
+  poolAssembly?: boolean;
 }
+
+/** Largest split frame assembled into a pooled buffer; larger ones get their own allocation. */
+export const POOLED_FRAME_MAX_BYTES = 1024 * 1024 + 64 * 1024;
+/** Pooled buffers are this size for small frames, POOLED_FRAME_MAX_BYTES otherwise (so one fits every later frame). */
+const POOLED_BUFFER_MIN_BYTES = 64 * 1024;
+/** Pooled buffers handed out and not yet released that the decoder still remembers. */
+const POOL_MAX_LENT = 4;
 
 /**
  * Splits a byte stream into raw frames (the bytes after each `size` field). After an
@@ -71,10 +88,48 @@ export class FrameDecoder {
   private assembling: Buffer | null = null;
   private assembled = 0;
   private failure: SpoolError | null = null;
+  private readonly poolAssembly: boolean;
+  /** A released pooled buffer, ready for the next split frame (at most one is kept). */
+  private spare: Buffer | null = null;
+  /** Pooled buffers in use (assembling or handed out), by their memory. */
+  private readonly lent = new Map<ArrayBufferLike, Buffer>();
 
   constructor(options: FrameDecoderOptions = {}) {
     this.maxFrameBytes = options.maxFrameBytes ?? DEFAULT_MAX_FRAME_BYTES;
     this.minFrameBytes = options.minFrameBytes ?? 0;
+    this.poolAssembly = options.poolAssembly ?? false;
+  }
+
+  /**
+   * Hands back a frame (or any subarray of it) that push() returned, once nothing reads
+   * its bytes any more; a later split frame may be assembled into the same memory. Frames
+   * that were not pooled (subarrays of a chunk, large frames) are ignored.
+   */
+  release(frame: Buffer): void {
+    const pooled = this.lent.get(frame.buffer);
+    if (pooled === undefined || frame.buffer === this.assembling?.buffer) return;
+    this.lent.delete(frame.buffer);
+    if (this.spare === null || this.spare.length < pooled.length) this.spare = pooled;
+  }
+
+  /** A buffer for a split frame of `size` bytes: pooled when enabled and small enough. */
+  private allocateFrame(size: number): Buffer {
+    if (!this.poolAssembly || size > POOLED_FRAME_MAX_BYTES) return Buffer.allocUnsafe(size);
+    let pooled = this.spare;
+    if (pooled !== null && pooled.length >= size) {
+      this.spare = null;
+    } else {
+      const capacity = size <= POOLED_BUFFER_MIN_BYTES ? POOLED_BUFFER_MIN_BYTES : POOLED_FRAME_MAX_BYTES;
+      // allocUnsafeSlow: memory of its own (not Node's shared slab), so `.buffer` names it.
+      pooled = Buffer.allocUnsafeSlow(capacity);
+    }
+    if (this.lent.size >= POOL_MAX_LENT) {
+      // Forget the oldest never-released frame: it stays its holder's.
+      const oldest = this.lent.keys().next().value;
+      if (oldest !== undefined) this.lent.delete(oldest);
+    }
+    this.lent.set(pooled.buffer, pooled);
+    return pooled.subarray(0, size);
   }
 
   /** Bytes held for a frame not yet complete (size field bytes plus the partial frame). */
@@ -116,7 +171,7 @@ export class FrameDecoder {
         this.sizeBytesFilled = 0;
         const size = this.checkSize(this.sizeBytes.readUInt32BE(0));
         if (size === 0) frames.push(Buffer.alloc(0));
-        else this.assembling = Buffer.allocUnsafe(size);
+        else this.assembling = this.allocateFrame(size);
         continue;
       }
       const size = this.checkSize(chunk.readUInt32BE(position));
@@ -125,7 +180,7 @@ export class FrameDecoder {
         frames.push(chunk.subarray(frameStart, frameStart + size));
         position = frameStart + size;
       } else {
-        const frame = Buffer.allocUnsafe(size);
+        const frame = this.allocateFrame(size);
         chunk.copy(frame, 0, frameStart, end);
         this.assembling = frame;
         this.assembled = end - frameStart;
@@ -158,8 +213,13 @@ export class FrameDecoder {
 export class RequestFrameDecoder {
   private readonly raw: FrameDecoder;
 
-  constructor(options: { maxFrameBytes?: number } = {}) {
+  constructor(options: { maxFrameBytes?: number; poolAssembly?: boolean } = {}) {
     this.raw = new FrameDecoder({ ...options, minFrameBytes: REQUEST_HEADER_BYTES - SIZE_BYTES });
+  }
+
+  /** See FrameDecoder.release: `body` (or any part of it) is no longer read by anyone. */
+  release(body: Buffer): void {
+    this.raw.release(body);
   }
 
   get bufferedBytes(): number {
