@@ -20,6 +20,7 @@
 import { readFileSync } from 'node:fs';
 import { Client } from '../src/client/index.js';
 import { startBroker, type BrokerProcess } from '../test/helpers/broker.js';
+import { sendAll } from './send-loop.js';
 
 function argument(name: string, fallback: number): number {
   const at = process.argv.indexOf(name);
@@ -102,16 +103,7 @@ async function phase(name: string, totalBytes: number, consumerSleepMs: number):
     const value = Buffer.alloc(size, 'm');
     const messages = Array.from({ length: perSend }, () => ({ value }));
     const producer = client.producer({ acks: 1, lingerMs: 5 });
-    const inFlight = new Set<Promise<unknown>>();
-    for (let sent = 0; sent < total; ) {
-      const count = Math.min(perSend, total - sent);
-      const promise = producer.send({ topic, messages: count === perSend ? messages : messages.slice(0, count) });
-      sent += count;
-      inFlight.add(promise);
-      void promise.finally(() => inFlight.delete(promise));
-      if (inFlight.size >= outstanding) await Promise.race(inFlight);
-    }
-    await Promise.all(inFlight);
+    await sendAll(producer, topic, messages, total, outstanding);
     await producer.close();
     const producedSeconds = (performance.now() - start) / 1000;
     // The slow consumer is not waited for: what matters is the broker while it lags.

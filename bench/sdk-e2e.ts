@@ -13,6 +13,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client } from '../src/client/index.js';
 import { startBroker } from '../test/helpers/broker.js';
+import { sendAll } from './send-loop.js';
 
 function argument(name: string, fallback: number): number {
   const at = process.argv.indexOf(name);
@@ -57,17 +58,7 @@ try {
   const producer = client.producer({ acks: 1, lingerMs: 5 });
   let mark = cpuMark();
   const produceStart = performance.now();
-  let sent = 0;
-  const inFlight = new Set<Promise<unknown>>();
-  while (sent < total) {
-    const count = Math.min(perSend, total - sent);
-    const promise = producer.send({ topic, messages: count === perSend ? messages : messages.slice(0, count) });
-    sent += count;
-    inFlight.add(promise);
-    void promise.finally(() => inFlight.delete(promise));
-    if (inFlight.size >= outstanding) await Promise.race(inFlight);
-  }
-  await Promise.all(inFlight);
+  await sendAll(producer, topic, messages, total, outstanding);
   await producer.flush();
   const produceSeconds = (performance.now() - produceStart) / 1000;
   report('produce', total, produceSeconds, size, mark);
