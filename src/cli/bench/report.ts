@@ -12,27 +12,31 @@ import { WorkloadIds } from './workloads.js';
 
 export const BYTES_PER_MB = 2 ** 20;
 
-export interface RunResult {
-  system: string;
-  workload: WorkloadId;
-  title: string;
-  /** 1-based index of this run among the repeats of (system, workload). */
-  run: number;
+/** The rate and latency fields every result record has (peer harness and `spool bench`). */
+export interface RateFields {
   /** Messages that completed (acknowledged, or received for a replay). */
   messages: number;
-  /** Messages the workload asked for. */
-  targetMessages: number;
   bytes: number;
   seconds: number;
   msgsPerSec: number;
   mbPerSec: number;
-  /** Produce-to-acknowledgement latency; absent for replays. */
+  /** Latency percentiles; absent for replays. */
   p50Ms?: number;
   p99Ms?: number;
   p999Ms?: number;
   maxMs?: number;
   /** False when the run hit its timeout or an error before every message completed. */
   complete: boolean;
+}
+
+export interface RunResult extends RateFields {
+  system: string;
+  workload: WorkloadId;
+  title: string;
+  /** 1-based index of this run among the repeats of (system, workload). */
+  run: number;
+  /** Messages the workload asked for. */
+  targetMessages: number;
   error?: string;
   messageBytes: number;
   ratePerSec?: number;

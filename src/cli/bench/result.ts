@@ -5,29 +5,19 @@
 
 import type { LatencySummary } from './histogram.js';
 import type { MachineInfo } from './machine.js';
-import { BYTES_PER_MB } from './report.js';
+import { BYTES_PER_MB, type RateFields } from './report.js';
 import type { WorkloadId } from './workloads.js';
 
 export type BenchWorkload = 'produce' | 'consume' | 'e2e' | 'group-throughput' | 'group-failover';
 
-export interface BenchResult {
+export interface BenchResult extends RateFields {
   tool: 'spool bench';
   system: 'spool';
   workload: BenchWorkload;
   /** One line saying what ran, e.g. "1 producer, 1 partition, acks all". */
   title: string;
-  messages: number;
-  bytes: number;
-  seconds: number;
-  msgsPerSec: number;
-  mbPerSec: number;
-  p50Ms?: number;
-  p99Ms?: number;
-  p999Ms?: number;
-  maxMs?: number;
   /** group-failover: from SIGKILL of a member to its last partition consumed again. */
   failoverMs?: number;
-  complete: boolean;
   error?: string;
   messageBytes: number;
   acks: string;
