@@ -17,9 +17,9 @@ import type { StorageFs } from './fs.js';
 import { readInt64 } from './index-format.js';
 import { type Checkpoint, encodeCheckpoint, writeFileAtomicSync } from './metadata.js';
 import { Segment } from './segment.js';
+import { MAX_RELATIVE_OFFSET } from './segment-scan.js';
 import type { AppendResult, FsyncPolicy, PartitionLog, ReadResult, TopicConfig } from './types.js';
 
-const MAX_RELATIVE_OFFSET = 0xffffffff;
 const PRODUCER_BATCHES = { producer: true } as const;
 /** Closed segments (newest first) whose indexes stay in memory after a roll. */
 const KEEP_LOADED_CLOSED_SEGMENTS = 2;
@@ -33,6 +33,23 @@ function refuseEmptyBatch(batches: Buffer): void {
   }
 }
 const EMPTY = Buffer.alloc(0);
+
+/**
+ * The end (exclusive byte position) of the longest run of whole batches from `start` whose
+ * offsets fit in one fresh segment (last offset - first base offset <= u32), and how many
+ * offsets they take. A single batch always fits (lastOffsetDelta is an int32).
+ */
+function pieceEnd(batches: Buffer, start: number): { end: number; offsetCount: number } {
+  let offsetCount = 0;
+  let at = start;
+  while (at < batches.length) {
+    const claimed = batches.readInt32BE(at + BatchLayout.LAST_OFFSET_DELTA) + 1;
+    if (at > start && offsetCount + claimed - 1 > MAX_RELATIVE_OFFSET) break;
+    offsetCount += claimed;
+    at += batches.readInt32BE(at + BatchLayout.BATCH_LENGTH) + LOG_OVERHEAD;
+  }
+  return { end: at, offsetCount };
+}
 
 export interface PartitionLogOptions {
   fs: StorageFs;
@@ -144,11 +161,54 @@ export class PartitionLogImpl implements PartitionLog {
   private appendSync(batches: Buffer): Promise<AppendResult> {
     this.checkUsable();
     // Producer batches: lastOffsetDelta = recordCount - 1 exactly, so a batch cannot claim
-    // more offsets than it holds.
+    // more offsets than it holds (but a compressed batch's recordCount is not checked
+    // against its records here, so one batch may still claim up to 2^31 - 1 offsets).
     const summary = validateBatches(batches, this.config.maxMessageBytes, PRODUCER_BATCHES);
     if (summary.recordCount < summary.batchCount) refuseEmptyBatch(batches);
     const offsetCount = summary.lastOffsetDeltaSum + summary.batchCount;
+    const baseOffset = this.logEndOffset;
+    if (baseOffset + offsetCount > Number.MAX_SAFE_INTEGER) {
+      throw new SpoolError(Errors.INVALID_REQUEST, `${this.topic}-${this.partition}: ${offsetCount} more offsets would pass 2^53 - 1`);
+    }
     const nowMs = this.clock.nowMs();
+    // Usually one piece. When the batches together span more offsets than a segment's u32
+    // relative offsets can name, each piece goes to its own segment (Kafka rolls on offset
+    // overflow the same way); a failure in a later piece leaves the earlier ones stored,
+    // exactly as a crash between two appends would.
+    const touched: Segment[] = [];
+    if (offsetCount - 1 <= MAX_RELATIVE_OFFSET) {
+      touched.push(this.appendPiece(batches, offsetCount, nowMs));
+    } else {
+      for (let start = 0; start < batches.length; ) {
+        const piece = pieceEnd(batches, start);
+        touched.push(this.appendPiece(batches.subarray(start, piece.end), piece.offsetCount, nowMs));
+        start = piece.end;
+      }
+    }
+    const result: AppendResult = { baseOffset, lastOffset: this.logEndOffset - 1 };
+    assert(result.lastOffset - result.baseOffset + 1 === offsetCount, 'an append takes exactly the offsets its batches claim');
+    for (const listener of this.appendListeners) {
+      try {
+        listener();
+      } catch (error) {
+        // The batches are stored; a listener's failure must not turn that into an error.
+        this.warn(`append listener of ${this.topic}-${this.partition} failed: ${error instanceof Error ? error.message : String(error)}`);
+      }
+    }
+    if (this.fsync.kind !== 'always') return Promise.resolve(result);
+    return Promise.all(touched.map((segment) => segment.commit.request())).then(
+      () => result,
+      (error: unknown) => {
+        throw this.goOffline(error, 'fsync');
+      },
+    );
+  }
+
+  /**
+   * Rolls if needed, assigns offsets and writes `batches` (whose offsets fit one segment)
+   * to the active segment with one write, then indexes them. Returns that segment.
+   */
+  private appendPiece(batches: Buffer, offsetCount: number, nowMs: number): Segment {
     let segment: Segment;
     try {
       this.maybeRoll(batches.length, offsetCount, nowMs);
@@ -158,13 +218,14 @@ export class PartitionLogImpl implements PartitionLog {
       throw this.goOffline(error, 'roll');
     }
     // Assign offsets: 8 bytes per batch header, outside the CRC.
-    const baseOffset = segment.nextOffset;
-    let offset = baseOffset;
+    let offset = segment.nextOffset;
     for (let at = 0; at < batches.length; ) {
       setBaseOffset(batches, at, offset);
       offset += batches.readInt32BE(at + BatchLayout.LAST_OFFSET_DELTA) + 1;
       at += batches.readInt32BE(at + BatchLayout.BATCH_LENGTH) + LOG_OVERHEAD;
     }
+    // The pair of recovery's scan rule: no batch's last offset is past u32 from its segment base.
+    assert(offset - 1 - segment.baseOffset <= MAX_RELATIVE_OFFSET, 'a batch was placed past the u32 relative offsets of its segment');
     const startPosition = segment.sizeBytes;
     try {
       segment.writeBatches(batches);
@@ -190,22 +251,7 @@ export class PartitionLogImpl implements PartitionLog {
       }
       throw this.goOffline(error, 'index write');
     }
-    const result: AppendResult = { baseOffset, lastOffset: offset - 1 };
-    for (const listener of this.appendListeners) {
-      try {
-        listener();
-      } catch (error) {
-        // The batches are stored; a listener's failure must not turn that into an error.
-        this.warn(`append listener of ${this.topic}-${this.partition} failed: ${error instanceof Error ? error.message : String(error)}`);
-      }
-    }
-    if (this.fsync.kind !== 'always') return Promise.resolve(result);
-    return segment.commit.request().then(
-      () => result,
-      (error: unknown) => {
-        throw this.goOffline(error, 'fsync');
-      },
-    );
+    return segment;
   }
 
   private maybeRoll(incomingBytes: number, offsetCount: number, nowMs: number): void {

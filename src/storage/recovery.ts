@@ -20,6 +20,7 @@
 
 import { join } from 'node:path';
 import { BatchLayout, LOG_OVERHEAD } from '../records/index.js';
+import { assert } from '../util/assert.js';
 import type { StorageFs } from './fs.js';
 import { readFullySync, readWholeFileSync } from './fs.js';
 import { INDEX_HEADER_BYTES, OffsetIndexFormat, TimeIndexFormat, readInt64 } from './index-format.js';
@@ -105,6 +106,14 @@ export function recoverPartition(options: RecoverOptions): RecoveredPartition {
       }
     }
     const scan = scanSegment(fs, logFd, base, fileBytes, config.indexIntervalBytes, contiguous);
+    // A cleanly closed log holds only what appends wrote, and appends roll before any
+    // batch passes u32 from its segment base: stopping there would drop acknowledged,
+    // fsynced batches. That is a bug in append or scan, never damage (the batch passed its
+    // CRC and sits exactly in offset sequence), so it stops the process.
+    assert(
+      !(checkpoint?.cleanShutdown === true && scan.stop === 'offset-overflow'),
+      `recovery would drop acknowledged batches of ${logPath} at ${scan.validBytes} bytes: relative offset past u32`,
+    );
     const truncatedBytes = fileBytes - scan.validBytes;
     const rebuiltIndex = !indexesMatch(fs, dir, base, scan.offsetIndex, scan.timeIndex);
     if (truncatedBytes > 0) {
@@ -134,7 +143,31 @@ export function recoverPartition(options: RecoverOptions): RecoveredPartition {
     segment.deleteFiles();
     warn(`recovery: removed ${segment.logPath}, below the log start offset ${logStartOffset}`);
   }
+  assertLogEnd(fs, segments);
   return { segments, logStartOffset, reports };
+}
+
+/**
+ * The pair of the append-side checks, read back from the files: segments are in offset
+ * order, and the log end is the last valid batch's last offset + 1 (that batch ending
+ * exactly at the end of its file).
+ */
+function assertLogEnd(fs: StorageFs, segments: Segment[]): void {
+  for (let i = 1; i < segments.length; i++) {
+    assert(segments[i - 1]!.nextOffset <= segments[i]!.baseOffset, `recovered segments overlap at ${segments[i]!.logPath}`);
+  }
+  const last = segments[segments.length - 1]!;
+  if (last.isEmpty) {
+    assert(last.nextOffset === last.baseOffset, `empty recovered segment ${last.logPath} has a log end past its base`);
+    return;
+  }
+  const header = Buffer.allocUnsafe(SCAN_HEADER_BYTES);
+  assert(readFullySync(fs, last.logFd, header, last.lastBatchPosition) === SCAN_HEADER_BYTES, `recovered ${last.logPath}: last batch header unreadable`);
+  const lastBase = readInt64(header, 0);
+  const lastOffset = lastBase + header.readInt32BE(BatchLayout.LAST_OFFSET_DELTA);
+  const end = last.lastBatchPosition + header.readInt32BE(BatchLayout.BATCH_LENGTH) + LOG_OVERHEAD;
+  assert(end === last.sizeBytes, `recovered ${last.logPath}: last batch ends at ${end}, file at ${last.sizeBytes}`);
+  assert(last.nextOffset === lastOffset + 1, `recovered log end ${last.nextOffset} is not the last valid offset ${lastOffset} + 1 in ${last.logPath}`);
 }
 
 /**

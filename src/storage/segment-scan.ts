@@ -33,7 +33,17 @@ export interface ScanResult {
   timeIndex: TimeIndex;
   /** Bytes of whole valid batches; the log is corrupt or torn after this when < file size. */
   validBytes: number;
+  /**
+   * Why the scan stopped before the end of the file: `damaged` (torn, or structure or CRC
+   * wrong), `offset-order` (a baseOffset out of sequence: damage to the uncovered field),
+   * `offset-overflow` (a batch in sequence whose base offset is past u32 from the segment
+   * base: only a broken append writes that). `end` when every byte was valid.
+   */
+  stop: 'end' | 'damaged' | 'offset-order' | 'offset-overflow';
 }
+
+/** Largest relative offset (offset minus segment base) the u32 index fields can hold. */
+export const MAX_RELATIVE_OFFSET = 0xffffffff;
 
 const RECOVERY_CHUNK_BYTES = 1024 * 1024;
 
@@ -50,6 +60,7 @@ export function scanSegment(fs: StorageFs, logFd: number, baseOffset: number, fi
   const state = emptySegmentState(baseOffset);
   let bytesSinceLastIndexEntry = 0;
   let position = 0;
+  let stop: ScanResult['stop'] = 'end';
   let chunk = Buffer.allocUnsafe(Math.min(RECOVERY_CHUNK_BYTES, Math.max(fileBytes, 1)));
   scan: while (position < fileBytes) {
     let length = readFullySync(fs, logFd, chunk, position, 0, Math.min(chunk.length, fileBytes - position));
@@ -63,7 +74,10 @@ export function scanSegment(fs: StorageFs, logFd: number, baseOffset: number, fi
         valid = validBatchPrefix(chunk.subarray(0, length)).validBytes;
       }
     }
-    if (valid === 0) break;
+    if (valid === 0) {
+      stop = 'damaged';
+      break;
+    }
     let at = 0;
     while (at < valid) {
       const batchBase = readInt64(chunk, at);
@@ -71,7 +85,17 @@ export function scanSegment(fs: StorageFs, logFd: number, baseOffset: number, fi
       const totalBytes = chunk.readInt32BE(at + BatchLayout.BATCH_LENGTH) + LOG_OVERHEAD;
       const maxTimestamp = readInt64(chunk, at + BatchLayout.MAX_TIMESTAMP);
       const expectedOk = contiguous ? batchBase === state.nextOffset : batchBase >= state.nextOffset;
-      if (!expectedOk || lastOffset - baseOffset > 0xffffffff) break scan;
+      if (!expectedOk) {
+        stop = 'offset-order';
+        break scan;
+      }
+      // The index names batch base offsets only, so that is what must fit in u32 here.
+      // Appends roll earlier (on a batch's last offset, as Kafka does), so every log they
+      // write passes; the looser rule keeps a last batch an older version let run past u32.
+      if (batchBase - baseOffset > MAX_RELATIVE_OFFSET) {
+        stop = 'offset-overflow';
+        break scan;
+      }
       const batchPosition = position + at;
       const relativeOffset = batchBase - baseOffset;
       if (maxTimestamp > state.maxTimestamp) state.maxTimestamp = maxTimestamp;
@@ -90,5 +114,6 @@ export function scanSegment(fs: StorageFs, logFd: number, baseOffset: number, fi
     }
     position += valid;
   }
-  return { state, offsetIndex, timeIndex, validBytes: state.sizeBytes };
+  if (stop === 'end' && state.sizeBytes < fileBytes) stop = 'damaged';
+  return { state, offsetIndex, timeIndex, validBytes: state.sizeBytes, stop };
 }
