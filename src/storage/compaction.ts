@@ -16,7 +16,9 @@
 // commit point leaves the old log (recovery removes *.cleaned and rebuilds any missing
 // index); after it, the new log (missing indexes are rebuilt from it).
 
-import { BatchLayout, Compression, type DecodedRecord, LOG_OVERHEAD, decodeBatch, encodeBatch, type RecordInput } from '../records/index.js';
+import { BatchLayout, Compression, type DecodedRecord, LOG_OVERHEAD, MIN_BATCH_LENGTH, decodeBatch, encodeBatch, readInt64, type RecordInput } from '../records/index.js';
+import { isSpoolError } from '../util/errors.js';
+import { StoredBatchError } from './errors.js';
 import { readFullySync, writeFullySync } from './fs.js';
 import { CLEANED_SUFFIX } from './names.js';
 import type { PartitionLogImpl } from './partition-log.js';
@@ -33,17 +35,45 @@ export interface CompactionResult {
 
 const NOTHING: CompactionResult = { segmentsCleaned: 0, bytesBefore: 0, bytesAfter: 0, recordsRemoved: 0 };
 
-/** Calls fn for every batch of a segment, read one batch at a time (never the whole segment). */
-function forEachSegmentBatch(fs: StorageFs, segment: Segment, fn: (batch: Buffer) => void): void {
+/**
+ * Calls fn for every batch of a segment, read one batch at a time (never the whole
+ * segment). A stored length that cannot be right (below the minimum, or past the segment's
+ * end) is checked before allocating: it throws StoredBatchError, since nothing after it
+ * can be walked.
+ */
+function forEachSegmentBatch(fs: StorageFs, segment: Segment, fn: (batch: Buffer, position: number) => void): void {
   const header = Buffer.allocUnsafe(LOG_OVERHEAD);
   let position = 0;
   while (position < segment.sizeBytes) {
     readFullySync(fs, segment.logFd, header, position);
-    const totalBytes = header.readInt32BE(BatchLayout.BATCH_LENGTH) + LOG_OVERHEAD;
+    const batchLength = header.readInt32BE(BatchLayout.BATCH_LENGTH);
+    const totalBytes = batchLength + LOG_OVERHEAD;
+    if (batchLength < MIN_BATCH_LENGTH || position + totalBytes > segment.sizeBytes) {
+      throw new StoredBatchError(readInt64(header, 0), segment.nextOffset, `${segment.logPath}:${position}: bad batch length ${batchLength}`);
+    }
     const batch = Buffer.allocUnsafe(totalBytes);
     readFullySync(fs, segment.logFd, batch, position);
-    fn(batch);
+    fn(batch, position);
     position += totalBytes;
+  }
+}
+
+/**
+ * Decodes a stored batch for the cleaner, CRC included (a rewritten batch gets a fresh
+ * CRC, so an unchecked one would launder bit rot). Null, with a warning, when the batch
+ * cannot be decoded: the caller leaves its segment as it is.
+ */
+function decodeForCleaner(log: PartitionLogImpl, segment: Segment, batch: Buffer, position: number): ReturnType<typeof decodeBatch> | null {
+  try {
+    return decodeBatch(batch, 0, { verifyCrc: true });
+  } catch (error) {
+    if (!isSpoolError(error)) throw error;
+    const baseOffset = readInt64(batch, 0);
+    log.warn(
+      `log cleaner: ${log.topic}-${log.partition} batch at offset ${baseOffset} (${segment.logPath}:${position}) does not decode, ` +
+        `segment left as it is: ${error.message}`,
+    );
+    return null;
   }
 }
 
@@ -72,27 +102,44 @@ export async function compactPartition(log: PartitionLogImpl, fs: StorageFs, now
   const previous = lastPass.get(log);
   if (previous && previous.closedEnd === closedEnd && previous.tombstonesKept === 0) return NOTHING;
   let tombstonesKept = 0;
-  // Pass 1: the latest offset of every key in the closed segments.
+  // Pass 1: the latest offset of every key in the closed segments. A segment holding a
+  // batch that does not decode (written by an older version, or a bad disk) is left as it
+  // is in pass 2: its other records stay, and keys hidden in the bad batch only mean
+  // older records of those keys elsewhere are kept, so no good data is lost.
   const latest = new Map<string, number>();
+  const leftAlone = new Set<Segment>();
   for (const segment of closed) {
     await yieldToEventLoop();
     if (log.isClosed || !log.segments.includes(segment)) return NOTHING;
-    forEachSegmentBatch(fs, segment, (batch) => {
-      for (const record of decodeBatch(batch, 0).records) {
-        const key = keyOf(record);
-        if (key !== null) latest.set(key, record.offset);
-      }
-    });
+    try {
+      forEachSegmentBatch(fs, segment, (batch, position) => {
+        const decoded = decodeForCleaner(log, segment, batch, position);
+        if (decoded === null) {
+          leftAlone.add(segment);
+          return;
+        }
+        for (const record of decoded.records) {
+          const key = keyOf(record);
+          if (key !== null) latest.set(key, record.offset);
+        }
+      });
+    } catch (error) {
+      if (!(error instanceof StoredBatchError)) throw error;
+      log.warn(`log cleaner: ${log.topic}-${log.partition}: ${error.message}; segment left as it is`);
+      leftAlone.add(segment);
+    }
   }
   // Pass 2: rewrite each segment that has something to drop.
   const result: CompactionResult = { segmentsCleaned: 0, bytesBefore: 0, bytesAfter: 0, recordsRemoved: 0 };
   for (const segment of closed) {
     await yieldToEventLoop();
     if (log.isClosed || log.isOffline || !log.segments.includes(segment)) return result;
+    if (leftAlone.has(segment)) continue;
     const tombstonesExpired = nowMs - segment.maxTimestamp > log.config.deleteRetentionMs;
     const batches: Buffer[] = [];
     let removed = 0;
     forEachSegmentBatch(fs, segment, (batch) => {
+      // Pass 1 decoded every batch of this segment (it is closed, so its bytes are the same).
       const { header, records } = decodeBatch(batch, 0);
       const compression = header.compression === Compression.gzip ? 'gzip' : 'none';
       let run: RecordInput[] = [];

@@ -18,3 +18,4 @@ export { DEFAULT_TOPIC_CONFIG, parseTopicConfig, topicConfigToRecord, validateTo
 export { validateTopicName, MAX_TOPIC_NAME_LENGTH } from './names.js';
 export { type StorageFs, nodeStorageFs } from './fs.js';
 export { PartitionLogImpl } from './partition-log.js';
+export { CorruptBatchError } from './errors.js';

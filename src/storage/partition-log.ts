@@ -8,11 +8,11 @@
 // or NOT_ENOUGH_SPACE for ENOSPC) is kept and thrown by every later call. A failed
 // write is first truncated back to the previous end, so nothing half-stored remains.
 
-import { BatchLayout, LOG_OVERHEAD, decodeBatch, setBaseOffset, validateBatches } from '../records/index.js';
+import { BatchLayout, type DecodedRecord, LOG_OVERHEAD, decodeBatch, setBaseOffset, validateBatches } from '../records/index.js';
 import { assert } from '../util/assert.js';
 import type { Clock } from '../util/clock.js';
-import { Errors, SpoolError } from '../util/errors.js';
-import { storageError } from './errors.js';
+import { Errors, SpoolError, isSpoolError } from '../util/errors.js';
+import { CorruptBatchError, StoredBatchError, storageError } from './errors.js';
 import type { StorageFs } from './fs.js';
 import { readInt64 } from './index-format.js';
 import { type Checkpoint, encodeCheckpoint, writeFileAtomicSync } from './metadata.js';
@@ -317,9 +317,20 @@ export class PartitionLogImpl implements PartitionLog {
         }
       }
     } catch (error) {
-      throw this.goOffline(error, 'read');
+      throw this.readFailure(error, 'read');
     }
     return result;
+  }
+
+  /**
+   * A read-side failure: a bad stored batch fails this request only (CorruptBatchError,
+   * naming its offsets); anything else is a disk error and puts the partition offline.
+   */
+  private readFailure(error: unknown, what: string): SpoolError {
+    if (error instanceof StoredBatchError) {
+      return new CorruptBatchError(this.topic, this.partition, error.baseOffset, error.nextOffset, error.message, { cause: error });
+    }
+    return this.goOffline(error, what);
   }
 
   /** The last segment whose base offset is <= offset (the first segment when none is). */
@@ -346,13 +357,25 @@ export class PartitionLogImpl implements PartitionLog {
         const location = segment.findBatchByTimestamp(timestampMs);
         if (!location) continue;
         const bytes = segment.readBatches(location, location.totalBytes);
-        const { records } = decodeBatch(bytes, 0);
+        let records: DecodedRecord[];
+        try {
+          // The one batch is decoded, so its CRC is checked too (cheap, and bit rot would
+          // otherwise answer with a wrong offset).
+          records = decodeBatch(bytes, 0, { verifyCrc: true }).records;
+        } catch (error) {
+          if (!isSpoolError(error)) throw error;
+          // A codec spool cannot inflate (snappy, lz4, zstd from a Kafka client) is not
+          // damage: the batch's maxTimestamp is >= the target, so its base is a safe answer.
+          if (error.code === Errors.UNSUPPORTED_COMPRESSION.name) return Math.max(location.baseOffset, this._logStartOffset);
+          const detail = `${segment.logPath}:${location.position}: ${error.message}`;
+          throw new StoredBatchError(location.baseOffset, location.lastOffset + 1, detail);
+        }
         const record = records.find((r) => r.timestamp >= timestampMs);
         const offset = record ? record.offset : location.baseOffset;
         return Math.max(offset, this._logStartOffset);
       }
     } catch (error) {
-      throw this.goOffline(error, 'read by timestamp');
+      throw this.readFailure(error, 'read by timestamp');
     }
     return null;
   }

@@ -8,7 +8,8 @@
 // offset is an offset minus the segment's base offset (u32 in the index files).
 
 import { join } from 'node:path';
-import { BatchLayout, LOG_OVERHEAD, MIN_BATCH_LENGTH } from '../records/index.js';
+import { Attributes, BatchLayout, Compression, LOG_OVERHEAD, MAGIC, MIN_BATCH_LENGTH } from '../records/index.js';
+import { StoredBatchError } from './errors.js';
 import { assert } from '../util/assert.js';
 import { type StorageFs, readFullySync, readWholeFileSync, writeFullySync } from './fs.js';
 import { readInt64 } from './index-format.js';
@@ -38,6 +39,26 @@ export interface BatchLocation {
   maxTimestamp: number;
 }
 
+
+/**
+ * The cheap checks of a stored batch header (no CRC, no records): magic, a length that
+ * fits the segment, a defined codec, a lastOffsetDelta that is not negative. Null when
+ * good; otherwise what is wrong, and whether the length can still be used to step over
+ * the batch. `header` must hold SCAN_HEADER_BYTES at `at`.
+ */
+function checkStoredHeader(header: Buffer, at: number, bytesLeftInSegment: number): { detail: string; lengthUsable: boolean } | null {
+  const batchLength = header.readInt32BE(at + BatchLayout.BATCH_LENGTH);
+  if (batchLength < MIN_BATCH_LENGTH || batchLength + LOG_OVERHEAD > bytesLeftInSegment) {
+    return { detail: `bad batch length ${batchLength}`, lengthUsable: false };
+  }
+  const magic = header.readInt8(at + BatchLayout.MAGIC);
+  if (magic !== MAGIC) return { detail: `magic ${magic}, expected ${MAGIC}`, lengthUsable: true };
+  const codec = header.readInt16BE(at + BatchLayout.ATTRIBUTES) & Attributes.COMPRESSION_MASK;
+  if (codec > Compression.zstd) return { detail: `unknown compression codec ${codec}`, lengthUsable: true };
+  const lastOffsetDelta = header.readInt32BE(at + BatchLayout.LAST_OFFSET_DELTA);
+  if (lastOffsetDelta < 0) return { detail: `negative lastOffsetDelta ${lastOffsetDelta}`, lengthUsable: true };
+  return null;
+}
 
 export class Segment {
   readonly logPath: string;
@@ -348,7 +369,12 @@ export class Segment {
     return this.scanForward(start, (location) => location.maxTimestamp >= timestampMs);
   }
 
-  /** Walks batch headers from `position` with chunked positional reads until `match`. */
+  /**
+   * Walks batch headers from `position` with chunked positional reads until `match`.
+   * Stored bytes are checked as they are met (checkStoredHeader): a bad batch that is
+   * matched throws StoredBatchError; one that is passed over is skipped when its length
+   * can be trusted, and throws otherwise (nothing after it can be found).
+   */
   private scanForward(position: number, match: (location: BatchLocation) => boolean): BatchLocation | null {
     let chunkStart = 0;
     let chunkLength = 0;
@@ -360,20 +386,29 @@ export class Segment {
         scratchOwner = this;
         scratchStart = chunkStart;
         scratchLength = chunkLength;
-        assert(chunkLength >= SCAN_HEADER_BYTES, `short batch header at ${this.logPath}:${position}`);
       }
       const at = position - chunkStart;
-      const batchLength = scanScratch.readInt32BE(at + BatchLayout.BATCH_LENGTH);
-      assert(batchLength >= MIN_BATCH_LENGTH, `bad batch length ${batchLength} at ${this.logPath}:${position}`);
+      if (chunkLength - at < SCAN_HEADER_BYTES) {
+        throw new StoredBatchError(this.nextOffset, this.nextOffset, `${this.logPath}:${position}: short batch header`);
+      }
+      const problem = checkStoredHeader(scanScratch, at, this.sizeBytes - position);
       const baseOffset = readInt64(scanScratch, at);
+      const batchLength = scanScratch.readInt32BE(at + BatchLayout.BATCH_LENGTH);
+      const lengthUsable = problem === null || problem.lengthUsable;
       const location: BatchLocation = {
         position,
         baseOffset,
-        lastOffset: baseOffset + scanScratch.readInt32BE(at + BatchLayout.LAST_OFFSET_DELTA),
+        lastOffset: baseOffset + Math.max(0, scanScratch.readInt32BE(at + BatchLayout.LAST_OFFSET_DELTA)),
         totalBytes: batchLength + LOG_OVERHEAD,
         maxTimestamp: readInt64(scanScratch, at + BatchLayout.MAX_TIMESTAMP),
       };
-      if (match(location)) return location;
+      if (!lengthUsable) {
+        throw new StoredBatchError(baseOffset, this.nextOffset, `${this.logPath}:${position}: ${problem!.detail}`);
+      }
+      if (match(location)) {
+        if (problem) throw new StoredBatchError(baseOffset, location.lastOffset + 1, `${this.logPath}:${position}: ${problem.detail}`);
+        return location;
+      }
       position += location.totalBytes;
     }
     return null;
@@ -393,10 +428,13 @@ export class Segment {
       const read = readFullySync(this.fs, this.logFd, buffer, location.position, 0, length);
       assert(read === length, `short read at ${this.logPath}:${location.position}`);
     }
-    if (length === location.totalBytes || length === available) return buffer;
-    // Cut at the last whole batch.
+    if (length === location.totalBytes) return buffer;
+    // Cut at the last whole batch, and before a batch whose stored header is bad (the
+    // next read starts there and reports it), so the good batches before it are served.
+    // A header walk over bytes already in memory: no syscall, no record decoding.
     let end = location.totalBytes;
-    while (end + LOG_OVERHEAD <= length) {
+    while (end + SCAN_HEADER_BYTES <= length) {
+      if (checkStoredHeader(buffer, end, available - end) !== null) break;
       const total = buffer.readInt32BE(end + BatchLayout.BATCH_LENGTH) + LOG_OVERHEAD;
       if (end + total > length) break;
       end += total;

@@ -1,5 +1,6 @@
 // Background task "log-cleaner": compacts every partition of every compact-policy topic
-// (see ../compaction.ts). A failure puts only that partition offline.
+// (see ../compaction.ts). A disk failure puts only that partition offline; a stored batch
+// that does not decode never does (compaction leaves its segment as it is and warns).
 
 import type { Clock } from '../../util/clock.js';
 import { compactPartition } from '../compaction.js';
