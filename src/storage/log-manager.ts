@@ -24,6 +24,7 @@ import { PartitionLogImpl } from './partition-log.js';
 import { recoverPartition } from './recovery.js';
 import { checkpointTask } from './tasks/checkpoint-task.js';
 import { cleanerTask } from './tasks/cleaner-task.js';
+import { diskSpaceRetryTask } from './tasks/disk-space-task.js';
 import { flushTask } from './tasks/flush-task.js';
 import { retentionTask } from './tasks/retention-task.js';
 import { type BackgroundTask, Scheduler } from './tasks/scheduler.js';
@@ -45,6 +46,7 @@ const DEFAULT_TASK_INTERVALS_MS: Record<StorageTaskName, number> = {
   'segment-roll': 60 * 1000,
   'interval-flush': 1000,
   'recovery-checkpoint': 60 * 1000,
+  'disk-space-retry': 5 * 1000,
 };
 
 interface TopicEntry {
@@ -177,6 +179,7 @@ export class LogManager implements LogManagerContract {
       cleanerTask(logs, this.fs, this.clock, intervals['log-cleaner'], this.warn),
       segmentRollTask(logs, this.clock, intervals['segment-roll']),
       checkpointTask(logs, intervals['recovery-checkpoint'], this.warn),
+      diskSpaceRetryTask(logs, intervals['disk-space-retry']),
     ];
     if (fsync.kind === 'interval') tasks.push(flushTask(logs, fsync.intervalMs));
     for (const task of tasks) {

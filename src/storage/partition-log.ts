@@ -8,16 +8,17 @@
 // or NOT_ENOUGH_SPACE for ENOSPC) is kept and thrown by every later call. A failed
 // write is first truncated back to the previous end, so nothing half-stored remains.
 
+import { join } from 'node:path';
 import { BatchLayout, type DecodedRecord, LOG_OVERHEAD, decodeBatch, setBaseOffset, validateBatches } from '../records/index.js';
 import { assert } from '../util/assert.js';
 import type { Clock } from '../util/clock.js';
 import { Errors, SpoolError, isSpoolError } from '../util/errors.js';
 import { CorruptBatchError, StoredBatchError, storageError } from './errors.js';
-import type { StorageFs } from './fs.js';
+import { type StorageFs, writeFullySync } from './fs.js';
 import { readInt64 } from './index-format.js';
 import { type Checkpoint, encodeCheckpoint, writeFileAtomicSync } from './metadata.js';
 import { Segment } from './segment.js';
-import { MAX_RELATIVE_OFFSET } from './segment-scan.js';
+import { MAX_RELATIVE_OFFSET, scanSegment } from './segment-scan.js';
 import type { AppendResult, FsyncPolicy, PartitionLog, ReadResult, TopicConfig } from './types.js';
 
 const PRODUCER_BATCHES = { producer: true } as const;
@@ -33,6 +34,11 @@ function refuseEmptyBatch(batches: Buffer): void {
   }
 }
 const EMPTY = Buffer.alloc(0);
+/** What the disk-space retry writes and fsyncs to see that space is back (one max-size batch fits). */
+const PROBE_BYTES = 1024 * 1024;
+let probeZeros: Buffer | null = null;
+/** In the partition directory; `.tmp`, so recovery removes one a crash left behind. */
+const PROBE_FILE_NAME = 'disk-space-probe.tmp';
 
 /**
  * The end (exclusive byte position) of the longest run of whole batches from `start` whose
@@ -80,6 +86,8 @@ export class PartitionLogImpl implements PartitionLog {
   private readonly fsync: FsyncPolicy;
   private readonly checkpointPath: string;
   private lastCheckpoint = '';
+  /** Every offset below this was acknowledged (or recovered at start): never dropped. */
+  private acknowledgedEndOffset: number;
   private readonly appendListeners = new Set<() => void>();
   readonly warn: (message: string) => void;
 
@@ -96,6 +104,7 @@ export class PartitionLogImpl implements PartitionLog {
     this.fsync = options.fsync;
     this.checkpointPath = options.checkpointPath;
     this.warn = options.warn;
+    this.acknowledgedEndOffset = this.active.nextOffset;
   }
 
   get logStartOffset(): number {
@@ -195,9 +204,15 @@ export class PartitionLogImpl implements PartitionLog {
         this.warn(`append listener of ${this.topic}-${this.partition} failed: ${error instanceof Error ? error.message : String(error)}`);
       }
     }
-    if (this.fsync.kind !== 'always') return Promise.resolve(result);
+    if (this.fsync.kind !== 'always') {
+      this.noteAcknowledged(result.lastOffset + 1);
+      return Promise.resolve(result);
+    }
     return Promise.all(touched.map((segment) => segment.commit.request())).then(
-      () => result,
+      () => {
+        this.noteAcknowledged(result.lastOffset + 1);
+        return result;
+      },
       (error: unknown) => {
         throw this.goOffline(error, 'fsync');
       },
@@ -252,6 +267,89 @@ export class PartitionLogImpl implements PartitionLog {
       throw this.goOffline(error, 'index write');
     }
     return segment;
+  }
+
+  private noteAcknowledged(endOffset: number): void {
+    if (endOffset > this.acknowledgedEndOffset) this.acknowledgedEndOffset = endOffset;
+  }
+
+  /** The code of the sticky offline error (null while online), e.g. for the disk-space-retry task. */
+  get offlineCode(): string | null {
+    return this.offlineError?.code ?? null;
+  }
+
+  /**
+   * For a partition that went offline for NOT_ENOUGH_SPACE: when a probe write and fsync
+   * of PROBE_BYTES in the partition directory succeed, repair the active segment from the
+   * disk (rescan it; truncate a torn tail left by the failed write to the last whole
+   * batch; rebuild its indexes), re-flush closed segments whose post-roll fsync failed,
+   * and come back online. Returns true when online again. A probe that fails with
+   * anything but ENOSPC turns the offline error into a sticky KAFKA_STORAGE_ERROR; other
+   * offline errors (EIO) are never retried.
+   */
+  retryAfterNoSpace(): boolean {
+    if (this.closedReason || this.offlineError?.kind !== Errors.NOT_ENOUGH_SPACE) return false;
+    // Work still in flight settles first (its failure would be reported twice).
+    if (this.segments.some((segment) => segment.flushing || segment.commit.busy)) return false;
+    try {
+      this.probeSpace();
+      this.repairActiveSegment();
+    } catch (error) {
+      const converted = storageError(error, `${this.topic}-${this.partition}: disk space retry`);
+      if (converted.kind !== Errors.NOT_ENOUGH_SPACE) {
+        this.offlineError = converted;
+        this.warn(`partition ${this.topic}-${this.partition} stays offline: ${converted.message}`);
+      }
+      return false;
+    }
+    this.offlineError = null;
+    for (const segment of this.segments.slice(0, -1)) {
+      if (segment.durableOffset >= segment.nextOffset) continue;
+      segment.flushClosed().catch((error: unknown) => {
+        this.goOffline(error, 'fsync after roll');
+      });
+    }
+    this.warn(`partition ${this.topic}-${this.partition} is back online after disk space returned (log end offset ${this.logEndOffset})`);
+    return true;
+  }
+
+  /** Writes, fsyncs and removes a probe file; throws the disk's error when it cannot. */
+  private probeSpace(): void {
+    const path = join(this.dir, PROBE_FILE_NAME);
+    const fd = this.fs.openSync(path, 'w');
+    try {
+      probeZeros ??= Buffer.alloc(PROBE_BYTES);
+      writeFullySync(this.fs, fd, probeZeros, 0);
+      this.fs.fdatasyncSync(fd);
+    } finally {
+      this.fs.closeSync(fd);
+      this.fs.unlinkSync(path);
+    }
+  }
+
+  /**
+   * Rebuilds the active segment's state from its file: the failed append may have left a
+   * torn tail (its truncation failed too) or memory ahead of the file (an index write
+   * failed after the log write was taken back). Every acknowledged offset must survive.
+   */
+  private repairActiveSegment(): void {
+    const active = this.active;
+    const fileBytes = this.fs.fileSizeSync(active.logFd);
+    const contiguous = this.config.cleanupPolicy !== 'compact';
+    const scan = scanSegment(this.fs, active.logFd, active.baseOffset, fileBytes, this.config.indexIntervalBytes, contiguous);
+    assert(
+      scan.state.nextOffset >= this.acknowledgedEndOffset || active.baseOffset >= this.acknowledgedEndOffset,
+      `${this.topic}-${this.partition}: the active segment holds offsets up to ${scan.state.nextOffset}, below the acknowledged ${this.acknowledgedEndOffset}`,
+    );
+    if (scan.validBytes < fileBytes) {
+      this.fs.ftruncateSync(active.logFd, scan.validBytes);
+      this.warn(`partition ${this.topic}-${this.partition}: truncated ${fileBytes - scan.validBytes} bytes of a failed write from ${active.logPath}`);
+    }
+    active.closeIndexFds();
+    const indexes = { offsetIndex: scan.offsetIndex, timeIndex: scan.timeIndex };
+    // The replacement takes over the open .log fd; the old object is dropped unclosed.
+    const replacement = Segment.open(this.fs, this.dir, active.baseOffset, this.config.indexIntervalBytes, active.logFd, scan.state, indexes, this.clock.nowMs());
+    this.segments[this.segments.length - 1] = replacement;
   }
 
   private maybeRoll(incomingBytes: number, offsetCount: number, nowMs: number): void {

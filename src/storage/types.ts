@@ -109,7 +109,7 @@ export interface LogManagerOptions {
 }
 
 /** The named background tasks of the storage layer (each in src/storage/tasks/). */
-export type StorageTaskName = 'retention' | 'log-cleaner' | 'segment-roll' | 'interval-flush' | 'recovery-checkpoint';
+export type StorageTaskName = 'retention' | 'log-cleaner' | 'segment-roll' | 'interval-flush' | 'recovery-checkpoint' | 'disk-space-retry';
 
 /**
  * Opens a data directory: loads topic metadata, recovers every partition, and runs the
