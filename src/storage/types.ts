@@ -72,9 +72,16 @@ export interface PartitionLog {
    * Whole batches starting with the one holding `offset`, up to maxBytes (but at least
    * one batch). Positional reads only. offset == logEndOffset gives empty bytes;
    * offset < logStartOffset or > logEndOffset throws SpoolError OFFSET_OUT_OF_RANGE.
+   * A stored batch with a bad header at `offset` throws CorruptBatchError
+   * (CORRUPT_MESSAGE, with baseOffset and nextOffset to seek past it; the partition stays
+   * online); one met later ends the returned bytes before it. An offline partition throws
+   * its sticky KAFKA_STORAGE_ERROR / NOT_ENOUGH_SPACE.
    */
   read(offset: number, maxBytes: number): ReadResult;
-  /** First offset whose record timestamp is >= timestampMs, or null if none. */
+  /**
+   * First offset whose record timestamp is >= timestampMs, or null if none. Throws
+   * CorruptBatchError when the batch it lands on does not decode (partition stays online).
+   */
   offsetForTimestamp(timestampMs: number): number | null;
 }
 
