@@ -122,6 +122,23 @@ describe('disk space returns', () => {
     await reopened.close();
   });
 
+  it('fsync always: an fsync that fails with ENOSPC; back online, the written batch kept, no gap', async () => {
+    const fs = new FaultyFs();
+    const manager = await LogManager.open({ dataDir: data.dir, fsync: { kind: 'always' }, fs, backgroundTasks: false });
+    await manager.createTopic('s', 1);
+    const log = manager.getPartition('s', 0);
+    for (let i = 0; i < 3; i++) await log.append(makeBatch(i, 1));
+    fs.fail('fdatasync', 'ENOSPC', 1);
+    await expect(log.append(makeBatch(3, 1))).rejects.toMatchObject({ code: 'NOT_ENOUGH_SPACE' });
+    expect(log.isOffline).toBe(true);
+    await manager.runTask('disk-space-retry');
+    expect(log.isOffline).toBe(false);
+    // Written whole before its fsync failed: kept, as a crash would keep it (at-least-once).
+    expect(offsetsOf(log)).toEqual([0, 1, 2, 3]);
+    expect(await log.append(makeBatch(4, 1))).toEqual({ baseOffset: 4, lastOffset: 4 });
+    await manager.close();
+  });
+
   it('EIO stays offline (sticky); a probe that fails with EIO makes ENOSPC sticky too', async () => {
     const fs = new FaultyFs();
     const manager = await open(fs, []);
