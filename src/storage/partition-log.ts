@@ -8,17 +8,17 @@
 // or NOT_ENOUGH_SPACE for ENOSPC) is kept and thrown by every later call. A failed
 // write is first truncated back to the previous end, so nothing half-stored remains.
 
-import { join } from 'node:path';
 import { BatchLayout, type DecodedRecord, LOG_OVERHEAD, decodeBatch, setBaseOffset, validateBatches } from '../records/index.js';
 import { assert } from '../util/assert.js';
 import type { Clock } from '../util/clock.js';
 import { Errors, SpoolError, isSpoolError } from '../util/errors.js';
 import { CorruptBatchError, StoredBatchError, storageError } from './errors.js';
-import { type StorageFs, writeFullySync } from './fs.js';
+import type { StorageFs } from './fs.js';
 import { readInt64 } from './index-format.js';
 import { type Checkpoint, encodeCheckpoint, writeFileAtomicSync } from './metadata.js';
 import { Segment } from './segment.js';
-import { MAX_RELATIVE_OFFSET, scanSegment } from './segment-scan.js';
+import { MAX_RELATIVE_OFFSET } from './segment-scan.js';
+import { probeDiskSpace, rescanActiveSegment } from './disk-space.js';
 import type { AppendResult, FsyncPolicy, PartitionLog, ReadResult, TopicConfig } from './types.js';
 
 const PRODUCER_BATCHES = { producer: true } as const;
@@ -34,11 +34,6 @@ function refuseEmptyBatch(batches: Buffer): void {
   }
 }
 const EMPTY = Buffer.alloc(0);
-/** What the disk-space retry writes and fsyncs to see that space is back (one max-size batch fits). */
-const PROBE_BYTES = 1024 * 1024;
-let probeZeros: Buffer | null = null;
-/** In the partition directory; `.tmp`, so recovery removes one a crash left behind. */
-const PROBE_FILE_NAME = 'disk-space-probe.tmp';
 
 /**
  * The end (exclusive byte position) of the longest run of whole batches from `start` whose
@@ -292,7 +287,7 @@ export class PartitionLogImpl implements PartitionLog {
     // Work still in flight settles first (its failure would be reported twice).
     if (this.segments.some((segment) => segment.flushing || segment.commit.busy)) return false;
     try {
-      this.probeSpace();
+      probeDiskSpace(this.fs, this.dir);
       this.repairActiveSegment();
     } catch (error) {
       const converted = storageError(error, `${this.topic}-${this.partition}: disk space retry`);
@@ -313,42 +308,17 @@ export class PartitionLogImpl implements PartitionLog {
     return true;
   }
 
-  /** Writes, fsyncs and removes a probe file; throws the disk's error when it cannot. */
-  private probeSpace(): void {
-    const path = join(this.dir, PROBE_FILE_NAME);
-    const fd = this.fs.openSync(path, 'w');
-    try {
-      probeZeros ??= Buffer.alloc(PROBE_BYTES);
-      writeFullySync(this.fs, fd, probeZeros, 0);
-      this.fs.fdatasyncSync(fd);
-    } finally {
-      this.fs.closeSync(fd);
-      this.fs.unlinkSync(path);
-    }
-  }
-
   /**
-   * Rebuilds the active segment's state from its file: the failed append may have left a
-   * torn tail (its truncation failed too) or memory ahead of the file (an index write
-   * failed after the log write was taken back). Every acknowledged offset must survive.
+   * Rebuilds the active segment from its file (see disk-space.ts) and asserts that every
+   * acknowledged offset survived.
    */
   private repairActiveSegment(): void {
     const active = this.active;
-    const fileBytes = this.fs.fileSizeSync(active.logFd);
-    const contiguous = this.config.cleanupPolicy !== 'compact';
-    const scan = scanSegment(this.fs, active.logFd, active.baseOffset, fileBytes, this.config.indexIntervalBytes, contiguous);
+    const replacement = rescanActiveSegment(this.fs, active, this.config, this.clock.nowMs(), this.warn);
     assert(
-      scan.state.nextOffset >= this.acknowledgedEndOffset || active.baseOffset >= this.acknowledgedEndOffset,
-      `${this.topic}-${this.partition}: the active segment holds offsets up to ${scan.state.nextOffset}, below the acknowledged ${this.acknowledgedEndOffset}`,
+      replacement.nextOffset >= this.acknowledgedEndOffset || active.baseOffset >= this.acknowledgedEndOffset,
+      `${this.topic}-${this.partition}: the active segment holds offsets up to ${replacement.nextOffset}, below the acknowledged ${this.acknowledgedEndOffset}`,
     );
-    if (scan.validBytes < fileBytes) {
-      this.fs.ftruncateSync(active.logFd, scan.validBytes);
-      this.warn(`partition ${this.topic}-${this.partition}: truncated ${fileBytes - scan.validBytes} bytes of a failed write from ${active.logPath}`);
-    }
-    active.closeIndexFds();
-    const indexes = { offsetIndex: scan.offsetIndex, timeIndex: scan.timeIndex };
-    // The replacement takes over the open .log fd; the old object is dropped unclosed.
-    const replacement = Segment.open(this.fs, this.dir, active.baseOffset, this.config.indexIntervalBytes, active.logFd, scan.state, indexes, this.clock.nowMs());
     this.segments[this.segments.length - 1] = replacement;
   }
 
