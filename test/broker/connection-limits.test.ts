@@ -5,6 +5,7 @@
 //   well-behaved client is still served meanwhile, and the read timeout closes them;
 // - ten connections that announce 100 MiB frames and trickle bytes cost almost nothing,
 //   do not slow anyone down, and are closed by the read timeout;
+// - frames larger than the whole pool still complete, several at once (no deadlock);
 // - the idle timeout closes a connection with nothing in flight but not one whose fetch
 //   is parked (until that fetch is answered);
 // - a client that pipelines many large fetches and never reads keeps the broker within
@@ -124,6 +125,20 @@ describe('request bytes held for incomplete frames', () => {
     console.log(`trickle: peak - baseline ${((peak - baseline) / MiB).toFixed(1)} MiB`);
     expect(peak - baseline).toBeLessThan(40 * MiB);
     expect(b.stderr()).toMatch(/not completed within 3000 ms/);
+  });
+});
+
+describe('request memory pool smaller than the frames', () => {
+  it('still completes concurrent frames larger than the whole pool (one at a time past it, no deadlock)', async () => {
+    const b = await broker(['--queued-max-request-bytes', String(64 * 1024)]);
+    const admin = await client(b.port);
+    const topic = randomTopic();
+    await admin.createTopic(topic, 1, { 'max.message.bytes': 4 * MiB });
+    const producers = await Promise.all(Array.from({ length: 4 }, () => client(b.port)));
+    const results = await Promise.all(producers.map((p, i) => p.produce(topic, 0, batchOf([String(i).repeat(2 * MiB)]))));
+    expect(results.map((r) => r.baseOffset).sort()).toEqual([0, 1, 2, 3]);
+    const { parts } = await admin.fetch([{ topic, partition: 0, offset: 0, maxBytes: 16 * MiB }], { maxBytes: 16 * MiB });
+    expect(recordsOf(parts[0]!).map((r) => r.value.length)).toEqual([2 * MiB, 2 * MiB, 2 * MiB, 2 * MiB]);
   });
 });
 
