@@ -54,7 +54,7 @@ async function announcer(port: number, frameBytes: number): Promise<{ socket: So
       resolve();
     }),
   );
-  cleanups.push(() => socket.destroy());
+  cleanups.push(() => void socket.destroy());
   const header = Buffer.alloc(12);
   header.writeUInt32BE(frameBytes, 0);
   header.writeUInt32BE(1, 4);
