@@ -96,7 +96,6 @@ describe('request bytes held for incomplete frames', () => {
     expect(servedMs).toBeLessThan(2000);
     // Pool (32 MiB) + the one frame let through past it (<= 30 MiB here) + read chunks and slack;
     // without the pool this is 300 MB.
-    console.log(`stalled: peak - baseline ${((peak - baseline) / MiB).toFixed(1)} MiB, served in ${servedMs} ms`);
     expect(peak - baseline).toBeLessThan(150 * MiB);
     expect(b.stderr()).toMatch(/not completed within 4000 ms/);
     await servedWithin(healthy, topic, 'after');
@@ -122,7 +121,6 @@ describe('request bytes held for incomplete frames', () => {
       await waitFor(() => tricklers.every((t) => t.isClosed()), 5_000);
     });
     expect(Date.now() - started).toBeGreaterThanOrEqual(2900);
-    console.log(`trickle: peak - baseline ${((peak - baseline) / MiB).toFixed(1)} MiB`);
     expect(peak - baseline).toBeLessThan(40 * MiB);
     expect(b.stderr()).toMatch(/not completed within 3000 ms/);
   });
@@ -180,7 +178,6 @@ describe('a client that never reads', () => {
       expect(await servedWithin(healthy, topic, 'meanwhile')).toBeLessThan(2000);
     });
     // 64 MiB budget + one response over it + socket and heap slack.
-    console.log(`never-reads: peak - baseline ${((peak - baseline) / MiB).toFixed(1)} MiB`);
     expect(peak - baseline).toBeLessThan(150 * MiB);
     // Idle: no handler running, nothing read or written. The paused client's kernel sees the close first.
     expect(tcpEstablished(reader.socket.localPort!, b.port)).toBe(true);
