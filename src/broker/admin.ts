@@ -9,6 +9,7 @@ import type * as M from '../protocol/messages.js';
 import { parseTopicConfig, topicConfigToRecord } from '../storage/index.js';
 import { Errors, SpoolError, isSpoolError } from '../util/errors.js';
 import type { BrokerContext, HandlerResponse, RequestScope } from './context.js';
+import { quoted } from './logger.js';
 
 export const BROKER_VERSION = readBrokerVersion();
 
@@ -74,7 +75,7 @@ export async function handleCreateTopics(ctx: BrokerContext, request: M.CreateTo
         await ctx.logs.createTopic(entry.name, entry.partitions, config);
         return { name: entry.name, errorCode: 0 };
       } catch (error) {
-        return { name: entry.name, ...itemErrors(ctx, `creating topic '${entry.name}'`, error) };
+        return { name: entry.name, ...itemErrors(ctx, `creating topic ${quoted(entry.name)}`, error) };
       }
     }),
   );
@@ -92,7 +93,7 @@ export async function handleDeleteTopics(ctx: BrokerContext, request: M.DeleteTo
         ctx.waiters.notifyTopic(name);
         return { name, errorCode: 0 };
       } catch (error) {
-        return { name, ...itemErrors(ctx, `deleting topic '${name}'`, error) };
+        return { name, ...itemErrors(ctx, `deleting topic ${quoted(name)}`, error) };
       }
     }),
   );
@@ -118,7 +119,7 @@ export function handleDescribeTopics(ctx: BrokerContext, request: M.DescribeTopi
       }
       return { errorCode: 0, name, config: topicConfigToRecord(info.config), partitions };
     } catch (error) {
-      return { name, config: {}, partitions: [], ...itemErrors(ctx, `describing topic '${name}'`, error) };
+      return { name, config: {}, partitions: [], ...itemErrors(ctx, `describing topic ${quoted(name)}`, error) };
     }
   });
   return ok({ topics });
@@ -136,7 +137,7 @@ export function handleListOffsets(ctx: BrokerContext, request: M.ListOffsetsRequ
       if (offset === null) return { errorCode: 0, topic, partition, offset: log.logEndOffset, timestamp: -1 };
       return { errorCode: 0, topic, partition, offset, timestamp };
     } catch (error) {
-      return { topic, partition, offset: -1, timestamp: -1, ...itemErrors(ctx, `listing offsets of ${topic}-${partition}`, error) };
+      return { topic, partition, offset: -1, timestamp: -1, ...itemErrors(ctx, `listing offsets of ${quoted(topic)} partition ${partition}`, error) };
     }
   });
   return ok({ partitions });

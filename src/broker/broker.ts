@@ -2,14 +2,19 @@
 // and owns the connections. close() is the graceful shutdown: stop accepting, answer
 // parked fetches at once, finish every request already read, close the connections,
 // then close the coordinator and the storage (which fsyncs and writes checkpoints).
+// The broker also owns what its connections share: the request memory pool and the
+// reaper that closes stalled and idle connections.
 
 import { createServer, type Server, type Socket } from 'node:net';
 import { GroupCoordinator } from '../groups/coordinator.js';
 import { LogManager } from '../storage/index.js';
-import { Connection } from './connection.js';
+import { systemClock, type Clock } from '../util/clock.js';
+import { Connection, type ConnectionShared } from './connection.js';
+import { ConnectionReaper, reaperIntervalMs } from './connection-reaper.js';
 import type { BrokerContext } from './context.js';
 import { streamLogger } from './logger.js';
 import { resolveOptions, type BrokerOptions } from './options.js';
+import { RequestMemoryPool } from './request-memory.js';
 import { FetchWaiters } from './waiters.js';
 
 export interface Broker {
@@ -30,6 +35,8 @@ export interface BrokerStats {
   inFlight: number[];
   /** Response bytes held, per connection (see connection.ts). */
   heldResponseBytes: number[];
+  /** Request bytes held across the broker: partial frames plus frames not yet dispatched (see request-memory.ts). */
+  queuedRequestBytes: number;
 }
 
 export async function startBroker(brokerOptions: BrokerOptions): Promise<Broker> {
@@ -61,7 +68,7 @@ export async function startBroker(brokerOptions: BrokerOptions): Promise<Broker>
     creatingTopics: new Map(),
     shuttingDown: false,
   };
-  const server = new BrokerServer(ctx);
+  const server = new BrokerServer(ctx, brokerOptions.clock ?? systemClock);
   try {
     ctx.advertised.port = await server.listen();
   } catch (error) {
@@ -77,10 +84,18 @@ class BrokerServer implements Broker {
   private readonly connections = new Set<Connection>();
   private readonly server: Server;
   private closing: Promise<void> | null = null;
+  private readonly shared: ConnectionShared;
+  private readonly reaper: ConnectionReaper;
 
-  constructor(private readonly ctx: BrokerContext) {
+  constructor(
+    private readonly ctx: BrokerContext,
+    clock: Clock,
+  ) {
     this.server = createServer({ allowHalfOpen: true, noDelay: true }, (socket: Socket) => this.accept(socket));
     this.server.maxConnections = ctx.options.maxConnections;
+    this.shared = { requestMemory: new RequestMemoryPool(ctx.options.queuedMaxRequestBytes), clock };
+    const { requestReadTimeoutMs, connectionsMaxIdleMs } = ctx.options;
+    this.reaper = new ConnectionReaper(() => this.connections, reaperIntervalMs(requestReadTimeoutMs, connectionsMaxIdleMs), clock, ctx.logger);
   }
 
   get host(): string {
@@ -106,6 +121,7 @@ class BrokerServer implements Broker {
       });
     });
     this.server.on('error', (error) => this.ctx.logger.error('listener error', error));
+    this.reaper.start();
     const address = this.server.address();
     return typeof address === 'object' && address !== null ? address.port : port;
   }
@@ -116,6 +132,7 @@ class BrokerServer implements Broker {
       parkedFetches: this.ctx.waiters.parkedCount,
       inFlight: [...this.connections].map((c) => c.inFlight),
       heldResponseBytes: [...this.connections].map((c) => c.heldResponseBytes),
+      queuedRequestBytes: this.shared.requestMemory.heldBytes,
     };
   }
 
@@ -129,7 +146,7 @@ class BrokerServer implements Broker {
       socket.destroy();
       return;
     }
-    const connection = new Connection(socket, this.ctx);
+    const connection = new Connection(socket, this.ctx, this.shared);
     this.connections.add(connection);
     void connection.closedSignal.then(() => this.connections.delete(connection));
   }
@@ -137,6 +154,8 @@ class BrokerServer implements Broker {
   private async shutdown(): Promise<void> {
     const { ctx } = this;
     ctx.shuttingDown = true;
+    // Shutdown has its own deadline (shutdownTimeoutMs) for the connections left.
+    this.reaper.stop();
     const serverClosed = new Promise<void>((resolve) => this.server.close(() => resolve()));
     ctx.waiters.wakeAll();
     const drained = Promise.all([...this.connections].map((connection) => connection.shutdown()));

@@ -19,6 +19,14 @@
 // returns the frame is handed back. Other frames are never handed back. Cost: up to two
 // pooled buffers of <= 1 MiB per connection that sends large produce requests.
 //
+// Request memory and timeouts (see request-memory.ts and connection-reaper.ts). The bytes
+// of the partial frame being read and of the backlog count against the broker-wide
+// request memory pool; when it is exhausted this connection stops reading unless it holds
+// no partial frame or the pool lets it finish the one it has. The connection stamps when
+// its current frame started and when it last read or wrote; the reaper closes it when a
+// frame takes longer than requestReadTimeoutMs or when it has been idle (no request being
+// handled, no partial frame) for connectionsMaxIdleMs.
+//
 // Responses in request order: a parked long-poll fetch delays the responses of later
 // requests on the same connection (as in Kafka); clients that need both use two
 // connections.
@@ -30,10 +38,19 @@
 import type { Socket } from 'node:net';
 import { ApiKey } from '../protocol/apis.js';
 import { decodeBody } from '../protocol/body.js';
-import { encodeResponseFrame, RequestFrameDecoder, type RequestFrame } from '../protocol/frame.js';
-import { Errors, SpoolError } from '../util/errors.js';
+import { encodeResponseFrame, REQUEST_HEADER_BYTES, RequestFrameDecoder, type RequestFrame } from '../protocol/frame.js';
+import type { Clock } from '../util/clock.js';
+import { Errors, isSpoolError, SpoolError } from '../util/errors.js';
+import type { Expiry, ReapableConnection } from './connection-reaper.js';
 import type { BrokerContext, HandlerResponse } from './context.js';
 import { dispatch, errorResponse, isKnownApiKey } from './dispatch.js';
+import type { RequestMemoryPool, RequestMemoryUser } from './request-memory.js';
+
+/** What a connection shares with the rest of the broker besides the context. */
+export interface ConnectionShared {
+  readonly requestMemory: RequestMemoryPool;
+  readonly clock: Clock;
+}
 
 interface Slot {
   correlationId: number;
@@ -43,7 +60,7 @@ interface Slot {
   payloadBytes: number;
 }
 
-export class Connection {
+export class Connection implements RequestMemoryUser, ReapableConnection {
   readonly remote: string;
   private readonly decoder: RequestFrameDecoder;
   private readonly queue: Slot[] = [];
@@ -58,18 +75,33 @@ export class Connection {
   private paused = false;
   private flushScheduled = false;
   private readonly closedPromise: Promise<void>;
+  /** Bytes of backlog frames. */
+  private backlogBytes = 0;
+  /** Bytes this connection has counted in the request memory pool. */
+  private requestMemoryBytes = 0;
+  /** Requests dispatched whose handler has not answered yet (a parked fetch, an acks-all produce). */
+  private pendingHandlers = 0;
+  /** Monotonic ms of the first byte of the partial frame being read; null when none. */
+  private frameStartedMs: number | null = null;
+  /** Monotonic ms of the last read, write or drain. */
+  private lastActivityMs: number;
 
   constructor(
     private readonly socket: Socket,
     private readonly ctx: BrokerContext,
+    private readonly shared: ConnectionShared,
   ) {
+    this.lastActivityMs = shared.clock.monotonicMs();
     this.remote = `${socket.remoteAddress ?? '?'}:${socket.remotePort ?? '?'}`;
     this.decoder = new RequestFrameDecoder({ maxFrameBytes: ctx.options.maxRequestBytes, poolAssembly: true });
     socket.setNoDelay(true);
     this.closedPromise = new Promise((resolve) => socket.once('close', () => resolve()));
     socket.on('data', (chunk: Buffer) => this.onData(chunk));
     socket.on('end', () => this.onEnd());
-    socket.on('drain', () => this.pump());
+    socket.on('drain', () => {
+      this.lastActivityMs = this.shared.clock.monotonicMs();
+      this.pump();
+    });
     socket.on('error', () => {
       // Safe to ignore: a reset or a write to a closed peer; 'close' follows and cleans up.
     });
@@ -102,18 +134,67 @@ export class Connection {
     this.socket.destroy();
   }
 
+  reset(): void {
+    this.socket.resetAndDestroy();
+  }
+
+  /** Request bytes this connection holds (partial frame plus backlog), as counted in the pool. */
+  get heldRequestBytes(): number {
+    return this.requestMemoryBytes;
+  }
+
+  expiry(nowMs: number): Expiry | null {
+    if (this.closed) return null;
+    const { requestReadTimeoutMs, connectionsMaxIdleMs } = this.ctx.options;
+    if (this.frameStartedMs !== null && nowMs - this.frameStartedMs >= requestReadTimeoutMs) {
+      const reason = `a request frame was not completed within ${requestReadTimeoutMs} ms (${this.decoder.bufferedBytes} of ${this.decoder.partialFrameBytes} bytes read)`;
+      return { reason, misbehaved: true };
+    }
+    if (this.pendingHandlers === 0 && this.decoder.idle && nowMs - this.lastActivityMs >= connectionsMaxIdleMs) {
+      // Responses still unwritten after so long: the client stopped reading, and a graceful
+      // close (a FIN queued behind them) would never reach it.
+      const stuck = this.socket.writableLength > 0 || this.backlog.length > 0;
+      const reason = stuck ? `idle for ${connectionsMaxIdleMs} ms with responses the client does not read` : `idle for ${connectionsMaxIdleMs} ms`;
+      return { reason, misbehaved: stuck };
+    }
+    return null;
+  }
+
+  onRequestMemoryAvailable(): void {
+    this.updateReading();
+  }
+
   private onData(chunk: Buffer): void {
     if (this.closed) return;
+    const nowMs = this.shared.clock.monotonicMs();
+    this.lastActivityMs = nowMs;
+    const wasIdle = this.decoder.idle;
     let frames: RequestFrame[];
     try {
       frames = this.decoder.push(chunk);
     } catch (error) {
-      this.ctx.logger.warn(`closing connection ${this.remote}: ${error instanceof Error ? error.message : String(error)}`);
+      if (!isSpoolError(error)) throw error;
+      this.ctx.logger.warn(`closing connection ${this.remote}: ${error.message}`);
       this.socket.destroy();
       return;
     }
-    for (const frame of frames) this.backlog.push(frame);
+    // A new partial frame starts its read timeout now; one still arriving keeps its start.
+    if (frames.length > 0 || wasIdle) this.frameStartedMs = this.decoder.idle ? null : nowMs;
+    if (frames.length > 0) this.shared.requestMemory.frameCompleted(this);
+    for (const frame of frames) {
+      this.backlog.push(frame);
+      this.backlogBytes += frameBytes(frame);
+    }
     this.pump();
+  }
+
+  /** Tells the pool what this connection holds now. */
+  private countRequestMemory(): void {
+    const held = this.closed ? 0 : this.decoder.bufferedBytes + this.backlogBytes;
+    const delta = held - this.requestMemoryBytes;
+    if (delta === 0) return;
+    this.requestMemoryBytes = held;
+    this.shared.requestMemory.adjust(delta);
   }
 
   private get budgetLeft(): boolean {
@@ -125,7 +206,12 @@ export class Connection {
 
   /** Dispatches backlog frames while the budgets allow, then pauses or resumes reading. */
   private pump(): void {
-    while (!this.closed && !this.socket.destroyed && this.backlog.length > 0 && this.budgetLeft) this.onFrame(this.backlog.shift()!);
+    while (!this.closed && !this.socket.destroyed && this.backlog.length > 0 && this.budgetLeft) {
+      const frame = this.backlog.shift()!;
+      this.backlogBytes -= frameBytes(frame);
+      this.onFrame(frame);
+    }
+    this.countRequestMemory();
     this.updateReading();
     this.endIfDone();
   }
@@ -138,6 +224,7 @@ export class Connection {
     }
     const slot: Slot = { correlationId: frame.correlationId, done: false, response: null, payloadBytes: 0 };
     this.queue.push(slot);
+    this.pendingHandlers++;
     const outcome = dispatch(this.ctx, frame, { signal: this.abort.signal, localAddress: this.socket.localAddress });
     // handleProduce holds no reference to the request bytes once it returns (see the top).
     if (frame.apiKey === ApiKey.Produce) this.decoder.release(frame.body);
@@ -157,6 +244,7 @@ export class Connection {
 
   private complete(slot: Slot, response: HandlerResponse | null): void {
     slot.done = true;
+    this.pendingHandlers--;
     slot.response = response;
     if (this.closed) return;
     if (response?.payload) for (const part of response.payload) slot.payloadBytes += part.length;
@@ -182,6 +270,7 @@ export class Connection {
       if (!corked) {
         this.socket.cork();
         corked = true;
+        this.lastActivityMs = this.shared.clock.monotonicMs();
       }
       // write() returning false is seen through socket.writableLength in budgetLeft.
       for (const part of this.encode(slot)) this.socket.write(part);
@@ -202,7 +291,13 @@ export class Connection {
 
   private updateReading(): void {
     if (this.closed) return;
-    const read = !this.stopping && !this.readEnded && this.backlog.length === 0 && this.budgetLeft;
+    // The pool is asked last: it remembers a connection it tells to wait.
+    const read =
+      !this.stopping &&
+      !this.readEnded &&
+      this.backlog.length === 0 &&
+      this.budgetLeft &&
+      this.shared.requestMemory.mayRead(this, !this.decoder.idle);
     if (read && this.paused) {
       this.paused = false;
       this.socket.resume();
@@ -234,9 +329,18 @@ export class Connection {
     this.closed = true;
     this.queue.length = 0;
     this.backlog.length = 0;
+    this.backlogBytes = 0;
     this.heldBytes = 0;
+    this.frameStartedMs = null;
+    this.countRequestMemory();
+    this.shared.requestMemory.forget(this);
     this.abort.abort();
   }
+}
+
+/** Bytes of a request frame after its size field, as counted in the request memory pool. */
+function frameBytes(frame: RequestFrame): number {
+  return REQUEST_HEADER_BYTES + frame.body.length;
 }
 
 function hasDecodableBody(body: Buffer): boolean {

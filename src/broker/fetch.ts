@@ -15,6 +15,7 @@ import { errorFields } from '../protocol/errors.js';
 import type { FetchPartitionResult, FetchRequest } from '../protocol/messages.js';
 import { Errors, isSpoolError } from '../util/errors.js';
 import type { BrokerContext, HandlerResponse, RequestScope } from './context.js';
+import { quoted } from './logger.js';
 import { partitionKey, type ParkedFetch } from './waiters.js';
 
 /** batchLength:int32 sits right after baseOffset:int64. */
@@ -102,7 +103,7 @@ export function readFetch(ctx: BrokerContext, request: FetchRequest): FetchRead 
       remaining -= bytes.length;
     } catch (error) {
       failed = true;
-      if (!isSpoolError(error)) ctx.logger.error(`fetch from ${entry.topic}-${entry.partition} failed with a bug`, error);
+      if (!isSpoolError(error)) ctx.logger.error(`fetch from ${quoted(entry.topic)} partition ${entry.partition} failed with a bug`, error);
       Object.assign(result, errorFields(error));
       if (isSpoolError(error, Errors.OFFSET_OUT_OF_RANGE) && log) {
         result.highWatermark = log.logEndOffset;

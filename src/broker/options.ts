@@ -29,6 +29,12 @@ export interface BrokerOptions {
   maxConnections?: number;
   /** How long close() waits for in-flight requests before dropping connections. Default 10000 ms. */
   shutdownTimeoutMs?: number;
+  /** Request bytes held across the broker (partial frames plus frames read, not yet dispatched) before connections stop reading (Kafka's queued.max.request.bytes). Default 256 MiB. */
+  queuedMaxRequestBytes?: number;
+  /** A request frame not completed this long after its first byte closes the connection. Default 30000 ms. */
+  requestReadTimeoutMs?: number;
+  /** A connection with no request being handled and no bytes read or written this long is closed (Kafka's connections.max.idle.ms). Default 600000 ms. */
+  connectionsMaxIdleMs?: number;
   /** Defaults for topics created without a value. */
   topicDefaults?: Partial<TopicConfig>;
   logger?: Logger;
@@ -48,11 +54,18 @@ export interface ResolvedBrokerOptions {
   maxParkedFetches: number;
   maxConnections: number;
   shutdownTimeoutMs: number;
+  queuedMaxRequestBytes: number;
+  requestReadTimeoutMs: number;
+  connectionsMaxIdleMs: number;
 }
 
 export const DEFAULT_FSYNC: FsyncPolicy = { kind: 'interval', intervalMs: 1000 };
 export const DEFAULT_PORT = 9400;
 export const DEFAULT_MAX_REQUEST_BYTES = 100 * 1024 * 1024;
+/** See README.md "Limits" for why 256 MiB (Kafka's default is unbounded). */
+export const DEFAULT_QUEUED_MAX_REQUEST_BYTES = 256 * 1024 * 1024;
+export const DEFAULT_REQUEST_READ_TIMEOUT_MS = 30_000;
+export const DEFAULT_CONNECTIONS_MAX_IDLE_MS = 600_000;
 
 export function resolveOptions(options: BrokerOptions): ResolvedBrokerOptions {
   const resolved: ResolvedBrokerOptions = {
@@ -68,6 +81,9 @@ export function resolveOptions(options: BrokerOptions): ResolvedBrokerOptions {
     maxParkedFetches: options.maxParkedFetches ?? 10_000,
     maxConnections: options.maxConnections ?? 10_000,
     shutdownTimeoutMs: options.shutdownTimeoutMs ?? 10_000,
+    queuedMaxRequestBytes: options.queuedMaxRequestBytes ?? DEFAULT_QUEUED_MAX_REQUEST_BYTES,
+    requestReadTimeoutMs: options.requestReadTimeoutMs ?? DEFAULT_REQUEST_READ_TIMEOUT_MS,
+    connectionsMaxIdleMs: options.connectionsMaxIdleMs ?? DEFAULT_CONNECTIONS_MAX_IDLE_MS,
   };
   const positive = (name: string, value: number, min = 1): void => {
     if (!Number.isSafeInteger(value) || value < min) throw new RangeError(`${name} must be an integer >= ${min}, got ${value}`);
@@ -82,6 +98,9 @@ export function resolveOptions(options: BrokerOptions): ResolvedBrokerOptions {
   positive('maxParkedFetches', resolved.maxParkedFetches, 0);
   positive('maxConnections', resolved.maxConnections);
   positive('shutdownTimeoutMs', resolved.shutdownTimeoutMs, 0);
+  positive('queuedMaxRequestBytes', resolved.queuedMaxRequestBytes);
+  positive('requestReadTimeoutMs', resolved.requestReadTimeoutMs);
+  positive('connectionsMaxIdleMs', resolved.connectionsMaxIdleMs);
   return resolved;
 }
 

@@ -16,6 +16,7 @@ import { errorFields } from '../protocol/errors.js';
 import type { ProducePartitionResult, ProduceRequest } from '../protocol/messages.js';
 import { Errors, SpoolError, isSpoolError } from '../util/errors.js';
 import type { BrokerContext, HandlerResponse } from './context.js';
+import { quoted } from './logger.js';
 
 export function handleProduce(ctx: BrokerContext, request: ProduceRequest, payload: Buffer): HandlerResponse | null | Promise<HandlerResponse | null> {
   const sizes = request.partitions.map((entry) => entry.size);
@@ -93,7 +94,7 @@ function appendPartition(
 }
 
 function setError(ctx: BrokerContext, result: ProducePartitionResult, error: unknown): void {
-  if (!isSpoolError(error)) ctx.logger.error(`produce to ${result.topic}-${result.partition} failed with a bug`, error);
+  if (!isSpoolError(error)) ctx.logger.error(`produce to ${quoted(result.topic)} partition ${result.partition} failed with a bug`, error);
   Object.assign(result, errorFields(error), { baseOffset: -1, logStartOffset: -1 });
 }
 
@@ -111,7 +112,7 @@ async function autoCreateTopics(ctx: BrokerContext, request: ProduceRequest): Pr
       if (!creation) {
         creation = ctx.logs.createTopic(topic, ctx.options.defaultPartitions).then(
           () => {
-            ctx.logger.info(`auto-created topic '${topic}' with ${ctx.options.defaultPartitions} partition(s)`);
+            ctx.logger.info(`auto-created topic ${quoted(topic)} with ${ctx.options.defaultPartitions} partition(s)`);
           },
           (error: unknown) => {
             if (!isSpoolError(error, Errors.TOPIC_ALREADY_EXISTS)) throw error;
@@ -125,7 +126,7 @@ async function autoCreateTopics(ctx: BrokerContext, request: ProduceRequest): Pr
         await creation;
       } catch (error) {
         errors.set(topic, isSpoolError(error) ? error : new SpoolError(Errors.UNKNOWN, `auto-creating topic '${topic}' failed`, { cause: error }));
-        if (!isSpoolError(error)) ctx.logger.error(`auto-creating topic '${topic}' failed`, error);
+        if (!isSpoolError(error)) ctx.logger.error(`auto-creating topic ${quoted(topic)} failed`, error);
       }
     }),
   );

@@ -5,6 +5,7 @@
 
 import { type Command, InvalidArgumentError, Option } from 'commander';
 import { DEFAULT_FSYNC, DEFAULT_MAX_REQUEST_BYTES, DEFAULT_PORT, parseFsyncPolicy, startBroker, streamLogger } from '../broker/index.js';
+import { DEFAULT_CONNECTIONS_MAX_IDLE_MS, DEFAULT_QUEUED_MAX_REQUEST_BYTES, DEFAULT_REQUEST_READ_TIMEOUT_MS } from '../broker/index.js';
 import type { FsyncPolicy } from '../storage/types.js';
 
 interface ServeOptions {
@@ -15,6 +16,9 @@ interface ServeOptions {
   autoCreateTopics: boolean;
   maxRequestBytes: number;
   defaultPartitions: number;
+  queuedMaxRequestBytes: number;
+  requestReadTimeoutMs: number;
+  connectionsMaxIdleMs: number;
 }
 
 function integer(what: string, min: number, max = Number.MAX_SAFE_INTEGER): (value: string) => number {
@@ -50,6 +54,24 @@ export function registerServe(program: Command): void {
     .option('--auto-create-topics', 'create unknown topics on produce', false)
     .option('--max-request-bytes <n>', 'largest request frame accepted', integer('--max-request-bytes', 64, 0xffff_ffff), DEFAULT_MAX_REQUEST_BYTES)
     .option('--default-partitions <n>', 'partitions of auto-created topics', integer('--default-partitions', 1, 100_000), 1)
+    .option(
+      '--queued-max-request-bytes <n>',
+      'request bytes held across all connections (partial and undispatched frames) before connections stop reading',
+      integer('--queued-max-request-bytes', 1),
+      DEFAULT_QUEUED_MAX_REQUEST_BYTES,
+    )
+    .option(
+      '--request-read-timeout-ms <ms>',
+      'close a connection whose request frame is not complete this long after its first byte',
+      integer('--request-read-timeout-ms', 1),
+      DEFAULT_REQUEST_READ_TIMEOUT_MS,
+    )
+    .option(
+      '--connections-max-idle-ms <ms>',
+      'close a connection with nothing in flight and no traffic for this long',
+      integer('--connections-max-idle-ms', 1),
+      DEFAULT_CONNECTIONS_MAX_IDLE_MS,
+    )
     .action(async (options: ServeOptions) => {
       const logger = streamLogger();
       const broker = await startBroker({
@@ -60,6 +82,9 @@ export function registerServe(program: Command): void {
         autoCreateTopics: options.autoCreateTopics,
         maxRequestBytes: options.maxRequestBytes,
         defaultPartitions: options.defaultPartitions,
+        queuedMaxRequestBytes: options.queuedMaxRequestBytes,
+        requestReadTimeoutMs: options.requestReadTimeoutMs,
+        connectionsMaxIdleMs: options.connectionsMaxIdleMs,
         logger,
       });
       process.stdout.write(`spool listening on ${broker.host}:${broker.port}\n`);

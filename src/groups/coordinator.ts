@@ -12,6 +12,7 @@ import type * as M from '../protocol/messages.js';
 import type { LogManager } from '../storage/types.js';
 import { systemClock, type Clock } from '../util/clock.js';
 import { Errors } from '../util/errors.js';
+import { quoted } from '../util/log-text.js';
 import { fromTopicPartitions, isSubset, toTopicPartitions, type Assignment } from './assignment.js';
 import { ConsumerGroup, type TopicLookup } from './group.js';
 import { GroupMember } from './member.js';
@@ -220,7 +221,7 @@ export class GroupCoordinator {
           continue;
         }
         const why = member.sessionDeadlineMs <= nowMs ? 'session timed out' : 'did not revoke partitions in time';
-        this.warn(`group ${group.groupId}: member ${member.memberId} fenced (${why})`);
+        this.warn(`group ${quoted(group.groupId)}: member ${quoted(member.memberId)} fenced (${why})`);
         this.removeMember(group, member.memberId);
       }
     }

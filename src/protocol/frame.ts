@@ -9,9 +9,13 @@
 // Encoders return Buffer[] (frame header + msgpack header in one small buffer, then the
 // payload buffers untouched) so a socket can write them with cork()/uncork() or writev
 // and record bytes are never copied. The decoder returns frames that are subarrays of
-// the pushed chunk when a frame lies inside one chunk, and assembles (one allocation of
-// exactly `size` bytes) a frame split across chunks. `size` is checked against
-// maxFrameBytes before anything is allocated.
+// the pushed chunk when a frame lies inside one chunk, and assembles a frame split across
+// chunks into one buffer of exactly `size` bytes. `size` is checked against maxFrameBytes
+// before anything is allocated. A split frame larger than maxUpFrontAllocationBytes is
+// not allocated whole when its size arrives: its buffer starts at 64 KiB and doubles (up
+// to `size`) as bytes arrive, so a peer that announces a large frame and sends little of
+// it costs what it sent, not what it announced (the request decoder does this above
+// POOLED_FRAME_MAX_BYTES; growing costs at most one extra copy of the frame).
 //
 // Pooled assembly (opt-in, `poolAssembly: true`): a split frame of at most
 // POOLED_FRAME_MAX_BYTES is assembled into a reusable buffer instead of a fresh one. The
@@ -21,6 +25,7 @@
 // to release costs an allocation, never correctness. A released frame's bytes are
 // overwritten by a later push: release only what nothing reads again.
 
+import { assert } from '../util/assert.js';
 import { Errors, SpoolError } from '../util/errors.js';
 import { encodeBodyPrefix, type Payload, payloadParts } from './body.js';
 
@@ -66,6 +71,8 @@ export interface FrameDecoderOptions {
   minFrameBytes?: number;
   /** Assemble split frames into reusable buffers handed back with release(). Default false. */
   poolAssembly?: boolean;
+  /** Split frames up to this size are allocated whole when their size arrives; larger ones grow as bytes arrive. Default maxFrameBytes (always whole). */
+  maxUpFrontAllocationBytes?: number;
 }
 
 /** Largest split frame assembled into a pooled buffer; larger ones get their own allocation. */
@@ -74,6 +81,8 @@ export const POOLED_FRAME_MAX_BYTES = 1024 * 1024 + 64 * 1024;
 const POOLED_BUFFER_MIN_BYTES = 64 * 1024;
 /** Pooled buffers handed out and not yet released that the decoder still remembers. */
 const POOL_MAX_LENT = 4;
+/** First buffer of a frame assembled as its bytes arrive; it doubles from here. */
+export const GROWING_FRAME_START_BYTES = 64 * 1024;
 
 /**
  * Splits a byte stream into raw frames (the bytes after each `size` field). After an
@@ -85,8 +94,11 @@ export class FrameDecoder {
   readonly minFrameBytes: number;
   private readonly sizeBytes = Buffer.alloc(SIZE_BYTES);
   private sizeBytesFilled = 0;
+  /** The buffer of the split frame being assembled: `assemblingSize` bytes, or fewer while it grows. */
   private assembling: Buffer | null = null;
+  private assemblingSize = 0;
   private assembled = 0;
+  private readonly maxUpFrontAllocationBytes: number;
   private failure: SpoolError | null = null;
   private readonly poolAssembly: boolean;
   /** A released pooled buffer, ready for the next split frame (at most one is kept). */
@@ -98,6 +110,7 @@ export class FrameDecoder {
     this.maxFrameBytes = options.maxFrameBytes ?? DEFAULT_MAX_FRAME_BYTES;
     this.minFrameBytes = options.minFrameBytes ?? 0;
     this.poolAssembly = options.poolAssembly ?? false;
+    this.maxUpFrontAllocationBytes = options.maxUpFrontAllocationBytes ?? this.maxFrameBytes;
   }
 
   /**
@@ -137,6 +150,33 @@ export class FrameDecoder {
     return this.sizeBytesFilled + this.assembled;
   }
 
+  /** Bytes allocated for the frame being assembled (at least bufferedBytes - size field bytes). */
+  get assemblyBytes(): number {
+    return this.assembling?.length ?? 0;
+  }
+
+  /** The announced size of the frame being assembled, 0 when none. */
+  get partialFrameBytes(): number {
+    return this.assemblingSize;
+  }
+
+  /** Starts assembling a split frame of `size` bytes: allocated whole, or grown as its bytes arrive. */
+  private startAssembly(size: number): void {
+    this.assemblingSize = size;
+    this.assembled = 0;
+    this.assembling = size <= this.maxUpFrontAllocationBytes ? this.allocateFrame(size) : Buffer.allocUnsafe(Math.min(size, GROWING_FRAME_START_BYTES));
+  }
+
+  /** Makes the assembly buffer hold at least `bytes` (<= assemblingSize), doubling it. */
+  private growAssembly(bytes: number): Buffer {
+    const current = this.assembling!;
+    if (current.length >= bytes) return current;
+    const grown = Buffer.allocUnsafe(Math.min(this.assemblingSize, Math.max(bytes, current.length * 2)));
+    current.copy(grown, 0, 0, this.assembled);
+    this.assembling = grown;
+    return grown;
+  }
+
   /** True when no partial frame is held (the stream ended on a frame boundary). */
   get idle(): boolean {
     return this.sizeBytesFilled === 0 && this.assembling === null;
@@ -150,13 +190,15 @@ export class FrameDecoder {
     const end = chunk.length;
     while (position < end) {
       if (this.assembling !== null) {
-        const frame = this.assembling;
-        const take = Math.min(frame.length - this.assembled, end - position);
+        const take = Math.min(this.assemblingSize - this.assembled, end - position);
+        const frame = this.growAssembly(this.assembled + take);
         chunk.copy(frame, this.assembled, position, position + take);
         this.assembled += take;
         position += take;
-        if (this.assembled === frame.length) {
+        if (this.assembled === this.assemblingSize) {
+          assert(frame.length === this.assemblingSize, 'an assembled frame is exactly its announced size');
           this.assembling = null;
+          this.assemblingSize = 0;
           this.assembled = 0;
           frames.push(frame);
         }
@@ -171,7 +213,7 @@ export class FrameDecoder {
         this.sizeBytesFilled = 0;
         const size = this.checkSize(this.sizeBytes.readUInt32BE(0));
         if (size === 0) frames.push(Buffer.alloc(0));
-        else this.assembling = this.allocateFrame(size);
+        else this.startAssembly(size);
         continue;
       }
       const size = this.checkSize(chunk.readUInt32BE(position));
@@ -180,11 +222,9 @@ export class FrameDecoder {
         frames.push(chunk.subarray(frameStart, frameStart + size));
         position = frameStart + size;
       } else {
-        const frame = this.allocateFrame(size);
-        chunk.copy(frame, 0, frameStart, end);
-        this.assembling = frame;
-        this.assembled = end - frameStart;
-        position = end;
+        // Split: the assembly branch above copies the rest of this chunk.
+        this.startAssembly(size);
+        position = frameStart;
       }
     }
     return frames;
@@ -209,12 +249,27 @@ export class FrameDecoder {
   }
 }
 
-/** Decodes request frames (the broker side). */
+/**
+ * Decodes request frames (the broker side). The peer is not trusted: split frames larger
+ * than a pooled buffer grow as their bytes arrive unless maxUpFrontAllocationBytes says otherwise.
+ */
 export class RequestFrameDecoder {
   private readonly raw: FrameDecoder;
 
-  constructor(options: { maxFrameBytes?: number; poolAssembly?: boolean } = {}) {
-    this.raw = new FrameDecoder({ ...options, minFrameBytes: REQUEST_HEADER_BYTES - SIZE_BYTES });
+  constructor(options: { maxFrameBytes?: number; poolAssembly?: boolean; maxUpFrontAllocationBytes?: number } = {}) {
+    this.raw = new FrameDecoder({
+      maxUpFrontAllocationBytes: POOLED_FRAME_MAX_BYTES,
+      ...options,
+      minFrameBytes: REQUEST_HEADER_BYTES - SIZE_BYTES,
+    });
+  }
+
+  get assemblyBytes(): number {
+    return this.raw.assemblyBytes;
+  }
+
+  get partialFrameBytes(): number {
+    return this.raw.partialFrameBytes;
   }
 
   /** See FrameDecoder.release: `body` (or any part of it) is no longer read by anyone. */
