@@ -84,7 +84,7 @@ function respond(frame: Buffer, port: number): EncodedFrame | null {
         throttleTimeMs: 0,
         responses: request.body.topics.map((topic) => ({
           topic: topic.topic,
-          partitions: topic.partitions.map((partition) => ({ partitionIndex: partition.partition, errorCode: KafkaErrors.NONE, highWatermark: 0, records: Buffer.alloc(0) })),
+          partitions: topic.partitions.map((partition) => ({ partitionIndex: partition.partition, errorCode: KafkaErrors.NONE, highWatermark: 0, abortedTransactions: null, records: Buffer.alloc(0) })),
         })),
       });
     case ApiKeys.FindCoordinator:

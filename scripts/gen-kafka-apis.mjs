@@ -132,6 +132,7 @@ function convertMessage(spec, min, max) {
   const flexible = parseVersions(spec.flexibleVersions);
   return {
     name: spec.name,
+    type: spec.type,
     apiKey: spec.apiKey,
     minVersion: min,
     maxVersion: max,
@@ -206,9 +207,12 @@ function typesOf(message, names, out) {
       }
       if (field.array) type = `${type}[]`;
       if (field.nullable) type = `${type} | null`;
-      // Required when the field exists whenever its parent does; the decoder fills every field.
-      const always = field.versions[0] === range[0] && field.versions[1] === range[1] && field.tag === null;
-      lines.push(`  ${field.name}${always ? '' : '?'}: ${type};`);
+      // Requests are read by the listener after decoding, which fills every field (with its
+      // default when absent at the version): all required. Responses are written by the
+      // listener: a field may be left out when some served version lacks it, when it is
+      // tagged, or when Kafka gives it a default; the encoder writes the default.
+      const optional = message.type === 'response' && (field.versions[0] !== range[0] || field.versions[1] !== range[1] || field.tag !== null || field.default !== undefined);
+      lines.push(`  ${field.name}${optional ? '?' : ''}: ${type};`);
     }
     lines.push('}');
     out.push(lines.join('\n'));
@@ -229,7 +233,9 @@ function moduleText(apiName, request, response) {
 // Apache Kafka's ${request.name}.json and ${response.name}.json; do not edit by hand.
 //
 // Grammar (name: type; [T] = array, ? = nullable; notes give the versions a field exists in
-// when not the whole range, and tagged fields with their tag):
+// when not the whole range, and tagged fields with their tag). In the request types every
+// field is present (decoding fills absent ones with their default); in the response types a
+// field may be left out when some version lacks it, it is tagged or it has a default.
 //
 ${grammar(request)}
 //

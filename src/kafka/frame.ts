@@ -35,6 +35,15 @@ export type KafkaRequest = {
   [K in ApiKey]: { readonly apiKey: K; readonly apiVersion: number; readonly correlationId: number; readonly clientId: string | null; readonly body: RequestBodies[K] };
 }[ApiKey];
 
+/** A request body with any field left out (written as its default): for tests and clients. */
+export type RequestInput<T> = T extends Buffer
+  ? T
+  : T extends (infer E)[]
+    ? RequestInput<E>[]
+    : T extends object
+      ? { [P in keyof T]?: RequestInput<T[P]> }
+      : T;
+
 /** An encoded frame: chunks to write in order (writev), size prefix included in the first. */
 export interface EncodedFrame {
   readonly chunks: Buffer[];
@@ -151,7 +160,7 @@ export function encodeRequest<K extends ApiKey>(
   apiVersion: number,
   correlationId: number,
   clientId: string | null,
-  body: RequestBodies[K],
+  body: RequestInput<RequestBodies[K]>,
 ): EncodedFrame {
   const api = SCHEMAS_BY_KEY.get(apiKey);
   assert(api !== undefined && isSupported(apiKey, apiVersion), `api key ${apiKey} v${apiVersion} is not served`);

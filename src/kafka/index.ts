@@ -18,6 +18,7 @@ export {
   KafkaUnsupportedVersionError,
   type KafkaRequest,
   type RequestHeader,
+  type RequestInput,
 } from './frame.js';
 export { findCoordinatorKeys, metadataWantsAllTopics, offsetFetchGroups } from './semantics.js';
 export { apiVersionsResponse, type SupportedApi, SUPPORTED_APIS } from './supported.js';

@@ -65,13 +65,13 @@ describe('version-dependent meanings', () => {
   });
 
   it('FindCoordinator: key in v0-3, coordinatorKeys in v4', () => {
-    expect(findCoordinatorKeys(2, { key: 'g', keyType: 0, coordinatorKeys: [] })).toEqual(['g']);
-    expect(findCoordinatorKeys(4, { key: '', keyType: 0, coordinatorKeys: ['a', 'b'] })).toEqual(['a', 'b']);
+    expect(findCoordinatorKeys(2, { key: 'g', coordinatorKeys: [] })).toEqual(['g']);
+    expect(findCoordinatorKeys(4, { key: '', coordinatorKeys: ['a', 'b'] })).toEqual(['a', 'b']);
   });
 
   it('OffsetFetch: one group in v1-7, groups in v8', () => {
     expect(offsetFetchGroups(7, { groupId: 'g', topics: null, groups: [] })).toEqual([{ groupId: 'g', topics: null }]);
-    expect(offsetFetchGroups(8, { groups: [{ groupId: 'a', topics: [{ name: 't', partitionIndexes: [0] }] }] })).toEqual([
+    expect(offsetFetchGroups(8, { groupId: '', topics: null, groups: [{ groupId: 'a', topics: [{ name: 't', partitionIndexes: [0] }] }] })).toEqual([
       { groupId: 'a', topics: [{ name: 't', partitionIndexes: [0] }] },
     ]);
   });

@@ -2,7 +2,9 @@
 // Apache Kafka's ApiVersionsRequest.json and ApiVersionsResponse.json; do not edit by hand.
 //
 // Grammar (name: type; [T] = array, ? = nullable; notes give the versions a field exists in
-// when not the whole range, and tagged fields with their tag):
+// when not the whole range, and tagged fields with their tag). In the request types every
+// field is present (decoding fills absent ones with their default); in the response types a
+// field may be left out when some version lacks it, it is tagged or it has a default.
 //
 // ApiVersionsRequest v0-3 (flexible: v3+) =>
 //   clientSoftwareName: string                         v3+
@@ -62,8 +64,8 @@ export const ApiVersionsResponseSchema: MessageSchema = {
 };
 
 export interface ApiVersionsRequest {
-  clientSoftwareName?: string;
-  clientSoftwareVersion?: string;
+  clientSoftwareName: string;
+  clientSoftwareVersion: string;
 }
 
 export interface ApiVersion {

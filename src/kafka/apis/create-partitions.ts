@@ -2,7 +2,9 @@
 // Apache Kafka's CreatePartitionsRequest.json and CreatePartitionsResponse.json; do not edit by hand.
 //
 // Grammar (name: type; [T] = array, ? = nullable; notes give the versions a field exists in
-// when not the whole range, and tagged fields with their tag):
+// when not the whole range, and tagged fields with their tag). In the request types every
+// field is present (decoding fills absent ones with their default); in the response types a
+// field may be left out when some version lacks it, it is tagged or it has a default.
 //
 // CreatePartitionsRequest v0-3 (flexible: v2+) =>
 //   topics: [CreatePartitionsTopic]
@@ -68,7 +70,7 @@ export interface CreatePartitionsRequest {
 export interface CreatePartitionsTopicResult {
   name: string;
   errorCode: number;
-  errorMessage: string | null;
+  errorMessage?: string | null;
 }
 
 export interface CreatePartitionsResponse {

@@ -2,7 +2,9 @@
 // Apache Kafka's CreateTopicsRequest.json and CreateTopicsResponse.json; do not edit by hand.
 //
 // Grammar (name: type; [T] = array, ? = nullable; notes give the versions a field exists in
-// when not the whole range, and tagged fields with their tag):
+// when not the whole range, and tagged fields with their tag). In the request types every
+// field is present (decoding fills absent ones with their default); in the response types a
+// field may be left out when some version lacks it, it is tagged or it has a default.
 //
 // CreateTopicsRequest v0-7 (flexible: v5+) =>
 //   topics: [CreatableTopic]
@@ -102,14 +104,14 @@ export interface CreatableTopic {
 export interface CreateTopicsRequest {
   topics: CreatableTopic[];
   timeoutMs: number;
-  validateOnly?: boolean;
+  validateOnly: boolean;
 }
 
 export interface CreatableTopicConfigs {
   name: string;
   value: string | null;
   readOnly: boolean;
-  configSource: number;
+  configSource?: number;
   isSensitive: boolean;
 }
 

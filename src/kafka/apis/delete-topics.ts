@@ -2,7 +2,9 @@
 // Apache Kafka's DeleteTopicsRequest.json and DeleteTopicsResponse.json; do not edit by hand.
 //
 // Grammar (name: type; [T] = array, ? = nullable; notes give the versions a field exists in
-// when not the whole range, and tagged fields with their tag):
+// when not the whole range, and tagged fields with their tag). In the request types every
+// field is present (decoding fills absent ones with their default); in the response types a
+// field may be left out when some version lacks it, it is tagged or it has a default.
 //
 // DeleteTopicsRequest v0-6 (flexible: v4+) =>
 //   topics: [DeleteTopicState]                         v6+
@@ -52,8 +54,8 @@ export interface DeleteTopicState {
 }
 
 export interface DeleteTopicsRequest {
-  topics?: DeleteTopicState[];
-  topicNames?: string[];
+  topics: DeleteTopicState[];
+  topicNames: string[];
   timeoutMs: number;
 }
 

@@ -2,7 +2,9 @@
 // Apache Kafka's DescribeConfigsRequest.json and DescribeConfigsResponse.json; do not edit by hand.
 //
 // Grammar (name: type; [T] = array, ? = nullable; notes give the versions a field exists in
-// when not the whole range, and tagged fields with their tag):
+// when not the whole range, and tagged fields with their tag). In the request types every
+// field is present (decoding fills absent ones with their default); in the response types a
+// field may be left out when some version lacks it, it is tagged or it has a default.
 //
 // DescribeConfigsRequest v0-4 (flexible: v4+) =>
 //   resources: [DescribeConfigsResource]
@@ -84,8 +86,8 @@ export interface DescribeConfigsResource {
 
 export interface DescribeConfigsRequest {
   resources: DescribeConfigsResource[];
-  includeSynonyms?: boolean;
-  includeDocumentation?: boolean;
+  includeSynonyms: boolean;
+  includeDocumentation: boolean;
 }
 
 export interface DescribeConfigsSynonym {

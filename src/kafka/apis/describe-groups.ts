@@ -2,7 +2,9 @@
 // Apache Kafka's DescribeGroupsRequest.json and DescribeGroupsResponse.json; do not edit by hand.
 //
 // Grammar (name: type; [T] = array, ? = nullable; notes give the versions a field exists in
-// when not the whole range, and tagged fields with their tag):
+// when not the whole range, and tagged fields with their tag). In the request types every
+// field is present (decoding fills absent ones with their default); in the response types a
+// field may be left out when some version lacks it, it is tagged or it has a default.
 //
 // DescribeGroupsRequest v0-5 (flexible: v5+) =>
 //   groups: [string]
@@ -60,7 +62,7 @@ export const DescribeGroupsResponseSchema: MessageSchema = {
 
 export interface DescribeGroupsRequest {
   groups: string[];
-  includeAuthorizedOperations?: boolean;
+  includeAuthorizedOperations: boolean;
 }
 
 export interface DescribedGroupMember {

@@ -2,7 +2,9 @@
 // Apache Kafka's FetchRequest.json and FetchResponse.json; do not edit by hand.
 //
 // Grammar (name: type; [T] = array, ? = nullable; notes give the versions a field exists in
-// when not the whole range, and tagged fields with their tag):
+// when not the whole range, and tagged fields with their tag). In the request types every
+// field is present (decoding fills absent ones with their default); in the response types a
+// field may be left out when some version lacks it, it is tagged or it has a default.
 //
 // FetchRequest v4-12 (flexible: v12+) =>
 //   clusterId: string?                                 v12+, tag 0 v12+, default null
@@ -125,10 +127,10 @@ export const FetchResponseSchema: MessageSchema = {
 
 export interface FetchPartition {
   partition: number;
-  currentLeaderEpoch?: number;
+  currentLeaderEpoch: number;
   fetchOffset: number;
-  lastFetchedEpoch?: number;
-  logStartOffset?: number;
+  lastFetchedEpoch: number;
+  logStartOffset: number;
   partitionMaxBytes: number;
 }
 
@@ -143,32 +145,32 @@ export interface ForgottenTopic {
 }
 
 export interface FetchRequest {
-  clusterId?: string | null;
+  clusterId: string | null;
   replicaId: number;
   maxWaitMs: number;
   minBytes: number;
   maxBytes: number;
   isolationLevel: number;
-  sessionId?: number;
-  sessionEpoch?: number;
+  sessionId: number;
+  sessionEpoch: number;
   topics: FetchTopic[];
-  forgottenTopicsData?: ForgottenTopic[];
-  rackId?: string;
+  forgottenTopicsData: ForgottenTopic[];
+  rackId: string;
 }
 
 export interface EpochEndOffset {
-  epoch: number;
-  endOffset: number;
+  epoch?: number;
+  endOffset?: number;
 }
 
 export interface LeaderIdAndEpoch {
-  leaderId: number;
-  leaderEpoch: number;
+  leaderId?: number;
+  leaderEpoch?: number;
 }
 
 export interface SnapshotId {
-  endOffset: number;
-  epoch: number;
+  endOffset?: number;
+  epoch?: number;
 }
 
 export interface AbortedTransaction {
@@ -180,7 +182,7 @@ export interface PartitionData {
   partitionIndex: number;
   errorCode: number;
   highWatermark: number;
-  lastStableOffset: number;
+  lastStableOffset?: number;
   logStartOffset?: number;
   divergingEpoch?: EpochEndOffset;
   currentLeader?: LeaderIdAndEpoch;

@@ -2,7 +2,9 @@
 // Apache Kafka's FindCoordinatorRequest.json and FindCoordinatorResponse.json; do not edit by hand.
 //
 // Grammar (name: type; [T] = array, ? = nullable; notes give the versions a field exists in
-// when not the whole range, and tagged fields with their tag):
+// when not the whole range, and tagged fields with their tag). In the request types every
+// field is present (decoding fills absent ones with their default); in the response types a
+// field may be left out when some version lacks it, it is tagged or it has a default.
 //
 // FindCoordinatorRequest v0-4 (flexible: v3+) =>
 //   key: string                                        v0-3
@@ -56,9 +58,9 @@ export const FindCoordinatorResponseSchema: MessageSchema = {
 };
 
 export interface FindCoordinatorRequest {
-  key?: string;
-  keyType?: number;
-  coordinatorKeys?: string[];
+  key: string;
+  keyType: number;
+  coordinatorKeys: string[];
 }
 
 export interface Coordinator {

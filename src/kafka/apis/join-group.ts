@@ -2,7 +2,9 @@
 // Apache Kafka's JoinGroupRequest.json and JoinGroupResponse.json; do not edit by hand.
 //
 // Grammar (name: type; [T] = array, ? = nullable; notes give the versions a field exists in
-// when not the whole range, and tagged fields with their tag):
+// when not the whole range, and tagged fields with their tag). In the request types every
+// field is present (decoding fills absent ones with their default); in the response types a
+// field may be left out when some version lacks it, it is tagged or it has a default.
 //
 // JoinGroupRequest v0-6 (flexible: v6+) =>
 //   groupId: string
@@ -70,9 +72,9 @@ export interface JoinGroupRequestProtocol {
 export interface JoinGroupRequest {
   groupId: string;
   sessionTimeoutMs: number;
-  rebalanceTimeoutMs?: number;
+  rebalanceTimeoutMs: number;
   memberId: string;
-  groupInstanceId?: string | null;
+  groupInstanceId: string | null;
   protocolType: string;
   protocols: JoinGroupRequestProtocol[];
 }
@@ -86,7 +88,7 @@ export interface JoinGroupResponseMember {
 export interface JoinGroupResponse {
   throttleTimeMs?: number;
   errorCode: number;
-  generationId: number;
+  generationId?: number;
   protocolName: string;
   leader: string;
   memberId: string;

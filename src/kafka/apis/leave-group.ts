@@ -2,7 +2,9 @@
 // Apache Kafka's LeaveGroupRequest.json and LeaveGroupResponse.json; do not edit by hand.
 //
 // Grammar (name: type; [T] = array, ? = nullable; notes give the versions a field exists in
-// when not the whole range, and tagged fields with their tag):
+// when not the whole range, and tagged fields with their tag). In the request types every
+// field is present (decoding fills absent ones with their default); in the response types a
+// field may be left out when some version lacks it, it is tagged or it has a default.
 //
 // LeaveGroupRequest v0-4 (flexible: v4+) =>
 //   groupId: string
@@ -53,8 +55,8 @@ export interface MemberIdentity {
 
 export interface LeaveGroupRequest {
   groupId: string;
-  memberId?: string;
-  members?: MemberIdentity[];
+  memberId: string;
+  members: MemberIdentity[];
 }
 
 export interface MemberResponse {

@@ -2,7 +2,9 @@
 // Apache Kafka's ListGroupsRequest.json and ListGroupsResponse.json; do not edit by hand.
 //
 // Grammar (name: type; [T] = array, ? = nullable; notes give the versions a field exists in
-// when not the whole range, and tagged fields with their tag):
+// when not the whole range, and tagged fields with their tag). In the request types every
+// field is present (decoding fills absent ones with their default); in the response types a
+// field may be left out when some version lacks it, it is tagged or it has a default.
 //
 // ListGroupsRequest v0-4 (flexible: v3+) =>
 //   statesFilter: [string]                             v4+
@@ -38,7 +40,7 @@ export const ListGroupsResponseSchema: MessageSchema = {
 };
 
 export interface ListGroupsRequest {
-  statesFilter?: string[];
+  statesFilter: string[];
 }
 
 export interface ListedGroup {

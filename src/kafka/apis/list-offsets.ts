@@ -2,7 +2,9 @@
 // Apache Kafka's ListOffsetsRequest.json and ListOffsetsResponse.json; do not edit by hand.
 //
 // Grammar (name: type; [T] = array, ? = nullable; notes give the versions a field exists in
-// when not the whole range, and tagged fields with their tag):
+// when not the whole range, and tagged fields with their tag). In the request types every
+// field is present (decoding fills absent ones with their default); in the response types a
+// field may be left out when some version lacks it, it is tagged or it has a default.
 //
 // ListOffsetsRequest v0-5 (flexible: none) =>
 //   replicaId: int32
@@ -66,9 +68,9 @@ export const ListOffsetsResponseSchema: MessageSchema = {
 
 export interface ListOffsetsPartition {
   partitionIndex: number;
-  currentLeaderEpoch?: number;
+  currentLeaderEpoch: number;
   timestamp: number;
-  maxNumOffsets?: number;
+  maxNumOffsets: number;
 }
 
 export interface ListOffsetsTopic {
@@ -78,7 +80,7 @@ export interface ListOffsetsTopic {
 
 export interface ListOffsetsRequest {
   replicaId: number;
-  isolationLevel?: number;
+  isolationLevel: number;
   topics: ListOffsetsTopic[];
 }
 

@@ -2,7 +2,9 @@
 // Apache Kafka's MetadataRequest.json and MetadataResponse.json; do not edit by hand.
 //
 // Grammar (name: type; [T] = array, ? = nullable; notes give the versions a field exists in
-// when not the whole range, and tagged fields with their tag):
+// when not the whole range, and tagged fields with their tag). In the request types every
+// field is present (decoding fills absent ones with their default); in the response types a
+// field may be left out when some version lacks it, it is tagged or it has a default.
 //
 // MetadataRequest v0-9 (flexible: v9+) =>
 //   topics: [MetadataRequestTopic]?                    null v1+
@@ -86,9 +88,9 @@ export interface MetadataRequestTopic {
 
 export interface MetadataRequest {
   topics: MetadataRequestTopic[] | null;
-  allowAutoTopicCreation?: boolean;
-  includeClusterAuthorizedOperations?: boolean;
-  includeTopicAuthorizedOperations?: boolean;
+  allowAutoTopicCreation: boolean;
+  includeClusterAuthorizedOperations: boolean;
+  includeTopicAuthorizedOperations: boolean;
 }
 
 export interface MetadataResponseBroker {

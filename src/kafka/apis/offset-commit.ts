@@ -2,7 +2,9 @@
 // Apache Kafka's OffsetCommitRequest.json and OffsetCommitResponse.json; do not edit by hand.
 //
 // Grammar (name: type; [T] = array, ? = nullable; notes give the versions a field exists in
-// when not the whole range, and tagged fields with their tag):
+// when not the whole range, and tagged fields with their tag). In the request types every
+// field is present (decoding fills absent ones with their default); in the response types a
+// field may be left out when some version lacks it, it is tagged or it has a default.
 //
 // OffsetCommitRequest v2-8 (flexible: v8+) =>
 //   groupId: string
@@ -65,7 +67,7 @@ export const OffsetCommitResponseSchema: MessageSchema = {
 export interface OffsetCommitRequestPartition {
   partitionIndex: number;
   committedOffset: number;
-  committedLeaderEpoch?: number;
+  committedLeaderEpoch: number;
   committedMetadata: string | null;
 }
 
@@ -78,8 +80,8 @@ export interface OffsetCommitRequest {
   groupId: string;
   generationIdOrMemberEpoch: number;
   memberId: string;
-  groupInstanceId?: string | null;
-  retentionTimeMs?: number;
+  groupInstanceId: string | null;
+  retentionTimeMs: number;
   topics: OffsetCommitRequestTopic[];
 }
 

@@ -2,7 +2,9 @@
 // Apache Kafka's OffsetFetchRequest.json and OffsetFetchResponse.json; do not edit by hand.
 //
 // Grammar (name: type; [T] = array, ? = nullable; notes give the versions a field exists in
-// when not the whole range, and tagged fields with their tag):
+// when not the whole range, and tagged fields with their tag). In the request types every
+// field is present (decoding fills absent ones with their default); in the response types a
+// field may be left out when some version lacks it, it is tagged or it has a default.
 //
 // OffsetFetchRequest v1-8 (flexible: v6+) =>
 //   groupId: string                                    v1-7
@@ -108,10 +110,10 @@ export interface OffsetFetchRequestGroup {
 }
 
 export interface OffsetFetchRequest {
-  groupId?: string;
-  topics?: OffsetFetchRequestTopic[] | null;
-  groups?: OffsetFetchRequestGroup[];
-  requireStable?: boolean;
+  groupId: string;
+  topics: OffsetFetchRequestTopic[] | null;
+  groups: OffsetFetchRequestGroup[];
+  requireStable: boolean;
 }
 
 export interface OffsetFetchResponsePartition {
@@ -130,7 +132,7 @@ export interface OffsetFetchResponseTopic {
 export interface OffsetFetchResponsePartitions {
   partitionIndex: number;
   committedOffset: number;
-  committedLeaderEpoch: number;
+  committedLeaderEpoch?: number;
   metadata: string | null;
   errorCode: number;
 }
@@ -143,7 +145,7 @@ export interface OffsetFetchResponseTopics {
 export interface OffsetFetchResponseGroup {
   groupId: string;
   topics: OffsetFetchResponseTopics[];
-  errorCode: number;
+  errorCode?: number;
 }
 
 export interface OffsetFetchResponse {

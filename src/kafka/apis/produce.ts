@@ -2,7 +2,9 @@
 // Apache Kafka's ProduceRequest.json and ProduceResponse.json; do not edit by hand.
 //
 // Grammar (name: type; [T] = array, ? = nullable; notes give the versions a field exists in
-// when not the whole range, and tagged fields with their tag):
+// when not the whole range, and tagged fields with their tag). In the request types every
+// field is present (decoding fills absent ones with their default); in the response types a
+// field may be left out when some version lacks it, it is tagged or it has a default.
 //
 // ProduceRequest v3-7 (flexible: none) =>
 //   transactionalId: string?                           default null
@@ -81,7 +83,7 @@ export interface PartitionProduceResponse {
   index: number;
   errorCode: number;
   baseOffset: number;
-  logAppendTimeMs: number;
+  logAppendTimeMs?: number;
   logStartOffset?: number;
 }
 
@@ -92,5 +94,5 @@ export interface TopicProduceResponse {
 
 export interface ProduceResponse {
   responses: TopicProduceResponse[];
-  throttleTimeMs: number;
+  throttleTimeMs?: number;
 }
