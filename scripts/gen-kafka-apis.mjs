@@ -204,6 +204,8 @@ function typesOf(message, names, out) {
         type = childName;
       } else {
         type = { bool: 'boolean', string: 'string', bytes: 'Buffer', records: 'Buffer', uuid: 'Buffer' }[field.type] ?? 'number';
+        // A response's records may be several slices, written back to back without a copy.
+        if (field.type === 'records' && message.type === 'response') type = '(Buffer | readonly Buffer[])';
       }
       if (field.array) type = `${type}[]`;
       if (field.nullable) type = `${type} | null`;

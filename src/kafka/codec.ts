@@ -10,7 +10,8 @@
 //
 // Records (and bytes) decode as slices of the input. Encoding writes everything but records
 // into one buffer and returns chunks: slices of that buffer between the records Buffers
-// the caller passed, so record batches go to the socket as they are (writev), never copied.
+// the caller passed (one Buffer, or an array of slices sent back to back, e.g. batches read
+// from two segments), so record batches go to the socket as they are (writev), never copied.
 
 import { assert } from '../util/assert.js';
 import { writeInt64 } from '../records/index.js';
@@ -253,6 +254,14 @@ function measureField(field: FieldPlan, value: unknown, flexible: boolean, measu
   for (const item of items) measureValue(field, item, flexible, measure);
 }
 
+/** A records value to encode is one Buffer or several slices sent one after the other. */
+function recordsLength(records: Buffer | readonly Buffer[]): number {
+  if (Buffer.isBuffer(records)) return records.length;
+  let length = 0;
+  for (const slice of records) length += slice.length;
+  return length;
+}
+
 const FIXED_BYTES: Partial<Record<PrimitiveType, number>> = {
   bool: 1,
   int8: 1,
@@ -290,7 +299,7 @@ function measureValue(field: FieldPlan, value: unknown, flexible: boolean, measu
         measure.bufferedBytes += lengthBytes(flexible, -1, 4);
         return;
       }
-      const length = (value as Buffer).length;
+      const length = recordsLength(value as Buffer | readonly Buffer[]);
       measure.bufferedBytes += lengthBytes(flexible, length, 4);
       if (field.type === 'records') measure.recordsBytes += length;
       else measure.bufferedBytes += length;
@@ -356,6 +365,10 @@ export class Writer {
 export function encodeStruct(writer: Writer, plan: StructPlan, value: Record<string, unknown>): void {
   for (const field of plan.regular) encodeField(writer, field, value[field.name], plan.flexible);
   if (!plan.flexible) return;
+  if (plan.tagged.length === 0) {
+    writer.unsignedVarint(0);
+    return;
+  }
   const present = plan.tagged.filter((field) => !isDefault(field, value[field.name]));
   writer.unsignedVarint(present.length);
   for (const field of present) {
@@ -417,10 +430,16 @@ function encodeValue(writer: Writer, field: FieldPlan, value: unknown, flexible:
     case 'bytes':
     case 'records': {
       if (value === null) return writer.length(flexible, -1, 4);
-      const data = value as Buffer;
-      writer.length(flexible, data.length, 4);
-      if (field.type === 'records') writer.appendUncopied(data);
-      else writer.at += data.copy(buf, writer.at);
+      if (field.type === 'bytes') {
+        const data = value as Buffer;
+        writer.length(flexible, data.length, 4);
+        writer.at += data.copy(buf, writer.at);
+        return;
+      }
+      const records = value as Buffer | readonly Buffer[];
+      writer.length(flexible, recordsLength(records), 4);
+      if (Buffer.isBuffer(records)) writer.appendUncopied(records);
+      else for (const slice of records) writer.appendUncopied(slice);
       return;
     }
     case 'struct':

@@ -250,6 +250,19 @@ describe('Fetch', () => {
     expect(decoded.responses[0]!.partitions[1]!.records).toEqual(second);
   });
 
+  it("v4 response: a partition's records given as several slices go out back to back, uncopied", () => {
+    const second = encodeBatch([{ key: null, value: 'x', timestamp: 1_700_000_000_001 }], { baseOffset: 1 });
+    const value: FetchResponse = { throttleTimeMs: 0, responses: [{ topic: 't', partitions: [{ partitionIndex: 0, errorCode: 0, highWatermark: 2, abortedTransactions: null, records: [batch, second] }] }] };
+    const encoded = encodeResponse(ApiKeys.Fetch, 4, 11, value);
+    expect(encoded.chunks).toHaveLength(3);
+    expect(encoded.chunks[1]).toBe(batch);
+    expect(encoded.chunks[2]).toBe(second);
+    const frame = frameBytes(encoded);
+    expect(frame.readInt32BE(encoded.chunks[0]!.length - 4)).toBe(batch.length + second.length); // one records length for both
+    const records = decodeResponse(ApiKeys.Fetch, 4, frame.subarray(4)).body.responses[0]!.partitions[0]!.records;
+    expect(records).toEqual(Buffer.concat([batch, second]));
+  });
+
   it('v12 response: compact lengths, tagged currentLeader after the records', () => {
     expect(batch.length + 1).toBeLessThan(0x80); // one-byte unsigned varint below
     const value: FetchResponse = {

@@ -189,7 +189,7 @@ export interface PartitionData {
   snapshotId?: SnapshotId;
   abortedTransactions: AbortedTransaction[] | null;
   preferredReadReplica?: number;
-  records: Buffer | null;
+  records: (Buffer | readonly Buffer[]) | null;
 }
 
 export interface FetchableTopicResponse {
