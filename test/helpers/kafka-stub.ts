@@ -2,8 +2,8 @@
 // clients and for scripts/capture-kafka-requests.ts. It listens on 127.0.0.1 (port 0) and
 // answers just enough for kcat and kafka-python to go on: ApiVersions, Metadata (one topic,
 // one partition, this node as leader and coordinator), Produce (kept), ListOffsets, Fetch (the
-// configured records, then empty), FindCoordinator and the classic group APIs (one member,
-// assigned partition 0). Every request frame is kept, in arrival order.
+// configured records, then empty), FindCoordinator, the classic group APIs (one member,
+// assigned partition 0) and the admin APIs (everything succeeds; one group "grp").
 
 import { createServer, type Server, type Socket } from 'node:net';
 import { ApiKeys, apiVersionsResponse, decodeRequest, type EncodedFrame, encodeResponse, KafkaErrors, type KafkaRequest } from '../../src/kafka/index.js';
@@ -158,9 +158,70 @@ function respond(request: KafkaRequest, port: number, options: KafkaStubOptions,
           partitions: topic.partitions.map((partition) => ({ partitionIndex: partition.partitionIndex, errorCode: 0 })),
         })),
       });
+    case ApiKeys.CreateTopics:
+      return encodeResponse(ApiKeys.CreateTopics, apiVersion, correlationId, {
+        topics: request.body.topics.map((topic) => ({ name: topic.name, errorCode: 0, errorMessage: null, numPartitions: topic.numPartitions, replicationFactor: 1, configs: null })),
+      });
+    case ApiKeys.DeleteTopics:
+      return encodeResponse(ApiKeys.DeleteTopics, apiVersion, correlationId, {
+        responses: request.body.topicNames.map((name) => ({ name, errorCode: 0 })),
+      });
+    case ApiKeys.DescribeConfigs:
+      return encodeResponse(ApiKeys.DescribeConfigs, apiVersion, correlationId, {
+        throttleTimeMs: 0,
+        results: request.body.resources.map((resource) => ({
+          errorCode: 0,
+          errorMessage: null,
+          resourceType: resource.resourceType,
+          resourceName: resource.resourceName,
+          configs: [{ name: 'retention.ms', value: '604800000', readOnly: false, isDefault: true, configSource: 5, isSensitive: false, synonyms: [], documentation: null }],
+        })),
+      });
+    case ApiKeys.CreatePartitions:
+      return encodeResponse(ApiKeys.CreatePartitions, apiVersion, correlationId, {
+        throttleTimeMs: 0,
+        results: request.body.topics.map((topic) => ({ name: topic.name, errorCode: 0 })),
+      });
+    case ApiKeys.ListGroups:
+      return encodeResponse(ApiKeys.ListGroups, apiVersion, correlationId, {
+        errorCode: 0,
+        groups: [{ groupId: 'grp', protocolType: 'consumer', groupState: 'Stable' }],
+      });
+    case ApiKeys.DescribeGroups:
+      return encodeResponse(ApiKeys.DescribeGroups, apiVersion, correlationId, {
+        groups: request.body.groups.map((groupId) => ({
+          errorCode: 0,
+          groupId,
+          groupState: 'Stable',
+          protocolType: 'consumer',
+          protocolData: 'range',
+          members: [
+            {
+              memberId: 'member-1',
+              clientId: 'client-1',
+              clientHost: '/127.0.0.1',
+              memberMetadata: consumerSubscription([options.topic]),
+              memberAssignment: consumerAssignment(options.topic, [0]),
+            },
+          ],
+        })),
+      });
     default:
       return null;
   }
+}
+
+/** ConsumerProtocolSubscription v0 => version:int16 [topic:string] userData:bytes(null) */
+function consumerSubscription(topics: string[]): Buffer {
+  const out = Buffer.alloc(2 + 4 + topics.reduce((sum, topic) => sum + 2 + Buffer.byteLength(topic), 0) + 4);
+  let at = out.writeInt16BE(0, 0);
+  at = out.writeInt32BE(topics.length, at);
+  for (const topic of topics) {
+    at = out.writeInt16BE(Buffer.byteLength(topic), at);
+    at += out.write(topic, at);
+  }
+  out.writeInt32BE(-1, at);
+  return out;
 }
 
 /** ConsumerProtocolAssignment v0 => version:int16 [topic:string [partition:int32]] userData:bytes(null) */

@@ -3,8 +3,10 @@
 // (ApiVersions v3 with its header-v0 answer, Metadata v4), produces two lines that arrive as
 // a record batch our records codec decodes (Produce v7), and consumes a batch we serve in a
 // Fetch v11 response (records riding as an uncopied chunk); kafka-python 2.0.2 consumes the
-// same batch over ApiVersions v0, Metadata v0/v1, ListOffsets v1 and Fetch v4. Each part is
-// skipped when its client is not installed.
+// same batch over ApiVersions v0, Metadata v0/v1, ListOffsets v1 and Fetch v4, and its admin
+// client reads our CreateTopics v3, DeleteTopics v3, DescribeConfigs v2, CreatePartitions v1,
+// ListGroups v1 and DescribeGroups v3 answers. Each part is skipped when its client is not
+// installed.
 
 import { execFile, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -80,6 +82,38 @@ describe.skipIf(!hasKafkaPython)('kafka-python against the codec', () => {
         'c.close()',
       ].join('\n');
       expect(await runClient(PYTHON, ['-c', script])).toBe('0 a=first\n1 b=second\n');
+    } finally {
+      await stub.close();
+    }
+  });
+});
+
+describe.skipIf(!hasKafkaPython)('kafka-python admin against the codec', () => {
+  it('reads the admin answers', async () => {
+    const stub = await startKafkaStub({ topic: 'golden' });
+    try {
+      const script = [
+        'from kafka.admin import KafkaAdminClient, NewTopic, NewPartitions, ConfigResource, ConfigResourceType',
+        `a = KafkaAdminClient(bootstrap_servers='127.0.0.1:${stub.port}', request_timeout_ms=5000)`,
+        "print('create', a.create_topics([NewTopic('new-topic', 3, 1, topic_configs={'retention.ms': '1000'})]).topic_errors)",
+        "print('delete', a.delete_topics(['old-topic']).topic_error_codes)",
+        "r = a.describe_configs([ConfigResource(ConfigResourceType.TOPIC, 'golden')])",
+        "print('configs', [(res[3], res[4][0][0], res[4][0][1]) for res in r[0].resources])",
+        "print('partitions', a.create_partitions({'golden': NewPartitions(4)}).topic_errors)",
+        "print('groups', a.list_consumer_groups())",
+        "d = a.describe_consumer_groups(['grp'])[0]",
+        "print('describe', d.group, d.state, d.protocol, [(m.member_id, m.member_metadata.subscription, m.member_assignment.assignment) for m in d.members])",
+        'a.close()',
+      ].join('\n');
+      expect((await runClient(PYTHON, ['-c', script])).split('\n')).toEqual([
+        "create [('new-topic', 0, None)]",
+        "delete [('old-topic', 0)]",
+        "configs [('golden', 'retention.ms', '604800000')]",
+        "partitions [('golden', 0, None)]",
+        "groups [('grp', 'consumer')]",
+        "describe grp Stable range [('member-1', ['golden'], [('golden', [0])])]",
+        '',
+      ]);
     } finally {
       await stub.close();
     }
