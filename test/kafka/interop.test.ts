@@ -1,11 +1,12 @@
-// Proves a real Kafka client (kcat, librdkafka 2.0.2) reads what the codec writes: against a
-// codec-only stub broker (test/helpers/kafka-stub.ts, 127.0.0.1 port 0) kcat lists metadata
-// (ApiVersions v3 with its header-v0 answer, Metadata v4), produces two lines that arrive as
-// a record batch our records codec decodes (Produce v7), and consumes a batch we serve in a
-// Fetch v11 response (records riding as an uncopied chunk); kafka-python 2.0.2 consumes the
-// same batch over ApiVersions v0, Metadata v0/v1, ListOffsets v1 and Fetch v4, and its admin
-// client reads our CreateTopics v3, DeleteTopics v3, DescribeConfigs v2, CreatePartitions v1,
-// ListGroups v1 and DescribeGroups v3 answers. Each part is skipped when its client is not
+// Proves real Kafka clients read what the codec writes, against a codec-only stub broker
+// (test/helpers/kafka-stub.ts, 127.0.0.1 port 0). kcat (librdkafka 2.0.2) lists metadata
+// (ApiVersions v3 with its header-v0 answer, Metadata v4); produces two lines that arrive as a
+// record batch our records codec decodes (Produce v7); consumes a batch served in a Fetch v11
+// response (records riding as an uncopied chunk); and consumes it in a group (FindCoordinator,
+// JoinGroup v5, SyncGroup, OffsetFetch, OffsetCommit, LeaveGroup). kafka-python 2.0.2 consumes
+// the same batch over ApiVersions v0, Metadata v0/v1, ListOffsets v1 and Fetch v4, and its
+// admin client reads our CreateTopics v3, DeleteTopics v3, DescribeConfigs v2, CreatePartitions
+// v1, ListGroups v1 and DescribeGroups v3 answers. Each part is skipped when its client is not
 // installed.
 
 import { execFile, spawnSync } from 'node:child_process';
@@ -64,6 +65,26 @@ describe.skipIf(!existsSync(KCAT))('kcat against the codec', () => {
   });
 });
 
+
+describe.skipIf(!existsSync(KCAT))('kcat in a consumer group against the codec', () => {
+  it('joins, syncs, fetches, commits and leaves', async () => {
+    const records = encodeBatch([
+      { key: 'a', value: 'first', timestamp: 1_700_000_000_000 },
+      { key: 'b', value: 'second', timestamp: 1_700_000_000_001 },
+    ]);
+    const requests = new Set<string>();
+    const stub = await startKafkaStub({ topic: 'golden', records, highWatermark: 2, onRequest: (_frame, request) => requests.add(`${request.apiKey} v${request.apiVersion}`) });
+    try {
+      const output = await kcat(['-b', `127.0.0.1:${stub.port}`, '-G', 'grp', '-e', '-f', '%o %k=%s\n', '-X', 'auto.offset.reset=earliest', 'golden']);
+      expect(output).toBe('0 a=first\n1 b=second\n');
+      // FindCoordinator v2, JoinGroup v5 (twice: MEMBER_ID_REQUIRED first), SyncGroup v3,
+      // OffsetFetch v7, OffsetCommit v7, LeaveGroup v1.
+      expect([...requests]).toEqual(expect.arrayContaining(['10 v2', '11 v5', '14 v3', '9 v7', '8 v7', '13 v1']));
+    } finally {
+      await stub.close();
+    }
+  });
+});
 
 describe.skipIf(!hasKafkaPython)('kafka-python against the codec', () => {
   it('consumes a batch served in a Fetch v4 response', async () => {
