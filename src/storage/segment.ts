@@ -102,7 +102,7 @@ export class Segment {
     const segment = new Segment(fs, dir, baseOffset, indexIntervalBytes, logFd, Segment.emptyState(baseOffset), -1);
     segment.offsetIndex = new OffsetIndex();
     segment.timeIndex = new TimeIndex();
-    segment.writeIndexFiles();
+    segment.writeIndexFiles(false);
     segment.durableOffset = baseOffset;
     return segment;
   }
@@ -127,7 +127,7 @@ export class Segment {
     if (indexes) {
       segment.offsetIndex = indexes.offsetIndex;
       segment.timeIndex = indexes.timeIndex;
-      segment.writeIndexFiles();
+      segment.writeIndexFiles(true);
     }
     return segment;
   }
@@ -136,21 +136,26 @@ export class Segment {
     return this.sizeBytes === 0;
   }
 
-  /** Rewrites both index files from memory (header + every entry). */
-  private writeIndexFiles(): void {
+  /**
+   * Rewrites both index files from memory (header + every entry). `sync` for rebuilt
+   * indexes: recovery checkpoints right after, and the recovery point promises that the
+   * segments below it were fsynced with their indexes.
+   */
+  private writeIndexFiles(sync: boolean): void {
     const offsetIndex = this.offsetIndex!;
     const timeIndex = this.timeIndex!;
     offsetIndex.takePending();
     timeIndex.takePending();
-    this.writeWholeFile(this.indexPath, offsetIndex.encodeFile());
-    this.writeWholeFile(this.timeIndexPath, timeIndex.encodeFile());
+    this.writeWholeFile(this.indexPath, offsetIndex.encodeFile(), sync);
+    this.writeWholeFile(this.timeIndexPath, timeIndex.encodeFile(), sync);
     this.bytesSinceLastIndexEntry = this.sizeBytes - Math.max(0, offsetIndex.lastPosition());
   }
 
-  private writeWholeFile(path: string, data: Buffer): void {
+  private writeWholeFile(path: string, data: Buffer, sync: boolean): void {
     const fd = this.fs.openSync(path, 'w');
     try {
       writeFullySync(this.fs, fd, data, 0);
+      if (sync) this.fs.fdatasyncSync(fd);
     } finally {
       this.fs.closeSync(fd);
     }
@@ -185,7 +190,7 @@ export class Segment {
     const rebuilt = scanSegment(this.fs, this.logFd, this.baseOffset, this.sizeBytes, this.indexIntervalBytes, false);
     this.offsetIndex = rebuilt.offsetIndex;
     this.timeIndex = rebuilt.timeIndex;
-    this.writeIndexFiles();
+    this.writeIndexFiles(true);
   }
 
   private openIndexFds(): void {
