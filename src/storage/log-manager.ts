@@ -21,6 +21,7 @@ import { type StorageFs, nodeStorageFs, readWholeFileSync } from './fs.js';
 import { decodeTopicMeta, encodeTopicMeta, readCheckpointSync, writeFileAtomicSync } from './metadata.js';
 import { DELETED_SUFFIX, DataDirLayout, TEMP_SUFFIX, parsePartitionDirName, validateTopicName } from './names.js';
 import { PartitionLogImpl } from './partition-log.js';
+import { DataDirLock } from './lock.js';
 import { recoverPartition } from './recovery.js';
 import { checkpointTask } from './tasks/checkpoint-task.js';
 import { cleanerTask } from './tasks/cleaner-task.js';
@@ -66,6 +67,8 @@ export class LogManager implements LogManagerContract {
   private readonly tasks = new Map<StorageTaskName, BackgroundTask>();
   private closed = false;
   private deleteSequence = 0;
+  /** Held from open to close (lock.ts): one process per data directory. */
+  private lock: DataDirLock | null = null;
 
   private constructor(private readonly options: LogManagerOptions) {
     this.dataDir = options.dataDir;
@@ -79,6 +82,8 @@ export class LogManager implements LogManagerContract {
   static async open(options: LogManagerOptions): Promise<LogManager> {
     const manager = new LogManager(options);
     try {
+      manager.fs.mkdirSync(options.dataDir);
+      manager.lock = DataDirLock.acquire(options.dataDir);
       manager.load();
     } catch (error) {
       manager.abandon();
@@ -297,6 +302,8 @@ export class LogManager implements LogManagerContract {
         }),
       ),
     );
+    // Released even after a failed close: this process no longer uses the files.
+    this.lock?.release();
     if (errors.length > 0) throw storageError(errors[0], 'closing the log manager');
   }
 
@@ -305,6 +312,9 @@ export class LogManager implements LogManagerContract {
     this.closed = true;
     void this.scheduler.stop();
     for (const log of this.allLogs()) log.abandon();
+    // A dead process's lock is stale and taken over at the next start; in this process
+    // (tests reopening the directory) it must go explicitly.
+    this.lock?.release();
   }
 }
 
