@@ -41,6 +41,7 @@ export async function startBroker(brokerOptions: BrokerOptions): Promise<Broker>
     dataDir: options.dataDir,
     fsync: options.fsync,
     ...(brokerOptions.topicDefaults ? { defaults: brokerOptions.topicDefaults } : {}),
+    ...(brokerOptions.fileMode !== undefined ? { fileMode: brokerOptions.fileMode } : {}),
     ...clock,
     warn,
   });

@@ -29,6 +29,8 @@ export interface BrokerOptions {
   maxConnections?: number;
   /** How long close() waits for in-flight requests before dropping connections. Default 10000 ms. */
   shutdownTimeoutMs?: number;
+  /** Permission bits of the data files (default 0o600; directories 0o700). See src/storage/README.md. */
+  fileMode?: number;
   /** Defaults for topics created without a value. */
   topicDefaults?: Partial<TopicConfig>;
   logger?: Logger;

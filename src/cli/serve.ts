@@ -15,6 +15,7 @@ interface ServeOptions {
   autoCreateTopics: boolean;
   maxRequestBytes: number;
   defaultPartitions: number;
+  fileMode: number;
 }
 
 function integer(what: string, min: number, max = Number.MAX_SAFE_INTEGER): (value: string) => number {
@@ -25,6 +26,13 @@ function integer(what: string, min: number, max = Number.MAX_SAFE_INTEGER): (val
     }
     return number;
   };
+}
+
+function fileModeOption(value: string): number {
+  if (!/^0?[0-7]{3}$/.test(value)) throw new InvalidArgumentError(`--file-mode must be an octal mode such as 0600, got '${value}'`);
+  const mode = parseInt(value, 8);
+  if ((mode & 0o600) !== 0o600) throw new InvalidArgumentError(`--file-mode must give the owner read and write (0600..0777), got '${value}'`);
+  return mode;
 }
 
 function fsyncOption(value: string): FsyncPolicy {
@@ -50,6 +58,7 @@ export function registerServe(program: Command): void {
     .option('--auto-create-topics', 'create unknown topics on produce', false)
     .option('--max-request-bytes <n>', 'largest request frame accepted', integer('--max-request-bytes', 64, 0xffff_ffff), DEFAULT_MAX_REQUEST_BYTES)
     .option('--default-partitions <n>', 'partitions of auto-created topics', integer('--default-partitions', 1, 100_000), 1)
+    .option('--file-mode <octal>', 'mode of data files; directories get it plus x where it grants r (0600 -> 0700)', fileModeOption, 0o600)
     .action(async (options: ServeOptions) => {
       const logger = streamLogger();
       const broker = await startBroker({
@@ -60,9 +69,9 @@ export function registerServe(program: Command): void {
         autoCreateTopics: options.autoCreateTopics,
         maxRequestBytes: options.maxRequestBytes,
         defaultPartitions: options.defaultPartitions,
+        fileMode: options.fileMode,
         logger,
       });
-      process.stdout.write(`spool listening on ${broker.host}:${broker.port}\n`);
       let stopping = false;
       const stop = (signal: string): void => {
         if (stopping) {
@@ -81,5 +90,8 @@ export function registerServe(program: Command): void {
       };
       process.on('SIGINT', () => stop('SIGINT'));
       process.on('SIGTERM', () => stop('SIGTERM'));
+      // Only now: a supervisor may send SIGTERM as soon as it reads this line, and it must
+      // meet the graceful handler, not the default action.
+      process.stdout.write(`spool listening on ${broker.host}:${broker.port}\n`);
     });
 }

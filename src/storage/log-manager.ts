@@ -12,12 +12,13 @@
 // methods do their file work synchronously, so there is no await between checking the
 // topic table and changing it.
 
+import { chmodSync } from 'node:fs';
 import { join } from 'node:path';
 import { type Clock, systemClock } from '../util/clock.js';
 import { Errors, SpoolError } from '../util/errors.js';
 import { resolveTopicConfig } from './config.js';
 import { storageError } from './errors.js';
-import { type StorageFs, nodeStorageFs, readWholeFileSync } from './fs.js';
+import { type FileModes, type StorageFs, createNodeStorageFs, fileModes, readWholeFileSync } from './fs.js';
 import { decodeTopicMeta, encodeTopicMeta, readCheckpointSync, writeFileAtomicSync } from './metadata.js';
 import { DELETED_SUFFIX, DataDirLayout, TEMP_SUFFIX, parsePartitionDirName, validateTopicName } from './names.js';
 import { PartitionLogImpl } from './partition-log.js';
@@ -67,13 +68,15 @@ export class LogManager implements LogManagerContract {
   private readonly tasks = new Map<StorageTaskName, BackgroundTask>();
   private closed = false;
   private deleteSequence = 0;
+  private readonly modes: FileModes;
   /** Held from open to close (lock.ts): one process per data directory. */
   private lock: DataDirLock | null = null;
 
   private constructor(private readonly options: LogManagerOptions) {
     this.dataDir = options.dataDir;
     this.layout = new DataDirLayout(options.dataDir);
-    this.fs = options.fs ?? nodeStorageFs;
+    this.modes = fileModes(options.fileMode);
+    this.fs = options.fs ?? createNodeStorageFs(this.modes);
     this.clock = options.clock ?? systemClock;
     this.warn = options.warn ?? (() => undefined);
     this.scheduler = new Scheduler(this.warn);
@@ -83,7 +86,10 @@ export class LogManager implements LogManagerContract {
     const manager = new LogManager(options);
     try {
       manager.fs.mkdirSync(options.dataDir);
-      manager.lock = DataDirLock.acquire(options.dataDir);
+      // A directory made before modes existed (or by hand) may be world-readable: the data
+      // directory's own mode is what keeps its contents private, so set it every time.
+      chmodSync(options.dataDir, manager.modes.dirMode);
+      manager.lock = DataDirLock.acquire(options.dataDir, manager.modes.fileMode);
       manager.load();
     } catch (error) {
       manager.abandon();

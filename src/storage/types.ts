@@ -100,8 +100,14 @@ export interface LogManagerOptions {
   clock?: Clock;
   /** Called with one line per warning (recovery truncations, background task failures). */
   warn?: (message: string) => void;
-  /** File-system calls (tests inject faults here). Default: node:fs. */
+  /** File-system calls (tests inject faults here). Default: node:fs with `fileMode`. */
   fs?: StorageFs;
+  /**
+   * Permission bits of the files storage creates (default 0o600); directories get the
+   * same plus x where it grants r (0o700 by default). Ignored for the files when `fs` is
+   * given (that fs decides); the data directory itself is always set to the dir mode.
+   */
+  fileMode?: number;
   /** Run the background tasks on timers (default true; tests turn them off and call runTask). */
   backgroundTasks?: boolean;
   /** How often each background task runs. */
