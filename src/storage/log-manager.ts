@@ -20,7 +20,7 @@ import { resolveTopicConfig } from './config.js';
 import { storageError } from './errors.js';
 import { type FileModes, type StorageFs, createNodeStorageFs, fileModes, readWholeFileSync } from './fs.js';
 import { decodeTopicMeta, encodeTopicMeta, readCheckpointSync, writeFileAtomicSync } from './metadata.js';
-import { DELETED_SUFFIX, DataDirLayout, TEMP_SUFFIX, parsePartitionDirName, validateTopicName } from './names.js';
+import { DELETED_SUFFIX, DataDirLayout, SHORTENED_MARK, TEMP_SUFFIX, deletedName, parsePartitionDirName, validateTopicName } from './names.js';
 import { PartitionLogImpl } from './partition-log.js';
 import { DataDirLock } from './lock.js';
 import { recoverPartition } from './recovery.js';
@@ -114,17 +114,25 @@ export class LogManager implements LogManagerContract {
       }
     }
     const unreadable = new Set<string>();
+    const unreadablePrefixes: string[] = [];
     for (const name of fs.readdirSync(layout.topicsMetaDir)) {
       if (!name.endsWith('.json')) continue;
-      const topic = name.slice(0, -'.json'.length);
+      // A long topic's file name is shortened (names.ts fitFileName): the file names its
+      // topic, and must be the file that topic's name leads to.
+      const shortened = name.includes(SHORTENED_MARK);
+      const topic = shortened ? null : name.slice(0, -'.json'.length);
       try {
-        validateTopicName(topic);
+        if (topic !== null) validateTopicName(topic);
         const info = decodeTopicMeta(readWholeFileSync(fs, join(layout.topicsMetaDir, name)));
-        if (info.name !== topic) throw new Error(`names topic ${info.name}`);
-        this.topics.set(topic, { info, logs: [] });
+        if ((topic !== null && info.name !== topic) || layout.topicMetaPath(info.name) !== join(layout.topicsMetaDir, name)) {
+          throw new Error(`names topic ${info.name}`);
+        }
+        this.topics.set(info.name, { info, logs: [] });
       } catch (error) {
         // Keep its directories: a metadata file we cannot read is for a human to look at.
-        unreadable.add(topic);
+        // (A shortened name's topic is unknown here: only its prefix is kept safe.)
+        if (topic !== null) unreadable.add(topic);
+        else unreadablePrefixes.push(name.slice(0, name.indexOf(SHORTENED_MARK)));
         this.warn(`topic metadata ${name} is unreadable and was skipped: ${error instanceof Error ? error.message : String(error)}`);
       }
     }
@@ -136,6 +144,7 @@ export class LogManager implements LogManagerContract {
       }
       const parsed = parsePartitionDirName(name);
       if (!parsed || !fs.isDirectorySync(path) || unreadable.has(parsed.topic)) continue;
+      if (unreadablePrefixes.some((prefix) => parsed.topic.startsWith(prefix))) continue;
       const entry = this.topics.get(parsed.topic);
       if (!entry || parsed.partition >= entry.info.partitions) {
         this.removeDir(path);
@@ -258,7 +267,7 @@ export class LogManager implements LogManagerContract {
       this.fs.unlinkSync(this.layout.topicMetaPath(name));
       this.fs.fsyncDirSync(this.layout.topicsMetaDir);
       for (const log of entry.logs) {
-        const target = `${log.dir}.${process.pid}-${++this.deleteSequence}${DELETED_SUFFIX}`;
+        const target = deletedName(log.dir, process.pid, ++this.deleteSequence);
         this.fs.renameSync(log.dir, target);
         renamed.push(target);
         this.fs.rmSync(this.layout.checkpointPath(name, log.partition));
@@ -275,7 +284,7 @@ export class LogManager implements LogManagerContract {
   /** Renames a directory to a `.deleted` name, then removes it (a crash in between leaves only a `.deleted` name). */
   private removeDir(path: string): void {
     if (!this.fs.existsSync(path)) return;
-    const target = `${path}.${process.pid}-${++this.deleteSequence}${DELETED_SUFFIX}`;
+    const target = deletedName(path, process.pid, ++this.deleteSequence);
     this.fs.renameSync(path, target);
     this.fs.rmSync(target);
   }

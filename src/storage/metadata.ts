@@ -12,14 +12,14 @@
 import { dirname } from 'node:path';
 import { parseTopicConfig, resolveTopicConfig, topicConfigToRecord } from './config.js';
 import { type StorageFs, readWholeFileSync, writeFullySync } from './fs.js';
-import { TEMP_SUFFIX, validateTopicName } from './names.js';
+import { tempName, validateTopicName } from './names.js';
 import type { TopicInfo } from './types.js';
 
 export const TOPIC_META_FORMAT = 1;
 export const CHECKPOINT_FORMAT = 1;
 
 export function writeFileAtomicSync(fs: StorageFs, path: string, data: Buffer): void {
-  const temp = path + TEMP_SUFFIX;
+  const temp = tempName(path);
   const fd = fs.openSync(temp, 'w');
   try {
     writeFullySync(fs, fd, data, 0);
