@@ -42,6 +42,7 @@ export async function startBroker(brokerOptions: BrokerOptions): Promise<Broker>
     fsync: options.fsync,
     ...(brokerOptions.topicDefaults ? { defaults: brokerOptions.topicDefaults } : {}),
     ...(brokerOptions.fileMode !== undefined ? { fileMode: brokerOptions.fileMode } : {}),
+    ...(brokerOptions.maxOpenFiles !== undefined ? { maxOpenFiles: brokerOptions.maxOpenFiles } : {}),
     ...clock,
     warn,
   });

@@ -31,6 +31,8 @@ export interface BrokerOptions {
   shutdownTimeoutMs?: number;
   /** Permission bits of the data files (default 0o600; directories 0o700). See src/storage/README.md. */
   fileMode?: number;
+  /** Segment files storage keeps open (default: half the soft RLIMIT_NOFILE). See src/storage/README.md. */
+  maxOpenFiles?: number;
   /** Defaults for topics created without a value. */
   topicDefaults?: Partial<TopicConfig>;
   logger?: Logger;

@@ -16,6 +16,7 @@ interface ServeOptions {
   maxRequestBytes: number;
   defaultPartitions: number;
   fileMode: number;
+  maxOpenFiles?: number;
 }
 
 function integer(what: string, min: number, max = Number.MAX_SAFE_INTEGER): (value: string) => number {
@@ -59,6 +60,7 @@ export function registerServe(program: Command): void {
     .option('--max-request-bytes <n>', 'largest request frame accepted', integer('--max-request-bytes', 64, 0xffff_ffff), DEFAULT_MAX_REQUEST_BYTES)
     .option('--default-partitions <n>', 'partitions of auto-created topics', integer('--default-partitions', 1, 100_000), 1)
     .option('--file-mode <octal>', 'mode of data files; directories get it plus x where it grants r (0600 -> 0700)', fileModeOption, 0o600)
+    .option('--max-open-files <n>', 'segment files kept open at once (default: half the soft open-file limit)', integer('--max-open-files', 8, 10_000_000))
     .action(async (options: ServeOptions) => {
       const logger = streamLogger();
       const broker = await startBroker({
@@ -70,6 +72,7 @@ export function registerServe(program: Command): void {
         maxRequestBytes: options.maxRequestBytes,
         defaultPartitions: options.defaultPartitions,
         fileMode: options.fileMode,
+        ...(options.maxOpenFiles !== undefined ? { maxOpenFiles: options.maxOpenFiles } : {}),
         logger,
       });
       let stopping = false;

@@ -19,9 +19,10 @@ import { Errors, SpoolError } from '../util/errors.js';
 import { resolveTopicConfig } from './config.js';
 import { storageError } from './errors.js';
 import { type FileModes, type StorageFs, createNodeStorageFs, fileModes, readWholeFileSync } from './fs.js';
-import { decodeTopicMeta, encodeTopicMeta, readCheckpointSync, writeFileAtomicSync } from './metadata.js';
+import { decodeTopicMeta, encodeCheckpoint, encodeTopicMeta, readCheckpointSync, writeFileAtomicSync } from './metadata.js';
 import { DELETED_SUFFIX, DataDirLayout, SHORTENED_MARK, TEMP_SUFFIX, deletedName, parsePartitionDirName, validateTopicName } from './names.js';
 import { PartitionLogImpl } from './partition-log.js';
+import { MIN_OPEN_FILES, defaultMaxOpenFiles, sharedFilePool } from './file-pool.js';
 import { DataDirLock } from './lock.js';
 import { recoverPartition } from './recovery.js';
 import { checkpointTask } from './tasks/checkpoint-task.js';
@@ -83,6 +84,12 @@ export class LogManager implements LogManagerContract {
   }
 
   static async open(options: LogManagerOptions): Promise<LogManager> {
+    const maxOpenFiles = options.maxOpenFiles ?? defaultMaxOpenFiles();
+    if (!Number.isSafeInteger(maxOpenFiles) || maxOpenFiles < MIN_OPEN_FILES) {
+      throw new RangeError(`maxOpenFiles must be an integer >= ${MIN_OPEN_FILES}, got ${maxOpenFiles}`);
+    }
+    // One pool per process (the fd limit is per process): the last open sizes it.
+    sharedFilePool.maxOpenFiles = maxOpenFiles;
     const manager = new LogManager(options);
     try {
       manager.fs.mkdirSync(options.dataDir);
@@ -192,8 +199,13 @@ export class LogManager implements LogManagerContract {
     // recovery trusts the last segment only when its verified end is exactly the
     // checkpoint's recoveryPoint, and any later append moves the end. After a scan it is
     // (the scanned segments and their rebuilt indexes were fsynced), so a second crash
-    // does not scan them again.
-    if (recovered.segmentsScanned > 0) log.writeCheckpoint(false);
+    // does not scan them again. Without fsyncs: two per partition would make a start
+    // after a crash with 10,000 partitions take a minute, and a checkpoint lost to a power
+    // failure only means a scan; the checkpoint task writes it durably later.
+    if (recovered.segmentsScanned > 0) {
+      const checkpoint = { recoveryPoint: log.recoveryPoint(), logStartOffset: log.logStartOffset, cleanShutdown: false };
+      writeFileAtomicSync(this.fs, checkpointPath, encodeCheckpoint(checkpoint), false);
+    }
     return log;
   }
 

@@ -108,6 +108,12 @@ export interface LogManagerOptions {
    * given (that fs decides); the data directory itself is always set to the dir mode.
    */
   fileMode?: number;
+  /**
+   * Segment files (.log/.index/.timeindex) kept open at once, process-wide (file-pool.ts);
+   * the least recently used is closed to open another. Default: half the soft
+   * RLIMIT_NOFILE (/proc/self/limits), leaving the rest for sockets.
+   */
+  maxOpenFiles?: number;
   /** Run the background tasks on timers (default true; tests turn them off and call runTask). */
   backgroundTasks?: boolean;
   /** How often each background task runs. */
