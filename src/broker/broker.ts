@@ -48,6 +48,8 @@ export async function startBroker(brokerOptions: BrokerOptions): Promise<Broker>
     dataDir: options.dataDir,
     fsync: options.fsync,
     ...(brokerOptions.topicDefaults ? { defaults: brokerOptions.topicDefaults } : {}),
+    ...(brokerOptions.fileMode !== undefined ? { fileMode: brokerOptions.fileMode } : {}),
+    ...(brokerOptions.maxOpenFiles !== undefined ? { maxOpenFiles: brokerOptions.maxOpenFiles } : {}),
     ...clock,
     warn,
   });

@@ -35,6 +35,10 @@ export interface BrokerOptions {
   requestReadTimeoutMs?: number;
   /** A connection with no request being handled and no bytes read or written this long is closed (Kafka's connections.max.idle.ms). Default 600000 ms. */
   connectionsMaxIdleMs?: number;
+  /** Permission bits of the data files (default 0o600; directories 0o700). See src/storage/README.md. */
+  fileMode?: number;
+  /** Segment files storage keeps open (default: half the soft RLIMIT_NOFILE). See src/storage/README.md. */
+  maxOpenFiles?: number;
   /** Defaults for topics created without a value. */
   topicDefaults?: Partial<TopicConfig>;
   logger?: Logger;

@@ -19,6 +19,8 @@ interface ServeOptions {
   queuedMaxRequestBytes: number;
   requestReadTimeoutMs: number;
   connectionsMaxIdleMs: number;
+  fileMode: number;
+  maxOpenFiles?: number;
 }
 
 function integer(what: string, min: number, max = Number.MAX_SAFE_INTEGER): (value: string) => number {
@@ -29,6 +31,13 @@ function integer(what: string, min: number, max = Number.MAX_SAFE_INTEGER): (val
     }
     return number;
   };
+}
+
+function fileModeOption(value: string): number {
+  if (!/^0?[0-7]{3}$/.test(value)) throw new InvalidArgumentError(`--file-mode must be an octal mode such as 0600, got '${value}'`);
+  const mode = parseInt(value, 8);
+  if ((mode & 0o600) !== 0o600) throw new InvalidArgumentError(`--file-mode must give the owner read and write (0600..0777), got '${value}'`);
+  return mode;
 }
 
 function fsyncOption(value: string): FsyncPolicy {
@@ -72,6 +81,8 @@ export function registerServe(program: Command): void {
       integer('--connections-max-idle-ms', 1),
       DEFAULT_CONNECTIONS_MAX_IDLE_MS,
     )
+    .option('--file-mode <octal>', 'mode of data files; directories get it plus x where it grants r (0600 -> 0700)', fileModeOption, 0o600)
+    .option('--max-open-files <n>', 'segment files kept open at once (default: half the soft open-file limit)', integer('--max-open-files', 8, 10_000_000))
     .action(async (options: ServeOptions) => {
       const logger = streamLogger();
       const broker = await startBroker({
@@ -85,9 +96,10 @@ export function registerServe(program: Command): void {
         queuedMaxRequestBytes: options.queuedMaxRequestBytes,
         requestReadTimeoutMs: options.requestReadTimeoutMs,
         connectionsMaxIdleMs: options.connectionsMaxIdleMs,
+        fileMode: options.fileMode,
+        ...(options.maxOpenFiles !== undefined ? { maxOpenFiles: options.maxOpenFiles } : {}),
         logger,
       });
-      process.stdout.write(`spool listening on ${broker.host}:${broker.port}\n`);
       let stopping = false;
       const stop = (signal: string): void => {
         if (stopping) {
@@ -106,5 +118,8 @@ export function registerServe(program: Command): void {
       };
       process.on('SIGINT', () => stop('SIGINT'));
       process.on('SIGTERM', () => stop('SIGTERM'));
+      // Only now: a supervisor may send SIGTERM as soon as it reads this line, and it must
+      // meet the graceful handler, not the default action.
+      process.stdout.write(`spool listening on ${broker.host}:${broker.port}\n`);
     });
 }

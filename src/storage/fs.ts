@@ -29,7 +29,38 @@ export interface StorageFs {
   isDirectorySync(path: string): boolean;
 }
 
-export const nodeStorageFs: StorageFs = {
+/**
+ * Permission bits of what storage creates. The default keeps the data private to the
+ * broker's user (files 0600, directories 0700). The process umask still applies, so it
+ * can only narrow these.
+ */
+export interface FileModes {
+  fileMode: number;
+  dirMode: number;
+}
+
+export const DEFAULT_FILE_MODE = 0o600;
+
+/** Directories get the file mode plus search (x) wherever it grants read: 0600 -> 0700, 0640 -> 0750. */
+export function fileModes(fileMode = DEFAULT_FILE_MODE): FileModes {
+  if (!Number.isInteger(fileMode) || fileMode < 0 || fileMode > 0o777 || (fileMode & 0o600) !== 0o600) {
+    throw new RangeError(`file mode must be octal 600..777 with owner read and write, got ${fileMode.toString(8)}`);
+  }
+  return { fileMode, dirMode: fileMode | ((fileMode & 0o444) >> 2) };
+}
+
+/** node:fs creating files and directories with `modes`. */
+export function createNodeStorageFs(modes: FileModes = fileModes()): StorageFs {
+  return {
+    ...nodeStorageFsBase,
+    openSync: (path, flags) => nodeFs.openSync(path, flags, modes.fileMode),
+    mkdirSync: (path) => {
+      nodeFs.mkdirSync(path, { recursive: true, mode: modes.dirMode });
+    },
+  };
+}
+
+const nodeStorageFsBase: StorageFs = {
   openSync: (path, flags) => nodeFs.openSync(path, flags),
   closeSync: (fd) => nodeFs.closeSync(fd),
   readSync: (fd, buffer, offset, length, position) => nodeFs.readSync(fd, buffer, offset, length, position),
@@ -66,6 +97,9 @@ export const nodeStorageFs: StorageFs = {
     }
   },
 };
+
+/** node:fs with the default modes (files 0600, directories 0700). */
+export const nodeStorageFs: StorageFs = createNodeStorageFs();
 
 /** Writes all of buffer[offset, offset+length) at `position`, looping on short writes. */
 export function writeFullySync(fs: StorageFs, fd: number, buffer: Buffer, position: number, offset = 0, length = buffer.length - offset): void {

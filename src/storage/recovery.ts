@@ -28,7 +28,7 @@ import type { Checkpoint } from './metadata.js';
 import { CLEANED_SUFFIX, DELETED_SUFFIX, TEMP_SUFFIX, parseSegmentFileName, segmentFileName } from './names.js';
 import { OffsetIndex } from './offset-index.js';
 import { Segment } from './segment.js';
-import { SCAN_HEADER_BYTES, type SegmentState, scanSegment } from './segment-scan.js';
+import { SCAN_HEADER_BYTES, type SegmentState, addClosingEntries, scanSegment } from './segment-scan.js';
 import { TimeIndex } from './time-index.js';
 import type { RecoveryReport, TopicConfig } from './types.js';
 
@@ -36,6 +36,10 @@ export interface RecoveredPartition {
   segments: Segment[];
   logStartOffset: number;
   reports: RecoveryReport[];
+  /** Segments whose .log was scanned batch by batch (0 after a clean shutdown). */
+  segmentsScanned: number;
+  /** Segments trusted after the cheap check of their indexes. */
+  segmentsTrusted: number;
 }
 
 export interface RecoverOptions {
@@ -77,6 +81,8 @@ export function recoverPartition(options: RecoverOptions): RecoveredPartition {
   const contiguous = config.cleanupPolicy !== 'compact';
   const segments: Segment[] = [];
   let damaged = false;
+  let segmentsScanned = 0;
+  let segmentsTrusted = 0;
   for (let i = 0; i < logBases.length; i++) {
     const base = logBases[i]!;
     const logPath = join(dir, segmentFileName(base, 'log'));
@@ -102,6 +108,7 @@ export function recoverPartition(options: RecoverOptions): RecoveredPartition {
       const state = verifySegment(fs, dir, base, logFd, fileBytes);
       if (state && (!last || state.nextOffset === checkpoint.recoveryPoint)) {
         segments.push(Segment.open(fs, dir, base, config.indexIntervalBytes, logFd, state, null, nowMs));
+        segmentsTrusted++;
         continue;
       }
     }
@@ -114,7 +121,12 @@ export function recoverPartition(options: RecoverOptions): RecoveredPartition {
       !(checkpoint?.cleanShutdown === true && scan.stop === 'offset-overflow'),
       `recovery would drop acknowledged batches of ${logPath} at ${scan.validBytes} bytes: relative offset past u32`,
     );
+    segmentsScanned++;
     const truncatedBytes = fileBytes - scan.validBytes;
+    // A closed segment gets its closing index entries, as a roll gives them, so the next
+    // start trusts it after the cheap check instead of scanning it again (forever). The
+    // last segment stays as appends leave it: it is the active one.
+    if (!last && truncatedBytes === 0) addClosingEntries(scan);
     const rebuiltIndex = !indexesMatch(fs, dir, base, scan.offsetIndex, scan.timeIndex);
     if (truncatedBytes > 0) {
       fs.ftruncateSync(logFd, scan.validBytes);
@@ -144,7 +156,7 @@ export function recoverPartition(options: RecoverOptions): RecoveredPartition {
     warn(`recovery: removed ${segment.logPath}, below the log start offset ${logStartOffset}`);
   }
   assertLogEnd(fs, segments);
-  return { segments, logStartOffset, reports };
+  return { segments, logStartOffset, reports, segmentsScanned, segmentsTrusted };
 }
 
 /**

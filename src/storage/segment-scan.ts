@@ -117,3 +117,17 @@ export function scanSegment(fs: StorageFs, logFd: number, baseOffset: number, fi
   if (stop === 'end' && state.sizeBytes < fileBytes) stop = 'damaged';
   return { state, offsetIndex, timeIndex, validBytes: state.sizeBytes, stop };
 }
+
+/**
+ * Adds the closing entries a roll or a clean close adds (the last batch in both indexes),
+ * so a scanned segment that is not the active one passes the cheap start-up check next
+ * time instead of being scanned again at every start.
+ */
+export function addClosingEntries(scan: ScanResult): void {
+  const { state, offsetIndex, timeIndex } = scan;
+  if (state.lastBatchRelativeOffset < 0) return;
+  if (offsetIndex.lastRelativeOffset() !== state.lastBatchRelativeOffset) offsetIndex.append(state.lastBatchRelativeOffset, state.lastBatchPosition);
+  if (timeIndex.lastRelativeOffset() !== state.lastBatchRelativeOffset) {
+    timeIndex.append(Math.max(state.maxTimestamp, timeIndex.lastTimestamp()), state.lastBatchRelativeOffset);
+  }
+}

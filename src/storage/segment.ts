@@ -13,6 +13,7 @@ import { StoredBatchError } from './errors.js';
 import { assert } from '../util/assert.js';
 import { type StorageFs, readFullySync, readWholeFileSync, writeFullySync } from './fs.js';
 import { readInt64 } from './index-format.js';
+import { type FilePool, type PooledFile, sharedFilePool } from './file-pool.js';
 import { GroupCommit } from './group-commit.js';
 import { segmentFileName } from './names.js';
 import { SCAN_HEADER_BYTES, type SegmentState, emptySegmentState, scanSegment } from './segment-scan.js';
@@ -64,7 +65,8 @@ export class Segment {
   readonly logPath: string;
   readonly indexPath: string;
   readonly timeIndexPath: string;
-  logFd: number;
+  /** The .log file, opened on use and closed by the pool when it needs room (file-pool.ts). */
+  readonly logFile: PooledFile;
   sizeBytes: number;
   nextOffset: number;
   maxTimestamp: number;
@@ -77,8 +79,9 @@ export class Segment {
   private bytesSinceLastIndexEntry = 0;
   private offsetIndex: OffsetIndex | null = null;
   private timeIndex: TimeIndex | null = null;
-  private indexFd = -1;
-  private timeIndexFd = -1;
+  /** The index files while this segment takes appends (pooled like the .log); null otherwise. */
+  private indexFile: PooledFile | null = null;
+  private timeIndexFile: PooledFile | null = null;
   private closed = false;
   /** Group commit of this segment's .log (fsync policy `always`, interval flush, roll). */
   readonly commit: GroupCommit;
@@ -91,14 +94,14 @@ export class Segment {
     readonly dir: string,
     readonly baseOffset: number,
     readonly indexIntervalBytes: number,
-    logFd: number,
+    logFile: PooledFile,
     state: SegmentState,
     rollBaseMs: number,
   ) {
     this.logPath = join(dir, segmentFileName(baseOffset, 'log'));
     this.indexPath = join(dir, segmentFileName(baseOffset, 'index'));
     this.timeIndexPath = join(dir, segmentFileName(baseOffset, 'timeindex'));
-    this.logFd = logFd;
+    this.logFile = logFile;
     this.sizeBytes = state.sizeBytes;
     this.nextOffset = state.nextOffset;
     this.maxTimestamp = state.maxTimestamp;
@@ -108,9 +111,24 @@ export class Segment {
     this.durableOffset = state.nextOffset;
     this.commit = new GroupCommit(async () => {
       const target = this.nextOffset;
-      await this.fs.fdatasync(this.logFd);
+      await this.fdatasyncPinned(this.logFile);
       if (target > this.durableOffset) this.durableOffset = target;
     });
+  }
+
+  /** The .log's fd, open now: use it at once (the pool may close it at its next open). */
+  get logFd(): number {
+    return this.logFile.fd();
+  }
+
+  /** fdatasync in the thread pool, with the file pinned open until it ends. */
+  private async fdatasyncPinned(file: PooledFile): Promise<void> {
+    const release = await file.pin();
+    try {
+      await this.fs.fdatasync(file.fd());
+    } finally {
+      release();
+    }
   }
 
   static emptyState(baseOffset: number): SegmentState {
@@ -118,12 +136,12 @@ export class Segment {
   }
 
   /** Creates the files of a new, empty segment. */
-  static create(fs: StorageFs, dir: string, baseOffset: number, indexIntervalBytes: number): Segment {
-    const logFd = fs.openSync(join(dir, segmentFileName(baseOffset, 'log')), 'w+');
-    const segment = new Segment(fs, dir, baseOffset, indexIntervalBytes, logFd, Segment.emptyState(baseOffset), -1);
+  static create(fs: StorageFs, dir: string, baseOffset: number, indexIntervalBytes: number, pool: FilePool = sharedFilePool): Segment {
+    const logFile = pool.openFile(fs, join(dir, segmentFileName(baseOffset, 'log')), 'w+');
+    const segment = new Segment(fs, dir, baseOffset, indexIntervalBytes, logFile, Segment.emptyState(baseOffset), -1);
     segment.offsetIndex = new OffsetIndex();
     segment.timeIndex = new TimeIndex();
-    segment.writeIndexFiles();
+    segment.writeIndexFiles(false);
     segment.durableOffset = baseOffset;
     return segment;
   }
@@ -142,13 +160,16 @@ export class Segment {
     state: SegmentState,
     indexes: { offsetIndex: OffsetIndex; timeIndex: TimeIndex } | null,
     nowMs: number,
+    pool: FilePool = sharedFilePool,
   ): Segment {
     const rollBaseMs = state.sizeBytes === 0 ? -1 : state.firstBatchTimestamp >= 0 ? Math.min(state.firstBatchTimestamp, nowMs) : nowMs;
-    const segment = new Segment(fs, dir, baseOffset, indexIntervalBytes, logFd, state, rollBaseMs);
+    // The caller's fd joins the pool (it may be closed later and reopened on use).
+    const logFile = pool.adopt(fs, join(dir, segmentFileName(baseOffset, 'log')), logFd);
+    const segment = new Segment(fs, dir, baseOffset, indexIntervalBytes, logFile, state, rollBaseMs);
     if (indexes) {
       segment.offsetIndex = indexes.offsetIndex;
       segment.timeIndex = indexes.timeIndex;
-      segment.writeIndexFiles();
+      segment.writeIndexFiles(true);
     }
     return segment;
   }
@@ -157,21 +178,26 @@ export class Segment {
     return this.sizeBytes === 0;
   }
 
-  /** Rewrites both index files from memory (header + every entry). */
-  private writeIndexFiles(): void {
+  /**
+   * Rewrites both index files from memory (header + every entry). `sync` for rebuilt
+   * indexes: recovery checkpoints right after, and the recovery point promises that the
+   * segments below it were fsynced with their indexes.
+   */
+  private writeIndexFiles(sync: boolean): void {
     const offsetIndex = this.offsetIndex!;
     const timeIndex = this.timeIndex!;
     offsetIndex.takePending();
     timeIndex.takePending();
-    this.writeWholeFile(this.indexPath, offsetIndex.encodeFile());
-    this.writeWholeFile(this.timeIndexPath, timeIndex.encodeFile());
+    this.writeWholeFile(this.indexPath, offsetIndex.encodeFile(), sync);
+    this.writeWholeFile(this.timeIndexPath, timeIndex.encodeFile(), sync);
     this.bytesSinceLastIndexEntry = this.sizeBytes - Math.max(0, offsetIndex.lastPosition());
   }
 
-  private writeWholeFile(path: string, data: Buffer): void {
+  private writeWholeFile(path: string, data: Buffer, sync: boolean): void {
     const fd = this.fs.openSync(path, 'w');
     try {
       writeFullySync(this.fs, fd, data, 0);
+      if (sync) this.fs.fdatasyncSync(fd);
     } finally {
       this.fs.closeSync(fd);
     }
@@ -182,7 +208,7 @@ export class Segment {
    * lookup loads them again. Keeps memory bounded to the segments being read.
    */
   unloadIndexes(): void {
-    if (this.indexFd >= 0 || this.flushing || this.closed) return;
+    if (this.indexFile !== null || this.flushing || this.closed) return;
     this.offsetIndex = null;
     this.timeIndex = null;
   }
@@ -206,14 +232,15 @@ export class Segment {
     const rebuilt = scanSegment(this.fs, this.logFd, this.baseOffset, this.sizeBytes, this.indexIntervalBytes, false);
     this.offsetIndex = rebuilt.offsetIndex;
     this.timeIndex = rebuilt.timeIndex;
-    this.writeIndexFiles();
+    this.writeIndexFiles(true);
   }
 
   private openIndexFds(): void {
-    if (this.indexFd >= 0) return;
+    if (this.indexFile !== null) return;
     this.ensureIndexes();
-    this.indexFd = this.fs.openSync(this.indexPath, 'r+');
-    this.timeIndexFd = this.fs.openSync(this.timeIndexPath, 'r+');
+    const pool = this.logFile.pool;
+    this.indexFile = pool.openFile(this.fs, this.indexPath, 'r+');
+    this.timeIndexFile = pool.openFile(this.fs, this.timeIndexPath, 'r+');
   }
 
   /**
@@ -271,9 +298,9 @@ export class Segment {
   /** Writes pending index entries to the index files (one write per file). */
   flushIndexEntries(): void {
     const offsetBytes = this.offsetIndex?.takePending();
-    if (offsetBytes) writeFullySync(this.fs, this.indexFd, offsetBytes, this.offsetIndex!.fileBytes - offsetBytes.length);
+    if (offsetBytes) writeFullySync(this.fs, this.indexFile!.fd(), offsetBytes, this.offsetIndex!.fileBytes - offsetBytes.length);
     const timeBytes = this.timeIndex?.takePending();
-    if (timeBytes) writeFullySync(this.fs, this.timeIndexFd, timeBytes, this.timeIndex!.fileBytes - timeBytes.length);
+    if (timeBytes) writeFullySync(this.fs, this.timeIndexFile!.fd(), timeBytes, this.timeIndex!.fileBytes - timeBytes.length);
   }
 
   /**
@@ -296,8 +323,8 @@ export class Segment {
   /** fdatasync of the .log (sync; for close and roll of small test segments). */
   syncAllSync(): void {
     this.fs.fdatasyncSync(this.logFd);
-    if (this.indexFd >= 0) this.fs.fdatasyncSync(this.indexFd);
-    if (this.timeIndexFd >= 0) this.fs.fdatasyncSync(this.timeIndexFd);
+    if (this.indexFile) this.fs.fdatasyncSync(this.indexFile.fd());
+    if (this.timeIndexFile) this.fs.fdatasyncSync(this.timeIndexFile.fd());
   }
 
   /**
@@ -314,12 +341,10 @@ export class Segment {
 
   private async flushClosedNow(): Promise<void> {
     try {
-      const indexFd = this.indexFd;
-      const timeIndexFd = this.timeIndexFd;
       await Promise.all([
         this.commit.request(),
-        indexFd >= 0 ? this.fs.fdatasync(indexFd) : undefined,
-        timeIndexFd >= 0 ? this.fs.fdatasync(timeIndexFd) : undefined,
+        this.indexFile ? this.fdatasyncPinned(this.indexFile) : undefined,
+        this.timeIndexFile ? this.fdatasyncPinned(this.timeIndexFile) : undefined,
       ]);
     } finally {
       this.flushing = false;
@@ -329,17 +354,17 @@ export class Segment {
 
   /** Closes the index fds of a segment that is no longer active (the log fd stays for reads). */
   closeIndexFds(): void {
-    if (this.indexFd >= 0) this.fs.closeSync(this.indexFd);
-    if (this.timeIndexFd >= 0) this.fs.closeSync(this.timeIndexFd);
-    this.indexFd = -1;
-    this.timeIndexFd = -1;
+    this.indexFile?.close();
+    this.timeIndexFile?.close();
+    this.indexFile = null;
+    this.timeIndexFile = null;
   }
 
   close(): void {
     if (this.closed) return;
     this.closed = true;
     this.closeIndexFds();
-    this.fs.closeSync(this.logFd);
+    this.logFile.close();
   }
 
   /** Deletes the segment's files (after close). */

@@ -107,8 +107,20 @@ export interface LogManagerOptions {
   clock?: Clock;
   /** Called with one line per warning (recovery truncations, background task failures). */
   warn?: (message: string) => void;
-  /** File-system calls (tests inject faults here). Default: node:fs. */
+  /** File-system calls (tests inject faults here). Default: node:fs with `fileMode`. */
   fs?: StorageFs;
+  /**
+   * Permission bits of the files storage creates (default 0o600); directories get the
+   * same plus x where it grants r (0o700 by default). Ignored for the files when `fs` is
+   * given (that fs decides); the data directory itself is always set to the dir mode.
+   */
+  fileMode?: number;
+  /**
+   * Segment files (.log/.index/.timeindex) kept open at once, process-wide (file-pool.ts);
+   * the least recently used is closed to open another. Default: half the soft
+   * RLIMIT_NOFILE (/proc/self/limits), leaving the rest for sockets.
+   */
+  maxOpenFiles?: number;
   /** Run the background tasks on timers (default true; tests turn them off and call runTask). */
   backgroundTasks?: boolean;
   /** How often each background task runs. */

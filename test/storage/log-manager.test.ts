@@ -72,7 +72,7 @@ describe('LogManager topics', () => {
     for (const name of ['../x', 'a/b', 'a\0b', '.', '..', 'x'.repeat(250), '']) {
       await expect(manager.createTopic(name, 1)).rejects.toMatchObject({ code: 'INVALID_TOPIC' });
     }
-    expect(readdirSync(data.dir).sort()).toEqual(['meta']);
+    expect(readdirSync(data.dir).sort()).toEqual(['.lock', 'meta']);
     expect(readdirSync(join(data.dir, '..')).includes('x-0')).toBe(false);
     await manager.close();
   });
@@ -89,7 +89,7 @@ describe('LogManager topics', () => {
     mkdirSync(join(data.dir, 'keep-5'));
     const warnings: string[] = [];
     const reopened = await LogManager.open({ dataDir: data.dir, fsync: { kind: 'never' }, backgroundTasks: false, warn: (m) => warnings.push(m) });
-    expect(readdirSync(data.dir).sort()).toEqual(['keep-0', 'meta']);
+    expect(readdirSync(data.dir).sort()).toEqual(['.lock', 'keep-0', 'meta']);
     expect(warnings.filter((w) => w.includes('no topic owns it'))).toHaveLength(2);
     await reopened.close();
   });
