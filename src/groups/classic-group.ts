@@ -138,10 +138,8 @@ export class ClassicGroup extends GroupOffsets implements GroupKind {
     if (this.currentState === 'completing-rebalance') {
       return [Errors.REBALANCE_IN_PROGRESS, `group ${this.groupId} is rebalancing; rejoin, then commit`];
     }
-    const member = this.members.get(memberId);
-    if (member === undefined) return [Errors.UNKNOWN_MEMBER_ID, `member ${memberId} is not in group ${this.groupId}`];
-    const fenced = this.checkInstance(memberId, groupInstanceId);
-    if (fenced !== undefined) return fenced;
+    const memberProblem = this.validateMember(memberId, groupInstanceId);
+    if (memberProblem !== undefined) return memberProblem;
     if (generationId !== this.generationId) {
       return [Errors.ILLEGAL_GENERATION, `generation ${generationId} is not the current generation ${this.generationId}`];
     }
@@ -216,14 +214,9 @@ export class ClassicGroup extends GroupOffsets implements GroupKind {
       this.pendingMembers.delete(request.memberId);
       return this.addMemberAndRebalance(request.memberId, request, nowMs);
     }
-    const member = this.members.get(request.memberId);
-    if (member === undefined) {
-      return Promise.resolve(
-        joinFailure(Errors.UNKNOWN_MEMBER_ID, request.memberId, `member ${request.memberId} is not in group ${this.groupId}`),
-      );
-    }
-    const fenced = this.checkInstance(request.memberId, instanceId);
-    if (fenced !== undefined) return Promise.resolve(joinFailure(fenced[0], request.memberId, fenced[1]));
+    const memberProblem = this.validateMember(request.memberId, instanceId);
+    if (memberProblem !== undefined) return Promise.resolve(joinFailure(memberProblem[0], request.memberId, memberProblem[1]));
+    const member = this.members.get(request.memberId)!;
     switch (this.currentState) {
       case 'preparing-rebalance':
         return this.updateMemberAndRebalance(member, request, nowMs);
@@ -408,7 +401,9 @@ export class ClassicGroup extends GroupOffsets implements GroupKind {
 
   private tryCompleteJoin(nowMs: number): void {
     if (this.currentState !== 'preparing-rebalance') return;
-    if ((this.joinCompletesEarly && this.allMembersJoined()) || nowMs >= this.joinDeadlineMs) this.completeJoin(nowMs);
+    // Nobody left to wait for (every member left): no point in waiting out an initial delay.
+    const early = this.joinCompletesEarly || this.isVacant();
+    if ((early && this.allMembersJoined()) || nowMs >= this.joinDeadlineMs) this.completeJoin(nowMs);
   }
 
   /** The join phase is over: drop who did not rejoin, start the next generation, answer every parked join. */
@@ -461,12 +456,10 @@ export class ClassicGroup extends GroupOffsets implements GroupKind {
   // --- SyncGroup ------------------------------------------------------------------------
 
   sync(request: SyncGroup, nowMs: number): Promise<SyncGroupResult> {
-    const member = this.members.get(request.memberId);
-    if (member === undefined || this.currentState === 'empty' || this.currentState === 'dead') {
-      return Promise.resolve(syncFailure(Errors.UNKNOWN_MEMBER_ID, `member ${request.memberId} is not in group ${this.groupId}`));
-    }
-    const fenced = this.checkInstance(request.memberId, request.groupInstanceId);
-    if (fenced !== undefined) return Promise.resolve(syncFailure(...fenced));
+    if (this.currentState === 'dead') return Promise.resolve(syncFailure(Errors.COORDINATOR_NOT_AVAILABLE));
+    const memberProblem = this.validateMember(request.memberId, request.groupInstanceId);
+    if (memberProblem !== undefined) return Promise.resolve(syncFailure(...memberProblem));
+    const member = this.members.get(request.memberId)!;
     if (request.generationId !== this.generationId) {
       return Promise.resolve(
         syncFailure(Errors.ILLEGAL_GENERATION, `generation ${request.generationId} is not the current generation ${this.generationId}`),
@@ -492,6 +485,8 @@ export class ClassicGroup extends GroupOffsets implements GroupKind {
         if (member.memberId === this.leaderId) this.applyAssignment(request.assignments);
         return parked;
       }
+      default:
+        assert(false, `member ${member.memberId} in a group in state ${this.currentState}`);
     }
   }
 
@@ -515,13 +510,10 @@ export class ClassicGroup extends GroupOffsets implements GroupKind {
   // --- Heartbeat and LeaveGroup ---------------------------------------------------------
 
   heartbeat(request: ClassicHeartbeat, nowMs: number): ClassicHeartbeatResult {
-    const member = this.members.get(request.memberId);
-    if (member === undefined || this.currentState === 'empty') {
-      return failure(Errors.UNKNOWN_MEMBER_ID, `member ${request.memberId} is not in group ${this.groupId}`);
-    }
     if (this.currentState === 'dead') return failure(Errors.COORDINATOR_NOT_AVAILABLE);
-    const fenced = this.checkInstance(request.memberId, request.groupInstanceId);
-    if (fenced !== undefined) return failure(...fenced);
+    const memberProblem = this.validateMember(request.memberId, request.groupInstanceId);
+    if (memberProblem !== undefined) return failure(...memberProblem);
+    const member = this.members.get(request.memberId)!;
     if (request.generationId !== this.generationId) {
       return failure(Errors.ILLEGAL_GENERATION, `generation ${request.generationId} is not the current generation ${this.generationId}`);
     }
@@ -638,13 +630,19 @@ export class ClassicGroup extends GroupOffsets implements GroupKind {
     return count;
   }
 
-  /** A static member's instance id must still be held by the member id it comes with. */
-  private checkInstance(memberId: string, groupInstanceId: string | null | undefined): Problem | undefined {
-    if (groupInstanceId === undefined || groupInstanceId === null) return undefined;
-    const holder = this.staticMembers.get(groupInstanceId);
-    if (holder !== undefined && holder !== memberId) {
-      return [Errors.FENCED_INSTANCE_ID, `instance id ${groupInstanceId} now belongs to member ${holder}`];
+  /**
+   * Kafka's validateMember: a static member's instance id must still be held by the
+   * member id it comes with (FENCED_INSTANCE_ID: it was replaced); a dynamic member must
+   * be in the group (UNKNOWN_MEMBER_ID).
+   */
+  private validateMember(memberId: string, groupInstanceId: string | null | undefined): Problem | undefined {
+    if (groupInstanceId !== undefined && groupInstanceId !== null) {
+      const holder = this.staticMembers.get(groupInstanceId);
+      if (holder === undefined) return [Errors.UNKNOWN_MEMBER_ID, `no member holds instance id ${groupInstanceId}`];
+      if (holder !== memberId) return [Errors.FENCED_INSTANCE_ID, `instance id ${groupInstanceId} now belongs to member ${holder}`];
+      return undefined;
     }
+    if (!this.members.has(memberId)) return [Errors.UNKNOWN_MEMBER_ID, `member ${memberId} is not in group ${this.groupId}`];
     return undefined;
   }
 }
