@@ -183,6 +183,29 @@ describe('classic groups: join, sync, heartbeat', () => {
   });
 });
 
+describe('classic groups: real time', () => {
+  it('the background timer completes a join after the initial delay and expires a silent member', async () => {
+    const logs = new FakeLogs();
+    logs.createTopic('orders', 1);
+    coordinator = await GroupCoordinator.open(logs.asLogManager(), {
+      offsetStore: new MemoryOffsetStore(),
+      classicInitialRebalanceDelayMs: 50,
+      minSessionTimeoutMs: 100,
+      warn: () => {},
+    });
+    const a = new ClassicClient(coordinator, 'g', { sessionTimeoutMs: 200 });
+    const started = Date.now();
+    expect(await (await a.startJoin()).result).toMatchObject({ errorCode: 0, generationId: 1 });
+    expect(Date.now() - started).toBeGreaterThanOrEqual(40);
+    await a.sync([]);
+    // No heartbeats: the timer removes the member after its 200 ms session.
+    while (coordinator.classicGroupState('g') !== undefined && Date.now() - started < 3000) {
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    expect(coordinator.classicGroupState('g')).toBeUndefined();
+  });
+});
+
 describe('classic groups: static membership', () => {
   it('a rejoin with the same group.instance.id replaces the old member without a rebalance; the old one is fenced', async () => {
     await setup(0);
