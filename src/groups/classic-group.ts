@@ -28,7 +28,7 @@ import { assert } from '../util/assert.js';
 import { Errors, type ErrorKind } from '../util/errors.js';
 import { ClassicMember, EMPTY_BYTES } from './classic-member.js';
 import { decodeConsumerAssignment, decodeConsumerSubscription } from './consumer-protocol.js';
-import { GroupOffsets, type Committer, type GroupKind, type OffsetTable, type Problem } from './group-kind.js';
+import { GroupOffsets, type Committer, type ExpiryHooks, type GroupKind, type OffsetTable, type Problem } from './group-kind.js';
 import type {
   ClassicHeartbeat,
   ClassicHeartbeatResult,
@@ -576,9 +576,9 @@ export class ClassicGroup extends GroupOffsets implements GroupKind {
    * Session expiry hook: removes members past their session (parked members are alive:
    * they wait on the coordinator), forgets unused MEMBER_ID_REQUIRED ids, completes a
    * join phase past its deadline, and removes members that did not SyncGroup in time.
-   * Returns the next deadline. `onExpired` names each removed member (for a warning).
+   * Returns the next deadline. `hooks.onExpired` names each removed member (for a warning).
    */
-  expire(nowMs: number, onExpired: (memberId: string, why: string) => void): number {
+  expire(nowMs: number, hooks: ExpiryHooks): number {
     for (const [memberId, deadlineMs] of [...this.pendingMembers]) {
       if (deadlineMs <= nowMs) {
         this.pendingMembers.delete(memberId);
@@ -587,14 +587,14 @@ export class ClassicGroup extends GroupOffsets implements GroupKind {
     }
     for (const member of [...this.members.values()]) {
       if (member.isParked() || member.sessionDeadlineMs > nowMs || !this.members.has(member.memberId)) continue;
-      onExpired(member.memberId, 'session timed out');
+      hooks.onExpired(member.memberId, 'removed (session timed out)');
       this.removeMemberAndRebalance(member, nowMs);
     }
     if (this.currentState === 'preparing-rebalance' && nowMs >= this.joinDeadlineMs) this.completeJoin(nowMs);
     if (this.currentState === 'completing-rebalance' && nowMs >= this.syncDeadlineMs) {
       for (const member of [...this.members.values()]) {
         if (member.awaitingSync !== undefined) continue;
-        onExpired(member.memberId, 'did not SyncGroup within the rebalance timeout');
+        hooks.onExpired(member.memberId, 'removed (did not SyncGroup within the rebalance timeout)');
         this.removeMember(member, Errors.UNKNOWN_MEMBER_ID, 'did not SyncGroup in time');
       }
       this.prepareRebalance(nowMs);

@@ -19,7 +19,7 @@ import { fromTopicPartitions, isSubset, toTopicPartitions, type Assignment } fro
 import { ClassicGroup, type ClassicLimits } from './classic-group.js';
 import { EMPTY_BYTES } from './classic-member.js';
 import { deleteGroups, describeGroup, listGroups, type AdminContext } from './group-admin.js';
-import type { GroupKind, Problem, TopicLookup } from './group-kind.js';
+import type { ExpiryHooks, Problem, TopicLookup } from './group-kind.js';
 import { ConsumerGroup } from './group.js';
 import { GroupMember } from './member.js';
 import { checkGroupId, checkHeartbeat } from './validate.js';
@@ -243,9 +243,7 @@ export class GroupCoordinator {
 
   /** Removes a member and recomputes the target so the others can take its partitions. */
   private removeMember(group: ConsumerGroup, memberId: string): void {
-    group.removeMember(memberId);
-    group.refreshTopics(this.lookupTopic);
-    group.maybeComputeTarget();
+    group.removeMemberAndRetarget(memberId, this.lookupTopic);
     this.dropIfUnused(group);
   }
 
@@ -257,28 +255,16 @@ export class GroupCoordinator {
     }
   }
 
-  /** SessionExpiryTarget: fences members past their deadline; returns the next deadline. */
+  /** SessionExpiryTarget: each kind removes its members past their deadline; returns the next deadline. */
   expireMembers(nowMs: number): number {
     let next = Number.POSITIVE_INFINITY;
     for (const group of [...this.groups.values()]) {
-      if (group instanceof ClassicGroup) {
-        next = Math.min(
-          next,
-          group.expire(nowMs, (memberId, why) => this.warn(`group ${group.groupId}: member ${memberId} removed (${why})`)),
-        );
-        this.dropIfUnused(group);
-        continue;
-      }
-      for (const member of [...group.members.values()]) {
-        const deadline = member.deadlineMs();
-        if (deadline > nowMs) {
-          next = Math.min(next, deadline);
-          continue;
-        }
-        const why = member.sessionDeadlineMs <= nowMs ? 'session timed out' : 'did not revoke partitions in time';
-        this.warn(`group ${group.groupId}: member ${member.memberId} fenced (${why})`);
-        this.removeMember(group, member.memberId);
-      }
+      const hooks: ExpiryHooks = {
+        lookupTopic: this.lookupTopic,
+        onExpired: (memberId, why) => this.warn(`group ${group.groupId}: member ${memberId} ${why}`),
+      };
+      next = Math.min(next, group.expire(nowMs, hooks));
+      this.dropIfUnused(group);
     }
     return next;
   }

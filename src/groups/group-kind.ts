@@ -31,6 +31,13 @@ export interface Committer {
   groupInstanceId?: string | null | undefined;
 }
 
+/** What a kind's session expiry needs from the coordinator. */
+export interface ExpiryHooks {
+  lookupTopic: TopicLookup;
+  /** A member was removed by expiry; `why` completes "member <id> <why>" for a warning. */
+  onExpired(memberId: string, why: string): void;
+}
+
 export interface GroupKind {
   readonly kind: GroupKindName;
   readonly groupId: string;
@@ -50,6 +57,8 @@ export interface GroupKind {
   subscribedTopics(): string[];
   /** The member that owns a partition, when the coordinator knows. */
   ownerOf(topic: string, partition: number): string | undefined;
+  /** Session expiry hook: removes the members (and ends the phases) past their deadline; returns the next deadline. */
+  expire(nowMs: number, hooks: ExpiryHooks): number;
   setOffset(topic: string, partition: number, value: CommittedOffset | null): void;
   getOffset(topic: string, partition: number): CommittedOffset | undefined;
   hasOffsets(): boolean;

@@ -27,7 +27,7 @@ import {
   type Assignment,
 } from './assignment.js';
 import { assignorByName, type AssignorName } from './assignors/index.js';
-import { GroupOffsets, type Committer, type GroupKind, type OffsetTable, type Problem, type TopicLookup } from './group-kind.js';
+import { GroupOffsets, type Committer, type ExpiryHooks, type GroupKind, type OffsetTable, type Problem, type TopicLookup } from './group-kind.js';
 import { GroupMember, normalizeSubscription } from './member.js';
 import { toTopicPartitions } from './assignment.js';
 import type { GroupState, MemberDescription } from './types.js';
@@ -147,6 +147,29 @@ export class ConsumerGroup extends GroupOffsets implements GroupKind {
       this.topicPartitions.clear();
       this.targetAssignmentEpoch = this.groupEpoch;
     }
+  }
+
+  /** Removes a member and recomputes the target so the others can take its partitions. */
+  removeMemberAndRetarget(memberId: string, lookup: TopicLookup): void {
+    this.removeMember(memberId);
+    this.refreshTopics(lookup);
+    this.maybeComputeTarget();
+  }
+
+  /** Fences members past their session or revocation deadline; returns the next deadline. */
+  expire(nowMs: number, hooks: ExpiryHooks): number {
+    let next = Number.POSITIVE_INFINITY;
+    for (const member of [...this.members.values()]) {
+      const deadline = member.deadlineMs();
+      if (deadline > nowMs) {
+        next = Math.min(next, deadline);
+        continue;
+      }
+      const why = member.sessionDeadlineMs <= nowMs ? 'session timed out' : 'did not revoke partitions in time';
+      hooks.onExpired(member.memberId, `fenced (${why})`);
+      this.removeMemberAndRetarget(member.memberId, hooks.lookupTopic);
+    }
+    return next;
   }
 
   /** Returns true (and bumps the group epoch) when the subscription changed. */
