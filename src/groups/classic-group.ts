@@ -94,6 +94,8 @@ export class ClassicGroup extends GroupOffsets implements GroupKind {
   private initialDelayLimitMs = Number.POSITIVE_INFINITY;
   /** completing-rebalance: when members that did not SyncGroup are removed. */
   private syncDeadlineMs = Number.POSITIVE_INFINITY;
+  /** "topic\0partition" -> member id, decoded from the stable assignment; undefined = not computed since the last change. */
+  private owners: Map<string, string> | undefined;
 
   constructor(
     readonly groupId: string,
@@ -172,11 +174,16 @@ export class ClassicGroup extends GroupOffsets implements GroupKind {
 
   ownerOf(topic: string, partition: number): string | undefined {
     if (this.protocolType !== 'consumer' || this.currentState !== 'stable') return undefined;
-    for (const member of this.members.values()) {
-      const assigned = decodeConsumerAssignment(member.assignment);
-      if (assigned?.some((entry) => entry.topic === topic && entry.partitions.includes(partition))) return member.memberId;
+    // Decoded once per assignment, not once per partition asked about (describe asks for every one).
+    if (this.owners === undefined) {
+      this.owners = new Map();
+      for (const member of this.members.values()) {
+        for (const entry of decodeConsumerAssignment(member.assignment) ?? []) {
+          for (const owned of entry.partitions) this.owners.set(`${entry.topic}\u0000${owned}`, member.memberId);
+        }
+      }
     }
-    return undefined;
+    return this.owners.get(`${topic}\u0000${partition}`);
   }
 
   // --- JoinGroup ------------------------------------------------------------------------
@@ -313,6 +320,7 @@ export class ClassicGroup extends GroupOffsets implements GroupKind {
     this.members.clear();
     for (const [memberId, member] of entries) this.members.set(memberId === oldMemberId ? newMemberId : memberId, member);
     old.memberId = newMemberId;
+    this.owners = undefined;
     this.staticMembers.set(instanceId, newMemberId);
     if (this.leaderId === oldMemberId) this.leaderId = newMemberId;
 
@@ -412,6 +420,7 @@ export class ClassicGroup extends GroupOffsets implements GroupKind {
       if (member.awaitingJoin === undefined) this.removeMember(member, Errors.UNKNOWN_MEMBER_ID, 'did not rejoin in time');
     }
     this.joinDeadlineMs = Number.POSITIVE_INFINITY;
+    this.owners = undefined;
     this.generationId += 1;
     for (const member of this.members.values()) member.assignment = EMPTY_BYTES;
     if (this.members.size === 0) {
@@ -496,6 +505,7 @@ export class ClassicGroup extends GroupOffsets implements GroupKind {
 
   /** The leader's assignment: every member gets its bytes (none named = empty), the group is stable. */
   private applyAssignment(assignments: SyncGroup['assignments']): void {
+    this.owners = undefined;
     const byMember = new Map(assignments.map((entry) => [entry.memberId, entry.assignment]));
     for (const member of this.members.values()) member.assignment = byMember.get(member.memberId) ?? EMPTY_BYTES;
     this.currentState = 'stable';
@@ -560,6 +570,7 @@ export class ClassicGroup extends GroupOffsets implements GroupKind {
     member.awaitingJoin = undefined;
     member.awaitingSync = undefined;
     this.members.delete(member.memberId);
+    this.owners = undefined;
     if (member.groupInstanceId !== null && this.staticMembers.get(member.groupInstanceId) === member.memberId) {
       this.staticMembers.delete(member.groupInstanceId);
     }
