@@ -1,25 +1,53 @@
-// The broker-side group coordinator (the model of Kafka's KIP-848 consumer groups).
-// The broker constructs it with GroupCoordinator.open(logs, options) and routes the
-// group APIs to the methods below. See README.md for the protocol, the reconciliation
-// rules and the __consumer_offsets record format.
+// The broker-side group coordinator. It holds the group kinds (group-kind.ts): KIP-848
+// consumer groups (group.ts, driven by ConsumerGroupHeartbeat) and classic groups
+// (classic-group.ts, driven by Kafka's JoinGroup/SyncGroup/Heartbeat/LeaveGroup), all
+// sharing one committed-offset table per group and the __consumer_offsets topic. The
+// broker constructs it with GroupCoordinator.open(logs, options); its fronts convert
+// their wire requests into the domain types of types.ts and call the methods below.
+// See README.md for the protocols, the state machines and the record format.
 //
-// Every handler checks and mutates state synchronously; the only await is on the
-// durability of an offset write, after memory already reflects it in log order. So
-// no request ever sees a half-applied change of another one.
+// Every handler checks and mutates state synchronously; the only awaits are on the
+// durability of an offset write (after memory already reflects it in log order) and on
+// a classic JoinGroup/SyncGroup parked until its rebalance step completes. So no request
+// ever sees a half-applied change of another one.
 
 import { randomUUID } from 'node:crypto';
-import type * as M from '../protocol/messages.js';
 import type { LogManager } from '../storage/types.js';
 import { systemClock, type Clock } from '../util/clock.js';
-import { Errors } from '../util/errors.js';
+import { Errors, type ErrorKind } from '../util/errors.js';
 import { quoted } from '../util/log-text.js';
 import { fromTopicPartitions, isSubset, toTopicPartitions, type Assignment } from './assignment.js';
-import { ConsumerGroup, type TopicLookup } from './group.js';
+import { ClassicGroup, type ClassicLimits } from './classic-group.js';
+import { EMPTY_BYTES } from './classic-member.js';
+import { deleteGroups, describeGroup, listGroups, type AdminContext } from './group-admin.js';
+import type { ExpiryHooks, Problem, TopicLookup } from './group-kind.js';
+import { ConsumerGroup } from './group.js';
 import { GroupMember } from './member.js';
-import { checkHeartbeat, isStringArray, type Problem } from './validate.js';
+import { checkGroupId, checkHeartbeat } from './validate.js';
 import { LogOffsetStore, OFFSETS_TOPIC, type OffsetRecord, type OffsetStore } from './offset-store.js';
-import { commitOffsets, deleteGroups, describeGroup, fetchOffsets, resetOffsets, type OffsetContext } from './offsets.js';
+import { commitOffsets, fetchOffsets, resetOffsets } from './offsets.js';
 import { SessionExpiryTask } from './session-expiry.js';
+import type {
+  ClassicHeartbeat,
+  ClassicHeartbeatResult,
+  ConsumerHeartbeat,
+  ConsumerHeartbeatResult,
+  DeleteGroupsResult,
+  DescribeGroupsResult,
+  JoinGroup,
+  JoinGroupResult,
+  LeaveGroup,
+  LeaveGroupResult,
+  ListGroupsResult,
+  OffsetCommit,
+  OffsetCommitResult,
+  OffsetFetch,
+  OffsetFetchResult,
+  ResetOffsets,
+  ResetOffsetsResult,
+  SyncGroup,
+  SyncGroupResult,
+} from './types.js';
 
 export interface GroupCoordinatorOptions {
   clock?: Clock;
@@ -31,6 +59,10 @@ export interface GroupCoordinatorOptions {
   heartbeatIntervalMs?: number;
   /** A member that holds revoked partitions longer than this is fenced. */
   rebalanceTimeoutMs?: number;
+  /** Classic groups: the first rebalance of an empty group waits this long for more members (Kafka's group.initial.rebalance.delay.ms). */
+  classicInitialRebalanceDelayMs?: number;
+  /** Classic groups: members per group (Kafka's group.max.size); GROUP_MAX_SIZE_REACHED beyond. */
+  classicMaxGroupSize?: number;
   /** Defaults to the __consumer_offsets topic of `logs`; tests may pass a MemoryOffsetStore. */
   offsetStore?: OffsetStore;
   warn?: (message: string) => void;
@@ -42,6 +74,8 @@ export const GroupDefaults = {
   defaultSessionTimeoutMs: 45_000,
   heartbeatIntervalMs: 3_000,
   rebalanceTimeoutMs: 300_000,
+  classicInitialRebalanceDelayMs: 1_000,
+  classicMaxGroupSize: 1_000,
 } as const;
 
 interface Joined {
@@ -51,8 +85,11 @@ interface Joined {
 
 type Limits = { -readonly [K in keyof typeof GroupDefaults]: number };
 
+type AnyGroup = ConsumerGroup | ClassicGroup;
+
 export class GroupCoordinator {
-  private readonly groups = new Map<string, ConsumerGroup>();
+  private readonly groups = new Map<string, AnyGroup>();
+  private readonly classicLimits: ClassicLimits;
   private readonly expiry: SessionExpiryTask;
   private readonly lookupTopic: TopicLookup;
   private closed = false;
@@ -65,6 +102,10 @@ export class GroupCoordinator {
     private readonly warn: (message: string) => void,
   ) {
     this.expiry = new SessionExpiryTask(clock, this);
+    this.classicLimits = {
+      initialRebalanceDelayMs: limits.classicInitialRebalanceDelayMs,
+      maxGroupSize: limits.classicMaxGroupSize,
+    };
     // Internal topics are never assigned to consumers.
     this.lookupTopic = (topic) => {
       const info = logs.getTopic(topic);
@@ -81,6 +122,8 @@ export class GroupCoordinator {
       defaultSessionTimeoutMs: options.defaultSessionTimeoutMs ?? GroupDefaults.defaultSessionTimeoutMs,
       heartbeatIntervalMs: options.heartbeatIntervalMs ?? GroupDefaults.heartbeatIntervalMs,
       rebalanceTimeoutMs: options.rebalanceTimeoutMs ?? GroupDefaults.rebalanceTimeoutMs,
+      classicInitialRebalanceDelayMs: options.classicInitialRebalanceDelayMs ?? GroupDefaults.classicInitialRebalanceDelayMs,
+      classicMaxGroupSize: options.classicMaxGroupSize ?? GroupDefaults.classicMaxGroupSize,
     };
     const store = options.offsetStore ?? (await LogOffsetStore.open(logs, clock, warn));
     const coordinator = new GroupCoordinator(logs, store, clock, limits, warn);
@@ -101,12 +144,12 @@ export class GroupCoordinator {
 
   // --- ConsumerGroupHeartbeat --------------------------------------------------------
 
-  async heartbeat(request: M.ConsumerGroupHeartbeatRequest): Promise<M.ConsumerGroupHeartbeatResponse> {
+  async heartbeat(request: ConsumerHeartbeat): Promise<ConsumerHeartbeatResult> {
     return this.handleHeartbeat(request);
   }
 
-  private handleHeartbeat(request: M.ConsumerGroupHeartbeatRequest): M.ConsumerGroupHeartbeatResponse {
-    const fail = ([kind, message]: Problem): M.ConsumerGroupHeartbeatResponse => ({
+  private handleHeartbeat(request: ConsumerHeartbeat): ConsumerHeartbeatResult {
+    const fail = ([kind, message]: Problem): ConsumerHeartbeatResult => ({
       errorCode: kind.code,
       errorMessage: message,
       memberId: typeof request.memberId === 'string' ? request.memberId : '',
@@ -140,9 +183,10 @@ export class GroupCoordinator {
     };
   }
 
-  private join(request: M.ConsumerGroupHeartbeatRequest, nowMs: number): Joined | Problem {
+  private join(request: ConsumerHeartbeat, nowMs: number): Joined | Problem {
     if (request.topics === undefined) return [Errors.INVALID_REQUEST, 'a joining member must send its topics'];
-    const group = this.getOrCreateGroup(request.groupId);
+    const group = this.consumerGroupFor(request.groupId);
+    if (!(group instanceof ConsumerGroup)) return group;
     // A known member id with epoch 0 is a new incarnation of that member: the old one
     // is fenced (its partitions freed) and the member starts over without partitions.
     if (request.memberId !== '') group.removeMember(request.memberId);
@@ -153,8 +197,8 @@ export class GroupCoordinator {
     return { group, member };
   }
 
-  private stay(request: M.ConsumerGroupHeartbeatRequest, nowMs: number): Joined | Problem {
-    const group = this.groups.get(request.groupId);
+  private stay(request: ConsumerHeartbeat, nowMs: number): Joined | Problem {
+    const group = this.consumerGroup(request.groupId);
     const member = group?.members.get(request.memberId);
     if (group === undefined || member === undefined) {
       return [Errors.UNKNOWN_MEMBER_ID, `member ${request.memberId} is not in group ${request.groupId}; rejoin with epoch 0`];
@@ -191,8 +235,8 @@ export class GroupCoordinator {
     return Math.max(1, Math.min(this.limits.heartbeatIntervalMs, Math.floor(sessionTimeoutMs / 3)));
   }
 
-  private leave(request: M.ConsumerGroupHeartbeatRequest): M.ConsumerGroupHeartbeatResponse {
-    const group = this.groups.get(request.groupId);
+  private leave(request: ConsumerHeartbeat): ConsumerHeartbeatResult {
+    const group = this.consumerGroup(request.groupId);
     // Leaving is idempotent: a member that was already fenced has nothing left to give up.
     if (group !== undefined && group.members.has(request.memberId)) this.removeMember(group, request.memberId);
     return { errorCode: Errors.NONE.code, memberId: request.memberId, memberEpoch: -1, heartbeatIntervalMs: 0 };
@@ -200,30 +244,28 @@ export class GroupCoordinator {
 
   /** Removes a member and recomputes the target so the others can take its partitions. */
   private removeMember(group: ConsumerGroup, memberId: string): void {
-    group.removeMember(memberId);
-    group.refreshTopics(this.lookupTopic);
-    group.maybeComputeTarget();
+    group.removeMemberAndRetarget(memberId, this.lookupTopic);
     this.dropIfUnused(group);
   }
 
-  private dropIfUnused(group: ConsumerGroup): void {
-    if (group.members.size === 0 && !group.hasOffsets()) this.groups.delete(group.groupId);
+  private dropIfUnused(group: AnyGroup): void {
+    if (group.hasOffsets() || this.groups.get(group.groupId) !== group) return;
+    if (group instanceof ConsumerGroup ? group.members.size === 0 : group.isVacant() && group.currentState === 'empty') {
+      if (group instanceof ClassicGroup) group.close();
+      this.groups.delete(group.groupId);
+    }
   }
 
-  /** SessionExpiryTarget: fences members past their deadline; returns the next deadline. */
+  /** SessionExpiryTarget: each kind removes its members past their deadline; returns the next deadline. */
   expireMembers(nowMs: number): number {
     let next = Number.POSITIVE_INFINITY;
     for (const group of [...this.groups.values()]) {
-      for (const member of [...group.members.values()]) {
-        const deadline = member.deadlineMs();
-        if (deadline > nowMs) {
-          next = Math.min(next, deadline);
-          continue;
-        }
-        const why = member.sessionDeadlineMs <= nowMs ? 'session timed out' : 'did not revoke partitions in time';
-        this.warn(`group ${quoted(group.groupId)}: member ${quoted(member.memberId)} fenced (${why})`);
-        this.removeMember(group, member.memberId);
-      }
+      const hooks: ExpiryHooks = {
+        lookupTopic: this.lookupTopic,
+        onExpired: (memberId, why) => this.warn(`group ${quoted(group.groupId)}: member ${quoted(memberId)} ${why}`),
+      };
+      next = Math.min(next, group.expire(nowMs, hooks));
+      this.dropIfUnused(group);
     }
     return next;
   }
@@ -233,9 +275,9 @@ export class GroupCoordinator {
     this.expiry.runNow();
   }
 
-  // --- offsets and admin (implemented in offsets.ts) ----------------------------------
+  // --- offsets and admin (offsets.ts, group-admin.ts) ----------------------------------
 
-  private context(): OffsetContext {
+  private context(): AdminContext {
     return {
       groups: this.groups,
       logs: this.logs,
@@ -243,53 +285,187 @@ export class GroupCoordinator {
       clock: this.clock,
       getOrCreateGroup: (groupId) => this.getOrCreateGroup(groupId),
       lookupTopic: this.lookupTopic,
+      removeGroup: (groupId) => {
+        const group = this.groups.get(groupId);
+        if (group instanceof ClassicGroup) group.close();
+        this.groups.delete(groupId);
+      },
     };
   }
 
-  async commitOffsets(request: M.OffsetCommitRequest): Promise<M.OffsetCommitResponse> {
+  async commitOffsets(request: OffsetCommit): Promise<OffsetCommitResult> {
     return commitOffsets(this.context(), request);
   }
 
-  async fetchOffsets(request: M.OffsetFetchRequest): Promise<M.OffsetFetchResponse> {
+  async fetchOffsets(request: OffsetFetch): Promise<OffsetFetchResult> {
     return fetchOffsets(this.context(), request);
   }
 
-  async listGroups(_request: M.ListGroupsRequest): Promise<M.ListGroupsResponse> {
-    const groups = [...this.groups.values()]
-      .map((group) => ({ groupId: group.groupId, state: group.state(), members: group.members.size }))
-      .sort((a, b) => (a.groupId < b.groupId ? -1 : a.groupId > b.groupId ? 1 : 0));
-    return { errorCode: Errors.NONE.code, groups };
+  async listGroups(_request?: object): Promise<ListGroupsResult> {
+    return listGroups(this.groups.values());
   }
 
-  async describeGroups(request: M.DescribeGroupsRequest): Promise<M.DescribeGroupsResponse> {
-    if (!isStringArray(request.groupIds)) {
-      return { errorCode: Errors.INVALID_REQUEST.code, errorMessage: 'groupIds must be strings', groups: [] };
-    }
+  async describeGroups(request: { groupIds: readonly string[] }): Promise<DescribeGroupsResult> {
     const context = this.context();
     return { errorCode: Errors.NONE.code, groups: request.groupIds.map((groupId) => describeGroup(context, groupId)) };
   }
 
-  async deleteGroups(request: M.DeleteGroupsRequest): Promise<M.DeleteGroupsResponse> {
-    return deleteGroups(this.context(), request);
+  async deleteGroups(request: { groupIds: readonly string[] }): Promise<DeleteGroupsResult> {
+    return deleteGroups(this.context(), request.groupIds);
   }
 
-  async resetOffsets(request: M.ResetOffsetsRequest): Promise<M.ResetOffsetsResponse> {
+  async resetOffsets(request: ResetOffsets): Promise<ResetOffsetsResult> {
     return resetOffsets(this.context(), request);
+  }
+
+  // --- classic groups (Kafka's JoinGroup, SyncGroup, Heartbeat, LeaveGroup) --------------
+
+  /** JoinGroup: parks until the group's join phase completes (or answers at once with an error). */
+  async joinGroup(request: JoinGroup): Promise<JoinGroupResult> {
+    const fail = (kind: ErrorKind, message: string): JoinGroupResult => ({
+      errorCode: kind.code,
+      errorMessage: message,
+      generationId: -1,
+      protocolType: null,
+      protocolName: null,
+      leader: '',
+      skipAssignment: false,
+      memberId: request.memberId,
+      members: [],
+    });
+    if (this.closed) return fail(Errors.COORDINATOR_NOT_AVAILABLE, 'the coordinator is shutting down');
+    const groupError = checkGroupId(request.groupId);
+    if (groupError !== undefined) return fail(Errors.INVALID_GROUP_ID, groupError);
+    const { minSessionTimeoutMs, maxSessionTimeoutMs } = this.limits;
+    if (request.sessionTimeoutMs < minSessionTimeoutMs || request.sessionTimeoutMs > maxSessionTimeoutMs) {
+      return fail(
+        Errors.INVALID_SESSION_TIMEOUT,
+        `session timeout ${request.sessionTimeoutMs} ms is outside ${minSessionTimeoutMs}..${maxSessionTimeoutMs}`,
+      );
+    }
+    const group = this.classicGroupFor(request.groupId);
+    if (!(group instanceof ClassicGroup)) return fail(...group);
+    const result = group.join(request, this.clock.monotonicMs());
+    this.afterClassicChange(group);
+    return result;
+  }
+
+  /** SyncGroup: the leader brings the assignment; every member parks until it has. */
+  async syncGroup(request: SyncGroup): Promise<SyncGroupResult> {
+    const group = this.classicGroup(request.groupId);
+    if (!(group instanceof ClassicGroup)) {
+      return { errorCode: group[0].code, errorMessage: group[1], protocolType: null, protocolName: null, assignment: EMPTY_BYTES };
+    }
+    const result = group.sync(request, this.clock.monotonicMs());
+    this.afterClassicChange(group);
+    return result;
+  }
+
+  /** Heartbeat of a classic member (not KIP-848's ConsumerGroupHeartbeat: that is heartbeat()). */
+  async classicHeartbeat(request: ClassicHeartbeat): Promise<ClassicHeartbeatResult> {
+    const group = this.classicGroup(request.groupId);
+    if (!(group instanceof ClassicGroup)) return { errorCode: group[0].code, errorMessage: group[1] };
+    const result = group.heartbeat(request, this.clock.monotonicMs());
+    this.afterClassicChange(group);
+    return result;
+  }
+
+  async leaveGroup(request: LeaveGroup): Promise<LeaveGroupResult> {
+    const group = this.classicGroup(request.groupId);
+    if (!(group instanceof ClassicGroup)) {
+      const [kind, message] = group;
+      return {
+        errorCode: kind.code,
+        errorMessage: message,
+        members: request.members.map((member) => ({
+          memberId: member.memberId,
+          groupInstanceId: member.groupInstanceId ?? null,
+          errorCode: kind.code,
+          errorMessage: message,
+        })),
+      };
+    }
+    const result = group.leave(request, this.clock.monotonicMs());
+    this.afterClassicChange(group);
+    return result;
+  }
+
+  private afterClassicChange(group: ClassicGroup): void {
+    this.expiry.noteDeadline(group.nextDeadlineMs());
+    this.dropIfUnused(group);
+  }
+
+  /**
+   * The classic group for a JoinGroup: the existing one, a new one, or an empty consumer
+   * group turned classic (its offsets kept). A consumer group with members is of the
+   * other kind: INCONSISTENT_GROUP_PROTOCOL, as Kafka answers.
+   */
+  private classicGroupFor(groupId: string): ClassicGroup | Problem {
+    const group = this.groups.get(groupId);
+    if (group instanceof ClassicGroup) return group;
+    if (group !== undefined && group.members.size > 0) {
+      return [Errors.INCONSISTENT_GROUP_PROTOCOL, `group ${groupId} is a consumer group with ${group.members.size} members`];
+    }
+    const classic = new ClassicGroup(groupId, this.classicLimits, group?.offsets);
+    this.groups.set(groupId, classic);
+    return classic;
+  }
+
+  /** The classic group for SyncGroup/Heartbeat/LeaveGroup, which never create one. */
+  private classicGroup(groupId: string): ClassicGroup | Problem {
+    if (this.closed) return [Errors.COORDINATOR_NOT_AVAILABLE, 'the coordinator is shutting down'];
+    const group = this.groups.get(groupId);
+    if (group instanceof ClassicGroup) return group;
+    if (group !== undefined && group.members.size > 0) {
+      return [Errors.INCONSISTENT_GROUP_PROTOCOL, `group ${groupId} is a consumer group`];
+    }
+    return [Errors.UNKNOWN_MEMBER_ID, `group ${groupId} has no classic members`];
+  }
+
+  /**
+   * The consumer group for a joining heartbeat: the existing one, a new one, or an empty
+   * classic group turned consumer group (its offsets kept). A classic group with members
+   * (or members-to-be) is of the other kind: INCONSISTENT_GROUP_PROTOCOL.
+   */
+  private consumerGroupFor(groupId: string): ConsumerGroup | Problem {
+    const group = this.groups.get(groupId);
+    if (group instanceof ConsumerGroup) return group;
+    if (group !== undefined && !(group.isVacant() && group.currentState === 'empty')) {
+      return [Errors.INCONSISTENT_GROUP_PROTOCOL, `group ${groupId} is a classic group with ${group.memberCount()} members`];
+    }
+    group?.close();
+    const consumer = new ConsumerGroup(groupId, group?.offsets);
+    this.groups.set(groupId, consumer);
+    return consumer;
+  }
+
+  private consumerGroup(groupId: string): ConsumerGroup | undefined {
+    const group = this.groups.get(groupId);
+    return group instanceof ConsumerGroup ? group : undefined;
   }
 
   async close(): Promise<void> {
     this.closed = true;
     this.expiry.close();
+    // Parked JoinGroup/SyncGroup requests are answered, never left hanging.
+    for (const group of this.groups.values()) if (group instanceof ClassicGroup) group.close();
   }
 
   // --- helpers for tests and the broker ------------------------------------------------
 
-  /** The group's in-memory state (tests check invariants on it). */
+  /** A consumer group's in-memory state (tests check invariants on it). */
   group(groupId: string): ConsumerGroup | undefined {
-    return this.groups.get(groupId);
+    return this.consumerGroup(groupId);
   }
 
-  private getOrCreateGroup(groupId: string): ConsumerGroup {
+  /** A classic group's in-memory state (tests look at its state machine). */
+  classicGroupState(groupId: string): ClassicGroup | undefined {
+    const group = this.groups.get(groupId);
+    return group instanceof ClassicGroup ? group : undefined;
+  }
+
+  /** The group holding a committed offset: the existing one of any kind, or a new consumer group. */
+  private getOrCreateGroup(groupId: string): AnyGroup {
     let group = this.groups.get(groupId);
     if (group === undefined) {
       group = new ConsumerGroup(groupId);

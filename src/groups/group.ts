@@ -15,7 +15,7 @@
 // transition is a plain synchronous function of the state and the request.
 
 import { assert } from '../util/assert.js';
-import type { GroupState } from '../protocol/messages.js';
+import { Errors } from '../util/errors.js';
 import {
   addPartition,
   copyAssignment,
@@ -27,18 +27,15 @@ import {
   type Assignment,
 } from './assignment.js';
 import { assignorByName, type AssignorName } from './assignors/index.js';
+import { GroupOffsets, type Committer, type ExpiryHooks, type GroupKind, type OffsetTable, type Problem, type TopicLookup } from './group-kind.js';
 import { GroupMember, normalizeSubscription } from './member.js';
+import { toTopicPartitions } from './assignment.js';
+import type { GroupState, MemberDescription } from './types.js';
 
-export interface CommittedOffset {
-  offset: number;
-  metadata: string;
-  commitTimestampMs: number;
-}
+export type { CommittedOffset, TopicLookup } from './group-kind.js';
 
-/** Partition count of a topic, 0 when it does not exist (yet, or any more). */
-export type TopicLookup = (topic: string) => number;
-
-export class ConsumerGroup {
+export class ConsumerGroup extends GroupOffsets implements GroupKind {
+  readonly kind = 'consumer' as const;
   groupEpoch = 0;
   targetAssignmentEpoch = 0;
   assignorName: AssignorName = 'uniform';
@@ -47,12 +44,61 @@ export class ConsumerGroup {
   readonly targetAssignment = new Map<string, Assignment>();
   /** topic -> partition count, as last used to compute the target. */
   readonly topicPartitions = new Map<string, number>();
-  /** topic -> partition -> committed offset. */
-  readonly offsets = new Map<string, Map<number, CommittedOffset>>();
   private readonly owners = new Map<string, Map<number, string>>();
   private readonly subscriberCounts = new Map<string, number>();
 
-  constructor(readonly groupId: string) {}
+  constructor(
+    readonly groupId: string,
+    offsets?: OffsetTable,
+  ) {
+    super(offsets);
+  }
+
+  memberCount(): number {
+    return this.members.size;
+  }
+
+  epoch(): number {
+    return this.groupEpoch;
+  }
+
+  assignorOrProtocol(): string {
+    return this.assignorName;
+  }
+
+  /**
+   * KIP-848's commit rule: a member commits with its id and current epoch. An older
+   * epoch is STALE_MEMBER_EPOCH (retriable: heartbeat, retry), a newer one
+   * FENCED_MEMBER_EPOCH. memberId '' with epoch -1 is a simple commit, allowed only
+   * while the group has no members, so a zombie cannot move a live group's position.
+   */
+  checkCommit({ memberId, memberEpoch }: Committer): Problem | undefined {
+    if (memberId === '' && memberEpoch === -1) {
+      if (this.members.size > 0) {
+        return [Errors.NON_EMPTY_GROUP, `group ${this.groupId} has ${this.members.size} active members; commit as a member`];
+      }
+      return undefined;
+    }
+    const member = this.members.get(memberId);
+    if (member === undefined) return [Errors.UNKNOWN_MEMBER_ID, `member ${memberId} is not in the group`];
+    if (memberEpoch > member.memberEpoch) {
+      return [Errors.FENCED_MEMBER_EPOCH, `member epoch ${memberEpoch} is ahead of ${member.memberEpoch}`];
+    }
+    if (memberEpoch < member.memberEpoch) {
+      return [Errors.STALE_MEMBER_EPOCH, `member epoch ${memberEpoch} is older than ${member.memberEpoch}`];
+    }
+    return undefined;
+  }
+
+  describeMembers(): MemberDescription[] {
+    return [...this.members.values()].map((member) => ({
+      memberId: member.memberId,
+      clientId: member.clientId,
+      memberEpoch: member.memberEpoch,
+      subscription: [...member.subscription],
+      assignment: toTopicPartitions(member.assigned),
+    }));
+  }
 
   state(): GroupState {
     if (this.members.size === 0) return 'empty';
@@ -101,6 +147,29 @@ export class ConsumerGroup {
       this.topicPartitions.clear();
       this.targetAssignmentEpoch = this.groupEpoch;
     }
+  }
+
+  /** Removes a member and recomputes the target so the others can take its partitions. */
+  removeMemberAndRetarget(memberId: string, lookup: TopicLookup): void {
+    this.removeMember(memberId);
+    this.refreshTopics(lookup);
+    this.maybeComputeTarget();
+  }
+
+  /** Fences members past their session or revocation deadline; returns the next deadline. */
+  expire(nowMs: number, hooks: ExpiryHooks): number {
+    let next = Number.POSITIVE_INFINITY;
+    for (const member of [...this.members.values()]) {
+      const deadline = member.deadlineMs();
+      if (deadline > nowMs) {
+        next = Math.min(next, deadline);
+        continue;
+      }
+      const why = member.sessionDeadlineMs <= nowMs ? 'session timed out' : 'did not revoke partitions in time';
+      hooks.onExpired(member.memberId, `fenced (${why})`);
+      this.removeMemberAndRetarget(member.memberId, hooks.lookupTopic);
+    }
+    return next;
   }
 
   /** Returns true (and bumps the group epoch) when the subscription changed. */
@@ -287,29 +356,5 @@ export class ConsumerGroup {
     let table = 0;
     for (const byPartition of this.owners.values()) table += byPartition.size;
     assert(table === owned, 'owner table has entries for no member');
-  }
-
-  // --- committed offsets ------------------------------------------------------------
-
-  setOffset(topic: string, partition: number, value: CommittedOffset | null): void {
-    let byPartition = this.offsets.get(topic);
-    if (value === null) {
-      byPartition?.delete(partition);
-      if (byPartition !== undefined && byPartition.size === 0) this.offsets.delete(topic);
-      return;
-    }
-    if (byPartition === undefined) {
-      byPartition = new Map();
-      this.offsets.set(topic, byPartition);
-    }
-    byPartition.set(partition, value);
-  }
-
-  getOffset(topic: string, partition: number): CommittedOffset | undefined {
-    return this.offsets.get(topic)?.get(partition);
-  }
-
-  hasOffsets(): boolean {
-    return this.offsets.size > 0;
   }
 }

@@ -1,12 +1,15 @@
-// Request checks shared by the group handlers. Each returns a Problem (the error kind
-// and a message for the client) or undefined.
+// Checks of request values against the coordinator's rules and limits (group id
+// length, session timeout bounds, known assignors). The shape of a request (types,
+// required fields) is checked by the front that decoded it, before it gets here.
+// Each check returns a Problem (the error kind and a message for the client) or undefined.
 
-import type * as M from '../protocol/messages.js';
-import { Errors, type ErrorKind } from '../util/errors.js';
+import { Errors } from '../util/errors.js';
 import { isAssignorName } from './assignors/index.js';
+import type { Problem } from './group-kind.js';
 import { MAX_GROUP_ID_BYTES } from './offset-codec.js';
+import type { ConsumerHeartbeat } from './types.js';
 
-export type Problem = [ErrorKind, string];
+export type { Problem } from './group-kind.js';
 
 /** Returns an error message when the group id is not acceptable. */
 export function checkGroupId(groupId: unknown): string | undefined {
@@ -15,43 +18,15 @@ export function checkGroupId(groupId: unknown): string | undefined {
   return undefined;
 }
 
-export function isStringArray(value: unknown): value is string[] {
-  return Array.isArray(value) && value.every((item) => typeof item === 'string');
-}
-
-function isTopicPartitionsList(value: unknown): value is M.TopicPartitions[] {
-  return (
-    Array.isArray(value) &&
-    value.every((entry: unknown) => {
-      const candidate = entry as Partial<M.TopicPartitions> | null;
-      return (
-        typeof candidate === 'object' &&
-        candidate !== null &&
-        typeof candidate.topic === 'string' &&
-        Array.isArray(candidate.partitions) &&
-        candidate.partitions.every((partition) => Number.isInteger(partition) && partition >= 0)
-      );
-    })
-  );
-}
-
-/** Shape and limit checks of a ConsumerGroupHeartbeat, before any state is looked at. */
+/** Value and limit checks of a ConsumerGroupHeartbeat, before any state is looked at. */
 export function checkHeartbeat(
-  request: M.ConsumerGroupHeartbeatRequest,
+  request: ConsumerHeartbeat,
   minSessionTimeoutMs: number,
   maxSessionTimeoutMs: number,
 ): Problem | undefined {
   const groupError = checkGroupId(request.groupId);
   if (groupError !== undefined) return [Errors.INVALID_GROUP_ID, groupError];
-  if (typeof request.memberId !== 'string' || !Number.isInteger(request.memberEpoch) || request.memberEpoch < -1) {
-    return [Errors.INVALID_REQUEST, 'memberId must be a string and memberEpoch an integer >= -1'];
-  }
-  if (request.topics !== undefined && !isStringArray(request.topics)) {
-    return [Errors.INVALID_REQUEST, 'topics must be an array of topic names'];
-  }
-  if (request.ownedPartitions !== undefined && !isTopicPartitionsList(request.ownedPartitions)) {
-    return [Errors.INVALID_REQUEST, 'ownedPartitions must be a list of { topic, partitions }'];
-  }
+  if (request.memberEpoch < -1) return [Errors.INVALID_REQUEST, 'memberEpoch must be >= -1'];
   if (request.assignor !== undefined && !isAssignorName(request.assignor)) {
     return [Errors.UNSUPPORTED_ASSIGNOR, `unknown assignor ${String(request.assignor)}; use uniform or range`];
   }

@@ -169,9 +169,18 @@ export interface OffsetFetchResponse extends ErrorFields {
 // ListGroups (11)
 export type ListGroupsRequest = Record<string, never>;
 export interface ListGroupsResponse extends ErrorFields {
-  groups: Array<{ groupId: string; state: GroupState; members: number }>;
+  groups: Array<{ groupId: string; state: GroupState; members: number; kind?: 'classic' }>;
 }
-export type GroupState = 'empty' | 'assigning' | 'reconciling' | 'stable' | 'dead';
+// Consumer groups: empty, assigning, reconciling, stable. Classic groups (Kafka clients
+// joining with JoinGroup/SyncGroup): empty, preparing-rebalance, completing-rebalance, stable.
+export type GroupState =
+  | 'empty'
+  | 'assigning'
+  | 'reconciling'
+  | 'stable'
+  | 'preparing-rebalance'
+  | 'completing-rebalance'
+  | 'dead';
 
 // DescribeGroups (12)
 export interface DescribeGroupsRequest {
@@ -188,6 +197,12 @@ export interface GroupDescription extends ErrorFields {
     memberEpoch: number;
     subscription: string[];
     assignment: TopicPartitions[];
+    // Classic groups only: the static instance id, the client's address, and the member's
+    // protocol metadata and assignment as the Kafka client sent them (opaque bytes).
+    groupInstanceId?: string | null;
+    clientHost?: string;
+    metadata?: Uint8Array;
+    assignmentBytes?: Uint8Array;
   }>;
   offsets: Array<{
     topic: string;
@@ -197,6 +212,9 @@ export interface GroupDescription extends ErrorFields {
     lag: number;
     memberId: string; // '' when unassigned
   }>;
+  // Classic groups only (groupEpoch is then the generation, assignor the selected protocol).
+  kind?: 'classic';
+  protocolType?: string;
 }
 export interface DescribeGroupsResponse extends ErrorFields {
   groups: GroupDescription[];

@@ -48,6 +48,14 @@ export const Errors = {
   INVALID_SESSION_TIMEOUT: kind('INVALID_SESSION_TIMEOUT', 36, false, 'the session timeout is outside the broker limits'),
   UNSUPPORTED_ASSIGNOR: kind('UNSUPPORTED_ASSIGNOR', 37, false, 'the assignor is not known'),
   COORDINATOR_LOAD_IN_PROGRESS: kind('COORDINATOR_LOAD_IN_PROGRESS', 38, true, 'the group coordinator is loading'),
+  // Classic groups (JoinGroup/SyncGroup, Kafka's names and meanings).
+  INCONSISTENT_GROUP_PROTOCOL: kind('INCONSISTENT_GROUP_PROTOCOL', 39, false, 'the group is of another kind, or its protocol type or protocols do not match'),
+  ILLEGAL_GENERATION: kind('ILLEGAL_GENERATION', 40, false, 'the generation id is not the group\'s current one; rejoin'),
+  REBALANCE_IN_PROGRESS: kind('REBALANCE_IN_PROGRESS', 41, false, 'the group is rebalancing; rejoin'),
+  MEMBER_ID_REQUIRED: kind('MEMBER_ID_REQUIRED', 42, false, 'join again with the member id given in this response'),
+  FENCED_INSTANCE_ID: kind('FENCED_INSTANCE_ID', 43, false, 'another member joined with the same group instance id'),
+  GROUP_MAX_SIZE_REACHED: kind('GROUP_MAX_SIZE_REACHED', 44, false, 'the group has reached its maximum number of members'),
+  COORDINATOR_NOT_AVAILABLE: kind('COORDINATOR_NOT_AVAILABLE', 45, true, 'the group coordinator is not available (closing, or the group was removed)'),
 } as const;
 
 export type ErrorName = keyof typeof Errors;
