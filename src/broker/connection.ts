@@ -32,7 +32,7 @@ import { ApiKey } from '../protocol/apis.js';
 import { decodeBody } from '../protocol/body.js';
 import { encodeResponseFrame, RequestFrameDecoder, type RequestFrame } from '../protocol/frame.js';
 import { Errors, SpoolError } from '../util/errors.js';
-import type { BrokerContext, HandlerResponse } from './context.js';
+import type { BrokerContext, HandlerResponse, RequestScope } from './context.js';
 import { dispatch, errorResponse, isKnownApiKey } from './dispatch.js';
 
 interface Slot {
@@ -58,6 +58,7 @@ export class Connection {
   private paused = false;
   private flushScheduled = false;
   private readonly closedPromise: Promise<void>;
+  private readonly scope: RequestScope;
 
   constructor(
     private readonly socket: Socket,
@@ -66,6 +67,11 @@ export class Connection {
     this.remote = `${socket.remoteAddress ?? '?'}:${socket.remotePort ?? '?'}`;
     this.decoder = new RequestFrameDecoder({ maxFrameBytes: ctx.options.maxRequestBytes, poolAssembly: true });
     socket.setNoDelay(true);
+    this.scope = {
+      signal: this.abort.signal,
+      localAddress: socket.localAddress,
+      responseBytesLeft: () => this.ctx.options.maxBufferedBytesPerConnection - this.heldResponseBytes,
+    };
     this.closedPromise = new Promise((resolve) => socket.once('close', () => resolve()));
     socket.on('data', (chunk: Buffer) => this.onData(chunk));
     socket.on('end', () => this.onEnd());
@@ -138,7 +144,7 @@ export class Connection {
     }
     const slot: Slot = { correlationId: frame.correlationId, done: false, response: null, payloadBytes: 0 };
     this.queue.push(slot);
-    const outcome = dispatch(this.ctx, frame, { signal: this.abort.signal, localAddress: this.socket.localAddress });
+    const outcome = dispatch(this.ctx, frame, this.scope);
     // handleProduce holds no reference to the request bytes once it returns (see the top).
     if (frame.apiKey === ApiKey.Produce) this.decoder.release(frame.body);
     if (!(outcome instanceof Promise)) {

@@ -1,5 +1,5 @@
 // The broker: TCP listener, connections, dispatch, fetch waiters. See README.md.
 
 export { startBroker, type Broker, type BrokerStats } from './broker.js';
-export { type BrokerOptions, DEFAULT_FSYNC, DEFAULT_PORT, DEFAULT_MAX_REQUEST_BYTES, parseFsyncPolicy } from './options.js';
+export { type BrokerOptions, DEFAULT_FETCH_MAX_BYTES, DEFAULT_FSYNC, DEFAULT_PORT, DEFAULT_MAX_REQUEST_BYTES, parseFsyncPolicy } from './options.js';
 export { type Logger, streamLogger, silentLogger } from './logger.js';

@@ -25,6 +25,8 @@ export interface BrokerOptions {
   maxBufferedBytesPerConnection?: number;
   /** Fetches parked (long-poll) across the broker; beyond it a fetch is answered at once. Default 10000. */
   maxParkedFetches?: number;
+  /** Cap on a fetch's bytes, whatever the request asks (per request, and so per partition); at least one batch. Default 50 MiB. */
+  fetchMaxBytes?: number;
   /** Open connections; beyond it new ones are refused. Default 10000. */
   maxConnections?: number;
   /** How long close() waits for in-flight requests before dropping connections. Default 10000 ms. */
@@ -46,6 +48,7 @@ export interface ResolvedBrokerOptions {
   maxInFlightPerConnection: number;
   maxBufferedBytesPerConnection: number;
   maxParkedFetches: number;
+  fetchMaxBytes: number;
   maxConnections: number;
   shutdownTimeoutMs: number;
 }
@@ -53,6 +56,8 @@ export interface ResolvedBrokerOptions {
 export const DEFAULT_FSYNC: FsyncPolicy = { kind: 'interval', intervalMs: 1000 };
 export const DEFAULT_PORT = 9400;
 export const DEFAULT_MAX_REQUEST_BYTES = 100 * 1024 * 1024;
+/** Kafka's fetch.max.bytes default. */
+export const DEFAULT_FETCH_MAX_BYTES = 50 * 1024 * 1024;
 
 export function resolveOptions(options: BrokerOptions): ResolvedBrokerOptions {
   const resolved: ResolvedBrokerOptions = {
@@ -66,6 +71,7 @@ export function resolveOptions(options: BrokerOptions): ResolvedBrokerOptions {
     maxInFlightPerConnection: options.maxInFlightPerConnection ?? 1000,
     maxBufferedBytesPerConnection: options.maxBufferedBytesPerConnection ?? 64 * 1024 * 1024,
     maxParkedFetches: options.maxParkedFetches ?? 10_000,
+    fetchMaxBytes: options.fetchMaxBytes ?? DEFAULT_FETCH_MAX_BYTES,
     maxConnections: options.maxConnections ?? 10_000,
     shutdownTimeoutMs: options.shutdownTimeoutMs ?? 10_000,
   };
@@ -80,6 +86,7 @@ export function resolveOptions(options: BrokerOptions): ResolvedBrokerOptions {
   positive('maxInFlightPerConnection', resolved.maxInFlightPerConnection);
   positive('maxBufferedBytesPerConnection', resolved.maxBufferedBytesPerConnection);
   positive('maxParkedFetches', resolved.maxParkedFetches, 0);
+  positive('fetchMaxBytes', resolved.fetchMaxBytes);
   positive('maxConnections', resolved.maxConnections);
   positive('shutdownTimeoutMs', resolved.shutdownTimeoutMs, 0);
   return resolved;

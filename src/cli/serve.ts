@@ -4,7 +4,7 @@
 // in-flight requests, flush, close files, exit 0). A second signal exits at once (1).
 
 import { type Command, InvalidArgumentError, Option } from 'commander';
-import { DEFAULT_FSYNC, DEFAULT_MAX_REQUEST_BYTES, DEFAULT_PORT, parseFsyncPolicy, startBroker, streamLogger } from '../broker/index.js';
+import { DEFAULT_FETCH_MAX_BYTES, DEFAULT_FSYNC, DEFAULT_MAX_REQUEST_BYTES, DEFAULT_PORT, parseFsyncPolicy, startBroker, streamLogger } from '../broker/index.js';
 import type { FsyncPolicy } from '../storage/types.js';
 
 interface ServeOptions {
@@ -15,6 +15,7 @@ interface ServeOptions {
   autoCreateTopics: boolean;
   maxRequestBytes: number;
   defaultPartitions: number;
+  fetchMaxBytes: number;
 }
 
 function integer(what: string, min: number, max = Number.MAX_SAFE_INTEGER): (value: string) => number {
@@ -49,6 +50,7 @@ export function registerServe(program: Command): void {
     )
     .option('--auto-create-topics', 'create unknown topics on produce', false)
     .option('--max-request-bytes <n>', 'largest request frame accepted', integer('--max-request-bytes', 64, 0xffff_ffff), DEFAULT_MAX_REQUEST_BYTES)
+    .option('--fetch-max-bytes <n>', 'most bytes one fetch returns, per request and per partition (at least one batch)', integer('--fetch-max-bytes', 1), DEFAULT_FETCH_MAX_BYTES)
     .option('--default-partitions <n>', 'partitions of auto-created topics', integer('--default-partitions', 1, 100_000), 1)
     .action(async (options: ServeOptions) => {
       const logger = streamLogger();
@@ -60,6 +62,7 @@ export function registerServe(program: Command): void {
         autoCreateTopics: options.autoCreateTopics,
         maxRequestBytes: options.maxRequestBytes,
         defaultPartitions: options.defaultPartitions,
+        fetchMaxBytes: options.fetchMaxBytes,
         logger,
       });
       process.stdout.write(`spool listening on ${broker.host}:${broker.port}\n`);

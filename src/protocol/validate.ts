@@ -78,6 +78,20 @@ export function object<S extends Shape>(shape: S): Check<FromShape<S>> {
   };
 }
 
+/** `check`, then refuses two items with the same key (INVALID_REQUEST naming the second). */
+function unique<T>(check: Check<T[]>, keyOf: (item: T) => string, what: (item: T) => string): Check<T[]> {
+  return (value, path) => {
+    const items = check(value, path);
+    const seen = new Set<string>();
+    for (let i = 0; i < items.length; i++) {
+      const key = keyOf(items[i]!);
+      if (seen.has(key)) fail(`${path}[${i}]`, `${what(items[i]!)} only once per request, but it is named again`);
+      seen.add(key);
+    }
+    return items;
+  };
+}
+
 function oneOf<T>(...checks: Array<Check<T>>): Check<T> {
   return (value, path) => {
     let last: unknown;
@@ -116,7 +130,12 @@ const requestChecks: Record<ApiKey, Check<unknown>> = {
     maxWaitMs: int(0, 0x7fff_ffff),
     minBytes: int(0),
     maxBytes: int(0),
-    partitions: arrayOf(object({ topic: str, partition: i32, offset: int(0), maxBytes: int(0) })),
+    // Each partition once: naming one partition N times would read its bytes N times.
+    partitions: unique(
+      arrayOf(object({ topic: str, partition: i32, offset: int(0), maxBytes: int(0) })),
+      (entry) => `${entry.topic}\u0000${entry.partition}`,
+      (entry) => `partition ${entry.topic}-${entry.partition}`,
+    ),
   }),
   [ApiKey.ListOffsets]: object({ partitions: arrayOf(object({ topic: str, partition: i32, timestamp })) }),
   [ApiKey.ConsumerGroupHeartbeat]: object({
