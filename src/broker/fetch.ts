@@ -1,8 +1,8 @@
 // Fetch: positional reads of raw batch bytes from storage, sent without decoding. Limits:
 // the request's maxBytes is capped by the broker's fetchMaxBytes (a client cannot make one
 // fetch read a whole segment into memory) and by what is left of the connection's
-// response byte budget (so pipelined fetches of a client that does not read add up to
-// the budget, not to N fetches); each partition gets at most its maxBytes and
+// response byte budget (so pipelined or parked fetches of a client that does not read
+// add up to the budget, not to N fetches); each partition gets at most its maxBytes and
 // at most what is left of the request's, except that
 // the first partition with data always gets at least one whole batch (so a batch larger
 // than the limits still makes progress), and any later partition gets its first batch
@@ -33,8 +33,8 @@ interface FetchRead {
 }
 
 export function handleFetch(ctx: BrokerContext, request: FetchRequest, scope: RequestScope): HandlerResponse | Promise<HandlerResponse | null> {
-  // Dispatched only while the connection's budget has room, so this read may take at
-  // least one batch.
+  // Dispatched only while the connection's budget has room, so this first read may take
+  // at least one batch; reads after parking take only what is left of the budget then.
   const first = readFetch(ctx, request, Math.max(1, scope.responseBytesLeft()));
   if (first.totalBytes >= request.minBytes || first.failed || request.maxWaitMs === 0 || ctx.shuttingDown) return toResponse(first);
   return new Promise<HandlerResponse | null>((resolve) => {
@@ -55,13 +55,13 @@ export function handleFetch(ctx: BrokerContext, request: FetchRequest, scope: Re
         setImmediate(() => {
           wakeScheduled = false;
           if (done) return;
-          const read = readFetch(ctx, request, Number.MAX_SAFE_INTEGER);
+          const read = readFetch(ctx, request, scope.responseBytesLeft());
           if (read.totalBytes >= request.minBytes || read.failed || ctx.shuttingDown) finish(read);
         });
       },
     };
     const onAbort = (): void => finish(null);
-    const timer = setTimeout(() => finish(readFetch(ctx, request, Number.MAX_SAFE_INTEGER)), request.maxWaitMs);
+    const timer = setTimeout(() => finish(readFetch(ctx, request, scope.responseBytesLeft())), request.maxWaitMs);
     scope.signal.addEventListener('abort', onAbort, { once: true });
     const keys = request.partitions.map((entry) => partitionKey(entry.topic, entry.partition));
     if (!ctx.waiters.park(parked, keys)) finish(first);

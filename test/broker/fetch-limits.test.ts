@@ -100,3 +100,23 @@ describe('fetch size caps', () => {
     expect(grown).toBeLessThan(120 * MiB);
   });
 });
+
+describe('parked fetches', () => {
+  it('1000 parked fetches of a client that never reads, answered by one produce, stay within the byte budget', async () => {
+    const topic = randomTopic();
+    await client.createTopic(topic, 1);
+    const reader = await connect();
+    reader.socket.pause();
+    for (let i = 0; i < 1000; i++) {
+      reader.send(ApiKey.Fetch, { maxWaitMs: 60_000, minBytes: 1, maxBytes: 2 ** 30, partitions: [{ topic, partition: 0, offset: 0, maxBytes: 2 ** 30 }] });
+    }
+    await settle();
+    const before = await peakRssBytes(broker.child.pid!);
+    // 2 MiB: each parked fetch wakes and could read all of it.
+    await client.produce(topic, 0, Buffer.concat([BIG_BATCH, BIG_BATCH, BIG_BATCH, BIG_BATCH]), 1);
+    await settle();
+    const grown = (await peakRssBytes(broker.child.pid!)) - before;
+    // Without the budget: ~1000 x 2 MiB. With it: about the 64 MiB budget.
+    expect(grown).toBeLessThan(160 * MiB);
+  });
+});
