@@ -30,6 +30,7 @@
 import type { Socket } from 'node:net';
 import { ApiKey } from '../protocol/apis.js';
 import { decodeBody } from '../protocol/body.js';
+import { RequestLimits } from '../protocol/validate.js';
 import { encodeResponseFrame, RequestFrameDecoder, type RequestFrame } from '../protocol/frame.js';
 import { Errors, SpoolError } from '../util/errors.js';
 import type { BrokerContext, HandlerResponse, RequestScope } from './context.js';
@@ -247,7 +248,7 @@ export class Connection {
 
 function hasDecodableBody(body: Buffer): boolean {
   try {
-    decodeBody(body);
+    decodeBody(body, RequestLimits.maxHeaderBytes);
     return true;
   } catch {
     // Safe: this only classifies the frame; the caller closes the connection on false.

@@ -8,7 +8,7 @@
 // returns whole batches: each partition's slice is cut at the last whole batch and the
 // partition's fetch offset moves to the end of that batch. Records are not decoded here.
 
-import { ApiKey, type FetchPartitionResult, type FetchResponse } from '../protocol/index.js';
+import { ApiKey, RequestLimits, type FetchPartitionResult, type FetchResponse } from '../protocol/index.js';
 import { forEachBatch } from '../records/index.js';
 import { Errors, SpoolError } from '../util/errors.js';
 import type { Client } from './client.js';
@@ -50,6 +50,8 @@ export class Fetcher {
   private fetchInFlight = false;
   /** The in-flight fetch was abandoned on purpose (interrupt): no backoff for its error. */
   private interrupted = false;
+  /** Where the next fetch's window of partitions starts (see window()). */
+  private windowStart = 0;
 
   constructor(
     private readonly client: Client,
@@ -160,7 +162,7 @@ export class Fetcher {
           await new Promise<void>((resolve) => (this.loopWaiter = resolve));
           continue;
         }
-        const retriable = await this.fetchOnce(fetchable);
+        const retriable = await this.fetchOnce(this.window(fetchable));
         failures = retriable ? failures + 1 : 0;
         if (retriable) await sleep(this.client.retryPolicy.delayMs(Math.min(failures - 1, 10)), this.abort.signal);
       } catch (error) {
@@ -183,6 +185,20 @@ export class Fetcher {
         return;
       }
     }
+  }
+
+  /**
+   * At most the broker's maxPartitionsPerFetch partitions, a different window each time
+   * when there are more, so every partition is fetched in turn.
+   */
+  private window(fetchable: PartitionState[]): PartitionState[] {
+    const limit = RequestLimits.maxPartitionsPerFetch;
+    if (fetchable.length <= limit) return fetchable;
+    const start = this.windowStart % fetchable.length;
+    this.windowStart = start + limit;
+    const window = fetchable.slice(start, start + limit);
+    if (window.length < limit) window.push(...fetchable.slice(0, limit - window.length));
+    return window;
   }
 
   /** One Fetch. Returns true when a partition failed with a retriable error (back off). */
