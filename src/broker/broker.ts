@@ -42,6 +42,7 @@ export async function startBroker(brokerOptions: BrokerOptions): Promise<Broker>
     fsync: options.fsync,
     ...(brokerOptions.topicDefaults ? { defaults: brokerOptions.topicDefaults } : {}),
     ...clock,
+    ...(brokerOptions.storageFs ? { fs: brokerOptions.storageFs } : {}),
     warn,
   });
   let coordinator: GroupCoordinator;

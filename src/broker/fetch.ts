@@ -117,6 +117,9 @@ export function readFetch(ctx: BrokerContext, request: FetchRequest, budgetBytes
       failed = true;
       if (!isSpoolError(error)) ctx.logger.error(`fetch from ${entry.topic}-${entry.partition} failed with a bug`, error);
       Object.assign(result, errorFields(error));
+      // Storage names where a bad batch ends when it can: the client may seek past it.
+      const nextOffset = isSpoolError(error, Errors.CORRUPT_MESSAGE) ? (error as { nextOffset?: unknown }).nextOffset : undefined;
+      if (typeof nextOffset === 'number') result.nextOffset = nextOffset;
       if (isSpoolError(error, Errors.OFFSET_OUT_OF_RANGE) && log) {
         result.highWatermark = log.logEndOffset;
         result.logStartOffset = log.logStartOffset;

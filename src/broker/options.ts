@@ -1,6 +1,7 @@
 // Options of startBroker, their defaults and limits. Every limit is checked before the
 // broker allocates for it (see README.md "Limits").
 
+import type { StorageFs } from '../storage/fs.js';
 import type { FsyncPolicy, TopicConfig } from '../storage/types.js';
 import type { Clock } from '../util/clock.js';
 import type { Logger } from './logger.js';
@@ -35,6 +36,8 @@ export interface BrokerOptions {
   topicDefaults?: Partial<TopicConfig>;
   logger?: Logger;
   clock?: Clock;
+  /** The storage's file-system calls (tests inject faults here). Default: node:fs. */
+  storageFs?: StorageFs;
 }
 
 export interface ResolvedBrokerOptions {
