@@ -38,3 +38,27 @@ export function mapInSlices<T, R>(items: readonly T[], work: (item: T, index: nu
 export function thenMaybe<T, R>(value: T | Promise<T>, then: (value: T) => R): R | Promise<R> {
   return value instanceof Promise ? value.then(then) : then(value);
 }
+
+/** Resolves on the next turn of the event loop, after pending I/O callbacks. */
+export function yieldToEventLoop(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
+}
+
+/**
+ * `work` on each item, one after another (each awaited), yielding to the event loop
+ * whenever a slice's worth of time has passed: for work that is asynchronous but does
+ * much of it synchronously (topic creation opens and fsyncs files), so a request with a
+ * thousand items does not start them all in one turn.
+ */
+export async function mapSequentially<T, R>(items: readonly T[], work: (item: T) => Promise<R> | R, sliceMs = SLICE_MS): Promise<R[]> {
+  const results: R[] = [];
+  let deadline = performance.now() + sliceMs;
+  for (const item of items) {
+    results.push(await work(item));
+    if (performance.now() >= deadline) {
+      await yieldToEventLoop();
+      deadline = performance.now() + sliceMs;
+    }
+  }
+  return results;
+}

@@ -2,9 +2,10 @@
 // that takes a list refuses one entry past its limit with INVALID_REQUEST naming the limit,
 // a header past maxHeaderBytes is refused before it is decoded, and the worst request
 // each limit still allows does not stall other clients: while it runs on a child broker,
-// another client's ApiVersions round trips stay under 50 ms. The heavy request is sent
+// another client's ApiVersions round trips stay under 50 ms (CreateTopics: under 250 ms,
+// one topic's file work; all at once, 150 topics blocked ~0.7 s). The heavy request is sent
 // from a bare socket that never decodes its answer, so this process stays idle; a
-// measurement spoilt by the loaded machine is retried (up to 3 attempts), while the
+// measurement spoilt by the loaded machine is retried (up to 5 attempts), while the
 // unsliced broker blocked for hundreds of ms every time.
 
 import { connect } from 'node:net';
@@ -115,17 +116,34 @@ async function lagDuring(request: () => Promise<void>): Promise<{ maxMs: number;
 }
 
 /** Retries a spoilt measurement: a loaded machine can delay any one round trip. */
-async function expectLagUnderBound(prepare: () => Promise<() => Promise<void>>): Promise<void> {
+async function expectLagUnderBound(prepare: () => Promise<() => Promise<void>>, boundMs = LAG_BOUND_MS): Promise<void> {
   const attempts: Array<{ maxMs: number; probes: number }> = [];
-  for (let attempt = 0; attempt < 3; attempt++) {
+  for (let attempt = 0; attempt < 5; attempt++) {
     const measured = await lagDuring(await prepare());
     attempts.push(measured);
-    if (measured.maxMs < LAG_BOUND_MS) return;
+    if (measured.maxMs < boundMs) return;
   }
-  expect(Math.min(...attempts.map((a) => a.maxMs)), JSON.stringify(attempts)).toBeLessThan(LAG_BOUND_MS);
+  expect(Math.min(...attempts.map((a) => a.maxMs)), JSON.stringify(attempts)).toBeLessThan(boundMs);
 }
 
 describe('the worst allowed request does not stall other clients', () => {
+  it('DescribeTopics with maxTopicsPerRequest names', async () => {
+    const names = times(RequestLimits.maxTopicsPerRequest, (i) => `missing-${i}`);
+    await expectLagUnderBound(() => undecoded(ApiKey.DescribeTopics, { names }));
+  });
+
+  it('DescribeGroups with maxGroupsPerRequest groups', async () => {
+    await expectLagUnderBound(() => undecoded(ApiKey.DescribeGroups, { groupIds: times(RequestLimits.maxGroupsPerRequest, (i) => `group-${i}`) }));
+  });
+
+  it('Produce to maxPartitionsPerProduce partitions', async () => {
+    const topic = randomTopic();
+    await client.createTopic(topic, 10);
+    const batch = encodeBatch([{ key: null, value: 'x'.repeat(100) }]);
+    const partitions = times(RequestLimits.maxPartitionsPerProduce, (i) => ({ topic, partition: i % 10, size: batch.length }));
+    await expectLagUnderBound(() => undecoded(ApiKey.Produce, { acks: 1, timeoutMs: 1000, partitions }, partitions.map(() => batch)));
+  });
+
   it('ListOffsets by timestamp with maxPartitionsPerRequest entries', async () => {
     const topic = randomTopic();
     await client.createTopic(topic, 10);
@@ -141,23 +159,22 @@ describe('the worst allowed request does not stall other clients', () => {
     await expectLagUnderBound(() => undecoded(ApiKey.ListOffsets, { partitions: entries }));
   });
 
-  it('DescribeTopics with maxTopicsPerRequest names', async () => {
-    const names = times(RequestLimits.maxTopicsPerRequest, (i) => `missing-${i}`);
-    await expectLagUnderBound(() => undecoded(ApiKey.DescribeTopics, { names }));
-  });
-
-  it('Produce to maxPartitionsPerProduce partitions', async () => {
-    const topic = randomTopic();
-    await client.createTopic(topic, 10);
-    const batch = encodeBatch([{ key: null, value: 'x'.repeat(100) }]);
-    const partitions = times(RequestLimits.maxPartitionsPerProduce, (i) => ({ topic, partition: i % 10, size: batch.length }));
-    await expectLagUnderBound(() => undecoded(ApiKey.Produce, { acks: 1, timeoutMs: 1000, partitions }, partitions.map(() => batch)));
-  });
-
   it('Fetch of maxPartitionsPerFetch partitions', async () => {
     const topic = randomTopic();
     await client.createTopic(topic, RequestLimits.maxPartitionsPerFetch);
     const partitions = times(RequestLimits.maxPartitionsPerFetch, (partition) => ({ topic, partition, offset: 0, maxBytes: 1024 }));
     await expectLagUnderBound(() => undecoded(ApiKey.Fetch, { maxWaitMs: 0, minBytes: 0, maxBytes: 1 << 20, partitions }));
+  });
+
+  // Last: the topics it creates add to the storage's periodic work for the tests after it.
+  it('CreateTopics works one topic at a time', async () => {
+    // Creating a topic does synchronous file work with fsyncs (storage): one topic may take
+    // tens of ms on a loaded disk, so the bound here is one topic's work, not 50 ms. All at
+    // once, 150 topics blocked for ~0.7 s.
+    let round = 0;
+    await expectLagUnderBound(() => {
+      round++;
+      return undecoded(ApiKey.CreateTopics, { topics: times(150, (i) => ({ name: `many-${round}-${i}`, partitions: 1 })) });
+    }, 250);
   });
 });
