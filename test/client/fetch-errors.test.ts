@@ -7,6 +7,8 @@
 // restarted; the iterator (and run()) reject with a CORRUPT_MESSAGE PartitionFetchError
 // naming the batch's offsets and its nextOffset, later data of the partition is not
 // delivered past it, and after seek({ offset: nextOffset }) the later records are read.
+// A non-retriable error the broker answers for one partition (UNKNOWN_PARTITION) stops
+// that partition only: the reader gets the data fetched before it, then the error.
 
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -76,6 +78,43 @@ describe('offline partition', () => {
     await producer.send({ topic, messages: [{ value: 'healthy', partition: 1 }] });
     expect(values(await received)).toEqual(['healthy']);
     expect(errors.length).toBe(1); // once per episode, not once per retry
+    await producer.close();
+  });
+});
+
+describe('non-retriable partition error from the broker', () => {
+  it('stops that partition only and rejects the reader after the data fetched before it', async () => {
+    const broker = await startBroker({ args: ['--fsync', 'never'] });
+    cleanups.push(() => broker.cleanup());
+    cleanups.push(() => broker.stop());
+    const client = clientFor(broker.address);
+    const topic = randomTopic();
+    await client.admin().createTopics({ topics: [{ topic, numPartitions: 1 }] });
+    const producer = client.producer({ lingerMs: 0 });
+    await producer.send({ topic, messages: [{ value: 'first', partition: 0 }] });
+    const consumer = client.consumer({ maxWaitMs: 100 });
+    cleanups.push(() => consumer.close());
+    const reported: PartitionFetchError[] = [];
+    consumer.onFetchError((error) => reported.push(error));
+    // Partition 7 does not exist: the broker answers UNKNOWN_PARTITION for it alone.
+    await consumer.assign([
+      { topic, partition: 0, offset: 0 },
+      { topic, partition: 7, offset: 0 },
+    ]);
+    const seen: string[] = [];
+    let failure: unknown;
+    try {
+      for await (const message of consumer) seen.push(message.value!.toString());
+    } catch (error) {
+      failure = error;
+    }
+    expect(seen).toEqual(['first']);
+    expect(failure).toBeInstanceOf(PartitionFetchError);
+    expect(failure).toMatchObject({ code: 'UNKNOWN_PARTITION', topic, partition: 7, offset: 0, nextOffset: null });
+    expect(reported).toEqual([failure]);
+    // The healthy partition is still fetched: a new loop reads what comes next.
+    await producer.send({ topic, messages: [{ value: 'second', partition: 0 }] });
+    expect(values(await take(consumer, 1))).toEqual(['second']);
     await producer.close();
   });
 });
