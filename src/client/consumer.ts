@@ -144,7 +144,16 @@ export class Consumer {
       maxBufferedBytes: config.maxBufferedBytes ?? 64 * 1024 * 1024,
       autoOffsetReset: this.autoOffsetReset,
     }, (error) => {
-      for (const listener of this.fetchErrorListeners) listener(error);
+      for (const listener of this.fetchErrorListeners) {
+        try {
+          listener(error);
+        } catch (listenerError) {
+          // A throwing listener must not stop the fetch loop; its error still surfaces (uncaught).
+          queueMicrotask(() => {
+            throw listenerError;
+          });
+        }
+      }
     });
     this.sessionTimeoutMs = config.sessionTimeoutMs ?? 45_000;
     this.autoCommit = config.autoCommit ?? true;
