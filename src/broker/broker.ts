@@ -51,6 +51,7 @@ export async function startBroker(brokerOptions: BrokerOptions): Promise<Broker>
     ...(brokerOptions.fileMode !== undefined ? { fileMode: brokerOptions.fileMode } : {}),
     ...(brokerOptions.maxOpenFiles !== undefined ? { maxOpenFiles: brokerOptions.maxOpenFiles } : {}),
     ...clock,
+    ...(brokerOptions.storageFs ? { fs: brokerOptions.storageFs } : {}),
     warn,
   });
   let coordinator: GroupCoordinator;

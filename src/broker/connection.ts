@@ -38,11 +38,12 @@
 import type { Socket } from 'node:net';
 import { ApiKey } from '../protocol/apis.js';
 import { decodeBody } from '../protocol/body.js';
+import { RequestLimits } from '../protocol/validate.js';
 import { encodeResponseFrame, REQUEST_HEADER_BYTES, RequestFrameDecoder, type RequestFrame } from '../protocol/frame.js';
 import type { Clock } from '../util/clock.js';
 import { Errors, isSpoolError, SpoolError } from '../util/errors.js';
 import type { Expiry, ReapableConnection } from './connection-reaper.js';
-import type { BrokerContext, HandlerResponse } from './context.js';
+import type { BrokerContext, HandlerResponse, RequestScope } from './context.js';
 import { dispatch, errorResponse, isKnownApiKey } from './dispatch.js';
 import type { RequestMemoryPool, RequestMemoryUser } from './request-memory.js';
 
@@ -85,6 +86,7 @@ export class Connection implements RequestMemoryUser, ReapableConnection {
   private frameStartedMs: number | null = null;
   /** Monotonic ms of the last read, write or drain. */
   private lastActivityMs: number;
+  private readonly scope: RequestScope;
 
   constructor(
     private readonly socket: Socket,
@@ -95,6 +97,11 @@ export class Connection implements RequestMemoryUser, ReapableConnection {
     this.remote = `${socket.remoteAddress ?? '?'}:${socket.remotePort ?? '?'}`;
     this.decoder = new RequestFrameDecoder({ maxFrameBytes: ctx.options.maxRequestBytes, poolAssembly: true });
     socket.setNoDelay(true);
+    this.scope = {
+      signal: this.abort.signal,
+      localAddress: socket.localAddress,
+      responseBytesLeft: () => this.ctx.options.maxBufferedBytesPerConnection - this.heldResponseBytes,
+    };
     this.closedPromise = new Promise((resolve) => socket.once('close', () => resolve()));
     socket.on('data', (chunk: Buffer) => this.onData(chunk));
     socket.on('end', () => this.onEnd());
@@ -225,7 +232,7 @@ export class Connection implements RequestMemoryUser, ReapableConnection {
     const slot: Slot = { correlationId: frame.correlationId, done: false, response: null, payloadBytes: 0 };
     this.queue.push(slot);
     this.pendingHandlers++;
-    const outcome = dispatch(this.ctx, frame, { signal: this.abort.signal, localAddress: this.socket.localAddress });
+    const outcome = dispatch(this.ctx, frame, this.scope);
     // handleProduce holds no reference to the request bytes once it returns (see the top).
     if (frame.apiKey === ApiKey.Produce) this.decoder.release(frame.body);
     if (!(outcome instanceof Promise)) {
@@ -345,7 +352,7 @@ function frameBytes(frame: RequestFrame): number {
 
 function hasDecodableBody(body: Buffer): boolean {
   try {
-    decodeBody(body);
+    decodeBody(body, RequestLimits.maxHeaderBytes);
     return true;
   } catch {
     // Safe: this only classifies the frame; the caller closes the connection on false.

@@ -33,4 +33,6 @@ export interface RequestScope {
   readonly signal: AbortSignal;
   /** The address the client connected to (Metadata advertises it when listening on 0.0.0.0 / ::). */
   readonly localAddress: string | undefined;
+  /** What is left of the connection's response byte budget (<= 0 when spent): a fetch answered later reads no more. */
+  responseBytesLeft(): number;
 }

@@ -8,7 +8,7 @@ import { ApiKey, SupportedVersions, apiName } from '../protocol/apis.js';
 import { decodeBody } from '../protocol/body.js';
 import { errorFields } from '../protocol/errors.js';
 import type { RequestFrame } from '../protocol/frame.js';
-import { checkRequest, type RequestTypes } from '../protocol/validate.js';
+import { checkRequest, RequestLimits, type RequestTypes } from '../protocol/validate.js';
 import { Errors, SpoolError, isSpoolError } from '../util/errors.js';
 import {
   handleApiVersions,
@@ -86,7 +86,7 @@ export function dispatch(ctx: BrokerContext, frame: RequestFrame, scope: Request
     return acksZero ? null : errorResponse(error);
   };
   try {
-    const { header, payload } = decodeBody(frame.body);
+    const { header, payload } = decodeBody(frame.body, RequestLimits.maxHeaderBytes);
     acksZero = apiKey === ApiKey.Produce && header['acks'] === 0;
     const request = checkRequest(apiKey, header);
     const handler = handlers[apiKey] as Handler<typeof apiKey>;

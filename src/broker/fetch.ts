@@ -1,5 +1,9 @@
 // Fetch: positional reads of raw batch bytes from storage, sent without decoding. Limits:
-// each partition gets at most its maxBytes and the request at most maxBytes, except that
+// the request's maxBytes is capped by the broker's fetchMaxBytes (a client cannot make one
+// fetch read a whole segment into memory) and by what is left of the connection's
+// response byte budget (so pipelined or parked fetches of a client that does not read
+// add up to the budget, not to N fetches); each partition gets at most its maxBytes and
+// at most what is left of the request's, except that
 // the first partition with data always gets at least one whole batch (so a batch larger
 // than the limits still makes progress), and any later partition gets its first batch
 // whole when it fits in what is left of the request's maxBytes (so a consumer that
@@ -30,7 +34,9 @@ interface FetchRead {
 }
 
 export function handleFetch(ctx: BrokerContext, request: FetchRequest, scope: RequestScope): HandlerResponse | Promise<HandlerResponse | null> {
-  const first = readFetch(ctx, request);
+  // Dispatched only while the connection's budget has room, so this first read may take
+  // at least one batch; reads after parking take only what is left of the budget then.
+  const first = readFetch(ctx, request, Math.max(1, scope.responseBytesLeft()));
   if (first.totalBytes >= request.minBytes || first.failed || request.maxWaitMs === 0 || ctx.shuttingDown) return toResponse(first);
   return new Promise<HandlerResponse | null>((resolve) => {
     let wakeScheduled = false;
@@ -50,13 +56,13 @@ export function handleFetch(ctx: BrokerContext, request: FetchRequest, scope: Re
         setImmediate(() => {
           wakeScheduled = false;
           if (done) return;
-          const read = readFetch(ctx, request);
+          const read = readFetch(ctx, request, scope.responseBytesLeft());
           if (read.totalBytes >= request.minBytes || read.failed || ctx.shuttingDown) finish(read);
         });
       },
     };
     const onAbort = (): void => finish(null);
-    const timer = setTimeout(() => finish(readFetch(ctx, request)), request.maxWaitMs);
+    const timer = setTimeout(() => finish(readFetch(ctx, request, scope.responseBytesLeft())), request.maxWaitMs);
     scope.signal.addEventListener('abort', onAbort, { once: true });
     const keys = request.partitions.map((entry) => partitionKey(entry.topic, entry.partition));
     if (!ctx.waiters.park(parked, keys)) finish(first);
@@ -67,10 +73,17 @@ function toResponse(read: FetchRead): HandlerResponse {
   return { header: { errorCode: 0, partitions: read.results }, payload: read.parts };
 }
 
-export function readFetch(ctx: BrokerContext, request: FetchRequest): FetchRead {
+/**
+ * Reads every partition of the request. `budgetBytes` is what the connection may still
+ * hold: at most that many bytes are read (at least one batch when it is positive; when
+ * it is spent, nothing is read and the partitions are answered empty, so a client that
+ * does not read its socket cannot make the broker hold more).
+ */
+export function readFetch(ctx: BrokerContext, request: FetchRequest, budgetBytes: number): FetchRead {
   const results: FetchPartitionResult[] = [];
   const parts: Buffer[] = [];
-  let remaining = request.maxBytes;
+  let remaining = Math.min(request.maxBytes, ctx.options.fetchMaxBytes, budgetBytes);
+  const budgetSpent = budgetBytes <= 0;
   let totalBytes = 0;
   let failed = false;
   for (const entry of request.partitions) {
@@ -89,7 +102,7 @@ export function readFetch(ctx: BrokerContext, request: FetchRequest): FetchRead 
       result.highWatermark = log.logEndOffset;
       result.logStartOffset = log.logStartOffset;
       const firstWithData = totalBytes === 0;
-      if (!firstWithData && remaining <= 0) continue;
+      if (budgetSpent || (!firstWithData && remaining <= 0)) continue;
       const limit = Math.max(1, Math.min(entry.maxBytes, remaining));
       const read = log.read(entry.offset, limit);
       result.highWatermark = read.highWatermark;
@@ -105,6 +118,9 @@ export function readFetch(ctx: BrokerContext, request: FetchRequest): FetchRead 
       failed = true;
       if (!isSpoolError(error)) ctx.logger.error(`fetch from ${quoted(entry.topic)} partition ${entry.partition} failed with a bug`, error);
       Object.assign(result, errorFields(error));
+      // Storage names where a bad batch ends when it can: the client may seek past it.
+      const nextOffset = isSpoolError(error, Errors.CORRUPT_MESSAGE) ? (error as { nextOffset?: unknown }).nextOffset : undefined;
+      if (typeof nextOffset === 'number') result.nextOffset = nextOffset;
       if (isSpoolError(error, Errors.OFFSET_OUT_OF_RANGE) && log) {
         result.highWatermark = log.logEndOffset;
         result.logStartOffset = log.logStartOffset;

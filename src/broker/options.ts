@@ -1,6 +1,7 @@
 // Options of startBroker, their defaults and limits. Every limit is checked before the
 // broker allocates for it (see README.md "Limits").
 
+import type { StorageFs } from '../storage/fs.js';
 import type { FsyncPolicy, TopicConfig } from '../storage/types.js';
 import type { Clock } from '../util/clock.js';
 import type { Logger } from './logger.js';
@@ -25,6 +26,8 @@ export interface BrokerOptions {
   maxBufferedBytesPerConnection?: number;
   /** Fetches parked (long-poll) across the broker; beyond it a fetch is answered at once. Default 10000. */
   maxParkedFetches?: number;
+  /** Cap on a fetch's bytes, whatever the request asks (per request, and so per partition); at least one batch. Default 50 MiB. */
+  fetchMaxBytes?: number;
   /** Open connections; beyond it new ones are refused. Default 10000. */
   maxConnections?: number;
   /** How long close() waits for in-flight requests before dropping connections. Default 10000 ms. */
@@ -43,6 +46,8 @@ export interface BrokerOptions {
   topicDefaults?: Partial<TopicConfig>;
   logger?: Logger;
   clock?: Clock;
+  /** The storage's file-system calls (tests inject faults here). Default: node:fs. */
+  storageFs?: StorageFs;
 }
 
 export interface ResolvedBrokerOptions {
@@ -56,6 +61,7 @@ export interface ResolvedBrokerOptions {
   maxInFlightPerConnection: number;
   maxBufferedBytesPerConnection: number;
   maxParkedFetches: number;
+  fetchMaxBytes: number;
   maxConnections: number;
   shutdownTimeoutMs: number;
   queuedMaxRequestBytes: number;
@@ -70,6 +76,8 @@ export const DEFAULT_MAX_REQUEST_BYTES = 100 * 1024 * 1024;
 export const DEFAULT_QUEUED_MAX_REQUEST_BYTES = 256 * 1024 * 1024;
 export const DEFAULT_REQUEST_READ_TIMEOUT_MS = 30_000;
 export const DEFAULT_CONNECTIONS_MAX_IDLE_MS = 600_000;
+/** Kafka's fetch.max.bytes default. */
+export const DEFAULT_FETCH_MAX_BYTES = 50 * 1024 * 1024;
 
 export function resolveOptions(options: BrokerOptions): ResolvedBrokerOptions {
   const resolved: ResolvedBrokerOptions = {
@@ -83,6 +91,7 @@ export function resolveOptions(options: BrokerOptions): ResolvedBrokerOptions {
     maxInFlightPerConnection: options.maxInFlightPerConnection ?? 1000,
     maxBufferedBytesPerConnection: options.maxBufferedBytesPerConnection ?? 64 * 1024 * 1024,
     maxParkedFetches: options.maxParkedFetches ?? 10_000,
+    fetchMaxBytes: options.fetchMaxBytes ?? DEFAULT_FETCH_MAX_BYTES,
     maxConnections: options.maxConnections ?? 10_000,
     shutdownTimeoutMs: options.shutdownTimeoutMs ?? 10_000,
     queuedMaxRequestBytes: options.queuedMaxRequestBytes ?? DEFAULT_QUEUED_MAX_REQUEST_BYTES,
@@ -100,6 +109,7 @@ export function resolveOptions(options: BrokerOptions): ResolvedBrokerOptions {
   positive('maxInFlightPerConnection', resolved.maxInFlightPerConnection);
   positive('maxBufferedBytesPerConnection', resolved.maxBufferedBytesPerConnection);
   positive('maxParkedFetches', resolved.maxParkedFetches, 0);
+  positive('fetchMaxBytes', resolved.fetchMaxBytes);
   positive('maxConnections', resolved.maxConnections);
   positive('shutdownTimeoutMs', resolved.shutdownTimeoutMs, 0);
   positive('queuedMaxRequestBytes', resolved.queuedMaxRequestBytes);

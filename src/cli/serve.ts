@@ -4,7 +4,7 @@
 // in-flight requests, flush, close files, exit 0). A second signal exits at once (1).
 
 import { type Command, InvalidArgumentError, Option } from 'commander';
-import { DEFAULT_FSYNC, DEFAULT_MAX_REQUEST_BYTES, DEFAULT_PORT, parseFsyncPolicy, startBroker, streamLogger } from '../broker/index.js';
+import { DEFAULT_FETCH_MAX_BYTES, DEFAULT_FSYNC, DEFAULT_MAX_REQUEST_BYTES, DEFAULT_PORT, parseFsyncPolicy, startBroker, streamLogger } from '../broker/index.js';
 import { DEFAULT_CONNECTIONS_MAX_IDLE_MS, DEFAULT_QUEUED_MAX_REQUEST_BYTES, DEFAULT_REQUEST_READ_TIMEOUT_MS } from '../broker/index.js';
 import type { FsyncPolicy } from '../storage/types.js';
 
@@ -21,6 +21,7 @@ interface ServeOptions {
   connectionsMaxIdleMs: number;
   fileMode: number;
   maxOpenFiles?: number;
+  fetchMaxBytes: number;
 }
 
 function integer(what: string, min: number, max = Number.MAX_SAFE_INTEGER): (value: string) => number {
@@ -62,6 +63,7 @@ export function registerServe(program: Command): void {
     )
     .option('--auto-create-topics', 'create unknown topics on produce', false)
     .option('--max-request-bytes <n>', 'largest request frame accepted', integer('--max-request-bytes', 64, 0xffff_ffff), DEFAULT_MAX_REQUEST_BYTES)
+    .option('--fetch-max-bytes <n>', 'most bytes one fetch returns, per request and per partition (at least one batch)', integer('--fetch-max-bytes', 1), DEFAULT_FETCH_MAX_BYTES)
     .option('--default-partitions <n>', 'partitions of auto-created topics', integer('--default-partitions', 1, 100_000), 1)
     .option(
       '--queued-max-request-bytes <n>',
@@ -98,6 +100,7 @@ export function registerServe(program: Command): void {
         connectionsMaxIdleMs: options.connectionsMaxIdleMs,
         fileMode: options.fileMode,
         ...(options.maxOpenFiles !== undefined ? { maxOpenFiles: options.maxOpenFiles } : {}),
+        fetchMaxBytes: options.fetchMaxBytes,
         logger,
       });
       let stopping = false;

@@ -5,7 +5,7 @@
 // dropped. A position given as 'earliest' | 'latest' | { timestamp } is resolved with
 // ListOffsets before the partition is fetched.
 
-import { ApiKey, OffsetSpec, type ListOffsetsResponse } from '../protocol/index.js';
+import { ApiKey, OffsetSpec, RequestLimits, type ListOffsetsResponse } from '../protocol/index.js';
 import { Errors, SpoolError } from '../util/errors.js';
 import type { Client } from './client.js';
 import { errorFromCode } from './errors.js';
@@ -117,10 +117,18 @@ export class Assignment {
 }
 
 /**
- * Resolves the pending positions of `states` with one ListOffsets request. A state
- * sought again while the request was out keeps its newer position.
+ * Resolves the pending positions of `states` with one ListOffsets request per
+ * maxPartitionsPerRequest partitions (the broker's limit). A state sought again while the
+ * request was out keeps its newer position.
  */
 export async function resolvePositions(client: Client, states: PartitionState[]): Promise<void> {
+  const pending = states.filter((state) => state.pendingSpec !== null);
+  const limit = RequestLimits.maxPartitionsPerRequest;
+  for (let start = 0; start < pending.length; start += limit) await resolveSome(client, pending.slice(start, start + limit));
+}
+
+async function resolveSome(client: Client, states: PartitionState[]): Promise<void> {
+  // Another resolve (the fetch loop's, a seek's) may have settled some meanwhile.
   const work = states.filter((state) => state.pendingSpec !== null);
   if (work.length === 0) return;
   const epochs = work.map((state) => state.epoch);

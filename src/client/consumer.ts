@@ -14,7 +14,7 @@ import { readBatchHeader, Attributes } from '../records/index.js';
 import { decodeBatchWith, type RecordFactory } from '../records/decode.js';
 import { Errors, SpoolError } from '../util/errors.js';
 import type { Client } from './client.js';
-import { closedError } from './errors.js';
+import { PartitionFetchError, closedError } from './errors.js';
 import { Assignment, partitionKey, type PartitionAssignment, type PartitionState, type StartOffset, type TopicPartition } from './assignment.js';
 import { Fetcher, type FetchedChunk } from './fetcher.js';
 import { GroupMember, type MemberConsumer, type PartitionsListener } from './group-member.js';
@@ -86,6 +86,9 @@ export interface RunConfig {
 
 export type ProcessedListener = (topic: string, partition: number, nextOffset: number) => void;
 
+/** Told of every partition error: retriable ones (retried meanwhile) once per episode, others when the partition stops. */
+export type FetchErrorListener = (error: PartitionFetchError) => void;
+
 export interface SubscribeOptions {
   topics: string[];
   /** Where a partition without a committed offset starts: true earliest, false latest; default autoOffsetReset. */
@@ -105,6 +108,7 @@ export class Consumer {
   private readonly assignment = new Assignment();
   private readonly fetcher: Fetcher;
   private readonly processedListeners = new Set<ProcessedListener>();
+  private readonly fetchErrorListeners = new Set<FetchErrorListener>();
   /** Messages decoded from the batch being read, and where the reader is in it. */
   private chunk: FetchedChunk | null = null;
   private chunkPosition = 0;
@@ -139,6 +143,17 @@ export class Consumer {
       maxBytesPerPartition: config.maxBytesPerPartition ?? 1024 * 1024,
       maxBufferedBytes: config.maxBufferedBytes ?? 64 * 1024 * 1024,
       autoOffsetReset: this.autoOffsetReset,
+    }, (error) => {
+      for (const listener of this.fetchErrorListeners) {
+        try {
+          listener(error);
+        } catch (listenerError) {
+          // A throwing listener must not stop the fetch loop; its error still surfaces (uncaught).
+          queueMicrotask(() => {
+            throw listenerError;
+          });
+        }
+      }
     });
     this.sessionTimeoutMs = config.sessionTimeoutMs ?? 45_000;
     this.autoCommit = config.autoCommit ?? true;
@@ -215,6 +230,17 @@ export class Consumer {
   onProcessed(listener: ProcessedListener): () => void {
     this.processedListeners.add(listener);
     return () => this.processedListeners.delete(listener);
+  }
+
+  /**
+   * Registers a listener for partition errors; returns an unsubscribe. A retriable error
+   * (KAFKA_STORAGE_ERROR, NOT_ENOUGH_SPACE: the partition is offline on the broker) is
+   * retried with backoff and reported once each time it starts; a non-retriable one (e.g.
+   * CORRUPT_MESSAGE) stops the partition, is reported here and thrown to the reader.
+   */
+  onFetchError(listener: FetchErrorListener): () => void {
+    this.fetchErrorListeners.add(listener);
+    return () => this.fetchErrorListeners.delete(listener);
   }
 
   pause(partitions: TopicPartition[]): void {
@@ -401,12 +427,22 @@ export class Consumer {
 
   private nextMessage(): Promise<IteratorResult<ConsumedMessage>> {
     this.markLastProcessed();
-    const message = this.nextBuffered();
+    let message: ConsumedMessage | null;
+    try {
+      message = this.nextBuffered();
+    } catch (error) {
+      // A partition error ends this iteration; a new one may start (after a seek past it).
+      this.reading = false;
+      return Promise.reject(error as Error);
+    }
     if (message !== null) {
       this.last = message;
       return Promise.resolve({ value: message, done: false });
     }
-    return this.nextMessageSlow();
+    return this.nextMessageSlow().catch((error: unknown) => {
+      this.reading = false;
+      throw error;
+    });
   }
 
   private async nextMessageSlow(): Promise<IteratorResult<ConsumedMessage>> {
@@ -584,11 +620,38 @@ export class Consumer {
       // Batches wholly below the position (the start of a fetch) and control batches are skipped undecoded.
       if (header.baseOffset + header.lastOffsetDelta < consumeOffset) continue;
       if ((header.attributes & Attributes.CONTROL) !== 0 || header.recordCount === 0) continue;
-      this.records = decodeBatchWith(buffer, position, messageFactory(chunk.state)).records;
+      try {
+        this.records = decodeBatchWith(buffer, position, messageFactory(chunk.state)).records;
+      } catch (cause) {
+        throw this.undecodable(chunk, header.baseOffset, header.baseOffset + header.lastOffsetDelta, cause);
+      }
       this.recordIndex = 0;
       return true;
     }
     return false;
+  }
+
+  /**
+   * A batch that cannot be decoded (garbage records under a valid CRC, an unknown codec):
+   * the partition stops there (its later buffered data is dropped, so nothing is skipped
+   * silently) until the user seeks, e.g. to the error's nextOffset to skip the batch.
+   */
+  private undecodable(chunk: FetchedChunk, baseOffset: number, lastOffset: number, cause: unknown): PartitionFetchError {
+    const { state } = chunk;
+    const kind = cause instanceof SpoolError && cause.kind !== Errors.UNKNOWN ? cause.kind : Errors.CORRUPT_MESSAGE;
+    const detail = cause instanceof Error ? cause.message : String(cause);
+    const error = new PartitionFetchError(
+      kind,
+      `${state.topic}/${state.partition}: the batch at offsets ${baseOffset}..${lastOffset} cannot be decoded (${detail}); seek to offset ${lastOffset + 1} to skip it`,
+      state.topic,
+      state.partition,
+      Math.max(baseOffset, state.consumeOffset),
+      lastOffset + 1,
+      { cause },
+    );
+    this.dropChunk();
+    this.fetcher.stopPartition(state, error, true);
+    return error;
   }
 
   private assertOpen(): void {

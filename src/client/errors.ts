@@ -27,3 +27,25 @@ export function isRetriable(error: unknown): boolean {
 export function closedError(what: string): SpoolError {
   return new SpoolError(Errors.NETWORK_ERROR, `${what} is closed`);
 }
+
+/**
+ * A partition could not be read at `offset`: a fetch error of that partition (the broker's
+ * KAFKA_STORAGE_ERROR, NOT_ENOUGH_SPACE, CORRUPT_MESSAGE, ...) or a batch that could not be
+ * decoded (CORRUPT_MESSAGE, UNSUPPORTED_COMPRESSION). `nextOffset`, when known, is the
+ * offset just past the bad batch: `consumer.seek({ topic, partition, offset: nextOffset })`
+ * skips it.
+ */
+export class PartitionFetchError extends SpoolError {
+  constructor(
+    kind: ErrorKind,
+    message: string,
+    readonly topic: string,
+    readonly partition: number,
+    readonly offset: number,
+    readonly nextOffset: number | null,
+    options?: { cause?: unknown },
+  ) {
+    super(kind, message, options);
+    this.name = 'PartitionFetchError';
+  }
+}

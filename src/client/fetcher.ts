@@ -7,13 +7,21 @@
 // (backpressure: a slow user never makes the buffer grow without bound). A fetch
 // returns whole batches: each partition's slice is cut at the last whole batch and the
 // partition's fetch offset moves to the end of that batch. Records are not decoded here.
+//
+// Partition errors: a retriable one (the broker's KAFKA_STORAGE_ERROR / NOT_ENOUGH_SPACE:
+// a partition offline after a disk error, which comes back once the disk has room) is
+// retried with backoff and reported once per episode to the error listener; any other
+// (CORRUPT_MESSAGE, UNKNOWN_TOPIC, ...) stops that partition only: the error is queued
+// behind the data already buffered for it and thrown to the reader as a
+// PartitionFetchError (topic, partition, offset, nextOffset); the other partitions go on.
+// The partition stays stopped until it is sought (or reassigned).
 
-import { ApiKey, type FetchPartitionResult, type FetchResponse } from '../protocol/index.js';
+import { ApiKey, RequestLimits, type FetchPartitionResult, type FetchResponse } from '../protocol/index.js';
 import { forEachBatch } from '../records/index.js';
 import { Errors, SpoolError } from '../util/errors.js';
 import type { Client } from './client.js';
 import type { Connection } from './connection.js';
-import { errorFromCode, isRetriable } from './errors.js';
+import { PartitionFetchError, errorFromCode, isRetriable } from './errors.js';
 import { resolvePositions, type Assignment, type OffsetSpecifier, type PartitionState } from './assignment.js';
 import { sleep } from './retry.js';
 
@@ -26,6 +34,15 @@ export interface FetchOptions {
   autoOffsetReset: 'earliest' | 'latest';
 }
 
+/** A partition error queued for the reader, behind the partition's data fetched before it. */
+interface FailedChunk {
+  state: PartitionState;
+  epoch: number;
+  error: PartitionFetchError;
+}
+
+export type FetchErrorReporter = (error: PartitionFetchError) => void;
+
 /** Whole record batches of one partition, as fetched; decoded by the reader on demand. */
 export interface FetchedChunk {
   state: PartitionState;
@@ -36,7 +53,11 @@ export interface FetchedChunk {
 }
 
 export class Fetcher {
-  private readonly chunks: FetchedChunk[] = [];
+  private readonly chunks: Array<FetchedChunk | FailedChunk> = [];
+  /** Partitions stopped by a non-retriable error, with the epoch they stopped at (a seek moves on). */
+  private readonly stoppedAt = new Map<PartitionState, number>();
+  /** The code of the retriable error each failing partition last reported (one report per episode). */
+  private readonly failing = new Map<PartitionState, string>();
   private bufferedBytes = 0;
   private failure: Error | null = null;
   private readerWaiter: (() => void) | null = null;
@@ -50,11 +71,14 @@ export class Fetcher {
   private fetchInFlight = false;
   /** The in-flight fetch was abandoned on purpose (interrupt): no backoff for its error. */
   private interrupted = false;
+  /** Where the next fetch's window of partitions starts (see window()). */
+  private windowStart = 0;
 
   constructor(
     private readonly client: Client,
     private readonly assignment: Assignment,
     private readonly options: FetchOptions,
+    private readonly report: FetchErrorReporter = () => undefined,
   ) {}
 
   /** Bytes fetched and not yet released by the reader. */
@@ -93,11 +117,18 @@ export class Fetcher {
     this.wake();
   }
 
-  /** The next buffered chunk, or null when the consumer stopped; throws a fatal fetch error. */
+  /**
+   * The next buffered chunk, or null when the consumer stopped; throws a fatal fetch error,
+   * or the PartitionFetchError of a stopped partition (once, unless sought meanwhile).
+   */
   async nextChunk(): Promise<FetchedChunk | null> {
     for (;;) {
       const chunk = this.chunks.shift();
-      if (chunk !== undefined) return chunk;
+      if (chunk !== undefined) {
+        if (!('error' in chunk)) return chunk;
+        if (chunk.epoch === chunk.state.epoch && chunk.state.assigned) throw chunk.error;
+        continue;
+      }
       if (this.failure) {
         const failure = this.failure;
         this.failure = null;
@@ -116,11 +147,12 @@ export class Fetcher {
 
   /** Drops buffered chunks of partitions that were sought or unassigned. */
   dropStale(): void {
+    for (const state of this.stoppedAt.keys()) if (!state.assigned || this.stoppedAt.get(state) !== state.epoch) this.stoppedAt.delete(state);
     for (let index = this.chunks.length - 1; index >= 0; index--) {
       const chunk = this.chunks[index]!;
       if (chunk.epoch !== chunk.state.epoch || !chunk.state.assigned) {
         this.chunks.splice(index, 1);
-        this.bufferedBytes -= chunk.records.length;
+        if (!('error' in chunk)) this.bufferedBytes -= chunk.records.length;
       }
     }
     this.wake();
@@ -155,12 +187,14 @@ export class Fetcher {
       try {
         const pending = [...this.assignment.all()].filter((state) => state.pendingSpec !== null);
         if (pending.length > 0 && this.resolving === 0) await resolvePositions(this.client, pending);
-        const fetchable = [...this.assignment.all()].filter((state) => !state.paused && state.pendingSpec === null && state.fetchOffset >= 0);
+        const fetchable = [...this.assignment.all()].filter(
+          (state) => !state.paused && state.pendingSpec === null && state.fetchOffset >= 0 && this.stoppedAt.get(state) !== state.epoch,
+        );
         if (fetchable.length === 0 || this.bufferedBytes >= this.options.maxBufferedBytes) {
           await new Promise<void>((resolve) => (this.loopWaiter = resolve));
           continue;
         }
-        const retriable = await this.fetchOnce(fetchable);
+        const retriable = await this.fetchOnce(this.window(fetchable));
         failures = retriable ? failures + 1 : 0;
         if (retriable) await sleep(this.client.retryPolicy.delayMs(Math.min(failures - 1, 10)), this.abort.signal);
       } catch (error) {
@@ -183,6 +217,20 @@ export class Fetcher {
         return;
       }
     }
+  }
+
+  /**
+   * At most the broker's maxPartitionsPerFetch partitions, a different window each time
+   * when there are more, so every partition is fetched in turn.
+   */
+  private window(fetchable: PartitionState[]): PartitionState[] {
+    const limit = RequestLimits.maxPartitionsPerFetch;
+    if (fetchable.length <= limit) return fetchable;
+    const start = this.windowStart % fetchable.length;
+    this.windowStart = start + limit;
+    const window = fetchable.slice(start, start + limit);
+    if (window.length < limit) window.push(...fetchable.slice(0, limit - window.length));
+    return window;
   }
 
   /** One Fetch. Returns true when a partition failed with a retriable error (back off). */
@@ -226,7 +274,7 @@ export class Fetcher {
     return retriable;
   }
 
-  private onPartition(state: PartitionState, result: FetchPartitionResult, data: Buffer): 'data' | 'empty' | 'retriable' {
+  private onPartition(state: PartitionState, result: FetchPartitionResult, data: Buffer): 'data' | 'empty' | 'retriable' | 'stopped' {
     const error = errorFromCode(result.errorCode, result.errorMessage, `fetch ${state.topic}/${state.partition} at offset ${state.fetchOffset}`);
     if (error) {
       if (error.kind === Errors.OFFSET_OUT_OF_RANGE) {
@@ -234,9 +282,19 @@ export class Fetcher {
         state.seekTo(spec);
         return 'empty';
       }
-      if (error.retriable) return 'retriable';
-      throw error;
+      const nextOffset = typeof result.nextOffset === 'number' && result.nextOffset > state.fetchOffset ? result.nextOffset : null;
+      const failure = new PartitionFetchError(error.kind, error.message, state.topic, state.partition, state.fetchOffset, nextOffset);
+      if (error.retriable) {
+        if (this.failing.get(state) !== failure.code) {
+          this.failing.set(state, failure.code);
+          this.report(failure);
+        }
+        return 'retriable';
+      }
+      this.stopPartition(state, failure, false);
+      return 'stopped';
     }
+    this.failing.delete(state);
     state.highWatermark = result.highWatermark;
     if (data.length === 0) return 'empty';
     let endOffset = -1;
@@ -252,6 +310,30 @@ export class Fetcher {
     this.chunks.push({ state, epoch: state.epoch, records, highWatermark: result.highWatermark });
     this.bufferedBytes += records.length;
     return 'data';
+  }
+
+  /**
+   * Stops fetching `state` at its current epoch (until a seek) and reports `error`. From the
+   * fetch loop (dropBuffered false) the error is queued behind the partition's buffered data
+   * for the reader; from the reader (a batch that cannot be decoded: dropBuffered true) the
+   * partition's later buffered data is dropped, since delivering it would skip the bad batch.
+   */
+  stopPartition(state: PartitionState, error: PartitionFetchError, dropBuffered: boolean): void {
+    this.stoppedAt.set(state, state.epoch);
+    this.failing.delete(state);
+    this.report(error);
+    if (dropBuffered) {
+      for (let index = this.chunks.length - 1; index >= 0; index--) {
+        const chunk = this.chunks[index]!;
+        if (chunk.state !== state) continue;
+        this.chunks.splice(index, 1);
+        if (!('error' in chunk)) this.bufferedBytes -= chunk.records.length;
+      }
+      this.wake();
+      return;
+    }
+    this.chunks.push({ state, epoch: state.epoch, error });
+    this.wakeReader();
   }
 
   /** Stops the loop and closes the fetch connection (a parked fetch is abandoned). */

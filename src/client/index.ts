@@ -12,6 +12,7 @@ export {
   type RunConfig,
   type ProcessedListener,
   type SubscribeOptions,
+
 } from './consumer.js';
 export type { PartitionsListener, RebalanceInfo } from './group-member.js';
 export type { CommitOffset } from './offset-committer.js';
@@ -22,4 +23,5 @@ export { RetryPolicy, DEFAULT_RETRY, type RetryOptions } from './retry.js';
 export { murmur2, toPositive } from './murmur2.js';
 export { partitionForKey, StickyPartitioner } from './partitioner.js';
 export { SpoolError, Errors, isSpoolError } from '../util/errors.js';
+export { PartitionFetchError } from './errors.js';
 export type { CompressionName } from '../records/index.js';

@@ -9,7 +9,7 @@
 // at least once. send() resolves one promise per call, with one {topic, partition,
 // offset} per message (offset -1 with acks 0, where the broker does not answer).
 
-import { ApiKey, type ProducePartitionResult, type ProduceResponse } from '../protocol/index.js';
+import { ApiKey, RequestLimits, type ProducePartitionResult, type ProduceResponse } from '../protocol/index.js';
 import { BatchBuilder, type CompressionName } from '../records/index.js';
 import { Errors, SpoolError } from '../util/errors.js';
 import type { Client } from './client.js';
@@ -268,7 +268,7 @@ export class Producer {
         const entries: RequestEntry[] = [];
         let bytes = 0;
         for (const queue of accumulator.sendable()) {
-          if (bytes >= this.maxRequestBytes) break;
+          if (bytes >= this.maxRequestBytes || entries.length >= RequestLimits.maxPartitionsPerProduce) break;
           const batches = accumulator.take(queue, this.maxRequestBytes - bytes);
           queue.busy = true;
           for (const batch of batches) bytes += batch.sizeBytes;

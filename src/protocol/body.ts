@@ -54,11 +54,14 @@ function invalid(message: string, cause?: unknown): SpoolError {
 
 /**
  * Decodes a body. Throws SpoolError INVALID_REQUEST when the header length runs past the
- * body, the msgpack is malformed or has trailing bytes, or the header is not a map.
+ * body or past `maxHeaderBytes` (checked before decoding: msgpack decoding is ~20 ms per
+ * MiB, all on the event loop), the msgpack is malformed or has trailing bytes, or the
+ * header is not a map.
  */
-export function decodeBody(body: Buffer): DecodedBody {
+export function decodeBody(body: Buffer, maxHeaderBytes = Number.MAX_SAFE_INTEGER): DecodedBody {
   if (body.length < HEADER_LENGTH_BYTES) throw invalid(`body of ${body.length} bytes has no header length`);
   const headerLength = body.readUInt32BE(0);
+  if (headerLength > maxHeaderBytes) throw invalid(`header of ${headerLength} bytes is larger than the limit maxHeaderBytes (${maxHeaderBytes})`);
   const headerEnd = HEADER_LENGTH_BYTES + headerLength;
   if (headerLength === 0 || headerEnd > body.length) {
     throw invalid(`header length ${headerLength} does not fit a body of ${body.length} bytes`);

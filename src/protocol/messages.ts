@@ -105,6 +105,8 @@ export interface FetchPartitionResult extends ErrorFields {
   highWatermark: number;
   logStartOffset: number;
   size: number;
+  /** With CORRUPT_MESSAGE, when the broker knows it: the offset just past the bad batch (a client may seek there to skip it). */
+  nextOffset?: number;
 }
 export interface FetchResponse extends ErrorFields {
   partitions: FetchPartitionResult[];

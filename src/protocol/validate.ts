@@ -15,7 +15,34 @@ function fail(path: string, expected: string): never {
 }
 
 const MAX_STRING_CHARS = 64 * 1024;
-const MAX_ARRAY_ITEMS = 1_000_000;
+
+/**
+ * Counts a request may carry, checked here at the protocol edge before a handler runs
+ * (INVALID_REQUEST naming the limit), so one request cannot keep the event loop busy for
+ * seconds (every other client waits meanwhile). See README.md "Request limits".
+ */
+export const RequestLimits = {
+  /** msgpack header bytes of a request, checked before decoding it. */
+  maxHeaderBytes: 1024 * 1024,
+  /** Topic entries: Metadata, CreateTopics, DeleteTopics, DescribeTopics, a heartbeat's topics and ownedPartitions. */
+  maxTopicsPerRequest: 1000,
+  /** Topic-partition entries: ListOffsets, OffsetCommit, OffsetFetch, ResetOffsets, a heartbeat's ownedPartitions (all topics together). */
+  maxPartitionsPerRequest: 2000,
+  /** Partition entries of a Produce: its appends run in one turn (request order), ~10 us each. */
+  maxPartitionsPerProduce: 1000,
+  /** Partition entries of a Fetch: its reads run in one turn (budget accounting), ~10 us each. */
+  maxPartitionsPerFetch: 1000,
+  /** Group ids: DescribeGroups, DeleteGroups. */
+  maxGroupsPerRequest: 1000,
+  /** Entries of one topic's config (CreateTopics). */
+  maxConfigEntries: 100,
+} as const;
+
+export type RequestLimitName = keyof typeof RequestLimits;
+
+function overLimit(path: string, count: number, limit: RequestLimitName): never {
+  throw new SpoolError(Errors.INVALID_REQUEST, `${path}: ${count} entries, more than the limit ${limit} (${RequestLimits[limit]})`);
+}
 
 export function int(min = Number.MIN_SAFE_INTEGER, max = Number.MAX_SAFE_INTEGER): Check<number> {
   return (value, path) => {
@@ -43,9 +70,11 @@ export function literal<const T extends string | number>(...choices: T[]): Check
   };
 }
 
-export function arrayOf<T>(item: Check<T>): Check<T[]> {
+/** An array of at most RequestLimits[limit] items, checked before the items are. */
+export function arrayOf<T>(item: Check<T>, limit: RequestLimitName): Check<T[]> {
   return (value, path) => {
-    if (!Array.isArray(value) || value.length > MAX_ARRAY_ITEMS) fail(path, 'an array');
+    if (!Array.isArray(value)) fail(path, 'an array');
+    if (value.length > RequestLimits[limit]) overLimit(path, value.length, limit);
     for (let i = 0; i < value.length; i++) item(value[i], `${path}[${i}]`);
     return value as T[];
   };
@@ -59,10 +88,12 @@ export function nullable<T>(check: Check<T>): Check<T | null> {
   return (value, path) => (value === null ? null : check(value, path));
 }
 
-export function record<T>(values: Check<T>): Check<Record<string, T>> {
+export function record<T>(values: Check<T>, limit: RequestLimitName): Check<Record<string, T>> {
   return (value, path) => {
     if (!isPlainObject(value)) fail(path, 'a map');
-    for (const [key, entry] of Object.entries(value)) values(entry, `${path}.${key}`);
+    const entries = Object.entries(value);
+    if (entries.length > RequestLimits[limit]) overLimit(path, entries.length, limit);
+    for (const [key, entry] of entries) values(entry, `${path}.${key}`);
     return value as Record<string, T>;
   };
 }
@@ -75,6 +106,20 @@ export function object<S extends Shape>(shape: S): Check<FromShape<S>> {
     if (!isPlainObject(value)) fail(path, 'a map');
     for (const [field, check] of Object.entries(shape)) check(value[field], path === '' ? field : `${path}.${field}`);
     return value as FromShape<S>;
+  };
+}
+
+/** `check`, then refuses two items with the same key (INVALID_REQUEST naming the second). */
+function unique<T>(check: Check<T[]>, keyOf: (item: T) => string, what: (item: T) => string): Check<T[]> {
+  return (value, path) => {
+    const items = check(value, path);
+    const seen = new Set<string>();
+    for (let i = 0; i < items.length; i++) {
+      const key = keyOf(items[i]!);
+      if (seen.has(key)) fail(`${path}[${i}]`, `${what(items[i]!)} only once per request, but it is named again`);
+      seen.add(key);
+    }
+    return items;
   };
 }
 
@@ -97,35 +142,51 @@ const u32 = int(0, 0xffff_ffff);
 const i32 = int(-0x8000_0000, 0x7fff_ffff);
 const offset = int(-1, Number.MAX_SAFE_INTEGER);
 const timestamp = int(Number.MIN_SAFE_INTEGER, Number.MAX_SAFE_INTEGER);
-const topicPartitions = object({ topic: str, partitions: arrayOf(i32) });
+const topicPartitions = object({ topic: str, partitions: arrayOf(i32, 'maxPartitionsPerRequest') });
+
+/** `check`, then the partitions of every topic together at most maxPartitionsPerRequest. */
+function totalPartitions(check: Check<M.TopicPartitions[]>): Check<M.TopicPartitions[]> {
+  return (value, path) => {
+    const topics = check(value, path);
+    let count = 0;
+    for (const entry of topics) count += entry.partitions.length;
+    if (count > RequestLimits.maxPartitionsPerRequest) overLimit(path, count, 'maxPartitionsPerRequest');
+    return topics;
+  };
+}
 
 const requestChecks: Record<ApiKey, Check<unknown>> = {
   [ApiKey.ApiVersions]: object({ clientSoftwareName: optional(str), clientSoftwareVersion: optional(str) }),
-  [ApiKey.Metadata]: object({ topics: optional(nullable(arrayOf(str))) }),
+  [ApiKey.Metadata]: object({ topics: optional(nullable(arrayOf(str, 'maxTopicsPerRequest'))) }),
   [ApiKey.CreateTopics]: object({
-    topics: arrayOf(object({ name: str, partitions: i32, config: optional(record(oneOf<string | number>(str, timestamp))) })),
+    topics: arrayOf(object({ name: str, partitions: i32, config: optional(record(oneOf<string | number>(str, timestamp), 'maxConfigEntries')) }), 'maxTopicsPerRequest'),
   }),
-  [ApiKey.DeleteTopics]: object({ names: arrayOf(str) }),
-  [ApiKey.DescribeTopics]: object({ names: arrayOf(str) }),
+  [ApiKey.DeleteTopics]: object({ names: arrayOf(str, 'maxTopicsPerRequest') }),
+  [ApiKey.DescribeTopics]: object({ names: arrayOf(str, 'maxTopicsPerRequest') }),
   [ApiKey.Produce]: object({
     acks: literal(0, 1, -1),
     timeoutMs: int(0),
-    partitions: arrayOf(object({ topic: str, partition: i32, size: u32 })),
+    partitions: arrayOf(object({ topic: str, partition: i32, size: u32 }), 'maxPartitionsPerProduce'),
   }),
   [ApiKey.Fetch]: object({
     maxWaitMs: int(0, 0x7fff_ffff),
     minBytes: int(0),
     maxBytes: int(0),
-    partitions: arrayOf(object({ topic: str, partition: i32, offset: int(0), maxBytes: int(0) })),
+    // Each partition once: naming one partition N times would read its bytes N times.
+    partitions: unique(
+      arrayOf(object({ topic: str, partition: i32, offset: int(0), maxBytes: int(0) }), 'maxPartitionsPerFetch'),
+      (entry) => `${entry.topic}\u0000${entry.partition}`,
+      (entry) => `partition ${entry.topic}-${entry.partition}`,
+    ),
   }),
-  [ApiKey.ListOffsets]: object({ partitions: arrayOf(object({ topic: str, partition: i32, timestamp })) }),
+  [ApiKey.ListOffsets]: object({ partitions: arrayOf(object({ topic: str, partition: i32, timestamp }), 'maxPartitionsPerRequest') }),
   [ApiKey.ConsumerGroupHeartbeat]: object({
     groupId: str,
     memberId: str,
     memberEpoch: i32,
     clientId: optional(str),
-    topics: optional(arrayOf(str)),
-    ownedPartitions: optional(arrayOf(topicPartitions)),
+    topics: optional(arrayOf(str, 'maxTopicsPerRequest')),
+    ownedPartitions: optional(totalPartitions(arrayOf(topicPartitions, 'maxTopicsPerRequest'))),
     sessionTimeoutMs: optional(int(0, 0x7fff_ffff)),
     assignor: optional(literal('uniform', 'range')),
   }),
@@ -133,16 +194,16 @@ const requestChecks: Record<ApiKey, Check<unknown>> = {
     groupId: str,
     memberId: str,
     memberEpoch: i32,
-    offsets: arrayOf(object({ topic: str, partition: i32, offset, metadata: optional(str) })),
+    offsets: arrayOf(object({ topic: str, partition: i32, offset, metadata: optional(str) }), 'maxPartitionsPerRequest'),
   }),
-  [ApiKey.OffsetFetch]: object({ groupId: str, partitions: optional(arrayOf(object({ topic: str, partition: i32 }))) }),
+  [ApiKey.OffsetFetch]: object({ groupId: str, partitions: optional(arrayOf(object({ topic: str, partition: i32 }), 'maxPartitionsPerRequest')) }),
   [ApiKey.ListGroups]: object({}),
-  [ApiKey.DescribeGroups]: object({ groupIds: arrayOf(str) }),
-  [ApiKey.DeleteGroups]: object({ groupIds: arrayOf(str) }),
+  [ApiKey.DescribeGroups]: object({ groupIds: arrayOf(str, 'maxGroupsPerRequest') }),
+  [ApiKey.DeleteGroups]: object({ groupIds: arrayOf(str, 'maxGroupsPerRequest') }),
   [ApiKey.ResetOffsets]: object({
     groupId: str,
     topic: str,
-    partitions: optional(arrayOf(i32)),
+    partitions: optional(arrayOf(i32, 'maxPartitionsPerRequest')),
     to: oneOf<unknown>(
       object({ kind: literal('earliest', 'latest') }),
       object({ kind: literal('offset'), offset: int(0) }),

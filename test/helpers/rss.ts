@@ -43,3 +43,13 @@ export function tcpEstablished(localPort: number, remotePort: number): boolean {
       return local?.endsWith(`:${hex(localPort)}`) && remote?.endsWith(`:${hex(remotePort)}`) && state === '01';
     });
 }
+
+/** The largest VmRSS of `samples` readings `intervalMs` apart (RSS accounting lags a little). */
+export async function peakRssBytes(pid: number, samples = 5, intervalMs = 20): Promise<number> {
+  let peak = 0;
+  for (let i = 0; i < samples; i++) {
+    peak = Math.max(peak, rssBytes(pid));
+    if (i + 1 < samples) await new Promise((resolve) => setTimeout(resolve, intervalMs));
+  }
+  return peak;
+}
