@@ -1,7 +1,8 @@
 // The fuzz test's watchdog: a well-behaved client on its own connection that, every
 // ~100 ms while the fuzzers run, does ApiVersions, Metadata, an acks-all produce of one
 // record to the watched topic (which the fuzzers also hit) and a fetch of that record,
-// and every ~1 s opens a fresh connection for an ApiVersions round trip. It times every
+// and every ~1 s opens a fresh connection for an ApiVersions round trip; a second connection
+// does only ApiVersions every ~100 ms (so a stall shows whether the whole broker stopped). It times every
 // call, keeps the acknowledged records (for the end and restart checks) and names every
 // call that took longer than the budget or failed.
 
@@ -56,6 +57,8 @@ export function recordAt(bytes: Buffer, offset: number, corrupt: { batches: numb
   return found;
 }
 
+const MAX_PROBLEMS = 20;
+
 /** A call that never answers is reported at this point and ends the watchdog. */
 const HUNG_MS = 10_000;
 
@@ -64,6 +67,7 @@ export async function runWatchdog(options: WatchdogOptions): Promise<WatchdogRep
   const started = Date.now();
   const timed = async <T>(name: string, call: () => Promise<T>): Promise<T> => {
     const begin = performance.now();
+    const startedAtMs = Date.now() - started;
     let timer: NodeJS.Timeout | undefined;
     try {
       return await Promise.race([
@@ -74,10 +78,26 @@ export async function runWatchdog(options: WatchdogOptions): Promise<WatchdogRep
       clearTimeout(timer);
       const ms = performance.now() - begin;
       report.maxMs[name] = Math.max(report.maxMs[name] ?? 0, Math.round(ms));
-      if (ms > options.budgetMs) report.problems.push(`${name} #${report.rounds} at ${Date.now() - started} ms into the run took ${Math.round(ms)} ms (budget ${options.budgetMs} ms)`);
+      if (ms > options.budgetMs) report.problems.push(`${name} started ${startedAtMs} ms into the run took ${Math.round(ms)} ms (budget ${options.budgetMs} ms)`);
     }
   };
 
+  // A second connection with only ApiVersions every interval, timed on its own: when both
+  // it and the main sequence stall at once the whole broker stalled, not one connection.
+  const probe = (async () => {
+    const prober = await RawClient.connect(options.port);
+    try {
+      while (!options.done()) {
+        const begin = Date.now();
+        await timed('probe ApiVersions', () => prober.request(ApiKey.ApiVersions, {}));
+        await sleep(Math.max(0, options.intervalMs - (Date.now() - begin)));
+      }
+    } catch (error) {
+      report.problems.push(`probe stopped at ${Date.now() - started} ms: ${String(error)}`);
+    } finally {
+      prober.destroy();
+    }
+  })();
   const client = await RawClient.connect(options.port);
   try {
     while (!options.done()) {
@@ -120,5 +140,7 @@ export async function runWatchdog(options: WatchdogOptions): Promise<WatchdogRep
   } finally {
     client.destroy();
   }
+  await probe;
+  if (report.problems.length > MAX_PROBLEMS) report.problems.splice(MAX_PROBLEMS, Infinity, `... and ${report.problems.length - MAX_PROBLEMS} more`);
   return report;
 }
