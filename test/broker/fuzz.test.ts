@@ -1,6 +1,6 @@
 // Fuzz test: a real broker process (`spool serve`, port 0, temp dir, 1 MiB request limit)
-// with two protected topics holding data (a 3-partition main topic and the 2-partition
-// topic the watchdog writes to) and a few scratch topics, gets mutated valid frames of
+// with two protected topics holding data (a 3-partition main topic with 64 KiB segments and
+// the 2-partition topic the watchdog writes to) and a few scratch topics, gets mutated valid frames of
 // every native API from several concurrent connections: the golden requests of
 // test/protocol/examples.ts (= test/fixtures/protocol/frames.json) and produce requests
 // with real record batches, mutated by test/helpers/fuzz-mutate.ts (bit flips, interesting
@@ -36,6 +36,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, expect, it } from 'vitest';
 import { ApiKey } from '../../src/protocol/apis.js';
 import { decodeBatch, forEachBatch } from '../../src/records/index.js';
+import { Errors, SpoolError } from '../../src/util/errors.js';
 import type * as M from '../../src/protocol/messages.js';
 import type { FuzzNames } from '../helpers/fuzz-corpus.js';
 import type { FuzzChildConfig } from '../helpers/fuzz-child.js';
@@ -112,6 +113,8 @@ async function corruptStoredBatches(client: RawClient, topics: Array<{ name: str
         try {
           decodeBatch(bytes, position, { verifyCrc: true });
         } catch (error) {
+          // snappy, lz4 and zstd batches are stored by design (spool does not decode them).
+          if (error instanceof SpoolError && error.kind === Errors.UNSUPPORTED_COMPRESSION) return;
           if (found.length < 5) found.push(`${topic.name}-${partition}@${header.baseOffset}: ${String(error)}: ${bytes.subarray(position, Math.min(bytes.length, position + 200)).toString('hex')}`);
         }
       });
@@ -155,7 +158,9 @@ it(`survives mutated frames of every API from ${CONNECTIONS} connections for ${F
   };
   const [mainTopic, watchedTopic] = names.protectedTopics as [string, string];
   const protectedTopics = [{ name: mainTopic, partitions: 3 }, { name: watchedTopic, partitions: 2 }];
-  for (const topic of protectedTopics) expect((await setup.createTopic(topic.name, topic.partitions)).topics[0]!.errorCode).toBe(0);
+  // Small segments on the main topic, so fuzzed produces roll segments and restart recovers many.
+  expect((await setup.createTopic(mainTopic, 3, { 'segment.bytes': 64 * 1024 })).topics[0]).toMatchObject({ errorCode: 0 });
+  expect((await setup.createTopic(watchedTopic, 2)).topics[0]).toMatchObject({ errorCode: 0 });
   for (const name of names.scratchTopics) expect((await setup.createTopic(name, 1)).topics[0]!.errorCode).toBe(0);
   const preloaded: TopicRecord[] = [];
   for (let i = 0; i < 30; i++) {
