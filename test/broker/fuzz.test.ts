@@ -174,7 +174,7 @@ it(`survives mutated frames of every API from ${CONNECTIONS} connections for ${F
   phase('setup');
   const deadline = Date.now() + FUZZ_MS;
   const done = (): boolean => Date.now() >= deadline || broker.child.exitCode !== null || broker.child.signalCode !== null;
-  const config: FuzzChildConfig = { port: broker.port, seed: SEED, connections: CONNECTIONS, fuzzMs: FUZZ_MS, maxFrameBytes: MAX_REQUEST_BYTES, names };
+  const config: FuzzChildConfig = { port: broker.port, seed: SEED, connections: CONNECTIONS, deadlineMs: deadline, maxFrameBytes: MAX_REQUEST_BYTES, names };
   const fuzzer = runFuzzChild(config);
   // This process only times the broker: its own event-loop delay is reported beside a slow call.
   const loopDelay = monitorEventLoopDelay({ resolution: 10 });

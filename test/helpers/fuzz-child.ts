@@ -1,6 +1,6 @@
 // The fuzz test's fuzzers, in a process of their own (so building and writing mutated
 // input never delays the watchdog that times the broker): runs `connections` fuzzing
-// connections (fuzz-stream.ts) against the broker for `fuzzMs`, then prints one line of
+// connections (fuzz-stream.ts) against the broker until `deadlineMs`, then prints one line of
 // JSON with their counters on stdout.
 //
 // Run: node --import tsx test/helpers/fuzz-child.ts '<json FuzzChildConfig>'
@@ -12,13 +12,14 @@ export interface FuzzChildConfig {
   port: number;
   seed: number;
   connections: number;
-  fuzzMs: number;
+  /** Date.now() at which to stop (absolute, so the child's start-up time does not extend the run). */
+  deadlineMs: number;
   maxFrameBytes: number;
   names: FuzzNames;
 }
 
 const config = JSON.parse(process.argv[2]!) as FuzzChildConfig;
-const deadline = Date.now() + config.fuzzMs;
+const deadline = config.deadlineMs;
 const stats = newStats();
 await Promise.all(
   Array.from({ length: config.connections }, (_, index) =>

@@ -73,6 +73,17 @@ function slots(value: unknown, out: Array<{ parent: Record<string, unknown> | un
   return out;
 }
 
+/** A mutated header is built up to about this size: past the broker's 1 MiB limit is only slower. */
+const MAX_MUTATED_HEADER_BYTES = 1024 * 1024;
+
+function encodedBytes(value: unknown): number {
+  try {
+    return packr.pack(value).length;
+  } catch {
+    return MAX_MUTATED_HEADER_BYTES;
+  }
+}
+
 /** Structure-aware: change, drop, add or duplicate one field of the header. */
 export function mutateHeader(prng: Prng, seed: RequestSeed): RequestSeed {
   const header = cloneValue(seed.header);
@@ -94,7 +105,8 @@ export function mutateHeader(prng: Prng, seed: RequestSeed): RequestSeed {
     // Duplicate an element many times (e.g. 5000 partitions of one produce).
     // Bounded by the element's size, so building the input stays cheap.
     const element = parent[slot.key as number];
-    const copies = Math.min(prng.pick([2, 100, 5000]), Math.floor(5000 / Math.max(1, Array.isArray(element) ? element.length : 1)));
+    const elementBytes = encodedBytes(element);
+    const copies = Math.min(prng.pick([2, 100, 5000]), Math.floor(MAX_MUTATED_HEADER_BYTES / Math.max(1, elementBytes)));
     for (let i = 0; i < copies; i++) parent.push(cloneValue(element));
   } else {
     parent[slot.key] = interestingValue(prng, parent[slot.key]);

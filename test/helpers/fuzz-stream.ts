@@ -20,6 +20,7 @@ import { mutateSeed } from './fuzz-mutate.js';
 export interface FuzzStats {
   connections: number;
   connectFailures: number;
+  /** Inputs written whole (an input the broker closed the connection on midway is not counted). */
   inputs: number;
   bytesWritten: number;
   responses: number;
@@ -78,6 +79,8 @@ export interface FuzzConnectionOptions {
 }
 
 const MAX_UNANSWERED_INPUTS = 64;
+/** One input stops gaining frames past this (the broker's limit is 1 MiB per frame). */
+const MAX_INPUT_BYTES = 2 * 1024 * 1024;
 const STALL_MS = 200;
 const MAX_BUFFERED_WRITE_BYTES = 256 * 1024;
 
@@ -93,12 +96,14 @@ export async function runFuzzConnection(options: FuzzConnectionOptions): Promise
 
   const makeInput = (): Buffer => {
     const frames: Buffer[] = [];
-    for (let i = 0, count = prng.chance(0.7) ? 1 : prng.range(2, 5); i < count; i++) {
+    let inputBytes = 0;
+    for (let i = 0, count = prng.chance(0.7) ? 1 : prng.range(2, 5); i < count && inputBytes < MAX_INPUT_BYTES; i++) {
       if (i > 0 && prng.chance(0.1)) frames.push(frames[i - 1]!);
       else {
         const seed = validSeed(prng, options.names, correlationId++);
         frames.push(prng.chance(0.15) ? encodeSeed(seed) : mutateSeed(prng, seed));
       }
+      inputBytes += frames[i]!.length;
     }
     return Buffer.concat(frames);
   };
