@@ -27,7 +27,8 @@
 // Seeded: the seed is printed; SPOOL_FUZZ_SEED=<n> replays the same inputs per connection
 // (timing between connections still varies). SPOOL_FUZZ_MS sets how long the fuzzers run
 // (default 12 s, so the file takes ~20 s); SPOOL_FUZZ_CONNECTIONS their number (default 4);
-// SPOOL_FUZZ_APIS=4,12 mutates only requests of those api keys (to narrow a failure down).
+// SPOOL_FUZZ_APIS=4,12 mutates only requests of those api keys (to narrow a failure down);
+// SPOOL_FUZZ_BUDGET_MS the watchdog's per-call budget (default 1000).
 
 import { spawn } from 'node:child_process';
 import { dirname, resolve } from 'node:path';
@@ -52,7 +53,7 @@ const CONNECTIONS = Number(process.env['SPOOL_FUZZ_CONNECTIONS'] ?? 4);
 const STRICT = process.env['SPOOL_FUZZ_STRICT'] === '1';
 const APIS = process.env['SPOOL_FUZZ_APIS'];
 const MAX_REQUEST_BYTES = 1024 * 1024;
-const BUDGET_MS = 1000;
+const BUDGET_MS = Number(process.env['SPOOL_FUZZ_BUDGET_MS'] ?? 1000);
 const BROKER_ARGS = ['--max-request-bytes', String(MAX_REQUEST_BYTES)];
 /** Recovery lines that mean a clean shutdown left something to repair. */
 const RECOVERY_DAMAGE = /recovery: (truncated|removed .* after damage|rebuilt)/;

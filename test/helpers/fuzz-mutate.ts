@@ -38,8 +38,9 @@ function interestingValue(prng: Prng, original: unknown): unknown {
       return Buffer.alloc(prng.pick([0, 1, 300, 70_000]), 0x41);
     case 7: {
       // A long array: of the original element when it was an array, else of numbers.
-      const length = prng.pick([100, 1000, 10_000]);
       const element = Array.isArray(original) && original.length > 0 ? original[0] : prng.int(5);
+      // Bounded by the element's size: an earlier mutation may have made it a long array itself.
+      const length = Math.min(prng.pick([100, 1000, 10_000]), Math.floor(MAX_MUTATED_HEADER_BYTES / Math.max(1, encodedBytes(element))));
       return Array.from({ length }, () => element);
     }
     case 8: {

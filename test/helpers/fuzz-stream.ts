@@ -101,7 +101,9 @@ export async function runFuzzConnection(options: FuzzConnectionOptions): Promise
       if (i > 0 && prng.chance(0.1)) frames.push(frames[i - 1]!);
       else {
         const seed = validSeed(prng, options.names, correlationId++);
-        frames.push(prng.chance(0.15) ? encodeSeed(seed) : mutateSeed(prng, seed));
+        const frame = prng.chance(0.15) ? encodeSeed(seed) : mutateSeed(prng, seed);
+        // Past the broker's limit the size prefix alone closes the connection: the rest is waste.
+        frames.push(frame.length > MAX_INPUT_BYTES ? frame.subarray(0, MAX_INPUT_BYTES) : frame);
       }
       inputBytes += frames[i]!.length;
     }
