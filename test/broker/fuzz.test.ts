@@ -26,7 +26,7 @@
 //
 // Seeded: the seed is printed; SPOOL_FUZZ_SEED=<n> replays the same inputs per connection
 // (timing between connections still varies). SPOOL_FUZZ_MS sets how long the fuzzers run
-// (default 12 s, so the file takes ~20 s); SPOOL_FUZZ_CONNECTIONS their number (default 4);
+// (default 12 s, so the file takes ~15 s); SPOOL_FUZZ_CONNECTIONS their number (default 4);
 // SPOOL_FUZZ_APIS=4,12 mutates only requests of those api keys (to narrow a failure down);
 // SPOOL_FUZZ_BUDGET_MS the watchdog's per-call budget (default 1000).
 
