@@ -8,9 +8,11 @@
 //
 // open() removes leftovers (*.tmp, *.deleted), loads every topic's metadata, recovers
 // every partition (recovery.ts), removes partition directories no topic owns (a create
-// or delete interrupted by a crash), and starts the background tasks. Control-path
-// methods do their file work synchronously, so there is no await between checking the
-// topic table and changing it.
+// or delete interrupted by a crash), and starts the background tasks. createTopic and
+// deleteTopic work partition by partition in ~5 ms slices that yield to the event loop;
+// operations on one name are serialized (withTopicName), so the check of the topic table
+// and its change cannot interleave with another operation on that name, and a topic
+// enters the table only when complete.
 
 import { chmodSync } from 'node:fs';
 import { join } from 'node:path';
@@ -32,6 +34,7 @@ import { flushTask } from './tasks/flush-task.js';
 import { retentionTask } from './tasks/retention-task.js';
 import { type BackgroundTask, Scheduler } from './tasks/scheduler.js';
 import { segmentRollTask } from './tasks/segment-roll-task.js';
+import { TimeSlices } from './time-slices.js';
 import type {
   LogManager as LogManagerContract,
   LogManagerOptions,
@@ -70,6 +73,11 @@ export class LogManager implements LogManagerContract {
   private readonly scheduler: Scheduler;
   private readonly tasks = new Map<StorageTaskName, BackgroundTask>();
   private closed = false;
+  /** Set by abandon(): a simulated crash, after which no file is touched. */
+  private abandoned = false;
+  /** The last create or delete of each name (withTopicName), and every one not yet settled. */
+  private readonly topicOperations = new Map<string, Promise<void>>();
+  private readonly pendingOperations = new Set<Promise<void>>();
   private deleteSequence = 0;
   private readonly modes: FileModes;
   /** Held from open to close (lock.ts): one process per data directory. */
@@ -239,61 +247,161 @@ export class LogManager implements LogManagerContract {
     if (this.closed) throw new SpoolError(Errors.SHUTTING_DOWN, 'the log manager is closed');
   }
 
+  /**
+   * Creates the partitions one by one, yielding to the event loop every ~5 ms
+   * (time-slices.ts: 10,000 partitions took 8 s of blocked event loop in one piece), and
+   * publishes the topic only when all exist and its metadata (the commit point) is
+   * written: until then no caller sees it. Operations on one name run one after another
+   * (withTopicName). A failure, or close() in the middle, removes what was made; a crash
+   * in the middle leaves partition directories without metadata, which the next open()
+   * removes.
+   */
   async createTopic(name: string, partitions: number, config?: Partial<TopicConfig>, internal = false): Promise<TopicInfo> {
     this.checkOpen();
     validateTopicName(name);
-    if (this.topics.has(name)) throw new SpoolError(Errors.TOPIC_ALREADY_EXISTS, `topic ${name} already exists`);
     if (!Number.isSafeInteger(partitions) || partitions < 1 || partitions > MAX_PARTITIONS) {
       throw new SpoolError(Errors.INVALID_PARTITIONS, `a topic needs 1 to ${MAX_PARTITIONS} partitions, got ${partitions}`);
     }
     const info: TopicInfo = { name, partitions, config: resolveTopicConfig(this.options.defaults, config), internal };
+    return this.withTopicName(name, () => this.createPartitions(info));
+  }
+
+  private async createPartitions(info: TopicInfo): Promise<TopicInfo> {
+    const { name, partitions } = info;
+    this.checkOpen();
+    if (this.topics.has(name)) throw new SpoolError(Errors.TOPIC_ALREADY_EXISTS, `topic ${name} already exists`);
     const entry: TopicEntry = { info, logs: [] };
+    const slices = new TimeSlices();
     try {
       for (let partition = 0; partition < partitions; partition++) {
         // A directory left by an interrupted delete of the same name is not ours to keep.
         this.removeDir(this.layout.partitionDir(name, partition));
         this.fs.rmSync(this.layout.checkpointPath(name, partition));
         entry.logs.push(this.openPartition(info, partition));
+        if (await slices.yieldIfDue()) this.checkOpen();
       }
       writeFileAtomicSync(this.fs, this.layout.topicMetaPath(name), encodeTopicMeta(info));
     } catch (error) {
       for (const log of entry.logs) log.abandon();
-      for (let partition = 0; partition < partitions; partition++) {
-        try {
-          this.removeDir(this.layout.partitionDir(name, partition));
-        } catch {
-          // Without metadata the directory is an orphan that the next open removes.
-        }
-      }
+      // After abandon() (a simulated crash) the files are left as a crash leaves them.
+      if (!this.abandoned) await this.removePartitionDirs(name, entry.logs.length + 1, slices);
       throw storageError(error, `creating topic ${name}`);
     }
     this.topics.set(name, entry);
     return info;
   }
 
+  /** Best effort: without metadata a leftover directory is an orphan that the next open removes. */
+  private async removePartitionDirs(name: string, count: number, slices: TimeSlices): Promise<void> {
+    for (let partition = 0; partition < count; partition++) {
+      try {
+        this.removeDir(this.layout.partitionDir(name, partition));
+      } catch {
+        // Safe: see above, the next open removes it.
+      }
+      await slices.yieldIfDue();
+    }
+  }
+
+  /**
+   * The commit point is the removal of the metadata (first, in one piece): the topic is
+   * gone for every caller at once. The partitions are then closed and their directories
+   * renamed away in slices that yield (10,000 partitions blocked the event loop 2.7 s in
+   * one piece), and the renamed directories are removed in the background
+   * (removeInBackground).
+   */
   async deleteTopic(name: string): Promise<void> {
+    this.checkOpen();
+    return this.withTopicName(name, () => this.deletePartitions(name));
+  }
+
+  private async deletePartitions(name: string): Promise<void> {
     this.checkOpen();
     const entry = this.topics.get(name);
     if (!entry) throw new SpoolError(Errors.UNKNOWN_TOPIC, `topic ${name} does not exist`);
     this.topics.delete(name);
     const renamed: string[] = [];
+    const slices = new TimeSlices();
+    let failure: unknown;
     try {
       // The commit point: without its metadata the topic is gone, at the next start too.
       this.fs.unlinkSync(this.layout.topicMetaPath(name));
       this.fs.fsyncDirSync(this.layout.topicsMetaDir);
-      for (const log of entry.logs) {
-        const target = deletedName(log.dir, process.pid, ++this.deleteSequence);
-        this.fs.renameSync(log.dir, target);
-        renamed.push(target);
-        this.fs.rmSync(this.layout.checkpointPath(name, log.partition));
-      }
     } catch (error) {
-      throw storageError(error, `deleting topic ${name}`);
-    } finally {
-      // The partitions were removed from the table above: close them whatever happened.
-      await Promise.all(entry.logs.map((log) => log.closeDeleted()));
+      failure = error;
     }
-    for (const dir of renamed) this.fs.rmSync(dir);
+    // The partitions were removed from the table above: close each whatever happened.
+    for (const log of entry.logs) {
+      // After abandon() (a simulated crash) no file is touched: the next open() removes
+      // the .deleted and ownerless directories.
+      if (this.abandoned) {
+        log.abandon();
+        continue;
+      }
+      if (failure === undefined) {
+        try {
+          const target = deletedName(log.dir, process.pid, ++this.deleteSequence);
+          this.fs.renameSync(log.dir, target);
+          renamed.push(target);
+          this.fs.rmSync(this.layout.checkpointPath(name, log.partition));
+        } catch (error) {
+          failure = error;
+        }
+      }
+      try {
+        await log.closeDeleted();
+      } catch (error) {
+        failure ??= error;
+      }
+      await slices.yieldIfDue();
+    }
+    if (failure !== undefined) throw storageError(failure, `deleting topic ${name}`);
+    this.removeInBackground(renamed, slices);
+  }
+
+  /**
+   * Removes the renamed directories of a deleted topic after deleteTopic has answered
+   * (as Kafka deletes a topic's logs asynchronously): removing one costs ~1.5-3 ms on this
+   * machine kind (three unlinks and an rmdir), 20 s for 10,000 partitions. It continues in
+   * slices that yield; close() waits for it; after a crash the next open() removes the
+   * `.deleted` names that are left.
+   */
+  private removeInBackground(dirs: string[], slices: TimeSlices): void {
+    const removal = (async () => {
+      for (const dir of dirs) {
+        if (this.abandoned) return;
+        try {
+          this.fs.rmSync(dir);
+        } catch (error) {
+          this.warn(`removing ${dir} of a deleted topic failed, the next start retries: ${error instanceof Error ? error.message : String(error)}`);
+          return;
+        }
+        await slices.yieldIfDue();
+      }
+    })();
+    this.pendingOperations.add(removal);
+    void removal.then(() => this.pendingOperations.delete(removal));
+  }
+
+  /**
+   * Runs `operation` after every earlier create or delete of the same name has settled,
+   * so their checks and file work never interleave while one of them yields (a create of a
+   * name whose delete is still renaming directories waits for it). close() waits for all.
+   */
+  private withTopicName<T>(name: string, operation: () => Promise<T>): Promise<T> {
+    const previous = this.topicOperations.get(name) ?? Promise.resolve();
+    const result = previous.then(operation);
+    const settled = result.then(
+      () => undefined,
+      () => undefined, // Safe: the caller observes the error through `result`.
+    );
+    this.topicOperations.set(name, settled);
+    this.pendingOperations.add(settled);
+    void settled.then(() => {
+      this.pendingOperations.delete(settled);
+      if (this.topicOperations.get(name) === settled) this.topicOperations.delete(name);
+    });
+    return result;
   }
 
   /** Renames a directory to a `.deleted` name, then removes it (a crash in between leaves only a `.deleted` name). */
@@ -323,6 +431,8 @@ export class LogManager implements LogManagerContract {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    // A create stops at its next slice and removes what it made; a delete finishes.
+    await Promise.all([...this.pendingOperations]);
     await this.scheduler.stop();
     const errors: unknown[] = [];
     await Promise.all(
@@ -340,6 +450,7 @@ export class LogManager implements LogManagerContract {
   /** For crash tests: stop everything without fsync, checkpoint or index finalization (as kill -9). */
   abandon(): void {
     this.closed = true;
+    this.abandoned = true;
     void this.scheduler.stop();
     for (const log of this.allLogs()) log.abandon();
     // A dead process's lock is stale and taken over at the next start; in this process
