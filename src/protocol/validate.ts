@@ -36,6 +36,12 @@ export const RequestLimits = {
   maxGroupsPerRequest: 1000,
   /** Entries of one topic's config (CreateTopics). */
   maxConfigEntries: 100,
+  /**
+   * Partitions one CreateTopics creates, all topics together (one topic has at most 10,000,
+   * storage's MAX_PARTITIONS): making one costs ~1-2 ms of file work (done in slices that
+   * yield), so this bounds one request to tens of seconds, within a client's request timeout.
+   */
+  maxPartitionsPerCreateTopics: 10_000,
 } as const;
 
 export type RequestLimitName = keyof typeof RequestLimits;
@@ -144,6 +150,23 @@ const offset = int(-1, Number.MAX_SAFE_INTEGER);
 const timestamp = int(Number.MIN_SAFE_INTEGER, Number.MAX_SAFE_INTEGER);
 const topicPartitions = object({ topic: str, partitions: arrayOf(i32, 'maxPartitionsPerRequest') });
 
+/**
+ * `check`, then the partitions to create, all topics together, at most
+ * maxPartitionsPerCreateTopics. A count that is no valid partition count (< 1) is left to
+ * the topic's own INVALID_PARTITIONS answer.
+ */
+function totalCreatedPartitions<T extends { partitions: number }>(check: Check<T[]>): Check<T[]> {
+  return (value, path) => {
+    const topics = check(value, path);
+    let count = 0;
+    for (const entry of topics) count += Math.max(0, entry.partitions);
+    if (count > RequestLimits.maxPartitionsPerCreateTopics) {
+      throw new SpoolError(Errors.INVALID_REQUEST, `${path}: ${count} partitions to create, more than the limit maxPartitionsPerCreateTopics (${RequestLimits.maxPartitionsPerCreateTopics})`);
+    }
+    return topics;
+  };
+}
+
 /** `check`, then the partitions of every topic together at most maxPartitionsPerRequest. */
 function totalPartitions(check: Check<M.TopicPartitions[]>): Check<M.TopicPartitions[]> {
   return (value, path) => {
@@ -159,7 +182,7 @@ const requestChecks: Record<ApiKey, Check<unknown>> = {
   [ApiKey.ApiVersions]: object({ clientSoftwareName: optional(str), clientSoftwareVersion: optional(str) }),
   [ApiKey.Metadata]: object({ topics: optional(nullable(arrayOf(str, 'maxTopicsPerRequest'))) }),
   [ApiKey.CreateTopics]: object({
-    topics: arrayOf(object({ name: str, partitions: i32, config: optional(record(oneOf<string | number>(str, timestamp), 'maxConfigEntries')) }), 'maxTopicsPerRequest'),
+    topics: totalCreatedPartitions(arrayOf(object({ name: str, partitions: i32, config: optional(record(oneOf<string | number>(str, timestamp), 'maxConfigEntries')) }), 'maxTopicsPerRequest')),
   }),
   [ApiKey.DeleteTopics]: object({ names: arrayOf(str, 'maxTopicsPerRequest') }),
   [ApiKey.DescribeTopics]: object({ names: arrayOf(str, 'maxTopicsPerRequest') }),

@@ -1,5 +1,6 @@
 // Proves the request shape checks accept every golden request and reject wrong shapes
-// with INVALID_REQUEST naming the field, for each API; extra fields are ignored.
+// with INVALID_REQUEST naming the field, for each API; extra fields are ignored; the
+// partitions of one CreateTopics are capped all topics together.
 
 import { describe, expect, it } from 'vitest';
 import { ApiKey } from '../../src/protocol/apis.js';
@@ -22,6 +23,14 @@ describe('checkRequest', () => {
     for (const example of examples.filter((e) => e.kind === 'request')) {
       expect(() => checkRequest(example.apiKey as ApiKey, example.header), example.name).not.toThrow();
     }
+  });
+
+  it('caps the partitions one CreateTopics creates, all topics together (maxPartitionsPerCreateTopics)', () => {
+    const topics = (counts: number[]) => ({ topics: counts.map((partitions, i) => ({ name: `t${i}`, partitions })) });
+    expect(() => checkRequest(ApiKey.CreateTopics, topics([10_000]))).not.toThrow();
+    expect(() => checkRequest(ApiKey.CreateTopics, topics([4000, 6000, 0, -5]))).not.toThrow();
+    expect(rejection(ApiKey.CreateTopics, topics([4000, 6001]))).toBe('topics: 10001 partitions to create, more than the limit maxPartitionsPerCreateTopics (10000)');
+    expect(rejection(ApiKey.CreateTopics, topics([0x7fff_ffff]))).toContain('maxPartitionsPerCreateTopics');
   });
 
   it('ignores extra fields', () => {
