@@ -102,6 +102,6 @@ describe('kcat against the Kafka listener', () => {
       const total = offsets.filter((o) => o.topic === topic).reduce((sum, o) => sum + Math.max(0, o.offset), 0);
       return total === 2000 ? offsets : null;
     }, 15_000, 200);
-    expect(committed.length).toBe(4);
+    expect(committed!.length).toBe(4);
   });
 });
