@@ -17,9 +17,9 @@ import {
   handleDescribeTopics,
   handleListOffsets,
   handleMetadata,
-} from '../admin.js';
+} from './admin.js';
 import type { BrokerContext, HandlerResponse, RequestScope } from '../context.js';
-import { handleFetch } from '../fetch.js';
+import { handleFetch } from './fetch.js';
 import {
   handleDeleteGroups,
   handleDescribeGroups,
@@ -28,8 +28,8 @@ import {
   handleOffsetCommit,
   handleOffsetFetch,
   handleResetOffsets,
-} from '../groups.js';
-import { handleProduce } from '../produce.js';
+} from './groups.js';
+import { handleProduce } from './produce.js';
 
 type Handler<K extends ApiKey> = (
   ctx: BrokerContext,
