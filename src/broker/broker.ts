@@ -1,5 +1,6 @@
-// The broker: opens the storage (LogManager) and the group coordinator, listens on TCP,
-// and owns the connections. close() is the graceful shutdown: stop accepting, answer
+// The broker: opens the storage (LogManager) and the group coordinator, listens on TCP
+// (the native listener, and the Kafka listener when configured: one Connection class with
+// a front per listener, see front.ts), and owns the connections. close() is the graceful shutdown: stop accepting, answer
 // parked fetches at once, finish every request already read, close the connections,
 // then close the coordinator and the storage (which fsyncs and writes checkpoints).
 // The broker also owns what its connections share: the request memory pool and the
@@ -10,6 +11,8 @@ import { GroupCoordinator } from '../groups/coordinator.js';
 import { LogManager } from '../storage/index.js';
 import { systemClock, type Clock } from '../util/clock.js';
 import { Connection, type ConnectionShared } from './connection.js';
+import type { WireFront } from './front.js';
+import { nativeFront } from './native/front.js';
 import { ConnectionReaper, reaperIntervalMs } from './connection-reaper.js';
 import type { BrokerContext } from './context.js';
 import { streamLogger } from './logger.js';
@@ -20,6 +23,8 @@ import { FetchWaiters } from './waiters.js';
 export interface Broker {
   readonly host: string;
   readonly port: number;
+  /** The Kafka listener's address, when it is on. */
+  readonly kafka: { host: string; port: number } | null;
   /** Open connections (for tests and stats). */
   readonly connectionCount: number;
   /** A snapshot for tests and monitoring. */
@@ -68,12 +73,13 @@ export async function startBroker(brokerOptions: BrokerOptions): Promise<Broker>
     options,
     logger,
     advertised: { host: options.host, port: options.port },
+    kafkaAdvertised: null,
     creatingTopics: new Map(),
     shuttingDown: false,
   };
   const server = new BrokerServer(ctx, brokerOptions.clock ?? systemClock);
   try {
-    ctx.advertised.port = await server.listen();
+    await server.listen();
   } catch (error) {
     await coordinator.close();
     await logs.close();
@@ -82,10 +88,18 @@ export async function startBroker(brokerOptions: BrokerOptions): Promise<Broker>
   return server;
 }
 
-/** The listener and its connections. */
+interface Listener {
+  readonly server: Server;
+  readonly front: WireFront<never, never, never>;
+  readonly host: string;
+  /** The configured port (0 picks one); the bound port after listen(). */
+  port: number;
+}
+
+/** The listeners and their connections. */
 class BrokerServer implements Broker {
   private readonly connections = new Set<Connection>();
-  private readonly server: Server;
+  private readonly listeners: Listener[] = [];
   private closing: Promise<void> | null = null;
   private readonly shared: ConnectionShared;
   private readonly reaper: ConnectionReaper;
@@ -94,8 +108,7 @@ class BrokerServer implements Broker {
     private readonly ctx: BrokerContext,
     clock: Clock,
   ) {
-    this.server = createServer({ allowHalfOpen: true, noDelay: true }, (socket: Socket) => this.accept(socket));
-    this.server.maxConnections = ctx.options.maxConnections;
+    this.addListener(nativeFront, ctx.options.host, ctx.options.port);
     this.shared = { requestMemory: new RequestMemoryPool(ctx.options.queuedMaxRequestBytes), clock };
     const { requestReadTimeoutMs, connectionsMaxIdleMs } = ctx.options;
     this.reaper = new ConnectionReaper(() => this.connections, reaperIntervalMs(requestReadTimeoutMs, connectionsMaxIdleMs), clock, ctx.logger);
@@ -106,27 +119,46 @@ class BrokerServer implements Broker {
   }
 
   get port(): number {
-    return this.ctx.advertised.port;
+    return this.listeners[0]!.port;
+  }
+
+  get kafka(): { host: string; port: number } | null {
+    const listener = this.listeners[1];
+    return listener ? { host: listener.host, port: listener.port } : null;
+  }
+
+  private addListener<F, T, R>(front: WireFront<F, T, R>, host: string, port: number): void {
+    const server = createServer({ allowHalfOpen: true, noDelay: true }, (socket: Socket) => this.accept(socket, front));
+    server.maxConnections = this.ctx.options.maxConnections;
+    this.listeners.push({ server, front: front as unknown as WireFront<never, never, never>, host, port });
   }
 
   get connectionCount(): number {
     return this.connections.size;
   }
 
-  /** Resolves with the port listened on. */
-  async listen(): Promise<number> {
-    const { port, host } = this.ctx.options;
-    await new Promise<void>((resolve, reject) => {
-      this.server.once('error', reject);
-      this.server.listen(port, host, () => {
-        this.server.off('error', reject);
-        resolve();
-      });
-    });
-    this.server.on('error', (error) => this.ctx.logger.error('listener error', error));
+  /** Listens on every listener; the ports picked for port 0 are then in ctx's advertised addresses. */
+  async listen(): Promise<void> {
+    try {
+      for (const listener of this.listeners) {
+        const { server } = listener;
+        await new Promise<void>((resolve, reject) => {
+          server.once('error', reject);
+          server.listen(listener.port, listener.host, () => {
+            server.off('error', reject);
+            resolve();
+          });
+        });
+        server.on('error', (error) => this.ctx.logger.error(`${listener.front.name} listener error`, error));
+        const address = server.address();
+        if (typeof address === 'object' && address !== null) listener.port = address.port;
+      }
+    } catch (error) {
+      for (const listener of this.listeners) if (listener.server.listening) listener.server.close();
+      throw error;
+    }
+    this.ctx.advertised.port = this.port;
     this.reaper.start();
-    const address = this.server.address();
-    return typeof address === 'object' && address !== null ? address.port : port;
   }
 
   stats(): BrokerStats {
@@ -144,12 +176,12 @@ class BrokerServer implements Broker {
     return this.closing;
   }
 
-  private accept(socket: Socket): void {
+  private accept<F, T, R>(socket: Socket, front: WireFront<F, T, R>): void {
     if (this.ctx.shuttingDown) {
       socket.destroy();
       return;
     }
-    const connection = new Connection(socket, this.ctx, this.shared);
+    const connection = new Connection(socket, this.ctx, this.shared, front) as Connection;
     this.connections.add(connection);
     void connection.closedSignal.then(() => this.connections.delete(connection));
   }
@@ -159,7 +191,7 @@ class BrokerServer implements Broker {
     ctx.shuttingDown = true;
     // Shutdown has its own deadline (shutdownTimeoutMs) for the connections left.
     this.reaper.stop();
-    const serverClosed = new Promise<void>((resolve) => this.server.close(() => resolve()));
+    const serverClosed = Promise.all(this.listeners.map((listener) => new Promise<void>((resolve) => listener.server.close(() => resolve()))));
     ctx.waiters.wakeAll();
     const drained = Promise.all([...this.connections].map((connection) => connection.shutdown()));
     let timer: NodeJS.Timeout | undefined;

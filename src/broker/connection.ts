@@ -32,19 +32,19 @@
 // connections.
 //
 // An oversized frame (> maxRequestBytes), a frame shorter than its fixed fields, or a
-// frame with an unknown api key and no decodable body (garbage) closes the connection:
-// the stream cannot be trusted after it. Everything else is answered with an error.
+// frame its front calls garbage (native: an unknown api key and no decodable body) closes
+// the connection: the stream cannot be trusted after it. Everything else is answered with
+// an error.
+//
+// The connection knows no wire: a WireFront (front.ts; native/front.ts, kafka/front.ts)
+// splits the stream into frames, dispatches them and encodes the answers.
 
 import type { Socket } from 'node:net';
-import { ApiKey } from '../protocol/apis.js';
-import { decodeBody } from '../protocol/body.js';
-import { RequestLimits } from '../protocol/validate.js';
-import { encodeResponseFrame, REQUEST_HEADER_BYTES, RequestFrameDecoder, type RequestFrame } from '../protocol/frame.js';
 import type { Clock } from '../util/clock.js';
-import { Errors, isSpoolError, SpoolError } from '../util/errors.js';
+import { isSpoolError } from '../util/errors.js';
 import type { Expiry, ReapableConnection } from './connection-reaper.js';
-import type { BrokerContext, HandlerResponse, RequestScope } from './context.js';
-import { dispatch, errorResponse, isKnownApiKey } from './dispatch.js';
+import type { BrokerContext, RequestScope } from './context.js';
+import type { FrameSource, WireFront } from './front.js';
 import type { RequestMemoryPool, RequestMemoryUser } from './request-memory.js';
 
 /** What a connection shares with the rest of the broker besides the context. */
@@ -53,20 +53,20 @@ export interface ConnectionShared {
   readonly clock: Clock;
 }
 
-interface Slot {
-  correlationId: number;
+interface Slot<T, R> {
+  ticket: T;
   done: boolean;
-  response: HandlerResponse | null;
+  response: R | null;
   /** Payload bytes of the response, counted in heldBytes until written. */
   payloadBytes: number;
 }
 
-export class Connection implements RequestMemoryUser, ReapableConnection {
+export class Connection<F = unknown, T = unknown, R = unknown> implements RequestMemoryUser, ReapableConnection {
   readonly remote: string;
-  private readonly decoder: RequestFrameDecoder;
-  private readonly queue: Slot[] = [];
+  private readonly decoder: FrameSource<F>;
+  private readonly queue: Array<Slot<T, R>> = [];
   /** Frames read but not yet dispatched. */
-  private readonly backlog: RequestFrame[] = [];
+  private readonly backlog: F[] = [];
   /** Payload bytes of answered responses still in the queue. */
   private heldBytes = 0;
   private readonly abort = new AbortController();
@@ -86,20 +86,23 @@ export class Connection implements RequestMemoryUser, ReapableConnection {
   private frameStartedMs: number | null = null;
   /** Monotonic ms of the last read, write or drain. */
   private lastActivityMs: number;
+
   private readonly scope: RequestScope;
 
   constructor(
     private readonly socket: Socket,
     private readonly ctx: BrokerContext,
     private readonly shared: ConnectionShared,
+    private readonly front: WireFront<F, T, R>,
   ) {
     this.lastActivityMs = shared.clock.monotonicMs();
     this.remote = `${socket.remoteAddress ?? '?'}:${socket.remotePort ?? '?'}`;
-    this.decoder = new RequestFrameDecoder({ maxFrameBytes: ctx.options.maxRequestBytes, poolAssembly: true });
+    this.decoder = front.createDecoder(ctx.options.maxRequestBytes);
     socket.setNoDelay(true);
     this.scope = {
       signal: this.abort.signal,
       localAddress: socket.localAddress,
+      localPort: socket.localPort,
       responseBytesLeft: () => this.ctx.options.maxBufferedBytesPerConnection - this.heldResponseBytes,
     };
     this.closedPromise = new Promise((resolve) => socket.once('close', () => resolve()));
@@ -176,7 +179,7 @@ export class Connection implements RequestMemoryUser, ReapableConnection {
     const nowMs = this.shared.clock.monotonicMs();
     this.lastActivityMs = nowMs;
     const wasIdle = this.decoder.idle;
-    let frames: RequestFrame[];
+    let frames: F[];
     try {
       frames = this.decoder.push(chunk);
     } catch (error) {
@@ -190,7 +193,7 @@ export class Connection implements RequestMemoryUser, ReapableConnection {
     if (frames.length > 0) this.shared.requestMemory.frameCompleted(this);
     for (const frame of frames) {
       this.backlog.push(frame);
-      this.backlogBytes += frameBytes(frame);
+      this.backlogBytes += this.front.frameBytes(frame);
     }
     this.pump();
   }
@@ -215,7 +218,7 @@ export class Connection implements RequestMemoryUser, ReapableConnection {
   private pump(): void {
     while (!this.closed && !this.socket.destroyed && this.backlog.length > 0 && this.budgetLeft) {
       const frame = this.backlog.shift()!;
-      this.backlogBytes -= frameBytes(frame);
+      this.backlogBytes -= this.front.frameBytes(frame);
       this.onFrame(frame);
     }
     this.countRequestMemory();
@@ -223,18 +226,19 @@ export class Connection implements RequestMemoryUser, ReapableConnection {
     this.endIfDone();
   }
 
-  private onFrame(frame: RequestFrame): void {
-    if (!isKnownApiKey(frame.apiKey) && !hasDecodableBody(frame.body)) {
-      this.ctx.logger.warn(`closing connection ${this.remote}: garbage (unknown api key ${frame.apiKey} and no valid body)`);
+  private onFrame(frame: F): void {
+    const garbage = this.front.garbage(frame);
+    if (garbage !== null) {
+      this.ctx.logger.warn(`closing ${this.front.name} connection ${this.remote}: garbage (${garbage})`);
       this.socket.destroy();
       return;
     }
-    const slot: Slot = { correlationId: frame.correlationId, done: false, response: null, payloadBytes: 0 };
+    const slot: Slot<T, R> = { ticket: this.front.ticket(frame), done: false, response: null, payloadBytes: 0 };
     this.queue.push(slot);
     this.pendingHandlers++;
-    const outcome = dispatch(this.ctx, frame, this.scope);
-    // handleProduce holds no reference to the request bytes once it returns (see the top).
-    if (frame.apiKey === ApiKey.Produce) this.decoder.release(frame.body);
+    const outcome = this.front.dispatch(this.ctx, frame, this.scope);
+    // A front's synchronous part holds no reference to pooled request bytes once it returns.
+    if (this.front.releaseAfterDispatch(frame)) this.decoder.release(frame);
     if (!(outcome instanceof Promise)) {
       this.complete(slot, outcome);
       return;
@@ -244,17 +248,17 @@ export class Connection implements RequestMemoryUser, ReapableConnection {
       (error: unknown) => {
         // dispatch turns every error into a response; reaching here is a bug in it.
         this.ctx.logger.error('dispatch rejected', error);
-        this.complete(slot, errorResponse(error));
+        this.complete(slot, this.front.failure(slot.ticket, error));
       },
     );
   }
 
-  private complete(slot: Slot, response: HandlerResponse | null): void {
+  private complete(slot: Slot<T, R>, response: R | null): void {
     slot.done = true;
     this.pendingHandlers--;
     slot.response = response;
     if (this.closed) return;
-    if (response?.payload) for (const part of response.payload) slot.payloadBytes += part.length;
+    if (response !== null) slot.payloadBytes = this.front.responseBytes(response);
     this.heldBytes += slot.payloadBytes;
     // Coalesce: responses completing in the same tick (pipelined requests) go out in one
     // corked write.
@@ -286,13 +290,12 @@ export class Connection implements RequestMemoryUser, ReapableConnection {
     this.pump();
   }
 
-  private encode(slot: Slot): Buffer[] {
-    const response = slot.response!;
+  private encode(slot: Slot<T, R>): Buffer[] {
     try {
-      return encodeResponseFrame(slot.correlationId, response.header, response.payload);
+      return this.front.encode(slot.ticket, slot.response!);
     } catch (error) {
-      this.ctx.logger.error(`encoding the response to correlation id ${slot.correlationId} failed`, error);
-      return encodeResponseFrame(slot.correlationId, errorResponse(new SpoolError(Errors.UNKNOWN)).header);
+      this.ctx.logger.error(`${this.front.name}: encoding a response failed`, error);
+      return this.front.encode(slot.ticket, this.front.failure(slot.ticket, error));
     }
   }
 
@@ -342,20 +345,5 @@ export class Connection implements RequestMemoryUser, ReapableConnection {
     this.countRequestMemory();
     this.shared.requestMemory.forget(this);
     this.abort.abort();
-  }
-}
-
-/** Bytes of a request frame after its size field, as counted in the request memory pool. */
-function frameBytes(frame: RequestFrame): number {
-  return REQUEST_HEADER_BYTES + frame.body.length;
-}
-
-function hasDecodableBody(body: Buffer): boolean {
-  try {
-    decodeBody(body, RequestLimits.maxHeaderBytes);
-    return true;
-  } catch {
-    // Safe: this only classifies the frame; the caller closes the connection on false.
-    return false;
   }
 }

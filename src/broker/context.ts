@@ -15,6 +15,8 @@ export interface BrokerContext {
   readonly logger: Logger;
   /** Host and port clients should use (Metadata). */
   readonly advertised: { host: string; port: number };
+  /** Host and port Kafka clients should use (Kafka Metadata, FindCoordinator); null when the Kafka listener is off. */
+  readonly kafkaAdvertised: { host: string; port: number } | null;
   /** Topics being auto-created, so concurrent produces share one creation. */
   readonly creatingTopics: Map<string, Promise<void>>;
   /** Set by close(): parked fetches answer at once and do not park again. */
@@ -35,4 +37,6 @@ export interface RequestScope {
   readonly localAddress: string | undefined;
   /** What is left of the connection's response byte budget (<= 0 when spent): a fetch answered later reads no more. */
   responseBytesLeft(): number;
+  /** The port the client connected to (which listener). */
+  readonly localPort: number | undefined;
 }

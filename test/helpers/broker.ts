@@ -14,6 +14,8 @@ export interface BrokerProcess {
   port: number;
   /** "127.0.0.1:<port>" */
   address: string;
+  /** "127.0.0.1:<port>" of the Kafka listener, when started with --kafka-listener. */
+  kafkaAddress: string | undefined;
   dataDir: string;
   child: ChildProcess;
   /** Everything the broker wrote to stderr so far. */
@@ -42,7 +44,8 @@ export async function startBroker(options: { dataDir?: string; args?: string[]; 
     const timer = setTimeout(() => reject(new Error(`broker did not start in 20 s; stderr: ${stderr}`)), 20_000);
     child.stdout!.setEncoding('utf8').on('data', (chunk: string) => {
       stdout += chunk;
-      const match = /listening on 127\.0\.0\.1:(\d+)/.exec(stdout);
+      // The Kafka listener's line (`spool kafka listening on ...`) comes first when it is on.
+      const match = /^spool listening on 127\.0\.0\.1:(\d+)/m.exec(stdout);
       if (match) {
         clearTimeout(timer);
         resolvePort(Number(match[1]));
@@ -53,10 +56,12 @@ export async function startBroker(options: { dataDir?: string; args?: string[]; 
       reject(new Error(`broker exited with ${code} before listening; stderr: ${stderr}`));
     });
   });
+  const kafka = /^spool kafka listening on 127\.0\.0\.1:(\d+)/m.exec(stdout);
   return {
     host: '127.0.0.1',
     port,
     address: `127.0.0.1:${port}`,
+    kafkaAddress: kafka ? `127.0.0.1:${kafka[1]}` : undefined,
     dataDir,
     child,
     stderr: () => stderr,

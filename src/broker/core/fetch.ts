@@ -1,4 +1,6 @@
-// Fetch: positional reads of raw batch bytes from storage, sent without decoding. Limits:
+// Fetch, protocol-neutral: positional reads of raw batch bytes from storage, answered
+// without decoding; fronts (native/, kafka/) decode their wire into a FetchSpec and encode
+// the PartitionReads. Limits:
 // the request's maxBytes is capped by the broker's fetchMaxBytes (a client cannot make one
 // fetch read a whole segment into memory) and by what is left of the connection's
 // response byte budget (so pipelined or parked fetches of a client that does not read
@@ -14,31 +16,56 @@
 // maxWaitMs passes, or the broker shuts down. At most maxParkedFetches park at once;
 // beyond that a fetch is answered at once with what there is.
 
-import { LOG_OVERHEAD } from '../records/index.js';
-import { errorFields } from '../protocol/errors.js';
-import type { FetchPartitionResult, FetchRequest } from '../protocol/messages.js';
-import { Errors, isSpoolError } from '../util/errors.js';
-import type { BrokerContext, HandlerResponse, RequestScope } from './context.js';
-import { quoted } from './logger.js';
-import { partitionKey, type ParkedFetch } from './waiters.js';
+import { LOG_OVERHEAD } from '../../records/index.js';
+import { Errors, isSpoolError } from '../../util/errors.js';
+import type { BrokerContext, RequestScope } from '../context.js';
+import { quoted } from '../logger.js';
+import { partitionKey, type ParkedFetch } from '../waiters.js';
 
 /** batchLength:int32 sits right after baseOffset:int64. */
 const BATCH_LENGTH_POSITION = 8;
 
-interface FetchRead {
-  results: FetchPartitionResult[];
-  parts: Buffer[];
+export interface PartitionFetchSpec {
+  topic: string;
+  partition: number;
+  offset: number;
+  maxBytes: number;
+}
+
+export interface FetchSpec {
+  partitions: readonly PartitionFetchSpec[];
+  maxBytes: number;
+  minBytes: number;
+  maxWaitMs: number;
+}
+
+export interface PartitionRead {
+  topic: string;
+  partition: number;
+  /** Null on success; otherwise the error (a SpoolError, or a bug already logged). */
+  error: unknown;
+  highWatermark: number;
+  logStartOffset: number;
+  /** Whole batches from storage, never copied; null when nothing was read. */
+  records: Buffer | null;
+  /** Where a bad stored batch ends (CORRUPT_MESSAGE), so a client may seek past it. */
+  nextOffset?: number;
+}
+
+export interface FetchRead {
+  partitions: PartitionRead[];
   totalBytes: number;
   /** A partition failed: answer at once, as Kafka does. */
   failed: boolean;
 }
 
-export function handleFetch(ctx: BrokerContext, request: FetchRequest, scope: RequestScope): HandlerResponse | Promise<HandlerResponse | null> {
+/** Reads now, or parks until minBytes, maxWaitMs or shutdown; null when the connection closed meanwhile. */
+export function fetch(ctx: BrokerContext, request: FetchSpec, scope: RequestScope): FetchRead | Promise<FetchRead | null> {
   // Dispatched only while the connection's budget has room, so this first read may take
   // at least one batch; reads after parking take only what is left of the budget then.
   const first = readFetch(ctx, request, Math.max(1, scope.responseBytesLeft()));
-  if (first.totalBytes >= request.minBytes || first.failed || request.maxWaitMs === 0 || ctx.shuttingDown) return toResponse(first);
-  return new Promise<HandlerResponse | null>((resolve) => {
+  if (first.totalBytes >= request.minBytes || first.failed || request.maxWaitMs === 0 || ctx.shuttingDown) return first;
+  return new Promise<FetchRead | null>((resolve) => {
     let wakeScheduled = false;
     let done = false;
     const finish = (read: FetchRead | null): void => {
@@ -47,7 +74,7 @@ export function handleFetch(ctx: BrokerContext, request: FetchRequest, scope: Re
       clearTimeout(timer);
       ctx.waiters.unpark(parked);
       scope.signal.removeEventListener('abort', onAbort);
-      resolve(read ? toResponse(read) : null);
+      resolve(read);
     };
     const parked: ParkedFetch = {
       wake() {
@@ -69,31 +96,26 @@ export function handleFetch(ctx: BrokerContext, request: FetchRequest, scope: Re
   });
 }
 
-function toResponse(read: FetchRead): HandlerResponse {
-  return { header: { errorCode: 0, partitions: read.results }, payload: read.parts };
-}
-
 /**
  * Reads every partition of the request. `budgetBytes` is what the connection may still
  * hold: at most that many bytes are read (at least one batch when it is positive; when
  * it is spent, nothing is read and the partitions are answered empty, so a client that
  * does not read its socket cannot make the broker hold more).
  */
-export function readFetch(ctx: BrokerContext, request: FetchRequest, budgetBytes: number): FetchRead {
-  const results: FetchPartitionResult[] = [];
-  const parts: Buffer[] = [];
+export function readFetch(ctx: BrokerContext, request: FetchSpec, budgetBytes: number): FetchRead {
+  const results: PartitionRead[] = [];
   let remaining = Math.min(request.maxBytes, ctx.options.fetchMaxBytes, budgetBytes);
   const budgetSpent = budgetBytes <= 0;
   let totalBytes = 0;
   let failed = false;
   for (const entry of request.partitions) {
-    const result: FetchPartitionResult = {
-      errorCode: 0,
+    const result: PartitionRead = {
       topic: entry.topic,
       partition: entry.partition,
+      error: null,
       highWatermark: -1,
       logStartOffset: -1,
-      size: 0,
+      records: null,
     };
     results.push(result);
     let log;
@@ -110,14 +132,13 @@ export function readFetch(ctx: BrokerContext, request: FetchRequest, budgetBytes
       let bytes = read.bytes;
       if (!firstWithData && bytes.length > remaining) bytes = wholeBatchesWithin(bytes, remaining);
       if (bytes.length === 0) continue;
-      result.size = bytes.length;
-      parts.push(bytes);
+      result.records = bytes;
       totalBytes += bytes.length;
       remaining -= bytes.length;
     } catch (error) {
       failed = true;
       if (!isSpoolError(error)) ctx.logger.error(`fetch from ${quoted(entry.topic)} partition ${entry.partition} failed with a bug`, error);
-      Object.assign(result, errorFields(error));
+      result.error = error;
       // Storage names where a bad batch ends when it can: the client may seek past it.
       const nextOffset = isSpoolError(error, Errors.CORRUPT_MESSAGE) ? (error as { nextOffset?: unknown }).nextOffset : undefined;
       if (typeof nextOffset === 'number') result.nextOffset = nextOffset;
@@ -127,7 +148,7 @@ export function readFetch(ctx: BrokerContext, request: FetchRequest, budgetBytes
       }
     }
   }
-  return { results, parts, totalBytes, failed };
+  return { partitions: results, totalBytes, failed };
 }
 
 /** The longest prefix of whole batches of `bytes` no longer than `limitBytes`. */

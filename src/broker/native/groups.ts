@@ -5,11 +5,11 @@
 // is the identity checked by the compiler: a drift between the two fails the build
 // here. A SpoolError the coordinator throws fails the request with that code (dispatch.ts).
 
-import type { GroupCoordinator } from '../groups/coordinator.js';
-import type * as G from '../groups/types.js';
-import type * as M from '../protocol/messages.js';
-import type { BrokerContext, HandlerResponse } from './context.js';
-import { mapSequentially } from './slices.js';
+import type { GroupCoordinator } from '../../groups/coordinator.js';
+import type * as G from '../../groups/types.js';
+import type * as M from '../../protocol/messages.js';
+import type { BrokerContext, HandlerResponse } from '../context.js';
+import { mapSequentially } from '../slices.js';
 
 type GroupHandler<Request> = (ctx: BrokerContext, request: Request) => Promise<HandlerResponse>;
 

@@ -4,12 +4,12 @@
 // of a handler -> its code and message; anything else is a bug: logged, answered UNKNOWN.
 // Only Produce with acks 0 answers nothing (null), even on error.
 
-import { ApiKey, SupportedVersions, apiName } from '../protocol/apis.js';
-import { decodeBody } from '../protocol/body.js';
-import { errorFields } from '../protocol/errors.js';
-import type { RequestFrame } from '../protocol/frame.js';
-import { checkRequest, RequestLimits, type RequestTypes } from '../protocol/validate.js';
-import { Errors, SpoolError, isSpoolError } from '../util/errors.js';
+import { ApiKey, SupportedVersions, apiName } from '../../protocol/apis.js';
+import { decodeBody } from '../../protocol/body.js';
+import { errorFields } from '../../protocol/errors.js';
+import type { RequestFrame } from '../../protocol/frame.js';
+import { checkRequest, RequestLimits, type RequestTypes } from '../../protocol/validate.js';
+import { Errors, SpoolError, isSpoolError } from '../../util/errors.js';
 import {
   handleApiVersions,
   handleCreateTopics,
@@ -18,7 +18,7 @@ import {
   handleListOffsets,
   handleMetadata,
 } from './admin.js';
-import type { BrokerContext, HandlerResponse, RequestScope } from './context.js';
+import type { BrokerContext, HandlerResponse, RequestScope } from '../context.js';
 import { handleFetch } from './fetch.js';
 import {
   handleDeleteGroups,

@@ -1,22 +1,24 @@
-// The control-path APIs: ApiVersions, Metadata, CreateTopics, DeleteTopics,
-// DescribeTopics, ListOffsets. Per-item errors travel in the item; a SpoolError thrown
-// out of a handler fails the whole request (dispatch.ts).
+// The native control-path APIs: ApiVersions, Metadata, CreateTopics, DeleteTopics,
+// DescribeTopics, ListOffsets, over the core's admin functions (core/admin.ts). Per-item
+// errors travel in the item; a SpoolError thrown out of a handler fails the whole request
+// (dispatch.ts).
 
 import { readFileSync } from 'node:fs';
-import { ApiKey, OffsetSpec, SupportedVersions } from '../protocol/apis.js';
-import { errorFields } from '../protocol/errors.js';
-import type * as M from '../protocol/messages.js';
-import { parseTopicConfig, topicConfigToRecord } from '../storage/index.js';
-import { Errors, SpoolError, isSpoolError } from '../util/errors.js';
-import type { BrokerContext, HandlerResponse, RequestScope } from './context.js';
-import { quoted } from './logger.js';
-import { mapInSlices, mapSequentially, thenMaybe } from './slices.js';
+import { ApiKey, SupportedVersions } from '../../protocol/apis.js';
+import { errorFields } from '../../protocol/errors.js';
+import type * as M from '../../protocol/messages.js';
+import { topicConfigToRecord } from '../../storage/index.js';
+import { Errors, SpoolError, isSpoolError } from '../../util/errors.js';
+import type { BrokerContext, HandlerResponse, RequestScope } from '../context.js';
+import { createTopic, deleteTopic, listOffset, topicsMetadata } from '../core/admin.js';
+import { quoted } from '../logger.js';
+import { mapInSlices, mapSequentially, thenMaybe } from '../slices.js';
 
 export const BROKER_VERSION = readBrokerVersion();
 
 function readBrokerVersion(): string {
   try {
-    const text = readFileSync(new URL('../../package.json', import.meta.url), 'utf8');
+    const text = readFileSync(new URL('../../../package.json', import.meta.url), 'utf8');
     const version = (JSON.parse(text) as { version?: unknown }).version;
     return typeof version === 'string' ? version : '0.0.0';
   } catch {
@@ -49,19 +51,9 @@ export function handleMetadata(ctx: BrokerContext, request: M.MetadataRequest, s
   // Listening on every interface: tell the client the address it reached us on.
   const host = WILDCARD_HOSTS.has(ctx.advertised.host) && scope.localAddress ? scope.localAddress.replace(/^::ffff:/, '') : ctx.advertised.host;
   const brokers = [{ nodeId: 0, host, port: ctx.advertised.port }];
-  let topics: M.TopicMetadata[];
-  if (request.topics === undefined || request.topics === null) {
-    topics = ctx.logs
-      .listTopics()
-      .filter((info) => !info.internal)
-      .map((info) => ({ errorCode: 0, name: info.name, partitions: info.partitions, internal: false }));
-  } else {
-    topics = request.topics.map((name) => {
-      const info = ctx.logs.getTopic(name);
-      if (!info) return { errorCode: Errors.UNKNOWN_TOPIC.code, errorMessage: `topic '${name}' does not exist`, name, partitions: 0, internal: false };
-      return { errorCode: 0, name, partitions: info.partitions, internal: info.internal };
-    });
-  }
+  const topics = topicsMetadata(ctx, request.topics ?? null).map(
+    (topic): M.TopicMetadata => ({ ...(topic.error ? errorFields(topic.error) : { errorCode: 0 }), name: topic.name, partitions: topic.partitions, internal: topic.internal }),
+  );
   return ok({ brokers, topics });
 }
 
@@ -70,11 +62,7 @@ export async function handleCreateTopics(ctx: BrokerContext, request: M.CreateTo
   const topics = await mapSequentially(
     request.topics, async (entry): Promise<M.CreateTopicsResponse['topics'][number]> => {
       try {
-        if (entry.name.startsWith('__')) {
-          throw new SpoolError(Errors.INVALID_TOPIC, `topic names starting with '__' are reserved for internal topics`);
-        }
-        const config = entry.config === undefined ? undefined : parseTopicConfig(entry.config);
-        await ctx.logs.createTopic(entry.name, entry.partitions, config);
+        await createTopic(ctx, entry.name, entry.partitions, entry.config);
         return { name: entry.name, errorCode: 0 };
       } catch (error) {
         return { name: entry.name, ...itemErrors(ctx, `creating topic ${quoted(entry.name)}`, error) };
@@ -89,11 +77,7 @@ export async function handleDeleteTopics(ctx: BrokerContext, request: M.DeleteTo
   const topics = await mapSequentially(
     request.names, async (name): Promise<M.DeleteTopicsResponse['topics'][number]> => {
       try {
-        if (ctx.logs.getTopic(name)?.internal) {
-          throw new SpoolError(Errors.INVALID_TOPIC, `topic '${name}' is internal and cannot be deleted`);
-        }
-        await ctx.logs.deleteTopic(name);
-        ctx.waiters.notifyTopic(name);
+        await deleteTopic(ctx, name);
         return { name, errorCode: 0 };
       } catch (error) {
         return { name, ...itemErrors(ctx, `deleting topic ${quoted(name)}`, error) };
@@ -134,13 +118,7 @@ export function handleListOffsets(ctx: BrokerContext, request: M.ListOffsetsRequ
   const partitions = mapInSlices(request.partitions, (entry): M.ListOffsetsResponse['partitions'][number] => {
     const { topic, partition, timestamp } = entry;
     try {
-      const log = ctx.logs.getPartition(topic, partition);
-      if (timestamp === OffsetSpec.Latest) return { errorCode: 0, topic, partition, offset: log.logEndOffset, timestamp: -1 };
-      if (timestamp === OffsetSpec.Earliest) return { errorCode: 0, topic, partition, offset: log.logStartOffset, timestamp: -1 };
-      if (timestamp < 0) throw new SpoolError(Errors.INVALID_TIMESTAMP, `timestamp ${timestamp} is neither -1, -2 nor a time`);
-      const offset = log.offsetForTimestamp(timestamp);
-      if (offset === null) return { errorCode: 0, topic, partition, offset: log.logEndOffset, timestamp: -1 };
-      return { errorCode: 0, topic, partition, offset, timestamp };
+      return { errorCode: 0, topic, partition, ...listOffset(ctx, topic, partition, timestamp) };
     } catch (error) {
       return { topic, partition, offset: -1, timestamp: -1, ...itemErrors(ctx, `listing offsets of ${quoted(topic)} partition ${partition}`, error) };
     }

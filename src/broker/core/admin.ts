@@ -1,0 +1,61 @@
+// The control path, protocol-neutral: topic metadata, topic creation and deletion, and
+// offset lookups (earliest, latest, by time). Fronts call these per item and put a thrown
+// SpoolError into the item's answer.
+
+import { OffsetSpec } from '../../protocol/apis.js';
+import { parseTopicConfig } from '../../storage/index.js';
+import { Errors, SpoolError } from '../../util/errors.js';
+import type { BrokerContext } from '../context.js';
+
+export interface TopicMetadata {
+  name: string;
+  /** Null when the topic exists. */
+  error: SpoolError | null;
+  partitions: number;
+  internal: boolean;
+}
+
+/** The named topics (an unknown one carries UNKNOWN_TOPIC), or every non-internal topic for null. */
+export function topicsMetadata(ctx: BrokerContext, names: readonly string[] | null): TopicMetadata[] {
+  if (names === null) {
+    return ctx.logs
+      .listTopics()
+      .filter((info) => !info.internal)
+      .map((info) => ({ name: info.name, error: null, partitions: info.partitions, internal: false }));
+  }
+  return names.map((name) => {
+    const info = ctx.logs.getTopic(name);
+    if (!info) return { name, error: new SpoolError(Errors.UNKNOWN_TOPIC, `topic '${name}' does not exist`), partitions: 0, internal: false };
+    return { name, error: null, partitions: info.partitions, internal: info.internal };
+  });
+}
+
+/** Creates a topic; `config` is the string map of topic configs (storage parses it). */
+export async function createTopic(ctx: BrokerContext, name: string, partitions: number, config?: Record<string, string | number>): Promise<void> {
+  if (name.startsWith('__')) throw new SpoolError(Errors.INVALID_TOPIC, `topic names starting with '__' are reserved for internal topics`);
+  const parsed = config === undefined ? undefined : parseTopicConfig(config);
+  await ctx.logs.createTopic(name, partitions, parsed);
+}
+
+export async function deleteTopic(ctx: BrokerContext, name: string): Promise<void> {
+  if (ctx.logs.getTopic(name)?.internal) throw new SpoolError(Errors.INVALID_TOPIC, `topic '${name}' is internal and cannot be deleted`);
+  await ctx.logs.deleteTopic(name);
+  ctx.waiters.notifyTopic(name);
+}
+
+export interface OffsetAnswer {
+  offset: number;
+  /** The found record's timestamp for a time lookup; -1 otherwise. */
+  timestamp: number;
+}
+
+/** -1 latest (log end), -2 earliest (log start), otherwise the first offset with a timestamp >= it (log end if none). */
+export function listOffset(ctx: BrokerContext, topic: string, partition: number, timestamp: number): OffsetAnswer {
+  const log = ctx.logs.getPartition(topic, partition);
+  if (timestamp === OffsetSpec.Latest) return { offset: log.logEndOffset, timestamp: -1 };
+  if (timestamp === OffsetSpec.Earliest) return { offset: log.logStartOffset, timestamp: -1 };
+  if (timestamp < 0) throw new SpoolError(Errors.INVALID_TIMESTAMP, `timestamp ${timestamp} is neither -1, -2 nor a time`);
+  const offset = log.offsetForTimestamp(timestamp);
+  if (offset === null) return { offset: log.logEndOffset, timestamp: -1 };
+  return { offset, timestamp };
+}

@@ -1,0 +1,143 @@
+// Produce, protocol-neutral: append each partition's batches (storage validates them:
+// magic, lengths, CRC, records, sizes; nothing of a bad partition is stored), wake the
+// fetches parked on it, and answer per acks: 0 and 1 once the bytes are written (the OS
+// has them), -1 (all) once the append promise resolves (fsync per the broker's policy;
+// storage group-commits concurrent appends). Fronts (native/, kafka/) decode their wire
+// into PartitionAppend[] and encode the results.
+//
+// The batch bytes are read only while produce() runs synchronously: fronts hand the
+// request's memory back as soon as it returns (pooled frame assembly). The one path that
+// appends after an await (auto-creation) works on its own copy.
+//
+// Order: appends happen synchronously while the request is handled, so requests on one
+// connection reach the log in request order. Only auto-creation awaits, and it does so
+// before any append of the request.
+
+import { Errors, SpoolError, isSpoolError } from '../../util/errors.js';
+import type { BrokerContext } from '../context.js';
+import { quoted } from '../logger.js';
+
+export type Acks = 0 | 1 | -1;
+
+export interface PartitionAppend {
+  topic: string;
+  partition: number;
+  /** Whole record batches (RecordBatch v2), as the client sent them. */
+  batches: Buffer;
+}
+
+export interface PartitionAppendResult {
+  topic: string;
+  partition: number;
+  /** Null on success; otherwise the error (a SpoolError, or a bug already logged). */
+  error: unknown;
+  /** Offset of the first appended record; -1 on error. */
+  baseOffset: number;
+  logStartOffset: number;
+}
+
+/** Appends every partition; a promise only when the answer must wait (acks all, auto-creation). */
+export function produce(ctx: BrokerContext, appends: readonly PartitionAppend[], acks: Acks): PartitionAppendResult[] | Promise<PartitionAppendResult[]> {
+  if (ctx.options.autoCreateTopics && appends.some((entry) => !ctx.logs.getTopic(entry.topic))) {
+    // Appends after an await: copy, since the caller reuses the request's bytes once this returns.
+    const owned = appends.map((entry) => ({ ...entry, batches: Buffer.from(entry.batches) }));
+    return autoCreateTopics(ctx, owned.map((entry) => entry.topic)).then((creationErrors) => appendAll(ctx, owned, acks, creationErrors));
+  }
+  return appendAll(ctx, appends, acks, new Map());
+}
+
+function appendAll(
+  ctx: BrokerContext,
+  appends: readonly PartitionAppend[],
+  acks: Acks,
+  creationErrors: Map<string, SpoolError>,
+): PartitionAppendResult[] | Promise<PartitionAppendResult[]> {
+  const results: PartitionAppendResult[] = [];
+  const waits: Array<Promise<void>> = [];
+  for (const entry of appends) {
+    const result: PartitionAppendResult = { topic: entry.topic, partition: entry.partition, error: null, baseOffset: -1, logStartOffset: -1 };
+    results.push(result);
+    try {
+      const creationError = creationErrors.get(entry.topic);
+      if (creationError) throw creationError;
+      const wait = appendPartition(ctx, entry, acks, result);
+      if (wait) waits.push(wait);
+    } catch (error) {
+      setError(ctx, result, error);
+    }
+  }
+  return waits.length > 0 ? Promise.all(waits).then(() => results) : results;
+}
+
+/** Appends synchronously; returns a promise when the answer must wait for the append to settle. */
+function appendPartition(ctx: BrokerContext, entry: PartitionAppend, acks: Acks, result: PartitionAppendResult): Promise<void> | null {
+  const { topic, partition } = entry;
+  const info = ctx.logs.getTopic(topic);
+  if (!info) throw new SpoolError(Errors.UNKNOWN_TOPIC, `topic '${topic}' does not exist`);
+  if (info.internal) throw new SpoolError(Errors.INVALID_TOPIC, `topic '${topic}' is internal: clients cannot produce to it`);
+  const log = ctx.logs.getPartition(topic, partition);
+  // Validation is done once, by storage's append, before anything is written: the CRC is
+  // most of a produce's broker CPU, so checking here as well would pay it twice. Its
+  // SpoolError comes back through `appended` and lands in the partition's result.
+  const logEndBefore = log.logEndOffset;
+  const appended = log.append(entry.batches);
+  const written = log.logEndOffset > logEndBefore;
+  if (written) ctx.waiters.notify(topic, partition);
+  const settle = appended.then(
+    (append) => {
+      result.baseOffset = append.baseOffset;
+      result.logStartOffset = log.logStartOffset;
+    },
+    (error: unknown) => {
+      setError(ctx, result, error);
+    },
+  );
+  if (acks === -1 || !written) return settle;
+  // acks 0 and 1: the bytes are in the log (the OS has them); answer now. A later
+  // failure of the flush is storage's to report (the partition goes offline, sticky).
+  result.baseOffset = logEndBefore;
+  result.logStartOffset = log.logStartOffset;
+  return null;
+}
+
+function setError(ctx: BrokerContext, result: PartitionAppendResult, error: unknown): void {
+  if (!isSpoolError(error)) ctx.logger.error(`produce to ${quoted(result.topic)} partition ${result.partition} failed with a bug`, error);
+  result.error = error;
+  result.baseOffset = -1;
+  result.logStartOffset = -1;
+}
+
+/** Creates the unknown topics among `topics`; returns the creation errors by topic. */
+export async function autoCreateTopics(ctx: BrokerContext, topics: readonly string[]): Promise<Map<string, SpoolError>> {
+  const errors = new Map<string, SpoolError>();
+  const missing = new Set(topics.filter((topic) => !ctx.logs.getTopic(topic)));
+  await Promise.all(
+    [...missing].map(async (topic) => {
+      if (topic.startsWith('__')) {
+        errors.set(topic, new SpoolError(Errors.INVALID_TOPIC, `topic names starting with '__' are reserved for internal topics`));
+        return;
+      }
+      let creation = ctx.creatingTopics.get(topic);
+      if (!creation) {
+        creation = ctx.logs.createTopic(topic, ctx.options.defaultPartitions).then(
+          () => {
+            ctx.logger.info(`auto-created topic ${quoted(topic)} with ${ctx.options.defaultPartitions} partition(s)`);
+          },
+          (error: unknown) => {
+            if (!isSpoolError(error, Errors.TOPIC_ALREADY_EXISTS)) throw error;
+          },
+        );
+        const settled = creation.finally(() => ctx.creatingTopics.delete(topic));
+        settled.catch(() => {}); // Safe: the error is observed through `creation` below.
+        ctx.creatingTopics.set(topic, creation);
+      }
+      try {
+        await creation;
+      } catch (error) {
+        errors.set(topic, isSpoolError(error) ? error : new SpoolError(Errors.UNKNOWN, `auto-creating topic '${topic}' failed`, { cause: error }));
+        if (!isSpoolError(error)) ctx.logger.error(`auto-creating topic ${quoted(topic)} failed`, error);
+      }
+    }),
+  );
+  return errors;
+}

@@ -1,0 +1,69 @@
+// The native front: spool's own wire (protocol/: msgpack headers, raw batch payloads) on
+// the generic Connection. Frames are split by protocol's RequestFrameDecoder with pooled
+// assembly; a Produce frame's memory is handed back right after dispatch, since
+// handleProduce reads its payload only while it runs synchronously (see produce.ts).
+
+import { ApiKey } from '../../protocol/apis.js';
+import { decodeBody } from '../../protocol/body.js';
+import { RequestLimits } from '../../protocol/validate.js';
+import { encodeResponseFrame, REQUEST_HEADER_BYTES, RequestFrameDecoder, type RequestFrame } from '../../protocol/frame.js';
+import { Errors, isSpoolError, SpoolError } from '../../util/errors.js';
+import type { HandlerResponse } from '../context.js';
+import type { FrameSource, WireFront } from '../front.js';
+import { dispatch, errorResponse, isKnownApiKey } from './dispatch.js';
+
+class NativeFrameSource implements FrameSource<RequestFrame> {
+  private readonly decoder: RequestFrameDecoder;
+
+  constructor(maxFrameBytes: number) {
+    this.decoder = new RequestFrameDecoder({ maxFrameBytes, poolAssembly: true });
+  }
+
+  push(chunk: Buffer): RequestFrame[] {
+    return this.decoder.push(chunk);
+  }
+
+  get idle(): boolean {
+    return this.decoder.idle;
+  }
+
+  get bufferedBytes(): number {
+    return this.decoder.bufferedBytes;
+  }
+
+  get partialFrameBytes(): number {
+    return this.decoder.partialFrameBytes;
+  }
+
+  release(frame: RequestFrame): void {
+    this.decoder.release(frame.body);
+  }
+}
+
+/** The correlation id is all a native answer needs. */
+export const nativeFront: WireFront<RequestFrame, number, HandlerResponse> = {
+  name: 'native',
+  createDecoder: (maxFrameBytes) => new NativeFrameSource(maxFrameBytes),
+  frameBytes: (frame) => REQUEST_HEADER_BYTES + frame.body.length,
+  garbage: (frame) => (!isKnownApiKey(frame.apiKey) && !hasDecodableBody(frame.body) ? `unknown api key ${frame.apiKey} and no valid body` : null),
+  ticket: (frame) => frame.correlationId,
+  dispatch,
+  releaseAfterDispatch: (frame) => frame.apiKey === ApiKey.Produce,
+  responseBytes(response) {
+    let bytes = 0;
+    if (response.payload) for (const part of response.payload) bytes += part.length;
+    return bytes;
+  },
+  encode: (correlationId, response) => encodeResponseFrame(correlationId, response.header, response.payload),
+  failure: (_correlationId, error) => errorResponse(isSpoolError(error) ? error : new SpoolError(Errors.UNKNOWN)),
+};
+
+function hasDecodableBody(body: Buffer): boolean {
+  try {
+    decodeBody(body, RequestLimits.maxHeaderBytes);
+    return true;
+  } catch {
+    // Safe: this only classifies the frame; the caller closes the connection on false.
+    return false;
+  }
+}
