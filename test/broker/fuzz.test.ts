@@ -31,6 +31,7 @@
 // SPOOL_FUZZ_BUDGET_MS the watchdog's per-call budget (default 1000).
 
 import { spawn } from 'node:child_process';
+import { setPriority } from 'node:os';
 import { dirname, resolve } from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
@@ -60,6 +61,8 @@ const RECOVERY_DAMAGE = /recovery: (truncated|removed .* after damage|rebuilt)/;
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const FUZZ_CHILD = 'test/helpers/fuzz-child.ts';
+/** The fuzz child's niceness: the lowest priority (the broker and the watchdog keep theirs). */
+const FUZZ_CHILD_NICENESS = 19;
 
 const brokers: BrokerProcess[] = [];
 
@@ -69,6 +72,10 @@ type ChildStats = Omit<FuzzStats, 'errorCodes'> & { errorCodes: Record<string, n
 function runFuzzChild(config: FuzzChildConfig): Promise<ChildStats> {
   return new Promise((resolveStats, reject) => {
     const child = spawn(process.execPath, ['--import', 'tsx', FUZZ_CHILD, JSON.stringify(config)], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+    // The fuzzers run at the lowest priority, so on a small machine the watchdog's budget
+    // measures the broker, not CPU taken by the fuzzers themselves (they build and write
+    // megabytes of input as fast as they can).
+    if (child.pid !== undefined) setPriority(child.pid, FUZZ_CHILD_NICENESS);
     let stdout = '';
     let stderr = '';
     child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
