@@ -139,9 +139,13 @@ export type StorageTaskName = 'retention' | 'log-cleaner' | 'segment-roll' | 'in
 export interface LogManager {
   readonly dataDir: string;
   readonly recoveryReports: RecoveryReport[];
-  /** Throws SpoolError INVALID_TOPIC, TOPIC_ALREADY_EXISTS, INVALID_PARTITIONS, INVALID_CONFIG. */
+  /**
+   * Works in slices that yield; the topic is visible only once complete. Throws SpoolError
+   * INVALID_TOPIC, TOPIC_ALREADY_EXISTS, INVALID_PARTITIONS, INVALID_CONFIG (SHUTTING_DOWN
+   * when closed meanwhile).
+   */
   createTopic(name: string, partitions: number, config?: Partial<TopicConfig>, internal?: boolean): Promise<TopicInfo>;
-  /** Throws SpoolError UNKNOWN_TOPIC. */
+  /** Resolves once the topic is gone and its partitions closed; directories are removed in the background. Throws SpoolError UNKNOWN_TOPIC. */
   deleteTopic(name: string): Promise<void>;
   listTopics(): TopicInfo[];
   getTopic(name: string): TopicInfo | undefined;
