@@ -271,6 +271,39 @@ export class LogManager implements LogManagerContract {
     return info;
   }
 
+  /**
+   * Grows a topic to `count` partitions (Kafka's CreatePartitions: partitions are only ever
+   * added). The new partitions are opened first; the metadata file, rewritten atomically
+   * with the new count, is the commit point (a crash before it leaves orphan directories
+   * that the next open removes).
+   */
+  async createPartitions(name: string, count: number): Promise<TopicInfo> {
+    this.checkOpen();
+    const entry = this.topics.get(name);
+    if (!entry) throw new SpoolError(Errors.UNKNOWN_TOPIC, `topic ${name} does not exist`);
+    if (entry.info.internal) throw new SpoolError(Errors.INVALID_TOPIC, `topic ${name} is internal`);
+    const current = entry.info.partitions;
+    if (!Number.isSafeInteger(count) || count <= current || count > MAX_PARTITIONS) {
+      throw new SpoolError(Errors.INVALID_PARTITIONS, `topic ${name} has ${current} partitions; the new count must be greater and at most ${MAX_PARTITIONS}, got ${count}`);
+    }
+    const info: TopicInfo = { ...entry.info, partitions: count };
+    const added: PartitionLogImpl[] = [];
+    try {
+      for (let partition = current; partition < count; partition++) {
+        this.removeDir(this.layout.partitionDir(name, partition));
+        this.fs.rmSync(this.layout.checkpointPath(name, partition));
+        added.push(this.openPartition(info, partition));
+      }
+      writeFileAtomicSync(this.fs, this.layout.topicMetaPath(name), encodeTopicMeta(info));
+    } catch (error) {
+      for (const log of added) log.abandon();
+      throw storageError(error, `adding partitions to topic ${name}`);
+    }
+    entry.logs.push(...added);
+    entry.info = info;
+    return info;
+  }
+
   async deleteTopic(name: string): Promise<void> {
     this.checkOpen();
     const entry = this.topics.get(name);

@@ -141,6 +141,8 @@ export interface LogManager {
   readonly recoveryReports: RecoveryReport[];
   /** Throws SpoolError INVALID_TOPIC, TOPIC_ALREADY_EXISTS, INVALID_PARTITIONS, INVALID_CONFIG. */
   createTopic(name: string, partitions: number, config?: Partial<TopicConfig>, internal?: boolean): Promise<TopicInfo>;
+  /** Grows a topic to `count` partitions (never shrinks). */
+  createPartitions(name: string, count: number): Promise<TopicInfo>;
   /** Throws SpoolError UNKNOWN_TOPIC. */
   deleteTopic(name: string): Promise<void>;
   listTopics(): TopicInfo[];
