@@ -19,6 +19,7 @@ import {
 import { isSpoolError } from '../../util/errors.js';
 import { quoted } from '../../util/log-text.js';
 import type { BrokerContext, RequestScope } from '../context.js';
+import type { KafkaAnswer, KafkaScope } from './answer.js';
 import type { Outcome } from '../front.js';
 import { handleFetch } from './fetch.js';
 import { handleDescribeGroups, handleHeartbeat, handleJoinGroup, handleLeaveGroup, handleListGroups, handleOffsetCommit, handleOffsetFetch, handleSyncGroup } from './groups.js';
@@ -26,22 +27,6 @@ import { handleApiVersions, handleFindCoordinator, handleMetadata } from './meta
 import { handleListOffsets } from './offsets.js';
 import { handleProduce } from './produce.js';
 import { handleCreatePartitions, handleCreateTopics, handleDeleteTopics, handleDescribeConfigs } from './topics.js';
-
-export type KafkaAnswer =
-  | { kind: 'body'; body: object; /** Encode at this version instead of the request's (ApiVersions fallback). */ apiVersion?: number; payloadBytes: number }
-  | { kind: 'bare-error'; errorCode: number; payloadBytes: number; close: boolean; reason?: string };
-
-/** What a handler sees of its request besides the body. */
-export interface KafkaScope extends RequestScope {
-  readonly apiVersion: number;
-  readonly clientId: string;
-}
-
-export type KafkaHandler<R> = (ctx: BrokerContext, body: R, scope: KafkaScope) => Outcome<KafkaAnswer>;
-
-export function answer(body: object, payloadBytes = 0): KafkaAnswer {
-  return { kind: 'body', body, payloadBytes };
-}
 
 export function dispatchKafka(ctx: BrokerContext, raw: Buffer, header: RequestHeader, scope: RequestScope): Outcome<KafkaAnswer> {
   let request: KafkaRequest;

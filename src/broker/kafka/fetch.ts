@@ -11,7 +11,7 @@ import type { BrokerContext } from '../context.js';
 import { fetch, type FetchRead, type PartitionFetchSpec } from '../core/fetch.js';
 import type { Outcome } from '../front.js';
 import { thenMaybe } from '../slices.js';
-import { answer, type KafkaAnswer, type KafkaScope } from './dispatch.js';
+import { answer, type KafkaAnswer, type KafkaScope } from './answer.js';
 
 const EMPTY = Buffer.alloc(0);
 

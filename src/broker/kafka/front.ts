@@ -16,7 +16,8 @@ import { ApiKeys, decodeRequestHeader, encodeResponse, KafkaDecodeError, KafkaEr
 import { Errors, isSpoolError, SpoolError } from '../../util/errors.js';
 import type { BrokerContext, RequestScope } from '../context.js';
 import type { FrameSource, Outcome, WireFront } from '../front.js';
-import { dispatchKafka, type KafkaAnswer } from './dispatch.js';
+import type { KafkaAnswer } from './answer.js';
+import { dispatchKafka } from './dispatch.js';
 
 /** A frame after its size field, with its header when it has a readable one. */
 export interface KafkaFrame {

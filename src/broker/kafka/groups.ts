@@ -34,7 +34,7 @@ import { RequestLimits } from '../../protocol/validate.js';
 import { errorByCode, Errors } from '../../util/errors.js';
 import type { BrokerContext } from '../context.js';
 import { mapSequentially } from '../slices.js';
-import { answer, type KafkaAnswer, type KafkaScope } from './dispatch.js';
+import { answer, type KafkaAnswer, type KafkaScope } from './answer.js';
 
 const EMPTY = Buffer.alloc(0);
 

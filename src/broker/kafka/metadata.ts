@@ -19,7 +19,7 @@ import type { BrokerContext } from '../context.js';
 import { topicsMetadata } from '../core/admin.js';
 import { autoCreateTopics } from '../core/produce.js';
 import type { Outcome } from '../front.js';
-import { answer, type KafkaAnswer, type KafkaScope } from './dispatch.js';
+import { answer, type KafkaAnswer, type KafkaScope } from './answer.js';
 
 export const NODE_ID = 0;
 /** Kafka cluster ids are 22-character base64 UUIDs; clients only compare them. */

@@ -10,7 +10,7 @@ import type { BrokerContext } from '../context.js';
 import { listOffset } from '../core/admin.js';
 import type { Outcome } from '../front.js';
 import { mapInSlices, thenMaybe } from '../slices.js';
-import { answer, type KafkaAnswer, type KafkaScope } from './dispatch.js';
+import { answer, type KafkaAnswer, type KafkaScope } from './answer.js';
 
 export function handleListOffsets(ctx: BrokerContext, request: ListOffsetsRequest, scope: KafkaScope): Outcome<KafkaAnswer> {
   const entries = request.topics.flatMap((topic) => topic.partitions.map((partition) => ({ topic: topic.name, partition })));

@@ -11,7 +11,7 @@ import type { BrokerContext } from '../context.js';
 import type { Outcome } from '../front.js';
 import { produce, type Acks, type PartitionAppend } from '../core/produce.js';
 import { thenMaybe } from '../slices.js';
-import { answer, type KafkaAnswer, type KafkaScope } from './dispatch.js';
+import { answer, type KafkaAnswer, type KafkaScope } from './answer.js';
 
 export function handleProduce(ctx: BrokerContext, request: ProduceRequest, _scope: KafkaScope): Outcome<KafkaAnswer> {
   const acks: Acks = request.acks === 0 ? 0 : request.acks === 1 ? 1 : -1;

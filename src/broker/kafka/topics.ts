@@ -25,7 +25,7 @@ import type { BrokerContext } from '../context.js';
 import { createTopic, deleteTopic } from '../core/admin.js';
 import { quoted } from '../logger.js';
 import { mapSequentially } from '../slices.js';
-import { answer, type KafkaAnswer, type KafkaScope } from './dispatch.js';
+import { answer, type KafkaAnswer, type KafkaScope } from './answer.js';
 import { NODE_ID } from './metadata.js';
 
 /** DescribeConfigs resource types. */
