@@ -18,7 +18,7 @@ const ALLOWED: Record<string, string[]> = {
   // The Kafka wire codec: pure, like protocol.
   kafka: ['records', 'util'],
   groups: ['storage', 'protocol', 'records', 'util'],
-  broker: ['groups', 'storage', 'protocol', 'records', 'util'],
+  broker: ['groups', 'storage', 'protocol', 'kafka', 'records', 'util'],
   client: ['protocol', 'records', 'util'],
   // The offline dump-segment tool reads segment files directly, hence records and storage.
   cli: ['client', 'broker', 'records', 'storage', 'protocol', 'util'],
@@ -45,6 +45,16 @@ function importsOf(file: string, typesToo = true): string[] {
   return specifiers;
 }
 
+/**
+ * Inside broker/: the core (broker/core) knows no wire, and neither front imports the other.
+ * The Kafka front may use protocol's generic length-prefix FrameDecoder and RequestLimits.
+ */
+const BROKER_FORBIDDEN: Record<string, string[]> = {
+  'broker/core': ['protocol', 'kafka', 'broker/native', 'broker/kafka'],
+  'broker/native': ['kafka', 'broker/kafka'],
+  'broker/kafka': ['broker/native'],
+};
+
 const files = walk(SRC);
 const layerOf = (file: string): string => relative(SRC, file).split(/[\\/]/)[0]!;
 
@@ -57,6 +67,19 @@ describe('architecture', () => {
         const to = layerOf(target);
         if (to === from) continue;
         if (!(ALLOWED[from] ?? []).includes(to)) violations.push(`${relative(SRC, file)} -> ${relative(SRC, target)}`);
+      }
+    }
+    expect(violations).toEqual([]);
+  });
+
+  it('the broker core knows no wire, and the fronts do not import each other', () => {
+    const violations: string[] = [];
+    const area = (file: string): string => relative(SRC, file).split(/[\\/]/).slice(0, 2).join('/');
+    for (const file of files) {
+      const forbidden = BROKER_FORBIDDEN[area(file)];
+      if (!forbidden) continue;
+      for (const target of importsOf(file)) {
+        if (forbidden.includes(layerOf(target)) || forbidden.includes(area(target))) violations.push(`${relative(SRC, file)} -> ${relative(SRC, target)}`);
       }
     }
     expect(violations).toEqual([]);

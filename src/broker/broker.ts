@@ -12,6 +12,7 @@ import { LogManager } from '../storage/index.js';
 import { systemClock, type Clock } from '../util/clock.js';
 import { Connection, type ConnectionShared } from './connection.js';
 import type { WireFront } from './front.js';
+import { kafkaFront } from './kafka/front.js';
 import { nativeFront } from './native/front.js';
 import { ConnectionReaper, reaperIntervalMs } from './connection-reaper.js';
 import type { BrokerContext } from './context.js';
@@ -73,7 +74,7 @@ export async function startBroker(brokerOptions: BrokerOptions): Promise<Broker>
     options,
     logger,
     advertised: { host: options.host, port: options.port },
-    kafkaAdvertised: null,
+    kafkaAdvertised: options.kafkaListener ? { ...(options.kafkaAdvertised ?? options.kafkaListener) } : null,
     creatingTopics: new Map(),
     shuttingDown: false,
   };
@@ -109,6 +110,7 @@ class BrokerServer implements Broker {
     clock: Clock,
   ) {
     this.addListener(nativeFront, ctx.options.host, ctx.options.port);
+    if (ctx.options.kafkaListener) this.addListener(kafkaFront, ctx.options.kafkaListener.host, ctx.options.kafkaListener.port);
     this.shared = { requestMemory: new RequestMemoryPool(ctx.options.queuedMaxRequestBytes), clock };
     const { requestReadTimeoutMs, connectionsMaxIdleMs } = ctx.options;
     this.reaper = new ConnectionReaper(() => this.connections, reaperIntervalMs(requestReadTimeoutMs, connectionsMaxIdleMs), clock, ctx.logger);
@@ -158,6 +160,9 @@ class BrokerServer implements Broker {
       throw error;
     }
     this.ctx.advertised.port = this.port;
+    const kafka = this.kafka;
+    // Port 0 picked a port: advertise it (an explicit --kafka-advertised stays as given).
+    if (kafka && this.ctx.kafkaAdvertised && this.ctx.options.kafkaAdvertised === null) this.ctx.kafkaAdvertised.port = kafka.port;
     this.reaper.start();
   }
 

@@ -103,6 +103,7 @@ export class Connection<F = unknown, T = unknown, R = unknown> implements Reques
       signal: this.abort.signal,
       localAddress: socket.localAddress,
       localPort: socket.localPort,
+      remoteAddress: socket.remoteAddress,
       responseBytesLeft: () => this.ctx.options.maxBufferedBytesPerConnection - this.heldResponseBytes,
     };
     this.closedPromise = new Promise((resolve) => socket.once('close', () => resolve()));
@@ -285,6 +286,14 @@ export class Connection<F = unknown, T = unknown, R = unknown> implements Reques
       }
       // write() returning false is seen through socket.writableLength in budgetLeft.
       for (const part of this.encode(slot)) this.socket.write(part);
+      if (this.front.closesConnection?.(slot.response)) {
+        // The answer goes out, then the connection ends: nothing after it can be trusted.
+        this.socket.uncork();
+        this.socket.end(() => this.socket.destroy());
+        this.socket.pause();
+        this.stopping = true;
+        return;
+      }
     }
     if (corked) this.socket.uncork();
     this.pump();

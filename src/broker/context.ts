@@ -37,6 +37,8 @@ export interface RequestScope {
   readonly localAddress: string | undefined;
   /** What is left of the connection's response byte budget (<= 0 when spent): a fetch answered later reads no more. */
   responseBytesLeft(): number;
+  /** The client's address (group members' clientHost). */
+  readonly remoteAddress: string | undefined;
   /** The port the client connected to (which listener). */
   readonly localPort: number | undefined;
 }

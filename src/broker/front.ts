@@ -46,4 +46,6 @@ export interface WireFront<F, T, R> {
   encode(ticket: T, response: R): Buffer[];
   /** The answer to send when dispatch's promise rejects or encode throws (a bug). */
   failure(ticket: T, error: unknown): R;
+  /** True when the connection must close once this answer is written (the stream cannot go on). */
+  closesConnection?(response: R): boolean;
 }

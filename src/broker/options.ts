@@ -6,6 +6,19 @@ import type { FsyncPolicy, TopicConfig } from '../storage/types.js';
 import type { Clock } from '../util/clock.js';
 import type { Logger } from './logger.js';
 
+export interface HostPort {
+  host: string;
+  port: number;
+}
+
+/** Parses `host:port` (`[v6]:port` for IPv6); throws a RangeError naming `what`. */
+export function parseHostPort(value: string, what: string): HostPort {
+  const match = /^(?:\[([^\]]+)\]|([^:]+)):(\d+)$/.exec(value);
+  const port = match ? Number(match[3]) : NaN;
+  if (!match || !Number.isSafeInteger(port) || port > 65535) throw new RangeError(`${what} must be host:port, got '${value}'`);
+  return { host: (match[1] ?? match[2])!, port };
+}
+
 export interface BrokerOptions {
   dataDir: string;
   /** Default 127.0.0.1. */
@@ -28,6 +41,10 @@ export interface BrokerOptions {
   maxParkedFetches?: number;
   /** Cap on a fetch's bytes, whatever the request asks (per request, and so per partition); at least one batch. Default 50 MiB. */
   fetchMaxBytes?: number;
+  /** Serve the Kafka wire protocol on this address too (off when absent; port 0 picks one). */
+  kafkaListener?: HostPort;
+  /** The address Kafka Metadata and FindCoordinator hand out (NAT, containers); default: the Kafka listener's. */
+  kafkaAdvertised?: HostPort;
   /** Open connections; beyond it new ones are refused. Default 10000. */
   maxConnections?: number;
   /** How long close() waits for in-flight requests before dropping connections. Default 10000 ms. */
@@ -62,6 +79,8 @@ export interface ResolvedBrokerOptions {
   maxBufferedBytesPerConnection: number;
   maxParkedFetches: number;
   fetchMaxBytes: number;
+  kafkaListener: HostPort | null;
+  kafkaAdvertised: HostPort | null;
   maxConnections: number;
   shutdownTimeoutMs: number;
   queuedMaxRequestBytes: number;
@@ -92,6 +111,8 @@ export function resolveOptions(options: BrokerOptions): ResolvedBrokerOptions {
     maxBufferedBytesPerConnection: options.maxBufferedBytesPerConnection ?? 64 * 1024 * 1024,
     maxParkedFetches: options.maxParkedFetches ?? 10_000,
     fetchMaxBytes: options.fetchMaxBytes ?? DEFAULT_FETCH_MAX_BYTES,
+    kafkaListener: options.kafkaListener ?? null,
+    kafkaAdvertised: options.kafkaAdvertised ?? null,
     maxConnections: options.maxConnections ?? 10_000,
     shutdownTimeoutMs: options.shutdownTimeoutMs ?? 10_000,
     queuedMaxRequestBytes: options.queuedMaxRequestBytes ?? DEFAULT_QUEUED_MAX_REQUEST_BYTES,

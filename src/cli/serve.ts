@@ -1,10 +1,11 @@
 // `spool serve`: runs the broker in this process. Prints exactly one line on stdout,
-// `spool listening on <host>:<port>` (port 0 picks a free port; the line tells which),
+// `spool listening on <host>:<port>` (port 0 picks a free port; the line tells which;
+// with --kafka-listener a line `spool kafka listening on <host>:<port>` comes before it),
 // logs on stderr, and shuts down gracefully on SIGINT/SIGTERM (stop accepting, finish
 // in-flight requests, flush, close files, exit 0). A second signal exits at once (1).
 
 import { type Command, InvalidArgumentError, Option } from 'commander';
-import { DEFAULT_FETCH_MAX_BYTES, DEFAULT_FSYNC, DEFAULT_MAX_REQUEST_BYTES, DEFAULT_PORT, parseFsyncPolicy, startBroker, streamLogger } from '../broker/index.js';
+import { DEFAULT_FETCH_MAX_BYTES, DEFAULT_FSYNC, DEFAULT_MAX_REQUEST_BYTES, DEFAULT_PORT, parseFsyncPolicy, parseHostPort, startBroker, streamLogger, type HostPort } from '../broker/index.js';
 import { DEFAULT_CONNECTIONS_MAX_IDLE_MS, DEFAULT_QUEUED_MAX_REQUEST_BYTES, DEFAULT_REQUEST_READ_TIMEOUT_MS } from '../broker/index.js';
 import type { FsyncPolicy } from '../storage/types.js';
 
@@ -22,6 +23,8 @@ interface ServeOptions {
   fileMode: number;
   maxOpenFiles?: number;
   fetchMaxBytes: number;
+  kafkaListener?: HostPort;
+  kafkaAdvertised?: HostPort;
 }
 
 function integer(what: string, min: number, max = Number.MAX_SAFE_INTEGER): (value: string) => number {
@@ -39,6 +42,16 @@ function fileModeOption(value: string): number {
   const mode = parseInt(value, 8);
   if ((mode & 0o600) !== 0o600) throw new InvalidArgumentError(`--file-mode must give the owner read and write (0600..0777), got '${value}'`);
   return mode;
+}
+
+function hostPortOption(what: string): (value: string) => HostPort {
+  return (value) => {
+    try {
+      return parseHostPort(value, what);
+    } catch (error) {
+      throw new InvalidArgumentError(error instanceof Error ? error.message : String(error));
+    }
+  };
 }
 
 function fsyncOption(value: string): FsyncPolicy {
@@ -63,6 +76,8 @@ export function registerServe(program: Command): void {
     )
     .option('--auto-create-topics', 'create unknown topics on produce', false)
     .option('--max-request-bytes <n>', 'largest request frame accepted', integer('--max-request-bytes', 64, 0xffff_ffff), DEFAULT_MAX_REQUEST_BYTES)
+    .option('--kafka-listener <host:port>', 'also serve the Kafka wire protocol here (kcat, kafkajs, librdkafka, kafka-python); off unless given', hostPortOption('--kafka-listener'))
+    .option('--kafka-advertised <host:port>', 'address Kafka clients are told to use (NAT, containers); default: the Kafka listener', hostPortOption('--kafka-advertised'))
     .option('--fetch-max-bytes <n>', 'most bytes one fetch returns, per request and per partition (at least one batch)', integer('--fetch-max-bytes', 1), DEFAULT_FETCH_MAX_BYTES)
     .option('--default-partitions <n>', 'partitions of auto-created topics', integer('--default-partitions', 1, 100_000), 1)
     .option(
@@ -101,6 +116,8 @@ export function registerServe(program: Command): void {
         fileMode: options.fileMode,
         ...(options.maxOpenFiles !== undefined ? { maxOpenFiles: options.maxOpenFiles } : {}),
         fetchMaxBytes: options.fetchMaxBytes,
+        ...(options.kafkaListener ? { kafkaListener: options.kafkaListener } : {}),
+        ...(options.kafkaAdvertised ? { kafkaAdvertised: options.kafkaAdvertised } : {}),
         logger,
       });
       let stopping = false;
@@ -123,6 +140,8 @@ export function registerServe(program: Command): void {
       process.on('SIGTERM', () => stop('SIGTERM'));
       // Only now: a supervisor may send SIGTERM as soon as it reads this line, and it must
       // meet the graceful handler, not the default action.
+      // The Kafka line first: the native line is the one scripts wait for, and it comes last.
+      if (broker.kafka) process.stdout.write(`spool kafka listening on ${broker.kafka.host}:${broker.kafka.port}\n`);
       process.stdout.write(`spool listening on ${broker.host}:${broker.port}\n`);
     });
 }

@@ -143,7 +143,8 @@ export type KafkaErrorCode = (typeof KafkaErrors)[KafkaErrorName];
  * spool error -> Kafka code. Where Kafka has no exact match the choice keeps the client's
  * reaction right: retriable spool errors map to codes Kafka clients retry.
  */
-const FROM_SPOOL: Partial<Record<ErrorName, KafkaErrorCode>> = {
+// A full Record: a spool error added without a Kafka code fails the build here.
+const FROM_SPOOL: Record<ErrorName, KafkaErrorCode> = {
   NONE: KafkaErrors.NONE,
   UNKNOWN: KafkaErrors.UNKNOWN_SERVER_ERROR,
   OFFSET_OUT_OF_RANGE: KafkaErrors.OFFSET_OUT_OF_RANGE,
@@ -180,11 +181,20 @@ const FROM_SPOOL: Partial<Record<ErrorName, KafkaErrorCode>> = {
   INVALID_SESSION_TIMEOUT: KafkaErrors.INVALID_SESSION_TIMEOUT,
   UNSUPPORTED_ASSIGNOR: KafkaErrors.UNSUPPORTED_ASSIGNOR,
   COORDINATOR_LOAD_IN_PROGRESS: KafkaErrors.COORDINATOR_LOAD_IN_PROGRESS,
+  INCONSISTENT_GROUP_PROTOCOL: KafkaErrors.INCONSISTENT_GROUP_PROTOCOL,
+  ILLEGAL_GENERATION: KafkaErrors.ILLEGAL_GENERATION,
+  REBALANCE_IN_PROGRESS: KafkaErrors.REBALANCE_IN_PROGRESS,
+  MEMBER_ID_REQUIRED: KafkaErrors.MEMBER_ID_REQUIRED,
+  FENCED_INSTANCE_ID: KafkaErrors.FENCED_INSTANCE_ID,
+  GROUP_MAX_SIZE_REACHED: KafkaErrors.GROUP_MAX_SIZE_REACHED,
+  COORDINATOR_NOT_AVAILABLE: KafkaErrors.COORDINATOR_NOT_AVAILABLE,
+  // A start-up error; never on the wire.
+  DATA_DIR_LOCKED: KafkaErrors.UNKNOWN_SERVER_ERROR,
 };
 
 /** The Kafka code for a spool error kind; UNKNOWN_SERVER_ERROR (-1) for a kind with no mapping. */
 export function kafkaCodeOf(kind: ErrorKind): KafkaErrorCode {
-  return FROM_SPOOL[kind.name as ErrorName] ?? KafkaErrors.UNKNOWN_SERVER_ERROR;
+  return (FROM_SPOOL as Partial<Record<string, KafkaErrorCode>>)[kind.name] ?? KafkaErrors.UNKNOWN_SERVER_ERROR;
 }
 
 /** The Kafka code and message for anything thrown: a SpoolError keeps its meaning, the rest is UNKNOWN_SERVER_ERROR. */

@@ -263,37 +263,72 @@ export class LogManager implements LogManagerContract {
       throw new SpoolError(Errors.INVALID_PARTITIONS, `a topic needs 1 to ${MAX_PARTITIONS} partitions, got ${partitions}`);
     }
     const info: TopicInfo = { name, partitions, config: resolveTopicConfig(this.options.defaults, config), internal };
-    return this.withTopicName(name, () => this.createPartitions(info));
+    return this.withTopicName(name, () => this.makeTopic(info));
   }
 
-  private async createPartitions(info: TopicInfo): Promise<TopicInfo> {
-    const { name, partitions } = info;
+  private async makeTopic(info: TopicInfo): Promise<TopicInfo> {
     this.checkOpen();
-    if (this.topics.has(name)) throw new SpoolError(Errors.TOPIC_ALREADY_EXISTS, `topic ${name} already exists`);
-    const entry: TopicEntry = { info, logs: [] };
-    const slices = new TimeSlices();
-    try {
-      for (let partition = 0; partition < partitions; partition++) {
-        // A directory left by an interrupted delete of the same name is not ours to keep.
-        this.removeDir(this.layout.partitionDir(name, partition));
-        this.fs.rmSync(this.layout.checkpointPath(name, partition));
-        entry.logs.push(this.openPartition(info, partition));
-        if (await slices.yieldIfDue()) this.checkOpen();
-      }
-      writeFileAtomicSync(this.fs, this.layout.topicMetaPath(name), encodeTopicMeta(info));
-    } catch (error) {
-      for (const log of entry.logs) log.abandon();
-      // After abandon() (a simulated crash) the files are left as a crash leaves them.
-      if (!this.abandoned) await this.removePartitionDirs(name, entry.logs.length + 1, slices);
-      throw storageError(error, `creating topic ${name}`);
-    }
-    this.topics.set(name, entry);
+    if (this.topics.has(info.name)) throw new SpoolError(Errors.TOPIC_ALREADY_EXISTS, `topic ${info.name} already exists`);
+    const logs = await this.openNewPartitions(info, 0, `creating topic ${info.name}`);
+    this.topics.set(info.name, { info, logs });
     return info;
   }
 
-  /** Best effort: without metadata a leftover directory is an orphan that the next open removes. */
-  private async removePartitionDirs(name: string, count: number, slices: TimeSlices): Promise<void> {
-    for (let partition = 0; partition < count; partition++) {
+  /**
+   * Grows a topic to `count` partitions (Kafka's CreatePartitions: partitions are only ever
+   * added). The new partitions are opened first, in slices that yield, and are not visible
+   * until the metadata file, rewritten atomically with the new count, is written: the
+   * commit point (a crash before it leaves orphan directories that the next open removes).
+   */
+  async createPartitions(name: string, count: number): Promise<TopicInfo> {
+    this.checkOpen();
+    return this.withTopicName(name, async () => {
+      this.checkOpen();
+      const entry = this.topics.get(name);
+      if (!entry) throw new SpoolError(Errors.UNKNOWN_TOPIC, `topic ${name} does not exist`);
+      if (entry.info.internal) throw new SpoolError(Errors.INVALID_TOPIC, `topic ${name} is internal`);
+      const current = entry.info.partitions;
+      if (!Number.isSafeInteger(count) || count <= current || count > MAX_PARTITIONS) {
+        throw new SpoolError(Errors.INVALID_PARTITIONS, `topic ${name} has ${current} partitions; the new count must be greater and at most ${MAX_PARTITIONS}, got ${count}`);
+      }
+      const info: TopicInfo = { ...entry.info, partitions: count };
+      const added = await this.openNewPartitions(info, current, `adding partitions to topic ${name}`);
+      // No await since the operation began on this name (withTopicName): `entry` is still the table's.
+      entry.logs.push(...added);
+      entry.info = info;
+      return info;
+    });
+  }
+
+  /**
+   * Opens partitions `from` .. info.partitions-1 as new ones, then writes the topic's
+   * metadata (the commit point), yielding to the event loop every ~5 ms. On failure, or
+   * close() meanwhile (SHUTTING_DOWN), it removes the directories it made and throws.
+   */
+  private async openNewPartitions(info: TopicInfo, from: number, what: string): Promise<PartitionLogImpl[]> {
+    const added: PartitionLogImpl[] = [];
+    const slices = new TimeSlices();
+    try {
+      for (let partition = from; partition < info.partitions; partition++) {
+        // A directory left by an interrupted delete or create is not ours to keep.
+        this.removeDir(this.layout.partitionDir(info.name, partition));
+        this.fs.rmSync(this.layout.checkpointPath(info.name, partition));
+        added.push(this.openPartition(info, partition));
+        if (await slices.yieldIfDue()) this.checkOpen();
+      }
+      writeFileAtomicSync(this.fs, this.layout.topicMetaPath(info.name), encodeTopicMeta(info));
+    } catch (error) {
+      for (const log of added) log.abandon();
+      // After abandon() (a simulated crash) the files are left as a crash leaves them.
+      if (!this.abandoned) await this.removePartitionDirs(info.name, from, from + added.length + 1, slices);
+      throw storageError(error, what);
+    }
+    return added;
+  }
+
+  /** Best effort: without metadata naming them, leftover directories are orphans that the next open removes. */
+  private async removePartitionDirs(name: string, from: number, to: number, slices: TimeSlices): Promise<void> {
+    for (let partition = from; partition < to; partition++) {
       try {
         this.removeDir(this.layout.partitionDir(name, partition));
       } catch {

@@ -145,6 +145,8 @@ export interface LogManager {
    * when closed meanwhile).
    */
   createTopic(name: string, partitions: number, config?: Partial<TopicConfig>, internal?: boolean): Promise<TopicInfo>;
+  /** Grows a topic to `count` partitions (never shrinks), in slices that yield like createTopic. */
+  createPartitions(name: string, count: number): Promise<TopicInfo>;
   /** Resolves once the topic is gone and its partitions closed; directories are removed in the background. Throws SpoolError UNKNOWN_TOPIC. */
   deleteTopic(name: string): Promise<void>;
   listTopics(): TopicInfo[];

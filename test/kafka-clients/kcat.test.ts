@@ -65,7 +65,7 @@ describe('kcat against the Kafka listener', () => {
     const group = randomTopic('kcat-g');
     await shared.client().admin().createTopics({ topics: [{ topic, numPartitions: 4 }] });
     const member = () =>
-      start(KCAT, ['-b', shared.kafka(), '-G', group, '-J', '-X', 'auto.offset.reset=earliest', '-X', 'session.timeout.ms=6000', topic]);
+      start(KCAT, ['-b', shared.kafka(), '-G', group, '-J', '-u', '-X', 'auto.offset.reset=earliest', '-X', 'session.timeout.ms=6000', topic]);
     const members = [member(), member()];
     try {
       // Both joined and the four partitions split between them (kcat prints each rebalance).

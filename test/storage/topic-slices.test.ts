@@ -1,4 +1,4 @@
-// Proves that LogManager.createTopic and deleteTopic of a wide topic work in slices that
+// Proves that LogManager.createTopic, createPartitions and deleteTopic of a wide topic work in slices that
 // yield to the event loop (a setImmediate ticker keeps running during them; in one piece,
 // 10,000 partitions blocked the event loop 8.3 s to create and 2.7 s to delete) while
 // staying atomic for callers: a topic being created is invisible until it is complete;
@@ -61,12 +61,32 @@ describe('wide topics are created and deleted in slices', () => {
     expect(manager.getTopic('wide')?.partitions).toBe(WIDE);
     expect((await manager.getPartition('wide', WIDE - 1).append(makeBatch(1))).baseOffset).toBe(0);
 
+    // The delete's renames and its background removal of the directories (close() waits for it) yield too.
     const deleteTurns = turnCounter();
     await manager.deleteTopic('wide');
-    expect(deleteTurns.stop()).toBeGreaterThan(1);
     expect(manager.getTopic('wide')).toBeUndefined();
+    expect(partitionDirs('wide').filter((name) => /^wide-\d+$/.test(name))).toEqual([]);
     await manager.close();
+    expect(deleteTurns.stop()).toBeGreaterThan(1);
     expect(partitionDirs('wide')).toEqual([]);
+  });
+
+  it('createPartitions grows a topic in slices; the new partitions appear only when all exist', async () => {
+    const manager = await open();
+    await manager.createTopic('grow', 1);
+    const turns = turnCounter();
+    const seenDuring: number[] = [];
+    const ticker = setInterval(() => seenDuring.push(manager.getTopic('grow')!.partitions), 1);
+    await manager.createPartitions('grow', WIDE);
+    clearInterval(ticker);
+    expect(turns.stop()).toBeGreaterThan(1);
+    expect(seenDuring.filter((count) => count !== 1)).toEqual([]);
+    expect(manager.getTopic('grow')?.partitions).toBe(WIDE);
+    expect((await manager.getPartition('grow', WIDE - 1).append(makeBatch(1))).baseOffset).toBe(0);
+    await manager.close();
+    const reopened = await open();
+    expect(reopened.getTopic('grow')?.partitions).toBe(WIDE);
+    await reopened.close();
   });
 
   it('serializes operations on one name', async () => {

@@ -2,7 +2,6 @@
 // offset lookups (earliest, latest, by time). Fronts call these per item and put a thrown
 // SpoolError into the item's answer.
 
-import { OffsetSpec } from '../../protocol/apis.js';
 import { parseTopicConfig } from '../../storage/index.js';
 import { Errors, SpoolError } from '../../util/errors.js';
 import type { BrokerContext } from '../context.js';
@@ -43,6 +42,10 @@ export async function deleteTopic(ctx: BrokerContext, name: string): Promise<voi
   ctx.waiters.notifyTopic(name);
 }
 
+/** The two special timestamps of an offset lookup (the same numbers on both wires). */
+export const LATEST_TIMESTAMP = -1;
+export const EARLIEST_TIMESTAMP = -2;
+
 export interface OffsetAnswer {
   offset: number;
   /** The found record's timestamp for a time lookup; -1 otherwise. */
@@ -52,8 +55,8 @@ export interface OffsetAnswer {
 /** -1 latest (log end), -2 earliest (log start), otherwise the first offset with a timestamp >= it (log end if none). */
 export function listOffset(ctx: BrokerContext, topic: string, partition: number, timestamp: number): OffsetAnswer {
   const log = ctx.logs.getPartition(topic, partition);
-  if (timestamp === OffsetSpec.Latest) return { offset: log.logEndOffset, timestamp: -1 };
-  if (timestamp === OffsetSpec.Earliest) return { offset: log.logStartOffset, timestamp: -1 };
+  if (timestamp === LATEST_TIMESTAMP) return { offset: log.logEndOffset, timestamp: -1 };
+  if (timestamp === EARLIEST_TIMESTAMP) return { offset: log.logStartOffset, timestamp: -1 };
   if (timestamp < 0) throw new SpoolError(Errors.INVALID_TIMESTAMP, `timestamp ${timestamp} is neither -1, -2 nor a time`);
   const offset = log.offsetForTimestamp(timestamp);
   if (offset === null) return { offset: log.logEndOffset, timestamp: -1 };

@@ -1,0 +1,18 @@
+// What a Kafka handler returns and sees: the answer (a body in the request's own schema,
+// or the bare error frame for requests that cannot be answered in it) and the scope.
+
+import type { RequestScope } from '../context.js';
+
+export type KafkaAnswer =
+  | { kind: 'body'; body: object; /** Encode at this version instead of the request's (ApiVersions fallback). */ apiVersion?: number; payloadBytes: number }
+  | { kind: 'bare-error'; errorCode: number; payloadBytes: number; close: boolean; reason?: string };
+
+/** What a handler sees of its request besides the body. */
+export interface KafkaScope extends RequestScope {
+  readonly apiVersion: number;
+  readonly clientId: string;
+}
+
+export function answer(body: object, payloadBytes = 0): KafkaAnswer {
+  return { kind: 'body', body, payloadBytes };
+}

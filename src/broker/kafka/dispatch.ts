@@ -1,0 +1,102 @@
+// Kafka request dispatch: decode the body for its api key and version (src/kafka), run the
+// API's handler over the broker core, and answer in the request's own schema. Every
+// handler answers per item (a topic, a partition, a group) and does not throw for an
+// operating error; what escapes is a bug (logged) or a request-level SpoolError, answered
+// with the bare error frame and a closed connection, since a generic error body does not
+// exist in Kafka's schemas.
+
+import {
+  ApiKeys,
+  apiVersionsResponse,
+  decodeRequest,
+  KafkaDecodeError,
+  KafkaErrors,
+  kafkaErrorOf,
+  KafkaUnsupportedVersionError,
+  type KafkaRequest,
+  type RequestHeader,
+} from '../../kafka/index.js';
+import { isSpoolError } from '../../util/errors.js';
+import { quoted } from '../../util/log-text.js';
+import type { BrokerContext, RequestScope } from '../context.js';
+import type { KafkaAnswer, KafkaScope } from './answer.js';
+import type { Outcome } from '../front.js';
+import { handleFetch } from './fetch.js';
+import { handleDescribeGroups, handleHeartbeat, handleJoinGroup, handleLeaveGroup, handleListGroups, handleOffsetCommit, handleOffsetFetch, handleSyncGroup } from './groups.js';
+import { handleApiVersions, handleFindCoordinator, handleMetadata } from './metadata.js';
+import { handleListOffsets } from './offsets.js';
+import { handleProduce } from './produce.js';
+import { handleCreatePartitions, handleCreateTopics, handleDeleteTopics, handleDescribeConfigs } from './topics.js';
+
+export function dispatchKafka(ctx: BrokerContext, raw: Buffer, header: RequestHeader, scope: RequestScope): Outcome<KafkaAnswer> {
+  let request: KafkaRequest;
+  try {
+    request = decodeRequest(raw);
+  } catch (error) {
+    if (error instanceof KafkaUnsupportedVersionError) {
+      // KIP-511: a client newer than us learns our versions from a v0 answer.
+      if (header.apiKey === ApiKeys.ApiVersions) return { kind: 'body', body: apiVersionsResponse(KafkaErrors.UNSUPPORTED_VERSION), apiVersion: 0, payloadBytes: 0 };
+      ctx.logger.warn(`kafka: api key ${header.apiKey} version ${header.apiVersion} is not served; closing the connection (client ${quoted(header.clientId ?? '')})`);
+      return { kind: 'bare-error', errorCode: KafkaErrors.UNSUPPORTED_VERSION, payloadBytes: 0, close: true };
+    }
+    if (error instanceof KafkaDecodeError) {
+      ctx.logger.warn(`kafka: malformed api key ${header.apiKey} v${header.apiVersion} request: ${error.message}; closing the connection`);
+      return { kind: 'bare-error', errorCode: KafkaErrors.INVALID_REQUEST, payloadBytes: 0, close: true };
+    }
+    throw error;
+  }
+  const kafkaScope: KafkaScope = { ...scope, apiVersion: header.apiVersion, clientId: header.clientId ?? '' };
+  const fail = (error: unknown): KafkaAnswer => {
+    if (!isSpoolError(error)) ctx.logger.error(`kafka: api key ${header.apiKey} request failed with a bug`, error);
+    return { kind: 'bare-error', errorCode: kafkaErrorOf(error).errorCode, payloadBytes: 0, close: true };
+  };
+  try {
+    const outcome = route(ctx, request, kafkaScope);
+    return outcome instanceof Promise ? outcome.catch(fail) : outcome;
+  } catch (error) {
+    return fail(error);
+  }
+}
+
+function route(ctx: BrokerContext, request: KafkaRequest, scope: KafkaScope): Outcome<KafkaAnswer> {
+  switch (request.apiKey) {
+    case ApiKeys.ApiVersions:
+      return handleApiVersions();
+    case ApiKeys.Metadata:
+      return handleMetadata(ctx, request.body, scope);
+    case ApiKeys.Produce:
+      return handleProduce(ctx, request.body, scope);
+    case ApiKeys.Fetch:
+      return handleFetch(ctx, request.body, scope);
+    case ApiKeys.ListOffsets:
+      return handleListOffsets(ctx, request.body, scope);
+    case ApiKeys.FindCoordinator:
+      return handleFindCoordinator(ctx, request.body, scope);
+    case ApiKeys.JoinGroup:
+      return handleJoinGroup(ctx, request.body, scope);
+    case ApiKeys.SyncGroup:
+      return handleSyncGroup(ctx, request.body, scope);
+    case ApiKeys.Heartbeat:
+      return handleHeartbeat(ctx, request.body, scope);
+    case ApiKeys.LeaveGroup:
+      return handleLeaveGroup(ctx, request.body, scope);
+    case ApiKeys.OffsetCommit:
+      return handleOffsetCommit(ctx, request.body, scope);
+    case ApiKeys.OffsetFetch:
+      return handleOffsetFetch(ctx, request.body, scope);
+    case ApiKeys.ListGroups:
+      return handleListGroups(ctx, request.body, scope);
+    case ApiKeys.DescribeGroups:
+      return handleDescribeGroups(ctx, request.body, scope);
+    case ApiKeys.CreateTopics:
+      return handleCreateTopics(ctx, request.body, scope);
+    case ApiKeys.DeleteTopics:
+      return handleDeleteTopics(ctx, request.body, scope);
+    case ApiKeys.DescribeConfigs:
+      return handleDescribeConfigs(ctx, request.body, scope);
+    case ApiKeys.CreatePartitions:
+      return handleCreatePartitions(ctx, request.body, scope);
+  }
+  const never: never = request;
+  return never;
+}

@@ -1,0 +1,112 @@
+// The Kafka front: Apache Kafka's wire protocol (src/kafka: headers, flexible encodings,
+// one schema per API) on the generic Connection, so kcat, librdkafka, kafkajs and
+// kafka-python talk to the same broker core as the native SDK.
+//
+// Frames are length-prefixed like the native ones (`size:int32` then the bytes), so the
+// same FrameDecoder splits them (same size cap, growth and pooled assembly). The request
+// header is parsed as a frame arrives: a frame too short for a header, or one naming an
+// api key Kafka does not have, is garbage (the connection closes, as Kafka's broker does
+// on a request it cannot parse). A known key at a version we do not serve gets the
+// shortest answer every client can read, `correlationId errorCode=UNSUPPORTED_VERSION`,
+// and the connection closes after it (ApiVersions is the exception: KIP-511's v0 answer
+// with our table, and the connection stays open).
+
+import { FrameDecoder, POOLED_FRAME_MAX_BYTES } from '../../protocol/frame.js';
+import { ApiKeys, decodeRequestHeader, encodeResponse, KafkaDecodeError, KafkaErrors, type RequestHeader } from '../../kafka/index.js';
+import { Errors, isSpoolError, SpoolError } from '../../util/errors.js';
+import type { BrokerContext, RequestScope } from '../context.js';
+import type { FrameSource, Outcome, WireFront } from '../front.js';
+import type { KafkaAnswer } from './answer.js';
+import { dispatchKafka } from './dispatch.js';
+
+/** A frame after its size field, with its header when it has a readable one. */
+export interface KafkaFrame {
+  readonly raw: Buffer;
+  readonly header: RequestHeader | null;
+}
+
+export interface KafkaTicket {
+  readonly apiKey: number;
+  readonly apiVersion: number;
+  readonly correlationId: number;
+}
+
+/** apiKey:int16 apiVersion:int16 correlationId:int32 clientIdLength:int16. */
+const MIN_HEADER_BYTES = 10;
+/** Kafka's api keys run 0..~80; anything else is not a Kafka request. */
+const MAX_KAFKA_API_KEY = 100;
+
+class KafkaFrameSource implements FrameSource<KafkaFrame> {
+  private readonly decoder: FrameDecoder;
+
+  constructor(maxFrameBytes: number) {
+    this.decoder = new FrameDecoder({ maxFrameBytes, minFrameBytes: MIN_HEADER_BYTES, poolAssembly: true, maxUpFrontAllocationBytes: POOLED_FRAME_MAX_BYTES });
+  }
+
+  push(chunk: Buffer): KafkaFrame[] {
+    return this.decoder.push(chunk).map((raw) => ({ raw, header: readHeader(raw) }));
+  }
+
+  get idle(): boolean {
+    return this.decoder.idle;
+  }
+
+  get bufferedBytes(): number {
+    return this.decoder.bufferedBytes;
+  }
+
+  get partialFrameBytes(): number {
+    return this.decoder.partialFrameBytes;
+  }
+
+  release(frame: KafkaFrame): void {
+    this.decoder.release(frame.raw);
+  }
+}
+
+function readHeader(raw: Buffer): RequestHeader | null {
+  try {
+    return decodeRequestHeader(raw);
+  } catch (error) {
+    if (error instanceof KafkaDecodeError) return null;
+    throw error;
+  }
+}
+
+export const kafkaFront: WireFront<KafkaFrame, KafkaTicket, KafkaAnswer> = {
+  name: 'kafka',
+  createDecoder: (maxFrameBytes) => new KafkaFrameSource(maxFrameBytes),
+  frameBytes: (frame) => frame.raw.length,
+  garbage(frame) {
+    if (frame.header === null) return 'a request header that does not parse';
+    if (frame.header.apiKey < 0 || frame.header.apiKey > MAX_KAFKA_API_KEY) return `api key ${frame.header.apiKey}`;
+    return null;
+  },
+  ticket: (frame) => ({ apiKey: frame.header!.apiKey, apiVersion: frame.header!.apiVersion, correlationId: frame.header!.correlationId }),
+  dispatch: (ctx: BrokerContext, frame: KafkaFrame, scope: RequestScope): Outcome<KafkaAnswer> => dispatchKafka(ctx, frame.raw, frame.header!, scope),
+  // Produce's records are read only while its handler runs synchronously (core/produce.ts);
+  // other requests may keep slices of the frame (group metadata is copied, but be safe).
+  releaseAfterDispatch: (frame) => frame.header?.apiKey === ApiKeys.Produce,
+  responseBytes: (answer) => answer.payloadBytes,
+  encode(ticket, answer) {
+    if (answer.kind === 'bare-error') return [bareError(ticket.correlationId, answer.errorCode)];
+    return encodeResponse(ticket.apiKey as never, answer.apiVersion ?? ticket.apiVersion, ticket.correlationId, answer.body as never).chunks;
+  },
+  failure: (_ticket, error) => ({
+    kind: 'bare-error',
+    errorCode: KafkaErrors.UNKNOWN_SERVER_ERROR,
+    payloadBytes: 0,
+    close: true,
+    reason: isSpoolError(error) ? error.message : new SpoolError(Errors.UNKNOWN).message,
+  }),
+  closesConnection: (answer) => answer.kind === 'bare-error' && answer.close,
+};
+
+/** size:int32 correlationId:int32 errorCode:int16: the shortest answer, for requests we cannot answer in their own schema. */
+function bareError(correlationId: number, errorCode: number): Buffer {
+  const frame = Buffer.alloc(10);
+  frame.writeInt32BE(6, 0);
+  frame.writeInt32BE(correlationId, 4);
+  frame.writeInt16BE(errorCode, 8);
+  return frame;
+}

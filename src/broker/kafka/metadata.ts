@@ -1,0 +1,111 @@
+// Kafka ApiVersions, Metadata and FindCoordinator: this broker is the whole cluster (node
+// 0, the controller, the leader of every partition with itself as the only replica, and
+// every group's coordinator), reached at the Kafka listener's advertised address.
+
+import {
+  apiVersionsResponse,
+  findCoordinatorKeys,
+  KafkaErrors,
+  kafkaErrorOf,
+  metadataWantsAllTopics,
+  type FindCoordinatorRequest,
+  type FindCoordinatorResponse,
+  type MetadataRequest,
+  type MetadataResponse,
+  type MetadataResponseTopic,
+} from '../../kafka/index.js';
+import { RequestLimits } from '../../protocol/validate.js';
+import type { BrokerContext } from '../context.js';
+import { topicsMetadata } from '../core/admin.js';
+import { autoCreateTopics } from '../core/produce.js';
+import type { Outcome } from '../front.js';
+import { answer, type KafkaAnswer, type KafkaScope } from './answer.js';
+
+export const NODE_ID = 0;
+/** Kafka cluster ids are 22-character base64 UUIDs; clients only compare them. */
+export const CLUSTER_ID = 'spool-single-node-0000';
+const WILDCARD_HOSTS = new Set(['0.0.0.0', '::', '']);
+
+export function handleApiVersions(): KafkaAnswer {
+  return answer(apiVersionsResponse());
+}
+
+/** The Kafka listener's address as clients should dial it. */
+export function advertisedKafka(ctx: BrokerContext, scope: KafkaScope): { host: string; port: number } {
+  const advertised = ctx.kafkaAdvertised ?? { host: ctx.options.host, port: scope.localPort ?? 0 };
+  // Listening on every interface: tell the client the address it reached us on.
+  const host = WILDCARD_HOSTS.has(advertised.host) && scope.localAddress ? scope.localAddress.replace(/^::ffff:/, '') : advertised.host;
+  return { host, port: advertised.port };
+}
+
+export function handleMetadata(ctx: BrokerContext, request: MetadataRequest, scope: KafkaScope): Outcome<KafkaAnswer> {
+  const all = metadataWantsAllTopics(scope.apiVersion, request);
+  const names = all ? null : (request.topics ?? []).map((topic) => topic.name);
+  if (names !== null && names.length > RequestLimits.maxTopicsPerRequest) {
+    return respond(ctx, scope, names.map((name) => ({ errorCode: KafkaErrors.INVALID_REQUEST, name, isInternal: false, partitions: [] })));
+  }
+  // v0-3 have no allowAutoTopicCreation field: Kafka treats them as allowing it.
+  const allowCreate = ctx.options.autoCreateTopics && (scope.apiVersion < 4 || request.allowAutoTopicCreation);
+  const unknown = names?.filter((name) => !ctx.logs.getTopic(name)) ?? [];
+  if (allowCreate && unknown.length > 0) {
+    return autoCreateTopics(ctx, unknown).then(() => respond(ctx, scope, topicsOf(ctx, names)));
+  }
+  return respond(ctx, scope, topicsOf(ctx, names));
+}
+
+function topicsOf(ctx: BrokerContext, names: string[] | null): MetadataResponseTopic[] {
+  return topicsMetadata(ctx, names).map((topic) => ({
+    errorCode: topic.error === null ? KafkaErrors.NONE : kafkaErrorOf(topic.error).errorCode,
+    name: topic.name,
+    isInternal: topic.internal,
+    partitions: Array.from({ length: topic.partitions }, (_, partitionIndex) => ({
+      errorCode: KafkaErrors.NONE,
+      partitionIndex,
+      leaderId: NODE_ID,
+      leaderEpoch: 0,
+      replicaNodes: [NODE_ID],
+      isrNodes: [NODE_ID],
+      offlineReplicas: [],
+    })),
+    topicAuthorizedOperations: -2147483648,
+  }));
+}
+
+function respond(ctx: BrokerContext, scope: KafkaScope, topics: MetadataResponseTopic[]): KafkaAnswer {
+  const { host, port } = advertisedKafka(ctx, scope);
+  return answer({
+    throttleTimeMs: 0,
+    brokers: [{ nodeId: NODE_ID, host, port, rack: null }],
+    clusterId: CLUSTER_ID,
+    controllerId: NODE_ID,
+    topics,
+    clusterAuthorizedOperations: -2147483648,
+  } satisfies MetadataResponse);
+}
+
+/** keyType 0 is a group: this broker; 1 (transactions) is not served. */
+export function handleFindCoordinator(ctx: BrokerContext, request: FindCoordinatorRequest, scope: KafkaScope): KafkaAnswer {
+  const { host, port } = advertisedKafka(ctx, scope);
+  const served = request.keyType === 0;
+  const errorCode = served ? KafkaErrors.NONE : KafkaErrors.COORDINATOR_NOT_AVAILABLE;
+  const errorMessage = served ? null : 'transactions are not served';
+  if (scope.apiVersion >= 4) {
+    const coordinators = findCoordinatorKeys(scope.apiVersion, request).map((key) => ({
+      key,
+      nodeId: served ? NODE_ID : -1,
+      host: served ? host : '',
+      port: served ? port : -1,
+      errorCode,
+      errorMessage,
+    }));
+    return answer({ throttleTimeMs: 0, coordinators } satisfies FindCoordinatorResponse);
+  }
+  return answer({
+    throttleTimeMs: 0,
+    errorCode,
+    errorMessage,
+    nodeId: served ? NODE_ID : -1,
+    host: served ? host : '',
+    port: served ? port : -1,
+  } satisfies FindCoordinatorResponse);
+}
