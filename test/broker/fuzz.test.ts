@@ -9,6 +9,8 @@
 // nesting, NaN and negative numbers, record-batch-aware mutations with the CRC recomputed),
 // several frames per write, duplicated frames, split writes (test/helpers/fuzz-stream.ts).
 // Each fuzz connection reconnects when the broker closes it (allowed on bad input).
+// The fuzzers run in a child process at the lowest CPU priority (niceness 19), so on a
+// loaded 2-core box the watchdog's budget measures the broker, not the fuzzers' own CPU use.
 //
 // What must survive (anything else a mutated input gets, error or closed connection, is fine):
 //   - the broker process stays alive;
