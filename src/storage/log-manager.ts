@@ -8,8 +8,8 @@
 //
 // open() removes leftovers (*.tmp, *.deleted), loads every topic's metadata, recovers
 // every partition (recovery.ts), removes partition directories no topic owns (a create
-// or delete interrupted by a crash), and starts the background tasks. createTopic and
-// deleteTopic work partition by partition in ~5 ms slices that yield to the event loop;
+// or delete interrupted by a crash), and starts the background tasks. createTopic,
+// createPartitions and deleteTopic work partition by partition in ~5 ms slices that yield to the event loop;
 // operations on one name are serialized (withTopicName), so the check of the topic table
 // and its change cannot interleave with another operation on that name, and a topic
 // enters the table only when complete.
@@ -293,7 +293,8 @@ export class LogManager implements LogManagerContract {
       }
       const info: TopicInfo = { ...entry.info, partitions: count };
       const added = await this.openNewPartitions(info, current, `adding partitions to topic ${name}`);
-      // No await since the operation began on this name (withTopicName): `entry` is still the table's.
+      // Operations on this name are serialized (withTopicName): no delete ran during the
+      // await above, so `entry` is still the table's.
       entry.logs.push(...added);
       entry.info = info;
       return info;
