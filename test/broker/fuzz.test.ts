@@ -77,7 +77,11 @@ function runFuzzChild(config: FuzzChildConfig): Promise<ChildStats> {
     // The fuzzers run at the lowest priority, so on a small machine the watchdog's budget
     // measures the broker, not CPU taken by the fuzzers themselves (they build and write
     // megabytes of input as fast as they can).
-    if (child.pid !== undefined) setPriority(child.pid, FUZZ_CHILD_NICENESS);
+    try {
+      if (child.pid !== undefined) setPriority(child.pid, FUZZ_CHILD_NICENESS);
+    } catch {
+      // Safe: a child that already exited (ESRCH) reports itself through 'exit' below.
+    }
     let stdout = '';
     let stderr = '';
     child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
