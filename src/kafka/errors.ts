@@ -189,7 +189,7 @@ const FROM_SPOOL: Record<ErrorName, KafkaErrorCode> = {
   GROUP_MAX_SIZE_REACHED: KafkaErrors.GROUP_MAX_SIZE_REACHED,
   COORDINATOR_NOT_AVAILABLE: KafkaErrors.COORDINATOR_NOT_AVAILABLE,
   // A start-up error; never on the wire.
-  DATA_DIR_LOCKED: KafkaErrors.UNKNOWN_SERVER_ERROR,
+  DATA_DIR_LOCKED: KafkaErrors.KAFKA_STORAGE_ERROR,
 };
 
 /** The Kafka code for a spool error kind; UNKNOWN_SERVER_ERROR (-1) for a kind with no mapping. */
