@@ -8,6 +8,12 @@ import { Compression } from './layout.js';
 import { corrupt, unsupportedCompression } from './errors.js';
 
 /**
+ * The bound on a decompressed records section when the caller names none (the SDK's
+ * consumer): 256 MiB. The broker passes max.message.bytes instead.
+ */
+export const DEFAULT_MAX_UNCOMPRESSED_BYTES = 256 * 1024 * 1024;
+
+/**
  * Returns the uncompressed records section of a batch, given its (possibly compressed)
  * bytes. `maxOutputBytes` bounds the inflated size, so a small bomb cannot exhaust memory.
  */

@@ -20,7 +20,6 @@ import { Segment } from './segment.js';
 import type { AppendResult, FsyncPolicy, PartitionLog, ReadResult, TopicConfig } from './types.js';
 
 const MAX_RELATIVE_OFFSET = 0xffffffff;
-const PRODUCER_BATCHES = { producer: true } as const;
 /** Closed segments (newest first) whose indexes stay in memory after a roll. */
 const KEEP_LOADED_CLOSED_SEGMENTS = 2;
 
@@ -145,10 +144,14 @@ export class PartitionLogImpl implements PartitionLog {
     this.checkUsable();
     // Producer batches: lastOffsetDelta = recordCount - 1 exactly, so a batch cannot claim
     // more offsets than it holds.
-    const summary = validateBatches(batches, this.config.maxMessageBytes, PRODUCER_BATCHES);
+    // Every record is walked too (records/walk.ts), so nothing stored can stop a reader.
+    const nowMs = this.clock.nowMs();
+    const summary = validateBatches(batches, this.config.maxMessageBytes, {
+      producer: true,
+      timestamps: { nowMs, differenceMaxMs: this.config.messageTimestampDifferenceMaxMs },
+    });
     if (summary.recordCount < summary.batchCount) refuseEmptyBatch(batches);
     const offsetCount = summary.lastOffsetDeltaSum + summary.batchCount;
-    const nowMs = this.clock.nowMs();
     let segment: Segment;
     try {
       this.maybeRoll(batches.length, offsetCount, nowMs);

@@ -23,6 +23,11 @@ export interface TopicConfig {
   deleteRetentionMs: number;
   /** An index entry every this many bytes of log. Default 4096. */
   indexIntervalBytes: number;
+  /**
+   * Largest |record timestamp - broker clock| accepted on produce (CreateTime batches);
+   * -1 = unlimited, the default (Kafka's default is unlimited too).
+   */
+  messageTimestampDifferenceMaxMs: number;
 }
 
 /** Kafka's config names, as they travel in CreateTopics and show in describe. */
@@ -35,6 +40,7 @@ export const TopicConfigNames: Readonly<Record<keyof TopicConfig, string>> = {
   maxMessageBytes: 'max.message.bytes',
   deleteRetentionMs: 'delete.retention.ms',
   indexIntervalBytes: 'index.interval.bytes',
+  messageTimestampDifferenceMaxMs: 'message.timestamp.difference.max.ms',
 };
 
 export interface AppendResult {
