@@ -72,13 +72,15 @@ export async function compactPartition(log: PartitionLogImpl, fs: StorageFs, now
   const previous = lastPass.get(log);
   if (previous && previous.closedEnd === closedEnd && previous.tombstonesKept === 0) return NOTHING;
   let tombstonesKept = 0;
+  // Decompression bounded as on produce: a stored batch inflates within max.message.bytes.
+  const bounded = { maxUncompressedBytes: log.config.maxMessageBytes };
   // Pass 1: the latest offset of every key in the closed segments.
   const latest = new Map<string, number>();
   for (const segment of closed) {
     await yieldToEventLoop();
     if (log.isClosed || !log.segments.includes(segment)) return NOTHING;
     forEachSegmentBatch(fs, segment, (batch) => {
-      for (const record of decodeBatch(batch, 0).records) {
+      for (const record of decodeBatch(batch, 0, bounded).records) {
         const key = keyOf(record);
         if (key !== null) latest.set(key, record.offset);
       }
@@ -93,7 +95,7 @@ export async function compactPartition(log: PartitionLogImpl, fs: StorageFs, now
     const batches: Buffer[] = [];
     let removed = 0;
     forEachSegmentBatch(fs, segment, (batch) => {
-      const { header, records } = decodeBatch(batch, 0);
+      const { header, records } = decodeBatch(batch, 0, bounded);
       const compression = header.compression === Compression.gzip ? 'gzip' : 'none';
       let run: RecordInput[] = [];
       let runBase = -1;

@@ -303,7 +303,8 @@ export class PartitionLogImpl implements PartitionLog {
         const location = segment.findBatchByTimestamp(timestampMs);
         if (!location) continue;
         const bytes = segment.readBatches(location, location.totalBytes);
-        const { records } = decodeBatch(bytes, 0);
+        // Bounded like produce validation: a stored batch decompresses within max.message.bytes.
+        const { records } = decodeBatch(bytes, 0, { maxUncompressedBytes: this.config.maxMessageBytes });
         const record = records.find((r) => r.timestamp >= timestampMs);
         const offset = record ? record.offset : location.baseOffset;
         return Math.max(offset, this._logStartOffset);
