@@ -22,6 +22,6 @@ export function unsupportedCompression(codec: number): SpoolError {
   const name = CODEC_NAMES[codec] ?? `unknown codec ${codec}`;
   return new SpoolError(
     Errors.UNSUPPORTED_COMPRESSION,
-    `record batch compression ${name} (attributes bits 0-2 = ${codec}) is not supported; spool reads none and gzip`,
+    `record batch compression ${name} (attributes bits 0-2 = ${codec}) is not supported; spool reads none, gzip, snappy, lz4 and zstd`,
   );
 }

@@ -16,7 +16,7 @@
 // commit point leaves the old log (recovery removes *.cleaned and rebuilds any missing
 // index); after it, the new log (missing indexes are rebuilt from it).
 
-import { BatchLayout, Compression, type DecodedRecord, LOG_OVERHEAD, decodeBatch, encodeBatch, type RecordInput } from '../records/index.js';
+import { BatchLayout, type CompressionName, type DecodedRecord, LOG_OVERHEAD, decodeBatch, encodeBatch, type RecordInput } from '../records/index.js';
 import { readFullySync, writeFullySync } from './fs.js';
 import { CLEANED_SUFFIX } from './names.js';
 import type { PartitionLogImpl } from './partition-log.js';
@@ -30,6 +30,9 @@ export interface CompactionResult {
   bytesAfter: number;
   recordsRemoved: number;
 }
+
+/** The codec a rewritten batch gets, by its old codec: the same, but zstd (read only) -> gzip. */
+const REWRITE_CODEC: readonly CompressionName[] = ['none', 'gzip', 'snappy', 'lz4', 'gzip'];
 
 const NOTHING: CompactionResult = { segmentsCleaned: 0, bytesBefore: 0, bytesAfter: 0, recordsRemoved: 0 };
 
@@ -96,7 +99,7 @@ export async function compactPartition(log: PartitionLogImpl, fs: StorageFs, now
     let removed = 0;
     forEachSegmentBatch(fs, segment, (batch) => {
       const { header, records } = decodeBatch(batch, 0, bounded);
-      const compression = header.compression === Compression.gzip ? 'gzip' : 'none';
+      const compression = REWRITE_CODEC[header.compression] ?? 'none';
       let run: RecordInput[] = [];
       let runBase = -1;
       let runNext = -1;
