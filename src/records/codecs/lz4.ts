@@ -1,7 +1,7 @@
 // lz4 (codec 3): the LZ4 *frame* format (what Kafka's clients write since magic 1; not the
 // bare block format), decoded here in plain TypeScript so the bound is exact, and encoded
 // with lz4-napi's compressFrameSync (Rust lz4_flex, prebuilt binaries as npm optional
-// dependencies).
+// dependencies; loaded on first use by native.ts).
 //
 // Frame  => magic: 04 22 4d 18 (0x184D2204 LE) | FLG: u8 | BD: u8 | [contentSize: u64 LE]
 //           [dictionaryId: u32 LE] | headerChecksum: u8 | Block... | endMark: 00 00 00 00
@@ -20,8 +20,8 @@
 // most its max block size, and at most 255x its bytes); the output buffer is
 // min(that, bound) and a write past the bound stops decoding with INVALID_RECORD.
 
-import { compressFrameSync } from 'lz4-napi';
 import { malformed, tooLarge } from './bounds.js';
+import { lz4Package } from './native.js';
 
 export const LZ4_FRAME_MAGIC = 0x184d2204;
 const SKIPPABLE_MAGIC = 0x184d2a50;
@@ -202,5 +202,5 @@ function decodeBlock(decoder: Decoder, start: number, end: number): void {
 
 /** One LZ4 frame (lz4_flex defaults: 64 KiB blocks, linked, no checksums), as Kafka reads it. */
 export function lz4Compress(input: Buffer): Buffer {
-  return compressFrameSync(input);
+  return lz4Package().compressFrameSync(input);
 }

@@ -9,10 +9,11 @@
 //
 // Bound: every raw block states its uncompressed length up front, so the sum is checked
 // against the bound before anything is decompressed. The napi-rs `snappy` package (Rust
-// snap crate, prebuilt binaries as npm optional dependencies) does the block work.
+// snap crate, prebuilt binaries as npm optional dependencies; loaded on first use by
+// native.ts) does the block work.
 
-import { compressSync, uncompressSync } from 'snappy';
 import { malformed, tooLarge } from './bounds.js';
+import { snappyPackage } from './native.js';
 
 export const XERIAL_MAGIC = Buffer.from([0x82, 0x53, 0x4e, 0x41, 0x50, 0x50, 0x59, 0x00]);
 /** magic + version + compatibleVersion */
@@ -58,8 +59,9 @@ function rawLength(input: Buffer, start: number, end: number): number {
 }
 
 function rawBlock(block: Buffer): Buffer {
+  const snappy = snappyPackage();
   try {
-    return uncompressSync(block, { asBuffer: true }) as Buffer;
+    return snappy.uncompressSync(block, { asBuffer: true }) as Buffer;
   } catch (error) {
     throw malformed('snappy', (error as Error).message);
   }
@@ -67,5 +69,5 @@ function rawBlock(block: Buffer): Buffer {
 
 /** One raw snappy block (what librdkafka writes; Java's reader accepts it as well). */
 export function snappyCompress(input: Buffer): Buffer {
-  return compressSync(input);
+  return snappyPackage().compressSync(input);
 }

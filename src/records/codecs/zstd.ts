@@ -1,6 +1,7 @@
 // zstd (codec 4): the standard zstd frame (RFC 8878), decoded with fzstd (pure JS, no
-// native code). Encoding is not offered: no well-kept npm package has a synchronous,
-// registry-only zstd compressor (the native ones download binaries or are async only).
+// native code). Encoding is not offered: of the zstd compressors on npm checked, zstd-napi
+// and @mongodb-js/zstd 7 download their binaries (prebuild-install), @mongodb-js/zstd 1.x
+// is async only (the builder is synchronous), and the rest are little used.
 //
 // Frame => magic: 28 b5 2f fd | frameHeaderDescriptor: u8 | [windowDescriptor: u8]
 //          [dictionaryId: 0/1/2/4 bytes] [frameContentSize: 0/1/2/4/8 bytes]
