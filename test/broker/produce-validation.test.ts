@@ -10,7 +10,11 @@ import type * as M from '../../src/protocol/messages.js';
 import { Errors } from '../../src/util/errors.js';
 import { startBroker, randomTopic, type BrokerProcess } from '../helpers/broker.js';
 import { RawClient } from '../helpers/raw-client.js';
+import { compressRecords } from '../../src/records/compression.js';
+import { XERIAL_MAGIC } from '../../src/records/codecs/snappy.js';
+import { decodeBatch, encodeBatch } from '../../src/records/index.js';
 import { craftBatch, encodeRecords } from '../records/craft.js';
+import { readHexFixture } from '../records/helpers.js';
 import { batchOf, recordsOf } from './records.js';
 
 let broker: BrokerProcess;
@@ -76,5 +80,41 @@ describe('produce validates records, not only the header and CRC', () => {
     expect(first!.errorCode).toBe(Errors.INVALID_RECORD.code);
     expect(second).toMatchObject({ errorCode: 0, baseOffset: 0 });
     await expectPartitionZeroIntact();
+  });
+});
+
+describe('produce accepts every codec Kafka clients write', () => {
+  it('snappy (raw and xerial), lz4 and zstd batches are stored and read back', async () => {
+    // The 20-record section the CLI-made fixtures hold (see test/records/codecs.test.ts).
+    const records = Array.from({ length: 20 }, (_, i) => ({ key: `key-${i % 4}`, value: `value ${i} `.repeat(8), headers: { n: String(i) }, timestamp: Date.now() }));
+    const plain = encodeBatch(records);
+    const section = plain.subarray(61);
+    const fromFixture = (codec: number, name: string): Buffer => {
+      const compressed = readHexFixture(name);
+      // The fixture's records carry fixed 2023 timestamps; the topic allows 1 h of skew.
+      return craftBatch(section, { recordCount: 20, codec, compress: () => compressed, baseTimestamp: 1_700_000_000_000 });
+    };
+    const skewFree = randomTopic();
+    expect((await client.createTopic(skewFree, 1)).topics[0]!.errorCode).toBe(0);
+    const block = compressRecords(2, section);
+    const xerialLength = Buffer.alloc(4);
+    xerialLength.writeInt32BE(block.length);
+    const xerial = Buffer.concat([XERIAL_MAGIC, Buffer.from('0000000100000001', 'hex'), xerialLength, block]);
+    const batches = [
+      encodeBatch(records, { compression: 'snappy' }),
+      craftBatch(section, { recordCount: 20, codec: 2, compress: () => xerial, baseTimestamp: 1_700_000_000_000 }),
+      encodeBatch(records, { compression: 'lz4' }),
+      fromFixture(3, 'lz4-frame-section.hex'),
+      fromFixture(4, 'zstd-streaming-section.hex'),
+    ];
+    for (const batch of batches) await client.produce(skewFree, 0, batch);
+    const { parts } = await client.fetch([{ topic: skewFree, partition: 0, offset: 0 }]);
+    const values: string[] = [];
+    for (let at = 0; at < parts[0]!.length; ) {
+      const decoded = decodeBatch(parts[0]!, at, { verifyCrc: true });
+      values.push(...decoded.records.map((r) => r.value!.toString()));
+      at += decoded.header.totalBytes;
+    }
+    expect(values).toEqual(batches.flatMap(() => records.map((r) => r.value)));
   });
 });
