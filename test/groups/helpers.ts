@@ -50,6 +50,7 @@ export class FakeLogs {
       listTopics: () => [...this.topics.values()].map((t) => t.info),
       getPartition: (topic: string, partition: number) => this.partition(topic, partition) as unknown as PartitionLog,
       createTopic: () => Promise.reject(new Error('not in the fake')),
+      createPartitions: () => Promise.reject(new Error('not in the fake')),
       deleteTopic: () => Promise.reject(new Error('not in the fake')),
       close: () => Promise.resolve(),
     };
