@@ -52,7 +52,10 @@ export interface ConsumedMessage {
   timestamp: number;
   key: Buffer | null;
   value: Buffer | null;
+  /** Header key -> value; a key that repeats holds its last value (every one is in headerList). */
   headers: Record<string, Buffer>;
+  /** Every header in record order, repeats included (shared and frozen when empty). */
+  headerList: ReadonlyArray<[string, Buffer]>;
 }
 
 export interface EachMessagePayload {
@@ -693,7 +696,7 @@ function messageFactory(state: PartitionState): RecordFactory<ConsumedMessage> {
       headerMap = {};
       for (const [name, header] of headers) headerMap[name] = header;
     }
-    return { topic, partition, offset, timestamp, key, value, headers: headerMap };
+    return { topic, partition, offset, timestamp, key, value, headers: headerMap, headerList: headers };
   };
 }
 

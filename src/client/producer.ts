@@ -10,13 +10,14 @@
 // offset} per message (offset -1 with acks 0, where the broker does not answer).
 
 import { ApiKey, RequestLimits, type ProducePartitionResult, type ProduceResponse } from '../protocol/index.js';
-import { BatchBuilder, type CompressionName } from '../records/index.js';
+import { BatchBuilder, type CompressionName, type RecordInput } from '../records/index.js';
 import { Errors, SpoolError } from '../util/errors.js';
 import type { Client } from './client.js';
 import { Accumulator, SendTracker, type PartitionQueue, type ProducerBatch } from './accumulator.js';
 import { closedError, errorFromCode, isRetriable } from './errors.js';
 import { StickyPartitioner, partitionForKey } from './partitioner.js';
 import { sleep } from './retry.js';
+import { checkHeaders, encodableHeaders, estimateHeaderBytes, type ProducerHeaders } from './headers.js';
 
 export type Acks = 0 | 1 | 'all' | -1;
 type WireAcks = 0 | 1 | -1;
@@ -44,7 +45,12 @@ export interface ProducerConfig {
 export interface ProducerMessage {
   key?: Buffer | string | null;
   value: Buffer | string | null;
-  headers?: Record<string, Buffer | string>;
+  /**
+   * `{ key: value }` with a string or Buffer value, or an array of them (one header per
+   * element, in order: kafkajs's shape for repeated keys); or an ordered list of
+   * `[key, value]` pairs (a consumed message's `headerList`).
+   */
+  headers?: ProducerHeaders;
   /** Explicit partition: overrides the key. */
   partition?: number;
   /** Milliseconds since the epoch; default: now. */
@@ -193,7 +199,9 @@ export class Producer {
         } else partition = partitionForKey(key, partitions);
       }
       if (queue === null || queue.partition !== partition) queue = accumulator.queue(topic, partition);
-      accumulator.append(queue, message, estimatedBytes, tracker, index, nowMs);
+      const headers = message.headers;
+      const record = headers === undefined ? (message as RecordInput) : withEncodableHeaders(message, headers);
+      accumulator.append(queue, record, estimatedBytes, tracker, index, nowMs);
     }
     return promise;
   }
@@ -442,17 +450,26 @@ function byteEstimate(value: Buffer | string | null | undefined): number {
 function estimateBytes(message: ProducerMessage): number {
   let bytes = 24 + byteEstimate(message.key) + byteEstimate(message.value);
   const headers = message.headers;
-  if (headers !== undefined) for (const name in headers) bytes += 8 + name.length + byteEstimate(headers[name]);
+  if (headers !== undefined) bytes += estimateHeaderBytes(headers);
   return bytes;
 }
 
-function validateMessages(topic: string, messages: ProducerMessage[], partitions: number): SpoolError | null {
+function withEncodableHeaders(message: ProducerMessage, headers: ProducerHeaders): RecordInput {
+  const encodable = encodableHeaders(headers);
+  return encodable === headers ? (message as unknown as RecordInput) : { key: message.key ?? null, value: message.value, headers: encodable, ...(message.timestamp === undefined ? {} : { timestamp: message.timestamp }) };
+}
+
+function validateMessages(topic: string, messages: ProducerMessage[], partitions: number): Error | null {
   for (let index = 0; index < messages.length; index++) {
     const message = messages[index];
     if (message === null || typeof message !== 'object') return new SpoolError(Errors.INVALID_REQUEST, `message ${index} is not an object`);
     const value = message.value;
     if (value !== null && typeof value !== 'string' && !Buffer.isBuffer(value)) {
       return new SpoolError(Errors.INVALID_REQUEST, `message ${index}: value must be a string, a Buffer or null`);
+    }
+    if (message.headers !== undefined) {
+      const invalidHeaders = checkHeaders(message.headers, `message ${index}`);
+      if (invalidHeaders) return invalidHeaders;
     }
     const partition = message.partition;
     if (partition !== undefined && (!Number.isInteger(partition) || partition < 0 || partition >= partitions)) {
