@@ -21,6 +21,7 @@ import {
 } from '../protocol/index.js';
 import type { Client } from './client.js';
 import { errorFromCode } from './errors.js';
+import { requireOffset, requireTimestamp } from './offset-input.js';
 
 export interface CreateTopicSpec {
   topic: string;
@@ -40,7 +41,7 @@ export interface PartitionOffset {
   offset: number;
 }
 
-export type OffsetTarget = 'earliest' | 'latest' | number | Date | { offset: number } | { timestamp: number } | ResetOffsetsRequest['to'];
+export type OffsetTarget = 'earliest' | 'latest' | number | bigint | (string & {}) | Date | { offset: number | string | bigint } | { timestamp: number | string | bigint } | ResetOffsetsRequest['to'];
 
 export class Admin {
   constructor(private readonly client: Client) {}
@@ -146,11 +147,11 @@ export class Admin {
 function resetTarget(to: OffsetTarget): ResetOffsetsRequest['to'] {
   if (to === 'earliest') return { kind: 'earliest' };
   if (to === 'latest') return { kind: 'latest' };
-  if (typeof to === 'number') return { kind: 'offset', offset: to };
+  if (typeof to === 'number' || typeof to === 'bigint' || typeof to === 'string') return { kind: 'offset', offset: requireOffset(to, 'resetOffsets') };
   if (to instanceof Date) return { kind: 'timestamp', timestamp: to.getTime() };
   if ('kind' in to) return to;
-  if ('offset' in to) return { kind: 'offset', offset: to.offset };
-  return { kind: 'timestamp', timestamp: to.timestamp };
+  if ('offset' in to) return { kind: 'offset', offset: requireOffset(to.offset, 'resetOffsets') };
+  return { kind: 'timestamp', timestamp: requireTimestamp(to.timestamp, 'resetOffsets') };
 }
 
 function throwItem(errorCode: number, errorMessage: string | undefined, context: string): void {

@@ -15,10 +15,11 @@ import { decodeBatchWith, type RecordFactory } from '../records/decode.js';
 import { Errors, SpoolError } from '../util/errors.js';
 import type { Client } from './client.js';
 import { PartitionFetchError, closedError } from './errors.js';
-import { Assignment, partitionKey, type PartitionAssignment, type PartitionState, type StartOffset, type TopicPartition } from './assignment.js';
+import { requireStartOffset, requireTimestamp } from './offset-input.js';
+import { Assignment, partitionKey, type CheckedStartOffset, type PartitionAssignment, type PartitionState, type StartOffset, type TopicPartition } from './assignment.js';
 import { Fetcher, type FetchedChunk } from './fetcher.js';
 import { GroupMember, type MemberConsumer, type PartitionsListener } from './group-member.js';
-import { OffsetCommitter, type CommitOffset } from './offset-committer.js';
+import { OffsetCommitter, type CommitOffsetInput } from './offset-committer.js';
 
 export interface ConsumerConfig {
   /** Consumer group: needed by subscribe() and commit(). */
@@ -200,10 +201,7 @@ export class Consumer {
   }
 
   private addPartitions(partitions: PartitionAssignment[]): Promise<void> {
-    const states = partitions.map((entry) => {
-      checkPartition(entry);
-      return this.assignment.add(entry.topic, entry.partition, entry.offset ?? this.autoOffsetReset);
-    });
+    const states = partitions.map((entry) => this.assignment.add(entry.topic, entry.partition, checkPartition(entry) ?? this.autoOffsetReset));
     return this.afterPositionChange(states);
   }
 
@@ -260,12 +258,14 @@ export class Consumer {
   seek(target: { topic: string; partition: number; offset: StartOffset }): Promise<void> {
     this.assertOpen();
     const state = this.assignment.require(target.topic, target.partition);
-    if (typeof target.offset === 'number') {
-      if (!Number.isSafeInteger(target.offset) || target.offset < 0) {
-        return Promise.reject(new SpoolError(Errors.OFFSET_OUT_OF_RANGE, `cannot seek to offset ${target.offset}`));
-      }
-      state.seek(target.offset);
-    } else state.seekTo(target.offset);
+    let offset: CheckedStartOffset;
+    try {
+      offset = requireStartOffset(target.offset, `seek ${target.topic}/${target.partition}`);
+    } catch (error) {
+      return Promise.reject(error as Error);
+    }
+    if (typeof offset === 'number') state.seek(offset);
+    else state.seekTo(offset);
     return this.afterPositionChange([state]);
   }
 
@@ -280,10 +280,16 @@ export class Consumer {
   }
 
   /** Seeks to the first offset whose timestamp is >= timestamp (the log end if none). */
-  seekToTimestamp(target: { topic: string; partition: number; timestamp: number }): Promise<void> {
+  seekToTimestamp(target: { topic: string; partition: number; timestamp: number | string | bigint }): Promise<void> {
     this.assertOpen();
     const state = this.assignment.require(target.topic, target.partition);
-    state.seekTo({ timestamp: target.timestamp });
+    let timestamp: number;
+    try {
+      timestamp = requireTimestamp(target.timestamp, `seekToTimestamp ${target.topic}/${target.partition}`);
+    } catch (error) {
+      return Promise.reject(error as Error);
+    }
+    state.seekTo({ timestamp });
     return this.afterPositionChange([state]);
   }
 
@@ -343,7 +349,7 @@ export class Consumer {
    * `for await` loop the message being handled counts as processed); with offsets,
    * exactly those (`offset` = the next one to consume). Resolves when the broker has them.
    */
-  commit(offsets?: CommitOffset[]): Promise<void> {
+  commit(offsets?: CommitOffsetInput[]): Promise<void> {
     if (this.committer === null) return Promise.reject(new SpoolError(Errors.INVALID_REQUEST, 'commit() needs a groupId: client.consumer({ groupId })'));
     if (offsets !== undefined) return this.committer.commitOffsets(offsets);
     this.markLastProcessed();
@@ -700,13 +706,11 @@ function messageFactory(state: PartitionState): RecordFactory<ConsumedMessage> {
   };
 }
 
-function checkPartition(entry: PartitionAssignment): void {
+/** Checks an assignment entry; returns its start offset (undefined: the consumer's autoOffsetReset). */
+function checkPartition(entry: PartitionAssignment): CheckedStartOffset | undefined {
   if (typeof entry.topic !== 'string' || entry.topic === '') throw new SpoolError(Errors.INVALID_TOPIC, 'assign() needs a topic');
   if (!Number.isInteger(entry.partition) || entry.partition < 0) {
     throw new SpoolError(Errors.UNKNOWN_PARTITION, `partition ${String(entry.partition)} of ${entry.topic} is not valid`);
   }
-  const offset = entry.offset;
-  if (offset !== undefined && offset !== 'earliest' && offset !== 'latest' && !(Number.isSafeInteger(offset) && offset >= 0)) {
-    throw new SpoolError(Errors.OFFSET_OUT_OF_RANGE, `start offset ${String(offset)} of ${entry.topic}/${entry.partition} is not valid`);
-  }
+  return entry.offset === undefined ? undefined : requireStartOffset(entry.offset, `assign ${entry.topic}/${entry.partition}`);
 }

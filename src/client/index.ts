@@ -15,7 +15,7 @@ export {
 
 } from './consumer.js';
 export type { PartitionsListener, RebalanceInfo } from './group-member.js';
-export type { CommitOffset } from './offset-committer.js';
+export type { CommitOffset, CommitOffsetInput } from './offset-committer.js';
 export type { PartitionAssignment, TopicPartition, StartOffset } from './assignment.js';
 export { Admin, type CreateTopicSpec, type TopicDescription, type PartitionOffset, type OffsetTarget } from './admin.js';
 export { Connection } from './connection.js';

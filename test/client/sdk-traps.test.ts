@@ -1,7 +1,9 @@
 // Proves the SDK's former silent misreads and traps (issue 10) against a real broker
 // process: kafkajs-shaped array headers are written one header per element and read back
 // in order in headerList (repeats kept), and a header value of any other type is a
-// TypeError naming the header before anything is sent.
+// TypeError naming the header before anything is sent; offsets given as numeric strings or
+// bigints (kafkajs habit) are taken by assign, seek, commit and resetOffsets, and anything
+// else says "offset must be an integer" (it used to say INVALID_TIMESTAMP timestamp undefined).
 import { describe, expect, it } from 'vitest';
 import type { ConsumedMessage } from '../../src/client/index.js';
 import { randomTopic } from '../helpers/broker.js';
@@ -69,5 +71,49 @@ describe('headers', () => {
     const [only] = await readFromStart(topic, 1);
     expect(only!.value!.toString()).toBe('ok');
     await producer.close();
+  });
+});
+
+describe('offsets as strings and bigints', () => {
+  it('assign, seek, commit and resetOffsets take numeric strings and bigints', async () => {
+    const topic = await createTopic();
+    const producer = client().producer({ lingerMs: 0 });
+    await producer.send({ topic, messages: Array.from({ length: 6 }, (_, index) => ({ value: `m${index}` })) });
+    await producer.close();
+    const groupId = `g-${topic}`;
+    const consumer = client().consumer({ maxWaitMs: 100, groupId, autoCommit: false });
+    try {
+      await consumer.assign([{ topic, partition: 0, offset: '3' }]);
+      expect((await take(consumer, 1))[0]!.offset).toBe(3);
+      await consumer.seek({ topic, partition: 0, offset: 1n });
+      expect((await take(consumer, 1))[0]!.offset).toBe(1);
+      await consumer.seekToTimestamp({ topic, partition: 0, timestamp: '0' });
+      expect((await take(consumer, 1))[0]!.offset).toBe(0);
+      await consumer.commit([{ topic, partition: 0, offset: '5' }]);
+    } finally {
+      await consumer.close();
+    }
+    const admin = client().admin();
+    expect((await admin.fetchOffsets({ groupId })).map((entry) => entry.offset)).toEqual([5]);
+    await admin.resetOffsets({ groupId, topic, to: '2' });
+    expect((await admin.fetchOffsets({ groupId })).map((entry) => entry.offset)).toEqual([2]);
+    await admin.resetOffsets({ groupId, topic, to: { offset: 4n } });
+    expect((await admin.fetchOffsets({ groupId })).map((entry) => entry.offset)).toEqual([4]);
+  });
+
+  it('an offset that is not an integer says "offset must be an integer"', async () => {
+    const topic = await createTopic();
+    const consumer = client().consumer({ maxWaitMs: 100, groupId: `g-${topic}` });
+    try {
+      expect(() => consumer.assign([{ topic, partition: 0, offset: 'soon' }])).toThrow(/assign .*\/0: offset must be an integer/);
+      await consumer.assign([{ topic, partition: 0, offset: 'earliest' }]);
+      await expect(consumer.seek({ topic, partition: 0, offset: 'abc' })).rejects.toThrow(/offset must be an integer.*got "abc"/);
+      await expect(consumer.seek({ topic, partition: 0, offset: -1 })).rejects.toThrow(/offset must be an integer/);
+      await expect(consumer.seek({ topic, partition: 0, offset: 1.5 })).rejects.toThrow(/offset must be an integer/);
+      await expect(consumer.commit([{ topic, partition: 0, offset: '1e3' }])).rejects.toThrow(/offset must be an integer/);
+      await expect(client().admin().resetOffsets({ groupId: 'none', topic, to: 'x' })).rejects.toThrow(/offset must be an integer/);
+    } finally {
+      await consumer.close();
+    }
   });
 });
