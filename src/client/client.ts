@@ -10,6 +10,7 @@ import { Connection, type RequestOptions, type Response } from './connection.js'
 import { closedError } from './errors.js';
 import { MetadataCache } from './metadata.js';
 import { RetryPolicy, type RetryOptions } from './retry.js';
+import { CLIENT_OPTIONS, checkOptions, checkRetryOptions } from './options.js';
 import { Producer, type ProducerConfig } from './producer.js';
 import { Consumer, type ConsumerConfig } from './consumer.js';
 import { Admin } from './admin.js';
@@ -51,7 +52,8 @@ export class Client {
   private readonly abort = new AbortController();
   private closed = false;
 
-  constructor(config: ClientConfig) {
+  constructor(options: ClientConfig) {
+    const config = checkOptions(options, { where: 'new Client()', ...CLIENT_OPTIONS });
     if (!Array.isArray(config.brokers) || config.brokers.length === 0) {
       throw new SpoolError(Errors.INVALID_REQUEST, 'Client needs at least one broker address ("host:port")');
     }
@@ -59,7 +61,7 @@ export class Client {
     this.clientId = config.clientId ?? 'spool-js';
     this.requestTimeoutMs = config.requestTimeoutMs ?? 30_000;
     this.connectTimeoutMs = config.connectTimeoutMs ?? 10_000;
-    this.retryPolicy = new RetryPolicy(config.retry ?? {});
+    this.retryPolicy = new RetryPolicy(checkRetryOptions(config.retry, 'new Client() retry'));
     this.metadata = new MetadataCache(this);
   }
 

@@ -15,6 +15,7 @@ import { decodeBatchWith, type RecordFactory } from '../records/decode.js';
 import { Errors, SpoolError } from '../util/errors.js';
 import type { Client } from './client.js';
 import { PartitionFetchError, closedError } from './errors.js';
+import { CONSUMER_OPTIONS, RUN_OPTIONS, SUBSCRIBE_OPTIONS, checkOptions } from './options.js';
 import { requireStartOffset, requireTimestamp } from './offset-input.js';
 import { Assignment, partitionKey, type CheckedStartOffset, type PartitionAssignment, type PartitionState, type StartOffset, type TopicPartition } from './assignment.js';
 import { Fetcher, type FetchedChunk } from './fetcher.js';
@@ -135,8 +136,9 @@ export class Consumer {
 
   constructor(
     private readonly client: Client,
-    config: ConsumerConfig = {},
+    options: ConsumerConfig = {},
   ) {
+    const config = checkOptions(options, { where: 'client.consumer()', ...CONSUMER_OPTIONS });
     this.groupId = config.groupId;
     this.autoOffsetReset = config.autoOffsetReset ?? 'latest';
     const maxBytes = config.maxBytes ?? 50 * 1024 * 1024;
@@ -318,10 +320,11 @@ export class Consumer {
    * the partitions; each starts at the group's committed offset or, without one, per
    * fromBeginning (default: autoOffsetReset). Calling it again changes the topics.
    */
-  async subscribe(options: SubscribeOptions): Promise<void> {
+  async subscribe(given: SubscribeOptions): Promise<void> {
     this.assertOpen();
     if (this.groupId === undefined) throw new SpoolError(Errors.INVALID_REQUEST, 'subscribe() needs a groupId: client.consumer({ groupId })');
-    const topics = options?.topics;
+    const options = checkOptions(withTopicsFromTopic(given), { where: 'subscribe()', ...SUBSCRIBE_OPTIONS });
+    const topics = options.topics;
     if (!Array.isArray(topics) || topics.length === 0 || !topics.every((topic) => typeof topic === 'string' && topic !== '')) {
       throw new SpoolError(Errors.INVALID_TOPIC, 'subscribe() needs { topics: [names] }');
     }
@@ -474,7 +477,7 @@ export class Consumer {
    * marked processed).
    */
   async run(config: RunConfig): Promise<void> {
-    const { eachMessage, eachBatch } = config;
+    const { eachMessage, eachBatch } = checkOptions(config, { where: 'run()', ...RUN_OPTIONS });
     if (eachMessage === undefined && eachBatch === undefined) throw new SpoolError(Errors.INVALID_REQUEST, 'run() needs eachMessage or eachBatch');
     this.beginReading();
     try {
@@ -691,6 +694,13 @@ export class Consumer {
     this.assignment.clear();
     this.client.forget(this);
   }
+}
+
+/** kafkajs's subscribe({ topic: 'name' }) is subscribe({ topics: ['name'] }). */
+function withTopicsFromTopic(options: SubscribeOptions): SubscribeOptions {
+  const { topic, ...rest } = (options ?? {}) as SubscribeOptions & { topic?: unknown };
+  if (typeof topic !== 'string' || rest.topics !== undefined) return options;
+  return { ...rest, topics: [topic] };
 }
 
 /** Decodes records straight into ConsumedMessages of `state`'s partition (one object per record). */

@@ -17,6 +17,7 @@ import { Accumulator, SendTracker, type PartitionQueue, type ProducerBatch } fro
 import { closedError, errorFromCode, isRetriable } from './errors.js';
 import { StickyPartitioner, partitionForKey } from './partitioner.js';
 import { sleep } from './retry.js';
+import { PRODUCER_OPTIONS, SEND_OPTIONS, checkOptions } from './options.js';
 import { checkHeaders, encodableHeaders, estimateHeaderBytes, type ProducerHeaders } from './headers.js';
 
 export type Acks = 0 | 1 | 'all' | -1;
@@ -108,8 +109,9 @@ export class Producer {
 
   constructor(
     private readonly client: Client,
-    config: ProducerConfig = {},
+    options: ProducerConfig = {},
   ) {
+    const config = checkOptions(options, { where: 'client.producer()', ...PRODUCER_OPTIONS });
     this.lingerMs = config.lingerMs ?? 5;
     this.batchBytes = config.batchBytes ?? 256 * 1024;
     this.acks = wireAcks(config.acks ?? 'all');
@@ -124,6 +126,11 @@ export class Producer {
   /** Buffers the messages and resolves with their partitions and offsets once acknowledged. */
   send(record: ProducerRecord): Promise<RecordMetadata[]> {
     if (this.closing) return Promise.reject(closedError('producer'));
+    try {
+      checkOptions(record, { where: 'send()', ...SEND_OPTIONS });
+    } catch (error) {
+      return Promise.reject(error);
+    }
     const { topic, messages } = record;
     if (typeof topic !== 'string' || topic === '') return Promise.reject(new SpoolError(Errors.INVALID_TOPIC, 'send() needs a topic'));
     if (!Array.isArray(messages)) return Promise.reject(new SpoolError(Errors.INVALID_REQUEST, 'send() needs messages: an array'));

@@ -3,14 +3,16 @@
 // in order in headerList (repeats kept), and a header value of any other type is a
 // TypeError naming the header before anything is sent; offsets given as numeric strings or
 // bigints (kafkajs habit) are taken by assign, seek, commit and resetOffsets, and anything
-// else says "offset must be an integer" (it used to say INVALID_TIMESTAMP timestamp undefined).
+// else says "offset must be an integer" (it used to say INVALID_TIMESTAMP timestamp undefined);
+// kafkajs option names with spool's meaning are taken (configEntries gives the topic its
+// retention) and unknown options are refused, naming them and what to use instead.
 import { describe, expect, it } from 'vitest';
-import type { ConsumedMessage } from '../../src/client/index.js';
+import { Client, type ConsumedMessage } from '../../src/client/index.js';
 import { randomTopic } from '../helpers/broker.js';
 import { take } from '../helpers/take.js';
 import { useBroker } from '../helpers/use-broker.js';
 
-const { client } = useBroker(['--fsync', 'never']);
+const { client, address } = useBroker(['--fsync', 'never']);
 
 async function createTopic(partitions = 1): Promise<string> {
   const topic = randomTopic();
@@ -115,5 +117,63 @@ describe('offsets as strings and bigints', () => {
     } finally {
       await consumer.close();
     }
+  });
+});
+
+describe('options', () => {
+  it('createTopics takes kafkajs configEntries (the topic used to get the 7-day default)', async () => {
+    const topic = randomTopic();
+    const admin = client().admin();
+    await admin.createTopics({ topics: [{ topic, numPartitions: 2, replicationFactor: 1, configEntries: [{ name: 'retention.ms', value: '1000' }] }] });
+    const [description] = await admin.describeTopics({ topics: [topic] });
+    expect(Number(description!.config['retention.ms'])).toBe(1000);
+    expect(description!.partitions).toHaveLength(2);
+    await expect(admin.createTopics({ topics: [{ topic: randomTopic(), replicationFactor: 3 }] })).rejects.toThrow(/replicationFactor 3 is not possible/);
+    await expect(admin.createTopics({ topics: [{ topic: randomTopic(), replicaAssignment: [] } as never] })).rejects.toThrow(/unknown option: replicaAssignment/);
+    await expect(admin.createTopics({ topics: [], validateOnly: true } as never)).rejects.toThrow(/createTopics\(\): unknown option: validateOnly/);
+  });
+
+  it('kafkajs names with the same meaning are taken under their spool names', async () => {
+    const kafkajsStyle = new Client({ brokers: [address()], requestTimeout: 1234, connectionTimeout: 567, retry: { initialRetryTime: 10, maxRetryTime: 20, retries: 2 } } as never);
+    try {
+      expect(kafkajsStyle.requestTimeoutMs).toBe(1234);
+      expect(kafkajsStyle.connectTimeoutMs).toBe(567);
+      expect(kafkajsStyle.retryPolicy.options).toMatchObject({ initialRetryTimeMs: 10, maxRetryTimeMs: 20, retries: 2 });
+      const producer = kafkajsStyle.producer({ maxInFlightRequests: 2 } as never);
+      expect(producer.maxInFlight).toBe(2);
+      const topic = await createTopic();
+      const groupId = `g-${topic}`;
+      const consumer = kafkajsStyle.consumer({ groupId, sessionTimeout: 6000, maxWaitTimeInMs: 50 } as never);
+      await consumer.subscribe({ topic, fromBeginning: true } as never);
+      await producer.send({ topic, messages: [{ value: 'hello' }] });
+      expect((await take(consumer, 1))[0]!.value!.toString()).toBe('hello');
+      await consumer.close();
+    } finally {
+      await kafkajsStyle.close();
+    }
+  });
+
+  it('unknown options are refused, naming each and what to use instead', () => {
+    const brokers = [address()];
+    expect(() => new Client({ brokers, ssl: true, logLevel: 1 } as never)).toThrow(/new Client\(\): unknown options: ssl: TLS is not supported.*; logLevel: pass a logger/);
+    expect(() => new Client({ brokers, retry: { initialRetryTime: 1, backoff: 2 } } as never)).toThrow(/retry: unknown option: backoff is not an option \(options: retries, initialRetryTimeMs/);
+    expect(() => new Client({ brokers, requestTimeout: 5, requestTimeoutMs: 6 } as never)).toThrow(/requestTimeout and requestTimeoutMs are the same option/);
+    const spare = new Client({ brokers });
+    expect(() => spare.producer({ idempotent: true } as never)).toThrow(/client.producer\(\): unknown option: idempotent: there is no idempotent producer/);
+    expect(() => spare.producer({ lingerms: 5 } as never)).toThrow(/lingerms is not an option \(options: lingerMs,/);
+    expect(() => spare.consumer({ groupId: 'g', heartbeatInterval: 100 } as never)).toThrow(/client.consumer\(\): unknown option: heartbeatInterval: the group coordinator sets/);
+    expect(() => spare.consumer({ fromBeginning: true } as never)).toThrow(/autoOffsetReset: 'earliest'/);
+    void spare.close();
+  });
+
+  it('send(), subscribe() and run() refuse options spool would ignore', async () => {
+    const topic = await createTopic();
+    const producer = client().producer({ lingerMs: 0 });
+    await expect(producer.send({ topic, messages: [{ value: 'x' }], compression: 1 } as never)).rejects.toThrow(/send\(\): unknown option: compression: set compression on client.producer/);
+    await producer.close();
+    const consumer = client().consumer({ groupId: `g-${topic}` });
+    await expect(consumer.subscribe({ topics: [topic], fromBeginnig: true } as never)).rejects.toThrow(/subscribe\(\): unknown option: fromBeginnig/);
+    await expect(consumer.run({ eachMessage: () => undefined, partitionsConsumedConcurrently: 3 } as never)).rejects.toThrow(/run\(\): unknown option: partitionsConsumedConcurrently/);
+    await consumer.close();
   });
 });
