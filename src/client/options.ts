@@ -82,7 +82,7 @@ export const CLIENT_OPTIONS: Omit<OptionsSpec, 'where'> = {
 };
 
 export const PRODUCER_OPTIONS: Omit<OptionsSpec, 'where'> = {
-  known: ['lingerMs', 'batchBytes', 'acks', 'compression', 'retries', 'maxInFlight', 'maxRequestBytes', 'maxBufferedBytes', 'timeoutMs'],
+  known: ['lingerMs', 'adaptiveLinger', 'batchBytes', 'acks', 'compression', 'retries', 'maxInFlight', 'maxRequestBytes', 'maxBufferedBytes', 'timeoutMs'],
   aliases: { maxInFlightRequests: 'maxInFlight', linger: 'lingerMs', batchSize: 'batchBytes' },
   hints: {
     retry: 'set retries on the producer (retries) and the backoff on the Client (retry: { initialRetryTimeMs, maxRetryTimeMs, ... })',

@@ -24,8 +24,15 @@ export type Acks = 0 | 1 | 'all' | -1;
 type WireAcks = 0 | 1 | -1;
 
 export interface ProducerConfig {
-  /** Time a batch may wait for more messages before it is sent. Default 5 ms. */
+  /** Time a batch may wait for more messages before it is sent, while requests are in flight (see adaptiveLinger). Default 5 ms. */
   lingerMs?: number;
+  /**
+   * true: a batch started while no request is in flight (nor waiting to be retried) goes out
+   * at the end of the current turn, so a lone awaited send() does not wait lingerMs; batches
+   * started while requests are in flight linger, so a busy producer still batches.
+   * false: every batch waits lingerMs (Kafka's linger.ms). Default true.
+   */
+  adaptiveLinger?: boolean;
   /** A batch is sent once it holds this many (uncompressed) bytes. Default 256 KiB. */
   batchBytes?: number;
   /** 0: no answer; 1: written to the log; 'all' (-1): written and flushed per the broker's fsync policy. Default 'all'. */
@@ -83,6 +90,7 @@ interface RequestEntry {
 
 export class Producer {
   readonly lingerMs: number;
+  readonly adaptiveLinger: boolean;
   readonly batchBytes: number;
   readonly acks: WireAcks;
   readonly retries: number;
@@ -113,6 +121,7 @@ export class Producer {
   ) {
     const config = checkOptions(options, { where: 'client.producer()', ...PRODUCER_OPTIONS });
     this.lingerMs = config.lingerMs ?? 5;
+    this.adaptiveLinger = config.adaptiveLinger ?? true;
     this.batchBytes = config.batchBytes ?? 256 * 1024;
     this.acks = wireAcks(config.acks ?? 'all');
     this.compression = config.compression ?? 'none';
@@ -221,6 +230,7 @@ export class Producer {
         batchBytes: this.batchBytes,
         newBuilder: () => new BatchBuilder({ compression: this.compression }),
         onReady: () => this.scheduleDrain(),
+        ...(this.adaptiveLinger ? { sendAtOnce: () => this.inFlight === 0 && this.retryTimers.size === 0 } : {}),
         onBatchClosed: (topic, partition) => {
           this.closedBatches++;
           const count = this.client.metadata.cachedPartitions(topic);
@@ -264,10 +274,10 @@ export class Producer {
   private scheduleDrain(): void {
     if (this.drainScheduled) return;
     this.drainScheduled = true;
-    // With lingerMs 0 the batches were closed at the end of the sends' turn: send them
-    // now rather than after the event loop's I/O phase. Otherwise setImmediate lets every
+    // With lingerMs 0 (or adaptive linger on an idle producer) the batches were closed at the
+    // end of the sends' turn: send them now rather than after the event loop's I/O phase. Otherwise setImmediate lets every
     // batch closed in this turn share one request.
-    if (this.lingerMs <= 0) queueMicrotask(this.drainNow);
+    if (this.lingerMs <= 0 || (this.adaptiveLinger && this.inFlight === 0)) queueMicrotask(this.drainNow);
     else setImmediate(this.drainNow);
   }
 
@@ -315,6 +325,9 @@ export class Producer {
       })
       .then(
         (response) => {
+          // inFlight drops before the sends settle: a caller that awaits send() and sends
+          // again at once must find the producer idle (adaptive linger sends it at once).
+          this.inFlight--;
           if (acks === 0) {
             for (const entry of entries) this.completeEntry(accumulator, entry, -1);
             return;
@@ -323,13 +336,11 @@ export class Producer {
           entries.forEach((entry, index) => this.onPartitionResult(accumulator, entry, findResult(results, entry.queue, index)));
         },
         (error: unknown) => {
+          this.inFlight--;
           for (const entry of entries) this.onPartitionError(accumulator, entry, error);
         },
       )
-      .finally(() => {
-        this.inFlight--;
-        this.drain();
-      });
+      .finally(() => this.drain());
   }
 
   private onPartitionResult(accumulator: Accumulator, entry: RequestEntry, result: ProducePartitionResult | undefined): void {
