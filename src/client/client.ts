@@ -35,8 +35,11 @@ export interface ClientRequestOptions extends RequestOptions {
 }
 
 interface Closable {
-  close(): Promise<void>;
+  close(options?: { timeoutMs?: number }): Promise<void>;
 }
+
+/** Default of close({ timeoutMs }): `docker stop`'s grace period; pass less from a SIGTERM handler with other work to do. */
+const CLOSE_TIMEOUT_MS = 10_000;
 
 export class Client {
   readonly clientId: string;
@@ -163,12 +166,22 @@ export class Client {
 
   /**
    * Closes producers (delivering what they buffered), consumers, then every socket and
-   * timer, so the process can exit. Idempotent.
+   * timer, so the process can exit. Idempotent. Gives up after `timeoutMs` (default 10 s):
+   * send() calls not yet acknowledged then reject with REQUEST_TIMED_OUT, and the sockets
+   * are closed whatever is still pending.
    */
-  async close(): Promise<void> {
+  async close(options: { timeoutMs?: number } = {}): Promise<void> {
     if (this.closed) return;
+    const timeoutMs = options.timeoutMs ?? CLOSE_TIMEOUT_MS;
     const children = [...this.children];
-    await Promise.allSettled(children.map((child) => child.close()));
+    let timer: NodeJS.Timeout | null = null;
+    const expired = new Promise<void>((resolve) => (timer = setTimeout(resolve, Math.max(0, timeoutMs))));
+    // Producers give up on their own at the deadline (failing their unsent sends); a consumer
+    // still closing then (a leave the broker does not answer) is cut off below: the abort
+    // ends its retry sleeps and closing the sockets fails its requests.
+    await Promise.race([Promise.allSettled(children.map((child) => child.close({ timeoutMs }))), expired]);
+    if (timer !== null) clearTimeout(timer);
+    if (this.closed) return;
     this.closed = true;
     this.abort.abort(closedError('client'));
     this.metadata.clear();

@@ -101,7 +101,8 @@ export class Producer {
   private readonly compression: CompressionName;
   private readonly accumulators = new Map<WireAcks, Accumulator>();
   private readonly sticky = new StickyPartitioner();
-  private readonly sends = new WeakMap<SendTracker, Send>();
+  /** Unsettled send() calls (a Map, not a WeakMap: close() with a deadline fails every one left). */
+  private readonly sends = new Map<SendTracker, Send>();
   private inFlight = 0;
   private readonly retryTimers = new Set<AbortController>();
   private drainScheduled = false;
@@ -397,6 +398,17 @@ export class Producer {
     this.finishEntry(accumulator, entry);
   }
 
+  /** Fails every send() not yet settled with `error` and stops sending (close() past its deadline). */
+  private abandon(error: SpoolError): void {
+    this.closed = true;
+    for (const controller of this.retryTimers) controller.abort();
+    for (const tracker of [...this.sends.keys()]) tracker.fail(error);
+    for (const accumulator of this.accumulators.values()) accumulator.dispose();
+    // Sends waiting for buffer space find the producer closed; flush() waiters are let go.
+    for (const resolve of this.spaceWaiters.splice(0)) resolve();
+    for (const resolve of this.idleWaiters.splice(0)) resolve();
+  }
+
   private wakeSpaceWaiters(): void {
     while (this.spaceWaiters.length > 0 && this.bufferedBytes() < this.maxBufferedBytes) this.spaceWaiters.shift()!();
   }
@@ -424,13 +436,26 @@ export class Producer {
     await done;
   }
 
-  /** Delivers what is buffered (flush), then refuses further sends. Idempotent. */
-  async close(): Promise<void> {
+  /**
+   * Delivers what is buffered (flush), then refuses further sends. Idempotent. With
+   * `timeoutMs`, gives up when that time has passed: every send() not yet acknowledged
+   * rejects with REQUEST_TIMED_OUT saying so (its messages may or may not have been written).
+   */
+  async close(options: { timeoutMs?: number } = {}): Promise<void> {
     if (this.closed) return;
     this.closing = true;
+    const timeoutMs = options.timeoutMs;
+    let timer: NodeJS.Timeout | null = null;
     try {
-      await this.flush();
+      if (timeoutMs === undefined) await this.flush();
+      else {
+        const expired = new Promise<'expired'>((resolve) => (timer = setTimeout(resolve, Math.max(0, timeoutMs), 'expired')));
+        if ((await Promise.race([this.flush(), expired])) === 'expired') {
+          this.abandon(new SpoolError(Errors.REQUEST_TIMED_OUT, `the producer was closed with close({ timeoutMs: ${timeoutMs} }) before this send() was acknowledged; its messages may not have been written`));
+        }
+      }
     } finally {
+      if (timer !== null) clearTimeout(timer);
       this.closed = true;
       for (const controller of this.retryTimers) controller.abort();
       for (const accumulator of this.accumulators.values()) accumulator.dispose();
