@@ -15,12 +15,15 @@ import { decodeBatchWith, type RecordFactory } from '../records/decode.js';
 import { Errors, SpoolError } from '../util/errors.js';
 import type { Client } from './client.js';
 import { PartitionFetchError, closedError } from './errors.js';
-import { CONSUMER_OPTIONS, RUN_OPTIONS, SUBSCRIBE_OPTIONS, checkOptions } from './options.js';
+import { CONSUMER_OPTIONS, RUN_OPTIONS, SUBSCRIBE_OPTIONS, checkOptions, checkRetryOptions } from './options.js';
 import { requireStartOffset, requireTimestamp } from './offset-input.js';
 import { Assignment, partitionKey, type CheckedStartOffset, type PartitionAssignment, type PartitionState, type StartOffset, type TopicPartition } from './assignment.js';
 import { Fetcher, type FetchedChunk } from './fetcher.js';
-import { GroupMember, type MemberConsumer, type PartitionsListener } from './group-member.js';
+import { GroupMember, type GroupMemberOptions, type MemberConsumer, type PartitionsListener } from './group-member.js';
 import { OffsetCommitter, type CommitOffsetInput } from './offset-committer.js';
+import { retryHandler, type HandlerOutcome, type RestartOnFailure } from './handler-retry.js';
+import { PollWatchdog } from './poll-watchdog.js';
+import { RetryPolicy, type RetryOptions } from './retry.js';
 
 export interface ConsumerConfig {
   /** Consumer group: needed by subscribe() and commit(). */
@@ -45,6 +48,16 @@ export interface ConsumerConfig {
   maxBufferedBytes?: number;
   /** Where to start when no offset is given, or when the position is out of range. Default 'latest' (kafkajs: fromBeginning false). */
   autoOffsetReset?: 'earliest' | 'latest';
+  /** Retries of a run() handler that throws (kafkajs names taken). Default: the client's retry options. */
+  retry?: RetryOptions;
+  /**
+   * When a run() handler still fails after its retries: true (default) restarts (a group
+   * member leaves and rejoins; without a group the partition is sought back to the message),
+   * false leaves the group (the consumer closes) and run() rejects. A function decides per error.
+   */
+  restartOnFailure?: RestartOnFailure;
+  /** A group member whose reader keeps one message (or stops reading) this long leaves the group until it reads again. Default 300 000. */
+  maxPollIntervalMs?: number;
 }
 
 export interface ConsumedMessage {
@@ -133,6 +146,15 @@ export class Consumer {
   private member: GroupMember | null = null;
   private readonly assignedListeners = new Set<PartitionsListener>();
   private readonly revokedListeners = new Set<PartitionsListener>();
+  /** The options of the group member, kept to rejoin after leaving (restart, poll timeout). */
+  private memberOptions: GroupMemberOptions | null = null;
+  /** The member is leaving or has left (restart, poll timeout) and rejoins when the reader is back. */
+  private rejoin: Promise<void> | null = null;
+  private readonly handlerRetry: RetryPolicy;
+  private readonly restartOnFailure: RestartOnFailure;
+  private readonly watchdog: PollWatchdog;
+  /** Aborted by close(): handler retries stop. */
+  private readonly closeController = new AbortController();
 
   constructor(
     private readonly client: Client,
@@ -162,6 +184,13 @@ export class Consumer {
       }
     });
     this.sessionTimeoutMs = config.sessionTimeoutMs ?? 45_000;
+    this.handlerRetry = new RetryPolicy({ ...client.retryPolicy.options, ...checkRetryOptions(config.retry, 'client.consumer() retry') });
+    this.restartOnFailure = config.restartOnFailure ?? true;
+    this.watchdog = new PollWatchdog(
+      config.maxPollIntervalMs ?? 300_000,
+      () => this.reading === false || this.handling !== null || this.last !== null,
+      () => void this.leaveAndRejoinLater('no message was polled within maxPollIntervalMs'),
+    );
     this.autoCommit = config.autoCommit ?? true;
     this.assignor = config.assignor;
     if (this.groupId !== undefined) {
@@ -331,19 +360,54 @@ export class Consumer {
     if (options.onAssigned !== undefined) this.assignedListeners.add(options.onAssigned);
     if (options.onRevoked !== undefined) this.revokedListeners.add(options.onRevoked);
     if (this.member !== null) {
+      this.memberOptions!.topics = topics;
       this.member.subscribe(topics);
       return;
     }
     if (this.assignment.size > 0) throw new SpoolError(Errors.INVALID_REQUEST, 'subscribe() after assign(): use one or the other');
     const startWithoutCommit = options.fromBeginning === undefined ? this.autoOffsetReset : options.fromBeginning ? 'earliest' : 'latest';
-    this.member = new GroupMember(this.client, this.memberHooks(), this.committer!, {
+    this.memberOptions = {
       groupId: this.groupId,
       topics,
       sessionTimeoutMs: this.sessionTimeoutMs,
       startWithoutCommit,
       autoCommit: this.autoCommit,
       ...(this.assignor !== undefined ? { assignor: this.assignor } : {}),
-    });
+    };
+    this.member = new GroupMember(this.client, this.memberHooks(), this.committer!, this.memberOptions);
+    this.watchdog.start();
+    await this.member.join();
+  }
+
+  /**
+   * Leaves the group (the partitions move: processed positions committed, onRevoked, leave)
+   * and marks the member for a rejoin when the reader comes back (run() loop, next()).
+   */
+  private leaveAndRejoinLater(reason: string): Promise<void> {
+    const member = this.member;
+    if (member === null || this.closed) return Promise.resolve();
+    this.watchdog.stop();
+    const leaving = (async () => {
+      const owned = member.ownedPartitions();
+      this.removePartitions(owned);
+      await member.close();
+      this.committer?.forget(owned);
+    })();
+    void reason; // reported through the logger and events (client logging)
+    this.rejoin = leaving;
+    leaving.catch(() => undefined);
+    return leaving;
+  }
+
+  /** After leaveAndRejoinLater: waits for the leave, then joins again as a new member. */
+  private async rejoinIfLeft(): Promise<void> {
+    const leaving = this.rejoin;
+    if (leaving === null) return;
+    await leaving.catch(() => undefined);
+    if (this.rejoin !== leaving || this.closed) return;
+    this.rejoin = null;
+    this.member = new GroupMember(this.client, this.memberHooks(), this.committer!, this.memberOptions!);
+    this.watchdog.start();
     await this.member.join();
   }
 
@@ -439,6 +503,15 @@ export class Consumer {
 
   private nextMessage(): Promise<IteratorResult<ConsumedMessage>> {
     this.markLastProcessed();
+    this.watchdog.polls++;
+    if (this.rejoin !== null) {
+      return this.rejoinIfLeft()
+        .then(() => this.nextMessageSlow())
+        .catch((error: unknown) => {
+          this.reading = false;
+          throw error;
+        });
+    }
     let message: ConsumedMessage | null;
     try {
       message = this.nextBuffered();
@@ -486,6 +559,7 @@ export class Consumer {
           const batch = this.nextBatch();
           if (batch !== null) await this.handleBatch(batch, eachBatch);
           else if (!(await this.loadChunk())) return;
+          if (this.rejoin !== null) await this.rejoinIfLeft();
           continue;
         }
         const message = this.nextBuffered();
@@ -495,11 +569,20 @@ export class Consumer {
         }
         const state = this.lastState!;
         this.handling = state;
-        const result = eachMessage!({ topic: message.topic, partition: message.partition, message });
-        if (result !== undefined && typeof (result as Promise<void>).then === 'function') await result;
-        this.processed(state, message.offset + 1);
+        this.watchdog.polls++;
+        const payload: EachMessagePayload = { topic: message.topic, partition: message.partition, message };
+        let outcome: HandlerOutcome = 'ok';
+        try {
+          const result = eachMessage!(payload);
+          if (result !== undefined && typeof (result as Promise<void>).then === 'function') await result;
+        } catch (error) {
+          outcome = await this.handlerFailed(error, () => eachMessage!(payload), state);
+        }
+        if (outcome === 'ok') this.processed(state, message.offset + 1);
         this.handling = null;
         if (this.readerWaiters.size > 0) this.readerMoved();
+        if (outcome === 'restart') await this.restartAfterFailure(state, message.offset);
+        if (this.rejoin !== null) await this.rejoinIfLeft();
       }
     } finally {
       this.reading = false;
@@ -522,14 +605,34 @@ export class Consumer {
       lastOffset: () => messages[messages.length - 1]!.offset,
     };
     this.handling = state;
-    await eachBatch({
+    this.watchdog.polls++;
+    const payload: EachBatchPayload = {
       batch,
       resolveOffset: (offset) => {
         resolved = Math.max(resolved, offset);
       },
       isRunning: () => !this.closed,
       isStale: () => state.epoch !== epoch || !state.assigned,
-    });
+    };
+    let outcome: HandlerOutcome = 'ok';
+    try {
+      await eachBatch(payload);
+    } catch (error) {
+      try {
+        outcome = await this.handlerFailed(error, () => eachBatch(payload), state);
+      } catch (finalError) {
+        // What the handler resolved before failing is processed (and committed on leaving).
+        if (resolved >= 0) this.processed(state, resolved + 1);
+        throw finalError;
+      }
+    }
+    if (outcome !== 'ok') {
+      if (resolved >= 0) this.processed(state, resolved + 1);
+      this.handling = null;
+      if (this.readerWaiters.size > 0) this.readerMoved();
+      if (outcome === 'restart') await this.restartAfterFailure(state, resolved >= 0 ? resolved + 1 : first.offset);
+      return;
+    }
     if (state.epoch !== epoch || !state.assigned) {
       // Revoked meanwhile: what the handler resolved is processed and may still be committed
       // (the rest is not claimed: a handler that saw isStale() may have stopped early).
@@ -537,6 +640,44 @@ export class Consumer {
     } else this.processed(state, (resolved >= 0 ? resolved : batch.lastOffset()) + 1);
     this.handling = null;
     if (this.readerWaiters.size > 0) this.readerMoved();
+  }
+
+  /**
+   * A handler threw: retried with the consumer's retry policy (handler-retry.ts). Resolves
+   * 'ok' (a retry succeeded), 'dropped' (closed, or the partition moved meanwhile: the
+   * message stays unprocessed) or 'restart'; when restartOnFailure says no, a group member
+   * leaves the group (the consumer closes, so its partitions move) and the error is thrown.
+   */
+  private async handlerFailed(error: unknown, invoke: () => unknown, state: PartitionState): Promise<HandlerOutcome> {
+    const epoch = state.epoch;
+    try {
+      return await retryHandler(error, invoke, {
+        policy: this.handlerRetry,
+        signal: this.closeController.signal,
+        stillValid: () => state.epoch === epoch && state.assigned,
+        restartOnFailure: this.restartOnFailure,
+      });
+    } catch (finalError) {
+      if (this.member !== null) {
+        this.handling = null;
+        this.reading = false;
+        await this.close();
+      }
+      throw finalError;
+    }
+  }
+
+  /** restartOnFailure: a member leaves and rejoins (the partitions may move); without a group the partition goes back to `offset`. */
+  private async restartAfterFailure(state: PartitionState, offset: number): Promise<void> {
+    if (this.closed) return;
+    if (this.member !== null) {
+      await this.leaveAndRejoinLater('a handler failed after its retries (restartOnFailure)');
+      await this.rejoinIfLeft();
+      return;
+    }
+    if (!state.assigned) return;
+    state.seek(offset);
+    await this.afterPositionChange([state]).catch(() => undefined); // a failure is reported by the fetch loop
   }
 
   private beginReading(): void {
@@ -674,6 +815,8 @@ export class Consumer {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    this.closeController.abort();
+    this.watchdog.stop();
     this.markLastProcessed();
     const member = this.member;
     if (member !== null || this.committer !== null) {

@@ -57,7 +57,7 @@ export const RETRY_OPTIONS: Omit<OptionsSpec, 'where'> = {
   known: ['retries', 'initialRetryTimeMs', 'maxRetryTimeMs', 'multiplier', 'factor'],
   aliases: { initialRetryTime: 'initialRetryTimeMs', maxRetryTime: 'maxRetryTimeMs' },
   hints: {
-    restartOnFailure: 'spool takes restartOnFailure on client.consumer({ restartOnFailure })',
+    restartOnFailure: 'give restartOnFailure on the consumer: client.consumer({ restartOnFailure })',
   },
 };
 
@@ -99,7 +99,7 @@ export const PRODUCER_OPTIONS: Omit<OptionsSpec, 'where'> = {
 export const CONSUMER_OPTIONS: Omit<OptionsSpec, 'where'> = {
   known: [
     'groupId', 'sessionTimeoutMs', 'autoCommit', 'autoCommitIntervalMs', 'assignor', 'maxWaitMs', 'minBytes', 'maxBytes',
-    'maxBytesPerPartition', 'maxBufferedBytes', 'autoOffsetReset',
+    'maxBytesPerPartition', 'maxBufferedBytes', 'autoOffsetReset', 'retry', 'restartOnFailure', 'maxPollIntervalMs',
   ],
   aliases: { sessionTimeout: 'sessionTimeoutMs', maxWaitTimeInMs: 'maxWaitMs', autoCommitInterval: 'autoCommitIntervalMs' },
   hints: {
@@ -111,6 +111,7 @@ export const CONSUMER_OPTIONS: Omit<OptionsSpec, 'where'> = {
     metadataMaxAge: 'not supported; metadata is refreshed on UNKNOWN_TOPIC / UNKNOWN_PARTITION',
     maxInFlightRequests: 'a consumer keeps one fetch in flight ahead of the reader',
     rackId: 'not supported (one broker)',
+    maxPollInterval: 'use maxPollIntervalMs',
     fromBeginning: "fromBeginning is a subscribe() option; on the consumer use autoOffsetReset: 'earliest'",
   },
 };
