@@ -6,7 +6,9 @@
 
 import { ApiKey, type Payload } from '../protocol/index.js';
 import { Errors, SpoolError } from '../util/errors.js';
-import { Connection, type RequestOptions, type Response } from './connection.js';
+import { EventEmitter } from 'node:events';
+import { Connection, type ConnectionObserver, type RequestOptions, type Response } from './connection.js';
+import { SILENT_LOGGER, checkLogger, eventLevel, eventMessage, type ClientEventName, type ClientEvents, type Logger } from './observer.js';
 import { closedError } from './errors.js';
 import { MetadataCache } from './metadata.js';
 import { RetryPolicy, type RetryOptions } from './retry.js';
@@ -25,6 +27,8 @@ export interface ClientConfig {
   connectTimeoutMs?: number;
   /** Backoff policy for retriable errors; see retry.ts for the defaults. */
   retry?: RetryOptions;
+  /** A pino-compatible logger (debug, info, warn, error taking (obj, msg)); every client event is logged. Default: silent. */
+  logger?: Logger;
 }
 
 export interface ClientRequestOptions extends RequestOptions {
@@ -41,12 +45,13 @@ interface Closable {
 /** Default of close({ timeoutMs }): `docker stop`'s grace period; pass less from a SIGTERM handler with other work to do. */
 const CLOSE_TIMEOUT_MS = 10_000;
 
-export class Client {
+export class Client extends EventEmitter<ClientEvents> {
   readonly clientId: string;
   readonly requestTimeoutMs: number;
   readonly connectTimeoutMs: number;
   readonly retryPolicy: RetryPolicy;
   readonly metadata: MetadataCache;
+  readonly logger: Logger;
   private readonly brokers: Array<{ host: string; port: number }>;
   private brokerIndex = 0;
   private defaultConnection: Connection | null = null;
@@ -56,7 +61,9 @@ export class Client {
   private closed = false;
 
   constructor(options: ClientConfig) {
+    super();
     const config = checkOptions(options, { where: 'new Client()', ...CLIENT_OPTIONS });
+    this.logger = checkLogger(config.logger) ?? SILENT_LOGGER;
     if (!Array.isArray(config.brokers) || config.brokers.length === 0) {
       throw new SpoolError(Errors.INVALID_REQUEST, 'Client needs at least one broker address ("host:port")');
     }
@@ -102,9 +109,35 @@ export class Client {
       clientId: this.clientId,
       connectTimeoutMs: this.connectTimeoutMs,
       requestTimeoutMs: this.requestTimeoutMs,
+      observer: this.connectionObserver(`${broker.host}:${broker.port}`),
     });
     this.connections.add(connection);
     return connection;
+  }
+
+  /**
+   * Emits a client event and logs it at its level (observer.ts). A throwing listener or
+   * logger must not break the client's own code path (often a socket callback): its error is
+   * rethrown on a microtask, where it surfaces as an uncaught exception.
+   */
+  notify<E extends ClientEventName>(event: E, payload: ClientEvents[E][0]): void {
+    try {
+      this.logger[eventLevel(event, payload)]({ event, ...payload }, eventMessage(event, payload));
+      if (this.listenerCount(event) > 0) (this.emit as (name: E, value: ClientEvents[E][0]) => boolean)(event, payload);
+    } catch (error) {
+      queueMicrotask(() => {
+        throw error;
+      });
+    }
+  }
+
+  private connectionObserver(broker: string): ConnectionObserver {
+    return {
+      connected: () => this.notify('connect', { broker }),
+      disconnected: (error) => this.notify('disconnect', error === undefined ? { broker } : { broker, error }),
+      connectFailed: (error) => this.notify('connect.error', { broker, error }),
+      requestTimedOut: (apiKey, timeoutMs) => this.notify('request.timeout', { broker, apiKey, timeoutMs }),
+    };
   }
 
   /** Closes and forgets a connection made by createConnection(). */

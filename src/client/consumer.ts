@@ -390,10 +390,9 @@ export class Consumer {
     const leaving = (async () => {
       const owned = member.ownedPartitions();
       this.removePartitions(owned);
-      await member.close();
+      await member.close(reason);
       this.committer?.forget(owned);
     })();
-    void reason; // reported through the logger and events (client logging)
     this.rejoin = leaving;
     leaving.catch(() => undefined);
     return leaving;
@@ -650,14 +649,20 @@ export class Consumer {
    */
   private async handlerFailed(error: unknown, invoke: () => unknown, state: PartitionState): Promise<HandlerOutcome> {
     const epoch = state.epoch;
+    const where = `${state.topic}/${state.partition}`;
     try {
-      return await retryHandler(error, invoke, {
+      const outcome = await retryHandler(error, invoke, {
         policy: this.handlerRetry,
         signal: this.closeController.signal,
         stillValid: () => state.epoch === epoch && state.assigned,
         restartOnFailure: this.restartOnFailure,
+        onRetry: (cause, attempt, delayMs) =>
+          this.client.logger.warn({ groupId: this.groupId, topic: state.topic, partition: state.partition, attempt, delayMs, error: cause }, `handler failed on ${where}, retry ${attempt + 1} in ${delayMs} ms: ${cause.message}`),
       });
+      if (outcome === 'restart') this.client.notify('group.crash', { groupId: this.groupId, error: asError(error), restart: true });
+      return outcome;
     } catch (finalError) {
+      this.client.notify('group.crash', { groupId: this.groupId, error: asError(finalError), restart: false });
       if (this.member !== null) {
         this.handling = null;
         this.reading = false;
@@ -837,6 +842,10 @@ export class Consumer {
     this.assignment.clear();
     this.client.forget(this);
   }
+}
+
+function asError(error: unknown): Error {
+  return error instanceof Error ? error : new Error(String(error));
 }
 
 /** kafkajs's subscribe({ topic: 'name' }) is subscribe({ topics: ['name'] }). */

@@ -67,7 +67,7 @@ export function checkRetryOptions<T extends object>(retry: T | undefined, where:
 }
 
 export const CLIENT_OPTIONS: Omit<OptionsSpec, 'where'> = {
-  known: ['brokers', 'clientId', 'requestTimeoutMs', 'connectTimeoutMs', 'retry'],
+  known: ['brokers', 'clientId', 'requestTimeoutMs', 'connectTimeoutMs', 'retry', 'logger'],
   aliases: { requestTimeout: 'requestTimeoutMs', connectionTimeout: 'connectTimeoutMs' },
   hints: {
     ssl: 'TLS is not supported by the spool client yet; connect over a trusted network or a tunnel',
