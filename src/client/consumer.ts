@@ -658,11 +658,10 @@ export class Consumer {
         restartOnFailure: this.restartOnFailure,
         onRetry: (cause, attempt, delayMs) =>
           this.client.logger.warn({ groupId: this.groupId, topic: state.topic, partition: state.partition, attempt, delayMs, error: cause }, `handler failed on ${where}, retry ${attempt + 1} in ${delayMs} ms: ${cause.message}`),
+        onGiveUp: (lastError, restart) => this.client.notify('group.crash', { groupId: this.groupId, error: lastError, restart }),
       });
-      if (outcome === 'restart') this.client.notify('group.crash', { groupId: this.groupId, error: asError(error), restart: true });
       return outcome;
     } catch (finalError) {
-      this.client.notify('group.crash', { groupId: this.groupId, error: asError(finalError), restart: false });
       if (this.member !== null) {
         this.handling = null;
         this.reading = false;
@@ -842,10 +841,6 @@ export class Consumer {
     this.assignment.clear();
     this.client.forget(this);
   }
-}
-
-function asError(error: unknown): Error {
-  return error instanceof Error ? error : new Error(String(error));
 }
 
 /** kafkajs's subscribe({ topic: 'name' }) is subscribe({ topics: ['name'] }). */

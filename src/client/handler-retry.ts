@@ -25,6 +25,8 @@ export interface HandlerRetryOptions {
   restartOnFailure: RestartOnFailure;
   /** Told before each retry. */
   onRetry?(error: Error, attempt: number, delayMs: number): void;
+  /** Told when the retries are used up, with the last error and restartOnFailure's answer. */
+  onGiveUp?(error: Error, restart: boolean): void;
 }
 
 /**
@@ -51,7 +53,9 @@ export async function retryHandler(first: unknown, invoke: () => unknown, option
     }
   }
   if (signal.aborted || !options.stillValid()) return 'dropped';
-  if (await shouldRestart(options.restartOnFailure, error)) return 'restart';
+  const restart = await shouldRestart(options.restartOnFailure, error);
+  options.onGiveUp?.(error, restart);
+  if (restart) return 'restart';
   throw error;
 }
 
