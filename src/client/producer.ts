@@ -17,6 +17,7 @@ import { Accumulator, SendTracker, type PartitionQueue, type ProducerBatch } fro
 import { closedError, errorFromCode, isRetriable } from './errors.js';
 import { StickyPartitioner, partitionForKey } from './partitioner.js';
 import { sleep } from './retry.js';
+import { parseOffset } from './offset-input.js';
 import { PRODUCER_OPTIONS, SEND_OPTIONS, checkOptions } from './options.js';
 import { checkHeaders, encodableHeaders, estimateHeaderBytes, type ProducerHeaders } from './headers.js';
 
@@ -61,8 +62,8 @@ export interface ProducerMessage {
   headers?: ProducerHeaders;
   /** Explicit partition: overrides the key. */
   partition?: number;
-  /** Milliseconds since the epoch; default: now. */
-  timestamp?: number;
+  /** Milliseconds since the epoch (a numeric string or bigint too: kafkajs passes strings); default: now. */
+  timestamp?: number | string | bigint;
 }
 
 export interface ProducerRecord {
@@ -217,7 +218,7 @@ export class Producer {
       }
       if (queue === null || queue.partition !== partition) queue = accumulator.queue(topic, partition);
       const headers = message.headers;
-      const record = headers === undefined ? (message as RecordInput) : withEncodableHeaders(message, headers);
+      const record = headers === undefined && typeof message.timestamp !== 'string' && typeof message.timestamp !== 'bigint' ? (message as RecordInput) : encodableRecord(message);
       accumulator.append(queue, record, estimatedBytes, tracker, index, nowMs);
     }
     return promise;
@@ -497,9 +498,12 @@ function estimateBytes(message: ProducerMessage): number {
   return bytes;
 }
 
-function withEncodableHeaders(message: ProducerMessage, headers: ProducerHeaders): RecordInput {
-  const encodable = encodableHeaders(headers);
-  return encodable === headers ? (message as unknown as RecordInput) : { key: message.key ?? null, value: message.value, headers: encodable, ...(message.timestamp === undefined ? {} : { timestamp: message.timestamp }) };
+/** The message as records' BatchBuilder takes it: array-valued headers listed, a string or bigint timestamp as a number (checked by validateMessages). */
+function encodableRecord(message: ProducerMessage): RecordInput {
+  const headers = message.headers === undefined ? undefined : encodableHeaders(message.headers);
+  const timestamp = message.timestamp === undefined ? undefined : Number(message.timestamp);
+  if (headers === message.headers && timestamp === message.timestamp) return message as unknown as RecordInput;
+  return { key: message.key ?? null, value: message.value, ...(headers === undefined ? {} : { headers }), ...(timestamp === undefined ? {} : { timestamp }) };
 }
 
 function validateMessages(topic: string, messages: ProducerMessage[], partitions: number): Error | null {
@@ -509,6 +513,10 @@ function validateMessages(topic: string, messages: ProducerMessage[], partitions
     const value = message.value;
     if (value !== null && typeof value !== 'string' && !Buffer.isBuffer(value)) {
       return new SpoolError(Errors.INVALID_REQUEST, `message ${index}: value must be a string, a Buffer or null`);
+    }
+    const timestamp = message.timestamp;
+    if (timestamp !== undefined && typeof timestamp !== 'number' && parseOffset(timestamp) === null) {
+      return new SpoolError(Errors.INVALID_TIMESTAMP, `message ${index}: timestamp must be an integer >= 0 (ms since the epoch; a number, a numeric string or a bigint), got ${String(timestamp)}`);
     }
     if (message.headers !== undefined) {
       const invalidHeaders = checkHeaders(message.headers, `message ${index}`);

@@ -103,6 +103,17 @@ describe('offsets as strings and bigints', () => {
     expect((await admin.fetchOffsets({ groupId })).map((entry) => entry.offset)).toEqual([4]);
   });
 
+  it('a message timestamp may be a numeric string (kafkajs passes strings) or a bigint', async () => {
+    const topic = await createTopic();
+    const producer = client().producer({ lingerMs: 0 });
+    await producer.send({ topic, messages: [{ value: 'a', timestamp: '1700000000123' }, { value: 'b', timestamp: 1700000000456n, headers: { h: 'v' } }] });
+    await expect(producer.send({ topic, messages: [{ value: 'c', timestamp: 'yesterday' }] })).rejects.toThrow(/message 0: timestamp must be an integer/);
+    await producer.close();
+    const [first, second] = await readFromStart(topic, 2);
+    expect(first!.timestamp).toBe(1700000000123);
+    expect(second!.timestamp).toBe(1700000000456);
+  });
+
   it('an offset that is not an integer says "offset must be an integer"', async () => {
     const topic = await createTopic();
     const consumer = client().consumer({ maxWaitMs: 100, groupId: `g-${topic}` });
