@@ -9,6 +9,9 @@
 // are reported to onProcessed listeners. With a groupId, subscribe() hands the
 // assignment to a GroupMember (group-member.ts: heartbeats, reconciliation) and the
 // processed offsets to an OffsetCommitter (offset-committer.ts: auto-commit, commit()).
+// A run() handler that throws is retried and then restarted or given up on
+// (handler-retry.ts); a group member whose reader stalls past maxPollIntervalMs leaves
+// the group and rejoins when it reads again (poll-watchdog.ts).
 
 import { readBatchHeader, Attributes } from '../records/index.js';
 import { decodeBatchWith, type RecordFactory } from '../records/decode.js';
@@ -831,6 +834,8 @@ export class Consumer {
       clearTimeout(timer);
     }
     await this.fetcher.stop();
+    // A leave in progress (restart, maxPollIntervalMs) finishes first: it commits and says goodbye.
+    if (this.rejoin !== null) await this.rejoin.catch(() => undefined);
     if (member !== null) await member.close();
     else if (this.committer !== null && this.autoCommit) {
       // Standalone (assign() with a groupId): commit what was processed, best effort.
