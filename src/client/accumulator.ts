@@ -100,6 +100,12 @@ export interface AccumulatorOptions {
   onReady: () => void;
   /** A batch of this partition was closed (the sticky partitioner moves on). */
   onBatchClosed?: (topic: string, partition: number) => void;
+  /**
+   * Adaptive linger: asked when the first message enters an empty accumulator; true means
+   * nothing is in flight, so the batch closes at the end of the current turn (as with
+   * lingerMs 0) instead of waiting lingerMs for company that may never come.
+   */
+  sendAtOnce?: () => boolean;
 }
 
 export class Accumulator {
@@ -256,7 +262,7 @@ export class Accumulator {
 
   private startLinger(): void {
     if (this.lingerTimer !== null || this.lingerMicrotask) return;
-    if (this.options.lingerMs <= 0) {
+    if (this.options.lingerMs <= 0 || this.options.sendAtOnce?.() === true) {
       // lingerMs 0: close the batch as soon as the current synchronous code (this send(),
       // and any other send() of the same turn) is done. setTimeout(0) would wait for the
       // next timers phase, about 1 ms: the whole latency budget of a lone message.

@@ -21,12 +21,19 @@ import {
 } from '../protocol/index.js';
 import type { Client } from './client.js';
 import { errorFromCode } from './errors.js';
+import { Errors, SpoolError } from '../util/errors.js';
+import { CREATE_TOPICS_OPTIONS, CREATE_TOPIC_SPEC, checkOptions } from './options.js';
+import { requireOffset, requireTimestamp } from './offset-input.js';
 
 export interface CreateTopicSpec {
   topic: string;
   numPartitions?: number;
   /** Kafka config names: retention.ms, retention.bytes, segment.bytes, segment.ms, cleanup.policy, max.message.bytes, ... */
   config?: Record<string, string | number>;
+  /** kafkajs's form of `config`: [{ name, value }]; merged with `config`. */
+  configEntries?: Array<{ name: string; value: string | number }>;
+  /** kafkajs habit; spool runs one broker, so only 1 (or -1, the broker's default) is taken. */
+  replicationFactor?: number;
 }
 
 export interface TopicDescription {
@@ -40,16 +47,20 @@ export interface PartitionOffset {
   offset: number;
 }
 
-export type OffsetTarget = 'earliest' | 'latest' | number | Date | { offset: number } | { timestamp: number } | ResetOffsetsRequest['to'];
+export type OffsetTarget = 'earliest' | 'latest' | number | bigint | (string & {}) | Date | { offset: number | string | bigint } | { timestamp: number | string | bigint } | ResetOffsetsRequest['to'];
 
 export class Admin {
   constructor(private readonly client: Client) {}
 
   /** Creates topics (numPartitions default 1). Throws TOPIC_ALREADY_EXISTS, INVALID_CONFIG, ... */
-  async createTopics(options: { topics: CreateTopicSpec[] }): Promise<void> {
-    const response = await this.client.request(ApiKey.CreateTopics, {
-      topics: options.topics.map((spec) => ({ name: spec.topic, partitions: spec.numPartitions ?? 1, ...(spec.config ? { config: spec.config } : {}) })),
+  async createTopics(given: { topics: CreateTopicSpec[] }): Promise<void> {
+    const options = checkOptions(given, { where: 'createTopics()', ...CREATE_TOPICS_OPTIONS });
+    if (!Array.isArray(options.topics)) throw new SpoolError(Errors.INVALID_REQUEST, 'createTopics() needs { topics: [{ topic, numPartitions?, config? }] }');
+    const topics = options.topics.map((spec) => {
+      const config = topicConfig(checkOptions(spec, { where: `createTopics() topic ${String(spec?.topic)}`, ...CREATE_TOPIC_SPEC }));
+      return { name: spec.topic, partitions: spec.numPartitions ?? 1, ...(config ? { config } : {}) };
     });
+    const response = await this.client.request(ApiKey.CreateTopics, { topics });
     for (const topic of (response.header as unknown as CreateTopicsResponse).topics ?? []) {
       throwItem(topic.errorCode, topic.errorMessage, `create topic ${topic.name}`);
     }
@@ -143,14 +154,37 @@ export class Admin {
   }
 }
 
+/** `config` and kafkajs's `configEntries` as one config map; a name given twice with two values is an error. */
+function topicConfig(spec: CreateTopicSpec): Record<string, string | number> | undefined {
+  const where = `createTopics() topic ${spec.topic}`;
+  const replicationFactor = spec.replicationFactor;
+  if (replicationFactor !== undefined && replicationFactor !== 1 && replicationFactor !== -1) {
+    throw new SpoolError(Errors.INVALID_REQUEST, `${where}: replicationFactor ${String(replicationFactor)} is not possible: spool runs one broker (give 1, or leave it out)`);
+  }
+  if (spec.configEntries === undefined) return spec.config;
+  if (!Array.isArray(spec.configEntries)) throw new SpoolError(Errors.INVALID_REQUEST, `${where}: configEntries must be an array of { name, value }`);
+  const config: Record<string, string | number> = { ...spec.config };
+  for (const entry of spec.configEntries) {
+    if (entry === null || typeof entry !== 'object' || typeof entry.name !== 'string' || (typeof entry.value !== 'string' && typeof entry.value !== 'number')) {
+      throw new SpoolError(Errors.INVALID_REQUEST, `${where}: configEntries must be an array of { name: string, value: string | number }`);
+    }
+    const previous = config[entry.name];
+    if (previous !== undefined && String(previous) !== String(entry.value)) {
+      throw new SpoolError(Errors.INVALID_REQUEST, `${where}: ${entry.name} is given twice (${String(previous)} in config, ${String(entry.value)} in configEntries)`);
+    }
+    config[entry.name] = entry.value;
+  }
+  return config;
+}
+
 function resetTarget(to: OffsetTarget): ResetOffsetsRequest['to'] {
   if (to === 'earliest') return { kind: 'earliest' };
   if (to === 'latest') return { kind: 'latest' };
-  if (typeof to === 'number') return { kind: 'offset', offset: to };
+  if (typeof to === 'number' || typeof to === 'bigint' || typeof to === 'string') return { kind: 'offset', offset: requireOffset(to, 'resetOffsets') };
   if (to instanceof Date) return { kind: 'timestamp', timestamp: to.getTime() };
   if ('kind' in to) return to;
-  if ('offset' in to) return { kind: 'offset', offset: to.offset };
-  return { kind: 'timestamp', timestamp: to.timestamp };
+  if ('offset' in to) return { kind: 'offset', offset: requireOffset(to.offset, 'resetOffsets') };
+  return { kind: 'timestamp', timestamp: requireTimestamp(to.timestamp, 'resetOffsets') };
 }
 
 function throwItem(errorCode: number, errorMessage: string | undefined, context: string): void {

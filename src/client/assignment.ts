@@ -11,7 +11,10 @@ import type { Client } from './client.js';
 import { errorFromCode } from './errors.js';
 
 export type OffsetSpecifier = 'earliest' | 'latest' | { timestamp: number };
-export type StartOffset = number | 'earliest' | 'latest';
+/** An offset (a number, a numeric string or a bigint, as kafkajs users write them), 'earliest' or 'latest'. */
+export type StartOffset = number | bigint | 'earliest' | 'latest' | (string & {});
+/** A start position once checked (offset-input.ts requireStartOffset). */
+export type CheckedStartOffset = number | 'earliest' | 'latest';
 
 export interface TopicPartition {
   topic: string;
@@ -89,7 +92,7 @@ export class Assignment {
     return [...this.states.values()].map(({ topic, partition }) => ({ topic, partition }));
   }
 
-  add(topic: string, partition: number, start: StartOffset): PartitionState {
+  add(topic: string, partition: number, start: CheckedStartOffset): PartitionState {
     let state = this.get(topic, partition);
     if (state === undefined) {
       state = new PartitionState(topic, partition);

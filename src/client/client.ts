@@ -6,10 +6,13 @@
 
 import { ApiKey, type Payload } from '../protocol/index.js';
 import { Errors, SpoolError } from '../util/errors.js';
-import { Connection, type RequestOptions, type Response } from './connection.js';
+import { EventEmitter } from 'node:events';
+import { Connection, type ConnectionObserver, type RequestOptions, type Response } from './connection.js';
+import { SILENT_LOGGER, checkLogger, eventLevel, eventMessage, type ClientEventName, type ClientEvents, type Logger } from './observer.js';
 import { closedError } from './errors.js';
 import { MetadataCache } from './metadata.js';
 import { RetryPolicy, type RetryOptions } from './retry.js';
+import { CLIENT_OPTIONS, checkOptions, checkRetryOptions } from './options.js';
 import { Producer, type ProducerConfig } from './producer.js';
 import { Consumer, type ConsumerConfig } from './consumer.js';
 import { Admin } from './admin.js';
@@ -24,6 +27,8 @@ export interface ClientConfig {
   connectTimeoutMs?: number;
   /** Backoff policy for retriable errors; see retry.ts for the defaults. */
   retry?: RetryOptions;
+  /** A pino-compatible logger (debug, info, warn, error taking (obj, msg)); every client event is logged. Default: silent. */
+  logger?: Logger;
 }
 
 export interface ClientRequestOptions extends RequestOptions {
@@ -34,15 +39,19 @@ export interface ClientRequestOptions extends RequestOptions {
 }
 
 interface Closable {
-  close(): Promise<void>;
+  close(options?: { timeoutMs?: number }): Promise<void>;
 }
 
-export class Client {
+/** Default of close({ timeoutMs }): `docker stop`'s grace period; pass less from a SIGTERM handler with other work to do. */
+const CLOSE_TIMEOUT_MS = 10_000;
+
+export class Client extends EventEmitter<ClientEvents> {
   readonly clientId: string;
   readonly requestTimeoutMs: number;
   readonly connectTimeoutMs: number;
   readonly retryPolicy: RetryPolicy;
   readonly metadata: MetadataCache;
+  readonly logger: Logger;
   private readonly brokers: Array<{ host: string; port: number }>;
   private brokerIndex = 0;
   private defaultConnection: Connection | null = null;
@@ -51,7 +60,10 @@ export class Client {
   private readonly abort = new AbortController();
   private closed = false;
 
-  constructor(config: ClientConfig) {
+  constructor(options: ClientConfig) {
+    super();
+    const config = checkOptions(options, { where: 'new Client()', ...CLIENT_OPTIONS });
+    this.logger = checkLogger(config.logger) ?? SILENT_LOGGER;
     if (!Array.isArray(config.brokers) || config.brokers.length === 0) {
       throw new SpoolError(Errors.INVALID_REQUEST, 'Client needs at least one broker address ("host:port")');
     }
@@ -59,7 +71,7 @@ export class Client {
     this.clientId = config.clientId ?? 'spool-js';
     this.requestTimeoutMs = config.requestTimeoutMs ?? 30_000;
     this.connectTimeoutMs = config.connectTimeoutMs ?? 10_000;
-    this.retryPolicy = new RetryPolicy(config.retry ?? {});
+    this.retryPolicy = new RetryPolicy(checkRetryOptions(config.retry, 'new Client() retry'));
     this.metadata = new MetadataCache(this);
   }
 
@@ -97,9 +109,35 @@ export class Client {
       clientId: this.clientId,
       connectTimeoutMs: this.connectTimeoutMs,
       requestTimeoutMs: this.requestTimeoutMs,
+      observer: this.connectionObserver(`${broker.host}:${broker.port}`),
     });
     this.connections.add(connection);
     return connection;
+  }
+
+  /**
+   * Emits a client event and logs it at its level (observer.ts). A throwing listener or
+   * logger must not break the client's own code path (often a socket callback): its error is
+   * rethrown on a microtask, where it surfaces as an uncaught exception.
+   */
+  notify<E extends ClientEventName>(event: E, payload: ClientEvents[E][0]): void {
+    try {
+      this.logger[eventLevel(event, payload)]({ event, ...payload }, eventMessage(event, payload));
+      if (this.listenerCount(event) > 0) (this.emit as (name: E, value: ClientEvents[E][0]) => boolean)(event, payload);
+    } catch (error) {
+      queueMicrotask(() => {
+        throw error;
+      });
+    }
+  }
+
+  private connectionObserver(broker: string): ConnectionObserver {
+    return {
+      connected: () => this.notify('connect', { broker }),
+      disconnected: (error) => this.notify('disconnect', error === undefined ? { broker } : { broker, error }),
+      connectFailed: (error) => this.notify('connect.error', { broker, error }),
+      requestTimedOut: (apiKey, timeoutMs) => this.notify('request.timeout', { broker, apiKey, timeoutMs }),
+    };
   }
 
   /** Closes and forgets a connection made by createConnection(). */
@@ -161,12 +199,22 @@ export class Client {
 
   /**
    * Closes producers (delivering what they buffered), consumers, then every socket and
-   * timer, so the process can exit. Idempotent.
+   * timer, so the process can exit. Idempotent. Gives up after `timeoutMs` (default 10 s):
+   * send() calls not yet acknowledged then reject with REQUEST_TIMED_OUT, and the sockets
+   * are closed whatever is still pending.
    */
-  async close(): Promise<void> {
+  async close(options: { timeoutMs?: number } = {}): Promise<void> {
     if (this.closed) return;
+    const timeoutMs = options.timeoutMs ?? CLOSE_TIMEOUT_MS;
     const children = [...this.children];
-    await Promise.allSettled(children.map((child) => child.close()));
+    let timer: NodeJS.Timeout | null = null;
+    const expired = new Promise<void>((resolve) => (timer = setTimeout(resolve, Math.max(0, timeoutMs))));
+    // Producers give up on their own at the deadline (failing their unsent sends); a consumer
+    // still closing then (a leave the broker does not answer) is cut off below: the abort
+    // ends its retry sleeps and closing the sockets fails its requests.
+    await Promise.race([Promise.allSettled(children.map((child) => child.close({ timeoutMs }))), expired]);
+    if (timer !== null) clearTimeout(timer);
+    if (this.closed) return;
     this.closed = true;
     this.abort.abort(closedError('client'));
     this.metadata.clear();

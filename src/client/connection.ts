@@ -24,6 +24,16 @@ export interface ConnectionOptions {
   maxFrameBytes?: number;
   /** Sends ApiVersions after connecting and checks that the broker speaks our versions. Default true. */
   handshake?: boolean;
+  /** Told of connects, disconnects, failed connects and request timeouts (the client's events and logger). */
+  observer?: ConnectionObserver;
+}
+
+export interface ConnectionObserver {
+  connected(): void;
+  /** An established connection broke (error) or was closed by its owner (undefined). */
+  disconnected(error: Error | undefined): void;
+  connectFailed(error: Error): void;
+  requestTimedOut(apiKey: number, timeoutMs: number): void;
 }
 
 export interface Response {
@@ -121,6 +131,7 @@ export class Connection {
         // The late response, if any, finds no pending entry and is dropped; the
         // connection stays usable for the requests behind it.
         this.pending.delete(correlationId);
+        this.options.observer?.requestTimedOut(apiKey, timeoutMs);
         reject(new SpoolError(Errors.REQUEST_TIMED_OUT, `request ${correlationId} (api ${apiKey}) to ${this.address} got no response in ${timeoutMs} ms`));
       }, timeoutMs);
       this.pending.set(correlationId, entry);
@@ -167,6 +178,17 @@ export class Connection {
   }
 
   private async open(): Promise<Socket> {
+    try {
+      const socket = await this.openSocket();
+      this.options.observer?.connected();
+      return socket;
+    } catch (error) {
+      if (!this.closed) this.options.observer?.connectFailed(error instanceof Error ? error : new Error(String(error)));
+      throw error;
+    }
+  }
+
+  private async openSocket(): Promise<Socket> {
     const { host, port, connectTimeoutMs } = this.options;
     const socket = new Socket();
     socket.setNoDelay(true);
@@ -258,6 +280,8 @@ export class Connection {
     this.socket = null;
     this.decoder = null;
     socket.destroy();
+    // Only once the handshake is done is the connection "up" (a failed handshake is a connect failure).
+    if (this.connecting === null) this.options.observer?.disconnected(error);
     this.dropQueuedWrites(error);
     this.failPending(error);
   }
@@ -287,6 +311,7 @@ export class Connection {
     const error = new SpoolError(Errors.NETWORK_ERROR, `connection to ${this.address} is closed`);
     this.dropQueuedWrites(error);
     this.failPending(error);
+    if (socket && this.connecting === null) this.options.observer?.disconnected(undefined);
     if (socket) {
       await new Promise<void>((resolve) => {
         socket.once('close', () => resolve());

@@ -9,16 +9,24 @@
 // are reported to onProcessed listeners. With a groupId, subscribe() hands the
 // assignment to a GroupMember (group-member.ts: heartbeats, reconciliation) and the
 // processed offsets to an OffsetCommitter (offset-committer.ts: auto-commit, commit()).
+// A run() handler that throws is retried and then restarted or given up on
+// (handler-retry.ts); a group member whose reader stalls past maxPollIntervalMs leaves
+// the group and rejoins when it reads again (poll-watchdog.ts).
 
 import { readBatchHeader, Attributes } from '../records/index.js';
 import { decodeBatchWith, type RecordFactory } from '../records/decode.js';
 import { Errors, SpoolError } from '../util/errors.js';
 import type { Client } from './client.js';
 import { PartitionFetchError, closedError } from './errors.js';
-import { Assignment, partitionKey, type PartitionAssignment, type PartitionState, type StartOffset, type TopicPartition } from './assignment.js';
+import { CONSUMER_OPTIONS, RUN_OPTIONS, SUBSCRIBE_OPTIONS, checkOptions, checkRetryOptions } from './options.js';
+import { requireStartOffset, requireTimestamp } from './offset-input.js';
+import { Assignment, partitionKey, type CheckedStartOffset, type PartitionAssignment, type PartitionState, type StartOffset, type TopicPartition } from './assignment.js';
 import { Fetcher, type FetchedChunk } from './fetcher.js';
-import { GroupMember, type MemberConsumer, type PartitionsListener } from './group-member.js';
-import { OffsetCommitter, type CommitOffset } from './offset-committer.js';
+import { GroupMember, type GroupMemberOptions, type MemberConsumer, type PartitionsListener } from './group-member.js';
+import { OffsetCommitter, type CommitOffsetInput } from './offset-committer.js';
+import { retryHandler, type HandlerOutcome, type RestartOnFailure } from './handler-retry.js';
+import { PollWatchdog } from './poll-watchdog.js';
+import { RetryPolicy, type RetryOptions } from './retry.js';
 
 export interface ConsumerConfig {
   /** Consumer group: needed by subscribe() and commit(). */
@@ -43,6 +51,16 @@ export interface ConsumerConfig {
   maxBufferedBytes?: number;
   /** Where to start when no offset is given, or when the position is out of range. Default 'latest' (kafkajs: fromBeginning false). */
   autoOffsetReset?: 'earliest' | 'latest';
+  /** Retries of a run() handler that throws (kafkajs names taken). Default: the client's retry options. */
+  retry?: RetryOptions;
+  /**
+   * When a run() handler still fails after its retries: true (default) restarts (a group
+   * member leaves and rejoins; without a group the partition is sought back to the message),
+   * false leaves the group (the consumer closes) and run() rejects. A function decides per error.
+   */
+  restartOnFailure?: RestartOnFailure;
+  /** A group member whose reader keeps one message (or stops reading) this long leaves the group until it reads again. Default 300 000. */
+  maxPollIntervalMs?: number;
 }
 
 export interface ConsumedMessage {
@@ -52,7 +70,10 @@ export interface ConsumedMessage {
   timestamp: number;
   key: Buffer | null;
   value: Buffer | null;
+  /** Header key -> value; a key that repeats holds its last value (every one is in headerList). */
   headers: Record<string, Buffer>;
+  /** Every header in record order, repeats included (shared and frozen when empty). */
+  headerList: ReadonlyArray<[string, Buffer]>;
 }
 
 export interface EachMessagePayload {
@@ -128,11 +149,21 @@ export class Consumer {
   private member: GroupMember | null = null;
   private readonly assignedListeners = new Set<PartitionsListener>();
   private readonly revokedListeners = new Set<PartitionsListener>();
+  /** The options of the group member, kept to rejoin after leaving (restart, poll timeout). */
+  private memberOptions: GroupMemberOptions | null = null;
+  /** The member is leaving or has left (restart, poll timeout) and rejoins when the reader is back. */
+  private rejoin: Promise<void> | null = null;
+  private readonly handlerRetry: RetryPolicy;
+  private readonly restartOnFailure: RestartOnFailure;
+  private readonly watchdog: PollWatchdog;
+  /** Aborted by close(): handler retries stop. */
+  private readonly closeController = new AbortController();
 
   constructor(
     private readonly client: Client,
-    config: ConsumerConfig = {},
+    options: ConsumerConfig = {},
   ) {
+    const config = checkOptions(options, { where: 'client.consumer()', ...CONSUMER_OPTIONS });
     this.groupId = config.groupId;
     this.autoOffsetReset = config.autoOffsetReset ?? 'latest';
     const maxBytes = config.maxBytes ?? 50 * 1024 * 1024;
@@ -156,6 +187,13 @@ export class Consumer {
       }
     });
     this.sessionTimeoutMs = config.sessionTimeoutMs ?? 45_000;
+    this.handlerRetry = new RetryPolicy({ ...client.retryPolicy.options, ...checkRetryOptions(config.retry, 'client.consumer() retry') });
+    this.restartOnFailure = config.restartOnFailure ?? true;
+    this.watchdog = new PollWatchdog(
+      config.maxPollIntervalMs ?? 300_000,
+      () => this.reading === false || this.handling !== null || this.last !== null,
+      () => void this.leaveAndRejoinLater('no message was polled within maxPollIntervalMs'),
+    );
     this.autoCommit = config.autoCommit ?? true;
     this.assignor = config.assignor;
     if (this.groupId !== undefined) {
@@ -197,10 +235,7 @@ export class Consumer {
   }
 
   private addPartitions(partitions: PartitionAssignment[]): Promise<void> {
-    const states = partitions.map((entry) => {
-      checkPartition(entry);
-      return this.assignment.add(entry.topic, entry.partition, entry.offset ?? this.autoOffsetReset);
-    });
+    const states = partitions.map((entry) => this.assignment.add(entry.topic, entry.partition, checkPartition(entry) ?? this.autoOffsetReset));
     return this.afterPositionChange(states);
   }
 
@@ -257,12 +292,14 @@ export class Consumer {
   seek(target: { topic: string; partition: number; offset: StartOffset }): Promise<void> {
     this.assertOpen();
     const state = this.assignment.require(target.topic, target.partition);
-    if (typeof target.offset === 'number') {
-      if (!Number.isSafeInteger(target.offset) || target.offset < 0) {
-        return Promise.reject(new SpoolError(Errors.OFFSET_OUT_OF_RANGE, `cannot seek to offset ${target.offset}`));
-      }
-      state.seek(target.offset);
-    } else state.seekTo(target.offset);
+    let offset: CheckedStartOffset;
+    try {
+      offset = requireStartOffset(target.offset, `seek ${target.topic}/${target.partition}`);
+    } catch (error) {
+      return Promise.reject(error as Error);
+    }
+    if (typeof offset === 'number') state.seek(offset);
+    else state.seekTo(offset);
     return this.afterPositionChange([state]);
   }
 
@@ -277,10 +314,16 @@ export class Consumer {
   }
 
   /** Seeks to the first offset whose timestamp is >= timestamp (the log end if none). */
-  seekToTimestamp(target: { topic: string; partition: number; timestamp: number }): Promise<void> {
+  seekToTimestamp(target: { topic: string; partition: number; timestamp: number | string | bigint }): Promise<void> {
     this.assertOpen();
     const state = this.assignment.require(target.topic, target.partition);
-    state.seekTo({ timestamp: target.timestamp });
+    let timestamp: number;
+    try {
+      timestamp = requireTimestamp(target.timestamp, `seekToTimestamp ${target.topic}/${target.partition}`);
+    } catch (error) {
+      return Promise.reject(error as Error);
+    }
+    state.seekTo({ timestamp });
     return this.afterPositionChange([state]);
   }
 
@@ -309,29 +352,64 @@ export class Consumer {
    * the partitions; each starts at the group's committed offset or, without one, per
    * fromBeginning (default: autoOffsetReset). Calling it again changes the topics.
    */
-  async subscribe(options: SubscribeOptions): Promise<void> {
+  async subscribe(given: SubscribeOptions): Promise<void> {
     this.assertOpen();
     if (this.groupId === undefined) throw new SpoolError(Errors.INVALID_REQUEST, 'subscribe() needs a groupId: client.consumer({ groupId })');
-    const topics = options?.topics;
+    const options = checkOptions(withTopicsFromTopic(given), { where: 'subscribe()', ...SUBSCRIBE_OPTIONS });
+    const topics = options.topics;
     if (!Array.isArray(topics) || topics.length === 0 || !topics.every((topic) => typeof topic === 'string' && topic !== '')) {
       throw new SpoolError(Errors.INVALID_TOPIC, 'subscribe() needs { topics: [names] }');
     }
     if (options.onAssigned !== undefined) this.assignedListeners.add(options.onAssigned);
     if (options.onRevoked !== undefined) this.revokedListeners.add(options.onRevoked);
     if (this.member !== null) {
+      this.memberOptions!.topics = topics;
       this.member.subscribe(topics);
       return;
     }
     if (this.assignment.size > 0) throw new SpoolError(Errors.INVALID_REQUEST, 'subscribe() after assign(): use one or the other');
     const startWithoutCommit = options.fromBeginning === undefined ? this.autoOffsetReset : options.fromBeginning ? 'earliest' : 'latest';
-    this.member = new GroupMember(this.client, this.memberHooks(), this.committer!, {
+    this.memberOptions = {
       groupId: this.groupId,
       topics,
       sessionTimeoutMs: this.sessionTimeoutMs,
       startWithoutCommit,
       autoCommit: this.autoCommit,
       ...(this.assignor !== undefined ? { assignor: this.assignor } : {}),
-    });
+    };
+    this.member = new GroupMember(this.client, this.memberHooks(), this.committer!, this.memberOptions);
+    this.watchdog.start();
+    await this.member.join();
+  }
+
+  /**
+   * Leaves the group (the partitions move: processed positions committed, onRevoked, leave)
+   * and marks the member for a rejoin when the reader comes back (run() loop, next()).
+   */
+  private leaveAndRejoinLater(reason: string): Promise<void> {
+    const member = this.member;
+    if (member === null || this.closed) return Promise.resolve();
+    this.watchdog.stop();
+    const leaving = (async () => {
+      const owned = member.ownedPartitions();
+      this.removePartitions(owned);
+      await member.close(reason);
+      this.committer?.forget(owned);
+    })();
+    this.rejoin = leaving;
+    leaving.catch(() => undefined);
+    return leaving;
+  }
+
+  /** After leaveAndRejoinLater: waits for the leave, then joins again as a new member. */
+  private async rejoinIfLeft(): Promise<void> {
+    const leaving = this.rejoin;
+    if (leaving === null) return;
+    await leaving.catch(() => undefined);
+    if (this.rejoin !== leaving || this.closed) return;
+    this.rejoin = null;
+    this.member = new GroupMember(this.client, this.memberHooks(), this.committer!, this.memberOptions!);
+    this.watchdog.start();
     await this.member.join();
   }
 
@@ -340,7 +418,7 @@ export class Consumer {
    * `for await` loop the message being handled counts as processed); with offsets,
    * exactly those (`offset` = the next one to consume). Resolves when the broker has them.
    */
-  commit(offsets?: CommitOffset[]): Promise<void> {
+  commit(offsets?: CommitOffsetInput[]): Promise<void> {
     if (this.committer === null) return Promise.reject(new SpoolError(Errors.INVALID_REQUEST, 'commit() needs a groupId: client.consumer({ groupId })'));
     if (offsets !== undefined) return this.committer.commitOffsets(offsets);
     this.markLastProcessed();
@@ -427,6 +505,15 @@ export class Consumer {
 
   private nextMessage(): Promise<IteratorResult<ConsumedMessage>> {
     this.markLastProcessed();
+    this.watchdog.polls++;
+    if (this.rejoin !== null) {
+      return this.rejoinIfLeft()
+        .then(() => this.nextMessageSlow())
+        .catch((error: unknown) => {
+          this.reading = false;
+          throw error;
+        });
+    }
     let message: ConsumedMessage | null;
     try {
       message = this.nextBuffered();
@@ -465,7 +552,7 @@ export class Consumer {
    * marked processed).
    */
   async run(config: RunConfig): Promise<void> {
-    const { eachMessage, eachBatch } = config;
+    const { eachMessage, eachBatch } = checkOptions(config, { where: 'run()', ...RUN_OPTIONS });
     if (eachMessage === undefined && eachBatch === undefined) throw new SpoolError(Errors.INVALID_REQUEST, 'run() needs eachMessage or eachBatch');
     this.beginReading();
     try {
@@ -474,6 +561,7 @@ export class Consumer {
           const batch = this.nextBatch();
           if (batch !== null) await this.handleBatch(batch, eachBatch);
           else if (!(await this.loadChunk())) return;
+          if (this.rejoin !== null) await this.rejoinIfLeft();
           continue;
         }
         const message = this.nextBuffered();
@@ -483,11 +571,20 @@ export class Consumer {
         }
         const state = this.lastState!;
         this.handling = state;
-        const result = eachMessage!({ topic: message.topic, partition: message.partition, message });
-        if (result !== undefined && typeof (result as Promise<void>).then === 'function') await result;
-        this.processed(state, message.offset + 1);
+        this.watchdog.polls++;
+        const payload: EachMessagePayload = { topic: message.topic, partition: message.partition, message };
+        let outcome: HandlerOutcome = 'ok';
+        try {
+          const result = eachMessage!(payload);
+          if (result !== undefined && typeof (result as Promise<void>).then === 'function') await result;
+        } catch (error) {
+          outcome = await this.handlerFailed(error, () => eachMessage!(payload), state);
+        }
+        if (outcome === 'ok') this.processed(state, message.offset + 1);
         this.handling = null;
         if (this.readerWaiters.size > 0) this.readerMoved();
+        if (outcome === 'restart') await this.restartAfterFailure(state, message.offset);
+        if (this.rejoin !== null) await this.rejoinIfLeft();
       }
     } finally {
       this.reading = false;
@@ -510,14 +607,34 @@ export class Consumer {
       lastOffset: () => messages[messages.length - 1]!.offset,
     };
     this.handling = state;
-    await eachBatch({
+    this.watchdog.polls++;
+    const payload: EachBatchPayload = {
       batch,
       resolveOffset: (offset) => {
         resolved = Math.max(resolved, offset);
       },
       isRunning: () => !this.closed,
       isStale: () => state.epoch !== epoch || !state.assigned,
-    });
+    };
+    let outcome: HandlerOutcome = 'ok';
+    try {
+      await eachBatch(payload);
+    } catch (error) {
+      try {
+        outcome = await this.handlerFailed(error, () => eachBatch(payload), state);
+      } catch (finalError) {
+        // What the handler resolved before failing is processed (and committed on leaving).
+        if (resolved >= 0) this.processed(state, resolved + 1);
+        throw finalError;
+      }
+    }
+    if (outcome !== 'ok') {
+      if (resolved >= 0) this.processed(state, resolved + 1);
+      this.handling = null;
+      if (this.readerWaiters.size > 0) this.readerMoved();
+      if (outcome === 'restart') await this.restartAfterFailure(state, resolved >= 0 ? resolved + 1 : first.offset);
+      return;
+    }
     if (state.epoch !== epoch || !state.assigned) {
       // Revoked meanwhile: what the handler resolved is processed and may still be committed
       // (the rest is not claimed: a handler that saw isStale() may have stopped early).
@@ -525,6 +642,49 @@ export class Consumer {
     } else this.processed(state, (resolved >= 0 ? resolved : batch.lastOffset()) + 1);
     this.handling = null;
     if (this.readerWaiters.size > 0) this.readerMoved();
+  }
+
+  /**
+   * A handler threw: retried with the consumer's retry policy (handler-retry.ts). Resolves
+   * 'ok' (a retry succeeded), 'dropped' (closed, or the partition moved meanwhile: the
+   * message stays unprocessed) or 'restart'; when restartOnFailure says no, a group member
+   * leaves the group (the consumer closes, so its partitions move) and the error is thrown.
+   */
+  private async handlerFailed(error: unknown, invoke: () => unknown, state: PartitionState): Promise<HandlerOutcome> {
+    const epoch = state.epoch;
+    const where = `${state.topic}/${state.partition}`;
+    try {
+      const outcome = await retryHandler(error, invoke, {
+        policy: this.handlerRetry,
+        signal: this.closeController.signal,
+        stillValid: () => state.epoch === epoch && state.assigned,
+        restartOnFailure: this.restartOnFailure,
+        onRetry: (cause, attempt, delayMs) =>
+          this.client.logger.warn({ groupId: this.groupId, topic: state.topic, partition: state.partition, attempt, delayMs, error: cause }, `handler failed on ${where}, retry ${attempt + 1} in ${delayMs} ms: ${cause.message}`),
+        onGiveUp: (lastError, restart) => this.client.notify('group.crash', { groupId: this.groupId, error: lastError, restart }),
+      });
+      return outcome;
+    } catch (finalError) {
+      if (this.member !== null) {
+        this.handling = null;
+        this.reading = false;
+        await this.close();
+      }
+      throw finalError;
+    }
+  }
+
+  /** restartOnFailure: a member leaves and rejoins (the partitions may move); without a group the partition goes back to `offset`. */
+  private async restartAfterFailure(state: PartitionState, offset: number): Promise<void> {
+    if (this.closed) return;
+    if (this.member !== null) {
+      await this.leaveAndRejoinLater('a handler failed after its retries (restartOnFailure)');
+      await this.rejoinIfLeft();
+      return;
+    }
+    if (!state.assigned) return;
+    state.seek(offset);
+    await this.afterPositionChange([state]).catch(() => undefined); // a failure is reported by the fetch loop
   }
 
   private beginReading(): void {
@@ -662,6 +822,8 @@ export class Consumer {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    this.closeController.abort();
+    this.watchdog.stop();
     this.markLastProcessed();
     const member = this.member;
     if (member !== null || this.committer !== null) {
@@ -672,6 +834,8 @@ export class Consumer {
       clearTimeout(timer);
     }
     await this.fetcher.stop();
+    // A leave in progress (restart, maxPollIntervalMs) finishes first: it commits and says goodbye.
+    if (this.rejoin !== null) await this.rejoin.catch(() => undefined);
     if (member !== null) await member.close();
     else if (this.committer !== null && this.autoCommit) {
       // Standalone (assign() with a groupId): commit what was processed, best effort.
@@ -684,6 +848,13 @@ export class Consumer {
   }
 }
 
+/** kafkajs's subscribe({ topic: 'name' }) is subscribe({ topics: ['name'] }). */
+function withTopicsFromTopic(options: SubscribeOptions): SubscribeOptions {
+  const { topic, ...rest } = (options ?? {}) as SubscribeOptions & { topic?: unknown };
+  if (typeof topic !== 'string' || rest.topics !== undefined) return options;
+  return { ...rest, topics: [topic] };
+}
+
 /** Decodes records straight into ConsumedMessages of `state`'s partition (one object per record). */
 function messageFactory(state: PartitionState): RecordFactory<ConsumedMessage> {
   const { topic, partition } = state;
@@ -693,17 +864,15 @@ function messageFactory(state: PartitionState): RecordFactory<ConsumedMessage> {
       headerMap = {};
       for (const [name, header] of headers) headerMap[name] = header;
     }
-    return { topic, partition, offset, timestamp, key, value, headers: headerMap };
+    return { topic, partition, offset, timestamp, key, value, headers: headerMap, headerList: headers };
   };
 }
 
-function checkPartition(entry: PartitionAssignment): void {
+/** Checks an assignment entry; returns its start offset (undefined: the consumer's autoOffsetReset). */
+function checkPartition(entry: PartitionAssignment): CheckedStartOffset | undefined {
   if (typeof entry.topic !== 'string' || entry.topic === '') throw new SpoolError(Errors.INVALID_TOPIC, 'assign() needs a topic');
   if (!Number.isInteger(entry.partition) || entry.partition < 0) {
     throw new SpoolError(Errors.UNKNOWN_PARTITION, `partition ${String(entry.partition)} of ${entry.topic} is not valid`);
   }
-  const offset = entry.offset;
-  if (offset !== undefined && offset !== 'earliest' && offset !== 'latest' && !(Number.isSafeInteger(offset) && offset >= 0)) {
-    throw new SpoolError(Errors.OFFSET_OUT_OF_RANGE, `start offset ${String(offset)} of ${entry.topic}/${entry.partition} is not valid`);
-  }
+  return entry.offset === undefined ? undefined : requireStartOffset(entry.offset, `assign ${entry.topic}/${entry.partition}`);
 }

@@ -207,6 +207,9 @@ export class GroupMember {
   }
 
   private onAnswer(body: ConsumerGroupHeartbeatResponse): void {
+    if (this.memberEpoch === 0 && body.memberEpoch > 0) {
+      this.client.notify('group.join', { groupId: this.options.groupId, memberId: body.memberId, memberEpoch: body.memberEpoch });
+    }
     this.memberId = body.memberId;
     this.memberEpoch = body.memberEpoch;
     this.sendTopics = false;
@@ -257,6 +260,7 @@ export class GroupMember {
   /** A fatal heartbeat error (bad group id, session timeout outside the broker limits, ...). */
   private stopWith(error: unknown): void {
     const failure = error instanceof Error ? error : new Error(String(error));
+    this.client.notify('group.crash', { groupId: this.options.groupId, error: failure, restart: false });
     const joinWaiter = this.joinWaiter;
     this.joinWaiter = null;
     if (joinWaiter !== null) joinWaiter.reject(failure);
@@ -285,6 +289,9 @@ export class GroupMember {
       for (const [key, entry] of this.owned) if (!this.target.has(key)) revoked.push(entry);
       // New partitions count as owned from now: the next heartbeat reports them.
       for (const entry of added) this.owned.set(partitionKey(entry.topic, entry.partition), entry);
+      if (added.length > 0 || revoked.length > 0) {
+        this.client.notify('group.rebalance', { groupId: this.options.groupId, memberId: this.memberId, assigned: added, revoked, lost: false });
+      }
       try {
         await Promise.all([this.start(added, signal), this.revoke(revoked, signal)]);
       } catch (error) {
@@ -370,6 +377,7 @@ export class GroupMember {
     this.target = new Map();
     this.memberEpoch = 0;
     this.sendTopics = true;
+    this.client.notify('group.rebalance', { groupId: this.options.groupId, memberId: this.memberId, assigned: [], revoked: lost, lost: true });
     if (lost.length > 0) void this.notify(this.consumer.revokedListeners, lost, { lost: true }).catch((error: unknown) => this.consumer.fail(asError(error)));
   }
 
@@ -384,7 +392,7 @@ export class GroupMember {
    * onRevoked, then a heartbeat with epoch -1 frees the partitions at once. The consumer
    * has stopped fetching and its reader has let go before this is called.
    */
-  async close(): Promise<void> {
+  async close(reason = 'the consumer closed'): Promise<void> {
     if (this.closing) return;
     this.closing = true;
     this.heartbeatNow();
@@ -411,6 +419,7 @@ export class GroupMember {
           .catch(() => undefined);
       }
     }
+    if (this.memberId !== '') this.client.notify('group.leave', { groupId: this.options.groupId, memberId: this.memberId, reason });
     this.owned.clear();
     this.memberEpoch = 0;
     const connection = this.connection;

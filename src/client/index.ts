@@ -1,6 +1,9 @@
 // spool's TypeScript SDK: the package's main entry. See README.md in this folder.
 
 export { Client, type ClientConfig } from './client.js';
+export type { Logger, ClientEvents, ClientEventName } from './observer.js';
+export type { RestartOnFailure } from './handler-retry.js';
+export type { ProducerHeaders, HeaderValue } from './headers.js';
 export { Producer, type ProducerConfig, type ProducerMessage, type ProducerRecord, type RecordMetadata, type Acks } from './producer.js';
 export {
   Consumer,
@@ -15,7 +18,7 @@ export {
 
 } from './consumer.js';
 export type { PartitionsListener, RebalanceInfo } from './group-member.js';
-export type { CommitOffset } from './offset-committer.js';
+export type { CommitOffset, CommitOffsetInput } from './offset-committer.js';
 export type { PartitionAssignment, TopicPartition, StartOffset } from './assignment.js';
 export { Admin, type CreateTopicSpec, type TopicDescription, type PartitionOffset, type OffsetTarget } from './admin.js';
 export { Connection } from './connection.js';

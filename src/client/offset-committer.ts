@@ -16,10 +16,17 @@ import type { Client } from './client.js';
 import { partitionKey, type TopicPartition } from './assignment.js';
 import { errorFromCode, isRetriable } from './errors.js';
 import { sleep } from './retry.js';
+import { parseOffset } from './offset-input.js';
 
 export interface CommitOffset extends TopicPartition {
   /** The next offset to consume (last processed + 1), as in Kafka. */
   offset: number;
+  metadata?: string;
+}
+
+/** What commit() takes: the offset may also be a numeric string or a bigint (kafkajs habit). */
+export interface CommitOffsetInput extends TopicPartition {
+  offset: number | string | bigint;
   metadata?: string;
 }
 
@@ -149,11 +156,14 @@ export class OffsetCommitter {
   }
 
   /** Commits explicit offsets (next offset to consume). Every partition must be owned. */
-  commitOffsets(offsets: CommitOffset[]): Promise<void> {
-    for (const entry of offsets) {
-      if (!Number.isSafeInteger(entry.offset) || entry.offset < 0) {
-        return Promise.reject(new SpoolError(Errors.INVALID_REQUEST, `cannot commit offset ${String(entry.offset)} of ${entry.topic}/${entry.partition}`));
+  commitOffsets(inputs: CommitOffsetInput[]): Promise<void> {
+    const offsets: CommitOffset[] = [];
+    for (const entry of inputs) {
+      const offset = parseOffset(entry.offset);
+      if (offset === null) {
+        return Promise.reject(new SpoolError(Errors.INVALID_REQUEST, `cannot commit ${entry.topic}/${entry.partition}: offset must be an integer >= 0 (a number, a numeric string or a bigint), got ${String(entry.offset)}`));
       }
+      offsets.push({ ...entry, offset });
       if (!this.options.owns(entry.topic, entry.partition)) {
         return Promise.reject(new SpoolError(Errors.INVALID_REQUEST, `${entry.topic}/${entry.partition} is not assigned to this consumer; it cannot commit it`));
       }

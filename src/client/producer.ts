@@ -10,20 +10,30 @@
 // offset} per message (offset -1 with acks 0, where the broker does not answer).
 
 import { ApiKey, RequestLimits, type ProducePartitionResult, type ProduceResponse } from '../protocol/index.js';
-import { BatchBuilder, type CompressionName } from '../records/index.js';
+import { BatchBuilder, type CompressionName, type RecordInput } from '../records/index.js';
 import { Errors, SpoolError } from '../util/errors.js';
 import type { Client } from './client.js';
 import { Accumulator, SendTracker, type PartitionQueue, type ProducerBatch } from './accumulator.js';
 import { closedError, errorFromCode, isRetriable } from './errors.js';
 import { StickyPartitioner, partitionForKey } from './partitioner.js';
 import { sleep } from './retry.js';
+import { parseOffset } from './offset-input.js';
+import { PRODUCER_OPTIONS, SEND_OPTIONS, checkOptions } from './options.js';
+import { checkHeaders, encodableHeaders, estimateHeaderBytes, type ProducerHeaders } from './headers.js';
 
 export type Acks = 0 | 1 | 'all' | -1;
 type WireAcks = 0 | 1 | -1;
 
 export interface ProducerConfig {
-  /** Time a batch may wait for more messages before it is sent. Default 5 ms. */
+  /** Time a batch may wait for more messages before it is sent, while requests are in flight (see adaptiveLinger). Default 5 ms. */
   lingerMs?: number;
+  /**
+   * true: a batch started while no request is in flight (nor waiting to be retried) goes out
+   * at the end of the current turn, so a lone awaited send() does not wait lingerMs; batches
+   * started while requests are in flight linger, so a busy producer still batches.
+   * false: every batch waits lingerMs (Kafka's linger.ms). Default true.
+   */
+  adaptiveLinger?: boolean;
   /** A batch is sent once it holds this many (uncompressed) bytes. Default 256 KiB. */
   batchBytes?: number;
   /** 0: no answer; 1: written to the log; 'all' (-1): written and flushed per the broker's fsync policy. Default 'all'. */
@@ -44,11 +54,16 @@ export interface ProducerConfig {
 export interface ProducerMessage {
   key?: Buffer | string | null;
   value: Buffer | string | null;
-  headers?: Record<string, Buffer | string>;
+  /**
+   * `{ key: value }` with a string or Buffer value, or an array of them (one header per
+   * element, in order: kafkajs's shape for repeated keys); or an ordered list of
+   * `[key, value]` pairs (a consumed message's `headerList`).
+   */
+  headers?: ProducerHeaders;
   /** Explicit partition: overrides the key. */
   partition?: number;
-  /** Milliseconds since the epoch; default: now. */
-  timestamp?: number;
+  /** Milliseconds since the epoch (a numeric string or bigint too: kafkajs passes strings); default: now. */
+  timestamp?: number | string | bigint;
 }
 
 export interface ProducerRecord {
@@ -76,6 +91,7 @@ interface RequestEntry {
 
 export class Producer {
   readonly lingerMs: number;
+  readonly adaptiveLinger: boolean;
   readonly batchBytes: number;
   readonly acks: WireAcks;
   readonly retries: number;
@@ -86,7 +102,8 @@ export class Producer {
   private readonly compression: CompressionName;
   private readonly accumulators = new Map<WireAcks, Accumulator>();
   private readonly sticky = new StickyPartitioner();
-  private readonly sends = new WeakMap<SendTracker, Send>();
+  /** Unsettled send() calls (a Map, not a WeakMap: close() with a deadline fails every one left). */
+  private readonly sends = new Map<SendTracker, Send>();
   private inFlight = 0;
   private readonly retryTimers = new Set<AbortController>();
   private drainScheduled = false;
@@ -102,9 +119,11 @@ export class Producer {
 
   constructor(
     private readonly client: Client,
-    config: ProducerConfig = {},
+    options: ProducerConfig = {},
   ) {
+    const config = checkOptions(options, { where: 'client.producer()', ...PRODUCER_OPTIONS });
     this.lingerMs = config.lingerMs ?? 5;
+    this.adaptiveLinger = config.adaptiveLinger ?? true;
     this.batchBytes = config.batchBytes ?? 256 * 1024;
     this.acks = wireAcks(config.acks ?? 'all');
     this.compression = config.compression ?? 'none';
@@ -118,6 +137,11 @@ export class Producer {
   /** Buffers the messages and resolves with their partitions and offsets once acknowledged. */
   send(record: ProducerRecord): Promise<RecordMetadata[]> {
     if (this.closing) return Promise.reject(closedError('producer'));
+    try {
+      checkOptions(record, { where: 'send()', ...SEND_OPTIONS });
+    } catch (error) {
+      return Promise.reject(error);
+    }
     const { topic, messages } = record;
     if (typeof topic !== 'string' || topic === '') return Promise.reject(new SpoolError(Errors.INVALID_TOPIC, 'send() needs a topic'));
     if (!Array.isArray(messages)) return Promise.reject(new SpoolError(Errors.INVALID_REQUEST, 'send() needs messages: an array'));
@@ -193,7 +217,9 @@ export class Producer {
         } else partition = partitionForKey(key, partitions);
       }
       if (queue === null || queue.partition !== partition) queue = accumulator.queue(topic, partition);
-      accumulator.append(queue, message, estimatedBytes, tracker, index, nowMs);
+      const headers = message.headers;
+      const record = headers === undefined && typeof message.timestamp !== 'string' && typeof message.timestamp !== 'bigint' ? (message as RecordInput) : encodableRecord(message);
+      accumulator.append(queue, record, estimatedBytes, tracker, index, nowMs);
     }
     return promise;
   }
@@ -206,6 +232,7 @@ export class Producer {
         batchBytes: this.batchBytes,
         newBuilder: () => new BatchBuilder({ compression: this.compression }),
         onReady: () => this.scheduleDrain(),
+        ...(this.adaptiveLinger ? { sendAtOnce: () => this.inFlight === 0 && this.retryTimers.size === 0 } : {}),
         onBatchClosed: (topic, partition) => {
           this.closedBatches++;
           const count = this.client.metadata.cachedPartitions(topic);
@@ -249,10 +276,10 @@ export class Producer {
   private scheduleDrain(): void {
     if (this.drainScheduled) return;
     this.drainScheduled = true;
-    // With lingerMs 0 the batches were closed at the end of the sends' turn: send them
-    // now rather than after the event loop's I/O phase. Otherwise setImmediate lets every
+    // With lingerMs 0 (or adaptive linger on an idle producer) the batches were closed at the
+    // end of the sends' turn: send them now rather than after the event loop's I/O phase. Otherwise setImmediate lets every
     // batch closed in this turn share one request.
-    if (this.lingerMs <= 0) queueMicrotask(this.drainNow);
+    if (this.lingerMs <= 0 || (this.adaptiveLinger && this.inFlight === 0)) queueMicrotask(this.drainNow);
     else setImmediate(this.drainNow);
   }
 
@@ -300,6 +327,9 @@ export class Producer {
       })
       .then(
         (response) => {
+          // inFlight drops before the sends settle: a caller that awaits send() and sends
+          // again at once must find the producer idle (adaptive linger sends it at once).
+          this.inFlight--;
           if (acks === 0) {
             for (const entry of entries) this.completeEntry(accumulator, entry, -1);
             return;
@@ -308,13 +338,11 @@ export class Producer {
           entries.forEach((entry, index) => this.onPartitionResult(accumulator, entry, findResult(results, entry.queue, index)));
         },
         (error: unknown) => {
+          this.inFlight--;
           for (const entry of entries) this.onPartitionError(accumulator, entry, error);
         },
       )
-      .finally(() => {
-        this.inFlight--;
-        this.drain();
-      });
+      .finally(() => this.drain());
   }
 
   private onPartitionResult(accumulator: Accumulator, entry: RequestEntry, result: ProducePartitionResult | undefined): void {
@@ -371,6 +399,17 @@ export class Producer {
     this.finishEntry(accumulator, entry);
   }
 
+  /** Fails every send() not yet settled with `error` and stops sending (close() past its deadline). */
+  private abandon(error: SpoolError): void {
+    this.closed = true;
+    for (const controller of this.retryTimers) controller.abort();
+    for (const tracker of [...this.sends.keys()]) tracker.fail(error);
+    for (const accumulator of this.accumulators.values()) accumulator.dispose();
+    // Sends waiting for buffer space find the producer closed; flush() waiters are let go.
+    for (const resolve of this.spaceWaiters.splice(0)) resolve();
+    for (const resolve of this.idleWaiters.splice(0)) resolve();
+  }
+
   private wakeSpaceWaiters(): void {
     while (this.spaceWaiters.length > 0 && this.bufferedBytes() < this.maxBufferedBytes) this.spaceWaiters.shift()!();
   }
@@ -398,13 +437,26 @@ export class Producer {
     await done;
   }
 
-  /** Delivers what is buffered (flush), then refuses further sends. Idempotent. */
-  async close(): Promise<void> {
+  /**
+   * Delivers what is buffered (flush), then refuses further sends. Idempotent. With
+   * `timeoutMs`, gives up when that time has passed: every send() not yet acknowledged
+   * rejects with REQUEST_TIMED_OUT saying so (its messages may or may not have been written).
+   */
+  async close(options: { timeoutMs?: number } = {}): Promise<void> {
     if (this.closed) return;
     this.closing = true;
+    const timeoutMs = options.timeoutMs;
+    let timer: NodeJS.Timeout | null = null;
     try {
-      await this.flush();
+      if (timeoutMs === undefined) await this.flush();
+      else {
+        const expired = new Promise<'expired'>((resolve) => (timer = setTimeout(resolve, Math.max(0, timeoutMs), 'expired')));
+        if ((await Promise.race([this.flush(), expired])) === 'expired') {
+          this.abandon(new SpoolError(Errors.REQUEST_TIMED_OUT, `the producer was closed with close({ timeoutMs: ${timeoutMs} }) before this send() was acknowledged; its messages may not have been written`));
+        }
+      }
     } finally {
+      if (timer !== null) clearTimeout(timer);
       this.closed = true;
       for (const controller of this.retryTimers) controller.abort();
       for (const accumulator of this.accumulators.values()) accumulator.dispose();
@@ -442,17 +494,33 @@ function byteEstimate(value: Buffer | string | null | undefined): number {
 function estimateBytes(message: ProducerMessage): number {
   let bytes = 24 + byteEstimate(message.key) + byteEstimate(message.value);
   const headers = message.headers;
-  if (headers !== undefined) for (const name in headers) bytes += 8 + name.length + byteEstimate(headers[name]);
+  if (headers !== undefined) bytes += estimateHeaderBytes(headers);
   return bytes;
 }
 
-function validateMessages(topic: string, messages: ProducerMessage[], partitions: number): SpoolError | null {
+/** The message as records' BatchBuilder takes it: array-valued headers listed, a string or bigint timestamp as a number (checked by validateMessages). */
+function encodableRecord(message: ProducerMessage): RecordInput {
+  const headers = message.headers === undefined ? undefined : encodableHeaders(message.headers);
+  const timestamp = message.timestamp === undefined ? undefined : Number(message.timestamp);
+  if (headers === message.headers && timestamp === message.timestamp) return message as unknown as RecordInput;
+  return { key: message.key ?? null, value: message.value, ...(headers === undefined ? {} : { headers }), ...(timestamp === undefined ? {} : { timestamp }) };
+}
+
+function validateMessages(topic: string, messages: ProducerMessage[], partitions: number): Error | null {
   for (let index = 0; index < messages.length; index++) {
     const message = messages[index];
     if (message === null || typeof message !== 'object') return new SpoolError(Errors.INVALID_REQUEST, `message ${index} is not an object`);
     const value = message.value;
     if (value !== null && typeof value !== 'string' && !Buffer.isBuffer(value)) {
       return new SpoolError(Errors.INVALID_REQUEST, `message ${index}: value must be a string, a Buffer or null`);
+    }
+    const timestamp = message.timestamp;
+    if (timestamp !== undefined && typeof timestamp !== 'number' && parseOffset(timestamp) === null) {
+      return new SpoolError(Errors.INVALID_TIMESTAMP, `message ${index}: timestamp must be an integer >= 0 (ms since the epoch; a number, a numeric string or a bigint), got ${String(timestamp)}`);
+    }
+    if (message.headers !== undefined) {
+      const invalidHeaders = checkHeaders(message.headers, `message ${index}`);
+      if (invalidHeaders) return invalidHeaders;
     }
     const partition = message.partition;
     if (partition !== undefined && (!Number.isInteger(partition) || partition < 0 || partition >= partitions)) {

@@ -172,6 +172,7 @@ const FROM_SPOOL: Record<ErrorName, KafkaErrorCode> = {
   // Kafka has no "too many in flight" code (it stops reading the socket instead); a timeout is retried.
   TOO_MANY_REQUESTS: KafkaErrors.REQUEST_TIMED_OUT,
   INVALID_TIMESTAMP: KafkaErrors.INVALID_TIMESTAMP,
+  INVALID_RECORD: KafkaErrors.INVALID_RECORD,
   INVALID_GROUP_ID: KafkaErrors.INVALID_GROUP_ID,
   GROUP_ID_NOT_FOUND: KafkaErrors.GROUP_ID_NOT_FOUND,
   UNKNOWN_MEMBER_ID: KafkaErrors.UNKNOWN_MEMBER_ID,
@@ -189,7 +190,7 @@ const FROM_SPOOL: Record<ErrorName, KafkaErrorCode> = {
   GROUP_MAX_SIZE_REACHED: KafkaErrors.GROUP_MAX_SIZE_REACHED,
   COORDINATOR_NOT_AVAILABLE: KafkaErrors.COORDINATOR_NOT_AVAILABLE,
   // A start-up error; never on the wire.
-  DATA_DIR_LOCKED: KafkaErrors.UNKNOWN_SERVER_ERROR,
+  DATA_DIR_LOCKED: KafkaErrors.KAFKA_STORAGE_ERROR,
 };
 
 /** The Kafka code for a spool error kind; UNKNOWN_SERVER_ERROR (-1) for a kind with no mapping. */

@@ -16,9 +16,9 @@
 // estimate needs (exact for Buffers and ASCII strings) and, in the rare case the real length
 // needs a different varint size, moves the field with copyWithin.
 
-import { gzipSync } from 'node:zlib';
 import { assert } from '../util/assert.js';
 import { Errors, SpoolError } from '../util/errors.js';
+import { compressRecords } from './compression.js';
 import { crc32c } from './crc32c.js';
 import { setBaseOffset } from './header.js';
 import { writeInt64 } from './int64.js';
@@ -196,7 +196,7 @@ export class BatchBuilder {
     if (this.compression === Compression.none) {
       batch = this.take(this.writeAt);
     } else {
-      const compressed = gzipSync(this.buffer.subarray(BATCH_HEADER_BYTES, this.writeAt));
+      const compressed = compressRecords(this.compression, this.buffer.subarray(BATCH_HEADER_BYTES, this.writeAt));
       batch = Buffer.allocUnsafe(BATCH_HEADER_BYTES + compressed.length);
       compressed.copy(batch, BATCH_HEADER_BYTES);
     }
@@ -322,7 +322,9 @@ function writeHeaders(buf: Buffer, at: number, headers: NonNullable<RecordInput[
 function compressionCode(name: CompressionName): number {
   if (name === 'none') return Compression.none;
   if (name === 'gzip') return Compression.gzip;
-  throw new SpoolError(Errors.UNSUPPORTED_COMPRESSION, `compression ${String(name)} is not supported; use none or gzip`);
+  if (name === 'snappy') return Compression.snappy;
+  if (name === 'lz4') return Compression.lz4;
+  throw new SpoolError(Errors.UNSUPPORTED_COMPRESSION, `compression ${String(name)} is not supported for writing; use none, gzip, snappy or lz4`);
 }
 
 function maxBytes(field: Buffer | string | null): number {

@@ -9,7 +9,7 @@
 
 import { corrupt } from './errors.js';
 import { type BatchHeader, readBatchHeader } from './header.js';
-import { decompressRecords } from './compression.js';
+import { DEFAULT_MAX_UNCOMPRESSED_BYTES, decompressRecords } from './compression.js';
 import { Attributes, BATCH_HEADER_BYTES, BatchLayout, MAGIC, MIN_BATCH_LENGTH, MIN_RECORD_BYTES } from './layout.js';
 import { type Cursor, readVarint, readVarlong } from './varint.js';
 import { validateBatch } from './validate.js';
@@ -33,7 +33,6 @@ export interface DecodeOptions {
   maxUncompressedBytes?: number;
 }
 
-const DEFAULT_MAX_UNCOMPRESSED_BYTES = 256 * 1024 * 1024;
 
 /**
  * Builds one decoded record. The consumer passes one that makes its own message object,

@@ -72,7 +72,8 @@ export const MIN_RECORD_BYTES = 7;
 
 /** Compression codec ids (attributes bits 0-2). */
 export const Compression = { none: 0, gzip: 1, snappy: 2, lz4: 3, zstd: 4 } as const;
-export type CompressionName = 'none' | 'gzip';
+/** The codecs spool writes (zstd is read only; see compression.ts). */
+export type CompressionName = 'none' | 'gzip' | 'snappy' | 'lz4';
 
 export const Attributes = {
   COMPRESSION_MASK: 0x07,

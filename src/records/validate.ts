@@ -10,13 +10,22 @@
 //   8. lastOffsetDelta >= recordCount - 1 (more is legal after compaction), and
 //      lastOffsetDelta = recordCount - 1 exactly when options.producer is set
 //   9. CRC-32C of attributes .. end equals the stored crc        -> CORRUPT_MESSAGE
-// A compressed batch is checked the same way: header and CRC; its records are not inflated.
+// With options.producer (what the broker runs on a produced batch) also:
+//  10. maxTimestamp >= -1                                        -> INVALID_TIMESTAMP
+//  11. compressed: recordCount * 7 <= the decompression bound (max.message.bytes), then the
+//      records section decompresses within that bound            -> INVALID_RECORD,
+//      an undecodable codec                                      -> UNSUPPORTED_COMPRESSION
+//  12. every record walks cleanly (walk.ts: lengths, varints, offsetDelta = index,
+//      timestamps)                     -> CORRUPT_MESSAGE / INVALID_RECORD / INVALID_TIMESTAMP
+// Without it (recovery, reads) a compressed batch is checked by header and CRC only.
 
 import { Errors, SpoolError } from '../util/errors.js';
+import { DEFAULT_MAX_UNCOMPRESSED_BYTES, decompressRecords } from './compression.js';
 import { crc32c } from './crc32c.js';
-import { corrupt } from './errors.js';
+import { corrupt, invalidRecord, invalidTimestamp } from './errors.js';
 import { type BatchHeader, readBatchHeader } from './header.js';
 import {
+  Attributes,
   BATCH_HEADER_BYTES,
   BatchLayout,
   Compression,
@@ -25,6 +34,7 @@ import {
   MIN_BATCH_LENGTH,
   MIN_RECORD_BYTES,
 } from './layout.js';
+import { NO_TIMESTAMP, type TimestampRule, walkRecords } from './walk.js';
 
 export interface ValidateOptions {
   /**
@@ -33,6 +43,11 @@ export interface ValidateOptions {
    * leaves it.
    */
   producer?: boolean;
+  /**
+   * With `producer`: the broker's clock and message.timestamp.difference.max.ms. Without it
+   * only the sign rule applies (a timestamp is >= 0 or -1).
+   */
+  timestamps?: TimestampRule;
 }
 
 /** Validates the batch at `position` (see the list above) and returns its header. */
@@ -78,7 +93,31 @@ export function validateBatch(
   if (crc !== header.crc) {
     throw corrupt(`CRC-32C mismatch at position ${position}: stored ${header.crc}, computed ${crc}`);
   }
+  if (options?.producer === true) checkRecords(buf, position, header, maxBatchBytes, options.timestamps);
   return header;
+}
+
+/**
+ * Rules 10-12: the records of a produced batch, so that nothing stored can stop a reader.
+ * An uncompressed batch is walked in place (no allocation); a compressed one is
+ * decompressed with its output bounded by max.message.bytes (as Kafka bounds a batch by
+ * it), then walked.
+ */
+function checkRecords(buf: Buffer, position: number, header: BatchHeader, maxBatchBytes: number, timestamps: TimestampRule | undefined): void {
+  if (header.maxTimestamp < NO_TIMESTAMP) throw invalidTimestamp(`maxTimestamp ${header.maxTimestamp} is negative`);
+  const checkDifference = (header.attributes & Attributes.TIMESTAMP_TYPE_LOG_APPEND) === 0;
+  const recordsStart = position + BATCH_HEADER_BYTES;
+  const batchEnd = position + header.totalBytes;
+  if (header.compression === Compression.none) {
+    walkRecords(buf, recordsStart, batchEnd, header.recordCount, header.baseTimestamp, timestamps, checkDifference);
+    return;
+  }
+  const maxUncompressedBytes = Math.min(maxBatchBytes, DEFAULT_MAX_UNCOMPRESSED_BYTES);
+  if (header.recordCount * MIN_RECORD_BYTES > maxUncompressedBytes) {
+    throw invalidRecord(`recordCount ${header.recordCount} cannot fit in the ${maxUncompressedBytes}-byte bound on a decompressed records section`);
+  }
+  const section = decompressRecords(header.compression, buf.subarray(recordsStart, batchEnd), maxUncompressedBytes);
+  walkRecords(section, 0, section.length, header.recordCount, header.baseTimestamp, timestamps, checkDifference);
 }
 
 export interface BatchesSummary {

@@ -16,7 +16,7 @@
 // commit point leaves the old log (recovery removes *.cleaned and rebuilds any missing
 // index); after it, the new log (missing indexes are rebuilt from it).
 
-import { BatchLayout, Compression, type DecodedRecord, LOG_OVERHEAD, MIN_BATCH_LENGTH, decodeBatch, encodeBatch, readInt64, type RecordInput } from '../records/index.js';
+import { BatchLayout, type CompressionName, type DecodedRecord, LOG_OVERHEAD, MIN_BATCH_LENGTH, decodeBatch, encodeBatch, readInt64, type RecordInput } from '../records/index.js';
 import { isSpoolError } from '../util/errors.js';
 import { StoredBatchError } from './errors.js';
 import { readFullySync, writeFullySync } from './fs.js';
@@ -32,6 +32,9 @@ export interface CompactionResult {
   bytesAfter: number;
   recordsRemoved: number;
 }
+
+/** The codec a rewritten batch gets, by its old codec: the same, but zstd (read only) -> gzip. */
+const REWRITE_CODEC: readonly CompressionName[] = ['none', 'gzip', 'snappy', 'lz4', 'gzip'];
 
 const NOTHING: CompactionResult = { segmentsCleaned: 0, bytesBefore: 0, bytesAfter: 0, recordsRemoved: 0 };
 
@@ -65,7 +68,8 @@ function forEachSegmentBatch(fs: StorageFs, segment: Segment, fn: (batch: Buffer
  */
 function decodeForCleaner(log: PartitionLogImpl, segment: Segment, batch: Buffer, position: number): ReturnType<typeof decodeBatch> | null {
   try {
-    return decodeBatch(batch, 0, { verifyCrc: true });
+    // Decompression bounded as on produce: a stored batch inflates within max.message.bytes.
+    return decodeBatch(batch, 0, { verifyCrc: true, maxUncompressedBytes: log.config.maxMessageBytes });
   } catch (error) {
     if (!isSpoolError(error)) throw error;
     const baseOffset = readInt64(batch, 0);
@@ -140,8 +144,8 @@ export async function compactPartition(log: PartitionLogImpl, fs: StorageFs, now
     let removed = 0;
     forEachSegmentBatch(fs, segment, (batch) => {
       // Pass 1 decoded every batch of this segment (it is closed, so its bytes are the same).
-      const { header, records } = decodeBatch(batch, 0);
-      const compression = header.compression === Compression.gzip ? 'gzip' : 'none';
+      const { header, records } = decodeBatch(batch, 0, { maxUncompressedBytes: log.config.maxMessageBytes });
+      const compression = REWRITE_CODEC[header.compression] ?? 'none';
       let run: RecordInput[] = [];
       let runBase = -1;
       let runNext = -1;

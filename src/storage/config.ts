@@ -16,6 +16,7 @@ export const DEFAULT_TOPIC_CONFIG: Readonly<TopicConfig> = Object.freeze({
   maxMessageBytes: 1048588,
   deleteRetentionMs: DAY_MS,
   indexIntervalBytes: 4096,
+  messageTimestampDifferenceMaxMs: -1,
 });
 
 /** Segment positions are u32 in the index; keep segments well inside that. */
@@ -34,6 +35,7 @@ const NUMERIC_RANGES: Record<NumericKey, { min: number; max: number; unlimited?:
   maxMessageBytes: { min: 0, max: MAX_SEGMENT_BYTES },
   deleteRetentionMs: { min: 0, max: Number.MAX_SAFE_INTEGER },
   indexIntervalBytes: { min: 0, max: MAX_SEGMENT_BYTES },
+  messageTimestampDifferenceMaxMs: { min: 0, max: Number.MAX_SAFE_INTEGER, unlimited: true },
 };
 
 const FIELD_BY_NAME = new Map<string, keyof TopicConfig>(

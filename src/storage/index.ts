@@ -3,6 +3,7 @@
 
 export { LogManager, MAX_PARTITIONS } from './log-manager.js';
 export type {
+  AppendOptions,
   AppendResult,
   FsyncPolicy,
   LogManagerOptions,

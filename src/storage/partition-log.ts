@@ -19,9 +19,8 @@ import { type Checkpoint, encodeCheckpoint, writeFileAtomicSync } from './metada
 import { Segment } from './segment.js';
 import { MAX_RELATIVE_OFFSET } from './segment-scan.js';
 import { probeDiskSpace, rescanActiveSegment } from './disk-space.js';
-import type { AppendResult, FsyncPolicy, PartitionLog, ReadResult, TopicConfig } from './types.js';
+import type { AppendOptions, AppendResult, FsyncPolicy, PartitionLog, ReadResult, TopicConfig } from './types.js';
 
-const PRODUCER_BATCHES = { producer: true } as const;
 /** Closed segments (newest first) whose indexes stay in memory after a roll. */
 const KEEP_LOADED_CLOSED_SEGMENTS = 2;
 
@@ -154,27 +153,33 @@ export class PartitionLogImpl implements PartitionLog {
     return this.offlineError;
   }
 
-  append(batches: Buffer): Promise<AppendResult> {
+  append(batches: Buffer, options: AppendOptions = {}): Promise<AppendResult> {
     try {
-      return this.appendSync(batches);
+      return this.appendSync(batches, options.origin ?? 'client');
     } catch (error) {
       return Promise.reject(error);
     }
   }
 
-  private appendSync(batches: Buffer): Promise<AppendResult> {
+  private appendSync(batches: Buffer, origin: 'client' | 'log'): Promise<AppendResult> {
     this.checkUsable();
-    // Producer batches: lastOffsetDelta = recordCount - 1 exactly, so a batch cannot claim
-    // more offsets than it holds (but a compressed batch's recordCount is not checked
-    // against its records here, so one batch may still claim up to 2^31 - 1 offsets).
-    const summary = validateBatches(batches, this.config.maxMessageBytes, PRODUCER_BATCHES);
+    // Client batches: lastOffsetDelta = recordCount - 1 exactly, so a batch cannot claim
+    // more offsets than it holds, and every record is walked (records/walk.ts) so nothing
+    // stored can stop a reader. Batches copied from another log (origin 'log': a replica,
+    // a rewrite) were validated where they were first stored and may carry offset gaps
+    // (compaction): structure, sizes and CRC are checked, not the records.
+    const nowMs = this.clock.nowMs();
+    const summary = validateBatches(
+      batches,
+      this.config.maxMessageBytes,
+      origin === 'client' ? { producer: true, timestamps: { nowMs, differenceMaxMs: this.config.messageTimestampDifferenceMaxMs } } : {},
+    );
     if (summary.recordCount < summary.batchCount) refuseEmptyBatch(batches);
     const offsetCount = summary.lastOffsetDeltaSum + summary.batchCount;
     const baseOffset = this.logEndOffset;
     if (baseOffset + offsetCount > Number.MAX_SAFE_INTEGER) {
       throw new SpoolError(Errors.INVALID_REQUEST, `${this.topic}-${this.partition}: ${offsetCount} more offsets would pass 2^53 - 1`);
     }
-    const nowMs = this.clock.nowMs();
     // Usually one piece. When the batches together span more offsets than a segment's u32
     // relative offsets can name, each piece goes to its own segment (Kafka rolls on offset
     // overflow the same way); a failure in a later piece leaves the earlier ones stored,
@@ -429,7 +434,7 @@ export class PartitionLogImpl implements PartitionLog {
         try {
           // The one batch is decoded, so its CRC is checked too (cheap, and bit rot would
           // otherwise answer with a wrong offset).
-          records = decodeBatch(bytes, 0, { verifyCrc: true }).records;
+          records = decodeBatch(bytes, 0, { verifyCrc: true, maxUncompressedBytes: this.config.maxMessageBytes }).records;
         } catch (error) {
           if (!isSpoolError(error)) throw error;
           // A codec spool cannot inflate (snappy, lz4, zstd from a Kafka client) is not

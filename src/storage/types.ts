@@ -23,6 +23,11 @@ export interface TopicConfig {
   deleteRetentionMs: number;
   /** An index entry every this many bytes of log. Default 4096. */
   indexIntervalBytes: number;
+  /**
+   * Largest |record timestamp - broker clock| accepted on produce (CreateTime batches);
+   * -1 = unlimited, the default (Kafka's default is unlimited too).
+   */
+  messageTimestampDifferenceMaxMs: number;
 }
 
 /** Kafka's config names, as they travel in CreateTopics and show in describe. */
@@ -35,7 +40,17 @@ export const TopicConfigNames: Readonly<Record<keyof TopicConfig, string>> = {
   maxMessageBytes: 'max.message.bytes',
   deleteRetentionMs: 'delete.retention.ms',
   indexIntervalBytes: 'index.interval.bytes',
+  messageTimestampDifferenceMaxMs: 'message.timestamp.difference.max.ms',
 };
+
+export interface AppendOptions {
+  /**
+   * 'client' (default): a producer's batches, every record checked. 'log': batches copied
+   * from another log (a replica, a rewrite), validated where first stored; they may carry
+   * offset gaps, so only structure, sizes and CRC are checked.
+   */
+  origin?: 'client' | 'log';
+}
 
 export interface AppendResult {
   /** Offset of the first record of the first appended batch. */
@@ -67,7 +82,7 @@ export interface PartitionLog {
    * Throws SpoolError CORRUPT_MESSAGE (bad batch: nothing is written), MESSAGE_TOO_LARGE,
    * KAFKA_STORAGE_ERROR / NOT_ENOUGH_SPACE (the partition is then offline, sticky).
    */
-  append(batches: Buffer): Promise<AppendResult>;
+  append(batches: Buffer, options?: AppendOptions): Promise<AppendResult>;
   /**
    * Whole batches starting with the one holding `offset`, up to maxBytes (but at least
    * one batch). Positional reads only. offset == logEndOffset gives empty bytes;

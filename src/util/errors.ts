@@ -37,6 +37,7 @@ export const Errors = {
   SHUTTING_DOWN: kind('SHUTTING_DOWN', 20, true, 'the broker is shutting down'),
   TOO_MANY_REQUESTS: kind('TOO_MANY_REQUESTS', 21, true, 'too many requests in flight on this connection'),
   INVALID_TIMESTAMP: kind('INVALID_TIMESTAMP', 22, false, 'the timestamp is invalid'),
+  INVALID_RECORD: kind('INVALID_RECORD', 23, false, 'a record in the batch is invalid'),
   DATA_DIR_LOCKED: kind('DATA_DIR_LOCKED', 28, false, 'the data directory is in use by another process'),
   // Consumer groups.
   INVALID_GROUP_ID: kind('INVALID_GROUP_ID', 30, false, 'the group id is invalid'),

@@ -1,6 +1,6 @@
-// Proves bench/sdk-e2e.ts still runs (so it never rots): it is run in --tiny mode (a few
-// thousand messages against its own broker process) and must print its three result
-// lines. No numbers are asserted; performance is measured by running the bench itself.
+// Proves bench/sdk-e2e.ts and bench/linger.ts still run (so they never rot): each is run in
+// --tiny mode (a few thousand messages or 0.3 s per pattern against its own broker process)
+// and must print its result lines. No numbers are asserted; performance is measured by running the bench itself.
 import { execFile } from 'node:child_process';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -19,5 +19,18 @@ describe('bench/sdk-e2e.ts (tiny mode)', () => {
     expect(output).toMatch(/produce .* msg\/s/);
     expect(output).toMatch(/replay \(for await\) .* msg\/s/);
     expect(output).toMatch(/replay \(eachBatch\) .* msg\/s/);
+  });
+});
+
+describe('bench/linger.ts (tiny mode)', () => {
+  it('runs and reports both send patterns with adaptive linger on and off', async () => {
+    const output = await new Promise<string>((resolveOutput, reject) => {
+      execFile(process.execPath, ['--import', 'tsx', 'bench/linger.ts', '--tiny'], { cwd: ROOT, timeout: 60_000 }, (error, stdout, stderr) => {
+        if (error) reject(new Error(`${error.message}\n${stderr}`));
+        else resolveOutput(stdout);
+      });
+    });
+    expect(output).toMatch(/lone awaited send, adaptiveLinger true: .* sends\/s/);
+    expect(output).toMatch(/64 sends outstanding, adaptiveLinger false: .* sends\/s/);
   });
 });

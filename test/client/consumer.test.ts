@@ -152,7 +152,8 @@ describe('run()', () => {
     const producer = client().producer({ lingerMs: 20 });
     await producer.send({ topic, messages: Array.from({ length: 50 }, (_, index) => ({ value: `v${index}` })) });
     await producer.close();
-    const consumer = client().consumer({ maxWaitMs: 100 });
+    // No retries, no restart: the first failure ends run() (handler-failure.test.ts covers retries).
+    const consumer = client().consumer({ maxWaitMs: 100, retry: { retries: 0 }, restartOnFailure: false });
     await consumer.assign([{ topic, partition: 0, offset: 'earliest' }]);
     const sizes: number[] = [];
     const failure = consumer.run({

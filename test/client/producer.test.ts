@@ -86,7 +86,7 @@ afterEach(() => {
 describe('Producer batching', () => {
   it('waits lingerMs, then sends one batch and resolves one offset per message', async () => {
     const client = new FakeClient({ t: 1 });
-    const p = producer(client, { lingerMs: 50 });
+    const p = producer(client, { lingerMs: 50, adaptiveLinger: false });
     const result = p.send({ topic: 't', messages: [{ value: 'a' }, { value: 'b' }, { value: 'c' }] });
     await vi.advanceTimersByTimeAsync(49);
     expect(client.sent).toHaveLength(0);
@@ -102,9 +102,50 @@ describe('Producer batching', () => {
     ]);
   });
 
+  it('adaptive linger: a lone send goes out at once while nothing is in flight; sends made while a request is out linger and batch', async () => {
+    const client = new FakeClient({ t: 1 });
+    const p = producer(client, { lingerMs: 50 });
+    const first = p.send({ topic: 't', messages: [{ value: 'a' }] });
+    await vi.advanceTimersByTimeAsync(0); // no timer needed: the batch closed at the end of the turn
+    expect(client.sent).toHaveLength(1);
+    expect(client.sent[0]!.batches).toEqual([[['a']]]);
+    // A request is in flight: the next sends wait for lingerMs and share one batch.
+    const second = p.send({ topic: 't', messages: [{ value: 'b' }] });
+    const third = p.send({ topic: 't', messages: [{ value: 'c' }] });
+    await vi.advanceTimersByTimeAsync(49);
+    expect(client.sent).toHaveLength(1);
+    client.ack(0, [0]);
+    await expect(first).resolves.toEqual([{ topic: 't', partition: 0, offset: 0 }]);
+    await vi.advanceTimersByTimeAsync(2);
+    expect(client.sent).toHaveLength(2);
+    expect(client.sent[1]!.batches).toEqual([[['b', 'c']]]);
+    client.ack(1, [1]);
+    expect((await Promise.all([second, third])).flat().map((entry) => entry.offset)).toEqual([1, 2]);
+    // Idle again: the next lone send goes at once.
+    void p.send({ topic: 't', messages: [{ value: 'd' }] });
+    await vi.advanceTimersByTimeAsync(0);
+    expect(client.sent).toHaveLength(3);
+  });
+
+  it('adaptive linger: a send made as soon as the previous one resolved goes out at once (the producer is idle by then)', async () => {
+    const client = new FakeClient({ t: 1 });
+    const p = producer(client, { lingerMs: 50 });
+    const loop = (async () => {
+      await p.send({ topic: 't', messages: [{ value: 'a' }] });
+      await p.send({ topic: 't', messages: [{ value: 'b' }] });
+    })();
+    await vi.advanceTimersByTimeAsync(0);
+    expect(client.sent).toHaveLength(1);
+    client.ack(0, [0]);
+    await vi.advanceTimersByTimeAsync(0);
+    expect(client.sent).toHaveLength(2);
+    client.ack(1, [1]);
+    await loop;
+  });
+
   it('closes a batch at batchBytes without waiting for linger', async () => {
     const client = new FakeClient({ t: 1 });
-    const p = producer(client, { lingerMs: 10_000, batchBytes: 300 });
+    const p = producer(client, { lingerMs: 10_000, batchBytes: 300, adaptiveLinger: false });
     const value = 'x'.repeat(100);
     // ~105 bytes a record after a 61-byte header: a third record would pass 300 bytes.
     const result = p.send({ topic: 't', messages: [{ value }, { value }, { value }, { value }, { value }] });

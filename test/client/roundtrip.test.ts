@@ -1,7 +1,7 @@
 // Proves produce/consume round trips through the SDK against a real broker process over
 // TCP: keyed messages land on their murmur2 partitions and come back in per-partition
 // order with keys, values, headers and timestamps intact; send() offsets match what the
-// consumer reads; acks 0, 1 and 'all', gzip, many producers at once, and UNKNOWN_TOPIC.
+// consumer reads; acks 0, 1 and 'all', gzip, snappy and lz4, many producers at once, and UNKNOWN_TOPIC.
 import { describe, expect, it } from 'vitest';
 import { Client, type ConsumedMessage } from '../../src/client/index.js';
 import { partitionForKey } from '../../src/client/partitioner.js';
@@ -108,9 +108,9 @@ describe('round trips', () => {
     await producer.close();
   });
 
-  it('gzip batches round-trip', async () => {
+  it.each(['gzip', 'snappy', 'lz4'] as const)('%s batches round-trip', async (compression) => {
     const topic = await createTopic(2);
-    const producer = client().producer({ compression: 'gzip', lingerMs: 5 });
+    const producer = client().producer({ compression, lingerMs: 5 });
     const messages = Array.from({ length: 300 }, (_, index) => ({ key: `k${index}`, value: `compressible ${'abc'.repeat(50)} ${index}` }));
     await producer.send({ topic, messages });
     const consumed = await readAll(topic, 2, 300);

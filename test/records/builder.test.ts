@@ -48,8 +48,8 @@ describe('BatchBuilder', () => {
     expect(builder.recordCount).toBe(0);
   });
 
-  it('refuses codecs other than none and gzip', () => {
-    expectSpoolError(() => new BatchBuilder({ compression: 'snappy' as CompressionName }), 'UNSUPPORTED_COMPRESSION');
+  it('refuses codecs other than none, gzip, snappy and lz4 (zstd is read only)', () => {
+    expectSpoolError(() => new BatchBuilder({ compression: 'zstd' as CompressionName }), 'UNSUPPORTED_COMPRESSION');
   });
 
   it('treats building an empty batch as a bug', () => {

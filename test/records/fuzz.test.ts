@@ -1,7 +1,8 @@
 // Proves the codec never throws anything but a SpoolError on bad input (fast-check fuzz):
 // random bytes, and random mutations (bit flips, overwrites, truncation, insertion; with and
 // without the CRC fixed up afterwards) of valid plain and gzip batches, fed to every entry
-// point that accepts untrusted bytes. A valid result is fine; a RangeError is a failure.
+// point that accepts untrusted bytes (produce validation included, with its INVALID_RECORD and
+// INVALID_TIMESTAMP). A valid result is fine; a RangeError is a failure.
 
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
@@ -23,7 +24,7 @@ function onlySpoolErrors(fn: () => unknown): void {
     fn();
   } catch (error) {
     if (!(error instanceof SpoolError)) throw error;
-    expect(['CORRUPT_MESSAGE', 'MESSAGE_TOO_LARGE', 'UNSUPPORTED_COMPRESSION']).toContain(error.code);
+    expect(['CORRUPT_MESSAGE', 'MESSAGE_TOO_LARGE', 'UNSUPPORTED_COMPRESSION', 'INVALID_RECORD', 'INVALID_TIMESTAMP']).toContain(error.code);
   }
 }
 

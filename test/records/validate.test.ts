@@ -1,6 +1,7 @@
 // Proves validation without decoding: every kind of malformation the contract lists gives
 // CORRUPT_MESSAGE (or MESSAGE_TOO_LARGE for size) with the CRC fixed up after each mutation,
-// so each check is hit on its own; compressed batches are checked by header and CRC only;
+// so each check is hit on its own; compressed batches are checked by header and CRC only
+// (without { producer });
 // validateBatches and validBatchPrefix handle sequences, torn tails and garbage.
 
 import { describe, expect, it } from 'vitest';
@@ -145,15 +146,17 @@ describe('validateBatch', () => {
     }
   });
 
-  it('checks a compressed batch by header and CRC only; decoding a codec spool lacks is refused', () => {
+  it('checks a compressed batch by header and CRC only (without { producer })', () => {
     const gzip = sampleBatch(3, 'gzip');
     expect(validateBatch(gzip, 0).compression).toBe(1);
     for (const codec of [2, 3, 4]) {
+      // A gzip block labelled snappy, lz4 or zstd: the header check passes, the codec does not.
       const batch = Buffer.from(gzip);
       batch.writeInt16BE(codec, BatchLayout.ATTRIBUTES);
       fixCrc(batch);
       expect(validateBatch(batch, 0).compression).toBe(codec);
-      expectSpoolError(() => decodeBatch(batch, 0), 'UNSUPPORTED_COMPRESSION');
+      expectSpoolError(() => decodeBatch(batch, 0), 'CORRUPT_MESSAGE');
+      expectSpoolError(() => validateBatch(batch, 0, undefined, { producer: true }), 'CORRUPT_MESSAGE');
     }
     // Garbage in place of the gzip block passes validation (CRC fixed) but not decoding.
     const garbage = Buffer.from(gzip);

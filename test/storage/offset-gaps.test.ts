@@ -13,6 +13,13 @@ import { BatchLayout, CRC_START, crc32c, encodeBatch } from '../../src/records/i
 import { LogManager } from '../../src/storage/index.js';
 import { batchesOf, tempDataDir } from './helpers.js';
 
+/**
+ * Offset gaps come from logs, not producers (a producer's batch must take exactly the
+ * offsets of its records, which append checks for client batches): these appends copy
+ * batches as a replica or a rewrite would.
+ */
+const FROM_LOG = { origin: 'log' } as const;
+
 /** A gzip batch of one record that claims `offsetCount` records (lastOffsetDelta = offsetCount - 1). */
 export function gapBatch(tag: number, offsetCount: number): Buffer {
   const batch = encodeBatch([{ key: `k${tag}`, value: `v${tag}`, timestamp: 1_700_000_000_000 + tag }], { compression: 'gzip' });
@@ -41,12 +48,12 @@ describe('offset gaps', () => {
     const log = manager.getPartition('g', 0);
     const expected: Array<{ baseOffset: number; lastOffset: number }> = [];
     for (let i = 0; i < 5; i++) {
-      const result = await log.append(gapBatch(i, HUGE));
+      const result = await log.append(gapBatch(i, HUGE), FROM_LOG);
       expected.push(result);
     }
     // Three at once: together they span more than u32 from any one segment base.
     const many = Buffer.concat([gapBatch(10, HUGE), gapBatch(11, HUGE), gapBatch(12, HUGE)]);
-    const three = await log.append(many);
+    const three = await log.append(many, FROM_LOG);
     expect(three.lastOffset - three.baseOffset + 1).toBe(3 * HUGE);
     expect(log.isOffline).toBe(false);
     const end = log.logEndOffset;
@@ -99,7 +106,7 @@ describe('offset gaps: recovery', () => {
         let tag = 0;
         for (const { gaps, restart } of steps) {
           const log = manager.getPartition('p', 0);
-          const result = await log.append(Buffer.concat(gaps.map((g) => gapBatch(tag++, g))));
+          const result = await log.append(Buffer.concat(gaps.map((g) => gapBatch(tag++, g))), FROM_LOG);
           let base = result.baseOffset;
           for (const g of gaps) {
             appended.push({ baseOffset: base, lastOffset: base + g - 1 });

@@ -76,9 +76,14 @@ function appendPartition(ctx: BrokerContext, entry: PartitionAppend, acks: Acks,
   if (!info) throw new SpoolError(Errors.UNKNOWN_TOPIC, `topic '${topic}' does not exist`);
   if (info.internal) throw new SpoolError(Errors.INVALID_TOPIC, `topic '${topic}' is internal: clients cannot produce to it`);
   const log = ctx.logs.getPartition(topic, partition);
-  // Validation is done once, by storage's append, before anything is written: the CRC is
-  // most of a produce's broker CPU, so checking here as well would pay it twice. Its
-  // SpoolError comes back through `appended` and lands in the partition's result.
+  // Validation (magic, lengths, CRC, max.message.bytes, and every record walked: offset
+  // deltas, timestamps, compressed sections decompressed within max.message.bytes; see
+  // src/records/README.md) is done once, by storage's append, over all of this partition's
+  // batches before any is written: the CRC is most of a produce's broker CPU, so checking
+  // here as well would pay it twice. Its SpoolError (CORRUPT_MESSAGE, INVALID_RECORD,
+  // INVALID_TIMESTAMP, UNSUPPORTED_COMPRESSION, MESSAGE_TOO_LARGE) comes back through
+  // `appended` and lands in this partition's result; other partitions of the request are
+  // appended or refused on their own (as Kafka answers per partition).
   const logEndBefore = log.logEndOffset;
   const appended = log.append(entry.batches);
   const written = log.logEndOffset > logEndBefore;
