@@ -30,7 +30,12 @@
 // (timing between connections still varies). SPOOL_FUZZ_MS sets how long the fuzzers run
 // (default 12 s, so the file takes ~15 s); SPOOL_FUZZ_CONNECTIONS their number (default 4);
 // SPOOL_FUZZ_APIS=4,12 mutates only requests of those api keys (to narrow a failure down);
-// SPOOL_FUZZ_BUDGET_MS the watchdog's per-call budget (default 1000).
+// SPOOL_FUZZ_BUDGET_MS the watchdog's per-call budget (default 1000). A call over the budget
+// fails the test when the broker used at least half the budget of CPU time meanwhile (from
+// /proc/<pid>/stat): it was busy while a client waited. One over the budget while the broker
+// used less CPU than that (it waited for a CPU taken by other processes on the 2-core box,
+// or for the disk) is printed as starved and fails
+// only with SPOOL_FUZZ_STRICT=1; a call that hangs 10 s always fails.
 
 import { spawn } from 'node:child_process';
 import { setPriority } from 'node:os';
@@ -193,7 +198,7 @@ it(`survives mutated frames of every API from ${CONNECTIONS} connections for ${F
   // This process only times the broker: its own event-loop delay is reported beside a slow call.
   const loopDelay = monitorEventLoopDelay({ resolution: 10 });
   loopDelay.enable();
-  const report = await runWatchdog({ port: broker.port, topic: watchedTopic, partitions: 2, budgetMs: BUDGET_MS, intervalMs: 100, done });
+  const report = await runWatchdog({ port: broker.port, topic: watchedTopic, partitions: 2, budgetMs: BUDGET_MS, intervalMs: 100, done, ...(STRICT ? {} : { brokerPid: broker.child.pid }) });
   loopDelay.disable();
   phase('watchdog');
   const stats = await fuzzer;
@@ -205,6 +210,7 @@ it(`survives mutated frames of every API from ${CONNECTIONS} connections for ${F
       `${stats.connections} connections (${stats.closedByBroker} closed by the broker, ${stats.droppedStalled} dropped stalled, ${stats.connectFailures} connect failures, ${stats.guarded} guarded); ` +
       `watchdog ${report.rounds} rounds, ${report.acked.length} acked, max ms ${JSON.stringify(report.maxMs)}, its own event-loop delay max ${watchdogLoopMs} ms`,
   );
+  if (report.starved.length > 0) console.warn(`fuzz seed ${SEED}: calls over budget while the broker used little CPU, i.e. it waited for a CPU or the disk (not failed; fatal with SPOOL_FUZZ_STRICT=1):\n${report.starved.join('\n')}`);
   // Findings that are bugs but not what this test guards (printed; fatal with SPOOL_FUZZ_STRICT=1).
   const bugs = [...new Set(broker.stderr().split('\n').filter((line) => /failed with a bug|assert/i.test(line)))];
   if (bugs.length > 0 || stats.unknownInputs.length > 0) {

@@ -6,6 +6,8 @@
 // call, keeps the acknowledged records (for the end and restart checks) and names every
 // call that took longer than the budget or failed.
 
+import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ApiKey } from '../../src/protocol/apis.js';
 import type * as M from '../../src/protocol/messages.js';
@@ -26,6 +28,12 @@ export interface WatchdogReport {
   maxMs: Record<string, number>;
   /** Every call slower than the budget or failed, e.g. "produce #12 at 3400 ms: 1203 ms". */
   problems: string[];
+  /**
+   * Calls slower than the budget while the broker used less than half the budget of CPU
+   * time: it was waiting (for a CPU taken by other processes on a small box, or for the
+   * disk), not busy keeping everyone waiting. Printed, not failed (see brokerCpuMs).
+   */
+  starved: string[];
 }
 
 export interface WatchdogOptions {
@@ -35,6 +43,38 @@ export interface WatchdogOptions {
   budgetMs: number;
   intervalMs: number;
   done(): boolean;
+  /** The broker's pid: a slow call is a problem only if the broker used CPU meanwhile (brokerCpuMs). */
+  brokerPid?: number | undefined;
+}
+
+/** Clock ticks per second of /proc's CPU times. */
+const CLOCK_TICKS_PER_SECOND = (() => {
+  try {
+    return Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
+  } catch {
+    // Safe: 100 is Linux's USER_HZ on every common architecture.
+    return 100;
+  }
+})();
+
+/**
+ * CPU time (user + system, all threads) the process has used, ms, from /proc/<pid>/stat
+ * (fields 14 and 15, counted after the parenthesised command name); undefined when unreadable.
+ * A call that took longer than the budget while the broker used little CPU means the broker
+ * was waiting for a CPU, not working: on a 2-core box shared with other test processes a
+ * runnable broker can wait a second for one.
+ */
+export function brokerCpuMs(pid: number | undefined): number | undefined {
+  if (pid === undefined) return undefined;
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    // fields[0] is field 3 (state): utime is field 14, stime field 15.
+    return ((Number(fields[11]) + Number(fields[12])) * 1000) / CLOCK_TICKS_PER_SECOND;
+  } catch {
+    // Safe: without /proc every slow call counts as a problem (the stricter reading).
+    return undefined;
+  }
 }
 
 /**
@@ -63,10 +103,11 @@ const MAX_PROBLEMS = 20;
 const HUNG_MS = 10_000;
 
 export async function runWatchdog(options: WatchdogOptions): Promise<WatchdogReport> {
-  const report: WatchdogReport = { rounds: 0, acked: [], maxMs: {}, problems: [] };
+  const report: WatchdogReport = { rounds: 0, acked: [], maxMs: {}, problems: [], starved: [] };
   const started = Date.now();
   const timed = async <T>(name: string, call: () => Promise<T>): Promise<T> => {
     const begin = performance.now();
+    const cpuBeginMs = brokerCpuMs(options.brokerPid);
     const startedAtMs = Date.now() - started;
     let timer: NodeJS.Timeout | undefined;
     try {
@@ -78,7 +119,14 @@ export async function runWatchdog(options: WatchdogOptions): Promise<WatchdogRep
       clearTimeout(timer);
       const ms = performance.now() - begin;
       report.maxMs[name] = Math.max(report.maxMs[name] ?? 0, Math.round(ms));
-      if (ms > options.budgetMs) report.problems.push(`${name} started ${startedAtMs} ms into the run took ${Math.round(ms)} ms (budget ${options.budgetMs} ms)`);
+      if (ms > options.budgetMs) {
+        const cpuEndMs = brokerCpuMs(options.brokerPid);
+        const cpuMs = cpuBeginMs === undefined || cpuEndMs === undefined ? undefined : cpuEndMs - cpuBeginMs;
+        const line = `${name} started ${startedAtMs} ms into the run took ${Math.round(ms)} ms (budget ${options.budgetMs} ms; broker CPU meanwhile ${cpuMs ?? '?'} ms)`;
+        // Starved: the broker got under half the budget of CPU. A hang (HUNG_MS) is always a problem.
+        if (cpuMs !== undefined && cpuMs < options.budgetMs / 2 && ms < HUNG_MS) report.starved.push(line);
+        else report.problems.push(line);
+      }
     }
   };
 
