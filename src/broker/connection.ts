@@ -40,11 +40,13 @@
 // splits the stream into frames, dispatches them and encodes the answers.
 
 import type { Socket } from 'node:net';
+import { performance } from 'node:perf_hooks';
 import type { Clock } from '../util/clock.js';
 import { isSpoolError } from '../util/errors.js';
 import type { Expiry, ReapableConnection } from './connection-reaper.js';
 import type { BrokerContext, RequestScope } from './context.js';
 import type { FrameSource, WireFront } from './front.js';
+import type { ListenerRequestMetrics } from './metrics.js';
 import type { RequestMemoryPool, RequestMemoryUser } from './request-memory.js';
 
 /** What a connection shares with the rest of the broker besides the context. */
@@ -55,6 +57,9 @@ export interface ConnectionShared {
 
 interface Slot<T, R> {
   ticket: T;
+  /** The request's api and dispatch time (performance.now()), for the request metrics. */
+  api: string;
+  startedMs: number;
   done: boolean;
   response: R | null;
   /** Payload bytes of the response, counted in heldBytes until written. */
@@ -88,6 +93,7 @@ export class Connection<F = unknown, T = unknown, R = unknown> implements Reques
   private lastActivityMs: number;
 
   private readonly scope: RequestScope;
+  private readonly requestMetrics: ListenerRequestMetrics;
 
   constructor(
     private readonly socket: Socket,
@@ -98,6 +104,7 @@ export class Connection<F = unknown, T = unknown, R = unknown> implements Reques
     this.lastActivityMs = shared.clock.monotonicMs();
     this.remote = `${socket.remoteAddress ?? '?'}:${socket.remotePort ?? '?'}`;
     this.decoder = front.createDecoder(ctx.options.maxRequestBytes);
+    this.requestMetrics = ctx.metrics.listener(front.name);
     socket.setNoDelay(true);
     this.scope = {
       signal: this.abort.signal,
@@ -233,7 +240,14 @@ export class Connection<F = unknown, T = unknown, R = unknown> implements Reques
       this.socket.destroy();
       return;
     }
-    const slot: Slot<T, R> = { ticket: this.front.ticket(frame), done: false, response: null, payloadBytes: 0 };
+    const slot: Slot<T, R> = {
+      ticket: this.front.ticket(frame),
+      api: this.front.apiName?.(frame) ?? 'unknown',
+      startedMs: performance.now(),
+      done: false,
+      response: null,
+      payloadBytes: 0,
+    };
     this.queue.push(slot);
     this.pendingHandlers++;
     const outcome = this.front.dispatch(this.ctx, frame, this.scope);
@@ -257,6 +271,8 @@ export class Connection<F = unknown, T = unknown, R = unknown> implements Reques
     slot.done = true;
     this.pendingHandlers--;
     slot.response = response;
+    // Counted once per request, here, for every front: dropped answers (closed connection, acks 0) too.
+    this.requestMetrics.completed(slot.api, slot.startedMs, response === null ? null : (this.front.errorName?.(response) ?? null));
     if (this.closed) return;
     if (response !== null) slot.payloadBytes = this.front.responseBytes(response);
     this.heldBytes += slot.payloadBytes;

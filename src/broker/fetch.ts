@@ -37,7 +37,7 @@ export function handleFetch(ctx: BrokerContext, request: FetchRequest, scope: Re
   // Dispatched only while the connection's budget has room, so this first read may take
   // at least one batch; reads after parking take only what is left of the budget then.
   const first = readFetch(ctx, request, Math.max(1, scope.responseBytesLeft()));
-  if (first.totalBytes >= request.minBytes || first.failed || request.maxWaitMs === 0 || ctx.shuttingDown) return toResponse(first);
+  if (first.totalBytes >= request.minBytes || first.failed || request.maxWaitMs === 0 || ctx.shuttingDown) return toResponse(ctx, first);
   return new Promise<HandlerResponse | null>((resolve) => {
     let wakeScheduled = false;
     let done = false;
@@ -47,7 +47,7 @@ export function handleFetch(ctx: BrokerContext, request: FetchRequest, scope: Re
       clearTimeout(timer);
       ctx.waiters.unpark(parked);
       scope.signal.removeEventListener('abort', onAbort);
-      resolve(read ? toResponse(read) : null);
+      resolve(read ? toResponse(ctx, read) : null);
     };
     const parked: ParkedFetch = {
       wake() {
@@ -69,7 +69,9 @@ export function handleFetch(ctx: BrokerContext, request: FetchRequest, scope: Re
   });
 }
 
-function toResponse(read: FetchRead): HandlerResponse {
+function toResponse(ctx: BrokerContext, read: FetchRead): HandlerResponse {
+  // Counted when answered, per partition: a read that parks again was not served.
+  for (const result of read.results) if (result.size > 0) ctx.metrics.fetched(result.topic, result.size);
   return { header: { errorCode: 0, partitions: read.results }, payload: read.parts };
 }
 

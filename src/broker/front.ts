@@ -46,4 +46,8 @@ export interface WireFront<F, T, R> {
   encode(ticket: T, response: R): Buffer[];
   /** The answer to send when dispatch's promise rejects or encode throws (a bug). */
   failure(ticket: T, error: unknown): R;
+  /** The api a frame asks for ('Produce', 'Fetch'...; 'unknown' when none): the `api` label of the request metrics. */
+  apiName?(frame: F): string;
+  /** The name of an answer's top-level error, or null when it succeeded: the `code` label of spool_request_errors_total. */
+  errorName?(response: R): string | null;
 }

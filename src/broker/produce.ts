@@ -75,7 +75,11 @@ function appendPartition(
   const logEndBefore = log.logEndOffset;
   const appended = log.append(batches);
   const written = log.logEndOffset > logEndBefore;
-  if (written) ctx.waiters.notify(topic, partition);
+  if (written) {
+    ctx.waiters.notify(topic, partition);
+    // Per partition of the request, not per message: the offsets the append assigned are its records.
+    ctx.metrics.produced(topic, batches.length, log.logEndOffset - logEndBefore);
+  }
   const settle = appended.then(
     (append) => {
       result.baseOffset = append.baseOffset;
