@@ -70,7 +70,7 @@ export async function startBroker(brokerOptions: BrokerOptions): Promise<Broker>
   const logs = observedLogManager(storage, logger, metrics);
   let coordinator: GroupCoordinator;
   try {
-    coordinator = await GroupCoordinator.open(logs, { ...clock, warn });
+    coordinator = await GroupCoordinator.open(logs, { ...clock, warn, log: (level, message, fields) => logger[level](message, fields) });
   } catch (error) {
     await logs.close();
     throw error;

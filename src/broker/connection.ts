@@ -110,6 +110,7 @@ export class Connection<F = unknown, T = unknown, R = unknown> implements Reques
       signal: this.abort.signal,
       localAddress: socket.localAddress,
       localPort: socket.localPort,
+      remote: this.remote,
       responseBytesLeft: () => this.ctx.options.maxBufferedBytesPerConnection - this.heldResponseBytes,
     };
     this.closedPromise = new Promise((resolve) => socket.once('close', () => resolve()));
@@ -191,7 +192,7 @@ export class Connection<F = unknown, T = unknown, R = unknown> implements Reques
       frames = this.decoder.push(chunk);
     } catch (error) {
       if (!isSpoolError(error)) throw error;
-      this.ctx.logger.warn(`closing connection ${this.remote}: ${error.message}`);
+      this.ctx.logger.warn(`closing connection ${this.remote}: ${error.message}`, { listener: this.front.name, remote: this.remote, code: error.code });
       this.socket.destroy();
       return;
     }
@@ -236,7 +237,7 @@ export class Connection<F = unknown, T = unknown, R = unknown> implements Reques
   private onFrame(frame: F): void {
     const garbage = this.front.garbage(frame);
     if (garbage !== null) {
-      this.ctx.logger.warn(`closing ${this.front.name} connection ${this.remote}: garbage (${garbage})`);
+      this.ctx.logger.warn(`closing ${this.front.name} connection ${this.remote}: garbage (${garbage})`, { listener: this.front.name, remote: this.remote });
       this.socket.destroy();
       return;
     }
@@ -261,7 +262,7 @@ export class Connection<F = unknown, T = unknown, R = unknown> implements Reques
       (response) => this.complete(slot, response),
       (error: unknown) => {
         // dispatch turns every error into a response; reaching here is a bug in it.
-        this.ctx.logger.error('dispatch rejected', error);
+        this.ctx.logger.error('dispatch rejected', error, { listener: this.front.name, remote: this.remote, api: slot.api });
         this.complete(slot, this.front.failure(slot.ticket, error));
       },
     );
@@ -310,7 +311,7 @@ export class Connection<F = unknown, T = unknown, R = unknown> implements Reques
     try {
       return this.front.encode(slot.ticket, slot.response!);
     } catch (error) {
-      this.ctx.logger.error(`${this.front.name}: encoding a response failed`, error);
+      this.ctx.logger.error(`${this.front.name}: encoding a response failed`, error, { listener: this.front.name, remote: this.remote, api: slot.api });
       return this.front.encode(slot.ticket, this.front.failure(slot.ticket, error));
     }
   }

@@ -42,4 +42,6 @@ export interface RequestScope {
   responseBytesLeft(): number;
   /** The port the client connected to (which listener). */
   readonly localPort: number | undefined;
+  /** The client's address ("host:port"), for log lines about the request. */
+  readonly remote?: string;
 }

@@ -118,7 +118,9 @@ export function readFetch(ctx: BrokerContext, request: FetchRequest, budgetBytes
       remaining -= bytes.length;
     } catch (error) {
       failed = true;
-      if (!isSpoolError(error)) ctx.logger.error(`fetch from ${quoted(entry.topic)} partition ${entry.partition} failed with a bug`, error);
+      if (!isSpoolError(error)) {
+        ctx.logger.error(`fetch from ${quoted(entry.topic)} partition ${entry.partition} failed with a bug`, error, { api: 'Fetch', topic: entry.topic, partition: entry.partition });
+      }
       Object.assign(result, errorFields(error));
       // Storage names where a bad batch ends when it can: the client may seek past it.
       const nextOffset = isSpoolError(error, Errors.CORRUPT_MESSAGE) ? (error as { nextOffset?: unknown }).nextOffset : undefined;

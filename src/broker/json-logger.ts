@@ -4,8 +4,8 @@
 // the text format stays our own formatter in logger.ts (pino-pretty would add a worker
 // thread and a dependency to print what one template string prints).
 //
-// A line: {"level":"info","time":"2026-...Z","pid":123,"msg":"...", ...fields}; an error
-// adds "err": {"type","message","stack"}. Messages and string fields are escaped as in
+// A line: {"level":"info","time":"2026-...Z","pid":123,"hostname":"...","msg":"...", ...fields};
+// an error adds "error": {"type","message","stack"}. Messages and string fields are escaped as in
 // text (control characters as \uXXXX), beyond what JSON escapes itself (it leaves C1
 // controls and U+2028/2029 raw).
 
@@ -24,7 +24,9 @@ function escapedFields(fields: LogFields | undefined): Record<string, unknown> {
 
 function errorField(error: unknown): Record<string, unknown> {
   if (!(error instanceof Error)) return { type: typeof error, message: escapeControlCharacters(String(error)) };
-  return { type: error.name, message: escapeControlCharacters(error.message), stack: escapeControlCharacters(error.stack ?? '') };
+  // The stack keeps its newlines (JSON writes them as \n); everything else is escaped.
+  const stack = (error.stack ?? '').split('\n').map(escapeControlCharacters).join('\n');
+  return { type: error.name, message: escapeControlCharacters(error.message), stack };
 }
 
 /** `write` receives whole lines (newline included); default: stderr, synchronously (no line is lost at exit). */
@@ -43,7 +45,8 @@ export function jsonLogger(level: LogLevel = 'info', write?: (line: string) => v
     warn: (message, fields) => log.warn(escapedFields(fields), escapeControlCharacters(message)),
     error: (message, error, fields) => {
       const object = escapedFields(fields);
-      if (error !== undefined) object['err'] = errorField(error);
+      // "error", not "err": pino's err serializer would rewrite the object.
+      if (error !== undefined) object['error'] = errorField(error);
       log.error(object, escapeControlCharacters(message));
     },
   };

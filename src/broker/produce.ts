@@ -98,7 +98,9 @@ function appendPartition(
 }
 
 function setError(ctx: BrokerContext, result: ProducePartitionResult, error: unknown): void {
-  if (!isSpoolError(error)) ctx.logger.error(`produce to ${quoted(result.topic)} partition ${result.partition} failed with a bug`, error);
+  if (!isSpoolError(error)) {
+    ctx.logger.error(`produce to ${quoted(result.topic)} partition ${result.partition} failed with a bug`, error, { api: 'Produce', topic: result.topic, partition: result.partition });
+  }
   Object.assign(result, errorFields(error), { baseOffset: -1, logStartOffset: -1 });
 }
 
