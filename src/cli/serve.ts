@@ -10,6 +10,7 @@ import { DEFAULT_FETCH_MAX_BYTES, DEFAULT_FSYNC, DEFAULT_MAX_REQUEST_BYTES, DEFA
 import { DEFAULT_CONNECTIONS_MAX_IDLE_MS, DEFAULT_QUEUED_MAX_REQUEST_BYTES, DEFAULT_REQUEST_READ_TIMEOUT_MS } from '../broker/index.js';
 import { jsonLogger, BrokerMetrics, LogLevels, type LogLevel, type Logger } from '../broker/index.js';
 import { DEFAULT_HTTP_PORT, serveWithHttp } from '../http/index.js';
+import { applyServeConfig, effectiveConfig } from './serve-config.js';
 import type { FsyncPolicy } from '../storage/types.js';
 
 interface ServeOptions {
@@ -30,6 +31,7 @@ interface ServeOptions {
   http: HttpAddress | 'off';
   logLevel: LogLevel;
   logFormat: 'text' | 'json';
+  printConfig?: boolean;
 }
 
 interface HttpAddress {
@@ -64,6 +66,10 @@ function fileModeOption(value: string): number {
   const mode = parseInt(value, 8);
   if ((mode & 0o600) !== 0o600) throw new InvalidArgumentError(`--file-mode must give the owner read and write (0600..0777), got '${value}'`);
   return mode;
+}
+
+function formatFsync(policy: FsyncPolicy): string {
+  return policy.kind === 'interval' ? String(policy.intervalMs) : policy.kind;
 }
 
 function fsyncOption(value: string): FsyncPolicy {
@@ -117,7 +123,19 @@ export function registerServe(program: Command): void {
     )
     .addOption(new Option('--log-level <level>', 'least severe level logged').choices(LogLevels).default('info'))
     .addOption(new Option('--log-format <format>', 'log lines on stderr: text or json (one object per line)').choices(['text', 'json']).default('text'))
-    .action(async (options: ServeOptions) => {
+    .option('--config <file>', 'JSON file with any of these flags as camelCase keys ("dataDir": "..."); precedence: flag > SPOOL_* env > file > default')
+    .option('--print-config', 'print the effective configuration (as a --config file) and exit')
+    .hook('preAction', (command) => applyServeConfig(command))
+    .action(async (options: ServeOptions, command: Command) => {
+      if (options.printConfig === true) {
+        const config = effectiveConfig(command, {
+          fsync: (value) => formatFsync(value as FsyncPolicy),
+          fileMode: (value) => `0${(value as number).toString(8)}`,
+          http: (value) => (value === 'off' ? 'off' : `${(value as HttpAddress).host}:${(value as HttpAddress).port}`),
+        });
+        process.stdout.write(`${JSON.stringify(config, null, 2)}\n`);
+        return;
+      }
       const logger = makeLogger(options.logFormat, options.logLevel);
       const served = await serveWithHttp({
         http: options.http === 'off' ? null : options.http,
