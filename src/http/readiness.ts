@@ -1,9 +1,13 @@
 // Whether the broker can take traffic, for /readyz. The admin HTTP port starts before the
-// storage opens, so during a long recovery (a big log after kill -9) /readyz says
-// "opening" and a load balancer or Kubernetes keeps traffic away; it says "ready" once
-// the storage and the groups have opened and every listener is listening, and
-// "stopping" from the first shutdown signal on. /healthz answers 200 all along: the
-// process is up.
+// storage opens: /readyz says "opening" until the storage and the groups have opened and
+// every listener is listening, "ready" then, and "stopping" from the first shutdown
+// signal on. /healthz answers 200 whenever the process answers at all.
+//
+// Caveat: storage's LogManager.open scans synchronously, so while a long recovery runs
+// (a big log after kill -9) the event loop answers no request; a probe waits, and with a
+// timeout shorter than the recovery it fails (for a readiness probe: not ready, as it
+// should be). Letting the open yield between partitions (storage) would turn those waits
+// into immediate 503 "opening" answers.
 
 export type ReadinessStatus = 'opening' | 'ready' | 'stopping' | 'failed';
 
