@@ -3,11 +3,10 @@
 // every listener is listening, "ready" then, and "stopping" from the first shutdown
 // signal on. /healthz answers 200 whenever the process answers at all.
 //
-// Caveat: storage's LogManager.open scans synchronously, so while a long recovery runs
-// (a big log after kill -9) the event loop answers no request; a probe waits, and with a
-// timeout shorter than the recovery it fails (for a readiness probe: not ready, as it
-// should be). Letting the open yield between partitions (storage) would turn those waits
-// into immediate 503 "opening" answers.
+// During a long recovery (a big log after kill -9) storage's LogManager.open lets the
+// event loop run between partitions (every 20 ms of scanning), so /readyz answers 503
+// "opening" then. One partition's scan is synchronous: a single huge partition delays the
+// answer until its scan ends (a probe with a shorter timeout fails: not ready, still true).
 
 export type ReadinessStatus = 'opening' | 'ready' | 'stopping' | 'failed';
 
