@@ -298,9 +298,12 @@ export class BrokerMetrics {
     const s = this.scrape;
     const { groups } = await source.coordinator.listGroups();
     s.groups.set(groups.length);
-    const described = await source.coordinator.describeGroups({ groupIds: groups.map((group) => group.groupId) });
+    // Describing a group walks its partitions: describe no more groups than lag series allowed.
+    const shown = groups.slice(0, this.caps.maxGroupSeries);
+    const described = await source.coordinator.describeGroups({ groupIds: shown.map((group) => group.groupId) });
     let series = 0;
-    let dropped = 0;
+    // Groups not described count one dropped series each (at least one partition).
+    let dropped = groups.length - shown.length;
     for (const group of described.groups) {
       s.members.labels(group.groupId).set(group.members.length);
       for (const offset of group.offsets) {
