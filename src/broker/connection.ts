@@ -40,11 +40,13 @@
 // splits the stream into frames, dispatches them and encodes the answers.
 
 import type { Socket } from 'node:net';
+import { performance } from 'node:perf_hooks';
 import type { Clock } from '../util/clock.js';
 import { isSpoolError } from '../util/errors.js';
 import type { Expiry, ReapableConnection } from './connection-reaper.js';
 import type { BrokerContext, RequestScope } from './context.js';
 import type { FrameSource, WireFront } from './front.js';
+import type { ListenerRequestMetrics } from './metrics.js';
 import type { RequestMemoryPool, RequestMemoryUser } from './request-memory.js';
 
 /** What a connection shares with the rest of the broker besides the context. */
@@ -55,6 +57,9 @@ export interface ConnectionShared {
 
 interface Slot<T, R> {
   ticket: T;
+  /** The request's api and dispatch time (performance.now()), for the request metrics. */
+  api: string;
+  startedMs: number;
   done: boolean;
   response: R | null;
   /** Payload bytes of the response, counted in heldBytes until written. */
@@ -88,6 +93,7 @@ export class Connection<F = unknown, T = unknown, R = unknown> implements Reques
   private lastActivityMs: number;
 
   private readonly scope: RequestScope;
+  private readonly requestMetrics: ListenerRequestMetrics;
 
   constructor(
     private readonly socket: Socket,
@@ -98,12 +104,14 @@ export class Connection<F = unknown, T = unknown, R = unknown> implements Reques
     this.lastActivityMs = shared.clock.monotonicMs();
     this.remote = `${socket.remoteAddress ?? '?'}:${socket.remotePort ?? '?'}`;
     this.decoder = front.createDecoder(ctx.options.maxRequestBytes);
+    this.requestMetrics = ctx.metrics.listener(front.name);
     socket.setNoDelay(true);
     this.scope = {
       signal: this.abort.signal,
       localAddress: socket.localAddress,
       localPort: socket.localPort,
       remoteAddress: socket.remoteAddress,
+      remote: this.remote,
       responseBytesLeft: () => this.ctx.options.maxBufferedBytesPerConnection - this.heldResponseBytes,
     };
     this.closedPromise = new Promise((resolve) => socket.once('close', () => resolve()));
@@ -185,7 +193,7 @@ export class Connection<F = unknown, T = unknown, R = unknown> implements Reques
       frames = this.decoder.push(chunk);
     } catch (error) {
       if (!isSpoolError(error)) throw error;
-      this.ctx.logger.warn(`closing connection ${this.remote}: ${error.message}`);
+      this.ctx.logger.warn(`closing connection ${this.remote}: ${error.message}`, { listener: this.front.name, remote: this.remote, code: error.code });
       this.socket.destroy();
       return;
     }
@@ -230,11 +238,18 @@ export class Connection<F = unknown, T = unknown, R = unknown> implements Reques
   private onFrame(frame: F): void {
     const garbage = this.front.garbage(frame);
     if (garbage !== null) {
-      this.ctx.logger.warn(`closing ${this.front.name} connection ${this.remote}: garbage (${garbage})`);
+      this.ctx.logger.warn(`closing ${this.front.name} connection ${this.remote}: garbage (${garbage})`, { listener: this.front.name, remote: this.remote });
       this.socket.destroy();
       return;
     }
-    const slot: Slot<T, R> = { ticket: this.front.ticket(frame), done: false, response: null, payloadBytes: 0 };
+    const slot: Slot<T, R> = {
+      ticket: this.front.ticket(frame),
+      api: this.front.apiName?.(frame) ?? 'unknown',
+      startedMs: performance.now(),
+      done: false,
+      response: null,
+      payloadBytes: 0,
+    };
     this.queue.push(slot);
     this.pendingHandlers++;
     const outcome = this.front.dispatch(this.ctx, frame, this.scope);
@@ -248,7 +263,7 @@ export class Connection<F = unknown, T = unknown, R = unknown> implements Reques
       (response) => this.complete(slot, response),
       (error: unknown) => {
         // dispatch turns every error into a response; reaching here is a bug in it.
-        this.ctx.logger.error('dispatch rejected', error);
+        this.ctx.logger.error('dispatch rejected', error, { listener: this.front.name, remote: this.remote, api: slot.api });
         this.complete(slot, this.front.failure(slot.ticket, error));
       },
     );
@@ -258,6 +273,8 @@ export class Connection<F = unknown, T = unknown, R = unknown> implements Reques
     slot.done = true;
     this.pendingHandlers--;
     slot.response = response;
+    // Counted once per request, here, for every front: dropped answers (closed connection, acks 0) too.
+    this.requestMetrics.completed(slot.api, slot.startedMs, response === null ? null : (this.front.errorName?.(response) ?? null));
     if (this.closed) return;
     if (response !== null) slot.payloadBytes = this.front.responseBytes(response);
     this.heldBytes += slot.payloadBytes;
@@ -303,7 +320,7 @@ export class Connection<F = unknown, T = unknown, R = unknown> implements Reques
     try {
       return this.front.encode(slot.ticket, slot.response!);
     } catch (error) {
-      this.ctx.logger.error(`${this.front.name}: encoding a response failed`, error);
+      this.ctx.logger.error(`${this.front.name}: encoding a response failed`, error, { listener: this.front.name, remote: this.remote, api: slot.api });
       return this.front.encode(slot.ticket, this.front.failure(slot.ticket, error));
     }
   }

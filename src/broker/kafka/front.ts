@@ -12,7 +12,7 @@
 // with our table, and the connection stays open).
 
 import { FrameDecoder, POOLED_FRAME_MAX_BYTES } from '../../protocol/frame.js';
-import { ApiKeys, decodeRequestHeader, encodeResponse, KafkaDecodeError, KafkaErrors, type RequestHeader } from '../../kafka/index.js';
+import { ApiKeys, decodeRequestHeader, encodeResponse, KafkaDecodeError, KafkaErrors, kafkaErrorName, type RequestHeader } from '../../kafka/index.js';
 import { Errors, isSpoolError, SpoolError } from '../../util/errors.js';
 import type { BrokerContext, RequestScope } from '../context.js';
 import type { FrameSource, Outcome, WireFront } from '../front.js';
@@ -73,6 +73,9 @@ function readHeader(raw: Buffer): RequestHeader | null {
   }
 }
 
+/** Metric labels by api key; keys we do not serve share one label so a client cannot grow the series. */
+const API_LABELS: ReadonlyMap<number, string> = new Map(Object.entries(ApiKeys).map(([name, key]) => [key, name]));
+
 export const kafkaFront: WireFront<KafkaFrame, KafkaTicket, KafkaAnswer> = {
   name: 'kafka',
   createDecoder: (maxFrameBytes) => new KafkaFrameSource(maxFrameBytes),
@@ -100,6 +103,13 @@ export const kafkaFront: WireFront<KafkaFrame, KafkaTicket, KafkaAnswer> = {
     reason: isSpoolError(error) ? error.message : new SpoolError(Errors.UNKNOWN).message,
   }),
   closesConnection: (answer) => answer.kind === 'bare-error' && answer.close,
+  apiName: (frame) => (frame.header ? (API_LABELS.get(frame.header.apiKey) ?? 'unknown') : 'unknown'),
+  errorName(answer) {
+    // The request-level code: a bare error, or a top-level errorCode (per-item codes are not counted).
+    const code = answer.kind === 'bare-error' ? answer.errorCode : (answer.body as { errorCode?: unknown }).errorCode;
+    if (typeof code !== 'number' || code === KafkaErrors.NONE) return null;
+    return kafkaErrorName(code) ?? String(code);
+  },
 };
 
 /** size:int32 correlationId:int32 errorCode:int16: the shortest answer, for requests we cannot answer in their own schema. */

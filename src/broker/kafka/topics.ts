@@ -23,7 +23,6 @@ import { parseTopicConfig, topicConfigToRecord } from '../../storage/index.js';
 import { Errors, SpoolError } from '../../util/errors.js';
 import type { BrokerContext } from '../context.js';
 import { createTopic, deleteTopic } from '../core/admin.js';
-import { quoted } from '../logger.js';
 import { mapSequentially } from '../slices.js';
 import { answer, type KafkaAnswer, type KafkaScope } from './answer.js';
 import { NODE_ID } from './metadata.js';
@@ -58,7 +57,6 @@ export async function handleCreateTopics(ctx: BrokerContext, request: CreateTopi
         parseTopicConfig(config);
       } else {
         await createTopic(ctx, topic.name, partitions, config);
-        ctx.logger.info(`kafka: created topic ${quoted(topic.name)} with ${partitions} partition(s)`);
       }
       return { ...base, errorCode: KafkaErrors.NONE, errorMessage: null, numPartitions: partitions, replicationFactor: 1 };
     } catch (error) {
@@ -77,7 +75,6 @@ export async function handleDeleteTopics(ctx: BrokerContext, request: DeleteTopi
       if (tooMany) throw limitError('topics', RequestLimits.maxTopicsPerRequest);
       if (name === null) throw new SpoolError(Errors.UNKNOWN_TOPIC, 'topics are deleted by name: topic ids are not kept');
       await deleteTopic(ctx, name);
-      ctx.logger.info(`kafka: deleted topic ${quoted(name)}`);
       return { name, topicId: ZERO_UUID, errorCode: KafkaErrors.NONE, errorMessage: null };
     } catch (error) {
       return { name, topicId: ZERO_UUID, ...kafkaErrorOf(error) };
@@ -134,7 +131,6 @@ export async function handleCreatePartitions(ctx: BrokerContext, request: Create
       }
       if (!request.validateOnly) {
         await ctx.logs.createPartitions(topic.name, topic.count);
-        ctx.logger.info(`kafka: topic ${quoted(topic.name)} now has ${topic.count} partitions`);
       }
       return { name: topic.name, errorCode: KafkaErrors.NONE, errorMessage: null };
     } catch (error) {
