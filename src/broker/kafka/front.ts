@@ -88,6 +88,7 @@ export const kafkaFront: WireFront<KafkaFrame, KafkaTicket, KafkaAnswer> = {
   releaseAfterDispatch: (frame) => frame.header?.apiKey === ApiKeys.Produce,
   responseBytes: (answer) => answer.payloadBytes,
   encode(ticket, answer) {
+    if (answer.kind === 'close') return [];
     if (answer.kind === 'bare-error') return [bareError(ticket.correlationId, answer.errorCode)];
     return encodeResponse(ticket.apiKey as never, answer.apiVersion ?? ticket.apiVersion, ticket.correlationId, answer.body as never).chunks;
   },
@@ -98,7 +99,7 @@ export const kafkaFront: WireFront<KafkaFrame, KafkaTicket, KafkaAnswer> = {
     close: true,
     reason: isSpoolError(error) ? error.message : new SpoolError(Errors.UNKNOWN).message,
   }),
-  closesConnection: (answer) => answer.kind === 'bare-error' && answer.close,
+  closesConnection: (answer) => answer.kind === 'close' || (answer.kind === 'bare-error' && answer.close),
 };
 
 /** size:int32 correlationId:int32 errorCode:int16: the shortest answer, for requests we cannot answer in their own schema. */
