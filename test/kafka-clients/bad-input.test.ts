@@ -21,6 +21,8 @@ import { bareError, KafkaWire } from './raw-kafka.js';
 
 const MAX_REQUEST_BYTES = 1024 * 1024;
 const PARTITIONS = 2;
+/** Short, so the lying-length case that waits for it stays fast; every other frame here completes at once. */
+const REQUEST_READ_TIMEOUT_MS = 1500;
 
 interface Sent {
   key: string;
@@ -29,7 +31,7 @@ interface Sent {
   header: string;
 }
 
-const shared = useKafkaBroker(['--fsync', 'never', '--max-request-bytes', String(MAX_REQUEST_BYTES)]);
+const shared = useKafkaBroker(['--fsync', 'never', '--max-request-bytes', String(MAX_REQUEST_BYTES), '--request-read-timeout-ms', String(REQUEST_READ_TIMEOUT_MS)]);
 let topic: string;
 /** Per partition: what was acknowledged, in offset order, and the batches as sent. */
 const stored: Array<{ records: Sent[]; batches: Buffer[] }> = Array.from({ length: PARTITIONS }, () => ({ records: [], batches: [] }));
@@ -223,6 +225,34 @@ describe('frames the stream cannot be trusted after: the connection closes', () 
     for (const frame of frames) expect(frame.readInt32BE(0)).not.toBe(swallowed.correlationId);
     await expectIntact();
   });
+
+  it('a lying length that swallows exactly the next request: that request never runs (its bytes are the first one\'s tail, ignored as Kafka does), the stream goes on', async () => {
+    const wire = await KafkaWire.connect(shared.kafka());
+    const first = wire.frame(ApiKeys.ApiVersions, 0, {});
+    const swallowed = wire.frame(ApiKeys.Produce, 7, { acks: 1, timeoutMs: 1000, topicData: [{ name: topic, partitionData: [{ index: 0, records: poisonBatch() }] }] });
+    first.bytes.writeInt32BE(first.bytes.length - 4 + swallowed.bytes.length, 0);
+    wire.write(Buffer.concat([first.bytes, swallowed.bytes]));
+    const answer = decodeResponse(ApiKeys.ApiVersions, 0, (await wire.next())!);
+    expect(answer.correlationId).toBe(first.correlationId);
+    expect((await wire.request(ApiKeys.Metadata, 1, { topics: [{ name: topic }] })).topics[0]!.errorCode).toBe(KafkaErrors.NONE);
+    expect(wire.frames.map((frame) => frame.readInt32BE(0))).not.toContain(swallowed.correlationId);
+    await wire.close();
+    await expectIntact();
+  });
+
+  it('a lying length, then more bytes that still do not complete it and silence: closed by the request read timeout, nothing run', async () => {
+    const wire = await KafkaWire.connect(shared.kafka());
+    const first = wire.frame(ApiKeys.Produce, 7, { acks: 1, timeoutMs: 1000, topicData: [{ name: topic, partitionData: [{ index: 0, records: poisonBatch() }] }] });
+    const more = wire.frame(ApiKeys.Metadata, 1, { topics: [{ name: topic }] });
+    first.bytes.writeInt32BE(first.bytes.length - 4 + 4096, 0);
+    wire.write(first.bytes);
+    wire.write(more.bytes);
+    const startedMs = Date.now();
+    expect(await closedWith(wire)).toHaveLength(0);
+    expect(Date.now() - startedMs).toBeGreaterThanOrEqual(REQUEST_READ_TIMEOUT_MS - 200);
+    expect(shared.broker().stderr()).toMatch(/was not completed within/);
+    await expectIntact();
+  });
 });
 
 describe('unknown api keys and versions', () => {
@@ -352,6 +382,50 @@ describe('malformed bodies: bare INVALID_REQUEST, then closed', () => {
         return { ...frame, bytes };
       });
     }
+    await expectIntact();
+  });
+});
+
+describe('a request that closes the connection: nothing pipelined after it runs, nothing before it is lost', () => {
+  it('good requests, a malformed one, then a Produce, in one write: the good ones answered in order, bare INVALID_REQUEST, closed, the Produce never runs', async () => {
+    const wire = await KafkaWire.connect(shared.kafka());
+    const { batch, records } = goodBatch();
+    const good = wire.frame(ApiKeys.Produce, 7, { acks: 1, timeoutMs: 1000, topicData: [{ name: topic, partitionData: [{ index: 1, records: batch }] }] });
+    const metadata = wire.frame(ApiKeys.Metadata, 1, { topics: [{ name: topic }] });
+    const bad = wire.frame(ApiKeys.Metadata, 1, { topics: [{ name: topic }] });
+    bad.bytes.writeInt32BE(0x7fffffff, 4 + 10 + 'bad-input'.length); // topics count far past the frame
+    const after = wire.frame(ApiKeys.Produce, 7, { acks: 1, timeoutMs: 1000, topicData: [{ name: topic, partitionData: [{ index: 0, records: poisonBatch() }] }] });
+    wire.write(Buffer.concat([good.bytes, metadata.bytes, bad.bytes, after.bytes]));
+    const frames = await closedWith(wire);
+    expect(frames).toHaveLength(3);
+    const produced = decodeResponse(ApiKeys.Produce, 7, frames[0]!);
+    expect(produced.correlationId).toBe(good.correlationId);
+    expect(produced.body.responses[0]!.partitionResponses[0]).toMatchObject({ errorCode: KafkaErrors.NONE, baseOffset: stored[1]!.records.length });
+    stored[1]!.records.push(...records);
+    stored[1]!.batches.push(batch);
+    expect(decodeResponse(ApiKeys.Metadata, 1, frames[1]!).correlationId).toBe(metadata.correlationId);
+    expect(bareError(frames[2]!)).toEqual({ correlationId: bad.correlationId, errorCode: KafkaErrors.INVALID_REQUEST });
+    await expectIntact();
+  });
+
+  it('an unsupported version, then a Produce, in one write: bare UNSUPPORTED_VERSION, closed, the Produce never runs', async () => {
+    const wire = await KafkaWire.connect(shared.kafka());
+    const unsupported = wire.frame(ApiKeys.Metadata, 1, { topics: [{ name: topic }] });
+    unsupported.bytes.writeInt16BE(10, 6);
+    const after = wire.frame(ApiKeys.Produce, 7, { acks: 1, timeoutMs: 1000, topicData: [{ name: topic, partitionData: [{ index: 0, records: poisonBatch() }] }] });
+    wire.write(Buffer.concat([unsupported.bytes, after.bytes]));
+    expect((await closedWith(wire)).map(bareError)).toEqual([{ correlationId: unsupported.correlationId, errorCode: KafkaErrors.UNSUPPORTED_VERSION }]);
+    await expectIntact();
+  });
+
+  it('a failed acks=0 produce, then a Metadata, in one write: closed without a single answer', async () => {
+    // The produce's failure is known only once storage's append settles (a microtask later),
+    // so a request pipelined behind it has been dispatched already; its answer is not written.
+    const wire = await KafkaWire.connect(shared.kafka());
+    const failing = wire.frame(ApiKeys.Produce, 7, { acks: 0, timeoutMs: 1000, topicData: [{ name: topic, partitionData: [{ index: 0, records: Buffer.alloc(80, 0x11) }] }] });
+    const after = wire.frame(ApiKeys.Metadata, 1, { topics: [{ name: topic }] });
+    wire.write(Buffer.concat([failing.bytes, after.bytes]));
+    expect(await closedWith(wire)).toHaveLength(0);
     await expectIntact();
   });
 });
