@@ -299,6 +299,14 @@ describe('unknown api keys and versions', () => {
       expect(answer.body.apiKeys.find((api) => api.apiKey === ApiKeys.ApiVersions)).toEqual({ apiKey: ApiKeys.ApiVersions, minVersion: 0, maxVersion: 3 });
       expect(answer.body.apiKeys.find((api) => api.apiKey === ApiKeys.Fetch)).toEqual({ apiKey: ApiKeys.Fetch, minVersion: 4, maxVersion: 12 });
     }
+    // KIP-511: the body of a version we do not know is not parsed, so even garbage there gets the same answer.
+    const garbled = wire.frame(ApiKeys.ApiVersions, 3, {});
+    const bytes = Buffer.concat([garbled.bytes.subarray(0, 4 + 10 + 'bad-input'.length + 1), Buffer.from('ffffffffdeadbeef', 'hex')]);
+    bytes.writeInt32BE(bytes.length - 4, 0);
+    bytes.writeInt16BE(7, 6);
+    wire.write(bytes);
+    const fallback = decodeResponse(ApiKeys.ApiVersions, 0, (await wire.next())!);
+    expect([fallback.correlationId, fallback.body.errorCode]).toEqual([garbled.correlationId, KafkaErrors.UNSUPPORTED_VERSION]);
     // The client retries at the highest version listed, on the same connection.
     expect((await wire.request(ApiKeys.ApiVersions, 3, { clientSoftwareName: 'future', clientSoftwareVersion: '9' })).errorCode).toBe(KafkaErrors.NONE);
     expect((await wire.request(ApiKeys.Metadata, 9, { topics: [{ name: topic }], allowAutoTopicCreation: false })).topics[0]!.errorCode).toBe(KafkaErrors.NONE);
@@ -335,6 +343,15 @@ describe('malformed bodies: bare INVALID_REQUEST, then closed', () => {
       const frame = wire.frame(ApiKeys.Metadata, 9, { topics: [{ name: topic }], allowAutoTopicCreation: false });
       return { ...frame, bytes: retail(frame.bytes, 1, Buffer.from([0x01, 0x07, 0x7f, 0x00])) };
     });
+    // Header v2's own tagged fields claim more than the frame holds: the header does not
+    // parse, so (as Kafka does) the connection closes without an answer.
+    {
+      const wire = await KafkaWire.connect(shared.kafka());
+      const frame = wire.frame(ApiKeys.Metadata, 9, { topics: [{ name: topic }], allowAutoTopicCreation: false });
+      frame.bytes[4 + 10 + 'bad-input'.length] = 0x7f;
+      wire.write(frame.bytes);
+      expect(await closedWith(wire)).toHaveLength(0);
+    }
     // A varint of six bytes as the tagged-field count.
     await expectInvalidRequest((wire) => {
       const frame = wire.frame(ApiKeys.Metadata, 9, { topics: [{ name: topic }], allowAutoTopicCreation: false });

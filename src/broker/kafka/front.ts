@@ -9,7 +9,9 @@
 // on a request it cannot parse). A known key at a version we do not serve gets the
 // shortest answer every client can read, `correlationId errorCode=UNSUPPORTED_VERSION`,
 // and the connection closes after it (ApiVersions is the exception: KIP-511's v0 answer
-// with our table, and the connection stays open).
+// with our table, and the connection stays open). Frames pipelined behind a request answered
+// this way are dropped unrun (connection.ts). A failed acks=0 Produce has no answer to carry
+// its error: the `close` answer writes nothing and ends the connection, as Kafka does.
 
 import { FrameDecoder, POOLED_FRAME_MAX_BYTES } from '../../protocol/frame.js';
 import { ApiKeys, decodeRequestHeader, encodeResponse, KafkaDecodeError, KafkaErrors, type RequestHeader } from '../../kafka/index.js';
