@@ -3,8 +3,10 @@
 // port 0, --max-request-bytes 1 MiB), raw frames built with the codec's encodeRequest and
 // mutated by hand go over a plain net.Socket: truncated frames, unknown api keys and
 // versions, lying and negative/huge size prefixes, garbage in tagged fields and after a
-// valid header, Produce with a corrupt CRC or records that are null or not a batch, a Fetch
-// naming a partition twice, a Metadata naming 10,000 topics, acks=0 produce. Each gets a
+// valid header, Produce with a corrupt CRC or records that are null or not a batch, a
+// Produce, Fetch, CreateTopics or CreatePartitions naming a partition or topic twice, a
+// Metadata naming 10,000 topics, acks=0 produce (and its failure), requests pipelined behind
+// one that closes the connection (they must not run). Each gets a
 // Kafka error code where the client can still be told (in the API's own schema, or the
 // front's bare `correlationId errorCode` answer) or a closed connection where the stream
 // cannot be trusted. After each: a fresh ApiVersions and Metadata round trip works, a new
@@ -525,6 +527,48 @@ describe('request-level bad input gets its error in the API schema; the connecti
       expect(new Set(body.topics.map((t) => t.errorCode))).toEqual(new Set([KafkaErrors.INVALID_REQUEST]));
     }
     expect((await wire.request(ApiKeys.Metadata, 9, { topics: null })).topics.length).toBe(before);
+    await wire.close();
+    await expectIntact();
+  });
+});
+
+describe('admin requests naming a topic twice', () => {
+  it('CreateTopics and CreatePartitions: every mention of the duplicate INVALID_REQUEST, none acted on (as Kafka); the others go ahead', async () => {
+    const wire = await KafkaWire.connect(shared.kafka());
+    const [twice, once] = [randomTopic('twice'), randomTopic('once')];
+    const created = await wire.request(ApiKeys.CreateTopics, 5, {
+      topics: [
+        { name: twice, numPartitions: 0, replicationFactor: 1 },
+        { name: once, numPartitions: 1, replicationFactor: 1 },
+        { name: twice, numPartitions: 1, replicationFactor: 1 },
+      ],
+      timeoutMs: 1000,
+    });
+    expect(created.topics.map((t) => [t.name, t.errorCode])).toEqual([
+      [twice, KafkaErrors.INVALID_REQUEST],
+      [once, KafkaErrors.NONE],
+      [twice, KafkaErrors.INVALID_REQUEST],
+    ]);
+    const grown = await wire.request(ApiKeys.CreatePartitions, 1, {
+      topics: [
+        { name: topic, count: 1, assignments: null },
+        { name: once, count: 2, assignments: null },
+        { name: topic, count: PARTITIONS + 1, assignments: null },
+      ],
+      timeoutMs: 1000,
+      validateOnly: false,
+    });
+    expect(grown.results.map((r) => [r.name, r.errorCode])).toEqual([
+      [topic, KafkaErrors.INVALID_REQUEST],
+      [once, KafkaErrors.NONE],
+      [topic, KafkaErrors.INVALID_REQUEST],
+    ]);
+    const metadata = await wire.request(ApiKeys.Metadata, 9, { topics: [{ name: twice }, { name: once }, { name: topic }], allowAutoTopicCreation: false });
+    expect(metadata.topics.map((t) => [t.name, t.errorCode, t.partitions.length])).toEqual([
+      [twice, KafkaErrors.UNKNOWN_TOPIC_OR_PARTITION, 0],
+      [once, KafkaErrors.NONE, 2],
+      [topic, KafkaErrors.NONE, PARTITIONS],
+    ]);
     await wire.close();
     await expectIntact();
   });
