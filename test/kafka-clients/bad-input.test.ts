@@ -574,6 +574,24 @@ describe('admin requests naming a topic twice', () => {
   });
 });
 
+describe('with --auto-create-topics', () => {
+  const creating = useKafkaBroker(['--fsync', 'never', '--auto-create-topics']);
+
+  it('Metadata naming topics that cannot be created: INVALID_TOPIC_EXCEPTION (not retried), not UNKNOWN_TOPIC_OR_PARTITION (retried until the client times out)', async () => {
+    const wire = await KafkaWire.connect(creating.kafka());
+    const valid = randomTopic('auto');
+    const names = ['', 'a/b', 'x'.repeat(300), '__reserved', valid];
+    const body = await wire.request(ApiKeys.Metadata, 9, { topics: names.map((name) => ({ name })), allowAutoTopicCreation: true });
+    expect(body.topics.map((t) => [t.name, t.errorCode])).toEqual([
+      ...names.slice(0, 4).map((name) => [name, KafkaErrors.INVALID_TOPIC_EXCEPTION]),
+      [valid, KafkaErrors.NONE],
+    ]);
+    const all = await wire.request(ApiKeys.Metadata, 9, { topics: null });
+    expect(all.topics.map((t) => t.name)).toEqual([valid]);
+    await wire.close();
+  });
+});
+
 describe('acks=0 produce', () => {
   it('gets no response at all, yet the data is stored; the next request on the connection is answered first', async () => {
     const wire = await KafkaWire.connect(shared.kafka());
