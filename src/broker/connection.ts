@@ -34,7 +34,9 @@
 // An oversized frame (> maxRequestBytes), a frame shorter than its fixed fields, or a
 // frame its front calls garbage (native: an unknown api key and no decodable body) closes
 // the connection: the stream cannot be trusted after it. Everything else is answered with
-// an error.
+// an error. An answer its front says closes the connection (Kafka: a malformed or
+// unsupported request, a failed acks=0 produce) is written after the answers before it,
+// then the connection ends; frames read after that request are dropped unrun.
 //
 // The connection knows no wire: a WireFront (front.ts; native/front.ts, kafka/front.ts)
 // splits the stream into frames, dispatches them and encodes the answers.
@@ -78,6 +80,8 @@ export class Connection<F = unknown, T = unknown, R = unknown> implements Reques
   private closed = false;
   private readEnded = false;
   private stopping = false;
+  /** An answer that closes the connection has come: no later frame may run (see complete()). */
+  private closing = false;
   private paused = false;
   private flushScheduled = false;
   private readonly closedPromise: Promise<void>;
@@ -184,7 +188,8 @@ export class Connection<F = unknown, T = unknown, R = unknown> implements Reques
   }
 
   private onData(chunk: Buffer): void {
-    if (this.closed) return;
+    // Closing: bytes after the closing request are not read as requests.
+    if (this.closed || this.closing) return;
     const nowMs = this.shared.clock.monotonicMs();
     this.lastActivityMs = nowMs;
     const wasIdle = this.decoder.idle;
@@ -225,7 +230,7 @@ export class Connection<F = unknown, T = unknown, R = unknown> implements Reques
 
   /** Dispatches backlog frames while the budgets allow, then pauses or resumes reading. */
   private pump(): void {
-    while (!this.closed && !this.socket.destroyed && this.backlog.length > 0 && this.budgetLeft) {
+    while (!this.closed && !this.closing && !this.socket.destroyed && this.backlog.length > 0 && this.budgetLeft) {
       const frame = this.backlog.shift()!;
       this.backlogBytes -= this.front.frameBytes(frame);
       this.onFrame(frame);
@@ -276,6 +281,7 @@ export class Connection<F = unknown, T = unknown, R = unknown> implements Reques
     // Counted once per request, here, for every front: dropped answers (closed connection, acks 0) too.
     this.requestMetrics.completed(slot.api, slot.startedMs, response === null ? null : (this.front.errorName?.(response) ?? null));
     if (this.closed) return;
+    if (response !== null && this.front.closesConnection?.(response)) this.discardLaterRequests();
     if (response !== null) slot.payloadBytes = this.front.responseBytes(response);
     this.heldBytes += slot.payloadBytes;
     // Coalesce: responses completing in the same tick (pipelined requests) go out in one
@@ -286,6 +292,20 @@ export class Connection<F = unknown, T = unknown, R = unknown> implements Reques
       this.flushScheduled = false;
       this.flush();
     });
+  }
+
+  /**
+   * After an answer that closes the connection the stream is not trusted: frames read after
+   * it (already in the backlog, or still arriving) are dropped unrun, so a Produce pipelined
+   * behind a malformed request is never appended. Requests dispatched before the answer was
+   * known (it came asynchronously) have run; their answers still go out in order before it.
+   */
+  private discardLaterRequests(): void {
+    this.closing = true;
+    this.backlog.length = 0;
+    this.backlogBytes = 0;
+    this.countRequestMemory();
+    this.updateReading();
   }
 
   /** Writes the answered requests at the head of the queue, in order, in one corked batch. */
@@ -330,6 +350,7 @@ export class Connection<F = unknown, T = unknown, R = unknown> implements Reques
     // The pool is asked last: it remembers a connection it tells to wait.
     const read =
       !this.stopping &&
+      !this.closing &&
       !this.readEnded &&
       this.backlog.length === 0 &&
       this.budgetLeft &&

@@ -37,12 +37,30 @@ function limitError(what: string, limit: number): SpoolError {
   return new SpoolError(Errors.INVALID_REQUEST, `a request may name at most ${limit} ${what}`);
 }
 
+/**
+ * Names given more than once in one request. As in Kafka, every mention of such a topic in
+ * CreateTopics or CreatePartitions is answered INVALID_REQUEST and none is acted on (acting
+ * on one would make the answer depend on which mention came first).
+ */
+function duplicatesOf(names: readonly string[]): Set<string> {
+  const seen = new Set<string>();
+  const duplicates = new Set<string>();
+  for (const name of names) (seen.has(name) ? duplicates : seen).add(name);
+  return duplicates;
+}
+
+function duplicateError(name: string): SpoolError {
+  return new SpoolError(Errors.INVALID_REQUEST, `topic '${name}' is named more than once in this request`);
+}
+
 export async function handleCreateTopics(ctx: BrokerContext, request: CreateTopicsRequest, _scope: KafkaScope): Promise<KafkaAnswer> {
   const tooMany = request.topics.length > RequestLimits.maxTopicsPerRequest;
+  const duplicates = duplicatesOf(request.topics.map((topic) => topic.name));
   const topics = await mapSequentially(request.topics, async (topic) => {
     const base = { name: topic.name, topicId: ZERO_UUID, numPartitions: -1, replicationFactor: -1, configs: [] as never[] };
     try {
       if (tooMany) throw limitError('topics', RequestLimits.maxTopicsPerRequest);
+      if (duplicates.has(topic.name)) throw duplicateError(topic.name);
       if (topic.replicationFactor !== -1 && topic.replicationFactor !== 1) {
         return { ...base, errorCode: KafkaErrors.INVALID_REPLICATION_FACTOR, errorMessage: `replication factor ${topic.replicationFactor}: this cluster has one broker` };
       }
@@ -117,9 +135,11 @@ export function handleDescribeConfigs(ctx: BrokerContext, request: DescribeConfi
 
 export async function handleCreatePartitions(ctx: BrokerContext, request: CreatePartitionsRequest, _scope: KafkaScope): Promise<KafkaAnswer> {
   const tooMany = request.topics.length > RequestLimits.maxTopicsPerRequest;
+  const duplicates = duplicatesOf(request.topics.map((topic) => topic.name));
   const results = await mapSequentially(request.topics, async (topic) => {
     try {
       if (tooMany) throw limitError('topics', RequestLimits.maxTopicsPerRequest);
+      if (duplicates.has(topic.name)) throw duplicateError(topic.name);
       if (topic.assignments?.some((assignment) => assignment.brokerIds.some((id) => id !== NODE_ID))) {
         return { name: topic.name, errorCode: KafkaErrors.INVALID_REPLICA_ASSIGNMENT, errorMessage: `replicas may only be on broker ${NODE_ID}` };
       }
