@@ -2,7 +2,8 @@
 // 100 B, acked) and W3 (replay of W1) loops as the peer benchmark (src/cli/bench/runner.ts):
 //
 //   npx tsc -p tsconfig.json && npx tsx bench/kafka-listener.ts [--scale 1] [--repeat 1]
-//       [--clients native,native-1000,kafkajs,raw-native,raw-kafka] [--fsync 1000] [--json results.jsonl] [--tiny]
+//       [--clients native,native-1000,kafkajs,raw-native,raw-kafka] [--raw-rate 0] [--fsync 1000]
+//       [--json results.jsonl] [--tiny]
 //
 // One broker process (dist/cli/main.js serve --port 0 --kafka-listener 127.0.0.1:0, temp
 // dir) serves every client in turn, one at a time, interleaved per repeat:
@@ -19,6 +20,8 @@
 //   raw-kafka    RecordBatch of 1,000 encoded once and sent as the records of every Produce
 //                request, 20 in flight; replay by 4 MiB fetches counting records from batch
 //                headers. The same requests on both listeners: the listeners' own ceiling.
+//                `--raw-rate N` paces their produce at N msg/s (e.g. the rate kafkajs reached),
+//                since the broker's CPU per message grows as the rate falls.
 // Every client hands the runner's loop 1,000 messages per call with 20,000 in flight, acks
 // all; the replay reads with 4 MiB per partition per fetch.
 //
@@ -58,10 +61,12 @@ const { values } = parseArgs({
     fsync: { type: 'string', default: '1000' },
     json: { type: 'string' },
     tiny: { type: 'boolean', default: false },
+    'raw-rate': { type: 'string', default: '0' },
   },
 });
 const scale = values.tiny ? 0.005 : Number(values.scale);
 const repeat = Number(values.repeat);
+const rawRate = Number(values['raw-rate']);
 const clients = values.clients.split(',').map((name) => name.trim()) as ClientName[];
 for (const name of clients) if (!CLIENTS.includes(name)) throw new Error(`unknown client ${name} (${CLIENTS.join(', ')})`);
 if (!(repeat >= 1)) throw new Error('--repeat must be >= 1');
@@ -162,9 +167,9 @@ function makeTarget(name: ClientName): Target {
         producerText: `lingerMs 0, batchBytes ${kafkajsShapedBatchBytes} = one batch of ${SPOOL_TUNING.batchMessages}, one batch per request`,
       });
     case 'raw-native':
-      return new RawNativeTarget(broker.port, fsync, w1.messageBytes);
+      return new RawNativeTarget(broker.port, fsync, w1.messageBytes, rawRate);
     case 'raw-kafka':
-      return new RawKafkaTarget(broker.port, broker.kafkaAddress!, fsync, w1.messageBytes);
+      return new RawKafkaTarget(broker.port, broker.kafkaAddress!, fsync, w1.messageBytes, rawRate);
     case 'kafkajs':
       return new KafkajsTarget(broker.kafkaAddress!, fsync, undefined, {
         serverVersion: `spool ${spoolVersion} (dist/), Kafka listener`,

@@ -54,6 +54,24 @@ function countRecords(records: Buffer, offset: number, request: ReplayRequest, v
   return next;
 }
 
+/**
+ * Holds each publish call until its messages are due at `msgsPerSec` (0: no pacing), so a
+ * raw client can be run at the rate kafkajs reaches: the broker's CPU per message depends
+ * on the rate (fewer, smaller socket reads per wake-up at a low rate).
+ */
+function pacer(msgsPerSec: number): (count: number) => Promise<void> {
+  let startMs: number | undefined;
+  let scheduled = 0;
+  return async (count) => {
+    if (msgsPerSec <= 0) return;
+    startMs ??= performance.now();
+    const dueMs = startMs + (scheduled / msgsPerSec) * 1000;
+    scheduled += count;
+    const waitMs = dueMs - performance.now();
+    if (waitMs > 0) await new Promise((resolve) => setTimeout(resolve, waitMs));
+  };
+}
+
 abstract class RawTarget implements Target {
   abstract readonly name: string;
   abstract readonly settings: TargetSettings;
@@ -63,8 +81,14 @@ abstract class RawTarget implements Target {
     protected readonly nativePort: number,
     protected readonly fsync: string,
     protected readonly valueBytes: number,
+    /** Produce pacing in msg/s; 0: as fast as the window allows. */
+    protected readonly paceMsgsPerSec = 0,
   ) {
     this.admin = new SpoolTarget(nativePort, fsync);
+  }
+
+  protected nameFor(listener: string): string {
+    return `spool (raw requests${this.paceMsgsPerSec > 0 ? ` paced at ${this.paceMsgsPerSec.toLocaleString('en-US')} msg/s` : ''}, ${listener} listener)`;
   }
 
   protected settingsFor(protocol: string): TargetSettings {
@@ -72,8 +96,9 @@ abstract class RawTarget implements Target {
       fsyncMode: `--fsync ${this.fsync}`,
       acks: 'acks -1 (all)',
       driving:
-        `raw ${protocol} requests: one pre-encoded RecordBatch of ${BATCH_MESSAGES} per Produce, <= ${IN_FLIGHT_MESSAGES} msgs in flight; ` +
-        `replay: 4 MiB fetches, records counted from batch headers (not decoded)`,
+        `raw ${protocol} requests: one pre-encoded RecordBatch of ${BATCH_MESSAGES} per Produce, <= ${IN_FLIGHT_MESSAGES} msgs in flight` +
+        (this.paceMsgsPerSec > 0 ? `, paced at ${this.paceMsgsPerSec} msg/s` : '') +
+        `; replay: 4 MiB fetches, records counted from batch headers (not decoded)`,
     };
   }
 
@@ -98,16 +123,18 @@ abstract class RawTarget implements Target {
 }
 
 export class RawNativeTarget extends RawTarget {
-  readonly name = 'spool (raw requests, native listener)';
+  readonly name = this.nameFor('native');
   readonly settings = this.settingsFor('native');
 
   async producer(stream: string, mode: ProducerMode): Promise<TargetProducer> {
     const client = await RawClient.connect(this.nativePort);
     const batchOf = batchCache();
+    const pace = pacer(this.paceMsgsPerSec);
     return {
       batchMessages: mode === 'latency' ? 1 : BATCH_MESSAGES,
       maxInFlightMessages: mode === 'latency' ? Number.MAX_SAFE_INTEGER : IN_FLIGHT_MESSAGES,
       async publish(payload: Buffer, count: number): Promise<void> {
+        await pace(count);
         const batch = batchOf(payload, count);
         const response = await client.request<ProduceResponse>(ApiKey.Produce, { acks: -1, timeoutMs: 30_000, partitions: [{ topic: stream, partition: 0, size: batch.length }] }, batch);
         const code = response.header.errorCode || response.header.partitions[0]?.errorCode;
@@ -198,7 +225,7 @@ class KafkaConnection {
 }
 
 export class RawKafkaTarget extends RawTarget {
-  readonly name = 'spool (raw requests, Kafka listener)';
+  readonly name = this.nameFor('Kafka');
   readonly settings = this.settingsFor('Kafka (Produce v7, Fetch v11)');
 
   constructor(
@@ -206,17 +233,20 @@ export class RawKafkaTarget extends RawTarget {
     private readonly kafkaAddress: string,
     fsync: string,
     valueBytes: number,
+    paceMsgsPerSec = 0,
   ) {
-    super(nativePort, fsync, valueBytes);
+    super(nativePort, fsync, valueBytes, paceMsgsPerSec);
   }
 
   async producer(stream: string, mode: ProducerMode): Promise<TargetProducer> {
     const connection = await KafkaConnection.open(this.kafkaAddress);
     const batchOf = batchCache();
+    const pace = pacer(this.paceMsgsPerSec);
     return {
       batchMessages: mode === 'latency' ? 1 : BATCH_MESSAGES,
       maxInFlightMessages: mode === 'latency' ? Number.MAX_SAFE_INTEGER : IN_FLIGHT_MESSAGES,
       async publish(payload: Buffer, count: number): Promise<void> {
+        await pace(count);
         const response = await connection.request(ApiKeys.Produce, 7, {
           transactionalId: null,
           acks: -1,
