@@ -102,7 +102,7 @@ EOF
       [ -f "$repo/dist/cli/main.js" ] || die "dist/cli/main.js missing: run npx tsc -p tsconfig.json first"
       # Created before the background start, so the port loop below can read it at once.
       : >"$dir/stdout"
-      setsid node "$repo/dist/cli/main.js" serve --host "$HOST" --port 0 --data-dir "$dir/data" --fsync "$SPOOL_FSYNC" \
+      setsid node "$repo/dist/cli/main.js" serve --host "$HOST" --port 0 --http off --data-dir "$dir/data" --fsync "$SPOOL_FSYNC" \
         </dev/null >"$dir/stdout" 2>>"$log" &
       echo $! >"$pidfile"
       local deadline=$((SECONDS + 20)) port=""

@@ -8,8 +8,8 @@
 // is one send() of batchMessages messages, several sends in flight at once (the producer
 // batches them per partition and pipelines Produce requests). Latency (W4): one send() of
 // one message per call with lingerMs 0, so no message waits for company.
-// Replay: a consumer without a group, assigned partition 0 from 'earliest', read with the
-// async iterator.
+// Replay: a consumer without a group, assigned partition 0 from 'earliest', read with
+// run({ eachBatch }) and 4 MiB fetches (the SDK's fast path).
 //
 // The SDK is loaded with a dynamic import and typed here by the few members used, so this
 // file type-checks whether or not dist/ is built.
@@ -55,22 +55,37 @@ export interface SpoolTuning {
 
 export const SPOOL_TUNING: SpoolTuning = { batchMessages: 1_000, maxInFlightMessages: 20_000 };
 
+/**
+ * Optional overrides (bench/kafka-listener.ts): a table name, and the throughput producer's
+ * config (default `{ acks: 'all' }`, i.e. lingerMs 5, batchBytes 256 KiB) with a one-line
+ * description of it for the `driving` setting.
+ */
+export interface SpoolTargetVariant {
+  name: string;
+  producerConfig: Record<string, unknown>;
+  producerText: string;
+}
+
 export class SpoolTarget implements Target {
-  readonly name = 'spool';
+  readonly name: string;
   readonly settings: TargetSettings;
   private client: SpoolClient | undefined;
+  private readonly producerConfig: Record<string, unknown>;
 
   constructor(
     private readonly port: number,
     fsync: string,
     private readonly tuning: SpoolTuning = SPOOL_TUNING,
     versions: { server?: string; client?: string } = {},
+    variant?: SpoolTargetVariant,
   ) {
+    this.name = variant?.name ?? 'spool';
+    this.producerConfig = variant?.producerConfig ?? { acks: 'all' };
     this.settings = {
       fsyncMode: `--fsync ${fsync}`,
       acks: "acks 'all' (written, acknowledged per the fsync policy)",
       driving:
-        `spool SDK, one producer (lingerMs 5, batchBytes 256 KiB); send() of ${tuning.batchMessages} msgs per call, ` +
+        `spool SDK, one producer (${variant?.producerText ?? 'lingerMs 5, batchBytes 256 KiB'}); send() of ${tuning.batchMessages} msgs per call, ` +
         `<= ${tuning.maxInFlightMessages} msgs in flight; W4: send() of 1 msg, lingerMs 0; replay: assign(earliest) + run({ eachBatch }), 4 MiB fetches`,
     };
     if (versions.server) this.settings.serverVersion = versions.server;
@@ -105,7 +120,7 @@ export class SpoolTarget implements Target {
 
   async producer(stream: string, mode: ProducerMode): Promise<TargetProducer> {
     const latency = mode === 'latency';
-    const producer = this.spool.producer(latency ? { acks: 'all', lingerMs: 0 } : { acks: 'all' });
+    const producer = this.spool.producer(latency ? { acks: 'all', lingerMs: 0 } : this.producerConfig);
     // One message array per batch size, reused: the SDK reads it and does not keep it.
     const cache = new Map<number, Array<{ value: Buffer }>>();
     const messagesOf = (payload: Buffer, count: number): Array<{ value: Buffer }> => {

@@ -7,8 +7,10 @@
 // reaper that closes stalled and idle connections.
 
 import { createServer, type Server, type Socket } from 'node:net';
+import { performance } from 'node:perf_hooks';
 import { GroupCoordinator } from '../groups/coordinator.js';
 import { LogManager } from '../storage/index.js';
+import { createNodeStorageFs, fileModes } from '../storage/fs.js';
 import { systemClock, type Clock } from '../util/clock.js';
 import { Connection, type ConnectionShared } from './connection.js';
 import type { WireFront } from './front.js';
@@ -17,6 +19,8 @@ import { nativeFront } from './native/front.js';
 import { ConnectionReaper, reaperIntervalMs } from './connection-reaper.js';
 import type { BrokerContext } from './context.js';
 import { streamLogger } from './logger.js';
+import { BrokerMetrics, timedStorageFs } from './metrics.js';
+import { observedLogManager } from './observed-logs.js';
 import { resolveOptions, type BrokerOptions } from './options.js';
 import { RequestMemoryPool } from './request-memory.js';
 import { FetchWaiters } from './waiters.js';
@@ -50,29 +54,43 @@ export async function startBroker(brokerOptions: BrokerOptions): Promise<Broker>
   const logger = brokerOptions.logger ?? streamLogger();
   const clock = brokerOptions.clock ? { clock: brokerOptions.clock } : {};
   const warn = (message: string): void => logger.warn(message);
-  const logs = await LogManager.open({
+  const metrics = brokerOptions.metrics ?? new BrokerMetrics();
+  const openStartedMs = performance.now();
+  // Every fsync goes through this fs, so it is timed in one place (metrics.ts).
+  const storageFs = timedStorageFs(brokerOptions.storageFs ?? createNodeStorageFs(fileModes(brokerOptions.fileMode)), metrics);
+  const storage = await LogManager.open({
     dataDir: options.dataDir,
     fsync: options.fsync,
     ...(brokerOptions.topicDefaults ? { defaults: brokerOptions.topicDefaults } : {}),
     ...(brokerOptions.fileMode !== undefined ? { fileMode: brokerOptions.fileMode } : {}),
     ...(brokerOptions.maxOpenFiles !== undefined ? { maxOpenFiles: brokerOptions.maxOpenFiles } : {}),
     ...clock,
-    ...(brokerOptions.storageFs ? { fs: brokerOptions.storageFs } : {}),
+    fs: storageFs,
     warn,
   });
+  const logs = observedLogManager(storage, logger, metrics);
   let coordinator: GroupCoordinator;
   try {
-    coordinator = await GroupCoordinator.open(logs, { ...clock, warn });
+    coordinator = await GroupCoordinator.open(logs, { ...clock, warn, log: (level, message, fields) => logger[level](message, fields) });
   } catch (error) {
     await logs.close();
     throw error;
   }
+  const recoverySeconds = (performance.now() - openStartedMs) / 1000;
+  metrics.setRecoverySeconds(recoverySeconds);
+  logger.info(`opened ${options.dataDir} in ${recoverySeconds.toFixed(3)} s`, {
+    dataDir: options.dataDir,
+    recoverySeconds,
+    topics: logs.listTopics().length,
+    recoveredFiles: logs.recoveryReports.length,
+  });
   const ctx: BrokerContext = {
     logs,
     coordinator,
     waiters: new FetchWaiters(options.maxParkedFetches),
     options,
     logger,
+    metrics,
     advertised: { host: options.host, port: options.port },
     kafkaAdvertised: options.kafkaListener ? { ...(options.kafkaAdvertised ?? options.kafkaListener) } : null,
     creatingTopics: new Map(),
@@ -86,6 +104,13 @@ export async function startBroker(brokerOptions: BrokerOptions): Promise<Broker>
     await logs.close();
     throw error;
   }
+  metrics.attach({
+    logs,
+    coordinator,
+    parkedFetches: () => ctx.waiters.parkedCount,
+    connectionsByListener: () => server.connectionsByListener(),
+    queuedRequestBytes: () => server.stats().queuedRequestBytes,
+  });
   return server;
 }
 
@@ -100,6 +125,9 @@ interface Listener {
 /** The listeners and their connections. */
 class BrokerServer implements Broker {
   private readonly connections = new Set<Connection>();
+  /** Open connections per listener name (for the metrics). */
+  private readonly openByListener = new Map<string, number>();
+  private readonly refusals: RefusalLog;
   private readonly listeners: Listener[] = [];
   private closing: Promise<void> | null = null;
   private readonly shared: ConnectionShared;
@@ -113,6 +141,7 @@ class BrokerServer implements Broker {
     if (ctx.options.kafkaListener) this.addListener(kafkaFront, ctx.options.kafkaListener.host, ctx.options.kafkaListener.port);
     this.shared = { requestMemory: new RequestMemoryPool(ctx.options.queuedMaxRequestBytes), clock };
     const { requestReadTimeoutMs, connectionsMaxIdleMs } = ctx.options;
+    this.refusals = new RefusalLog(ctx);
     this.reaper = new ConnectionReaper(() => this.connections, reaperIntervalMs(requestReadTimeoutMs, connectionsMaxIdleMs), clock, ctx.logger);
   }
 
@@ -132,7 +161,13 @@ class BrokerServer implements Broker {
   private addListener<F, T, R>(front: WireFront<F, T, R>, host: string, port: number): void {
     const server = createServer({ allowHalfOpen: true, noDelay: true }, (socket: Socket) => this.accept(socket, front));
     server.maxConnections = this.ctx.options.maxConnections;
+    // Node closes a connection past maxConnections itself and tells us through 'drop'.
+    server.on('drop', (data) => this.refusals.refused(front.name, 'max_connections', data ? `${data.remoteAddress}:${data.remotePort}` : '?'));
     this.listeners.push({ server, front: front as unknown as WireFront<never, never, never>, host, port });
+  }
+
+  connectionsByListener(): Map<string, number> {
+    return new Map(this.openByListener);
   }
 
   get connectionCount(): number {
@@ -183,12 +218,18 @@ class BrokerServer implements Broker {
 
   private accept<F, T, R>(socket: Socket, front: WireFront<F, T, R>): void {
     if (this.ctx.shuttingDown) {
+      this.refusals.refused(front.name, 'shutting_down', `${socket.remoteAddress ?? '?'}:${socket.remotePort ?? '?'}`);
       socket.destroy();
       return;
     }
     const connection = new Connection(socket, this.ctx, this.shared, front) as Connection;
     this.connections.add(connection);
-    void connection.closedSignal.then(() => this.connections.delete(connection));
+    this.ctx.metrics.connectionAccepted(front.name);
+    this.openByListener.set(front.name, (this.openByListener.get(front.name) ?? 0) + 1);
+    void connection.closedSignal.then(() => {
+      this.connections.delete(connection);
+      this.openByListener.set(front.name, (this.openByListener.get(front.name) ?? 1) - 1);
+    });
   }
 
   private async shutdown(): Promise<void> {
@@ -217,3 +258,31 @@ class BrokerServer implements Broker {
     }
   }
 }
+
+/**
+ * Counts refused connections and logs them, at most one line per listener and reason every
+ * REFUSAL_LOG_INTERVAL_MS (a flood of refused connections must not become a flood of lines).
+ */
+class RefusalLog {
+  private readonly lastLoggedMs = new Map<string, { atMs: number; unlogged: number }>();
+
+  constructor(private readonly ctx: BrokerContext) {}
+
+  refused(listener: string, reason: 'max_connections' | 'shutting_down', remote: string): void {
+    this.ctx.metrics.connectionRefused(listener, reason);
+    const key = `${listener} ${reason}`;
+    const nowMs = performance.now();
+    const last = this.lastLoggedMs.get(key);
+    if (last !== undefined && nowMs - last.atMs < REFUSAL_LOG_INTERVAL_MS) {
+      last.unlogged++;
+      return;
+    }
+    const alsoRefused = last?.unlogged ?? 0;
+    this.lastLoggedMs.set(key, { atMs: nowMs, unlogged: 0 });
+    const why = reason === 'max_connections' ? `${this.ctx.options.maxConnections} connections are open (maxConnections)` : 'the broker is shutting down';
+    const more = alsoRefused > 0 ? ` (${alsoRefused} more refused since the last line)` : '';
+    this.ctx.logger.warn(`refused ${listener} connection from ${remote}: ${why}${more}`, { listener, remote, reason, alsoRefused });
+  }
+}
+
+const REFUSAL_LOG_INTERVAL_MS = 10_000;

@@ -34,17 +34,21 @@
 // An oversized frame (> maxRequestBytes), a frame shorter than its fixed fields, or a
 // frame its front calls garbage (native: an unknown api key and no decodable body) closes
 // the connection: the stream cannot be trusted after it. Everything else is answered with
-// an error.
+// an error. An answer its front says closes the connection (Kafka: a malformed or
+// unsupported request, a failed acks=0 produce) is written after the answers before it,
+// then the connection ends; frames read after that request are dropped unrun.
 //
 // The connection knows no wire: a WireFront (front.ts; native/front.ts, kafka/front.ts)
 // splits the stream into frames, dispatches them and encodes the answers.
 
 import type { Socket } from 'node:net';
+import { performance } from 'node:perf_hooks';
 import type { Clock } from '../util/clock.js';
 import { isSpoolError } from '../util/errors.js';
 import type { Expiry, ReapableConnection } from './connection-reaper.js';
 import type { BrokerContext, RequestScope } from './context.js';
 import type { FrameSource, WireFront } from './front.js';
+import type { ListenerRequestMetrics } from './metrics.js';
 import type { RequestMemoryPool, RequestMemoryUser } from './request-memory.js';
 
 /** What a connection shares with the rest of the broker besides the context. */
@@ -55,6 +59,9 @@ export interface ConnectionShared {
 
 interface Slot<T, R> {
   ticket: T;
+  /** The request's api and dispatch time (performance.now()), for the request metrics. */
+  api: string;
+  startedMs: number;
   done: boolean;
   response: R | null;
   /** Payload bytes of the response, counted in heldBytes until written. */
@@ -73,6 +80,8 @@ export class Connection<F = unknown, T = unknown, R = unknown> implements Reques
   private closed = false;
   private readEnded = false;
   private stopping = false;
+  /** An answer that closes the connection has come: no later frame may run (see complete()). */
+  private closing = false;
   private paused = false;
   private flushScheduled = false;
   private readonly closedPromise: Promise<void>;
@@ -88,6 +97,7 @@ export class Connection<F = unknown, T = unknown, R = unknown> implements Reques
   private lastActivityMs: number;
 
   private readonly scope: RequestScope;
+  private readonly requestMetrics: ListenerRequestMetrics;
 
   constructor(
     private readonly socket: Socket,
@@ -98,12 +108,14 @@ export class Connection<F = unknown, T = unknown, R = unknown> implements Reques
     this.lastActivityMs = shared.clock.monotonicMs();
     this.remote = `${socket.remoteAddress ?? '?'}:${socket.remotePort ?? '?'}`;
     this.decoder = front.createDecoder(ctx.options.maxRequestBytes);
+    this.requestMetrics = ctx.metrics.listener(front.name);
     socket.setNoDelay(true);
     this.scope = {
       signal: this.abort.signal,
       localAddress: socket.localAddress,
       localPort: socket.localPort,
       remoteAddress: socket.remoteAddress,
+      remote: this.remote,
       responseBytesLeft: () => this.ctx.options.maxBufferedBytesPerConnection - this.heldResponseBytes,
     };
     this.closedPromise = new Promise((resolve) => socket.once('close', () => resolve()));
@@ -176,7 +188,8 @@ export class Connection<F = unknown, T = unknown, R = unknown> implements Reques
   }
 
   private onData(chunk: Buffer): void {
-    if (this.closed) return;
+    // Closing: bytes after the closing request are not read as requests.
+    if (this.closed || this.closing) return;
     const nowMs = this.shared.clock.monotonicMs();
     this.lastActivityMs = nowMs;
     const wasIdle = this.decoder.idle;
@@ -185,7 +198,7 @@ export class Connection<F = unknown, T = unknown, R = unknown> implements Reques
       frames = this.decoder.push(chunk);
     } catch (error) {
       if (!isSpoolError(error)) throw error;
-      this.ctx.logger.warn(`closing connection ${this.remote}: ${error.message}`);
+      this.ctx.logger.warn(`closing connection ${this.remote}: ${error.message}`, { listener: this.front.name, remote: this.remote, code: error.code });
       this.socket.destroy();
       return;
     }
@@ -217,7 +230,7 @@ export class Connection<F = unknown, T = unknown, R = unknown> implements Reques
 
   /** Dispatches backlog frames while the budgets allow, then pauses or resumes reading. */
   private pump(): void {
-    while (!this.closed && !this.socket.destroyed && this.backlog.length > 0 && this.budgetLeft) {
+    while (!this.closed && !this.closing && !this.socket.destroyed && this.backlog.length > 0 && this.budgetLeft) {
       const frame = this.backlog.shift()!;
       this.backlogBytes -= this.front.frameBytes(frame);
       this.onFrame(frame);
@@ -230,11 +243,18 @@ export class Connection<F = unknown, T = unknown, R = unknown> implements Reques
   private onFrame(frame: F): void {
     const garbage = this.front.garbage(frame);
     if (garbage !== null) {
-      this.ctx.logger.warn(`closing ${this.front.name} connection ${this.remote}: garbage (${garbage})`);
+      this.ctx.logger.warn(`closing ${this.front.name} connection ${this.remote}: garbage (${garbage})`, { listener: this.front.name, remote: this.remote });
       this.socket.destroy();
       return;
     }
-    const slot: Slot<T, R> = { ticket: this.front.ticket(frame), done: false, response: null, payloadBytes: 0 };
+    const slot: Slot<T, R> = {
+      ticket: this.front.ticket(frame),
+      api: this.front.apiName?.(frame) ?? 'unknown',
+      startedMs: performance.now(),
+      done: false,
+      response: null,
+      payloadBytes: 0,
+    };
     this.queue.push(slot);
     this.pendingHandlers++;
     const outcome = this.front.dispatch(this.ctx, frame, this.scope);
@@ -248,7 +268,7 @@ export class Connection<F = unknown, T = unknown, R = unknown> implements Reques
       (response) => this.complete(slot, response),
       (error: unknown) => {
         // dispatch turns every error into a response; reaching here is a bug in it.
-        this.ctx.logger.error('dispatch rejected', error);
+        this.ctx.logger.error('dispatch rejected', error, { listener: this.front.name, remote: this.remote, api: slot.api });
         this.complete(slot, this.front.failure(slot.ticket, error));
       },
     );
@@ -258,7 +278,10 @@ export class Connection<F = unknown, T = unknown, R = unknown> implements Reques
     slot.done = true;
     this.pendingHandlers--;
     slot.response = response;
+    // Counted once per request, here, for every front: dropped answers (closed connection, acks 0) too.
+    this.requestMetrics.completed(slot.api, slot.startedMs, response === null ? null : (this.front.errorName?.(response) ?? null));
     if (this.closed) return;
+    if (response !== null && this.front.closesConnection?.(response)) this.discardLaterRequests();
     if (response !== null) slot.payloadBytes = this.front.responseBytes(response);
     this.heldBytes += slot.payloadBytes;
     // Coalesce: responses completing in the same tick (pipelined requests) go out in one
@@ -269,6 +292,20 @@ export class Connection<F = unknown, T = unknown, R = unknown> implements Reques
       this.flushScheduled = false;
       this.flush();
     });
+  }
+
+  /**
+   * After an answer that closes the connection the stream is not trusted: frames read after
+   * it (already in the backlog, or still arriving) are dropped unrun, so a Produce pipelined
+   * behind a malformed request is never appended. Requests dispatched before the answer was
+   * known (it came asynchronously) have run; their answers still go out in order before it.
+   */
+  private discardLaterRequests(): void {
+    this.closing = true;
+    this.backlog.length = 0;
+    this.backlogBytes = 0;
+    this.countRequestMemory();
+    this.updateReading();
   }
 
   /** Writes the answered requests at the head of the queue, in order, in one corked batch. */
@@ -303,7 +340,7 @@ export class Connection<F = unknown, T = unknown, R = unknown> implements Reques
     try {
       return this.front.encode(slot.ticket, slot.response!);
     } catch (error) {
-      this.ctx.logger.error(`${this.front.name}: encoding a response failed`, error);
+      this.ctx.logger.error(`${this.front.name}: encoding a response failed`, error, { listener: this.front.name, remote: this.remote, api: slot.api });
       return this.front.encode(slot.ticket, this.front.failure(slot.ticket, error));
     }
   }
@@ -313,6 +350,7 @@ export class Connection<F = unknown, T = unknown, R = unknown> implements Reques
     // The pool is asked last: it remembers a connection it tells to wait.
     const read =
       !this.stopping &&
+      !this.closing &&
       !this.readEnded &&
       this.backlog.length === 0 &&
       this.budgetLeft &&

@@ -4,6 +4,7 @@
 import type { GroupCoordinator } from '../groups/coordinator.js';
 import type { LogManager } from '../storage/types.js';
 import type { Logger } from './logger.js';
+import type { BrokerMetrics } from './metrics.js';
 import type { ResolvedBrokerOptions } from './options.js';
 import type { FetchWaiters } from './waiters.js';
 
@@ -13,6 +14,8 @@ export interface BrokerContext {
   readonly waiters: FetchWaiters;
   readonly options: ResolvedBrokerOptions;
   readonly logger: Logger;
+  /** Counters on the request path (per request or per partition, never per message); see metrics.ts. */
+  readonly metrics: BrokerMetrics;
   /** Host and port clients should use (Metadata). */
   readonly advertised: { host: string; port: number };
   /** Host and port Kafka clients should use (Kafka Metadata, FindCoordinator); null when the Kafka listener is off. */
@@ -41,4 +44,6 @@ export interface RequestScope {
   readonly remoteAddress: string | undefined;
   /** The port the client connected to (which listener). */
   readonly localPort: number | undefined;
+  /** The client's address ("host:port"), for log lines about the request. */
+  readonly remote?: string;
 }

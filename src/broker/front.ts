@@ -48,4 +48,8 @@ export interface WireFront<F, T, R> {
   failure(ticket: T, error: unknown): R;
   /** True when the connection must close once this answer is written (the stream cannot go on). */
   closesConnection?(response: R): boolean;
+  /** The api a frame asks for ('Produce', 'Fetch'...; 'unknown' when none): the `api` label of the request metrics. */
+  apiName?(frame: F): string;
+  /** The name of an answer's top-level error, or null when it succeeded: the `code` label of spool_request_errors_total. */
+  errorName?(response: R): string | null;
 }

@@ -3,4 +3,6 @@
 export { startBroker, type Broker, type BrokerStats } from './broker.js';
 export { type BrokerOptions, DEFAULT_FETCH_MAX_BYTES, DEFAULT_FSYNC, DEFAULT_PORT, DEFAULT_MAX_REQUEST_BYTES, parseFsyncPolicy, parseHostPort, type HostPort } from './options.js';
 export { DEFAULT_QUEUED_MAX_REQUEST_BYTES, DEFAULT_REQUEST_READ_TIMEOUT_MS, DEFAULT_CONNECTIONS_MAX_IDLE_MS } from './options.js';
-export { type Logger, streamLogger, silentLogger } from './logger.js';
+export { type Logger, type LogFields, type LogLevel, LogLevels, isLogLevel, streamLogger, silentLogger } from './logger.js';
+export { jsonLogger } from './json-logger.js';
+export { BrokerMetrics, type BrokerMetricsOptions, MetricDefaults } from './metrics.js';

@@ -5,6 +5,7 @@ import type { StorageFs } from '../storage/fs.js';
 import type { FsyncPolicy, TopicConfig } from '../storage/types.js';
 import type { Clock } from '../util/clock.js';
 import type { Logger } from './logger.js';
+import type { BrokerMetrics } from './metrics.js';
 
 export interface HostPort {
   host: string;
@@ -62,6 +63,8 @@ export interface BrokerOptions {
   /** Defaults for topics created without a value. */
   topicDefaults?: Partial<TopicConfig>;
   logger?: Logger;
+  /** The registry the broker counts into (serve passes one it also serves over HTTP). Default: a fresh one. */
+  metrics?: BrokerMetrics;
   clock?: Clock;
   /** The storage's file-system calls (tests inject faults here). Default: node:fs. */
   storageFs?: StorageFs;

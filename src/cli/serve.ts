@@ -1,12 +1,17 @@
-// `spool serve`: runs the broker in this process. Prints exactly one line on stdout,
-// `spool listening on <host>:<port>` (port 0 picks a free port; the line tells which;
-// with --kafka-listener a line `spool kafka listening on <host>:<port>` comes before it),
-// logs on stderr, and shuts down gracefully on SIGINT/SIGTERM (stop accepting, finish
+// `spool serve`: runs the broker in this process. Prints on stdout
+// `spool http listening on <host>:<port>` (the admin HTTP port, unless --http off; it
+// starts before the storage opens, so /readyz can say "opening" during recovery), then
+// `spool kafka listening on <host>:<port>` (with --kafka-listener), and last
+// `spool listening on <host>:<port>` (port 0 picks a free port; the lines tell which),
+// logs on stderr (--log-level, --log-format text|json), and shuts down gracefully on SIGINT/SIGTERM (stop accepting, finish
 // in-flight requests, flush, close files, exit 0). A second signal exits at once (1).
 
 import { type Command, InvalidArgumentError, Option } from 'commander';
 import { DEFAULT_FETCH_MAX_BYTES, DEFAULT_FSYNC, DEFAULT_MAX_REQUEST_BYTES, DEFAULT_PORT, parseFsyncPolicy, parseHostPort, startBroker, streamLogger, type HostPort } from '../broker/index.js';
 import { DEFAULT_CONNECTIONS_MAX_IDLE_MS, DEFAULT_QUEUED_MAX_REQUEST_BYTES, DEFAULT_REQUEST_READ_TIMEOUT_MS } from '../broker/index.js';
+import { jsonLogger, BrokerMetrics, LogLevels, type LogLevel, type Logger } from '../broker/index.js';
+import { DEFAULT_HTTP_PORT, serveWithHttp } from '../http/index.js';
+import { applyServeConfig, effectiveConfig } from './serve-config.js';
 import type { FsyncPolicy } from '../storage/types.js';
 
 interface ServeOptions {
@@ -25,6 +30,28 @@ interface ServeOptions {
   fetchMaxBytes: number;
   kafkaListener?: HostPort;
   kafkaAdvertised?: HostPort;
+  /** 'off' rather than null: commander turns a parser's null into ''. */
+  http: HttpAddress | 'off';
+  logLevel: LogLevel;
+  logFormat: 'text' | 'json';
+  printConfig?: boolean;
+}
+
+interface HttpAddress {
+  host: string;
+  port: number;
+}
+
+export function httpOption(value: string): HttpAddress | 'off' {
+  if (value === 'off') return 'off';
+  const match = /^(.+):(\d+)$/.exec(value);
+  const port = match ? Number(match[2]) : NaN;
+  if (!match || port > 65535) throw new InvalidArgumentError(`--http must be host:port (port 0 picks one) or off, got '${value}'`);
+  return { host: match[1]!.replace(/^\[(.*)\]$/, '$1'), port };
+}
+
+export function makeLogger(format: 'text' | 'json', level: LogLevel): Logger {
+  return format === 'json' ? jsonLogger(level) : streamLogger(undefined, level);
 }
 
 function integer(what: string, min: number, max = Number.MAX_SAFE_INTEGER): (value: string) => number {
@@ -52,6 +79,10 @@ function hostPortOption(what: string): (value: string) => HostPort {
       throw new InvalidArgumentError(error instanceof Error ? error.message : String(error));
     }
   };
+}
+
+function formatFsync(policy: FsyncPolicy): string {
+  return policy.kind === 'interval' ? String(policy.intervalMs) : policy.kind;
 }
 
 function fsyncOption(value: string): FsyncPolicy {
@@ -100,9 +131,34 @@ export function registerServe(program: Command): void {
     )
     .option('--file-mode <octal>', 'mode of data files; directories get it plus x where it grants r (0600 -> 0700)', fileModeOption, 0o600)
     .option('--max-open-files <n>', 'segment files kept open at once (default: half the soft open-file limit)', integer('--max-open-files', 8, 10_000_000))
-    .action(async (options: ServeOptions) => {
-      const logger = streamLogger();
-      const broker = await startBroker({
+    .addOption(
+      new Option('--http <host:port|off>', 'admin HTTP port: /metrics, /healthz, /readyz (port 0 picks one)')
+        .argParser(httpOption)
+        .default({ host: '127.0.0.1', port: DEFAULT_HTTP_PORT }, `127.0.0.1:${DEFAULT_HTTP_PORT}`),
+    )
+    .addOption(new Option('--log-level <level>', 'least severe level logged').choices(LogLevels).default('info'))
+    .addOption(new Option('--log-format <format>', 'log lines on stderr: text or json (one object per line)').choices(['text', 'json']).default('text'))
+    .option('--config <file>', 'JSON file with any of these flags as camelCase keys ("dataDir": "..."); precedence: flag > SPOOL_* env > file > default')
+    .option('--print-config', 'print the effective configuration (as a --config file) and exit')
+    .hook('preAction', (command) => applyServeConfig(command))
+    .action(async (options: ServeOptions, command: Command) => {
+      if (options.printConfig === true) {
+        const config = effectiveConfig(command, {
+          fsync: (value) => formatFsync(value as FsyncPolicy),
+          fileMode: (value) => `0${(value as number).toString(8)}`,
+          http: (value) => (value === 'off' ? 'off' : `${(value as HttpAddress).host}:${(value as HttpAddress).port}`),
+        });
+        process.stdout.write(`${JSON.stringify(config, null, 2)}\n`);
+        return;
+      }
+      const logger = makeLogger(options.logFormat, options.logLevel);
+      const served = await serveWithHttp({
+        http: options.http === 'off' ? null : options.http,
+        metrics: new BrokerMetrics({ processMetrics: true }),
+        logger,
+        // Printed before the storage opens: the port answers /readyz "opening" during recovery.
+        onHttpListening: (http) => process.stdout.write(`spool http listening on ${http.host}:${http.port}\n`),
+        open: (metrics) => startBroker({
         dataDir: options.dataDir,
         host: options.host,
         port: options.port,
@@ -119,7 +175,10 @@ export function registerServe(program: Command): void {
         ...(options.kafkaListener ? { kafkaListener: options.kafkaListener } : {}),
         ...(options.kafkaAdvertised ? { kafkaAdvertised: options.kafkaAdvertised } : {}),
         logger,
+        metrics,
+      }),
       });
+      const { broker } = served;
       let stopping = false;
       const stop = (signal: string): void => {
         if (stopping) {
@@ -128,7 +187,7 @@ export function registerServe(program: Command): void {
         }
         stopping = true;
         logger.info(`${signal}: shutting down`);
-        broker.close().then(
+        served.close().then(
           () => process.exit(0),
           (error: unknown) => {
             logger.error('shutdown failed', error);

@@ -66,7 +66,12 @@ export interface GroupCoordinatorOptions {
   /** Defaults to the __consumer_offsets topic of `logs`; tests may pass a MemoryOffsetStore. */
   offsetStore?: OffsetStore;
   warn?: (message: string) => void;
+  /** Membership events (joins, leaves, fenced and expired members, rebalances) with structured fields; default: the warnings go to `warn`, the rest is dropped. */
+  log?: GroupEventLog;
 }
+
+/** One membership event: a message (client ids quoted) and fields for structured logs. */
+export type GroupEventLog = (level: 'info' | 'warn', message: string, fields: Readonly<Record<string, string | number>>) => void;
 
 export const GroupDefaults = {
   minSessionTimeoutMs: 500,
@@ -100,6 +105,7 @@ export class GroupCoordinator {
     private readonly clock: Clock,
     private readonly limits: Limits,
     private readonly warn: (message: string) => void,
+    private readonly log: GroupEventLog,
   ) {
     this.expiry = new SessionExpiryTask(clock, this);
     this.classicLimits = {
@@ -126,7 +132,9 @@ export class GroupCoordinator {
       classicMaxGroupSize: options.classicMaxGroupSize ?? GroupDefaults.classicMaxGroupSize,
     };
     const store = options.offsetStore ?? (await LogOffsetStore.open(logs, clock, warn));
-    const coordinator = new GroupCoordinator(logs, store, clock, limits, warn);
+    // Without a log, warnings (expired and fenced members) still reach `warn`; info events are dropped.
+    const log: GroupEventLog = options.log ?? ((level, message) => (level === 'warn' ? warn(message) : undefined));
+    const coordinator = new GroupCoordinator(logs, store, clock, limits, warn, log);
     await coordinator.load();
     return coordinator;
   }
@@ -162,6 +170,7 @@ export class GroupCoordinator {
     if (request.memberEpoch === -1) return this.leave(request);
 
     const nowMs = this.clock.monotonicMs();
+    const epochBefore = this.consumerGroup(request.groupId)?.epoch() ?? 0;
     const joined = request.memberEpoch === 0 ? this.join(request, nowMs) : this.stay(request, nowMs);
     if (Array.isArray(joined)) return fail(joined);
     const { group, member } = joined;
@@ -171,6 +180,7 @@ export class GroupCoordinator {
     group.refreshTopics(this.lookupTopic);
     group.maybeComputeTarget();
     group.reconcile(member, owned, nowMs, this.limits.rebalanceTimeoutMs);
+    this.noteRebalance(group, epochBefore);
     this.expiry.noteDeadline(member.deadlineMs());
     return {
       errorCode: Errors.NONE.code,
@@ -194,6 +204,12 @@ export class GroupCoordinator {
     const sessionTimeoutMs = request.sessionTimeoutMs ?? this.limits.defaultSessionTimeoutMs;
     const member = new GroupMember(memberId, request.clientId ?? '', sessionTimeoutMs, nowMs);
     group.addMember(member, request.topics, request.assignor);
+    this.log('info', `group ${quoted(group.groupId)}: member ${quoted(memberId)} joined (${group.members.size} member(s))`, {
+      event: 'member_joined',
+      group: group.groupId,
+      member: memberId,
+      members: group.members.size,
+    });
     return { group, member };
   }
 
@@ -209,6 +225,12 @@ export class GroupCoordinator {
       // The member is a zombie: it must drop every partition and rejoin. Freeing its
       // partitions now lets the rest of the group move on without waiting for a timeout.
       this.removeMember(group, member.memberId);
+      this.log('warn', `group ${quoted(group.groupId)}: member ${quoted(member.memberId)} fenced: ${epochError}`, {
+        event: 'member_fenced',
+        group: group.groupId,
+        member: member.memberId,
+        memberEpoch: request.memberEpoch,
+      });
       return [Errors.FENCED_MEMBER_EPOCH, epochError];
     }
     if (request.clientId !== undefined) member.clientId = request.clientId;
@@ -238,14 +260,37 @@ export class GroupCoordinator {
   private leave(request: ConsumerHeartbeat): ConsumerHeartbeatResult {
     const group = this.consumerGroup(request.groupId);
     // Leaving is idempotent: a member that was already fenced has nothing left to give up.
-    if (group !== undefined && group.members.has(request.memberId)) this.removeMember(group, request.memberId);
+    if (group !== undefined && group.members.has(request.memberId)) {
+      this.removeMember(group, request.memberId);
+      this.log('info', `group ${quoted(group.groupId)}: member ${quoted(request.memberId)} left (${group.members.size} member(s))`, {
+        event: 'member_left',
+        group: group.groupId,
+        member: request.memberId,
+        members: group.members.size,
+      });
+    }
     return { errorCode: Errors.NONE.code, memberId: request.memberId, memberEpoch: -1, heartbeatIntervalMs: 0 };
   }
 
   /** Removes a member and recomputes the target so the others can take its partitions. */
   private removeMember(group: ConsumerGroup, memberId: string): void {
+    const epochBefore = group.epoch();
     group.removeMemberAndRetarget(memberId, this.lookupTopic);
+    this.noteRebalance(group, epochBefore);
     this.dropIfUnused(group);
+  }
+
+  /** Logs a rebalance: the group epoch moved (a new target assignment). */
+  private noteRebalance(group: AnyGroup, epochBefore: number): void {
+    const epoch = group.epoch();
+    if (epoch === epochBefore) return;
+    this.log('info', `group ${quoted(group.groupId)}: rebalance to epoch ${epoch} (${group.memberCount()} member(s))`, {
+      event: 'group_rebalance',
+      group: group.groupId,
+      kind: group.kind,
+      epoch,
+      members: group.memberCount(),
+    });
   }
 
   private dropIfUnused(group: AnyGroup): void {
@@ -262,9 +307,12 @@ export class GroupCoordinator {
     for (const group of [...this.groups.values()]) {
       const hooks: ExpiryHooks = {
         lookupTopic: this.lookupTopic,
-        onExpired: (memberId, why) => this.warn(`group ${quoted(group.groupId)}: member ${quoted(memberId)} ${why}`),
+        onExpired: (memberId, why) =>
+          this.log('warn', `group ${quoted(group.groupId)}: member ${quoted(memberId)} ${why}`, { event: 'member_expired', group: group.groupId, member: memberId }),
       };
+      const epochBefore = group.epoch();
       next = Math.min(next, group.expire(nowMs, hooks));
+      this.noteRebalance(group, epochBefore);
       this.dropIfUnused(group);
     }
     return next;
@@ -345,8 +393,17 @@ export class GroupCoordinator {
     }
     const group = this.classicGroupFor(request.groupId);
     if (!(group instanceof ClassicGroup)) return fail(...group);
+    const membersBefore = group.memberCount();
+    const epochBefore = group.epoch();
     const result = group.join(request, this.clock.monotonicMs());
-    this.afterClassicChange(group);
+    if (group.memberCount() > membersBefore) {
+      this.log('info', `classic group ${quoted(group.groupId)}: a member joined (${group.memberCount()} member(s))`, {
+        event: 'member_joined',
+        group: group.groupId,
+        members: group.memberCount(),
+      });
+    }
+    this.afterClassicChange(group, epochBefore);
     return result;
   }
 
@@ -356,8 +413,9 @@ export class GroupCoordinator {
     if (!(group instanceof ClassicGroup)) {
       return { errorCode: group[0].code, errorMessage: group[1], protocolType: null, protocolName: null, assignment: EMPTY_BYTES };
     }
+    const epochBefore = group.epoch();
     const result = group.sync(request, this.clock.monotonicMs());
-    this.afterClassicChange(group);
+    this.afterClassicChange(group, epochBefore);
     return result;
   }
 
@@ -365,8 +423,9 @@ export class GroupCoordinator {
   async classicHeartbeat(request: ClassicHeartbeat): Promise<ClassicHeartbeatResult> {
     const group = this.classicGroup(request.groupId);
     if (!(group instanceof ClassicGroup)) return { errorCode: group[0].code, errorMessage: group[1] };
+    const epochBefore = group.epoch();
     const result = group.heartbeat(request, this.clock.monotonicMs());
-    this.afterClassicChange(group);
+    this.afterClassicChange(group, epochBefore);
     return result;
   }
 
@@ -385,12 +444,22 @@ export class GroupCoordinator {
         })),
       };
     }
+    const membersBefore = group.memberCount();
+    const epochBefore = group.epoch();
     const result = group.leave(request, this.clock.monotonicMs());
-    this.afterClassicChange(group);
+    if (group.memberCount() < membersBefore) {
+      this.log('info', `classic group ${quoted(group.groupId)}: ${membersBefore - group.memberCount()} member(s) left (${group.memberCount()} left)`, {
+        event: 'member_left',
+        group: group.groupId,
+        members: group.memberCount(),
+      });
+    }
+    this.afterClassicChange(group, epochBefore);
     return result;
   }
 
-  private afterClassicChange(group: ClassicGroup): void {
+  private afterClassicChange(group: ClassicGroup, epochBefore: number): void {
+    this.noteRebalance(group, epochBefore);
     this.expiry.noteDeadline(group.nextDeadlineMs());
     this.dropIfUnused(group);
   }

@@ -46,6 +46,9 @@ import type {
 
 export const MAX_PARTITIONS = 10_000;
 
+/** How long open() scans partitions before it lets the event loop run once (recovery can take seconds). */
+const OPEN_YIELD_INTERVAL_MS = 20;
+
 const DEFAULT_TASK_INTERVALS_MS: Record<StorageTaskName, number> = {
   retention: 5 * 60 * 1000,
   'log-cleaner': 15 * 1000,
@@ -107,7 +110,7 @@ export class LogManager implements LogManagerContract {
       // directory's own mode is what keeps its contents private, so set it every time.
       chmodSync(options.dataDir, manager.modes.dirMode);
       manager.lock = DataDirLock.acquire(options.dataDir, manager.modes.fileMode);
-      manager.load();
+      await manager.load();
     } catch (error) {
       manager.abandon();
       throw storageError(error, `opening ${options.dataDir}`);
@@ -120,7 +123,7 @@ export class LogManager implements LogManagerContract {
     for (const entry of this.topics.values()) yield* entry.logs;
   }
 
-  private load(): void {
+  private async load(): Promise<void> {
     const { fs, layout } = this;
     fs.mkdirSync(this.dataDir);
     fs.mkdirSync(layout.topicsMetaDir);
@@ -168,9 +171,17 @@ export class LogManager implements LogManagerContract {
         this.warn(`removed ${path}: no topic owns it (a create or delete was interrupted)`);
       }
     }
+    let lastYieldMs = this.clock.monotonicMs();
     for (const entry of this.topics.values()) {
       for (let partition = 0; partition < entry.info.partitions; partition++) {
         entry.logs.push(this.openPartition(entry.info, partition));
+        // Recovery after a crash can scan for seconds: between partitions, give the event
+        // loop a turn now and then so the broker's admin port can answer /readyz "opening".
+        // Nothing else can reach this manager before open() returns.
+        if (this.clock.monotonicMs() - lastYieldMs >= OPEN_YIELD_INTERVAL_MS) {
+          await new Promise<void>((resolve) => setImmediate(resolve));
+          lastYieldMs = this.clock.monotonicMs();
+        }
       }
     }
     const { segmentsScanned, segmentsTrusted } = this.recoveryStats;

@@ -14,10 +14,14 @@ export interface BrokerProcess {
   port: number;
   /** "127.0.0.1:<port>" */
   address: string;
+  /** "127.0.0.1:<port>" of the admin HTTP port (/metrics, /healthz, /readyz); undefined with --http off. */
+  httpAddress: string | undefined;
   /** "127.0.0.1:<port>" of the Kafka listener, when started with --kafka-listener. */
   kafkaAddress: string | undefined;
   dataDir: string;
   child: ChildProcess;
+  /** What the broker printed on stdout until it listened. */
+  startupStdout: string;
   /** Everything the broker wrote to stderr so far. */
   stderr(): string;
   /** SIGTERM and wait for exit (graceful). Returns the exit code. */
@@ -34,7 +38,9 @@ export function tempDir(prefix = 'spool-test-'): string {
 
 export async function startBroker(options: { dataDir?: string; args?: string[]; port?: number } = {}): Promise<BrokerProcess> {
   const dataDir = options.dataDir ?? tempDir();
-  const args = [SPOOL_MAIN, 'serve', '--host', '127.0.0.1', '--port', String(options.port ?? 0), '--data-dir', dataDir, ...(options.args ?? [])];
+  // The admin HTTP port on a free port unless the test picks one: parallel brokers must not all want 9644.
+  const http = options.args?.includes('--http') ? [] : ['--http', '127.0.0.1:0'];
+  const args = [SPOOL_MAIN, 'serve', '--host', '127.0.0.1', '--port', String(options.port ?? 0), '--data-dir', dataDir, ...http, ...(options.args ?? [])];
   const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';
   let stderr = '';
@@ -44,7 +50,8 @@ export async function startBroker(options: { dataDir?: string; args?: string[]; 
     const timer = setTimeout(() => reject(new Error(`broker did not start in 20 s; stderr: ${stderr}`)), 20_000);
     child.stdout!.setEncoding('utf8').on('data', (chunk: string) => {
       stdout += chunk;
-      // The Kafka listener's line (`spool kafka listening on ...`) comes first when it is on.
+      // The admin HTTP port's line (`spool http listening on ...`) and the Kafka listener's line
+      // (`spool kafka listening on ...`) come first when they are on.
       const match = /^spool listening on 127\.0\.0\.1:(\d+)/m.exec(stdout);
       if (match) {
         clearTimeout(timer);
@@ -57,13 +64,16 @@ export async function startBroker(options: { dataDir?: string; args?: string[]; 
     });
   });
   const kafka = /^spool kafka listening on 127\.0\.0\.1:(\d+)/m.exec(stdout);
+  const httpLine = /^spool http listening on 127\.0\.0\.1:(\d+)/m.exec(stdout);
   return {
     host: '127.0.0.1',
     port,
     address: `127.0.0.1:${port}`,
     kafkaAddress: kafka ? `127.0.0.1:${kafka[1]}` : undefined,
+    httpAddress: httpLine ? `127.0.0.1:${httpLine[1]}` : undefined,
     dataDir,
     child,
+    startupStdout: stdout,
     stderr: () => stderr,
     async stop() {
       if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');

@@ -34,7 +34,7 @@ interface Outcome {
 
 /** Starts `spool serve` and resolves when it listens (code null) or exits. */
 function serve(dataDir: string): Promise<Outcome> {
-  const child = spawn(process.execPath, [SPOOL_MAIN, 'serve', '--port', '0', '--data-dir', dataDir], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [SPOOL_MAIN, 'serve', '--port', '0', '--http', 'off', '--data-dir', dataDir], { stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';
   let stderr = '';
   child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));

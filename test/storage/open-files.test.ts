@@ -78,7 +78,7 @@ describe('bounded open segment files', () => {
     const metaPath = join(data.dir, 'meta', 'topics', 'wide.json');
     writeFileSync(metaPath, JSON.stringify({ ...JSON.parse(readFileSync(metaPath, 'utf8')), partitions }));
 
-    const child = spawn('bash', ['-c', `ulimit -n 1024; exec "${process.execPath}" "${SPOOL_MAIN}" serve --port 0 --data-dir "${data.dir}"`], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn('bash', ['-c', `ulimit -n 1024; exec "${process.execPath}" "${SPOOL_MAIN}" serve --port 0 --http off --data-dir "${data.dir}"`], { stdio: ['ignore', 'pipe', 'pipe'] });
     let stderr = '';
     child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
     const clients: RawClient[] = [];

@@ -64,7 +64,7 @@ export function fetch(ctx: BrokerContext, request: FetchSpec, scope: RequestScop
   // Dispatched only while the connection's budget has room, so this first read may take
   // at least one batch; reads after parking take only what is left of the budget then.
   const first = readFetch(ctx, request, Math.max(1, scope.responseBytesLeft()));
-  if (first.totalBytes >= request.minBytes || first.failed || request.maxWaitMs === 0 || ctx.shuttingDown) return first;
+  if (first.totalBytes >= request.minBytes || first.failed || request.maxWaitMs === 0 || ctx.shuttingDown) return served(ctx, first);
   return new Promise<FetchRead | null>((resolve) => {
     let wakeScheduled = false;
     let done = false;
@@ -74,7 +74,7 @@ export function fetch(ctx: BrokerContext, request: FetchSpec, scope: RequestScop
       clearTimeout(timer);
       ctx.waiters.unpark(parked);
       scope.signal.removeEventListener('abort', onAbort);
-      resolve(read);
+      resolve(read ? served(ctx, read) : null);
     };
     const parked: ParkedFetch = {
       wake() {
@@ -94,6 +94,12 @@ export function fetch(ctx: BrokerContext, request: FetchSpec, scope: RequestScop
     const keys = request.partitions.map((entry) => partitionKey(entry.topic, entry.partition));
     if (!ctx.waiters.park(parked, keys)) finish(first);
   });
+}
+
+/** Counts the bytes answered, per partition: a read that parks again was not served. */
+function served(ctx: BrokerContext, read: FetchRead): FetchRead {
+  for (const entry of read.partitions) if (entry.records) ctx.metrics.fetched(entry.topic, entry.records.length);
+  return read;
 }
 
 /**
@@ -137,7 +143,9 @@ export function readFetch(ctx: BrokerContext, request: FetchSpec, budgetBytes: n
       remaining -= bytes.length;
     } catch (error) {
       failed = true;
-      if (!isSpoolError(error)) ctx.logger.error(`fetch from ${quoted(entry.topic)} partition ${entry.partition} failed with a bug`, error);
+      if (!isSpoolError(error)) {
+        ctx.logger.error(`fetch from ${quoted(entry.topic)} partition ${entry.partition} failed with a bug`, error, { api: 'Fetch', topic: entry.topic, partition: entry.partition });
+      }
       result.error = error;
       // Storage names where a bad batch ends when it can: the client may seek past it.
       const nextOffset = isSpoolError(error, Errors.CORRUPT_MESSAGE) ? (error as { nextOffset?: unknown }).nextOffset : undefined;

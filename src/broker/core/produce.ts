@@ -87,7 +87,11 @@ function appendPartition(ctx: BrokerContext, entry: PartitionAppend, acks: Acks,
   const logEndBefore = log.logEndOffset;
   const appended = log.append(entry.batches);
   const written = log.logEndOffset > logEndBefore;
-  if (written) ctx.waiters.notify(topic, partition);
+  if (written) {
+    ctx.waiters.notify(topic, partition);
+    // Per partition of the request, not per message: the offsets the append assigned are its records.
+    ctx.metrics.produced(topic, entry.batches.length, log.logEndOffset - logEndBefore);
+  }
   const settle = appended.then(
     (append) => {
       result.baseOffset = append.baseOffset;
@@ -106,7 +110,9 @@ function appendPartition(ctx: BrokerContext, entry: PartitionAppend, acks: Acks,
 }
 
 function setError(ctx: BrokerContext, result: PartitionAppendResult, error: unknown): void {
-  if (!isSpoolError(error)) ctx.logger.error(`produce to ${quoted(result.topic)} partition ${result.partition} failed with a bug`, error);
+  if (!isSpoolError(error)) {
+    ctx.logger.error(`produce to ${quoted(result.topic)} partition ${result.partition} failed with a bug`, error, { api: 'Produce', topic: result.topic, partition: result.partition });
+  }
   result.error = error;
   result.baseOffset = -1;
   result.logStartOffset = -1;

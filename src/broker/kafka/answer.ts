@@ -5,7 +5,9 @@ import type { RequestScope } from '../context.js';
 
 export type KafkaAnswer =
   | { kind: 'body'; body: object; /** Encode at this version instead of the request's (ApiVersions fallback). */ apiVersion?: number; payloadBytes: number }
-  | { kind: 'bare-error'; errorCode: number; payloadBytes: number; close: boolean; reason?: string };
+  | { kind: 'bare-error'; errorCode: number; payloadBytes: number; close: boolean; reason?: string }
+  /** Nothing written, the connection closed: how an acks=0 produce that failed is told. */
+  | { kind: 'close'; payloadBytes: 0; reason: string };
 
 /** What a handler sees of its request besides the body. */
 export interface KafkaScope extends RequestScope {

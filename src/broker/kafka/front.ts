@@ -9,10 +9,12 @@
 // on a request it cannot parse). A known key at a version we do not serve gets the
 // shortest answer every client can read, `correlationId errorCode=UNSUPPORTED_VERSION`,
 // and the connection closes after it (ApiVersions is the exception: KIP-511's v0 answer
-// with our table, and the connection stays open).
+// with our table, and the connection stays open). Frames pipelined behind a request answered
+// this way are dropped unrun (connection.ts). A failed acks=0 Produce has no answer to carry
+// its error: the `close` answer writes nothing and ends the connection, as Kafka does.
 
 import { FrameDecoder, POOLED_FRAME_MAX_BYTES } from '../../protocol/frame.js';
-import { ApiKeys, decodeRequestHeader, encodeResponse, KafkaDecodeError, KafkaErrors, type RequestHeader } from '../../kafka/index.js';
+import { ApiKeys, decodeRequestHeader, encodeResponse, KafkaDecodeError, KafkaErrors, kafkaErrorName, type RequestHeader } from '../../kafka/index.js';
 import { Errors, isSpoolError, SpoolError } from '../../util/errors.js';
 import type { BrokerContext, RequestScope } from '../context.js';
 import type { FrameSource, Outcome, WireFront } from '../front.js';
@@ -73,6 +75,9 @@ function readHeader(raw: Buffer): RequestHeader | null {
   }
 }
 
+/** Metric labels by api key; keys we do not serve share one label so a client cannot grow the series. */
+const API_LABELS: ReadonlyMap<number, string> = new Map(Object.entries(ApiKeys).map(([name, key]) => [key, name]));
+
 export const kafkaFront: WireFront<KafkaFrame, KafkaTicket, KafkaAnswer> = {
   name: 'kafka',
   createDecoder: (maxFrameBytes) => new KafkaFrameSource(maxFrameBytes),
@@ -89,6 +94,7 @@ export const kafkaFront: WireFront<KafkaFrame, KafkaTicket, KafkaAnswer> = {
   releaseAfterDispatch: (frame) => frame.header?.apiKey === ApiKeys.Produce,
   responseBytes: (answer) => answer.payloadBytes,
   encode(ticket, answer) {
+    if (answer.kind === 'close') return [];
     if (answer.kind === 'bare-error') return [bareError(ticket.correlationId, answer.errorCode)];
     return encodeResponse(ticket.apiKey as never, answer.apiVersion ?? ticket.apiVersion, ticket.correlationId, answer.body as never).chunks;
   },
@@ -99,7 +105,15 @@ export const kafkaFront: WireFront<KafkaFrame, KafkaTicket, KafkaAnswer> = {
     close: true,
     reason: isSpoolError(error) ? error.message : new SpoolError(Errors.UNKNOWN).message,
   }),
-  closesConnection: (answer) => answer.kind === 'bare-error' && answer.close,
+  closesConnection: (answer) => answer.kind === 'close' || (answer.kind === 'bare-error' && answer.close),
+  apiName: (frame) => (frame.header ? (API_LABELS.get(frame.header.apiKey) ?? 'unknown') : 'unknown'),
+  errorName(answer) {
+    // The request-level code: a bare error, or a top-level errorCode (per-item codes are not counted).
+    if (answer.kind === 'close') return 'CONNECTION_CLOSED';
+    const code = answer.kind === 'bare-error' ? answer.errorCode : (answer.body as { errorCode?: unknown }).errorCode;
+    if (typeof code !== 'number' || code === KafkaErrors.NONE) return null;
+    return kafkaErrorName(code) ?? String(code);
+  },
 };
 
 /** size:int32 correlationId:int32 errorCode:int16: the shortest answer, for requests we cannot answer in their own schema. */

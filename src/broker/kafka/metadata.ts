@@ -48,14 +48,17 @@ export function handleMetadata(ctx: BrokerContext, request: MetadataRequest, sco
   const allowCreate = ctx.options.autoCreateTopics && (scope.apiVersion < 4 || request.allowAutoTopicCreation);
   const unknown = names?.filter((name) => !ctx.logs.getTopic(name)) ?? [];
   if (allowCreate && unknown.length > 0) {
-    return autoCreateTopics(ctx, unknown).then(() => respond(ctx, scope, topicsOf(ctx, names)));
+    // A name that cannot be created (invalid, reserved) is told why, as Kafka does
+    // (INVALID_TOPIC_EXCEPTION, not retried), instead of UNKNOWN_TOPIC_OR_PARTITION, which
+    // clients retry until they time out.
+    return autoCreateTopics(ctx, unknown).then((creationErrors) => respond(ctx, scope, topicsOf(ctx, names, creationErrors)));
   }
   return respond(ctx, scope, topicsOf(ctx, names));
 }
 
-function topicsOf(ctx: BrokerContext, names: string[] | null): MetadataResponseTopic[] {
+function topicsOf(ctx: BrokerContext, names: string[] | null, creationErrors?: ReadonlyMap<string, unknown>): MetadataResponseTopic[] {
   return topicsMetadata(ctx, names).map((topic) => ({
-    errorCode: topic.error === null ? KafkaErrors.NONE : kafkaErrorOf(topic.error).errorCode,
+    errorCode: topic.error === null ? KafkaErrors.NONE : kafkaErrorOf(creationErrors?.get(topic.name) ?? topic.error).errorCode,
     name: topic.name,
     isInternal: topic.internal,
     partitions: Array.from({ length: topic.partitions }, (_, partitionIndex) => ({

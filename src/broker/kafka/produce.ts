@@ -1,6 +1,9 @@
 // Kafka Produce v3-7 over core/produce.ts. Batches are appended as they came (zero copy:
 // the records field is a slice of the request frame; storage checks CRC, structure and
-// sizes and writes the baseOffset into the header). acks=0 gets no response at all.
+// sizes and writes the baseOffset into the header). acks=0 gets no response at all; when
+// any of its partitions fails the connection is closed instead (Kafka's way to tell it).
+// Each partition entry is answered in its place: a partition named twice gets
+// INVALID_REQUEST for its second mention, which is not appended.
 // Transactional produce is not served (no InitProducerId is advertised, so clients do not
 // send it): such a request is answered TRANSACTIONAL_ID_AUTHORIZATION_FAILED per partition.
 
@@ -9,7 +12,7 @@ import { RequestLimits } from '../../protocol/validate.js';
 import { Errors, SpoolError } from '../../util/errors.js';
 import type { BrokerContext } from '../context.js';
 import type { Outcome } from '../front.js';
-import { produce, type Acks, type PartitionAppend } from '../core/produce.js';
+import { produce, type Acks, type PartitionAppend, type PartitionAppendResult } from '../core/produce.js';
 import { thenMaybe } from '../slices.js';
 import { answer, type KafkaAnswer, type KafkaScope } from './answer.js';
 
@@ -25,7 +28,7 @@ export function handleProduce(ctx: BrokerContext, request: ProduceRequest, _scop
           ? kafkaErrorOf(new SpoolError(Errors.INVALID_REQUEST, `a produce may name at most ${RequestLimits.maxPartitionsPerProduce} partitions`))
           : null;
   if (requestError) {
-    if (acks === 0) return null;
+    if (acks === 0) return unansweredFailure(ctx, requestError.errorMessage ?? `error ${requestError.errorCode}`);
     const responses = request.topicData.map((topic) => ({
       name: topic.name,
       partitionResponses: topic.partitionData.map((p) => ({ index: p.index, errorCode: requestError.errorCode, baseOffset: -1, logAppendTimeMs: -1, logStartOffset: -1 })),
@@ -33,28 +36,55 @@ export function handleProduce(ctx: BrokerContext, request: ProduceRequest, _scop
     return answer({ responses, throttleTimeMs: 0 } satisfies ProduceResponse);
   }
   const appends: PartitionAppend[] = [];
-  /** Partitions with no record set: answered CORRUPT_MESSAGE without reaching storage. */
-  const missing = new Set<string>();
+  // What answers each partition entry, in request order: its append's result (by index in
+  // `appends`), or an error decided here without reaching storage.
+  const plan: Array<{ append: number } | { errorCode: number }> = [];
+  const seen = new Set<string>();
   for (const topic of request.topicData) {
     for (const partition of topic.partitionData) {
-      if (partition.records === null || partition.records.length === 0) missing.add(`${topic.name}\u0000${partition.index}`);
-      else appends.push({ topic: topic.name, partition: partition.index, batches: partition.records });
+      const key = `${topic.name}\u0000${partition.index}`;
+      // A partition named twice: only its first mention is appended (as in Fetch); the
+      // client is told about the second instead of having it silently merged.
+      if (seen.has(key)) plan.push({ errorCode: KafkaErrors.INVALID_REQUEST });
+      else if (partition.records === null || partition.records.length === 0) plan.push({ errorCode: KafkaErrors.CORRUPT_MESSAGE });
+      else {
+        plan.push({ append: appends.length });
+        appends.push({ topic: topic.name, partition: partition.index, batches: partition.records });
+      }
+      seen.add(key);
     }
   }
   return thenMaybe(produce(ctx, appends, acks), (results) => {
-    if (acks === 0) return null;
+    const codes = plan.map((entry) => ('errorCode' in entry ? entry.errorCode : codeOf(results[entry.append]!)));
+    if (acks === 0) {
+      const failed = codes.filter((code) => code !== KafkaErrors.NONE).length;
+      return failed === 0 ? null : unansweredFailure(ctx, `${failed} of ${codes.length} partitions failed`);
+    }
     let next = 0;
     const responses = request.topicData.map((topic) => ({
       name: topic.name,
       partitionResponses: topic.partitionData.map((partition) => {
-        if (missing.has(`${topic.name}\u0000${partition.index}`)) {
-          return { index: partition.index, errorCode: KafkaErrors.CORRUPT_MESSAGE, baseOffset: -1, logAppendTimeMs: -1, logStartOffset: -1 };
-        }
-        const result = results[next++]!;
-        const errorCode = result.error === null ? KafkaErrors.NONE : kafkaErrorOf(result.error).errorCode;
-        return { index: partition.index, errorCode, baseOffset: result.baseOffset, logAppendTimeMs: -1, logStartOffset: result.logStartOffset };
+        const at = next++;
+        const entry = plan[at]!;
+        const result = 'append' in entry ? results[entry.append]! : null;
+        return { index: partition.index, errorCode: codes[at]!, baseOffset: result?.baseOffset ?? -1, logAppendTimeMs: -1, logStartOffset: result?.logStartOffset ?? -1 };
       }),
     }));
     return answer({ responses, throttleTimeMs: 0 } satisfies ProduceResponse);
   });
+}
+
+function codeOf(result: PartitionAppendResult): number {
+  return result.error === null ? KafkaErrors.NONE : kafkaErrorOf(result.error).errorCode;
+}
+
+/**
+ * acks=0 has no response to carry an error, so, as Kafka's broker does, the connection is
+ * closed: the client sees the disconnect, refreshes its metadata and learns (librdkafka
+ * and the Java client log it and reconnect). Partitions that did succeed stay appended.
+ */
+function unansweredFailure(ctx: BrokerContext, cause: string): KafkaAnswer {
+  const reason = `kafka: acks=0 produce failed (${cause}); closing the connection so the client learns`;
+  ctx.logger.info(reason);
+  return { kind: 'close', payloadBytes: 0, reason };
 }

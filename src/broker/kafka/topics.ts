@@ -23,7 +23,6 @@ import { parseTopicConfig, topicConfigToRecord } from '../../storage/index.js';
 import { Errors, SpoolError } from '../../util/errors.js';
 import type { BrokerContext } from '../context.js';
 import { createTopic, deleteTopic } from '../core/admin.js';
-import { quoted } from '../logger.js';
 import { mapSequentially } from '../slices.js';
 import { answer, type KafkaAnswer, type KafkaScope } from './answer.js';
 import { NODE_ID } from './metadata.js';
@@ -43,11 +42,28 @@ function requestedPartitions(ctx: BrokerContext, topic: CreateTopicsRequest['top
   return topic.assignments.length > 0 ? topic.assignments.length : topic.numPartitions === -1 ? ctx.options.defaultPartitions : topic.numPartitions;
 }
 
+/**
+ * Names given more than once in one request. As in Kafka, every mention of such a topic in
+ * CreateTopics or CreatePartitions is answered INVALID_REQUEST and none is acted on (acting
+ * on one would make the answer depend on which mention came first).
+ */
+function duplicatesOf(names: readonly string[]): Set<string> {
+  const seen = new Set<string>();
+  const duplicates = new Set<string>();
+  for (const name of names) (seen.has(name) ? duplicates : seen).add(name);
+  return duplicates;
+}
+
+function duplicateError(name: string): SpoolError {
+  return new SpoolError(Errors.INVALID_REQUEST, `topic '${name}' is named more than once in this request`);
+}
+
 export async function handleCreateTopics(ctx: BrokerContext, request: CreateTopicsRequest, _scope: KafkaScope): Promise<KafkaAnswer> {
   const tooMany = request.topics.length > RequestLimits.maxTopicsPerRequest;
   // As the native front (validate.ts): all topics' partitions together, counts below 1 left to the topic's own error.
   const partitionsToCreate = request.topics.reduce((sum, topic) => sum + Math.max(0, requestedPartitions(ctx, topic)), 0);
   const tooManyPartitions = partitionsToCreate > RequestLimits.maxPartitionsPerCreateTopics;
+  const duplicates = duplicatesOf(request.topics.map((topic) => topic.name));
   const topics = await mapSequentially(request.topics, async (topic) => {
     const base = { name: topic.name, topicId: ZERO_UUID, numPartitions: -1, replicationFactor: -1, configs: [] as never[] };
     try {
@@ -58,6 +74,7 @@ export async function handleCreateTopics(ctx: BrokerContext, request: CreateTopi
           `a CreateTopics may create at most ${RequestLimits.maxPartitionsPerCreateTopics} partitions, all topics together; this one asks for ${partitionsToCreate} (maxPartitionsPerCreateTopics)`,
         );
       }
+      if (duplicates.has(topic.name)) throw duplicateError(topic.name);
       if (topic.replicationFactor !== -1 && topic.replicationFactor !== 1) {
         return { ...base, errorCode: KafkaErrors.INVALID_REPLICATION_FACTOR, errorMessage: `replication factor ${topic.replicationFactor}: this cluster has one broker` };
       }
@@ -72,7 +89,6 @@ export async function handleCreateTopics(ctx: BrokerContext, request: CreateTopi
         parseTopicConfig(config);
       } else {
         await createTopic(ctx, topic.name, partitions, config);
-        ctx.logger.info(`kafka: created topic ${quoted(topic.name)} with ${partitions} partition(s)`);
       }
       return { ...base, errorCode: KafkaErrors.NONE, errorMessage: null, numPartitions: partitions, replicationFactor: 1 };
     } catch (error) {
@@ -91,7 +107,6 @@ export async function handleDeleteTopics(ctx: BrokerContext, request: DeleteTopi
       if (tooMany) throw limitError('topics', RequestLimits.maxTopicsPerRequest);
       if (name === null) throw new SpoolError(Errors.UNKNOWN_TOPIC, 'topics are deleted by name: topic ids are not kept');
       await deleteTopic(ctx, name);
-      ctx.logger.info(`kafka: deleted topic ${quoted(name)}`);
       return { name, topicId: ZERO_UUID, errorCode: KafkaErrors.NONE, errorMessage: null };
     } catch (error) {
       return { name, topicId: ZERO_UUID, ...kafkaErrorOf(error) };
@@ -134,9 +149,11 @@ export function handleDescribeConfigs(ctx: BrokerContext, request: DescribeConfi
 
 export async function handleCreatePartitions(ctx: BrokerContext, request: CreatePartitionsRequest, _scope: KafkaScope): Promise<KafkaAnswer> {
   const tooMany = request.topics.length > RequestLimits.maxTopicsPerRequest;
+  const duplicates = duplicatesOf(request.topics.map((topic) => topic.name));
   const results = await mapSequentially(request.topics, async (topic) => {
     try {
       if (tooMany) throw limitError('topics', RequestLimits.maxTopicsPerRequest);
+      if (duplicates.has(topic.name)) throw duplicateError(topic.name);
       if (topic.assignments?.some((assignment) => assignment.brokerIds.some((id) => id !== NODE_ID))) {
         return { name: topic.name, errorCode: KafkaErrors.INVALID_REPLICA_ASSIGNMENT, errorMessage: `replicas may only be on broker ${NODE_ID}` };
       }
@@ -148,7 +165,6 @@ export async function handleCreatePartitions(ctx: BrokerContext, request: Create
       }
       if (!request.validateOnly) {
         await ctx.logs.createPartitions(topic.name, topic.count);
-        ctx.logger.info(`kafka: topic ${quoted(topic.name)} now has ${topic.count} partitions`);
       }
       return { name: topic.name, errorCode: KafkaErrors.NONE, errorMessage: null };
     } catch (error) {

@@ -82,7 +82,9 @@ export function dispatch(ctx: BrokerContext, frame: RequestFrame, scope: Request
   }
   let acksZero = false;
   const fail = (error: unknown): HandlerResponse | null => {
-    if (!isSpoolError(error)) ctx.logger.error(`${apiName(apiKey)} request failed with a bug`, error);
+    if (!isSpoolError(error)) {
+      ctx.logger.error(`${apiName(apiKey)} request failed with a bug`, error, { listener: 'native', api: apiName(apiKey), remote: scope.remote, correlationId: frame.correlationId });
+    }
     return acksZero ? null : errorResponse(error);
   };
   try {

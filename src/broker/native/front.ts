@@ -3,11 +3,11 @@
 // assembly; a Produce frame's memory is handed back right after dispatch, since
 // handleProduce reads its payload only while it runs synchronously (see produce.ts).
 
-import { ApiKey } from '../../protocol/apis.js';
+import { ApiKey, apiName } from '../../protocol/apis.js';
 import { decodeBody } from '../../protocol/body.js';
 import { RequestLimits } from '../../protocol/validate.js';
 import { encodeResponseFrame, REQUEST_HEADER_BYTES, RequestFrameDecoder, type RequestFrame } from '../../protocol/frame.js';
-import { Errors, isSpoolError, SpoolError } from '../../util/errors.js';
+import { Errors, errorByCode, isSpoolError, SpoolError } from '../../util/errors.js';
 import type { HandlerResponse } from '../context.js';
 import type { FrameSource, WireFront } from '../front.js';
 import { dispatch, errorResponse, isKnownApiKey } from './dispatch.js';
@@ -40,6 +40,9 @@ class NativeFrameSource implements FrameSource<RequestFrame> {
   }
 }
 
+/** Metric labels by api key, computed once (apiName walks the table); unknown keys share one label so a client cannot grow the series. */
+const API_LABELS: ReadonlyMap<number, string> = new Map(Object.values(ApiKey).map((key) => [key, apiName(key)]));
+
 /** The correlation id is all a native answer needs. */
 export const nativeFront: WireFront<RequestFrame, number, HandlerResponse> = {
   name: 'native',
@@ -56,6 +59,11 @@ export const nativeFront: WireFront<RequestFrame, number, HandlerResponse> = {
   },
   encode: (correlationId, response) => encodeResponseFrame(correlationId, response.header, response.payload),
   failure: (_correlationId, error) => errorResponse(isSpoolError(error) ? error : new SpoolError(Errors.UNKNOWN)),
+  apiName: (frame) => API_LABELS.get(frame.apiKey) ?? 'unknown',
+  errorName(response) {
+    const code = (response.header as { errorCode?: unknown }).errorCode;
+    return typeof code === 'number' && code !== Errors.NONE.code ? errorByCode(code).name : null;
+  },
 };
 
 function hasDecodableBody(body: Buffer): boolean {

@@ -50,7 +50,7 @@ export async function benchBroker(command: Command, fsync: string): Promise<Benc
 
 export async function startOwnBroker(fsync: string): Promise<BenchBroker> {
   const dataDir = mkdtempSync(join(tmpdir(), 'spool-bench-'));
-  const args = [SPOOL_MAIN, 'serve', '--host', '127.0.0.1', '--port', '0', '--data-dir', dataDir, '--fsync', fsync];
+  const args = [SPOOL_MAIN, 'serve', '--host', '127.0.0.1', '--port', '0', '--data-dir', dataDir, '--fsync', fsync, '--http', '127.0.0.1:0'];
   const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';
   let stderr = '';
@@ -72,7 +72,8 @@ export async function startOwnBroker(fsync: string): Promise<BenchBroker> {
       const timer = setTimeout(() => reject(new Error(`the bench broker did not start in ${START_TIMEOUT_MS / 1000} s: ${stderr.trim()}`)), START_TIMEOUT_MS);
       child.stdout!.setEncoding('utf8').on('data', (chunk: string) => {
         stdout += chunk;
-        const match = /listening on [^\s]*:(\d+)/.exec(stdout);
+        // Anchored: the admin HTTP port's line (`spool http listening on ...`) comes first.
+        const match = /^spool listening on [^\s]*:(\d+)/m.exec(stdout);
         if (match) {
           clearTimeout(timer);
           resolve(Number(match[1]));
