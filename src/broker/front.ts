@@ -7,6 +7,7 @@
 //   socket bytes -> FrameSource.push -> frames (backlog) -> front.dispatch -> Outcome<R>
 //   -> slot (in request order) -> front.encode(ticket, response) -> Buffer[] -> socket
 
+import { FrameDecoder, POOLED_FRAME_MAX_BYTES } from '../protocol/frame.js';
 import type { BrokerContext, RequestScope } from './context.js';
 
 /** Splits a byte stream into request frames; see protocol/frame.ts FrameDecoder. */
@@ -21,6 +22,45 @@ export interface FrameSource<F> {
   readonly partialFrameBytes: number;
   /** Hands back a frame's pooled memory: nothing reads the frame any more. */
   release(frame: F): void;
+}
+
+/**
+ * A FrameSource over protocol's length-prefix FrameDecoder (both wires frame the same way:
+ * `size:int32` then the bytes; same size cap, growth and pooled assembly): each raw frame
+ * is turned into the front's frame type by `parse`, and `bytesOf` names the frame's bytes
+ * to hand back to the pool.
+ */
+export class LengthPrefixedFrameSource<F> implements FrameSource<F> {
+  private readonly decoder: FrameDecoder;
+
+  constructor(
+    maxFrameBytes: number,
+    minFrameBytes: number,
+    private readonly parse: (raw: Buffer) => F,
+    private readonly bytesOf: (frame: F) => Buffer,
+  ) {
+    this.decoder = new FrameDecoder({ maxFrameBytes, minFrameBytes, poolAssembly: true, maxUpFrontAllocationBytes: POOLED_FRAME_MAX_BYTES });
+  }
+
+  push(chunk: Buffer): F[] {
+    return this.decoder.push(chunk).map(this.parse);
+  }
+
+  get idle(): boolean {
+    return this.decoder.idle;
+  }
+
+  get bufferedBytes(): number {
+    return this.decoder.bufferedBytes;
+  }
+
+  get partialFrameBytes(): number {
+    return this.decoder.partialFrameBytes;
+  }
+
+  release(frame: F): void {
+    this.decoder.release(this.bytesOf(frame));
+  }
 }
 
 /** A response's answer: null sends nothing (acks 0). */

@@ -13,6 +13,8 @@ export interface SharedBroker {
   address(): string;
   /** A Client connected to the broker, closed before the broker stops. */
   client(): Client;
+  /** "127.0.0.1:<port>" of the Kafka listener (args must turn it on: --kafka-listener 127.0.0.1:0). */
+  kafka(): string;
 }
 
 /**
@@ -43,6 +45,11 @@ export function useBroker(args: string[] = []): SharedBroker {
   return {
     broker: started,
     address: () => started().address,
+    kafka: () => {
+      const address = started().kafkaAddress;
+      if (address === undefined) throw new Error(`useBroker: no Kafka listener (pass --kafka-listener); stderr: ${started().stderr()}`);
+      return address;
+    },
     client: () => {
       if (client === undefined) throw new Error('useBroker: the client is made in beforeAll; use it inside a test or hook');
       return client;

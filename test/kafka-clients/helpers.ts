@@ -2,44 +2,11 @@
 // external program (kcat, python3) with a timeout, and collecting its output.
 
 import { spawn, type ChildProcess } from 'node:child_process';
-import { afterAll, beforeAll } from 'vitest';
-import { Client } from '../../src/client/index.js';
-import { startBroker, type BrokerProcess } from '../helpers/broker.js';
+import { useBroker, type SharedBroker } from '../helpers/use-broker.js';
 
-export interface KafkaBroker {
-  broker(): BrokerProcess;
-  /** "127.0.0.1:<port>" of the Kafka listener. */
-  kafka(): string;
-  /** A native SDK client of the same broker. */
-  client(): Client;
-}
-
-/** One broker with `--kafka-listener 127.0.0.1:0` for the tests of a file. */
-export function useKafkaBroker(args: string[] = []): KafkaBroker {
-  let broker: BrokerProcess | undefined;
-  let client: Client | undefined;
-  beforeAll(async () => {
-    broker = await startBroker({ args: ['--kafka-listener', '127.0.0.1:0', ...args] });
-    if (broker.kafkaAddress === undefined) throw new Error(`no Kafka listener line on stdout; stderr: ${broker.stderr()}`);
-    client = new Client({ brokers: [broker.address] });
-  });
-  afterAll(async () => {
-    await client?.close();
-    await broker?.stop();
-    broker?.cleanup();
-  });
-  const started = (): BrokerProcess => {
-    if (!broker) throw new Error('useKafkaBroker: use inside a test or hook');
-    return broker;
-  };
-  return {
-    broker: started,
-    kafka: () => started().kafkaAddress!,
-    client: () => {
-      if (!client) throw new Error('useKafkaBroker: use inside a test or hook');
-      return client;
-    },
-  };
+/** One broker with `--kafka-listener 127.0.0.1:0` for the tests of a file (useBroker's hooks). */
+export function useKafkaBroker(args: string[] = []): SharedBroker {
+  return useBroker(['--kafka-listener', '127.0.0.1:0', ...args]);
 }
 
 export interface RunOutput {

@@ -13,11 +13,10 @@
 // this way are dropped unrun (connection.ts). A failed acks=0 Produce has no answer to carry
 // its error: the `close` answer writes nothing and ends the connection, as Kafka does.
 
-import { FrameDecoder, POOLED_FRAME_MAX_BYTES } from '../../protocol/frame.js';
 import { ApiKeys, decodeRequestHeader, encodeResponse, KafkaDecodeError, KafkaErrors, kafkaErrorName, type RequestHeader } from '../../kafka/index.js';
 import { Errors, isSpoolError, SpoolError } from '../../util/errors.js';
 import type { BrokerContext, RequestScope } from '../context.js';
-import type { FrameSource, Outcome, WireFront } from '../front.js';
+import { LengthPrefixedFrameSource, type Outcome, type WireFront } from '../front.js';
 import type { KafkaAnswer } from './answer.js';
 import { dispatchKafka } from './dispatch.js';
 
@@ -38,34 +37,6 @@ const MIN_HEADER_BYTES = 10;
 /** Kafka's api keys run 0..~80; anything else is not a Kafka request. */
 const MAX_KAFKA_API_KEY = 100;
 
-class KafkaFrameSource implements FrameSource<KafkaFrame> {
-  private readonly decoder: FrameDecoder;
-
-  constructor(maxFrameBytes: number) {
-    this.decoder = new FrameDecoder({ maxFrameBytes, minFrameBytes: MIN_HEADER_BYTES, poolAssembly: true, maxUpFrontAllocationBytes: POOLED_FRAME_MAX_BYTES });
-  }
-
-  push(chunk: Buffer): KafkaFrame[] {
-    return this.decoder.push(chunk).map((raw) => ({ raw, header: readHeader(raw) }));
-  }
-
-  get idle(): boolean {
-    return this.decoder.idle;
-  }
-
-  get bufferedBytes(): number {
-    return this.decoder.bufferedBytes;
-  }
-
-  get partialFrameBytes(): number {
-    return this.decoder.partialFrameBytes;
-  }
-
-  release(frame: KafkaFrame): void {
-    this.decoder.release(frame.raw);
-  }
-}
-
 function readHeader(raw: Buffer): RequestHeader | null {
   try {
     return decodeRequestHeader(raw);
@@ -80,7 +51,8 @@ const API_LABELS: ReadonlyMap<number, string> = new Map(Object.entries(ApiKeys).
 
 export const kafkaFront: WireFront<KafkaFrame, KafkaTicket, KafkaAnswer> = {
   name: 'kafka',
-  createDecoder: (maxFrameBytes) => new KafkaFrameSource(maxFrameBytes),
+  createDecoder: (maxFrameBytes) =>
+    new LengthPrefixedFrameSource(maxFrameBytes, MIN_HEADER_BYTES, (raw): KafkaFrame => ({ raw, header: readHeader(raw) }), (frame: KafkaFrame) => frame.raw),
   frameBytes: (frame) => frame.raw.length,
   garbage(frame) {
     if (frame.header === null) return 'a request header that does not parse';

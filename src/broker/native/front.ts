@@ -6,39 +6,11 @@
 import { ApiKey, apiName } from '../../protocol/apis.js';
 import { decodeBody } from '../../protocol/body.js';
 import { RequestLimits } from '../../protocol/validate.js';
-import { encodeResponseFrame, REQUEST_HEADER_BYTES, RequestFrameDecoder, type RequestFrame } from '../../protocol/frame.js';
+import { encodeResponseFrame, parseRequestFrame, REQUEST_HEADER_BYTES, SIZE_BYTES, type RequestFrame } from '../../protocol/frame.js';
 import { Errors, errorByCode, isSpoolError, SpoolError } from '../../util/errors.js';
 import type { HandlerResponse } from '../context.js';
-import type { FrameSource, WireFront } from '../front.js';
+import { LengthPrefixedFrameSource, type WireFront } from '../front.js';
 import { dispatch, errorResponse, isKnownApiKey } from './dispatch.js';
-
-class NativeFrameSource implements FrameSource<RequestFrame> {
-  private readonly decoder: RequestFrameDecoder;
-
-  constructor(maxFrameBytes: number) {
-    this.decoder = new RequestFrameDecoder({ maxFrameBytes, poolAssembly: true });
-  }
-
-  push(chunk: Buffer): RequestFrame[] {
-    return this.decoder.push(chunk);
-  }
-
-  get idle(): boolean {
-    return this.decoder.idle;
-  }
-
-  get bufferedBytes(): number {
-    return this.decoder.bufferedBytes;
-  }
-
-  get partialFrameBytes(): number {
-    return this.decoder.partialFrameBytes;
-  }
-
-  release(frame: RequestFrame): void {
-    this.decoder.release(frame.body);
-  }
-}
 
 /** Metric labels by api key, computed once (apiName walks the table); unknown keys share one label so a client cannot grow the series. */
 const API_LABELS: ReadonlyMap<number, string> = new Map(Object.values(ApiKey).map((key) => [key, apiName(key)]));
@@ -46,7 +18,8 @@ const API_LABELS: ReadonlyMap<number, string> = new Map(Object.values(ApiKey).ma
 /** The correlation id is all a native answer needs. */
 export const nativeFront: WireFront<RequestFrame, number, HandlerResponse> = {
   name: 'native',
-  createDecoder: (maxFrameBytes) => new NativeFrameSource(maxFrameBytes),
+  createDecoder: (maxFrameBytes) =>
+    new LengthPrefixedFrameSource(maxFrameBytes, REQUEST_HEADER_BYTES - SIZE_BYTES, parseRequestFrame, (frame: RequestFrame) => frame.body),
   frameBytes: (frame) => REQUEST_HEADER_BYTES + frame.body.length,
   garbage: (frame) => (!isKnownApiKey(frame.apiKey) && !hasDecodableBody(frame.body) ? `unknown api key ${frame.apiKey} and no valid body` : null),
   ticket: (frame) => frame.correlationId,
