@@ -1,7 +1,9 @@
 // What a Kafka handler returns and sees: the answer (a body in the request's own schema,
 // or the bare error frame for requests that cannot be answered in it) and the scope.
 
-import type { RequestScope } from '../context.js';
+import { kafkaErrorOf } from '../../kafka/index.js';
+import { isSpoolError } from '../../util/errors.js';
+import type { BrokerContext, RequestScope } from '../context.js';
 
 export type KafkaAnswer =
   | { kind: 'body'; body: object; /** Encode at this version instead of the request's (ApiVersions fallback). */ apiVersion?: number; payloadBytes: number }
@@ -17,4 +19,15 @@ export interface KafkaScope extends RequestScope {
 
 export function answer(body: object, payloadBytes = 0): KafkaAnswer {
   return { kind: 'body', body, payloadBytes };
+}
+
+/**
+ * The Kafka code and message for an item that failed. A SpoolError is an operating error
+ * answered in the item; anything else is a bug: logged with the request's api, then
+ * answered UNKNOWN_SERVER_ERROR like Kafka's broker does, so one bad item does not fail the
+ * others.
+ */
+export function itemError(ctx: BrokerContext, what: string, error: unknown): ReturnType<typeof kafkaErrorOf> {
+  if (!isSpoolError(error)) ctx.logger.error(`kafka: ${what} failed with a bug`, error);
+  return kafkaErrorOf(error);
 }

@@ -10,7 +10,6 @@
 import {
   KafkaErrors,
   kafkaCodeOf,
-  kafkaErrorOf,
   offsetFetchGroups,
   type DescribeGroupsRequest,
   type DescribeGroupsResponse,
@@ -34,7 +33,7 @@ import { RequestLimits } from '../../protocol/validate.js';
 import { errorByCode, Errors } from '../../util/errors.js';
 import type { BrokerContext } from '../context.js';
 import { mapSequentially } from '../slices.js';
-import { answer, type KafkaAnswer, type KafkaScope } from './answer.js';
+import { answer, itemError, type KafkaAnswer, type KafkaScope } from './answer.js';
 
 const EMPTY = Buffer.alloc(0);
 
@@ -79,7 +78,7 @@ export async function handleJoinGroup(ctx: BrokerContext, request: JoinGroupRequ
       members: result.members.map((member) => ({ memberId: member.memberId, groupInstanceId: member.groupInstanceId, metadata: member.metadata })),
     } satisfies JoinGroupResponse);
   } catch (error) {
-    return answer({ throttleTimeMs: 0, errorCode: kafkaErrorOf(error).errorCode, generationId: -1, protocolName: '', leader: '', memberId: request.memberId, members: [] } satisfies JoinGroupResponse);
+    return answer({ throttleTimeMs: 0, errorCode: itemError(ctx, 'groups', error).errorCode, generationId: -1, protocolName: '', leader: '', memberId: request.memberId, members: [] } satisfies JoinGroupResponse);
   }
 }
 
@@ -94,7 +93,7 @@ export async function handleSyncGroup(ctx: BrokerContext, request: SyncGroupRequ
     });
     return answer({ throttleTimeMs: 0, errorCode: kafkaCode(result.errorCode), assignment: result.assignment } satisfies SyncGroupResponse);
   } catch (error) {
-    return answer({ throttleTimeMs: 0, errorCode: kafkaErrorOf(error).errorCode, assignment: EMPTY } satisfies SyncGroupResponse);
+    return answer({ throttleTimeMs: 0, errorCode: itemError(ctx, 'groups', error).errorCode, assignment: EMPTY } satisfies SyncGroupResponse);
   }
 }
 
@@ -108,7 +107,7 @@ export async function handleHeartbeat(ctx: BrokerContext, request: HeartbeatRequ
     });
     return answer({ throttleTimeMs: 0, errorCode: kafkaCode(result.errorCode) });
   } catch (error) {
-    return answer({ throttleTimeMs: 0, errorCode: kafkaErrorOf(error).errorCode });
+    return answer({ throttleTimeMs: 0, errorCode: itemError(ctx, 'groups', error).errorCode });
   }
 }
 
@@ -123,7 +122,7 @@ export async function handleLeaveGroup(ctx: BrokerContext, request: LeaveGroupRe
       members: result.members.map((member) => ({ memberId: member.memberId, groupInstanceId: member.groupInstanceId, errorCode: kafkaCode(member.errorCode) })),
     } satisfies LeaveGroupResponse);
   } catch (error) {
-    return answer({ throttleTimeMs: 0, errorCode: kafkaErrorOf(error).errorCode, members: [] } satisfies LeaveGroupResponse);
+    return answer({ throttleTimeMs: 0, errorCode: itemError(ctx, 'groups', error).errorCode, members: [] } satisfies LeaveGroupResponse);
   }
 }
 
@@ -153,7 +152,7 @@ export async function handleOffsetCommit(ctx: BrokerContext, request: OffsetComm
       for (const partition of result.partitions) byPartition.set(`${partition.topic}\u0000${partition.partition}`, kafkaCode(partition.errorCode));
     }
   } catch (error) {
-    requestCode = kafkaErrorOf(error).errorCode;
+    requestCode = itemError(ctx, 'groups', error).errorCode;
   }
   const topics = request.topics.map((topic) => ({
     name: topic.name,
@@ -195,7 +194,7 @@ export async function handleOffsetFetch(ctx: BrokerContext, request: OffsetFetch
         topics = [...byTopic.values()];
       }
     } catch (error) {
-      errorCode = kafkaErrorOf(error).errorCode;
+      errorCode = itemError(ctx, 'groups', error).errorCode;
     }
     return { groupId: group.groupId, topics, errorCode };
   });

@@ -3,14 +3,14 @@
 // oldStyleOffsets (an array of at most maxNumOffsets offsets; we give the one), v1+ in
 // timestamp + offset. Sliced like the native handler: a time lookup decodes a batch.
 
-import { KafkaErrors, kafkaErrorOf, type ListOffsetsPartitionResponse, type ListOffsetsRequest, type ListOffsetsResponse } from '../../kafka/index.js';
+import { KafkaErrors, type ListOffsetsPartitionResponse, type ListOffsetsRequest, type ListOffsetsResponse } from '../../kafka/index.js';
 import { RequestLimits } from '../../protocol/validate.js';
 import { Errors, SpoolError } from '../../util/errors.js';
 import type { BrokerContext } from '../context.js';
 import { listOffset } from '../core/admin.js';
 import type { Outcome } from '../front.js';
 import { mapInSlices, thenMaybe } from '../slices.js';
-import { answer, type KafkaAnswer, type KafkaScope } from './answer.js';
+import { answer, itemError, type KafkaAnswer, type KafkaScope } from './answer.js';
 
 export function handleListOffsets(ctx: BrokerContext, request: ListOffsetsRequest, scope: KafkaScope): Outcome<KafkaAnswer> {
   const entries = request.topics.flatMap((topic) => topic.partitions.map((partition) => ({ topic: topic.name, partition })));
@@ -23,7 +23,7 @@ export function handleListOffsets(ctx: BrokerContext, request: ListOffsetsReques
       if (scope.apiVersion === 0) return { ...base, errorCode: KafkaErrors.NONE, oldStyleOffsets: partition.maxNumOffsets > 0 ? [found.offset] : [] };
       return { ...base, errorCode: KafkaErrors.NONE, timestamp: found.timestamp, offset: found.offset };
     } catch (error) {
-      const { errorCode } = kafkaErrorOf(error);
+      const { errorCode } = itemError(ctx, 'offsets', error);
       return { ...base, errorCode, oldStyleOffsets: [], timestamp: -1, offset: -1 };
     }
   });

@@ -6,7 +6,6 @@
 
 import {
   KafkaErrors,
-  kafkaErrorOf,
   ZERO_UUID,
   type CreatePartitionsRequest,
   type CreatePartitionsResponse,
@@ -24,7 +23,7 @@ import { Errors, SpoolError } from '../../util/errors.js';
 import type { BrokerContext } from '../context.js';
 import { createTopic, deleteTopic } from '../core/admin.js';
 import { mapSequentially } from '../slices.js';
-import { answer, type KafkaAnswer, type KafkaScope } from './answer.js';
+import { answer, itemError, type KafkaAnswer, type KafkaScope } from './answer.js';
 import { NODE_ID } from './metadata.js';
 
 /** DescribeConfigs resource types. */
@@ -92,7 +91,7 @@ export async function handleCreateTopics(ctx: BrokerContext, request: CreateTopi
       }
       return { ...base, errorCode: KafkaErrors.NONE, errorMessage: null, numPartitions: partitions, replicationFactor: 1 };
     } catch (error) {
-      return { ...base, ...kafkaErrorOf(error) };
+      return { ...base, ...itemError(ctx, 'topics', error) };
     }
   });
   return answer({ throttleTimeMs: 0, topics } satisfies CreateTopicsResponse);
@@ -109,7 +108,7 @@ export async function handleDeleteTopics(ctx: BrokerContext, request: DeleteTopi
       await deleteTopic(ctx, name);
       return { name, topicId: ZERO_UUID, errorCode: KafkaErrors.NONE, errorMessage: null };
     } catch (error) {
-      return { name, topicId: ZERO_UUID, ...kafkaErrorOf(error) };
+      return { name, topicId: ZERO_UUID, ...itemError(ctx, 'topics', error) };
     }
   });
   return answer({ throttleTimeMs: 0, responses } satisfies DeleteTopicsResponse);
@@ -141,7 +140,7 @@ export function handleDescribeConfigs(ctx: BrokerContext, request: DescribeConfi
         }));
       return { ...base, errorCode: KafkaErrors.NONE, errorMessage: null, configs };
     } catch (error) {
-      return { ...base, ...kafkaErrorOf(error) };
+      return { ...base, ...itemError(ctx, 'topics', error) };
     }
   });
   return answer({ throttleTimeMs: 0, results } satisfies DescribeConfigsResponse);
@@ -168,7 +167,7 @@ export async function handleCreatePartitions(ctx: BrokerContext, request: Create
       }
       return { name: topic.name, errorCode: KafkaErrors.NONE, errorMessage: null };
     } catch (error) {
-      return { name: topic.name, ...kafkaErrorOf(error) };
+      return { name: topic.name, ...itemError(ctx, 'topics', error) };
     }
   });
   return answer({ throttleTimeMs: 0, results } satisfies CreatePartitionsResponse);
