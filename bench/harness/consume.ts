@@ -8,7 +8,7 @@
 //                  and all are told to go, and stops at the last message any consumed.
 
 import { performance } from 'node:perf_hooks';
-import type { Client } from '../../client/index.js';
+import type { Client } from '../../src/client/index.js';
 import type { BenchBroker } from './broker-process.js';
 import { benchClient, benchTopicName, createBenchTopic, deleteBenchTopic, fillTopic, sleep, waitUntil, wallNow } from './common.js';
 import type { MachineInfo } from './machine.js';

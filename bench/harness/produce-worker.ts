@@ -8,8 +8,8 @@
 // The histogram travels as HdrHistogram's compressed base64 so the parent can merge them.
 
 import { performance } from 'node:perf_hooks';
-import { Client } from '../../client/index.js';
-import type { Acks } from '../../client/index.js';
+import { Client } from '../../src/client/index.js';
+import type { Acks } from '../../src/client/index.js';
 import { LatencyHistogram } from './histogram.js';
 import { runThroughput } from './runner.js';
 import { WORKLOADS, type TargetProducer, type Workload } from './workloads.js';

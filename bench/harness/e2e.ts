@@ -9,7 +9,7 @@
 // this one, so one clock (performance.now()) serves both ends.
 
 import { performance } from 'node:perf_hooks';
-import type { Acks } from '../../client/index.js';
+import type { Acks } from '../../src/client/index.js';
 import type { BenchBroker } from './broker-process.js';
 import { benchClient, benchTopicName, createBenchTopic, deleteBenchTopic, sleep } from './common.js';
 import { LatencyHistogram } from './histogram.js';

@@ -9,7 +9,7 @@
 //   parent -> worker  { type: 'stop' }  closes the consumer (leaves the group) and exits
 
 import { performance } from 'node:perf_hooks';
-import { Client } from '../../client/index.js';
+import { Client } from '../../src/client/index.js';
 
 export interface GroupWorkerConfig {
   broker: string;

@@ -10,7 +10,7 @@
 //               partitions is consumed again by a survivor (max over its partitions).
 //               Expected: roughly the session timeout, plus up to one heartbeat interval.
 
-import type { Client } from '../../client/index.js';
+import type { Client } from '../../src/client/index.js';
 import type { BenchBroker } from './broker-process.js';
 import { benchClient, benchTopicName, createBenchTopic, deleteBenchTopic, fillTopic, sleep, waitUntil, wallNow } from './common.js';
 import type { MachineInfo } from './machine.js';

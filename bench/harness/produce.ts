@@ -6,7 +6,7 @@
 // latency histograms of the producers are merged.
 
 import type { ChildProcess } from 'node:child_process';
-import type { Acks } from '../../client/index.js';
+import type { Acks } from '../../src/client/index.js';
 import { LatencyHistogram } from './histogram.js';
 import type { MachineInfo } from './machine.js';
 import { Progress } from './progress.js';
