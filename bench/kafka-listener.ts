@@ -1,5 +1,5 @@
 // spool's Kafka listener against its native protocol, through the same W1 (produce 1M x
-// 100 B, acked) and W3 (replay of W1) loops as the peer benchmark (src/cli/bench/runner.ts):
+// 100 B, acked) and W3 (replay of W1) loops as the peer benchmark (bench/harness/runner.ts):
 //
 //   npx tsc -p tsconfig.json && npx tsx bench/kafka-listener.ts [--scale 1] [--repeat 1]
 //       [--clients native,native-1000,kafkajs,raw-native,raw-kafka] [--raw-rate 0] [--fsync 1000]
@@ -30,7 +30,7 @@
 // share of one core over the wall time: the broker's CPU per message is the protocol's own
 // cost, independent of how fast the client library is, and a client near 100% of a core
 // with the broker well below says the client is the bottleneck. JSON lines (RunResult of
-// src/cli/bench/report.ts plus those fields) go to stdout and --json; the table to stderr.
+// bench/harness/report.ts plus those fields) go to stdout and --json; the table to stderr.
 // `--tiny` (the test suite: test/bench/kafka-listener-tiny.test.ts) runs 5,000 messages.
 
 import { appendFileSync, readdirSync, readFileSync } from 'node:fs';

@@ -1,4 +1,4 @@
-// Pieces shared by the `spool bench` workloads: the Client of a run, topic set-up, filling a
+// Pieces shared by the `bench/cli.ts` workloads: the Client of a run, topic set-up, filling a
 // topic for the read benchmarks, forked worker processes, small waits.
 
 import { fork, type ChildProcess } from 'node:child_process';

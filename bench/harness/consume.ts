@@ -1,4 +1,4 @@
-// `spool bench consume`: replay of a topic from its beginning. Without --topic, it first
+// `bench/cli.ts consume`: replay of a topic from its beginning. Without --topic, it first
 // fills a fresh topic of --partitions with --messages of --size bytes (not measured). Then:
 //   --consumers 1  one consumer in this process, every partition assigned from 'earliest'
 //                  (no group), read with run({ eachBatch }); clock from the first request

@@ -1,4 +1,4 @@
-// `spool bench group`: the consumer-group benchmark (throughput and failover), from the CLI.
+// `bench/cli.ts group`: the consumer-group benchmark (throughput and failover), from the CLI.
 // Fills a topic of --partitions (default 8) with --messages of --size bytes, then:
 //   throughput  a group of 1, 2 and 4 members (--members), each a child process
 //               (group-worker.ts), consuming the whole topic with run({ eachBatch }) and

@@ -1,8 +1,8 @@
 // `npx tsx bench/cli.ts report <files...>`: the README's Results section as markdown, generated from
-// JSON Lines: records of the peer harness (bench/peers, report.ts) and of `spool bench --json`
+// JSON Lines: records of the peer harness (bench/peers, report.ts) and of `bench/cli.ts --json`
 // (result.ts). It prints
 //   1. spool vs peers: the median run per (workload, system) of the peer files, plus every
-//      `spool bench` run that reproduces a peer workload (comparableTo W1/W2/W3) as system
+//      `bench/cli.ts` run that reproduces a peer workload (comparableTo W1/W2/W3) as system
 //      "spool bench"; the ratio column compares each row with "spool bench" where such a run
 //      exists for the workload, else with the peer run of spool;
 //   2. every `spool bench` run;

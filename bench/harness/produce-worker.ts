@@ -1,4 +1,4 @@
-// One producer of `spool bench produce`, run as a child process (child_process.fork, IPC)
+// One producer of `bench/cli.ts produce`, run as a child process (child_process.fork, IPC)
 // so N producers do not share one event loop with each other or with the coordinating
 // CLI process. Protocol (IPC messages):
 //   parent -> worker  { type: 'start', config }     worker connects, answers { type: 'ready' }

@@ -1,7 +1,7 @@
-// The result record of `spool bench` (one JSON object per run with --json) and its human
+// The result record of `bench/cli.ts` (one JSON object per run with --json) and its human
 // table. Units as in report.ts: MB = 2^20 bytes of message values; latencies in ms.
 // `tool: 'spool bench'` tells these records apart from the peer harness's (report.ts) when
-// both are fed to `spool bench report`.
+// both are fed to `bench/cli.ts report`.
 
 import type { LatencySummary } from './histogram.js';
 import type { MachineInfo } from './machine.js';

@@ -1,4 +1,4 @@
-// Proves the end-to-end benchmark plumbing (src/cli/bench) computes what it reports: the
+// Proves the end-to-end benchmark plumbing (bench/harness) computes what it reports: the
 // HdrHistogram wrapper's percentiles against known distributions (within its 3-digit
 // precision), result records (rates, units, optional latency fields), the median-of-repeats
 // choice, spool's ratio, the table and JSON Lines round trip, workload scaling, and the
