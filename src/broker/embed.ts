@@ -65,3 +65,5 @@ export async function startBroker(options: EmbeddedBrokerOptions = {}): Promise<
 }
 
 export type { BrokerOptions } from './options.js';
+/** To see the broker's log lines: `startBroker({ logger: streamLogger() })` (stderr, level info). */
+export { streamLogger, type Logger } from './logger.js';
