@@ -5,7 +5,9 @@
 // npm cache (which `npm ci` filled), then `npx spool --version`, `spool serve --port 0
 // --http off` with a produce/consume round trip through the installed CLI, and a script
 // that imports `spool/broker` and `spool` by package name (the exports map) and round-trips
-// a message through the embedded broker. Nothing here goes to the network. `npm ci` caches
+// a message through the embedded broker. Also that a production install of a checkout
+// (`npm ci --omit=dev`, no TypeScript) succeeds: `prepare` skips the build instead of
+// failing on a missing tsc. Nothing here goes to the network. `npm ci` caches
 // the dependency tarballs but not always the registry's package documents that `npm install
 // <tarball>` resolves version ranges with; when those are missing (ENOTCACHED), the install
 // is redone as `npm ci --offline` with a lock file made from the repository's (the same
@@ -177,4 +179,27 @@ console.log(JSON.stringify({ address: broker.address, value, dataDirRemoved: !ex
     expect(report.value).toBe('embedded');
     expect(report.dataDirRemoved).toBe(true);
   }, 60_000);
+});
+
+describe('npm ci --omit=dev in a checkout', () => {
+  it('succeeds without TypeScript: prepare says it skips the build', async (context) => {
+    const dir = mkdtempSync(join(tmpdir(), 'spool-omit-dev-'));
+    try {
+      for (const file of ['package.json', 'package-lock.json', 'scripts/prepare.mjs']) {
+        mkdirSync(dirname(join(dir, file)), { recursive: true });
+        writeFileSync(join(dir, file), readFileSync(join(ROOT, file)));
+      }
+      const installed = await run('npm', ['ci', '--omit=dev', '--offline', '--no-audit', '--no-fund'], { cwd: dir, timeoutMs: 90_000 });
+      if (installed.code !== 0 && /ENOTCACHED/.test(installed.stderr)) {
+        context.skip(`the local npm cache lacks a runtime dependency (run npm ci online once): ${installed.stderr.split('\n').find((line) => /request to/.test(line)) ?? 'ENOTCACHED'}`);
+      }
+      expectOk(installed);
+      expect(installed.stdout).toContain('typescript is not installed (a production install), skipping the build');
+      expect(existsSync(join(dir, 'node_modules/typescript'))).toBe(false);
+      expect(existsSync(join(dir, 'node_modules/hdr-histogram-js'))).toBe(false);
+      expect(existsSync(join(dir, 'node_modules/commander'))).toBe(true);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 120_000);
 });
