@@ -31,9 +31,16 @@ interface Run {
   stderr: string;
 }
 
-/** Runs a program without a shell; never rejects. npm's own env from `npm test` is dropped so it cannot redirect the install. */
+/** npm settings `npm test` passes down that the nested npm should keep: where the cache is. */
+const KEPT_NPM_VARIABLES = new Set(['npm_config_cache', 'npm_config_userconfig']);
+
+/**
+ * Runs a program without a shell; never rejects. The rest of npm's own environment from
+ * `npm test` (lifecycle, package, prefix variables) is dropped so it cannot redirect the
+ * nested install.
+ */
 function run(file: string, args: string[], options: { cwd: string; input?: string; timeoutMs?: number }): Promise<Run> {
-  const env = Object.fromEntries(Object.entries(process.env).filter(([name]) => !/^npm_/i.test(name)));
+  const env = Object.fromEntries(Object.entries(process.env).filter(([name]) => !/^npm_/i.test(name) || KEPT_NPM_VARIABLES.has(name.toLowerCase())));
   return new Promise((resolveRun) => {
     const child = execFile(
       file,
