@@ -1,5 +1,5 @@
 // spool's Kafka listener against its native protocol, through the same W1 (produce 1M x
-// 100 B, acked) and W3 (replay of W1) loops as the peer benchmark (src/cli/bench/runner.ts):
+// 100 B, acked) and W3 (replay of W1) loops as the peer benchmark (bench/harness/runner.ts):
 //
 //   npx tsc -p tsconfig.json && npx tsx bench/kafka-listener.ts [--scale 1] [--repeat 1]
 //       [--clients native,native-1000,kafkajs,raw-native,raw-kafka] [--raw-rate 0] [--fsync 1000]
@@ -30,7 +30,7 @@
 // share of one core over the wall time: the broker's CPU per message is the protocol's own
 // cost, independent of how fast the client library is, and a client near 100% of a core
 // with the broker well below says the client is the bottleneck. JSON lines (RunResult of
-// src/cli/bench/report.ts plus those fields) go to stdout and --json; the table to stderr.
+// bench/harness/report.ts plus those fields) go to stdout and --json; the table to stderr.
 // `--tiny` (the test suite: test/bench/kafka-listener-tiny.test.ts) runs 5,000 messages.
 
 import { appendFileSync, readdirSync, readFileSync } from 'node:fs';
@@ -39,10 +39,10 @@ import { dirname, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { machineInfo } from '../src/cli/bench/machine.js';
-import { makeResult, toJsonLine, type RunResult } from '../src/cli/bench/report.js';
-import { makePayload, runWorkload } from '../src/cli/bench/runner.js';
-import { scaleWorkload, WORKLOADS, type Target } from '../src/cli/bench/workloads.js';
+import { machineInfo } from './harness/machine.js';
+import { makeResult, toJsonLine, type RunResult } from './harness/report.js';
+import { makePayload, runWorkload } from './harness/runner.js';
+import { scaleWorkload, WORKLOADS, type Target } from './harness/workloads.js';
 import { encodeBatch } from '../src/records/index.js';
 import { startBroker } from '../test/helpers/broker.js';
 import { KafkajsTarget } from './peers/spool-kafkajs.js';

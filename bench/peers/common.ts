@@ -2,7 +2,7 @@
 // arrive (NATS PubAcks, RabbitMQ publish confirms), and reporting replayed messages to the
 // harness in groups (NATS, RabbitMQ, spool).
 
-import type { ReplayRequest } from '../../src/cli/bench/workloads.js';
+import type { ReplayRequest } from '../harness/workloads.js';
 
 /** Resolves publish() calls in order as the count of acknowledgements passes their end. */
 export class AckTracker {

@@ -12,7 +12,7 @@
 // REPLAY_BATCH messages per pull request, the client's recommended way to read a stream.
 
 import { connect, createInbox, RetentionPolicy, StorageType, type JetStreamClient, type JetStreamManager, type NatsConnection } from 'nats';
-import type { ProducerMode, ReplayRequest, Target, TargetProducer, TargetSettings } from '../../src/cli/bench/workloads.js';
+import type { ProducerMode, ReplayRequest, Target, TargetProducer, TargetSettings } from '../harness/workloads.js';
 import { AckTracker, ReplayTally } from './common.js';
 
 const REPLAY_BATCH = 10_000;

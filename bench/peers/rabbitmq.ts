@@ -44,7 +44,7 @@ function installPre311Shim(): void {
     return original.call(this);
   };
 }
-import type { ProducerMode, ReplayRequest, Target, TargetProducer, TargetSettings } from '../../src/cli/bench/workloads.js';
+import type { ProducerMode, ReplayRequest, Target, TargetProducer, TargetSettings } from '../harness/workloads.js';
 import { AckTracker, ReplayTally } from './common.js';
 
 export interface RabbitTuning {

@@ -10,7 +10,7 @@
 // Replay: XRANGE in pages of REPLAY_PAGE entries, each page starting after the last id.
 
 import { Redis } from 'ioredis';
-import type { ProducerMode, ReplayRequest, Target, TargetProducer, TargetSettings } from '../../src/cli/bench/workloads.js';
+import type { ProducerMode, ReplayRequest, Target, TargetProducer, TargetSettings } from '../harness/workloads.js';
 
 const REPLAY_PAGE = 5_000;
 

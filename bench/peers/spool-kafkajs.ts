@@ -15,7 +15,7 @@
 // the group; `lastJoinMs` says how long that took (time to the first batch).
 
 import { Kafka, logLevel, Partitioners, type Admin, type Producer } from 'kafkajs';
-import type { ProducerMode, ReplayRequest, Target, TargetProducer, TargetSettings } from '../../src/cli/bench/workloads.js';
+import type { ProducerMode, ReplayRequest, Target, TargetProducer, TargetSettings } from '../harness/workloads.js';
 import { ReplayTally } from './common.js';
 
 const REPLAY_FETCH_BYTES = 4 * 1024 * 1024;

@@ -18,7 +18,7 @@ import { ApiKey } from '../../src/protocol/apis.js';
 import type { FetchResponse, ProduceResponse } from '../../src/protocol/messages.js';
 import { ApiKeys, decodeResponse, encodeRequest, KafkaErrors } from '../../src/kafka/index.js';
 import { encodeBatch, forEachBatch } from '../../src/records/index.js';
-import type { ProducerMode, ReplayRequest, Target, TargetProducer, TargetSettings } from '../../src/cli/bench/workloads.js';
+import type { ProducerMode, ReplayRequest, Target, TargetProducer, TargetSettings } from '../harness/workloads.js';
 import { RawClient } from '../../test/helpers/raw-client.js';
 import { SpoolTarget } from './spool.js';
 

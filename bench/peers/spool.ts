@@ -17,7 +17,7 @@
 import { existsSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import type { ProducerMode, ReplayRequest, Target, TargetProducer, TargetSettings } from '../../src/cli/bench/workloads.js';
+import type { ProducerMode, ReplayRequest, Target, TargetProducer, TargetSettings } from '../harness/workloads.js';
 import { ReplayTally } from './common.js';
 
 interface SpoolMessage {

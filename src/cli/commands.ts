@@ -1,7 +1,6 @@
-// Registers the client-side commands: topic, produce, consume, group, dump-segment, bench.
-// (serve lives in serve.ts.)
+// Registers the client-side commands: topic, produce, consume, group, dump-segment.
+// (serve lives in serve.ts; the benchmarks are bench/cli.ts, outside the package.)
 import type { Command } from 'commander';
-import { registerBench } from './bench.js';
 import { registerConsume } from './consume.js';
 import { registerDumpSegment } from './dump-segment.js';
 import { registerGroup } from './group.js';
@@ -15,7 +14,6 @@ export function registerCommands(program: Command): void {
   registerConsume(program);
   registerGroup(program);
   registerDumpSegment(program);
-  registerBench(program);
   // These commands are done when their action returns: exit once stdout has taken the
   // output, so a timer or socket left behind by the SDK can never keep the CLI alive.
   for (const command of program.commands) if (!before.has(command)) command.hook('postAction', exitWhenFlushed);

@@ -4,6 +4,7 @@
 // line `spool: <message>` on stderr and exit code 1; a stack trace is printed only for
 // unexpected errors when SPOOL_DEBUG is set.
 
+import { createRequire } from 'node:module';
 import { Command } from 'commander';
 import { registerServe } from './serve.js';
 import { registerCommands } from './commands.js';
@@ -24,6 +25,10 @@ process.stdout.on('error', (error: NodeJS.ErrnoException) => {
   if (process.stdout.listenerCount('error') > 1) return;
   process.exit(error.code === 'EPIPE' ? 0 : 1);
 });
+
+// `spool --version`: the version of the package this file is part of (dist/cli/main.js ->
+// ../../package.json, in a checkout and in an installed package alike).
+program.version((createRequire(import.meta.url)('../../package.json') as { version: string }).version, '-V, --version', 'print the spool version');
 
 registerServe(program);
 registerCommands(program);

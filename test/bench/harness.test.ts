@@ -1,15 +1,15 @@
-// Proves the end-to-end benchmark plumbing (src/cli/bench) computes what it reports: the
+// Proves the end-to-end benchmark plumbing (bench/harness) computes what it reports: the
 // HdrHistogram wrapper's percentiles against known distributions (within its 3-digit
 // precision), result records (rates, units, optional latency fields), the median-of-repeats
 // choice, spool's ratio, the table and JSON Lines round trip, workload scaling, and the
 // runner's loops against an in-memory fake target (no servers, a few milliseconds).
 
 import { describe, expect, it } from 'vitest';
-import { LatencyHistogram } from '../../src/cli/bench/histogram.js';
-import { cpuModel, machineInfo, type MachineInfo } from '../../src/cli/bench/machine.js';
-import { BYTES_PER_MB, formatSettings, formatTable, makeResult, medianRuns, parseJsonLines, spoolRatio, toJsonLine, type RunResult } from '../../src/cli/bench/report.js';
-import { makePayload, runWorkload } from '../../src/cli/bench/runner.js';
-import { parseWorkloadIds, scaleWorkload, WORKLOADS, type ReplayRequest, type Target, type TargetProducer } from '../../src/cli/bench/workloads.js';
+import { LatencyHistogram } from '../../bench/harness/histogram.js';
+import { cpuModel, machineInfo, type MachineInfo } from '../../bench/harness/machine.js';
+import { BYTES_PER_MB, formatSettings, formatTable, makeResult, medianRuns, parseJsonLines, spoolRatio, toJsonLine, type RunResult } from '../../bench/harness/report.js';
+import { makePayload, runWorkload } from '../../bench/harness/runner.js';
+import { parseWorkloadIds, scaleWorkload, WORKLOADS, type ReplayRequest, type Target, type TargetProducer } from '../../bench/harness/workloads.js';
 
 const machine: MachineInfo = {
   commit: 'abc123',

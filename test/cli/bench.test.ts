@@ -1,5 +1,6 @@
-// Proves every `spool bench` command still runs (so none rots): each runs in a tiny mode
-// through the built binary, with its own broker process (no --broker) and once against a
+// Proves every benchmark command of bench/cli.ts (the end-to-end benchmarks, kept out of the
+// shipped `spool` CLI) still runs (so none rots): each runs in a tiny mode through
+// `node --import tsx bench/cli.ts` (the broker is the built dist/cli/main.js), with its own broker process (no --broker) and once against a
 // broker started by the test (--broker), and prints JSON objects with the documented fields;
 // `bench report` turns such lines and the peer results into markdown. No numbers are
 // asserted: performance is measured by running the benches, never in tests.
@@ -11,10 +12,12 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Client } from '../../src/client/index.js';
 import { startBroker, type BrokerProcess } from '../helpers/broker.js';
-import { expectOk, sh, SPOOL } from './run.js';
+import { expectOk, sh } from './run.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const COMMON_FIELDS = ['workload', 'messages', 'bytes', 'seconds', 'msgsPerSec', 'mbPerSec', 'commit', 'node', 'cpuModel', 'fsyncMode', 'messageBytes', 'acks', 'complete', 'loadAverage', 'command'];
+/** `npx tsx bench/cli.ts` as the tests run it (tsx from node_modules, from the repository root). */
+const BENCH = `cd '${ROOT}' && '${process.execPath}' --import tsx bench/cli.ts`;
 const LATENCY_FIELDS = ['p50Ms', 'p99Ms', 'p999Ms', 'maxMs'];
 
 function records(stdout: string): Array<Record<string, unknown>> {
@@ -34,11 +37,11 @@ function expectShape(record: Record<string, unknown>, workload: string, latency:
   expect(typeof record['msgsPerSec']).toBe('number');
 }
 
-describe('spool bench (tiny mode, own broker process)', () => {
+describe('bench/cli.ts (tiny mode, own broker process)', () => {
   const outputs: string[] = [];
 
   it('produce: N producer processes, JSON with latency percentiles', async () => {
-    const result = expectOk(await sh(`${SPOOL} bench produce --messages 2000 --size 50 --producers 2 --partitions 2 --acks 1 --json`, { timeoutMs: 60_000 }));
+    const result = expectOk(await sh(`${BENCH} produce --messages 2000 --size 50 --producers 2 --partitions 2 --acks 1 --json`, { timeoutMs: 60_000 }));
     const [record] = records(result.stdout);
     expectShape(record!, 'produce', true);
     expect(record).toMatchObject({ messages: 2000, bytes: 100_000, messageBytes: 50, producers: 2, partitions: 2, acks: '1', broker: 'own', fsyncMode: '--fsync 1000' });
@@ -46,7 +49,7 @@ describe('spool bench (tiny mode, own broker process)', () => {
   });
 
   it('produce: the human table by default, nothing on stderr when it is not a terminal', async () => {
-    const result = expectOk(await sh(`${SPOOL} bench produce --messages 2000 --fsync never`, { timeoutMs: 60_000 }));
+    const result = expectOk(await sh(`${BENCH} produce --messages 2000 --fsync never`, { timeoutMs: 60_000 }));
     expect(result.stdout).toMatch(/^workload\s+what\s+messages/m);
     expect(result.stdout).toMatch(/^produce\s+1 producer, 1 partition, acks all\s+2,000/m);
     expect(result.stdout).toContain('--fsync never');
@@ -54,9 +57,9 @@ describe('spool bench (tiny mode, own broker process)', () => {
   });
 
   it('consume: one consumer, and a group of 2 member processes', async () => {
-    const alone = expectOk(await sh(`${SPOOL} bench consume --messages 2000 --json`, { timeoutMs: 60_000 }));
+    const alone = expectOk(await sh(`${BENCH} consume --messages 2000 --json`, { timeoutMs: 60_000 }));
     expectShape(records(alone.stdout)[0]!, 'consume', false);
-    const group = expectOk(await sh(`${SPOOL} bench consume --messages 2000 --partitions 2 --consumers 2 --json`, { timeoutMs: 90_000 }));
+    const group = expectOk(await sh(`${BENCH} consume --messages 2000 --partitions 2 --consumers 2 --json`, { timeoutMs: 90_000 }));
     const [record] = records(group.stdout);
     expectShape(record!, 'consume', false);
     expect(record).toMatchObject({ messages: 2000, consumers: 2, partitions: 2 });
@@ -64,7 +67,7 @@ describe('spool bench (tiny mode, own broker process)', () => {
   }, 120_000);
 
   it('e2e: a fixed rate for a duration, send-to-receive percentiles', async () => {
-    const result = expectOk(await sh(`${SPOOL} bench e2e --rate 500 --duration 1s --json`, { timeoutMs: 60_000 }));
+    const result = expectOk(await sh(`${BENCH} e2e --rate 500 --duration 1s --json`, { timeoutMs: 60_000 }));
     const [record] = records(result.stdout);
     expectShape(record!, 'e2e', true);
     expect(record).toMatchObject({ messages: 500, ratePerSec: 500, lingerMs: 0 });
@@ -72,7 +75,7 @@ describe('spool bench (tiny mode, own broker process)', () => {
   });
 
   it('group: throughput of each group size and the failover time', async () => {
-    const result = expectOk(await sh(`${SPOOL} bench group --messages 2000 --members 1,2 --session-timeout-ms 1000 --json`, { timeoutMs: 110_000 }));
+    const result = expectOk(await sh(`${BENCH} group --messages 2000 --members 1,2 --session-timeout-ms 1000 --json`, { timeoutMs: 110_000 }));
     const lines = records(result.stdout);
     expect(lines.map((line) => [line['workload'], line['consumers']])).toEqual([
       ['group-throughput', 1],
@@ -90,16 +93,16 @@ describe('spool bench (tiny mode, own broker process)', () => {
       const file = join(dir, 'bench.jsonl');
       writeFileSync(file, outputs.join(''));
       const peers = join(ROOT, 'bench/peers/results-2026-11-25.jsonl');
-      const result = expectOk(await sh(`${SPOOL} bench report ${peers} ${file}`));
+      const result = expectOk(await sh(`${BENCH} report ${peers} ${file}`));
       expect(result.stdout).toContain('#### spool vs peers');
       expect(result.stdout).toMatch(/^\| W1 1M x 100 B, acked \| NATS JetStream \| [\d,]+ \|/m);
       expect(result.stdout).toContain('#### spool bench');
       expect(result.stdout).toMatch(/^\| produce \| 2 producers, 2 partitions, acks 1 \|/m);
-      expect(result.stdout).toContain('spool bench produce --messages 2000 --size 50 --producers 2 --partitions 2 --acks 1 --json');
+      expect(result.stdout).toContain('npx tsx bench/cli.ts produce --messages 2000 --size 50 --producers 2 --partitions 2 --acks 1 --json');
       // --readme replaces only the text between the markers.
       const readme = join(dir, 'README.md');
       writeFileSync(readme, '# top\n<!-- spool bench report: start -->\nold\n<!-- spool bench report: end -->\ntail\n');
-      expectOk(await sh(`${SPOOL} bench report --readme ${readme} ${file}`));
+      expectOk(await sh(`${BENCH} report --readme ${readme} ${file}`));
       const updated = readFileSync(readme, 'utf8');
       expect(updated).toMatch(/^# top\n<!-- spool bench report: start -->\n\n#### spool bench\n/);
       expect(updated).not.toContain('old');
@@ -110,7 +113,7 @@ describe('spool bench (tiny mode, own broker process)', () => {
   });
 });
 
-describe('spool bench --broker (a running broker)', () => {
+describe('bench/cli.ts --broker (a running broker)', () => {
   let broker: BrokerProcess;
   beforeAll(async () => {
     broker = await startBroker();
@@ -121,7 +124,7 @@ describe('spool bench --broker (a running broker)', () => {
   });
 
   it('targets the given broker and deletes its bench topic afterwards', async () => {
-    const result = expectOk(await sh(`${SPOOL} --broker ${broker.address} bench produce --messages 2000 --json`, { timeoutMs: 60_000 }));
+    const result = expectOk(await sh(`${BENCH} --broker ${broker.address} produce --messages 2000 --json`, { timeoutMs: 60_000 }));
     const [record] = records(result.stdout);
     expectShape(record!, 'produce', true);
     expect(record).toMatchObject({ broker: broker.address, fsyncMode: 'as configured on the external broker' });
@@ -134,7 +137,7 @@ describe('spool bench --broker (a running broker)', () => {
   });
 
   it('SPOOL_BROKER counts as given', async () => {
-    const result = expectOk(await sh(`${SPOOL} bench e2e --rate 200 --duration 500ms --json`, { env: { SPOOL_BROKER: broker.address }, timeoutMs: 60_000 }));
+    const result = expectOk(await sh(`${BENCH} e2e --rate 200 --duration 500ms --json`, { env: { SPOOL_BROKER: broker.address }, timeoutMs: 60_000 }));
     expect(records(result.stdout)[0]).toMatchObject({ workload: 'e2e', broker: broker.address });
   });
 });

@@ -2,7 +2,7 @@
 // wait for a stable group (every member joined and owns partitions).
 
 import type { ChildProcess } from 'node:child_process';
-import type { Client } from '../../client/index.js';
+import type { Client } from '../../src/client/index.js';
 import { forkWorker } from './common.js';
 import type { GroupWorkerConfig, GroupWorkerMessage } from './group-worker.js';
 

@@ -1,8 +1,8 @@
-// Pieces shared by the `spool bench` workloads: the Client of a run, topic set-up, filling a
+// Pieces shared by the `bench/cli.ts` workloads: the Client of a run, topic set-up, filling a
 // topic for the read benchmarks, forked worker processes, small waits.
 
 import { fork, type ChildProcess } from 'node:child_process';
-import { Client } from '../../client/index.js';
+import { Client } from '../../src/client/index.js';
 import { makePayload } from './runner.js';
 
 export function benchClient(address: string, clientId: string): Client {
@@ -48,9 +48,13 @@ export async function fillTopic(client: Client, topic: string, total: number, si
   await producer.close();
 }
 
-/** Forks `dist/cli/bench/<module>.js` with an IPC channel; its stderr goes to ours. */
+/**
+ * Forks `bench/harness/<module>.ts` with an IPC channel; its stderr goes to ours. The child
+ * inherits process.execArgv, so it runs under the same tsx loader as this process.
+ */
 export function forkWorker(module: string): ChildProcess {
-  const path = new URL(`./${module}.js`, import.meta.url);
+  const extension = import.meta.url.endsWith('.js') ? 'js' : 'ts';
+  const path = new URL(`./${module}.${extension}`, import.meta.url);
   return fork(path, [], { stdio: ['ignore', 'ignore', 'inherit', 'ipc'], serialization: 'json' });
 }
 

@@ -1,4 +1,4 @@
-// The four end-to-end workloads shared by `spool bench` and the peer benchmarks
+// The four end-to-end workloads shared by `bench/cli.ts` and the peer benchmarks
 // (bench/peers), and the Target interface every system under test implements.
 //
 //   W1  1,000,000 messages of 100 B from one producer, every one acknowledged as stored.

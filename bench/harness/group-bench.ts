@@ -1,4 +1,4 @@
-// `spool bench group`: the consumer-group benchmark (throughput and failover), from the CLI.
+// `bench/cli.ts group`: the consumer-group benchmark (throughput and failover), from the CLI.
 // Fills a topic of --partitions (default 8) with --messages of --size bytes, then:
 //   throughput  a group of 1, 2 and 4 members (--members), each a child process
 //               (group-worker.ts), consuming the whole topic with run({ eachBatch }) and
@@ -10,7 +10,7 @@
 //               partitions is consumed again by a survivor (max over its partitions).
 //               Expected: roughly the session timeout, plus up to one heartbeat interval.
 
-import type { Client } from '../../client/index.js';
+import type { Client } from '../../src/client/index.js';
 import type { BenchBroker } from './broker-process.js';
 import { benchClient, benchTopicName, createBenchTopic, deleteBenchTopic, fillTopic, sleep, waitUntil, wallNow } from './common.js';
 import type { MachineInfo } from './machine.js';

@@ -1,4 +1,4 @@
-// One producer of `spool bench produce`, run as a child process (child_process.fork, IPC)
+// One producer of `bench/cli.ts produce`, run as a child process (child_process.fork, IPC)
 // so N producers do not share one event loop with each other or with the coordinating
 // CLI process. Protocol (IPC messages):
 //   parent -> worker  { type: 'start', config }     worker connects, answers { type: 'ready' }
@@ -8,8 +8,8 @@
 // The histogram travels as HdrHistogram's compressed base64 so the parent can merge them.
 
 import { performance } from 'node:perf_hooks';
-import { Client } from '../../client/index.js';
-import type { Acks } from '../../client/index.js';
+import { Client } from '../../src/client/index.js';
+import type { Acks } from '../../src/client/index.js';
 import { LatencyHistogram } from './histogram.js';
 import { runThroughput } from './runner.js';
 import { WORKLOADS, type TargetProducer, type Workload } from './workloads.js';

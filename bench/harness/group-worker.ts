@@ -1,4 +1,4 @@
-// One consumer-group member of `spool bench consume --consumers N` and `spool bench group`,
+// One consumer-group member of `bench/cli.ts consume --consumers N` and `bench/cli.ts group`,
 // run as a child process (child_process.fork, IPC) so members do not share an event loop.
 // Protocol (IPC messages):
 //   parent -> worker  { type: 'start', config }  worker subscribes; { type: 'ready' }
@@ -9,7 +9,7 @@
 //   parent -> worker  { type: 'stop' }  closes the consumer (leaves the group) and exits
 
 import { performance } from 'node:perf_hooks';
-import { Client } from '../../client/index.js';
+import { Client } from '../../src/client/index.js';
 
 export interface GroupWorkerConfig {
   broker: string;

@@ -1,14 +1,14 @@
-// `spool bench report <files...>`: the README's Results section as markdown, generated from
-// JSON Lines: records of the peer harness (bench/peers, report.ts) and of `spool bench --json`
+// `npx tsx bench/cli.ts report <files...>`: the README's Results section as markdown, generated from
+// JSON Lines: records of the peer harness (bench/peers, report.ts) and of `bench/cli.ts --json`
 // (result.ts). It prints
 //   1. spool vs peers: the median run per (workload, system) of the peer files, plus every
-//      `spool bench` run that reproduces a peer workload (comparableTo W1/W2/W3) as system
+//      `bench/cli.ts` run that reproduces a peer workload (comparableTo W1/W2/W3) as system
 //      "spool bench"; the ratio column compares each row with "spool bench" where such a run
 //      exists for the workload, else with the peer run of spool;
 //   2. every `spool bench` run;
 //   3. the machine, dates, load averages, and the exact commands.
 
-import { BENCH_HEADER, benchRow, formatMs, type BenchResult } from './result.js';
+import { BENCH_COMMAND, BENCH_HEADER, benchRow, formatMs, runnableCommand, type BenchResult } from './result.js';
 import { medianRuns, spoolRatio, type RunResult } from './report.js';
 import { WORKLOADS, WorkloadIds, type WorkloadId } from './workloads.js';
 
@@ -44,7 +44,7 @@ function asPeerRecord(result: BenchResult, workload: WorkloadId): RunResult {
     messageBytes: result.messageBytes,
     acks: result.acks,
     fsyncMode: result.fsyncMode,
-    driving: result.command,
+    driving: runnableCommand(result.command),
     commit: result.commit,
     dirty: result.dirty,
     node: result.node,
@@ -134,11 +134,11 @@ export function formatReport(files: Array<{ name: string; text: string }>): stri
     out.push(`- 1-minute load average at run starts: ${range(all.map((record) => record.loadAverage))} (the machine is shared; compare within a table, not across days).`);
     const peerFiles = [...new Set(records.filter((entry) => !isBench(entry.record)).map((entry) => entry.file))];
     if (peerFiles.length > 0) out.push(`- Peers: \`npm run bench:peers\` (bench/peers/run.sh; see bench/peers/README.md), JSON lines in ${peerFiles.map((file) => `\`${file}\``).join(', ')}.`);
-    const commands = [...new Set(bench.map((result) => result.command))];
+    const commands = [...new Set(bench.map((result) => runnableCommand(result.command)))];
     if (commands.length > 0) {
-      out.push('- spool bench (broker started by the bench as its own process unless `--broker` is given):', '', '```sh', ...commands, '```');
+      out.push('- spool bench (`npm run build` first; broker started by the bench as its own process unless `--broker` is given):', '', '```sh', ...commands, '```');
     }
-    out.push('', `Regenerate this section: \`spool bench report ${files.map((file) => file.name).join(' ')}\`.`);
+    out.push('', `Regenerate this section: \`${BENCH_COMMAND} report ${files.map((file) => file.name).join(' ')}\`.`);
   }
   return out.join('\n');
 }

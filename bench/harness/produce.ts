@@ -1,4 +1,4 @@
-// `spool bench produce`: N producers, each a child process of its own (produce-worker.ts),
+// `bench/cli.ts produce`: N producers, each a child process of its own (produce-worker.ts),
 // send --messages in total (split evenly) of --size bytes to a fresh topic of --partitions,
 // each driven by the harness's throughput loop (runner.ts: send() of 1,000 messages per call,
 // at most 20,000 unacknowledged per producer, as the peer benchmarks drive spool). The clock
@@ -6,7 +6,7 @@
 // latency histograms of the producers are merged.
 
 import type { ChildProcess } from 'node:child_process';
-import type { Acks } from '../../client/index.js';
+import type { Acks } from '../../src/client/index.js';
 import { LatencyHistogram } from './histogram.js';
 import type { MachineInfo } from './machine.js';
 import { Progress } from './progress.js';

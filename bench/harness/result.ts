@@ -1,7 +1,7 @@
-// The result record of `spool bench` (one JSON object per run with --json) and its human
+// The result record of `bench/cli.ts` (one JSON object per run with --json) and its human
 // table. Units as in report.ts: MB = 2^20 bytes of message values; latencies in ms.
 // `tool: 'spool bench'` tells these records apart from the peer harness's (report.ts) when
-// both are fed to `spool bench report`.
+// both are fed to `bench/cli.ts report`.
 
 import type { LatencySummary } from './histogram.js';
 import type { MachineInfo } from './machine.js';
@@ -63,9 +63,20 @@ function round(value: number, digits: number): number {
   return Math.round(value * factor) / factor;
 }
 
-/** The command line as typed, for the record ("spool bench produce --messages 1000"). */
+/** How a reader runs the benchmarks (from the repository root, after `npm run build`). */
+export const BENCH_COMMAND = 'npx tsx bench/cli.ts';
+
+/**
+ * A recorded command as a reader runs it today: records made before the benchmarks left
+ * the `spool` CLI (bench/results/*.jsonl) say `spool bench <subcommand> ...`.
+ */
+export function runnableCommand(command: string): string {
+  return command.replace(/^spool bench /, `${BENCH_COMMAND} `);
+}
+
+/** The command line as typed, for the record ("npx tsx bench/cli.ts produce --messages 1000"). */
 export function commandLine(): string {
-  return ['spool', ...process.argv.slice(2)].map((word) => (/^[\w@%+=:,./-]+$/.test(word) ? word : `'${word.replace(/'/g, `'\\''`)}'`)).join(' ');
+  return [BENCH_COMMAND, ...process.argv.slice(2).map((word) => (/^[\w@%+=:,./-]+$/.test(word) ? word : `'${word.replace(/'/g, `'\\''`)}'`))].join(' ');
 }
 
 export function makeBenchResult(fields: BenchFields, measurement: BenchMeasurement, machine: MachineInfo): BenchResult {

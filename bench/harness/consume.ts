@@ -1,4 +1,4 @@
-// `spool bench consume`: replay of a topic from its beginning. Without --topic, it first
+// `bench/cli.ts consume`: replay of a topic from its beginning. Without --topic, it first
 // fills a fresh topic of --partitions with --messages of --size bytes (not measured). Then:
 //   --consumers 1  one consumer in this process, every partition assigned from 'earliest'
 //                  (no group), read with run({ eachBatch }); clock from the first request
@@ -8,7 +8,7 @@
 //                  and all are told to go, and stops at the last message any consumed.
 
 import { performance } from 'node:perf_hooks';
-import type { Client } from '../../client/index.js';
+import type { Client } from '../../src/client/index.js';
 import type { BenchBroker } from './broker-process.js';
 import { benchClient, benchTopicName, createBenchTopic, deleteBenchTopic, fillTopic, sleep, waitUntil, wallNow } from './common.js';
 import type { MachineInfo } from './machine.js';

@@ -1,4 +1,4 @@
-// `spool bench e2e`: end-to-end latency. One producer sends --size-byte messages at a fixed
+// `bench/cli.ts e2e`: end-to-end latency. One producer sends --size-byte messages at a fixed
 // --rate for --duration, one send() per message (lingerMs 0 by default: a latency workload
 // should not wait for a batch to fill); one consumer in the same process, assigned every
 // partition of the fresh topic, long-polls (maxWaitMs) and records, for every message, the
@@ -9,7 +9,7 @@
 // this one, so one clock (performance.now()) serves both ends.
 
 import { performance } from 'node:perf_hooks';
-import type { Acks } from '../../client/index.js';
+import type { Acks } from '../../src/client/index.js';
 import type { BenchBroker } from './broker-process.js';
 import { benchClient, benchTopicName, createBenchTopic, deleteBenchTopic, sleep } from './common.js';
 import { LatencyHistogram } from './histogram.js';

@@ -1,4 +1,4 @@
-// The broker a benchmark talks to. With no --broker given, `spool bench` starts its own:
+// The broker a benchmark talks to. With no --broker given, a bench (bench/cli.ts) starts its own:
 // `node dist/cli/main.js serve --host 127.0.0.1 --port 0 --data-dir <temp> --fsync <mode>`
 // as a SEPARATE process (so the broker and the measuring client never share an event
 // loop), reads the port from its one "spool listening on host:port" line, and on stop
@@ -11,10 +11,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
-import { formatBroker, parseBroker } from '../args.js';
+import { formatBroker, parseBroker } from '../../src/cli/args.js';
 
-/** dist/cli/main.js, beside this file's folder once compiled. */
-export const SPOOL_MAIN = fileURLToPath(new URL('../main.js', import.meta.url));
+/** dist/cli/main.js of this repository (`npm run build` first). */
+export const SPOOL_MAIN = fileURLToPath(new URL('../../dist/cli/main.js', import.meta.url));
 
 const START_TIMEOUT_MS = 20_000;
 

@@ -1,26 +1,30 @@
-// `spool bench produce | consume | e2e | group | report`: end-to-end benchmarks through the
-// client SDK. With no --broker (and no SPOOL_BROKER) a bench starts its own broker as a
-// separate process on a temp data dir (bench/broker-process.ts) and removes it afterwards;
+// `npx tsx bench/cli.ts produce | consume | e2e | group | report` (run from the repository,
+// after `npm run build`): end-to-end benchmarks through the client SDK. They live here, not
+// in the `spool` CLI, so the published package carries neither them nor their dependencies
+// (hdr-histogram-js). With no --broker (and no SPOOL_BROKER) a bench starts its own broker
+// (dist/cli/main.js serve) as a separate process on a temp data dir
+// (harness/broker-process.ts) and removes it afterwards;
 // with --broker it targets that broker (creating, and afterwards deleting, its own topics).
 // Output: a table on stdout, or with --json one JSON object per run; a progress bar on
 // stderr when stderr is a terminal. `report` turns JSON Lines into the README's markdown.
 
 import { readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { type Command, InvalidArgumentError, Option } from 'commander';
-import { parseFsyncPolicy } from '../broker/index.js';
-import { choiceOption, integerOption, parseAcks, parseBytes, parseDurationMs, type Acks } from './args.js';
-import { benchBroker, type BenchBroker } from './bench/broker-process.js';
-import { benchConsume } from './bench/consume.js';
-import { benchE2e } from './bench/e2e.js';
-import { benchGroup } from './bench/group-bench.js';
-import { machineInfo, type MachineInfo } from './bench/machine.js';
-import { formatReport, replaceBetweenMarkers, RESULTS_END, RESULTS_START } from './bench/markdown.js';
-import { benchProduce } from './bench/produce.js';
-import { printResults, type BenchResult } from './bench/result.js';
+import { Command, InvalidArgumentError, Option } from 'commander';
+import { parseFsyncPolicy } from '../src/broker/index.js';
+import { formatError } from '../src/cli/errors.js';
+import { choiceOption, integerOption, parseAcks, parseBytes, parseDurationMs, type Acks } from '../src/cli/args.js';
+import { benchBroker, type BenchBroker } from './harness/broker-process.js';
+import { benchConsume } from './harness/consume.js';
+import { benchE2e } from './harness/e2e.js';
+import { benchGroup } from './harness/group-bench.js';
+import { machineInfo, type MachineInfo } from './harness/machine.js';
+import { formatReport, replaceBetweenMarkers, RESULTS_END, RESULTS_START } from './harness/markdown.js';
+import { benchProduce } from './harness/produce.js';
+import { BENCH_COMMAND, printResults, type BenchResult } from './harness/result.js';
 
-/** The repository (or installed package) root, for the git commit stamped into results. */
-const PACKAGE_ROOT = fileURLToPath(new URL('../../', import.meta.url));
+/** The repository root, for the git commit stamped into results. */
+const PACKAGE_ROOT = fileURLToPath(new URL('../', import.meta.url));
 
 interface CommonOptions {
   fsync: string;
@@ -60,7 +64,7 @@ async function withBroker(command: Command, options: CommonOptions, body: (broke
   process.once('SIGTERM', interrupted);
   const broker = await benchBroker(command, options.fsync);
   if (!broker.own && command.getOptionValueSource('fsync') === 'cli') {
-    process.stderr.write(`spool bench: --fsync applies only to a broker the bench starts; ${broker.address} keeps its own policy\n`);
+    process.stderr.write(`bench: --fsync applies only to a broker the bench starts; ${broker.address} keeps its own policy\n`);
   }
   try {
     const results = await body(broker, machineInfo(PACKAGE_ROOT));
@@ -76,8 +80,7 @@ function compressionOption(): Option {
   return new Option('--compression <codec>', 'batch compression').argParser(choiceOption('--compression', ['none', 'gzip'] as const)).default('none');
 }
 
-export function registerBench(program: Command): void {
-  const bench = program.command('bench').description('end-to-end benchmarks (own broker process unless --broker is given)');
+export function registerBench(bench: Command): void {
   registerProduce(bench);
   registerConsume(bench);
   registerE2e(bench);
@@ -261,3 +264,25 @@ function registerReport(bench: Command): void {
       else writeFileSync(options.readme, replaceBetweenMarkers(readFileSync(options.readme, 'utf8'), markdown));
     });
 }
+
+/** Exits once stdout has taken the output: a worker or socket left behind never keeps it alive. */
+async function exitWhenFlushed(): Promise<void> {
+  await new Promise<void>((resolve) => {
+    if (process.stdout.destroyed || !process.stdout.writable) resolve();
+    else process.stdout.write('', () => resolve());
+  });
+  process.exit(process.exitCode ?? 0);
+}
+
+const program = new Command();
+program
+  .name(BENCH_COMMAND)
+  .description('end-to-end benchmarks of spool through the SDK (own broker process unless --broker is given)')
+  .option('--broker <host:port>', 'benchmark this running broker instead (env SPOOL_BROKER)', process.env['SPOOL_BROKER'] ?? '127.0.0.1:9400')
+  .configureOutput({ outputError: (text, write) => write(`bench: ${text.replace(/^error: /, '')}`) });
+registerBench(program);
+for (const command of program.commands) command.hook('postAction', exitWhenFlushed);
+program.parseAsync(process.argv).catch((error: unknown) => {
+  process.stderr.write(`${formatError(error)}\n`);
+  process.exit(1);
+});
