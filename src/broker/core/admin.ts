@@ -2,7 +2,7 @@
 // offset lookups (earliest, latest, by time). Fronts call these per item and put a thrown
 // SpoolError into the item's answer.
 
-import { parseTopicConfig } from '../../storage/index.js';
+import { parseTopicConfig, topicConfigToRecord } from '../../storage/index.js';
 import { Errors, SpoolError } from '../../util/errors.js';
 import type { BrokerContext } from '../context.js';
 
@@ -34,6 +34,13 @@ export async function createTopic(ctx: BrokerContext, name: string, partitions: 
   if (name.startsWith('__')) throw new SpoolError(Errors.INVALID_TOPIC, `topic names starting with '__' are reserved for internal topics`);
   const parsed = config === undefined ? undefined : parseTopicConfig(config);
   await ctx.logs.createTopic(name, partitions, parsed);
+}
+
+/** A topic's effective configs by their Kafka names (retention.ms...); throws UNKNOWN_TOPIC. */
+export function topicConfigRecord(ctx: BrokerContext, name: string): Record<string, string | number> {
+  const info = ctx.logs.getTopic(name);
+  if (!info) throw new SpoolError(Errors.UNKNOWN_TOPIC, `topic '${name}' does not exist`);
+  return topicConfigToRecord(info.config);
 }
 
 export async function deleteTopic(ctx: BrokerContext, name: string): Promise<void> {
