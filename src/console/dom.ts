@@ -29,5 +29,7 @@ export function clear(element: Element): void {
 
 /** A table with a header row; rows are built by the caller. */
 export function table(headers: string[], rows: HTMLTableRowElement[], attributes: Attributes = {}): HTMLTableElement {
-  return h('table', attributes, h('thead', {}, h('tr', {}, ...headers.map((title) => h('th', {}, title)))), h('tbody', {}, ...rows));
+  // A column whose first cell is a number (class "number") gets a right-aligned header too.
+  const numeric = (index: number): boolean => rows[0]?.cells[index]?.classList.contains('number') ?? false;
+  return h('table', attributes, h('thead', {}, h('tr', {}, ...headers.map((title, index) => h('th', { class: numeric(index) ? 'number' : undefined }, title)))), h('tbody', {}, ...rows));
 }
