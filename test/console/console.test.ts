@@ -83,7 +83,7 @@ describe.skipIf(!haveBrowser)('web console in headless chromium', () => {
     }, {}, loaded);
   }
 
-  const shot = (name: string): Promise<unknown> => page.screenshot({ path: join(OUTPUT, `${name}.png`), fullPage: true });
+  const shot = (name: string, fullPage = true): Promise<unknown> => page.screenshot({ path: join(OUTPUT, `${name}.png`), fullPage });
   const dataOf = (selector: string, name: string): Promise<string | null> => page.$eval(selector, (element, attribute) => element.getAttribute(attribute), name);
 
   async function logEnds(name: string): Promise<Map<number, { start: number; end: number }>> {
@@ -145,7 +145,7 @@ describe.skipIf(!haveBrowser)('web console in headless chromium', () => {
     const meta = await page.$eval('[data-offset="21"]', (card) => card.textContent ?? '');
     expect(meta).toContain('table-1');
     expect(meta).toContain('seq=21');
-    await shot('messages');
+    await shot('messages', false);
     await page.click('#older');
     await page.waitForFunction(() => document.querySelector('#records [data-offset]')?.getAttribute('data-offset') === '2');
     expect(await page.$$eval('#records [data-offset]', (cards) => cards.length)).toBe(3);
