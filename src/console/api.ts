@@ -37,6 +37,9 @@ export const api = {
   topic: (topic: string) => call<T.TopicDetail>('GET', `/topics/${name(topic)}`),
   createTopic: (topic: string, partitions: number, config: Record<string, string>) => call<{ created: string }>('POST', '/topics', { name: topic, partitions, config }),
   deleteTopic: (topic: string) => call<{ deleted: string }>('DELETE', `/topics/${name(topic)}`),
+  addPartitions: (topic: string, count: number) => call<{ partitions: number }>('POST', `/topics/${name(topic)}/partitions`, { count }),
+  produce: (topic: string, partition: number, key: string | null, value: string | null, headers: Record<string, string>) =>
+    call<{ partition: number; offset: number }>('POST', `/topics/${name(topic)}/messages`, { partition, key, value, headers }),
   messages: (topic: string, partition: number, before: number | null, limit: number) =>
     call<T.MessagesPage>('GET', `/topics/${name(topic)}/messages?partition=${partition}&limit=${limit}${before === null ? '' : `&before=${before}`}`),
   offsetForTime: (topic: string, partition: number, timestamp: number) => call<{ offset: number; timestamp: number }>('GET', `/topics/${name(topic)}/offsets?partition=${partition}&timestamp=${timestamp}`),

@@ -7,7 +7,7 @@
 // The shapes are in console-types.ts, shared with the console's browser code.
 
 import type { IncomingMessage } from 'node:http';
-import { browseMessages, createTopic, deleteTopic, listOffset, topicConfigRecord, type Broker, type BrokerContext } from '../broker/index.js';
+import { browseMessages, createPartitions, createTopic, deleteTopic, listOffset, produceTestMessage, topicConfigRecord, type Broker, type BrokerContext } from '../broker/index.js';
 import { Errors, SpoolError, isSpoolError } from '../util/errors.js';
 import type * as T from './console-types.js';
 
@@ -58,6 +58,8 @@ async function route(ctx: BrokerContext, listeners: string[], request: ApiReques
       return { deleted: name };
     }
     if (name !== undefined && sub === 'messages' && method === 'GET') return messages(ctx, name, request.query);
+    if (name !== undefined && sub === 'partitions' && method === 'POST') return addPartitions(ctx, name, request.body);
+    if (name !== undefined && sub === 'messages' && method === 'POST') return produceFrom(ctx, name, request.body);
     if (name !== undefined && sub === 'offsets' && method === 'GET') {
       // The same lookup as ListOffsets: -1 latest, -2 earliest, else the first offset at or after the time.
       return listOffset(ctx, name, integerParam(request.query, 'partition', 0), integerParam(request.query, 'timestamp', -1));
@@ -121,6 +123,29 @@ async function createTopicFrom(ctx: BrokerContext, body: unknown): Promise<{ cre
   const entries = config as Record<string, string | number>;
   await createTopic(ctx, input.name, input.partitions, Object.keys(entries).length > 0 ? entries : undefined);
   return { created: input.name };
+}
+
+async function addPartitions(ctx: BrokerContext, name: string, body: unknown): Promise<{ partitions: number }> {
+  const input = objectBody(body);
+  if (typeof input.count !== 'number' || !Number.isInteger(input.count)) throw invalid('count must be an integer');
+  await createPartitions(ctx, name, input.count);
+  return { partitions: input.count };
+}
+
+async function produceFrom(ctx: BrokerContext, topic: string, body: unknown): Promise<{ partition: number; offset: number }> {
+  const input = objectBody(body);
+  if (typeof input.partition !== 'number' || !Number.isInteger(input.partition)) throw invalid('partition must be an integer');
+  const text = (name: string, value: unknown): string | null => {
+    if (value === undefined || value === null) return null;
+    if (typeof value !== 'string') throw invalid(`${name} must be a string or null`);
+    return value;
+  };
+  const headers = objectBody(input.headers ?? {});
+  const headerPairs = Object.entries(headers).map(([key, value]): [string, string] => [key, text(`header ${key}`, value) ?? '']);
+  const partition = input.partition;
+  // Bounded like any produce: storage checks max.message.bytes; the body itself is at most MAX_API_BODY_BYTES.
+  const { offset } = await produceTestMessage(ctx, { topic, partition, key: text('key', input.key), value: text('value', input.value), headers: headerPairs });
+  return { partition, offset };
 }
 
 function messages(ctx: BrokerContext, topic: string, query: URLSearchParams): T.MessagesPage {

@@ -3,8 +3,9 @@
 // keys and headers, a group with committed offsets), then Debian's headless chromium
 // (puppeteer-core, /usr/bin/chromium; no browser download) opens every page and the numbers
 // it shows are checked against the SDK's view (listOffsets, describeTopics,
-// describeGroups, fetchOffsets). Through the UI it creates a topic (the SDK sees its
-// partitions and config), deletes it behind the typed confirmation, previews a group reset
+// describeGroups, fetchOffsets). Through the UI it produces a test message (the SDK sees
+// the log end move; the page shows it first), creates a topic (the SDK sees its partitions
+// and config), grows it to more partitions, deletes it behind the typed confirmation, previews a group reset
 // (a dry run: the SDK still sees the old offsets) and applies it (the SDK sees the new
 // ones). Any console error, uncaught page error or failed (>= 400) request of the page fails
 // the test. Screenshots of each page go to test-output/console/ (git-ignored; the README's
@@ -152,6 +153,19 @@ describe.skipIf(!haveBrowser)('web console in headless chromium', () => {
     // Search within the page hides the records that do not match.
     await page.type('#search', 'seq=1');
     expect(await page.$$eval('#records [data-offset]', (cards) => cards.filter((card) => !(card as HTMLElement).hidden).map((card) => card.getAttribute('data-offset')))).toEqual(['1']);
+
+    // Produce a test message through the form: it lands at the log end and shows first.
+    const endBefore = (await logEnds(topic)).get(0)!.end;
+    await page.type('#produce-key', 'console-key');
+    await page.type('#produce-value', '{"from":"console"}');
+    await page.type('#produce-headers', 'via=ui');
+    await page.click('#produce-submit');
+    await waitFor(async () => (await logEnds(topic)).get(0)!.end === endBefore + 1);
+    await page.waitForFunction((offset) => document.querySelector('#records [data-offset]')?.getAttribute('data-offset') === String(offset), {}, endBefore);
+    const produced = await page.$eval(`[data-offset="${endBefore}"]`, (card) => card.textContent ?? '');
+    expect(produced).toContain('console-key');
+    expect(produced).toContain('via=ui');
+    expect(await value(endBefore)).toEqual({ kind: 'json', text: JSON.stringify({ from: 'console' }, null, 2) });
   });
 
   it('creates a topic through the form and deletes it behind the typed confirmation', async () => {
@@ -166,6 +180,15 @@ describe.skipIf(!haveBrowser)('web console in headless chromium', () => {
     const [description] = await shared.client().admin().describeTopics({ topics: [created] });
     expect(description!.partitions).toHaveLength(4);
     expect(description!.config).toMatchObject({ 'retention.ms': 60000, 'cleanup.policy': 'compact' });
+
+    // Grow it to 6 partitions (behind a confirmation).
+    await page.$eval('#partition-count', (input) => ((input as HTMLInputElement).value = ''));
+    await page.type('#partition-count', '6');
+    await page.click('#add-partitions');
+    await page.waitForSelector('dialog#confirm[open]');
+    await page.click('#confirm-ok');
+    await page.waitForFunction(() => document.querySelectorAll('#partitions tbody tr').length === 6);
+    expect((await shared.client().admin().describeTopics({ topics: [created] }))[0]!.partitions).toHaveLength(6);
 
     await open('#/topics');
     await page.click(`button[data-delete="${created}"]`);

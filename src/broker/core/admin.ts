@@ -43,6 +43,20 @@ export function topicConfigRecord(ctx: BrokerContext, name: string): Record<stri
   return topicConfigToRecord(info.config);
 }
 
+/**
+ * Grows a topic to `count` partitions (never shrinks): INVALID_PARTITIONS unless `count` is
+ * greater than now. With `validateOnly`, every check runs and nothing changes.
+ */
+export async function createPartitions(ctx: BrokerContext, name: string, count: number, validateOnly = false): Promise<void> {
+  const info = ctx.logs.getTopic(name);
+  if (!info) throw new SpoolError(Errors.UNKNOWN_TOPIC, `topic '${name}' does not exist`);
+  if (info.internal) throw new SpoolError(Errors.INVALID_TOPIC, `topic '${name}' is internal`);
+  if (count <= info.partitions) {
+    throw new SpoolError(Errors.INVALID_PARTITIONS, `topic '${name}' has ${info.partitions} partitions; the new count must be greater, got ${count}`);
+  }
+  if (!validateOnly) await ctx.logs.createPartitions(name, count);
+}
+
 export async function deleteTopic(ctx: BrokerContext, name: string): Promise<void> {
   if (ctx.logs.getTopic(name)?.internal) throw new SpoolError(Errors.INVALID_TOPIC, `topic '${name}' is internal and cannot be deleted`);
   await ctx.logs.deleteTopic(name);

@@ -21,7 +21,10 @@ export async function messagesPage(context: PageContext, topicName: string): Pro
   const go = (changes: Record<string, string | number | null>): void => {
     const params = new URLSearchParams({ partition: String(partition), limit: String(limit), ...(before === null ? {} : { before: String(before) }) });
     for (const [key, value] of Object.entries(changes)) value === null ? params.delete(key) : params.set(key, String(value));
-    location.hash = `#/topics/${encodeURIComponent(topicName)}/messages?${params}`;
+    const hash = `#/topics/${encodeURIComponent(topicName)}/messages?${params}`;
+    // The same route again (e.g. newest after producing): reload it, as no hashchange fires.
+    if (location.hash === hash) context.refresh();
+    else location.hash = hash;
   };
 
   const partitionSelect = h('select', { id: 'partition' }, ...topic.partitions.map((p) => h('option', { value: p.partition, selected: p.partition === partition }, `partition ${p.partition}`)));
@@ -65,7 +68,37 @@ export async function messagesPage(context: PageContext, topicName: string): Pro
       h('button', { type: 'button', id: 'older', disabled: page.olderBeforeOffset === null, onclick: () => go({ before: page.olderBeforeOffset }) }, 'Older'),
     ),
     h('div', { id: 'records' }, ...cards),
+    produceForm(context, topicName, partition, () => go({ before: null })),
   );
+}
+
+/** Produces one message (text key, value and headers) to the partition shown, with acks all. */
+function produceForm(context: PageContext, topicName: string, partition: number, done: () => void): HTMLElement {
+  const key = h('input', { id: 'produce-key', placeholder: 'key (empty: null)', autocomplete: 'off' });
+  const value = h('textarea', { id: 'produce-value', rows: 3, placeholder: '{"hello": "world"}' });
+  const headers = h('input', { id: 'produce-headers', placeholder: 'headers: k=v, k2=v2', autocomplete: 'off' });
+  const form = h(
+    'form',
+    { class: 'card form', id: 'produce' },
+    h('h2', {}, `Produce a test message to partition ${partition}`),
+    key,
+    value,
+    headers,
+    h('button', { type: 'submit', id: 'produce-submit' }, 'Produce'),
+  );
+  form.addEventListener('submit', (event) => {
+    event.preventDefault();
+    const pairs: Record<string, string> = {};
+    for (const part of headers.value.split(',')) {
+      const trimmed = part.trim();
+      if (trimmed === '') continue;
+      const at = trimmed.indexOf('=');
+      if (at <= 0) return context.fail(new Error(`header ${JSON.stringify(trimmed)} is not k=v`));
+      pairs[trimmed.slice(0, at).trim()] = trimmed.slice(at + 1).trim();
+    }
+    api.produce(topicName, partition, key.value === '' ? null : key.value, value.value, pairs).then(done, context.fail);
+  });
+  return form;
 }
 
 function recordCard(record: ShownRecord): HTMLElement {

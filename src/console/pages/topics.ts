@@ -99,7 +99,20 @@ export async function topicPage(context: PageContext, name: string): Promise<voi
     h('p', {}, `${topic.partitions.length} partitions · ${count(totals.messages)} messages · ${bytes(totals.size)} · `, h('a', { href: link(0) }, 'Browse messages')),
     h('h2', {}, 'Partitions'),
     table(['Partition', 'Start offset', 'End offset', 'Messages', 'Size', 'Segments'], rows, { id: 'partitions' }),
+    addPartitionsForm(context, name, topic.partitions.length),
     h('h2', {}, 'Config'),
     table(['Key', 'Value'], configRows, { id: 'config' }),
   );
+}
+
+function addPartitionsForm(context: PageContext, name: string, current: number): HTMLElement {
+  const count = h('input', { id: 'partition-count', type: 'number', min: current + 1, value: current + 1 });
+  const button = h('button', { type: 'button', id: 'add-partitions' }, 'Add partitions');
+  button.addEventListener('click', () => {
+    const wanted = Number(count.value);
+    void confirmDialog({ title: `Grow ${name} to ${wanted} partitions?`, body: 'Partitions can be added but never removed; keys may map to other partitions from now on.', action: 'Add partitions' }).then((yes) => {
+      if (yes) api.addPartitions(name, wanted).then(context.refresh, context.fail);
+    });
+  });
+  return h('div', { class: 'toolbar' }, h('label', {}, 'Partition count '), count, button);
 }
