@@ -20,6 +20,19 @@ import { randomTopic, waitFor } from '../helpers/broker.js';
 import { useBroker } from '../helpers/use-broker.js';
 
 const CHROMIUM = '/usr/bin/chromium';
+
+// The callbacks given to page.$eval / waitForFunction run in the browser. The type-check
+// config of the tests has no DOM types, so they see the few page names they use as these.
+interface PageElement {
+  hidden: boolean;
+  value: string;
+  disabled: boolean;
+  dataset: Record<string, string | undefined>;
+  textContent: string | null;
+  getAttribute(name: string): string | null;
+}
+declare const document: { getElementById(id: string): PageElement | null; querySelector(selector: string): PageElement | null; querySelectorAll(selector: string): { length: number } };
+declare const location: { hash: string };
 const OUTPUT = resolve(dirname(fileURLToPath(import.meta.url)), '../../test-output/console');
 // CI installs chromium (.ci/run); elsewhere a machine without it skips rather than fails.
 const haveBrowser = existsSync(CHROMIUM) || process.env.CI === 'true';
@@ -75,11 +88,11 @@ describe.skipIf(!haveBrowser)('web console in headless chromium', () => {
 
   /** Navigates to a console route and waits until its page has rendered. */
   async function open(route: string): Promise<void> {
-    const loaded = await page.$eval('#page', (element) => (element as HTMLElement).dataset.loaded ?? '').catch(() => '');
+    const loaded = await page.$eval('#page', (element) => (element as unknown as PageElement).dataset.loaded ?? '').catch(() => '');
     if (page.url().startsWith(base())) await page.evaluate((hash) => (location.hash = hash), route);
     else await page.goto(`${base()}/${route}`, { waitUntil: 'load' });
     await page.waitForFunction((before) => {
-      const current = (document.getElementById('page') as HTMLElement | null)?.dataset.loaded;
+      const current = (document.getElementById('page') as unknown as PageElement | null)?.dataset.loaded;
       return current !== undefined && current !== before;
     }, {}, loaded);
   }
@@ -152,7 +165,7 @@ describe.skipIf(!haveBrowser)('web console in headless chromium', () => {
     expect(await page.$$eval('#records [data-offset]', (cards) => cards.length)).toBe(3);
     // Search within the page hides the records that do not match.
     await page.type('#search', 'seq=1');
-    expect(await page.$$eval('#records [data-offset]', (cards) => cards.filter((card) => !(card as HTMLElement).hidden).map((card) => card.getAttribute('data-offset')))).toEqual(['1']);
+    expect(await page.$$eval('#records [data-offset]', (cards) => cards.filter((card) => !(card as unknown as PageElement).hidden).map((card) => card.getAttribute('data-offset')))).toEqual(['1']);
 
     // Produce a test message through the form: it lands at the log end and shows first.
     const endBefore = (await logEnds(topic)).get(0)!.end;
@@ -172,7 +185,7 @@ describe.skipIf(!haveBrowser)('web console in headless chromium', () => {
     const created = randomTopic('created');
     await open('#/topics');
     await page.type('#topic-name', created);
-    await page.$eval('#topic-partitions', (input) => ((input as HTMLInputElement).value = ''));
+    await page.$eval('#topic-partitions', (input) => ((input as unknown as PageElement).value = ''));
     await page.type('#topic-partitions', '4');
     await page.type('#topic-config', 'retention.ms=60000\ncleanup.policy=compact');
     await page.click('#create-topic-submit');
@@ -182,7 +195,7 @@ describe.skipIf(!haveBrowser)('web console in headless chromium', () => {
     expect(description!.config).toMatchObject({ 'retention.ms': 60000, 'cleanup.policy': 'compact' });
 
     // Grow it to 6 partitions (behind a confirmation).
-    await page.$eval('#partition-count', (input) => ((input as HTMLInputElement).value = ''));
+    await page.$eval('#partition-count', (input) => ((input as unknown as PageElement).value = ''));
     await page.type('#partition-count', '6');
     await page.click('#add-partitions');
     await page.waitForSelector('dialog#confirm[open]');
@@ -193,7 +206,7 @@ describe.skipIf(!haveBrowser)('web console in headless chromium', () => {
     await open('#/topics');
     await page.click(`button[data-delete="${created}"]`);
     await page.waitForSelector('dialog#confirm[open]');
-    expect(await page.$eval('#confirm-ok', (button) => (button as HTMLButtonElement).disabled)).toBe(true);
+    expect(await page.$eval('#confirm-ok', (button) => (button as unknown as PageElement).disabled)).toBe(true);
     await page.type('#confirm-text', created);
     await page.click('#confirm-ok');
     await waitFor(async () => !(await shared.client().admin().listTopics()).includes(created));
