@@ -7,6 +7,6 @@ export { type Logger, type LogFields, type LogLevel, LogLevels, isLogLevel, stre
 export { jsonLogger } from './json-logger.js';
 export { BrokerMetrics, type BrokerMetricsOptions, MetricDefaults } from './metrics.js';
 export { type BrokerContext } from './context.js';
-export { createPartitions, createTopic, deleteTopic, listOffset, topicConfigRecord } from './core/admin.js';
+export { alterTopicConfig, createPartitions, createTopic, deleteTopic, listOffset, topicConfigRecord } from './core/admin.js';
 export { produceTestMessage, type TestMessage } from './core/test-message.js';
 export { browseMessages, MAX_BROWSE_MESSAGES, type BrowsePage, type BrowseRequest } from './core/browse.js';

@@ -7,7 +7,7 @@
 // The shapes are in console-types.ts, shared with the console's browser code.
 
 import type { IncomingMessage } from 'node:http';
-import { browseMessages, createPartitions, createTopic, deleteTopic, listOffset, produceTestMessage, topicConfigRecord, type Broker, type BrokerContext } from '../broker/index.js';
+import { alterTopicConfig, browseMessages, createPartitions, createTopic, deleteTopic, listOffset, produceTestMessage, topicConfigRecord, type Broker, type BrokerContext } from '../broker/index.js';
 import { Errors, SpoolError, isSpoolError } from '../util/errors.js';
 import type * as T from './console-types.js';
 
@@ -59,6 +59,7 @@ async function route(ctx: BrokerContext, listeners: string[], request: ApiReques
     }
     if (name !== undefined && sub === 'messages' && method === 'GET') return messages(ctx, name, request.query);
     if (name !== undefined && sub === 'partitions' && method === 'POST') return addPartitions(ctx, name, request.body);
+    if (name !== undefined && sub === 'config' && method === 'POST') return alterConfigFrom(ctx, name, request.body);
     if (name !== undefined && sub === 'messages' && method === 'POST') return produceFrom(ctx, name, request.body);
     if (name !== undefined && sub === 'offsets' && method === 'GET') {
       // The same lookup as ListOffsets: -1 latest, -2 earliest, else the first offset at or after the time.
@@ -117,12 +118,16 @@ async function createTopicFrom(ctx: BrokerContext, body: unknown): Promise<{ cre
   const input = objectBody(body);
   if (typeof input.name !== 'string') throw invalid('name must be a string');
   if (typeof input.partitions !== 'number') throw invalid('partitions must be a number');
-  const config = input.config ?? {};
-  if (typeof config !== 'object' || config === null || Array.isArray(config)) throw invalid('config must be an object of topic configs');
-  for (const value of Object.values(config)) if (typeof value !== 'string' && typeof value !== 'number') throw invalid('each config value must be a string or a number');
-  const entries = config as Record<string, string | number>;
+  const entries = configOf(input.config ?? {});
   await createTopic(ctx, input.name, input.partitions, Object.keys(entries).length > 0 ? entries : undefined);
   return { created: input.name };
+}
+
+async function alterConfigFrom(ctx: BrokerContext, name: string, body: unknown): Promise<T.TopicDetail> {
+  const config = configOf(objectBody(body).config);
+  if (Object.keys(config).length === 0) throw invalid('config names no topic config to set');
+  await alterTopicConfig(ctx, name, config);
+  return topicDetail(ctx, name);
 }
 
 async function addPartitions(ctx: BrokerContext, name: string, body: unknown): Promise<{ partitions: number }> {
@@ -146,6 +151,13 @@ async function produceFrom(ctx: BrokerContext, topic: string, body: unknown): Pr
   // Bounded like any produce: storage checks max.message.bytes; the body itself is at most MAX_API_BODY_BYTES.
   const { offset } = await produceTestMessage(ctx, { topic, partition, key: text('key', input.key), value: text('value', input.value), headers: headerPairs });
   return { partition, offset };
+}
+
+/** A map of topic configs by Kafka name; storage parses and validates the values. */
+function configOf(value: unknown): Record<string, string | number> {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw invalid('config must be an object of topic configs');
+  for (const entry of Object.values(value)) if (typeof entry !== 'string' && typeof entry !== 'number') throw invalid('each config value must be a string or a number');
+  return value as Record<string, string | number>;
 }
 
 function messages(ctx: BrokerContext, topic: string, query: URLSearchParams): T.MessagesPage {

@@ -5,7 +5,7 @@
 // it shows are checked against the SDK's view (listOffsets, describeTopics,
 // describeGroups, fetchOffsets). Through the UI it produces a test message (the SDK sees
 // the log end move; the page shows it first), creates a topic (the SDK sees its partitions
-// and config), grows it to more partitions, deletes it behind the typed confirmation, previews a group reset
+// and config), grows it to more partitions, sets a config, deletes it behind the typed confirmation, previews a group reset
 // (a dry run: the SDK still sees the old offsets) and applies it (the SDK sees the new
 // ones). Any console error, uncaught page error or failed (>= 400) request of the page fails
 // the test. Screenshots of each page go to test-output/console/ (git-ignored; the README's
@@ -202,6 +202,12 @@ describe.skipIf(!haveBrowser)('web console in headless chromium', () => {
     await page.click('#confirm-ok');
     await page.waitForFunction(() => document.querySelectorAll('#partitions tbody tr').length === 6);
     expect((await shared.client().admin().describeTopics({ topics: [created] }))[0]!.partitions).toHaveLength(6);
+
+    // Set a config (the others keep theirs).
+    await page.type('#alter-config', 'retention.ms=120000');
+    await page.click('#alter-config-submit');
+    await page.waitForFunction(() => document.querySelector('#config tr[data-config="retention.ms"] td:last-child')?.textContent === '120000');
+    expect((await shared.client().admin().describeTopics({ topics: [created] }))[0]!.config).toMatchObject({ 'retention.ms': 120000, 'cleanup.policy': 'compact' });
 
     await open('#/topics');
     await page.click(`button[data-delete="${created}"]`);

@@ -1,5 +1,6 @@
 // Proves the console's JSON API (/api/ on the admin port of a real `spool serve` child)
-// answers with the broker core's validation and error names, as the CLI and SDK get them:
+// answers with the broker core's validation and error names, as the CLI and SDK get them
+// (and changes what the SDK then sees: topics, partitions, configs):
 // a duplicate topic is TOPIC_ALREADY_EXISTS (409), an unknown config INVALID_CONFIG, a
 // reserved name INVALID_TOPIC, an unknown topic UNKNOWN_TOPIC (404), a reset of a group
 // with an active member NON_EMPTY_GROUP (409); a reset with dryRun answers the new offsets
@@ -34,6 +35,10 @@ describe('console API', () => {
     expect((await call('POST', '/api/topics', { name: topic })).status).toBe(400);
     expect((await call('POST', `/api/topics/${topic}/partitions`, { count: 2 })).body.error.name).toBe('INVALID_PARTITIONS');
     expect(await call('POST', `/api/topics/${topic}/partitions`, { count: 3 })).toEqual({ status: 200, body: { partitions: 3 } });
+    const altered = await call('POST', `/api/topics/${topic}/config`, { config: { 'retention.ms': 5000, 'cleanup.policy': 'compact' } });
+    expect(altered.body.config).toMatchObject({ 'retention.ms': 5000, 'cleanup.policy': 'compact' });
+    expect((await shared.client().admin().describeTopics({ topics: [topic] }))[0]!.config).toMatchObject({ 'retention.ms': 5000, 'cleanup.policy': 'compact' });
+    expect((await call('POST', `/api/topics/${topic}/config`, { config: { 'cleanup.policy': 'sometimes' } })).body.error.name).toBe('INVALID_CONFIG');
     expect(await call('DELETE', `/api/topics/${topic}`)).toEqual({ status: 200, body: { deleted: topic } });
     await waitFor(async () => !(await shared.client().admin().listTopics()).includes(topic));
     const gone = await call('GET', `/api/topics/${topic}`);

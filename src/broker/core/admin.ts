@@ -57,6 +57,12 @@ export async function createPartitions(ctx: BrokerContext, name: string, count: 
   if (!validateOnly) await ctx.logs.createPartitions(name, count);
 }
 
+/** Sets some of a topic's configs by their Kafka names (storage parses and validates them as on create). */
+export async function alterTopicConfig(ctx: BrokerContext, name: string, config: Record<string, string | number>): Promise<void> {
+  if (ctx.logs.getTopic(name)?.internal) throw new SpoolError(Errors.INVALID_TOPIC, `topic '${name}' is internal`);
+  await ctx.logs.alterTopicConfig(name, parseTopicConfig(config));
+}
+
 export async function deleteTopic(ctx: BrokerContext, name: string): Promise<void> {
   if (ctx.logs.getTopic(name)?.internal) throw new SpoolError(Errors.INVALID_TOPIC, `topic '${name}' is internal and cannot be deleted`);
   await ctx.logs.deleteTopic(name);

@@ -49,19 +49,26 @@ function createForm(context: PageContext): HTMLElement {
   );
   form.addEventListener('submit', (event) => {
     event.preventDefault();
-    const entries: Record<string, string> = {};
-    for (const line of config.value.split('\n')) {
-      const trimmed = line.trim();
-      if (trimmed === '') continue;
-      const at = trimmed.indexOf('=');
-      if (at <= 0) return context.fail(new Error(`config line ${JSON.stringify(trimmed)} is not key=value`));
-      entries[trimmed.slice(0, at).trim()] = trimmed.slice(at + 1).trim();
-    }
+    const entries = configLines(config.value);
+    if (entries instanceof Error) return context.fail(entries);
     api.createTopic(name.value.trim(), Number(partitions.value), entries).then(() => {
       location.hash = `#/topics/${encodeURIComponent(name.value.trim())}`;
     }, context.fail);
   });
   return form;
+}
+
+/** `key=value` lines as a config map, or the Error naming the first bad line. */
+function configLines(text: string): Record<string, string> | Error {
+  const entries: Record<string, string> = {};
+  for (const line of text.split('\n')) {
+    const trimmed = line.trim();
+    if (trimmed === '') continue;
+    const at = trimmed.indexOf('=');
+    if (at <= 0) return new Error(`config line ${JSON.stringify(trimmed)} is not key=value`);
+    entries[trimmed.slice(0, at).trim()] = trimmed.slice(at + 1).trim();
+  }
+  return entries;
 }
 
 async function deleteTopic(context: PageContext, name: string): Promise<void> {
@@ -102,7 +109,20 @@ export async function topicPage(context: PageContext, name: string): Promise<voi
     addPartitionsForm(context, name, topic.partitions.length),
     h('h2', {}, 'Config'),
     table(['Key', 'Value'], configRows, { id: 'config' }),
+    alterConfigForm(context, name),
   );
+}
+
+function alterConfigForm(context: PageContext, name: string): HTMLElement {
+  const lines = h('textarea', { id: 'alter-config', rows: 2, placeholder: 'retention.ms=3600000' });
+  const form = h('form', { class: 'card form', id: 'alter-config-form' }, h('h2', {}, 'Set configs'), h('label', {}, 'key=value per line (the others keep their values)', lines), h('button', { type: 'submit', id: 'alter-config-submit' }, 'Set'));
+  form.addEventListener('submit', (event) => {
+    event.preventDefault();
+    const entries = configLines(lines.value);
+    if (entries instanceof Error) return context.fail(entries);
+    api.alterConfig(name, entries).then(context.refresh, context.fail);
+  });
+  return form;
 }
 
 function addPartitionsForm(context: PageContext, name: string, current: number): HTMLElement {
