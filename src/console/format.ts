@@ -38,16 +38,17 @@ export function payload(value: ShownBytes | null): Shown {
   return { kind: 'text', text: value.text + (value.truncated ? ' …' : '') };
 }
 
-/** An inline SVG sparkline of the values (newest last). */
-export function sparkline(values: number[], width = 240, height = 40): SVGSVGElement {
+/** An inline SVG sparkline of the values (newest last, at the right edge; `capacity` points span the width). */
+export function sparkline(values: number[], width = 240, height = 40, capacity = values.length): SVGSVGElement {
   const svg = document.createElementNS('http://www.w3.org/2000/svg', 'svg');
   svg.setAttribute('width', String(width));
   svg.setAttribute('height', String(height));
   svg.setAttribute('class', 'sparkline');
   if (values.length < 2) return svg;
   const max = Math.max(1, ...values);
-  const step = width / (values.length - 1);
-  const points = values.map((value, index) => `${(index * step).toFixed(1)},${(height - 2 - (value / max) * (height - 4)).toFixed(1)}`);
+  const step = width / Math.max(1, Math.max(capacity, values.length) - 1);
+  const left = width - step * (values.length - 1);
+  const points = values.map((value, index) => `${(left + index * step).toFixed(1)},${(height - 2 - (value / max) * (height - 4)).toFixed(1)}`);
   const line = document.createElementNS('http://www.w3.org/2000/svg', 'polyline');
   line.setAttribute('points', points.join(' '));
   svg.appendChild(line);

@@ -3,7 +3,8 @@
 // keys and headers, a group with committed offsets), then Debian's headless chromium
 // (puppeteer-core, /usr/bin/chromium; no browser download) opens every page and the numbers
 // it shows are checked against the SDK's view (listOffsets, describeTopics,
-// describeGroups, fetchOffsets). Through the UI it produces a test message (the SDK sees
+// describeGroups, fetchOffsets); browsing by time starts at the first message at or after
+// it. Through the UI it produces a test message (the SDK sees
 // the log end move; the page shows it first), creates a topic (the SDK sees its partitions
 // and config), grows it to more partitions, sets a config, deletes it behind the typed confirmation, previews a group reset
 // (a dry run: the SDK still sees the old offsets) and applies it (the SDK sees the new
@@ -45,6 +46,8 @@ describe.skipIf(!haveBrowser)('web console in headless chromium', () => {
   const topic = randomTopic('orders');
   const other = randomTopic('audit');
   const groupId = randomTopic('kitchen');
+  const timed = randomTopic('ticks');
+  const T0 = Date.UTC(2026, 0, 2, 3, 0, 0);
   const perPartition = [23, 17, 9];
 
   beforeAll(async () => {
@@ -64,6 +67,9 @@ describe.skipIf(!haveBrowser)('web console in headless chromium', () => {
       });
     }
     await producer.send({ topic: other, messages: [{ key: 'k', value: 'v' }] });
+    // One message a minute from T0, for browsing by time.
+    await admin.createTopics({ topics: [{ topic: timed, numPartitions: 1 }] });
+    await producer.send({ topic: timed, messages: Array.from({ length: 40 }, (_, i) => ({ value: `tick ${i}`, timestamp: T0 + i * 60_000 })) });
     await producer.close();
     await admin.resetOffsets({ groupId, topic, to: { offset: 4 } });
 
@@ -123,6 +129,11 @@ describe.skipIf(!haveBrowser)('web console in headless chromium', () => {
     expect(Number(await dataOf('[data-stat=messages]', 'data-value'))).toBe(messages);
     expect(Number(await dataOf('[data-stat=bytes]', 'data-value'))).toBeGreaterThan(0);
     expect(await page.$eval('[data-broker="0"]', (row) => row.textContent)).toContain(shared.address());
+    // The messages/s sparkline draws once the page has polled twice more (every 2 s): produce meanwhile.
+    const producer = shared.client().producer({ lingerMs: 0 });
+    await producer.send({ topic: other, messages: Array.from({ length: 120 }, (_, i) => ({ key: `k${i % 7}`, value: `burst ${i}` })) });
+    await producer.close();
+    await page.waitForSelector('.rate svg.sparkline polyline', { timeout: 10_000 });
     await shot('overview');
   });
 
@@ -167,7 +178,16 @@ describe.skipIf(!haveBrowser)('web console in headless chromium', () => {
     await page.type('#search', 'seq=1');
     expect(await page.$$eval('#records [data-offset]', (cards) => cards.filter((card) => !(card as unknown as PageElement).hidden).map((card) => card.getAttribute('data-offset')))).toEqual(['1']);
 
-    // Produce a test message through the form: it lands at the log end and shows first.
+    // By time: the page starts at the first message at or after it (found by the broker's ListOffsets).
+    await open(`#/topics/${timed}/messages?partition=0&limit=20`);
+    await page.$eval('#time', (input, value) => ((input as unknown as PageElement).value = value), new Date(T0 + 2.5 * 60_000).toISOString().slice(0, 19));
+    await page.click('#go-time');
+    await page.waitForFunction(() => document.querySelector('#records [data-offset]')?.getAttribute('data-offset') === '22');
+    const ticks = await page.$$eval('#records [data-offset]', (cards) => cards.map((card) => Number(card.getAttribute('data-offset'))));
+    expect(ticks).toEqual(Array.from({ length: 20 }, (_, i) => 22 - i));
+    await open(`#/topics/${topic}/messages?partition=0&limit=20`);
+
+        // Produce a test message through the form: it lands at the log end and shows first.
     const endBefore = (await logEnds(topic)).get(0)!.end;
     await page.type('#produce-key', 'console-key');
     await page.type('#produce-value', '{"from":"console"}');

@@ -49,7 +49,7 @@ export async function groupPage(context: PageContext, groupId: string): Promise<
       card('epoch', 'Epoch', group.groupEpoch, String(group.groupEpoch)),
     );
     clear(chart);
-    chart.append(h('div', { class: 'label' }, 'Total lag over time'), sparkline(lags, 480, 48));
+    chart.append(h('div', { class: 'label' }, 'Total lag over time'), sparkline(lags, 480, 48, LAG_POINTS));
     clear(members);
     members.append(
       group.members.length === 0

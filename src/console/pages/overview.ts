@@ -35,7 +35,7 @@ export async function overviewPage(context: PageContext): Promise<Stop> {
     );
     clear(rate);
     const now = rates.at(-1);
-    rate.append(h('div', { class: 'label' }, 'Messages/s (appended)'), h('div', { class: 'value' }, now === undefined ? 'measuring…' : count(Math.round(now))), sparkline(rates, 480, 48));
+    rate.append(h('div', { class: 'label' }, 'Messages/s (appended)'), h('div', { class: 'value' }, now === undefined ? 'measuring…' : count(Math.round(now))), sparkline(rates, 480, 48, SPARKLINE_POINTS));
     clear(brokers);
     brokers.append(
       table(
