@@ -22,8 +22,11 @@ const ALLOWED: Record<string, string[]> = {
   client: ['protocol', 'records', 'util'],
   // The offline dump-segment tool reads segment files directly, hence records and storage.
   cli: ['client', 'broker', 'http', 'records', 'storage', 'protocol', 'util'],
-  // The admin HTTP port reads the broker core (metrics registry, readiness).
+  // The admin HTTP port reads the broker core (metrics registry, readiness, the console API's calls).
   http: ['broker', 'util'],
+  // The web console runs in the browser (bundled by esbuild): it may import the console API's
+  // shapes from http/ as types only (checked below), and no server code.
+  console: ['http'],
 };
 
 function walk(dir: string): string[] {
@@ -82,6 +85,20 @@ describe('architecture', () => {
       if (!forbidden) continue;
       for (const target of importsOf(file)) {
         if (forbidden.includes(layerOf(target)) || forbidden.includes(area(target))) violations.push(`${relative(SRC, file)} -> ${relative(SRC, target)}`);
+      }
+    }
+    expect(violations).toEqual([]);
+  });
+
+  it('the web console imports server code as types only, and no server module imports the console', () => {
+    const violations: string[] = [];
+    for (const file of files) {
+      const from = layerOf(file);
+      const valueTargets = importsOf(file, false);
+      for (const target of importsOf(file)) {
+        const to = layerOf(target);
+        if (from === 'console' && to !== 'console' && valueTargets.includes(target)) violations.push(`${relative(SRC, file)} -> ${relative(SRC, target)} (a value import)`);
+        if (from !== 'console' && to === 'console') violations.push(`${relative(SRC, file)} -> ${relative(SRC, target)}`);
       }
     }
     expect(violations).toEqual([]);

@@ -34,6 +34,8 @@ export interface Broker {
   readonly connectionCount: number;
   /** A snapshot for tests and monitoring. */
   stats(): BrokerStats;
+  /** The core's context, for the admin HTTP port's console API (http/ calls the core with it). */
+  readonly context: BrokerContext;
   /** Graceful shutdown; idempotent. */
   close(): Promise<void>;
 }
@@ -143,6 +145,10 @@ class BrokerServer implements Broker {
     const { requestReadTimeoutMs, connectionsMaxIdleMs } = ctx.options;
     this.refusals = new RefusalLog(ctx);
     this.reaper = new ConnectionReaper(() => this.connections, reaperIntervalMs(requestReadTimeoutMs, connectionsMaxIdleMs), clock, ctx.logger);
+  }
+
+  get context(): BrokerContext {
+    return this.ctx;
   }
 
   get host(): string {

@@ -6,3 +6,7 @@ export { DEFAULT_QUEUED_MAX_REQUEST_BYTES, DEFAULT_REQUEST_READ_TIMEOUT_MS, DEFA
 export { type Logger, type LogFields, type LogLevel, LogLevels, isLogLevel, streamLogger, silentLogger } from './logger.js';
 export { jsonLogger } from './json-logger.js';
 export { BrokerMetrics, type BrokerMetricsOptions, MetricDefaults } from './metrics.js';
+export { type BrokerContext } from './context.js';
+export { alterTopicConfig, createPartitions, createTopic, deleteTopic, listOffset, topicConfigRecord } from './core/admin.js';
+export { produceTestMessage, type TestMessage } from './core/test-message.js';
+export { browseMessages, MAX_BROWSE_MESSAGES, type BrowsePage, type BrowseRequest } from './core/browse.js';

@@ -25,6 +25,12 @@ export function observedLogManager(logs: LogManager, logger: Logger, metrics: Br
       logger.info(`topic ${quoted(name)} now has ${info.partitions} partition(s)`, { event: 'partitions_created', topic: name, partitions: info.partitions });
       return info;
     },
+    async alterTopicConfig(name, changes): Promise<TopicInfo> {
+      const info = await logs.alterTopicConfig(name, changes);
+      const changed = Object.keys(changes).sort();
+      logger.info(`altered the config of topic ${quoted(name)}: ${changed.join(', ')}`, { event: 'topic_config_altered', topic: name, configs: changed.join(',') });
+      return info;
+    },
     async deleteTopic(name: string): Promise<void> {
       await logs.deleteTopic(name);
       metrics.forgetTopic(name);

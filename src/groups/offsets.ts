@@ -204,6 +204,8 @@ export async function resetOffsets(context: OffsetContext, request: ResetOffsets
     written.push(result);
     return result;
   });
+  // A dry run goes through every check above and stops before the write.
+  if (request.dryRun === true) return { errorCode: 0, partitions: results };
   const failure = await writeThrough(context, records);
   if (failure !== undefined) for (const result of written) Object.assign(result, failure);
   return { errorCode: 0, partitions: results };

@@ -98,6 +98,8 @@ export interface ResetOffsets {
   topic: string;
   partitions?: number[];
   to: ResetTarget;
+  /** Computes and answers the new offsets without writing them (the console's preview). */
+  dryRun?: boolean;
 }
 
 export interface ResetOffsetsResult extends ErrorResult {

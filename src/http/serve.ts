@@ -37,6 +37,7 @@ export async function serveWithHttp(options: ServeWithHttpOptions): Promise<Serv
     await http?.close();
     throw error;
   }
+  http?.attachBroker(broker);
   const listeners = [`native ${broker.host}:${broker.port}`];
   if (broker.kafka) listeners.push(`kafka ${broker.kafka.host}:${broker.kafka.port}`);
   readiness.markReady(listeners);

@@ -1,15 +1,18 @@
 // The admin HTTP port: GET /metrics (Prometheus text format, from the broker's prom-client
 // registry), /healthz (the process is up) and /readyz (the broker has opened and
-// listens; see readiness.ts), with JSON bodies for the last two. node:http and three
-// routes: a framework would add a dependency and a router for what a switch does, and
-// none of these routes takes a body.
+// listens; see readiness.ts), with JSON bodies for the last two; the web console's files
+// (console-assets.ts) and its JSON API under /api/ (console-api.ts). node:http and a
+// switch: a framework would add a dependency and a router for a handful of routes.
 //
 // Limits: at most MAX_HTTP_CONNECTIONS open connections (Prometheus keeps one; curl and a
-// probe or two come and go), requests with a body are not read (405 for anything but GET
-// and HEAD), node's header and request timeouts apply.
+// probe or two come and go), request bodies only for /api/ POSTs (at most
+// MAX_API_BODY_BYTES; 405 for anything but GET and HEAD elsewhere), node's header and
+// request timeouts apply.
 
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { BrokerMetrics, Logger } from '../broker/index.js';
+import type { Broker, BrokerMetrics, Logger } from '../broker/index.js';
+import { handleApi, readJsonBody } from './console-api.js';
+import { consoleAsset } from './console-assets.js';
 import type { Readiness } from './readiness.js';
 
 export const DEFAULT_HTTP_PORT = 9644;
@@ -27,14 +30,22 @@ export interface AdminHttpOptions {
 export interface AdminHttp {
   readonly host: string;
   readonly port: number;
+  /** Gives the console API the broker once it has opened (the port answers 503 for /api/ before). */
+  attachBroker(broker: Broker): void;
   close(): Promise<void>;
+}
+
+/** What the request handler reads; `broker` is set once the broker has opened. */
+interface AdminState {
+  broker: Broker | null;
 }
 
 const startedMs = Date.now();
 
 export async function startAdminHttp(options: AdminHttpOptions): Promise<AdminHttp> {
+  const state: AdminState = { broker: null };
   const server = createServer((request, response) => {
-    handle(options, request, response).catch((error: unknown) => {
+    handle(options, state, request, response).catch((error: unknown) => {
       options.logger.error('admin http request failed', error, { path: request.url ?? '' });
       if (!response.headersSent) sendJson(response, 500, { error: 'internal error' });
       else response.destroy();
@@ -51,16 +62,28 @@ export async function startAdminHttp(options: AdminHttpOptions): Promise<AdminHt
   server.on('error', (error) => options.logger.error('admin http listener error', error));
   const address = server.address();
   const port = typeof address === 'object' && address !== null ? address.port : options.port;
-  return { host: options.host, port, close: () => close(server) };
+  return {
+    host: options.host,
+    port,
+    attachBroker: (broker) => {
+      state.broker = broker;
+    },
+    close: () => close(server),
+  };
 }
 
-async function handle(options: AdminHttpOptions, request: IncomingMessage, response: ServerResponse): Promise<void> {
+async function handle(options: AdminHttpOptions, state: AdminState, request: IncomingMessage, response: ServerResponse): Promise<void> {
+  const url = new URL(request.url ?? '/', 'http://admin');
+  const path = url.pathname;
+  if (path.startsWith('/api/')) {
+    await handleApiRequest(options, state, request, response, path, url.searchParams);
+    return;
+  }
   if (request.method !== 'GET' && request.method !== 'HEAD') {
     response.setHeader('allow', 'GET, HEAD');
     sendJson(response, 405, { error: 'only GET and HEAD' });
     return;
   }
-  const path = (request.url ?? '/').split('?')[0];
   switch (path) {
     case '/metrics': {
       const text = await options.metrics.registry.metrics();
@@ -76,9 +99,50 @@ async function handle(options: AdminHttpOptions, request: IncomingMessage, respo
       sendJson(response, report.ready ? 200 : 503, report);
       return;
     }
-    default:
-      sendJson(response, 404, { error: 'not found', paths: ['/metrics', '/healthz', '/readyz'] });
+    default: {
+      const asset = consoleAsset(path);
+      if (asset === undefined) {
+        sendJson(response, 404, { error: 'not found', paths: ['/', '/api/', '/metrics', '/healthz', '/readyz'] });
+        return;
+      }
+      response.writeHead(200, { 'content-type': asset.contentType, 'content-length': asset.body.length, 'cache-control': 'no-cache', 'x-content-type-options': 'nosniff' });
+      response.end(request.method === 'HEAD' ? undefined : asset.body);
+    }
   }
+}
+
+const API_METHODS = new Set(['GET', 'POST', 'DELETE']);
+
+/**
+ * The console's JSON API (console-api.ts). A change (POST, DELETE) must carry
+ * `content-type: application/json` and, when the browser sends an Origin, come from this
+ * port's own origin: a page on another site cannot send either without a CORS preflight,
+ * which this port never grants, so it cannot create or delete topics through a browser.
+ */
+async function handleApiRequest(options: AdminHttpOptions, state: AdminState, request: IncomingMessage, response: ServerResponse, path: string, query: URLSearchParams): Promise<void> {
+  const method = request.method ?? 'GET';
+  if (!API_METHODS.has(method)) {
+    response.setHeader('allow', 'GET, POST, DELETE');
+    sendJson(response, 405, { error: { name: 'METHOD_NOT_ALLOWED', code: -1, message: 'GET, POST or DELETE' } });
+    return;
+  }
+  if (method !== 'GET') {
+    const origin = request.headers.origin;
+    const sameOrigin = origin === undefined || origin === `http://${request.headers.host ?? ''}`;
+    const json = (request.headers['content-type'] ?? '').split(';')[0]!.trim() === 'application/json';
+    if (!sameOrigin || !json) {
+      sendJson(response, 403, { error: { name: 'FORBIDDEN', code: -1, message: 'changes need content-type application/json from the console origin' } });
+      return;
+    }
+  }
+  const body = method === 'POST' ? await readJsonBody(request).catch((error: unknown) => error) : undefined;
+  if (body instanceof Error) {
+    sendJson(response, 400, { error: { name: 'INVALID_REQUEST', code: -1, message: body.message } });
+    return;
+  }
+  const listeners = options.readiness.report().listeners;
+  const answer = await handleApi(state.broker, listeners, { method, path: path.slice('/api'.length), query, body });
+  sendJson(response, answer.status, answer.body);
 }
 
 function sendJson(response: ServerResponse, status: number, body: unknown): void {

@@ -162,6 +162,8 @@ export interface LogManager {
   createTopic(name: string, partitions: number, config?: Partial<TopicConfig>, internal?: boolean): Promise<TopicInfo>;
   /** Grows a topic to `count` partitions (never shrinks), in slices that yield like createTopic. */
   createPartitions(name: string, count: number): Promise<TopicInfo>;
+  /** Sets some of a topic's configs (the rest keep theirs); applies from the next use on. INVALID_CONFIG, UNKNOWN_TOPIC, INVALID_TOPIC. */
+  alterTopicConfig(name: string, changes: Partial<TopicConfig>): Promise<TopicInfo>;
   /** Resolves once the topic is gone and its partitions closed; directories are removed in the background. Throws SpoolError UNKNOWN_TOPIC. */
   deleteTopic(name: string): Promise<void>;
   listTopics(): TopicInfo[];

@@ -2,7 +2,7 @@
 // offset lookups (earliest, latest, by time). Fronts call these per item and put a thrown
 // SpoolError into the item's answer.
 
-import { parseTopicConfig } from '../../storage/index.js';
+import { parseTopicConfig, topicConfigToRecord } from '../../storage/index.js';
 import { Errors, SpoolError } from '../../util/errors.js';
 import type { BrokerContext } from '../context.js';
 
@@ -34,6 +34,33 @@ export async function createTopic(ctx: BrokerContext, name: string, partitions: 
   if (name.startsWith('__')) throw new SpoolError(Errors.INVALID_TOPIC, `topic names starting with '__' are reserved for internal topics`);
   const parsed = config === undefined ? undefined : parseTopicConfig(config);
   await ctx.logs.createTopic(name, partitions, parsed);
+}
+
+/** A topic's effective configs by their Kafka names (retention.ms...); throws UNKNOWN_TOPIC. */
+export function topicConfigRecord(ctx: BrokerContext, name: string): Record<string, string | number> {
+  const info = ctx.logs.getTopic(name);
+  if (!info) throw new SpoolError(Errors.UNKNOWN_TOPIC, `topic '${name}' does not exist`);
+  return topicConfigToRecord(info.config);
+}
+
+/**
+ * Grows a topic to `count` partitions (never shrinks): INVALID_PARTITIONS unless `count` is
+ * greater than now. With `validateOnly`, every check runs and nothing changes.
+ */
+export async function createPartitions(ctx: BrokerContext, name: string, count: number, validateOnly = false): Promise<void> {
+  const info = ctx.logs.getTopic(name);
+  if (!info) throw new SpoolError(Errors.UNKNOWN_TOPIC, `topic '${name}' does not exist`);
+  if (info.internal) throw new SpoolError(Errors.INVALID_TOPIC, `topic '${name}' is internal`);
+  if (count <= info.partitions) {
+    throw new SpoolError(Errors.INVALID_PARTITIONS, `topic '${name}' has ${info.partitions} partitions; the new count must be greater, got ${count}`);
+  }
+  if (!validateOnly) await ctx.logs.createPartitions(name, count);
+}
+
+/** Sets some of a topic's configs by their Kafka names (storage parses and validates them as on create). */
+export async function alterTopicConfig(ctx: BrokerContext, name: string, config: Record<string, string | number>): Promise<void> {
+  if (ctx.logs.getTopic(name)?.internal) throw new SpoolError(Errors.INVALID_TOPIC, `topic '${name}' is internal`);
+  await ctx.logs.alterTopicConfig(name, parseTopicConfig(config));
 }
 
 export async function deleteTopic(ctx: BrokerContext, name: string): Promise<void> {

@@ -21,7 +21,7 @@ import { RequestLimits } from '../../protocol/validate.js';
 import { parseTopicConfig, topicConfigToRecord } from '../../storage/index.js';
 import { Errors, SpoolError } from '../../util/errors.js';
 import type { BrokerContext } from '../context.js';
-import { createTopic, deleteTopic } from '../core/admin.js';
+import { createPartitions, createTopic, deleteTopic } from '../core/admin.js';
 import { mapSequentially } from '../slices.js';
 import { answer, itemError, type KafkaAnswer, type KafkaScope } from './answer.js';
 import { NODE_ID } from './metadata.js';
@@ -156,15 +156,7 @@ export async function handleCreatePartitions(ctx: BrokerContext, request: Create
       if (topic.assignments?.some((assignment) => assignment.brokerIds.some((id) => id !== NODE_ID))) {
         return { name: topic.name, errorCode: KafkaErrors.INVALID_REPLICA_ASSIGNMENT, errorMessage: `replicas may only be on broker ${NODE_ID}` };
       }
-      const info = ctx.logs.getTopic(topic.name);
-      if (!info) throw new SpoolError(Errors.UNKNOWN_TOPIC, `topic '${topic.name}' does not exist`);
-      if (info.internal) throw new SpoolError(Errors.INVALID_TOPIC, `topic '${topic.name}' is internal`);
-      if (topic.count <= info.partitions) {
-        throw new SpoolError(Errors.INVALID_PARTITIONS, `topic '${topic.name}' has ${info.partitions} partitions; the new count must be greater, got ${topic.count}`);
-      }
-      if (!request.validateOnly) {
-        await ctx.logs.createPartitions(topic.name, topic.count);
-      }
+      await createPartitions(ctx, topic.name, topic.count, request.validateOnly);
       return { name: topic.name, errorCode: KafkaErrors.NONE, errorMessage: null };
     } catch (error) {
       return { name: topic.name, ...itemError(ctx, 'topics', error) };

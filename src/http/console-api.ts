@@ -1,0 +1,287 @@
+// The web console's JSON API under /api/, on the admin HTTP port. Every route calls the
+// same broker core the native and Kafka fronts call (broker/core/admin.ts, the group
+// coordinator, storage reads): topic create/delete go through core createTopic/deleteTopic
+// (same name, partition and config validation and errors as `spool topic create`), a
+// group reset through GroupCoordinator.resetOffsets (with dryRun for the preview). This
+// file only turns JSON into those calls and their results (or SpoolErrors) into JSON.
+// The shapes are in console-types.ts, shared with the console's browser code.
+
+import type { IncomingMessage } from 'node:http';
+import { alterTopicConfig, browseMessages, createPartitions, createTopic, deleteTopic, listOffset, produceTestMessage, topicConfigRecord, type Broker, type BrokerContext } from '../broker/index.js';
+import { Errors, SpoolError, isSpoolError } from '../util/errors.js';
+import type * as T from './console-types.js';
+
+/** A request body larger than this is refused (the API's bodies are a few hundred bytes). */
+export const MAX_API_BODY_BYTES = 64 * 1024;
+/** A key or value longer than this is cut in the messages page (`truncated: true`). */
+export const MAX_SHOWN_VALUE_BYTES = 64 * 1024;
+
+export interface ApiAnswer {
+  status: number;
+  body: unknown;
+}
+
+export interface ApiRequest {
+  method: string;
+  /** The path after /api (e.g. "/topics/orders"). */
+  path: string;
+  query: URLSearchParams;
+  /** The parsed JSON body for POST; undefined otherwise. */
+  body: unknown;
+}
+
+/** Answers one API request; `broker` is null while the broker opens (503). */
+export async function handleApi(broker: Broker | null, listeners: string[], request: ApiRequest): Promise<ApiAnswer> {
+  if (broker === null) return { status: 503, body: { error: { name: 'NOT_READY', code: -1, message: 'the broker is still opening' } } };
+  const ctx = broker.context;
+  const parts = request.path.split('/').filter((part) => part !== '').map(decodeURIComponent);
+  try {
+    const body = await route(ctx, listeners, request, parts);
+    if (body === undefined) return { status: 404, body: { error: { name: 'NOT_FOUND', code: -1, message: `no API ${request.method} /api${request.path}` } } };
+    return { status: request.method === 'POST' && parts.length === 1 ? 201 : 200, body };
+  } catch (error) {
+    if (!isSpoolError(error)) throw error;
+    return failure(statusOf(error), error);
+  }
+}
+
+async function route(ctx: BrokerContext, listeners: string[], request: ApiRequest, parts: string[]): Promise<unknown> {
+  const [collection, name, sub] = parts;
+  const { method } = request;
+  if (collection === 'overview' && parts.length === 1 && method === 'GET') return overview(ctx, listeners);
+  if (collection === 'topics') {
+    if (name === undefined && method === 'GET') return { topics: ctx.logs.listTopics().filter((t) => !t.internal).map((t) => topicSummary(ctx, t.name)) };
+    if (name === undefined && method === 'POST') return createTopicFrom(ctx, request.body);
+    if (name !== undefined && sub === undefined && method === 'GET') return topicDetail(ctx, name);
+    if (name !== undefined && sub === undefined && method === 'DELETE') {
+      await deleteTopic(ctx, name);
+      return { deleted: name };
+    }
+    if (name !== undefined && sub === 'messages' && method === 'GET') return messages(ctx, name, request.query);
+    if (name !== undefined && sub === 'partitions' && method === 'POST') return addPartitions(ctx, name, request.body);
+    if (name !== undefined && sub === 'config' && method === 'POST') return alterConfigFrom(ctx, name, request.body);
+    if (name !== undefined && sub === 'messages' && method === 'POST') return produceFrom(ctx, name, request.body);
+    if (name !== undefined && sub === 'offsets' && method === 'GET') {
+      // The same lookup as ListOffsets: -1 latest, -2 earliest, else the first offset at or after the time.
+      return listOffset(ctx, name, integerParam(request.query, 'partition', 0), integerParam(request.query, 'timestamp', -1));
+    }
+  }
+  if (collection === 'groups') {
+    if (name === undefined && method === 'GET') return ctx.coordinator.listGroups();
+    if (name !== undefined && sub === undefined && method === 'GET') return describeGroup(ctx, name);
+    if (name !== undefined && sub === 'reset' && method === 'POST') return resetGroup(ctx, name, request.body);
+  }
+  return undefined;
+}
+
+async function overview(ctx: BrokerContext, listeners: string[]): Promise<T.Overview> {
+  const topics = ctx.logs.listTopics().filter((t) => !t.internal).map((t) => topicSummary(ctx, t.name));
+  const sum = (pick: (topic: T.TopicSummary) => number): number => topics.reduce((total, topic) => total + pick(topic), 0);
+  return {
+    brokers: [{ nodeId: 0, host: ctx.advertised.host, port: ctx.advertised.port, listeners, dataDir: ctx.logs.dataDir }],
+    topics: topics.length,
+    partitions: sum((t) => t.partitions),
+    sizeBytes: sum((t) => t.sizeBytes),
+    messages: sum((t) => t.messages),
+    groups: (await ctx.coordinator.listGroups()).groups.length,
+    nowMs: Date.now(),
+  };
+}
+
+function partitionsOf(ctx: BrokerContext, name: string): T.PartitionDetail[] {
+  const info = ctx.logs.getTopic(name);
+  if (info === undefined) throw new SpoolError(Errors.UNKNOWN_TOPIC, `topic '${name}' does not exist`);
+  const partitions: T.PartitionDetail[] = [];
+  for (let partition = 0; partition < info.partitions; partition++) {
+    const log = ctx.logs.getPartition(name, partition);
+    partitions.push({ partition, logStartOffset: log.logStartOffset, logEndOffset: log.logEndOffset, sizeBytes: log.sizeBytes, segments: log.segmentCount });
+  }
+  return partitions;
+}
+
+function topicSummary(ctx: BrokerContext, name: string): T.TopicSummary {
+  const partitions = partitionsOf(ctx, name);
+  return {
+    name,
+    partitions: partitions.length,
+    sizeBytes: partitions.reduce((total, p) => total + p.sizeBytes, 0),
+    messages: partitions.reduce((total, p) => total + (p.logEndOffset - p.logStartOffset), 0),
+  };
+}
+
+function topicDetail(ctx: BrokerContext, name: string): T.TopicDetail {
+  const partitions = partitionsOf(ctx, name);
+  return { name, config: topicConfigRecord(ctx, name), partitions };
+}
+
+async function createTopicFrom(ctx: BrokerContext, body: unknown): Promise<{ created: string }> {
+  const input = objectBody(body);
+  if (typeof input.name !== 'string') throw invalid('name must be a string');
+  if (typeof input.partitions !== 'number') throw invalid('partitions must be a number');
+  const entries = configOf(input.config ?? {});
+  await createTopic(ctx, input.name, input.partitions, Object.keys(entries).length > 0 ? entries : undefined);
+  return { created: input.name };
+}
+
+async function alterConfigFrom(ctx: BrokerContext, name: string, body: unknown): Promise<T.TopicDetail> {
+  const config = configOf(objectBody(body).config);
+  if (Object.keys(config).length === 0) throw invalid('config names no topic config to set');
+  await alterTopicConfig(ctx, name, config);
+  return topicDetail(ctx, name);
+}
+
+async function addPartitions(ctx: BrokerContext, name: string, body: unknown): Promise<{ partitions: number }> {
+  const input = objectBody(body);
+  if (typeof input.count !== 'number' || !Number.isInteger(input.count)) throw invalid('count must be an integer');
+  await createPartitions(ctx, name, input.count);
+  return { partitions: input.count };
+}
+
+async function produceFrom(ctx: BrokerContext, topic: string, body: unknown): Promise<{ partition: number; offset: number }> {
+  const input = objectBody(body);
+  if (typeof input.partition !== 'number' || !Number.isInteger(input.partition)) throw invalid('partition must be an integer');
+  const text = (name: string, value: unknown): string | null => {
+    if (value === undefined || value === null) return null;
+    if (typeof value !== 'string') throw invalid(`${name} must be a string or null`);
+    return value;
+  };
+  const headers = objectBody(input.headers ?? {});
+  const headerPairs = Object.entries(headers).map(([key, value]): [string, string] => [key, text(`header ${key}`, value) ?? '']);
+  const partition = input.partition;
+  // Bounded like any produce: storage checks max.message.bytes; the body itself is at most MAX_API_BODY_BYTES.
+  const { offset } = await produceTestMessage(ctx, { topic, partition, key: text('key', input.key), value: text('value', input.value), headers: headerPairs });
+  return { partition, offset };
+}
+
+/** A map of topic configs by Kafka name; storage parses and validates the values. */
+function configOf(value: unknown): Record<string, string | number> {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw invalid('config must be an object of topic configs');
+  for (const entry of Object.values(value)) if (typeof entry !== 'string' && typeof entry !== 'number') throw invalid('each config value must be a string or a number');
+  return value as Record<string, string | number>;
+}
+
+function messages(ctx: BrokerContext, topic: string, query: URLSearchParams): T.MessagesPage {
+  const partition = integerParam(query, 'partition', 0);
+  const limit = integerParam(query, 'limit', 50);
+  const before = query.get('before');
+  const beforeOffset = before === null || before === '' ? null : integerParam(query, 'before', 0);
+  const page = browseMessages(ctx, { topic, partition, beforeOffset, limit });
+  return {
+    topic,
+    partition,
+    logStartOffset: page.logStartOffset,
+    logEndOffset: page.logEndOffset,
+    olderBeforeOffset: page.olderBeforeOffset,
+    records: page.records.map((record) => ({
+      offset: record.offset,
+      timestamp: record.timestamp,
+      key: shownBytes(record.key),
+      value: shownBytes(record.value),
+      headers: record.headers.map(([key, value]) => ({ key, value: shownBytes(value) })),
+    })),
+  };
+}
+
+async function describeGroup(ctx: BrokerContext, groupId: string): Promise<T.GroupDescription> {
+  const answer = await ctx.coordinator.describeGroups({ groupIds: [groupId] });
+  const group = answer.groups[0];
+  if (group === undefined) throw new SpoolError(Errors.GROUP_ID_NOT_FOUND, `group ${groupId} does not exist`);
+  throwIfFailed(group);
+  const { state, groupEpoch, assignor, offsets } = group;
+  // Only the named fields: a classic member's metadata and assignment bytes stay out.
+  const members = group.members.map(({ memberId, clientId, memberEpoch, subscription, assignment }) => ({ memberId, clientId, memberEpoch, subscription, assignment }));
+  return { groupId, state, groupEpoch, assignor, members, offsets };
+}
+
+async function resetGroup(ctx: BrokerContext, groupId: string, body: unknown): Promise<T.ResetResult> {
+  const input = objectBody(body);
+  if (typeof input.topic !== 'string') throw invalid('topic must be a string');
+  const to = resetTargetOf(input.to);
+  const dryRun = input.dryRun === true;
+  const result = await ctx.coordinator.resetOffsets({ groupId, topic: input.topic, to, dryRun });
+  throwIfFailed(result);
+  for (const partition of result.partitions) throwIfFailed(partition);
+  return { groupId, topic: input.topic, dryRun, partitions: result.partitions.map(({ partition, offset }) => ({ partition, offset })) };
+}
+
+/** The reset target as the native ResetOffsets request carries it: {kind, offset | timestamp}. */
+function resetTargetOf(value: unknown): T.ResetTarget {
+  const to = objectBody(value);
+  if (to.kind === 'earliest' || to.kind === 'latest') return { kind: to.kind };
+  if (to.kind === 'offset' && typeof to.offset === 'number' && Number.isInteger(to.offset)) return { kind: 'offset', offset: to.offset };
+  if (to.kind === 'timestamp' && typeof to.timestamp === 'number' && Number.isInteger(to.timestamp) && to.timestamp >= 0) return { kind: 'timestamp', timestamp: to.timestamp };
+  throw invalid('to must be {kind: earliest|latest} or {kind: offset, offset} or {kind: timestamp, timestamp}');
+}
+
+function shownBytes(bytes: Buffer | null): T.ShownBytes | null {
+  if (bytes === null) return null;
+  const truncated = bytes.length > MAX_SHOWN_VALUE_BYTES;
+  const shown = truncated ? bytes.subarray(0, MAX_SHOWN_VALUE_BYTES) : bytes;
+  const text = shown.toString('utf8');
+  // Text when it round-trips as UTF-8 and holds no control characters but tab and newlines.
+  // eslint-disable-next-line no-control-regex
+  const isText = Buffer.from(text, 'utf8').equals(shown) && !/[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/.test(text);
+  return isText ? { text, bytes: bytes.length, truncated } : { hex: shown.toString('hex'), bytes: bytes.length, truncated };
+}
+
+function throwIfFailed(result: { errorCode: number; errorMessage?: string | null }): void {
+  if (result.errorCode === 0) return;
+  throw new SpoolError(kindOfCode(result.errorCode), result.errorMessage ?? undefined);
+}
+
+function kindOfCode(code: number): (typeof Errors)[keyof typeof Errors] {
+  return Object.values(Errors).find((kind) => kind.code === code) ?? Errors.INVALID_REQUEST;
+}
+
+function objectBody(body: unknown): Record<string, unknown> {
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) throw invalid('the body must be a JSON object');
+  return body as Record<string, unknown>;
+}
+
+function integerParam(query: URLSearchParams, name: string, fallback: number): number {
+  const text = query.get(name);
+  if (text === null || text === '') return fallback;
+  const value = Number(text);
+  if (!Number.isSafeInteger(value)) throw invalid(`${name} must be an integer, got ${JSON.stringify(text)}`);
+  return value;
+}
+
+function invalid(message: string): SpoolError {
+  return new SpoolError(Errors.INVALID_REQUEST, message);
+}
+
+const STATUS_BY_ERROR: Record<string, number> = {
+  UNKNOWN_TOPIC: 404,
+  UNKNOWN_PARTITION: 404,
+  GROUP_ID_NOT_FOUND: 404,
+  TOPIC_ALREADY_EXISTS: 409,
+  NON_EMPTY_GROUP: 409,
+};
+
+function statusOf(error: SpoolError): number {
+  return STATUS_BY_ERROR[error.code] ?? (error.retriable ? 503 : 400);
+}
+
+function failure(status: number, error: SpoolError): ApiAnswer {
+  return { status, body: { error: { name: error.code, code: error.errorCode, message: error.message } } };
+}
+
+/** Reads a JSON body of at most MAX_API_BODY_BYTES; an empty body is undefined. */
+export async function readJsonBody(request: IncomingMessage): Promise<unknown> {
+  const declared = Number(request.headers['content-length'] ?? 0);
+  if (declared > MAX_API_BODY_BYTES) throw invalid(`the body is ${declared} bytes; at most ${MAX_API_BODY_BYTES}`);
+  const chunks: Buffer[] = [];
+  let total = 0;
+  for await (const chunk of request as AsyncIterable<Buffer>) {
+    total += chunk.length;
+    if (total > MAX_API_BODY_BYTES) throw invalid(`the body is over ${MAX_API_BODY_BYTES} bytes`);
+    chunks.push(chunk);
+  }
+  if (total === 0) return undefined;
+  try {
+    return JSON.parse(Buffer.concat(chunks).toString('utf8')) as unknown;
+  } catch {
+    // Safe: a body that is not JSON is the client's error, answered as such.
+    throw invalid('the body is not JSON');
+  }
+}
