@@ -25,6 +25,11 @@ export function observedLogManager(logs: LogManager, logger: Logger, metrics: Br
       logger.info(`topic ${quoted(name)} now has ${info.partitions} partition(s)`, { event: 'partitions_created', topic: name, partitions: info.partitions });
       return info;
     },
+    async alterTopicConfig(name: string, changes: Partial<TopicConfig>): Promise<TopicInfo> {
+      const info = await logs.alterTopicConfig(name, changes);
+      logger.info(`altered the config of topic ${quoted(name)}: ${Object.keys(changes).join(', ')}`, { event: 'topic_config_altered', topic: name, changed: Object.keys(changes).join(',') });
+      return info;
+    },
     async deleteTopic(name: string): Promise<void> {
       await logs.deleteTopic(name);
       metrics.forgetTopic(name);

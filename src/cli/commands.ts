@@ -1,7 +1,8 @@
-// Registers the client-side commands: topic, produce, consume, group, dump-segment, bench.
+// Registers the client-side commands: topic, produce, consume, group, cluster, dump-segment, bench.
 // (serve lives in serve.ts.)
 import type { Command } from 'commander';
 import { registerBench } from './bench.js';
+import { registerCluster } from './cluster.js';
 import { registerConsume } from './consume.js';
 import { registerDumpSegment } from './dump-segment.js';
 import { registerGroup } from './group.js';
@@ -14,6 +15,7 @@ export function registerCommands(program: Command): void {
   registerProduce(program);
   registerConsume(program);
   registerGroup(program);
+  registerCluster(program);
   registerDumpSegment(program);
   registerBench(program);
   // These commands are done when their action returns: exit once stdout has taken the

@@ -3,7 +3,7 @@
 import type { Command } from 'commander';
 import { parseResetTarget, type ResetTarget } from './args.js';
 import { withConnection } from './connect.js';
-import { formatTable } from './output.js';
+import { adminFormatOption, formatTable, writeResult, type AdminFormat } from './output.js';
 
 /** The fields of a group description the CLI shows (the wire's GroupDescription). */
 interface GroupView {
@@ -11,7 +11,14 @@ interface GroupView {
   state: string;
   groupEpoch?: number;
   assignor?: string;
-  members: Array<{ memberId: string; clientId?: string; assignment?: Array<{ topic: string; partitions: number[] }> }>;
+  members: Array<{
+    memberId: string;
+    clientId?: string;
+    clientHost?: string;
+    assignment?: Array<{ topic: string; partitions: number[] }>;
+    metadata?: unknown;
+    assignmentBytes?: unknown;
+  }>;
   offsets: Array<{ topic: string; partition: number; committed: number; logEndOffset: number; lag: number; memberId: string }>;
   errorCode?: number;
   errorMessage?: string;
@@ -23,23 +30,25 @@ export function registerGroup(program: Command): void {
   group
     .command('list')
     .description('every group with its state and member count')
-    .action(async (_options: unknown, command: Command) => {
+    .addOption(adminFormatOption())
+    .action(async (options: { format: AdminFormat }, command: Command) => {
       await withConnection(command, async (connection) => {
-        const groups = await connection.request(() => connection.client.admin().listGroups());
-        const rows = [...groups].sort((a, b) => a.groupId.localeCompare(b.groupId)).map((g) => [g.groupId, g.state, g.members]);
-        if (rows.length > 0) process.stdout.write(formatTable(['GROUP', 'STATE', 'MEMBERS'], rows));
+        const groups = [...(await connection.request(() => connection.client.admin().listGroups()))].sort((a, b) => a.groupId.localeCompare(b.groupId));
+        const rows = groups.map((g) => [g.groupId, g.state, g.members]);
+        writeResult(options.format, groups, () => (rows.length > 0 ? formatTable(['GROUP', 'STATE', 'MEMBERS'], rows) : ''));
       });
     });
 
   group
     .command('describe <group>')
     .description('members and, per partition, the committed offset, log end offset and lag')
-    .action(async (groupId: string, _options: unknown, command: Command) => {
+    .addOption(adminFormatOption())
+    .action(async (groupId: string, options: { format: AdminFormat }, command: Command) => {
       await withConnection(command, async (connection) => {
         const described = (await connection.request(() => connection.client.admin().describeGroups({ groupIds: [groupId] }))) as GroupView[];
         const description = described.find((entry) => entry.groupId === groupId) ?? described[0];
         if (description === undefined) throw new Error(`group ${groupId} was not described by the broker`);
-        process.stdout.write(formatGroup(description));
+        writeResult(options.format, groupJson(description), () => formatGroup(description));
       });
     });
 
@@ -60,12 +69,18 @@ export function registerGroup(program: Command): void {
   group
     .command('delete <group>')
     .description('delete a group with no active members and its committed offsets')
-    .action(async (groupId: string, _options: unknown, command: Command) => {
+    .addOption(adminFormatOption())
+    .action(async (groupId: string, options: { format: AdminFormat }, command: Command) => {
       await withConnection(command, async (connection) => {
         await connection.request(() => connection.client.admin().deleteGroups({ groupIds: [groupId] }));
-        process.stdout.write(`deleted group ${groupId}\n`);
+        writeResult(options.format, { groupId, deleted: true }, () => `deleted group ${groupId}\n`);
       });
     });
+}
+
+/** The description without the opaque protocol bytes of classic members (not JSON material). */
+function groupJson(group: GroupView): unknown {
+  return { ...group, members: group.members.map(({ metadata: _metadata, assignmentBytes: _assignment, ...member }) => member) };
 }
 
 function formatGroup(group: GroupView): string {

@@ -313,6 +313,30 @@ export class LogManager implements LogManagerContract {
   }
 
   /**
+   * Sets the given topic configs (the others keep their values: Kafka's
+   * IncrementalAlterConfigs SET). The metadata file, rewritten atomically, is the commit
+   * point; the partitions see the new config from their next append, roll or task run.
+   */
+  async alterTopicConfig(name: string, changes: Partial<TopicConfig>): Promise<TopicInfo> {
+    this.checkOpen();
+    return this.withTopicName(name, async () => {
+      this.checkOpen();
+      const entry = this.topics.get(name);
+      if (!entry) throw new SpoolError(Errors.UNKNOWN_TOPIC, `topic ${name} does not exist`);
+      if (entry.info.internal) throw new SpoolError(Errors.INVALID_TOPIC, `topic ${name} is internal`);
+      const info: TopicInfo = { ...entry.info, config: resolveTopicConfig(entry.info.config, changes) };
+      try {
+        writeFileAtomicSync(this.fs, this.layout.topicMetaPath(name), encodeTopicMeta(info));
+      } catch (error) {
+        throw storageError(error, `altering the config of topic ${name}`);
+      }
+      entry.info = info;
+      for (const log of entry.logs) log.config = info.config;
+      return info;
+    });
+  }
+
+  /**
    * Opens partitions `from` .. info.partitions-1 as new ones, then writes the topic's
    * metadata (the commit point), yielding to the event loop every ~5 ms. On failure, or
    * close() meanwhile (SHUTTING_DOWN), it removes the directories it made and throws.

@@ -94,6 +94,12 @@ export interface PartitionLog {
    */
   read(offset: number, maxBytes: number): ReadResult;
   /**
+   * DeleteRecords: moves the log start offset up to `offset` (<= log end; never down),
+   * deleting closed segments wholly below it; checkpointed first. Returns the new start.
+   * Throws OFFSET_OUT_OF_RANGE past the log end.
+   */
+  deleteRecordsBefore(offset: number): number;
+  /**
    * First offset whose record timestamp is >= timestampMs, or null if none. Throws
    * CorruptBatchError when the batch it lands on does not decode (partition stays online).
    */
@@ -162,6 +168,8 @@ export interface LogManager {
   createTopic(name: string, partitions: number, config?: Partial<TopicConfig>, internal?: boolean): Promise<TopicInfo>;
   /** Grows a topic to `count` partitions (never shrinks), in slices that yield like createTopic. */
   createPartitions(name: string, count: number): Promise<TopicInfo>;
+  /** Sets the given configs of a topic (the rest unchanged). Throws UNKNOWN_TOPIC, INVALID_TOPIC (internal). */
+  alterTopicConfig(name: string, changes: Partial<TopicConfig>): Promise<TopicInfo>;
   /** Resolves once the topic is gone and its partitions closed; directories are removed in the background. Throws SpoolError UNKNOWN_TOPIC. */
   deleteTopic(name: string): Promise<void>;
   listTopics(): TopicInfo[];

@@ -51,6 +51,7 @@ export class FakeLogs {
       getPartition: (topic: string, partition: number) => this.partition(topic, partition) as unknown as PartitionLog,
       createTopic: () => Promise.reject(new Error('not in the fake')),
       createPartitions: () => Promise.reject(new Error('not in the fake')),
+      alterTopicConfig: () => Promise.reject(new Error('not in the fake')),
       deleteTopic: () => Promise.reject(new Error('not in the fake')),
       close: () => Promise.resolve(),
     };

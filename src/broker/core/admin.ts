@@ -42,6 +42,34 @@ export async function deleteTopic(ctx: BrokerContext, name: string): Promise<voi
   ctx.waiters.notifyTopic(name);
 }
 
+/** Sets the given configs of a topic (Kafka names, parsed and checked by storage); the rest stay. */
+export async function alterTopicConfig(ctx: BrokerContext, name: string, config: Record<string, string | number>): Promise<void> {
+  if (ctx.logs.getTopic(name)?.internal) throw new SpoolError(Errors.INVALID_TOPIC, `topic '${name}' is internal; its config is the broker's`);
+  if (Object.keys(config).length === 0) throw new SpoolError(Errors.INVALID_CONFIG, `no config given for topic '${name}'`);
+  await ctx.logs.alterTopicConfig(name, parseTopicConfig(config));
+}
+
+/** Grows a topic to `count` partitions in total (Kafka's CreatePartitions). */
+export async function createPartitions(ctx: BrokerContext, name: string, count: number): Promise<void> {
+  const info = ctx.logs.getTopic(name);
+  if (!info) throw new SpoolError(Errors.UNKNOWN_TOPIC, `topic '${name}' does not exist`);
+  if (info.internal) throw new SpoolError(Errors.INVALID_TOPIC, `topic '${name}' is internal`);
+  if (count <= info.partitions) {
+    throw new SpoolError(Errors.INVALID_PARTITIONS, `topic '${name}' has ${info.partitions} partitions; the new count must be greater, got ${count}`);
+  }
+  await ctx.logs.createPartitions(name, count);
+}
+
+/** The DeleteRecords offset that means "up to the log end". */
+export const DELETE_TO_END = -1;
+
+/** Moves a partition's log start offset up to `offset` (-1: the log end); returns the new log start offset. */
+export function deleteRecords(ctx: BrokerContext, topic: string, partition: number, offset: number): number {
+  if (ctx.logs.getTopic(topic)?.internal) throw new SpoolError(Errors.INVALID_TOPIC, `topic '${topic}' is internal`);
+  const log = ctx.logs.getPartition(topic, partition);
+  return log.deleteRecordsBefore(offset === DELETE_TO_END ? log.logEndOffset : offset);
+}
+
 /** The two special timestamps of an offset lookup (the same numbers on both wires). */
 export const LATEST_TIMESTAMP = -1;
 export const EARLIEST_TIMESTAMP = -2;

@@ -17,6 +17,10 @@ import {
   handleDescribeTopics,
   handleListOffsets,
   handleMetadata,
+  handleAlterConfigs,
+  handleCreatePartitions,
+  handleDeleteRecords,
+  handleDescribeCluster,
 } from './admin.js';
 import type { BrokerContext, HandlerResponse, RequestScope } from '../context.js';
 import { handleFetch } from './fetch.js';
@@ -54,6 +58,10 @@ const handlers: { [K in ApiKey]: Handler<K> } = {
   [ApiKey.DescribeGroups]: (ctx, request) => handleDescribeGroups(ctx, request),
   [ApiKey.DeleteGroups]: (ctx, request) => handleDeleteGroups(ctx, request),
   [ApiKey.ResetOffsets]: (ctx, request) => handleResetOffsets(ctx, request),
+  [ApiKey.AlterConfigs]: (ctx, request) => handleAlterConfigs(ctx, request),
+  [ApiKey.CreatePartitions]: (ctx, request) => handleCreatePartitions(ctx, request),
+  [ApiKey.DeleteRecords]: (ctx, request) => handleDeleteRecords(ctx, request),
+  [ApiKey.DescribeCluster]: (ctx, _request, _payload, scope) => handleDescribeCluster(ctx, scope),
 };
 
 export function isKnownApiKey(apiKey: number): apiKey is ApiKey {
