@@ -199,10 +199,11 @@ export interface GroupDescription extends ErrorFields {
     memberEpoch: number;
     subscription: string[];
     assignment: TopicPartitions[];
-    // Classic groups only: the static instance id, the client's address, and the member's
-    // protocol metadata and assignment as the Kafka client sent them (opaque bytes).
-    groupInstanceId?: string | null;
+    /** The address the member connects from (both kinds of group). */
     clientHost?: string;
+    // Classic groups only: the static instance id, and the member's protocol metadata and
+    // assignment as the Kafka client sent them (opaque bytes).
+    groupInstanceId?: string | null;
     metadata?: Uint8Array;
     assignmentBytes?: Uint8Array;
   }>;
