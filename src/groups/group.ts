@@ -94,7 +94,7 @@ export class ConsumerGroup extends GroupOffsets implements GroupKind {
     return [...this.members.values()].map((member) => ({
       memberId: member.memberId,
       clientId: member.clientId,
-      clientHost: member.clientHost,
+      ...(member.clientHost !== '' ? { clientHost: member.clientHost } : {}),
       memberEpoch: member.memberEpoch,
       subscription: [...member.subscription],
       assignment: toTopicPartitions(member.assigned),
