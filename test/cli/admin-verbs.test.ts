@@ -144,7 +144,7 @@ describe('group reset and describe', () => {
       const parsed = result.code === 0 ? (JSON.parse(result.stdout) as { members: Array<{ clientId: string; clientHost: string }> }) : null;
       return parsed !== null && parsed.members.length === 1 ? parsed : null;
     });
-    expect(described.members[0]).toMatchObject({ clientId: 'spool-consume', clientHost: '127.0.0.1' });
+    expect(described!.members[0]).toMatchObject({ clientId: 'spool-consume', clientHost: '127.0.0.1' });
     const text = expectOk(await spool(address(), `group describe ${group}`));
     expect(text.stdout).toMatch(/MEMBER\s+CLIENT-ID\s+HOST/);
     expect(text.stdout).toMatch(/\s+spool-consume\s+127\.0\.0\.1$/m);
