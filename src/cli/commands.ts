@@ -1,8 +1,9 @@
-// Registers the client-side commands: topic, produce, consume, group, cluster, dump-segment, bench.
+// Registers the client-side commands: topic, produce, consume, group, cluster, dump-segment, bench, completion.
 // (serve lives in serve.ts.)
 import type { Command } from 'commander';
 import { registerBench } from './bench.js';
 import { registerCluster } from './cluster.js';
+import { registerCompletion } from './completion.js';
 import { registerConsume } from './consume.js';
 import { registerDumpSegment } from './dump-segment.js';
 import { registerGroup } from './group.js';
@@ -18,6 +19,7 @@ export function registerCommands(program: Command): void {
   registerCluster(program);
   registerDumpSegment(program);
   registerBench(program);
+  registerCompletion(program);
   // These commands are done when their action returns: exit once stdout has taken the
   // output, so a timer or socket left behind by the SDK can never keep the CLI alive.
   for (const command of program.commands) if (!before.has(command)) command.hook('postAction', exitWhenFlushed);
