@@ -1,6 +1,8 @@
-// Registers the client-side commands: topic, produce, consume, group, dump-segment.
+// Registers the client-side commands: topic, produce, consume, group, cluster, dump-segment, completion.
 // (serve lives in serve.ts; the benchmarks are bench/cli.ts, outside the package.)
 import type { Command } from 'commander';
+import { registerCluster } from './cluster.js';
+import { registerCompletion } from './completion.js';
 import { registerConsume } from './consume.js';
 import { registerDumpSegment } from './dump-segment.js';
 import { registerGroup } from './group.js';
@@ -13,7 +15,9 @@ export function registerCommands(program: Command): void {
   registerProduce(program);
   registerConsume(program);
   registerGroup(program);
+  registerCluster(program);
   registerDumpSegment(program);
+  registerCompletion(program);
   // These commands are done when their action returns: exit once stdout has taken the
   // output, so a timer or socket left behind by the SDK can never keep the CLI alive.
   for (const command of program.commands) if (!before.has(command)) command.hook('postAction', exitWhenFlushed);

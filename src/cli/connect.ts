@@ -113,3 +113,11 @@ export async function settleWithin(promise: Promise<unknown>, ms: number): Promi
 }
 
 export { UsageError };
+
+/** The topic of produce/consume: the argument or -t/--topic (one of them, not both). */
+export function topicOf(argument: string | undefined, flag: string | undefined, command: Command): string {
+  if (argument !== undefined && flag !== undefined && argument !== flag) command.error(`topic given twice: '${argument}' and -t '${flag}'`);
+  const topic = argument ?? flag;
+  if (topic === undefined) command.error('missing topic (give it as the argument or with -t)');
+  return topic;
+}

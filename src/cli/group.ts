@@ -1,9 +1,9 @@
 // `spool group list|describe|reset|delete`: consumer-group administration over the admin API.
 
-import type { Command } from 'commander';
-import { parseResetTarget, type ResetTarget } from './args.js';
-import { withConnection } from './connect.js';
-import { formatTable } from './output.js';
+import { InvalidArgumentError, type Command } from 'commander';
+import { parseInteger, parseResetTarget, type ResetTarget } from './args.js';
+import { withConnection, type Connection } from './connect.js';
+import { adminFormatOption, formatTable, writeResult, type AdminFormat } from './output.js';
 
 /** The fields of a group description the CLI shows (the wire's GroupDescription). */
 interface GroupView {
@@ -11,7 +11,14 @@ interface GroupView {
   state: string;
   groupEpoch?: number;
   assignor?: string;
-  members: Array<{ memberId: string; clientId?: string; assignment?: Array<{ topic: string; partitions: number[] }> }>;
+  members: Array<{
+    memberId: string;
+    clientId?: string;
+    clientHost?: string;
+    assignment?: Array<{ topic: string; partitions: number[] }>;
+    metadata?: unknown;
+    assignmentBytes?: unknown;
+  }>;
   offsets: Array<{ topic: string; partition: number; committed: number; logEndOffset: number; lag: number; memberId: string }>;
   errorCode?: number;
   errorMessage?: string;
@@ -23,49 +30,62 @@ export function registerGroup(program: Command): void {
   group
     .command('list')
     .description('every group with its state and member count')
-    .action(async (_options: unknown, command: Command) => {
+    .addOption(adminFormatOption())
+    .action(async (options: { format: AdminFormat }, command: Command) => {
       await withConnection(command, async (connection) => {
-        const groups = await connection.request(() => connection.client.admin().listGroups());
-        const rows = [...groups].sort((a, b) => a.groupId.localeCompare(b.groupId)).map((g) => [g.groupId, g.state, g.members]);
-        if (rows.length > 0) process.stdout.write(formatTable(['GROUP', 'STATE', 'MEMBERS'], rows));
+        const groups = [...(await connection.request(() => connection.client.admin().listGroups()))].sort((a, b) => a.groupId.localeCompare(b.groupId));
+        const rows = groups.map((g) => [g.groupId, g.state, g.members]);
+        writeResult(options.format, groups, () => (rows.length > 0 ? formatTable(['GROUP', 'STATE', 'MEMBERS'], rows) : ''));
       });
     });
 
   group
     .command('describe <group>')
     .description('members and, per partition, the committed offset, log end offset and lag')
-    .action(async (groupId: string, _options: unknown, command: Command) => {
+    .addOption(adminFormatOption())
+    .action(async (groupId: string, options: { format: AdminFormat }, command: Command) => {
       await withConnection(command, async (connection) => {
         const described = (await connection.request(() => connection.client.admin().describeGroups({ groupIds: [groupId] }))) as GroupView[];
         const description = described.find((entry) => entry.groupId === groupId) ?? described[0];
         if (description === undefined) throw new Error(`group ${groupId} was not described by the broker`);
-        process.stdout.write(formatGroup(description));
+        writeResult(options.format, groupJson(description), () => formatGroup(description));
       });
     });
 
   group
     .command('reset <group>')
     .description('move the committed offsets of a group with no active members')
-    .requiredOption('--topic <topic>', 'the topic whose offsets move')
-    .requiredOption('--to <target>', 'earliest | latest | <offset> | <iso-time>', parseResetTarget)
-    .action(async (groupId: string, options: { topic: string; to: ResetTarget }, command: Command) => {
+    .option('--topic <topic>', 'the topic whose offsets move')
+    .option('--all-topics', 'every topic the group has committed offsets for')
+    .option('--to <target>', 'earliest | latest | <offset> | <iso-time>', parseResetTarget)
+    .option('--shift-by <n>', 'move each committed offset by n (negative: back), clamped into the log', parseSignedInteger)
+    .option('-p, --partition <p>', 'only this partition (repeatable; default: every partition)', collectInteger('--partition'))
+    .option('--dry-run', 'print the offsets the reset would commit, and change nothing')
+    .addOption(adminFormatOption())
+    .action(async (groupId: string, options: ResetOptions, command: Command) => {
+      if ((options.topic === undefined) === (options.allTopics !== true)) command.error('group reset needs exactly one of --topic, --all-topics');
+      if ((options.to === undefined) === (options.shiftBy === undefined)) command.error('group reset needs exactly one of --to, --shift-by');
       await withConnection(command, async (connection) => {
-        const result: unknown = await connection.request(() =>
-          connection.client.admin().resetOffsets({ groupId, topic: options.topic, to: options.to }),
-        );
-        process.stdout.write(formatReset(groupId, options.topic, result));
+        const rows = await connection.request(() => resetGroup(connection.client.admin(), groupId, options));
+        writeResult(options.format, { groupId, dryRun: options.dryRun === true, partitions: rows }, () => formatReset(groupId, rows, options.dryRun === true));
       });
     });
 
   group
     .command('delete <group>')
     .description('delete a group with no active members and its committed offsets')
-    .action(async (groupId: string, _options: unknown, command: Command) => {
+    .addOption(adminFormatOption())
+    .action(async (groupId: string, options: { format: AdminFormat }, command: Command) => {
       await withConnection(command, async (connection) => {
         await connection.request(() => connection.client.admin().deleteGroups({ groupIds: [groupId] }));
-        process.stdout.write(`deleted group ${groupId}\n`);
+        writeResult(options.format, { groupId, deleted: true }, () => `deleted group ${groupId}\n`);
       });
     });
+}
+
+/** The description without the opaque protocol bytes of classic members (not JSON material). */
+function groupJson(group: GroupView): unknown {
+  return { ...group, members: group.members.map(({ metadata: _metadata, assignmentBytes: _assignment, ...member }) => member) };
 }
 
 function formatGroup(group: GroupView): string {
@@ -73,7 +93,9 @@ function formatGroup(group: GroupView): string {
     `group: ${group.groupId}`,
     `state: ${group.state}${group.groupEpoch !== undefined ? `  epoch: ${group.groupEpoch}` : ''}${group.assignor ? `  assignor: ${group.assignor}` : ''}`,
     `members: ${group.members.length}`,
-    ...group.members.map((member) => `  ${member.memberId}${member.clientId ? ` (${member.clientId})` : ''}`),
+    ...(group.members.length > 0
+      ? formatTable(['  MEMBER', 'CLIENT-ID', 'HOST'], group.members.map((member) => [`  ${member.memberId}`, member.clientId || '-', member.clientHost || '-'])).trimEnd().split('\n')
+      : []),
     '',
   ].join('\n');
   const rows = [...group.offsets]
@@ -82,18 +104,98 @@ function formatGroup(group: GroupView): string {
   return `${header}${formatTable(['TOPIC', 'PARTITION', 'MEMBER', 'COMMITTED', 'END', 'LAG'], rows)}`;
 }
 
-/** The reset result, when the SDK returns the new offsets per partition; otherwise a one-line confirmation. */
-function formatReset(groupId: string, topic: string, result: unknown): string {
-  const partitions = Array.isArray(result)
-    ? result
-    : Array.isArray((result as { partitions?: unknown } | null)?.partitions)
-      ? (result as { partitions: unknown[] }).partitions
-      : null;
-  const line = `reset group ${groupId} on topic ${topic}\n`;
-  if (partitions === null) return line;
-  const rows = (partitions as Array<{ partition: number; offset: number }>)
-    .filter((p) => typeof p.partition === 'number' && typeof p.offset === 'number')
-    .sort((a, b) => a.partition - b.partition)
-    .map((p) => [topic, p.partition, p.offset]);
-  return rows.length === 0 ? line : `${line}${formatTable(['TOPIC', 'PARTITION', 'NEW OFFSET'], rows)}`;
+interface ResetOptions {
+  topic?: string;
+  allTopics?: boolean;
+  to?: ResetTarget;
+  shiftBy?: number;
+  partition?: number[];
+  dryRun?: boolean;
+  format: AdminFormat;
+}
+
+interface ResetRow {
+  topic: string;
+  partition: number;
+  /** The committed offset before the reset (-1: none). */
+  previous: number;
+  /** The offset committed (or, with --dry-run, that would be). */
+  offset: number;
+}
+
+type Admin = ReturnType<Connection['client']['admin']>;
+
+/**
+ * Works out each partition's new offset from the committed offsets and the log's bounds
+ * (as the broker does: an offset is clamped into [log start, log end], a time goes to the
+ * first offset at or after it, else the log end), prints it with --dry-run, and otherwise
+ * commits it: --to through the broker's ResetOffsets (one call per topic, the broker
+ * computes), --shift-by as the computed offsets. The broker refuses a group with members.
+ */
+async function resetGroup(admin: Admin, groupId: string, options: ResetOptions): Promise<ResetRow[]> {
+  const committed = await admin.fetchOffsets({ groupId });
+  const topics = options.topic !== undefined ? [options.topic] : [...new Set(committed.map((entry) => entry.topic))].sort();
+  if (topics.length === 0) throw new Error(`group ${groupId} has no committed offsets (give --topic)`);
+  const previous = new Map(committed.map((entry) => [`${entry.topic}\u0000${entry.partition}`, entry.offset]));
+  const rows: ResetRow[] = [];
+  for (const topic of topics) {
+    const [earliest, latest, atTime] = await Promise.all([
+      admin.listOffsets({ topic, timestamp: 'earliest' }),
+      admin.listOffsets({ topic, timestamp: 'latest' }),
+      options.to?.kind === 'timestamp' ? admin.listOffsets({ topic, timestamp: options.to.timestamp }) : Promise.resolve([]),
+    ]);
+    const start = new Map(earliest.map((entry) => [entry.partition, entry.offset]));
+    const time = new Map(atTime.map((entry) => [entry.partition, entry.offset]));
+    const wanted = options.partition ?? latest.map((entry) => entry.partition);
+    for (const partition of wanted) {
+      const end = latest.find((entry) => entry.partition === partition)?.offset;
+      if (end === undefined) throw new Error(`topic ${topic} has ${latest.length} partition${latest.length === 1 ? '' : 's'}; --partition ${partition} does not exist`);
+      const low = start.get(partition) ?? 0;
+      const before = previous.get(`${topic}\u0000${partition}`) ?? -1;
+      const clamp = (offset: number): number => Math.min(Math.max(offset, low), end);
+      let offset: number;
+      if (options.shiftBy !== undefined) {
+        // A partition without a committed offset has nothing to shift: it starts where the group would (its end).
+        offset = clamp((before >= 0 ? before : end) + options.shiftBy);
+      } else {
+        const to = options.to!;
+        offset = to.kind === 'earliest' ? low : to.kind === 'latest' ? end : to.kind === 'offset' ? clamp(to.offset) : (time.get(partition) ?? end);
+      }
+      rows.push({ topic, partition, previous: before, offset });
+    }
+  }
+  if (options.dryRun === true) return rows;
+  if (options.to !== undefined) {
+    const applied: ResetRow[] = [];
+    for (const topic of topics) {
+      const partitions = rows.filter((row) => row.topic === topic).map((row) => row.partition);
+      const result = await admin.resetOffsets({ groupId, topic, partitions, to: options.to });
+      for (const entry of result) {
+        applied.push({ topic, partition: entry.partition, previous: previous.get(`${topic}\u0000${entry.partition}`) ?? -1, offset: entry.offset });
+      }
+    }
+    return applied;
+  }
+  // --shift-by: each partition's own offset (the broker clamps again against the log as it is then).
+  const applied: ResetRow[] = [];
+  for (const row of rows) {
+    const [result] = await admin.resetOffsets({ groupId, topic: row.topic, partitions: [row.partition], to: { kind: 'offset', offset: row.offset } });
+    applied.push({ ...row, offset: result?.offset ?? row.offset });
+  }
+  return applied;
+}
+
+function formatReset(groupId: string, rows: ResetRow[], dryRun: boolean): string {
+  const line = dryRun ? `dry run: group ${groupId} would be reset to (nothing changed)\n` : `reset group ${groupId}\n`;
+  const sorted = [...rows].sort((a, b) => a.topic.localeCompare(b.topic) || a.partition - b.partition);
+  return `${line}${formatTable(['TOPIC', 'PARTITION', 'PREVIOUS', 'NEW OFFSET'], sorted.map((row) => [row.topic, row.partition, row.previous < 0 ? '-' : row.previous, row.offset]))}`;
+}
+
+function parseSignedInteger(value: string): number {
+  if (!/^[-+]?\d+$/.test(value.trim())) throw new InvalidArgumentError(`--shift-by must be an integer (negative moves back), got '${value}'`);
+  return parseInt(value, 10);
+}
+
+function collectInteger(what: string): (value: string, previous: number[] | undefined) => number[] {
+  return (value, previous) => [...(previous ?? []), parseInteger(value, what)];
 }

@@ -14,7 +14,7 @@ const program = new Command();
 program
   .name('spool')
   .description('spool: a Kafka-style append-only log broker')
-  .option('--broker <host:port>', 'broker address (env SPOOL_BROKER)', process.env['SPOOL_BROKER'] ?? '127.0.0.1:9400')
+  .option('-b, --broker <host:port>', 'broker address (env SPOOL_BROKER)', process.env['SPOOL_BROKER'] ?? '127.0.0.1:9400')
   .showSuggestionAfterError(true)
   // Commander's own errors (unknown option, missing argument, invalid value) in our one-line form.
   .configureOutput({ outputError: (text, write) => write(`spool: ${text.replace(/^error: /, '')}`) });
@@ -38,3 +38,4 @@ program.parseAsync(process.argv).catch((error: unknown) => {
   if (process.env['SPOOL_DEBUG'] && error instanceof Error && error.stack) process.stderr.write(`${error.stack}\n`);
   process.exit(1);
 });
+

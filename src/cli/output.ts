@@ -2,6 +2,8 @@
 // pipe (EPIPE, e.g. `spool consume t | head`) as a quiet stop, plus plain-text tables.
 
 import type { Writable } from 'node:stream';
+import { Option } from 'commander';
+import { choiceOption } from './args.js';
 
 const FLUSH_BYTES = 64 * 1024;
 
@@ -126,4 +128,19 @@ export function formatBytes(bytes: number): string {
 export function formatTime(milliseconds: number): string {
   if (!Number.isFinite(milliseconds) || milliseconds < 0 || milliseconds > 8.64e15) return String(milliseconds);
   return new Date(milliseconds).toISOString();
+}
+
+export type AdminFormat = 'text' | 'json';
+
+/** `--format text|json` of the admin commands (topic, group, cluster). */
+export function adminFormatOption(): Option {
+  return new Option('--format <format>', 'text for people, json (one document) for scripts')
+    .argParser(choiceOption('--format', ['text', 'json'] as const))
+    .default('text');
+}
+
+/** Prints `json` as one JSON document, or the text from `text()`. */
+export function writeResult(format: AdminFormat, json: unknown, text: () => string): void {
+  const output = format === 'json' ? `${JSON.stringify(json)}\n` : text();
+  if (output !== '') process.stdout.write(output);
 }

@@ -7,7 +7,8 @@
 import { Command, Option } from 'commander';
 import type { Readable } from 'node:stream';
 import { choiceOption, collectKeyValue, integerOption, parseAcks, parseBytes, parseDurationMs, type Acks } from './args.js';
-import { connect, type Connection } from './connect.js';
+import { connect, topicOf, type Connection } from './connect.js';
+import { decodeBytes, ENCODINGS, parseDelimiter, type Encoding } from './message-format.js';
 import { describeTopicPartitions } from './topic-info.js';
 
 /**
@@ -20,33 +21,39 @@ export async function forEachLine(
   onLine: (line: Buffer) => Promise<void> | void,
   onChunkEnd: () => Promise<void> | void,
   shouldStop: () => boolean,
+  delimiter: Buffer = NEWLINE_DELIMITER,
 ): Promise<void> {
+  // Only the newline delimiter drops a trailing \r (files written on Windows).
+  const dropCarriageReturn = delimiter.equals(NEWLINE_DELIMITER);
   let carry: Buffer | null = null;
   for await (const piece of input as AsyncIterable<Buffer | string>) {
     if (shouldStop()) return;
     const chunk = typeof piece === 'string' ? Buffer.from(piece, 'utf8') : piece;
     const data: Buffer = carry !== null ? Buffer.concat([carry, chunk]) : chunk;
     let lineStart = 0;
-    for (let newline = data.indexOf(NEWLINE, lineStart); newline !== -1; newline = data.indexOf(NEWLINE, lineStart)) {
-      const lineEnd = newline > lineStart && data[newline - 1] === CARRIAGE_RETURN ? newline - 1 : newline;
+    for (let newline = data.indexOf(delimiter, lineStart); newline !== -1; newline = data.indexOf(delimiter, lineStart)) {
+      const lineEnd = dropCarriageReturn && newline > lineStart && data[newline - 1] === CARRIAGE_RETURN ? newline - 1 : newline;
       const pending = onLine(data.subarray(lineStart, lineEnd));
       if (pending !== undefined) await pending; // only when a send must wait: no promise per line
-      lineStart = newline + 1;
+      lineStart = newline + delimiter.length;
     }
     carry = lineStart < data.length ? data.subarray(lineStart) : null;
     await onChunkEnd();
   }
-  if (carry !== null && !shouldStop()) await onLine(carry[carry.length - 1] === CARRIAGE_RETURN ? carry.subarray(0, carry.length - 1) : carry);
+  if (carry !== null && !shouldStop()) {
+    await onLine(dropCarriageReturn && carry[carry.length - 1] === CARRIAGE_RETURN ? carry.subarray(0, carry.length - 1) : carry);
+  }
 }
 
 /** Sends awaited in flight at most; a slow broker then slows stdin reading (backpressure). */
 const MAX_SENDS_IN_FLIGHT = 32;
 /** Lines per send() call at most. */
 const MAX_MESSAGES_PER_SEND = 4096;
-const NEWLINE = 0x0a;
+const NEWLINE_DELIMITER = Buffer.from('\n');
 const CARRIAGE_RETURN = 0x0d;
 
 interface ProduceOptions {
+  topic?: string;
   key?: string;
   keySeparator?: string;
   partition?: number;
@@ -55,6 +62,8 @@ interface ProduceOptions {
   lingerMs?: number;
   batchBytes?: number;
   compression: 'none' | 'gzip';
+  delimiter: Buffer;
+  encoding: Encoding;
 }
 
 interface OutgoingMessage {
@@ -66,11 +75,18 @@ interface OutgoingMessage {
 
 export function registerProduce(program: Command): void {
   program
-    .command('produce <topic>')
+    .command('produce [topic]')
+    .option('-t, --topic <topic>', 'the topic (instead of the argument, kcat style)')
     .description('send one message per stdin line (summary on stderr)')
-    .option('--key <key>', 'the same key for every message')
-    .option('--key-separator <separator>', 'split each line at the first separator into key and value')
-    .option('--partition <p>', 'send every message to this partition', integerOption('--partition'))
+    .option('-k, --key <key>', 'the same key for every message')
+    .option('-K, --key-separator <separator>', 'split each line at the first separator into key and value')
+    .option('-p, --partition <p>', 'send every message to this partition', integerOption('--partition'))
+    .option('-D, --delimiter <delimiter>', 'split stdin at this instead of newlines (escapes \\n \\t \\0 \\xNN)', parseDelimiter, NEWLINE_DELIMITER)
+    .addOption(
+      new Option('--encoding <encoding>', 'how keys and values on stdin (and --key) are written: utf8, hex, base64')
+        .argParser(choiceOption('--encoding', ENCODINGS))
+        .default('utf8'),
+    )
     .option('--header <key=value>', 'a header on every message (repeatable)', collectKeyValue('--header key=value'))
     .option('--acks <acks>', 'wait for: 0 nothing, 1 the write, all the write and the fsync policy', parseAcks, 'all' as Acks)
     .option('--linger-ms <ms>', 'how long the producer waits to fill a batch', parseDurationMs)
@@ -78,7 +94,8 @@ export function registerProduce(program: Command): void {
     .addOption(
       new Option('--compression <codec>', 'batch compression').argParser(choiceOption('--compression', ['none', 'gzip'] as const)).default('none'),
     )
-    .action(async (topic: string, options: ProduceOptions, command: Command) => {
+    .action(async (topicArgument: string | undefined, options: ProduceOptions, command: Command) => {
+      const topic = topicOf(topicArgument, options.topic, command);
       if (options.key !== undefined && options.keySeparator !== undefined) {
         command.error('--key and --key-separator cannot be used together');
       }
@@ -140,6 +157,7 @@ async function produce(connection: Connection, topic: string, options: ProduceOp
       // Send what each chunk completed, so an interactive user sees each line go out promptly.
       sendBatch,
       () => window.failure !== null,
+      options.delimiter,
     );
   } catch (error) {
     // Destroying stdin on a signal ends the stream with a premature-close error: expected.
@@ -166,17 +184,19 @@ async function produce(connection: Connection, topic: string, options: ProduceOp
 /** Line -> message per the key, separator, header and partition options. */
 function messageBuilder(options: ProduceOptions): (line: Buffer) => OutgoingMessage {
   const headers = options.header && options.header.length > 0 ? Object.fromEntries(options.header) : undefined;
-  const separator = options.keySeparator !== undefined ? Buffer.from(options.keySeparator, 'utf8') : undefined;
+  const separator = options.keySeparator !== undefined ? parseDelimiter(options.keySeparator) : undefined;
+  const key = options.key !== undefined ? decodeBytes(Buffer.from(options.key, 'utf8'), options.encoding, '--key') : undefined;
   return (line) => {
     const message: OutgoingMessage = { value: line };
     if (separator !== undefined) {
       const at = line.indexOf(separator);
       // A line without the separator has no key: the whole line is the value.
       if (at !== -1) {
-        message.key = line.subarray(0, at);
+        message.key = decodeBytes(line.subarray(0, at), options.encoding, 'a key');
         message.value = line.subarray(at + separator.length);
       }
-    } else if (options.key !== undefined) message.key = options.key;
+    } else if (key !== undefined) message.key = key;
+    message.value = decodeBytes(message.value, options.encoding, 'a value');
     if (headers !== undefined) message.headers = headers;
     if (options.partition !== undefined) message.partition = options.partition;
     return message;

@@ -1,9 +1,9 @@
-// `spool topic create|list|describe|delete`: thin wrappers over the admin API.
+// `spool topic create|list|describe|alter|delete-records|delete`: thin wrappers over the admin API.
 
 import { Command, Option } from 'commander';
-import { choiceOption, collectKeyValue, integerOption, parseBytes, parseDurationMs } from './args.js';
-import { withConnection } from './connect.js';
-import { formatBytes, formatTable } from './output.js';
+import { choiceOption, collectKeyValue, integerOption, parseBytes, parseDurationMs, parseIsoTime } from './args.js';
+import { withConnection, type Connection } from './connect.js';
+import { adminFormatOption, formatBytes, formatTable, writeResult, type AdminFormat } from './output.js';
 
 interface CreateOptions {
   partitions: number;
@@ -14,10 +14,11 @@ interface CreateOptions {
   cleanupPolicy?: 'delete' | 'compact';
   maxMessageBytes?: number;
   config?: Array<[string, string]>;
+  format: AdminFormat;
 }
 
 export function registerTopic(program: Command): void {
-  const topic = program.command('topic').description('create, list, describe and delete topics');
+  const topic = program.command('topic').description('create, list, describe, alter and delete topics; delete records');
 
   topic
     .command('create <name>')
@@ -30,6 +31,7 @@ export function registerTopic(program: Command): void {
     .addOption(new Option('--cleanup-policy <policy>', 'delete old segments, or compact by key').argParser(choiceOption('--cleanup-policy', ['delete', 'compact'] as const)))
     .option('--max-message-bytes <size>', 'largest record batch accepted', parseBytes)
     .option('--config <key=value>', 'any topic config by its Kafka name (repeatable)', collectKeyValue('--config key=value'))
+    .addOption(adminFormatOption())
     .action(async (name: string, options: CreateOptions, command: Command) => {
       const config = topicConfig(options);
       await withConnection(command, async (connection) => {
@@ -38,40 +40,85 @@ export function registerTopic(program: Command): void {
             topics: [{ topic: name, numPartitions: options.partitions, ...(Object.keys(config).length > 0 ? { config } : {}) }],
           }),
         );
-        process.stdout.write(`created topic ${name} with ${options.partitions} partition${options.partitions === 1 ? '' : 's'}\n`);
+        writeResult(options.format, { topic: name, partitions: options.partitions, config }, () => `created topic ${name} with ${options.partitions} partition${options.partitions === 1 ? '' : 's'}\n`);
       });
     });
 
   topic
     .command('list')
     .description('list topic names, one per line')
-    .action(async (_options: unknown, command: Command) => {
+    .addOption(adminFormatOption())
+    .action(async (options: { format: AdminFormat }, command: Command) => {
       await withConnection(command, async (connection) => {
         const names = await connection.request(() => connection.client.admin().listTopics());
         const sorted = [...names].sort();
-        if (sorted.length > 0) process.stdout.write(`${sorted.join('\n')}\n`);
+        writeResult(options.format, sorted, () => (sorted.length > 0 ? `${sorted.join('\n')}\n` : ''));
       });
     });
 
   topic
     .command('describe <name>')
     .description('partitions (start/end offsets, size, segments) and config of a topic')
-    .action(async (name: string, _options: unknown, command: Command) => {
+    .addOption(adminFormatOption())
+    .action(async (name: string, options: { format: AdminFormat }, command: Command) => {
       await withConnection(command, async (connection) => {
         const described = await connection.request(() => connection.client.admin().describeTopics({ topics: [name] }));
         const description = described.find((entry) => entry.name === name) ?? described[0];
         if (description === undefined) throw new Error(`topic ${name} was not described by the broker`);
-        process.stdout.write(formatDescription(description));
+        writeResult(options.format, description, () => formatDescription(description));
+      });
+    });
+
+  topic
+    .command('alter <name>')
+    .description('set topic configs (the rest unchanged) and/or grow the partition count')
+    .option('--partitions <n>', 'the new partition count (only ever grows)', integerOption('--partitions', 1))
+    .option('--config <key=value>', 'a topic config by its Kafka name (repeatable)', collectKeyValue('--config key=value'))
+    .addOption(adminFormatOption())
+    .action(async (name: string, options: { partitions?: number; config?: Array<[string, string]>; format: AdminFormat }, command: Command) => {
+      if (options.partitions === undefined && (options.config ?? []).length === 0) command.error('topic alter needs --config key=value and/or --partitions N');
+      const config = configRecord(options.config ?? []);
+      await withConnection(command, async (connection) => {
+        const admin = connection.client.admin();
+        // Config first: a config error leaves the partition count untouched.
+        if (Object.keys(config).length > 0) await connection.request(() => admin.alterConfigs({ topics: [{ topic: name, config }] }));
+        if (options.partitions !== undefined) {
+          const count = options.partitions;
+          await connection.request(() => admin.createPartitions({ topicPartitions: [{ topic: name, count }] }));
+        }
+        const lines = [
+          ...Object.entries(config).map(([key, value]) => `set ${key}=${value} on topic ${name}`),
+          ...(options.partitions !== undefined ? [`topic ${name} now has ${options.partitions} partitions`] : []),
+        ];
+        writeResult(options.format, { topic: name, config, ...(options.partitions !== undefined ? { partitions: options.partitions } : {}) }, () => `${lines.join('\n')}\n`);
+      });
+    });
+
+  topic
+    .command('delete-records <name>')
+    .description('delete the records before an offset or a time (moves the log start offset)')
+    .option('--before-offset <offset>', 'delete records below this offset (in each partition; clamped to its end)', integerOption('--before-offset'))
+    .option('--before-time <iso>', 'delete records older than this ISO-8601 time (below the first offset at or after it)', parseIsoTime)
+    .option('-p, --partition <p>', 'only this partition (default: every partition)', integerOption('--partition'))
+    .addOption(adminFormatOption())
+    .action(async (name: string, options: { beforeOffset?: number; beforeTime?: number; partition?: number; format: AdminFormat }, command: Command) => {
+      if ((options.beforeOffset === undefined) === (options.beforeTime === undefined)) command.error('topic delete-records needs exactly one of --before-offset, --before-time');
+      await withConnection(command, async (connection) => {
+        const results = await connection.request(() => deleteRecordsBefore(connection.client.admin(), name, options));
+        writeResult(options.format, { topic: name, partitions: results }, () =>
+          formatTable(['PARTITION', 'LOG START OFFSET'], results.map((entry) => [entry.partition, entry.lowWatermark])),
+        );
       });
     });
 
   topic
     .command('delete <name>')
     .description('delete a topic and its data')
-    .action(async (name: string, _options: unknown, command: Command) => {
+    .addOption(adminFormatOption())
+    .action(async (name: string, options: { format: AdminFormat }, command: Command) => {
       await withConnection(command, async (connection) => {
         await connection.request(() => connection.client.admin().deleteTopics({ topics: [name] }));
-        process.stdout.write(`deleted topic ${name}\n`);
+        writeResult(options.format, { topic: name, deleted: true }, () => `deleted topic ${name}\n`);
       });
     });
 }
@@ -85,8 +132,40 @@ export function topicConfig(options: CreateOptions): Record<string, string | num
   if (options.segmentMs !== undefined) config['segment.ms'] = options.segmentMs;
   if (options.cleanupPolicy !== undefined) config['cleanup.policy'] = options.cleanupPolicy;
   if (options.maxMessageBytes !== undefined) config['max.message.bytes'] = options.maxMessageBytes;
-  for (const [key, value] of options.config ?? []) config[key] = /^-?\d+$/.test(value) ? Number(value) : value;
+  Object.assign(config, configRecord(options.config ?? []));
   return config;
+}
+
+/** --config pairs as a config map; integer-looking values as numbers. */
+function configRecord(pairs: Array<[string, string]>): Record<string, string | number> {
+  const config: Record<string, string | number> = {};
+  for (const [key, value] of pairs) config[key] = /^-?\d+$/.test(value) ? Number(value) : value;
+  return config;
+}
+
+type Admin = ReturnType<Connection['client']['admin']>;
+
+/**
+ * Per partition, the offset to delete below: --before-offset as given (clamped into the log,
+ * so "everything up to 1000" works on a partition holding 400), or the first offset at or
+ * after --before-time (the log end when every record is older).
+ */
+async function deleteRecordsBefore(admin: Admin, topic: string, options: { beforeOffset?: number; beforeTime?: number; partition?: number }): Promise<Array<{ partition: number; lowWatermark: number }>> {
+  const [ends, atTime] = await Promise.all([
+    admin.listOffsets({ topic, timestamp: 'latest' }),
+    options.beforeTime !== undefined ? admin.listOffsets({ topic, timestamp: options.beforeTime }) : Promise.resolve([]),
+  ]);
+  if (options.partition !== undefined && !ends.some((entry) => entry.partition === options.partition)) {
+    throw new Error(`topic ${topic} has ${ends.length} partition${ends.length === 1 ? '' : 's'}; --partition ${options.partition} does not exist`);
+  }
+  const timeOffsets = new Map(atTime.map((entry) => [entry.partition, entry.offset]));
+  const partitions = ends
+    .filter((entry) => options.partition === undefined || entry.partition === options.partition)
+    .map((entry) => ({
+      partition: entry.partition,
+      offset: options.beforeOffset !== undefined ? Math.min(options.beforeOffset, entry.offset) : (timeOffsets.get(entry.partition) ?? entry.offset),
+    }));
+  return admin.deleteRecords({ topic, partitions });
 }
 
 interface TopicDescriptionView {

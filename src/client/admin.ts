@@ -4,6 +4,10 @@
 import {
   ApiKey,
   OffsetSpec,
+  type AlterConfigsResponse,
+  type CreatePartitionsResponse,
+  type DeleteRecordsResponse,
+  type DescribeClusterResponse,
   type CreateTopicsResponse,
   type DeleteGroupsResponse,
   type DeleteTopicsResponse,
@@ -49,6 +53,17 @@ export interface PartitionOffset {
 
 export type OffsetTarget = 'earliest' | 'latest' | number | bigint | (string & {}) | Date | { offset: number | string | bigint } | { timestamp: number | string | bigint } | ResetOffsetsRequest['to'];
 
+export interface ClusterDescription {
+  brokers: Array<{ nodeId: number; host: string; port: number }>;
+  /** The node id of the controller: spool runs one broker, always that one (kafkajs's field). */
+  controller: number;
+  brokerVersion: string;
+  /** Non-internal topics, their partitions, and consumer groups on the broker. */
+  topics: number;
+  partitions: number;
+  groups: number;
+}
+
 export class Admin {
   constructor(private readonly client: Client) {}
 
@@ -72,6 +87,74 @@ export class Admin {
       throwItem(topic.errorCode, topic.errorMessage, `delete topic ${topic.name}`);
       this.client.metadata.invalidate(topic.name);
     }
+  }
+
+  /**
+   * Sets topic configs (Kafka names); configs not named keep their values (Kafka's
+   * IncrementalAlterConfigs SET). `configEntries` ([{ name, value }], kafkajs) is merged
+   * with `config`. Throws UNKNOWN_TOPIC, INVALID_CONFIG, INVALID_TOPIC (internal).
+   */
+  async alterConfigs(given: { topics: Array<{ topic: string; config?: Record<string, string | number>; configEntries?: Array<{ name: string; value: string | number }> }> }): Promise<void> {
+    const options = checkOptions(given, { where: 'alterConfigs()', known: ['topics'], hints: { resources: 'give { topics: [{ topic, config }] }', validateOnly: 'not supported' } });
+    if (!Array.isArray(options.topics)) throw new SpoolError(Errors.INVALID_REQUEST, 'alterConfigs() needs { topics: [{ topic, config }] }');
+    const topics = options.topics.map((spec) => {
+      checkOptions(spec, { where: `alterConfigs() topic ${String(spec?.topic)}`, known: ['topic', 'config', 'configEntries'], hints: {} });
+      return { name: spec.topic, config: topicConfig(spec, `alterConfigs() topic ${spec.topic}`) ?? {} };
+    });
+    const response = await this.client.request(ApiKey.AlterConfigs, { topics });
+    for (const topic of (response.header as unknown as AlterConfigsResponse).topics ?? []) {
+      throwItem(topic.errorCode, topic.errorMessage, `alter config of topic ${topic.name}`);
+    }
+  }
+
+  /** Grows each topic to `count` partitions in total (kafkajs's shape). Throws INVALID_PARTITIONS when not more than now. */
+  async createPartitions(given: { topicPartitions: Array<{ topic: string; count: number }> }): Promise<void> {
+    const options = checkOptions(given, { where: 'createPartitions()', known: ['topicPartitions'], hints: { validateOnly: 'not supported', timeout: 'use the Client requestTimeoutMs' } });
+    if (!Array.isArray(options.topicPartitions)) throw new SpoolError(Errors.INVALID_REQUEST, 'createPartitions() needs { topicPartitions: [{ topic, count }] }');
+    const topics = options.topicPartitions.map((entry) => {
+      if (!Number.isSafeInteger(entry?.count) || entry.count < 1) {
+        throw new SpoolError(Errors.INVALID_PARTITIONS, `createPartitions() topic ${String(entry?.topic)}: count must be an integer >= 1 (the new total)`);
+      }
+      return { name: entry.topic, count: entry.count };
+    });
+    const response = await this.client.request(ApiKey.CreatePartitions, { topics });
+    for (const topic of (response.header as unknown as CreatePartitionsResponse).topics ?? []) {
+      throwItem(topic.errorCode, topic.errorMessage, `add partitions to topic ${topic.name}`);
+      this.client.metadata.invalidate(topic.name);
+    }
+  }
+
+  /**
+   * Deletes the records of each partition below `offset` (-1: all of them) by moving its
+   * log start offset (Kafka's DeleteRecords; kafkajs's deleteTopicRecords).
+   * Returns each partition's new log start offset.
+   */
+  async deleteRecords(options: { topic: string; partitions: Array<{ partition: number; offset: number | string | bigint }> }): Promise<Array<{ partition: number; lowWatermark: number }>> {
+    if (!Array.isArray(options?.partitions)) throw new SpoolError(Errors.INVALID_REQUEST, 'deleteRecords() needs { topic, partitions: [{ partition, offset }] }');
+    const partitions = options.partitions.map((entry) => ({
+      topic: options.topic,
+      partition: entry.partition,
+      offset: entry.offset === -1 || entry.offset === '-1' ? -1 : requireOffset(entry.offset, 'deleteRecords'),
+    }));
+    const response = await this.client.request(ApiKey.DeleteRecords, { partitions });
+    return ((response.header as unknown as DeleteRecordsResponse).partitions ?? []).map((entry) => {
+      throwItem(entry.errorCode, entry.errorMessage, `delete records of ${entry.topic}/${entry.partition}`);
+      return { partition: entry.partition, lowWatermark: entry.lowWatermark };
+    });
+  }
+
+  /** The broker, its version and how much it holds. */
+  async describeCluster(): Promise<ClusterDescription> {
+    const response = await this.client.request(ApiKey.DescribeCluster, {});
+    const header = response.header as unknown as DescribeClusterResponse;
+    return {
+      brokers: header.brokers,
+      controller: header.brokers[0]?.nodeId ?? 0,
+      brokerVersion: header.brokerVersion,
+      topics: header.topics,
+      partitions: header.partitions,
+      groups: header.groups,
+    };
   }
 
   /** Names of the (non-internal) topics. */
@@ -155,8 +238,7 @@ export class Admin {
 }
 
 /** `config` and kafkajs's `configEntries` as one config map; a name given twice with two values is an error. */
-function topicConfig(spec: CreateTopicSpec): Record<string, string | number> | undefined {
-  const where = `createTopics() topic ${spec.topic}`;
+function topicConfig(spec: CreateTopicSpec, where = `createTopics() topic ${spec.topic}`): Record<string, string | number> | undefined {
   const replicationFactor = spec.replicationFactor;
   if (replicationFactor !== undefined && replicationFactor !== 1 && replicationFactor !== -1) {
     throw new SpoolError(Errors.INVALID_REQUEST, `${where}: replicationFactor ${String(replicationFactor)} is not possible: spool runs one broker (give 1, or leave it out)`);

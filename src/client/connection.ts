@@ -254,7 +254,7 @@ export class Connection {
       frames = this.decoder.push(chunk);
     } catch (error) {
       socket.destroy();
-      this.onBroken(socket, wrapError(Errors.NETWORK_ERROR, `bad frame from ${this.address}`, error));
+      this.onBroken(socket, notSpool(this.address, chunk) ?? wrapError(Errors.NETWORK_ERROR, `bad frame from ${this.address}`, error));
       return;
     }
     for (const frame of frames) {
@@ -324,3 +324,12 @@ export class Connection {
 }
 
 const EMPTY = Buffer.alloc(0);
+
+/**
+ * A frame that starts with "HTTP" (a size of 1213486160 bytes) is an HTTP server answering,
+ * most often the broker's own admin HTTP port given by mistake: say so, and do not retry.
+ */
+function notSpool(address: string, chunk: Buffer): SpoolError | null {
+  if (chunk.length < 4 || chunk.toString('latin1', 0, 4) !== 'HTTP') return null;
+  return new SpoolError(Errors.NOT_A_SPOOL_BROKER, `${address} is not a spool broker: it answered HTTP (did you mean the HTTP port?)`);
+}

@@ -203,6 +203,7 @@ export class GroupCoordinator {
     const memberId = request.memberId === '' ? randomUUID() : request.memberId;
     const sessionTimeoutMs = request.sessionTimeoutMs ?? this.limits.defaultSessionTimeoutMs;
     const member = new GroupMember(memberId, request.clientId ?? '', sessionTimeoutMs, nowMs);
+    member.clientHost = request.clientHost ?? '';
     group.addMember(member, request.topics, request.assignor);
     this.log('info', `group ${quoted(group.groupId)}: member ${quoted(memberId)} joined (${group.members.size} member(s))`, {
       event: 'member_joined',
@@ -234,6 +235,7 @@ export class GroupCoordinator {
       return [Errors.FENCED_MEMBER_EPOCH, epochError];
     }
     if (request.clientId !== undefined) member.clientId = request.clientId;
+    if (request.clientHost !== undefined) member.clientHost = request.clientHost;
     if (request.sessionTimeoutMs !== undefined) member.sessionTimeoutMs = request.sessionTimeoutMs;
     member.sessionDeadlineMs = nowMs + member.sessionTimeoutMs;
     if (request.topics !== undefined) group.updateSubscription(member, request.topics);

@@ -94,6 +94,7 @@ export class ConsumerGroup extends GroupOffsets implements GroupKind {
     return [...this.members.values()].map((member) => ({
       memberId: member.memberId,
       clientId: member.clientId,
+      ...(member.clientHost !== '' ? { clientHost: member.clientHost } : {}),
       memberEpoch: member.memberEpoch,
       subscription: [...member.subscription],
       assignment: toTopicPartitions(member.assigned),

@@ -23,6 +23,8 @@ export class GroupMember {
   subscription: string[] = [];
   assigned: Assignment = emptyAssignment();
   pendingRevocation: Assignment = emptyAssignment();
+  /** The address the member's heartbeats come from ('' when not known). */
+  clientHost = '';
   /** Monotonic ms after which the member is fenced for missing heartbeats. */
   sessionDeadlineMs: number;
   /** Monotonic ms after which a member still holding revoked partitions is fenced. */

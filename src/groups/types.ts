@@ -43,6 +43,8 @@ export interface ConsumerHeartbeat {
   memberId: string; // '' to join
   memberEpoch: number; // 0 join, -1 leave, otherwise the current epoch
   clientId?: string;
+  /** The member's address as the broker saw the connection (set by the broker, not read from the wire). */
+  clientHost?: string;
   topics?: string[];
   ownedPartitions?: TopicPartitions[];
   sessionTimeoutMs?: number;
@@ -129,9 +131,10 @@ export interface MemberDescription {
   subscription: string[];
   /** Consumer groups: the assignment. Classic `consumer` groups: decoded from the assignment bytes when they parse. */
   assignment: TopicPartitions[];
+  /** The address the member connects from (both kinds of group). */
+  clientHost?: string;
   // Classic groups only:
   groupInstanceId?: string | null;
-  clientHost?: string;
   /** The member's metadata for the group's selected protocol (opaque bytes). */
   metadata?: Buffer;
   /** The bytes the leader assigned to this member (opaque). */

@@ -16,6 +16,10 @@ export const ApiKey = {
   DescribeGroups: 12,
   DeleteGroups: 13,
   ResetOffsets: 14,
+  AlterConfigs: 15,
+  CreatePartitions: 16,
+  DeleteRecords: 17,
+  DescribeCluster: 18,
 } as const;
 
 export type ApiKey = (typeof ApiKey)[keyof typeof ApiKey];
@@ -37,6 +41,10 @@ export const SupportedVersions: Readonly<Record<ApiKey, readonly [number, number
   [ApiKey.DescribeGroups]: [0, 0],
   [ApiKey.DeleteGroups]: [0, 0],
   [ApiKey.ResetOffsets]: [0, 0],
+  [ApiKey.AlterConfigs]: [0, 0],
+  [ApiKey.CreatePartitions]: [0, 0],
+  [ApiKey.DeleteRecords]: [0, 0],
+  [ApiKey.DescribeCluster]: [0, 0],
 };
 
 export function apiName(apiKey: number): string {

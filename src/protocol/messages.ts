@@ -199,10 +199,11 @@ export interface GroupDescription extends ErrorFields {
     memberEpoch: number;
     subscription: string[];
     assignment: TopicPartitions[];
-    // Classic groups only: the static instance id, the client's address, and the member's
-    // protocol metadata and assignment as the Kafka client sent them (opaque bytes).
-    groupInstanceId?: string | null;
+    /** The address the member connects from (both kinds of group). */
     clientHost?: string;
+    // Classic groups only: the static instance id, and the member's protocol metadata and
+    // assignment as the Kafka client sent them (opaque bytes).
+    groupInstanceId?: string | null;
     metadata?: Uint8Array;
     assignmentBytes?: Uint8Array;
   }>;
@@ -240,4 +241,42 @@ export interface ResetOffsetsRequest {
 }
 export interface ResetOffsetsResponse extends ErrorFields {
   partitions: Array<{ topic: string; partition: number; offset: number } & ErrorFields>;
+}
+
+// AlterConfigs (15): sets the given topic configs (Kafka names, as CreateTopics); the
+// others keep their values (Kafka's IncrementalAlterConfigs SET, not the legacy replace).
+export interface AlterConfigsRequest {
+  topics: Array<{ name: string; config: Record<string, string | number> }>;
+}
+export interface AlterConfigsResponse extends ErrorFields {
+  topics: Array<{ name: string } & ErrorFields>;
+}
+
+// CreatePartitions (16): grows each topic to `count` partitions in total (never shrinks).
+export interface CreatePartitionsRequest {
+  topics: Array<{ name: string; count: number }>;
+}
+export interface CreatePartitionsResponse extends ErrorFields {
+  topics: Array<{ name: string } & ErrorFields>;
+}
+
+// DeleteRecords (17): moves each partition's log start offset up to `offset` (-1 = the
+// log end, i.e. everything); records below it are gone for good. `lowWatermark` is the
+// new log start offset.
+export interface DeleteRecordsRequest {
+  partitions: Array<{ topic: string; partition: number; offset: number }>;
+}
+export interface DeleteRecordsResponse extends ErrorFields {
+  partitions: Array<{ topic: string; partition: number; lowWatermark: number } & ErrorFields>;
+}
+
+// DescribeCluster (18): the broker(s), its version, and how many topics, partitions and
+// groups it holds (internal topics not counted).
+export type DescribeClusterRequest = Record<string, never>;
+export interface DescribeClusterResponse extends ErrorFields {
+  brokers: Array<{ nodeId: number; host: string; port: number }>;
+  brokerVersion: string;
+  topics: number;
+  partitions: number;
+  groups: number;
 }

@@ -178,6 +178,19 @@ function totalPartitions(check: Check<M.TopicPartitions[]>): Check<M.TopicPartit
   };
 }
 
+/** CreatePartitions: the new totals of every topic together at most maxPartitionsPerCreateTopics (each new one costs file work, as in CreateTopics). */
+function totalPartitionCounts<T extends { count: number }>(check: Check<T[]>): Check<T[]> {
+  return (value, path) => {
+    const topics = check(value, path);
+    let count = 0;
+    for (const entry of topics) count += Math.max(0, entry.count);
+    if (count > RequestLimits.maxPartitionsPerCreateTopics) {
+      throw new SpoolError(Errors.INVALID_REQUEST, `${path}: ${count} partitions in total, more than the limit maxPartitionsPerCreateTopics (${RequestLimits.maxPartitionsPerCreateTopics})`);
+    }
+    return topics;
+  };
+}
+
 const requestChecks: Record<ApiKey, Check<unknown>> = {
   [ApiKey.ApiVersions]: object({ clientSoftwareName: optional(str), clientSoftwareVersion: optional(str) }),
   [ApiKey.Metadata]: object({ topics: optional(nullable(arrayOf(str, 'maxTopicsPerRequest'))) }),
@@ -233,6 +246,27 @@ const requestChecks: Record<ApiKey, Check<unknown>> = {
       object({ kind: literal('timestamp'), timestamp }),
     ),
   }),
+  // Each topic once: two entries for one topic would race on its metadata file.
+  [ApiKey.AlterConfigs]: object({
+    topics: unique(
+      arrayOf(object({ name: str, config: record(oneOf<string | number>(str, timestamp), 'maxConfigEntries') }), 'maxTopicsPerRequest'),
+      (entry) => entry.name,
+      (entry) => `topic ${entry.name}`,
+    ),
+  }),
+  [ApiKey.CreatePartitions]: object({
+    topics: totalPartitionCounts(
+      unique(arrayOf(object({ name: str, count: i32 }), 'maxTopicsPerRequest'), (entry) => entry.name, (entry) => `topic ${entry.name}`),
+    ),
+  }),
+  [ApiKey.DeleteRecords]: object({
+    partitions: unique(
+      arrayOf(object({ topic: str, partition: i32, offset }), 'maxPartitionsPerRequest'),
+      (entry) => `${entry.topic}\u0000${entry.partition}`,
+      (entry) => `partition ${entry.topic}-${entry.partition}`,
+    ),
+  }),
+  [ApiKey.DescribeCluster]: object({}),
 };
 
 /** The request type of each api key. */
@@ -252,6 +286,10 @@ export interface RequestTypes {
   [ApiKey.DescribeGroups]: M.DescribeGroupsRequest;
   [ApiKey.DeleteGroups]: M.DeleteGroupsRequest;
   [ApiKey.ResetOffsets]: M.ResetOffsetsRequest;
+  [ApiKey.AlterConfigs]: M.AlterConfigsRequest;
+  [ApiKey.CreatePartitions]: M.CreatePartitionsRequest;
+  [ApiKey.DeleteRecords]: M.DeleteRecordsRequest;
+  [ApiKey.DescribeCluster]: M.DescribeClusterRequest;
 }
 
 /** Checks a decoded request header against its API's shape; throws INVALID_REQUEST. */

@@ -506,6 +506,34 @@ export class PartitionLogImpl implements PartitionLog {
     }
   }
 
+  /**
+   * Kafka's DeleteRecords: moves the log start offset up to `offset` (never down; at most
+   * the log end). Closed segments wholly below it are deleted (not one being flushed, as
+   * retention); records below it in the first kept segment stay on disk but are never read
+   * again (reads below the start are OFFSET_OUT_OF_RANGE). The start is checkpointed before
+   * any file goes, so it survives a restart. Returns the new log start offset.
+   */
+  deleteRecordsBefore(offset: number): number {
+    this.checkUsable();
+    const logEndOffset = this.logEndOffset;
+    if (!Number.isSafeInteger(offset) || offset < 0 || offset > logEndOffset) {
+      throw new SpoolError(Errors.OFFSET_OUT_OF_RANGE, `offset ${offset} is outside ${this.topic}-${this.partition} [${this._logStartOffset}, ${logEndOffset}]`);
+    }
+    if (offset <= this._logStartOffset) return this._logStartOffset;
+    let count = 0;
+    while (count < this.segments.length - 1 && !this.segments[count]!.flushing && this.segments[count + 1]!.baseOffset <= offset) count++;
+    this._logStartOffset = offset;
+    if (count > 0) this.deleteOldestSegments(count);
+    else {
+      try {
+        this.writeCheckpoint(false);
+      } catch (error) {
+        throw this.goOffline(error, 'checkpoint the log start offset');
+      }
+    }
+    return this._logStartOffset;
+  }
+
   /** Replaces a closed segment by its cleaned version (or removes it when `replacement` is null). */
   replaceSegment(old: Segment, replacement: Segment | null): void {
     const i = this.segments.indexOf(old);

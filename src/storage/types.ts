@@ -94,6 +94,12 @@ export interface PartitionLog {
    */
   read(offset: number, maxBytes: number): ReadResult;
   /**
+   * DeleteRecords: moves the log start offset up to `offset` (<= log end; never down),
+   * deleting closed segments wholly below it; checkpointed first. Returns the new start.
+   * Throws OFFSET_OUT_OF_RANGE past the log end.
+   */
+  deleteRecordsBefore(offset: number): number;
+  /**
    * First offset whose record timestamp is >= timestampMs, or null if none. Throws
    * CorruptBatchError when the batch it lands on does not decode (partition stays online).
    */

@@ -57,6 +57,8 @@ export const Errors = {
   FENCED_INSTANCE_ID: kind('FENCED_INSTANCE_ID', 43, false, 'another member joined with the same group instance id'),
   GROUP_MAX_SIZE_REACHED: kind('GROUP_MAX_SIZE_REACHED', 44, false, 'the group has reached its maximum number of members'),
   COORDINATOR_NOT_AVAILABLE: kind('COORDINATOR_NOT_AVAILABLE', 45, true, 'the group coordinator is not available (closing, or the group was removed)'),
+  // Client side only (never on the wire): the address answered, but not in the spool protocol.
+  NOT_A_SPOOL_BROKER: kind('NOT_A_SPOOL_BROKER', 50, false, 'the address does not speak the spool protocol'),
 } as const;
 
 export type ErrorName = keyof typeof Errors;

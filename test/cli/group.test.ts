@@ -1,6 +1,6 @@
 // Proves the `spool group` commands and `consume --group` work through the built binary
 // against a real broker process: reset moves committed offsets (earliest, latest, offset,
-// ISO time), describe shows committed/end/lag per partition, list and delete work, errors
+// ISO time; the table shows the previous and the new offset), describe shows committed/end/lag per partition, list and delete work, errors
 // are one line; `consume --group` commits exactly what it printed, so two runs split the log
 // with no gap and no duplicate (it skips itself if the SDK has no subscribe()).
 
@@ -34,8 +34,8 @@ describe('group', () => {
 
     const latest = await spool(address(), `group reset ${group} --topic ${topic} --to latest`);
     expect(latest.code, latest.stderr).toBe(0);
-    expect(latest.stdout).toMatch(new RegExp(`${topic}\\s+0\\s+50\\n`));
-    expect(latest.stdout).toMatch(new RegExp(`${topic}\\s+1\\s+20\\n`));
+    expect(latest.stdout).toMatch(new RegExp(`${topic}\\s+0\\s+\\S+\\s+50\\n`));
+    expect(latest.stdout).toMatch(new RegExp(`${topic}\\s+1\\s+\\S+\\s+20\\n`));
 
     expectOk(await spool(address(), `group reset ${group} --topic ${topic} --to 7`));
     const described = await spool(address(), `group describe ${group}`);
@@ -52,8 +52,8 @@ describe('group', () => {
       await spool(address(), `group reset ${group} --topic ${topic} --to earliest`),
       await spool(address(), `group reset ${group} --topic ${topic} --to 2000-01-01T00:00:00Z`),
     ];
-    expect(earliest.stdout).toMatch(new RegExp(`${topic}\\s+1\\s+0\\n`));
-    expect(byTime.stdout).toMatch(new RegExp(`${topic}\\s+0\\s+0\\n`));
+    expect(earliest.stdout).toMatch(new RegExp(`${topic}\\s+1\\s+\\S+\\s+0\\n`));
+    expect(byTime.stdout).toMatch(new RegExp(`${topic}\\s+0\\s+\\S+\\s+0\\n`));
 
     const listed = await spool(address(), 'group list');
     expect(listed.stdout).toMatch(new RegExp(`^${group}\\s+empty\\s+0$`, 'm'));

@@ -120,4 +120,24 @@ export const examples: FrameExample[] = [
     header: { errorCode: 13, errorMessage: 'api key 99 is not supported' },
     payloadHex: '',
   },
+  ...pair('AlterConfigs', 17, { topics: [{ name: 'orders', config: { 'retention.ms': 3600000 } }] }, {
+    errorCode: 0,
+    topics: [{ name: 'orders', errorCode: 0 }],
+  }),
+  ...pair('CreatePartitions', 18, { topics: [{ name: 'orders', count: 6 }] }, {
+    errorCode: 0,
+    topics: [{ name: 'orders', errorCode: 0 }],
+  }),
+  ...pair('DeleteRecords', 19, { partitions: [{ topic: 'orders', partition: 0, offset: 1000 }] }, {
+    errorCode: 0,
+    partitions: [{ errorCode: 0, topic: 'orders', partition: 0, lowWatermark: 1000 }],
+  }),
+  ...pair('DescribeCluster', 20, {}, {
+    errorCode: 0,
+    brokers: [{ nodeId: 0, host: '127.0.0.1', port: 9400 }],
+    brokerVersion: '0.1.0',
+    topics: 1,
+    partitions: 3,
+    groups: 0,
+  }),
 ];

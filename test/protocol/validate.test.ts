@@ -57,4 +57,14 @@ describe('checkRequest', () => {
       expect(() => checkRequest(ApiKey.ResetOffsets, { groupId: 'g', topic: 't', to })).not.toThrow();
     }
   });
+
+  it('AlterConfigs, CreatePartitions, DeleteRecords: each topic or partition once, counts capped, offsets checked', () => {
+    expect(rejection(ApiKey.AlterConfigs, { topics: [{ name: 't', config: { 'retention.ms': 1 } }, { name: 't', config: {} }] })).toMatch(/topics\[1\].*topic t only once/);
+    expect(rejection(ApiKey.AlterConfigs, { topics: [{ name: 't', config: { 'retention.ms': [] } }] })).toMatch(/retention\.ms/);
+    expect(rejection(ApiKey.CreatePartitions, { topics: [{ name: 'a', count: 6000 }, { name: 'b', count: 6000 }] })).toMatch(/maxPartitionsPerCreateTopics/);
+    expect(rejection(ApiKey.CreatePartitions, { topics: [{ name: 'a', count: '3' }] })).toMatch(/count/);
+    expect(rejection(ApiKey.DeleteRecords, { partitions: [{ topic: 't', partition: 0, offset: 1 }, { topic: 't', partition: 0, offset: 2 }] })).toMatch(/partition t-0 only once/);
+    expect(rejection(ApiKey.DeleteRecords, { partitions: [{ topic: 't', partition: 0, offset: -2 }] })).toMatch(/offset/);
+    expect(() => checkRequest(ApiKey.DeleteRecords, { partitions: [{ topic: 't', partition: 0, offset: -1 }] })).not.toThrow();
+  });
 });

@@ -69,6 +69,16 @@ export async function deleteTopic(ctx: BrokerContext, name: string): Promise<voi
   ctx.waiters.notifyTopic(name);
 }
 
+/** The DeleteRecords offset that means "up to the log end". */
+export const DELETE_TO_END = -1;
+
+/** Moves a partition's log start offset up to `offset` (-1: the log end); returns the new log start offset. */
+export function deleteRecords(ctx: BrokerContext, topic: string, partition: number, offset: number): number {
+  if (ctx.logs.getTopic(topic)?.internal) throw new SpoolError(Errors.INVALID_TOPIC, `topic '${topic}' is internal`);
+  const log = ctx.logs.getPartition(topic, partition);
+  return log.deleteRecordsBefore(offset === DELETE_TO_END ? log.logEndOffset : offset);
+}
+
 /** The two special timestamps of an offset lookup (the same numbers on both wires). */
 export const LATEST_TIMESTAMP = -1;
 export const EARLIEST_TIMESTAMP = -2;

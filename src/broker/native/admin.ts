@@ -1,5 +1,5 @@
 // The native control-path APIs: ApiVersions, Metadata, CreateTopics, DeleteTopics,
-// DescribeTopics, ListOffsets, over the core's admin functions (core/admin.ts). Per-item
+// DescribeTopics, ListOffsets, AlterConfigs, CreatePartitions, DeleteRecords, DescribeCluster, over the core's admin functions (core/admin.ts). Per-item
 // errors travel in the item; a SpoolError thrown out of a handler fails the whole request
 // (dispatch.ts).
 
@@ -10,7 +10,7 @@ import type * as M from '../../protocol/messages.js';
 import { topicConfigToRecord } from '../../storage/index.js';
 import { Errors, SpoolError, isSpoolError } from '../../util/errors.js';
 import type { BrokerContext, HandlerResponse, RequestScope } from '../context.js';
-import { createTopic, deleteTopic, listOffset, topicsMetadata } from '../core/admin.js';
+import { alterTopicConfig, createPartitions, createTopic, deleteRecords, deleteTopic, listOffset, topicsMetadata } from '../core/admin.js';
 import { quoted } from '../logger.js';
 import { mapInSlices, mapSequentially, thenMaybe } from '../slices.js';
 
@@ -124,4 +124,56 @@ export function handleListOffsets(ctx: BrokerContext, request: M.ListOffsetsRequ
     }
   });
   return thenMaybe(partitions, (done) => ok({ partitions: done }));
+}
+
+/** One topic at a time (slices.ts): each rewrites the topic's metadata file. */
+export async function handleAlterConfigs(ctx: BrokerContext, request: M.AlterConfigsRequest): Promise<HandlerResponse> {
+  const topics = await mapSequentially(request.topics, async (entry): Promise<M.AlterConfigsResponse['topics'][number]> => {
+    try {
+      await alterTopicConfig(ctx, entry.name, entry.config);
+      return { name: entry.name, errorCode: 0 };
+    } catch (error) {
+      return { name: entry.name, ...itemErrors(ctx, `altering the config of topic ${quoted(entry.name)}`, error) };
+    }
+  });
+  return ok({ topics });
+}
+
+/** One topic at a time (slices.ts): adding partitions does file work like CreateTopics. */
+export async function handleCreatePartitions(ctx: BrokerContext, request: M.CreatePartitionsRequest): Promise<HandlerResponse> {
+  const topics = await mapSequentially(request.topics, async (entry): Promise<M.CreatePartitionsResponse['topics'][number]> => {
+    try {
+      await createPartitions(ctx, entry.name, entry.count);
+      return { name: entry.name, errorCode: 0 };
+    } catch (error) {
+      return { name: entry.name, ...itemErrors(ctx, `adding partitions to topic ${quoted(entry.name)}`, error) };
+    }
+  });
+  return ok({ topics });
+}
+
+/** Sliced (slices.ts): each partition writes a checkpoint and may delete segment files. */
+export function handleDeleteRecords(ctx: BrokerContext, request: M.DeleteRecordsRequest): HandlerResponse | Promise<HandlerResponse> {
+  const partitions = mapInSlices(request.partitions, (entry): M.DeleteRecordsResponse['partitions'][number] => {
+    const { topic, partition, offset } = entry;
+    try {
+      return { errorCode: 0, topic, partition, lowWatermark: deleteRecords(ctx, topic, partition, offset) };
+    } catch (error) {
+      return { topic, partition, lowWatermark: -1, ...itemErrors(ctx, `deleting records of ${quoted(topic)} partition ${partition}`, error) };
+    }
+  });
+  return thenMaybe(partitions, (done) => ok({ partitions: done }));
+}
+
+export async function handleDescribeCluster(ctx: BrokerContext, scope: RequestScope): Promise<HandlerResponse> {
+  const metadata = handleMetadata(ctx, { topics: [] }, scope).header as unknown as M.MetadataResponse;
+  const topics = ctx.logs.listTopics().filter((info) => !info.internal);
+  const groups = await ctx.coordinator.listGroups();
+  return ok({
+    brokers: metadata.brokers,
+    brokerVersion: BROKER_VERSION,
+    topics: topics.length,
+    partitions: topics.reduce((sum, info) => sum + info.partitions, 0),
+    groups: groups.groups.length,
+  } satisfies Omit<M.DescribeClusterResponse, 'errorCode'>);
 }

@@ -17,6 +17,10 @@ import {
   handleDescribeTopics,
   handleListOffsets,
   handleMetadata,
+  handleAlterConfigs,
+  handleCreatePartitions,
+  handleDeleteRecords,
+  handleDescribeCluster,
 } from './admin.js';
 import type { BrokerContext, HandlerResponse, RequestScope } from '../context.js';
 import { handleFetch } from './fetch.js';
@@ -47,13 +51,17 @@ const handlers: { [K in ApiKey]: Handler<K> } = {
   [ApiKey.Produce]: (ctx, request, payload) => handleProduce(ctx, request, payload),
   [ApiKey.Fetch]: (ctx, request, _payload, scope) => handleFetch(ctx, request, scope),
   [ApiKey.ListOffsets]: (ctx, request) => handleListOffsets(ctx, request),
-  [ApiKey.ConsumerGroupHeartbeat]: (ctx, request) => handleHeartbeat(ctx, request),
+  [ApiKey.ConsumerGroupHeartbeat]: (ctx, request, _payload, scope) => handleHeartbeat(ctx, request, scope.remoteAddress),
   [ApiKey.OffsetCommit]: (ctx, request) => handleOffsetCommit(ctx, request),
   [ApiKey.OffsetFetch]: (ctx, request) => handleOffsetFetch(ctx, request),
   [ApiKey.ListGroups]: (ctx, request) => handleListGroups(ctx, request),
   [ApiKey.DescribeGroups]: (ctx, request) => handleDescribeGroups(ctx, request),
   [ApiKey.DeleteGroups]: (ctx, request) => handleDeleteGroups(ctx, request),
   [ApiKey.ResetOffsets]: (ctx, request) => handleResetOffsets(ctx, request),
+  [ApiKey.AlterConfigs]: (ctx, request) => handleAlterConfigs(ctx, request),
+  [ApiKey.CreatePartitions]: (ctx, request) => handleCreatePartitions(ctx, request),
+  [ApiKey.DeleteRecords]: (ctx, request) => handleDeleteRecords(ctx, request),
+  [ApiKey.DescribeCluster]: (ctx, _request, _payload, scope) => handleDescribeCluster(ctx, scope),
 };
 
 export function isKnownApiKey(apiKey: number): apiKey is ApiKey {

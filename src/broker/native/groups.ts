@@ -26,9 +26,12 @@ function forward<Request extends Domain, Domain, Result extends Response, Respon
   };
 }
 
-export const handleHeartbeat = forward<M.ConsumerGroupHeartbeatRequest, G.ConsumerHeartbeat, G.ConsumerHeartbeatResult, M.ConsumerGroupHeartbeatResponse>(
-  (coordinator, request) => coordinator.heartbeat(request),
-);
+/** The member's address comes from the connection (group describe shows it), never from the request. */
+export async function handleHeartbeat(ctx: BrokerContext, request: M.ConsumerGroupHeartbeatRequest, remoteAddress: string | undefined): Promise<HandlerResponse> {
+  const heartbeat: G.ConsumerHeartbeat = { ...request, clientHost: (remoteAddress ?? '').replace(/^::ffff:/, '') };
+  const response: M.ConsumerGroupHeartbeatResponse = await ctx.coordinator.heartbeat(heartbeat);
+  return { header: response };
+}
 export const handleOffsetCommit = forward<M.OffsetCommitRequest, G.OffsetCommit, G.OffsetCommitResult, M.OffsetCommitResponse>(
   (coordinator, request) => coordinator.commitOffsets(request),
 );
