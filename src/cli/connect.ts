@@ -2,6 +2,7 @@
 // connect timeouts so an unreachable broker fails in a few seconds, and where network
 // errors become one readable line that names the address.
 
+import { cliClientLogger } from './client-log.js';
 import type { Command } from 'commander';
 import { Client } from '../client/index.js';
 import { isSpoolError, SpoolError, Errors } from '../util/errors.js';
@@ -27,12 +28,14 @@ export function brokerOption(command: Command): string {
 
 export function connect(command: Command, clientId = 'spool-cli'): Connection {
   const address = formatBroker(parseBroker(brokerOption(command)));
+  const logger = cliClientLogger();
   const client = new Client({
     brokers: [address],
     clientId,
     connectTimeoutMs: CONNECT_TIMEOUT_MS,
     requestTimeoutMs: 30_000,
     retry: { retries: 2, initialRetryTimeMs: 100, maxRetryTimeMs: 1000 },
+    ...(logger ? { logger } : {}),
   });
   let closed = false;
   return {
