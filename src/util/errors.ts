@@ -57,6 +57,8 @@ export const Errors = {
   FENCED_INSTANCE_ID: kind('FENCED_INSTANCE_ID', 43, false, 'another member joined with the same group instance id'),
   GROUP_MAX_SIZE_REACHED: kind('GROUP_MAX_SIZE_REACHED', 44, false, 'the group has reached its maximum number of members'),
   COORDINATOR_NOT_AVAILABLE: kind('COORDINATOR_NOT_AVAILABLE', 45, true, 'the group coordinator is not available (closing, or the group was removed)'),
+  // Share groups (per-record acknowledgement; codes kept apart from other additions).
+  INVALID_RECORD_STATE: kind('INVALID_RECORD_STATE', 60, false, 'the record is not acquired by this member (its lock expired, or it was never acquired)'),
 } as const;
 
 export type ErrorName = keyof typeof Errors;
