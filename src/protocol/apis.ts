@@ -16,6 +16,9 @@ export const ApiKey = {
   DescribeGroups: 12,
   DeleteGroups: 13,
   ResetOffsets: 14,
+  // Share groups (per-record acknowledgement), kept well apart from other additions.
+  ShareFetch: 40,
+  ShareAcknowledge: 41,
 } as const;
 
 export type ApiKey = (typeof ApiKey)[keyof typeof ApiKey];
@@ -37,6 +40,8 @@ export const SupportedVersions: Readonly<Record<ApiKey, readonly [number, number
   [ApiKey.DescribeGroups]: [0, 0],
   [ApiKey.DeleteGroups]: [0, 0],
   [ApiKey.ResetOffsets]: [0, 0],
+  [ApiKey.ShareFetch]: [0, 0],
+  [ApiKey.ShareAcknowledge]: [0, 0],
 };
 
 export function apiName(apiKey: number): string {

@@ -241,3 +241,51 @@ export interface ResetOffsetsRequest {
 export interface ResetOffsetsResponse extends ErrorFields {
   partitions: Array<{ topic: string; partition: number; offset: number } & ErrorFields>;
 }
+
+// ShareFetch (40): acquire records for a share-group member (src/groups/README.md "Share
+// groups"). Payload of the response: for each entry of `partitions`, `size` bytes of
+// whole record batches covering its `acquired` ranges (they may hold other offsets: skip
+// those). The broker parks the request until something is acquired or maxWaitMs passes.
+export interface ShareFetchRequest {
+  groupId: string;
+  /** Chosen by the client (a UUID), the same for the member's life. */
+  memberId: string;
+  maxWaitMs: number;
+  maxRecords: number;
+  maxBytes: number;
+  partitions: Array<{ topic: string; partition: number }>;
+}
+export interface ShareAcquiredRange {
+  firstOffset: number;
+  lastOffset: number;
+  deliveryCount: number;
+}
+export interface ShareFetchPartitionResult extends ErrorFields {
+  topic: string;
+  partition: number;
+  size: number;
+  acquired: ShareAcquiredRange[];
+}
+export interface ShareFetchResponse extends ErrorFields {
+  partitions: ShareFetchPartitionResult[];
+}
+
+// ShareAcknowledge (41): type 1 accept, 2 release (delayMs optional), 3 reject (to the
+// dead-letter topic), 4 renew the lock; error = the consumer's error text (dead letters
+// carry it). leave: after the ranges, release everything the member still holds.
+export interface ShareAcknowledgeRange {
+  firstOffset: number;
+  lastOffset: number;
+  type: 1 | 2 | 3 | 4;
+  delayMs?: number;
+  error?: string;
+}
+export interface ShareAcknowledgeRequest {
+  groupId: string;
+  memberId: string;
+  partitions: Array<{ topic: string; partition: number; ranges: ShareAcknowledgeRange[] }>;
+  leave?: boolean;
+}
+export interface ShareAcknowledgeResponse extends ErrorFields {
+  partitions: Array<{ topic: string; partition: number } & ErrorFields>;
+}

@@ -42,6 +42,8 @@ export const RequestLimits = {
    * yield), so this bounds one request to tens of seconds, within a client's request timeout.
    */
   maxPartitionsPerCreateTopics: 10_000,
+  /** Acknowledgement ranges of one ShareAcknowledge partition entry (a member acks at most what it holds: 2,000 in flight per partition). */
+  maxAcknowledgeRangesPerPartition: 2000,
 } as const;
 
 export type RequestLimitName = keyof typeof RequestLimits;
@@ -233,6 +235,38 @@ const requestChecks: Record<ApiKey, Check<unknown>> = {
       object({ kind: literal('timestamp'), timestamp }),
     ),
   }),
+  [ApiKey.ShareFetch]: object({
+    groupId: str,
+    memberId: str,
+    maxWaitMs: int(0, 0x7fff_ffff),
+    maxRecords: int(1, 10_000),
+    maxBytes: int(1),
+    partitions: unique(
+      arrayOf(object({ topic: str, partition: i32 }), 'maxPartitionsPerFetch'),
+      (entry) => `${entry.topic}\u0000${entry.partition}`,
+      (entry) => `partition ${entry.topic}-${entry.partition}`,
+    ),
+  }),
+  [ApiKey.ShareAcknowledge]: object({
+    groupId: str,
+    memberId: str,
+    leave: optional(bool),
+    partitions: unique(
+      arrayOf(
+        object({
+          topic: str,
+          partition: i32,
+          ranges: arrayOf(
+            object({ firstOffset: int(0), lastOffset: int(0), type: literal(1, 2, 3, 4), delayMs: optional(int(0, 0x7fff_ffff)), error: optional(str) }),
+            'maxAcknowledgeRangesPerPartition',
+          ),
+        }),
+        'maxPartitionsPerFetch',
+      ),
+      (entry) => `${entry.topic}\u0000${entry.partition}`,
+      (entry) => `partition ${entry.topic}-${entry.partition}`,
+    ),
+  }),
 };
 
 /** The request type of each api key. */
@@ -252,6 +286,8 @@ export interface RequestTypes {
   [ApiKey.DescribeGroups]: M.DescribeGroupsRequest;
   [ApiKey.DeleteGroups]: M.DeleteGroupsRequest;
   [ApiKey.ResetOffsets]: M.ResetOffsetsRequest;
+  [ApiKey.ShareFetch]: M.ShareFetchRequest;
+  [ApiKey.ShareAcknowledge]: M.ShareAcknowledgeRequest;
 }
 
 /** Checks a decoded request header against its API's shape; throws INVALID_REQUEST. */

@@ -30,6 +30,7 @@ import {
   handleResetOffsets,
 } from './groups.js';
 import { handleProduce } from './produce.js';
+import { handleShareAcknowledge, handleShareFetch } from './share.js';
 
 type Handler<K extends ApiKey> = (
   ctx: BrokerContext,
@@ -54,6 +55,8 @@ const handlers: { [K in ApiKey]: Handler<K> } = {
   [ApiKey.DescribeGroups]: (ctx, request) => handleDescribeGroups(ctx, request),
   [ApiKey.DeleteGroups]: (ctx, request) => handleDeleteGroups(ctx, request),
   [ApiKey.ResetOffsets]: (ctx, request) => handleResetOffsets(ctx, request),
+  [ApiKey.ShareFetch]: (ctx, request, _payload, scope) => handleShareFetch(ctx, request, scope),
+  [ApiKey.ShareAcknowledge]: (ctx, request) => handleShareAcknowledge(ctx, request),
 };
 
 export function isKnownApiKey(apiKey: number): apiKey is ApiKey {
