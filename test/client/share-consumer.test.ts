@@ -146,6 +146,39 @@ describe('share consumers', () => {
     await after.close();
   });
 
+  it('a parked ShareFetch wakes on a produce and on a release, long before its maxWaitMs', async () => {
+    const b = await broker();
+    const c = client(b.address);
+    const topic = randomTopic();
+    await c.admin().createTopics({ topics: [{ topic, numPartitions: 1 }] });
+    const group = `g-${topic}`;
+    const holder = c.shareConsumer({ groupId: group, maxWaitMs: 10_000 });
+    await holder.subscribe({ topics: [topic] });
+    const firstMessage = holder[Symbol.asyncIterator]().next();
+    const startedMs = Date.now();
+    const producer = c.producer();
+    await producer.send({ topic, messages: [{ value: 'hot' }] });
+    const held = (await firstMessage).value as ShareMessage;
+    expect(held.value?.toString()).toBe('hot');
+    expect(Date.now() - startedMs).toBeLessThan(5_000);
+
+    const waiter = c.shareConsumer({ groupId: group, maxWaitMs: 10_000 });
+    await waiter.subscribe({ topics: [topic] });
+    const next = waiter[Symbol.asyncIterator]().next();
+    // Wait until the waiter's ShareFetch is parked (nothing is available), per the broker's gauge.
+    await waitFor(async () => /^spool_fetches_parked 1$/m.test(await (await fetch(`http://${b.httpAddress!}/metrics`)).text()));
+    const releasedMs = Date.now();
+    await held.release({ error: 'not now' });
+    const again = (await next).value as ShareMessage;
+    expect(again.offset).toBe(held.offset);
+    expect(again.deliveryCount).toBe(2);
+    expect(Date.now() - releasedMs).toBeLessThan(5_000);
+    await again.ack();
+    await producer.close();
+    await holder.close();
+    await waiter.close();
+  });
+
   it('puts a poison message in the DLQ after exactly the delivery limit, with provenance', async () => {
     const b = await broker();
     const c = client(b.address);
