@@ -495,6 +495,8 @@ export class GroupCoordinator {
   private classicGroupFor(groupId: string): ClassicGroup | Problem {
     const group = this.groups.get(groupId);
     if (group instanceof ClassicGroup) return group;
+    const shareMembers = this.shares.memberCount(groupId);
+    if (shareMembers > 0) return [Errors.INCONSISTENT_GROUP_PROTOCOL, `group ${groupId} is a share group with ${shareMembers} member(s)`];
     if (group !== undefined && group.members.size > 0) {
       return [Errors.INCONSISTENT_GROUP_PROTOCOL, `group ${groupId} is a consumer group with ${group.members.size} members`];
     }
@@ -522,6 +524,8 @@ export class GroupCoordinator {
   private consumerGroupFor(groupId: string): ConsumerGroup | Problem {
     const group = this.groups.get(groupId);
     if (group instanceof ConsumerGroup) return group;
+    const shareMembers = this.shares.memberCount(groupId);
+    if (shareMembers > 0) return [Errors.INCONSISTENT_GROUP_PROTOCOL, `group ${groupId} is a share group with ${shareMembers} member(s)`];
     if (group !== undefined && !(group.isVacant() && group.currentState === 'empty')) {
       return [Errors.INCONSISTENT_GROUP_PROTOCOL, `group ${groupId} is a classic group with ${group.memberCount()} members`];
     }

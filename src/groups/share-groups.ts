@@ -132,6 +132,7 @@ export class ShareGroups {
     if (problem !== undefined) return { errorCode: problem[0].code, errorMessage: problem[1], partitions: [] };
     const nowMs = this.clock.monotonicMs();
     const group = this.group(spec.groupId);
+    this.forgetIdleMembers(group, nowMs);
     group.members.set(spec.memberId, nowMs);
     let recordsLeft = Math.min(spec.maxRecords, MAX_SHARE_FETCH_RECORDS);
     let bytesLeft = spec.maxBytes;
@@ -295,6 +296,28 @@ export class ShareGroups {
 
   has(groupId: string): boolean {
     return this.groups.has(groupId);
+  }
+
+  /** Members seen lately (a consumer or classic join of this id is refused while > 0). */
+  memberCount(groupId: string): number {
+    const group = this.groups.get(groupId);
+    if (group === undefined) return 0;
+    this.forgetIdleMembers(group, this.clock.monotonicMs());
+    return group.members.size;
+  }
+
+  /**
+   * Member ids are the clients' (no heartbeat): one not seen for twice the lock duration
+   * (at least a minute) and holding nothing is forgotten, so crashed members do not pile up.
+   */
+  private forgetIdleMembers(group: ShareGroup, nowMs: number): void {
+    const idleMs = Math.max(2 * this.limits.lockDurationMs, 60_000);
+    for (const [memberId, lastSeenMs] of group.members) {
+      if (lastSeenMs + idleMs > nowMs) continue;
+      let holds = false;
+      for (const share of group.partitions.values()) if ((holds = share.acquiredBy(memberId).length > 0)) break;
+      if (!holds) group.members.delete(memberId);
+    }
   }
 
   close(): void {

@@ -5,7 +5,8 @@
 // come back available with their delivery count, lock expiry (the coordinator's timer
 // hook) hands records to another member, a rejected / over-the-limit record lands in
 // `<group>.dlq` with its original key, value, headers, timestamp and the provenance
-// headers, and the state record codec has the documented bytes.
+// headers, a group id is of one kind at a time (share vs consumer), and the state record
+// codec has the documented bytes.
 
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -177,6 +178,18 @@ describe('share groups in the coordinator', () => {
     await fill();
     await c.heartbeat({ groupId: 'g', memberId: '', memberEpoch: 0, topics: ['t'] });
     expect(c.shares.acquire(fetchSpec('a', 1)).errorCode).toBe(Errors.INCONSISTENT_GROUP_PROTOCOL.code);
+  });
+
+  it('refuses a consumer join to an id used by a share group until its idle members are forgotten', async () => {
+    const c = await open(tempDir());
+    await fill();
+    c.shares.acquire({ ...fetchSpec('a', 1), groupId: 's' });
+    await c.shares.acknowledge({ groupId: 's', memberId: 'a', partitions: [{ topic: 't', partition: 0, ranges: [{ firstOffset: 0, lastOffset: 0, type: AcknowledgeType.ACCEPT }] }] });
+    const join = await c.heartbeat({ groupId: 's', memberId: '', memberEpoch: 0, topics: ['t'] });
+    expect(join.errorCode).toBe(Errors.INCONSISTENT_GROUP_PROTOCOL.code);
+    clock.advance(60_000);
+    expect(c.shares.memberCount('s')).toBe(0);
+    expect((await c.heartbeat({ groupId: 's', memberId: '', memberEpoch: 0, topics: ['t'] })).errorCode).toBe(0);
   });
 });
 
