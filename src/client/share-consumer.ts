@@ -146,6 +146,10 @@ export class ShareConsumer implements AsyncIterable<ShareMessage> {
       const count = await this.client.metadata.partitionCount(topic);
       for (let partition = 0; partition < count; partition++) partitions.push({ topic, partition });
     }
+    // Acknowledgements first (awaited): the broker then sees this member's records done before
+    // it acquires more for it, so the in-flight window has room for the other members too
+    // (without this, one member re-acquired before its acks landed and others starved).
+    await this.acker.flush().catch(() => {});
     // Start at a different partition each time so one busy partition does not take every fetch.
     rotate(partitions, Math.floor(Math.random() * partitions.length));
     this.connection ??= this.client.createConnection();

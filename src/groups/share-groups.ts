@@ -205,6 +205,7 @@ export class ShareGroups {
       }
       // Ranges apply in order; the first refused one ends this partition (earlier ones stay applied).
       const letters = [];
+      const startBefore = share.startOffset;
       let released = false;
       for (const range of ranges) {
         const result = share.acknowledge(spec.memberId, range, nowMs);
@@ -217,7 +218,9 @@ export class ShareGroups {
       }
       changed.push(share);
       if (letters.length > 0) dead.push({ topic, partition, letters });
-      if (released) this.onAvailable(topic, partition);
+      // A release, or a start offset that moved (the in-flight window has room again), may
+      // let a parked ShareFetch acquire.
+      if (released || share.startOffset !== startBefore) this.onAvailable(topic, partition);
     }
     if (group !== undefined) group.members.set(spec.memberId, nowMs);
     try {
