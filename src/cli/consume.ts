@@ -10,10 +10,12 @@ import type { ConsumedMessage } from '../client/index.js';
 import { choiceOption, integerOption, parseDurationMs, parseInteger, parseIsoTime } from './args.js';
 import { connect, settleWithin, type Connection } from './connect.js';
 import { OutputWriter } from './output.js';
+import { consumeShared } from './consume-share.js';
 import { describeTopicPartitions } from './topic-info.js';
 
 interface ConsumeOptions {
   group?: string;
+  shareGroup?: string;
   sessionTimeoutMs?: number;
   fromBeginning?: boolean;
   offset?: number;
@@ -29,6 +31,7 @@ export function registerConsume(program: Command): void {
     .command('consume <topic>')
     .description('print messages to stdout, one per line')
     .option('--group <group>', 'join this consumer group (partitions are shared, offsets committed)')
+    .option('--share-group <group>', 'join this share group: records are shared one by one among its members, each acknowledged once printed')
     .option('--session-timeout-ms <ms>', 'group session timeout', parseDurationMs)
     .option('--from-beginning', 'start at the earliest offset (default: only new messages)')
     .option('--offset <n>', 'start at this offset (in each consumed partition)', integerOption('--offset'))
@@ -49,8 +52,16 @@ export function registerConsume(program: Command): void {
       }
       if (options.sessionTimeoutMs !== undefined && options.group === undefined) command.error('--session-timeout-ms needs --group');
       if (options.timeoutMs !== undefined && options.timeoutMs < 0) command.error('--timeout-ms must be >= 0');
+      if (options.shareGroup !== undefined && (options.group !== undefined || starts > 0 || options.partition !== undefined)) {
+        command.error('--share-group takes no --group, --partition or start position (the share group tracks what is done)');
+      }
       const connection = connect(command, 'spool-consume');
       try {
+        if (options.shareGroup !== undefined) {
+          const format = options.format === 'json' ? formatJson : formatText;
+          await consumeShared(connection, topic, { shareGroup: options.shareGroup, format, ...(options.maxMessages !== undefined ? { maxMessages: options.maxMessages } : {}), ...(options.timeoutMs !== undefined ? { timeoutMs: options.timeoutMs } : {}) });
+          return;
+        }
         await consume(connection, topic, options);
       } finally {
         await connection.close();

@@ -90,6 +90,12 @@ class ShareGroup {
   readonly partitions = new Map<string, SharePartition>();
   /** member id -> last request (monotonic ms); describe shows them. */
   readonly members = new Map<string, number>();
+  /**
+   * member id -> when it left. A ShareFetch of a member that left acquires nothing: its
+   * request may still be parked on a half-closed connection and would otherwise take
+   * records for nobody until their locks expire.
+   */
+  readonly left = new Map<string, number>();
   constructor(readonly groupId: string) {}
 }
 
@@ -133,6 +139,9 @@ export class ShareGroups {
     const nowMs = this.clock.monotonicMs();
     const group = this.group(spec.groupId);
     this.forgetIdleMembers(group, nowMs);
+    if (group.left.has(spec.memberId)) {
+      return { errorCode: Errors.UNKNOWN_MEMBER_ID.code, errorMessage: `member ${spec.memberId} left share group ${spec.groupId}`, partitions: [] };
+    }
     group.members.set(spec.memberId, nowMs);
     let recordsLeft = Math.min(spec.maxRecords, MAX_SHARE_FETCH_RECORDS);
     let bytesLeft = spec.maxBytes;
@@ -238,6 +247,7 @@ export class ShareGroups {
     if (group === undefined) return;
     group.members.delete(memberId);
     const nowMs = this.clock.monotonicMs();
+    group.left.set(memberId, nowMs);
     const changed: SharePartition[] = [];
     const dead: DeadLetterBatch[] = [];
     for (const share of group.partitions.values()) {
@@ -315,6 +325,7 @@ export class ShareGroups {
    */
   private forgetIdleMembers(group: ShareGroup, nowMs: number): void {
     const idleMs = Math.max(2 * this.limits.lockDurationMs, 60_000);
+    for (const [memberId, leftAtMs] of group.left) if (leftAtMs + idleMs <= nowMs) group.left.delete(memberId);
     for (const [memberId, lastSeenMs] of group.members) {
       if (lastSeenMs + idleMs > nowMs) continue;
       let holds = false;

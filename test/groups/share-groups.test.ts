@@ -173,6 +173,15 @@ describe('share groups in the coordinator', () => {
     expect(c.shares.describe('g')?.partitions[0]?.startOffset).toBe(2);
   });
 
+  it('acquires nothing for a member that left (its parked fetch may outlive it)', async () => {
+    const c = await open(tempDir());
+    await fill();
+    c.shares.acquire(fetchSpec('a', 2));
+    await c.shares.leave('g', 'a');
+    expect(c.shares.acquire(fetchSpec('a', 2)).errorCode).toBe(Errors.UNKNOWN_MEMBER_ID.code);
+    expect(c.shares.acquire(fetchSpec('b', 2)).partitions[0]!.acquired).toEqual([{ firstOffset: 0, lastOffset: 1, deliveryCount: 2 }]);
+  });
+
   it('refuses a share group id held by a consumer group with members', async () => {
     const c = await open(tempDir());
     await fill();
