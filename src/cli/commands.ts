@@ -2,6 +2,7 @@
 // (serve lives in serve.ts; the benchmarks are bench/cli.ts, outside the package.)
 import type { Command } from 'commander';
 import { registerConsume } from './consume.js';
+import { registerDlq } from './dlq.js';
 import { registerDumpSegment } from './dump-segment.js';
 import { registerGroup } from './group.js';
 import { registerProduce } from './produce.js';
@@ -13,6 +14,7 @@ export function registerCommands(program: Command): void {
   registerProduce(program);
   registerConsume(program);
   registerGroup(program);
+  registerDlq(program);
   registerDumpSegment(program);
   // These commands are done when their action returns: exit once stdout has taken the
   // output, so a timer or socket left behind by the SDK can never keep the CLI alive.
