@@ -208,7 +208,7 @@ export class ShareConsumer implements AsyncIterable<ShareMessage> {
         headerMap = {};
         for (const [name, header] of headers) headerMap[name] = header;
       }
-      return this.message({ topic, partition, offset, timestamp, key, value, headers: headerMap, headerList: headers }, deliveryCount);
+      return new ShareRecord(this, topic, partition, offset, timestamp, key, value, headerMap, headers, deliveryCount);
     };
     forEachBatch(bytes, (_header, position) => {
       for (const message of decodeBatchWith(bytes, position, factory).records) if (message !== null) this.queue.push(message);
@@ -220,30 +220,60 @@ export class ShareConsumer implements AsyncIterable<ShareMessage> {
     }
   }
 
-  private message(record: ConsumedMessage, deliveryCount: number): ShareMessage {
-    const { topic, partition, offset } = record;
-    let settled = false;
-    const send = (type: AckType, extra: { delayMs?: number; error?: string } = {}): Promise<void> => {
-      // After close() began, acknowledgements still go out (with the final leave): a
-      // handler that finishes while the consumer closes gets its record accepted.
-      if (this.client.isClosed) return Promise.reject(closedError('client'));
-      if (type !== AckType.RENEW) {
-        if (settled) return Promise.reject(new SpoolError(Errors.INVALID_RECORD_STATE, `offset ${offset} of ${topic}/${partition} was already acknowledged`));
-        settled = true;
-      }
-      const range: { firstOffset: number; lastOffset: number; type: AckType; delayMs?: number; error?: string } = { firstOffset: offset, lastOffset: offset, type };
-      if (extra.delayMs !== undefined) range.delayMs = extra.delayMs;
-      if (extra.error !== undefined) range.error = extra.error;
-      return this.acker.acknowledge(topic, partition, range);
-    };
-    return {
-      ...record,
-      deliveryCount,
-      ack: () => send(AckType.ACCEPT),
-      release: (options = {}) => send(AckType.RELEASE, options),
-      reject: (reason) => send(AckType.REJECT, reason === undefined ? {} : { error: reason }),
-      renew: () => send(AckType.RENEW),
-    };
+  /** Sends one record's acknowledgement (ShareRecord's methods come here). */
+  acknowledgeRecord(record: ShareRecord, type: AckType, extra: { delayMs?: number; error?: string } = {}): Promise<void> {
+    // After close() began, acknowledgements still go out (with the final leave): a
+    // handler that finishes while the consumer closes gets its record accepted.
+    if (this.client.isClosed) return Promise.reject(closedError('client'));
+    const range: { firstOffset: number; lastOffset: number; type: AckType; delayMs?: number; error?: string } = { firstOffset: record.offset, lastOffset: record.offset, type };
+    if (extra.delayMs !== undefined) range.delayMs = extra.delayMs;
+    if (extra.error !== undefined) range.error = extra.error;
+    return this.acker.acknowledge(record.topic, record.partition, range);
+  }
+}
+
+/**
+ * One acquired record. A class rather than an object with closures: one allocation per
+ * record on the consumer's hot path (closures per record cost ~15% of a consumer's CPU).
+ */
+class ShareRecord implements ShareMessage {
+  private settled = false;
+
+  constructor(
+    private readonly consumer: ShareConsumer,
+    readonly topic: string,
+    readonly partition: number,
+    readonly offset: number,
+    readonly timestamp: number,
+    readonly key: Buffer | null,
+    readonly value: Buffer | null,
+    readonly headers: Record<string, Buffer>,
+    readonly headerList: ReadonlyArray<[string, Buffer]>,
+    readonly deliveryCount: number,
+  ) {}
+
+  ack(): Promise<void> {
+    return this.settle(AckType.ACCEPT);
+  }
+
+  release(options: { delayMs?: number; error?: string } = {}): Promise<void> {
+    return this.settle(AckType.RELEASE, options);
+  }
+
+  reject(reason?: string): Promise<void> {
+    return this.settle(AckType.REJECT, reason === undefined ? {} : { error: reason });
+  }
+
+  renew(): Promise<void> {
+    return this.consumer.acknowledgeRecord(this, AckType.RENEW);
+  }
+
+  private settle(type: AckType, extra: { delayMs?: number; error?: string } = {}): Promise<void> {
+    if (this.settled) {
+      return Promise.reject(new SpoolError(Errors.INVALID_RECORD_STATE, `offset ${this.offset} of ${this.topic}/${this.partition} was already acknowledged`));
+    }
+    this.settled = true;
+    return this.consumer.acknowledgeRecord(this, type, extra);
   }
 }
 
