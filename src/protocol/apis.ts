@@ -19,6 +19,7 @@ export const ApiKey = {
   // Share groups (per-record acknowledgement), kept well apart from other additions.
   ShareFetch: 40,
   ShareAcknowledge: 41,
+  DescribeShareGroups: 42,
 } as const;
 
 export type ApiKey = (typeof ApiKey)[keyof typeof ApiKey];
@@ -42,6 +43,7 @@ export const SupportedVersions: Readonly<Record<ApiKey, readonly [number, number
   [ApiKey.ResetOffsets]: [0, 0],
   [ApiKey.ShareFetch]: [0, 0],
   [ApiKey.ShareAcknowledge]: [0, 0],
+  [ApiKey.DescribeShareGroups]: [0, 0],
 };
 
 export function apiName(apiKey: number): string {

@@ -289,3 +289,21 @@ export interface ShareAcknowledgeRequest {
 export interface ShareAcknowledgeResponse extends ErrorFields {
   partitions: Array<{ topic: string; partition: number } & ErrorFields>;
 }
+
+// DescribeShareGroups (42): per group its members (seen lately), per share-partition the
+// start offset, records in flight and acquired, the delivery-count histogram of the
+// records in flight ([count, records] pairs), and the dead-letter topic's depth (its log
+// end offset; 0 before the first dead letter). An unknown group: GROUP_ID_NOT_FOUND.
+export interface DescribeShareGroupsRequest {
+  groupIds: string[];
+}
+export interface ShareGroupDescription extends ErrorFields {
+  groupId: string;
+  members: string[];
+  deadLetterTopic: string;
+  deadLetters: number;
+  partitions: Array<{ topic: string; partition: number; startOffset: number; inFlight: number; acquired: number; deliveryCounts: Array<[number, number]> }>;
+}
+export interface DescribeShareGroupsResponse extends ErrorFields {
+  groups: ShareGroupDescription[];
+}

@@ -247,6 +247,7 @@ const requestChecks: Record<ApiKey, Check<unknown>> = {
       (entry) => `partition ${entry.topic}-${entry.partition}`,
     ),
   }),
+  [ApiKey.DescribeShareGroups]: object({ groupIds: arrayOf(str, 'maxGroupsPerRequest') }),
   [ApiKey.ShareAcknowledge]: object({
     groupId: str,
     memberId: str,
@@ -288,6 +289,7 @@ export interface RequestTypes {
   [ApiKey.ResetOffsets]: M.ResetOffsetsRequest;
   [ApiKey.ShareFetch]: M.ShareFetchRequest;
   [ApiKey.ShareAcknowledge]: M.ShareAcknowledgeRequest;
+  [ApiKey.DescribeShareGroups]: M.DescribeShareGroupsRequest;
 }
 
 /** Checks a decoded request header against its API's shape; throws INVALID_REQUEST. */

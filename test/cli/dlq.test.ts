@@ -2,7 +2,8 @@
 // record rejected by a share consumer lands in `<group>.dlq`; list shows its origin,
 // deliveries and error; replay republishes it to its origin topic (without the spool.dlq.*
 // headers) where a consumer reads it again, and a second replay finds nothing (the first
-// marked it replayed); purge marks a new dead letter handled without republishing it.
+// marked it replayed); purge marks a new dead letter handled without republishing it;
+// `spool group describe` shows the share group (start offset, in flight, DLQ depth).
 
 import { describe, expect, it } from 'vitest';
 import { randomTopic, waitFor } from '../helpers/broker.js';
@@ -61,5 +62,11 @@ describe('spool dlq', () => {
     const purge = await spool(shared.address(), `dlq purge ${group}`);
     expect(purge.stdout.trim()).toBe(`purged 1 dead letter(s) of ${group}`);
     expect((await spool(shared.address(), `dlq replay ${group}`)).stdout.trim()).toBe(`replayed 0 dead letter(s) of ${group}`);
+
+    const describe = await spool(shared.address(), `group describe ${group}`);
+    expect(describe.code, describe.stderr).toBe(0);
+    expect(describe.stdout).toContain(`group: ${group}  kind: share`);
+    expect(describe.stdout).toContain(`dead letters: 2 (${group}.dlq)`);
+    expect(describe.stdout).toMatch(new RegExp(`${topic} +0 +3 +0 +0 +-`));
   });
 });

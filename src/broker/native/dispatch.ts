@@ -30,7 +30,7 @@ import {
   handleResetOffsets,
 } from './groups.js';
 import { handleProduce } from './produce.js';
-import { handleShareAcknowledge, handleShareFetch } from './share.js';
+import { handleDescribeShareGroups, handleShareAcknowledge, handleShareFetch } from './share.js';
 
 type Handler<K extends ApiKey> = (
   ctx: BrokerContext,
@@ -57,6 +57,7 @@ const handlers: { [K in ApiKey]: Handler<K> } = {
   [ApiKey.ResetOffsets]: (ctx, request) => handleResetOffsets(ctx, request),
   [ApiKey.ShareFetch]: (ctx, request, _payload, scope) => handleShareFetch(ctx, request, scope),
   [ApiKey.ShareAcknowledge]: (ctx, request) => handleShareAcknowledge(ctx, request),
+  [ApiKey.DescribeShareGroups]: (ctx, request) => handleDescribeShareGroups(ctx, request),
 };
 
 export function isKnownApiKey(apiKey: number): apiKey is ApiKey {

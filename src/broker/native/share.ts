@@ -8,6 +8,7 @@ import type * as M from '../../protocol/messages.js';
 import type { BrokerContext, HandlerResponse, RequestScope } from '../context.js';
 import { shareFetch } from '../core/share-fetch.js';
 import { thenMaybe } from '../slices.js';
+import { Errors } from '../../util/errors.js';
 
 export function handleShareFetch(ctx: BrokerContext, request: M.ShareFetchRequest, scope: RequestScope): HandlerResponse | Promise<HandlerResponse | null> {
   return thenMaybe(shareFetch(ctx, request, scope), (result) => (result === null ? null : toResponse(result))) as
@@ -32,6 +33,20 @@ function toResponse(result: ShareFetchResult): HandlerResponse {
   const header: M.ShareFetchResponse = { errorCode: result.errorCode, partitions };
   if (result.errorMessage !== undefined) header.errorMessage = result.errorMessage;
   return { header, payload };
+}
+
+export function handleDescribeShareGroups(ctx: BrokerContext, request: M.DescribeShareGroupsRequest): HandlerResponse {
+  const groups = request.groupIds.map((groupId): M.ShareGroupDescription => {
+    const description = ctx.coordinator.shares.describe(groupId);
+    const deadLetterTopic = `${groupId}.dlq`;
+    if (description === undefined) {
+      return { groupId, errorCode: Errors.GROUP_ID_NOT_FOUND.code, errorMessage: `share group ${groupId} does not exist`, members: [], deadLetterTopic, deadLetters: 0, partitions: [] };
+    }
+    const deadLetters = ctx.logs.getTopic(deadLetterTopic) === undefined ? 0 : ctx.logs.getPartition(deadLetterTopic, 0).logEndOffset;
+    return { errorCode: 0, ...description, deadLetters };
+  });
+  const response: M.DescribeShareGroupsResponse = { errorCode: 0, groups };
+  return { header: response };
 }
 
 export async function handleShareAcknowledge(ctx: BrokerContext, request: M.ShareAcknowledgeRequest): Promise<HandlerResponse> {
