@@ -31,6 +31,10 @@ import { forEachBatch } from '../records/index.js';
 
 /** Records one ShareFetch acquires at most per request (the request may ask for fewer). */
 export const MAX_SHARE_FETCH_RECORDS = 10_000;
+/** Members a share group remembers at once (GROUP_MAX_SIZE_REACHED beyond): member ids are the clients', so this bounds the table. */
+export const MAX_SHARE_GROUP_MEMBERS = 1_000;
+/** Longest member id, in UTF-16 code units (INVALID_REQUEST beyond). */
+export const MAX_SHARE_MEMBER_ID_CHARS = 255;
 
 export interface ShareFetchSpec {
   groupId: string;
@@ -139,6 +143,12 @@ export class ShareGroups {
     const nowMs = this.clock.monotonicMs();
     const group = this.group(spec.groupId);
     this.forgetIdleMembers(group, nowMs);
+    if (spec.memberId === '' || spec.memberId.length > MAX_SHARE_MEMBER_ID_CHARS) {
+      return { errorCode: Errors.INVALID_REQUEST.code, errorMessage: `member id must be 1..${MAX_SHARE_MEMBER_ID_CHARS} characters`, partitions: [] };
+    }
+    if (!group.members.has(spec.memberId) && group.members.size >= MAX_SHARE_GROUP_MEMBERS) {
+      return { errorCode: Errors.GROUP_MAX_SIZE_REACHED.code, errorMessage: `share group ${spec.groupId} has ${MAX_SHARE_GROUP_MEMBERS} members`, partitions: [] };
+    }
     if (group.left.has(spec.memberId)) {
       return { errorCode: Errors.UNKNOWN_MEMBER_ID.code, errorMessage: `member ${spec.memberId} left share group ${spec.groupId}`, partitions: [] };
     }

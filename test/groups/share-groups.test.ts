@@ -182,6 +182,16 @@ describe('share groups in the coordinator', () => {
     expect(c.shares.acquire(fetchSpec('b', 2)).partitions[0]!.acquired).toEqual([{ firstOffset: 0, lastOffset: 1, deliveryCount: 2 }]);
   });
 
+  it('bounds the member table and the member id', async () => {
+    const c = await open(tempDir());
+    await fill();
+    expect(c.shares.acquire(fetchSpec('', 1)).errorCode).toBe(Errors.INVALID_REQUEST.code);
+    expect(c.shares.acquire(fetchSpec('m'.repeat(256), 1)).errorCode).toBe(Errors.INVALID_REQUEST.code);
+    for (let member = 0; member < 1_000; member++) expect(c.shares.acquire(fetchSpec(`m${member}`, 0)).errorCode).toBe(0);
+    expect(c.shares.acquire(fetchSpec('one-more', 1)).errorCode).toBe(Errors.GROUP_MAX_SIZE_REACHED.code);
+    expect(c.shares.acquire(fetchSpec('m7', 1)).errorCode).toBe(0);
+  });
+
   it('refuses a share group id held by a consumer group with members', async () => {
     const c = await open(tempDir());
     await fill();
