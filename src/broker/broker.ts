@@ -73,7 +73,13 @@ export async function startBroker(brokerOptions: BrokerOptions): Promise<Broker>
   const logs = observedLogManager(storage, logger, metrics);
   let coordinator: GroupCoordinator;
   try {
-    coordinator = await GroupCoordinator.open(logs, { ...clock, warn, log: (level, message, fields) => logger[level](message, fields) });
+    coordinator = await GroupCoordinator.open(logs, {
+      ...clock,
+      warn,
+      log: (level, message, fields) => logger[level](message, fields),
+      ...(brokerOptions.shareLockDurationMs !== undefined ? { shareLockDurationMs: brokerOptions.shareLockDurationMs } : {}),
+      ...(brokerOptions.shareDeliveryLimit !== undefined ? { shareDeliveryLimit: brokerOptions.shareDeliveryLimit } : {}),
+    });
   } catch (error) {
     await logs.close();
     throw error;
@@ -98,6 +104,8 @@ export async function startBroker(brokerOptions: BrokerOptions): Promise<Broker>
     creatingTopics: new Map(),
     shuttingDown: false,
   };
+  // Records released (ack, lock expiry, a member leaving) wake parked ShareFetches.
+  coordinator.shares.onAvailable = (topic, partition) => ctx.waiters.notify(topic, partition);
   const server = new BrokerServer(ctx, brokerOptions.clock ?? systemClock);
   try {
     await server.listen();

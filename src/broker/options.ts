@@ -58,6 +58,10 @@ export interface BrokerOptions {
   connectionsMaxIdleMs?: number;
   /** Permission bits of the data files (default 0o600; directories 0o700). See src/storage/README.md. */
   fileMode?: number;
+  /** Share groups: how long an acquired record stays locked to its member. Default 30000 ms. See src/groups/README.md. */
+  shareLockDurationMs?: number;
+  /** Share groups: deliveries before a record goes to the dead-letter topic. Default 5 (2..10). */
+  shareDeliveryLimit?: number;
   /** Segment files storage keeps open (default: half the soft RLIMIT_NOFILE). See src/storage/README.md. */
   maxOpenFiles?: number;
   /** Defaults for topics created without a value. */

@@ -4,6 +4,7 @@ import type { Command } from 'commander';
 import { registerCluster } from './cluster.js';
 import { registerCompletion } from './completion.js';
 import { registerConsume } from './consume.js';
+import { registerDlq } from './dlq.js';
 import { registerDumpSegment } from './dump-segment.js';
 import { registerGroup } from './group.js';
 import { registerProduce } from './produce.js';
@@ -16,6 +17,7 @@ export function registerCommands(program: Command): void {
   registerConsume(program);
   registerGroup(program);
   registerCluster(program);
+  registerDlq(program);
   registerDumpSegment(program);
   registerCompletion(program);
   // These commands are done when their action returns: exit once stdout has taken the

@@ -11,6 +11,7 @@ import { choiceOption, integerOption, parseDurationMs, parseInteger, parseIsoTim
 import { ENCODINGS, messageFormatter, parseDelimiter, parseFormat, type Encoding } from './message-format.js';
 import { connect, topicOf, settleWithin, type Connection } from './connect.js';
 import { OutputWriter } from './output.js';
+import { consumeShared } from './consume-share.js';
 import { describeTopicPartitions } from './topic-info.js';
 
 /** --offset: an absolute offset, a count back from the end (-10), or end/beginning. */
@@ -28,6 +29,7 @@ export function parseOffsetOption(value: string): OffsetOption {
 interface ConsumeOptions {
   topic?: string;
   group?: string;
+  shareGroup?: string;
   sessionTimeoutMs?: number;
   fromBeginning?: boolean;
   offset?: OffsetOption;
@@ -47,6 +49,7 @@ export function registerConsume(program: Command): void {
     .option('-t, --topic <topic>', 'the topic (instead of the argument, kcat style)')
     .description('print messages to stdout, one per line')
     .option('-G, --group <group>', 'join this consumer group (partitions are shared, offsets committed)')
+    .option('--share-group <group>', 'join this share group: records are shared one by one among its members, each acknowledged once printed')
     .option('--session-timeout-ms <ms>', 'group session timeout', parseDurationMs)
     .option('--from-beginning', 'start at the earliest offset (default: only new messages)')
     .option('-o, --offset <n>', 'start at: an offset, -N (N before the end), end, beginning (in each consumed partition)', parseOffsetOption)
@@ -71,8 +74,18 @@ export function registerConsume(program: Command): void {
       }
       if (options.sessionTimeoutMs !== undefined && options.group === undefined) command.error('--session-timeout-ms needs --group');
       if (options.timeoutMs !== undefined && options.timeoutMs < 0) command.error('--timeout-ms must be >= 0');
+      if (options.shareGroup !== undefined && (options.group !== undefined || starts > 0 || options.partition !== undefined)) {
+        command.error('--share-group takes no --group, --partition or start position (the share group tracks what is done)');
+      }
       const connection = connect(command, 'spool-consume');
       try {
+        if (options.shareGroup !== undefined) {
+          const formatter = messageFormatter(options.format, options.encoding);
+          const delimiter = options.delimiter.toString('utf8');
+          const format = (message: ConsumedMessage): string => `${formatter(message)}${delimiter}`;
+          await consumeShared(connection, topic, { shareGroup: options.shareGroup, format, ...(options.maxMessages !== undefined ? { maxMessages: options.maxMessages } : {}), ...(options.timeoutMs !== undefined ? { timeoutMs: options.timeoutMs } : {}) });
+          return;
+        }
         await consume(connection, topic, options);
       } finally {
         await connection.close();

@@ -3,6 +3,8 @@
 import { InvalidArgumentError, type Command } from 'commander';
 import { parseInteger, parseResetTarget, type ResetTarget } from './args.js';
 import { withConnection, type Connection } from './connect.js';
+import type { ShareGroupDescription } from '../protocol/messages.js';
+import { Errors, isSpoolError } from '../util/errors.js';
 import { adminFormatOption, formatTable, writeResult, type AdminFormat } from './output.js';
 
 /** The fields of a group description the CLI shows (the wire's GroupDescription). */
@@ -45,7 +47,17 @@ export function registerGroup(program: Command): void {
     .addOption(adminFormatOption())
     .action(async (groupId: string, options: { format: AdminFormat }, command: Command) => {
       await withConnection(command, async (connection) => {
-        const described = (await connection.request(() => connection.client.admin().describeGroups({ groupIds: [groupId] }))) as GroupView[];
+        let described: GroupView[];
+        try {
+          described = (await connection.request(() => connection.client.admin().describeGroups({ groupIds: [groupId] }))) as GroupView[];
+        } catch (error) {
+          // Not a consumer or classic group: maybe a share group (its own describe).
+          if (!isSpoolError(error, Errors.GROUP_ID_NOT_FOUND)) throw error;
+          const shares = await connection.request(() => describeShareGroup(connection, groupId));
+          if (shares === undefined) throw error;
+          process.stdout.write(formatShareGroup(shares));
+          return;
+        }
         const description = described.find((entry) => entry.groupId === groupId) ?? described[0];
         if (description === undefined) throw new Error(`group ${groupId} was not described by the broker`);
         writeResult(options.format, groupJson(description), () => formatGroup(description));
@@ -86,6 +98,30 @@ export function registerGroup(program: Command): void {
 /** The description without the opaque protocol bytes of classic members (not JSON material). */
 function groupJson(group: GroupView): unknown {
   return { ...group, members: group.members.map(({ metadata: _metadata, assignmentBytes: _assignment, ...member }) => member) };
+}
+
+async function describeShareGroup(connection: Connection, groupId: string): Promise<ShareGroupDescription | undefined> {
+  try {
+    return (await connection.client.admin().describeShareGroups({ groupIds: [groupId] }))[0];
+  } catch (error) {
+    // GROUP_ID_NOT_FOUND: not a share group either; the consumer view ("dead") is printed.
+    if (isSpoolError(error, Errors.GROUP_ID_NOT_FOUND)) return undefined;
+    throw error;
+  }
+}
+
+function formatShareGroup(group: ShareGroupDescription): string {
+  const header = [
+    `group: ${group.groupId}  kind: share`,
+    `members: ${group.members.length}`,
+    ...group.members.map((member) => `  ${member}`),
+    `dead letters: ${group.deadLetters} (${group.deadLetterTopic})`,
+    '',
+  ].join('\n');
+  const rows = [...group.partitions]
+    .sort((a, b) => a.topic.localeCompare(b.topic) || a.partition - b.partition)
+    .map((p) => [p.topic, p.partition, p.startOffset, p.inFlight, p.acquired, p.deliveryCounts.map(([count, records]) => `${count}:${records}`).join(' ') || '-']);
+  return `${header}${formatTable(['TOPIC', 'PARTITION', 'START', 'IN FLIGHT', 'ACQUIRED', 'DELIVERIES:RECORDS'], rows)}`;
 }
 
 function formatGroup(group: GroupView): string {

@@ -28,6 +28,8 @@ interface ServeOptions {
   fileMode: number;
   maxOpenFiles?: number;
   fetchMaxBytes: number;
+  shareLockDurationMs: number;
+  shareDeliveryLimit: number;
   kafkaListener?: HostPort;
   kafkaAdvertised?: HostPort;
   /** 'off' rather than null: commander turns a parser's null into ''. */
@@ -110,6 +112,8 @@ export function registerServe(program: Command): void {
     .option('--kafka-listener <host:port>', 'also serve the Kafka wire protocol here (kcat, kafkajs, librdkafka, kafka-python); off unless given', hostPortOption('--kafka-listener'))
     .option('--kafka-advertised <host:port>', 'address Kafka clients are told to use (NAT, containers); default: the Kafka listener', hostPortOption('--kafka-advertised'))
     .option('--fetch-max-bytes <n>', 'most bytes one fetch returns, per request and per partition (at least one batch)', integer('--fetch-max-bytes', 1), DEFAULT_FETCH_MAX_BYTES)
+    .option('--share-lock-duration-ms <ms>', 'share groups: how long an acquired record stays locked to its member', integer('--share-lock-duration-ms', 1), 30_000)
+    .option('--share-delivery-limit <n>', 'share groups: deliveries before a record goes to the <group>.dlq topic', integer('--share-delivery-limit', 2, 10), 5)
     .option('--default-partitions <n>', 'partitions of auto-created topics', integer('--default-partitions', 1, 100_000), 1)
     .option(
       '--queued-max-request-bytes <n>',
@@ -172,6 +176,8 @@ export function registerServe(program: Command): void {
         fileMode: options.fileMode,
         ...(options.maxOpenFiles !== undefined ? { maxOpenFiles: options.maxOpenFiles } : {}),
         fetchMaxBytes: options.fetchMaxBytes,
+        shareLockDurationMs: options.shareLockDurationMs,
+        shareDeliveryLimit: options.shareDeliveryLimit,
         ...(options.kafkaListener ? { kafkaListener: options.kafkaListener } : {}),
         ...(options.kafkaAdvertised ? { kafkaAdvertised: options.kafkaAdvertised } : {}),
         logger,

@@ -23,6 +23,7 @@ import {
   type ResetOffsetsResponse,
   type GroupState,
 } from '../protocol/index.js';
+import type { DescribeShareGroupsResponse, ShareGroupDescription } from '../protocol/messages.js';
 import type { Client } from './client.js';
 import { errorFromCode } from './errors.js';
 import { Errors, SpoolError } from '../util/errors.js';
@@ -196,6 +197,15 @@ export class Admin {
   async listGroups(): Promise<Array<{ groupId: string; state: GroupState; members: number }>> {
     const response = await this.client.request(ApiKey.ListGroups, {});
     return (response.header as unknown as ListGroupsResponse).groups ?? [];
+  }
+
+  /** Share groups (src/groups/README.md "Share groups"): members, per partition start offset / in flight / acquired / delivery counts, DLQ depth. */
+  async describeShareGroups(options: { groupIds: string[] }): Promise<ShareGroupDescription[]> {
+    const response = await this.client.request(ApiKey.DescribeShareGroups, { groupIds: options.groupIds });
+    return ((response.header as unknown as DescribeShareGroupsResponse).groups ?? []).map((group) => {
+      throwItem(group.errorCode, group.errorMessage, `describe share group ${group.groupId}`);
+      return group;
+    });
   }
 
   async describeGroups(options: { groupIds: string[] }): Promise<GroupDescription[]> {

@@ -16,6 +16,7 @@ import { CLIENT_OPTIONS, checkOptions, checkRetryOptions } from './options.js';
 import { Producer, type ProducerConfig } from './producer.js';
 import { Consumer, type ConsumerConfig } from './consumer.js';
 import { Admin } from './admin.js';
+import { ShareConsumer, type ShareConsumerConfig } from './share-consumer.js';
 
 export interface ClientConfig {
   /** "host:port" strings; connections go to the first that answers. */
@@ -90,6 +91,11 @@ export class Client extends EventEmitter<ClientEvents> {
 
   consumer(config: ConsumerConfig = {}): Consumer {
     return this.track(new Consumer(this, config));
+  }
+
+  /** A member of a share group: records are acquired and acknowledged one by one (share-consumer.ts). */
+  shareConsumer(config: ShareConsumerConfig): ShareConsumer {
+    return this.track(new ShareConsumer(this, config));
   }
 
   admin(): Admin {

@@ -27,6 +27,9 @@ import { checkGroupId, checkHeartbeat } from './validate.js';
 import { LogOffsetStore, OFFSETS_TOPIC, type OffsetRecord, type OffsetStore } from './offset-store.js';
 import { commitOffsets, fetchOffsets, resetOffsets } from './offsets.js';
 import { SessionExpiryTask } from './session-expiry.js';
+import { ShareDefaults } from './share-partition.js';
+import { ShareGroups } from './share-groups.js';
+import { LogShareStateStore, type ShareStateStore } from './share-state-store.js';
 import type {
   ClassicHeartbeat,
   ClassicHeartbeatResult,
@@ -65,6 +68,12 @@ export interface GroupCoordinatorOptions {
   classicMaxGroupSize?: number;
   /** Defaults to the __consumer_offsets topic of `logs`; tests may pass a MemoryOffsetStore. */
   offsetStore?: OffsetStore;
+  /** Share groups: acquisition lock (default 30 s), delivery limit (default 5, 2..10), records in flight per share-partition (default 2,000). */
+  shareLockDurationMs?: number;
+  shareDeliveryLimit?: number;
+  shareMaxInFlightRecords?: number;
+  /** Defaults to the __share_group_state topic of `logs`; tests may pass a MemoryShareStateStore. */
+  shareStateStore?: ShareStateStore;
   warn?: (message: string) => void;
   /** Membership events (joins, leaves, fenced and expired members, rebalances) with structured fields; default: the warnings go to `warn`, the rest is dropped. */
   log?: GroupEventLog;
@@ -98,6 +107,8 @@ export class GroupCoordinator {
   private readonly expiry: SessionExpiryTask;
   private readonly lookupTopic: TopicLookup;
   private closed = false;
+  /** The share kind (share-groups.ts): per-record acquisition and acknowledgement. */
+  shares!: ShareGroups;
 
   private constructor(
     readonly logs: LogManager,
@@ -136,6 +147,18 @@ export class GroupCoordinator {
     const log: GroupEventLog = options.log ?? ((level, message) => (level === 'warn' ? warn(message) : undefined));
     const coordinator = new GroupCoordinator(logs, store, clock, limits, warn, log);
     await coordinator.load();
+    const deliveryLimit = options.shareDeliveryLimit ?? ShareDefaults.deliveryLimit;
+    if (!(deliveryLimit >= ShareDefaults.minDeliveryLimit && deliveryLimit <= ShareDefaults.maxDeliveryLimit)) {
+      throw new RangeError(`share delivery limit ${deliveryLimit} is outside ${ShareDefaults.minDeliveryLimit}..${ShareDefaults.maxDeliveryLimit}`);
+    }
+    const shareStore = options.shareStateStore ?? new LogShareStateStore(logs, clock, warn);
+    const shareLimits = {
+      lockDurationMs: options.shareLockDurationMs ?? ShareDefaults.lockDurationMs,
+      deliveryLimit,
+      maxInFlightRecords: options.shareMaxInFlightRecords ?? ShareDefaults.maxInFlightRecords,
+    };
+    coordinator.shares = new ShareGroups(logs, shareStore, clock, shareLimits, warn, (groupId) => coordinator.otherKindThanShare(groupId));
+    await coordinator.shares.load();
     return coordinator;
   }
 
@@ -474,6 +497,8 @@ export class GroupCoordinator {
   private classicGroupFor(groupId: string): ClassicGroup | Problem {
     const group = this.groups.get(groupId);
     if (group instanceof ClassicGroup) return group;
+    const shareMembers = this.shares.memberCount(groupId);
+    if (shareMembers > 0) return [Errors.INCONSISTENT_GROUP_PROTOCOL, `group ${groupId} is a share group with ${shareMembers} member(s)`];
     if (group !== undefined && group.members.size > 0) {
       return [Errors.INCONSISTENT_GROUP_PROTOCOL, `group ${groupId} is a consumer group with ${group.members.size} members`];
     }
@@ -501,6 +526,8 @@ export class GroupCoordinator {
   private consumerGroupFor(groupId: string): ConsumerGroup | Problem {
     const group = this.groups.get(groupId);
     if (group instanceof ConsumerGroup) return group;
+    const shareMembers = this.shares.memberCount(groupId);
+    if (shareMembers > 0) return [Errors.INCONSISTENT_GROUP_PROTOCOL, `group ${groupId} is a share group with ${shareMembers} member(s)`];
     if (group !== undefined && !(group.isVacant() && group.currentState === 'empty')) {
       return [Errors.INCONSISTENT_GROUP_PROTOCOL, `group ${groupId} is a classic group with ${group.memberCount()} members`];
     }
@@ -515,9 +542,17 @@ export class GroupCoordinator {
     return group instanceof ConsumerGroup ? group : undefined;
   }
 
+  /** A share group id must not be a consumer or classic group with members (one kind at a time). */
+  private otherKindThanShare(groupId: string): string | undefined {
+    const group = this.groups.get(groupId);
+    if (group === undefined || group.memberCount() === 0) return undefined;
+    return `group ${groupId} is a ${group.kind} group with ${group.memberCount()} member(s)`;
+  }
+
   async close(): Promise<void> {
     this.closed = true;
     this.expiry.close();
+    this.shares.close();
     // Parked JoinGroup/SyncGroup requests are answered, never left hanging.
     for (const group of this.groups.values()) if (group instanceof ClassicGroup) group.close();
   }

@@ -189,6 +189,7 @@ const FROM_SPOOL: Record<ErrorName, KafkaErrorCode> = {
   FENCED_INSTANCE_ID: KafkaErrors.FENCED_INSTANCE_ID,
   GROUP_MAX_SIZE_REACHED: KafkaErrors.GROUP_MAX_SIZE_REACHED,
   COORDINATOR_NOT_AVAILABLE: KafkaErrors.COORDINATOR_NOT_AVAILABLE,
+  INVALID_RECORD_STATE: KafkaErrors.INVALID_RECORD_STATE,
   // A start-up error; never on the wire.
   DATA_DIR_LOCKED: KafkaErrors.KAFKA_STORAGE_ERROR,
   // Client side only (the address is not a spool broker); never sent by the broker.

@@ -20,6 +20,10 @@ export const ApiKey = {
   CreatePartitions: 16,
   DeleteRecords: 17,
   DescribeCluster: 18,
+  // Share groups (per-record acknowledgement), kept well apart from other additions.
+  ShareFetch: 40,
+  ShareAcknowledge: 41,
+  DescribeShareGroups: 42,
 } as const;
 
 export type ApiKey = (typeof ApiKey)[keyof typeof ApiKey];
@@ -45,6 +49,9 @@ export const SupportedVersions: Readonly<Record<ApiKey, readonly [number, number
   [ApiKey.CreatePartitions]: [0, 0],
   [ApiKey.DeleteRecords]: [0, 0],
   [ApiKey.DescribeCluster]: [0, 0],
+  [ApiKey.ShareFetch]: [0, 0],
+  [ApiKey.ShareAcknowledge]: [0, 0],
+  [ApiKey.DescribeShareGroups]: [0, 0],
 };
 
 export function apiName(apiKey: number): string {

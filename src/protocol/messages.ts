@@ -280,3 +280,69 @@ export interface DescribeClusterResponse extends ErrorFields {
   partitions: number;
   groups: number;
 }
+
+// ShareFetch (40): acquire records for a share-group member (src/groups/README.md "Share
+// groups"). Payload of the response: for each entry of `partitions`, `size` bytes of
+// whole record batches covering its `acquired` ranges (they may hold other offsets: skip
+// those). The broker parks the request until something is acquired or maxWaitMs passes.
+export interface ShareFetchRequest {
+  groupId: string;
+  /** Chosen by the client (a UUID), the same for the member's life. */
+  memberId: string;
+  maxWaitMs: number;
+  maxRecords: number;
+  maxBytes: number;
+  partitions: Array<{ topic: string; partition: number }>;
+}
+export interface ShareAcquiredRange {
+  firstOffset: number;
+  lastOffset: number;
+  deliveryCount: number;
+}
+export interface ShareFetchPartitionResult extends ErrorFields {
+  topic: string;
+  partition: number;
+  size: number;
+  acquired: ShareAcquiredRange[];
+}
+export interface ShareFetchResponse extends ErrorFields {
+  partitions: ShareFetchPartitionResult[];
+}
+
+// ShareAcknowledge (41): type 1 accept, 2 release (delayMs optional), 3 reject (to the
+// dead-letter topic), 4 renew the lock; error = the consumer's error text (dead letters
+// carry it). leave: after the ranges, release everything the member still holds.
+export interface ShareAcknowledgeRange {
+  firstOffset: number;
+  lastOffset: number;
+  type: 1 | 2 | 3 | 4;
+  delayMs?: number;
+  error?: string;
+}
+export interface ShareAcknowledgeRequest {
+  groupId: string;
+  memberId: string;
+  partitions: Array<{ topic: string; partition: number; ranges: ShareAcknowledgeRange[] }>;
+  leave?: boolean;
+}
+export interface ShareAcknowledgeResponse extends ErrorFields {
+  partitions: Array<{ topic: string; partition: number } & ErrorFields>;
+}
+
+// DescribeShareGroups (42): per group its members (seen lately), per share-partition the
+// start offset, records in flight and acquired, the delivery-count histogram of the
+// records in flight ([count, records] pairs), and the dead-letter topic's depth (its log
+// end offset; 0 before the first dead letter). An unknown group: GROUP_ID_NOT_FOUND.
+export interface DescribeShareGroupsRequest {
+  groupIds: string[];
+}
+export interface ShareGroupDescription extends ErrorFields {
+  groupId: string;
+  members: string[];
+  deadLetterTopic: string;
+  deadLetters: number;
+  partitions: Array<{ topic: string; partition: number; startOffset: number; inFlight: number; acquired: number; deliveryCounts: Array<[number, number]> }>;
+}
+export interface DescribeShareGroupsResponse extends ErrorFields {
+  groups: ShareGroupDescription[];
+}

@@ -42,6 +42,8 @@ export const RequestLimits = {
    * yield), so this bounds one request to tens of seconds, within a client's request timeout.
    */
   maxPartitionsPerCreateTopics: 10_000,
+  /** Acknowledgement ranges of one ShareAcknowledge partition entry (a member acks at most what it holds: 2,000 in flight per partition). */
+  maxAcknowledgeRangesPerPartition: 2000,
 } as const;
 
 export type RequestLimitName = keyof typeof RequestLimits;
@@ -266,6 +268,39 @@ const requestChecks: Record<ApiKey, Check<unknown>> = {
       (entry) => `partition ${entry.topic}-${entry.partition}`,
     ),
   }),
+  [ApiKey.ShareFetch]: object({
+    groupId: str,
+    memberId: str,
+    maxWaitMs: int(0, 0x7fff_ffff),
+    maxRecords: int(1, 10_000),
+    maxBytes: int(1),
+    partitions: unique(
+      arrayOf(object({ topic: str, partition: i32 }), 'maxPartitionsPerFetch'),
+      (entry) => `${entry.topic}\u0000${entry.partition}`,
+      (entry) => `partition ${entry.topic}-${entry.partition}`,
+    ),
+  }),
+  [ApiKey.DescribeShareGroups]: object({ groupIds: arrayOf(str, 'maxGroupsPerRequest') }),
+  [ApiKey.ShareAcknowledge]: object({
+    groupId: str,
+    memberId: str,
+    leave: optional(bool),
+    partitions: unique(
+      arrayOf(
+        object({
+          topic: str,
+          partition: i32,
+          ranges: arrayOf(
+            object({ firstOffset: int(0), lastOffset: int(0), type: literal(1, 2, 3, 4), delayMs: optional(int(0, 0x7fff_ffff)), error: optional(str) }),
+            'maxAcknowledgeRangesPerPartition',
+          ),
+        }),
+        'maxPartitionsPerFetch',
+      ),
+      (entry) => `${entry.topic}\u0000${entry.partition}`,
+      (entry) => `partition ${entry.topic}-${entry.partition}`,
+    ),
+  }),
   [ApiKey.DescribeCluster]: object({}),
 };
 
@@ -290,6 +325,9 @@ export interface RequestTypes {
   [ApiKey.CreatePartitions]: M.CreatePartitionsRequest;
   [ApiKey.DeleteRecords]: M.DeleteRecordsRequest;
   [ApiKey.DescribeCluster]: M.DescribeClusterRequest;
+  [ApiKey.ShareFetch]: M.ShareFetchRequest;
+  [ApiKey.ShareAcknowledge]: M.ShareAcknowledgeRequest;
+  [ApiKey.DescribeShareGroups]: M.DescribeShareGroupsRequest;
 }
 
 /** Checks a decoded request header against its API's shape; throws INVALID_REQUEST. */

@@ -59,6 +59,8 @@ export const Errors = {
   COORDINATOR_NOT_AVAILABLE: kind('COORDINATOR_NOT_AVAILABLE', 45, true, 'the group coordinator is not available (closing, or the group was removed)'),
   // Client side only (never on the wire): the address answered, but not in the spool protocol.
   NOT_A_SPOOL_BROKER: kind('NOT_A_SPOOL_BROKER', 50, false, 'the address does not speak the spool protocol'),
+  // Share groups (per-record acknowledgement; codes kept apart from other additions).
+  INVALID_RECORD_STATE: kind('INVALID_RECORD_STATE', 60, false, 'the record is not acquired by this member (its lock expired, or it was never acquired)'),
 } as const;
 
 export type ErrorName = keyof typeof Errors;

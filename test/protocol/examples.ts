@@ -140,4 +140,35 @@ export const examples: FrameExample[] = [
     partitions: 3,
     groups: 0,
   }),
+  ...pair(
+    'ShareFetch',
+    21,
+    { groupId: 'cooks', memberId: 'm1', maxWaitMs: 500, maxRecords: 10, maxBytes: 1048576, partitions: [{ topic: 'orders', partition: 0 }] },
+    { errorCode: 0, partitions: [{ errorCode: 0, topic: 'orders', partition: 0, size: 6, acquired: [{ firstOffset: 0, lastOffset: 2, deliveryCount: 1 }] }] },
+    '',
+    BATCH_STANDIN,
+  ),
+  ...pair(
+    'ShareAcknowledge',
+    22,
+    {
+      groupId: 'cooks',
+      memberId: 'm1',
+      partitions: [{ topic: 'orders', partition: 0, ranges: [{ firstOffset: 0, lastOffset: 1, type: 1 }, { firstOffset: 2, lastOffset: 2, type: 2, error: 'oven cold' }] }],
+    },
+    { errorCode: 0, partitions: [{ errorCode: 0, topic: 'orders', partition: 0 }] },
+  ),
+  ...pair('DescribeShareGroups', 23, { groupIds: ['cooks'] }, {
+    errorCode: 0,
+    groups: [
+      {
+        errorCode: 0,
+        groupId: 'cooks',
+        members: ['m1'],
+        deadLetterTopic: 'cooks.dlq',
+        deadLetters: 0,
+        partitions: [{ topic: 'orders', partition: 0, startOffset: 3, inFlight: 0, acquired: 0, deliveryCounts: [] }],
+      },
+    ],
+  }),
 ];

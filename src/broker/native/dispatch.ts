@@ -34,6 +34,7 @@ import {
   handleResetOffsets,
 } from './groups.js';
 import { handleProduce } from './produce.js';
+import { handleDescribeShareGroups, handleShareAcknowledge, handleShareFetch } from './share.js';
 
 type Handler<K extends ApiKey> = (
   ctx: BrokerContext,
@@ -62,6 +63,9 @@ const handlers: { [K in ApiKey]: Handler<K> } = {
   [ApiKey.CreatePartitions]: (ctx, request) => handleCreatePartitions(ctx, request),
   [ApiKey.DeleteRecords]: (ctx, request) => handleDeleteRecords(ctx, request),
   [ApiKey.DescribeCluster]: (ctx, _request, _payload, scope) => handleDescribeCluster(ctx, scope),
+  [ApiKey.ShareFetch]: (ctx, request, _payload, scope) => handleShareFetch(ctx, request, scope),
+  [ApiKey.ShareAcknowledge]: (ctx, request) => handleShareAcknowledge(ctx, request),
+  [ApiKey.DescribeShareGroups]: (ctx, request) => handleDescribeShareGroups(ctx, request),
 };
 
 export function isKnownApiKey(apiKey: number): apiKey is ApiKey {

@@ -1,0 +1,65 @@
+// ShareFetch, protocol-neutral: acquire records of a share group (the coordinator's share
+// kind does the bookkeeping, synchronously, from batch headers) and answer the raw batch
+// bytes covering the acquired ranges, never decoded or copied.
+//
+// Long-poll: when nothing could be acquired, the request parks on its partitions
+// (FetchWaiters, like Fetch) until a produce appends to one of them or the coordinator
+// makes records available again (release, lock expiry, a member leaving), then tries
+// again; or maxWaitMs passes, or the broker shuts down. A connection that closes while
+// parked acquires nothing. At most maxParkedFetches park (Fetch and ShareFetch together);
+// beyond that the request is answered empty at once.
+
+import type { ShareFetchResult, ShareFetchSpec } from '../../groups/share-groups.js';
+import type { BrokerContext, RequestScope } from '../context.js';
+import { partitionKey, type ParkedFetch } from '../waiters.js';
+
+export interface ShareFetchRequestSpec extends ShareFetchSpec {
+  maxWaitMs: number;
+}
+
+function acquiredSomething(result: ShareFetchResult): boolean {
+  return result.errorCode !== 0 || result.partitions.some((entry) => entry.acquired.length > 0 || entry.errorCode !== 0);
+}
+
+/** Acquires now, or parks until records can be acquired, maxWaitMs or shutdown; null when the connection closed meanwhile. */
+export function shareFetch(ctx: BrokerContext, request: ShareFetchRequestSpec, scope: RequestScope): ShareFetchResult | Promise<ShareFetchResult | null> {
+  const acquire = (): ShareFetchResult =>
+    ctx.coordinator.shares.acquire({ ...request, maxBytes: Math.max(1, Math.min(request.maxBytes, ctx.options.fetchMaxBytes, scope.responseBytesLeft())) });
+  const first = acquire();
+  if (acquiredSomething(first) || request.maxWaitMs === 0 || ctx.shuttingDown) return first;
+  return new Promise<ShareFetchResult | null>((resolve) => {
+    let wakeScheduled = false;
+    let done = false;
+    const finish = (result: ShareFetchResult | null): void => {
+      if (done) return;
+      done = true;
+      clearTimeout(timer);
+      ctx.waiters.unpark(parked);
+      scope.signal.removeEventListener('abort', onAbort);
+      resolve(result);
+    };
+    const parked: ParkedFetch = {
+      wake() {
+        if (wakeScheduled || done) return;
+        wakeScheduled = true;
+        setImmediate(() => {
+          wakeScheduled = false;
+          if (done) return;
+          if (ctx.shuttingDown || scope.signal.aborted) {
+            finish(ctx.shuttingDown ? first : null);
+            return;
+          }
+          const result = acquire();
+          if (acquiredSomething(result)) finish(result);
+        });
+      },
+    };
+    const onAbort = (): void => finish(null);
+    // At the deadline the request answers what it has (nothing): acquiring then could hand
+    // records to a client that already gave up waiting.
+    const timer = setTimeout(() => finish(first), request.maxWaitMs);
+    scope.signal.addEventListener('abort', onAbort, { once: true });
+    const keys = request.partitions.map((entry) => partitionKey(entry.topic, entry.partition));
+    if (!ctx.waiters.park(parked, keys)) finish(first);
+  });
+}

@@ -1,0 +1,58 @@
+// Native ShareFetch / ShareAcknowledge (api keys 40, 41), routed to the coordinator's share
+// kind (src/groups/share-groups.ts). ShareFetch answers, per partition, the acquired
+// ranges in the header and the covering batches in the payload (`size` bytes each, in
+// partition order, never copied).
+
+import type { ShareFetchResult } from '../../groups/share-groups.js';
+import type * as M from '../../protocol/messages.js';
+import type { BrokerContext, HandlerResponse, RequestScope } from '../context.js';
+import { shareFetch } from '../core/share-fetch.js';
+import { thenMaybe } from '../slices.js';
+import { Errors } from '../../util/errors.js';
+
+export function handleShareFetch(ctx: BrokerContext, request: M.ShareFetchRequest, scope: RequestScope): HandlerResponse | Promise<HandlerResponse | null> {
+  return thenMaybe(shareFetch(ctx, request, scope), (result) => (result === null ? null : toResponse(result))) as
+    | HandlerResponse
+    | Promise<HandlerResponse | null>;
+}
+
+function toResponse(result: ShareFetchResult): HandlerResponse {
+  const payload: Buffer[] = [];
+  const partitions = result.partitions.map((entry): M.ShareFetchPartitionResult => {
+    const answer: M.ShareFetchPartitionResult = {
+      errorCode: entry.errorCode,
+      topic: entry.topic,
+      partition: entry.partition,
+      size: entry.records?.length ?? 0,
+      acquired: entry.acquired,
+    };
+    if (entry.errorMessage !== undefined) answer.errorMessage = entry.errorMessage;
+    if (entry.records !== null) payload.push(entry.records);
+    return answer;
+  });
+  const header: M.ShareFetchResponse = { errorCode: result.errorCode, partitions };
+  if (result.errorMessage !== undefined) header.errorMessage = result.errorMessage;
+  return { header, payload };
+}
+
+export function handleDescribeShareGroups(ctx: BrokerContext, request: M.DescribeShareGroupsRequest): HandlerResponse {
+  const groups = request.groupIds.map((groupId): M.ShareGroupDescription => {
+    const description = ctx.coordinator.shares.describe(groupId);
+    const deadLetterTopic = `${groupId}.dlq`;
+    if (description === undefined) {
+      return { groupId, errorCode: Errors.GROUP_ID_NOT_FOUND.code, errorMessage: `share group ${groupId} does not exist`, members: [], deadLetterTopic, deadLetters: 0, partitions: [] };
+    }
+    const deadLetters = ctx.logs.getTopic(deadLetterTopic) === undefined ? 0 : ctx.logs.getPartition(deadLetterTopic, 0).logEndOffset;
+    return { errorCode: 0, ...description, deadLetters };
+  });
+  const response: M.DescribeShareGroupsResponse = { errorCode: 0, groups };
+  return { header: response };
+}
+
+export async function handleShareAcknowledge(ctx: BrokerContext, request: M.ShareAcknowledgeRequest): Promise<HandlerResponse> {
+  const shares = ctx.coordinator.shares;
+  const result = await shares.acknowledge(request);
+  if (request.leave === true && result.errorCode === 0) await shares.leave(request.groupId, request.memberId);
+  const response: M.ShareAcknowledgeResponse = result;
+  return { header: response };
+}

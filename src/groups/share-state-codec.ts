@@ -1,0 +1,73 @@
+// Key and value of the records in __share_group_state (big-endian, see README.md):
+//
+//   ShareStateKey   => version:int8 (= 1) groupLength:uint16 group:utf8
+//                      topicLength:uint16 topic:utf8 partition:int32
+//   ShareStateValue => version:int8 (= 1) startOffset:int64 runCount:int32
+//                      runs:[ length:int32 state:int8 deliveryCount:int8 ]
+//
+// One record is the whole state of one share-partition (a snapshot, so compaction keeps
+// only the last per key). The runs cover [startOffset, startOffset + sum(length))
+// consecutively; state is 0 Available, 2 Acknowledged, 4 Archived (Acquired is written as
+// Available: after a restart nobody holds a lock). A null value (tombstone) deletes.
+
+import { Errors, SpoolError } from '../util/errors.js';
+import { readInt64, writeInt64 } from '../records/index.js';
+import { assert } from '../util/assert.js';
+import { encodeOffsetKey, decodeOffsetKey, type OffsetKey } from './offset-codec.js';
+import { ShareRecordState, type StateRun } from './share-partition.js';
+
+export const SHARE_STATE_VALUE_VERSION = 1;
+
+/** Byte offsets derived from the grammar above. */
+export const ShareStateValueLayout = { VERSION: 0, START_OFFSET: 1, RUN_COUNT: 9, RUNS: 13, RUN_BYTES: 6 } as const;
+
+/** The key has the layout of the __consumer_offsets key (version 1), in its own topic. */
+export type ShareStateKey = OffsetKey;
+export const encodeShareStateKey = (key: ShareStateKey): Buffer => encodeOffsetKey(key);
+export const decodeShareStateKey = (buf: Buffer): ShareStateKey | null => decodeOffsetKey(buf);
+
+export interface ShareStateValue {
+  startOffset: number;
+  runs: StateRun[];
+}
+
+const KNOWN_STATES = new Set<number>([ShareRecordState.AVAILABLE, ShareRecordState.ACKNOWLEDGED, ShareRecordState.ARCHIVED]);
+
+export function encodeShareStateValue(value: ShareStateValue): Buffer {
+  const buf = Buffer.alloc(ShareStateValueLayout.RUNS + value.runs.length * ShareStateValueLayout.RUN_BYTES);
+  buf.writeInt8(SHARE_STATE_VALUE_VERSION, ShareStateValueLayout.VERSION);
+  writeInt64(buf, ShareStateValueLayout.START_OFFSET, value.startOffset);
+  buf.writeInt32BE(value.runs.length, ShareStateValueLayout.RUN_COUNT);
+  let position: number = ShareStateValueLayout.RUNS;
+  let expected = value.startOffset;
+  for (const run of value.runs) {
+    assert(run.firstOffset === expected && run.lastOffset >= run.firstOffset, 'share state runs must be consecutive');
+    assert(KNOWN_STATES.has(run.state) && run.deliveryCount >= 0 && run.deliveryCount <= 127, 'share state run fields');
+    position = buf.writeInt32BE(run.lastOffset - run.firstOffset + 1, position);
+    position = buf.writeInt8(run.state, position);
+    position = buf.writeInt8(run.deliveryCount, position);
+    expected = run.lastOffset + 1;
+  }
+  return buf;
+}
+
+export function decodeShareStateValue(buf: Buffer): ShareStateValue {
+  const bad = (why: string): SpoolError => new SpoolError(Errors.CORRUPT_MESSAGE, `bad share state value: ${why}`);
+  if (buf.length < ShareStateValueLayout.RUNS || buf.readInt8(0) !== SHARE_STATE_VALUE_VERSION) throw bad(`version ${buf[0]}, ${buf.length} bytes`);
+  const startOffset = readInt64(buf, ShareStateValueLayout.START_OFFSET);
+  const runCount = buf.readInt32BE(ShareStateValueLayout.RUN_COUNT);
+  if (runCount < 0 || ShareStateValueLayout.RUNS + runCount * ShareStateValueLayout.RUN_BYTES !== buf.length) throw bad('run count disagrees with the length');
+  const runs: StateRun[] = [];
+  let firstOffset = startOffset;
+  let position: number = ShareStateValueLayout.RUNS;
+  for (let index = 0; index < runCount; index++) {
+    const length = buf.readInt32BE(position);
+    const state = buf.readInt8(position + 4);
+    const deliveryCount = buf.readInt8(position + 5);
+    if (length < 1 || !KNOWN_STATES.has(state) || deliveryCount < 0) throw bad(`run ${index}`);
+    runs.push({ firstOffset, lastOffset: firstOffset + length - 1, state: state as ShareRecordState, deliveryCount });
+    firstOffset += length;
+    position += ShareStateValueLayout.RUN_BYTES;
+  }
+  return { startOffset, runs };
+}
