@@ -16,6 +16,8 @@ export const ApiKey = {
   DescribeGroups: 12,
   DeleteGroups: 13,
   ResetOffsets: 14,
+  // Kafka's number is 22; 40 keeps clear of the admin and share-group APIs added beside it.
+  InitProducerId: 40,
 } as const;
 
 export type ApiKey = (typeof ApiKey)[keyof typeof ApiKey];
@@ -37,6 +39,7 @@ export const SupportedVersions: Readonly<Record<ApiKey, readonly [number, number
   [ApiKey.DescribeGroups]: [0, 0],
   [ApiKey.DeleteGroups]: [0, 0],
   [ApiKey.ResetOffsets]: [0, 0],
+  [ApiKey.InitProducerId]: [0, 0],
 };
 
 export function apiName(apiKey: number): string {

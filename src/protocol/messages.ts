@@ -241,3 +241,16 @@ export interface ResetOffsetsRequest {
 export interface ResetOffsetsResponse extends ErrorFields {
   partitions: Array<{ topic: string; partition: number; offset: number } & ErrorFields>;
 }
+
+// InitProducerId (40): a new producer id with epoch 0 for an idempotent producer (the
+// broker ignores producerId/producerEpoch: a restarted producer gets a new id, as Kafka
+// does for a producer without a transactional id). Transactions are not supported.
+export interface InitProducerIdRequest {
+  transactionalId?: string | null;
+  producerId?: number;
+  producerEpoch?: number;
+}
+export interface InitProducerIdResponse extends ErrorFields {
+  producerId: number;
+  producerEpoch: number;
+}

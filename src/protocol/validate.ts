@@ -233,6 +233,11 @@ const requestChecks: Record<ApiKey, Check<unknown>> = {
       object({ kind: literal('timestamp'), timestamp }),
     ),
   }),
+  [ApiKey.InitProducerId]: object({
+    transactionalId: optional(nullable(str)),
+    producerId: optional(int(-1)),
+    producerEpoch: optional(int(-1, 0x7fff)),
+  }),
 };
 
 /** The request type of each api key. */
@@ -252,6 +257,7 @@ export interface RequestTypes {
   [ApiKey.DescribeGroups]: M.DescribeGroupsRequest;
   [ApiKey.DeleteGroups]: M.DeleteGroupsRequest;
   [ApiKey.ResetOffsets]: M.ResetOffsetsRequest;
+  [ApiKey.InitProducerId]: M.InitProducerIdRequest;
 }
 
 /** Checks a decoded request header against its API's shape; throws INVALID_REQUEST. */

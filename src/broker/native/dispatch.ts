@@ -30,6 +30,7 @@ import {
   handleResetOffsets,
 } from './groups.js';
 import { handleProduce } from './produce.js';
+import { handleInitProducerId } from './producer-ids.js';
 
 type Handler<K extends ApiKey> = (
   ctx: BrokerContext,
@@ -54,6 +55,7 @@ const handlers: { [K in ApiKey]: Handler<K> } = {
   [ApiKey.DescribeGroups]: (ctx, request) => handleDescribeGroups(ctx, request),
   [ApiKey.DeleteGroups]: (ctx, request) => handleDeleteGroups(ctx, request),
   [ApiKey.ResetOffsets]: (ctx, request) => handleResetOffsets(ctx, request),
+  [ApiKey.InitProducerId]: (ctx, request) => handleInitProducerId(ctx, request),
 };
 
 export function isKnownApiKey(apiKey: number): apiKey is ApiKey {
