@@ -59,6 +59,9 @@ export class ProducerBatch {
   baseOffset = -1;
   /** Produce attempts that failed with a retriable error. */
   attempts = 0;
+  /** Idempotent producer: the base sequence and producer id stamped when first sent (-1 before). */
+  sequence = -1;
+  producerId = -1;
   readonly trackers: SendTracker[] = [];
 
   constructor(readonly queue: PartitionQueue) {}

@@ -5,12 +5,17 @@
 // partition at a time, so a retried batch is always written before any later batch
 // of its partition (per-partition order holds across retries). Retriable errors
 // (network, timeouts, SHUTTING_DOWN, ...) retry a batch with backoff up to `retries`
-// times; a batch that failed over the network may already be written, so delivery is
-// at least once. send() resolves one promise per call, with one {topic, partition,
+// times. Idempotent (the default with acks 'all'): the producer asks InitProducerId once
+// for a producer id, sends one batch per partition per request, and stamps each batch,
+// when it is first sent, with the id and the partition's next sequence number; a retry
+// resends the same bytes, so a batch that reached the log before its answer was lost is
+// recognised by the broker and answered with its original offsets (exactly once per
+// producer session). Without idempotence a batch that failed over the network may already
+// be written, so delivery is at least once. send() resolves one promise per call, with one {topic, partition,
 // offset} per message (offset -1 with acks 0, where the broker does not answer).
 
-import { ApiKey, RequestLimits, type ProducePartitionResult, type ProduceResponse } from '../protocol/index.js';
-import { BatchBuilder, type CompressionName, type RecordInput } from '../records/index.js';
+import { ApiKey, RequestLimits, type InitProducerIdResponse, type ProducePartitionResult, type ProduceResponse } from '../protocol/index.js';
+import { BatchBuilder, setProducerFields, type CompressionName, type RecordInput } from '../records/index.js';
 import { Errors, SpoolError } from '../util/errors.js';
 import type { Client } from './client.js';
 import { Accumulator, SendTracker, type PartitionQueue, type ProducerBatch } from './accumulator.js';
@@ -49,6 +54,11 @@ export interface ProducerConfig {
   maxBufferedBytes?: number;
   /** Time the broker may take for a produce (and the client waits for its answer). Default: client requestTimeoutMs. */
   timeoutMs?: number;
+  /**
+   * Producer id and per-partition sequence numbers, so retries never write a batch twice
+   * (sends with acks 'all' only; see the file comment). Default true.
+   */
+  idempotent?: boolean;
 }
 
 export interface ProducerMessage {
@@ -99,6 +109,12 @@ export class Producer {
   readonly maxRequestBytes: number;
   readonly maxBufferedBytes: number;
   readonly timeoutMs: number;
+  readonly idempotent: boolean;
+  /** From InitProducerId; null until the first idempotent batch is sent. */
+  private producerIdentity: { producerId: number; producerEpoch: number } | null = null;
+  private initializingProducerId = false;
+  /** Next sequence number per "topic\0partition" for the current producer id. */
+  private readonly sequences = new Map<string, number>();
   private readonly compression: CompressionName;
   private readonly accumulators = new Map<WireAcks, Accumulator>();
   private readonly sticky = new StickyPartitioner();
@@ -132,6 +148,7 @@ export class Producer {
     this.maxRequestBytes = config.maxRequestBytes ?? 1024 * 1024;
     this.maxBufferedBytes = config.maxBufferedBytes ?? 64 * 1024 * 1024;
     this.timeoutMs = config.timeoutMs ?? client.requestTimeoutMs;
+    this.idempotent = config.idempotent ?? true;
   }
 
   /** Buffers the messages and resolves with their partitions and offsets once acknowledged. */
@@ -291,14 +308,23 @@ export class Producer {
   /** Packs ready batches into Produce requests while fewer than maxInFlight are in flight. */
   private drain(): void {
     for (const [acks, accumulator] of this.accumulators) {
+      const idempotent = this.idempotent && acks === -1;
+      if (idempotent && this.producerIdentity === null) {
+        if (!accumulator.isEmpty) this.initProducerId(accumulator);
+        continue;
+      }
       while (this.inFlight < this.maxInFlight) {
         const entries: RequestEntry[] = [];
         let bytes = 0;
         for (const queue of accumulator.sendable()) {
           if (bytes >= this.maxRequestBytes || entries.length >= RequestLimits.maxPartitionsPerProduce) break;
-          const batches = accumulator.take(queue, this.maxRequestBytes - bytes);
+          // Idempotent: one batch per partition per request (the broker checks one sequence range per append).
+          const batches = accumulator.take(queue, idempotent ? 0 : this.maxRequestBytes - bytes);
           queue.busy = true;
-          for (const batch of batches) bytes += batch.sizeBytes;
+          for (const batch of batches) {
+            bytes += batch.sizeBytes;
+            if (idempotent && batch.sequence < 0) this.stamp(batch);
+          }
           entries.push({ queue, batches });
         }
         if (entries.length === 0) break;
@@ -306,6 +332,55 @@ export class Producer {
       }
     }
     this.checkIdle();
+  }
+
+  /**
+   * Writes the producer id, epoch and the partition's next sequence into a batch sent for
+   * the first time (a retry resends it as stamped, so the broker can tell it is a duplicate).
+   */
+  private stamp(batch: ProducerBatch): void {
+    const identity = this.producerIdentity!;
+    const key = `${batch.queue.topic}\u0000${batch.queue.partition}`;
+    const sequence = this.sequences.get(key) ?? 0;
+    setProducerFields(batch.buffer!, 0, identity.producerId, identity.producerEpoch, sequence);
+    batch.sequence = sequence;
+    batch.producerId = identity.producerId;
+    this.sequences.set(key, (sequence + batch.recordCount) % 0x8000_0000);
+  }
+
+  /**
+   * Asks for a producer id (with the client's retry policy); the batches waiting meanwhile
+   * go out once it is known. When it cannot be had, the waiting sends of `accumulator` fail.
+   */
+  private initProducerId(accumulator: Accumulator): void {
+    if (this.initializingProducerId) return;
+    this.initializingProducerId = true;
+    this.inFlight++;
+    this.client
+      .request(ApiKey.InitProducerId, {}, undefined, { timeoutMs: this.timeoutMs })
+      .then((response) => {
+        const header = response.header as unknown as InitProducerIdResponse;
+        const error = errorFromCode(header.errorCode, header.errorMessage, 'InitProducerId');
+        if (error) throw error;
+        this.producerIdentity = { producerId: header.producerId, producerEpoch: header.producerEpoch };
+        this.sequences.clear();
+      })
+      .catch((error: unknown) => {
+        const failure = error instanceof Error ? error : new Error(String(error));
+        accumulator.closeAll();
+        for (const queue of [...accumulator.sendable()]) {
+          const batches = accumulator.take(queue, Number.MAX_SAFE_INTEGER);
+          for (const batch of batches) batch.fail(failure);
+          accumulator.release(batches);
+        }
+        this.wakeSpaceWaiters();
+      })
+      .finally(() => {
+        this.initializingProducerId = false;
+        this.inFlight--;
+        this.scheduleDrain();
+        this.checkIdle();
+      });
   }
 
   private sendRequest(acks: WireAcks, accumulator: Accumulator, entries: RequestEntry[]): void {
@@ -396,7 +471,24 @@ export class Producer {
     }
     const failure = finalError(error, attempts);
     for (const batch of entry.batches) batch.fail(failure);
+    this.rewindSequences(entry, error);
     this.finishEntry(accumulator, entry);
+  }
+
+  /**
+   * An idempotent batch failed for good. Answered by the broker with a non-retriable error,
+   * it was not written: the partition's next batch takes its sequence. Given up after
+   * retries, it may have been written: the producer starts over with a new producer id
+   * (sequence 0 on every partition), as Kafka's producer bumps its epoch.
+   */
+  private rewindSequences(entry: RequestEntry, error: unknown): void {
+    const batch = entry.batches[0]!;
+    if (batch.sequence < 0 || this.producerIdentity?.producerId !== batch.producerId) return;
+    if (error instanceof SpoolError && !error.retriable && error.kind !== Errors.OUT_OF_ORDER_SEQUENCE_NUMBER) {
+      this.sequences.set(`${entry.queue.topic}\u0000${entry.queue.partition}`, batch.sequence);
+    } else {
+      this.producerIdentity = null;
+    }
   }
 
   /** Fails every send() not yet settled with `error` and stops sending (close() past its deadline). */

@@ -72,8 +72,9 @@ class FakeClient {
   }
 }
 
+/** Non-idempotent unless the test says so: these tests pin batching (many batches per partition per request). */
 function producer(client: FakeClient, config: ProducerConfig = {}): Producer {
-  return new Producer(client as unknown as Client, config);
+  return new Producer(client as unknown as Client, { idempotent: false, ...config });
 }
 
 beforeEach(() => {

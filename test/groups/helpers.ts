@@ -52,6 +52,9 @@ export class FakeLogs {
       createTopic: () => Promise.reject(new Error('not in the fake')),
       createPartitions: () => Promise.reject(new Error('not in the fake')),
       deleteTopic: () => Promise.reject(new Error('not in the fake')),
+      allocateProducerId: () => {
+        throw new Error('not in the fake');
+      },
       close: () => Promise.resolve(),
     };
   }

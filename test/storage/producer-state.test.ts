@@ -113,7 +113,7 @@ describe('recovery', () => {
     await manager!.close();
     const path = join(data.dir, 't-0', PRODUCER_SNAPSHOT_FILE);
     const snapshot = readFileSync(path);
-    snapshot[snapshot.length - 1] ^= 0xff;
+    snapshot[snapshot.length - 1] = snapshot[snapshot.length - 1]! ^ 0xff;
     writeFileSync(path, snapshot);
     log = await open();
     expect(await log.append(producerBatch(5, 1, 6))).toEqual({ baseOffset: 7, lastOffset: 8 });
