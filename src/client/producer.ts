@@ -1,12 +1,14 @@
 // The producer: send() partitions messages (explicit partition, murmur2 of the key, or
 // sticky for null keys) and appends them to per-partition batches (accumulator.ts); a
 // sender packs ready batches of many partitions into Produce requests, up to
-// maxInFlight requests at once on the client's connection, and at most one request per
+// maxInFlight requests at once on the client's connection, and (not idempotent) at most one request per
 // partition at a time, so a retried batch is always written before any later batch
 // of its partition (per-partition order holds across retries). Retriable errors
 // (network, timeouts, SHUTTING_DOWN, ...) retry a batch with backoff up to `retries`
 // times. Idempotent (the default with acks 'all'): the producer asks InitProducerId once
-// for a producer id, sends one batch per partition per request, and stamps each batch,
+// for a producer id, sends one batch per partition per request with up to 5 requests per
+// partition in flight (one connection; the broker appends a connection's requests in
+// order and checks the sequences), and stamps each batch,
 // when it is first sent, with the id and the partition's next sequence number; a retry
 // resends the same bytes, so a batch that reached the log before its answer was lost is
 // recognised by the broker and answered with its original offsets (exactly once per
@@ -28,6 +30,13 @@ import { checkHeaders, encodableHeaders, estimateHeaderBytes, type ProducerHeade
 
 export type Acks = 0 | 1 | 'all' | -1;
 type WireAcks = 0 | 1 | -1;
+
+/**
+ * Requests per partition in flight for an idempotent producer (Kafka's limit with
+ * idempotence): the broker's sequence checks keep them in order, and it remembers 5
+ * batches per producer, so every retry of one of them is still recognised.
+ */
+const MAX_IN_FLIGHT_PER_PARTITION_IDEMPOTENT = 5;
 
 export interface ProducerConfig {
   /** Time a batch may wait for more messages before it is sent, while requests are in flight (see adaptiveLinger). Default 5 ms. */
@@ -316,11 +325,11 @@ export class Producer {
       while (this.inFlight < this.maxInFlight) {
         const entries: RequestEntry[] = [];
         let bytes = 0;
-        for (const queue of accumulator.sendable()) {
+        for (const queue of accumulator.sendable(idempotent ? MAX_IN_FLIGHT_PER_PARTITION_IDEMPOTENT : 1)) {
           if (bytes >= this.maxRequestBytes || entries.length >= RequestLimits.maxPartitionsPerProduce) break;
           // Idempotent: one batch per partition per request (the broker checks one sequence range per append).
           const batches = accumulator.take(queue, idempotent ? 0 : this.maxRequestBytes - bytes);
-          queue.busy = true;
+          queue.inFlight++;
           for (const batch of batches) {
             bytes += batch.sizeBytes;
             if (idempotent && batch.sequence < 0) this.stamp(batch);
@@ -445,29 +454,29 @@ export class Producer {
     accumulator.release(entry.batches);
     accumulator.unbusy(entry.queue);
     this.wakeSpaceWaiters();
+    // The last request of a partition waiting to retry its failed batches has settled.
+    if (entry.queue.blocked) this.retryWhenSettled(accumulator, entry.queue);
   }
 
   private onPartitionError(accumulator: Accumulator, entry: RequestEntry, error: unknown): void {
+    const queue = entry.queue;
     const attempts = ++entry.batches[0]!.attempts;
     for (const batch of entry.batches) batch.attempts = attempts;
-    if (isRetriable(error) && attempts <= this.retries && !this.closed) {
-      // The partition stays busy during the backoff, so nothing overtakes these batches.
-      accumulator.requeue(entry.queue, entry.batches);
-      const controller = new AbortController();
-      this.retryTimers.add(controller);
-      sleep(this.client.retryPolicy.delayMs(attempts - 1), controller.signal)
-        .then(
-          () => accumulator.unbusy(entry.queue),
-          () => undefined, // aborted by close(): the batches were failed there
-        )
-        .finally(() => {
-          this.retryTimers.delete(controller);
-          this.scheduleDrain();
-        });
+    const stamped = entry.batches[0]!.sequence >= 0;
+    // Idempotent: a later batch refused because an earlier one of its partition is missing
+    // was not written; it is retried after that one (or renumbered if that one failed for good).
+    const outOfOrder = stamped && error instanceof SpoolError && error.kind === Errors.OUT_OF_ORDER_SEQUENCE_NUMBER;
+    if ((isRetriable(error) || outOfOrder) && attempts <= this.retries && !this.closed) {
+      // Nothing of the partition is sent until its requests in flight settle, these batches
+      // are back at the head of its queue and the backoff is over: nothing overtakes them.
+      queue.blocked = true;
+      queue.failed.push(...entry.batches);
+      queue.inFlight--;
+      this.retryWhenSettled(accumulator, queue);
       return;
     }
     if (error instanceof SpoolError && (error.kind === Errors.UNKNOWN_TOPIC || error.kind === Errors.UNKNOWN_PARTITION)) {
-      this.client.metadata.invalidate(entry.queue.topic);
+      this.client.metadata.invalidate(queue.topic);
     }
     const failure = finalError(error, attempts);
     for (const batch of entry.batches) batch.fail(failure);
@@ -476,16 +485,57 @@ export class Producer {
   }
 
   /**
+   * Once no request of the partition is in flight, puts its failed batches back at the head
+   * of its queue in sequence order and, after the backoff, lets the partition send again.
+   */
+  private retryWhenSettled(accumulator: Accumulator, queue: PartitionQueue): void {
+    if (queue.inFlight > 0 || queue.retryScheduled) return;
+    const failed = queue.failed.splice(0).sort((a, b) => a.sequence - b.sequence);
+    let attempts = 1;
+    for (const batch of failed) attempts = Math.max(attempts, batch.attempts);
+    const rewindTo = queue.rewindTo;
+    queue.rewindTo = -1;
+    if (rewindTo >= 0) {
+      // An earlier batch failed for good (not written): the later ones were refused for the
+      // gap, so they were not written either and take new sequences from its sequence on.
+      for (const batch of failed) if (batch.sequence > rewindTo && batch.producerId === this.producerIdentity?.producerId) batch.sequence = -1;
+    }
+    accumulator.requeue(queue, failed);
+    queue.retryScheduled = true;
+    const controller = new AbortController();
+    this.retryTimers.add(controller);
+    sleep(failed.length === 0 ? 0 : this.client.retryPolicy.delayMs(attempts - 1), controller.signal)
+      .then(
+        () => {
+          queue.retryScheduled = false;
+          accumulator.unblock(queue);
+        },
+        () => undefined, // aborted by close(): the batches were failed there
+      )
+      .finally(() => {
+        this.retryTimers.delete(controller);
+        this.scheduleDrain();
+      });
+  }
+
+  /**
    * An idempotent batch failed for good. Answered by the broker with a non-retriable error,
-   * it was not written: the partition's next batch takes its sequence. Given up after
-   * retries, it may have been written: the producer starts over with a new producer id
-   * (sequence 0 on every partition), as Kafka's producer bumps its epoch.
+   * it was not written: the partition's next batch takes its sequence (and batches sent after
+   * it, refused for the gap, are renumbered: retryWhenSettled). Given up after retries, it
+   * may have been written: the producer starts over with a new producer id (sequence 0 on
+   * every partition), as Kafka's producer bumps its epoch.
    */
   private rewindSequences(entry: RequestEntry, error: unknown): void {
     const batch = entry.batches[0]!;
     if (batch.sequence < 0 || this.producerIdentity?.producerId !== batch.producerId) return;
     if (error instanceof SpoolError && !error.retriable && error.kind !== Errors.OUT_OF_ORDER_SEQUENCE_NUMBER) {
-      this.sequences.set(`${entry.queue.topic}\u0000${entry.queue.partition}`, batch.sequence);
+      const queue = entry.queue;
+      const key = `${queue.topic}\u0000${queue.partition}`;
+      this.sequences.set(key, Math.min(this.sequences.get(key) ?? batch.sequence, batch.sequence));
+      if (queue.inFlight > 1 || queue.failed.length > 0) {
+        queue.blocked = true;
+        queue.rewindTo = queue.rewindTo < 0 ? batch.sequence : Math.min(queue.rewindTo, batch.sequence);
+      }
     } else {
       this.producerIdentity = null;
     }

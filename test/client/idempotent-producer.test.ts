@@ -33,8 +33,9 @@ function cuttingProxy(target: { host: string; port: number }, next: () => number
   let cuts = 0;
   const server = createServer((downstream: Socket) => {
     const upstream = connect(target);
-    // Between 20 KB and 600 KB per connection, counted over both directions.
-    let budget = 20_000 + Math.floor(next() * 580_000);
+    // Between 30 KB and 600 KB per connection, counted over both directions (requests are at
+    // most 4 batches of 32 KiB, so one always fits eventually).
+    let budget = 30_000 + Math.floor(next() * 570_000);
     const cut = (): void => {
       cuts++;
       downstream.destroy();
@@ -85,7 +86,7 @@ describe('idempotent producer through a connection-cutting proxy', () => {
     const partitions = 4;
     await shared.client().admin().createTopics({ topics: [{ topic, numPartitions: partitions }] });
     const client = new Client({ brokers: [`127.0.0.1:${proxyPort}`], requestTimeoutMs: 5000, retry: { retries: 1000, initialRetryTimeMs: 5, maxRetryTimeMs: 50 } });
-    const producer = client.producer({ retries: 1000, ...(process.env['PROXY_IDEMPOTENT'] === '0' ? { idempotent: false, maxRequestBytes: 65_536 } : {}) });
+    const producer = client.producer({ retries: 1000, batchBytes: 32 * 1024, ...(process.env['PROXY_IDEMPOTENT'] === '0' ? { idempotent: false, maxRequestBytes: 65_536 } : {}) });
     const total = 200_000;
     const perSend = 1000;
     const sends: Array<Promise<Array<{ partition: number; offset: number }>>> = [];
