@@ -153,7 +153,9 @@ export class PartitionLogImpl implements PartitionLog {
     const endOffset = this.logEndOffset;
     if (endOffset === this.producerSnapshotEndOffset) return;
     if (!this.producerState.dirty && !cleanShutdown && recoveryPoint <= this.producerSnapshotEndOffset) return;
-    writeFileAtomicSync(this.fs, this.producerSnapshotPath, this.producerState.encodeSnapshot(endOffset));
+    // Not fsynced (atomic for a process crash): a snapshot lost or emptied by a power failure
+    // fails its CRC or covers more than the recovered log, and the headers are replayed.
+    writeFileAtomicSync(this.fs, this.producerSnapshotPath, this.producerState.encodeSnapshot(endOffset), cleanShutdown);
     this.producerState.dirty = false;
     this.producerSnapshotEndOffset = endOffset;
   }

@@ -6,7 +6,7 @@
 // (abandon, no snapshot) or with a damaged snapshot. Real files via LogManager.
 
 import { join } from 'node:path';
-import { readFileSync, writeFileSync, existsSync } from 'node:fs';
+import { readFileSync, writeFileSync, existsSync, truncateSync, statSync } from 'node:fs';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { setProducerFields } from '../../src/records/index.js';
 import { LogManager, type PartitionLog } from '../../src/storage/index.js';
@@ -118,5 +118,23 @@ describe('recovery', () => {
     log = await open();
     expect(await log.append(producerBatch(5, 1, 6))).toEqual({ baseOffset: 7, lastOffset: 8 });
     expect(log.logEndOffset).toBe(9);
+  });
+
+  it('ignores a snapshot that covers more than the recovered log (a lost tail): the lost batch is new again', async () => {
+    let log = await open();
+    await fill(log);
+    const lost = await log.append(producerBatch(5, 1, 6));
+    expect(lost).toEqual({ baseOffset: 7, lastOffset: 8 });
+    await manager!.close();
+    manager = undefined;
+    // The tail the snapshot covers is gone (as after a power failure with unsynced data).
+    const segment = join(data.dir, 't-0', '00000000000000000000.log');
+    truncateSync(segment, statSync(segment).size - 10); // tears the last batch: recovery drops it
+    log = await open();
+    expect(log.logEndOffset).toBe(7);
+    // Not answered as a duplicate at offsets that no longer exist: written again.
+    expect(await log.append(producerBatch(5, 1, 6))).toEqual({ baseOffset: 7, lastOffset: 8 });
+    expect(log.logEndOffset).toBe(9);
+    expect(storedCount(log)).toBe(5);
   });
 });
