@@ -118,7 +118,9 @@ export class Producer {
   readonly maxRequestBytes: number;
   readonly maxBufferedBytes: number;
   readonly timeoutMs: number;
-  readonly idempotent: boolean;
+  /** Idempotence is on (the default falls back to off against a broker without InitProducerId). */
+  idempotent: boolean;
+  private readonly idempotentAsked: boolean;
   /** From InitProducerId; null until the first idempotent batch is sent. */
   private producerIdentity: { producerId: number; producerEpoch: number } | null = null;
   private initializingProducerId = false;
@@ -158,6 +160,7 @@ export class Producer {
     this.maxBufferedBytes = config.maxBufferedBytes ?? 64 * 1024 * 1024;
     this.timeoutMs = config.timeoutMs ?? client.requestTimeoutMs;
     this.idempotent = config.idempotent ?? true;
+    this.idempotentAsked = config.idempotent === true;
   }
 
   /** Buffers the messages and resolves with their partitions and offsets once acknowledged. */
@@ -375,6 +378,11 @@ export class Producer {
         this.sequences.clear();
       })
       .catch((error: unknown) => {
+        if (!this.idempotentAsked && error instanceof SpoolError && error.kind === Errors.UNSUPPORTED_VERSION) {
+          // A broker older than InitProducerId: the default gives way to at-least-once.
+          this.idempotent = false;
+          return;
+        }
         const failure = error instanceof Error ? error : new Error(String(error));
         accumulator.closeAll();
         for (const queue of [...accumulator.sendable()]) {

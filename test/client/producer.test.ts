@@ -70,8 +70,11 @@ class FakeClient {
 
   /** InitProducerId: answered at once with producer id 7 + the number of earlier calls. */
   initCalls = 0;
+  /** Set: InitProducerId answers this error code (an older broker: UNSUPPORTED_VERSION). */
+  initErrorCode = 0;
   request(apiKey: number): Promise<Response> {
     if (apiKey !== ApiKey.InitProducerId) return Promise.reject(new Error(`the fake answers InitProducerId only, not ${apiKey}`));
+    if (this.initErrorCode !== 0) return Promise.resolve({ header: { errorCode: this.initErrorCode, errorMessage: 'api key 40 is not supported' }, payload: Buffer.alloc(0) });
     return Promise.resolve({ header: { errorCode: 0, producerId: 7 + this.initCalls++, producerEpoch: 0 }, payload: Buffer.alloc(0) });
   }
 
@@ -436,5 +439,19 @@ describe('idempotent producer', () => {
     client.ack(3, [0]);
     client.ack(4, [2]);
     expect((await results[2]) as unknown).toEqual([{ topic: 't', partition: 0, offset: 2 }, { topic: 't', partition: 0, offset: 3 }]);
+  });
+
+  it('by default, against a broker without InitProducerId, falls back to unstamped batches; asked for explicitly, fails the sends', async () => {
+    const client = new FakeClient({ t: 1 });
+    client.initErrorCode = Errors.UNSUPPORTED_VERSION.code;
+    const p = new Producer(client as unknown as Client, { lingerMs: 0, adaptiveLinger: false });
+    const sent = p.send({ topic: 't', messages: [{ value: 'a' }] });
+    await vi.advanceTimersByTimeAsync(0);
+    expect(p.idempotent).toBe(false);
+    expect(client.sent[0]!.stamps).toEqual([[[-1, -1]]]);
+    client.ack(0, [3]);
+    expect((await sent)[0]!.offset).toBe(3);
+    const strict = producer(client, { idempotent: true, lingerMs: 0, adaptiveLinger: false });
+    await expect(strict.send({ topic: 't', messages: [{ value: 'b' }] })).rejects.toMatchObject({ code: 'UNSUPPORTED_VERSION' });
   });
 });
