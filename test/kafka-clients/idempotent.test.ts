@@ -3,13 +3,17 @@
 // InitProducerId, stamp producer ids and sequences, and every message they send is stored
 // exactly once (the partitions' end offsets sum to the count sent; every stored batch
 // carries the producer id the broker handed out, read from the batch headers over the
-// native Fetch).
+// native Fetch). On the raw Kafka wire: InitProducerId v4 answers a producer id, the same
+// stamped batch produced twice is stored once and both answers carry its base offset, and a
+// gap in sequences is OUT_OF_ORDER_SEQUENCE_NUMBER (45), an older epoch INVALID_PRODUCER_EPOCH (47).
 
 import { Kafka, logLevel } from 'kafkajs';
 import { describe, expect, it } from 'vitest';
 import { ApiKey } from '../../src/protocol/apis.js';
 import type * as M from '../../src/protocol/messages.js';
-import { BatchLayout, forEachBatch, readInt64 } from '../../src/records/index.js';
+import { ApiKeys, KafkaErrors } from '../../src/kafka/index.js';
+import { BatchLayout, encodeBatch, forEachBatch, readInt64, setProducerFields } from '../../src/records/index.js';
+import { KafkaWire } from './raw-kafka.js';
 import { randomTopic } from '../helpers/broker.js';
 import { RawClient } from '../helpers/raw-client.js';
 import { run, useKafkaBroker } from './helpers.js';
@@ -78,4 +82,29 @@ describe('idempotent Kafka producers', () => {
     expect(ids.size).toBe(1);
     expect([...ids][0]).toBeGreaterThanOrEqual(0);
   }, 60_000);
+
+  it('raw Kafka wire: InitProducerId, a duplicate answered with the original offset, gaps and old epochs refused', async () => {
+    const topic = randomTopic('idem-raw');
+    await shared.client().admin().createTopics({ topics: [{ topic, numPartitions: 1 }] });
+    const wire = await KafkaWire.connect(shared.kafka());
+    const init = await wire.request(ApiKeys.InitProducerId, 4, { transactionalId: null, transactionTimeoutMs: 60_000, producerId: -1, producerEpoch: -1 });
+    expect(init).toMatchObject({ errorCode: KafkaErrors.NONE, producerEpoch: 0 });
+    const batch = (epoch: number, sequence: number): Buffer => {
+      const bytes = Buffer.from(encodeBatch([{ value: `s${sequence}` }, { value: `s${sequence + 1}` }]));
+      setProducerFields(bytes, 0, init.producerId, epoch, sequence);
+      return bytes;
+    };
+    const produce = async (bytes: Buffer): Promise<{ errorCode: number; baseOffset: number }> => {
+      const body = await wire.request(ApiKeys.Produce, 7, { transactionalId: null, acks: -1, timeoutMs: 5000, topicData: [{ name: topic, partitionData: [{ index: 0, records: bytes }] }] });
+      return body.responses[0]!.partitionResponses[0]!;
+    };
+    await produce(batch(0, 0));
+    expect(await produce(batch(0, 2))).toMatchObject({ errorCode: KafkaErrors.NONE, baseOffset: 2 });
+    expect(await produce(batch(0, 2))).toMatchObject({ errorCode: KafkaErrors.NONE, baseOffset: 2 });
+    expect(await produce(batch(0, 9))).toMatchObject({ errorCode: KafkaErrors.OUT_OF_ORDER_SEQUENCE_NUMBER });
+    expect(await produce(batch(1, 0))).toMatchObject({ errorCode: KafkaErrors.NONE, baseOffset: 4 });
+    expect(await produce(batch(0, 4))).toMatchObject({ errorCode: KafkaErrors.INVALID_PRODUCER_EPOCH });
+    await wire.close();
+    expect((await stored(topic, 1))[0]!.endOffset).toBe(6);
+  });
 });
