@@ -91,7 +91,7 @@ describe('idempotent Kafka producers', () => {
     expect(init).toMatchObject({ errorCode: KafkaErrors.NONE, producerEpoch: 0 });
     const batch = (epoch: number, sequence: number): Buffer => {
       const bytes = Buffer.from(encodeBatch([{ value: `s${sequence}` }, { value: `s${sequence + 1}` }]));
-      setProducerFields(bytes, 0, init.producerId, epoch, sequence);
+      setProducerFields(bytes, 0, init.producerId!, epoch, sequence);
       return bytes;
     };
     const produce = async (bytes: Buffer): Promise<{ errorCode: number; baseOffset: number }> => {
