@@ -3,7 +3,8 @@
 // original offsets; a gap in sequences is OUT_OF_ORDER_SEQUENCE_NUMBER; an older epoch is
 // INVALID_PRODUCER_EPOCH and a newer one must start at sequence 0; and the state survives a
 // restart, from the snapshot after a clean close and from a header replay after a crash
-// (abandon, no snapshot) or with a damaged snapshot. Real files via LogManager.
+// (abandon, no snapshot), from a snapshot plus the headers after it (across segment rolls),
+// with a damaged snapshot, or one covering more than the recovered log. Real files via LogManager.
 
 import { join } from 'node:path';
 import { readFileSync, writeFileSync, existsSync, truncateSync, statSync } from 'node:fs';
@@ -136,5 +137,29 @@ describe('recovery', () => {
     expect(await log.append(producerBatch(5, 1, 6))).toEqual({ baseOffset: 7, lastOffset: 8 });
     expect(log.logEndOffset).toBe(9);
     expect(storedCount(log)).toBe(5);
+  });
+
+  it('replays the headers after the snapshot from the middle of a segment and across rolls, after a crash', async () => {
+    manager = await LogManager.open({ dataDir: data.dir, fsync: { kind: 'never' }, clock, backgroundTasks: false });
+    await manager.createTopic('t', 1, { segmentBytes: 1024 });
+    let log = manager.getPartition('t', 0);
+    const answers = [];
+    for (let i = 0; i < 10; i++) answers.push(await log.append(producerBatch(3, 0, i * 2)));
+    log.writeCheckpoint(false); // the snapshot covers the first 10 batches
+    const next = new Map([[3, 20], [4, 0]]);
+    for (let i = 10; i < 30; i++) {
+      const producerId = i % 2 === 0 ? 3 : 4;
+      answers.push(await log.append(producerBatch(producerId, 0, next.get(producerId)!)));
+      next.set(producerId, next.get(producerId)! + 2);
+    }
+    expect(log.segmentCount).toBeGreaterThan(3);
+    manager.abandon();
+    manager = await LogManager.open({ dataDir: data.dir, fsync: { kind: 'never' }, clock, backgroundTasks: false });
+    log = manager.getPartition('t', 0);
+    // Producer 3's last batch (sequence 38), an older one of producer 4 (sequence 12): duplicates.
+    expect(await log.append(producerBatch(3, 0, 38))).toEqual(answers[28]);
+    expect(await log.append(producerBatch(4, 0, 12))).toEqual(answers[23]);
+    await expect(log.append(producerBatch(4, 0, 30))).rejects.toMatchObject({ code: 'OUT_OF_ORDER_SEQUENCE_NUMBER' });
+    expect(await log.append(producerBatch(3, 0, 40))).toEqual({ baseOffset: 60, lastOffset: 61 });
   });
 });
