@@ -73,7 +73,8 @@ describe('idempotent produce (native)', () => {
     await broker!.stop();
     client = await up();
     expect(await produce(client, topic, batch(first, 0, 3))).toMatchObject({ errorCode: 0, baseOffset: 3 });
-    expect(await initProducerId(client)).toBeGreaterThan(second);
+    const third = await initProducerId(client);
+    expect(third).toBeGreaterThan(second);
     expect(await produce(client, topic, batch(first, 1, 0))).toMatchObject({ errorCode: 0, baseOffset: 9 });
     expect(await produce(client, topic, batch(first, 0, 6))).toMatchObject({ errorCode: Errors.INVALID_PRODUCER_EPOCH.code });
 
@@ -83,6 +84,8 @@ describe('idempotent produce (native)', () => {
     client = await up();
     expect(await produce(client, topic, batch(second, 0, 3))).toMatchObject({ errorCode: 0, baseOffset: 12 });
     expect(await produce(client, topic, batch(first, 1, 0))).toMatchObject({ errorCode: 0, baseOffset: 9 });
+    // An id handed out before the kill is never handed out again.
+    expect(await initProducerId(client)).toBeGreaterThan(third);
     const latest = await client.request<M.ListOffsetsResponse>(ApiKey.ListOffsets, { partitions: [{ topic, partition: 0, timestamp: -1 }] });
     expect(latest.header.partitions[0]).toMatchObject({ offset: 15 });
     await broker!.stop();
