@@ -131,6 +131,8 @@ export class PartitionLogImpl implements PartitionLog {
         this.producerState.reset();
       }
     }
+    // A snapshot of the whole log (a clean close): nothing to replay, no header read.
+    if (from >= this.logEndOffset) return;
     for (let i = this.segmentIndexFor(from); i < this.segments.length; i++) {
       const segment = this.segments[i]!;
       if (segment.isEmpty) continue;
@@ -153,9 +155,10 @@ export class PartitionLogImpl implements PartitionLog {
     const endOffset = this.logEndOffset;
     if (endOffset === this.producerSnapshotEndOffset) return;
     if (!this.producerState.dirty && !cleanShutdown && recoveryPoint <= this.producerSnapshotEndOffset) return;
-    // Not fsynced (atomic for a process crash): a snapshot lost or emptied by a power failure
-    // fails its CRC or covers more than the recovered log, and the headers are replayed.
-    writeFileAtomicSync(this.fs, this.producerSnapshotPath, this.producerState.encodeSnapshot(endOffset), cleanShutdown);
+    // Never fsynced (atomic for a process crash; no fsync per partition at shutdown either): a
+    // snapshot lost or emptied by a power failure fails its CRC or covers more than the
+    // recovered log, and the headers are replayed.
+    writeFileAtomicSync(this.fs, this.producerSnapshotPath, this.producerState.encodeSnapshot(endOffset), false);
     this.producerState.dirty = false;
     this.producerSnapshotEndOffset = endOffset;
   }
