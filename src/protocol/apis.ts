@@ -16,8 +16,8 @@ export const ApiKey = {
   DescribeGroups: 12,
   DeleteGroups: 13,
   ResetOffsets: 14,
-  // Kafka's number is 22; 40 keeps clear of the admin and share-group APIs added beside it.
-  InitProducerId: 40,
+  // Kafka's number is 22; 43 keeps clear of the admin (15-18) and share-group (40-42) APIs.
+  InitProducerId: 43,
 } as const;
 
 export type ApiKey = (typeof ApiKey)[keyof typeof ApiKey];

@@ -58,9 +58,9 @@ export const Errors = {
   GROUP_MAX_SIZE_REACHED: kind('GROUP_MAX_SIZE_REACHED', 44, false, 'the group has reached its maximum number of members'),
   COORDINATOR_NOT_AVAILABLE: kind('COORDINATOR_NOT_AVAILABLE', 45, true, 'the group coordinator is not available (closing, or the group was removed)'),
   // Idempotent producer (storage/producer-state.ts).
-  OUT_OF_ORDER_SEQUENCE_NUMBER: kind('OUT_OF_ORDER_SEQUENCE_NUMBER', 60, false, 'the batch sequence number does not follow the producer\'s last one on this partition'),
-  INVALID_PRODUCER_EPOCH: kind('INVALID_PRODUCER_EPOCH', 61, false, 'the producer epoch is older than the partition\'s: a newer producer with this id fenced it'),
-  PRODUCER_FENCED: kind('PRODUCER_FENCED', 62, false, 'a newer instance of this producer fenced this one'),
+  OUT_OF_ORDER_SEQUENCE_NUMBER: kind('OUT_OF_ORDER_SEQUENCE_NUMBER', 61, false, 'the batch sequence number does not follow the producer\'s last one on this partition'),
+  INVALID_PRODUCER_EPOCH: kind('INVALID_PRODUCER_EPOCH', 62, false, 'the producer epoch is older than the partition\'s: a newer producer with this id fenced it'),
+  PRODUCER_FENCED: kind('PRODUCER_FENCED', 63, false, 'a newer instance of this producer fenced this one'),
 } as const;
 
 export type ErrorName = keyof typeof Errors;
