@@ -39,6 +39,7 @@ const APIS = [
   ['DeleteTopics', 0, 6],
   ['DescribeConfigs', 0, 4],
   ['CreatePartitions', 0, 3],
+  ['InitProducerId', 0, 4],
 ];
 
 const PRIMITIVES = new Set(['bool', 'int8', 'int16', 'uint16', 'int32', 'uint32', 'int64', 'float64', 'string', 'bytes', 'records', 'uuid']);

@@ -39,6 +39,7 @@ export function observedLogManager(logs: LogManager, logger: Logger, metrics: Br
     listTopics: () => logs.listTopics(),
     getTopic: (name) => logs.getTopic(name),
     getPartition: (topic, partition) => logs.getPartition(topic, partition),
+    allocateProducerId: () => logs.allocateProducerId(),
     close: () => logs.close(),
   };
 }

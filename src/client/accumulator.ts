@@ -5,7 +5,8 @@
 // timer per accumulator, started when the first message enters an empty accumulator,
 // closes every open batch after lingerMs. Closed batches wait in their partition's
 // queue until the sender takes them (drain), and each partition has at most one
-// request in flight (`busy`), which is what keeps per-partition order across retries.
+// request in flight (`inFlight`, `busy`), which is what keeps per-partition order across
+// retries; an idempotent producer allows up to 5 (the broker's sequence checks keep order).
 // Each message remembers (batch, offsetDelta) in its SendTracker so send() can
 // resolve every offset when the batch's base offset is known.
 
@@ -59,6 +60,9 @@ export class ProducerBatch {
   baseOffset = -1;
   /** Produce attempts that failed with a retriable error. */
   attempts = 0;
+  /** Idempotent producer: the base sequence and producer id stamped when first sent (-1 before). */
+  sequence = -1;
+  producerId = -1;
   readonly trackers: SendTracker[] = [];
 
   constructor(readonly queue: PartitionQueue) {}
@@ -82,8 +86,24 @@ export class PartitionQueue {
   open: ProducerBatch | null = null;
   readonly ready: ProducerBatch[] = [];
   readyBytes = 0;
-  /** A request holding this partition's batches is in flight (or waiting to be retried). */
-  busy = false;
+  /** Requests holding this partition's batches that are in flight. */
+  inFlight = 0;
+  /**
+   * A request of this partition failed: nothing new is sent until every request in flight
+   * has settled and the failed batches (`failed`) are back at the head of `ready` and their
+   * backoff is over, so nothing overtakes them.
+   */
+  blocked = false;
+  readonly failed: ProducerBatch[] = [];
+  /** Idempotent: the sequence of a batch that failed for good while later ones were out (-1: none). */
+  rewindTo = -1;
+  /** The failed batches are back in `ready` and the backoff timer runs. */
+  retryScheduled = false;
+
+  /** No request may take this partition's batches now. */
+  get busy(): boolean {
+    return this.blocked || this.inFlight > 0;
+  }
 
   constructor(
     readonly topic: string,
@@ -193,10 +213,10 @@ export class Accumulator {
     for (const queue of this.active) if (queue.open !== null) this.close(queue);
   }
 
-  /** Queues with ready batches and no request in flight, oldest first. */
-  *sendable(): Generator<PartitionQueue> {
+  /** Queues with ready batches, not blocked, and fewer than `maxInFlight` requests in flight, oldest first. */
+  *sendable(maxInFlight = 1): Generator<PartitionQueue> {
     for (const queue of this.active) {
-      if (!queue.busy && queue.ready.length > 0) yield queue;
+      if (!queue.blocked && queue.inFlight < maxInFlight && queue.ready.length > 0) yield queue;
     }
   }
 
@@ -246,9 +266,15 @@ export class Accumulator {
     if (queue.ready.length === 0 && queue.open === null) this.active.delete(queue);
   }
 
-  /** After a request completes the partition may be sent again. */
+  /** After a request completes (or its batches are set aside for a retry) the partition may be sent again. */
   unbusy(queue: PartitionQueue): void {
-    queue.busy = false;
+    queue.inFlight--;
+    this.retire(queue);
+  }
+
+  /** The backoff after a failure is over. */
+  unblock(queue: PartitionQueue): void {
+    queue.blocked = false;
     this.retire(queue);
   }
 

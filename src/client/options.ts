@@ -82,11 +82,10 @@ export const CLIENT_OPTIONS: Omit<OptionsSpec, 'where'> = {
 };
 
 export const PRODUCER_OPTIONS: Omit<OptionsSpec, 'where'> = {
-  known: ['lingerMs', 'adaptiveLinger', 'batchBytes', 'acks', 'compression', 'retries', 'maxInFlight', 'maxRequestBytes', 'maxBufferedBytes', 'timeoutMs'],
+  known: ['lingerMs', 'adaptiveLinger', 'batchBytes', 'acks', 'compression', 'retries', 'maxInFlight', 'maxRequestBytes', 'maxBufferedBytes', 'timeoutMs', 'idempotent'],
   aliases: { maxInFlightRequests: 'maxInFlight', linger: 'lingerMs', batchSize: 'batchBytes' },
   hints: {
     retry: 'set retries on the producer (retries) and the backoff on the Client (retry: { initialRetryTimeMs, maxRetryTimeMs, ... })',
-    idempotent: 'there is no idempotent producer yet (delivery is at least once)',
     transactionalId: 'transactions are not supported',
     transactionTimeout: 'transactions are not supported',
     createPartitioner: "spool's partitioner is Kafka's murmur2 (keys) and sticky (no key); set message.partition to choose",

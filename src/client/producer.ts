@@ -1,16 +1,23 @@
 // The producer: send() partitions messages (explicit partition, murmur2 of the key, or
 // sticky for null keys) and appends them to per-partition batches (accumulator.ts); a
 // sender packs ready batches of many partitions into Produce requests, up to
-// maxInFlight requests at once on the client's connection, and at most one request per
+// maxInFlight requests at once on the client's connection, and (not idempotent) at most one request per
 // partition at a time, so a retried batch is always written before any later batch
 // of its partition (per-partition order holds across retries). Retriable errors
 // (network, timeouts, SHUTTING_DOWN, ...) retry a batch with backoff up to `retries`
-// times; a batch that failed over the network may already be written, so delivery is
-// at least once. send() resolves one promise per call, with one {topic, partition,
+// times. Idempotent (the default with acks 'all'): the producer asks InitProducerId once
+// for a producer id, sends one batch per partition per request with up to 5 requests per
+// partition in flight (one connection; the broker appends a connection's requests in
+// order and checks the sequences), and stamps each batch,
+// when it is first sent, with the id and the partition's next sequence number; a retry
+// resends the same bytes, so a batch that reached the log before its answer was lost is
+// recognised by the broker and answered with its original offsets (exactly once per
+// producer session). Without idempotence a batch that failed over the network may already
+// be written, so delivery is at least once. send() resolves one promise per call, with one {topic, partition,
 // offset} per message (offset -1 with acks 0, where the broker does not answer).
 
-import { ApiKey, RequestLimits, type ProducePartitionResult, type ProduceResponse } from '../protocol/index.js';
-import { BatchBuilder, type CompressionName, type RecordInput } from '../records/index.js';
+import { ApiKey, RequestLimits, type InitProducerIdResponse, type ProducePartitionResult, type ProduceResponse } from '../protocol/index.js';
+import { BatchBuilder, setProducerFields, type CompressionName, type RecordInput } from '../records/index.js';
 import { Errors, SpoolError } from '../util/errors.js';
 import type { Client } from './client.js';
 import { Accumulator, SendTracker, type PartitionQueue, type ProducerBatch } from './accumulator.js';
@@ -23,6 +30,13 @@ import { checkHeaders, encodableHeaders, estimateHeaderBytes, type ProducerHeade
 
 export type Acks = 0 | 1 | 'all' | -1;
 type WireAcks = 0 | 1 | -1;
+
+/**
+ * Requests per partition in flight for an idempotent producer (Kafka's limit with
+ * idempotence): the broker's sequence checks keep them in order, and it remembers 5
+ * batches per producer, so every retry of one of them is still recognised.
+ */
+const MAX_IN_FLIGHT_PER_PARTITION_IDEMPOTENT = 5;
 
 export interface ProducerConfig {
   /** Time a batch may wait for more messages before it is sent, while requests are in flight (see adaptiveLinger). Default 5 ms. */
@@ -49,6 +63,11 @@ export interface ProducerConfig {
   maxBufferedBytes?: number;
   /** Time the broker may take for a produce (and the client waits for its answer). Default: client requestTimeoutMs. */
   timeoutMs?: number;
+  /**
+   * Producer id and per-partition sequence numbers, so retries never write a batch twice
+   * (sends with acks 'all' only; see the file comment). Default true.
+   */
+  idempotent?: boolean;
 }
 
 export interface ProducerMessage {
@@ -99,6 +118,14 @@ export class Producer {
   readonly maxRequestBytes: number;
   readonly maxBufferedBytes: number;
   readonly timeoutMs: number;
+  /** Idempotence is on (the default falls back to off against a broker without InitProducerId). */
+  idempotent: boolean;
+  private readonly idempotentAsked: boolean;
+  /** From InitProducerId; null until the first idempotent batch is sent. */
+  private producerIdentity: { producerId: number; producerEpoch: number } | null = null;
+  private initializingProducerId = false;
+  /** Next sequence number per "topic\0partition" for the current producer id. */
+  private readonly sequences = new Map<string, number>();
   private readonly compression: CompressionName;
   private readonly accumulators = new Map<WireAcks, Accumulator>();
   private readonly sticky = new StickyPartitioner();
@@ -132,6 +159,8 @@ export class Producer {
     this.maxRequestBytes = config.maxRequestBytes ?? 1024 * 1024;
     this.maxBufferedBytes = config.maxBufferedBytes ?? 64 * 1024 * 1024;
     this.timeoutMs = config.timeoutMs ?? client.requestTimeoutMs;
+    this.idempotent = config.idempotent ?? true;
+    this.idempotentAsked = config.idempotent === true;
   }
 
   /** Buffers the messages and resolves with their partitions and offsets once acknowledged. */
@@ -291,14 +320,23 @@ export class Producer {
   /** Packs ready batches into Produce requests while fewer than maxInFlight are in flight. */
   private drain(): void {
     for (const [acks, accumulator] of this.accumulators) {
+      const idempotent = this.idempotent && acks === -1;
+      if (idempotent && this.producerIdentity === null) {
+        if (!accumulator.isEmpty) this.initProducerId(accumulator);
+        continue;
+      }
       while (this.inFlight < this.maxInFlight) {
         const entries: RequestEntry[] = [];
         let bytes = 0;
-        for (const queue of accumulator.sendable()) {
+        for (const queue of accumulator.sendable(idempotent ? MAX_IN_FLIGHT_PER_PARTITION_IDEMPOTENT : 1)) {
           if (bytes >= this.maxRequestBytes || entries.length >= RequestLimits.maxPartitionsPerProduce) break;
-          const batches = accumulator.take(queue, this.maxRequestBytes - bytes);
-          queue.busy = true;
-          for (const batch of batches) bytes += batch.sizeBytes;
+          // Idempotent: one batch per partition per request (the broker checks one sequence range per append).
+          const batches = accumulator.take(queue, idempotent ? 0 : this.maxRequestBytes - bytes);
+          queue.inFlight++;
+          for (const batch of batches) {
+            bytes += batch.sizeBytes;
+            if (idempotent && batch.sequence < 0) this.stamp(batch);
+          }
           entries.push({ queue, batches });
         }
         if (entries.length === 0) break;
@@ -306,6 +344,60 @@ export class Producer {
       }
     }
     this.checkIdle();
+  }
+
+  /**
+   * Writes the producer id, epoch and the partition's next sequence into a batch sent for
+   * the first time (a retry resends it as stamped, so the broker can tell it is a duplicate).
+   */
+  private stamp(batch: ProducerBatch): void {
+    const identity = this.producerIdentity!;
+    const key = `${batch.queue.topic}\u0000${batch.queue.partition}`;
+    const sequence = this.sequences.get(key) ?? 0;
+    setProducerFields(batch.buffer!, 0, identity.producerId, identity.producerEpoch, sequence);
+    batch.sequence = sequence;
+    batch.producerId = identity.producerId;
+    this.sequences.set(key, (sequence + batch.recordCount) % 0x8000_0000);
+  }
+
+  /**
+   * Asks for a producer id (with the client's retry policy); the batches waiting meanwhile
+   * go out once it is known. When it cannot be had, the waiting sends of `accumulator` fail.
+   */
+  private initProducerId(accumulator: Accumulator): void {
+    if (this.initializingProducerId) return;
+    this.initializingProducerId = true;
+    this.inFlight++;
+    this.client
+      .request(ApiKey.InitProducerId, {}, undefined, { timeoutMs: this.timeoutMs })
+      .then((response) => {
+        const header = response.header as unknown as InitProducerIdResponse;
+        const error = errorFromCode(header.errorCode, header.errorMessage, 'InitProducerId');
+        if (error) throw error;
+        this.producerIdentity = { producerId: header.producerId, producerEpoch: header.producerEpoch };
+        this.sequences.clear();
+      })
+      .catch((error: unknown) => {
+        if (!this.idempotentAsked && error instanceof SpoolError && error.kind === Errors.UNSUPPORTED_VERSION) {
+          // A broker older than InitProducerId: the default gives way to at-least-once.
+          this.idempotent = false;
+          return;
+        }
+        const failure = error instanceof Error ? error : new Error(String(error));
+        accumulator.closeAll();
+        for (const queue of [...accumulator.sendable()]) {
+          const batches = accumulator.take(queue, Number.MAX_SAFE_INTEGER);
+          for (const batch of batches) batch.fail(failure);
+          accumulator.release(batches);
+        }
+        this.wakeSpaceWaiters();
+      })
+      .finally(() => {
+        this.initializingProducerId = false;
+        this.inFlight--;
+        this.scheduleDrain();
+        this.checkIdle();
+      });
   }
 
   private sendRequest(acks: WireAcks, accumulator: Accumulator, entries: RequestEntry[]): void {
@@ -370,33 +462,91 @@ export class Producer {
     accumulator.release(entry.batches);
     accumulator.unbusy(entry.queue);
     this.wakeSpaceWaiters();
+    // The last request of a partition waiting to retry its failed batches has settled.
+    if (entry.queue.blocked) this.retryWhenSettled(accumulator, entry.queue);
   }
 
   private onPartitionError(accumulator: Accumulator, entry: RequestEntry, error: unknown): void {
+    const queue = entry.queue;
     const attempts = ++entry.batches[0]!.attempts;
     for (const batch of entry.batches) batch.attempts = attempts;
-    if (isRetriable(error) && attempts <= this.retries && !this.closed) {
-      // The partition stays busy during the backoff, so nothing overtakes these batches.
-      accumulator.requeue(entry.queue, entry.batches);
-      const controller = new AbortController();
-      this.retryTimers.add(controller);
-      sleep(this.client.retryPolicy.delayMs(attempts - 1), controller.signal)
-        .then(
-          () => accumulator.unbusy(entry.queue),
-          () => undefined, // aborted by close(): the batches were failed there
-        )
-        .finally(() => {
-          this.retryTimers.delete(controller);
-          this.scheduleDrain();
-        });
+    const stamped = entry.batches[0]!.sequence >= 0;
+    // Idempotent: a later batch refused because an earlier one of its partition is missing
+    // was not written; it is retried after that one (or renumbered if that one failed for good).
+    const outOfOrder = stamped && error instanceof SpoolError && error.kind === Errors.OUT_OF_ORDER_SEQUENCE_NUMBER;
+    if ((isRetriable(error) || outOfOrder) && attempts <= this.retries && !this.closed) {
+      // Nothing of the partition is sent until its requests in flight settle, these batches
+      // are back at the head of its queue and the backoff is over: nothing overtakes them.
+      queue.blocked = true;
+      queue.failed.push(...entry.batches);
+      queue.inFlight--;
+      this.retryWhenSettled(accumulator, queue);
       return;
     }
     if (error instanceof SpoolError && (error.kind === Errors.UNKNOWN_TOPIC || error.kind === Errors.UNKNOWN_PARTITION)) {
-      this.client.metadata.invalidate(entry.queue.topic);
+      this.client.metadata.invalidate(queue.topic);
     }
     const failure = finalError(error, attempts);
     for (const batch of entry.batches) batch.fail(failure);
+    this.rewindSequences(entry, error);
     this.finishEntry(accumulator, entry);
+  }
+
+  /**
+   * Once no request of the partition is in flight, puts its failed batches back at the head
+   * of its queue in sequence order and, after the backoff, lets the partition send again.
+   */
+  private retryWhenSettled(accumulator: Accumulator, queue: PartitionQueue): void {
+    if (queue.inFlight > 0 || queue.retryScheduled) return;
+    const failed = queue.failed.splice(0).sort((a, b) => a.sequence - b.sequence);
+    let attempts = 1;
+    for (const batch of failed) attempts = Math.max(attempts, batch.attempts);
+    const rewindTo = queue.rewindTo;
+    queue.rewindTo = -1;
+    if (rewindTo >= 0) {
+      // An earlier batch failed for good (not written): the later ones were refused for the
+      // gap, so they were not written either and take new sequences from its sequence on.
+      for (const batch of failed) if (batch.sequence > rewindTo && batch.producerId === this.producerIdentity?.producerId) batch.sequence = -1;
+    }
+    accumulator.requeue(queue, failed);
+    queue.retryScheduled = true;
+    const controller = new AbortController();
+    this.retryTimers.add(controller);
+    sleep(failed.length === 0 ? 0 : this.client.retryPolicy.delayMs(attempts - 1), controller.signal)
+      .then(
+        () => {
+          queue.retryScheduled = false;
+          accumulator.unblock(queue);
+        },
+        () => undefined, // aborted by close(): the batches were failed there
+      )
+      .finally(() => {
+        this.retryTimers.delete(controller);
+        this.scheduleDrain();
+      });
+  }
+
+  /**
+   * An idempotent batch failed for good. Answered by the broker with a non-retriable error,
+   * it was not written: the partition's next batch takes its sequence (and batches sent after
+   * it, refused for the gap, are renumbered: retryWhenSettled). Given up after retries, it
+   * may have been written: the producer starts over with a new producer id (sequence 0 on
+   * every partition), as Kafka's producer bumps its epoch.
+   */
+  private rewindSequences(entry: RequestEntry, error: unknown): void {
+    const batch = entry.batches[0]!;
+    if (batch.sequence < 0 || this.producerIdentity?.producerId !== batch.producerId) return;
+    if (error instanceof SpoolError && !error.retriable && error.kind !== Errors.OUT_OF_ORDER_SEQUENCE_NUMBER) {
+      const queue = entry.queue;
+      const key = `${queue.topic}\u0000${queue.partition}`;
+      this.sequences.set(key, Math.min(this.sequences.get(key) ?? batch.sequence, batch.sequence));
+      if (queue.inFlight > 1 || queue.failed.length > 0) {
+        queue.blocked = true;
+        queue.rewindTo = queue.rewindTo < 0 ? batch.sequence : Math.min(queue.rewindTo, batch.sequence);
+      }
+    } else {
+      this.producerIdentity = null;
+    }
   }
 
   /** Fails every send() not yet settled with `error` and stops sending (close() past its deadline). */

@@ -190,6 +190,9 @@ const FROM_SPOOL: Record<ErrorName, KafkaErrorCode> = {
   GROUP_MAX_SIZE_REACHED: KafkaErrors.GROUP_MAX_SIZE_REACHED,
   COORDINATOR_NOT_AVAILABLE: KafkaErrors.COORDINATOR_NOT_AVAILABLE,
   INVALID_RECORD_STATE: KafkaErrors.INVALID_RECORD_STATE,
+  OUT_OF_ORDER_SEQUENCE_NUMBER: KafkaErrors.OUT_OF_ORDER_SEQUENCE_NUMBER,
+  INVALID_PRODUCER_EPOCH: KafkaErrors.INVALID_PRODUCER_EPOCH,
+  PRODUCER_FENCED: KafkaErrors.PRODUCER_FENCED,
   // A start-up error; never on the wire.
   DATA_DIR_LOCKED: KafkaErrors.KAFKA_STORAGE_ERROR,
   // Client side only (the address is not a spool broker); never sent by the broker.

@@ -24,6 +24,8 @@ export const ApiKey = {
   ShareFetch: 40,
   ShareAcknowledge: 41,
   DescribeShareGroups: 42,
+  // Kafka's number is 22; 43 keeps clear of the admin (15-18) and share-group (40-42) APIs.
+  InitProducerId: 43,
 } as const;
 
 export type ApiKey = (typeof ApiKey)[keyof typeof ApiKey];
@@ -52,6 +54,7 @@ export const SupportedVersions: Readonly<Record<ApiKey, readonly [number, number
   [ApiKey.ShareFetch]: [0, 0],
   [ApiKey.ShareAcknowledge]: [0, 0],
   [ApiKey.DescribeShareGroups]: [0, 0],
+  [ApiKey.InitProducerId]: [0, 0],
 };
 
 export function apiName(apiKey: number): string {

@@ -346,3 +346,16 @@ export interface ShareGroupDescription extends ErrorFields {
 export interface DescribeShareGroupsResponse extends ErrorFields {
   groups: ShareGroupDescription[];
 }
+
+// InitProducerId (43): a new producer id with epoch 0 for an idempotent producer (the
+// broker ignores producerId/producerEpoch: a restarted producer gets a new id, as Kafka
+// does for a producer without a transactional id). Transactions are not supported.
+export interface InitProducerIdRequest {
+  transactionalId?: string | null;
+  producerId?: number;
+  producerEpoch?: number;
+}
+export interface InitProducerIdResponse extends ErrorFields {
+  producerId: number;
+  producerEpoch: number;
+}

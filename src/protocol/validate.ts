@@ -302,6 +302,11 @@ const requestChecks: Record<ApiKey, Check<unknown>> = {
     ),
   }),
   [ApiKey.DescribeCluster]: object({}),
+  [ApiKey.InitProducerId]: object({
+    transactionalId: optional(nullable(str)),
+    producerId: optional(int(-1)),
+    producerEpoch: optional(int(-1, 0x7fff)),
+  }),
 };
 
 /** The request type of each api key. */
@@ -328,6 +333,7 @@ export interface RequestTypes {
   [ApiKey.ShareFetch]: M.ShareFetchRequest;
   [ApiKey.ShareAcknowledge]: M.ShareAcknowledgeRequest;
   [ApiKey.DescribeShareGroups]: M.DescribeShareGroupsRequest;
+  [ApiKey.InitProducerId]: M.InitProducerIdRequest;
 }
 
 /** Checks a decoded request header against its API's shape; throws INVALID_REQUEST. */

@@ -3,6 +3,7 @@
 
 import { Attributes, BatchLayout, LOG_OVERHEAD } from './layout.js';
 import { readInt64, writeInt64 } from './int64.js';
+import { crc32c } from './crc32c.js';
 
 export interface BatchHeader {
   baseOffset: number;
@@ -59,6 +60,18 @@ export function readBaseOffset(buf: Buffer, position: number): number {
 /** Overwrites baseOffset. The CRC does not cover it, so the batch stays valid. */
 export function setBaseOffset(buf: Buffer, position: number, offset: number): void {
   writeInt64(buf, position + BatchLayout.BASE_OFFSET, offset);
+}
+
+/**
+ * Writes an idempotent producer's fields (producerId, producerEpoch, baseSequence) into the
+ * batch at `position` and recomputes its CRC, which covers them.
+ */
+export function setProducerFields(buf: Buffer, position: number, producerId: number, producerEpoch: number, baseSequence: number): void {
+  writeInt64(buf, position + BatchLayout.PRODUCER_ID, producerId);
+  buf.writeInt16BE(producerEpoch, position + BatchLayout.PRODUCER_EPOCH);
+  buf.writeInt32BE(baseSequence, position + BatchLayout.BASE_SEQUENCE);
+  const end = position + buf.readInt32BE(position + BatchLayout.BATCH_LENGTH) + LOG_OVERHEAD;
+  buf.writeUInt32BE(crc32c(buf, position + BatchLayout.ATTRIBUTES, end), position + BatchLayout.CRC);
 }
 
 /**

@@ -27,6 +27,7 @@ import { PartitionLogImpl } from './partition-log.js';
 import { MIN_OPEN_FILES, defaultMaxOpenFiles, sharedFilePool } from './file-pool.js';
 import { DataDirLock } from './lock.js';
 import { recoverPartition } from './recovery.js';
+import { ProducerIdAllocator } from './producer-ids.js';
 import { checkpointTask } from './tasks/checkpoint-task.js';
 import { cleanerTask } from './tasks/cleaner-task.js';
 import { diskSpaceRetryTask } from './tasks/disk-space-task.js';
@@ -85,6 +86,7 @@ export class LogManager implements LogManagerContract {
   private readonly modes: FileModes;
   /** Held from open to close (lock.ts): one process per data directory. */
   private lock: DataDirLock | null = null;
+  private producerIds: ProducerIdAllocator | null = null;
 
   private constructor(private readonly options: LogManagerOptions) {
     this.dataDir = options.dataDir;
@@ -128,6 +130,7 @@ export class LogManager implements LogManagerContract {
     fs.mkdirSync(this.dataDir);
     fs.mkdirSync(layout.topicsMetaDir);
     fs.mkdirSync(layout.checkpointsDir);
+    this.producerIds = new ProducerIdAllocator(fs, layout.metaDir);
     for (const dir of [layout.topicsMetaDir, layout.checkpointsDir]) {
       for (const name of fs.readdirSync(dir)) {
         if (name.endsWith(TEMP_SUFFIX) || name.endsWith(DELETED_SUFFIX)) fs.rmSync(join(dir, name));
@@ -519,6 +522,16 @@ export class LogManager implements LogManagerContract {
     // Released even after a failed close: this process no longer uses the files.
     this.lock?.release();
     if (errors.length > 0) throw storageError(errors[0], 'closing the log manager');
+  }
+
+  /** A producer id never handed out before in this data directory (InitProducerId). */
+  allocateProducerId(): number {
+    if (this.closed || !this.producerIds) throw new SpoolError(Errors.SHUTTING_DOWN, 'the log manager is closed');
+    try {
+      return this.producerIds.allocate();
+    } catch (error) {
+      throw storageError(error, 'allocating a producer id');
+    }
   }
 
   /** For crash tests: stop everything without fsync, checkpoint or index finalization (as kill -9). */

@@ -8,12 +8,15 @@
 // or NOT_ENOUGH_SPACE for ENOSPC) is kept and thrown by every later call. A failed
 // write is first truncated back to the previous end, so nothing half-stored remains.
 
+import { join } from 'node:path';
 import { BatchLayout, type DecodedRecord, LOG_OVERHEAD, decodeBatch, setBaseOffset, validateBatches } from '../records/index.js';
 import { assert } from '../util/assert.js';
 import type { Clock } from '../util/clock.js';
 import { Errors, SpoolError, isSpoolError } from '../util/errors.js';
 import { CorruptBatchError, StoredBatchError, storageError } from './errors.js';
 import type { StorageFs } from './fs.js';
+import { readWholeFileSync } from './fs.js';
+import { PRODUCER_SNAPSHOT_FILE, ProducerStateTable, readProducerHeader, replaySegmentHeaders } from './producer-state.js';
 import { readInt64 } from './index-format.js';
 import { type Checkpoint, encodeCheckpoint, writeFileAtomicSync } from './metadata.js';
 import { Segment } from './segment.js';
@@ -84,6 +87,10 @@ export class PartitionLogImpl implements PartitionLog {
   private acknowledgedEndOffset: number;
   private readonly appendListeners = new Set<() => void>();
   readonly warn: (message: string) => void;
+  /** Idempotent producers' sequences and offsets (producer-state.ts). */
+  readonly producerState = new ProducerStateTable();
+  /** The endOffset of the producer snapshot on disk (-1: none written or loaded). */
+  private producerSnapshotEndOffset = -1;
 
   constructor(options: PartitionLogOptions) {
     assert(options.segments.length > 0, 'a partition log needs a segment');
@@ -99,6 +106,61 @@ export class PartitionLogImpl implements PartitionLog {
     this.checkpointPath = options.checkpointPath;
     this.warn = options.warn;
     this.acknowledgedEndOffset = this.active.nextOffset;
+    this.loadProducerState();
+  }
+
+  private get producerSnapshotPath(): string {
+    return join(this.dir, PRODUCER_SNAPSHOT_FILE);
+  }
+
+  /**
+   * Loads the producer snapshot and replays the batch headers after its endOffset; without
+   * a usable snapshot, replays every segment's headers (see producer-state.ts).
+   */
+  private loadProducerState(): void {
+    let from = this.segments[0]!.baseOffset;
+    const path = this.producerSnapshotPath;
+    if (this.fs.existsSync(path)) {
+      const endOffset = this.producerState.loadSnapshot(readWholeFileSync(this.fs, path));
+      if (endOffset !== null && endOffset <= this.logEndOffset) {
+        from = Math.max(from, endOffset);
+        this.producerSnapshotEndOffset = endOffset;
+      } else {
+        // Past the recovered end (the log lost its unsynced tail) or unreadable: replay all.
+        this.warn(`${path}: producer snapshot ${endOffset === null ? 'is unreadable' : `covers up to ${endOffset}, past the log end ${this.logEndOffset}`}; replaying every batch header`);
+        this.producerState.reset();
+      }
+    }
+    // A snapshot of the whole log (a clean close): nothing to replay, no header read.
+    if (from >= this.logEndOffset) return;
+    for (let i = this.segmentIndexFor(from); i < this.segments.length; i++) {
+      const segment = this.segments[i]!;
+      if (segment.isEmpty) continue;
+      let position = 0;
+      if (from > segment.baseOffset) {
+        const location = segment.findBatch(from);
+        if (!location) continue;
+        position = location.position;
+      }
+      replaySegmentHeaders(this.fs, segment.logFd, position, segment.sizeBytes, this.producerState);
+    }
+  }
+
+  /**
+   * With the checkpoint: the producer snapshot, when the state changed, at a clean close, or
+   * when the recovery point passed the last snapshot (so a crash replays no more headers
+   * than recovery scans anyway).
+   */
+  private writeProducerSnapshot(cleanShutdown: boolean, recoveryPoint: number): void {
+    const endOffset = this.logEndOffset;
+    if (endOffset === this.producerSnapshotEndOffset) return;
+    if (!this.producerState.dirty && !cleanShutdown && recoveryPoint <= this.producerSnapshotEndOffset) return;
+    // Never fsynced (atomic for a process crash; no fsync per partition at shutdown either): a
+    // snapshot lost or emptied by a power failure fails its CRC or covers more than the
+    // recovered log, and the headers are replayed.
+    writeFileAtomicSync(this.fs, this.producerSnapshotPath, this.producerState.encodeSnapshot(endOffset), false);
+    this.producerState.dirty = false;
+    this.producerSnapshotEndOffset = endOffset;
   }
 
   get logStartOffset(): number {
@@ -175,6 +237,10 @@ export class PartitionLogImpl implements PartitionLog {
       origin === 'client' ? { producer: true, timestamps: { nowMs, differenceMaxMs: this.config.messageTimestampDifferenceMaxMs } } : {},
     );
     if (summary.recordCount < summary.batchCount) refuseEmptyBatch(batches);
+    if (origin === 'client') {
+      const duplicate = this.checkProducer(batches, summary.batchCount);
+      if (duplicate) return duplicate;
+    }
     const offsetCount = summary.lastOffsetDeltaSum + summary.batchCount;
     const baseOffset = this.logEndOffset;
     if (baseOffset + offsetCount > Number.MAX_SAFE_INTEGER) {
@@ -196,6 +262,7 @@ export class PartitionLogImpl implements PartitionLog {
     }
     const result: AppendResult = { baseOffset, lastOffset: this.logEndOffset - 1 };
     assert(result.lastOffset - result.baseOffset + 1 === offsetCount, 'an append takes exactly the offsets its batches claim');
+    this.recordProducers(batches);
     for (const listener of this.appendListeners) {
       try {
         listener();
@@ -217,6 +284,46 @@ export class PartitionLogImpl implements PartitionLog {
         throw this.goOffline(error, 'fsync');
       },
     );
+  }
+
+  /**
+   * Idempotent producers: a client append whose batch carries a producer id must be that
+   * one batch (Kafka's rule for produce v3+). Returns the answer for a duplicate of one of
+   * the producer's last batches (nothing is written), null when the append goes ahead;
+   * throws OUT_OF_ORDER_SEQUENCE_NUMBER / INVALID_PRODUCER_EPOCH.
+   */
+  private checkProducer(batches: Buffer, batchCount: number): Promise<AppendResult> | null {
+    if (batchCount > 1) {
+      for (let at = 0; at < batches.length; at += batches.readInt32BE(at + BatchLayout.BATCH_LENGTH) + LOG_OVERHEAD) {
+        if (readInt64(batches, at + BatchLayout.PRODUCER_ID) >= 0) {
+          throw new SpoolError(Errors.INVALID_RECORD, `${this.topic}-${this.partition}: a batch with a producer id must be alone in its partition's records`);
+        }
+      }
+      return null;
+    }
+    const header = readProducerHeader(batches, 0);
+    if (!header) return null;
+    const original = this.producerState.check(header, `${this.topic}-${this.partition}`);
+    if (!original) return null;
+    const result: AppendResult = { baseOffset: original.baseOffset, lastOffset: original.lastOffset };
+    // The original may still wait for its fsync: the duplicate's answer waits for it too.
+    if (this.fsync.kind !== 'always' || original.lastOffset < this.acknowledgedEndOffset) return Promise.resolve(result);
+    return this.active.commit.request().then(
+      () => result,
+      (error: unknown) => {
+        throw this.goOffline(error, 'fsync');
+      },
+    );
+  }
+
+  /** Notes the written batches' producer ids, sequences and offsets (offsets are assigned now). */
+  private recordProducers(batches: Buffer): void {
+    for (let at = 0; at < batches.length; at += batches.readInt32BE(at + BatchLayout.BATCH_LENGTH) + LOG_OVERHEAD) {
+      const header = readProducerHeader(batches, at);
+      if (!header || header.firstSeq < 0) continue;
+      const baseOffset = readInt64(batches, at);
+      this.producerState.record(header, baseOffset, baseOffset + batches.readInt32BE(at + BatchLayout.LAST_OFFSET_DELTA));
+    }
   }
 
   /**
@@ -480,6 +587,7 @@ export class PartitionLogImpl implements PartitionLog {
       logStartOffset: this._logStartOffset,
       cleanShutdown,
     };
+    this.writeProducerSnapshot(cleanShutdown, checkpoint.recoveryPoint);
     const key = JSON.stringify(checkpoint);
     if (key === this.lastCheckpoint) return;
     writeFileAtomicSync(this.fs, this.checkpointPath, encodeCheckpoint(checkpoint));

@@ -176,6 +176,8 @@ export interface LogManager {
   getTopic(name: string): TopicInfo | undefined;
   /** Throws SpoolError UNKNOWN_TOPIC or UNKNOWN_PARTITION. */
   getPartition(topic: string, partition: number): PartitionLog;
+  /** A producer id never handed out before in this data directory (durable; see producer-ids.ts). */
+  allocateProducerId(): number;
   /** fsyncs everything, stops background tasks, writes checkpoints, closes files. */
   close(): Promise<void>;
 }

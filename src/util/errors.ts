@@ -61,6 +61,10 @@ export const Errors = {
   NOT_A_SPOOL_BROKER: kind('NOT_A_SPOOL_BROKER', 50, false, 'the address does not speak the spool protocol'),
   // Share groups (per-record acknowledgement; codes kept apart from other additions).
   INVALID_RECORD_STATE: kind('INVALID_RECORD_STATE', 60, false, 'the record is not acquired by this member (its lock expired, or it was never acquired)'),
+  // Idempotent producer (storage/producer-state.ts).
+  OUT_OF_ORDER_SEQUENCE_NUMBER: kind('OUT_OF_ORDER_SEQUENCE_NUMBER', 61, false, 'the batch sequence number does not follow the producer\'s last one on this partition'),
+  INVALID_PRODUCER_EPOCH: kind('INVALID_PRODUCER_EPOCH', 62, false, 'the producer epoch is older than the partition\'s: a newer producer with this id fenced it'),
+  PRODUCER_FENCED: kind('PRODUCER_FENCED', 63, false, 'a newer instance of this producer fenced this one'),
 } as const;
 
 export type ErrorName = keyof typeof Errors;

@@ -9,12 +9,15 @@ import type { Response } from '../../src/client/connection.js';
 import { Producer, type ProducerConfig } from '../../src/client/producer.js';
 import { partitionForKey } from '../../src/client/partitioner.js';
 import { RetryPolicy } from '../../src/client/retry.js';
-import { decodeBatch, forEachBatch } from '../../src/records/index.js';
+import { BatchLayout, decodeBatch, forEachBatch, readInt64 } from '../../src/records/index.js';
+import { ApiKey } from '../../src/protocol/apis.js';
 import { Errors, SpoolError } from '../../src/util/errors.js';
 import type { ProduceRequest } from '../../src/protocol/index.js';
 
 interface SentRequest {
   header: ProduceRequest;
+  /** Per partition entry: [producerId, baseSequence] of each batch. */
+  stamps: Array<Array<[number, number]>>;
   /** Per partition entry: the values of its records, batch by batch. */
   batches: Array<Array<string[]>>;
   expectResponse: boolean;
@@ -44,16 +47,44 @@ class FakeClient {
   send(_apiKey: number, header: ProduceRequest, payload: Buffer[], options: { expectResponse?: boolean }): Promise<Response> {
     const whole = Buffer.concat(payload);
     const batches: Array<Array<string[]>> = [];
+    const stamps: Array<Array<[number, number]>> = [];
     let position = 0;
     for (const entry of header.partitions) {
       const slice = whole.subarray(position, position + entry.size);
       position += entry.size;
       const values: Array<string[]> = [];
-      forEachBatch(slice, (_header, at) => values.push(decodeBatch(slice, at).records.map((record) => record.value!.toString())));
+      const entryStamps: Array<[number, number]> = [];
+      forEachBatch(slice, (_header, at) => {
+        // verifyCrc: a stamped batch must still pass its CRC.
+        const decoded = decodeBatch(slice, at, { verifyCrc: true });
+        values.push(decoded.records.map((record) => record.value!.toString()));
+        entryStamps.push([readInt64(slice, at + BatchLayout.PRODUCER_ID), slice.readInt32BE(at + BatchLayout.BASE_SEQUENCE)]);
+      });
       batches.push(values);
+      stamps.push(entryStamps);
     }
     return new Promise((resolve, reject) => {
-      this.sent.push({ header, batches, expectResponse: options.expectResponse !== false, resolve, reject });
+      this.sent.push({ header, stamps, batches, expectResponse: options.expectResponse !== false, resolve, reject });
+    });
+  }
+
+  /** InitProducerId: answered at once with producer id 7 + the number of earlier calls. */
+  initCalls = 0;
+  /** Set: InitProducerId answers this error code (an older broker: UNSUPPORTED_VERSION). */
+  initErrorCode = 0;
+  request(apiKey: number): Promise<Response> {
+    if (apiKey !== ApiKey.InitProducerId) return Promise.reject(new Error(`the fake answers InitProducerId only, not ${apiKey}`));
+    if (this.initErrorCode !== 0) return Promise.resolve({ header: { errorCode: this.initErrorCode, errorMessage: 'api key 40 is not supported' }, payload: Buffer.alloc(0) });
+    return Promise.resolve({ header: { errorCode: 0, producerId: 7 + this.initCalls++, producerEpoch: 0 }, payload: Buffer.alloc(0) });
+  }
+
+  /** Answers request `index`'s only partition entry with an error code. */
+  failEntry(index: number, errorCode: number): void {
+    const request = this.sent[index]!;
+    const entry = request.header.partitions[0]!;
+    request.resolve({
+      header: { errorCode: 0, partitions: [{ topic: entry.topic, partition: entry.partition, errorCode, errorMessage: 'refused', baseOffset: -1, logStartOffset: 0 }] },
+      payload: Buffer.alloc(0),
     });
   }
 
@@ -72,8 +103,9 @@ class FakeClient {
   }
 }
 
+/** Non-idempotent unless the test says so: these tests pin batching (many batches per partition per request). */
 function producer(client: FakeClient, config: ProducerConfig = {}): Producer {
-  return new Producer(client as unknown as Client, config);
+  return new Producer(client as unknown as Client, { idempotent: false, ...config });
 }
 
 beforeEach(() => {
@@ -337,5 +369,89 @@ describe('Producer sending', () => {
     expect(client.sent[0]!.batches).toEqual([[['hello', 'world']]]);
     client.ack(0, [0]);
     await result;
+  });
+});
+
+describe('idempotent producer', () => {
+  /** One send of one message per call, each closed into its own batch (lingerMs 0). */
+  async function sendEach(p: Producer, values: string[]): Promise<Array<Promise<unknown>>> {
+    const results = [];
+    for (const value of values) {
+      results.push(p.send({ topic: 't', messages: [{ value }, { value: `${value}2` }] }));
+      await vi.advanceTimersByTimeAsync(0);
+    }
+    return results;
+  }
+
+  it('stamps the producer id and consecutive sequences, one batch per request, up to 5 requests per partition in flight', async () => {
+    const client = new FakeClient({ t: 1 });
+    const p = producer(client, { idempotent: true, lingerMs: 0, adaptiveLinger: false, maxInFlight: 10 });
+    const results = await sendEach(p, ['a', 'b', 'c', 'd', 'e', 'f']);
+    expect(client.initCalls).toBe(1);
+    expect(client.sent).toHaveLength(5); // the sixth waits for a slot of its partition
+    expect(client.sent.map((request) => request.stamps)).toEqual([0, 2, 4, 6, 8].map((sequence) => [[[7, sequence]]]));
+    client.ack(0, [100]);
+    await vi.advanceTimersByTimeAsync(0);
+    expect(client.sent).toHaveLength(6);
+    expect(client.sent[5]!.stamps).toEqual([[[7, 10]]]);
+    for (let i = 1; i < 6; i++) client.ack(i, [100 + 2 * i]);
+    await Promise.all(results);
+  });
+
+  it('after a network failure, resends every batch of the partition in sequence order with the same stamps', async () => {
+    const client = new FakeClient({ t: 1 });
+    const p = producer(client, { idempotent: true, lingerMs: 0, adaptiveLinger: false, maxInFlight: 10 });
+    const results = await sendEach(p, ['a', 'b', 'c']);
+    expect(client.sent).toHaveLength(3);
+    // The connection breaks: every request in flight fails, the last one first.
+    for (const index of [2, 1, 0]) client.sent[index]!.reject(new SpoolError(Errors.NETWORK_ERROR, 'reset'));
+    await vi.advanceTimersByTimeAsync(0);
+    const more = await sendEach(p, ['d']);
+    expect(client.sent).toHaveLength(3); // blocked during the backoff, 'd' included
+    await vi.advanceTimersByTimeAsync(150);
+    expect(client.sent.slice(3).map((request) => [request.batches[0]!.flat(), request.stamps[0]![0]])).toEqual([
+      [['a', 'a2'], [7, 0]],
+      [['b', 'b2'], [7, 2]],
+      [['c', 'c2'], [7, 4]],
+      [['d', 'd2'], [7, 6]],
+    ]);
+    for (let i = 3; i < 7; i++) client.ack(i, [10 + 2 * (i - 3)]);
+    expect(await Promise.all([...results, ...more])).toEqual(['a', 'b', 'c', 'd'].map((_, i) => [
+      { topic: 't', partition: 0, offset: 10 + 2 * i },
+      { topic: 't', partition: 0, offset: 11 + 2 * i },
+    ]));
+  });
+
+  it('a batch refused for good gives its sequence to the batches after it, which the broker refused for the gap', async () => {
+    const client = new FakeClient({ t: 1 });
+    const p = producer(client, { idempotent: true, lingerMs: 0, adaptiveLinger: false, maxInFlight: 10 });
+    const results = await sendEach(p, ['a', 'b', 'c']);
+    const failed = expect(results[0]).rejects.toMatchObject({ code: 'MESSAGE_TOO_LARGE' });
+    client.failEntry(0, Errors.MESSAGE_TOO_LARGE.code);
+    client.failEntry(1, Errors.OUT_OF_ORDER_SEQUENCE_NUMBER.code);
+    client.failEntry(2, Errors.OUT_OF_ORDER_SEQUENCE_NUMBER.code);
+    await failed;
+    await vi.advanceTimersByTimeAsync(150);
+    expect(client.sent.slice(3).map((request) => [request.batches[0]!.flat(), request.stamps[0]![0]])).toEqual([
+      [['b', 'b2'], [7, 0]],
+      [['c', 'c2'], [7, 2]],
+    ]);
+    client.ack(3, [0]);
+    client.ack(4, [2]);
+    expect((await results[2]) as unknown).toEqual([{ topic: 't', partition: 0, offset: 2 }, { topic: 't', partition: 0, offset: 3 }]);
+  });
+
+  it('by default, against a broker without InitProducerId, falls back to unstamped batches; asked for explicitly, fails the sends', async () => {
+    const client = new FakeClient({ t: 1 });
+    client.initErrorCode = Errors.UNSUPPORTED_VERSION.code;
+    const p = new Producer(client as unknown as Client, { lingerMs: 0, adaptiveLinger: false });
+    const sent = p.send({ topic: 't', messages: [{ value: 'a' }] });
+    await vi.advanceTimersByTimeAsync(0);
+    expect(p.idempotent).toBe(false);
+    expect(client.sent[0]!.stamps).toEqual([[[-1, -1]]]);
+    client.ack(0, [3]);
+    expect((await sent)[0]!.offset).toBe(3);
+    const strict = producer(client, { idempotent: true, lingerMs: 0, adaptiveLinger: false });
+    await expect(strict.send({ topic: 't', messages: [{ value: 'b' }] })).rejects.toMatchObject({ code: 'UNSUPPORTED_VERSION' });
   });
 });

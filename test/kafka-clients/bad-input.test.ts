@@ -276,8 +276,8 @@ describe('unknown api keys and versions', () => {
     await expectIntact();
   });
 
-  it('a Kafka api spool does not serve (InitProducerId, key 22) and an unassigned key (99): bare UNSUPPORTED_VERSION, then closed', async () => {
-    for (const apiKey of [22, 99]) {
+  it('a Kafka api spool does not serve (AddPartitionsToTxn, key 24) and an unassigned key (99): bare UNSUPPORTED_VERSION, then closed', async () => {
+    for (const apiKey of [24, 99]) {
       const wire = await KafkaWire.connect(shared.kafka());
       const { bytes, correlationId } = wire.frame(ApiKeys.Metadata, 1, { topics: [{ name: topic }] });
       bytes.writeInt16BE(apiKey, 4);

@@ -62,7 +62,8 @@ describe('supported table', () => {
     expect(isSupported(ApiKeys.Produce, 7)).toBe(true);
     expect(isSupported(ApiKeys.Produce, 8)).toBe(false);
     expect(isSupported(ApiKeys.Produce, 2)).toBe(false);
-    expect(isSupported(22, 0)).toBe(false); // InitProducerId: not served
+    expect(isSupported(ApiKeys.InitProducerId, 4)).toBe(true);
+    expect(isSupported(24, 0)).toBe(false); // AddPartitionsToTxn: no transactions
   });
 
   it('apiVersionsResponse advertises the table', () => {

@@ -110,6 +110,7 @@ export const examples: FrameExample[] = [
     errorCode: 0,
     partitions: [{ errorCode: 0, topic: 'orders', partition: 0, offset: 0 }],
   }),
+  ...pair('InitProducerId', 40, {}, { errorCode: 0, producerId: 7, producerEpoch: 0 }),
   // A whole-request failure: the broker's answer to an unknown api key.
   {
     name: 'error response (UNSUPPORTED_VERSION)',

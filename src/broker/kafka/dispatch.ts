@@ -26,6 +26,7 @@ import { handleDescribeGroups, handleHeartbeat, handleJoinGroup, handleLeaveGrou
 import { handleApiVersions, handleFindCoordinator, handleMetadata } from './metadata.js';
 import { handleListOffsets } from './offsets.js';
 import { handleProduce } from './produce.js';
+import { handleInitProducerId } from './producer-ids.js';
 import { handleCreatePartitions, handleCreateTopics, handleDeleteTopics, handleDescribeConfigs } from './topics.js';
 
 export function dispatchKafka(ctx: BrokerContext, raw: Buffer, header: RequestHeader, scope: RequestScope): Outcome<KafkaAnswer> {
@@ -96,6 +97,8 @@ function route(ctx: BrokerContext, request: KafkaRequest, scope: KafkaScope): Ou
       return handleDescribeConfigs(ctx, request.body, scope);
     case ApiKeys.CreatePartitions:
       return handleCreatePartitions(ctx, request.body, scope);
+    case ApiKeys.InitProducerId:
+      return handleInitProducerId(ctx, request.body);
   }
   const never: never = request;
   return never;

@@ -4,8 +4,10 @@
 // any of its partitions fails the connection is closed instead (Kafka's way to tell it).
 // Each partition entry is answered in its place: a partition named twice gets
 // INVALID_REQUEST for its second mention, which is not appended.
-// Transactional produce is not served (no InitProducerId is advertised, so clients do not
-// send it): such a request is answered TRANSACTIONAL_ID_AUTHORIZATION_FAILED per partition.
+// Idempotent produce (a batch with a producer id from InitProducerId) is checked by storage
+// (producer-state.ts): a retried duplicate is answered with its original baseOffset.
+// Transactional produce is not served (InitProducerId refuses a transactional id): such a
+// request is answered TRANSACTIONAL_ID_AUTHORIZATION_FAILED per partition.
 
 import { KafkaErrors, kafkaErrorOf, type ProduceRequest, type ProduceResponse } from '../../kafka/index.js';
 import { RequestLimits } from '../../protocol/validate.js';

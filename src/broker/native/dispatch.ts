@@ -35,6 +35,7 @@ import {
 } from './groups.js';
 import { handleProduce } from './produce.js';
 import { handleDescribeShareGroups, handleShareAcknowledge, handleShareFetch } from './share.js';
+import { handleInitProducerId } from './producer-ids.js';
 
 type Handler<K extends ApiKey> = (
   ctx: BrokerContext,
@@ -66,6 +67,7 @@ const handlers: { [K in ApiKey]: Handler<K> } = {
   [ApiKey.ShareFetch]: (ctx, request, _payload, scope) => handleShareFetch(ctx, request, scope),
   [ApiKey.ShareAcknowledge]: (ctx, request) => handleShareAcknowledge(ctx, request),
   [ApiKey.DescribeShareGroups]: (ctx, request) => handleDescribeShareGroups(ctx, request),
+  [ApiKey.InitProducerId]: (ctx, request) => handleInitProducerId(ctx, request),
 };
 
 export function isKnownApiKey(apiKey: number): apiKey is ApiKey {

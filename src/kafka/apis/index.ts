@@ -17,6 +17,7 @@ import { type ListGroupsRequest, ListGroupsRequestSchema, type ListGroupsRespons
 import { type ApiVersionsRequest, ApiVersionsRequestSchema, type ApiVersionsResponse, ApiVersionsResponseSchema } from './api-versions.js';
 import { type CreateTopicsRequest, CreateTopicsRequestSchema, type CreateTopicsResponse, CreateTopicsResponseSchema } from './create-topics.js';
 import { type DeleteTopicsRequest, DeleteTopicsRequestSchema, type DeleteTopicsResponse, DeleteTopicsResponseSchema } from './delete-topics.js';
+import { type InitProducerIdRequest, InitProducerIdRequestSchema, type InitProducerIdResponse, InitProducerIdResponseSchema } from './init-producer-id.js';
 import { type DescribeConfigsRequest, DescribeConfigsRequestSchema, type DescribeConfigsResponse, DescribeConfigsResponseSchema } from './describe-configs.js';
 import { type CreatePartitionsRequest, CreatePartitionsRequestSchema, type CreatePartitionsResponse, CreatePartitionsResponseSchema } from './create-partitions.js';
 
@@ -36,6 +37,7 @@ export * from './list-groups.js';
 export * from './api-versions.js';
 export * from './create-topics.js';
 export * from './delete-topics.js';
+export * from './init-producer-id.js';
 export * from './describe-configs.js';
 export * from './create-partitions.js';
 
@@ -56,6 +58,7 @@ export const ApiKeys = {
   ApiVersions: 18,
   CreateTopics: 19,
   DeleteTopics: 20,
+  InitProducerId: 22,
   DescribeConfigs: 32,
   CreatePartitions: 37,
 } as const;
@@ -80,6 +83,7 @@ export interface RequestBodies {
   18: ApiVersionsRequest;
   19: CreateTopicsRequest;
   20: DeleteTopicsRequest;
+  22: InitProducerIdRequest;
   32: DescribeConfigsRequest;
   37: CreatePartitionsRequest;
 }
@@ -102,6 +106,7 @@ export interface ResponseBodies {
   18: ApiVersionsResponse;
   19: CreateTopicsResponse;
   20: DeleteTopicsResponse;
+  22: InitProducerIdResponse;
   32: DescribeConfigsResponse;
   37: CreatePartitionsResponse;
 }
@@ -135,6 +140,7 @@ export const API_SCHEMAS: readonly ApiSchemas[] = [
   { name: 'ApiVersions', apiKey: 18, minVersion: 0, maxVersion: 3, kafkaFlexibleFrom: 3, request: ApiVersionsRequestSchema, response: ApiVersionsResponseSchema },
   { name: 'CreateTopics', apiKey: 19, minVersion: 0, maxVersion: 7, kafkaFlexibleFrom: 5, request: CreateTopicsRequestSchema, response: CreateTopicsResponseSchema },
   { name: 'DeleteTopics', apiKey: 20, minVersion: 0, maxVersion: 6, kafkaFlexibleFrom: 4, request: DeleteTopicsRequestSchema, response: DeleteTopicsResponseSchema },
+  { name: 'InitProducerId', apiKey: 22, minVersion: 0, maxVersion: 4, kafkaFlexibleFrom: 2, request: InitProducerIdRequestSchema, response: InitProducerIdResponseSchema },
   { name: 'DescribeConfigs', apiKey: 32, minVersion: 0, maxVersion: 4, kafkaFlexibleFrom: 4, request: DescribeConfigsRequestSchema, response: DescribeConfigsResponseSchema },
   { name: 'CreatePartitions', apiKey: 37, minVersion: 0, maxVersion: 3, kafkaFlexibleFrom: 2, request: CreatePartitionsRequestSchema, response: CreatePartitionsResponseSchema },
 ];
