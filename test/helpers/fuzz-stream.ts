@@ -5,9 +5,10 @@
 // leaves the broker waiting for bytes that never come).
 //
 // Guard: the test's protected topics must survive, so a frame that would reach the broker
-// as a DeleteTopics naming one of them is never sent. A shadow of the broker's framing
+// as a request that removes records by design (DeleteTopics, DeleteRecords, or an
+// AlterConfigs that may set retention or compaction) naming one of them is never sent. A shadow of the broker's framing
 // (size prefix, limit, fixed fields) sees which frames each write completes; when one is
-// such a DeleteTopics the connection is dropped before that write instead.
+// such a request the connection is dropped before that write instead.
 
 import { connect, type Socket } from 'node:net';
 import { setImmediate as nextTurn, setTimeout as sleep } from 'node:timers/promises';
@@ -28,7 +29,7 @@ export interface FuzzStats {
   closedByBroker: number;
   /** Connections we dropped because the broker stopped answering (lying sizes, backpressure). */
   droppedStalled: number;
-  /** Frames withheld by the DeleteTopics guard. */
+  /** Frames withheld by the guard (destructive APIs naming a protected topic). */
   guarded: number;
   /** Count of responses per top-level errorCode. */
   errorCodes: Map<number, number>;
@@ -84,6 +85,9 @@ const MAX_INPUT_BYTES = 2 * 1024 * 1024;
 const STALL_MS = 200;
 const MAX_BUFFERED_WRITE_BYTES = 256 * 1024;
 
+/** APIs that drop records by design when they name a topic: never aimed at a protected one. */
+const DESTRUCTIVE_APIS: ReadonlySet<number> = new Set([ApiKey.DeleteTopics, ApiKey.DeleteRecords, ApiKey.AlterConfigs]);
+
 /** Runs one fuzzing connection (reconnecting as needed) until `done()`. */
 export async function runFuzzConnection(options: FuzzConnectionOptions): Promise<void> {
   const { prng, stats } = options;
@@ -92,7 +96,7 @@ export async function runFuzzConnection(options: FuzzConnectionOptions): Promise
   const recent: string[] = [];
 
   const isDangerous = (frame: Buffer): boolean =>
-    frame.length >= 10 && frame.readUInt16BE(8) === ApiKey.DeleteTopics && protectedNames.some((name) => frame.includes(name));
+    frame.length >= 10 && DESTRUCTIVE_APIS.has(frame.readUInt16BE(8)) && protectedNames.some((name) => frame.includes(name));
 
   const makeInput = (): Buffer => {
     const frames: Buffer[] = [];
