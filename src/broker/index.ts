@@ -10,3 +10,4 @@ export { type BrokerContext } from './context.js';
 export { alterTopicConfig, createPartitions, createTopic, deleteTopic, listOffset, topicConfigRecord } from './core/admin.js';
 export { produceTestMessage, type TestMessage } from './core/test-message.js';
 export { browseMessages, MAX_BROWSE_MESSAGES, type BrowsePage, type BrowseRequest } from './core/browse.js';
+export { describeShareGroup, listShareGroupIds, type ShareGroupView } from './core/share-describe.js';

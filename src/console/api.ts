@@ -46,5 +46,7 @@ export const api = {
   offsetForTime: (topic: string, partition: number, timestamp: number) => call<{ offset: number; timestamp: number }>('GET', `/topics/${name(topic)}/offsets?partition=${partition}&timestamp=${timestamp}`),
   groups: () => call<{ groups: T.GroupListing[] }>('GET', '/groups'),
   group: (groupId: string) => call<T.GroupDescription>('GET', `/groups/${name(groupId)}`),
+  shareGroups: () => call<{ groups: T.ShareGroupListing[] }>('GET', '/share-groups'),
+  shareGroup: (groupId: string) => call<T.ShareGroupDetail>('GET', `/share-groups/${name(groupId)}`),
   resetGroup: (groupId: string, topic: string, to: T.ResetTarget, dryRun: boolean) => call<T.ResetResult>('POST', `/groups/${name(groupId)}/reset`, { topic, to, dryRun }),
 };

@@ -7,11 +7,14 @@
 //   #/topics/<name>/messages    browse newest first (?partition=&before=)
 //   #/groups                    consumer groups
 //   #/groups/<id>               members, offsets and lag (chart), reset with a preview
+//   #/share-groups              share groups (queues) and their DLQ depth
+//   #/share-groups/<id>         members, per share-partition state, the DLQ (link to browse it)
 
 import './style.css';
 import { clear, h } from './dom.js';
 import { groupPage, groupsPage } from './pages/groups.js';
 import { messagesPage } from './pages/messages.js';
+import { shareGroupPage, shareGroupsPage } from './pages/share-groups.js';
 import { overviewPage } from './pages/overview.js';
 import { topicPage, topicsPage } from './pages/topics.js';
 
@@ -49,6 +52,8 @@ function route(): void {
   else if (section === 'topics' && name !== undefined && sub === 'messages') page = messagesPage(context, name);
   else if (section === 'groups' && name === undefined) page = groupsPage(context);
   else if (section === 'groups' && name !== undefined) page = groupPage(context, name);
+  else if (section === 'share-groups' && name === undefined) page = shareGroupsPage(context);
+  else if (section === 'share-groups' && name !== undefined) page = shareGroupPage(context, name);
   else {
     root.append(h('h1', {}, 'Not found'), h('p', {}, h('a', { href: '#/' }, 'Overview')));
     return;

@@ -317,6 +317,11 @@ export class ShareGroups {
     };
   }
 
+  /** Every share group's id (a group exists once a member fetched or a snapshot named it), sorted. */
+  groupIds(): string[] {
+    return [...this.groups.keys()].sort();
+  }
+
   has(groupId: string): boolean {
     return this.groups.has(groupId);
   }

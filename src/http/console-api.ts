@@ -7,7 +7,7 @@
 // The shapes are in console-types.ts, shared with the console's browser code.
 
 import type { IncomingMessage } from 'node:http';
-import { alterTopicConfig, browseMessages, createPartitions, createTopic, deleteTopic, listOffset, produceTestMessage, topicConfigRecord, type Broker, type BrokerContext } from '../broker/index.js';
+import { alterTopicConfig, browseMessages, createPartitions, createTopic, deleteTopic, describeShareGroup, listOffset, listShareGroupIds, produceTestMessage, topicConfigRecord, type Broker, type BrokerContext, type ShareGroupView } from '../broker/index.js';
 import { Errors, SpoolError, isSpoolError } from '../util/errors.js';
 import type * as T from './console-types.js';
 
@@ -71,7 +71,41 @@ async function route(ctx: BrokerContext, listeners: string[], request: ApiReques
     if (name !== undefined && sub === undefined && method === 'GET') return describeGroup(ctx, name);
     if (name !== undefined && sub === 'reset' && method === 'POST') return resetGroup(ctx, name, request.body);
   }
+  if (collection === 'share-groups' && method === 'GET') {
+    if (name === undefined) return { groups: listShareGroupIds(ctx).map((groupId) => shareGroupListing(ctx, groupId)) };
+    if (sub === undefined) return shareGroupDetail(ctx, name);
+  }
   return undefined;
+}
+
+function shareGroupOf(ctx: BrokerContext, groupId: string): ShareGroupView {
+  const group = describeShareGroup(ctx, groupId);
+  if (group === undefined) throw new SpoolError(Errors.GROUP_ID_NOT_FOUND, `share group ${groupId} does not exist`);
+  return group;
+}
+
+function shareGroupListing(ctx: BrokerContext, groupId: string): T.ShareGroupListing {
+  const group = shareGroupOf(ctx, groupId);
+  const inFlight = group.partitions.reduce((sum, p) => sum + p.inFlight, 0);
+  return { groupId, members: group.members.length, partitions: group.partitions.length, inFlight, deadLetterTopic: group.deadLetterTopic, deadLetters: group.deadLetters };
+}
+
+function shareGroupDetail(ctx: BrokerContext, groupId: string): T.ShareGroupDetail {
+  const group = shareGroupOf(ctx, groupId);
+  const partitions = group.partitions.map((p) => {
+    // A share-partition can outlive its topic (deleted since): its log end is then unknown (-1).
+    const logEndOffset = ctx.logs.getTopic(p.topic) === undefined ? -1 : ctx.logs.getPartition(p.topic, p.partition).logEndOffset;
+    return { ...p, logEndOffset };
+  });
+  partitions.sort((a, b) => (a.topic === b.topic ? a.partition - b.partition : a.topic < b.topic ? -1 : 1));
+  return {
+    groupId,
+    members: group.members,
+    deadLetterTopic: group.deadLetterTopic,
+    deadLetters: group.deadLetters,
+    deadLetterTopicExists: ctx.logs.getTopic(group.deadLetterTopic) !== undefined,
+    partitions,
+  };
 }
 
 async function overview(ctx: BrokerContext, listeners: string[]): Promise<T.Overview> {

@@ -80,6 +80,26 @@ export interface GroupDescription {
   offsets: Array<{ topic: string; partition: number; committed: number; logEndOffset: number; lag: number; memberId: string }>;
 }
 
+export interface ShareGroupListing {
+  groupId: string;
+  members: number;
+  partitions: number;
+  inFlight: number;
+  deadLetterTopic: string;
+  /** Records in the dead-letter topic (its log end; 0 while it does not exist). */
+  deadLetters: number;
+}
+
+export interface ShareGroupDetail {
+  groupId: string;
+  members: string[];
+  deadLetterTopic: string;
+  deadLetters: number;
+  /** Whether the dead-letter topic exists (its messages can be browsed). */
+  deadLetterTopicExists: boolean;
+  partitions: Array<{ topic: string; partition: number; startOffset: number; inFlight: number; acquired: number; logEndOffset: number; deliveryCounts: Array<[number, number]> }>;
+}
+
 export type ResetTarget = { kind: 'earliest' } | { kind: 'latest' } | { kind: 'offset'; offset: number } | { kind: 'timestamp'; timestamp: number };
 
 export interface ResetResult {

@@ -9,7 +9,9 @@
 // and config), grows it to more partitions, sets a config, deletes it behind the typed confirmation, previews a group reset
 // (a dry run: the SDK still sees the old offsets) and applies it (the SDK sees the new
 // ones). Any console error, uncaught page error or failed (>= 400) request of the page fails
-// the test. Screenshots of each page go to test-output/console/ (git-ignored; the README's
+// the test. A share group made with the SDK's shareConsumer (4 accepted, 1 rejected into the
+// DLQ, 1 held) shows the members, per-partition state and DLQ depth that
+// admin.describeShareGroups reports, and its DLQ link browses the dead letter. Screenshots of each page go to test-output/console/ (git-ignored; the README's
 // pictures in docs/console/ are copies of them).
 
 import { existsSync, mkdirSync } from 'node:fs';
@@ -269,6 +271,63 @@ describe.skipIf(!haveBrowser)('web console in headless chromium', () => {
     await waitFor(async () => (await shared.client().admin().fetchOffsets({ groupId })).every((entry) => entry.offset === ends.get(entry.partition)!.end));
     await page.waitForFunction(() => document.querySelector('[data-stat=lag]')?.getAttribute('data-value') === '0');
     await shot('group');
+  });
+
+  it('share groups: members, per-partition state and the DLQ depth as admin.describeShareGroups sees them; the DLQ browses', async () => {
+    const jobs = randomTopic('jobs');
+    const workers = randomTopic('workers');
+    const admin = shared.client().admin();
+    await admin.createTopics({ topics: [{ topic: jobs, numPartitions: 1 }] });
+    const producer = shared.client().producer({ lingerMs: 0 });
+    await producer.send({ topic: jobs, messages: Array.from({ length: 6 }, (_, i) => ({ partition: 0, key: `job-${i}`, value: `job ${i}` })) });
+    await producer.close();
+    // Accept 4, reject 1 (-> the DLQ), and keep holding the 6th (acquired, in flight) while the page is checked.
+    const consumer = shared.client().shareConsumer({ groupId: workers, maxWaitMs: 100 });
+    await consumer.subscribe({ topics: [jobs] });
+    let seen = 0;
+    for await (const message of consumer) {
+      seen++;
+      if (seen === 6) break;
+      if (seen === 3) await message.reject('burnt');
+      else await message.ack();
+    }
+    try {
+      const [described] = await admin.describeShareGroups({ groupIds: [workers] });
+      expect(described!.deadLetters).toBe(1);
+      expect(described!.members).toHaveLength(1);
+
+      await open('#/share-groups');
+      const row = `tr[data-share-group="${workers}"]`;
+      expect(Number(await dataOf(row, 'data-members'))).toBe(1);
+      expect(Number(await dataOf(row, 'data-dead-letters'))).toBe(1);
+      await shot('share-groups');
+
+      await open(`#/share-groups/${workers}`);
+      expect(Number(await dataOf('[data-stat=members]', 'data-value'))).toBe(described!.members.length);
+      expect(Number(await dataOf('[data-stat=dead-letters]', 'data-value'))).toBe(described!.deadLetters);
+      expect(await dataOf('[data-stat=dead-letters]', 'data-topic')).toBe(described!.deadLetterTopic);
+      expect(await dataOf(`#share-members tr[data-member="${described!.members[0]!}"]`, 'data-member')).toBe(described!.members[0]);
+      expect(described!.partitions).toHaveLength(1);
+      for (const entry of described!.partitions) {
+        const selector = `#share-partitions tr[data-topic="${entry.topic}"][data-partition="${entry.partition}"]`;
+        expect(Number(await dataOf(selector, 'data-start'))).toBe(entry.startOffset);
+        expect(Number(await dataOf(selector, 'data-in-flight'))).toBe(entry.inFlight);
+        expect(Number(await dataOf(selector, 'data-acquired'))).toBe(entry.acquired);
+        expect(JSON.parse((await dataOf(selector, 'data-delivery-counts'))!)).toEqual(entry.deliveryCounts);
+      }
+      // The held record: acquired once, still in flight, the 5 before it done.
+      expect(described!.partitions[0]).toMatchObject({ startOffset: 5, inFlight: 1, acquired: 1, deliveryCounts: [[1, 1]] });
+      await shot('share-group');
+
+      // The DLQ link opens the messages page on the dead-letter topic: the rejected record with its provenance.
+      await page.click('#browse-dlq');
+      await page.waitForFunction(() => document.querySelector('#records [data-offset]')?.getAttribute('data-offset') === '0');
+      const letter = await page.$eval('[data-offset="0"]', (card) => card.textContent ?? '');
+      expect(letter).toContain('job-2');
+      expect(letter).toContain('burnt');
+    } finally {
+      await consumer.close();
+    }
   });
 
   it('the page logged no console error and no request failed', () => {

@@ -6,7 +6,8 @@
 // with an active member NON_EMPTY_GROUP (409); a reset with dryRun answers the new offsets
 // and writes nothing (the SDK's fetchOffsets is unchanged); browsing is bounded (limit
 // 1..500); changes without a JSON content type or from another origin are refused (403);
-// the console page itself is served. Plain fetch from the test, no browser.
+// share groups list and describe with the numbers admin.describeShareGroups gives (an
+// unknown one is GROUP_ID_NOT_FOUND, 404); the console page itself is served. Plain fetch from the test, no browser.
 
 import { describe, expect, it } from 'vitest';
 import { randomTopic, waitFor } from '../helpers/broker.js';
@@ -92,6 +93,49 @@ describe('console API', () => {
       await consumer.close();
       await running;
     }
+  });
+
+  it('lists and describes share groups with the numbers admin.describeShareGroups gives (same core path), 404 for an unknown one', async () => {
+    const topic = randomTopic();
+    const groupId = randomTopic('share');
+    const admin = shared.client().admin();
+    await admin.createTopics({ topics: [{ topic, numPartitions: 2 }] });
+    const producer = shared.client().producer({ lingerMs: 0 });
+    await producer.send({ topic, messages: [0, 0, 0, 1, 1].map((partition, i) => ({ partition, value: `v${i}` })) });
+    await producer.close();
+    const consumer = shared.client().shareConsumer({ groupId, maxWaitMs: 100 });
+    await consumer.subscribe({ topics: [topic] });
+    let seen = 0;
+    for await (const message of consumer) {
+      seen++;
+      // The first record seen is rejected (-> the DLQ), the next two accepted, the rest held.
+      if (seen === 1) await message.reject('no');
+      else if (seen <= 3) await message.ack();
+      if (seen === 4) break;
+    }
+    try {
+      const [described] = await admin.describeShareGroups({ groupIds: [groupId] });
+      const listed = await call('GET', '/api/share-groups');
+      const inFlight = described!.partitions.reduce((sum, p) => sum + p.inFlight, 0);
+      expect(listed.body.groups.find((group: { groupId: string }) => group.groupId === groupId)).toEqual({
+        groupId,
+        members: 1,
+        partitions: described!.partitions.length,
+        inFlight,
+        deadLetterTopic: `${groupId}.dlq`,
+        deadLetters: 1,
+      });
+      const detail = await call('GET', `/api/share-groups/${groupId}`);
+      expect(detail.status).toBe(200);
+      expect(detail.body).toMatchObject({ groupId, members: described!.members, deadLetterTopic: described!.deadLetterTopic, deadLetters: described!.deadLetters, deadLetterTopicExists: true });
+      const byPartition = (a: { partition: number }, b: { partition: number }): number => a.partition - b.partition;
+      expect(detail.body.partitions.map(({ logEndOffset: _end, ...rest }: { logEndOffset: number }) => rest)).toEqual([...described!.partitions].sort(byPartition));
+      expect(detail.body.partitions.map((p: { logEndOffset: number }) => p.logEndOffset)).toEqual([3, 2]);
+    } finally {
+      await consumer.close();
+    }
+    const unknown = await call('GET', `/api/share-groups/${randomTopic('nobody')}`);
+    expect([unknown.status, unknown.body.error.name]).toEqual([404, 'GROUP_ID_NOT_FOUND']);
   });
 
   it('refuses changes without a JSON content type or from another origin, and serves the page', async () => {

@@ -7,6 +7,8 @@ import type { ShareFetchResult } from '../../groups/share-groups.js';
 import type * as M from '../../protocol/messages.js';
 import type { BrokerContext, HandlerResponse, RequestScope } from '../context.js';
 import { shareFetch } from '../core/share-fetch.js';
+import { describeShareGroup } from '../core/share-describe.js';
+import { deadLetterTopic } from '../../groups/share-dead-letter.js';
 import { thenMaybe } from '../slices.js';
 import { Errors } from '../../util/errors.js';
 
@@ -37,13 +39,11 @@ function toResponse(result: ShareFetchResult): HandlerResponse {
 
 export function handleDescribeShareGroups(ctx: BrokerContext, request: M.DescribeShareGroupsRequest): HandlerResponse {
   const groups = request.groupIds.map((groupId): M.ShareGroupDescription => {
-    const description = ctx.coordinator.shares.describe(groupId);
-    const deadLetterTopic = `${groupId}.dlq`;
+    const description = describeShareGroup(ctx, groupId);
     if (description === undefined) {
-      return { groupId, errorCode: Errors.GROUP_ID_NOT_FOUND.code, errorMessage: `share group ${groupId} does not exist`, members: [], deadLetterTopic, deadLetters: 0, partitions: [] };
+      return { groupId, errorCode: Errors.GROUP_ID_NOT_FOUND.code, errorMessage: `share group ${groupId} does not exist`, members: [], deadLetterTopic: deadLetterTopic(groupId), deadLetters: 0, partitions: [] };
     }
-    const deadLetters = ctx.logs.getTopic(deadLetterTopic) === undefined ? 0 : ctx.logs.getPartition(deadLetterTopic, 0).logEndOffset;
-    return { errorCode: 0, ...description, deadLetters };
+    return { errorCode: 0, ...description };
   });
   const response: M.DescribeShareGroupsResponse = { errorCode: 0, groups };
   return { header: response };
