@@ -22,6 +22,7 @@
 import { performance } from 'node:perf_hooks';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { GroupCoordinator } from '../groups/coordinator.js';
+import { describeShareGroup, listShareGroupIds } from './core/share-describe.js';
 import type { StorageFs } from '../storage/fs.js';
 import type { LogManager } from '../storage/types.js';
 
@@ -226,6 +227,10 @@ export class BrokerMetrics {
       committed: gauge('spool_group_committed_offset', 'Committed offset (-1 when none)', ['group', 'topic', 'partition']),
       members: gauge('spool_group_members', 'Members of the group', ['group']),
       groups: gauge('spool_groups', 'Groups the coordinator knows', []),
+      shareMembers: gauge('spool_share_group_members', 'Members of the share group seen lately', ['group']),
+      shareInFlight: gauge('spool_share_group_in_flight', 'Records of the share-partition in flight (acquired, or released and not yet accepted)', ['group', 'topic', 'partition']),
+      shareAcquired: gauge('spool_share_group_acquired', 'Records of the share-partition acquired (locked by a member) now', ['group', 'topic', 'partition']),
+      shareDeadLetters: gauge('spool_share_group_dlq_messages', 'Records in the share group\'s dead-letter topic', ['group']),
       dropped: gauge('spool_metric_series_dropped', 'Series left out by the cardinality caps at the last scrape, per metric family', ['family']),
       connections: gauge('spool_connections_open', 'Open connections, per listener', ['listener']),
       parked: gauge('spool_fetches_parked', 'Long-poll fetches parked now', []),
@@ -243,6 +248,10 @@ export class BrokerMetrics {
     committed: Gauge<'group' | 'topic' | 'partition'>;
     members: Gauge<'group'>;
     groups: Gauge;
+    shareMembers: Gauge<'group'>;
+    shareInFlight: Gauge<'group' | 'topic' | 'partition'>;
+    shareAcquired: Gauge<'group' | 'topic' | 'partition'>;
+    shareDeadLetters: Gauge<'group'>;
     dropped: Gauge<'family'>;
     connections: Gauge<'listener'>;
     parked: Gauge;
@@ -262,7 +271,7 @@ export class BrokerMetrics {
 
   private async takeSnapshot(): Promise<void> {
     const s = this.scrape;
-    for (const gauge of [s.logStart, s.logEnd, s.size, s.lag, s.committed, s.members, s.dropped, s.connections]) gauge.reset();
+    for (const gauge of [s.logStart, s.logEnd, s.size, s.lag, s.committed, s.members, s.shareMembers, s.shareInFlight, s.shareAcquired, s.shareDeadLetters, s.dropped, s.connections]) gauge.reset();
     const source = this.source;
     if (source === null) return;
     s.parked.set(source.parkedFetches());
@@ -318,6 +327,31 @@ export class BrokerMetrics {
       }
     }
     s.dropped.labels('group').set(dropped);
+    this.snapshotShareGroups(source);
+  }
+
+  /** Share groups: members and DLQ depth per group, in flight and acquired per share-partition (capped like group lag). */
+  private snapshotShareGroups(source: MetricsSource): void {
+    const s = this.scrape;
+    let series = 0;
+    let dropped = 0;
+    for (const groupId of listShareGroupIds(source)) {
+      const group = describeShareGroup(source, groupId);
+      if (group === undefined) continue;
+      s.shareMembers.labels(groupId).set(group.members.length);
+      s.shareDeadLetters.labels(groupId).set(group.deadLetters);
+      for (const partition of group.partitions) {
+        if (series >= this.caps.maxGroupSeries) {
+          dropped++;
+          continue;
+        }
+        const labels = [groupId, partition.topic, String(partition.partition)] as const;
+        s.shareInFlight.labels(...labels).set(partition.inFlight);
+        s.shareAcquired.labels(...labels).set(partition.acquired);
+        series++;
+      }
+    }
+    s.dropped.labels('share_group').set(dropped);
   }
 }
 

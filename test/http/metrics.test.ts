@@ -85,6 +85,38 @@ describe('/metrics', () => {
     expect(valueOf(metrics, 'spool_groups')).toBeGreaterThanOrEqual(1);
   });
 
+  it('reports share groups: members, in flight and acquired per share-partition, DLQ depth', async () => {
+    const topic = randomTopic();
+    const groupId = `share-${topic}`;
+    const admin = shared.client().admin();
+    await admin.createTopics({ topics: [{ topic, numPartitions: 1 }] });
+    const producer = shared.client().producer({ lingerMs: 0 });
+    await producer.send({ topic, messages: Array.from({ length: 6 }, (_, i) => ({ value: `v${i}` })) });
+    await producer.close();
+    const consumer = shared.client().shareConsumer({ groupId, maxWaitMs: 100 });
+    await consumer.subscribe({ topics: [topic] });
+    let seen = 0;
+    for await (const message of consumer) {
+      seen++;
+      // The first record goes to the DLQ, the next two are accepted, the fourth is held.
+      if (seen === 1) await message.reject('no');
+      else if (seen <= 3) await message.ack();
+      if (seen === 4) break;
+    }
+    try {
+      const [described] = await admin.describeShareGroups({ groupIds: [groupId] });
+      const metrics = await scrape(http());
+      const labels = { group: groupId, topic, partition: '0' };
+      expect(valueOf(metrics, 'spool_share_group_members', { group: groupId })).toBe(described!.members.length);
+      expect(valueOf(metrics, 'spool_share_group_dlq_messages', { group: groupId })).toBe(1);
+      expect(valueOf(metrics, 'spool_share_group_in_flight', labels)).toBe(described!.partitions[0]!.inFlight);
+      expect(valueOf(metrics, 'spool_share_group_acquired', labels)).toBe(described!.partitions[0]!.acquired);
+      expect(described!.partitions[0]!.acquired).toBeGreaterThanOrEqual(1);
+    } finally {
+      await consumer.close();
+    }
+  });
+
   it('counts a request answered with an error under its api and error name', async () => {
     const raw = await RawClient.connect(shared.broker().port);
     try {
