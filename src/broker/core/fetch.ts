@@ -20,7 +20,8 @@ import { LOG_OVERHEAD } from '../../records/index.js';
 import { Errors, isSpoolError } from '../../util/errors.js';
 import type { BrokerContext, RequestScope } from '../context.js';
 import { quoted } from '../logger.js';
-import { partitionKey, type ParkedFetch } from '../waiters.js';
+import { partitionKey } from '../waiters.js';
+import { longPoll } from './long-poll.js';
 
 /** batchLength:int32 sits right after baseOffset:int64. */
 const BATCH_LENGTH_POSITION = 8;
@@ -65,34 +66,15 @@ export function fetch(ctx: BrokerContext, request: FetchSpec, scope: RequestScop
   // at least one batch; reads after parking take only what is left of the budget then.
   const first = readFetch(ctx, request, Math.max(1, scope.responseBytesLeft()));
   if (first.totalBytes >= request.minBytes || first.failed || request.maxWaitMs === 0 || ctx.shuttingDown) return served(ctx, first);
-  return new Promise<FetchRead | null>((resolve) => {
-    let wakeScheduled = false;
-    let done = false;
-    const finish = (read: FetchRead | null): void => {
-      if (done) return;
-      done = true;
-      clearTimeout(timer);
-      ctx.waiters.unpark(parked);
-      scope.signal.removeEventListener('abort', onAbort);
-      resolve(read ? served(ctx, read) : null);
-    };
-    const parked: ParkedFetch = {
-      wake() {
-        if (wakeScheduled || done) return;
-        wakeScheduled = true;
-        setImmediate(() => {
-          wakeScheduled = false;
-          if (done) return;
-          const read = readFetch(ctx, request, scope.responseBytesLeft());
-          if (read.totalBytes >= request.minBytes || read.failed || ctx.shuttingDown) finish(read);
-        });
-      },
-    };
-    const onAbort = (): void => finish(null);
-    const timer = setTimeout(() => finish(readFetch(ctx, request, scope.responseBytesLeft())), request.maxWaitMs);
-    scope.signal.addEventListener('abort', onAbort, { once: true });
-    const keys = request.partitions.map((entry) => partitionKey(entry.topic, entry.partition));
-    if (!ctx.waiters.park(parked, keys)) finish(first);
+  return longPoll(ctx, scope, {
+    keys: request.partitions.map((entry) => partitionKey(entry.topic, entry.partition)),
+    maxWaitMs: request.maxWaitMs,
+    retry() {
+      const read = readFetch(ctx, request, scope.responseBytesLeft());
+      return read.totalBytes >= request.minBytes || read.failed || ctx.shuttingDown ? served(ctx, read) : undefined;
+    },
+    atDeadline: () => served(ctx, readFetch(ctx, request, scope.responseBytesLeft())),
+    notParked: served(ctx, first),
   });
 }
 

@@ -11,7 +11,8 @@
 
 import type { ShareFetchResult, ShareFetchSpec } from '../../groups/share-groups.js';
 import type { BrokerContext, RequestScope } from '../context.js';
-import { partitionKey, type ParkedFetch } from '../waiters.js';
+import { partitionKey } from '../waiters.js';
+import { longPoll } from './long-poll.js';
 
 export interface ShareFetchRequestSpec extends ShareFetchSpec {
   maxWaitMs: number;
@@ -27,39 +28,17 @@ export function shareFetch(ctx: BrokerContext, request: ShareFetchRequestSpec, s
     ctx.coordinator.shares.acquire({ ...request, maxBytes: Math.max(1, Math.min(request.maxBytes, ctx.options.fetchMaxBytes, scope.responseBytesLeft())) });
   const first = acquire();
   if (acquiredSomething(first) || request.maxWaitMs === 0 || ctx.shuttingDown) return first;
-  return new Promise<ShareFetchResult | null>((resolve) => {
-    let wakeScheduled = false;
-    let done = false;
-    const finish = (result: ShareFetchResult | null): void => {
-      if (done) return;
-      done = true;
-      clearTimeout(timer);
-      ctx.waiters.unpark(parked);
-      scope.signal.removeEventListener('abort', onAbort);
-      resolve(result);
-    };
-    const parked: ParkedFetch = {
-      wake() {
-        if (wakeScheduled || done) return;
-        wakeScheduled = true;
-        setImmediate(() => {
-          wakeScheduled = false;
-          if (done) return;
-          if (ctx.shuttingDown || scope.signal.aborted) {
-            finish(ctx.shuttingDown ? first : null);
-            return;
-          }
-          const result = acquire();
-          if (acquiredSomething(result)) finish(result);
-        });
-      },
-    };
-    const onAbort = (): void => finish(null);
+  return longPoll(ctx, scope, {
+    keys: request.partitions.map((entry) => partitionKey(entry.topic, entry.partition)),
+    maxWaitMs: request.maxWaitMs,
+    retry() {
+      if (ctx.shuttingDown) return first;
+      const result = acquire();
+      return acquiredSomething(result) ? result : undefined;
+    },
     // At the deadline the request answers what it has (nothing): acquiring then could hand
     // records to a client that already gave up waiting.
-    const timer = setTimeout(() => finish(first), request.maxWaitMs);
-    scope.signal.addEventListener('abort', onAbort, { once: true });
-    const keys = request.partitions.map((entry) => partitionKey(entry.topic, entry.partition));
-    if (!ctx.waiters.park(parked, keys)) finish(first);
+    atDeadline: () => first,
+    notParked: first,
   });
 }
