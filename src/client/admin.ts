@@ -194,7 +194,8 @@ export class Admin {
 
   // Group admin (the broker side arrives with consumer groups).
 
-  async listGroups(): Promise<Array<{ groupId: string; state: GroupState; members: number }>> {
+  /** Every group; `kind` is 'classic' or 'share' for those kinds, absent for consumer groups. */
+  async listGroups(): Promise<Array<{ groupId: string; state: GroupState; members: number; kind?: 'classic' | 'share' }>> {
     const response = await this.client.request(ApiKey.ListGroups, {});
     return (response.header as unknown as ListGroupsResponse).groups ?? [];
   }
@@ -223,7 +224,7 @@ export class Admin {
     }
   }
 
-  /** Sets a group's committed offsets of a topic (only while the group has no active members). */
+  /** Sets a group's committed offsets of a topic, or a share group's start offsets (only while the group has no active members). */
   async resetOffsets(options: { groupId: string; topic: string; partitions?: number[]; to: OffsetTarget }): Promise<Array<{ topic: string; partition: number; offset: number }>> {
     const request: ResetOffsetsRequest = { groupId: options.groupId, topic: options.topic, to: resetTarget(options.to) };
     if (options.partitions !== undefined) request.partitions = options.partitions;

@@ -317,6 +317,22 @@ export class ShareGroups {
     };
   }
 
+  /**
+   * Moves the start offset of each named share-partition (admin reset; the caller checked
+   * that the group has no members) and writes the new state; resolves once durable.
+   * See SharePartition.resetStart for what happens to the records in flight.
+   */
+  async resetStart(groupId: string, topic: string, targets: readonly { partition: number; offset: number }[]): Promise<void> {
+    const group = this.group(groupId);
+    const changed = targets.map(({ partition, offset }) => {
+      const share = this.partition(group, topic, partition);
+      share.resetStart(offset);
+      this.onAvailable(topic, partition);
+      return share;
+    });
+    await this.persist(groupId, changed, []);
+  }
+
   /** Every share group's id (a group exists once a member fetched or a snapshot named it), sorted. */
   groupIds(): string[] {
     return [...this.groups.keys()].sort();

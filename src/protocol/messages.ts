@@ -171,7 +171,7 @@ export interface OffsetFetchResponse extends ErrorFields {
 // ListGroups (11)
 export type ListGroupsRequest = Record<string, never>;
 export interface ListGroupsResponse extends ErrorFields {
-  groups: Array<{ groupId: string; state: GroupState; members: number; kind?: 'classic' }>;
+  groups: Array<{ groupId: string; state: GroupState; members: number; kind?: 'classic' | 'share' }>;
 }
 // Consumer groups: empty, assigning, reconciling, stable. Classic groups (Kafka clients
 // joining with JoinGroup/SyncGroup): empty, preparing-rebalance, completing-rebalance, stable.
