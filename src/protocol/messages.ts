@@ -293,6 +293,11 @@ export interface ShareFetchRequest {
   maxRecords: number;
   maxBytes: number;
   partitions: Array<{ topic: string; partition: number }>;
+  /**
+   * The group's config (Kafka's share.record.lock.duration.ms / share.delivery.count.limit),
+   * applied only if the group has none yet (a member's first fetch); the broker-wide values otherwise.
+   */
+  groupConfig?: { lockDurationMs?: number; deliveryLimit?: number };
 }
 export interface ShareAcquiredRange {
   firstOffset: number;

@@ -279,6 +279,7 @@ const requestChecks: Record<ApiKey, Check<unknown>> = {
       (entry) => `${entry.topic}\u0000${entry.partition}`,
       (entry) => `partition ${entry.topic}-${entry.partition}`,
     ),
+    groupConfig: optional(object({ lockDurationMs: optional(int(1_000, 3_600_000)), deliveryLimit: optional(int(2, 10)) })),
   }),
   [ApiKey.DescribeShareGroups]: object({ groupIds: arrayOf(str, 'maxGroupsPerRequest') }),
   [ApiKey.ShareAcknowledge]: object({

@@ -3,7 +3,11 @@
 // inside the in-flight window keeps the records above it, a time) only while the group
 // has no members (NON_EMPTY_GROUP), writes it to __share_group_state (it survives a
 // reopen) and leaves __consumer_offsets alone; listGroups shows share groups with kind
-// 'share', their state and member count, next to consumer groups.
+// 'share', their state and member count, next to consumer groups; per-group configs (lock
+// duration, delivery limit): two groups with different lock durations expire independently
+// (manual clock), a group's delivery limit dead-letters after its own count, the config
+// survives a reopen (golden config bytes), and a member's first-join config does not
+// override one already set.
 
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -11,11 +15,12 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { GroupCoordinator } from '../../src/groups/coordinator.js';
 import { AcknowledgeType } from '../../src/groups/share-partition.js';
+import { decodeShareGroupConfig, encodeShareGroupConfig } from '../../src/groups/share-state-codec.js';
 import { encodeBatch } from '../../src/records/index.js';
 import { LogManager } from '../../src/storage/index.js';
 import type { LogManager as LogManagerType } from '../../src/storage/types.js';
 import { ManualClock } from '../../src/util/clock.js';
-import { Errors } from '../../src/util/errors.js';
+import { Errors, isSpoolError } from '../../src/util/errors.js';
 
 const dirs: string[] = [];
 let logs: LogManagerType | undefined;
@@ -145,5 +150,56 @@ describe('listGroups with share groups', () => {
     expect(groups.find((g) => g.groupId === 'idle')).toEqual({ groupId: 'idle', state: 'empty', members: 0, kind: 'share' });
     expect(groups.find((g) => g.groupId === 'plain')?.kind).toBeUndefined();
     expect(groups.map((g) => g.groupId)).toEqual(['g', 'idle', 'plain']);
+  });
+});
+
+describe('per-group share config', () => {
+  it('encodes the documented config value bytes (version 2, 0 = unset)', () => {
+    expect(encodeShareGroupConfig({ lockDurationMs: 5_000, deliveryLimit: 3 }).toString('hex')).toBe('020000138803');
+    expect(encodeShareGroupConfig({ deliveryLimit: 4 }).toString('hex')).toBe('020000000004');
+    expect(decodeShareGroupConfig(Buffer.from('020000000004', 'hex'))).toEqual({ deliveryLimit: 4 });
+  });
+
+  const spec = (groupId: string, memberId: string, maxRecords: number) => ({ ...fetchSpec(memberId, maxRecords), groupId });
+
+  it('two groups with different lock durations expire independently', async () => {
+    const c = await open(tempDir()); // broker-wide lock: 1 s
+    await fill();
+    await c.shares.configure('slow', { lockDurationMs: 5_000 });
+    expect(c.shares.configOf('slow')).toEqual({ lockDurationMs: 5_000, deliveryLimit: 5 });
+    expect(c.shares.configOf('fast')).toEqual({ lockDurationMs: 1_000, deliveryLimit: 5 });
+    c.shares.acquire(spec('fast', 'a', 2));
+    c.shares.acquire(spec('slow', 'a', 2));
+    clock.advance(1_000);
+    c.shares.runLockExpiry();
+    expect(c.shares.acquire(spec('fast', 'b', 2)).partitions[0]!.acquired).toEqual([{ firstOffset: 0, lastOffset: 1, deliveryCount: 2 }]);
+    expect(c.shares.acquire(spec('slow', 'b', 2)).partitions[0]!.acquired).toEqual([{ firstOffset: 2, lastOffset: 3, deliveryCount: 1 }]);
+    clock.advance(4_000);
+    c.shares.runLockExpiry();
+    expect(c.shares.acquire(spec('slow', 'c', 2)).partitions[0]!.acquired).toEqual([{ firstOffset: 0, lastOffset: 1, deliveryCount: 2 }]);
+  });
+
+  it('dead-letters after the group\'s own delivery limit; the config survives a reopen; a first join does not override it', async () => {
+    const dir = tempDir();
+    const c = await open(dir);
+    await fill();
+    await c.shares.configure('g', { deliveryLimit: 2, lockDurationMs: 2_000 });
+    expect(await c.shares.configure('g', { deliveryLimit: 9 }, true)).toEqual({ deliveryLimit: 2, lockDurationMs: 2_000 });
+    const refused = await c.shares.configure('g', { deliveryLimit: 11 }).catch((error: unknown) => error);
+    expect(isSpoolError(refused, Errors.INVALID_REQUEST)).toBe(true);
+    await shut();
+    const reopened = await open(dir);
+    expect(reopened.shares.configOf('g')).toEqual({ lockDurationMs: 2_000, deliveryLimit: 2 });
+    const release = (memberId: string) => ({
+      groupId: 'g',
+      memberId,
+      partitions: [{ topic: 't', partition: 0, ranges: [{ firstOffset: 0, lastOffset: 0, type: AcknowledgeType.RELEASE }] }],
+    });
+    reopened.shares.acquire(fetchSpec('a', 1));
+    await reopened.shares.acknowledge(release('a'));
+    reopened.shares.acquire(fetchSpec('a', 1));
+    await reopened.shares.acknowledge(release('a')); // second delivery = the limit: archived
+    expect(logs!.getPartition('g.dlq', 0).logEndOffset).toBe(1);
+    expect(reopened.shares.describe('g')?.partitions[0]).toMatchObject({ startOffset: 1 });
   });
 });
