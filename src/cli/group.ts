@@ -116,6 +116,7 @@ function formatShareGroup(group: ShareGroupDescription): string {
     `members: ${group.members.length}`,
     ...group.members.map((member) => `  ${member}`),
     `dead letters: ${group.deadLetters} (${group.deadLetterTopic})`,
+    ...(group.lockDurationMs !== undefined ? [`lock: ${group.lockDurationMs} ms  delivery limit: ${group.deliveryLimit}`] : []),
     '',
   ].join('\n');
   const rows = [...group.partitions]

@@ -88,6 +88,9 @@ export interface ShareGroupDescription {
   members: string[];
   partitions: SharePartitionDescription[];
   deadLetterTopic: string;
+  /** The group's lock duration and delivery limit in force (its own config, else the broker's). */
+  lockDurationMs: number;
+  deliveryLimit: number;
 }
 
 /**
@@ -336,6 +339,8 @@ export class ShareGroups {
       groupId,
       members: [...group.members.keys()],
       deadLetterTopic: deadLetterTopic(groupId),
+      lockDurationMs: group.limits.lockDurationMs,
+      deliveryLimit: group.limits.deliveryLimit,
       partitions: [...group.partitions.values()].map((share) => ({
         topic: share.topic,
         partition: share.partition,

@@ -346,6 +346,9 @@ export interface ShareGroupDescription extends ErrorFields {
   members: string[];
   deadLetterTopic: string;
   deadLetters: number;
+  /** The group's lock duration and delivery limit in force (absent from older brokers). */
+  lockDurationMs?: number;
+  deliveryLimit?: number;
   partitions: Array<{ topic: string; partition: number; startOffset: number; inFlight: number; acquired: number; deliveryCounts: Array<[number, number]> }>;
 }
 export interface DescribeShareGroupsResponse extends ErrorFields {

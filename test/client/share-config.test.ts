@@ -2,13 +2,15 @@
 // broker-wide lock duration is the default 30 s: a share consumer created with
 // `lockDurationMs: 1000` sets the group's lock on its first fetch, so a record it holds
 // without acknowledging (handler stuck) goes to another member of the group within a few
-// seconds (with the broker's 30 s it would not); and a bad value is refused by the broker.
+// seconds (with the broker's 30 s it would not), and DescribeShareGroups / `spool group
+// describe` show the group's lock and limit; a bad value is refused by the broker.
 
 import { afterAll, describe, expect, it } from 'vitest';
 import type { ShareConsumer } from '../../src/client/index.js';
 import { Errors, isSpoolError } from '../../src/util/errors.js';
 import { randomTopic, waitFor } from '../helpers/broker.js';
 import { useBroker } from '../helpers/use-broker.js';
+import { spool } from '../cli/run.js';
 
 const shared = useBroker();
 const consumers: ShareConsumer[] = [];
@@ -49,6 +51,9 @@ describe('share consumer group config', () => {
     expect(Date.now() - started).toBeLessThan(8_000);
     const [description] = await client.admin().describeShareGroups({ groupIds: [groupId] });
     expect(description?.partitions[0]?.startOffset).toBe(1);
+    expect(description).toMatchObject({ lockDurationMs: 1_000, deliveryLimit: 4 });
+    const described = await spool(shared.address(), `group describe ${groupId}`);
+    expect(described.stdout).toContain('lock: 1000 ms  delivery limit: 4');
     unstick();
   });
 
