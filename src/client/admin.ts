@@ -108,6 +108,21 @@ export class Admin {
     }
   }
 
+  /**
+   * Sets a share group's lock duration (1,000..3,600,000 ms) and/or delivery limit (2..10);
+   * the field not given keeps its value. Kafka's group configs share.record.lock.duration.ms
+   * and share.delivery.count.limit, through AlterConfigs `groups`.
+   */
+  async alterShareGroupConfig(options: { groupId: string; lockDurationMs?: number; deliveryLimit?: number }): Promise<void> {
+    const config: Record<string, number> = {};
+    if (options.lockDurationMs !== undefined) config['share.record.lock.duration.ms'] = options.lockDurationMs;
+    if (options.deliveryLimit !== undefined) config['share.delivery.count.limit'] = options.deliveryLimit;
+    const response = await this.client.request(ApiKey.AlterConfigs, { topics: [], groups: [{ name: options.groupId, config }] });
+    for (const group of (response.header as unknown as AlterConfigsResponse).groups ?? []) {
+      throwItem(group.errorCode, group.errorMessage, `alter config of share group ${group.name}`);
+    }
+  }
+
   /** Grows each topic to `count` partitions in total (kafkajs's shape). Throws INVALID_PARTITIONS when not more than now. */
   async createPartitions(given: { topicPartitions: Array<{ topic: string; count: number }> }): Promise<void> {
     const options = checkOptions(given, { where: 'createPartitions()', known: ['topicPartitions'], hints: { validateOnly: 'not supported', timeout: 'use the Client requestTimeoutMs' } });

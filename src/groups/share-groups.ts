@@ -369,7 +369,7 @@ export class ShareGroups {
   }
 
   /**
-   * Sets a share group's config (checked: lock 1 s..1 h, delivery limit 2..10), durable in
+   * Sets fields of a share group's config (checked: lock 1 s..1 h, delivery limit 2..10), durable in
    * __share_group_state before it resolves. `onlyIfUnset`: the SDK's first join, which
    * must not override a config an admin (or an earlier member) set. Answers the config in force.
    */
@@ -379,7 +379,8 @@ export class ShareGroups {
     const group = this.group(groupId);
     const isSet = group.config.lockDurationMs !== undefined || group.config.deliveryLimit !== undefined;
     if (onlyIfUnset && isSet) return group.config;
-    group.applyConfig(config);
+    // The given fields are set; the others keep their value (Kafka's IncrementalAlterConfigs SET).
+    group.applyConfig({ ...group.config, ...config });
     await this.store.prepare();
     await this.store.append([{ groupId, topic: '', partition: -1, value: null, config: group.config }]);
     return group.config;

@@ -245,11 +245,15 @@ export interface ResetOffsetsResponse extends ErrorFields {
 
 // AlterConfigs (15): sets the given topic configs (Kafka names, as CreateTopics); the
 // others keep their values (Kafka's IncrementalAlterConfigs SET, not the legacy replace).
+// `groups`: share group configs `share.record.lock.duration.ms` (1,000..3,600,000) and
+// `share.delivery.count.limit` (2..10), the same SET semantics.
 export interface AlterConfigsRequest {
   topics: Array<{ name: string; config: Record<string, string | number> }>;
+  groups?: Array<{ name: string; config: Record<string, string | number> }>;
 }
 export interface AlterConfigsResponse extends ErrorFields {
   topics: Array<{ name: string } & ErrorFields>;
+  groups?: Array<{ name: string } & ErrorFields>;
 }
 
 // CreatePartitions (16): grows each topic to `count` partitions in total (never shrinks).

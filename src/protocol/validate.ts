@@ -255,6 +255,13 @@ const requestChecks: Record<ApiKey, Check<unknown>> = {
       (entry) => entry.name,
       (entry) => `topic ${entry.name}`,
     ),
+    groups: optional(
+      unique(
+        arrayOf(object({ name: str, config: record(oneOf<string | number>(str, timestamp), 'maxConfigEntries') }), 'maxGroupsPerRequest'),
+        (entry) => entry.name,
+        (entry) => `group ${entry.name}`,
+      ),
+    ),
   }),
   [ApiKey.CreatePartitions]: object({
     topics: totalPartitionCounts(

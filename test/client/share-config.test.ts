@@ -3,7 +3,9 @@
 // `lockDurationMs: 1000` sets the group's lock on its first fetch, so a record it holds
 // without acknowledging (handler stuck) goes to another member of the group within a few
 // seconds (with the broker's 30 s it would not), and DescribeShareGroups / `spool group
-// describe` show the group's lock and limit; a bad value is refused by the broker.
+// describe` show the group's lock and limit; a bad value is refused by the broker;
+// admin.alterShareGroupConfig (AlterConfigs `groups`) sets one field keeping the other,
+// and a later member's first-join config does not override it.
 
 import { afterAll, describe, expect, it } from 'vitest';
 import type { ShareConsumer } from '../../src/client/index.js';
@@ -55,6 +57,24 @@ describe('share consumer group config', () => {
     const described = await spool(shared.address(), `group describe ${groupId}`);
     expect(described.stdout).toContain('lock: 1000 ms  delivery limit: 4');
     unstick();
+  });
+
+  it('admin.alterShareGroupConfig sets a field, keeps the other, and wins over a later first join', async () => {
+    const client = shared.client();
+    const topic = randomTopic('share-admin');
+    const groupId = `g-${topic}`;
+    await client.admin().createTopics({ topics: [{ topic, numPartitions: 1 }] });
+    await client.admin().alterShareGroupConfig({ groupId, deliveryLimit: 3 });
+    await client.admin().alterShareGroupConfig({ groupId, lockDurationMs: 2_000 });
+    const consumer = client.shareConsumer({ groupId, maxWaitMs: 100, lockDurationMs: 9_000 });
+    consumers.push(consumer);
+    await consumer.subscribe({ topics: [topic] });
+    await consumer.run({ eachMessage: async () => {} });
+    await waitFor(async () => ((await client.admin().describeShareGroups({ groupIds: [groupId] }))[0]?.members.length ?? 0) === 1, 5_000);
+    const [description] = await client.admin().describeShareGroups({ groupIds: [groupId] });
+    expect(description).toMatchObject({ lockDurationMs: 2_000, deliveryLimit: 3 });
+    const refused = await client.admin().alterShareGroupConfig({ groupId, deliveryLimit: 1 }).catch((error: unknown) => error);
+    expect(isSpoolError(refused, Errors.INVALID_REQUEST)).toBe(true);
   });
 
   it('refuses a lock duration outside 1 s..1 h', async () => {
