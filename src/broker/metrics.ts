@@ -305,7 +305,8 @@ export class BrokerMetrics {
 
   private async snapshotGroups(source: MetricsSource): Promise<void> {
     const s = this.scrape;
-    const { groups } = await source.coordinator.listGroups();
+    // Share groups have their own series (snapshotShareGroups) and no committed offsets.
+    const groups = (await source.coordinator.listGroups()).groups.filter((group) => group.kind !== 'share');
     s.groups.set(groups.length);
     // Describing a group walks its partitions: describe no more groups than lag series allowed.
     const shown = groups.slice(0, this.caps.maxGroupSeries);

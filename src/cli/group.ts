@@ -31,13 +31,13 @@ export function registerGroup(program: Command): void {
 
   group
     .command('list')
-    .description('every group with its state and member count')
+    .description('every group with its state, member count and kind (consumer, classic, share)')
     .addOption(adminFormatOption())
     .action(async (options: { format: AdminFormat }, command: Command) => {
       await withConnection(command, async (connection) => {
         const groups = [...(await connection.request(() => connection.client.admin().listGroups()))].sort((a, b) => a.groupId.localeCompare(b.groupId));
-        const rows = groups.map((g) => [g.groupId, g.state, g.members]);
-        writeResult(options.format, groups, () => (rows.length > 0 ? formatTable(['GROUP', 'STATE', 'MEMBERS'], rows) : ''));
+        const rows = groups.map((g) => [g.groupId, g.state, g.members, g.kind ?? 'consumer']);
+        writeResult(options.format, groups, () => (rows.length > 0 ? formatTable(['GROUP', 'STATE', 'MEMBERS', 'KIND'], rows) : ''));
       });
     });
 
@@ -116,6 +116,7 @@ function formatShareGroup(group: ShareGroupDescription): string {
     `members: ${group.members.length}`,
     ...group.members.map((member) => `  ${member}`),
     `dead letters: ${group.deadLetters} (${group.deadLetterTopic})`,
+    ...(group.lockDurationMs !== undefined ? [`lock: ${group.lockDurationMs} ms  delivery limit: ${group.deliveryLimit}`] : []),
     '',
   ].join('\n');
   const rows = [...group.partitions]
@@ -169,7 +170,7 @@ type Admin = ReturnType<Connection['client']['admin']>;
  * computes), --shift-by as the computed offsets. The broker refuses a group with members.
  */
 async function resetGroup(admin: Admin, groupId: string, options: ResetOptions): Promise<ResetRow[]> {
-  const committed = await admin.fetchOffsets({ groupId });
+  const committed = await currentOffsets(admin, groupId);
   const topics = options.topic !== undefined ? [options.topic] : [...new Set(committed.map((entry) => entry.topic))].sort();
   if (topics.length === 0) throw new Error(`group ${groupId} has no committed offsets (give --topic)`);
   const previous = new Map(committed.map((entry) => [`${entry.topic}\u0000${entry.partition}`, entry.offset]));
@@ -219,6 +220,22 @@ async function resetGroup(admin: Admin, groupId: string, options: ResetOptions):
     applied.push({ ...row, offset: result?.offset ?? row.offset });
   }
   return applied;
+}
+
+/**
+ * The group's committed offsets; for a share group (no commits), its start offsets per
+ * share-partition (the broker's ResetOffsets moves those: src/groups/README.md "Share groups").
+ */
+async function currentOffsets(admin: Admin, groupId: string): Promise<Array<{ topic: string; partition: number; offset: number }>> {
+  const committed = await admin.fetchOffsets({ groupId });
+  if (committed.length > 0) return committed;
+  try {
+    const [share] = await admin.describeShareGroups({ groupIds: [groupId] });
+    return (share?.partitions ?? []).map((entry) => ({ topic: entry.topic, partition: entry.partition, offset: entry.startOffset }));
+  } catch (error) {
+    if (isSpoolError(error, Errors.GROUP_ID_NOT_FOUND)) return committed;
+    throw error;
+  }
 }
 
 function formatReset(groupId: string, rows: ResetRow[], dryRun: boolean): string {

@@ -108,6 +108,21 @@ export class Admin {
     }
   }
 
+  /**
+   * Sets a share group's lock duration (1,000..3,600,000 ms) and/or delivery limit (2..10);
+   * the field not given keeps its value. Kafka's group configs share.record.lock.duration.ms
+   * and share.delivery.count.limit, through AlterConfigs `groups`.
+   */
+  async alterShareGroupConfig(options: { groupId: string; lockDurationMs?: number; deliveryLimit?: number }): Promise<void> {
+    const config: Record<string, number> = {};
+    if (options.lockDurationMs !== undefined) config['share.record.lock.duration.ms'] = options.lockDurationMs;
+    if (options.deliveryLimit !== undefined) config['share.delivery.count.limit'] = options.deliveryLimit;
+    const response = await this.client.request(ApiKey.AlterConfigs, { topics: [], groups: [{ name: options.groupId, config }] });
+    for (const group of (response.header as unknown as AlterConfigsResponse).groups ?? []) {
+      throwItem(group.errorCode, group.errorMessage, `alter config of share group ${group.name}`);
+    }
+  }
+
   /** Grows each topic to `count` partitions in total (kafkajs's shape). Throws INVALID_PARTITIONS when not more than now. */
   async createPartitions(given: { topicPartitions: Array<{ topic: string; count: number }> }): Promise<void> {
     const options = checkOptions(given, { where: 'createPartitions()', known: ['topicPartitions'], hints: { validateOnly: 'not supported', timeout: 'use the Client requestTimeoutMs' } });
@@ -194,7 +209,8 @@ export class Admin {
 
   // Group admin (the broker side arrives with consumer groups).
 
-  async listGroups(): Promise<Array<{ groupId: string; state: GroupState; members: number }>> {
+  /** Every group; `kind` is 'classic' or 'share' for those kinds, absent for consumer groups. */
+  async listGroups(): Promise<Array<{ groupId: string; state: GroupState; members: number; kind?: 'classic' | 'share' }>> {
     const response = await this.client.request(ApiKey.ListGroups, {});
     return (response.header as unknown as ListGroupsResponse).groups ?? [];
   }
@@ -223,7 +239,7 @@ export class Admin {
     }
   }
 
-  /** Sets a group's committed offsets of a topic (only while the group has no active members). */
+  /** Sets a group's committed offsets of a topic, or a share group's start offsets (only while the group has no active members). */
   async resetOffsets(options: { groupId: string; topic: string; partitions?: number[]; to: OffsetTarget }): Promise<Array<{ topic: string; partition: number; offset: number }>> {
     const request: ResetOffsetsRequest = { groupId: options.groupId, topic: options.topic, to: resetTarget(options.to) };
     if (options.partitions !== undefined) request.partitions = options.partitions;

@@ -32,6 +32,13 @@ export interface ShareConsumerConfig {
   maxWaitMs?: number;
   /** Bytes one ShareFetch reads at most (at least one batch). Default 1 MiB. */
   maxBytes?: number;
+  /**
+   * The group's acquisition lock (Kafka's share.record.lock.duration.ms, 1,000..3,600,000),
+   * set by this member's first fetch only if the group has no config yet. Default: the broker's.
+   */
+  lockDurationMs?: number;
+  /** The group's delivery limit (share.delivery.count.limit, 2..10), set like lockDurationMs. */
+  deliveryLimit?: number;
 }
 
 export interface ShareMessage extends ConsumedMessage {
@@ -61,6 +68,8 @@ export class ShareConsumer implements AsyncIterable<ShareMessage> {
   private readonly maxRecords: number;
   private readonly maxWaitMs: number;
   private readonly maxBytes: number;
+  /** Sent with the first ShareFetch only (then undefined). */
+  private groupConfig: ShareFetchRequest['groupConfig'];
   private readonly acker: ShareAcker;
   private topics: string[] = [];
   private queue: ShareMessage[] = [];
@@ -80,6 +89,11 @@ export class ShareConsumer implements AsyncIterable<ShareMessage> {
     this.maxRecords = config.maxRecords ?? 500;
     this.maxWaitMs = config.maxWaitMs ?? 1000;
     this.maxBytes = config.maxBytes ?? 1024 * 1024;
+    if (config.lockDurationMs !== undefined || config.deliveryLimit !== undefined) {
+      this.groupConfig = {};
+      if (config.lockDurationMs !== undefined) this.groupConfig.lockDurationMs = config.lockDurationMs;
+      if (config.deliveryLimit !== undefined) this.groupConfig.deliveryLimit = config.deliveryLimit;
+    }
     this.acker = new ShareAcker(client, this.groupId, this.memberId);
   }
 
@@ -161,6 +175,7 @@ export class ShareConsumer implements AsyncIterable<ShareMessage> {
       maxBytes: this.maxBytes,
       partitions,
     };
+    if (this.groupConfig !== undefined) request.groupConfig = this.groupConfig;
     let response;
     try {
       // One attempt: the retry (with a fresh connection) is ours, so close() ends it at once.
@@ -170,6 +185,7 @@ export class ShareConsumer implements AsyncIterable<ShareMessage> {
         retry: false,
       });
       this.failures = 0;
+      this.groupConfig = undefined;
     } catch (error) {
       if (this.closed) return;
       if (!isRetriable(error)) throw error;

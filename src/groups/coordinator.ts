@@ -41,6 +41,7 @@ import type {
   JoinGroupResult,
   LeaveGroup,
   LeaveGroupResult,
+  GroupListing,
   ListGroupsResult,
   OffsetCommit,
   OffsetCommitResult,
@@ -375,7 +376,22 @@ export class GroupCoordinator {
   }
 
   async listGroups(_request?: object): Promise<ListGroupsResult> {
-    return listGroups(this.groups.values());
+    return listGroups(this.groups.values(), this.shareListings());
+  }
+
+  /**
+   * Share groups as ListGroups shows them: kind 'share', 'stable' with members seen lately,
+   * else 'empty'. An id that is also an empty consumer or classic group (offsets only) is
+   * listed once, as the share group; one with members is listed as that kind.
+   */
+  private shareListings(): GroupListing[] {
+    const listings: GroupListing[] = [];
+    for (const groupId of this.shares.groupIds()) {
+      if ((this.groups.get(groupId)?.memberCount() ?? 0) > 0) continue;
+      const members = this.shares.memberCount(groupId);
+      listings.push({ groupId, state: members > 0 ? 'stable' : 'empty', members, kind: 'share' });
+    }
+    return listings;
   }
 
   async describeGroups(request: { groupIds: readonly string[] }): Promise<DescribeGroupsResult> {
@@ -387,7 +403,19 @@ export class GroupCoordinator {
     return deleteGroups(this.context(), request.groupIds);
   }
 
+  /**
+   * A share group (one a member fetched for, or with a snapshot) has its start offsets
+   * moved instead of committed offsets, unless a consumer or classic group of that id
+   * has members (then that group answers NON_EMPTY_GROUP as before).
+   */
   async resetOffsets(request: ResetOffsets): Promise<ResetOffsetsResult> {
+    const other = this.groups.get(request.groupId);
+    if (this.shares.has(request.groupId) && (other === undefined || other.memberCount() === 0)) {
+      return resetOffsets(this.context(), request, {
+        members: this.shares.memberCount(request.groupId),
+        write: (targets) => this.shares.resetStart(request.groupId, request.topic, targets),
+      });
+    }
     return resetOffsets(this.context(), request);
   }
 

@@ -22,8 +22,11 @@ function listing(group: GroupKind): GroupListing {
   return entry;
 }
 
-export function listGroups(groups: Iterable<GroupKind>): ListGroupsResult {
-  const listed = [...groups].map(listing).sort((a, b) => (a.groupId < b.groupId ? -1 : a.groupId > b.groupId ? 1 : 0));
+/** Every group; `shares` (share groups, already shaped) replace an entry of the same id. */
+export function listGroups(groups: Iterable<GroupKind>, shares: readonly GroupListing[] = []): ListGroupsResult {
+  const shareIds = new Set(shares.map((entry) => entry.groupId));
+  const others = [...groups].filter((group) => !shareIds.has(group.groupId)).map(listing);
+  const listed = [...others, ...shares].sort((a, b) => (a.groupId < b.groupId ? -1 : a.groupId > b.groupId ? 1 : 0));
   return { errorCode: Errors.NONE.code, groups: listed };
 }
 

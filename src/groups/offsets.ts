@@ -180,13 +180,23 @@ function resetTarget(log: PartitionLog, to: ResetTarget): number {
   }
 }
 
-export async function resetOffsets(context: OffsetContext, request: ResetOffsets): Promise<ResetOffsetsResult> {
+/**
+ * A share group's reset: its member count, and the write of the new start offsets (to
+ * __share_group_state instead of __consumer_offsets).
+ */
+export interface ShareReset {
+  members: number;
+  write(targets: readonly { partition: number; offset: number }[]): Promise<void>;
+}
+
+export async function resetOffsets(context: OffsetContext, request: ResetOffsets, share?: ShareReset): Promise<ResetOffsetsResult> {
   const fail = (kind: ErrorKind, message: string): ResetOffsetsResult => ({ ...errorFields(kind, message), partitions: [] });
   const groupError = checkGroupId(request.groupId);
   if (groupError !== undefined) return fail(Errors.INVALID_GROUP_ID, groupError);
   const group = context.groups.get(request.groupId);
-  if (group !== undefined && group.memberCount() > 0) {
-    return fail(Errors.NON_EMPTY_GROUP, `group ${request.groupId} has ${group.memberCount()} active members; stop them first`);
+  const members = share !== undefined ? share.members : (group?.memberCount() ?? 0);
+  if (members > 0) {
+    return fail(Errors.NON_EMPTY_GROUP, `group ${request.groupId} has ${members} active members; stop them first`);
   }
   const count = context.lookupTopic(request.topic);
   if (count === 0) return fail(Errors.UNKNOWN_TOPIC, `topic ${request.topic} does not exist`);
@@ -206,7 +216,17 @@ export async function resetOffsets(context: OffsetContext, request: ResetOffsets
   });
   // A dry run goes through every check above and stops before the write.
   if (request.dryRun === true) return { errorCode: 0, partitions: results };
-  const failure = await writeThrough(context, records);
+  const failure = share !== undefined ? await writeShare(share, written) : await writeThrough(context, records);
   if (failure !== undefined) for (const result of written) Object.assign(result, failure);
   return { errorCode: 0, partitions: results };
+}
+
+async function writeShare(share: ShareReset, written: ReadonlyArray<{ partition: number; offset: number }>): Promise<ErrorResult | undefined> {
+  if (written.length === 0) return undefined;
+  try {
+    await share.write(written);
+    return undefined;
+  } catch (error) {
+    return storageError(error);
+  }
 }

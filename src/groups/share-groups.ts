@@ -13,7 +13,7 @@
 
 import type { LogManager } from '../storage/types.js';
 import type { Clock } from '../util/clock.js';
-import { Errors, isSpoolError, type ErrorKind } from '../util/errors.js';
+import { Errors, isSpoolError, SpoolError, type ErrorKind } from '../util/errors.js';
 import { appendDeadLetters, deadLetterTopic, ensureDeadLetterTopic, type DeadLetterBatch } from './share-dead-letter.js';
 import {
   AcknowledgeType,
@@ -88,10 +88,28 @@ export interface ShareGroupDescription {
   members: string[];
   partitions: SharePartitionDescription[];
   deadLetterTopic: string;
+  /** The group's lock duration and delivery limit in force (its own config, else the broker's). */
+  lockDurationMs: number;
+  deliveryLimit: number;
 }
+
+/**
+ * A share group's own settings (Kafka's group configs `share.record.lock.duration.ms` and
+ * `share.delivery.count.limit`); unset = the broker-wide value.
+ */
+export interface ShareGroupConfig {
+  lockDurationMs?: number;
+  deliveryLimit?: number;
+}
+
+/** Bounds of a group's lock duration (Kafka's share.record.lock.duration.ms allows 1 s..1 h). */
+export const ShareConfigBounds = { minLockDurationMs: 1_000, maxLockDurationMs: 3_600_000 } as const;
 
 class ShareGroup {
   readonly partitions = new Map<string, SharePartition>();
+  /** Shared by every share-partition of the group: a config change applies to all at once. */
+  readonly limits: SharePartitionLimits;
+  config: ShareGroupConfig = {};
   /** member id -> last request (monotonic ms); describe shows them. */
   readonly members = new Map<string, number>();
   /**
@@ -100,7 +118,18 @@ class ShareGroup {
    * records for nobody until their locks expire.
    */
   readonly left = new Map<string, number>();
-  constructor(readonly groupId: string) {}
+  constructor(
+    readonly groupId: string,
+    private readonly brokerLimits: SharePartitionLimits,
+  ) {
+    this.limits = { ...brokerLimits };
+  }
+
+  applyConfig(config: ShareGroupConfig): void {
+    this.config = { ...config };
+    this.limits.lockDurationMs = config.lockDurationMs ?? this.brokerLimits.lockDurationMs;
+    this.limits.deliveryLimit = config.deliveryLimit ?? this.brokerLimits.deliveryLimit;
+  }
 }
 
 const key = (topic: string, partition: number): string => `${topic}\u0000${partition}`;
@@ -128,6 +157,10 @@ export class ShareGroups {
   async load(): Promise<void> {
     await this.store.load((record) => {
       const group = this.group(record.groupId);
+      if (record.config !== undefined) {
+        group.applyConfig(record.config);
+        return;
+      }
       if (record.value === null) {
         group.partitions.delete(key(record.topic, record.partition));
         return;
@@ -167,7 +200,7 @@ export class ShareGroups {
         entry.acquired = read.acquired;
         for (const range of read.acquired) recordsLeft -= range.lastOffset - range.firstOffset + 1;
         bytesLeft -= read.records.length;
-        this.lockExpiry.noteDeadline(nowMs + this.limits.lockDurationMs);
+        this.lockExpiry.noteDeadline(nowMs + group.limits.lockDurationMs);
       } catch (error) {
         if (!isSpoolError(error)) throw error;
         entry.errorCode = error.errorCode;
@@ -306,6 +339,8 @@ export class ShareGroups {
       groupId,
       members: [...group.members.keys()],
       deadLetterTopic: deadLetterTopic(groupId),
+      lockDurationMs: group.limits.lockDurationMs,
+      deliveryLimit: group.limits.deliveryLimit,
       partitions: [...group.partitions.values()].map((share) => ({
         topic: share.topic,
         partition: share.partition,
@@ -315,6 +350,46 @@ export class ShareGroups {
         deliveryCounts: [...share.deliveryCounts()].sort((a, b) => a[0] - b[0]),
       })),
     };
+  }
+
+  /**
+   * Moves the start offset of each named share-partition (admin reset; the caller checked
+   * that the group has no members) and writes the new state; resolves once durable.
+   * See SharePartition.resetStart for what happens to the records in flight.
+   */
+  async resetStart(groupId: string, topic: string, targets: readonly { partition: number; offset: number }[]): Promise<void> {
+    const group = this.group(groupId);
+    const changed = targets.map(({ partition, offset }) => {
+      const share = this.partition(group, topic, partition);
+      share.resetStart(offset);
+      this.onAvailable(topic, partition);
+      return share;
+    });
+    await this.persist(groupId, changed, []);
+  }
+
+  /**
+   * Sets fields of a share group's config (checked: lock 1 s..1 h, delivery limit 2..10), durable in
+   * __share_group_state before it resolves. `onlyIfUnset`: the SDK's first join, which
+   * must not override a config an admin (or an earlier member) set. Answers the config in force.
+   */
+  async configure(groupId: string, config: ShareGroupConfig, onlyIfUnset = false): Promise<ShareGroupConfig> {
+    const problem = this.checkGroup(groupId) ?? checkConfig(config);
+    if (problem !== undefined) throw new SpoolError(problem[0], problem[1]);
+    const group = this.group(groupId);
+    const isSet = group.config.lockDurationMs !== undefined || group.config.deliveryLimit !== undefined;
+    if (onlyIfUnset && isSet) return group.config;
+    // The given fields are set; the others keep their value (Kafka's IncrementalAlterConfigs SET).
+    group.applyConfig({ ...group.config, ...config });
+    await this.store.prepare();
+    await this.store.append([{ groupId, topic: '', partition: -1, value: null, config: group.config }]);
+    return group.config;
+  }
+
+  /** A share group's config in force (unset fields: the broker-wide value). */
+  configOf(groupId: string): Required<ShareGroupConfig> {
+    const limits = this.groups.get(groupId)?.limits ?? this.limits;
+    return { lockDurationMs: limits.lockDurationMs, deliveryLimit: limits.deliveryLimit };
   }
 
   /** Every share group's id (a group exists once a member fetched or a snapshot named it), sorted. */
@@ -339,7 +414,7 @@ export class ShareGroups {
    * (at least a minute) and holding nothing is forgotten, so crashed members do not pile up.
    */
   private forgetIdleMembers(group: ShareGroup, nowMs: number): void {
-    const idleMs = Math.max(2 * this.limits.lockDurationMs, 60_000);
+    const idleMs = Math.max(2 * group.limits.lockDurationMs, 60_000);
     for (const [memberId, leftAtMs] of group.left) if (leftAtMs + idleMs <= nowMs) group.left.delete(memberId);
     for (const [memberId, lastSeenMs] of group.members) {
       if (lastSeenMs + idleMs > nowMs) continue;
@@ -386,7 +461,7 @@ export class ShareGroups {
   private group(groupId: string): ShareGroup {
     let group = this.groups.get(groupId);
     if (group === undefined) {
-      group = new ShareGroup(groupId);
+      group = new ShareGroup(groupId, this.limits);
       this.groups.set(groupId, group);
     }
     return group;
@@ -395,7 +470,7 @@ export class ShareGroups {
   private partition(group: ShareGroup, topic: string, partition: number): SharePartition {
     let share = group.partitions.get(key(topic, partition));
     if (share === undefined) {
-      share = new SharePartition(topic, partition, this.limits);
+      share = new SharePartition(topic, partition, group.limits);
       group.partitions.set(key(topic, partition), share);
     }
     return share;
@@ -405,6 +480,17 @@ export class ShareGroups {
 function setError(entry: { errorCode: number; errorMessage?: string }, kind: ErrorKind, message: string): void {
   entry.errorCode = kind.code;
   entry.errorMessage = message;
+}
+
+function checkConfig(config: ShareGroupConfig): [ErrorKind, string] | undefined {
+  const { lockDurationMs, deliveryLimit } = config;
+  if (lockDurationMs !== undefined && !(Number.isInteger(lockDurationMs) && lockDurationMs >= ShareConfigBounds.minLockDurationMs && lockDurationMs <= ShareConfigBounds.maxLockDurationMs)) {
+    return [Errors.INVALID_REQUEST, `share.record.lock.duration.ms ${lockDurationMs} is outside ${ShareConfigBounds.minLockDurationMs}..${ShareConfigBounds.maxLockDurationMs}`];
+  }
+  if (deliveryLimit !== undefined && !(Number.isInteger(deliveryLimit) && deliveryLimit >= ShareDefaults.minDeliveryLimit && deliveryLimit <= ShareDefaults.maxDeliveryLimit)) {
+    return [Errors.INVALID_REQUEST, `share.delivery.count.limit ${deliveryLimit} is outside ${ShareDefaults.minDeliveryLimit}..${ShareDefaults.maxDeliveryLimit}`];
+  }
+  return undefined;
 }
 
 export { ShareDefaults };

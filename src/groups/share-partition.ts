@@ -313,8 +313,24 @@ export class SharePartition {
     this.advanceStart();
   }
 
-  /** Moves the start offset to start at a new place (admin reset): everything in flight is dropped. */
-  reset(startOffset: number): void {
+  /**
+   * Moves the start offset (admin reset, only while the group has no members). Forward
+   * inside the in-flight window: the records below the new start are dropped, those at
+   * or above it keep their state and delivery count (an Acquired one becomes Available:
+   * nobody holds it). Anywhere else (backwards, or at/past the end offset): everything in
+   * flight is dropped and the window starts empty at the new offset.
+   */
+  resetStart(startOffset: number): void {
+    if (startOffset > this.startOffset && startOffset < this.endOffset) {
+      for (let offset = this.startOffset; offset < startOffset; offset++) this.records.delete(offset);
+      for (const record of this.records.values()) {
+        if (record.state !== ShareRecordState.ACQUIRED) continue;
+        record.state = ShareRecordState.AVAILABLE;
+        record.memberId = '';
+      }
+      this.startOffset = startOffset;
+      return;
+    }
     this.records.clear();
     this.startOffset = startOffset;
     this.endOffset = startOffset;

@@ -9,6 +9,10 @@
 // only the last per key). The runs cover [startOffset, startOffset + sum(length))
 // consecutively; state is 0 Available, 2 Acknowledged, 4 Archived (Acquired is written as
 // Available: after a restart nobody holds a lock). A null value (tombstone) deletes.
+//
+// A share group's config is a record with the key's topic '' and partition -1:
+//   ShareGroupConfigValue => version:int8 (= 2) lockDurationMs:int32 deliveryLimit:int8
+// (0 = unset: the broker-wide value). The last one per group wins.
 
 import { Errors, SpoolError } from '../util/errors.js';
 import { readInt64, writeInt64 } from '../records/index.js';
@@ -70,4 +74,34 @@ export function decodeShareStateValue(buf: Buffer): ShareStateValue {
     position += ShareStateValueLayout.RUN_BYTES;
   }
   return { startOffset, runs };
+}
+
+export const SHARE_GROUP_CONFIG_VERSION = 2;
+
+/** A share group's own lock duration and delivery limit (undefined = the broker's). */
+export interface ShareGroupConfigValue {
+  lockDurationMs?: number;
+  deliveryLimit?: number;
+}
+
+export const isGroupConfigKey = (key: ShareStateKey): boolean => key.topic === '' && key.partition === -1;
+
+export function encodeShareGroupConfig(config: ShareGroupConfigValue): Buffer {
+  const buf = Buffer.alloc(6);
+  buf.writeInt8(SHARE_GROUP_CONFIG_VERSION, 0);
+  buf.writeInt32BE(config.lockDurationMs ?? 0, 1);
+  buf.writeInt8(config.deliveryLimit ?? 0, 5);
+  return buf;
+}
+
+export function decodeShareGroupConfig(buf: Buffer): ShareGroupConfigValue {
+  if (buf.length !== 6 || buf.readInt8(0) !== SHARE_GROUP_CONFIG_VERSION) {
+    throw new SpoolError(Errors.CORRUPT_MESSAGE, `bad share group config value: version ${buf[0]}, ${buf.length} bytes`);
+  }
+  const config: ShareGroupConfigValue = {};
+  const lockDurationMs = buf.readInt32BE(1);
+  const deliveryLimit = buf.readInt8(5);
+  if (lockDurationMs > 0) config.lockDurationMs = lockDurationMs;
+  if (deliveryLimit > 0) config.deliveryLimit = deliveryLimit;
+  return config;
 }

@@ -14,6 +14,10 @@ import type { Clock } from '../util/clock.js';
 import { assert } from '../util/assert.js';
 import { isSpoolError } from '../util/errors.js';
 import {
+  decodeShareGroupConfig,
+  encodeShareGroupConfig,
+  isGroupConfigKey,
+  type ShareGroupConfigValue,
   decodeShareStateKey,
   decodeShareStateValue,
   encodeShareStateKey,
@@ -28,6 +32,8 @@ const LOAD_READ_BYTES = 1024 * 1024;
 export interface ShareStateRecord extends ShareStateKey {
   /** null = tombstone */
   value: ShareStateValue | null;
+  /** A group config record (topic '' and partition -1; value then unused): see share-state-codec.ts. */
+  config?: ShareGroupConfigValue;
 }
 
 export interface ShareStateStore {
@@ -111,7 +117,12 @@ export class LogShareStateStore implements ShareStateStore {
     try {
       const decodedKey = decodeShareStateKey(key);
       if (decodedKey === null) return; // another record type, written by a newer broker
-      record = { ...decodedKey, value: value === null ? null : decodeShareStateValue(value) };
+      if (isGroupConfigKey(decodedKey)) {
+        if (value === null) return;
+        record = { ...decodedKey, value: null, config: decodeShareGroupConfig(value) };
+      } else {
+        record = { ...decodedKey, value: value === null ? null : decodeShareStateValue(value) };
+      }
     } catch (error) {
       if (!isSpoolError(error)) throw error;
       this.warn(`${SHARE_STATE_TOPIC}: record at offset ${offset} skipped: ${error.message}`);
@@ -125,7 +136,7 @@ export class LogShareStateStore implements ShareStateStore {
     const timestamp = this.clock.nowMs();
     const inputs: RecordInput[] = records.map((record) => ({
       key: encodeShareStateKey(record),
-      value: record.value === null ? null : encodeShareStateValue(record.value),
+      value: record.config !== undefined ? encodeShareGroupConfig(record.config) : record.value === null ? null : encodeShareStateValue(record.value),
       timestamp,
     }));
     assert(this.partition !== undefined, 'share state append before prepare()');

@@ -114,8 +114,8 @@ export interface GroupListing {
   groupId: string;
   state: GroupState;
   members: number;
-  /** Set for classic groups only (consumer groups are the native default). */
-  kind?: 'classic';
+  /** Set for classic and share groups only (consumer groups are the native default). */
+  kind?: 'classic' | 'share';
 }
 
 export interface ListGroupsResult extends ErrorResult {

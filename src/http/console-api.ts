@@ -67,7 +67,11 @@ async function route(ctx: BrokerContext, listeners: string[], request: ApiReques
     }
   }
   if (collection === 'groups') {
-    if (name === undefined && method === 'GET') return ctx.coordinator.listGroups();
+    // Share groups have their own page (share-groups below).
+    if (name === undefined && method === 'GET') {
+      const listed = await ctx.coordinator.listGroups();
+      return { ...listed, groups: listed.groups.filter((group) => group.kind !== 'share') };
+    }
     if (name !== undefined && sub === undefined && method === 'GET') return describeGroup(ctx, name);
     if (name !== undefined && sub === 'reset' && method === 'POST') return resetGroup(ctx, name, request.body);
   }

@@ -171,7 +171,7 @@ export interface OffsetFetchResponse extends ErrorFields {
 // ListGroups (11)
 export type ListGroupsRequest = Record<string, never>;
 export interface ListGroupsResponse extends ErrorFields {
-  groups: Array<{ groupId: string; state: GroupState; members: number; kind?: 'classic' }>;
+  groups: Array<{ groupId: string; state: GroupState; members: number; kind?: 'classic' | 'share' }>;
 }
 // Consumer groups: empty, assigning, reconciling, stable. Classic groups (Kafka clients
 // joining with JoinGroup/SyncGroup): empty, preparing-rebalance, completing-rebalance, stable.
@@ -245,11 +245,15 @@ export interface ResetOffsetsResponse extends ErrorFields {
 
 // AlterConfigs (15): sets the given topic configs (Kafka names, as CreateTopics); the
 // others keep their values (Kafka's IncrementalAlterConfigs SET, not the legacy replace).
+// `groups`: share group configs `share.record.lock.duration.ms` (1,000..3,600,000) and
+// `share.delivery.count.limit` (2..10), the same SET semantics.
 export interface AlterConfigsRequest {
   topics: Array<{ name: string; config: Record<string, string | number> }>;
+  groups?: Array<{ name: string; config: Record<string, string | number> }>;
 }
 export interface AlterConfigsResponse extends ErrorFields {
   topics: Array<{ name: string } & ErrorFields>;
+  groups?: Array<{ name: string } & ErrorFields>;
 }
 
 // CreatePartitions (16): grows each topic to `count` partitions in total (never shrinks).
@@ -293,6 +297,11 @@ export interface ShareFetchRequest {
   maxRecords: number;
   maxBytes: number;
   partitions: Array<{ topic: string; partition: number }>;
+  /**
+   * The group's config (Kafka's share.record.lock.duration.ms / share.delivery.count.limit),
+   * applied only if the group has none yet (a member's first fetch); the broker-wide values otherwise.
+   */
+  groupConfig?: { lockDurationMs?: number; deliveryLimit?: number };
 }
 export interface ShareAcquiredRange {
   firstOffset: number;
@@ -341,6 +350,9 @@ export interface ShareGroupDescription extends ErrorFields {
   members: string[];
   deadLetterTopic: string;
   deadLetters: number;
+  /** The group's lock duration and delivery limit in force (absent from older brokers). */
+  lockDurationMs?: number;
+  deliveryLimit?: number;
   partitions: Array<{ topic: string; partition: number; startOffset: number; inFlight: number; acquired: number; deliveryCounts: Array<[number, number]> }>;
 }
 export interface DescribeShareGroupsResponse extends ErrorFields {

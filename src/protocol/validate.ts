@@ -255,6 +255,13 @@ const requestChecks: Record<ApiKey, Check<unknown>> = {
       (entry) => entry.name,
       (entry) => `topic ${entry.name}`,
     ),
+    groups: optional(
+      unique(
+        arrayOf(object({ name: str, config: record(oneOf<string | number>(str, timestamp), 'maxConfigEntries') }), 'maxGroupsPerRequest'),
+        (entry) => entry.name,
+        (entry) => `group ${entry.name}`,
+      ),
+    ),
   }),
   [ApiKey.CreatePartitions]: object({
     topics: totalPartitionCounts(
@@ -279,6 +286,7 @@ const requestChecks: Record<ApiKey, Check<unknown>> = {
       (entry) => `${entry.topic}\u0000${entry.partition}`,
       (entry) => `partition ${entry.topic}-${entry.partition}`,
     ),
+    groupConfig: optional(object({ lockDurationMs: optional(int(1_000, 3_600_000)), deliveryLimit: optional(int(2, 10)) })),
   }),
   [ApiKey.DescribeShareGroups]: object({ groupIds: arrayOf(str, 'maxGroupsPerRequest') }),
   [ApiKey.ShareAcknowledge]: object({

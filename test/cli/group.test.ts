@@ -56,7 +56,7 @@ describe('group', () => {
     expect(byTime.stdout).toMatch(new RegExp(`${topic}\\s+0\\s+\\S+\\s+0\\n`));
 
     const listed = await spool(address(), 'group list');
-    expect(listed.stdout).toMatch(new RegExp(`^${group}\\s+empty\\s+0$`, 'm'));
+    expect(listed.stdout).toMatch(new RegExp(`^${group}\\s+empty\\s+0\\s+consumer$`, 'm'));
     expectOk(await spool(address(), `group delete ${group}`));
     expect((await spool(address(), 'group list')).stdout).not.toContain(group);
   });

@@ -206,7 +206,9 @@ export async function handleOffsetFetch(ctx: BrokerContext, request: OffsetFetch
 export async function handleListGroups(ctx: BrokerContext, request: ListGroupsRequest, _scope: KafkaScope): Promise<KafkaAnswer> {
   const result = await ctx.coordinator.listGroups();
   const filter = new Set(request.statesFilter.map((state) => state.toLowerCase()));
+  // Share groups are spool's own (ShareFetch): a Kafka client could not describe them.
   const groups = result.groups
+    .filter((group) => group.kind !== 'share')
     .map((group) => ({ groupId: group.groupId, protocolType: 'consumer', groupState: KAFKA_STATES[group.state] }))
     .filter((group) => filter.size === 0 || filter.has(group.groupState.toLowerCase()));
   return answer({ throttleTimeMs: 0, errorCode: kafkaCode(result.errorCode), groups } satisfies ListGroupsResponse);

@@ -7,6 +7,7 @@ import { readFileSync } from 'node:fs';
 import { ApiKey, SupportedVersions } from '../../protocol/apis.js';
 import { errorFields } from '../../protocol/errors.js';
 import type * as M from '../../protocol/messages.js';
+import type { ShareGroupConfig } from '../../groups/share-groups.js';
 import { topicConfigToRecord } from '../../storage/index.js';
 import { Errors, SpoolError, isSpoolError } from '../../util/errors.js';
 import type { BrokerContext, HandlerResponse, RequestScope } from '../context.js';
@@ -136,7 +137,29 @@ export async function handleAlterConfigs(ctx: BrokerContext, request: M.AlterCon
       return { name: entry.name, ...itemErrors(ctx, `altering the config of topic ${quoted(entry.name)}`, error) };
     }
   });
-  return ok({ topics });
+  if (request.groups === undefined) return ok({ topics });
+  const groups = await mapSequentially(request.groups, async (entry): Promise<NonNullable<M.AlterConfigsResponse['groups']>[number]> => {
+    try {
+      await ctx.coordinator.shares.configure(entry.name, shareGroupConfig(entry.config));
+      return { name: entry.name, errorCode: 0 };
+    } catch (error) {
+      return { name: entry.name, ...itemErrors(ctx, `altering the config of group ${quoted(entry.name)}`, error) };
+    }
+  });
+  return ok({ topics, groups });
+}
+
+/** A share group's config from Kafka's names (src/groups/README.md "Per-group config"). */
+function shareGroupConfig(config: Record<string, string | number>): ShareGroupConfig {
+  const result: ShareGroupConfig = {};
+  for (const [name, value] of Object.entries(config)) {
+    const number = typeof value === 'number' ? value : /^\d+$/.test(value) ? Number(value) : NaN;
+    if (!Number.isSafeInteger(number)) throw new SpoolError(Errors.INVALID_CONFIG, `group config ${name} must be an integer, got '${value}'`);
+    if (name === 'share.record.lock.duration.ms') result.lockDurationMs = number;
+    else if (name === 'share.delivery.count.limit') result.deliveryLimit = number;
+    else throw new SpoolError(Errors.INVALID_CONFIG, `unknown group config ${name} (share.record.lock.duration.ms, share.delivery.count.limit)`);
+  }
+  return result;
 }
 
 /** One topic at a time (slices.ts): adding partitions does file work like CreateTopics. */

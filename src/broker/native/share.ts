@@ -10,9 +10,20 @@ import { shareFetch } from '../core/share-fetch.js';
 import { describeShareGroup } from '../core/share-describe.js';
 import { deadLetterTopic } from '../../groups/share-dead-letter.js';
 import { thenMaybe } from '../slices.js';
-import { Errors } from '../../util/errors.js';
+import { Errors, isSpoolError } from '../../util/errors.js';
 
 export function handleShareFetch(ctx: BrokerContext, request: M.ShareFetchRequest, scope: RequestScope): HandlerResponse | Promise<HandlerResponse | null> {
+  if (request.groupConfig !== undefined) {
+    // A member's first fetch carries its group config: set it (durably) unless the group has one.
+    const { groupConfig, ...fetch } = request;
+    return ctx.coordinator.shares.configure(request.groupId, groupConfig, true).then(
+      () => handleShareFetch(ctx, fetch, scope),
+      (error: unknown) => {
+        if (!isSpoolError(error)) throw error;
+        return { header: { errorCode: error.errorCode, errorMessage: error.message, partitions: [] } satisfies M.ShareFetchResponse };
+      },
+    );
+  }
   return thenMaybe(shareFetch(ctx, request, scope), (result) => (result === null ? null : toResponse(result))) as
     | HandlerResponse
     | Promise<HandlerResponse | null>;
