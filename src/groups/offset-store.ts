@@ -11,10 +11,9 @@
 // promises, so the coordinator can update memory right after the call, in log order,
 // and answer the client only after the promise resolves.
 
-import { decodeBatch, encodeBatch, forEachBatch, type RecordInput } from '../records/index.js';
+import { encodeBatch, type RecordInput } from '../records/index.js';
 import type { LogManager, PartitionLog } from '../storage/types.js';
 import type { Clock } from '../util/clock.js';
-import { isSpoolError } from '../util/errors.js';
 import {
   decodeOffsetKey,
   decodeOffsetValue,
@@ -23,11 +22,11 @@ import {
   type OffsetKey,
   type OffsetValue,
 } from './offset-codec.js';
+import { replayInternalLog } from './internal-log.js';
 
 export const OFFSETS_TOPIC = '__consumer_offsets';
 /** Records per batch when a commit or a deletion is large (keeps batches < 1 MiB). */
 const RECORDS_PER_BATCH = 200;
-const LOAD_READ_BYTES = 1024 * 1024;
 
 export interface OffsetRecord extends OffsetKey {
   /** null = tombstone */
@@ -73,50 +72,15 @@ export class LogOffsetStore implements OffsetStore {
   }
 
   async load(onRecord: (record: OffsetRecord) => void): Promise<void> {
-    let offset = this.partition.logStartOffset;
-    const end = this.partition.logEndOffset;
-    while (offset < end) {
-      const { bytes } = this.partition.read(offset, LOAD_READ_BYTES);
-      if (bytes.length === 0) break;
-      let next = offset;
-      forEachBatch(bytes, (header, position) => {
-        const { records } = decodeBatch(bytes, position);
-        for (const record of records) {
-          // Compaction may leave a batch whose first records are below `offset`.
-          if (record.offset < offset) continue;
-          this.apply(record.key, record.value, record.offset, onRecord);
-        }
-        next = Math.max(next, header.baseOffset + header.lastOffsetDelta + 1);
-      });
-      if (next <= offset) break;
-      offset = next;
-    }
-  }
-
-  private apply(
-    key: Buffer | null,
-    value: Buffer | null,
-    offset: number,
-    onRecord: (record: OffsetRecord) => void,
-  ): void {
-    if (key === null) {
-      this.warn(`${OFFSETS_TOPIC}: record at offset ${offset} has no key; skipped`);
-      return;
-    }
-    // The batch passed its CRC check, so a record that does not decode was written by a
-    // different (buggy or newer) broker. Skipping it loses at most that commit; refusing
-    // to start would take every group down.
-    let record: OffsetRecord;
-    try {
-      const decodedKey = decodeOffsetKey(key);
-      if (decodedKey === null) return; // another record type, written by a newer broker
-      record = { ...decodedKey, value: value === null ? null : decodeOffsetValue(value) };
-    } catch (error) {
-      if (!isSpoolError(error)) throw error;
-      this.warn(`${OFFSETS_TOPIC}: record at offset ${offset} skipped: ${error.message}`);
-      return;
-    }
-    onRecord(record);
+    replayInternalLog(this.partition, {
+      topic: OFFSETS_TOPIC,
+      decode(key, value) {
+        const decodedKey = decodeOffsetKey(key);
+        return decodedKey === null ? null : { ...decodedKey, value: value === null ? null : decodeOffsetValue(value) };
+      },
+      onRecord,
+      warn: this.warn,
+    });
   }
 
   append(records: readonly OffsetRecord[]): Promise<void> {

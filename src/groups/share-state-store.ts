@@ -8,11 +8,10 @@
 // append() writes synchronously (call order is log order) and resolves when durable, so
 // an acknowledgement is answered only once its snapshot is as durable as the fsync policy.
 
-import { decodeBatch, encodeBatch, forEachBatch, type RecordInput } from '../records/index.js';
+import { encodeBatch, type RecordInput } from '../records/index.js';
 import type { LogManager, PartitionLog } from '../storage/types.js';
 import type { Clock } from '../util/clock.js';
 import { assert } from '../util/assert.js';
-import { isSpoolError } from '../util/errors.js';
 import {
   decodeShareGroupConfig,
   encodeShareGroupConfig,
@@ -25,9 +24,9 @@ import {
   type ShareStateKey,
   type ShareStateValue,
 } from './share-state-codec.js';
+import { replayInternalLog } from './internal-log.js';
 
 export const SHARE_STATE_TOPIC = '__share_group_state';
-const LOAD_READ_BYTES = 1024 * 1024;
 
 export interface ShareStateRecord extends ShareStateKey {
   /** null = tombstone */
@@ -87,48 +86,19 @@ export class LogShareStateStore implements ShareStateStore {
 
   async load(onRecord: (record: ShareStateRecord) => void): Promise<void> {
     if (this.partition === undefined) return;
-    let offset = this.partition.logStartOffset;
-    const end = this.partition.logEndOffset;
-    while (offset < end) {
-      const { bytes } = this.partition.read(offset, LOAD_READ_BYTES);
-      if (bytes.length === 0) break;
-      let next = offset;
-      forEachBatch(bytes, (header, position) => {
-        for (const record of decodeBatch(bytes, position).records) {
-          // Compaction may leave a batch whose first records are below `offset`.
-          if (record.offset >= offset) this.apply(record.key, record.value, record.offset, onRecord);
-        }
-        next = Math.max(next, header.baseOffset + header.lastOffsetDelta + 1);
-      });
-      if (next <= offset) break;
-      offset = next;
-    }
-  }
-
-  private apply(key: Buffer | null, value: Buffer | null, offset: number, onRecord: (record: ShareStateRecord) => void): void {
-    if (key === null) {
-      this.warn(`${SHARE_STATE_TOPIC}: record at offset ${offset} has no key; skipped`);
-      return;
-    }
-    // The batch passed its CRC check: a record that does not decode was written by another
-    // (buggy or newer) broker. Skipping it makes that partition's records available again
-    // (redelivery, never loss); refusing to start would take every group down.
-    let record: ShareStateRecord;
-    try {
-      const decodedKey = decodeShareStateKey(key);
-      if (decodedKey === null) return; // another record type, written by a newer broker
-      if (isGroupConfigKey(decodedKey)) {
-        if (value === null) return;
-        record = { ...decodedKey, value: null, config: decodeShareGroupConfig(value) };
-      } else {
-        record = { ...decodedKey, value: value === null ? null : decodeShareStateValue(value) };
-      }
-    } catch (error) {
-      if (!isSpoolError(error)) throw error;
-      this.warn(`${SHARE_STATE_TOPIC}: record at offset ${offset} skipped: ${error.message}`);
-      return;
-    }
-    onRecord(record);
+    // A record that does not decode makes that share-partition's records available again
+    // (redelivery, never loss).
+    replayInternalLog(this.partition, {
+      topic: SHARE_STATE_TOPIC,
+      decode(key, value): ShareStateRecord | null {
+        const decodedKey = decodeShareStateKey(key);
+        if (decodedKey === null) return null;
+        if (isGroupConfigKey(decodedKey)) return value === null ? null : { ...decodedKey, value: null, config: decodeShareGroupConfig(value) };
+        return { ...decodedKey, value: value === null ? null : decodeShareStateValue(value) };
+      },
+      onRecord,
+      warn: this.warn,
+    });
   }
 
   append(records: readonly ShareStateRecord[]): Promise<void> {
