@@ -18,7 +18,11 @@ const ALLOWED: Record<string, string[]> = {
   // The Kafka wire codec: pure, like protocol.
   kafka: ['records', 'util'],
   groups: ['storage', 'protocol', 'records', 'util'],
-  broker: ['groups', 'storage', 'protocol', 'kafka', 'records', 'util'],
+  broker: ['groups', 'cluster', 'security', 'storage', 'protocol', 'kafka', 'records', 'util'],
+  // Membership, controller and partition state in etcd; the replica fetcher.
+  cluster: ['storage', 'records', 'util'],
+  // TLS contexts, SASL/SCRAM, principals, ACLs, quotas: no wire, no broker.
+  security: ['util'],
   client: ['protocol', 'records', 'util'],
   // The offline dump-segment tool reads segment files directly, hence records and storage.
   cli: ['client', 'broker', 'http', 'records', 'storage', 'protocol', 'util'],

@@ -3,6 +3,7 @@
 
 import type { GroupCoordinator } from '../groups/coordinator.js';
 import type { LogManager } from '../storage/types.js';
+import type { Session } from '../security/session.js';
 import type { Logger } from './logger.js';
 import type { BrokerMetrics } from './metrics.js';
 import type { ResolvedBrokerOptions } from './options.js';
@@ -46,4 +47,6 @@ export interface RequestScope {
   readonly localPort: number | undefined;
   /** The client's address ("host:port"), for log lines about the request. */
   readonly remote?: string;
+  /** Who the connection is (principal, authenticated or not): see security/session.ts. */
+  readonly session: Session;
 }
