@@ -193,6 +193,12 @@ const FROM_SPOOL: Record<ErrorName, KafkaErrorCode> = {
   OUT_OF_ORDER_SEQUENCE_NUMBER: KafkaErrors.OUT_OF_ORDER_SEQUENCE_NUMBER,
   INVALID_PRODUCER_EPOCH: KafkaErrors.INVALID_PRODUCER_EPOCH,
   PRODUCER_FENCED: KafkaErrors.PRODUCER_FENCED,
+  NOT_LEADER_OR_FOLLOWER: KafkaErrors.NOT_LEADER_OR_FOLLOWER,
+  NOT_ENOUGH_REPLICAS: KafkaErrors.NOT_ENOUGH_REPLICAS,
+  FENCED_LEADER_EPOCH: KafkaErrors.FENCED_LEADER_EPOCH,
+  UNKNOWN_LEADER_EPOCH: KafkaErrors.UNKNOWN_LEADER_EPOCH,
+  // Kafka's UnexpectedAppendOffsetException never reaches a client (the fetcher handles it).
+  UNEXPECTED_APPEND_OFFSET: KafkaErrors.UNKNOWN_SERVER_ERROR,
   // A start-up error; never on the wire.
   DATA_DIR_LOCKED: KafkaErrors.KAFKA_STORAGE_ERROR,
   // Client side only (the address is not a spool broker); never sent by the broker.

@@ -65,6 +65,12 @@ export const Errors = {
   OUT_OF_ORDER_SEQUENCE_NUMBER: kind('OUT_OF_ORDER_SEQUENCE_NUMBER', 61, false, 'the batch sequence number does not follow the producer\'s last one on this partition'),
   INVALID_PRODUCER_EPOCH: kind('INVALID_PRODUCER_EPOCH', 62, false, 'the producer epoch is older than the partition\'s: a newer producer with this id fenced it'),
   PRODUCER_FENCED: kind('PRODUCER_FENCED', 63, false, 'a newer instance of this producer fenced this one'),
+  // Replication (cluster: storage's replica primitives, broker/core/replica-fetch.ts).
+  NOT_LEADER_OR_FOLLOWER: kind('NOT_LEADER_OR_FOLLOWER', 80, true, 'this broker is not the leader (or a follower) of the partition'),
+  NOT_ENOUGH_REPLICAS: kind('NOT_ENOUGH_REPLICAS', 81, true, 'fewer in-sync replicas than min.insync.replicas'),
+  FENCED_LEADER_EPOCH: kind('FENCED_LEADER_EPOCH', 82, false, 'the leader epoch in the request is older than the broker\'s'),
+  UNKNOWN_LEADER_EPOCH: kind('UNKNOWN_LEADER_EPOCH', 83, true, 'the leader epoch in the request is newer than the broker\'s'),
+  UNEXPECTED_APPEND_OFFSET: kind('UNEXPECTED_APPEND_OFFSET', 84, false, 'a replica\'s batches do not continue its log (first offset is not the log end, or offsets go backwards)'),
 } as const;
 
 export type ErrorName = keyof typeof Errors;
