@@ -2,6 +2,7 @@
 // waiters, the options, and the logger. One context per broker.
 
 import type { GroupCoordinator } from '../groups/coordinator.js';
+import type { ReplicaManager } from './core/replica-fetch.js';
 import type { LogManager } from '../storage/types.js';
 import type { Session } from '../security/session.js';
 import type { Logger } from './logger.js';
@@ -23,6 +24,8 @@ export interface BrokerContext {
   readonly kafkaAdvertised: { host: string; port: number } | null;
   /** Topics being auto-created, so concurrent produces share one creation. */
   readonly creatingTopics: Map<string, Promise<void>>;
+  /** A cluster's replication data path (core/replica-fetch.ts); absent on a single node. */
+  readonly replicas?: ReplicaManager;
   /** Set by close(): parked fetches answer at once and do not park again. */
   shuttingDown: boolean;
 }

@@ -26,6 +26,9 @@ export const ApiKey = {
   DescribeShareGroups: 42,
   // Kafka's number is 22; 43 keeps clear of the admin (15-18) and share-group (40-42) APIs.
   InitProducerId: 43,
+  // Replication between brokers (a cluster; reserved 60-69): a follower's fetch, and where an epoch ends.
+  ReplicaFetch: 60,
+  OffsetForLeaderEpoch: 61,
 } as const;
 
 export type ApiKey = (typeof ApiKey)[keyof typeof ApiKey];
@@ -55,6 +58,8 @@ export const SupportedVersions: Readonly<Record<ApiKey, readonly [number, number
   [ApiKey.ShareAcknowledge]: [0, 0],
   [ApiKey.DescribeShareGroups]: [0, 0],
   [ApiKey.InitProducerId]: [0, 0],
+  [ApiKey.ReplicaFetch]: [0, 0],
+  [ApiKey.OffsetForLeaderEpoch]: [0, 0],
 };
 
 export function apiName(apiKey: number): string {

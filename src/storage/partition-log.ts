@@ -23,7 +23,7 @@ import { Segment } from './segment.js';
 import { MAX_RELATIVE_OFFSET } from './segment-scan.js';
 import { probeDiskSpace, rescanActiveSegment } from './disk-space.js';
 import { type EpochEndOffset, type EpochEntry, LeaderEpochCache, collectEpochsFromSegment } from './leader-epoch-cache.js';
-import type { AppendOptions, AppendResult, FsyncPolicy, PartitionLog, ReadOptions, ReadResult, TopicConfig } from './types.js';
+import type { AppendOptions, AppendResult, FsyncPolicy, ReadOptions, ReadResult, ReplicaLog, TopicConfig } from './types.js';
 
 /** Closed segments (newest first) whose indexes stay in memory after a roll. */
 const KEEP_LOADED_CLOSED_SEGMENTS = 2;
@@ -77,7 +77,7 @@ export interface PartitionLogOptions {
   highWatermark?: number;
 }
 
-export class PartitionLogImpl implements PartitionLog {
+export class PartitionLogImpl implements ReplicaLog {
   readonly topic: string;
   readonly partition: number;
   readonly dir: string;
@@ -256,6 +256,10 @@ export class PartitionLogImpl implements PartitionLog {
   setLeaderEpoch(epoch: number): void {
     assert(Number.isSafeInteger(epoch) && epoch >= -1 && epoch <= 0x7fffffff, `bad leader epoch ${epoch}`);
     this._leaderEpoch = epoch;
+  }
+
+  get latestLeaderEpoch(): number {
+    return this.leaderEpochs.latestEpoch;
   }
 
   /** Kafka's OffsetForLeaderEpoch answer for `epoch` (leader-epoch-cache.ts endOffsetForEpoch). */

@@ -117,6 +117,33 @@ export interface PartitionLog {
   offsetForTimestamp(timestampMs: number): number | null;
 }
 
+/** Where a leader epoch ends in a log (Kafka's OffsetForLeaderEpoch answer); -1s when unknown. */
+export interface LeaderEpochEnd {
+  epoch: number;
+  endOffset: number;
+}
+
+/**
+ * A partition log as a replica sees it (PartitionLogImpl; see README.md "Replication
+ * primitives"): the high watermark of its own, leader epochs, follower appends and
+ * truncation. Replication code (broker/core/replica-fetch.ts, cluster/replica-fetcher.ts)
+ * codes against this.
+ */
+export interface ReplicaLog extends PartitionLog {
+  readonly replicated: boolean;
+  /** Moves the high watermark up to offset (capped at the log end); true when it moved. */
+  advanceHighWatermark(offset: number): boolean;
+  onHighWatermark(listener: (highWatermark: number) => void): () => void;
+  /** The epoch leader appends are stamped with (-1: none). */
+  readonly leaderEpoch: number;
+  setLeaderEpoch(epoch: number): void;
+  /** The latest epoch in the leader-epoch cache (-1: none). */
+  readonly latestLeaderEpoch: number;
+  endOffsetForEpoch(epoch: number): LeaderEpochEnd;
+  appendAsFollower(batches: Buffer): Promise<AppendResult>;
+  truncateTo(offset: number): void;
+}
+
 export interface TopicInfo {
   name: string;
   partitions: number;

@@ -36,6 +36,7 @@ import {
 import { handleProduce } from './produce.js';
 import { handleDescribeShareGroups, handleShareAcknowledge, handleShareFetch } from './share.js';
 import { handleInitProducerId } from './producer-ids.js';
+import { handleOffsetForLeaderEpoch, handleReplicaFetch } from './replica.js';
 
 type Handler<K extends ApiKey> = (
   ctx: BrokerContext,
@@ -68,6 +69,8 @@ const handlers: { [K in ApiKey]: Handler<K> } = {
   [ApiKey.ShareAcknowledge]: (ctx, request) => handleShareAcknowledge(ctx, request),
   [ApiKey.DescribeShareGroups]: (ctx, request) => handleDescribeShareGroups(ctx, request),
   [ApiKey.InitProducerId]: (ctx, request) => handleInitProducerId(ctx, request),
+  [ApiKey.ReplicaFetch]: (ctx, request, _payload, scope) => handleReplicaFetch(ctx, request, scope),
+  [ApiKey.OffsetForLeaderEpoch]: (ctx, request) => handleOffsetForLeaderEpoch(ctx, request),
 };
 
 export function isKnownApiKey(apiKey: number): apiKey is ApiKey {
