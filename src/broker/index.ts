@@ -11,3 +11,10 @@ export { alterTopicConfig, createPartitions, createTopic, deleteTopic, listOffse
 export { produceTestMessage, type TestMessage } from './core/test-message.js';
 export { browseMessages, MAX_BROWSE_MESSAGES, type BrowsePage, type BrowseRequest } from './core/browse.js';
 export { describeShareGroup, listShareGroupIds, type ShareGroupView } from './core/share-describe.js';
+export {
+  ReplicaManager,
+  type PartitionReplicaState,
+  type ReplicaState,
+  type ReplicationSettings,
+} from './core/replica-fetch.js';
+export { NativeLeaderChannel } from './replica-channel.js';
