@@ -288,6 +288,23 @@ describe('truncateTo', () => {
     expect(await again.log.append(makeBatch(1, 1))).toEqual({ baseOffset: 0, lastOffset: 0 });
   });
 
+  it('a truncation into a segment whose post-roll flush is still running keeps it usable for appends', async () => {
+    const { manager, log } = await open(data.dir, true);
+    while (log.segmentCount < 2) await log.append(makeBatch(log.logEndOffset, 2, 60));
+    // The roll above started the closed segment's background flush; cut into it now.
+    const closed = log.segments[0]!;
+    expect(closed.flushing).toBe(true);
+    log.truncateTo(closed.baseOffset + 2);
+    expect(log.segmentCount).toBe(1);
+    await closed.flushDone;
+    for (let tag = 0; tag < 6; tag++) await log.append(makeBatch(100 + tag, 1, 60));
+    expect(log.isOffline).toBe(false);
+    const image = allBytes(log);
+    await close(manager);
+    const reopened = await open(data.dir, true);
+    expect(allBytes(reopened.log).equals(image)).toBe(true);
+  });
+
   it('rebuilds the producer state below the cut', async () => {
     const { log } = await open(data.dir, true);
     const batch = (sequence: number): Buffer => producerBatch(9, sequence);
