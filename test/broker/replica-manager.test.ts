@@ -1,6 +1,7 @@
 // Proves the leader-side rules of core/replica-fetch.ts on a real replicated LogManager, with
 // the replication state supplied by the test: the HW is the minimum log end over the ISR
-// (a follower not heard from holds it; one outside the ISR does not), leader appends are
+// (a follower not heard from holds it; one outside the ISR does not), followers' log ends
+// and last caught-up times are reported for ISR decisions, leader appends are
 // stamped with the leader's epoch, ReplicaFetch and OffsetForLeaderEpoch are fenced by
 // epoch (FENCED_LEADER_EPOCH older, UNKNOWN_LEADER_EPOCH newer, NOT_LEADER_OR_FOLLOWER on a
 // follower), acks=all waiters resolve in offset order as the HW passes them, time out with
@@ -52,6 +53,13 @@ describe('ReplicaManager on the leader', () => {
     expect(read.highWatermark).toBe(3);
     expect(read.logEndOffset).toBe(5);
     expect(notified).toBeGreaterThan(0);
+    const followers = replicas.followerStates('t', 0).sort((a, b) => a.replicaId - b.replicaId);
+    expect(followers.map((f) => [f.replicaId, f.logEndOffset])).toEqual([
+      [2, 5],
+      [3, 3],
+    ]);
+    expect(followers[0]!.lastCaughtUpMs).toBeGreaterThan(0);
+    expect(followers[1]!.lastCaughtUpMs).toBe(-1);
     // Follower 3 leaves the ISR: the HW follows the others.
     state = { leaderId: 1, leaderEpoch: 4, isr: [1, 2] };
     replicas.stateChanged('t', 0);

@@ -117,6 +117,22 @@ describe('high watermark', () => {
     expect(reopened.log.highWatermark).toBe(4);
   });
 
+  it('the high-watermark-checkpoint task writes the file only when a high watermark moved', async () => {
+    const { manager, log } = await open(data.dir, true);
+    await manager.createTopic('other', 2);
+    await log.append(makeBatch(1, 4));
+    const path = join(data.dir, 'replication-offset-checkpoint');
+    await manager.runTask('high-watermark-checkpoint');
+    expect(readFileSync(path, 'latin1')).toBe('0\n3\nr 0 0\nother 0 0\nother 1 0\n');
+    const { statSync } = await import('node:fs');
+    const before = statSync(path).ino;
+    await manager.runTask('high-watermark-checkpoint');
+    expect(statSync(path).ino).toBe(before); // unchanged: not rewritten
+    log.advanceHighWatermark(3);
+    await manager.runTask('high-watermark-checkpoint');
+    expect(readFileSync(path, 'latin1')).toBe('0\n3\nr 0 3\nother 0 0\nother 1 0\n');
+  });
+
   it('an unreadable or torn checkpoint is ignored with a warning: every HW starts at the log start', async () => {
     const { manager, log } = await open(data.dir, true);
     await log.append(makeBatch(1, 5));

@@ -58,6 +58,8 @@ interface LeaderPartition {
   leaderEpoch: number;
   /** follower id -> its last fetch offset (its log end). */
   followerLogEnds: Map<number, number>;
+  /** follower id -> when (ms, monotonic) it last fetched at or past the leader's log end (Kafka's lastCaughtUpTimeMs). */
+  followerCaughtUpMs: Map<number, number>;
   /** Ordered by endOffset (appends come in offset order). */
   waiters: AckWaiter[];
   unsubscribe: () => void;
@@ -105,13 +107,14 @@ export class ReplicaManager {
     if (entry && entry.leaderEpoch !== state.leaderEpoch) {
       // A new term of this broker's leadership: followers' positions start over.
       entry.followerLogEnds.clear();
+      entry.followerCaughtUpMs.clear();
       entry.leaderEpoch = state.leaderEpoch;
       entry.log.setLeaderEpoch(state.leaderEpoch);
     }
     if (!entry) {
       const log = this.logs.getPartition(topic, partition);
       log.setLeaderEpoch(state.leaderEpoch);
-      const created: LeaderPartition = { log, leaderEpoch: state.leaderEpoch, followerLogEnds: new Map(), waiters: [], unsubscribe: () => undefined };
+      const created: LeaderPartition = { log, leaderEpoch: state.leaderEpoch, followerLogEnds: new Map(), followerCaughtUpMs: new Map(), waiters: [], unsubscribe: () => undefined };
       created.unsubscribe = log.onHighWatermark((highWatermark) => this.wakeWaiters(created, highWatermark, topic, partition));
       this.leading.set(key, created);
       entry = created;
@@ -205,12 +208,25 @@ export class ReplicaManager {
     const log = entry.log;
     if (fetchOffset <= log.logEndOffset) {
       entry.followerLogEnds.set(replicaId, fetchOffset);
+      if (fetchOffset === log.logEndOffset) entry.followerCaughtUpMs.set(replicaId, performance.now());
       this.maybeAdvanceHighWatermark(topic, partition, entry);
     }
     // maxBytes 0: the position is recorded, nothing is read (the request's bytes are spent).
     const read = maxBytes > 0 ? log.read(fetchOffset, maxBytes) : { bytes: Buffer.alloc(0), highWatermark: 0, logStartOffset: log.logStartOffset };
     if (maxBytes <= 0 && (fetchOffset < log.logStartOffset || fetchOffset > log.logEndOffset)) log.read(fetchOffset, 1);
     return { ...read, highWatermark: log.highWatermark, logEndOffset: log.logEndOffset };
+  }
+
+  /**
+   * What this leader knows of its followers, for the cluster layer's ISR decisions (Kafka
+   * shrinks the ISR by replica.lag.time.max.ms since a follower was last caught up): per
+   * follower heard from in this leader epoch, its log end and when (performance.now() ms) it
+   * last fetched at the leader's log end (-1: never). Empty when this broker does not lead.
+   */
+  followerStates(topic: string, partition: number): Array<{ replicaId: number; logEndOffset: number; lastCaughtUpMs: number }> {
+    const entry = this.leading.get(`${topic}\u0000${partition}`);
+    if (!entry) return [];
+    return [...entry.followerLogEnds].map(([replicaId, logEndOffset]) => ({ replicaId, logEndOffset, lastCaughtUpMs: entry.followerCaughtUpMs.get(replicaId) ?? -1 }));
   }
 
   /** OffsetForLeaderEpoch on the leader: fenced by currentLeaderEpoch (-1: not checked). */
