@@ -4,7 +4,8 @@
 // byte; the leader's high watermark advances only as the follower's log end does;
 // consumers (Fetch, ListOffsets latest) see only what is below it; an acks=all produce is
 // answered only once the follower has the batch, and NOT_ENOUGH_REPLICAS when the ISR is
-// smaller than min.insync.replicas; a follower refuses produces; after an epoch change the
+// smaller than min.insync.replicas; a consumer parked on the follower wakes when the
+// follower's HW moves; a follower refuses produces; after an epoch change the
 // old leader's divergent tail is truncated (OffsetForLeaderEpoch) and the logs agree again.
 
 import { rmSync } from 'node:fs';
@@ -126,7 +127,12 @@ describe('replication between two brokers', () => {
     expect(visible.header.partitions[0]!.highWatermark).toBe(5);
     expect(visible.parts[0]!.length).toBeGreaterThan(0);
 
+    // A consumer parked on the follower wakes when the follower's HW moves (not at its maxWaitMs).
+    const followerEnd = logOf(follower).logEndOffset;
+    const parked = followerClient.fetch([{ topic: TOPIC, partition: 0, offset: followerEnd }], { maxWaitMs: 120_000, minBytes: 1 });
     for (let i = 0; i < 20; i++) await produceRaw(leaderClient, [`m${i}`.repeat(30), `n${i}`], i % 2 === 0 ? -1 : 1);
+    const woken = await parked;
+    expect(woken.header.partitions[0]!.size).toBeGreaterThan(0);
     await waitFor(() => logOf(follower).highWatermark === logOf(leader).logEndOffset);
     expect(image(logOf(follower)).equals(image(logOf(leader)))).toBe(true);
     expect(logOf(follower).segmentCount).toBe(logOf(leader).segmentCount);

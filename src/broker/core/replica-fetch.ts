@@ -73,6 +73,8 @@ export class ReplicaManager {
   private readonly minInsyncReplicas: number;
   private readonly ackTimeoutMs: number;
   private readonly leading = new Map<string, LeaderPartition>();
+  /** Logs handed out by replicaLog, subscribed so their HW moves wake parked fetches. */
+  private readonly watched = new Map<string, { log: ReplicaLog; unsubscribe: () => void }>();
 
   constructor(
     private readonly logs: ReplicaLogs,
@@ -122,9 +124,20 @@ export class ReplicaManager {
     return entry;
   }
 
-  /** The local log of a partition, as a replica (a follower's fetcher appends to it). */
+  /**
+   * The local log of a partition, as a replica (a follower's fetcher appends to it). Its
+   * high-watermark moves wake the consumers parked on it here too (on a follower the
+   * fetcher moves it).
+   */
   replicaLog(topic: string, partition: number): ReplicaLog {
-    return this.logs.getPartition(topic, partition);
+    const log = this.logs.getPartition(topic, partition);
+    const key = `${topic}\u0000${partition}`;
+    const watched = this.watched.get(key);
+    if (watched?.log !== log) {
+      watched?.unsubscribe();
+      this.watched.set(key, { log, unsubscribe: log.onHighWatermark(() => this.notify(topic, partition)) });
+    }
+    return log;
   }
 
   /** True when the partition is replicated (the cluster knows it). */
@@ -260,6 +273,8 @@ export class ReplicaManager {
 
   /** Fails every waiting acks=all produce (shutdown). */
   close(): void {
+    for (const watched of this.watched.values()) watched.unsubscribe();
+    this.watched.clear();
     for (const [key, entry] of this.leading) {
       entry.unsubscribe();
       for (const waiter of entry.waiters.splice(0)) {
