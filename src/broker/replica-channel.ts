@@ -105,7 +105,8 @@ export class NativeLeaderChannel implements LeaderChannel {
     const entry = response.partitions?.[0];
     if (!entry) throw new SpoolError(Errors.INVALID_REQUEST, 'ReplicaFetch answered no partition');
     const partitionFailure = errorFromFields(entry);
-    if (partitionFailure) throw partitionFailure;
+    // The leader's log start travels with OFFSET_OUT_OF_RANGE (the fetcher may start over there).
+    if (partitionFailure) throw Object.assign(partitionFailure, { logStartOffset: entry.logStartOffset, logEndOffset: entry.logEndOffset });
     const [records] = splitPayload(payload, [entry.size]);
     // A copy: the decoder may reuse a pooled frame buffer once this turn ends, and the
     // fetcher appends after an await.

@@ -9,7 +9,9 @@
 // E' == E the follower truncates to min(end, its log end); otherwise it also caps at where
 // E' ends in its own log. No local epochs, or an unknown answer (-1): truncate to the high
 // watermark (what was known replicated). A fetch answered OFFSET_OUT_OF_RANGE or a batch
-// that does not continue the log (UNEXPECTED_APPEND_OFFSET) goes back to truncation.
+// that does not continue the log (UNEXPECTED_APPEND_OFFSET) goes back to truncation,
+// unless the leader's log now starts past this log's end (its retention moved on): then
+// the log is emptied and restarted at the leader's log start (truncateFullyAndStartAt).
 // Fencing errors (NOT_LEADER_OR_FOLLOWER, FENCED_LEADER_EPOCH, UNKNOWN_LEADER_EPOCH) and
 // network errors back off and retry: the cluster layer stops this fetcher and starts one
 // with the new leader and epoch when the state changes.
@@ -88,6 +90,7 @@ export class ReplicaFetcher {
         lastWarning = '';
       } catch (error) {
         if (this.stopped) break;
+        if (isSpoolError(error, Errors.OFFSET_OUT_OF_RANGE) && this.startOverAt(error)) continue;
         if (isSpoolError(error, Errors.OFFSET_OUT_OF_RANGE) || isSpoolError(error, Errors.UNEXPECTED_APPEND_OFFSET)) this.phase = 'truncating';
         // One line per distinct failure, not one per retry.
         const message = `replica fetcher ${topic}-${partition}: ${error instanceof Error ? error.message : String(error)}`;
@@ -139,6 +142,21 @@ export class ReplicaFetcher {
     }
   }
 
+  /**
+   * OFFSET_OUT_OF_RANGE with the leader's log start past this log's end (the leader's
+   * retention or DeleteRecords moved on): empty the log and start at the leader's start.
+   */
+  private startOverAt(error: unknown): boolean {
+    const { log, topic, partition, warn } = this.options;
+    const leaderStart = (error as { logStartOffset?: unknown }).logStartOffset;
+    if (typeof leaderStart !== 'number' || leaderStart <= log.logEndOffset) return false;
+    warn(`replica fetcher ${topic}-${partition}: the leader's log starts at ${leaderStart}, past this log's end ${log.logEndOffset}; starting over there`);
+    log.truncateFullyAndStartAt(leaderStart);
+    this.counters.truncations++;
+    this.phase = 'fetching';
+    return true;
+  }
+
   private async fetchOnce(): Promise<void> {
     const { log, channel, topic, partition, leaderEpoch } = this.options;
     const fetchOffset = log.logEndOffset;
@@ -153,6 +171,12 @@ export class ReplicaFetcher {
     if (this.stopped) return;
     // The log may have moved meanwhile only through this loop: a mismatch is a bug.
     if (answer.records.length > 0) {
+      // An empty log started at the leader's log start may begin inside the leader's first
+      // batch: it starts over at that batch's base offset (Kafka does the same).
+      const firstBase = Number(answer.records.readBigInt64BE(0));
+      if (log.logEndOffset === log.logStartOffset && firstBase < log.logEndOffset && firstBase >= 0) {
+        log.truncateFullyAndStartAt(firstBase);
+      }
       await log.appendAsFollower(answer.records);
       this.counters.fetches++;
       this.counters.appendedBatchBytes += answer.records.length;

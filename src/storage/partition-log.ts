@@ -520,6 +520,43 @@ export class PartitionLogImpl implements ReplicaLog {
   }
 
   /**
+   * Empties the log and restarts it at `offset` (Kafka's truncateFullyAndStartAt: a
+   * follower whose log end is below its leader's log start, or whose empty log must start
+   * inside the leader's first batch). Every segment is deleted, one empty segment starts
+   * at `offset`, the log start, HW and leader-epoch cache follow, the producer state is
+   * cleared. Crash-safe like truncateTo: the recovery checkpoint (with the new log start)
+   * is written first, so a crash in between recovers a prefix of the old log whose start
+   * is capped at its end (empty), or the empty log at `offset`.
+   */
+  truncateFullyAndStartAt(offset: number): void {
+    this.checkUsable();
+    assert(Number.isSafeInteger(offset) && offset >= 0, `bad start offset ${offset}`);
+    try {
+      const checkpoint: Checkpoint = { recoveryPoint: Math.min(this.recoveryPoint(), offset), logStartOffset: offset, cleanShutdown: false };
+      writeFileAtomicSync(this.fs, this.checkpointPath, encodeCheckpoint(checkpoint));
+      this.lastCheckpoint = JSON.stringify(checkpoint);
+      if (this.fs.existsSync(this.producerSnapshotPath)) this.fs.unlinkSync(this.producerSnapshotPath);
+      this.producerSnapshotEndOffset = -1;
+      const old = this.segments;
+      for (let i = old.length - 1; i >= 0; i--) {
+        old[i]!.close();
+        old[i]!.deleteFiles();
+      }
+      this.segments = [Segment.create(this.fs, this.dir, offset, this.config.indexIntervalBytes)];
+      if (this.fsync.kind !== 'never') this.fs.fsyncDirSync(this.dir);
+      this.leaderEpochs.replace([]);
+      this.leaderEpochs.flush();
+    } catch (error) {
+      throw this.goOffline(error, 'truncate fully');
+    }
+    this._logStartOffset = offset;
+    this.producerState.reset();
+    this.producerState.dirty = true;
+    this._highWatermark = offset;
+    this.acknowledgedEndOffset = offset;
+  }
+
+  /**
    * Idempotent producers: a client append whose batch carries a producer id must be that
    * one batch (Kafka's rule for produce v3+). Returns the answer for a duplicate of one of
    * the producer's last batches (nothing is written), null when the append goes ahead;

@@ -142,6 +142,8 @@ export interface ReplicaLog extends PartitionLog {
   endOffsetForEpoch(epoch: number): LeaderEpochEnd;
   appendAsFollower(batches: Buffer): Promise<AppendResult>;
   truncateTo(offset: number): void;
+  /** Empties the log and restarts it at offset (log start, HW and epochs follow). */
+  truncateFullyAndStartAt(offset: number): void;
 }
 
 export interface TopicInfo {

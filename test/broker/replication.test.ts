@@ -5,7 +5,8 @@
 // consumers (Fetch, ListOffsets latest) see only what is below it; an acks=all produce is
 // answered only once the follower has the batch, and NOT_ENOUGH_REPLICAS when the ISR is
 // smaller than min.insync.replicas; a consumer parked on the follower wakes when the
-// follower's HW moves; a follower refuses produces; after an epoch change the
+// follower's HW moves; a follower refuses produces; a follower behind the leader's log
+// start starts over there; after an epoch change the
 // old leader's divergent tail is truncated (OffsetForLeaderEpoch) and the logs agree again.
 
 import { rmSync } from 'node:fs';
@@ -148,6 +149,28 @@ describe('replication between two brokers', () => {
     expect((await produceRaw(leaderClient, ['z'], 1)).partitions[0]!.errorCode).toBe(0);
     // With the leader alone in the ISR its HW is its log end.
     expect(logOf(leader).highWatermark).toBe(logOf(leader).logEndOffset);
+  });
+
+  it('a follower behind the leader\'s log start (DeleteRecords) starts over there, also inside a batch', async () => {
+    for (const cut of [6, 7]) {
+      const state = new TestReplicaState();
+      state.current = { leaderId: 1, leaderEpoch: 1, isr: [1] };
+      const leader = await broker(1, state);
+      const follower = await broker(2, state);
+      const leaderClient = await RawClient.connect(leader.port);
+      const followerClient = await RawClient.connect(follower.port);
+      cleanups.push(() => leaderClient.close(), () => followerClient.close());
+      await leaderClient.createTopic(TOPIC, 1);
+      await followerClient.createTopic(TOPIC, 1);
+      for (let i = 0; i < 6; i++) await produceRaw(leaderClient, [`a${i}`, `b${i}`], 1);
+      // Batches hold offsets 0-1, 2-3, ...: 6 is a batch boundary, 7 is inside batch 6-7.
+      logOf(leader).deleteRecordsBefore(cut);
+      const fetcher = follow(follower, 2, leader, 1);
+      await waitFor(() => logOf(follower).logEndOffset === logOf(leader).logEndOffset);
+      expect(fetcher.counters.truncations).toBeGreaterThanOrEqual(1);
+      expect(logOf(follower).logStartOffset).toBe(6);
+      expect(image(logOf(follower)).equals(image(logOf(leader)))).toBe(true);
+    }
   });
 
   it('truncates the old leader\'s divergent tail after an epoch change, then follows the new leader', async () => {

@@ -4,6 +4,8 @@
 //    manager): the recovered log is whole batches, a prefix of the old log at least as
 //    long as the truncated one, its leader-epoch cache equals the epochs of its batches,
 //    HW <= log end, and appends continue at the log end.
+//    The same for truncateFullyAndStartAt: a prefix of the old log, or the empty log at the
+//    new start.
 // 2. Torn or garbage checkpoint files (leader-epoch-checkpoint, replication-offset-
 //    checkpoint, stray .tmp files) are rebuilt, ignored or removed.
 // 3. kill -9 of a child process that appends under changing epochs, writes the HW
@@ -185,6 +187,47 @@ describe('a crash at every step of truncateTo', () => {
     // Every step was a crash point once: the checkpoint write, the snapshot removal, each
     // segment removal, the cut, the index rewrite, the epoch checkpoint.
     expect(crashes).toBeGreaterThan(10);
+  });
+});
+
+describe('a crash at every step of truncateFullyAndStartAt', () => {
+  it('recovers a prefix of the old log or the empty log at the new start', async () => {
+    const { cpSync, rmSync } = await import('node:fs');
+    const template = join(data.dir, 'template');
+    {
+      const { manager, log } = await openWith(template);
+      log.setLeaderEpoch(3);
+      for (let tag = 0; tag < 10; tag++) await log.append(makeBatch(tag, 2, 60));
+      await manager.close();
+    }
+    const { manager: m0, log: l0 } = await openWith(template);
+    const oldImage = image(l0);
+    await m0.close();
+    let finished = false;
+    for (let budget = 0; !finished && budget < 200; budget++) {
+      const copy = join(data.dir, `crash-${budget}`);
+      cpSync(template, copy, { recursive: true });
+      rmSync(join(copy, '.lock'), { force: true });
+      const fs = new DyingFs(Number.POSITIVE_INFINITY);
+      const { manager, log } = await openWith(copy, fs);
+      (fs as unknown as { budget: number }).budget = budget;
+      try {
+        log.truncateFullyAndStartAt(500);
+        finished = !fs.dead;
+      } catch {
+        expect(fs.dead).toBe(true);
+      }
+      manager.abandon();
+      const { manager: reopened, log: recovered } = await openWith(copy);
+      const bytes = image(recovered);
+      const start = recovered.logStartOffset;
+      await reopened.close();
+      if (finished) expect([start, bytes.length]).toEqual([500, 0]);
+      else if (bytes.length > 0) expect(oldImage.subarray(0, bytes.length).equals(bytes)).toBe(true);
+      await checkRecovered(copy);
+      rmSync(copy, { recursive: true, force: true });
+    }
+    expect(finished).toBe(true);
   });
 });
 

@@ -321,6 +321,26 @@ describe('truncateTo', () => {
     expect(allBytes(reopened.log).equals(image)).toBe(true);
   });
 
+  it('truncateFullyAndStartAt empties the log and restarts it at an offset, across restarts', async () => {
+    const { manager, log } = await open(data.dir, true);
+    log.setLeaderEpoch(1);
+    for (let tag = 0; tag < 8; tag++) await log.append(makeBatch(tag, 2, 60));
+    log.advanceHighWatermark(10);
+    log.truncateFullyAndStartAt(100);
+    expect([log.logStartOffset, log.logEndOffset, log.highWatermark, log.segmentCount]).toEqual([100, 100, 100, 1]);
+    expect(log.leaderEpochs.all).toEqual([]);
+    expect(() => log.read(0, 100)).toThrow(expect.objectContaining({ code: 'OFFSET_OUT_OF_RANGE' }));
+    log.setLeaderEpoch(2);
+    expect(await log.append(makeBatch(9, 3))).toEqual({ baseOffset: 100, lastOffset: 102 });
+    expect(log.leaderEpochs.all).toEqual([{ epoch: 2, startOffset: 100 }]);
+    const image = allBytes(log);
+    crash(manager);
+    const reopened = await open(data.dir, true);
+    expect([reopened.log.logStartOffset, reopened.log.logEndOffset]).toEqual([100, 103]);
+    expect(allBytes(reopened.log).equals(image)).toBe(true);
+    expect(reopened.log.leaderEpochs.all).toEqual([{ epoch: 2, startOffset: 100 }]);
+  });
+
   it('rebuilds the producer state below the cut', async () => {
     const { log } = await open(data.dir, true);
     const batch = (sequence: number): Buffer => producerBatch(9, sequence);

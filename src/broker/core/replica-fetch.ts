@@ -14,7 +14,7 @@
 // cluster layer supplies (etcd); a test supplies its own. A partition the state does not
 // know (null) is not replicated: single-node behaviour, HW = log end.
 
-import { Errors, SpoolError } from '../../util/errors.js';
+import { Errors, SpoolError, isSpoolError } from '../../util/errors.js';
 import type { LeaderEpochEnd, ReadResult, ReplicaLog } from '../../storage/types.js';
 
 /** One partition's replication state as this broker last learned it. */
@@ -331,6 +331,12 @@ export function readReplicaFetch(replicas: ReplicaManager, request: ReplicaFetch
       }
     } catch (error) {
       result.error = error;
+      // Out of range: the follower needs the leader's log bounds to start over (below the
+      // log start: truncateFullyAndStartAt) or to truncate (past the log end).
+      if (isSpoolError(error, Errors.OFFSET_OUT_OF_RANGE)) {
+        const log = replicas.replicaLog(entry.topic, entry.partition);
+        Object.assign(result, { highWatermark: log.highWatermark, logStartOffset: log.logStartOffset, logEndOffset: log.logEndOffset });
+      }
     }
     return result;
   });

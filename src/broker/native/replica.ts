@@ -42,7 +42,9 @@ function failed(entry: { topic: string; partition: number }, error: unknown): M.
 function toResponse(read: ReplicaFetchRead): HandlerResponse {
   const payload: Buffer[] = [];
   const partitions = read.partitions.map((entry): M.ReplicaFetchPartitionResult => {
-    if (entry.error !== null) return failed(entry, entry.error);
+    if (entry.error !== null) {
+      return { ...failed(entry, entry.error), highWatermark: entry.highWatermark, logStartOffset: entry.logStartOffset, logEndOffset: entry.logEndOffset };
+    }
     if (entry.records) payload.push(entry.records);
     return {
       errorCode: 0,
