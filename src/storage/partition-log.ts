@@ -433,10 +433,13 @@ export class PartitionLogImpl implements ReplicaLog {
         throw new SpoolError(Errors.UNEXPECTED_APPEND_OFFSET, `${where}: a replica batch starts at ${batchBase}, expected ${contiguous ? '' : 'at least '}${nextOffset} (log end ${logEndOffset})`);
       }
       nextOffset = batchBase + batches.readInt32BE(at + BatchLayout.LAST_OFFSET_DELTA) + 1;
-      const epoch = batches.readInt32BE(at + BatchLayout.PARTITION_LEADER_EPOCH);
-      if (epoch >= 0 && epoch > this.leaderEpochs.latestEpoch && this.leaderEpochs.assign(epoch, batchBase)) epochsChanged = true;
     }
     if (nextOffset > Number.MAX_SAFE_INTEGER) throw new SpoolError(Errors.INVALID_REQUEST, `${where}: replica offsets pass 2^53 - 1`);
+    // Only once every check passed: a refused append leaves the cache as it was.
+    for (let at = 0; at < batches.length; at += batches.readInt32BE(at + BatchLayout.BATCH_LENGTH) + LOG_OVERHEAD) {
+      const epoch = batches.readInt32BE(at + BatchLayout.PARTITION_LEADER_EPOCH);
+      if (epoch >= 0 && epoch > this.leaderEpochs.latestEpoch && this.leaderEpochs.assign(epoch, readInt64(batches, at))) epochsChanged = true;
+    }
     if (epochsChanged) this.flushLeaderEpochs();
     // Pieces: runs of batches whose offsets (gaps included) fit one segment's u32 relative offsets.
     const nowMs = this.clock.nowMs();

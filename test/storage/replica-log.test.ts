@@ -236,6 +236,11 @@ describe('appendAsFollower', () => {
     gap.writeBigInt64BE(BigInt(end + 1), 0);
     await expect(follower.log.appendAsFollower(gap)).rejects.toMatchObject({ code: 'UNEXPECTED_APPEND_OFFSET' });
     await expect(follower.log.appendAsFollower(leader.log.read(0, 100).bytes)).rejects.toMatchObject({ code: 'UNEXPECTED_APPEND_OFFSET' });
+    // A refused append leaves the epoch cache alone too: a good epoch-9 batch followed by a gap.
+    const newEpoch = Buffer.from(next);
+    newEpoch.writeInt32BE(9, BatchLayout.PARTITION_LEADER_EPOCH);
+    await expect(follower.log.appendAsFollower(Buffer.concat([newEpoch, gap]))).rejects.toMatchObject({ code: 'UNEXPECTED_APPEND_OFFSET' });
+    expect(follower.log.leaderEpochs.all).toEqual([{ epoch: 2, startOffset: 0 }]);
     const corrupt = Buffer.from(next);
     corrupt[corrupt.length - 1]! ^= 0xff;
     await expect(follower.log.appendAsFollower(corrupt)).rejects.toMatchObject({ code: 'CORRUPT_MESSAGE' });
