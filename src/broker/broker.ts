@@ -190,7 +190,10 @@ class BrokerServer implements Broker {
 
   /** A TLS listener: connections are accepted once their handshake is done. */
   private tlsServer<F, T, R>(tls: TlsContext, front: WireFront<F, T, R>): TlsServer {
-    const server = createTlsServer({ ...tls.serverOptions(), allowHalfOpen: true, noDelay: true }, (socket: TLSSocket) => {
+    // Not allowHalfOpen: with it, a client that closes during the handshake (one that rejected
+    // our certificate) leaves node's TLS socket waiting for the handshake timeout. The cost:
+    // a TLS client that half-closes is not sent the answers still being made.
+    const server = createTlsServer({ ...tls.serverOptions(), allowHalfOpen: false, noDelay: true }, (socket: TLSSocket) => {
       const refusal = tls.refusal(socket);
       if (refusal !== null) {
         this.refusals.refused(front.name, 'tls_client_certificate', remoteOf(socket), refusal);
