@@ -208,7 +208,10 @@ export function registerServe(program: Command): void {
       };
       process.on('SIGINT', () => stop('SIGINT'));
       process.on('SIGTERM', () => stop('SIGTERM'));
-      if (tls) reloadTlsOnSighup(tls.context, logger, options.tlsListeners);
+      if (tls) {
+        const on = { native: true, kafka: broker.kafka !== null, http: served.http !== null };
+        reloadTlsOnSighup(tls.context, logger, options.tlsListeners.filter((name) => on[name]));
+      }
       // Only now: a supervisor may send SIGTERM as soon as it reads this line, and it must
       // meet the graceful handler, not the default action.
       // The Kafka line first: the native line is the one scripts wait for, and it comes last.
