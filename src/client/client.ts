@@ -17,6 +17,7 @@ import { Producer, type ProducerConfig } from './producer.js';
 import { Consumer, type ConsumerConfig } from './consumer.js';
 import { Admin } from './admin.js';
 import { ShareConsumer, type ShareConsumerConfig } from './share-consumer.js';
+import { tlsOptionsOf, type ClientSsl, type ClientTlsOptions } from './tls.js';
 
 export interface ClientConfig {
   /** "host:port" strings; connections go to the first that answers. */
@@ -30,6 +31,8 @@ export interface ClientConfig {
   retry?: RetryOptions;
   /** A pino-compatible logger (debug, info, warn, error taking (obj, msg)); every client event is logged. Default: silent. */
   logger?: Logger;
+  /** TLS as kafkajs spells it: true (system CAs) or tls.connect options { ca, cert, key, rejectUnauthorized, servername }. Default: plaintext. */
+  ssl?: ClientSsl;
 }
 
 export interface ClientRequestOptions extends RequestOptions {
@@ -54,6 +57,7 @@ export class Client extends EventEmitter<ClientEvents> {
   readonly metadata: MetadataCache;
   readonly logger: Logger;
   private readonly brokers: Array<{ host: string; port: number }>;
+  private readonly tls: ClientTlsOptions | null;
   private brokerIndex = 0;
   private defaultConnection: Connection | null = null;
   private readonly connections = new Set<Connection>();
@@ -73,6 +77,7 @@ export class Client extends EventEmitter<ClientEvents> {
     this.requestTimeoutMs = config.requestTimeoutMs ?? 30_000;
     this.connectTimeoutMs = config.connectTimeoutMs ?? 10_000;
     this.retryPolicy = new RetryPolicy(checkRetryOptions(config.retry, 'new Client() retry'));
+    this.tls = tlsOptionsOf(config.ssl);
     this.metadata = new MetadataCache(this);
   }
 
@@ -116,6 +121,7 @@ export class Client extends EventEmitter<ClientEvents> {
       connectTimeoutMs: this.connectTimeoutMs,
       requestTimeoutMs: this.requestTimeoutMs,
       observer: this.connectionObserver(`${broker.host}:${broker.port}`),
+      ...(this.tls ? { tls: this.tls } : {}),
     });
     this.connections.add(connection);
     return connection;

@@ -65,6 +65,9 @@ export const Errors = {
   OUT_OF_ORDER_SEQUENCE_NUMBER: kind('OUT_OF_ORDER_SEQUENCE_NUMBER', 61, false, 'the batch sequence number does not follow the producer\'s last one on this partition'),
   INVALID_PRODUCER_EPOCH: kind('INVALID_PRODUCER_EPOCH', 62, false, 'the producer epoch is older than the partition\'s: a newer producer with this id fenced it'),
   PRODUCER_FENCED: kind('PRODUCER_FENCED', 63, false, 'a newer instance of this producer fenced this one'),
+  // TLS (security/tls.ts on the broker, client/connection.ts on the client). Never on the wire.
+  TLS_CONFIG_INVALID: kind('TLS_CONFIG_INVALID', 70, false, 'a TLS certificate, key or CA file is missing or invalid'),
+  TLS_HANDSHAKE_FAILED: kind('TLS_HANDSHAKE_FAILED', 71, false, 'the TLS handshake with the broker failed (certificate not trusted, plaintext port, or client certificate refused)'),
   // Replication (cluster: storage's replica primitives, broker/core/replica-fetch.ts).
   NOT_LEADER_OR_FOLLOWER: kind('NOT_LEADER_OR_FOLLOWER', 80, true, 'this broker is not the leader (or a follower) of the partition'),
   NOT_ENOUGH_REPLICAS: kind('NOT_ENOUGH_REPLICAS', 81, true, 'fewer in-sync replicas than min.insync.replicas'),
