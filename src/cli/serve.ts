@@ -13,8 +13,9 @@ import { jsonLogger, BrokerMetrics, LogLevels, type LogLevel, type Logger } from
 import { DEFAULT_HTTP_PORT, serveWithHttp } from '../http/index.js';
 import { applyServeConfig, effectiveConfig } from './serve-config.js';
 import type { FsyncPolicy } from '../storage/types.js';
+import { addClusterServeOptions, startClusterNode, type ClusterServeOptions } from './serve-cluster.js';
 
-interface ServeOptions {
+interface ServeOptions extends ClusterServeOptions {
   dataDir: string;
   host: string;
   port: number;
@@ -96,7 +97,7 @@ function fsyncOption(value: string): FsyncPolicy {
 }
 
 export function registerServe(program: Command): void {
-  program
+  const serve = program
     .command('serve')
     .description('run the broker')
     .option('--data-dir <dir>', 'data directory', './data')
@@ -185,6 +186,8 @@ export function registerServe(program: Command): void {
       }),
       });
       const { broker } = served;
+      // Cluster mode: register in etcd once the listeners have their ports (null without --cluster).
+      const cluster = await startClusterNode(options, { host: broker.host, port: broker.port, kafka: broker.kafka }, logger);
       let stopping = false;
       const stop = (signal: string): void => {
         if (stopping) {
@@ -193,7 +196,8 @@ export function registerServe(program: Command): void {
         }
         stopping = true;
         logger.info(`${signal}: shutting down`);
-        served.close().then(
+        // Leave the cluster first: revoking the lease hands leadership over at once.
+        (cluster ? cluster.close() : Promise.resolve()).then(() => served.close()).then(
           () => process.exit(0),
           (error: unknown) => {
             logger.error('shutdown failed', error);
@@ -209,4 +213,6 @@ export function registerServe(program: Command): void {
       if (broker.kafka) process.stdout.write(`spool kafka listening on ${broker.kafka.host}:${broker.kafka.port}\n`);
       process.stdout.write(`spool listening on ${broker.host}:${broker.port}\n`);
     });
+  // Cluster mode's flags, listed after the single-broker ones in --help.
+  addClusterServeOptions(serve, hostPortOption);
 }

@@ -65,6 +65,11 @@ export const Errors = {
   OUT_OF_ORDER_SEQUENCE_NUMBER: kind('OUT_OF_ORDER_SEQUENCE_NUMBER', 61, false, 'the batch sequence number does not follow the producer\'s last one on this partition'),
   INVALID_PRODUCER_EPOCH: kind('INVALID_PRODUCER_EPOCH', 62, false, 'the producer epoch is older than the partition\'s: a newer producer with this id fenced it'),
   PRODUCER_FENCED: kind('PRODUCER_FENCED', 63, false, 'a newer instance of this producer fenced this one'),
+  // Cluster mode (src/cluster): membership, controller and partition state in etcd.
+  CLUSTER_UNAVAILABLE: kind('CLUSTER_UNAVAILABLE', 80, true, 'the cluster store (etcd) is not reachable'),
+  INVALID_REPLICATION_FACTOR: kind('INVALID_REPLICATION_FACTOR', 81, false, 'the replication factor is below 1 or above the number of live brokers'),
+  STATE_CHANGED: kind('STATE_CHANGED', 82, true, 'the cluster state changed since it was read (a compare-and-swap lost); read it again'),
+  LEASE_LOST: kind('LEASE_LOST', 83, true, 'this broker lost its membership lease in the cluster store'),
 } as const;
 
 export type ErrorName = keyof typeof Errors;
