@@ -38,6 +38,7 @@ export class LeaseKeeper extends EventEmitter<{ lost: []; renewed: []; expired: 
   private renewing = false;
   private lost = false;
   private stopped = false;
+  private renewsStopped = false;
 
   constructor(
     private readonly store: ClusterStore,
@@ -64,7 +65,17 @@ export class LeaseKeeper extends EventEmitter<{ lost: []; renewed: []; expired: 
     return leaseId;
   }
 
-  /** Stops renewing; the lease runs out on the server unless revoked. */
+  /**
+   * Stops renewing but keeps the deadline: 'lost' still fires when the lease runs out. What a
+   * hung broker looks like to the rest of the cluster (tests use it for exactly that).
+   */
+  stopRenewing(): void {
+    if (this.renewTimer) clearInterval(this.renewTimer);
+    this.renewTimer = null;
+    this.renewsStopped = true;
+  }
+
+  /** Stops renewing and watching; the lease runs out on the server unless revoked. */
   stop(): void {
     this.stopped = true;
     if (this.renewTimer) clearInterval(this.renewTimer);
@@ -82,7 +93,7 @@ export class LeaseKeeper extends EventEmitter<{ lost: []; renewed: []; expired: 
   }
 
   private scheduleRenewal(): void {
-    if (this.renewTimer || this.stopped) return;
+    if (this.renewTimer || this.stopped || this.renewsStopped) return;
     this.renewTimer = setInterval(() => void this.renew(), this.renewIntervalMs);
   }
 
