@@ -25,9 +25,14 @@ export interface EtcdStoreOptions {
   readonly endpoints: readonly string[];
   /** Deadline of each unary call. Default 2000. */
   readonly requestTimeoutMs?: number;
+  /** Keys per page of list(). Default LIST_PAGE_KEYS. */
+  readonly listPageKeys?: number;
 }
 
 export const DEFAULT_ETCD_REQUEST_TIMEOUT_MS = 2_000;
+
+/** Keys per page of a listing: ~1 MB of partition states, well under gRPC's 4 MiB. */
+export const LIST_PAGE_KEYS = 10_000;
 
 function toNumber(revision: string | number): number {
   const value = Number(revision);
@@ -79,11 +84,13 @@ function operationOf(operation: Operation): IRequestOp {
 export class EtcdStore implements ClusterStore {
   private readonly client: Etcd3;
   private readonly requestTimeoutMs: number;
+  private readonly listPageKeys: number;
   private closed = false;
 
   constructor(options: EtcdStoreOptions) {
     assert(options.endpoints.length > 0, 'EtcdStore needs at least one endpoint');
     this.requestTimeoutMs = options.requestTimeoutMs ?? DEFAULT_ETCD_REQUEST_TIMEOUT_MS;
+    this.listPageKeys = options.listPageKeys ?? LIST_PAGE_KEYS;
     this.client = new Etcd3({
       hosts: options.endpoints.map((endpoint) => `http://${endpoint}`),
       faultHandling: { host: () => noop, global: noop },
@@ -121,8 +128,23 @@ export class EtcdStore implements ClusterStore {
 
   list(prefix: string): Promise<{ items: KeyValue[]; revision: number }> {
     return this.call('list', async () => {
-      const response = await this.client.kv.range({ key: Buffer.from(prefix, 'utf8'), range_end: prefixEnd(prefix) }, this.deadline());
-      return { items: response.kvs.map(keyValueOf), revision: toNumber(response.header.revision) };
+      // In pages at one revision: a single answer for 100,000 partition keys (~10 MB) would
+      // pass gRPC's 4 MiB message limit; pinning the revision keeps the pages one snapshot.
+      const end = prefixEnd(prefix);
+      const items: KeyValue[] = [];
+      let from = Buffer.from(prefix, 'utf8');
+      let revision: number | undefined;
+      for (;;) {
+        const response = await this.client.kv.range(
+          { key: from, range_end: end, limit: this.listPageKeys, ...(revision !== undefined ? { revision } : {}) },
+          this.deadline(),
+        );
+        revision ??= toNumber(response.header.revision);
+        for (const kv of response.kvs) items.push(keyValueOf(kv));
+        const last = response.kvs.at(-1);
+        if (!response.more || last === undefined) return { items, revision };
+        from = Buffer.concat([last.key, Buffer.from([0])]);
+      }
     });
   }
 

@@ -1,6 +1,7 @@
 // Proves the ClusterStore over a real etcd (Debian's etcd-server, started by the test on
 // 127.0.0.1 with ephemeral ports): get/put/delete/list, the compare-and-swap transaction
 // (create-if-absent and compare-mod-revision both reject a stale writer and change nothing),
+// a listing in pages of one key returns every key,
 // prefix watches deliver puts and deletes in order, a lease's keys vanish when it is revoked
 // or left to expire, and calls fail with CLUSTER_UNAVAILABLE while etcd is down and work
 // again after it restarts (same data: keys and revisions survive).
@@ -36,6 +37,16 @@ describe('EtcdStore', () => {
     const listing = await store.list('/t/a/');
     expect(listing.items.map((item) => item.key)).toEqual(['/t/a/1', '/t/a/2']);
     expect(listing.revision).toBeGreaterThan(revision);
+    // In pages of one key (the page size 100,000 partitions need, made tiny): every key.
+    const paged = new EtcdStore({ endpoints: [etcd.endpoint], listPageKeys: 1 });
+    try {
+      await paged.put('/t/b', 'written after the listing');
+      const pages = await paged.list('/t/');
+      expect(pages.items.map((item) => item.key)).toEqual(['/t/a/1', '/t/a/2', '/t/b']);
+      expect(pages.items[2]!.value.toString()).toBe('written after the listing');
+    } finally {
+      paged.close();
+    }
     expect(await store.delete('/t/a/1')).toBe(true);
     expect(await store.delete('/t/a/1')).toBe(false);
     expect(await store.get('/t/a/1')).toBeNull();
