@@ -1,8 +1,8 @@
 // Replica placement for a new topic (rack-unaware). Greedy over the live brokers, counting
 // what they already hold: each partition's leader (its first replica, the preferred leader) is
 // the broker leading the fewest partitions so far, and its followers the brokers holding the
-// fewest replicas, ties broken by walking the ring of node ids from the leader, so partition p
-// and p+1 of one topic start on different brokers. Across topics the counts carry over, so
+// fewest replicas, ties broken by walking the ring of node ids from the leader with Kafka's
+// shift (one further each round), so a failed broker's leaderships scatter over the cluster. Across topics the counts carry over, so
 // leaders stay spread evenly over the cluster, not only within a topic: with B brokers the
 // most-loaded and least-loaded broker differ by at most one leader after each placement.
 
@@ -24,6 +24,8 @@ export function placeReplicas(liveBrokers: readonly number[], partitions: number
   const replicas = new Map(brokers.map((id) => [id, load?.replicas.get(id) ?? 0]));
   const placed: number[][] = [];
   let cursor = 0;
+  // Partitions placed before this call: the round number that shifts the followers.
+  let placedBefore = [...leaders.values()].reduce((sum, count) => sum + count, 0);
   for (let partition = 0; partition < partitions; partition++) {
     // The leader: fewest leaders, then fewest replicas, then the ring order from the cursor.
     let leaderIndex = -1;
@@ -33,8 +35,13 @@ export function placeReplicas(liveBrokers: readonly number[], partitions: number
     }
     const leader = brokers[leaderIndex]!;
     cursor = (leaderIndex + 1) % brokers.length;
+    // Kafka's replica shift: each round over the brokers starts the followers one further
+    // along the ring, so a broker's partitions have their followers (its successors when it
+    // fails) on many brokers, not on its two neighbours.
+    const shift = brokers.length > 1 ? Math.floor(placedBefore / brokers.length) % (brokers.length - 1) : 0;
+    placedBefore++;
     const followers = brokers
-      .map((id, index) => ({ id, ring: (index - leaderIndex + brokers.length) % brokers.length }))
+      .map((id, index) => ({ id, ring: (index - leaderIndex - 1 - shift + 2 * brokers.length) % brokers.length }))
       .filter((entry) => entry.id !== leader)
       .sort((a, b) => replicas.get(a.id)! - replicas.get(b.id)! || a.ring - b.ring)
       .slice(0, replicationFactor - 1)

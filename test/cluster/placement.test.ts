@@ -43,6 +43,13 @@ describe('placeReplicas', () => {
     expect(spread(replicas, brokers)).toBeLessThanOrEqual(1);
   });
 
+  it('scatters a broker\'s followers, so its leaderships move to many brokers when it fails', () => {
+    const brokers = Array.from({ length: 10 }, (_, index) => index + 1);
+    const placed = placeReplicas(brokers, 1000, 3);
+    const successors = new Set(placed.filter((replicas) => replicas[0] === 1).map((replicas) => replicas[1]));
+    expect(successors.size).toBeGreaterThanOrEqual(8);
+  });
+
   it('places around brokers that already lead more', () => {
     const placed = placeReplicas([1, 2, 3], 2, 1, { leaders: new Map([[1, 5], [2, 5]]), replicas: new Map([[1, 5], [2, 5]]) });
     expect(placed).toEqual([[3], [3]]);
