@@ -145,7 +145,7 @@ describe('ClusterNode', () => {
     const oldEpoch = first.controllerEpoch!;
     await first.membership.lease.revoke();
     const others = all.filter((node) => node !== first);
-    const next = await waitFor(() => others.find((node) => node.controllerEpoch !== null), 5_000);
+    const next = (await waitFor(() => others.find((node) => node.controllerEpoch !== null), 5_000))!;
     expect(next.controllerEpoch!).toBeGreaterThan(oldEpoch);
     const store = new EtcdStore({ endpoints: [etcd.endpoint] });
     try {

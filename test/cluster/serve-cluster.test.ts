@@ -56,7 +56,7 @@ describe('spool serve --cluster', () => {
     // Registered before it prints its listening line, with the port it listens on.
     const members = await registered();
     expect(members).toEqual(new Map([...brokers].map(([id, broker]) => [id, broker.address])));
-    const first = await waitFor(() => controller());
+    const first = (await waitFor(() => controller()))!;
 
     const follower = [...brokers.keys()].find((id) => id !== first.nodeId)!;
     let killedAt = Date.now();
@@ -66,10 +66,10 @@ describe('spool serve --cluster', () => {
 
     killedAt = Date.now();
     await brokers.get(first.nodeId)!.kill();
-    const next = await waitFor(async () => {
+    const next = (await waitFor(async () => {
       const current = await controller();
       return current && current.nodeId !== first.nodeId ? current : null;
-    }, TTL_MS + 3_000, 50);
+    }, TTL_MS + 3_000, 50))!;
     expect(Date.now() - killedAt).toBeLessThan(TTL_MS + 1_500);
     expect(next.epoch).toBeGreaterThan(first.epoch);
 
