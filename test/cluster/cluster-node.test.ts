@@ -6,7 +6,7 @@
 // key vanishes, and the controller moves its leaderships to live ISR members with a higher
 // leader epoch; revoking the controller's lease hands the controller to another node with a
 // higher epoch and the old epoch can no longer write; after an etcd restart the nodes renew
-// or re-register and the control plane works again.
+// their leases (same data) or register again (etcd wiped) and the control plane works again.
 
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { ClusterNode } from '../../src/cluster/cluster-node.js';
@@ -172,5 +172,21 @@ describe('ClusterNode', () => {
     expect(all.filter((node) => node.controllerEpoch !== null)).toHaveLength(1);
     const assignment = await all[2]!.createTopic('after-restart', { partitions: 3 });
     expect(assignment.replicas).toHaveLength(3);
+  });
+
+  it('registers again with a new lease when etcd comes back without the old one', async () => {
+    const all = await startNodes();
+    const before = all.map((node) => node.membership.registrationRevision);
+    let regained = 0;
+    for (const node of all) node.roles.onLease((event) => (regained += event === 'regained' ? 1 : 0));
+    // A new, empty etcd on the same address: every lease and key is gone.
+    await etcd.restart({ wipe: true });
+    await waitFor(() => regained >= 3, 10_000);
+    await waitFor(() => all.every((node) => node.roles.leaseValid() && node.view.brokers.size === 3 && node.view.controller !== null), 10_000);
+    expect(all.filter((node) => node.controllerEpoch !== null)).toHaveLength(1);
+    // New registrations: a new store's revisions start again, so compare with what the view holds.
+    for (const node of all) expect(node.view.brokers.get(node.nodeId)!.registrationRevision).toBe(node.membership.registrationRevision);
+    expect(all.map((node) => node.membership.registrationRevision)).not.toEqual(before);
+    await all[0]!.createTopic('fresh', { partitions: 1 });
   });
 });

@@ -35,7 +35,8 @@ export interface TestEtcd {
   stop(): Promise<void>;
   /** SIGKILL, then wait for the exit. */
   kill(): Promise<void>;
-  restart(): Promise<void>;
+  /** Start again on the same ports; `wipe` starts from an empty data dir (a new etcd: leases and keys gone). */
+  restart(options?: { wipe?: boolean }): Promise<void>;
   /** Stop and remove the data dir. */
   destroy(): Promise<void>;
 }
@@ -98,8 +99,9 @@ export async function startEtcd(): Promise<TestEtcd> {
     dataDir,
     stop: () => end('SIGTERM'),
     kill: () => end('SIGKILL'),
-    restart: async () => {
+    restart: async (options = {}) => {
       await end('SIGTERM');
+      if (options.wipe === true) rmSync(join(dataDir, 'member-data'), { recursive: true, force: true });
       await launch();
     },
     destroy: async () => {
