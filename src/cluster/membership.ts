@@ -92,6 +92,7 @@ export class Membership extends EventEmitter<{ lost: []; regained: [] }> {
 
   private async registerUntilDone(signal?: AbortSignal): Promise<void> {
     let warned = false;
+    let warnedUnreachable = false;
     for (;;) {
       if (this.closed) return;
       if (signal?.aborted) throw new SpoolError(Errors.CLUSTER_UNAVAILABLE, 'registration aborted');
@@ -102,7 +103,10 @@ export class Membership extends EventEmitter<{ lost: []; regained: [] }> {
           this.logger.warn('cluster: node id is registered by another live broker; waiting for its lease to expire', { nodeId: this.nodeId });
         }
       } catch (error) {
-        this.logger.debug?.('cluster: registration failed, retrying', { error: error instanceof Error ? error.message : String(error) });
+        const message = error instanceof Error ? error.message : String(error);
+        if (!warnedUnreachable) this.logger.warn('cluster: cannot register yet (etcd unreachable?); retrying', { nodeId: this.nodeId, error: message });
+        else this.logger.debug?.('cluster: registration failed, retrying', { error: message });
+        warnedUnreachable = true;
       }
       await new Promise((resolve) => setTimeout(resolve, this.options.retryMs ?? 250));
     }

@@ -3,7 +3,9 @@
 // becomes controller; a broker kill -9'd vanishes from etcd within TTL + 1.5 s; the
 // controller kill -9'd is replaced by another broker with a higher controller epoch within
 // TTL + 1.5 s; SIGTERM revokes the lease so the key goes at once; `spool cluster describe
-// --cluster` reads it all from etcd. Run `npm run build` first (the test spawns dist/).
+// --cluster` reads it all from etcd; a broker restarted at once after kill -9 waits until its
+// old incarnation's lease is gone, then registers with a new registration epoch. Run
+// `npm run build` first (the test spawns dist/).
 
 import { spawnSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -84,5 +86,18 @@ describe('spool serve --cluster', () => {
     expect(await registered()).toEqual(new Map());
     expect(await controller()).toBeNull();
     expect(Date.now() - stoppedAt).toBeLessThan(TTL_MS);
+  });
+
+  it('a broker restarted at once after kill -9 waits for its old lease, then registers anew', async () => {
+    const old = await serve(7);
+    brokers.set(7, old);
+    const oldKey = (await store.get(layout.broker(7)))!;
+    await old.kill();
+    const restarted = await serve(7);
+    brokers.set(7, restarted);
+    const newKey = (await store.get(layout.broker(7)))!;
+    expect(newKey.createRevision).toBeGreaterThan(oldKey.createRevision);
+    expect(decodeBrokerRegistration(newKey.value)!.incarnation).not.toBe(decodeBrokerRegistration(oldKey.value)!.incarnation);
+    expect(restarted.stderr()).toMatch(/registered by another live broker; waiting for its lease to expire/);
   });
 });
