@@ -14,6 +14,7 @@
 // MAX_TRANSACTION_OPERATIONS keys a transaction; a batch that loses a compare is retried key
 // by key so one conflict does not hold back the others.
 
+import { AssertionError } from '../util/assert.js';
 import { SpoolError, Errors, isSpoolError } from '../util/errors.js';
 import type { ClusterView } from './cluster-view.js';
 import { partitionId, type KeyLayout } from './layout.js';
@@ -45,6 +46,8 @@ export class Controller {
   private knownBrokers: Map<number, number> | null = null;
   /** Passes run; for tests and logs. */
   passes = 0;
+  /** Topics already warned about (waiting for brokers): one line each, not one per pass. */
+  private readonly waitingTopics = new Set<string>();
 
   constructor(
     private readonly store: ClusterStore,
@@ -87,6 +90,8 @@ export class Controller {
         await this.pass();
       } while (this.again);
     } catch (error) {
+      // A bug stops the process (STYLE): no retry turns an assertion into a warning.
+      if (error instanceof AssertionError) throw error;
       if (this.stopped) return;
       if (isSpoolError(error, Errors.STATE_CHANGED)) {
         this.logger.warn('cluster: controller fenced (another controller epoch); stopping', { epoch: this.epoch });
@@ -153,6 +158,8 @@ export class Controller {
     for (const [topic, spec] of this.view.topics) {
       if (this.view.assignments.has(topic)) continue;
       if (spec.replicationFactor > live.size) {
+        if (this.waitingTopics.has(topic)) continue;
+        this.waitingTopics.add(topic);
         this.logger.warn('cluster: topic waits for brokers: replication factor above live brokers', { topic, replicationFactor: spec.replicationFactor, liveBrokers: live.size });
         continue;
       }

@@ -2,7 +2,9 @@
 // real etcd, lease TTL 2 s: three brokers register with their advertised addresses and one
 // becomes controller; a broker kill -9'd vanishes from etcd within TTL + 1.5 s; the
 // controller kill -9'd is replaced by another broker with a higher controller epoch within
-// TTL + 1.5 s; SIGTERM revokes the lease so the key goes at once; `spool cluster describe
+// TTL + 1.5 s; a SIGSTOPped partition leader loses its leadership to an ISR member with
+// epoch + 1 within TTL + 2 s, and after SIGCONT logs its lease loss and registers again;
+// SIGTERM revokes the lease so the key goes at once; `spool cluster describe
 // --cluster` reads it all from etcd; a broker restarted at once after kill -9 waits until its
 // old incarnation's lease is gone, then registers with a new registration epoch. Run
 // `npm run build` first (the test spawns dist/).
@@ -11,7 +13,7 @@ import { spawnSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EtcdStore } from '../../src/cluster/etcd-store.js';
 import { KeyLayout } from '../../src/cluster/layout.js';
-import { decodeBrokerRegistration, decodeControllerRecord } from '../../src/cluster/values.js';
+import { decodeBrokerRegistration, decodeControllerRecord, decodePartitionState, encodeValue, type PartitionState } from '../../src/cluster/values.js';
 import { SPOOL_MAIN, startBroker, waitFor, type BrokerProcess } from '../helpers/broker.js';
 import { startEtcd, type TestEtcd } from '../helpers/etcd.js';
 
@@ -86,6 +88,43 @@ describe('spool serve --cluster', () => {
     expect(await registered()).toEqual(new Map());
     expect(await controller()).toBeNull();
     expect(Date.now() - stoppedAt).toBeLessThan(TTL_MS);
+  });
+
+  it('moves a SIGSTOPped leader\'s partitions to its ISR; after SIGCONT it knows it lost its lease and registers again', async () => {
+    const root = '/stop';
+    const url = `${etcd.url}${root}`;
+    const stopLayout = new KeyLayout(root);
+    const started = await Promise.all([11, 12, 13].map((id) => startBroker({ args: ['--cluster', url, '--node-id', String(id), '--cluster-lease-ttl-ms', String(TTL_MS), '--http', 'off'] })));
+    started.forEach((broker, index) => brokers.set(11 + index, broker));
+    // A topic as a broker's CreateTopics writes it; the controller (one of the three) places it.
+    await store.put(stopLayout.topic('stopped'), encodeValue({ partitions: 3, replicationFactor: 3, minInsyncReplicas: 2, configs: {} }));
+    const states = async (): Promise<PartitionState[]> => {
+      const listing = await store.list(stopLayout.partitions);
+      return listing.items.map((item) => decodePartitionState(item.value)!);
+    };
+    await waitFor(async () => (await states()).length === 3 && (await store.get(stopLayout.assignment('stopped'))) !== null);
+    const before = await states();
+    expect(new Set(before.map((state) => state.leader)).size).toBe(3);
+    const victimId = before[0]!.leader;
+    const victim = brokers.get(victimId)!;
+    const stoppedAt = Date.now();
+    victim.child.kill('SIGSTOP');
+    try {
+      const after = (await waitFor(async () => {
+        const current = await states();
+        return current.some((state) => state.leader === victimId) ? null : current;
+      }, TTL_MS + 4_000, 50))!;
+      expect(Date.now() - stoppedAt).toBeLessThan(TTL_MS + 2_000);
+      const moved = after.filter((_, index) => before[index]!.leader === victimId);
+      expect(moved).toHaveLength(1);
+      expect(moved[0]!.leaderEpoch).toBe(before[0]!.leaderEpoch + 1);
+      expect(before[0]!.isr).toContain(moved[0]!.leader);
+      expect(after.every((state) => !state.isr.includes(victimId))).toBe(true);
+    } finally {
+      victim.child.kill('SIGCONT');
+    }
+    await waitFor(() => /membership lease lost/.test(victim.stderr()) && /registered/.test(victim.stderr().split('membership lease lost')[1] ?? ''), 10_000, 50);
+    await waitFor(async () => (await store.get(stopLayout.broker(victimId))) !== null, 5_000, 50);
   });
 
   it('a broker restarted at once after kill -9 waits for its old lease, then registers anew', async () => {
