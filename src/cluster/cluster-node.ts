@@ -43,7 +43,7 @@ export interface CreateTopicRequest {
   readonly partitions: number;
   /** Default min(3, live brokers). */
   readonly replicationFactor?: number;
-  /** Default 2 when the replication factor is 3 or more, else 1. */
+  /** Default: configs['min.insync.replicas'], else 2 when the replication factor is 3 or more, else 1. */
   readonly minInsyncReplicas?: number;
   readonly configs?: Readonly<Record<string, string>>;
 }
@@ -141,7 +141,9 @@ export class ClusterNode {
     if (!Number.isSafeInteger(replicationFactor) || replicationFactor < 1 || replicationFactor > liveBrokers) {
       throw new SpoolError(Errors.INVALID_REPLICATION_FACTOR, `replication factor ${replicationFactor} with ${liveBrokers} live brokers`);
     }
-    const minInsyncReplicas = request.minInsyncReplicas ?? defaultMinInsyncReplicas(replicationFactor);
+    // Kafka's topic config min.insync.replicas, when given there rather than as the field.
+    const configured = request.configs?.['min.insync.replicas'];
+    const minInsyncReplicas = request.minInsyncReplicas ?? (configured !== undefined && /^\d+$/.test(configured) ? Number(configured) : defaultMinInsyncReplicas(replicationFactor));
     if (!Number.isSafeInteger(minInsyncReplicas) || minInsyncReplicas < 1 || minInsyncReplicas > replicationFactor) {
       throw new SpoolError(Errors.INVALID_CONFIG, `min.insync.replicas ${minInsyncReplicas} must be in [1, ${replicationFactor}]`);
     }

@@ -86,6 +86,9 @@ describe('ClusterNode', () => {
     expect(summary.underReplicated + summary.offline).toBe(0);
     await expect(all[0]!.createTopic('orders', { partitions: 1 })).rejects.toMatchObject({ code: 'TOPIC_ALREADY_EXISTS' });
     await expect(all[0]!.createTopic('wide', { partitions: 1, replicationFactor: 4 })).rejects.toMatchObject({ code: Errors.INVALID_REPLICATION_FACTOR.name });
+    await all[0]!.createTopic('strict', { partitions: 1, configs: { 'min.insync.replicas': '3' } });
+    await waitFor(() => all[0]!.roles.get('strict', 0)?.minInsyncReplicas === 3);
+    await expect(all[0]!.createTopic('lax', { partitions: 1, replicationFactor: 2, minInsyncReplicas: 3 })).rejects.toMatchObject({ code: 'INVALID_CONFIG' });
   });
 
   it('lets a leader change its ISR by CAS and rejects a stale revision', async () => {
