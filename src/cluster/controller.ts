@@ -113,7 +113,7 @@ export class Controller {
   }
 
   /** The brokers trusted this pass: live, and not re-registered since the last pass. */
-  private trustedBrokers(): { live: Set<number>; restarted: boolean } {
+  private trustedBrokers(): { live: Set<number>; restarted: boolean; known: Map<number, number> } {
     const live = new Set<number>();
     let restarted = false;
     const previous = this.knownBrokers;
@@ -127,13 +127,12 @@ export class Controller {
       }
       live.add(nodeId);
     }
-    this.knownBrokers = known;
-    return { live, restarted };
+    return { live, restarted, known };
   }
 
   private async pass(): Promise<void> {
     this.passes++;
-    const { live, restarted } = this.trustedBrokers();
+    const { live, restarted, known } = this.trustedBrokers();
     await this.createAssignments(live);
     const writes: PlannedWrite[] = [];
     for (const [topic, assignment] of this.view.assignments) {
@@ -150,6 +149,8 @@ export class Controller {
       }
     }
     await this.writeBatched(writes);
+    // Only after a complete pass: a pass that failed half-way must treat a restart as one again.
+    this.knownBrokers = known;
     // A restarted broker was left out of this pass; the next one may elect it.
     if (restarted) this.again = true;
   }
