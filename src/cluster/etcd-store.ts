@@ -5,6 +5,10 @@
 // the timing that matters for leadership (lease keep-alive, lease-loss detection) stays in
 // our code (lease-keeper.ts) instead of the client's (its Lease reports loss after 2 x TTL,
 // too late for a leader that must stop acknowledging before the controller replaces it).
+// Maintenance: 1.1.2 is its latest release and releases are rare; what we use of it is the
+// thin layer over gRPC (the generated RPC clients and the watch stream), the gRPC stack under
+// it (@grpc/grpc-js 1.14) is maintained by the gRPC project, and ClusterStore keeps the rest
+// of spool independent of it, so replacing it is one file. Checked against etcd 3.4.23.
 //
 // Reconnect behaviour: the client's own retry and circuit-breaker policies are turned off
 // (the breaker would fail every call for 5 s after three errors, longer than a lease TTL);

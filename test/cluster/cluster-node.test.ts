@@ -1,5 +1,6 @@
 // Proves the cluster control plane in-process against a real etcd (three ClusterNodes with a
 // 2 s lease TTL, no brokers behind them): every node registers and exactly one is controller;
+// a node whose id is still held by a crashed node's lease waits for that lease to run out;
 // a new topic is placed with leaders spread evenly and every node derives the same roles; a
 // leader's ISR write is a CAS that rejects a stale revision; a broker that stops renewing its
 // lease learns it lost the lease (the event the replica manager stops acknowledging on), its
@@ -89,6 +90,21 @@ describe('ClusterNode', () => {
     await all[0]!.createTopic('strict', { partitions: 1, configs: { 'min.insync.replicas': '3' } });
     await waitFor(() => all[0]!.roles.get('strict', 0)?.minInsyncReplicas === 3);
     await expect(all[0]!.createTopic('lax', { partitions: 1, replicationFactor: 2, minInsyncReplicas: 3 })).rejects.toMatchObject({ code: 'INVALID_CONFIG' });
+  });
+
+  it('makes a node with a taken id wait until the old holder\'s lease runs out', async () => {
+    const all = await startNodes(1);
+    const crashed = all[0]!;
+    const oldRevision = crashed.membership.registrationRevision;
+    // What kill -9 leaves behind: a lease nobody renews, its key still there until the TTL.
+    crashed.membership.lease.stop();
+    const startedAt = Date.now();
+    const restarted = await ClusterNode.start({ url: `${etcd.url}/test${root}`, nodeId: 1, advertised: { host: '127.0.0.1', port: 10_100 }, leaseTtlMs: TTL_MS });
+    nodes.push(restarted);
+    const waitedMs = Date.now() - startedAt;
+    expect(waitedMs).toBeGreaterThan(TTL_MS / 2);
+    expect(restarted.membership.registrationRevision).toBeGreaterThan(oldRevision);
+    expect(restarted.view.brokers.get(1)!.registration.port).toBe(10_100);
   });
 
   it('lets a leader change its ISR by CAS and rejects a stale revision', async () => {
