@@ -49,6 +49,14 @@ export function addClusterServeOptions(command: Command, hostPortOption: (what: 
     .option('--cluster-lease-ttl-ms <ms>', 'membership lease TTL in etcd (whole seconds); renewed every TTL/4', leaseTtlOption, DEFAULT_LEASE_TTL_MS);
 }
 
+/** Flag combinations, checked before the broker opens anything. */
+export function checkClusterOptions(options: ClusterServeOptions): void {
+  if (options.cluster !== undefined && options.nodeId === undefined) throw new InvalidArgumentError('--cluster needs --node-id');
+  if (options.cluster === undefined && (options.nodeId !== undefined || options.advertise !== undefined)) {
+    throw new InvalidArgumentError('--node-id and --advertise need --cluster');
+  }
+}
+
 /** Null without --cluster. Resolves once registered in etcd (waits while etcd is down). */
 export async function startClusterNode(
   options: ClusterServeOptions,

@@ -13,7 +13,7 @@ import { jsonLogger, BrokerMetrics, LogLevels, type LogLevel, type Logger } from
 import { DEFAULT_HTTP_PORT, serveWithHttp } from '../http/index.js';
 import { applyServeConfig, effectiveConfig } from './serve-config.js';
 import type { FsyncPolicy } from '../storage/types.js';
-import { addClusterServeOptions, startClusterNode, type ClusterServeOptions } from './serve-cluster.js';
+import { addClusterServeOptions, checkClusterOptions, startClusterNode, type ClusterServeOptions } from './serve-cluster.js';
 
 interface ServeOptions extends ClusterServeOptions {
   dataDir: string;
@@ -156,6 +156,7 @@ export function registerServe(program: Command): void {
         process.stdout.write(`${JSON.stringify(config, null, 2)}\n`);
         return;
       }
+      checkClusterOptions(options);
       const logger = makeLogger(options.logFormat, options.logLevel);
       const served = await serveWithHttp({
         http: options.http === 'off' ? null : options.http,

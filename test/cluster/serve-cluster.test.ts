@@ -1,13 +1,13 @@
 // Proves cluster membership with real `spool serve --cluster` processes (the built CLI) and a
-// real etcd, lease TTL 2 s: three brokers register with their advertised addresses and one
-// becomes controller; a broker kill -9'd vanishes from etcd within TTL + 1.5 s; the
-// controller kill -9'd is replaced by another broker with a higher controller epoch within
-// TTL + 1.5 s; a SIGSTOPped partition leader loses its leadership to an ISR member with
-// epoch + 1 within TTL + 2 s, and after SIGCONT logs its lease loss and registers again;
-// SIGTERM revokes the lease so the key goes at once; `spool cluster describe
-// --cluster` reads it all from etcd; a broker restarted at once after kill -9 registers with
-// a new incarnation and registration epoch. Run
-// `npm run build` first (the test spawns dist/).
+// real etcd, lease TTL 2 s: three brokers register (before their listening line) with the
+// address they listen on, and a controller places a topic; a SIGSTOPped partition leader
+// loses its partition to an ISR member with epoch + 1 within TTL + 2 s, and after SIGCONT
+// logs its lease loss and registers again; a broker kill -9'd vanishes from etcd within
+// TTL + 1.5 s; the controller kill -9'd is replaced by another broker with a higher
+// controller epoch within TTL + 1.5 s; `spool cluster describe --cluster` reads it all from
+// etcd; SIGTERM revokes the lease so the key goes at once; --cluster without --node-id is
+// refused before anything opens; a broker restarted at once after kill -9 registers with a
+// new incarnation and registration epoch. Run `npm run build` first (the test spawns dist/).
 
 import { spawnSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -55,54 +55,19 @@ async function controller(): Promise<{ nodeId: number; epoch: number } | null> {
 }
 
 describe('spool serve --cluster', () => {
-  it('registers, fails over on kill -9, and leaves at once on SIGTERM', async () => {
+  // The first two tests share three brokers (starting a broker is the slow part): the second
+  // goes on from the state the first leaves.
+  it('registers with the listening address; a SIGSTOPped leader\'s partition moves to its ISR; after SIGCONT it knows it lost its lease and registers again', async () => {
     for (const [nodeId, broker] of await Promise.all([1, 2, 3].map(async (id) => [id, await serve(id)] as const))) brokers.set(nodeId, broker);
     // Registered before it prints its listening line, with the port it listens on.
-    const members = await registered();
-    expect(members).toEqual(new Map([...brokers].map(([id, broker]) => [id, broker.address])));
-    const first = (await waitFor(() => controller()))!;
-
-    const follower = [...brokers.keys()].find((id) => id !== first.nodeId)!;
-    let killedAt = Date.now();
-    await brokers.get(follower)!.kill();
-    await waitFor(async () => !(await registered()).has(follower), TTL_MS + 3_000, 50);
-    expect(Date.now() - killedAt).toBeLessThan(TTL_MS + 1_500);
-
-    killedAt = Date.now();
-    await brokers.get(first.nodeId)!.kill();
-    const next = (await waitFor(async () => {
-      const current = await controller();
-      return current && current.nodeId !== first.nodeId ? current : null;
-    }, TTL_MS + 3_000, 50))!;
-    expect(Date.now() - killedAt).toBeLessThan(TTL_MS + 1_500);
-    expect(next.epoch).toBeGreaterThan(first.epoch);
-
-    const described = spawnSync(process.execPath, [SPOOL_MAIN, 'cluster', 'describe', '--cluster', etcd.url, '--format', 'json'], { encoding: 'utf8' });
-    expect(described.status, described.stderr).toBe(0);
-    const summary = JSON.parse(described.stdout) as { brokers: { nodeId: number }[]; controller: { nodeId: number; epoch: number } };
-    expect(summary.brokers.map((broker) => broker.nodeId)).toEqual([next.nodeId]);
-    expect(summary.controller).toEqual(next);
-
-    const stoppedAt = Date.now();
-    expect(await brokers.get(next.nodeId)!.stop()).toBe(0);
-    expect(await registered()).toEqual(new Map());
-    expect(await controller()).toBeNull();
-    expect(Date.now() - stoppedAt).toBeLessThan(TTL_MS);
-  });
-
-  it('moves a SIGSTOPped leader\'s partitions to its ISR; after SIGCONT it knows it lost its lease and registers again', async () => {
-    const root = '/stop';
-    const url = `${etcd.url}${root}`;
-    const stopLayout = new KeyLayout(root);
-    const started = await Promise.all([11, 12, 13].map((id) => startBroker({ args: ['--cluster', url, '--node-id', String(id), '--cluster-lease-ttl-ms', String(TTL_MS), '--http', 'off'] })));
-    started.forEach((broker, index) => brokers.set(11 + index, broker));
+    expect(await registered()).toEqual(new Map([...brokers].map(([id, broker]) => [id, broker.address])));
     // A topic as a broker's CreateTopics writes it; the controller (one of the three) places it.
-    await store.put(stopLayout.topic('stopped'), encodeValue({ partitions: 3, replicationFactor: 3, minInsyncReplicas: 2, configs: {} }));
+    await store.put(layout.topic('stopped'), encodeValue({ partitions: 3, replicationFactor: 3, minInsyncReplicas: 2, configs: {} }));
     const states = async (): Promise<PartitionState[]> => {
-      const listing = await store.list(stopLayout.partitions);
+      const listing = await store.list(layout.partitions);
       return listing.items.map((item) => decodePartitionState(item.value)!);
     };
-    await waitFor(async () => (await states()).length === 3 && (await store.get(stopLayout.assignment('stopped'))) !== null);
+    await waitFor(async () => (await states()).length === 3 && (await store.get(layout.assignment('stopped'))) !== null);
     const before = await states();
     expect(new Set(before.map((state) => state.leader)).size).toBe(3);
     const victimId = before[0]!.leader;
@@ -124,7 +89,46 @@ describe('spool serve --cluster', () => {
       victim.child.kill('SIGCONT');
     }
     await waitFor(() => /membership lease lost/.test(victim.stderr()) && /registered/.test(victim.stderr().split('membership lease lost')[1] ?? ''), 10_000, 50);
-    await waitFor(async () => (await store.get(stopLayout.broker(victimId))) !== null, 5_000, 50);
+    await waitFor(async () => (await registered()).size === 3, 5_000, 50);
+  });
+
+  it('fails over on kill -9 (member key and controller), and leaves at once on SIGTERM', async () => {
+    const first = (await waitFor(() => controller()))!;
+    const follower = [...brokers.keys()].find((id) => id !== first.nodeId)!;
+    let killedAt = Date.now();
+    await brokers.get(follower)!.kill();
+    await waitFor(async () => !(await registered()).has(follower), TTL_MS + 3_000, 50);
+    expect(Date.now() - killedAt).toBeLessThan(TTL_MS + 1_500);
+
+    killedAt = Date.now();
+    await brokers.get(first.nodeId)!.kill();
+    const next = (await waitFor(async () => {
+      const current = await controller();
+      return current && current.nodeId !== first.nodeId ? current : null;
+    }, TTL_MS + 3_000, 50))!;
+    expect(Date.now() - killedAt).toBeLessThan(TTL_MS + 1_500);
+    expect(next.epoch).toBeGreaterThan(first.epoch);
+
+    const described = spawnSync(process.execPath, [SPOOL_MAIN, 'cluster', 'describe', '--cluster', etcd.url, '--format', 'json'], { encoding: 'utf8' });
+    expect(described.status, described.stderr).toBe(0);
+    const summary = JSON.parse(described.stdout) as { brokers: { nodeId: number }[]; controller: { nodeId: number; epoch: number }; partitions: unknown[] };
+    expect(summary.brokers.map((broker) => broker.nodeId)).toEqual([next.nodeId]);
+    expect(summary.controller).toEqual(next);
+    expect(summary.partitions).toHaveLength(3);
+
+    const stoppedAt = Date.now();
+    expect(await brokers.get(next.nodeId)!.stop()).toBe(0);
+    expect(await registered()).toEqual(new Map());
+    expect(await controller()).toBeNull();
+    expect(Date.now() - stoppedAt).toBeLessThan(TTL_MS);
+  });
+
+  it('refuses --cluster without --node-id (and --node-id alone) before opening anything', () => {
+    for (const [args, message] of [[['--cluster', etcd.url], /--cluster needs --node-id/], [['--node-id', '1'], /need --cluster/]] as const) {
+      const result = spawnSync(process.execPath, [SPOOL_MAIN, 'serve', '--data-dir', '/nonexistent/spool-never-created', '--http', 'off', ...args], { encoding: 'utf8' });
+      expect(result.status).toBe(1);
+      expect(result.stderr).toMatch(message);
+    }
   });
 
   it('a broker restarted at once after kill -9 registers anew, with a new registration epoch', async () => {
