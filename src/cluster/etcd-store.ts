@@ -100,7 +100,6 @@ export class EtcdStore implements ClusterStore {
       faultHandling: { host: () => noop, global: noop },
       grpcOptions: {
         'grpc.initial_reconnect_backoff_ms': 100,
-        'grpc.min_reconnect_backoff_ms': 100,
         'grpc.max_reconnect_backoff_ms': 1_000,
       },
       dialTimeout: this.requestTimeoutMs,
