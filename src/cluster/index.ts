@@ -8,6 +8,7 @@ export { KeyLayout } from './layout.js';
 export type { ClusterLogger } from './logger.js';
 export type { ReplicaState, PartitionRole, RoleChange, AlterIsrResult, ReplicaAddress } from './replica-roles.js';
 export type { ClusterStore, KeyValue, Compare, Operation } from './store.js';
+export { StaticReplicaState } from './static-replica-state.js';
 export { summarizeCluster, type ClusterSummary } from './summary.js';
 export { NO_LEADER, type BrokerRegistration, type PartitionState, type TopicAssignment, type TopicSpec } from './values.js';
 
