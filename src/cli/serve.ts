@@ -14,8 +14,9 @@ import { DEFAULT_HTTP_PORT, serveWithHttp } from '../http/index.js';
 import { applyServeConfig, effectiveConfig } from './serve-config.js';
 import { addTlsOptions, formatTlsListeners, reloadTlsOnSighup, tlsFromOptions, type ServeTlsOptions } from './serve-tls.js';
 import type { FsyncPolicy } from '../storage/types.js';
+import { addClusterServeOptions, checkClusterOptions, startClusterNode, type ClusterServeOptions } from './serve-cluster.js';
 
-interface ServeOptions extends ServeTlsOptions {
+interface ServeOptions extends ServeTlsOptions, ClusterServeOptions {
   dataDir: string;
   host: string;
   port: number;
@@ -157,6 +158,7 @@ export function registerServe(program: Command): void {
         process.stdout.write(`${JSON.stringify(config, null, 2)}\n`);
         return;
       }
+      checkClusterOptions(options);
       const logger = makeLogger(options.logFormat, options.logLevel);
       const tls = tlsFromOptions(options);
       const served = await serveWithHttp({
@@ -190,6 +192,8 @@ export function registerServe(program: Command): void {
       }),
       });
       const { broker } = served;
+      // Cluster mode: register in etcd once the listeners have their ports (null without --cluster).
+      const cluster = await startClusterNode(options, { host: broker.host, port: broker.port, kafka: broker.kafka }, logger);
       let stopping = false;
       const stop = (signal: string): void => {
         if (stopping) {
@@ -198,7 +202,8 @@ export function registerServe(program: Command): void {
         }
         stopping = true;
         logger.info(`${signal}: shutting down`);
-        served.close().then(
+        // Leave the cluster first: revoking the lease hands leadership over at once.
+        (cluster ? cluster.close() : Promise.resolve()).then(() => served.close()).then(
           () => process.exit(0),
           (error: unknown) => {
             logger.error('shutdown failed', error);
@@ -219,4 +224,6 @@ export function registerServe(program: Command): void {
       process.stdout.write(`spool listening on ${broker.host}:${broker.port}\n`);
     });
   addTlsOptions(serve);
+  // Cluster mode's flags, listed after the single-broker ones in --help.
+  addClusterServeOptions(serve, hostPortOption);
 }

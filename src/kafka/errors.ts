@@ -199,6 +199,13 @@ const FROM_SPOOL: Record<ErrorName, KafkaErrorCode> = {
   UNKNOWN_LEADER_EPOCH: KafkaErrors.UNKNOWN_LEADER_EPOCH,
   // Kafka's UnexpectedAppendOffsetException never reaches a client (the fetcher handles it).
   UNEXPECTED_APPEND_OFFSET: KafkaErrors.UNKNOWN_SERVER_ERROR,
+  // Cluster mode. etcd unreachable: a retriable timeout to Kafka clients.
+  CLUSTER_UNAVAILABLE: KafkaErrors.REQUEST_TIMED_OUT,
+  INVALID_REPLICATION_FACTOR: KafkaErrors.INVALID_REPLICATION_FACTOR,
+  // Kafka's AlterPartition answer for a stale partition epoch.
+  STATE_CHANGED: KafkaErrors.INVALID_UPDATE_VERSION,
+  // A broker without its lease may no longer lead: clients refresh metadata and go elsewhere.
+  LEASE_LOST: KafkaErrors.NOT_LEADER_OR_FOLLOWER,
   // A start-up error; never on the wire.
   DATA_DIR_LOCKED: KafkaErrors.KAFKA_STORAGE_ERROR,
   // Client side only (the address is not a spool broker); never sent by the broker.

@@ -74,6 +74,11 @@ export const Errors = {
   FENCED_LEADER_EPOCH: kind('FENCED_LEADER_EPOCH', 82, false, 'the leader epoch in the request is older than the broker\'s'),
   UNKNOWN_LEADER_EPOCH: kind('UNKNOWN_LEADER_EPOCH', 83, true, 'the leader epoch in the request is newer than the broker\'s'),
   UNEXPECTED_APPEND_OFFSET: kind('UNEXPECTED_APPEND_OFFSET', 84, false, 'a replica\'s batches do not continue its log (first offset is not the log end, or offsets go backwards)'),
+  // Cluster mode (src/cluster): membership, controller and partition state in etcd.
+  CLUSTER_UNAVAILABLE: kind('CLUSTER_UNAVAILABLE', 85, true, 'the cluster store (etcd) is not reachable'),
+  INVALID_REPLICATION_FACTOR: kind('INVALID_REPLICATION_FACTOR', 86, false, 'the replication factor is below 1 or above the number of live brokers'),
+  STATE_CHANGED: kind('STATE_CHANGED', 87, true, 'the cluster state changed since it was read (a compare-and-swap lost); read it again'),
+  LEASE_LOST: kind('LEASE_LOST', 88, true, 'this broker lost its membership lease in the cluster store'),
 } as const;
 
 export type ErrorName = keyof typeof Errors;
