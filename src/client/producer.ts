@@ -19,6 +19,7 @@
 import { ApiKey, RequestLimits, type InitProducerIdResponse, type ProducePartitionResult, type ProduceResponse } from '../protocol/index.js';
 import { BatchBuilder, setProducerFields, type CompressionName, type RecordInput } from '../records/index.js';
 import { Errors, SpoolError } from '../util/errors.js';
+import { Stage, clientMarks, stageTraceOn, stampRange, traceNowUs } from '../util/stage-trace.js';
 import type { Client } from './client.js';
 import { Accumulator, SendTracker, type PartitionQueue, type ProducerBatch } from './accumulator.js';
 import { closedError, errorFromCode, isRetriable } from './errors.js';
@@ -435,6 +436,7 @@ export class Producer {
         },
       )
       .finally(() => this.drain());
+    if (stageTraceOn) traceWritten(entries);
   }
 
   private onPartitionResult(accumulator: Accumulator, entry: RequestEntry, result: ProducePartitionResult | undefined): void {
@@ -678,4 +680,12 @@ function validateMessages(topic: string, messages: ProducerMessage[], partitions
     }
   }
   return null;
+}
+
+/** bench e2e --stages (SPOOL_STAGE_TRACE): the records of this request went to the socket now (one producer, one partition: record n is offset n). */
+function traceWritten(entries: RequestEntry[]): void {
+  let records = 0;
+  for (const entry of entries) for (const batch of entry.batches) records += batch.recordCount;
+  stampRange(Stage.written, clientMarks.writtenEnd, clientMarks.writtenEnd + records, traceNowUs());
+  clientMarks.writtenEnd += records;
 }

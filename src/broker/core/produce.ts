@@ -14,6 +14,7 @@
 // before any append of the request.
 
 import { Errors, SpoolError, isSpoolError } from '../../util/errors.js';
+import { Stage, brokerMarks, stageTraceOn, stampRange, traceNowUs, traceReads } from '../../util/stage-trace.js';
 import type { BrokerContext } from '../context.js';
 import { quoted } from '../logger.js';
 
@@ -88,6 +89,7 @@ function appendPartition(ctx: BrokerContext, entry: PartitionAppend, acks: Acks,
   const appended = log.append(entry.batches);
   const written = log.logEndOffset > logEndBefore;
   if (written) {
+    if (stageTraceOn) traceAppended(logEndBefore, log.logEndOffset, acks, appended);
     ctx.waiters.notify(topic, partition);
     // Per partition of the request, not per message: the offsets the append assigned are its records.
     ctx.metrics.produced(topic, entry.batches.length, log.logEndOffset - logEndBefore);
@@ -107,6 +109,14 @@ function appendPartition(ctx: BrokerContext, entry: PartitionAppend, acks: Acks,
   result.baseOffset = logEndBefore;
   result.logStartOffset = log.logStartOffset;
   return null;
+}
+
+/** bench e2e --stages (SPOOL_STAGE_TRACE): the read and append times of these offsets; their ack is ready when `appended` settles (acks all) or now. */
+function traceAppended(fromOffset: number, toOffset: number, acks: Acks, appended: Promise<unknown>): void {
+  stampRange(Stage.brokerRead, fromOffset, toOffset, traceReads.lastReadUs);
+  stampRange(Stage.appended, fromOffset, toOffset, traceNowUs());
+  if (acks !== -1) brokerMarks.ackFlushed.ready(toOffset);
+  else void appended.then(() => brokerMarks.ackFlushed.ready(toOffset), () => undefined);
 }
 
 function setError(ctx: BrokerContext, result: PartitionAppendResult, error: unknown): void {
