@@ -45,7 +45,8 @@ export interface ProducerConfig {
   /**
    * true: a batch started while no request is in flight (nor waiting to be retried) goes out
    * at the end of the current turn, so a lone awaited send() does not wait lingerMs; batches
-   * started while requests are in flight linger, so a busy producer still batches.
+   * started while requests are in flight linger, so a busy producer still batches, until
+   * lingerMs passes or the last request in flight is answered, whichever comes first.
    * false: every batch waits lingerMs (Kafka's linger.ms). Default true.
    */
   adaptiveLinger?: boolean;
@@ -429,14 +430,29 @@ export class Producer {
           }
           const results = (response.header as unknown as ProduceResponse).partitions ?? [];
           entries.forEach((entry, index) => this.onPartitionResult(accumulator, entry, findResult(results, entry.queue, index)));
+          this.sendLingeringIfIdle();
         },
         (error: unknown) => {
           this.inFlight--;
           for (const entry of entries) this.onPartitionError(accumulator, entry, error);
+          this.sendLingeringIfIdle();
         },
       )
       .finally(() => this.drain());
     if (stageTraceOn) traceWritten(entries);
+  }
+
+  /**
+   * Adaptive linger: batches opened while requests were in flight wait lingerMs for company;
+   * once the last answer is back (nothing in flight, no retry waiting) there is no reason to
+   * hold them any longer (Nagle's rule: send when the previous one is acknowledged), so they
+   * go now. A busy producer rarely gets here (something is almost always in flight) and keeps
+   * its batching; a steady trickle (5,000 msg/s, one message per send) stops paying lingerMs
+   * for every message that arrives while the previous one is in flight.
+   */
+  private sendLingeringIfIdle(): void {
+    if (!this.adaptiveLinger || this.inFlight > 0 || this.retryTimers.size > 0) return;
+    for (const accumulator of this.accumulators.values()) if (accumulator.hasOpenBatches) accumulator.closeAll();
   }
 
   private onPartitionResult(accumulator: Accumulator, entry: RequestEntry, result: ProducePartitionResult | undefined): void {
