@@ -59,7 +59,7 @@ export function stageReport(): string {
     const gcTotal = pauses.reduce((sum, value) => sum + value, 0);
     lines.push(
       `process ${file.pid} (${file.argv.join(' ').slice(-40)}): event-loop delay p50 ${file.loopDelayMs.p50} ms, p99 ${file.loopDelayMs.p99} ms, p99.9 ${file.loopDelayMs.p999} ms, max ${file.loopDelayMs.max} ms; ` +
-        `GC ${pauses.length} pauses, total ${gcTotal.toFixed(1)} ms, max ${(pauses.at(-1) ?? 0).toFixed(2)} ms`,
+        `GC ${pauses.length} pauses (${file.minorGcCount} scavenges), total ${gcTotal.toFixed(1)} ms, max ${(pauses.at(-1) ?? 0).toFixed(2)} ms`,
     );
   }
   return lines.join('\n');

@@ -14,7 +14,7 @@
 
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { monitorEventLoopDelay, PerformanceObserver, type IntervalHistogram } from 'node:perf_hooks';
+import { constants, monitorEventLoopDelay, PerformanceObserver, type IntervalHistogram } from 'node:perf_hooks';
 
 export const Stage = {
   /** bench: the message's scheduled send time. */
@@ -44,8 +44,9 @@ export const STAGE_NAMES = Object.keys(Stage) as Array<keyof typeof Stage>;
 const DIRECTORY = process.env['SPOOL_STAGE_TRACE'] ?? '';
 /** True when SPOOL_STAGE_TRACE was set at load: guard every hook with it. */
 export const stageTraceOn = DIRECTORY !== '';
-/** Offsets traced per stage (8 bytes each): 100k msg/s for 11 s. */
+/** Offsets traced per stage (8 bytes each): 100k msg/s for 11 s. Tables grow by doubling up to it, so a short run's trace stays small (its own GC cost). */
 const CAPACITY = 1_100_000;
+const INITIAL_ENTRIES = 65_536;
 
 const stamps: Float64Array[] = [];
 let highestKey = -1;
@@ -58,8 +59,13 @@ export function traceNowUs(): number {
 /** Stamps offsets [fromKey, toKey) of `stage` with `timeUs` (the first stamp of a key wins). */
 export function stampRange(stage: StageId, fromKey: number, toKey: number, timeUs: number): void {
   if (!stageTraceOn) return;
-  const table = (stamps[stage] ??= new Float64Array(CAPACITY));
   const end = Math.min(toKey, CAPACITY);
+  let table = (stamps[stage] ??= new Float64Array(INITIAL_ENTRIES));
+  if (end > table.length) {
+    const grown = new Float64Array(Math.min(CAPACITY, Math.max(end, table.length * 2)));
+    grown.set(table);
+    table = stamps[stage] = grown;
+  }
   for (let key = Math.max(0, fromKey); key < end; key++) if (table[key] === 0) table[key] = timeUs;
   if (end - 1 > highestKey) highestKey = end - 1;
 }
@@ -104,6 +110,8 @@ export const clientMarks = {
 
 let loopDelay: IntervalHistogram | undefined;
 const gcPausesMs: number[] = [];
+/** Scavenges (young generation) among them; the rest are mark-sweep steps and finalizations. */
+let minorGcCount = 0;
 
 function start(): void {
   // 1 ms resolution: the delays of interest are around a millisecond. Its own timer runs
@@ -111,7 +119,10 @@ function start(): void {
   loopDelay = monitorEventLoopDelay({ resolution: 1 });
   loopDelay.enable();
   const observer = new PerformanceObserver((list) => {
-    for (const entry of list.getEntries()) gcPausesMs.push(entry.duration);
+    for (const entry of list.getEntries()) {
+      gcPausesMs.push(entry.duration);
+      if ((entry as { detail?: { kind?: number } }).detail?.kind === constants.NODE_PERFORMANCE_GC_MINOR) minorGcCount++;
+    }
   });
   observer.observe({ entryTypes: ['gc'] });
   process.on('exit', () => writeTrace());
@@ -124,6 +135,7 @@ export interface StageTraceFile {
   stages: Record<string, number[]>;
   loopDelayMs: { p50: number; p99: number; p999: number; max: number; count: number };
   gcPausesMs: number[];
+  minorGcCount: number;
 }
 
 /** This process's trace so far (the bench reads its own without a file). */
@@ -131,7 +143,7 @@ export function traceSnapshot(): StageTraceFile {
   const stages: Record<string, number[]> = {};
   STAGE_NAMES.forEach((name, index) => {
     const table = stamps[index];
-    if (table) stages[name] = Array.from(table.subarray(0, highestKey + 1));
+    if (table) stages[name] = Array.from(table.subarray(0, Math.min(table.length, highestKey + 1)));
   });
   const histogram = loopDelay;
   const ms = (nanoseconds: number): number => Math.round(nanoseconds / 1000) / 1000;
@@ -143,6 +155,7 @@ export function traceSnapshot(): StageTraceFile {
       ? { p50: ms(histogram.percentile(50)), p99: ms(histogram.percentile(99)), p999: ms(histogram.percentile(99.9)), max: ms(histogram.max), count: histogram.count }
       : { p50: 0, p99: 0, p999: 0, max: 0, count: 0 },
     gcPausesMs,
+    minorGcCount,
   };
   return file;
 }
