@@ -176,6 +176,27 @@ describe('Producer batching', () => {
     await expect(second).resolves.toEqual([{ topic: 't', partition: 0, offset: 1 }]);
   });
 
+  it('lingerMs 0, backed up: sends made while a closed batch waits for room join one open batch instead of queueing one batch each', async () => {
+    const client = new FakeClient({ t: 1 });
+    const p = producer(client, { lingerMs: 0 });
+    const sends = [p.send({ topic: 't', messages: [{ value: 'a' }] })];
+    await vi.advanceTimersByTimeAsync(0);
+    expect(client.sent).toHaveLength(1); // 'a' in flight (one request per partition)
+    for (const value of ['b', 'c', 'd']) {
+      sends.push(p.send({ topic: 't', messages: [{ value }] }));
+      await vi.advanceTimersByTimeAsync(0); // each in its own turn: the linger microtask runs between them
+    }
+    client.ack(0, [0]);
+    await vi.advanceTimersByTimeAsync(0);
+    // 'b' closed alone (nothing waited then); 'c' and 'd' waited behind it in one open batch.
+    expect(client.sent[1]!.batches).toEqual([[['b']]]);
+    client.ack(1, [1]);
+    await vi.advanceTimersByTimeAsync(0);
+    expect(client.sent[2]!.batches).toEqual([[['c', 'd']]]);
+    client.ack(2, [2]);
+    expect((await Promise.all(sends)).flat().map((entry) => entry.offset)).toEqual([0, 1, 2, 3]);
+  });
+
   it('adaptive linger: a send made as soon as the previous one resolved goes out at once (the producer is idle by then)', async () => {
     const client = new FakeClient({ t: 1 });
     const p = producer(client, { lingerMs: 50 });
