@@ -698,7 +698,7 @@ function validateMessages(topic: string, messages: ProducerMessage[], partitions
   return null;
 }
 
-/** bench e2e --stages (SPOOL_STAGE_TRACE): the records of this request went to the socket now (one producer, one partition: record n is offset n). */
+/** Stage trace (SPOOL_STAGE_TRACE, bench e2e): the records of this request went to the socket now (one producer, one partition: record n is offset n). */
 function traceWritten(entries: RequestEntry[]): void {
   let records = 0;
   for (const entry of entries) for (const batch of entry.batches) records += batch.recordCount;

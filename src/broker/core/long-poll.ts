@@ -1,8 +1,8 @@
 // The long poll shared by Fetch and ShareFetch: park on partitions (FetchWaiters), and on
-// each wake (a produce to one of them, a share release, shutdown) try again in a microtask,
-// once the code that appended is done (the appends of one request wake it once) until the attempt has an
-// answer, maxWaitMs passes, or the connection closes (null: nothing is answered). No
-// polling: the parked request owns its one maxWaitMs timer.
+// each wake (a produce to one of them, a share release, shutdown) try again as soon as the
+// code that appended is done (see wake(): a microtask; the appends of one request wake it
+// once) until the attempt has an answer, maxWaitMs passes, or the connection closes (null:
+// nothing is answered). No polling: the parked request owns its one maxWaitMs timer.
 
 import type { BrokerContext, RequestScope } from '../context.js';
 import type { ParkedFetch } from '../waiters.js';

@@ -111,7 +111,7 @@ function appendPartition(ctx: BrokerContext, entry: PartitionAppend, acks: Acks,
   return null;
 }
 
-/** bench e2e --stages (SPOOL_STAGE_TRACE): the read and append times of these offsets; their ack is ready when `appended` settles (acks all) or now. */
+/** Stage trace (SPOOL_STAGE_TRACE, bench e2e): the read and append times of these offsets; their ack is ready when `appended` settles (acks all) or now. */
 function traceAppended(fromOffset: number, toOffset: number, acks: Acks, appended: Promise<unknown>): void {
   stampRange(Stage.brokerRead, fromOffset, toOffset, traceReads.lastReadUs);
   stampRange(Stage.appended, fromOffset, toOffset, traceNowUs());
