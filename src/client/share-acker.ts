@@ -78,6 +78,17 @@ export class ShareAcker {
     };
   }
 
+  /**
+   * Queues ranges again after everything pending, unmerged and with nobody waiting (the
+   * acknowledgements of a fetch whose answer never came: they may or may not be applied).
+   */
+  requeue(partitions: ShareAcknowledgeRequest['partitions']): void {
+    for (const { topic, partition, ranges } of partitions) {
+      for (const range of ranges) this.add(topic, partition, range.firstOffset, range.lastOffset, range.type, range.delayMs, range.error, false);
+    }
+    this.last = null;
+  }
+
   /** Sends what is pending now (and, with leave, releases everything the member still holds). */
   async flush(leave = false): Promise<void> {
     const batch = this.take();
@@ -108,7 +119,7 @@ export class ShareAcker {
     return batch;
   }
 
-  private add(topic: string, partition: number, firstOffset: number, lastOffset: number, type: AckType, delayMs: number | undefined, error: string | undefined): PartitionAcks {
+  private add(topic: string, partition: number, firstOffset: number, lastOffset: number, type: AckType, delayMs: number | undefined, error: string | undefined, merge = true): PartitionAcks {
     let entry = this.last;
     if (entry === null || entry.partition !== partition || entry.topic !== topic) {
       entry = this.pending.find((candidate) => candidate.partition === partition && candidate.topic === topic) ?? null;
@@ -117,7 +128,7 @@ export class ShareAcker {
     }
     const ranges = entry.ranges;
     const previous = ranges[ranges.length - 1];
-    const plain = delayMs === undefined && error === undefined;
+    const plain = merge && delayMs === undefined && error === undefined;
     if (plain && previous !== undefined && previous.type === type && previous.lastOffset + 1 === firstOffset && previous.delayMs === undefined && previous.error === undefined) {
       previous.lastOffset = lastOffset;
     } else {

@@ -22,7 +22,7 @@ import type { Connection } from './connection.js';
 import type { ConsumedMessage } from './consumer.js';
 import { closedError, errorFromCode, isRetriable } from './errors.js';
 import { sleep } from './retry.js';
-import { AckType, ShareAcker } from './share-acker.js';
+import { AckType, ShareAcker, type DetachedAcks } from './share-acker.js';
 
 export interface ShareConsumerConfig {
   groupId: string;
@@ -79,6 +79,8 @@ export class ShareConsumer implements AsyncIterable<ShareMessage> {
   /** ShareFetch failures in a row (the backoff grows with them). */
   private failures = 0;
   private readonly abort = new AbortController();
+  /** Acknowledgements riding in the ShareFetch in flight (close() sends them again). */
+  private acksInFlight: DetachedAcks | undefined;
 
   constructor(
     private readonly client: Client,
@@ -160,6 +162,11 @@ export class ShareConsumer implements AsyncIterable<ShareMessage> {
     if (this.connection !== null) await this.client.releaseConnection(this.connection);
     await this.running?.catch(() => {});
     this.client.forget(this);
+    // The fetch cut short above may have carried acknowledgements the broker never read:
+    // they go again with the leave, after the others (one the broker did apply is refused
+    // there, which ends only what follows it in its partition: nothing).
+    if (this.acksInFlight !== undefined) this.acker.requeue(this.acksInFlight.partitions);
+    this.acksInFlight = undefined;
     if (!this.client.isClosed) await this.acker.flush(true).catch(() => {});
   }
 
@@ -175,6 +182,7 @@ export class ShareConsumer implements AsyncIterable<ShareMessage> {
     // that, one member re-acquired before its acks landed and others starved), and the
     // acquisition costs one round trip, not two.
     const acks = this.acker.detach();
+    this.acksInFlight = acks;
     // Start at a different partition each time so one busy partition does not take every fetch.
     rotate(partitions, Math.floor(Math.random() * partitions.length));
     this.connection ??= this.client.createConnection();
@@ -209,6 +217,7 @@ export class ShareConsumer implements AsyncIterable<ShareMessage> {
       return;
     }
     if (this.closed) return;
+    this.acksInFlight = undefined;
     const header = response.header as unknown as ShareFetchResponse;
     if (acks !== undefined) {
       const ackFailure = errorFromCode(header.errorCode, header.errorMessage, `acknowledge for share group ${this.groupId}`);
