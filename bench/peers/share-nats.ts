@@ -29,7 +29,8 @@ export async function natsWorkQueue(port: number, stream: string, workers: numbe
           if (drain.done) break;
         }
         stop();
-        await messages.close();
+        // Not awaited: close() of an iterator already ended (break, or closed by onDone) may never resolve.
+        void messages.close().catch(() => undefined);
       }),
     );
     await manager.consumers.delete(stream, durable).catch(() => undefined); // The stream goes next anyway.

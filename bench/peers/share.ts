@@ -74,6 +74,7 @@ try {
     await system.createStream(stream);
     const producer = await system.producer(stream, 'throughput');
     await fill(producer, messages, size);
+    process.stderr.write(`${system.name}: filled ${messages}, draining with ${consumers} workers\n`);
     await producer.close();
     const drain = new ShareDrain(consumers, messages);
     const deadline = setTimeout(() => drain.finish(), TIMEOUT_MS);
