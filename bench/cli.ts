@@ -95,6 +95,7 @@ interface ShareOptions extends CommonOptions {
   size: number;
   consumers: number;
   maxRecords: number;
+  processes: boolean;
 }
 
 function registerShare(bench: Command): void {
@@ -105,10 +106,11 @@ function registerShare(bench: Command): void {
       .option('--messages <n>', 'messages to fill the topic with', integerOption('--messages', 1), 1_000_000)
       .option('--size <bytes>', 'message value size', parseBytes, 100)
       .option('--consumers <n>', 'share consumers (one Client each, in this process)', integerOption('--consumers', 1), 4)
-      .option('--max-records <n>', 'records one ShareFetch acquires at most', integerOption('--max-records', 1), 500),
+      .option('--max-records <n>', 'records one ShareFetch acquires at most', integerOption('--max-records', 1), 500)
+      .option('--processes', 'each consumer in its own process (default: all in the bench process)', false),
   ).action(async (options: ShareOptions, command: Command) => {
     await withBroker(command, options, async (broker, machine) => [
-      await benchShare({ messages: options.messages, size: options.size, consumers: options.consumers, maxRecords: options.maxRecords, timeoutMs: options.timeoutMs }, broker, machine),
+      await benchShare({ messages: options.messages, size: options.size, consumers: options.consumers, maxRecords: options.maxRecords, processes: options.processes, timeoutMs: options.timeoutMs }, broker, machine),
     ]);
   });
 }

@@ -1,7 +1,7 @@
 // Proves `bench/cli.ts share` still runs (so it never rots): with --messages 4000 it starts
-// its own broker, fills a 1-partition topic, drains it with 4 share consumers and prints
-// one complete JSON result whose per-consumer split adds up to 100%, every consumer
-// having taken part. No rate is asserted; performance is measured by running the bench.
+// its own broker, fills a 1-partition topic, drains it with 4 share consumers (in the bench
+// process, and with --processes each in its own) and prints one complete JSON result
+// whose per-consumer split adds up to 100%, every consumer having taken part. No rate is asserted; performance is measured by running the bench.
 import { execFile } from 'node:child_process';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -10,9 +10,9 @@ import { describe, expect, it } from 'vitest';
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 
 describe('bench/cli.ts share (tiny)', () => {
-  it('drains 4,000 messages with 4 share consumers and reports the split', async () => {
+  it.each([[[]], [['--processes']]])('drains 4,000 messages with 4 share consumers and reports the split (%j)', async (extra: string[]) => {
     const output = await new Promise<string>((resolveOutput, reject) => {
-      const args = ['--import', 'tsx', 'bench/cli.ts', 'share', '--messages', '4000', '--consumers', '4', '--max-records', '100', '--fsync', 'never', '--json'];
+      const args = ['--import', 'tsx', 'bench/cli.ts', 'share', '--messages', '4000', '--consumers', '4', '--max-records', '100', '--fsync', 'never', '--json', ...extra];
       execFile(process.execPath, args, { cwd: ROOT, timeout: 60_000 }, (error, stdout, stderr) => {
         if (error) reject(new Error(`${error.message}\n${stderr}`));
         else resolveOutput(stdout);
