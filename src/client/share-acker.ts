@@ -34,6 +34,8 @@ export interface DetachedAcks {
 
 export class ShareAcker {
   private pending: PartitionAcks[] = [];
+  /** Ranges to send again (requeue()), after the pending ones. */
+  private requeued: ShareAcknowledgeRequest['partitions'] = [];
   /** The partition acknowledged last: consecutive acks of one partition skip the lookup. */
   private last: PartitionAcks | null = null;
   private scheduled = false;
@@ -65,7 +67,7 @@ export class ShareAcker {
   }
 
   get isEmpty(): boolean {
-    return this.pending.length === 0;
+    return this.pending.length === 0 && this.requeued.length === 0;
   }
 
   /** Takes everything pending out, for a ShareFetch to carry; undefined when nothing is. */
@@ -83,10 +85,11 @@ export class ShareAcker {
    * acknowledgements of a fetch whose answer never came: they may or may not be applied).
    */
   requeue(partitions: ShareAcknowledgeRequest['partitions']): void {
-    for (const { topic, partition, ranges } of partitions) {
-      for (const range of ranges) this.add(topic, partition, range.firstOffset, range.lastOffset, range.type, range.delayMs, range.error, false);
-    }
-    this.last = null;
+    // Kept apart and put after each partition's other ranges when sent, never merged with
+    // them: a requeued range the broker did apply is refused, and a refused range ends its
+    // partition, so nothing may come after it.
+    this.requeued.push(...partitions);
+    this.schedule();
   }
 
   /** Sends what is pending now (and, with leave, releases everything the member still holds). */
@@ -116,10 +119,16 @@ export class ShareAcker {
     const batch = this.pending;
     this.pending = [];
     this.last = null;
+    for (const { topic, partition, ranges } of this.requeued) {
+      let entry = batch.find((candidate) => candidate.partition === partition && candidate.topic === topic);
+      if (entry === undefined) batch.push((entry = { topic, partition, ranges: [], waiter: null }));
+      entry.ranges.push(...ranges);
+    }
+    this.requeued = [];
     return batch;
   }
 
-  private add(topic: string, partition: number, firstOffset: number, lastOffset: number, type: AckType, delayMs: number | undefined, error: string | undefined, merge = true): PartitionAcks {
+  private add(topic: string, partition: number, firstOffset: number, lastOffset: number, type: AckType, delayMs: number | undefined, error: string | undefined): PartitionAcks {
     let entry = this.last;
     if (entry === null || entry.partition !== partition || entry.topic !== topic) {
       entry = this.pending.find((candidate) => candidate.partition === partition && candidate.topic === topic) ?? null;
@@ -128,7 +137,7 @@ export class ShareAcker {
     }
     const ranges = entry.ranges;
     const previous = ranges[ranges.length - 1];
-    const plain = merge && delayMs === undefined && error === undefined;
+    const plain = delayMs === undefined && error === undefined;
     if (plain && previous !== undefined && previous.type === type && previous.lastOffset + 1 === firstOffset && previous.delayMs === undefined && previous.error === undefined) {
       previous.lastOffset = lastOffset;
     } else {
@@ -137,13 +146,16 @@ export class ShareAcker {
       if (error !== undefined) range.error = error;
       ranges.push(range);
     }
-    if (!this.scheduled) {
-      this.scheduled = true;
-      setImmediate(() => {
-        if (this.scheduled) void this.flush();
-      });
-    }
+    this.schedule();
     return entry;
+  }
+
+  private schedule(): void {
+    if (this.scheduled) return;
+    this.scheduled = true;
+    setImmediate(() => {
+      if (this.scheduled) void this.flush();
+    });
   }
 }
 

@@ -210,6 +210,11 @@ export class ShareConsumer implements AsyncIterable<ShareMessage> {
       acks?.settle(error as Error);
       if (this.closed) return;
       if (!isRetriable(error)) throw error;
+      // The broker may not have read the acknowledgements riding in it: the next fetch
+      // carries them again, after the newer ones (one it did apply is refused there,
+      // harmlessly: it is the last of its partition).
+      if (acks !== undefined) this.acker.requeue(acks.partitions);
+      this.acksInFlight = undefined;
       const broken = this.connection;
       this.connection = null;
       void this.client.releaseConnection(broken);
