@@ -7,7 +7,7 @@
 // the same state (acquired records come back Available with their delivery count).
 
 import { describe, expect, it } from 'vitest';
-import { AcknowledgeType, SharePartition, ShareRecordState, type SharePartitionLimits } from '../../src/groups/share-partition.js';
+import { AcknowledgeType, ShareDefaults, SharePartition, ShareRecordState, type SharePartitionLimits } from '../../src/groups/share-partition.js';
 import { Errors } from '../../src/util/errors.js';
 
 const limits: SharePartitionLimits = { maxInFlightRecords: 10, lockDurationMs: 1_000, deliveryLimit: 5 };
@@ -168,5 +168,15 @@ describe('share partition', () => {
     expect(p.acquire('a', wide, 300, 0)).toEqual([{ firstOffset: 300, lastOffset: 499, deliveryCount: 1 }]);
     expect(p.acquiredBy('a')).toHaveLength(200);
     expect(p.holdsAny('b')).toBe(false);
+  });
+
+  it('by default leaves room for a member whose acknowledged records are not the lowest (four members of 500)', () => {
+    const p = new SharePartition('t', 0, { ...ShareDefaults, lockDurationMs: 1_000 });
+    const wide = [{ baseOffset: 0, lastOffset: 99_999 }];
+    for (const member of ['a', 'b', 'c', 'd']) expect(p.acquire(member, wide, 500, 0)).toHaveLength(1);
+    expect(p.acknowledge('b', { firstOffset: 500, lastOffset: 999, type: AcknowledgeType.ACCEPT }, 0)).toEqual([]);
+    expect(p.startOffset).toBe(0); // a still holds 0..499
+    // With a window of 4 x 500 this waited for a (lockstep); the default window has room.
+    expect(p.acquire('b', wide, 500, 0)).toEqual([{ firstOffset: 2_000, lastOffset: 2_499, deliveryCount: 1 }]);
   });
 });
