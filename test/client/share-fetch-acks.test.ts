@@ -2,8 +2,9 @@
 // acquisition): against a real broker process, the acknowledgements in a ShareFetch are
 // applied before it acquires (the accepted records move the start offset, so the same
 // request acquires past them) and are answered per partition in its response, a refused one
-// with INVALID_RECORD_STATE; and that an SDK consumer acknowledging through its fetches
-// still accepts every record exactly once.
+// with INVALID_RECORD_STATE; that an SDK consumer acknowledging through its fetches
+// still accepts every record exactly once; and that `--share-max-in-flight-records` bounds
+// what one share-partition hands out.
 
 import { describe, expect, it } from 'vitest';
 import { ApiKey } from '../../src/protocol/apis.js';
@@ -74,5 +75,23 @@ describe('ShareFetch with acknowledgements', () => {
     });
     await consumer.close();
     expect([...seen.values()].every((count) => count === 1)).toBe(true);
+  });
+});
+
+describe('--share-max-in-flight-records', () => {
+  const small = useBroker(['--share-max-in-flight-records', '100']);
+
+  it('bounds the records in flight per share-partition', async () => {
+    const client = small.client();
+    const topic = randomTopic();
+    await client.admin().createTopics({ topics: [{ topic, numPartitions: 1 }] });
+    const producer = client.producer();
+    await producer.send({ topic, messages: Array.from({ length: 300 }, (_, i) => ({ value: `m${i}` })) });
+    await producer.close();
+    const fetch = async (memberId: string) =>
+      ((await client.request(ApiKey.ShareFetch, { groupId: `g-${topic}`, memberId, maxWaitMs: 0, maxRecords: 500, maxBytes: 1 << 20, partitions: [{ topic, partition: 0 }] })).header as unknown as ShareFetchResponse)
+        .partitions[0]!.acquired;
+    expect(await fetch('a')).toEqual([{ firstOffset: 0, lastOffset: 99, deliveryCount: 1 }]);
+    expect(await fetch('b')).toEqual([]);
   });
 });
