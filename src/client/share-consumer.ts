@@ -221,7 +221,8 @@ export class ShareConsumer implements AsyncIterable<ShareMessage> {
       await sleep(this.client.retryPolicy.delayMs(Math.min(this.failures++, 10)), this.abort.signal).catch(() => {});
       return;
     }
-    if (this.closed) return;
+    // Answered: its acknowledgements settle now, even when close() began meanwhile (close()
+    // sends again only those of a fetch that got no answer).
     this.acksInFlight = undefined;
     const header = response.header as unknown as ShareFetchResponse;
     if (acks !== undefined) {
