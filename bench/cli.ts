@@ -20,6 +20,7 @@ import { stageTraceOn } from '../src/util/stage-trace.js';
 import { benchE2e } from './harness/e2e.js';
 import { stageReport } from './harness/stages.js';
 import { benchGroup } from './harness/group-bench.js';
+import { benchShare } from './harness/share-bench.js';
 import { machineInfo, type MachineInfo } from './harness/machine.js';
 import { formatReport, replaceBetweenMarkers, RESULTS_END, RESULTS_START } from './harness/markdown.js';
 import { benchProduce } from './harness/produce.js';
@@ -94,7 +95,33 @@ export function registerBench(bench: Command): void {
   registerConsume(bench);
   registerE2e(bench);
   registerGroup(bench);
+  registerShare(bench);
   registerReport(bench);
+}
+
+interface ShareOptions extends CommonOptions {
+  messages: number;
+  size: number;
+  consumers: number;
+  maxRecords: number;
+  processes: boolean;
+}
+
+function registerShare(bench: Command): void {
+  commonOptions(
+    bench
+      .command('share')
+      .description('share group work queue: --consumers share consumers drain a fresh 1-partition topic, accepting each message')
+      .option('--messages <n>', 'messages to fill the topic with', integerOption('--messages', 1), 1_000_000)
+      .option('--size <bytes>', 'message value size', parseBytes, 100)
+      .option('--consumers <n>', 'share consumers (one Client each, in this process)', integerOption('--consumers', 1), 4)
+      .option('--max-records <n>', 'records one ShareFetch acquires at most', integerOption('--max-records', 1), 500)
+      .option('--processes', 'each consumer in its own process (default: all in the bench process)', false),
+  ).action(async (options: ShareOptions, command: Command) => {
+    await withBroker(command, options, async (broker, machine) => [
+      await benchShare({ messages: options.messages, size: options.size, consumers: options.consumers, maxRecords: options.maxRecords, processes: options.processes, timeoutMs: options.timeoutMs }, broker, machine),
+    ]);
+  });
 }
 
 interface ProduceOptions extends CommonOptions {

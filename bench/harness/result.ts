@@ -8,7 +8,7 @@ import type { MachineInfo } from './machine.js';
 import { BYTES_PER_MB, type RateFields } from './report.js';
 import type { WorkloadId } from './workloads.js';
 
-export type BenchWorkload = 'produce' | 'consume' | 'e2e' | 'group-throughput' | 'group-failover';
+export type BenchWorkload = 'produce' | 'consume' | 'e2e' | 'group-throughput' | 'group-failover' | 'share';
 
 export interface BenchResult extends RateFields {
   tool: 'spool bench';
@@ -16,6 +16,8 @@ export interface BenchResult extends RateFields {
   workload: BenchWorkload;
   /** One line saying what ran, e.g. "1 producer, 1 partition, acks all". */
   title: string;
+  /** share: each consumer's share of the messages, in percent. */
+  splitPercent?: number[];
   /** group-failover: from SIGKILL of a member to its last partition consumed again. */
   failoverMs?: number;
   error?: string;

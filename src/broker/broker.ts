@@ -87,6 +87,7 @@ export async function startBroker(brokerOptions: BrokerOptions): Promise<Broker>
       log: (level, message, fields) => logger[level](message, fields),
       ...(brokerOptions.shareLockDurationMs !== undefined ? { shareLockDurationMs: brokerOptions.shareLockDurationMs } : {}),
       ...(brokerOptions.shareDeliveryLimit !== undefined ? { shareDeliveryLimit: brokerOptions.shareDeliveryLimit } : {}),
+      ...(brokerOptions.shareMaxInFlightRecords !== undefined ? { shareMaxInFlightRecords: brokerOptions.shareMaxInFlightRecords } : {}),
     });
   } catch (error) {
     await logs.close();

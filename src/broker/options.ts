@@ -64,6 +64,8 @@ export interface BrokerOptions {
   shareLockDurationMs?: number;
   /** Share groups: deliveries before a record goes to the dead-letter topic. Default 5 (2..10). */
   shareDeliveryLimit?: number;
+  /** Share groups: records in flight per share-partition at most. Default 4000 (100..4000). */
+  shareMaxInFlightRecords?: number;
   /** Segment files storage keeps open (default: half the soft RLIMIT_NOFILE). See src/storage/README.md. */
   maxOpenFiles?: number;
   /** Defaults for topics created without a value. */

@@ -32,6 +32,7 @@ interface ServeOptions extends ServeTlsOptions, ClusterServeOptions {
   fetchMaxBytes: number;
   shareLockDurationMs: number;
   shareDeliveryLimit: number;
+  shareMaxInFlightRecords: number;
   kafkaListener?: HostPort;
   kafkaAdvertised?: HostPort;
   /** 'off' rather than null: commander turns a parser's null into ''. */
@@ -116,6 +117,7 @@ export function registerServe(program: Command): void {
     .option('--fetch-max-bytes <n>', 'most bytes one fetch returns, per request and per partition (at least one batch)', integer('--fetch-max-bytes', 1), DEFAULT_FETCH_MAX_BYTES)
     .option('--share-lock-duration-ms <ms>', 'share groups: how long an acquired record stays locked to its member', integer('--share-lock-duration-ms', 1), 30_000)
     .option('--share-delivery-limit <n>', 'share groups: deliveries before a record goes to the <group>.dlq topic', integer('--share-delivery-limit', 2, 10), 5)
+    .option('--share-max-in-flight-records <n>', 'share groups: records in flight per share-partition at most', integer('--share-max-in-flight-records', 100, 4_000), 4_000)
     .option('--default-partitions <n>', 'partitions of auto-created topics', integer('--default-partitions', 1, 100_000), 1)
     .option(
       '--queued-max-request-bytes <n>',
@@ -184,6 +186,7 @@ export function registerServe(program: Command): void {
         fetchMaxBytes: options.fetchMaxBytes,
         shareLockDurationMs: options.shareLockDurationMs,
         shareDeliveryLimit: options.shareDeliveryLimit,
+        shareMaxInFlightRecords: options.shareMaxInFlightRecords,
         ...(options.kafkaListener ? { kafkaListener: options.kafkaListener } : {}),
         ...(options.kafkaAdvertised ? { kafkaAdvertised: options.kafkaAdvertised } : {}),
         ...(tls ? { tls: tls.listeners } : {}),

@@ -302,6 +302,12 @@ export interface ShareFetchRequest {
    * applied only if the group has none yet (a member's first fetch); the broker-wide values otherwise.
    */
   groupConfig?: { lockDurationMs?: number; deliveryLimit?: number };
+  /**
+   * Acknowledgements of records acquired earlier (ShareAcknowledge's `partitions`), applied
+   * and durable before anything is acquired: a consumer acks one acquisition and asks for
+   * the next in one round trip (Kafka's ShareFetch AcknowledgementBatches).
+   */
+  acknowledgements?: ShareAcknowledgeRequest['partitions'];
 }
 export interface ShareAcquiredRange {
   firstOffset: number;
@@ -316,6 +322,8 @@ export interface ShareFetchPartitionResult extends ErrorFields {
 }
 export interface ShareFetchResponse extends ErrorFields {
   partitions: ShareFetchPartitionResult[];
+  /** The answer to the request's `acknowledgements` (ShareAcknowledge's), present when it had them. */
+  acknowledgements?: ShareAcknowledgeResponse['partitions'];
 }
 
 // ShareAcknowledge (41): type 1 accept, 2 release (delayMs optional), 3 reject (to the

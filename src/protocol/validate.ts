@@ -42,8 +42,8 @@ export const RequestLimits = {
    * yield), so this bounds one request to tens of seconds, within a client's request timeout.
    */
   maxPartitionsPerCreateTopics: 10_000,
-  /** Acknowledgement ranges of one ShareAcknowledge partition entry (a member acks at most what it holds: 2,000 in flight per partition). */
-  maxAcknowledgeRangesPerPartition: 2000,
+  /** Acknowledgement ranges of one ShareAcknowledge partition entry (a member acks at most what it holds: 4,000 in flight per partition). */
+  maxAcknowledgeRangesPerPartition: 4000,
 } as const;
 
 export type RequestLimitName = keyof typeof RequestLimits;
@@ -151,6 +151,22 @@ const i32 = int(-0x8000_0000, 0x7fff_ffff);
 const offset = int(-1, Number.MAX_SAFE_INTEGER);
 const timestamp = int(Number.MIN_SAFE_INTEGER, Number.MAX_SAFE_INTEGER);
 const topicPartitions = object({ topic: str, partitions: arrayOf(i32, 'maxPartitionsPerRequest') });
+/** ShareAcknowledge's partitions, also ShareFetch's piggybacked `acknowledgements`. */
+const shareAcknowledgements = unique(
+  arrayOf(
+    object({
+      topic: str,
+      partition: i32,
+      ranges: arrayOf(
+        object({ firstOffset: int(0), lastOffset: int(0), type: literal(1, 2, 3, 4), delayMs: optional(int(0, 0x7fff_ffff)), error: optional(str) }),
+        'maxAcknowledgeRangesPerPartition',
+      ),
+    }),
+    'maxPartitionsPerFetch',
+  ),
+  (entry) => `${entry.topic}\u0000${entry.partition}`,
+  (entry) => `partition ${entry.topic}-${entry.partition}`,
+);
 
 /**
  * `check`, then the partitions to create, all topics together, at most
@@ -287,27 +303,14 @@ const requestChecks: Record<ApiKey, Check<unknown>> = {
       (entry) => `partition ${entry.topic}-${entry.partition}`,
     ),
     groupConfig: optional(object({ lockDurationMs: optional(int(1_000, 3_600_000)), deliveryLimit: optional(int(2, 10)) })),
+    acknowledgements: optional(shareAcknowledgements),
   }),
   [ApiKey.DescribeShareGroups]: object({ groupIds: arrayOf(str, 'maxGroupsPerRequest') }),
   [ApiKey.ShareAcknowledge]: object({
     groupId: str,
     memberId: str,
     leave: optional(bool),
-    partitions: unique(
-      arrayOf(
-        object({
-          topic: str,
-          partition: i32,
-          ranges: arrayOf(
-            object({ firstOffset: int(0), lastOffset: int(0), type: literal(1, 2, 3, 4), delayMs: optional(int(0, 0x7fff_ffff)), error: optional(str) }),
-            'maxAcknowledgeRangesPerPartition',
-          ),
-        }),
-        'maxPartitionsPerFetch',
-      ),
-      (entry) => `${entry.topic}\u0000${entry.partition}`,
-      (entry) => `partition ${entry.topic}-${entry.partition}`,
-    ),
+    partitions: shareAcknowledgements,
   }),
   [ApiKey.DescribeCluster]: object({}),
   [ApiKey.InitProducerId]: object({
