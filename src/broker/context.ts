@@ -3,6 +3,8 @@
 
 import type { GroupCoordinator } from '../groups/coordinator.js';
 import type { LogManager } from '../storage/types.js';
+import type { CredentialStore } from '../security/credential-store.js';
+import type { SaslAuthenticator } from '../security/sasl.js';
 import type { Session } from '../security/session.js';
 import type { Logger } from './logger.js';
 import type { BrokerMetrics } from './metrics.js';
@@ -23,6 +25,10 @@ export interface BrokerContext {
   readonly kafkaAdvertised: { host: string; port: number } | null;
   /** Topics being auto-created, so concurrent produces share one creation. */
   readonly creatingTopics: Map<string, Promise<void>>;
+  /** SCRAM credentials (meta/security/scram-credentials.json): see security/credential-store.ts. */
+  readonly credentials: CredentialStore;
+  /** The SASL authenticator when authentication is on (--sasl); null: every connection may run every API. */
+  readonly sasl: SaslAuthenticator | null;
   /** Set by close(): parked fetches answer at once and do not park again. */
   shuttingDown: boolean;
 }
@@ -31,6 +37,8 @@ export interface BrokerContext {
 export interface HandlerResponse {
   header: object;
   payload?: Buffer[];
+  /** Close the connection once this answer is written (a refused or failed authentication). */
+  close?: boolean;
 }
 
 /** What a handler may use of its request's connection. */

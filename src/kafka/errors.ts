@@ -193,6 +193,13 @@ const FROM_SPOOL: Record<ErrorName, KafkaErrorCode> = {
   OUT_OF_ORDER_SEQUENCE_NUMBER: KafkaErrors.OUT_OF_ORDER_SEQUENCE_NUMBER,
   INVALID_PRODUCER_EPOCH: KafkaErrors.INVALID_PRODUCER_EPOCH,
   PRODUCER_FENCED: KafkaErrors.PRODUCER_FENCED,
+  SASL_AUTHENTICATION_FAILED: KafkaErrors.SASL_AUTHENTICATION_FAILED,
+  UNSUPPORTED_SASL_MECHANISM: KafkaErrors.UNSUPPORTED_SASL_MECHANISM,
+  ILLEGAL_SASL_STATE: KafkaErrors.ILLEGAL_SASL_STATE,
+  // Kafka answers a describe of a user without credentials with RESOURCE_NOT_FOUND.
+  USER_NOT_FOUND: KafkaErrors.RESOURCE_NOT_FOUND,
+  UNACCEPTABLE_CREDENTIAL: KafkaErrors.UNACCEPTABLE_CREDENTIAL,
+  DUPLICATE_USER: KafkaErrors.DUPLICATE_RESOURCE,
   // A start-up error; never on the wire.
   DATA_DIR_LOCKED: KafkaErrors.KAFKA_STORAGE_ERROR,
   // Client side only (the address is not a spool broker); never sent by the broker.
