@@ -34,6 +34,8 @@ interface ServeOptions {
   kafkaListener?: HostPort;
   kafkaAdvertised?: HostPort;
   sasl?: SaslMechanism[];
+  saslMaxFailuresPerHost: number;
+  saslLockoutMs: number;
   /** 'off' rather than null: commander turns a parser's null into ''. */
   http: HttpAddress | 'off';
   logLevel: LogLevel;
@@ -128,6 +130,8 @@ export function registerServe(program: Command): void {
     .option('--kafka-listener <host:port>', 'also serve the Kafka wire protocol here (kcat, kafkajs, librdkafka, kafka-python); off unless given', hostPortOption('--kafka-listener'))
     .option('--kafka-advertised <host:port>', 'address Kafka clients are told to use (NAT, containers); default: the Kafka listener', hostPortOption('--kafka-advertised'))
     .option('--sasl <mechanisms>', 'require SASL authentication on both listeners: scram-sha-256,scram-sha-512[,plain] (PLAIN only over TLS); env SPOOL_BOOTSTRAP_USER=name:password creates a first user', saslOption)
+    .option('--sasl-max-failures-per-host <n>', 'failed authentications from one host within 60 s that lock it out', integer('--sasl-max-failures-per-host', 1), 10)
+    .option('--sasl-lockout-ms <ms>', 'how long a host that failed too often is refused', integer('--sasl-lockout-ms', 0), 60_000)
     .option('--fetch-max-bytes <n>', 'most bytes one fetch returns, per request and per partition (at least one batch)', integer('--fetch-max-bytes', 1), DEFAULT_FETCH_MAX_BYTES)
     .option('--share-lock-duration-ms <ms>', 'share groups: how long an acquired record stays locked to its member', integer('--share-lock-duration-ms', 1), 30_000)
     .option('--share-delivery-limit <n>', 'share groups: deliveries before a record goes to the <group>.dlq topic', integer('--share-delivery-limit', 2, 10), 5)
@@ -197,7 +201,7 @@ export function registerServe(program: Command): void {
         shareDeliveryLimit: options.shareDeliveryLimit,
         ...(options.kafkaListener ? { kafkaListener: options.kafkaListener } : {}),
         ...(options.kafkaAdvertised ? { kafkaAdvertised: options.kafkaAdvertised } : {}),
-        ...(options.sasl ? { sasl: { mechanisms: options.sasl } } : {}),
+        ...(options.sasl ? { sasl: { mechanisms: options.sasl, maxFailuresPerHost: options.saslMaxFailuresPerHost, lockoutMs: options.saslLockoutMs } } : {}),
         ...bootstrapUser(),
         logger,
         metrics,
