@@ -43,7 +43,7 @@
 
 import type { Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
-import { Session } from '../security/session.js';
+import { sessionFor } from '../security/tls.js';
 import type { Clock } from '../util/clock.js';
 import { isSpoolError } from '../util/errors.js';
 import type { Expiry, ReapableConnection } from './connection-reaper.js';
@@ -117,7 +117,7 @@ export class Connection<F = unknown, T = unknown, R = unknown> implements Reques
       localPort: socket.localPort,
       remoteAddress: socket.remoteAddress,
       remote: this.remote,
-      session: new Session(socket.remoteAddress ?? '?', 'encrypted' in socket),
+      session: sessionFor(socket),
       responseBytesLeft: () => this.ctx.options.maxBufferedBytesPerConnection - this.heldResponseBytes,
     };
     this.closedPromise = new Promise((resolve) => socket.once('close', () => resolve()));

@@ -1,6 +1,7 @@
 // Options of startBroker, their defaults and limits. Every limit is checked before the
 // broker allocates for it (see README.md "Limits").
 
+import type { TlsContext } from '../security/tls.js';
 import type { StorageFs } from '../storage/fs.js';
 import type { FsyncPolicy, TopicConfig } from '../storage/types.js';
 import type { SaslOptions } from '../security/sasl.js';
@@ -71,12 +72,20 @@ export interface BrokerOptions {
   bootstrapUser?: { name: string; password: string };
   /** Defaults for topics created without a value. */
   topicDefaults?: Partial<TopicConfig>;
+  /** TLS per listener (src/security/README.md "TLS"): a listener with a context accepts only TLS. Default: none. */
+  tls?: ListenerTls;
   logger?: Logger;
   /** The registry the broker counts into (serve passes one it also serves over HTTP). Default: a fresh one. */
   metrics?: BrokerMetrics;
   clock?: Clock;
   /** The storage's file-system calls (tests inject faults here). Default: node:fs. */
   storageFs?: StorageFs;
+}
+
+/** The TLS context of each listener that speaks TLS (one context may serve several). */
+export interface ListenerTls {
+  native?: TlsContext;
+  kafka?: TlsContext;
 }
 
 export interface ResolvedBrokerOptions {
@@ -98,6 +107,7 @@ export interface ResolvedBrokerOptions {
   queuedMaxRequestBytes: number;
   requestReadTimeoutMs: number;
   connectionsMaxIdleMs: number;
+  tls: ListenerTls;
 }
 
 export const DEFAULT_FSYNC: FsyncPolicy = { kind: 'interval', intervalMs: 1000 };
@@ -130,6 +140,7 @@ export function resolveOptions(options: BrokerOptions): ResolvedBrokerOptions {
     queuedMaxRequestBytes: options.queuedMaxRequestBytes ?? DEFAULT_QUEUED_MAX_REQUEST_BYTES,
     requestReadTimeoutMs: options.requestReadTimeoutMs ?? DEFAULT_REQUEST_READ_TIMEOUT_MS,
     connectionsMaxIdleMs: options.connectionsMaxIdleMs ?? DEFAULT_CONNECTIONS_MAX_IDLE_MS,
+    tls: options.tls ?? {},
   };
   const positive = (name: string, value: number, min = 1): void => {
     if (!Number.isSafeInteger(value) || value < min) throw new RangeError(`${name} must be an integer >= ${min}, got ${value}`);

@@ -55,7 +55,7 @@ async function message(prng: Prng, kind: 'first' | 'final', scram: ScramClient, 
       return valid;
     case 3: {
       const bytes = Buffer.from(valid);
-      for (let i = 0, flips = prng.range(1, 4); i < flips; i++) bytes[prng.int(bytes.length)] ^= 1 << prng.int(8);
+      for (let i = 0, flips = prng.range(1, 4); i < flips; i++) { const at = prng.int(bytes.length); bytes[at] = bytes[at]! ^ (1 << prng.int(8)); }
       return bytes;
     }
     case 4:
