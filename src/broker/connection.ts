@@ -160,7 +160,9 @@ export class Connection<F = unknown, T = unknown, R = unknown> implements Reques
   }
 
   reset(): void {
-    this.socket.resetAndDestroy();
+    // A TLS socket's handle is not a TCP one and resetAndDestroy() throws on it: close it plainly.
+    if ('encrypted' in this.socket) this.socket.destroy();
+    else this.socket.resetAndDestroy();
   }
 
   /** Request bytes this connection holds (partial frame plus backlog), as counted in the pool. */

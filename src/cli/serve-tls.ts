@@ -56,7 +56,9 @@ export function tlsFromOptions(options: ServeTlsOptions): { context: TlsContext;
 }
 
 /** SIGHUP reloads the certificate files; a bad file keeps the old ones and says why. Never logs file contents. */
-export function reloadTlsOnSighup(context: TlsContext, logger: Logger): void {
+export function reloadTlsOnSighup(context: TlsContext, logger: Logger, listeners: TlsListenerName[]): void {
+  const { certFile, keyFile, caFile } = context.files;
+  logger.info(`TLS on ${listeners.join(', ')} with ${certFile} (client auth: ${context.clientAuth}); SIGHUP reloads it`, { certFile, keyFile, caFile: caFile ?? null, clientAuth: context.clientAuth });
   process.on('SIGHUP', () => {
     try {
       context.reload();

@@ -231,7 +231,7 @@ export function registerServe(program: Command): void {
       };
       process.on('SIGINT', () => stop('SIGINT'));
       process.on('SIGTERM', () => stop('SIGTERM'));
-      if (tls) reloadTlsOnSighup(tls.context, logger);
+      if (tls) reloadTlsOnSighup(tls.context, logger, options.tlsListeners);
       // Only now: a supervisor may send SIGTERM as soon as it reads this line, and it must
       // meet the graceful handler, not the default action.
       // The Kafka line first: the native line is the one scripts wait for, and it comes last.

@@ -7,7 +7,7 @@
 // --tls-ca is a one-line error naming the broker; inconsistent serve flags are refused.
 
 import { copyFileSync, readFileSync, writeFileSync } from 'node:fs';
-import { get as httpsGet } from 'node:https';
+import { get as httpsGet, request as httpsRequest } from 'node:https';
 import { get as httpGet } from 'node:http';
 import { connect as tlsConnect } from 'node:tls';
 import { join } from 'node:path';
@@ -62,6 +62,22 @@ function httpStatus(get: typeof httpsGet | typeof httpGet, url: string, options:
   });
 }
 
+/** POST /api/topics over HTTPS with this Origin header; the status. */
+function consolePost(address: string, origin: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const request = httpsRequest(
+      `https://${address}/api/topics`,
+      { method: 'POST', ca: readFileSync(certs.ca.cert), headers: { origin, 'content-type': 'application/json' } },
+      (response) => {
+        response.resume();
+        resolve(response.statusCode ?? 0);
+      },
+    );
+    request.once('error', reject);
+    request.end(JSON.stringify({ name: randomTopic('https'), partitions: 1 }));
+  });
+}
+
 describe('spool serve with TLS', () => {
   it('SIGHUP: new connections get the new certificate, an open connection keeps working, a bad file keeps the old one', async () => {
     const broker = await serve(['--tls-cert', liveCert, '--tls-key', liveKey]);
@@ -100,6 +116,9 @@ describe('spool serve with TLS', () => {
   it('serves HTTPS on the admin port with the same certificate, or plain HTTP with --tls-listeners native,kafka', async () => {
     const both = await serve(['--tls-cert', certs.server.cert, '--tls-key', certs.server.key]);
     expect(await httpStatus(httpsGet, `https://${both.httpAddress!}/healthz`, { ca: readFileSync(certs.ca.cert) })).toBe(200);
+    // The console's same-origin check knows its origin is https:// now.
+    expect(await consolePost(both.httpAddress!, `https://${both.httpAddress!}`)).toBe(201);
+    expect(await consolePost(both.httpAddress!, `http://${both.httpAddress!}`)).toBe(403);
     const plainHttp = await serve(['--tls-cert', certs.server.cert, '--tls-key', certs.server.key, '--tls-listeners', 'native,kafka']);
     expect(await httpStatus(httpGet, `http://${plainHttp.httpAddress!}/healthz`)).toBe(200);
     // The native port of that broker is still TLS only.

@@ -10,6 +10,7 @@
 // and file errors that name the file and never the key.
 
 import { rmSync } from 'node:fs';
+import { connect as tlsConnect } from 'node:tls';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { startBroker, TlsContext, type Broker, type BrokerOptions, type LogFields, type Logger } from '../../src/broker/index.js';
 import { Client, isSpoolError, type ClientTlsOptions } from '../../src/client/index.js';
@@ -148,6 +149,17 @@ describe('TLS on the native listener', () => {
     const { error } = await failure(() => client(b, trusting()).admin().listTopics());
     expect(isSpoolError(error) && error.code).toBe('TLS_HANDSHAKE_FAILED');
     expect((error as Error).message).toMatch(/plaintext port/);
+  });
+
+  it('resets a TLS client that stalls mid-frame (the reaper) without taking the broker down', async () => {
+    const { broker: b, lines } = await broker({ tls: { native: tlsContext() }, requestReadTimeoutMs: 200 });
+    const stalled = tlsConnect({ host: '127.0.0.1', port: b.port, ca: certs.read(certs.ca.cert) });
+    await new Promise<void>((resolve, reject) => stalled.once('secureConnect', resolve).once('error', reject));
+    stalled.on('error', () => undefined); // the reset may surface as ECONNRESET: expected
+    stalled.write(Buffer.from([0, 0, 1, 0, 0, 0])); // a 256-byte frame that never comes
+    await new Promise<void>((resolve) => stalled.once('close', () => resolve()));
+    expect(lines.some((line) => line.message.includes('was not completed within 200 ms'))).toBe(true);
+    expect(await roundTrip(client(b, trusting()), 5)).toHaveLength(5);
   });
 
   it('refuses unknown ssl options by name', () => {
