@@ -7,6 +7,7 @@
 // - kafkajs 2.2.4 with sasl scram-sha-256 produces and consumes; a wrong password fails
 //   with its SASL authentication error;
 // - kafka-python 2.0.2 (SaslHandshake v0, raw tokens) is refused cleanly, without a hang;
+// - the console API on the plain HTTP port answers 403 (Basic would send the password);
 // - after all the failures the broker still serves, and after a restart the users remain.
 // SASL_SSL (TLS + SCRAM, PLAIN over TLS) is sasl-tls.test.ts.
 
@@ -70,6 +71,12 @@ describe('SASL/SCRAM with real clients', () => {
     // The broker's log names the principal of a failed login, never the password.
     expect(broker.stderr()).toMatch(/authentication failed for User:admin/);
     expect(broker.stderr()).not.toContain('nope');
+  });
+
+  it('the console API on a plain HTTP port is refused while SASL is on; /healthz stays open', async () => {
+    const status = async (path: string): Promise<number> => (await fetch(`http://${broker.httpAddress!}${path}`)).status;
+    expect(await status('/healthz')).toBe(200);
+    expect(await status('/api/topics')).toBe(403);
   });
 
   it('kcat (librdkafka) with SASL_PLAINTEXT and SCRAM-SHA-512 produces and consumes', async () => {
