@@ -174,6 +174,7 @@ export function registerServe(program: Command): void {
           fileMode: (value) => `0${(value as number).toString(8)}`,
           http: (value) => (value === 'off' ? 'off' : `${(value as HttpAddress).host}:${(value as HttpAddress).port}`),
           tlsListeners: formatTlsListeners,
+          sasl: (value) => (value as string[]).join(',').toLowerCase(),
         });
         process.stdout.write(`${JSON.stringify(config, null, 2)}\n`);
         return;

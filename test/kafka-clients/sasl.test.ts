@@ -73,6 +73,14 @@ describe('SASL/SCRAM with real clients', () => {
     expect(broker.stderr()).not.toContain('nope');
   });
 
+  it('serve --print-config writes --sasl back in a form --config reads, and never the bootstrap password', async () => {
+    const printed = await sh(`${SPOOL} serve --sasl scram-sha-256,SCRAM-SHA-512 --print-config`, { env: { SPOOL_BOOTSTRAP_USER: 'admin:admin-secret' } });
+    expect(printed.code, printed.stderr).toBe(0);
+    const config = JSON.parse(printed.stdout) as Record<string, unknown>;
+    expect(config['sasl']).toBe('scram-sha-256,scram-sha-512');
+    expect(printed.stdout).not.toContain('admin-secret');
+  });
+
   it('the console API on a plain HTTP port is refused while SASL is on; /healthz stays open', async () => {
     const status = async (path: string): Promise<number> => (await fetch(`http://${broker.httpAddress!}${path}`)).status;
     expect(await status('/healthz')).toBe(200);
