@@ -31,6 +31,7 @@ import { observedLogManager } from './observed-logs.js';
 import { resolveOptions, type BrokerOptions } from './options.js';
 import { RequestMemoryPool } from './request-memory.js';
 import { FetchWaiters } from './waiters.js';
+import { ReplicaManager } from './core/replica-fetch.js';
 
 export interface Broker {
   readonly host: string;
@@ -76,6 +77,7 @@ export async function startBroker(brokerOptions: BrokerOptions): Promise<Broker>
     ...clock,
     fs: storageFs,
     warn,
+    ...(brokerOptions.replication ? { replicated: true } : {}),
   });
   const logs = observedLogManager(storage, logger, metrics);
   let security: Security;
@@ -107,7 +109,12 @@ export async function startBroker(brokerOptions: BrokerOptions): Promise<Broker>
     topics: logs.listTopics().length,
     recoveredFiles: logs.recoveryReports.length,
   });
+  // The leader's HW moves wake consumers parked on the partition (ctx is set just below).
+  const replicas = brokerOptions.replication
+    ? new ReplicaManager(storage, brokerOptions.replication, (topic, partition) => ctx.waiters.notify(topic, partition))
+    : undefined;
   const ctx: BrokerContext = {
+    ...(replicas ? { replicas } : {}),
     logs,
     coordinator,
     waiters: new FetchWaiters(options.maxParkedFetches),
@@ -297,6 +304,7 @@ class BrokerServer implements Broker {
   private async shutdown(): Promise<void> {
     const { ctx } = this;
     ctx.shuttingDown = true;
+    ctx.replicas?.close();
     // Shutdown has its own deadline (shutdownTimeoutMs) for the connections left.
     this.reaper.stop();
     const serverClosed = Promise.all(this.listeners.map((listener) => new Promise<void>((resolve) => listener.server.close(() => resolve()))));

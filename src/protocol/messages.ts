@@ -417,3 +417,39 @@ export interface AlterUserScramCredentialsRequest {
 export interface AlterUserScramCredentialsResponse extends ErrorFields {
   results: Array<{ user: string; mechanism: string } & ErrorFields>;
 }
+
+// ReplicaFetch (60): a follower broker (replicaId) fetches from the leader. Per partition:
+// the leader epoch the follower follows (older than the leader's: FENCED_LEADER_EPOCH,
+// newer: UNKNOWN_LEADER_EPOCH) and its log end (fetchOffset), which the leader records to
+// advance the high watermark. Payload of the response: for each entry of `partitions`,
+// `size` bytes of whole batches from fetchOffset, read up to the leader's log end (not its
+// high watermark). The leader parks the request like a Fetch (minBytes, maxWaitMs).
+export interface ReplicaFetchRequest {
+  replicaId: number;
+  maxWaitMs: number;
+  minBytes: number;
+  maxBytes: number;
+  partitions: Array<{ topic: string; partition: number; leaderEpoch: number; fetchOffset: number; maxBytes: number }>;
+}
+export interface ReplicaFetchPartitionResult extends ErrorFields {
+  topic: string;
+  partition: number;
+  highWatermark: number;
+  logStartOffset: number;
+  logEndOffset: number;
+  size: number;
+}
+export interface ReplicaFetchResponse extends ErrorFields {
+  partitions: ReplicaFetchPartitionResult[];
+}
+
+// OffsetForLeaderEpoch (61): where `leaderEpoch` ends in the leader's log (Kafka's
+// OffsetForLeaderEpoch: the largest epoch <= it and the start of the next one, or the log
+// end for the latest; -1/-1 when unknown). currentLeaderEpoch fences like ReplicaFetch.
+export interface OffsetForLeaderEpochRequest {
+  replicaId: number;
+  partitions: Array<{ topic: string; partition: number; currentLeaderEpoch: number; leaderEpoch: number }>;
+}
+export interface OffsetForLeaderEpochResponse extends ErrorFields {
+  partitions: Array<{ topic: string; partition: number; leaderEpoch: number; endOffset: number } & ErrorFields>;
+}

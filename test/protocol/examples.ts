@@ -190,4 +190,18 @@ export const examples: FrameExample[] = [
     { deletions: [{ user: 'bob', mechanism: 'SCRAM-SHA-512' }], upsertions: [{ user: 'alice', mechanism: 'SCRAM-SHA-256', iterations: 4096, salt: Buffer.from('5b22', 'hex'), saltedPassword: Buffer.alloc(32, 7) }] },
     { errorCode: 0, results: [{ user: 'bob', mechanism: 'SCRAM-SHA-512', errorCode: 0 }, { user: 'alice', mechanism: 'SCRAM-SHA-256', errorCode: 0 }] },
   ),
+  ...pair(
+    'ReplicaFetch',
+    60,
+    { replicaId: 2, maxWaitMs: 500, minBytes: 1, maxBytes: 1048576, partitions: [{ topic: 'orders', partition: 0, leaderEpoch: 3, fetchOffset: 42, maxBytes: 1048576 }] },
+    { errorCode: 0, partitions: [{ errorCode: 0, topic: 'orders', partition: 0, highWatermark: 42, logStartOffset: 0, logEndOffset: 45, size: 6 }] },
+    '',
+    BATCH_STANDIN,
+  ),
+  ...pair(
+    'OffsetForLeaderEpoch',
+    61,
+    { replicaId: 2, partitions: [{ topic: 'orders', partition: 0, currentLeaderEpoch: 3, leaderEpoch: 2 }] },
+    { errorCode: 0, partitions: [{ errorCode: 0, topic: 'orders', partition: 0, leaderEpoch: 2, endOffset: 40 }] },
+  ),
 ];
