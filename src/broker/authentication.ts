@@ -40,6 +40,15 @@ export function parseSaslMechanisms(text: string): SaslMechanism[] {
   return [...new Set(names)] as SaslMechanism[];
 }
 
+/**
+ * True while the connection still has to authenticate (SASL on, no SASL exchange done): a
+ * SASL failure then ends the connection. With SASL off, or once authenticated, a SASL request
+ * is only answered with its error (as Kafka's broker answers one after the exchange).
+ */
+export function mustAuthenticate(ctx: BrokerContext, session: Session): boolean {
+  return ctx.sasl !== null && session.mechanism === null;
+}
+
 export interface BootstrapUser {
   name: string;
   password: string;

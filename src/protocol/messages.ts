@@ -375,7 +375,8 @@ export interface InitProducerIdResponse extends ErrorFields {
 // SaslHandshake (44): the first request on a connection to a broker with SASL on (after
 // ApiVersions, if any). `mechanism`: SCRAM-SHA-256, SCRAM-SHA-512 or PLAIN (PLAIN only over
 // TLS). The answer names the mechanisms this connection may use, also on error
-// (UNSUPPORTED_SASL_MECHANISM, ILLEGAL_SASL_STATE), after which the connection closes.
+// (UNSUPPORTED_SASL_MECHANISM, ILLEGAL_SASL_STATE), after which the connection closes if it
+// has not authenticated yet (with SASL off, or after authentication, it stays open).
 export interface SaslHandshakeRequest {
   mechanism: string;
 }
@@ -386,7 +387,8 @@ export interface SaslHandshakeResponse extends ErrorFields {
 // SaslAuthenticate (45): one message of the mechanism (SCRAM: client-first, then
 // client-final; PLAIN: one message), bytes as in Kafka's SaslAuthenticate. The answer is the
 // server's message (SCRAM server-first, server-final; PLAIN empty). Any failure:
-// SASL_AUTHENTICATION_FAILED (or ILLEGAL_SASL_STATE), then the connection closes.
+// SASL_AUTHENTICATION_FAILED (or ILLEGAL_SASL_STATE), then the connection closes (if it has
+// not authenticated yet, as above).
 export interface SaslAuthenticateRequest {
   authBytes: Uint8Array;
 }

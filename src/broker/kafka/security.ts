@@ -25,21 +25,19 @@ import { Errors, isSpoolError, SpoolError } from '../../util/errors.js';
 import { ScramMechanisms, scramMechanismOfType } from '../../util/scram.js';
 import type { BrokerContext } from '../context.js';
 import { alterUsers, describeUsers, type RequestedChange } from '../core/users.js';
+import { mustAuthenticate } from '../authentication.js';
 import { answer, type KafkaAnswer, type KafkaScope } from './answer.js';
 
 function closing(body: object, close = true): KafkaAnswer {
   return { kind: 'body', body, payloadBytes: 0, close };
 }
 
-function mustAuthenticate(ctx: BrokerContext, scope: KafkaScope): boolean {
-  return ctx.sasl !== null && scope.session.mechanism === null;
-}
 
 export function handleSaslHandshake(ctx: BrokerContext, request: SaslHandshakeRequest, scope: KafkaScope): KafkaAnswer {
   const { sasl } = ctx;
   const mechanisms = sasl?.mechanismsFor(scope.session) ?? [];
   if (sasl === null) return answer({ errorCode: KafkaErrors.ILLEGAL_SASL_STATE, mechanisms } satisfies SaslHandshakeResponse);
-  const close = mustAuthenticate(ctx, scope);
+  const close = mustAuthenticate(ctx, scope.session);
   if (scope.apiVersion === 0 && close) {
     ctx.logger.info(`kafka: SaslHandshake v0 (raw SASL tokens) from ${scope.session.host} is not supported; closing the connection`, { host: scope.session.host });
     return closing({ errorCode: KafkaErrors.UNSUPPORTED_VERSION, mechanisms } satisfies SaslHandshakeResponse);
@@ -54,7 +52,7 @@ export function handleSaslHandshake(ctx: BrokerContext, request: SaslHandshakeRe
 }
 
 export function handleSaslAuthenticate(ctx: BrokerContext, request: SaslAuthenticateRequest, scope: KafkaScope): KafkaAnswer | Promise<KafkaAnswer> {
-  const close = mustAuthenticate(ctx, scope);
+  const close = mustAuthenticate(ctx, scope.session);
   const failed = (error: unknown): KafkaAnswer => {
     if (!isSpoolError(error)) throw error;
     const { errorCode, errorMessage } = kafkaErrorOf(error);
