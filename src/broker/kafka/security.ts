@@ -26,7 +26,18 @@ import { ScramMechanisms, scramMechanismOfType } from '../../util/scram.js';
 import type { BrokerContext } from '../context.js';
 import { alterUsers, describeUsers, type RequestedChange } from '../core/users.js';
 import { mustAuthenticate } from '../authentication.js';
+import { RequestLimits } from '../../protocol/validate.js';
 import { answer, type KafkaAnswer, type KafkaScope } from './answer.js';
+
+/**
+ * More users (or credential changes) than RequestLimits.maxUsersPerRequest: the request is
+ * refused whole before any work (each change costs HMACs, and the answer has no request-level
+ * error field), with the bare INVALID_REQUEST frame and a close, like a malformed request.
+ */
+function tooMany(ctx: BrokerContext, api: string, count: number): KafkaAnswer {
+  ctx.logger.warn(`kafka: ${api} names ${count} entries, more than maxUsersPerRequest (${RequestLimits.maxUsersPerRequest}); closing the connection`);
+  return { kind: 'bare-error', errorCode: KafkaErrors.INVALID_REQUEST, payloadBytes: 0, close: true };
+}
 
 function closing(body: object, close = true): KafkaAnswer {
   return { kind: 'body', body, payloadBytes: 0, close };
@@ -71,6 +82,7 @@ export function handleSaslAuthenticate(ctx: BrokerContext, request: SaslAuthenti
 }
 
 export function handleDescribeUserScramCredentials(ctx: BrokerContext, request: DescribeUserScramCredentialsRequest): KafkaAnswer {
+  if ((request.users?.length ?? 0) > RequestLimits.maxUsersPerRequest) return tooMany(ctx, 'DescribeUserScramCredentials', request.users!.length);
   const names = request.users === null ? null : request.users.map((entry) => entry.name);
   const results = describeUsers(ctx, names).map((result) => {
     const { errorCode, errorMessage } = result.error ? kafkaErrorOf(result.error) : { errorCode: KafkaErrors.NONE, errorMessage: null };
@@ -86,6 +98,8 @@ export function handleDescribeUserScramCredentials(ctx: BrokerContext, request: 
 
 /** One result per user (Kafka's shape): the first error among that user's changes, or NONE. */
 export function handleAlterUserScramCredentials(ctx: BrokerContext, request: AlterUserScramCredentialsRequest): KafkaAnswer {
+  const count = request.deletions.length + request.upsertions.length;
+  if (count > RequestLimits.maxUsersPerRequest) return tooMany(ctx, 'AlterUserScramCredentials', count);
   const requested: RequestedChange[] = [
     ...request.deletions.map((entry) => ({ kind: 'delete' as const, user: entry.name, mechanism: scramMechanismOfType(entry.mechanism) })),
     ...request.upsertions.map((entry) => ({
