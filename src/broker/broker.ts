@@ -83,7 +83,7 @@ export async function startBroker(brokerOptions: BrokerOptions): Promise<Broker>
   let security: Security;
   try {
     // After the storage: the data directory is ours (its lock is held).
-    security = openSecurity(options.dataDir, storageFs, brokerOptions, logger, brokerOptions.clock ?? systemClock);
+    security = openSecurity(options.dataDir, storageFs, brokerOptions, logger, brokerOptions.clock ?? systemClock, metrics);
   } catch (error) {
     await logs.close();
     throw error;
