@@ -46,6 +46,7 @@ import { performance } from 'node:perf_hooks';
 import { sessionFor } from '../security/tls.js';
 import type { Clock } from '../util/clock.js';
 import { isSpoolError } from '../util/errors.js';
+import { brokerMarks, stageTraceOn, traceNowUs, traceReads } from '../util/stage-trace.js';
 import type { Expiry, ReapableConnection } from './connection-reaper.js';
 import type { BrokerContext, RequestScope } from './context.js';
 import type { FrameSource, WireFront } from './front.js';
@@ -194,6 +195,7 @@ export class Connection<F = unknown, T = unknown, R = unknown> implements Reques
   private onData(chunk: Buffer): void {
     // Closing: bytes after the closing request are not read as requests.
     if (this.closed || this.closing) return;
+    if (stageTraceOn) traceReads.lastReadUs = traceNowUs();
     const nowMs = this.shared.clock.monotonicMs();
     this.lastActivityMs = nowMs;
     const wasIdle = this.decoder.idle;
@@ -337,6 +339,11 @@ export class Connection<F = unknown, T = unknown, R = unknown> implements Reques
       }
     }
     if (corked) this.socket.uncork();
+    if (stageTraceOn && corked) {
+      const nowUs = traceNowUs();
+      brokerMarks.ackFlushed.reached(nowUs);
+      brokerMarks.fetchFlushed.reached(nowUs);
+    }
     this.pump();
   }
 

@@ -18,6 +18,7 @@ import { Socket } from 'node:net';
 import { connect as tlsConnect } from 'node:tls';
 import { ApiKey, SupportedVersions, ResponseFrameDecoder, decodeBody, encodeRequestFrame, errorFromFields, type Payload } from '../protocol/index.js';
 import { Errors, SpoolError } from '../util/errors.js';
+import { stageTraceOn, traceNowUs, traceReads } from '../util/stage-trace.js';
 import { wrapError } from './errors.js';
 import { plainMessage, ScramClient, type checkSaslConfig } from './sasl.js';
 import { tlsAnswer, tlsFailure, type ClientTlsOptions } from './tls.js';
@@ -288,6 +289,7 @@ export class Connection {
 
   private onData(socket: Socket, chunk: Buffer): void {
     if (this.socket !== socket || this.decoder === null) return;
+    if (stageTraceOn) traceReads.lastReadUs = traceNowUs();
     let frames;
     try {
       frames = this.decoder.push(chunk);

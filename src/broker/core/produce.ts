@@ -14,6 +14,7 @@
 // before any append of the request.
 
 import { Errors, SpoolError, isSpoolError } from '../../util/errors.js';
+import { Stage, brokerMarks, stageTraceOn, stampRange, traceNowUs, traceReads } from '../../util/stage-trace.js';
 import type { BrokerContext } from '../context.js';
 import { quoted } from '../logger.js';
 
@@ -96,6 +97,7 @@ function appendPartition(ctx: BrokerContext, entry: PartitionAppend, acks: Acks,
     if (acks === -1) appended = appended.then((append) => replicas.waitForHighWatermark(topic, partition, append.lastOffset + 1).then(() => append));
   }
   if (written) {
+    if (stageTraceOn) traceAppended(logEndBefore, log.logEndOffset, acks, appended);
     ctx.waiters.notify(topic, partition);
     // Per partition of the request, not per message: the offsets the append assigned are its records.
     ctx.metrics.produced(topic, entry.batches.length, log.logEndOffset - logEndBefore);
@@ -115,6 +117,14 @@ function appendPartition(ctx: BrokerContext, entry: PartitionAppend, acks: Acks,
   result.baseOffset = logEndBefore;
   result.logStartOffset = log.logStartOffset;
   return null;
+}
+
+/** Stage trace (SPOOL_STAGE_TRACE, bench e2e): the read and append times of these offsets; their ack is ready when `appended` settles (acks all) or now. */
+function traceAppended(fromOffset: number, toOffset: number, acks: Acks, appended: Promise<unknown>): void {
+  stampRange(Stage.brokerRead, fromOffset, toOffset, traceReads.lastReadUs);
+  stampRange(Stage.appended, fromOffset, toOffset, traceNowUs());
+  if (acks !== -1) brokerMarks.ackFlushed.ready(toOffset);
+  else void appended.then(() => brokerMarks.ackFlushed.ready(toOffset), () => undefined);
 }
 
 function setError(ctx: BrokerContext, result: PartitionAppendResult, error: unknown): void {
