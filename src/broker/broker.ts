@@ -23,6 +23,7 @@ import type { WireFront } from './front.js';
 import { kafkaFront } from './kafka/front.js';
 import { nativeFront } from './native/front.js';
 import { ConnectionReaper, reaperIntervalMs } from './connection-reaper.js';
+import { openSecurity, type Security } from './authentication.js';
 import type { BrokerContext } from './context.js';
 import { streamLogger } from './logger.js';
 import { BrokerMetrics, timedStorageFs, type RefusalReason } from './metrics.js';
@@ -79,6 +80,14 @@ export async function startBroker(brokerOptions: BrokerOptions): Promise<Broker>
     ...(brokerOptions.replication ? { replicated: true } : {}),
   });
   const logs = observedLogManager(storage, logger, metrics);
+  let security: Security;
+  try {
+    // After the storage: the data directory is ours (its lock is held).
+    security = openSecurity(options.dataDir, storageFs, brokerOptions, logger, brokerOptions.clock ?? systemClock, metrics);
+  } catch (error) {
+    await logs.close();
+    throw error;
+  }
   let coordinator: GroupCoordinator;
   try {
     coordinator = await GroupCoordinator.open(logs, {
@@ -116,6 +125,8 @@ export async function startBroker(brokerOptions: BrokerOptions): Promise<Broker>
     advertised: { host: options.host, port: options.port },
     kafkaAdvertised: options.kafkaListener ? { ...(options.kafkaAdvertised ?? options.kafkaListener) } : null,
     creatingTopics: new Map(),
+    credentials: security.credentials,
+    sasl: security.sasl,
     shuttingDown: false,
   };
   // Records released (ack, lock expiry, a member leaving) wake parked ShareFetches.

@@ -4,6 +4,8 @@
 import type { GroupCoordinator } from '../groups/coordinator.js';
 import type { ReplicaManager } from './core/replica-fetch.js';
 import type { LogManager } from '../storage/types.js';
+import type { CredentialStore } from '../security/credential-store.js';
+import type { SaslAuthenticator } from '../security/sasl.js';
 import type { Session } from '../security/session.js';
 import type { Logger } from './logger.js';
 import type { BrokerMetrics } from './metrics.js';
@@ -24,6 +26,10 @@ export interface BrokerContext {
   readonly kafkaAdvertised: { host: string; port: number } | null;
   /** Topics being auto-created, so concurrent produces share one creation. */
   readonly creatingTopics: Map<string, Promise<void>>;
+  /** SCRAM credentials (meta/security/scram-credentials.json): see security/credential-store.ts. */
+  readonly credentials: CredentialStore;
+  /** The SASL authenticator when authentication is on (--sasl); null: every connection may run every API. */
+  readonly sasl: SaslAuthenticator | null;
   /** A cluster's replication data path (core/replica-fetch.ts); absent on a single node. */
   readonly replicas?: ReplicaManager;
   /** Set by close(): parked fetches answer at once and do not park again. */
@@ -34,6 +40,8 @@ export interface BrokerContext {
 export interface HandlerResponse {
   header: object;
   payload?: Buffer[];
+  /** Close the connection once this answer is written (a refused or failed authentication). */
+  close?: boolean;
 }
 
 /** What a handler may use of its request's connection. */

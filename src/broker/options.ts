@@ -5,6 +5,7 @@ import type { TlsContext } from '../security/tls.js';
 import type { StorageFs } from '../storage/fs.js';
 import type { ReplicationSettings } from './core/replica-fetch.js';
 import type { FsyncPolicy, TopicConfig } from '../storage/types.js';
+import type { SaslOptions } from '../security/sasl.js';
 import type { Clock } from '../util/clock.js';
 import type { Logger } from './logger.js';
 import type { BrokerMetrics } from './metrics.js';
@@ -68,6 +69,10 @@ export interface BrokerOptions {
   shareMaxInFlightRecords?: number;
   /** Segment files storage keeps open (default: half the soft RLIMIT_NOFILE). See src/storage/README.md. */
   maxOpenFiles?: number;
+  /** SASL authentication on both listeners (off when absent): see src/security/README.md "SASL". */
+  sasl?: SaslOptions;
+  /** A user created with both SCRAM mechanisms at start if it has no credential (serve: SPOOL_BOOTSTRAP_USER). */
+  bootstrapUser?: { name: string; password: string };
   /** Defaults for topics created without a value. */
   topicDefaults?: Partial<TopicConfig>;
   /** TLS per listener (src/security/README.md "TLS"): a listener with a context accepts only TLS. Default: none. */

@@ -10,6 +10,7 @@ import { registerDumpSegment } from './dump-segment.js';
 import { registerGroup } from './group.js';
 import { registerProduce } from './produce.js';
 import { registerTopic } from './topic.js';
+import { registerUser } from './user.js';
 
 export function registerCommands(program: Command): void {
   const before = new Set(program.commands);
@@ -18,6 +19,7 @@ export function registerCommands(program: Command): void {
   registerConsume(program);
   registerGroup(program);
   registerCluster(program);
+  registerUser(program);
   registerDlq(program);
   registerDumpSegment(program);
   registerCompletion(program);

@@ -14,6 +14,7 @@ import { DEFAULT_HTTP_PORT, serveWithHttp } from '../http/index.js';
 import { applyServeConfig, effectiveConfig } from './serve-config.js';
 import { addTlsOptions, formatTlsListeners, reloadTlsOnSighup, tlsFromOptions, type ServeTlsOptions } from './serve-tls.js';
 import type { FsyncPolicy } from '../storage/types.js';
+import { parseBootstrapUser, parseSaslMechanisms, type SaslMechanism } from '../broker/index.js';
 import { addClusterServeOptions, checkClusterOptions, startClusterNode, type ClusterServeOptions } from './serve-cluster.js';
 
 interface ServeOptions extends ServeTlsOptions, ClusterServeOptions {
@@ -35,6 +36,9 @@ interface ServeOptions extends ServeTlsOptions, ClusterServeOptions {
   shareMaxInFlightRecords: number;
   kafkaListener?: HostPort;
   kafkaAdvertised?: HostPort;
+  sasl?: SaslMechanism[];
+  saslMaxFailuresPerHost: number;
+  saslLockoutMs: number;
   /** 'off' rather than null: commander turns a parser's null into ''. */
   http: HttpAddress | 'off';
   logLevel: LogLevel;
@@ -98,6 +102,20 @@ function fsyncOption(value: string): FsyncPolicy {
   }
 }
 
+function saslOption(value: string): SaslMechanism[] {
+  try {
+    return parseSaslMechanisms(value);
+  } catch (error) {
+    throw new InvalidArgumentError(error instanceof Error ? error.message : String(error));
+  }
+}
+
+/** SPOOL_BOOTSTRAP_USER=name:password (env only: a password has no place in a flag or --print-config). */
+function bootstrapUser(): { bootstrapUser?: { name: string; password: string } } {
+  const text = process.env['SPOOL_BOOTSTRAP_USER'];
+  return text === undefined || text === '' ? {} : { bootstrapUser: parseBootstrapUser(text) };
+}
+
 export function registerServe(program: Command): void {
   const serve = program
     .command('serve')
@@ -114,6 +132,9 @@ export function registerServe(program: Command): void {
     .option('--max-request-bytes <n>', 'largest request frame accepted', integer('--max-request-bytes', 64, 0xffff_ffff), DEFAULT_MAX_REQUEST_BYTES)
     .option('--kafka-listener <host:port>', 'also serve the Kafka wire protocol here (kcat, kafkajs, librdkafka, kafka-python); off unless given', hostPortOption('--kafka-listener'))
     .option('--kafka-advertised <host:port>', 'address Kafka clients are told to use (NAT, containers); default: the Kafka listener', hostPortOption('--kafka-advertised'))
+    .option('--sasl <mechanisms>', 'require SASL authentication on both listeners: scram-sha-256,scram-sha-512[,plain] (PLAIN only over TLS); env SPOOL_BOOTSTRAP_USER=name:password creates a first user', saslOption)
+    .option('--sasl-max-failures-per-host <n>', 'failed authentications from one host within 60 s that lock it out', integer('--sasl-max-failures-per-host', 1), 10)
+    .option('--sasl-lockout-ms <ms>', 'how long a host that failed too often is refused', integer('--sasl-lockout-ms', 0), 60_000)
     .option('--fetch-max-bytes <n>', 'most bytes one fetch returns, per request and per partition (at least one batch)', integer('--fetch-max-bytes', 1), DEFAULT_FETCH_MAX_BYTES)
     .option('--share-lock-duration-ms <ms>', 'share groups: how long an acquired record stays locked to its member', integer('--share-lock-duration-ms', 1), 30_000)
     .option('--share-delivery-limit <n>', 'share groups: deliveries before a record goes to the <group>.dlq topic', integer('--share-delivery-limit', 2, 10), 5)
@@ -156,6 +177,7 @@ export function registerServe(program: Command): void {
           fileMode: (value) => `0${(value as number).toString(8)}`,
           http: (value) => (value === 'off' ? 'off' : `${(value as HttpAddress).host}:${(value as HttpAddress).port}`),
           tlsListeners: formatTlsListeners,
+          sasl: (value) => (value as string[]).join(',').toLowerCase(),
         });
         process.stdout.write(`${JSON.stringify(config, null, 2)}\n`);
         return;
@@ -189,6 +211,8 @@ export function registerServe(program: Command): void {
         shareMaxInFlightRecords: options.shareMaxInFlightRecords,
         ...(options.kafkaListener ? { kafkaListener: options.kafkaListener } : {}),
         ...(options.kafkaAdvertised ? { kafkaAdvertised: options.kafkaAdvertised } : {}),
+        ...(options.sasl ? { sasl: { mechanisms: options.sasl, maxFailuresPerHost: options.saslMaxFailuresPerHost, lockoutMs: options.saslLockoutMs } } : {}),
+        ...bootstrapUser(),
         ...(tls ? { tls: tls.listeners } : {}),
         logger,
         metrics,

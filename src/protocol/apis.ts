@@ -26,6 +26,11 @@ export const ApiKey = {
   DescribeShareGroups: 42,
   // Kafka's number is 22; 43 keeps clear of the admin (15-18) and share-group (40-42) APIs.
   InitProducerId: 43,
+  // Authentication (SASL; Kafka's 17, 36, 50, 51): see src/security/README.md "SASL".
+  SaslHandshake: 44,
+  SaslAuthenticate: 45,
+  DescribeUserScramCredentials: 46,
+  AlterUserScramCredentials: 47,
   // Replication between brokers (a cluster; reserved 60-69): a follower's fetch, and where an epoch ends.
   ReplicaFetch: 60,
   OffsetForLeaderEpoch: 61,
@@ -58,6 +63,10 @@ export const SupportedVersions: Readonly<Record<ApiKey, readonly [number, number
   [ApiKey.ShareAcknowledge]: [0, 0],
   [ApiKey.DescribeShareGroups]: [0, 0],
   [ApiKey.InitProducerId]: [0, 0],
+  [ApiKey.SaslHandshake]: [0, 0],
+  [ApiKey.SaslAuthenticate]: [0, 0],
+  [ApiKey.DescribeUserScramCredentials]: [0, 0],
+  [ApiKey.AlterUserScramCredentials]: [0, 0],
   [ApiKey.ReplicaFetch]: [0, 0],
   [ApiKey.OffsetForLeaderEpoch]: [0, 0],
 };

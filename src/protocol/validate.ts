@@ -44,6 +44,8 @@ export const RequestLimits = {
   maxPartitionsPerCreateTopics: 10_000,
   /** Acknowledgement ranges of one ShareAcknowledge partition entry (a member acks at most what it holds: 4,000 in flight per partition). */
   maxAcknowledgeRangesPerPartition: 4000,
+  /** Users named by DescribeUserScramCredentials, or credentials changed by one AlterUserScramCredentials (each list). */
+  maxUsersPerRequest: 1000,
 } as const;
 
 export type RequestLimitName = keyof typeof RequestLimits;
@@ -85,6 +87,14 @@ export function arrayOf<T>(item: Check<T>, limit: RequestLimitName): Check<T[]> 
     if (value.length > RequestLimits[limit]) overLimit(path, value.length, limit);
     for (let i = 0; i < value.length; i++) item(value[i], `${path}[${i}]`);
     return value as T[];
+  };
+}
+
+/** Bytes (msgpack bin) of at most `maxBytes`. */
+export function bytes(maxBytes: number): Check<Uint8Array> {
+  return (value, path) => {
+    if (!(value instanceof Uint8Array) || value.length > maxBytes) fail(path, `bytes (at most ${maxBytes})`);
+    return value;
   };
 }
 
@@ -318,6 +328,14 @@ const requestChecks: Record<ApiKey, Check<unknown>> = {
     producerId: optional(int(-1)),
     producerEpoch: optional(int(-1, 0x7fff)),
   }),
+  [ApiKey.SaslHandshake]: object({ mechanism: str }),
+  // The SASL limit is checked again (and answered as an authentication failure) by security/.
+  [ApiKey.SaslAuthenticate]: object({ authBytes: bytes(64 * 1024) }),
+  [ApiKey.DescribeUserScramCredentials]: object({ users: optional(nullable(arrayOf(str, 'maxUsersPerRequest'))) }),
+  [ApiKey.AlterUserScramCredentials]: object({
+    deletions: optional(arrayOf(object({ user: str, mechanism: str }), 'maxUsersPerRequest')),
+    upsertions: optional(arrayOf(object({ user: str, mechanism: str, iterations: i32, salt: bytes(1024), saltedPassword: bytes(1024) }), 'maxUsersPerRequest')),
+  }),
   [ApiKey.ReplicaFetch]: object({
     replicaId: int(0, 0x7fff_ffff),
     maxWaitMs: int(0, 0x7fff_ffff),
@@ -360,6 +378,10 @@ export interface RequestTypes {
   [ApiKey.ShareAcknowledge]: M.ShareAcknowledgeRequest;
   [ApiKey.DescribeShareGroups]: M.DescribeShareGroupsRequest;
   [ApiKey.InitProducerId]: M.InitProducerIdRequest;
+  [ApiKey.SaslHandshake]: M.SaslHandshakeRequest;
+  [ApiKey.SaslAuthenticate]: M.SaslAuthenticateRequest;
+  [ApiKey.DescribeUserScramCredentials]: M.DescribeUserScramCredentialsRequest;
+  [ApiKey.AlterUserScramCredentials]: M.AlterUserScramCredentialsRequest;
   [ApiKey.ReplicaFetch]: M.ReplicaFetchRequest;
   [ApiKey.OffsetForLeaderEpoch]: M.OffsetForLeaderEpochRequest;
 }

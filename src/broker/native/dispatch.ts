@@ -36,6 +36,8 @@ import {
 import { handleProduce } from './produce.js';
 import { handleDescribeShareGroups, handleShareAcknowledge, handleShareFetch } from './share.js';
 import { handleInitProducerId } from './producer-ids.js';
+import { handleAlterUserScramCredentials, handleDescribeUserScramCredentials, handleSaslAuthenticate, handleSaslHandshake } from './security.js';
+import { authenticationRefusal } from '../authentication.js';
 import { handleOffsetForLeaderEpoch, handleReplicaFetch } from './replica.js';
 
 type Handler<K extends ApiKey> = (
@@ -69,9 +71,16 @@ const handlers: { [K in ApiKey]: Handler<K> } = {
   [ApiKey.ShareAcknowledge]: (ctx, request) => handleShareAcknowledge(ctx, request),
   [ApiKey.DescribeShareGroups]: (ctx, request) => handleDescribeShareGroups(ctx, request),
   [ApiKey.InitProducerId]: (ctx, request) => handleInitProducerId(ctx, request),
+  [ApiKey.SaslHandshake]: (ctx, request, _payload, scope) => handleSaslHandshake(ctx, request, scope),
+  [ApiKey.SaslAuthenticate]: (ctx, request, _payload, scope) => handleSaslAuthenticate(ctx, request, scope),
+  [ApiKey.DescribeUserScramCredentials]: (ctx, request) => handleDescribeUserScramCredentials(ctx, request),
+  [ApiKey.AlterUserScramCredentials]: (ctx, request) => handleAlterUserScramCredentials(ctx, request),
   [ApiKey.ReplicaFetch]: (ctx, request, _payload, scope) => handleReplicaFetch(ctx, request, scope),
   [ApiKey.OffsetForLeaderEpoch]: (ctx, request) => handleOffsetForLeaderEpoch(ctx, request),
 };
+
+/** What a connection may call before it has authenticated (with SASL on). */
+const PRE_AUTHENTICATION: ReadonlySet<number> = new Set([ApiKey.ApiVersions, ApiKey.SaslHandshake, ApiKey.SaslAuthenticate]);
 
 export function isKnownApiKey(apiKey: number): apiKey is ApiKey {
   return Object.hasOwn(SupportedVersions, apiKey);
@@ -88,6 +97,8 @@ export function errorResponse(error: unknown): HandlerResponse {
  */
 export function dispatch(ctx: BrokerContext, frame: RequestFrame, scope: RequestScope): Outcome {
   const { apiKey, apiVersion } = frame;
+  const refusal = authenticationRefusal(ctx, scope.session, apiName(apiKey), PRE_AUTHENTICATION.has(apiKey), 'native');
+  if (refusal !== null) return { ...errorResponse(refusal), close: true };
   if (!isKnownApiKey(apiKey)) {
     return errorResponse(new SpoolError(Errors.UNSUPPORTED_VERSION, `api key ${apiKey} is not supported`));
   }
