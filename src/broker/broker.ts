@@ -24,6 +24,7 @@ import { observedLogManager } from './observed-logs.js';
 import { resolveOptions, type BrokerOptions } from './options.js';
 import { RequestMemoryPool } from './request-memory.js';
 import { FetchWaiters } from './waiters.js';
+import { SecurityStore } from './security-store.js';
 
 export interface Broker {
   readonly host: string;
@@ -72,7 +73,9 @@ export async function startBroker(brokerOptions: BrokerOptions): Promise<Broker>
   });
   const logs = observedLogManager(storage, logger, metrics);
   let coordinator: GroupCoordinator;
+  let security: SecurityStore;
   try {
+    security = SecurityStore.open(storageFs, options.dataDir, { enabled: options.authorizerEnabled, superUsers: options.superUsers });
     coordinator = await GroupCoordinator.open(logs, {
       ...clock,
       warn,
@@ -102,6 +105,7 @@ export async function startBroker(brokerOptions: BrokerOptions): Promise<Broker>
     advertised: { host: options.host, port: options.port },
     kafkaAdvertised: options.kafkaListener ? { ...(options.kafkaAdvertised ?? options.kafkaListener) } : null,
     creatingTopics: new Map(),
+    security,
     shuttingDown: false,
   };
   // Records released (ack, lock expiry, a member leaving) wake parked ShareFetches.

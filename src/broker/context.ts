@@ -8,6 +8,7 @@ import type { Logger } from './logger.js';
 import type { BrokerMetrics } from './metrics.js';
 import type { ResolvedBrokerOptions } from './options.js';
 import type { FetchWaiters } from './waiters.js';
+import type { SecurityStore } from './security-store.js';
 
 export interface BrokerContext {
   readonly logs: LogManager;
@@ -23,6 +24,8 @@ export interface BrokerContext {
   readonly kafkaAdvertised: { host: string; port: number } | null;
   /** Topics being auto-created, so concurrent produces share one creation. */
   readonly creatingTopics: Map<string, Promise<void>>;
+  /** ACLs (the authoriser) and client quotas, with their file; see security-store.ts. */
+  readonly security: SecurityStore;
   /** Set by close(): parked fetches answer at once and do not park again. */
   shuttingDown: boolean;
 }

@@ -66,6 +66,10 @@ export interface BrokerOptions {
   maxOpenFiles?: number;
   /** Defaults for topics created without a value. */
   topicDefaults?: Partial<TopicConfig>;
+  /** 'acl': every request is checked against the ACLs (no matching ACL: denied); 'none': nothing is. Default: 'acl' when authentication is configured, else 'none'. See src/security/README.md "ACLs". */
+  authorizer?: 'acl' | 'none';
+  /** Principals that bypass the ACLs (`User:admin`). */
+  superUsers?: string[];
   logger?: Logger;
   /** The registry the broker counts into (serve passes one it also serves over HTTP). Default: a fresh one. */
   metrics?: BrokerMetrics;
@@ -93,6 +97,9 @@ export interface ResolvedBrokerOptions {
   queuedMaxRequestBytes: number;
   requestReadTimeoutMs: number;
   connectionsMaxIdleMs: number;
+  /** ACLs enforced (see BrokerOptions.authorizer). */
+  authorizerEnabled: boolean;
+  superUsers: string[];
 }
 
 export const DEFAULT_FSYNC: FsyncPolicy = { kind: 'interval', intervalMs: 1000 };
@@ -125,7 +132,12 @@ export function resolveOptions(options: BrokerOptions): ResolvedBrokerOptions {
     queuedMaxRequestBytes: options.queuedMaxRequestBytes ?? DEFAULT_QUEUED_MAX_REQUEST_BYTES,
     requestReadTimeoutMs: options.requestReadTimeoutMs ?? DEFAULT_REQUEST_READ_TIMEOUT_MS,
     connectionsMaxIdleMs: options.connectionsMaxIdleMs ?? DEFAULT_CONNECTIONS_MAX_IDLE_MS,
+    authorizerEnabled: options.authorizer === undefined ? authenticationConfigured(options) : options.authorizer === 'acl',
+    superUsers: options.superUsers ?? [],
   };
+  for (const principal of resolved.superUsers) {
+    if (!/^[A-Za-z]+:.+$/.test(principal)) throw new RangeError(`superUsers: a principal is Type:name (User:admin), got '${principal}'`);
+  }
   const positive = (name: string, value: number, min = 1): void => {
     if (!Number.isSafeInteger(value) || value < min) throw new RangeError(`${name} must be an integer >= ${min}, got ${value}`);
   };
@@ -155,4 +167,13 @@ export function parseFsyncPolicy(text: string): FsyncPolicy {
     if (intervalMs > 0 && Number.isSafeInteger(intervalMs)) return { kind: 'interval', intervalMs };
   }
   throw new RangeError(`--fsync must be always, never or a positive number of milliseconds, got '${text}'`);
+}
+
+/**
+ * True when connections can name a principal (SASL, or TLS client certificates required):
+ * then authorisation is on unless `authorizer: 'none'` says otherwise, since authenticating
+ * without authorising would protect nothing.
+ */
+export function authenticationConfigured(_options: BrokerOptions): boolean {
+  return false;
 }

@@ -371,3 +371,63 @@ export interface InitProducerIdResponse extends ErrorFields {
   producerId: number;
   producerEpoch: number;
 }
+
+// ACLs (48-50): Kafka's model (src/security/README.md "ACLs"). resourceType Topic | Group |
+// Cluster | TransactionalId; patternType literal | prefixed; operation All | Read | Write |
+// Create | Delete | Alter | Describe | DescribeConfigs | AlterConfigs | IdempotentWrite;
+// permission allow | deny. A filter's null field matches anything. Needs Describe (48) or
+// Alter (49, 50) on the cluster.
+export interface AclBindingWire {
+  principal: string;
+  host: string;
+  resourceType: string;
+  resourceName: string;
+  patternType: string;
+  operation: string;
+  permission: string;
+}
+export interface AclFilterWire {
+  principal: string | null;
+  host: string | null;
+  resourceType: string | null;
+  resourceName: string | null;
+  patternType: string | null;
+  operation: string | null;
+  permission: string | null;
+}
+export interface DescribeAclsRequest {
+  filter: AclFilterWire;
+}
+export interface DescribeAclsResponse extends ErrorFields {
+  acls: AclBindingWire[];
+}
+export interface CreateAclsRequest {
+  acls: AclBindingWire[];
+}
+export interface CreateAclsResponse extends ErrorFields {
+  results: ErrorFields[];
+}
+export interface DeleteAclsRequest {
+  filters: AclFilterWire[];
+}
+export interface DeleteAclsResponse extends ErrorFields {
+  results: Array<ErrorFields & { deleted: AclBindingWire[] }>;
+}
+
+// Client quotas (51-52): byte rates per user, client id, or both (src/security/README.md
+// "Quotas"). A rate of null removes it. Needs DescribeConfigs (51) or AlterConfigs (52) on
+// the cluster. Produce and Fetch answers carry throttleTimeMs when the quota was exceeded.
+export interface QuotaRatesWire {
+  producer_byte_rate?: number | null;
+  consumer_byte_rate?: number | null;
+}
+export type DescribeClientQuotasRequest = Record<string, never>;
+export interface DescribeClientQuotasResponse extends ErrorFields {
+  quotas: Array<{ user: string | null; clientId: string | null; rates: { producer_byte_rate?: number; consumer_byte_rate?: number } }>;
+}
+export interface AlterClientQuotasRequest {
+  entries: Array<{ user: string | null; clientId: string | null; rates: QuotaRatesWire }>;
+}
+export interface AlterClientQuotasResponse extends ErrorFields {
+  results: ErrorFields[];
+}

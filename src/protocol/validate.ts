@@ -42,6 +42,8 @@ export const RequestLimits = {
    * yield), so this bounds one request to tens of seconds, within a client's request timeout.
    */
   maxPartitionsPerCreateTopics: 10_000,
+  /** ACL bindings or filters of one CreateAcls / DeleteAcls, quota entries of one AlterClientQuotas. */
+  maxAclsPerRequest: 1000,
   /** Acknowledgement ranges of one ShareAcknowledge partition entry (a member acks at most what it holds: 2,000 in flight per partition). */
   maxAcknowledgeRangesPerPartition: 2000,
 } as const;
@@ -193,6 +195,30 @@ function totalPartitionCounts<T extends { count: number }>(check: Check<T[]>): C
   };
 }
 
+const RESOURCE_TYPES = ['Topic', 'Group', 'Cluster', 'TransactionalId'] as const;
+const PATTERN_TYPES = ['literal', 'prefixed'] as const;
+const OPERATIONS = ['All', 'Read', 'Write', 'Create', 'Delete', 'Alter', 'Describe', 'DescribeConfigs', 'AlterConfigs', 'IdempotentWrite'] as const;
+const PERMISSIONS = ['allow', 'deny'] as const;
+const aclBinding = object({
+  principal: str,
+  host: str,
+  resourceType: literal(...RESOURCE_TYPES),
+  resourceName: str,
+  patternType: literal(...PATTERN_TYPES),
+  operation: literal(...OPERATIONS),
+  permission: literal(...PERMISSIONS),
+});
+const aclFilter = object({
+  principal: nullable(str),
+  host: nullable(str),
+  resourceType: nullable(literal(...RESOURCE_TYPES)),
+  resourceName: nullable(str),
+  patternType: nullable(literal(...PATTERN_TYPES)),
+  operation: nullable(literal(...OPERATIONS)),
+  permission: nullable(literal(...PERMISSIONS)),
+});
+const byteRate = optional(nullable(int(1)));
+
 const requestChecks: Record<ApiKey, Check<unknown>> = {
   [ApiKey.ApiVersions]: object({ clientSoftwareName: optional(str), clientSoftwareVersion: optional(str) }),
   [ApiKey.Metadata]: object({ topics: optional(nullable(arrayOf(str, 'maxTopicsPerRequest'))) }),
@@ -315,6 +341,16 @@ const requestChecks: Record<ApiKey, Check<unknown>> = {
     producerId: optional(int(-1)),
     producerEpoch: optional(int(-1, 0x7fff)),
   }),
+  [ApiKey.DescribeAcls]: object({ filter: aclFilter }),
+  [ApiKey.CreateAcls]: object({ acls: arrayOf(aclBinding, 'maxAclsPerRequest') }),
+  [ApiKey.DeleteAcls]: object({ filters: arrayOf(aclFilter, 'maxAclsPerRequest') }),
+  [ApiKey.DescribeClientQuotas]: object({}),
+  [ApiKey.AlterClientQuotas]: object({
+    entries: arrayOf(
+      object({ user: nullable(str), clientId: nullable(str), rates: object({ producer_byte_rate: byteRate, consumer_byte_rate: byteRate }) }),
+      'maxAclsPerRequest',
+    ),
+  }),
 };
 
 /** The request type of each api key. */
@@ -342,6 +378,11 @@ export interface RequestTypes {
   [ApiKey.ShareAcknowledge]: M.ShareAcknowledgeRequest;
   [ApiKey.DescribeShareGroups]: M.DescribeShareGroupsRequest;
   [ApiKey.InitProducerId]: M.InitProducerIdRequest;
+  [ApiKey.DescribeAcls]: M.DescribeAclsRequest;
+  [ApiKey.CreateAcls]: M.CreateAclsRequest;
+  [ApiKey.DeleteAcls]: M.DeleteAclsRequest;
+  [ApiKey.DescribeClientQuotas]: M.DescribeClientQuotasRequest;
+  [ApiKey.AlterClientQuotas]: M.AlterClientQuotasRequest;
 }
 
 /** Checks a decoded request header against its API's shape; throws INVALID_REQUEST. */

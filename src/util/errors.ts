@@ -65,6 +65,10 @@ export const Errors = {
   OUT_OF_ORDER_SEQUENCE_NUMBER: kind('OUT_OF_ORDER_SEQUENCE_NUMBER', 61, false, 'the batch sequence number does not follow the producer\'s last one on this partition'),
   INVALID_PRODUCER_EPOCH: kind('INVALID_PRODUCER_EPOCH', 62, false, 'the producer epoch is older than the partition\'s: a newer producer with this id fenced it'),
   PRODUCER_FENCED: kind('PRODUCER_FENCED', 63, false, 'a newer instance of this producer fenced this one'),
+  // Authorisation (src/security/README.md "ACLs"): Kafka's three codes.
+  TOPIC_AUTHORIZATION_FAILED: kind('TOPIC_AUTHORIZATION_FAILED', 73, false, 'the principal is not authorised for this operation on the topic'),
+  GROUP_AUTHORIZATION_FAILED: kind('GROUP_AUTHORIZATION_FAILED', 74, false, 'the principal is not authorised for this operation on the group'),
+  CLUSTER_AUTHORIZATION_FAILED: kind('CLUSTER_AUTHORIZATION_FAILED', 75, false, 'the principal is not authorised for this operation on the cluster'),
 } as const;
 
 export type ErrorName = keyof typeof Errors;

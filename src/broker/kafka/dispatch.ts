@@ -27,6 +27,7 @@ import { handleApiVersions, handleFindCoordinator, handleMetadata } from './meta
 import { handleListOffsets } from './offsets.js';
 import { handleProduce } from './produce.js';
 import { handleInitProducerId } from './producer-ids.js';
+import { handleAlterClientQuotas, handleCreateAcls, handleDeleteAcls, handleDescribeAcls, handleDescribeClientQuotas } from './security.js';
 import { handleCreatePartitions, handleCreateTopics, handleDeleteTopics, handleDescribeConfigs } from './topics.js';
 
 export function dispatchKafka(ctx: BrokerContext, raw: Buffer, header: RequestHeader, scope: RequestScope): Outcome<KafkaAnswer> {
@@ -98,7 +99,17 @@ function route(ctx: BrokerContext, request: KafkaRequest, scope: KafkaScope): Ou
     case ApiKeys.CreatePartitions:
       return handleCreatePartitions(ctx, request.body, scope);
     case ApiKeys.InitProducerId:
-      return handleInitProducerId(ctx, request.body);
+      return handleInitProducerId(ctx, request.body, scope);
+    case ApiKeys.DescribeAcls:
+      return handleDescribeAcls(ctx, request.body, scope);
+    case ApiKeys.CreateAcls:
+      return handleCreateAcls(ctx, request.body, scope);
+    case ApiKeys.DeleteAcls:
+      return handleDeleteAcls(ctx, request.body, scope);
+    case ApiKeys.DescribeClientQuotas:
+      return handleDescribeClientQuotas(ctx, request.body, scope);
+    case ApiKeys.AlterClientQuotas:
+      return handleAlterClientQuotas(ctx, request.body, scope);
   }
   const never: never = request;
   return never;

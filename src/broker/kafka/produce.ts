@@ -18,7 +18,7 @@ import { produce, type Acks, type PartitionAppend, type PartitionAppendResult } 
 import { thenMaybe } from '../slices.js';
 import { answer, type KafkaAnswer, type KafkaScope } from './answer.js';
 
-export function handleProduce(ctx: BrokerContext, request: ProduceRequest, _scope: KafkaScope): Outcome<KafkaAnswer> {
+export function handleProduce(ctx: BrokerContext, request: ProduceRequest, scope: KafkaScope): Outcome<KafkaAnswer> {
   const acks: Acks = request.acks === 0 ? 0 : request.acks === 1 ? 1 : -1;
   const partitionCount = request.topicData.reduce((sum, topic) => sum + topic.partitionData.length, 0);
   const requestError =
@@ -56,7 +56,7 @@ export function handleProduce(ctx: BrokerContext, request: ProduceRequest, _scop
       seen.add(key);
     }
   }
-  return thenMaybe(produce(ctx, appends, acks), (results) => {
+  return thenMaybe(produce(ctx, appends, acks, scope.session), (results) => {
     const codes = plan.map((entry) => ('errorCode' in entry ? entry.errorCode : codeOf(results[entry.append]!)));
     if (acks === 0) {
       const failed = codes.filter((code) => code !== KafkaErrors.NONE).length;
