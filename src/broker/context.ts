@@ -52,4 +52,6 @@ export interface RequestScope {
   readonly remote?: string;
   /** Who the connection is (principal, authenticated or not): see security/session.ts. */
   readonly session: Session;
+  /** Mutes the connection (no reads, no dispatch) for `delayMs`: a client over its quota (core/quotas.ts). */
+  throttle?(delayMs: number): void;
 }

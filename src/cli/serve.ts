@@ -32,6 +32,8 @@ interface ServeOptions {
   shareDeliveryLimit: number;
   kafkaListener?: HostPort;
   kafkaAdvertised?: HostPort;
+  authorizer?: 'acl' | 'none';
+  superUsers?: string[];
   /** 'off' rather than null: commander turns a parser's null into ''. */
   http: HttpAddress | 'off';
   logLevel: LogLevel;
@@ -50,6 +52,15 @@ export function httpOption(value: string): HttpAddress | 'off' {
   const port = match ? Number(match[2]) : NaN;
   if (!match || port > 65535) throw new InvalidArgumentError(`--http must be host:port (port 0 picks one) or off, got '${value}'`);
   return { host: match[1]!.replace(/^\[(.*)\]$/, '$1'), port };
+}
+
+/** `User:admin,User:ops` -> the principals; each must be Type:name. */
+export function superUsersOption(value: string): string[] {
+  const principals = value.split(',').map((part) => part.trim()).filter((part) => part.length > 0);
+  for (const principal of principals) {
+    if (!/^[A-Za-z]+:.+$/.test(principal)) throw new InvalidArgumentError(`--super-users: a principal is Type:name (User:admin), got '${principal}'`);
+  }
+  return principals;
 }
 
 export function makeLogger(format: 'text' | 'json', level: LogLevel): Logger {
@@ -135,6 +146,8 @@ export function registerServe(program: Command): void {
     )
     .option('--file-mode <octal>', 'mode of data files; directories get it plus x where it grants r (0600 -> 0700)', fileModeOption, 0o600)
     .option('--max-open-files <n>', 'segment files kept open at once (default: half the soft open-file limit)', integer('--max-open-files', 8, 10_000_000))
+    .addOption(new Option('--authorizer <kind>', 'acl: check every request against the ACLs (none match: denied); none: allow all (default: acl when authentication is configured)').choices(['acl', 'none']))
+    .option('--super-users <principals>', 'comma-separated principals that bypass the ACLs (User:admin,User:ops)', superUsersOption)
     .addOption(
       new Option('--http <host:port|off>', 'admin HTTP port: /metrics, /healthz, /readyz (port 0 picks one)')
         .argParser(httpOption)
@@ -180,6 +193,8 @@ export function registerServe(program: Command): void {
         shareDeliveryLimit: options.shareDeliveryLimit,
         ...(options.kafkaListener ? { kafkaListener: options.kafkaListener } : {}),
         ...(options.kafkaAdvertised ? { kafkaAdvertised: options.kafkaAdvertised } : {}),
+        ...(options.authorizer !== undefined ? { authorizer: options.authorizer } : {}),
+        ...(options.superUsers !== undefined ? { superUsers: options.superUsers } : {}),
         logger,
         metrics,
       }),

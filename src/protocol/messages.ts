@@ -16,6 +16,8 @@ export interface ErrorFields {
 export interface ApiVersionsRequest {
   clientSoftwareName?: string;
   clientSoftwareVersion?: string;
+  /** The client's id (Client's clientId), for client-id quotas; Kafka has it in every request header. */
+  clientId?: string;
 }
 export interface ApiVersionsResponse extends ErrorFields {
   apis: Array<{ apiKey: number; minVersion: number; maxVersion: number }>;
@@ -87,6 +89,8 @@ export interface ProducePartitionResult extends ErrorFields {
 }
 export interface ProduceResponse extends ErrorFields {
   partitions: ProducePartitionResult[];
+  /** Set when the client is over its produce quota: the broker muted the connection this long (src/security/README.md "Quotas"). */
+  throttleTimeMs?: number;
 }
 
 // Fetch (6). Payload of the response: for each entry of `partitions`, `size` bytes of
@@ -110,6 +114,8 @@ export interface FetchPartitionResult extends ErrorFields {
 }
 export interface FetchResponse extends ErrorFields {
   partitions: FetchPartitionResult[];
+  /** Set when the client is over its fetch quota: the broker muted the connection this long. */
+  throttleTimeMs?: number;
 }
 
 // ListOffsets (7). timestamp: -1 latest (log end offset), -2 earliest (log start

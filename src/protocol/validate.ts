@@ -220,7 +220,7 @@ const aclFilter = object({
 const byteRate = optional(nullable(int(1)));
 
 const requestChecks: Record<ApiKey, Check<unknown>> = {
-  [ApiKey.ApiVersions]: object({ clientSoftwareName: optional(str), clientSoftwareVersion: optional(str) }),
+  [ApiKey.ApiVersions]: object({ clientSoftwareName: optional(str), clientSoftwareVersion: optional(str), clientId: optional(str) }),
   [ApiKey.Metadata]: object({ topics: optional(nullable(arrayOf(str, 'maxTopicsPerRequest'))) }),
   [ApiKey.CreateTopics]: object({
     topics: totalCreatedPartitions(arrayOf(object({ name: str, partitions: i32, config: optional(record(oneOf<string | number>(str, timestamp), 'maxConfigEntries')) }), 'maxTopicsPerRequest')),

@@ -37,6 +37,7 @@ import { handleProduce } from './produce.js';
 import { handleDescribeShareGroups, handleShareAcknowledge, handleShareFetch } from './share.js';
 import { handleInitProducerId } from './producer-ids.js';
 import { authorizeNative } from './authorize.js';
+import { setClientId } from '../core/quotas.js';
 import { handleAlterClientQuotas, handleCreateAcls, handleDeleteAcls, handleDescribeAcls, handleDescribeClientQuotas } from './security.js';
 
 type Handler<K extends ApiKey> = (
@@ -47,7 +48,10 @@ type Handler<K extends ApiKey> = (
 ) => HandlerResponse | null | Promise<HandlerResponse | null>;
 
 const handlers: { [K in ApiKey]: Handler<K> } = {
-  [ApiKey.ApiVersions]: () => handleApiVersions(),
+  [ApiKey.ApiVersions]: (_ctx, request, _payload, scope) => {
+    if (request.clientId !== undefined) setClientId(scope.session, request.clientId);
+    return handleApiVersions();
+  },
   [ApiKey.Metadata]: (ctx, request, _payload, scope) => handleMetadata(ctx, request, scope),
   [ApiKey.CreateTopics]: (ctx, request, _payload, scope) => handleCreateTopics(ctx, request, scope),
   [ApiKey.DeleteTopics]: (ctx, request, _payload, scope) => handleDeleteTopics(ctx, request, scope),
