@@ -46,6 +46,11 @@ const APIS = [
   ['DeleteAcls', 0, 3],
   ['DescribeClientQuotas', 0, 1],
   ['AlterClientQuotas', 0, 1],
+  // Authentication (issue 13). SaslHandshake v0 (raw SASL tokens after it) is decoded only to be refused cleanly.
+  ['SaslHandshake', 0, 1],
+  ['SaslAuthenticate', 0, 2],
+  ['DescribeUserScramCredentials', 0, 0],
+  ['AlterUserScramCredentials', 0, 0],
 ];
 
 const PRIMITIVES = new Set(['bool', 'int8', 'int16', 'uint16', 'int32', 'uint32', 'int64', 'float64', 'string', 'bytes', 'records', 'uuid']);

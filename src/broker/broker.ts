@@ -17,6 +17,7 @@ import type { WireFront } from './front.js';
 import { kafkaFront } from './kafka/front.js';
 import { nativeFront } from './native/front.js';
 import { ConnectionReaper, reaperIntervalMs } from './connection-reaper.js';
+import { openSecurity, type Security } from './authentication.js';
 import type { BrokerContext } from './context.js';
 import { streamLogger } from './logger.js';
 import { BrokerMetrics, timedStorageFs } from './metrics.js';
@@ -72,10 +73,18 @@ export async function startBroker(brokerOptions: BrokerOptions): Promise<Broker>
     warn,
   });
   const logs = observedLogManager(storage, logger, metrics);
-  let coordinator: GroupCoordinator;
-  let security: SecurityStore;
+  let security: Security;
   try {
-    security = SecurityStore.open(storageFs, options.dataDir, { enabled: options.authorizerEnabled, superUsers: options.superUsers });
+    // After the storage: the data directory is ours (its lock is held).
+    security = openSecurity(options.dataDir, storageFs, brokerOptions, logger, brokerOptions.clock ?? systemClock);
+  } catch (error) {
+    await logs.close();
+    throw error;
+  }
+  let coordinator: GroupCoordinator;
+  let acls: SecurityStore;
+  try {
+    acls = SecurityStore.open(storageFs, options.dataDir, { enabled: options.authorizerEnabled, superUsers: options.superUsers });
     coordinator = await GroupCoordinator.open(logs, {
       ...clock,
       warn,
@@ -105,7 +114,9 @@ export async function startBroker(brokerOptions: BrokerOptions): Promise<Broker>
     advertised: { host: options.host, port: options.port },
     kafkaAdvertised: options.kafkaListener ? { ...(options.kafkaAdvertised ?? options.kafkaListener) } : null,
     creatingTopics: new Map(),
-    security,
+    security: acls,
+    credentials: security.credentials,
+    sasl: security.sasl,
     shuttingDown: false,
   };
   // Records released (ack, lock expiry, a member leaving) wake parked ShareFetches.

@@ -3,6 +3,8 @@
 
 import type { GroupCoordinator } from '../groups/coordinator.js';
 import type { LogManager } from '../storage/types.js';
+import type { CredentialStore } from '../security/credential-store.js';
+import type { SaslAuthenticator } from '../security/sasl.js';
 import type { Session } from '../security/session.js';
 import type { Logger } from './logger.js';
 import type { BrokerMetrics } from './metrics.js';
@@ -26,6 +28,10 @@ export interface BrokerContext {
   readonly creatingTopics: Map<string, Promise<void>>;
   /** ACLs (the authoriser) and client quotas, with their file; see security-store.ts. */
   readonly security: SecurityStore;
+  /** SCRAM credentials (meta/security/scram-credentials.json): see security/credential-store.ts. */
+  readonly credentials: CredentialStore;
+  /** The SASL authenticator when authentication is on (--sasl); null: every connection may run every API. */
+  readonly sasl: SaslAuthenticator | null;
   /** Set by close(): parked fetches answer at once and do not park again. */
   shuttingDown: boolean;
 }
@@ -34,6 +40,8 @@ export interface BrokerContext {
 export interface HandlerResponse {
   header: object;
   payload?: Buffer[];
+  /** Close the connection once this answer is written (a refused or failed authentication). */
+  close?: boolean;
 }
 
 /** What a handler may use of its request's connection. */

@@ -3,6 +3,7 @@
 
 import type { StorageFs } from '../storage/fs.js';
 import type { FsyncPolicy, TopicConfig } from '../storage/types.js';
+import type { SaslOptions } from '../security/sasl.js';
 import type { Clock } from '../util/clock.js';
 import type { Logger } from './logger.js';
 import type { BrokerMetrics } from './metrics.js';
@@ -64,6 +65,10 @@ export interface BrokerOptions {
   shareDeliveryLimit?: number;
   /** Segment files storage keeps open (default: half the soft RLIMIT_NOFILE). See src/storage/README.md. */
   maxOpenFiles?: number;
+  /** SASL authentication on both listeners (off when absent): see src/security/README.md "SASL". */
+  sasl?: SaslOptions;
+  /** A user created with both SCRAM mechanisms at start if it has no credential (serve: SPOOL_BOOTSTRAP_USER). */
+  bootstrapUser?: { name: string; password: string };
   /** Defaults for topics created without a value. */
   topicDefaults?: Partial<TopicConfig>;
   /** 'acl': every request is checked against the ACLs (no matching ACL: denied); 'none': nothing is. Default: 'acl' when authentication is configured, else 'none'. See src/security/README.md "ACLs". */
@@ -174,6 +179,7 @@ export function parseFsyncPolicy(text: string): FsyncPolicy {
  * then authorisation is on unless `authorizer: 'none'` says otherwise, since authenticating
  * without authorising would protect nothing.
  */
-export function authenticationConfigured(_options: BrokerOptions): boolean {
-  return false;
+export function authenticationConfigured(options: BrokerOptions): boolean {
+  // mTLS (--tls-client-auth required) names principals too: the tls branch adds its check here.
+  return options.sasl !== undefined;
 }

@@ -1,5 +1,5 @@
 // The broker's ACLs and client quotas: the authoriser and the quota manager (security/), and
-// their file, <data-dir>/meta/security.json (format in security/security-state.ts), written
+// their file, <data-dir>/meta/security/acls.json (format in security/security-state.ts), written
 // atomically (temp, fdatasync, rename, directory fsync) before a change is answered, so an
 // acknowledged CreateAcls or AlterClientQuotas survives a crash. Changes are synchronous:
 // check, mutate, write, with no await between, so two admin requests cannot interleave.
@@ -23,7 +23,7 @@ export class SecurityStore {
 
   /** Reads <dataDir>/meta/security.json (none: no ACLs, no quotas). A file that does not decode stops the start. */
   static open(fs: StorageFs, dataDir: string, options: AuthorizerOptions): SecurityStore {
-    const path = join(dataDir, 'meta', SECURITY_STATE_FILE);
+    const path = join(dataDir, 'meta', 'security', SECURITY_STATE_FILE);
     const state = fs.existsSync(path) ? decodeSecurityState(readWholeFileSync(fs, path)) : { acls: [], quotas: [] };
     const authorizer = new Authorizer(options);
     for (const binding of state.acls) authorizer.acls.add(binding);

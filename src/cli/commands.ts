@@ -11,6 +11,7 @@ import { registerGroup } from './group.js';
 import { registerProduce } from './produce.js';
 import { registerQuota } from './quota.js';
 import { registerTopic } from './topic.js';
+import { registerUser } from './user.js';
 
 export function registerCommands(program: Command): void {
   const before = new Set(program.commands);
@@ -21,6 +22,7 @@ export function registerCommands(program: Command): void {
   registerCluster(program);
   registerAcl(program);
   registerQuota(program);
+  registerUser(program);
   registerDlq(program);
   registerDumpSegment(program);
   registerCompletion(program);

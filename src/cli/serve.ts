@@ -13,6 +13,7 @@ import { jsonLogger, BrokerMetrics, LogLevels, type LogLevel, type Logger } from
 import { DEFAULT_HTTP_PORT, serveWithHttp } from '../http/index.js';
 import { applyServeConfig, effectiveConfig } from './serve-config.js';
 import type { FsyncPolicy } from '../storage/types.js';
+import { parseBootstrapUser, parseSaslMechanisms, type SaslMechanism } from '../broker/index.js';
 
 interface ServeOptions {
   dataDir: string;
@@ -34,6 +35,9 @@ interface ServeOptions {
   kafkaAdvertised?: HostPort;
   authorizer?: 'acl' | 'none';
   superUsers?: string[];
+  sasl?: SaslMechanism[];
+  saslMaxFailuresPerHost: number;
+  saslLockoutMs: number;
   /** 'off' rather than null: commander turns a parser's null into ''. */
   http: HttpAddress | 'off';
   logLevel: LogLevel;
@@ -106,6 +110,20 @@ function fsyncOption(value: string): FsyncPolicy {
   }
 }
 
+function saslOption(value: string): SaslMechanism[] {
+  try {
+    return parseSaslMechanisms(value);
+  } catch (error) {
+    throw new InvalidArgumentError(error instanceof Error ? error.message : String(error));
+  }
+}
+
+/** SPOOL_BOOTSTRAP_USER=name:password (env only: a password has no place in a flag or --print-config). */
+function bootstrapUser(): { bootstrapUser?: { name: string; password: string } } {
+  const text = process.env['SPOOL_BOOTSTRAP_USER'];
+  return text === undefined || text === '' ? {} : { bootstrapUser: parseBootstrapUser(text) };
+}
+
 export function registerServe(program: Command): void {
   program
     .command('serve')
@@ -122,6 +140,9 @@ export function registerServe(program: Command): void {
     .option('--max-request-bytes <n>', 'largest request frame accepted', integer('--max-request-bytes', 64, 0xffff_ffff), DEFAULT_MAX_REQUEST_BYTES)
     .option('--kafka-listener <host:port>', 'also serve the Kafka wire protocol here (kcat, kafkajs, librdkafka, kafka-python); off unless given', hostPortOption('--kafka-listener'))
     .option('--kafka-advertised <host:port>', 'address Kafka clients are told to use (NAT, containers); default: the Kafka listener', hostPortOption('--kafka-advertised'))
+    .option('--sasl <mechanisms>', 'require SASL authentication on both listeners: scram-sha-256,scram-sha-512[,plain] (PLAIN only over TLS); env SPOOL_BOOTSTRAP_USER=name:password creates a first user', saslOption)
+    .option('--sasl-max-failures-per-host <n>', 'failed authentications from one host within 60 s that lock it out', integer('--sasl-max-failures-per-host', 1), 10)
+    .option('--sasl-lockout-ms <ms>', 'how long a host that failed too often is refused', integer('--sasl-lockout-ms', 0), 60_000)
     .option('--fetch-max-bytes <n>', 'most bytes one fetch returns, per request and per partition (at least one batch)', integer('--fetch-max-bytes', 1), DEFAULT_FETCH_MAX_BYTES)
     .option('--share-lock-duration-ms <ms>', 'share groups: how long an acquired record stays locked to its member', integer('--share-lock-duration-ms', 1), 30_000)
     .option('--share-delivery-limit <n>', 'share groups: deliveries before a record goes to the <group>.dlq topic', integer('--share-delivery-limit', 2, 10), 5)
@@ -195,6 +216,8 @@ export function registerServe(program: Command): void {
         ...(options.kafkaAdvertised ? { kafkaAdvertised: options.kafkaAdvertised } : {}),
         ...(options.authorizer !== undefined ? { authorizer: options.authorizer } : {}),
         ...(options.superUsers !== undefined ? { superUsers: options.superUsers } : {}),
+        ...(options.sasl ? { sasl: { mechanisms: options.sasl, maxFailuresPerHost: options.saslMaxFailuresPerHost, lockoutMs: options.saslLockoutMs } } : {}),
+        ...bootstrapUser(),
         logger,
         metrics,
       }),

@@ -39,6 +39,7 @@ import { errorFromCode } from './errors.js';
 import { Errors, SpoolError } from '../util/errors.js';
 import { CREATE_TOPICS_OPTIONS, CREATE_TOPIC_SPEC, checkOptions } from './options.js';
 import { requireOffset, requireTimestamp } from './offset-input.js';
+import { alterUserScramCredentials, describeUserScramCredentials, type UserScramCredentialAlteration, type UserScramCredentials } from './admin-users.js';
 
 export interface CreateTopicSpec {
   topic: string;
@@ -289,6 +290,16 @@ export class Admin {
       partitions: header.partitions,
       groups: header.groups,
     };
+  }
+
+  /** SCRAM users and their mechanisms (every user without names): admin-users.ts. */
+  describeUserScramCredentials(users?: string[]): Promise<UserScramCredentials[]> {
+    return describeUserScramCredentials(this.client, users);
+  }
+
+  /** Sets or deletes SCRAM credentials; the password is salted here and never sent: admin-users.ts. */
+  alterUserScramCredentials(alterations: UserScramCredentialAlteration[]): Promise<void> {
+    return alterUserScramCredentials(this.client, alterations);
   }
 
   /** Names of the (non-internal) topics. */

@@ -17,6 +17,7 @@ import { Producer, type ProducerConfig } from './producer.js';
 import { Consumer, type ConsumerConfig } from './consumer.js';
 import { Admin } from './admin.js';
 import { ShareConsumer, type ShareConsumerConfig } from './share-consumer.js';
+import { checkSaslConfig, type SaslConfig } from './sasl.js';
 
 export interface ClientConfig {
   /** "host:port" strings; connections go to the first that answers. */
@@ -30,6 +31,8 @@ export interface ClientConfig {
   retry?: RetryOptions;
   /** A pino-compatible logger (debug, info, warn, error taking (obj, msg)); every client event is logged. Default: silent. */
   logger?: Logger;
+  /** SASL authentication on every connection: `{ mechanism: 'scram-sha-256' | 'scram-sha-512' | 'plain', username, password }` (sasl.ts). */
+  sasl?: SaslConfig;
 }
 
 export interface ClientRequestOptions extends RequestOptions {
@@ -54,6 +57,7 @@ export class Client extends EventEmitter<ClientEvents> {
   readonly metadata: MetadataCache;
   readonly logger: Logger;
   private readonly brokers: Array<{ host: string; port: number }>;
+  private readonly sasl: ReturnType<typeof checkSaslConfig> | undefined;
   private brokerIndex = 0;
   private defaultConnection: Connection | null = null;
   private readonly connections = new Set<Connection>();
@@ -74,6 +78,7 @@ export class Client extends EventEmitter<ClientEvents> {
     this.connectTimeoutMs = config.connectTimeoutMs ?? 10_000;
     this.retryPolicy = new RetryPolicy(checkRetryOptions(config.retry, 'new Client() retry'));
     this.metadata = new MetadataCache(this);
+    this.sasl = config.sasl === undefined ? undefined : checkSaslConfig(config.sasl, 'new Client()');
   }
 
   /** Aborted when the client closes: sleeps and retry loops watch it. */
@@ -116,6 +121,7 @@ export class Client extends EventEmitter<ClientEvents> {
       connectTimeoutMs: this.connectTimeoutMs,
       requestTimeoutMs: this.requestTimeoutMs,
       observer: this.connectionObserver(`${broker.host}:${broker.port}`),
+      ...(this.sasl ? { sasl: this.sasl } : {}),
     });
     this.connections.add(connection);
     return connection;

@@ -13,6 +13,7 @@ import { Socket } from 'node:net';
 import { ApiKey, SupportedVersions, ResponseFrameDecoder, decodeBody, encodeRequestFrame, errorFromFields, type Payload } from '../protocol/index.js';
 import { Errors, SpoolError } from '../util/errors.js';
 import { wrapError } from './errors.js';
+import { plainMessage, ScramClient, type checkSaslConfig } from './sasl.js';
 
 export interface ConnectionOptions {
   host: string;
@@ -26,6 +27,8 @@ export interface ConnectionOptions {
   handshake?: boolean;
   /** Told of connects, disconnects, failed connects and request timeouts (the client's events and logger). */
   observer?: ConnectionObserver;
+  /** Authenticate with SASL right after the handshake, before any other request (sasl.ts). */
+  sasl?: ReturnType<typeof checkSaslConfig>;
 }
 
 export interface ConnectionObserver {
@@ -213,9 +216,10 @@ export class Connection {
       throw new SpoolError(Errors.NETWORK_ERROR, `connection to ${this.address} is closed`);
     }
     this.attach(socket);
-    if (this.options.handshake !== false) {
+    if (this.options.handshake !== false || this.options.sasl) {
       try {
-        await this.handshake(socket);
+        if (this.options.handshake !== false) await this.handshake(socket);
+        if (this.options.sasl) await this.authenticate(socket, this.options.sasl);
       } catch (error) {
         socket.destroy();
         throw error;
@@ -245,6 +249,24 @@ export class Connection {
         throw new SpoolError(Errors.UNSUPPORTED_VERSION, `broker ${this.address} does not speak version ${ours[1]} of api ${api.apiKey}`);
       }
     }
+  }
+
+  /** SaslHandshake, then the mechanism's SaslAuthenticate round trips; rejects with the broker's error (SASL_AUTHENTICATION_FAILED...). */
+  private async authenticate(socket: Socket, sasl: NonNullable<ConnectionOptions['sasl']>): Promise<void> {
+    const timeoutMs = this.options.connectTimeoutMs;
+    const step = async (message: Buffer): Promise<Buffer> => {
+      const response = await this.send(socket, ApiKey.SaslAuthenticate, { authBytes: message }, undefined, { timeoutMs });
+      const bytes = response.header['authBytes'];
+      return bytes instanceof Uint8Array ? Buffer.from(bytes) : Buffer.alloc(0);
+    };
+    await this.send(socket, ApiKey.SaslHandshake, { mechanism: sasl.mechanism }, undefined, { timeoutMs });
+    if (sasl.mechanism === 'PLAIN') {
+      await step(plainMessage(sasl.username, sasl.password));
+      return;
+    }
+    const scram = new ScramClient(sasl.mechanism, sasl.username, sasl.password);
+    const serverFirst = await step(scram.first());
+    scram.verify(await step(await scram.final(serverFirst)));
   }
 
   private onData(socket: Socket, chunk: Buffer): void {

@@ -1,6 +1,7 @@
 // spool's TypeScript SDK: the package's main entry. See README.md in this folder.
 
 export { Client, type ClientConfig } from './client.js';
+export type { SaslConfig, SaslMechanismOption } from './sasl.js';
 export type { Logger, ClientEvents, ClientEventName } from './observer.js';
 export type { RestartOnFailure } from './handler-retry.js';
 export type { ProducerHeaders, HeaderValue } from './headers.js';

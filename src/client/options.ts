@@ -67,16 +67,15 @@ export function checkRetryOptions<T extends object>(retry: T | undefined, where:
 }
 
 export const CLIENT_OPTIONS: Omit<OptionsSpec, 'where'> = {
-  known: ['brokers', 'clientId', 'requestTimeoutMs', 'connectTimeoutMs', 'retry', 'logger'],
+  known: ['brokers', 'clientId', 'requestTimeoutMs', 'connectTimeoutMs', 'retry', 'logger', 'sasl'],
   aliases: { requestTimeout: 'requestTimeoutMs', connectionTimeout: 'connectTimeoutMs' },
   hints: {
     ssl: 'TLS is not supported by the spool client yet; connect over a trusted network or a tunnel',
-    sasl: 'authentication is not supported by the spool client yet',
     logLevel: "pass a logger instead (a pino-compatible object: { debug, info, warn, error }); the client is silent by default",
     logCreator: "pass a logger instead (a pino-compatible object: { debug, info, warn, error })",
     enforceRequestTimeout: 'spool always enforces requestTimeoutMs',
-    authenticationTimeout: 'authentication is not supported by the spool client yet',
-    reauthenticationThreshold: 'authentication is not supported by the spool client yet',
+    authenticationTimeout: 'authentication runs within connectTimeoutMs',
+    reauthenticationThreshold: 'not supported: a connection authenticates once, when it opens',
     socketFactory: 'not supported; spool connects with node:net',
   },
 };

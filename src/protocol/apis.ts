@@ -32,6 +32,11 @@ export const ApiKey = {
   DeleteAcls: 50,
   DescribeClientQuotas: 51,
   AlterClientQuotas: 52,
+  // Authentication (SASL; Kafka's 17, 36, 50, 51): see src/security/README.md "SASL".
+  SaslHandshake: 44,
+  SaslAuthenticate: 45,
+  DescribeUserScramCredentials: 46,
+  AlterUserScramCredentials: 47,
 } as const;
 
 export type ApiKey = (typeof ApiKey)[keyof typeof ApiKey];
@@ -66,6 +71,10 @@ export const SupportedVersions: Readonly<Record<ApiKey, readonly [number, number
   [ApiKey.DeleteAcls]: [0, 0],
   [ApiKey.DescribeClientQuotas]: [0, 0],
   [ApiKey.AlterClientQuotas]: [0, 0],
+  [ApiKey.SaslHandshake]: [0, 0],
+  [ApiKey.SaslAuthenticate]: [0, 0],
+  [ApiKey.DescribeUserScramCredentials]: [0, 0],
+  [ApiKey.AlterUserScramCredentials]: [0, 0],
 };
 
 export function apiName(apiKey: number): string {

@@ -437,3 +437,49 @@ export interface AlterClientQuotasRequest {
 export interface AlterClientQuotasResponse extends ErrorFields {
   results: ErrorFields[];
 }
+
+// SaslHandshake (44): the first request on a connection to a broker with SASL on (after
+// ApiVersions, if any). `mechanism`: SCRAM-SHA-256, SCRAM-SHA-512 or PLAIN (PLAIN only over
+// TLS). The answer names the mechanisms this connection may use, also on error
+// (UNSUPPORTED_SASL_MECHANISM, ILLEGAL_SASL_STATE), after which the connection closes.
+export interface SaslHandshakeRequest {
+  mechanism: string;
+}
+export interface SaslHandshakeResponse extends ErrorFields {
+  mechanisms: string[];
+}
+
+// SaslAuthenticate (45): one message of the mechanism (SCRAM: client-first, then
+// client-final; PLAIN: one message), bytes as in Kafka's SaslAuthenticate. The answer is the
+// server's message (SCRAM server-first, server-final; PLAIN empty). Any failure:
+// SASL_AUTHENTICATION_FAILED (or ILLEGAL_SASL_STATE), then the connection closes.
+export interface SaslAuthenticateRequest {
+  authBytes: Uint8Array;
+}
+export interface SaslAuthenticateResponse extends ErrorFields {
+  authBytes: Uint8Array;
+}
+
+// DescribeUserScramCredentials (46): users null/absent/empty = every user. An unknown user:
+// USER_NOT_FOUND in its entry. Never salts or keys: only mechanisms and iteration counts.
+export interface DescribeUserScramCredentialsRequest {
+  users?: string[] | null;
+}
+export interface UserScramCredentialsDescription extends ErrorFields {
+  user: string;
+  credentials: Array<{ mechanism: string; iterations: number }>;
+}
+export interface DescribeUserScramCredentialsResponse extends ErrorFields {
+  users: UserScramCredentialsDescription[];
+}
+
+// AlterUserScramCredentials (47), as Kafka's: the client salts the password (salt and
+// SaltedPassword = Hi(password, salt, iterations)); the broker derives and keeps StoredKey and
+// ServerKey, so the password never travels. One result per entry, deletions first, in order.
+export interface AlterUserScramCredentialsRequest {
+  deletions?: Array<{ user: string; mechanism: string }>;
+  upsertions?: Array<{ user: string; mechanism: string; iterations: number; salt: Uint8Array; saltedPassword: Uint8Array }>;
+}
+export interface AlterUserScramCredentialsResponse extends ErrorFields {
+  results: Array<{ user: string; mechanism: string } & ErrorFields>;
+}

@@ -46,6 +46,8 @@ export const RequestLimits = {
   maxAclsPerRequest: 1000,
   /** Acknowledgement ranges of one ShareAcknowledge partition entry (a member acks at most what it holds: 2,000 in flight per partition). */
   maxAcknowledgeRangesPerPartition: 2000,
+  /** Users named by DescribeUserScramCredentials, or credentials changed by one AlterUserScramCredentials (each list). */
+  maxUsersPerRequest: 1000,
 } as const;
 
 export type RequestLimitName = keyof typeof RequestLimits;
@@ -87,6 +89,14 @@ export function arrayOf<T>(item: Check<T>, limit: RequestLimitName): Check<T[]> 
     if (value.length > RequestLimits[limit]) overLimit(path, value.length, limit);
     for (let i = 0; i < value.length; i++) item(value[i], `${path}[${i}]`);
     return value as T[];
+  };
+}
+
+/** Bytes (msgpack bin) of at most `maxBytes`. */
+export function bytes(maxBytes: number): Check<Uint8Array> {
+  return (value, path) => {
+    if (!(value instanceof Uint8Array) || value.length > maxBytes) fail(path, `bytes (at most ${maxBytes})`);
+    return value;
   };
 }
 
@@ -351,6 +361,14 @@ const requestChecks: Record<ApiKey, Check<unknown>> = {
       'maxAclsPerRequest',
     ),
   }),
+  [ApiKey.SaslHandshake]: object({ mechanism: str }),
+  // The SASL limit is checked again (and answered as an authentication failure) by security/.
+  [ApiKey.SaslAuthenticate]: object({ authBytes: bytes(64 * 1024) }),
+  [ApiKey.DescribeUserScramCredentials]: object({ users: optional(nullable(arrayOf(str, 'maxUsersPerRequest'))) }),
+  [ApiKey.AlterUserScramCredentials]: object({
+    deletions: optional(arrayOf(object({ user: str, mechanism: str }), 'maxUsersPerRequest')),
+    upsertions: optional(arrayOf(object({ user: str, mechanism: str, iterations: i32, salt: bytes(1024), saltedPassword: bytes(1024) }), 'maxUsersPerRequest')),
+  }),
 };
 
 /** The request type of each api key. */
@@ -383,6 +401,10 @@ export interface RequestTypes {
   [ApiKey.DeleteAcls]: M.DeleteAclsRequest;
   [ApiKey.DescribeClientQuotas]: M.DescribeClientQuotasRequest;
   [ApiKey.AlterClientQuotas]: M.AlterClientQuotasRequest;
+  [ApiKey.SaslHandshake]: M.SaslHandshakeRequest;
+  [ApiKey.SaslAuthenticate]: M.SaslAuthenticateRequest;
+  [ApiKey.DescribeUserScramCredentials]: M.DescribeUserScramCredentialsRequest;
+  [ApiKey.AlterUserScramCredentials]: M.AlterUserScramCredentialsRequest;
 }
 
 /** Checks a decoded request header against its API's shape; throws INVALID_REQUEST. */

@@ -1,4 +1,4 @@
-// The file that holds the ACLs and the client quotas, `<data-dir>/meta/security.json`: a
+// The file that holds the ACLs and the client quotas, `<data-dir>/meta/security/acls.json`: a
 // small JSON document with a format version, written atomically by the broker (temp file,
 // fdatasync, rename, directory fsync; see src/storage/metadata.ts) on every change:
 //
@@ -17,7 +17,7 @@ import { invalidBinding, isOperation, isPatternType, isPermission, isResourceTyp
 import { QuotaKind, type QuotaEntry } from './quota.js';
 
 export const SECURITY_STATE_FORMAT = 1;
-export const SECURITY_STATE_FILE = 'security.json';
+export const SECURITY_STATE_FILE = 'acls.json';
 
 export interface SecurityState {
   acls: AclBinding[];

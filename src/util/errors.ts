@@ -69,6 +69,13 @@ export const Errors = {
   TOPIC_AUTHORIZATION_FAILED: kind('TOPIC_AUTHORIZATION_FAILED', 73, false, 'the principal is not authorised for this operation on the topic'),
   GROUP_AUTHORIZATION_FAILED: kind('GROUP_AUTHORIZATION_FAILED', 74, false, 'the principal is not authorised for this operation on the group'),
   CLUSTER_AUTHORIZATION_FAILED: kind('CLUSTER_AUTHORIZATION_FAILED', 75, false, 'the principal is not authorised for this operation on the cluster'),
+  // Authentication (SASL; src/security/README.md "SASL").
+  SASL_AUTHENTICATION_FAILED: kind('SASL_AUTHENTICATION_FAILED', 64, false, 'authentication failed (wrong user name or password, or the connection is not authenticated)'),
+  UNSUPPORTED_SASL_MECHANISM: kind('UNSUPPORTED_SASL_MECHANISM', 65, false, 'the SASL mechanism is not enabled on this listener'),
+  ILLEGAL_SASL_STATE: kind('ILLEGAL_SASL_STATE', 66, false, 'the SASL request is out of order for the exchange'),
+  USER_NOT_FOUND: kind('USER_NOT_FOUND', 67, false, 'the user has no SCRAM credential'),
+  UNACCEPTABLE_CREDENTIAL: kind('UNACCEPTABLE_CREDENTIAL', 68, false, 'the credential is not acceptable (user name, mechanism, iterations or salt)'),
+  DUPLICATE_USER: kind('DUPLICATE_USER', 69, false, 'a user and mechanism is named twice in one request'),
 } as const;
 
 export type ErrorName = keyof typeof Errors;

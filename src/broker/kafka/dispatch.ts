@@ -27,10 +27,18 @@ import { handleApiVersions, handleFindCoordinator, handleMetadata } from './meta
 import { handleListOffsets } from './offsets.js';
 import { handleProduce } from './produce.js';
 import { handleInitProducerId } from './producer-ids.js';
-import { handleAlterClientQuotas, handleCreateAcls, handleDeleteAcls, handleDescribeAcls, handleDescribeClientQuotas } from './security.js';
+import { handleAlterClientQuotas, handleCreateAcls, handleDeleteAcls, handleDescribeAcls, handleDescribeClientQuotas } from './acls.js';
+import { handleAlterUserScramCredentials, handleDescribeUserScramCredentials, handleSaslAuthenticate, handleSaslHandshake } from './security.js';
+import { authenticationRefusal } from '../authentication.js';
 import { handleCreatePartitions, handleCreateTopics, handleDeleteTopics, handleDescribeConfigs } from './topics.js';
 
+/** What a connection may call before it has authenticated (with SASL on). */
+const PRE_AUTHENTICATION: ReadonlySet<number> = new Set([ApiKeys.ApiVersions, ApiKeys.SaslHandshake, ApiKeys.SaslAuthenticate]);
+
 export function dispatchKafka(ctx: BrokerContext, raw: Buffer, header: RequestHeader, scope: RequestScope): Outcome<KafkaAnswer> {
+  // Before decoding: an unauthenticated client's bytes are not parsed beyond the header.
+  const refusal = authenticationRefusal(ctx, scope.session, `api key ${header.apiKey}`, PRE_AUTHENTICATION.has(header.apiKey), 'kafka');
+  if (refusal !== null) return { kind: 'bare-error', errorCode: KafkaErrors.SASL_AUTHENTICATION_FAILED, payloadBytes: 0, close: true, reason: refusal.message };
   let request: KafkaRequest;
   try {
     request = decodeRequest(raw);
@@ -110,6 +118,14 @@ function route(ctx: BrokerContext, request: KafkaRequest, scope: KafkaScope): Ou
       return handleDescribeClientQuotas(ctx, request.body, scope);
     case ApiKeys.AlterClientQuotas:
       return handleAlterClientQuotas(ctx, request.body, scope);
+    case ApiKeys.SaslHandshake:
+      return handleSaslHandshake(ctx, request.body, scope);
+    case ApiKeys.SaslAuthenticate:
+      return handleSaslAuthenticate(ctx, request.body, scope);
+    case ApiKeys.DescribeUserScramCredentials:
+      return handleDescribeUserScramCredentials(ctx, request.body);
+    case ApiKeys.AlterUserScramCredentials:
+      return handleAlterUserScramCredentials(ctx, request.body);
   }
   const never: never = request;
   return never;

@@ -38,7 +38,9 @@ import { handleDescribeShareGroups, handleShareAcknowledge, handleShareFetch } f
 import { handleInitProducerId } from './producer-ids.js';
 import { authorizeNative } from './authorize.js';
 import { setClientId } from '../core/quotas.js';
-import { handleAlterClientQuotas, handleCreateAcls, handleDeleteAcls, handleDescribeAcls, handleDescribeClientQuotas } from './security.js';
+import { handleAlterClientQuotas, handleCreateAcls, handleDeleteAcls, handleDescribeAcls, handleDescribeClientQuotas } from './acls.js';
+import { handleAlterUserScramCredentials, handleDescribeUserScramCredentials, handleSaslAuthenticate, handleSaslHandshake } from './security.js';
+import { authenticationRefusal } from '../authentication.js';
 
 type Handler<K extends ApiKey> = (
   ctx: BrokerContext,
@@ -79,7 +81,14 @@ const handlers: { [K in ApiKey]: Handler<K> } = {
   [ApiKey.DeleteAcls]: (ctx, request) => handleDeleteAcls(ctx, request),
   [ApiKey.DescribeClientQuotas]: (ctx) => handleDescribeClientQuotas(ctx),
   [ApiKey.AlterClientQuotas]: (ctx, request) => handleAlterClientQuotas(ctx, request),
+  [ApiKey.SaslHandshake]: (ctx, request, _payload, scope) => handleSaslHandshake(ctx, request, scope),
+  [ApiKey.SaslAuthenticate]: (ctx, request, _payload, scope) => handleSaslAuthenticate(ctx, request, scope),
+  [ApiKey.DescribeUserScramCredentials]: (ctx, request) => handleDescribeUserScramCredentials(ctx, request),
+  [ApiKey.AlterUserScramCredentials]: (ctx, request) => handleAlterUserScramCredentials(ctx, request),
 };
+
+/** What a connection may call before it has authenticated (with SASL on). */
+const PRE_AUTHENTICATION: ReadonlySet<number> = new Set([ApiKey.ApiVersions, ApiKey.SaslHandshake, ApiKey.SaslAuthenticate]);
 
 export function isKnownApiKey(apiKey: number): apiKey is ApiKey {
   return Object.hasOwn(SupportedVersions, apiKey);
@@ -96,6 +105,8 @@ export function errorResponse(error: unknown): HandlerResponse {
  */
 export function dispatch(ctx: BrokerContext, frame: RequestFrame, scope: RequestScope): Outcome {
   const { apiKey, apiVersion } = frame;
+  const refusal = authenticationRefusal(ctx, scope.session, apiName(apiKey), PRE_AUTHENTICATION.has(apiKey), 'native');
+  if (refusal !== null) return { ...errorResponse(refusal), close: true };
   if (!isKnownApiKey(apiKey)) {
     return errorResponse(new SpoolError(Errors.UNSUPPORTED_VERSION, `api key ${apiKey} is not supported`));
   }

@@ -1,45 +1,61 @@
-// The native ACL and client-quota APIs (48-52) over the broker's SecurityStore. The shape
-// check (protocol/validate.ts) has already limited every enum field to its names, so the
-// wire strings are the domain's. Authorisation (Describe/Alter, DescribeConfigs/AlterConfigs
-// on the cluster) is checked before these run (native/authorize.ts).
+// Native SASL and SCRAM-user APIs (44-47) over security/ and core/users.ts. A failed
+// handshake or authentication is answered with its error and closes the connection.
 
-import { errorFields } from '../../protocol/errors.js';
+import { NO_ERROR, errorFields } from '../../protocol/errors.js';
 import type * as M from '../../protocol/messages.js';
-import type { AclBinding, AclFilter } from '../../security/acl.js';
-import { isSpoolError } from '../../util/errors.js';
-import type { BrokerContext, HandlerResponse } from '../context.js';
+import { Errors, isSpoolError, SpoolError } from '../../util/errors.js';
+import type { BrokerContext, HandlerResponse, RequestScope } from '../context.js';
+import { alterUsers, describeUsers } from '../core/users.js';
 
-const asBinding = (wire: M.AclBindingWire): AclBinding => wire as AclBinding;
-const asFilter = (wire: M.AclFilterWire): AclFilter => wire as AclFilter;
-
-export function handleDescribeAcls(ctx: BrokerContext, request: M.DescribeAclsRequest): HandlerResponse {
-  return { header: { errorCode: 0, acls: ctx.security.describeAcls(asFilter(request.filter)) } satisfies M.DescribeAclsResponse };
+export function handleSaslHandshake(ctx: BrokerContext, request: M.SaslHandshakeRequest, scope: RequestScope): HandlerResponse {
+  const { sasl } = ctx;
+  if (sasl === null) {
+    const error = new SpoolError(Errors.UNSUPPORTED_SASL_MECHANISM, 'SASL is not enabled on this broker');
+    return { header: { ...errorFields(error), mechanisms: [] } satisfies M.SaslHandshakeResponse, close: true };
+  }
+  const mechanisms = sasl.mechanismsFor(scope.session);
+  try {
+    sasl.handshake(scope.session, request.mechanism);
+    return { header: { ...NO_ERROR, mechanisms } satisfies M.SaslHandshakeResponse };
+  } catch (error) {
+    if (!isSpoolError(error)) throw error;
+    return { header: { ...errorFields(error), mechanisms } satisfies M.SaslHandshakeResponse, close: true };
+  }
 }
 
-export function handleCreateAcls(ctx: BrokerContext, request: M.CreateAclsRequest): HandlerResponse {
-  const errors = ctx.security.createAcls(request.acls.map(asBinding));
-  return { header: { errorCode: 0, results: errors.map((error) => (error === null ? { errorCode: 0 } : errorFields(error))) } satisfies M.CreateAclsResponse };
+export function handleSaslAuthenticate(ctx: BrokerContext, request: M.SaslAuthenticateRequest, scope: RequestScope): HandlerResponse | Promise<HandlerResponse> {
+  const { sasl } = ctx;
+  const failed = (error: unknown): HandlerResponse => {
+    if (!isSpoolError(error)) throw error;
+    return { header: { ...errorFields(error), authBytes: EMPTY } satisfies M.SaslAuthenticateResponse, close: true };
+  };
+  if (sasl === null) return failed(new SpoolError(Errors.ILLEGAL_SASL_STATE, 'SASL is not enabled on this broker'));
+  const answered = (bytes: Buffer): HandlerResponse => ({ header: { ...NO_ERROR, authBytes: bytes } satisfies M.SaslAuthenticateResponse });
+  try {
+    const outcome = sasl.authenticate(scope.session, Buffer.from(request.authBytes.buffer, request.authBytes.byteOffset, request.authBytes.byteLength));
+    return outcome instanceof Promise ? outcome.then(answered, failed) : answered(outcome);
+  } catch (error) {
+    return failed(error);
+  }
 }
 
-export function handleDeleteAcls(ctx: BrokerContext, request: M.DeleteAclsRequest): HandlerResponse {
-  const removed = ctx.security.deleteAcls(request.filters.map(asFilter));
-  return { header: { errorCode: 0, results: removed.map((deleted) => ({ errorCode: 0, deleted })) } satisfies M.DeleteAclsResponse };
+export function handleDescribeUserScramCredentials(ctx: BrokerContext, request: M.DescribeUserScramCredentialsRequest): HandlerResponse {
+  const users = describeUsers(ctx, request.users ?? null).map((result) => ({
+    user: result.user,
+    ...(result.error ? errorFields(result.error) : NO_ERROR),
+    credentials: result.credentials,
+  }));
+  return { header: { ...NO_ERROR, users } satisfies M.DescribeUserScramCredentialsResponse };
 }
 
-export function handleDescribeClientQuotas(ctx: BrokerContext): HandlerResponse {
-  const quotas = ctx.security.listQuotas().map((entry) => ({ user: entry.entity.user, clientId: entry.entity.clientId, rates: entry.rates }));
-  return { header: { errorCode: 0, quotas } satisfies M.DescribeClientQuotasResponse };
+export function handleAlterUserScramCredentials(ctx: BrokerContext, request: M.AlterUserScramCredentialsRequest): HandlerResponse {
+  const requested = [
+    ...(request.deletions ?? []).map((entry) => ({ kind: 'delete' as const, user: entry.user, mechanism: entry.mechanism })),
+    ...(request.upsertions ?? []).map((entry) => ({ kind: 'upsert' as const, ...entry })),
+  ];
+  const errors = alterUsers(ctx, requested);
+  const results = requested.map((change, index) => ({ user: change.user, mechanism: change.mechanism, ...(errors[index] ? errorFields(errors[index]) : NO_ERROR) }));
+  return { header: { ...NO_ERROR, results } satisfies M.AlterUserScramCredentialsResponse };
 }
 
-export function handleAlterClientQuotas(ctx: BrokerContext, request: M.AlterClientQuotasRequest): HandlerResponse {
-  const results = request.entries.map((entry): M.ErrorFields => {
-    try {
-      ctx.security.alterQuota({ user: entry.user, clientId: entry.clientId }, entry.rates);
-      return { errorCode: 0 };
-    } catch (error) {
-      if (!isSpoolError(error)) throw error;
-      return errorFields(error);
-    }
-  });
-  return { header: { errorCode: 0, results } satisfies M.AlterClientQuotasResponse };
-}
+const EMPTY = new Uint8Array(0);
