@@ -1,22 +1,27 @@
 // The ACL matrix: for each operation and resource kind, a principal without the ACL is
 // refused with the named error and nothing changes, and with the ACL it succeeds, on both
-// listeners: the native SDK (spool's Client) and kafkajs 2.2.4 on the Kafka listener. The
-// broker runs in this process with `authorizer: 'acl'`, so the test grants and revokes
-// ACLs through its SecurityStore and reads the log and group state to prove "nothing
-// changed". The principal is the one the clients connect as (PRINCIPAL below).
+// listeners: the native SDK (spool's Client) and kafkajs 2.2.4 on the Kafka listener, both
+// authenticated as alice with SCRAM-SHA-256. The broker runs in this process with SASL on
+// (so authorisation is on by default) and User:admin as super user: the admin client makes
+// alice's credentials through the ACL-free super-user path; the test grants and revokes
+// alice's ACLs through the broker's SecurityStore and reads the log and group state to
+// prove "nothing changed". A second broker with `authorizer: 'acl'` and no SASL checks the
+// explicit flag and the Kafka DescribeGroups / FindCoordinator answers on a raw wire.
 
 import { Kafka, logLevel, type Admin as KafkaAdmin } from 'kafkajs';
 import { rmSync } from 'node:fs';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { startBroker, silentLogger, type Broker } from '../../src/broker/index.js';
 import { Client } from '../../src/client/index.js';
+import { alterUserScramCredentials } from '../../src/client/admin-users.js';
 import type { AclBinding } from '../../src/security/acl.js';
 import { ApiKeys, KafkaErrors } from '../../src/kafka/index.js';
 import { isSpoolError } from '../../src/util/errors.js';
 import { KafkaWire } from '../kafka-clients/raw-kafka.js';
 import { randomTopic, tempDir, waitFor } from '../helpers/broker.js';
 
-const PRINCIPAL = 'User:ANONYMOUS';
+const PRINCIPAL = 'User:alice';
+const ALICE = { mechanism: 'SCRAM-SHA-256' as const, username: 'alice', password: 'alice-secret' };
 
 let broker: Broker;
 let dataDir: string;
@@ -26,9 +31,22 @@ let kafkaAdmin: KafkaAdmin;
 
 beforeAll(async () => {
   dataDir = tempDir();
-  broker = await startBroker({ dataDir, port: 0, fsync: { kind: 'never' }, logger: silentLogger, kafkaListener: { host: '127.0.0.1', port: 0 }, authorizer: 'acl' });
-  native = new Client({ brokers: [`127.0.0.1:${broker.port}`], retry: { retries: 0 } });
-  kafka = new Kafka({ clientId: 'acl-matrix', brokers: [`127.0.0.1:${broker.kafka!.port}`], logLevel: logLevel.NOTHING, retry: { retries: 0 } });
+  broker = await startBroker({
+    dataDir,
+    port: 0,
+    fsync: { kind: 'never' },
+    logger: silentLogger,
+    kafkaListener: { host: '127.0.0.1', port: 0 },
+    sasl: { mechanisms: ['SCRAM-SHA-256'], failedAuthenticationDelayMs: 1 },
+    bootstrapUser: { name: 'admin', password: 'admin-secret' },
+    superUsers: ['User:admin'],
+  });
+  expect(broker.context.security.authorizer.enabled).toBe(true);
+  const admin = new Client({ brokers: [`127.0.0.1:${broker.port}`], retry: { retries: 0 }, sasl: { mechanism: 'SCRAM-SHA-256', username: 'admin', password: 'admin-secret' } });
+  await alterUserScramCredentials(admin, [{ kind: 'upsert', user: 'alice', mechanism: 'SCRAM-SHA-256', password: ALICE.password }]);
+  await admin.close();
+  native = new Client({ brokers: [`127.0.0.1:${broker.port}`], retry: { retries: 0 }, sasl: ALICE });
+  kafka = kafkaAs(ALICE.username, ALICE.password, 0);
 });
 
 // A kafkajs admin keeps asking metadata for every topic it has touched: a fresh one per
@@ -56,6 +74,16 @@ function withAcls<T>(acls: AclBinding[], run: () => Promise<T>): Promise<T> {
   const security = broker.context.security;
   expect(security.createAcls(acls).every((error) => error === null)).toBe(true);
   return run().finally(() => security.deleteAcls(acls.map((acl) => ({ ...acl }))));
+}
+
+function kafkaAs(username: string, password: string, retries: number): Kafka {
+  return new Kafka({
+    clientId: 'acl-matrix',
+    brokers: [`127.0.0.1:${broker.kafka!.port}`],
+    logLevel: logLevel.NOTHING,
+    retry: { retries },
+    sasl: { mechanism: 'scram-sha-256', username, password },
+  });
 }
 
 /** The error name a native call failed with. */
@@ -253,15 +281,9 @@ describe.each(['native', 'kafka'] as const)('ACL matrix on the %s listener', (li
       await withAcls([grant('Describe', 'Group', groupId)], describe);
     } else {
       // kafkajs hides FindCoordinator's GROUP_AUTHORIZATION_FAILED behind "no brokers in the
-      // pool"; DescribeGroups is asked on the wire instead (an unauthenticated connection).
-      const wire = await KafkaWire.connect(`127.0.0.1:${broker.kafka!.port}`);
-      const describe = async (): Promise<number> => (await wire.request(ApiKeys.DescribeGroups, 0, { groups: [groupId] })).groups[0]!.errorCode;
-      const anonymous = (operation: AclBinding['operation']): AclBinding => ({ ...grant(operation, 'Group', groupId), principal: 'User:ANONYMOUS' });
-      expect(await describe()).toBe(KafkaErrors.GROUP_AUTHORIZATION_FAILED);
-      await withAcls([anonymous('Describe')], async () => expect(await describe()).toBe(KafkaErrors.NONE));
-      const find = await wire.request(ApiKeys.FindCoordinator, 1, { key: groupId, keyType: 0 });
-      expect(find.errorCode).toBe(KafkaErrors.GROUP_AUTHORIZATION_FAILED);
-      await wire.close();
+      // pool": the call fails, and the codes themselves are checked on a raw wire below.
+      await expect(kafkaAdmin.describeGroups([groupId])).rejects.toThrow();
+      await withAcls([grant('Describe', 'Group', groupId)], () => kafkaAdmin.describeGroups([groupId]));
     }
   });
 
@@ -289,7 +311,7 @@ describe.each(['native', 'kafka'] as const)('ACL matrix on the %s listener', (li
     const topic = randomTopic('idem');
     await adminCreate(topic);
     const producer = native.producer({ idempotent: true, lingerMs: 0 });
-    const kafkaProducer = new Kafka({ clientId: 'acl-matrix', brokers: [`127.0.0.1:${broker.kafka!.port}`], logLevel: logLevel.NOTHING, retry: { retries: 1 } }).producer({ idempotent: true, maxInFlightRequests: 1 });
+    const kafkaProducer = kafkaAs(ALICE.username, ALICE.password, 1).producer({ idempotent: true, maxInFlightRequests: 1 });
     const call = {
       native: () => producer.send({ topic, messages: [{ value: 'x' }] }),
       kafka: async () => {
@@ -325,5 +347,27 @@ describe('native-only APIs', () => {
       expect(await native.admin().describeClientQuotas()).toEqual([{ clientId: 'x', producerByteRate: 10 }]);
       await native.admin().alterClientQuotas([{ clientId: 'x', producerByteRate: null }]);
     });
+  });
+});
+
+describe('authorizer acl without authentication (every connection is User:ANONYMOUS)', () => {
+  it('answers Kafka DescribeGroups and FindCoordinator GROUP_AUTHORIZATION_FAILED without Describe on the group', async () => {
+    const dir = tempDir();
+    const plain = await startBroker({ dataDir: dir, port: 0, fsync: { kind: 'never' }, logger: silentLogger, kafkaListener: { host: '127.0.0.1', port: 0 }, authorizer: 'acl' });
+    try {
+      const groupId = randomTopic('group');
+      const wire = await KafkaWire.connect(`127.0.0.1:${plain.kafka!.port}`);
+      const describe = async (): Promise<number> => (await wire.request(ApiKeys.DescribeGroups, 0, { groups: [groupId] })).groups[0]!.errorCode;
+      const find = async (): Promise<number> => (await wire.request(ApiKeys.FindCoordinator, 1, { key: groupId, keyType: 0 })).errorCode;
+      expect(await describe()).toBe(KafkaErrors.GROUP_AUTHORIZATION_FAILED);
+      expect(await find()).toBe(KafkaErrors.GROUP_AUTHORIZATION_FAILED);
+      plain.context.security.createAcls([{ ...grant('Describe', 'Group', groupId), principal: 'User:ANONYMOUS' }]);
+      expect(await describe()).toBe(KafkaErrors.NONE);
+      expect(await find()).toBe(KafkaErrors.NONE);
+      await wire.close();
+    } finally {
+      await plain.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -69,4 +69,7 @@ const CLUSTER_OPERATIONS: ReadonlyMap<number, Operation> = new Map<number, Opera
   [ApiKey.DeleteAcls, Operation.Alter],
   [ApiKey.DescribeClientQuotas, Operation.DescribeConfigs],
   [ApiKey.AlterClientQuotas, Operation.AlterConfigs],
+  // SCRAM credentials (sasl): Kafka's Describe / Alter on the cluster.
+  [ApiKey.DescribeUserScramCredentials, Operation.Describe],
+  [ApiKey.AlterUserScramCredentials, Operation.Alter],
 ]);
