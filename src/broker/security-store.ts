@@ -12,8 +12,12 @@ import { SECURITY_STATE_FILE, decodeSecurityState, encodeSecurityState } from '.
 import { readWholeFileSync, type StorageFs } from '../storage/fs.js';
 import { writeFileAtomicSync } from '../storage/metadata.js';
 import { Errors, SpoolError } from '../util/errors.js';
+import { MemberOwners } from './core/member-owners.js';
 
 export class SecurityStore {
+  /** Which principal each share-group member id belongs to (core/member-owners.ts). */
+  readonly members = new MemberOwners();
+
   private constructor(
     readonly authorizer: Authorizer,
     readonly quotas: QuotaManager,

@@ -92,3 +92,11 @@ export function visibleTopicEntries<T extends { topic: string }>(ctx: BrokerCont
   if (!authorizationOn(ctx)) return [...entries];
   return entries.filter((entry) => mayTopic(ctx, who, Operation.Describe, entry.topic));
 }
+
+/**
+ * Binds a group member id to `who` on first use and refuses it (UNKNOWN_MEMBER_ID) to any
+ * other principal (core/member-owners.ts); nothing while authorisation is off.
+ */
+export function claimMember(ctx: BrokerContext, who: Principal, groupId: string, memberId: string): void {
+  if (authorizationOn(ctx)) ctx.security.members.claim(groupId, memberId, who);
+}

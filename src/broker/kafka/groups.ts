@@ -33,7 +33,7 @@ import { RequestLimits } from '../../protocol/validate.js';
 import { errorByCode, Errors } from '../../util/errors.js';
 import type { BrokerContext } from '../context.js';
 import { mapSequentially } from '../slices.js';
-import { mayGroup, mayTopic, Operation, requireGroup, visibleGroups } from '../core/authorize.js';
+import { claimMember, mayGroup, mayTopic, Operation, requireGroup, visibleGroups } from '../core/authorize.js';
 import { answer, itemError, type KafkaAnswer, type KafkaScope } from './answer.js';
 
 const EMPTY = Buffer.alloc(0);
@@ -57,6 +57,7 @@ const KAFKA_STATES: Record<GroupState, string> = {
 export async function handleJoinGroup(ctx: BrokerContext, request: JoinGroupRequest, scope: KafkaScope): Promise<KafkaAnswer> {
   try {
     requireGroup(ctx, scope.session, Operation.Read, request.groupId);
+    claimMember(ctx, scope.session, request.groupId, request.memberId);
     const result = await ctx.coordinator.joinGroup({
       groupId: request.groupId,
       memberId: request.memberId,
@@ -70,6 +71,8 @@ export async function handleJoinGroup(ctx: BrokerContext, request: JoinGroupRequ
       protocols: request.protocols.map((protocol) => ({ name: protocol.name, metadata: Buffer.from(protocol.metadata) })),
       requireKnownMemberId: scope.apiVersion >= 4,
     });
+    // The member id given out (also with MEMBER_ID_REQUIRED) belongs to this principal.
+    claimMember(ctx, scope.session, request.groupId, result.memberId);
     return answer({
       throttleTimeMs: 0,
       errorCode: kafkaCode(result.errorCode),
@@ -87,6 +90,7 @@ export async function handleJoinGroup(ctx: BrokerContext, request: JoinGroupRequ
 export async function handleSyncGroup(ctx: BrokerContext, request: SyncGroupRequest, scope: KafkaScope): Promise<KafkaAnswer> {
   try {
     requireGroup(ctx, scope.session, Operation.Read, request.groupId);
+    claimMember(ctx, scope.session, request.groupId, request.memberId);
     const result = await ctx.coordinator.syncGroup({
       groupId: request.groupId,
       generationId: request.generationId,
@@ -103,6 +107,7 @@ export async function handleSyncGroup(ctx: BrokerContext, request: SyncGroupRequ
 export async function handleHeartbeat(ctx: BrokerContext, request: HeartbeatRequest, scope: KafkaScope): Promise<KafkaAnswer> {
   try {
     requireGroup(ctx, scope.session, Operation.Read, request.groupId);
+    claimMember(ctx, scope.session, request.groupId, request.memberId);
     const result = await ctx.coordinator.classicHeartbeat({
       groupId: request.groupId,
       generationId: request.generationId,
@@ -120,6 +125,7 @@ export async function handleLeaveGroup(ctx: BrokerContext, request: LeaveGroupRe
   const members = scope.apiVersion >= 3 ? request.members : [{ memberId: request.memberId, groupInstanceId: null }];
   try {
     requireGroup(ctx, scope.session, Operation.Read, request.groupId);
+    for (const member of members) claimMember(ctx, scope.session, request.groupId, member.memberId);
     const result = await ctx.coordinator.leaveGroup({ groupId: request.groupId, members });
     return answer({
       throttleTimeMs: 0,
@@ -152,6 +158,7 @@ export async function handleOffsetCommit(ctx: BrokerContext, request: OffsetComm
     } else if (offsets.length > RequestLimits.maxPartitionsPerRequest) {
       requestCode = KafkaErrors.INVALID_REQUEST;
     } else if (offsets.length > 0) {
+      claimMember(ctx, scope.session, request.groupId, request.memberId);
       const result = await ctx.coordinator.commitOffsets({
         groupId: request.groupId,
         memberId: request.memberId,

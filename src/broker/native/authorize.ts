@@ -9,7 +9,7 @@ import { ApiKey } from '../../protocol/apis.js';
 import type { RequestTypes } from '../../protocol/validate.js';
 import type { Principal } from '../../security/authorizer.js';
 import type { BrokerContext } from '../context.js';
-import { authorizationOn, Operation, requireCluster, requireGroup, requireTopic } from '../core/authorize.js';
+import { authorizationOn, claimMember, Operation, requireCluster, requireGroup, requireTopic } from '../core/authorize.js';
 
 export function authorizeNative<K extends ApiKey>(ctx: BrokerContext, apiKey: K, request: RequestTypes[K], who: Principal): void {
   if (!authorizationOn(ctx)) return;
@@ -18,6 +18,7 @@ export function authorizeNative<K extends ApiKey>(ctx: BrokerContext, apiKey: K,
     case ApiKey.ConsumerGroupHeartbeat: {
       const heartbeat = r as RequestTypes[typeof ApiKey.ConsumerGroupHeartbeat];
       requireGroup(ctx, who, Operation.Read, heartbeat.groupId);
+      claimMember(ctx, who, heartbeat.groupId, heartbeat.memberId);
       for (const topic of heartbeat.topics ?? []) requireTopic(ctx, who, Operation.Describe, topic);
       return;
     }
@@ -25,6 +26,7 @@ export function authorizeNative<K extends ApiKey>(ctx: BrokerContext, apiKey: K,
       const commit = r as RequestTypes[typeof ApiKey.OffsetCommit];
       requireGroup(ctx, who, Operation.Read, commit.groupId);
       for (const entry of commit.offsets) requireTopic(ctx, who, Operation.Read, entry.topic);
+      claimMember(ctx, who, commit.groupId, commit.memberId);
       return;
     }
     case ApiKey.OffsetFetch: {
@@ -52,9 +54,11 @@ export function authorizeNative<K extends ApiKey>(ctx: BrokerContext, apiKey: K,
       return;
     case ApiKey.ShareFetch:
     case ApiKey.ShareAcknowledge: {
-      const share = r as { groupId: string; partitions: Array<{ topic: string }> };
+      const share = r as { groupId: string; memberId: string; partitions: Array<{ topic: string }> };
       requireGroup(ctx, who, Operation.Read, share.groupId);
       for (const entry of share.partitions) requireTopic(ctx, who, Operation.Read, entry.topic);
+      // Last: a request refused above binds nothing.
+      claimMember(ctx, who, share.groupId, share.memberId);
       return;
     }
     default:

@@ -9,7 +9,8 @@ import type { GroupCoordinator } from '../../groups/coordinator.js';
 import type * as G from '../../groups/types.js';
 import type * as M from '../../protocol/messages.js';
 import type { BrokerContext, HandlerResponse, RequestScope } from '../context.js';
-import { visibleGroups, visibleTopicEntries } from '../core/authorize.js';
+import { claimMember, visibleGroups, visibleTopicEntries } from '../core/authorize.js';
+import type { Principal } from '../../security/authorizer.js';
 import { mapSequentially } from '../slices.js';
 
 type GroupHandler<Request> = (ctx: BrokerContext, request: Request) => Promise<HandlerResponse>;
@@ -28,9 +29,11 @@ function forward<Request extends Domain, Domain, Result extends Response, Respon
 }
 
 /** The member's address comes from the connection (group describe shows it), never from the request. */
-export async function handleHeartbeat(ctx: BrokerContext, request: M.ConsumerGroupHeartbeatRequest, remoteAddress: string | undefined): Promise<HandlerResponse> {
+export async function handleHeartbeat(ctx: BrokerContext, request: M.ConsumerGroupHeartbeatRequest, remoteAddress: string | undefined, who?: Principal): Promise<HandlerResponse> {
   const heartbeat: G.ConsumerHeartbeat = { ...request, clientHost: (remoteAddress ?? '').replace(/^::ffff:/, '') };
   const response: M.ConsumerGroupHeartbeatResponse = await ctx.coordinator.heartbeat(heartbeat);
+  // The member id the coordinator just gave out belongs to this principal (core/member-owners.ts).
+  if (who !== undefined && response.errorCode === 0) claimMember(ctx, who, request.groupId, response.memberId);
   return { header: response };
 }
 export const handleOffsetCommit = forward<M.OffsetCommitRequest, G.OffsetCommit, G.OffsetCommitResult, M.OffsetCommitResponse>(
