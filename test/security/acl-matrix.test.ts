@@ -358,7 +358,7 @@ describe('authorizer acl without authentication (every connection is User:ANONYM
       const groupId = randomTopic('group');
       const wire = await KafkaWire.connect(`127.0.0.1:${plain.kafka!.port}`);
       const describe = async (): Promise<number> => (await wire.request(ApiKeys.DescribeGroups, 0, { groups: [groupId] })).groups[0]!.errorCode;
-      const find = async (): Promise<number> => (await wire.request(ApiKeys.FindCoordinator, 1, { key: groupId, keyType: 0 })).errorCode;
+      const find = async (): Promise<number> => (await wire.request(ApiKeys.FindCoordinator, 1, { key: groupId, keyType: 0 })).errorCode ?? -1;
       expect(await describe()).toBe(KafkaErrors.GROUP_AUTHORIZATION_FAILED);
       expect(await find()).toBe(KafkaErrors.GROUP_AUTHORIZATION_FAILED);
       plain.context.security.createAcls([{ ...grant('Describe', 'Group', groupId), principal: 'User:ANONYMOUS' }]);
