@@ -7,12 +7,16 @@
 // so 500 k msg/s is ~55 MB/s through loopback and one disk write path. Besides wall-clock
 // rates it prints the CPU time per message of the client process and of the broker
 // process (from /proc), which stay meaningful when other work shares the machine.
+// --tls: the same runs over TLS (certificates made with openssl in a temp dir, as the tests
+// make them; the broker gets --tls-cert/--tls-key, the client ssl: { ca }), to measure the
+// cost of encryption beside a plaintext run. --acks all|1 (default 1).
 
 import { chmodSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client } from '../src/client/index.js';
 import { startBroker } from '../test/helpers/broker.js';
+import { makeTestCerts } from '../test/helpers/tls-certs.js';
 import { sendAll } from './send-loop.js';
 
 function argument(name: string, fallback: number): number {
@@ -32,6 +36,9 @@ const fetchBytes = argument('--fetch-bytes', 4 * 1024 * 1024);
 // --phases produce,iterator,eachBatch (default all): the replays need the produce phase first.
 const phases = new Set((process.argv.includes('--phases') ? process.argv[process.argv.indexOf('--phases') + 1]! : 'produce,iterator,eachBatch').split(','));
 const fsync = process.argv.includes('--fsync') ? process.argv[process.argv.indexOf('--fsync') + 1]! : 'never';
+const acks = process.argv.includes('--acks') && process.argv[process.argv.indexOf('--acks') + 1] === 'all' ? 'all' : 1;
+const certs = process.argv.includes('--tls') ? makeTestCerts() : null;
+const tlsArgs = certs ? ['--tls-cert', certs.server.cert, '--tls-key', certs.server.key] : [];
 
 // --broker-prof <dir>: the broker process runs with `node --cpu-prof --cpu-prof-dir <dir>` (the
 // profile is written when it exits). The test helper spawns process.execPath, so for this one
@@ -44,9 +51,9 @@ if (brokerProf !== null) {
   chmodSync(wrapper, 0o755);
   process.execPath = wrapper;
 }
-const broker = await startBroker({ args: ['--fsync', fsync] });
+const broker = await startBroker({ args: ['--fsync', fsync, ...tlsArgs] });
 process.execPath = nodePath;
-const client = new Client({ brokers: [broker.address] });
+const client = new Client({ brokers: [broker.address], ...(certs ? { ssl: { ca: certs.read(certs.ca.cert) } } : {}) });
 try {
   const topic = 'bench';
   await client.admin().createTopics({ topics: [{ topic, numPartitions: partitions }] });
@@ -55,7 +62,7 @@ try {
   // synchronously in send(), so the objects are free again when send() returns).
   const value = Buffer.alloc(size, 'x');
   const messages = Array.from({ length: perSend }, () => ({ value }));
-  const producer = client.producer({ acks: 1, lingerMs: 5 });
+  const producer = client.producer({ acks, lingerMs: 5 });
   let mark = cpuMark();
   const produceStart = performance.now();
   await sendAll(producer, topic, messages, total, outstanding);
@@ -98,6 +105,7 @@ try {
   await client.close();
   await broker.stop();
   broker.cleanup();
+  certs?.cleanup();
 }
 
 interface CpuMark {
@@ -127,6 +135,6 @@ function report(what: string, count: number, seconds: number, messageBytes: numb
   console.log(
     `${what.padEnd(20)} ${count} msgs of ${size} B in ${seconds.toFixed(2)} s: ${Math.round(rate).toLocaleString('en-US')} msg/s, ` +
       `${((rate * messageBytes) / 1e6).toFixed(1)} MB/s; CPU per message: client ${Math.round(clientNs)} ns, broker ${Math.round(brokerNs)} ns ` +
-      `(acks=1, fsync ${fsync})`,
+      `(acks=${acks}, fsync ${fsync}${certs ? ', TLS' : ''})`,
   );
 }

@@ -1,5 +1,5 @@
 // Authentication for both listeners, in one place: the gate both dispatches call before a
-// handler (with SASL on, a connection that has not authenticated may call only ApiVersions,
+// handler (with SASL on, a connection that has not authenticated with SASL may call only ApiVersions,
 // SaslHandshake and SaslAuthenticate; anything else gets SASL_AUTHENTICATION_FAILED and
 // the connection closes), and the broker's start-up of the credential store, the SASL
 // authenticator and the bootstrap user. See src/security/README.md "SASL".
@@ -23,7 +23,9 @@ import type { Logger } from './logger.js';
  * SASL APIs). The caller answers with the error and closes the connection.
  */
 export function authenticationRefusal(ctx: BrokerContext, session: Session, api: string, preAuthentication: boolean, listener: string): SpoolError | null {
-  if (ctx.sasl === null || preAuthentication || session.authenticated) return null;
+  // SASL's own mark (mechanism), not `authenticated`: a TLS client certificate does not stand in
+  // for SASL when SASL is on (as on Kafka's SASL_SSL listener, whose principal is the SASL user).
+  if (ctx.sasl === null || preAuthentication || session.mechanism !== null) return null;
   ctx.logger.info(`${listener}: ${api} from ${session.host} before authentication; closing the connection`, { listener, api, host: session.host });
   return new SpoolError(Errors.SASL_AUTHENTICATION_FAILED, `${api} is not allowed before authentication: authenticate with SASL (${ctx.sasl.mechanisms.join(', ')}) first`);
 }

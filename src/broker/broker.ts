@@ -5,8 +5,14 @@
 // then close the coordinator and the storage (which fsyncs and writes checkpoints).
 // The broker also owns what its connections share: the request memory pool and the
 // reaper that closes stalled and idle connections.
+// A listener with a TLS context (options.tls) is a node:tls server: its connections reach
+// the generic Connection once the handshake is done, as TLSSockets; a failed or timed-out
+// handshake (a plaintext client, an untrusted client certificate) closes the socket and
+// is counted and logged as a refusal (security/tls.ts).
 
 import { createServer, type Server, type Socket } from 'node:net';
+import { createServer as createTlsServer, type Server as TlsServer, type TLSSocket } from 'node:tls';
+import { principalFromSubject, type TlsContext } from '../security/tls.js';
 import { performance } from 'node:perf_hooks';
 import { GroupCoordinator } from '../groups/coordinator.js';
 import { LogManager } from '../storage/index.js';
@@ -20,7 +26,7 @@ import { ConnectionReaper, reaperIntervalMs } from './connection-reaper.js';
 import { openSecurity, type Security } from './authentication.js';
 import type { BrokerContext } from './context.js';
 import { streamLogger } from './logger.js';
-import { BrokerMetrics, timedStorageFs } from './metrics.js';
+import { BrokerMetrics, timedStorageFs, type RefusalReason } from './metrics.js';
 import { observedLogManager } from './observed-logs.js';
 import { resolveOptions, type BrokerOptions } from './options.js';
 import { RequestMemoryPool } from './request-memory.js';
@@ -145,6 +151,7 @@ interface Listener {
   readonly host: string;
   /** The configured port (0 picks one); the bound port after listen(). */
   port: number;
+  readonly tls: TlsContext | null;
 }
 
 /** The listeners and their connections. */
@@ -188,11 +195,37 @@ class BrokerServer implements Broker {
   }
 
   private addListener<F, T, R>(front: WireFront<F, T, R>, host: string, port: number): void {
-    const server = createServer({ allowHalfOpen: true, noDelay: true }, (socket: Socket) => this.accept(socket, front));
+    const tls = this.ctx.options.tls[front.name as 'native' | 'kafka'] ?? null;
+    const server = tls === null ? createServer({ allowHalfOpen: true, noDelay: true }, (socket: Socket) => this.accept(socket, front)) : this.tlsServer(tls, front);
     server.maxConnections = this.ctx.options.maxConnections;
     // Node closes a connection past maxConnections itself and tells us through 'drop'.
     server.on('drop', (data) => this.refusals.refused(front.name, 'max_connections', data ? `${data.remoteAddress}:${data.remotePort}` : '?'));
-    this.listeners.push({ server, front: front as unknown as WireFront<never, never, never>, host, port });
+    this.listeners.push({ server, front: front as unknown as WireFront<never, never, never>, host, port, tls });
+  }
+
+  /** A TLS listener: connections are accepted once their handshake is done. */
+  private tlsServer<F, T, R>(tls: TlsContext, front: WireFront<F, T, R>): TlsServer {
+    // Not allowHalfOpen: with it, a client that closes during the handshake (one that rejected
+    // our certificate) leaves node's TLS socket waiting for the handshake timeout. The cost:
+    // a TLS client that half-closes is not sent the answers still being made.
+    const server = createTlsServer({ ...tls.serverOptions(), allowHalfOpen: false, noDelay: true }, (socket: TLSSocket) => {
+      const refusal = tls.refusal(socket);
+      if (refusal !== null) {
+        this.refusals.refused(front.name, 'tls_client_certificate', remoteOf(socket), refusal);
+        socket.destroy();
+        return;
+      }
+      this.accept(socket, front);
+    });
+    // A handshake that fails or times out (a plaintext client, an untrusted certificate):
+    // node has destroyed the socket, or does right after; the other connections go on.
+    server.on('tlsClientError', (error: NodeJS.ErrnoException, socket: TLSSocket) => {
+      const plaintext = error.code === 'ERR_SSL_WRONG_VERSION_NUMBER' || error.code === 'ERR_SSL_HTTP_REQUEST' ? ' (not TLS: a plaintext client?)' : '';
+      this.refusals.refused(front.name, 'tls_handshake', remoteOf(socket), `TLS handshake failed: ${error.code ?? error.message}${plaintext}`);
+      socket.destroy();
+    });
+    tls.attach(server);
+    return server;
   }
 
   connectionsByListener(): Map<string, number> {
@@ -252,6 +285,10 @@ class BrokerServer implements Broker {
       return;
     }
     const connection = new Connection(socket, this.ctx, this.shared, front) as Connection;
+    if ('encrypted' in socket && (socket as TLSSocket).authorized) {
+      const subject = (socket as TLSSocket).getPeerX509Certificate()?.subject;
+      if (subject !== undefined) this.ctx.logger.debug?.(`${front.name} TLS client authenticated as ${principalFromSubject(subject)}`, { listener: front.name, remote: connection.remote, principal: principalFromSubject(subject) });
+    }
     this.connections.add(connection);
     this.ctx.metrics.connectionAccepted(front.name);
     this.openByListener.set(front.name, (this.openByListener.get(front.name) ?? 0) + 1);
@@ -280,6 +317,7 @@ class BrokerServer implements Broker {
       for (const connection of this.connections) connection.destroy();
     }
     await serverClosed;
+    for (const listener of this.listeners) listener.tls?.detach(listener.server as TlsServer);
     try {
       await ctx.coordinator.close();
     } finally {
@@ -297,7 +335,7 @@ class RefusalLog {
 
   constructor(private readonly ctx: BrokerContext) {}
 
-  refused(listener: string, reason: 'max_connections' | 'shutting_down', remote: string): void {
+  refused(listener: string, reason: RefusalReason, remote: string, detail?: string): void {
     this.ctx.metrics.connectionRefused(listener, reason);
     const key = `${listener} ${reason}`;
     const nowMs = performance.now();
@@ -308,10 +346,14 @@ class RefusalLog {
     }
     const alsoRefused = last?.unlogged ?? 0;
     this.lastLoggedMs.set(key, { atMs: nowMs, unlogged: 0 });
-    const why = reason === 'max_connections' ? `${this.ctx.options.maxConnections} connections are open (maxConnections)` : 'the broker is shutting down';
+    const why = detail ?? (reason === 'max_connections' ? `${this.ctx.options.maxConnections} connections are open (maxConnections)` : 'the broker is shutting down');
     const more = alsoRefused > 0 ? ` (${alsoRefused} more refused since the last line)` : '';
     this.ctx.logger.warn(`refused ${listener} connection from ${remote}: ${why}${more}`, { listener, remote, reason, alsoRefused });
   }
 }
 
 const REFUSAL_LOG_INTERVAL_MS = 10_000;
+
+function remoteOf(socket: Socket): string {
+  return `${socket.remoteAddress ?? '?'}:${socket.remotePort ?? '?'}`;
+}

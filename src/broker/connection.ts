@@ -47,7 +47,7 @@
 
 import type { Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
-import { Session } from '../security/session.js';
+import { sessionFor } from '../security/tls.js';
 import type { Clock } from '../util/clock.js';
 import { isSpoolError } from '../util/errors.js';
 import type { Expiry, ReapableConnection } from './connection-reaper.js';
@@ -124,7 +124,7 @@ export class Connection<F = unknown, T = unknown, R = unknown> implements Reques
       localPort: socket.localPort,
       remoteAddress: socket.remoteAddress,
       remote: this.remote,
-      session: new Session(socket.remoteAddress ?? '?', 'encrypted' in socket),
+      session: sessionFor(socket),
       responseBytesLeft: () => this.ctx.options.maxBufferedBytesPerConnection - this.heldResponseBytes,
       throttle: (delayMs) => this.mute(delayMs),
     };
@@ -168,7 +168,9 @@ export class Connection<F = unknown, T = unknown, R = unknown> implements Reques
   }
 
   reset(): void {
-    this.socket.resetAndDestroy();
+    // A TLS socket's handle is not a TCP one and resetAndDestroy() throws on it: close it plainly.
+    if ('encrypted' in this.socket) this.socket.destroy();
+    else this.socket.resetAndDestroy();
   }
 
   /** Request bytes this connection holds (partial frame plus backlog), as counted in the pool. */

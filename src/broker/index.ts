@@ -7,6 +7,9 @@ export { type Logger, type LogFields, type LogLevel, LogLevels, isLogLevel, stre
 export { jsonLogger } from './json-logger.js';
 export { BrokerMetrics, type BrokerMetricsOptions, MetricDefaults } from './metrics.js';
 export { type BrokerContext } from './context.js';
+export { type ListenerTls } from './options.js';
+// TLS for the listeners, re-exported for the admin HTTP port and serve (http/ imports only broker/).
+export { TlsContext, TlsClientAuths, type TlsClientAuth, type TlsFiles } from '../security/tls.js';
 export { alterTopicConfig, createPartitions, createTopic, deleteTopic, listOffset, topicConfigRecord } from './core/admin.js';
 export { produceTestMessage, type TestMessage } from './core/test-message.js';
 export { browseMessages, MAX_BROWSE_MESSAGES, type BrowsePage, type BrowseRequest } from './core/browse.js';

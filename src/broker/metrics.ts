@@ -92,6 +92,9 @@ export class ListenerRequestMetrics {
   }
 }
 
+/** Why a connection was refused (a label of spool_connections_refused_total). */
+export type RefusalReason = 'max_connections' | 'shutting_down' | 'tls_handshake' | 'tls_client_certificate';
+
 export class BrokerMetrics {
   readonly registry = new Registry();
   private source: MetricsSource | null = null;
@@ -138,7 +141,7 @@ export class BrokerMetrics {
     this.connectionsAccepted = new Counter({ name: 'spool_connections_accepted_total', help: 'Connections accepted, per listener', labelNames: ['listener'], registers });
     this.connectionsRefused = new Counter({
       name: 'spool_connections_refused_total',
-      help: 'Connections refused, per listener and reason (max_connections, shutting_down)',
+      help: 'Connections refused, per listener and reason (max_connections, shutting_down, tls_handshake, tls_client_certificate)',
       labelNames: ['listener', 'reason'],
       registers,
     });
@@ -184,7 +187,7 @@ export class BrokerMetrics {
     this.connectionsAccepted.labels(listener).inc();
   }
 
-  connectionRefused(listener: string, reason: 'max_connections' | 'shutting_down'): void {
+  connectionRefused(listener: string, reason: RefusalReason): void {
     this.connectionsRefused.labels(listener, reason).inc();
   }
 

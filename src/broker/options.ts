@@ -1,6 +1,7 @@
 // Options of startBroker, their defaults and limits. Every limit is checked before the
 // broker allocates for it (see README.md "Limits").
 
+import type { TlsContext } from '../security/tls.js';
 import type { StorageFs } from '../storage/fs.js';
 import type { FsyncPolicy, TopicConfig } from '../storage/types.js';
 import type { SaslOptions } from '../security/sasl.js';
@@ -75,12 +76,20 @@ export interface BrokerOptions {
   authorizer?: 'acl' | 'none';
   /** Principals that bypass the ACLs (`User:admin`). */
   superUsers?: string[];
+  /** TLS per listener (src/security/README.md "TLS"): a listener with a context accepts only TLS. Default: none. */
+  tls?: ListenerTls;
   logger?: Logger;
   /** The registry the broker counts into (serve passes one it also serves over HTTP). Default: a fresh one. */
   metrics?: BrokerMetrics;
   clock?: Clock;
   /** The storage's file-system calls (tests inject faults here). Default: node:fs. */
   storageFs?: StorageFs;
+}
+
+/** The TLS context of each listener that speaks TLS (one context may serve several). */
+export interface ListenerTls {
+  native?: TlsContext;
+  kafka?: TlsContext;
 }
 
 export interface ResolvedBrokerOptions {
@@ -105,6 +114,7 @@ export interface ResolvedBrokerOptions {
   /** ACLs enforced (see BrokerOptions.authorizer). */
   authorizerEnabled: boolean;
   superUsers: string[];
+  tls: ListenerTls;
 }
 
 export const DEFAULT_FSYNC: FsyncPolicy = { kind: 'interval', intervalMs: 1000 };
@@ -139,6 +149,7 @@ export function resolveOptions(options: BrokerOptions): ResolvedBrokerOptions {
     connectionsMaxIdleMs: options.connectionsMaxIdleMs ?? DEFAULT_CONNECTIONS_MAX_IDLE_MS,
     authorizerEnabled: options.authorizer === undefined ? authenticationConfigured(options) : options.authorizer === 'acl',
     superUsers: options.superUsers ?? [],
+    tls: options.tls ?? {},
   };
   for (const principal of resolved.superUsers) {
     if (!/^[A-Za-z]+:.+$/.test(principal)) throw new RangeError(`superUsers: a principal is Type:name (User:admin), got '${principal}'`);
@@ -180,6 +191,7 @@ export function parseFsyncPolicy(text: string): FsyncPolicy {
  * without authorising would protect nothing.
  */
 export function authenticationConfigured(options: BrokerOptions): boolean {
-  // mTLS (--tls-client-auth required) names principals too: the tls branch adds its check here.
-  return options.sasl !== undefined;
+  // mTLS with required client certificates names every connection's principal too.
+  const tls = options.tls ?? {};
+  return options.sasl !== undefined || tls.native?.clientAuth === 'required' || tls.kafka?.clientAuth === 'required';
 }

@@ -2,6 +2,7 @@
 // (serve lives in serve.ts; the benchmarks are bench/cli.ts, outside the package.)
 import type { Command } from 'commander';
 import { registerAcl } from './acl.js';
+import { addClientTlsOptions } from './client-tls.js';
 import { registerCluster } from './cluster.js';
 import { registerCompletion } from './completion.js';
 import { registerConsume } from './consume.js';
@@ -26,6 +27,7 @@ export function registerCommands(program: Command): void {
   registerDlq(program);
   registerDumpSegment(program);
   registerCompletion(program);
+  addClientTlsOptions(program.commands.filter((command) => !before.has(command)));
   // These commands are done when their action returns: exit once stdout has taken the
   // output, so a timer or socket left behind by the SDK can never keep the CLI alive.
   for (const command of program.commands) if (!before.has(command)) command.hook('postAction', exitWhenFlushed);

@@ -7,6 +7,7 @@ import type { Command } from 'commander';
 import { Client, type SaslConfig } from '../client/index.js';
 import { isSpoolError, SpoolError, Errors } from '../util/errors.js';
 import { formatBroker, parseBroker, UsageError } from './args.js';
+import { clientTlsOf } from './client-tls.js';
 
 /** How long a CLI command waits for the broker to answer its first request. */
 export const CONNECT_TIMEOUT_MS = 3000;
@@ -46,6 +47,7 @@ export function saslOption(command: Command, env: NodeJS.ProcessEnv = process.en
 export function connect(command: Command, clientId = 'spool-cli'): Connection {
   const address = formatBroker(parseBroker(brokerOption(command)));
   const logger = cliClientLogger();
+  const ssl = clientTlsOf(command);
   const client = new Client({
     ...saslOption(command),
     brokers: [address],
@@ -54,6 +56,7 @@ export function connect(command: Command, clientId = 'spool-cli'): Connection {
     requestTimeoutMs: 30_000,
     retry: { retries: 2, initialRetryTimeMs: 100, maxRetryTimeMs: 1000 },
     ...(logger ? { logger } : {}),
+    ...(ssl ? { ssl } : {}),
   });
   let closed = false;
   return {

@@ -12,10 +12,11 @@ import { DEFAULT_CONNECTIONS_MAX_IDLE_MS, DEFAULT_QUEUED_MAX_REQUEST_BYTES, DEFA
 import { jsonLogger, BrokerMetrics, LogLevels, type LogLevel, type Logger } from '../broker/index.js';
 import { DEFAULT_HTTP_PORT, serveWithHttp } from '../http/index.js';
 import { applyServeConfig, effectiveConfig } from './serve-config.js';
+import { addTlsOptions, formatTlsListeners, reloadTlsOnSighup, tlsFromOptions, type ServeTlsOptions } from './serve-tls.js';
 import type { FsyncPolicy } from '../storage/types.js';
 import { parseBootstrapUser, parseSaslMechanisms, type SaslMechanism } from '../broker/index.js';
 
-interface ServeOptions {
+interface ServeOptions extends ServeTlsOptions {
   dataDir: string;
   host: string;
   port: number;
@@ -125,7 +126,7 @@ function bootstrapUser(): { bootstrapUser?: { name: string; password: string } }
 }
 
 export function registerServe(program: Command): void {
-  program
+  const serve = program
     .command('serve')
     .description('run the broker')
     .option('--data-dir <dir>', 'data directory', './data')
@@ -185,12 +186,15 @@ export function registerServe(program: Command): void {
           fsync: (value) => formatFsync(value as FsyncPolicy),
           fileMode: (value) => `0${(value as number).toString(8)}`,
           http: (value) => (value === 'off' ? 'off' : `${(value as HttpAddress).host}:${(value as HttpAddress).port}`),
+          tlsListeners: formatTlsListeners,
         });
         process.stdout.write(`${JSON.stringify(config, null, 2)}\n`);
         return;
       }
       const logger = makeLogger(options.logFormat, options.logLevel);
+      const tls = tlsFromOptions(options);
       const served = await serveWithHttp({
+        ...(tls?.http ? { tls: tls.http } : {}),
         http: options.http === 'off' ? null : options.http,
         metrics: new BrokerMetrics({ processMetrics: true }),
         logger,
@@ -218,6 +222,7 @@ export function registerServe(program: Command): void {
         ...(options.superUsers !== undefined ? { superUsers: options.superUsers } : {}),
         ...(options.sasl ? { sasl: { mechanisms: options.sasl, maxFailuresPerHost: options.saslMaxFailuresPerHost, lockoutMs: options.saslLockoutMs } } : {}),
         ...bootstrapUser(),
+        ...(tls ? { tls: tls.listeners } : {}),
         logger,
         metrics,
       }),
@@ -241,10 +246,12 @@ export function registerServe(program: Command): void {
       };
       process.on('SIGINT', () => stop('SIGINT'));
       process.on('SIGTERM', () => stop('SIGTERM'));
+      if (tls) reloadTlsOnSighup(tls.context, logger, options.tlsListeners);
       // Only now: a supervisor may send SIGTERM as soon as it reads this line, and it must
       // meet the graceful handler, not the default action.
       // The Kafka line first: the native line is the one scripts wait for, and it comes last.
       if (broker.kafka) process.stdout.write(`spool kafka listening on ${broker.kafka.host}:${broker.kafka.port}\n`);
       process.stdout.write(`spool listening on ${broker.host}:${broker.port}\n`);
     });
+  addTlsOptions(serve);
 }

@@ -18,6 +18,7 @@ import { Consumer, type ConsumerConfig } from './consumer.js';
 import { Admin } from './admin.js';
 import { ShareConsumer, type ShareConsumerConfig } from './share-consumer.js';
 import { checkSaslConfig, type SaslConfig } from './sasl.js';
+import { tlsOptionsOf, type ClientSsl, type ClientTlsOptions } from './tls.js';
 
 export interface ClientConfig {
   /** "host:port" strings; connections go to the first that answers. */
@@ -33,6 +34,8 @@ export interface ClientConfig {
   logger?: Logger;
   /** SASL authentication on every connection: `{ mechanism: 'scram-sha-256' | 'scram-sha-512' | 'plain', username, password }` (sasl.ts). */
   sasl?: SaslConfig;
+  /** TLS as kafkajs spells it: true (system CAs) or tls.connect options { ca, cert, key, rejectUnauthorized, servername }. Default: plaintext. */
+  ssl?: ClientSsl;
 }
 
 export interface ClientRequestOptions extends RequestOptions {
@@ -58,6 +61,7 @@ export class Client extends EventEmitter<ClientEvents> {
   readonly logger: Logger;
   private readonly brokers: Array<{ host: string; port: number }>;
   private readonly sasl: ReturnType<typeof checkSaslConfig> | undefined;
+  private readonly tls: ClientTlsOptions | null;
   private brokerIndex = 0;
   private defaultConnection: Connection | null = null;
   private readonly connections = new Set<Connection>();
@@ -77,6 +81,7 @@ export class Client extends EventEmitter<ClientEvents> {
     this.requestTimeoutMs = config.requestTimeoutMs ?? 30_000;
     this.connectTimeoutMs = config.connectTimeoutMs ?? 10_000;
     this.retryPolicy = new RetryPolicy(checkRetryOptions(config.retry, 'new Client() retry'));
+    this.tls = tlsOptionsOf(config.ssl);
     this.metadata = new MetadataCache(this);
     this.sasl = config.sasl === undefined ? undefined : checkSaslConfig(config.sasl, 'new Client()');
   }
@@ -122,6 +127,7 @@ export class Client extends EventEmitter<ClientEvents> {
       requestTimeoutMs: this.requestTimeoutMs,
       observer: this.connectionObserver(`${broker.host}:${broker.port}`),
       ...(this.sasl ? { sasl: this.sasl } : {}),
+      ...(this.tls ? { tls: this.tls } : {}),
     });
     this.connections.add(connection);
     return connection;

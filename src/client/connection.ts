@@ -8,12 +8,19 @@
 // A connection is lazy: it connects on the first request and again after the socket
 // closes; reconnect backoff is the caller's retry policy (Client.request), which sees
 // retriable errors (BROKER_NOT_AVAILABLE, NETWORK_ERROR, REQUEST_TIMED_OUT).
+//
+// With `tls` the socket is a node:tls one, connected once its handshake is done; a TLS
+// failure, during the handshake or just after (a TLS 1.3 broker refuses a client
+// certificate after the client has finished), is TLS_HANDSHAKE_FAILED naming the broker
+// (tls.ts).
 
 import { Socket } from 'node:net';
+import { connect as tlsConnect, type TLSSocket } from 'node:tls';
 import { ApiKey, SupportedVersions, ResponseFrameDecoder, decodeBody, encodeRequestFrame, errorFromFields, type Payload } from '../protocol/index.js';
 import { Errors, SpoolError } from '../util/errors.js';
 import { wrapError } from './errors.js';
 import { plainMessage, ScramClient, type checkSaslConfig } from './sasl.js';
+import { tlsAnswer, tlsFailure, type ClientTlsOptions } from './tls.js';
 
 export interface ConnectionOptions {
   host: string;
@@ -29,6 +36,8 @@ export interface ConnectionOptions {
   observer?: ConnectionObserver;
   /** Authenticate with SASL right after the handshake, before any other request (sasl.ts). */
   sasl?: ReturnType<typeof checkSaslConfig>;
+  /** Connect over TLS with these tls.connect options (the Client's `ssl`). Default: plaintext. */
+  tls?: ClientTlsOptions | null;
 }
 
 export interface ConnectionObserver {
@@ -192,24 +201,26 @@ export class Connection {
   }
 
   private async openSocket(): Promise<Socket> {
-    const { host, port, connectTimeoutMs } = this.options;
-    const socket = new Socket();
+    const { host, port, connectTimeoutMs, tls } = this.options;
+    const socket: Socket = tls ? tlsConnect({ ...tls, host, port }) : new Socket();
     socket.setNoDelay(true);
     await new Promise<void>((resolve, reject) => {
       const timer = setTimeout(() => {
         socket.destroy();
-        reject(new SpoolError(Errors.BROKER_NOT_AVAILABLE, `could not connect to ${this.address} in ${connectTimeoutMs} ms`));
+        reject(new SpoolError(Errors.BROKER_NOT_AVAILABLE, `could not connect to ${this.address} in ${connectTimeoutMs} ms${tls ? ' (TCP and TLS handshake)' : ''}`));
       }, connectTimeoutMs);
-      socket.once('error', (error) => {
-        clearTimeout(timer);
-        socket.destroy();
-        reject(wrapError(Errors.BROKER_NOT_AVAILABLE, `could not connect to ${this.address}`, error));
-      });
-      socket.connect(port, host, () => {
+      const connected = (): void => {
         clearTimeout(timer);
         socket.removeAllListeners('error');
         resolve();
+      };
+      socket.once('error', (error) => {
+        clearTimeout(timer);
+        socket.destroy();
+        reject((tls ? tlsFailure(this.address, error, false) : null) ?? wrapError(Errors.BROKER_NOT_AVAILABLE, `could not connect to ${this.address}`, error));
       });
+      if (tls) socket.once('secureConnect', connected);
+      else socket.connect(port, host, connected);
     });
     if (this.closed) {
       socket.destroy();
@@ -222,6 +233,10 @@ export class Connection {
         if (this.options.sasl) await this.authenticate(socket, this.options.sasl);
       } catch (error) {
         socket.destroy();
+        // Closed with no answer to the first request: what a TLS listener does to a plaintext client.
+        if (!tls && error instanceof SpoolError && error.kind === Errors.NETWORK_ERROR && error.message.endsWith('was closed')) {
+          throw new SpoolError(Errors.NETWORK_ERROR, `${this.address} closed the connection without answering the first request (a TLS port? connect with ssl / --tls-ca)`);
+        }
         throw error;
       }
     }
@@ -233,7 +248,9 @@ export class Connection {
     this.socket = socket;
     socket.on('data', (chunk: Buffer) => this.onData(socket, chunk));
     socket.on('drain', () => this.onDrain(socket));
-    socket.on('error', (error) => this.onBroken(socket, wrapError(Errors.NETWORK_ERROR, `connection to ${this.address} failed`, error)));
+    socket.on('error', (error) =>
+      this.onBroken(socket, (this.options.tls ? tlsFailure(this.address, error, (socket as TLSSocket).encrypted) : null) ?? wrapError(Errors.NETWORK_ERROR, `connection to ${this.address} failed`, error)),
+    );
     socket.on('close', () => this.onBroken(socket, new SpoolError(Errors.NETWORK_ERROR, `connection to ${this.address} was closed`)));
   }
 
@@ -276,7 +293,7 @@ export class Connection {
       frames = this.decoder.push(chunk);
     } catch (error) {
       socket.destroy();
-      this.onBroken(socket, notSpool(this.address, chunk) ?? wrapError(Errors.NETWORK_ERROR, `bad frame from ${this.address}`, error));
+      this.onBroken(socket, notSpool(this.address, chunk) ?? tlsAnswer(this.address, chunk) ?? wrapError(Errors.NETWORK_ERROR, `bad frame from ${this.address}`, error));
       return;
     }
     for (const frame of frames) {

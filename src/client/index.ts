@@ -23,6 +23,7 @@ export type { CommitOffset, CommitOffsetInput } from './offset-committer.js';
 export type { PartitionAssignment, TopicPartition, StartOffset } from './assignment.js';
 export { Admin, type CreateTopicSpec, type TopicDescription, type PartitionOffset, type OffsetTarget } from './admin.js';
 export { Connection } from './connection.js';
+export type { ClientSsl, ClientTlsOptions } from './tls.js';
 export { ShareConsumer, type ShareConsumerConfig, type ShareMessage, type ShareEachMessagePayload } from './share-consumer.js';
 export { RetryPolicy, DEFAULT_RETRY, type RetryOptions } from './retry.js';
 export { murmur2, toPositive } from './murmur2.js';

@@ -67,10 +67,9 @@ export function checkRetryOptions<T extends object>(retry: T | undefined, where:
 }
 
 export const CLIENT_OPTIONS: Omit<OptionsSpec, 'where'> = {
-  known: ['brokers', 'clientId', 'requestTimeoutMs', 'connectTimeoutMs', 'retry', 'logger', 'sasl'],
+  known: ['brokers', 'clientId', 'requestTimeoutMs', 'connectTimeoutMs', 'retry', 'logger', 'ssl', 'sasl'],
   aliases: { requestTimeout: 'requestTimeoutMs', connectionTimeout: 'connectTimeoutMs' },
   hints: {
-    ssl: 'TLS is not supported by the spool client yet; connect over a trusted network or a tunnel',
     logLevel: "pass a logger instead (a pino-compatible object: { debug, info, warn, error }); the client is silent by default",
     logCreator: "pass a logger instead (a pino-compatible object: { debug, info, warn, error })",
     enforceRequestTimeout: 'spool always enforces requestTimeoutMs',

@@ -3,7 +3,7 @@
 // listeners), then ready. `open` is startBroker with the shared metrics (tests gate it to
 // stand for a long recovery).
 
-import type { Broker, BrokerMetrics, Logger } from '../broker/index.js';
+import type { Broker, BrokerMetrics, Logger, TlsContext } from '../broker/index.js';
 import { Readiness } from './readiness.js';
 import { startAdminHttp, type AdminHttp } from './server.js';
 
@@ -12,6 +12,8 @@ export interface ServeWithHttpOptions {
   http: { host: string; port: number } | null;
   metrics: BrokerMetrics;
   logger: Logger;
+  /** Serve the admin port over HTTPS with this context (security/tls.ts). */
+  tls?: TlsContext;
   /** Called once the HTTP port listens, before the broker opens (serve prints its line here). */
   onHttpListening?: (http: AdminHttp) => void;
   open: (metrics: BrokerMetrics) => Promise<Broker>;
@@ -27,7 +29,7 @@ export interface ServedBroker {
 
 export async function serveWithHttp(options: ServeWithHttpOptions): Promise<ServedBroker> {
   const readiness = new Readiness();
-  const http = options.http === null ? null : await startAdminHttp({ ...options.http, metrics: options.metrics, readiness, logger: options.logger });
+  const http = options.http === null ? null : await startAdminHttp({ ...options.http, metrics: options.metrics, readiness, logger: options.logger, ...(options.tls ? { tls: options.tls } : {}) });
   if (http !== null) options.onHttpListening?.(http);
   let broker: Broker;
   try {

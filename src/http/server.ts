@@ -8,9 +8,14 @@
 // probe or two come and go), request bodies only for /api/ POSTs (at most
 // MAX_API_BODY_BYTES; 405 for anything but GET and HEAD elsewhere), node's header and
 // request timeouts apply.
+//
+// With a TLS context (`spool serve --tls-cert ...`, unless --tls-listeners leaves http out)
+// the port is HTTPS (node:https), with the broker's certificate and client authentication,
+// and follows its reloads.
 
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { Broker, BrokerMetrics, Logger } from '../broker/index.js';
+import { createServer as createHttpsServer } from 'node:https';
+import type { Broker, BrokerMetrics, Logger, TlsContext } from '../broker/index.js';
 import { handleApi, readJsonBody } from './console-api.js';
 import { consoleAsset } from './console-assets.js';
 import type { Readiness } from './readiness.js';
@@ -25,6 +30,8 @@ export interface AdminHttpOptions {
   metrics: BrokerMetrics;
   readiness: Readiness;
   logger: Logger;
+  /** Serve HTTPS with this context. Default: plain HTTP. */
+  tls?: TlsContext;
 }
 
 export interface AdminHttp {
@@ -44,13 +51,24 @@ const startedMs = Date.now();
 
 export async function startAdminHttp(options: AdminHttpOptions): Promise<AdminHttp> {
   const state: AdminState = { broker: null };
-  const server = createServer((request, response) => {
+  const onRequest = (request: IncomingMessage, response: ServerResponse): void => {
     handle(options, state, request, response).catch((error: unknown) => {
       options.logger.error('admin http request failed', error, { path: request.url ?? '' });
       if (!response.headersSent) sendJson(response, 500, { error: 'internal error' });
       else response.destroy();
     });
-  });
+  };
+  const { tls } = options;
+  let server: Server;
+  if (tls === undefined) server = createServer(onRequest);
+  else {
+    const https = createHttpsServer(tls.serverOptions(), onRequest);
+    // A failed handshake (plain HTTP to the HTTPS port, no client certificate): node closes it.
+    https.on('tlsClientError', (error: NodeJS.ErrnoException) => options.logger.debug?.(`admin https: TLS handshake failed: ${error.code ?? error.message}`));
+    tls.attach(https);
+    https.once('close', () => tls.detach(https));
+    server = https;
+  }
   server.maxConnections = MAX_HTTP_CONNECTIONS;
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -128,7 +146,8 @@ async function handleApiRequest(options: AdminHttpOptions, state: AdminState, re
   }
   if (method !== 'GET') {
     const origin = request.headers.origin;
-    const sameOrigin = origin === undefined || origin === `http://${request.headers.host ?? ''}`;
+    const scheme = options.tls === undefined ? 'http' : 'https';
+    const sameOrigin = origin === undefined || origin === `${scheme}://${request.headers.host ?? ''}`;
     const json = (request.headers['content-type'] ?? '').split(';')[0]!.trim() === 'application/json';
     if (!sameOrigin || !json) {
       sendJson(response, 403, { error: { name: 'FORBIDDEN', code: -1, message: 'changes need content-type application/json from the console origin' } });

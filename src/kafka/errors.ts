@@ -207,6 +207,8 @@ const FROM_SPOOL: Record<ErrorName, KafkaErrorCode> = {
   DATA_DIR_LOCKED: KafkaErrors.KAFKA_STORAGE_ERROR,
   // Client side only (the address is not a spool broker); never sent by the broker.
   NOT_A_SPOOL_BROKER: KafkaErrors.NETWORK_EXCEPTION,
+  TLS_CONFIG_INVALID: KafkaErrors.UNKNOWN_SERVER_ERROR,
+  TLS_HANDSHAKE_FAILED: KafkaErrors.NETWORK_EXCEPTION,
 };
 
 /** The Kafka code for a spool error kind; UNKNOWN_SERVER_ERROR (-1) for a kind with no mapping. */

@@ -5,7 +5,10 @@
 //   start --handshake(mechanism)--> exchanging --authenticate...--> authenticated
 //                                              \--any failure--> failed (the connection closes)
 //
-// kept in a WeakMap by Session (security owns no field of the shared Session). A second
+// kept in a WeakMap by Session (security owns no field of the shared Session). A connection
+// counts as SASL-authenticated when `session.mechanism` is set: a TLS client certificate
+// (session.authenticated with mechanism null) does not replace SASL, and a successful exchange
+// replaces the certificate's principal with the SASL user (Kafka's SASL_SSL). A second
 // handshake, an authenticate before the handshake or after success: ILLEGAL_SASL_STATE.
 // A mechanism not enabled (or PLAIN without TLS): UNSUPPORTED_SASL_MECHANISM. A failed
 // exchange: SASL_AUTHENTICATION_FAILED, answered after failedAuthenticationDelayMs (Kafka's
@@ -91,7 +94,7 @@ export class SaslAuthenticator {
 
   /** SaslHandshake: starts an exchange with `mechanism`, or throws (the connection then closes). */
   handshake(session: Session, mechanism: string): void {
-    if (session.authenticated || this.exchanges.has(session)) {
+    if (session.mechanism !== null || this.exchanges.has(session)) {
       this.exchanges.set(session, { kind: 'failed' });
       throw new SpoolError(Errors.ILLEGAL_SASL_STATE, 'SaslHandshake may come only once, first on a connection');
     }
@@ -116,9 +119,9 @@ export class SaslAuthenticator {
    */
   authenticate(session: Session, message: Buffer): Buffer | Promise<Buffer> {
     const exchange = this.exchanges.get(session);
-    if (session.authenticated || exchange?.kind !== 'exchanging') {
+    if (session.mechanism !== null || exchange?.kind !== 'exchanging') {
       this.exchanges.set(session, { kind: 'failed' });
-      return Promise.reject(new SpoolError(Errors.ILLEGAL_SASL_STATE, session.authenticated ? 'the connection is already authenticated' : 'SaslAuthenticate before a SaslHandshake'));
+      return Promise.reject(new SpoolError(Errors.ILLEGAL_SASL_STATE, session.mechanism !== null ? 'the connection is already authenticated' : 'SaslAuthenticate before a SaslHandshake'));
     }
     if (exchange.scram === null) {
       // PLAIN: one message. Mark the exchange over first: a second message while it runs is out of order.

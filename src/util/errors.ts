@@ -76,6 +76,9 @@ export const Errors = {
   USER_NOT_FOUND: kind('USER_NOT_FOUND', 67, false, 'the user has no SCRAM credential'),
   UNACCEPTABLE_CREDENTIAL: kind('UNACCEPTABLE_CREDENTIAL', 68, false, 'the credential is not acceptable (user name, mechanism, iterations or salt)'),
   DUPLICATE_USER: kind('DUPLICATE_USER', 69, false, 'a user and mechanism is named twice in one request'),
+  // TLS (security/tls.ts on the broker, client/connection.ts on the client). Never on the wire.
+  TLS_CONFIG_INVALID: kind('TLS_CONFIG_INVALID', 70, false, 'a TLS certificate, key or CA file is missing or invalid'),
+  TLS_HANDSHAKE_FAILED: kind('TLS_HANDSHAKE_FAILED', 71, false, 'the TLS handshake with the broker failed (certificate not trusted, plaintext port, or client certificate refused)'),
 } as const;
 
 export type ErrorName = keyof typeof Errors;

@@ -166,7 +166,7 @@ describe('options', () => {
 
   it('unknown options are refused, naming each and what to use instead', () => {
     const brokers = [address()];
-    expect(() => new Client({ brokers, ssl: true, logLevel: 1 } as never)).toThrow(/new Client\(\): unknown options: ssl: TLS is not supported.*; logLevel: pass a logger/);
+    expect(() => new Client({ brokers, socketFactory: () => null, logLevel: 1 } as never)).toThrow(/new Client\(\): unknown options: socketFactory: not supported.*; logLevel: pass a logger/);
     expect(() => new Client({ brokers, retry: { initialRetryTime: 1, backoff: 2 } } as never)).toThrow(/retry: unknown option: backoff is not an option \(options: retries, initialRetryTimeMs/);
     expect(() => new Client({ brokers, requestTimeout: 5, requestTimeoutMs: 6 } as never)).toThrow(/requestTimeout and requestTimeoutMs are the same option/);
     const spare = new Client({ brokers });

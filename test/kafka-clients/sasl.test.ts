@@ -8,7 +8,7 @@
 //   with its SASL authentication error;
 // - kafka-python 2.0.2 (SaslHandshake v0, raw tokens) is refused cleanly, without a hang;
 // - after all the failures the broker still serves, and after a restart the users remain.
-// SASL_SSL (TLS + SCRAM) is tested once the tls branch lands (see src/security/README.md).
+// SASL_SSL (TLS + SCRAM, PLAIN over TLS) is sasl-tls.test.ts.
 
 import { Kafka, logLevel } from 'kafkajs';
 import { fileURLToPath } from 'node:url';

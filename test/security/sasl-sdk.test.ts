@@ -12,6 +12,7 @@ import { startBroker, silentLogger, type Broker, type BrokerOptions } from '../.
 import { ApiKey } from '../../src/protocol/apis.js';
 import { randomTopic, tempDir } from '../helpers/broker.js';
 import { RawClient } from '../helpers/raw-client.js';
+import { ScramClient } from '../../src/client/sasl.js';
 
 const cleanups: Array<() => Promise<void> | void> = [];
 afterEach(async () => {
@@ -110,5 +111,31 @@ describe('SASL on the native listener', () => {
     const started = performance.now();
     await failure(client(b, { mechanism: 'scram-sha-256', username: 'alice', password: 'wrong' }).admin().listTopics());
     expect(performance.now() - started).toBeGreaterThanOrEqual(290);
+  });
+
+  it('answers a second handshake after authentication ILLEGAL_SASL_STATE and keeps the connection', async () => {
+    const b = await broker();
+    const raw = await RawClient.connect(b.port);
+    expect((await raw.request(ApiKey.SaslHandshake, { mechanism: 'SCRAM-SHA-256' })).header['errorCode']).toBe(0);
+    const scram = new ScramClient('SCRAM-SHA-256', 'alice', 'alice-secret');
+    const first = await raw.request<{ authBytes: Uint8Array }>(ApiKey.SaslAuthenticate, { authBytes: scram.first() });
+    const final = await raw.request<{ errorCode: number; authBytes: Uint8Array }>(ApiKey.SaslAuthenticate, { authBytes: await scram.final(Buffer.from(first.header.authBytes)) });
+    expect(final.header.errorCode).toBe(0);
+    scram.verify(Buffer.from(final.header.authBytes));
+    expect((await raw.request(ApiKey.SaslHandshake, { mechanism: 'SCRAM-SHA-256' })).header['errorCode']).toBe(66);
+    expect((await raw.request(ApiKey.Metadata, {})).header['errorCode']).toBe(0);
+    await raw.close();
+  });
+
+  it('without --sasl answers a handshake UNSUPPORTED_SASL_MECHANISM and serves the connection as before', async () => {
+    // undefined overrides the helper's default sasl option: authentication off.
+    const b = await broker({ sasl: undefined as never });
+    const raw = await RawClient.connect(b.port);
+    const handshake = await raw.request<{ errorCode: number; mechanisms: string[] }>(ApiKey.SaslHandshake, { mechanism: 'SCRAM-SHA-256' });
+    expect(handshake.header).toMatchObject({ errorCode: 65, mechanisms: [] });
+    expect((await raw.request(ApiKey.Metadata, {})).header['errorCode']).toBe(0);
+    await raw.close();
+    const sdk = await failure(client(b, { mechanism: 'scram-sha-256', username: 'alice', password: 'alice-secret' }).admin().listTopics());
+    expect(sdk.code).toBe('UNSUPPORTED_SASL_MECHANISM');
   });
 });

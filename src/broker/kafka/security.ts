@@ -4,8 +4,10 @@
 // SaslHandshake v1 then SaslAuthenticate requests is the exchange librdkafka, kafkajs and
 // the Java client use. v0 means raw SASL tokens follow, not framed as Kafka requests; spool
 // does not read raw tokens, so a v0 handshake is answered UNSUPPORTED_VERSION in its own
-// schema (with the mechanisms) and the connection closes. Any failed handshake or
-// authentication is answered in its schema and closes the connection, as in Kafka.
+// schema (with the mechanisms) and the connection closes. A failed handshake or
+// authentication on a connection that still has to authenticate is answered in its schema
+// and closes the connection, as in Kafka; with SASL off or once authenticated, the error
+// is only answered (Kafka's KafkaApis answers ILLEGAL_SASL_STATE there).
 
 import {
   KafkaErrors,
@@ -25,15 +27,20 @@ import type { BrokerContext } from '../context.js';
 import { alterUsers, describeUsers, type RequestedChange } from '../core/users.js';
 import { answer, type KafkaAnswer, type KafkaScope } from './answer.js';
 
-function closing(body: object): KafkaAnswer {
-  return { kind: 'body', body, payloadBytes: 0, close: true };
+function closing(body: object, close = true): KafkaAnswer {
+  return { kind: 'body', body, payloadBytes: 0, close };
+}
+
+function mustAuthenticate(ctx: BrokerContext, scope: KafkaScope): boolean {
+  return ctx.sasl !== null && scope.session.mechanism === null;
 }
 
 export function handleSaslHandshake(ctx: BrokerContext, request: SaslHandshakeRequest, scope: KafkaScope): KafkaAnswer {
   const { sasl } = ctx;
   const mechanisms = sasl?.mechanismsFor(scope.session) ?? [];
-  if (sasl === null) return closing({ errorCode: KafkaErrors.UNSUPPORTED_SASL_MECHANISM, mechanisms } satisfies SaslHandshakeResponse);
-  if (scope.apiVersion === 0) {
+  if (sasl === null) return answer({ errorCode: KafkaErrors.ILLEGAL_SASL_STATE, mechanisms } satisfies SaslHandshakeResponse);
+  const close = mustAuthenticate(ctx, scope);
+  if (scope.apiVersion === 0 && close) {
     ctx.logger.info(`kafka: SaslHandshake v0 (raw SASL tokens) from ${scope.session.host} is not supported; closing the connection`, { host: scope.session.host });
     return closing({ errorCode: KafkaErrors.UNSUPPORTED_VERSION, mechanisms } satisfies SaslHandshakeResponse);
   }
@@ -42,15 +49,16 @@ export function handleSaslHandshake(ctx: BrokerContext, request: SaslHandshakeRe
     return answer({ errorCode: KafkaErrors.NONE, mechanisms } satisfies SaslHandshakeResponse);
   } catch (error) {
     if (!isSpoolError(error)) throw error;
-    return closing({ errorCode: kafkaErrorOf(error).errorCode, mechanisms } satisfies SaslHandshakeResponse);
+    return closing({ errorCode: kafkaErrorOf(error).errorCode, mechanisms } satisfies SaslHandshakeResponse, close);
   }
 }
 
 export function handleSaslAuthenticate(ctx: BrokerContext, request: SaslAuthenticateRequest, scope: KafkaScope): KafkaAnswer | Promise<KafkaAnswer> {
+  const close = mustAuthenticate(ctx, scope);
   const failed = (error: unknown): KafkaAnswer => {
     if (!isSpoolError(error)) throw error;
     const { errorCode, errorMessage } = kafkaErrorOf(error);
-    return closing({ errorCode, errorMessage, authBytes: EMPTY, sessionLifetimeMs: 0 } satisfies SaslAuthenticateResponse);
+    return closing({ errorCode, errorMessage, authBytes: EMPTY, sessionLifetimeMs: 0 } satisfies SaslAuthenticateResponse, close);
   };
   const { sasl } = ctx;
   if (sasl === null) return failed(new SpoolError(Errors.ILLEGAL_SASL_STATE, 'SASL is not enabled on this listener'));

@@ -1,5 +1,7 @@
 // Native SASL and SCRAM-user APIs (44-47) over security/ and core/users.ts. A failed
-// handshake or authentication is answered with its error and closes the connection.
+// handshake or authentication on a connection that still has to authenticate is answered
+// with its error and closes the connection; with SASL off, or once authenticated, a SASL
+// request is only answered with its error (as Kafka's broker answers one after the exchange).
 
 import { NO_ERROR, errorFields } from '../../protocol/errors.js';
 import type * as M from '../../protocol/messages.js';
@@ -7,27 +9,34 @@ import { Errors, isSpoolError, SpoolError } from '../../util/errors.js';
 import type { BrokerContext, HandlerResponse, RequestScope } from '../context.js';
 import { alterUsers, describeUsers } from '../core/users.js';
 
+/** A SASL failure ends the connection only while it still has to authenticate. */
+export function mustAuthenticate(ctx: BrokerContext, scope: RequestScope): boolean {
+  return ctx.sasl !== null && scope.session.mechanism === null;
+}
+
 export function handleSaslHandshake(ctx: BrokerContext, request: M.SaslHandshakeRequest, scope: RequestScope): HandlerResponse {
   const { sasl } = ctx;
   if (sasl === null) {
     const error = new SpoolError(Errors.UNSUPPORTED_SASL_MECHANISM, 'SASL is not enabled on this broker');
-    return { header: { ...errorFields(error), mechanisms: [] } satisfies M.SaslHandshakeResponse, close: true };
+    return { header: { ...errorFields(error), mechanisms: [] } satisfies M.SaslHandshakeResponse };
   }
+  const close = mustAuthenticate(ctx, scope);
   const mechanisms = sasl.mechanismsFor(scope.session);
   try {
     sasl.handshake(scope.session, request.mechanism);
     return { header: { ...NO_ERROR, mechanisms } satisfies M.SaslHandshakeResponse };
   } catch (error) {
     if (!isSpoolError(error)) throw error;
-    return { header: { ...errorFields(error), mechanisms } satisfies M.SaslHandshakeResponse, close: true };
+    return { header: { ...errorFields(error), mechanisms } satisfies M.SaslHandshakeResponse, close };
   }
 }
 
 export function handleSaslAuthenticate(ctx: BrokerContext, request: M.SaslAuthenticateRequest, scope: RequestScope): HandlerResponse | Promise<HandlerResponse> {
   const { sasl } = ctx;
+  const close = mustAuthenticate(ctx, scope);
   const failed = (error: unknown): HandlerResponse => {
     if (!isSpoolError(error)) throw error;
-    return { header: { ...errorFields(error), authBytes: EMPTY } satisfies M.SaslAuthenticateResponse, close: true };
+    return { header: { ...errorFields(error), authBytes: EMPTY } satisfies M.SaslAuthenticateResponse, close };
   };
   if (sasl === null) return failed(new SpoolError(Errors.ILLEGAL_SASL_STATE, 'SASL is not enabled on this broker'));
   const answered = (bytes: Buffer): HandlerResponse => ({ header: { ...NO_ERROR, authBytes: bytes } satisfies M.SaslAuthenticateResponse });
