@@ -59,9 +59,13 @@ export function httpOption(value: string): HttpAddress | 'off' {
   return { host: match[1]!.replace(/^\[(.*)\]$/, '$1'), port };
 }
 
-/** `User:admin,User:ops` -> the principals; each must be Type:name. */
+/**
+ * `User:admin,User:ops` (or Kafka's `User:admin;User:ops`) -> the principals; each must be
+ * Type:name. A comma splits only before the next `Type:`, so a certificate principal
+ * (`User:CN=alice,OU=eng`) stays whole.
+ */
 export function superUsersOption(value: string): string[] {
-  const principals = value.split(',').map((part) => part.trim()).filter((part) => part.length > 0);
+  const principals = value.split(/;|,(?=\s*[A-Za-z]+:)/).map((part) => part.trim()).filter((part) => part.length > 0);
   for (const principal of principals) {
     if (!/^[A-Za-z]+:.+$/.test(principal)) throw new InvalidArgumentError(`--super-users: a principal is Type:name (User:admin), got '${principal}'`);
   }

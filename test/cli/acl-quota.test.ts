@@ -7,6 +7,7 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { randomTopic, startBroker, tempDir, type BrokerProcess } from '../helpers/broker.js';
 import { spool } from './run.js';
+import { superUsersOption } from '../../src/cli/serve.js';
 
 const brokers: BrokerProcess[] = [];
 afterAll(async () => {
@@ -66,5 +67,14 @@ describe('spool acl and quota', () => {
     expect((await spool(broker.address, 'acl list --principal User:alice --format json')).stdout.trim()).toBe('[]');
     expect((await spool(broker.address, 'quota set --user alice --producer-byte-rate 0')).code).toBe(0);
     expect((await spool(broker.address, 'quota list --format json')).stdout).not.toContain('alice');
+  });
+});
+
+describe('--super-users', () => {
+  it('splits on ; or on a comma before the next Type:, keeping certificate principals whole', () => {
+    expect(superUsersOption('User:admin,User:ops')).toEqual(['User:admin', 'User:ops']);
+    expect(superUsersOption('User:a;User:b')).toEqual(['User:a', 'User:b']);
+    expect(superUsersOption('User:CN=alice,OU=eng,O=Spool Test,C=US,User:ops')).toEqual(['User:CN=alice,OU=eng,O=Spool Test,C=US', 'User:ops']);
+    expect(() => superUsersOption('admin')).toThrow(/Type:name/);
   });
 });
