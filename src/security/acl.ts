@@ -74,9 +74,14 @@ const IMPLIED_BY: Readonly<Partial<Record<Operation, readonly Operation[]>>> = {
   [Operation.DescribeConfigs]: [Operation.AlterConfigs],
 };
 
+/** The allow operations that grant each operation, computed once (a check allocates nothing for them). */
+const GRANTING: ReadonlyMap<Operation, readonly Operation[]> = new Map(
+  Object.values(Operation).map((operation) => [operation, [operation, Operation.All, ...(IMPLIED_BY[operation] ?? [])]]),
+);
+
 /** The allow operations that grant `operation`. */
 export function grantingOperations(operation: Operation): readonly Operation[] {
-  return [operation, Operation.All, ...(IMPLIED_BY[operation] ?? [])];
+  return GRANTING.get(operation)!;
 }
 
 /** A binding's identity: two bindings with the same key are the same ACL. */
@@ -198,21 +203,33 @@ export class AclIndex {
 
   /** Every binding whose resource pattern matches (type, name), whoever it names. */
   matching(resourceType: ResourceType, resourceName: string): AclBinding[] {
-    const index = this.byType.get(resourceType);
-    if (!index) return [];
     const found: AclBinding[] = [];
+    this.forEachList(resourceType, resourceName, (list) => {
+      found.push(...list);
+      return false;
+    });
+    return found;
+  }
+
+  /**
+   * Calls `visit` with each list of bindings whose pattern matches (type, name): the literal
+   * name, the `*` wildcard, and the name's prefix of each stored length; stops when `visit`
+   * returns true. The request path uses this (no array is built).
+   */
+  forEachList(resourceType: ResourceType, resourceName: string, visit: (list: readonly AclBinding[]) => boolean): void {
+    const index = this.byType.get(resourceType);
+    if (!index) return;
     const literal = index.literal.get(resourceName);
-    if (literal) found.push(...literal);
+    if (literal && visit(literal)) return;
     if (resourceName !== WILDCARD_RESOURCE) {
       const wildcard = index.literal.get(WILDCARD_RESOURCE);
-      if (wildcard) found.push(...wildcard);
+      if (wildcard && visit(wildcard)) return;
     }
     for (const length of index.prefixLengths.keys()) {
       if (length > resourceName.length) continue;
       const prefixed = index.prefixed.get(resourceName.slice(0, length));
-      if (prefixed) found.push(...prefixed);
+      if (prefixed && visit(prefixed)) return;
     }
-    return found;
   }
 
   /** Bindings of a resource type (for "may the principal write to any topic"). */
@@ -240,15 +257,22 @@ function appliesTo(binding: AclBinding, requester: Requester): boolean {
 export function decide(index: AclIndex, requester: Requester, operation: Operation, resourceType: ResourceType, resourceName: string): boolean {
   const granting = grantingOperations(operation);
   let allowed = false;
-  for (const binding of index.matching(resourceType, resourceName)) {
-    if (!appliesTo(binding, requester)) continue;
-    if (binding.permission === Permission.Deny) {
-      if (binding.operation === operation || binding.operation === Operation.All) return false;
-    } else if (granting.includes(binding.operation)) {
-      allowed = true;
+  let denied = false;
+  index.forEachList(resourceType, resourceName, (list) => {
+    for (const binding of list) {
+      if (!appliesTo(binding, requester)) continue;
+      if (binding.permission === Permission.Deny) {
+        if (binding.operation === operation || binding.operation === Operation.All) {
+          denied = true;
+          return true;
+        }
+      } else if (granting.includes(binding.operation)) {
+        allowed = true;
+      }
     }
-  }
-  return allowed;
+    return false;
+  });
+  return allowed && !denied;
 }
 
 /**
