@@ -4,7 +4,7 @@
 // (the first second is a burst, so ~1.5 MiB/s over 3 MiB), the other is much faster. A
 // kafkajs producer under the same quota (client id from the Kafka request header) is slowed
 // the same way; on a raw Kafka wire the answers carry throttleTimeMs and the next request
-// waits out the mute. Broker in this process, no
+// waits out the mute; a native consumer under a 1 MiB/s fetch quota reads at about that. Broker in this process, no
 // authentication: quotas by client id. Loose bands: the machine is shared.
 
 import { Kafka, logLevel } from 'kafkajs';
@@ -73,6 +73,28 @@ describe('produce quotas', () => {
     console.log(`kafkajs: ${(rate / MiB).toFixed(2)} MiB/s (quota 1)`);
     expect(rate).toBeGreaterThan(0.6 * MiB);
     expect(rate).toBeLessThan(2 * MiB);
+  });
+
+  it('throttles a native consumer over its fetch quota', async () => {
+    const topic = randomTopic('quota-fetch');
+    await broker.context.logs.createTopic(topic, 1);
+    await nativeRate('fast', topic);
+    broker.context.security.alterQuota({ user: null, clientId: 'slow-fetch' }, { consumer_byte_rate: MiB });
+    const client = new Client({ brokers: [`127.0.0.1:${broker.port}`], clientId: 'slow-fetch' });
+    // 256 KiB fetches: the throttle follows each answer (Kafka's way), so a rate shows over many.
+    const consumer = client.consumer({ autoOffsetReset: 'earliest', maxBytes: 256 * 1024, maxBytesPerPartition: 256 * 1024 });
+    await consumer.assign([{ topic, partition: 0, offset: 0 }]);
+    const started = performance.now();
+    let count = 0;
+    for await (const message of consumer) {
+      expect(message.value!.length).toBe(VALUE.length);
+      if (++count === MESSAGES) break;
+    }
+    const rate = (MESSAGES * VALUE.length) / ((performance.now() - started) / 1000);
+    await client.close();
+    console.log(`native consumer: ${(rate / MiB).toFixed(2)} MiB/s (fetch quota 1)`);
+    expect(rate).toBeGreaterThan(0.6 * MiB);
+    expect(rate).toBeLessThan(2.2 * MiB);
   });
 
   it('answers throttleTimeMs once the burst is spent, and mutes the connection that long', async () => {
