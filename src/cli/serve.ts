@@ -190,6 +190,7 @@ export function registerServe(program: Command): void {
           fsync: (value) => formatFsync(value as FsyncPolicy),
           fileMode: (value) => `0${(value as number).toString(8)}`,
           http: (value) => (value === 'off' ? 'off' : `${(value as HttpAddress).host}:${(value as HttpAddress).port}`),
+          superUsers: (value) => (value as string[]).join(';'),
           tlsListeners: formatTlsListeners,
         });
         process.stdout.write(`${JSON.stringify(config, null, 2)}\n`);
