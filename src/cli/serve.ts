@@ -192,6 +192,7 @@ export function registerServe(program: Command): void {
           http: (value) => (value === 'off' ? 'off' : `${(value as HttpAddress).host}:${(value as HttpAddress).port}`),
           superUsers: (value) => (value as string[]).join(';'),
           tlsListeners: formatTlsListeners,
+          sasl: (value) => (value as string[]).join(',').toLowerCase(),
         });
         process.stdout.write(`${JSON.stringify(config, null, 2)}\n`);
         return;

@@ -140,6 +140,31 @@ export class SaslAuthenticator {
     }
   }
 
+  /**
+   * A user name and password from outside SASL (the admin HTTP port's Basic authentication),
+   * checked like PLAIN: the same per-host lockout, failure delay and log line. Resolves to the
+   * principal; rejects with SASL_AUTHENTICATION_FAILED. The caller allows it only over TLS.
+   */
+  async authenticatePassword(host: string, user: string, password: string, via: string): Promise<string> {
+    const locked = this.lockedOut(host);
+    if (locked !== null) throw locked;
+    try {
+      await verifyPlain(Buffer.from(`\u0000${user}\u0000${password}`, 'utf8'), (name) => this.plainCredential(name));
+    } catch (error) {
+      if (!(error instanceof SaslFailure)) throw error;
+      this.log('warn', `authentication failed for ${error.user === null ? 'an unnamed user' : `User:${error.user}`} with ${via} from ${host}: ${error.reason}`, {
+        principal: error.user === null ? null : `User:${error.user}`,
+        mechanism: via,
+        host,
+        reason: error.reason,
+      });
+      this.countFailure(host);
+      await new Promise((resolve) => setTimeout(resolve, this.delayMs).unref());
+      throw new SpoolError(Errors.SASL_AUTHENTICATION_FAILED, error.badCredentials ? 'invalid user name or password' : `Authentication failed: ${error.reason}`);
+    }
+    return `User:${user}`;
+  }
+
   private plainCredential(user: string): { mechanism: ScramMechanism; credential: ScramCredential } | undefined {
     for (const mechanism of ['SCRAM-SHA-512', 'SCRAM-SHA-256'] as const) {
       const credential = this.store.get(user, mechanism);

@@ -4,10 +4,13 @@
 // - kcat with security.protocol=SASL_SSL produces with SCRAM-SHA-512 and consumes with PLAIN;
 // - kafkajs 2.2.4 with ssl + sasl scram-sha-256 produces and consumes;
 // - a client certificate alone (mTLS, no SASL) does not pass the SASL gate, and a wrong
-//   PLAIN password is refused like a wrong SCRAM one.
+//   PLAIN password is refused like a wrong SCRAM one;
+// - the admin HTTPS port's console API asks for HTTP Basic with a SCRAM user (401 without
+//   or with a wrong password, 200 with the right one); /healthz stays open.
 
 import { Kafka, logLevel } from 'kafkajs';
 import { readFileSync } from 'node:fs';
+import { get as httpsGet } from 'node:https';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Client, isSpoolError } from '../../src/client/index.js';
 import { randomTopic, startBroker, type BrokerProcess } from '../helpers/broker.js';
@@ -101,5 +104,21 @@ describe('SASL over TLS', () => {
     const value = await new Promise<string>((resolve) => void consumer.run({ eachMessage: async ({ message }) => resolve(message.value!.toString()) }));
     await consumer.disconnect();
     expect(value).toBe('over tls');
+  });
+
+  it('the console API over HTTPS takes a SCRAM user with HTTP Basic', async () => {
+    const status = (path: string, authorization?: string): Promise<number> =>
+      new Promise((resolve, reject) => {
+        const request = httpsGet(`https://${broker.httpAddress!}${path}`, { ca: readFileSync(certs.ca.cert), headers: authorization ? { authorization } : {} }, (response) => {
+          response.resume();
+          resolve(response.statusCode ?? 0);
+        });
+        request.on('error', reject);
+      });
+    const basic = (user: string, password: string): string => `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}`;
+    expect(await status('/healthz')).toBe(200);
+    expect(await status('/api/topics')).toBe(401);
+    expect(await status('/api/topics', basic('admin', 'wrong'))).toBe(401);
+    expect(await status('/api/topics', basic('admin', 'admin-secret'))).toBe(200);
   });
 });

@@ -7,6 +7,7 @@
 // - kafkajs 2.2.4 with sasl scram-sha-256 produces and consumes; a wrong password fails
 //   with its SASL authentication error;
 // - kafka-python 2.0.2 (SaslHandshake v0, raw tokens) is refused cleanly, without a hang;
+// - the console API on the plain HTTP port answers 403 (Basic would send the password);
 // - after all the failures the broker still serves, and after a restart the users remain.
 // SASL_SSL (TLS + SCRAM, PLAIN over TLS) is sasl-tls.test.ts.
 
@@ -71,6 +72,20 @@ describe('SASL/SCRAM with real clients', () => {
     // The broker's log names the principal of a failed login, never the password.
     expect(broker.stderr()).toMatch(/authentication failed for User:admin/);
     expect(broker.stderr()).not.toContain('nope');
+  });
+
+  it('serve --print-config writes --sasl back in a form --config reads, and never the bootstrap password', async () => {
+    const printed = await sh(`${SPOOL} serve --sasl scram-sha-256,SCRAM-SHA-512 --print-config`, { env: { SPOOL_BOOTSTRAP_USER: 'admin:admin-secret' } });
+    expect(printed.code, printed.stderr).toBe(0);
+    const config = JSON.parse(printed.stdout) as Record<string, unknown>;
+    expect(config['sasl']).toBe('scram-sha-256,scram-sha-512');
+    expect(printed.stdout).not.toContain('admin-secret');
+  });
+
+  it('the console API on a plain HTTP port is refused while SASL is on; /healthz stays open', async () => {
+    const status = async (path: string): Promise<number> => (await fetch(`http://${broker.httpAddress!}${path}`)).status;
+    expect(await status('/healthz')).toBe(200);
+    expect(await status('/api/topics')).toBe(403);
   });
 
   it('kcat (librdkafka) with SASL_PLAINTEXT and SCRAM-SHA-512 produces and consumes', async () => {
