@@ -25,7 +25,8 @@ const ALLOWED: Record<string, string[]> = {
   security: ['util'],
   client: ['protocol', 'records', 'util'],
   // The offline dump-segment tool reads segment files directly, hence records and storage.
-  cli: ['client', 'broker', 'http', 'records', 'storage', 'protocol', 'util'],
+  // serve starts the broker's ClusterNode; `cluster describe --cluster` reads etcd directly.
+  cli: ['client', 'broker', 'cluster', 'http', 'records', 'storage', 'protocol', 'util'],
   // The admin HTTP port reads the broker core (metrics registry, readiness, the console API's calls).
   http: ['broker', 'util'],
   // The web console runs in the browser (bundled by esbuild): it may import the console API's

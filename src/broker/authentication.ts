@@ -16,6 +16,7 @@ import { Errors, SpoolError } from '../util/errors.js';
 import { saltedPasswordSync, ScramLimits, ScramMechanisms, type ScramMechanism } from '../util/scram.js';
 import type { BrokerContext } from './context.js';
 import type { Logger } from './logger.js';
+import type { BrokerMetrics } from './metrics.js';
 
 /**
  * Why a request may not run on this connection yet, or null when it may. `preAuthentication`
@@ -40,6 +41,15 @@ export function parseSaslMechanisms(text: string): SaslMechanism[] {
   return [...new Set(names)] as SaslMechanism[];
 }
 
+/**
+ * True while the connection still has to authenticate (SASL on, no SASL exchange done): a
+ * SASL failure then ends the connection. With SASL off, or once authenticated, a SASL request
+ * is only answered with its error (as Kafka's broker answers one after the exchange).
+ */
+export function mustAuthenticate(ctx: BrokerContext, session: Session): boolean {
+  return ctx.sasl !== null && session.mechanism === null;
+}
+
 export interface BootstrapUser {
   name: string;
   password: string;
@@ -62,7 +72,7 @@ export interface Security {
  * creates the bootstrap user with both SCRAM mechanisms if it has no credential yet, and
  * makes the authenticator when SASL is on.
  */
-export function openSecurity(dataDir: string, fs: StorageFs, options: { sasl?: SaslOptions; bootstrapUser?: BootstrapUser }, logger: Logger, clock: Clock): Security {
+export function openSecurity(dataDir: string, fs: StorageFs, options: { sasl?: SaslOptions; bootstrapUser?: BootstrapUser }, logger: Logger, clock: Clock, metrics: BrokerMetrics): Security {
   const path = join(dataDir, CREDENTIALS_FILE);
   const credentials = CredentialStore.open({
     read: () => (fs.existsSync(path) ? readWholeFileSync(fs, path) : null),
@@ -85,7 +95,13 @@ export function openSecurity(dataDir: string, fs: StorageFs, options: { sasl?: S
     logger.info(`created bootstrap user User:${bootstrap.name} (SCRAM-SHA-256, SCRAM-SHA-512)`, { principal: `User:${bootstrap.name}` });
   }
   const sasl = options.sasl
-    ? new SaslAuthenticator(options.sasl, credentials, (level, message, fields) => (level === 'debug' ? logger.debug?.(message, fields) : logger[level](message, fields)), () => clock.monotonicMs())
+    ? new SaslAuthenticator(
+        options.sasl,
+        credentials,
+        (level, message, fields) => (level === 'debug' ? logger.debug?.(message, fields) : logger[level](message, fields)),
+        () => clock.monotonicMs(),
+        (mechanism, result) => metrics.saslAuthentication(mechanism, result),
+      )
     : null;
   return { credentials, sasl };
 }

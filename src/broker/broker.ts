@@ -32,6 +32,7 @@ import { resolveOptions, type BrokerOptions } from './options.js';
 import { RequestMemoryPool } from './request-memory.js';
 import { FetchWaiters } from './waiters.js';
 import { SecurityStore } from './security-store.js';
+import { ReplicaManager } from './core/replica-fetch.js';
 
 export interface Broker {
   readonly host: string;
@@ -77,12 +78,13 @@ export async function startBroker(brokerOptions: BrokerOptions): Promise<Broker>
     ...clock,
     fs: storageFs,
     warn,
+    ...(brokerOptions.replication ? { replicated: true } : {}),
   });
   const logs = observedLogManager(storage, logger, metrics);
   let security: Security;
   try {
     // After the storage: the data directory is ours (its lock is held).
-    security = openSecurity(options.dataDir, storageFs, brokerOptions, logger, brokerOptions.clock ?? systemClock);
+    security = openSecurity(options.dataDir, storageFs, brokerOptions, logger, brokerOptions.clock ?? systemClock, metrics);
   } catch (error) {
     await logs.close();
     throw error;
@@ -110,7 +112,12 @@ export async function startBroker(brokerOptions: BrokerOptions): Promise<Broker>
     topics: logs.listTopics().length,
     recoveredFiles: logs.recoveryReports.length,
   });
+  // The leader's HW moves wake consumers parked on the partition (ctx is set just below).
+  const replicas = brokerOptions.replication
+    ? new ReplicaManager(storage, brokerOptions.replication, (topic, partition) => ctx.waiters.notify(topic, partition))
+    : undefined;
   const ctx: BrokerContext = {
+    ...(replicas ? { replicas } : {}),
     logs,
     coordinator,
     waiters: new FetchWaiters(options.maxParkedFetches),
@@ -301,6 +308,7 @@ class BrokerServer implements Broker {
   private async shutdown(): Promise<void> {
     const { ctx } = this;
     ctx.shuttingDown = true;
+    ctx.replicas?.close();
     // Shutdown has its own deadline (shutdownTimeoutMs) for the connections left.
     this.reaper.stop();
     const serverClosed = Promise.all(this.listeners.map((listener) => new Promise<void>((resolve) => listener.server.close(() => resolve()))));

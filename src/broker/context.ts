@@ -2,6 +2,7 @@
 // waiters, the options, and the logger. One context per broker.
 
 import type { GroupCoordinator } from '../groups/coordinator.js';
+import type { ReplicaManager } from './core/replica-fetch.js';
 import type { LogManager } from '../storage/types.js';
 import type { CredentialStore } from '../security/credential-store.js';
 import type { SaslAuthenticator } from '../security/sasl.js';
@@ -32,6 +33,8 @@ export interface BrokerContext {
   readonly credentials: CredentialStore;
   /** The SASL authenticator when authentication is on (--sasl); null: every connection may run every API. */
   readonly sasl: SaslAuthenticator | null;
+  /** A cluster's replication data path (core/replica-fetch.ts); absent on a single node. */
+  readonly replicas?: ReplicaManager;
   /** Set by close(): parked fetches answer at once and do not park again. */
   shuttingDown: boolean;
 }

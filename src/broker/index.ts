@@ -15,3 +15,10 @@ export { produceTestMessage, type TestMessage } from './core/test-message.js';
 export { browseMessages, MAX_BROWSE_MESSAGES, type BrowsePage, type BrowseRequest } from './core/browse.js';
 export { describeShareGroup, listShareGroupIds, type ShareGroupView } from './core/share-describe.js';
 export { parseBootstrapUser, parseSaslMechanisms, type BootstrapUser, type SaslMechanism, type SaslOptions } from './authentication.js';
+export {
+  ReplicaManager,
+  type PartitionReplicaState,
+  type ReplicaState,
+  type ReplicationSettings,
+} from './core/replica-fetch.js';
+export { NativeLeaderChannel } from './replica-channel.js';

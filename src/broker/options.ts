@@ -3,6 +3,7 @@
 
 import type { TlsContext } from '../security/tls.js';
 import type { StorageFs } from '../storage/fs.js';
+import type { ReplicationSettings } from './core/replica-fetch.js';
 import type { FsyncPolicy, TopicConfig } from '../storage/types.js';
 import type { SaslOptions } from '../security/sasl.js';
 import type { Clock } from '../util/clock.js';
@@ -84,6 +85,13 @@ export interface BrokerOptions {
   clock?: Clock;
   /** The storage's file-system calls (tests inject faults here). Default: node:fs. */
   storageFs?: StorageFs;
+  /**
+   * A cluster member: this broker's id and the replication state the cluster layer keeps
+   * (who leads each partition, at which epoch, the ISR). Storage then runs `replicated`
+   * (a high watermark of its own) and the replica data path is on (core/replica-fetch.ts).
+   * Absent: a single node, as before.
+   */
+  replication?: ReplicationSettings;
 }
 
 /** The TLS context of each listener that speaks TLS (one context may serve several). */

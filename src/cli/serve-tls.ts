@@ -58,7 +58,7 @@ export function tlsFromOptions(options: ServeTlsOptions): { context: TlsContext;
 /** SIGHUP reloads the certificate files; a bad file keeps the old ones and says why. Never logs file contents. */
 export function reloadTlsOnSighup(context: TlsContext, logger: Logger, listeners: TlsListenerName[]): void {
   const { certFile, keyFile, caFile } = context.files;
-  logger.info(`TLS on ${listeners.join(', ')} with ${certFile} (client auth: ${context.clientAuth}); SIGHUP reloads it`, { certFile, keyFile, caFile: caFile ?? null, clientAuth: context.clientAuth });
+  logger.info(`TLS on ${listeners.join(', ') || 'no listener that is on (see --tls-listeners)'} with ${certFile} (client auth: ${context.clientAuth}); SIGHUP reloads it`, { certFile, keyFile, caFile: caFile ?? null, clientAuth: context.clientAuth });
   process.on('SIGHUP', () => {
     try {
       context.reload();

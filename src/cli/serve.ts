@@ -15,8 +15,9 @@ import { applyServeConfig, effectiveConfig } from './serve-config.js';
 import { addTlsOptions, formatTlsListeners, reloadTlsOnSighup, tlsFromOptions, type ServeTlsOptions } from './serve-tls.js';
 import type { FsyncPolicy } from '../storage/types.js';
 import { parseBootstrapUser, parseSaslMechanisms, type SaslMechanism } from '../broker/index.js';
+import { addClusterServeOptions, checkClusterOptions, startClusterNode, type ClusterServeOptions } from './serve-cluster.js';
 
-interface ServeOptions extends ServeTlsOptions {
+interface ServeOptions extends ServeTlsOptions, ClusterServeOptions {
   dataDir: string;
   host: string;
   port: number;
@@ -197,6 +198,7 @@ export function registerServe(program: Command): void {
         process.stdout.write(`${JSON.stringify(config, null, 2)}\n`);
         return;
       }
+      checkClusterOptions(options);
       const logger = makeLogger(options.logFormat, options.logLevel);
       const tls = tlsFromOptions(options);
       const served = await serveWithHttp({
@@ -234,6 +236,8 @@ export function registerServe(program: Command): void {
       }),
       });
       const { broker } = served;
+      // Cluster mode: register in etcd once the listeners have their ports (null without --cluster).
+      const cluster = await startClusterNode(options, { host: broker.host, port: broker.port, kafka: broker.kafka }, logger);
       let stopping = false;
       const stop = (signal: string): void => {
         if (stopping) {
@@ -242,7 +246,8 @@ export function registerServe(program: Command): void {
         }
         stopping = true;
         logger.info(`${signal}: shutting down`);
-        served.close().then(
+        // Leave the cluster first: revoking the lease hands leadership over at once.
+        (cluster ? cluster.close() : Promise.resolve()).then(() => served.close()).then(
           () => process.exit(0),
           (error: unknown) => {
             logger.error('shutdown failed', error);
@@ -252,7 +257,10 @@ export function registerServe(program: Command): void {
       };
       process.on('SIGINT', () => stop('SIGINT'));
       process.on('SIGTERM', () => stop('SIGTERM'));
-      if (tls) reloadTlsOnSighup(tls.context, logger, options.tlsListeners);
+      if (tls) {
+        const on = { native: true, kafka: broker.kafka !== null, http: served.http !== null };
+        reloadTlsOnSighup(tls.context, logger, options.tlsListeners.filter((name) => on[name]));
+      }
       // Only now: a supervisor may send SIGTERM as soon as it reads this line, and it must
       // meet the graceful handler, not the default action.
       // The Kafka line first: the native line is the one scripts wait for, and it comes last.
@@ -260,4 +268,6 @@ export function registerServe(program: Command): void {
       process.stdout.write(`spool listening on ${broker.host}:${broker.port}\n`);
     });
   addTlsOptions(serve);
+  // Cluster mode's flags, listed after the single-broker ones in --help.
+  addClusterServeOptions(serve, hostPortOption);
 }

@@ -15,7 +15,7 @@
 // (tls.ts).
 
 import { Socket } from 'node:net';
-import { connect as tlsConnect, type TLSSocket } from 'node:tls';
+import { connect as tlsConnect } from 'node:tls';
 import { ApiKey, SupportedVersions, ResponseFrameDecoder, decodeBody, encodeRequestFrame, errorFromFields, type Payload } from '../protocol/index.js';
 import { Errors, SpoolError } from '../util/errors.js';
 import { wrapError } from './errors.js';
@@ -249,7 +249,7 @@ export class Connection {
     socket.on('data', (chunk: Buffer) => this.onData(socket, chunk));
     socket.on('drain', () => this.onDrain(socket));
     socket.on('error', (error) =>
-      this.onBroken(socket, (this.options.tls ? tlsFailure(this.address, error, (socket as TLSSocket).encrypted) : null) ?? wrapError(Errors.NETWORK_ERROR, `connection to ${this.address} failed`, error)),
+      this.onBroken(socket, (this.options.tls ? tlsFailure(this.address, error, true) : null) ?? wrapError(Errors.NETWORK_ERROR, `connection to ${this.address} failed`, error)),
     );
     socket.on('close', () => this.onBroken(socket, new SpoolError(Errors.NETWORK_ERROR, `connection to ${this.address} was closed`)));
   }

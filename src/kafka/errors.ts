@@ -203,11 +203,24 @@ const FROM_SPOOL: Record<ErrorName, KafkaErrorCode> = {
   USER_NOT_FOUND: KafkaErrors.RESOURCE_NOT_FOUND,
   UNACCEPTABLE_CREDENTIAL: KafkaErrors.UNACCEPTABLE_CREDENTIAL,
   DUPLICATE_USER: KafkaErrors.DUPLICATE_RESOURCE,
+  NOT_LEADER_OR_FOLLOWER: KafkaErrors.NOT_LEADER_OR_FOLLOWER,
+  NOT_ENOUGH_REPLICAS: KafkaErrors.NOT_ENOUGH_REPLICAS,
+  FENCED_LEADER_EPOCH: KafkaErrors.FENCED_LEADER_EPOCH,
+  UNKNOWN_LEADER_EPOCH: KafkaErrors.UNKNOWN_LEADER_EPOCH,
+  // Kafka's UnexpectedAppendOffsetException never reaches a client (the fetcher handles it).
+  UNEXPECTED_APPEND_OFFSET: KafkaErrors.UNKNOWN_SERVER_ERROR,
+  // Cluster mode. etcd unreachable: a retriable timeout to Kafka clients.
+  CLUSTER_UNAVAILABLE: KafkaErrors.REQUEST_TIMED_OUT,
+  INVALID_REPLICATION_FACTOR: KafkaErrors.INVALID_REPLICATION_FACTOR,
+  // Kafka's AlterPartition answer for a stale partition epoch.
+  STATE_CHANGED: KafkaErrors.INVALID_UPDATE_VERSION,
+  // A broker without its lease may no longer lead: clients refresh metadata and go elsewhere.
+  LEASE_LOST: KafkaErrors.NOT_LEADER_OR_FOLLOWER,
   // A start-up error; never on the wire.
   DATA_DIR_LOCKED: KafkaErrors.KAFKA_STORAGE_ERROR,
   // Client side only (the address is not a spool broker); never sent by the broker.
   NOT_A_SPOOL_BROKER: KafkaErrors.NETWORK_EXCEPTION,
-  TLS_CONFIG_INVALID: KafkaErrors.UNKNOWN_SERVER_ERROR,
+  TLS_CONFIG_INVALID: KafkaErrors.INVALID_CONFIG,
   TLS_HANDSHAKE_FAILED: KafkaErrors.NETWORK_EXCEPTION,
 };
 

@@ -37,6 +37,9 @@ export const ApiKey = {
   SaslAuthenticate: 45,
   DescribeUserScramCredentials: 46,
   AlterUserScramCredentials: 47,
+  // Replication between brokers (a cluster; reserved 60-69): a follower's fetch, and where an epoch ends.
+  ReplicaFetch: 60,
+  OffsetForLeaderEpoch: 61,
 } as const;
 
 export type ApiKey = (typeof ApiKey)[keyof typeof ApiKey];
@@ -75,6 +78,8 @@ export const SupportedVersions: Readonly<Record<ApiKey, readonly [number, number
   [ApiKey.SaslAuthenticate]: [0, 0],
   [ApiKey.DescribeUserScramCredentials]: [0, 0],
   [ApiKey.AlterUserScramCredentials]: [0, 0],
+  [ApiKey.ReplicaFetch]: [0, 0],
+  [ApiKey.OffsetForLeaderEpoch]: [0, 0],
 };
 
 export function apiName(apiKey: number): string {

@@ -441,7 +441,8 @@ export interface AlterClientQuotasResponse extends ErrorFields {
 // SaslHandshake (44): the first request on a connection to a broker with SASL on (after
 // ApiVersions, if any). `mechanism`: SCRAM-SHA-256, SCRAM-SHA-512 or PLAIN (PLAIN only over
 // TLS). The answer names the mechanisms this connection may use, also on error
-// (UNSUPPORTED_SASL_MECHANISM, ILLEGAL_SASL_STATE), after which the connection closes.
+// (UNSUPPORTED_SASL_MECHANISM, ILLEGAL_SASL_STATE), after which the connection closes if it
+// has not authenticated yet (with SASL off, or after authentication, it stays open).
 export interface SaslHandshakeRequest {
   mechanism: string;
 }
@@ -452,7 +453,8 @@ export interface SaslHandshakeResponse extends ErrorFields {
 // SaslAuthenticate (45): one message of the mechanism (SCRAM: client-first, then
 // client-final; PLAIN: one message), bytes as in Kafka's SaslAuthenticate. The answer is the
 // server's message (SCRAM server-first, server-final; PLAIN empty). Any failure:
-// SASL_AUTHENTICATION_FAILED (or ILLEGAL_SASL_STATE), then the connection closes.
+// SASL_AUTHENTICATION_FAILED (or ILLEGAL_SASL_STATE), then the connection closes (if it has
+// not authenticated yet, as above).
 export interface SaslAuthenticateRequest {
   authBytes: Uint8Array;
 }
@@ -482,4 +484,40 @@ export interface AlterUserScramCredentialsRequest {
 }
 export interface AlterUserScramCredentialsResponse extends ErrorFields {
   results: Array<{ user: string; mechanism: string } & ErrorFields>;
+}
+
+// ReplicaFetch (60): a follower broker (replicaId) fetches from the leader. Per partition:
+// the leader epoch the follower follows (older than the leader's: FENCED_LEADER_EPOCH,
+// newer: UNKNOWN_LEADER_EPOCH) and its log end (fetchOffset), which the leader records to
+// advance the high watermark. Payload of the response: for each entry of `partitions`,
+// `size` bytes of whole batches from fetchOffset, read up to the leader's log end (not its
+// high watermark). The leader parks the request like a Fetch (minBytes, maxWaitMs).
+export interface ReplicaFetchRequest {
+  replicaId: number;
+  maxWaitMs: number;
+  minBytes: number;
+  maxBytes: number;
+  partitions: Array<{ topic: string; partition: number; leaderEpoch: number; fetchOffset: number; maxBytes: number }>;
+}
+export interface ReplicaFetchPartitionResult extends ErrorFields {
+  topic: string;
+  partition: number;
+  highWatermark: number;
+  logStartOffset: number;
+  logEndOffset: number;
+  size: number;
+}
+export interface ReplicaFetchResponse extends ErrorFields {
+  partitions: ReplicaFetchPartitionResult[];
+}
+
+// OffsetForLeaderEpoch (61): where `leaderEpoch` ends in the leader's log (Kafka's
+// OffsetForLeaderEpoch: the largest epoch <= it and the start of the next one, or the log
+// end for the latest; -1/-1 when unknown). currentLeaderEpoch fences like ReplicaFetch.
+export interface OffsetForLeaderEpochRequest {
+  replicaId: number;
+  partitions: Array<{ topic: string; partition: number; currentLeaderEpoch: number; leaderEpoch: number }>;
+}
+export interface OffsetForLeaderEpochResponse extends ErrorFields {
+  partitions: Array<{ topic: string; partition: number; leaderEpoch: number; endOffset: number } & ErrorFields>;
 }

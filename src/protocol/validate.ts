@@ -369,6 +369,21 @@ const requestChecks: Record<ApiKey, Check<unknown>> = {
     deletions: optional(arrayOf(object({ user: str, mechanism: str }), 'maxUsersPerRequest')),
     upsertions: optional(arrayOf(object({ user: str, mechanism: str, iterations: i32, salt: bytes(1024), saltedPassword: bytes(1024) }), 'maxUsersPerRequest')),
   }),
+  [ApiKey.ReplicaFetch]: object({
+    replicaId: int(0, 0x7fff_ffff),
+    maxWaitMs: int(0, 0x7fff_ffff),
+    minBytes: int(0),
+    maxBytes: int(0),
+    partitions: unique(
+      arrayOf(object({ topic: str, partition: i32, leaderEpoch: int(0, 0x7fff_ffff), fetchOffset: int(0), maxBytes: int(0) }), 'maxPartitionsPerFetch'),
+      (entry) => `${entry.topic}\u0000${entry.partition}`,
+      (entry) => `partition ${entry.topic}-${entry.partition}`,
+    ),
+  }),
+  [ApiKey.OffsetForLeaderEpoch]: object({
+    replicaId: int(0, 0x7fff_ffff),
+    partitions: arrayOf(object({ topic: str, partition: i32, currentLeaderEpoch: int(-1, 0x7fff_ffff), leaderEpoch: int(-1, 0x7fff_ffff) }), 'maxPartitionsPerRequest'),
+  }),
 };
 
 /** The request type of each api key. */
@@ -405,6 +420,8 @@ export interface RequestTypes {
   [ApiKey.SaslAuthenticate]: M.SaslAuthenticateRequest;
   [ApiKey.DescribeUserScramCredentials]: M.DescribeUserScramCredentialsRequest;
   [ApiKey.AlterUserScramCredentials]: M.AlterUserScramCredentialsRequest;
+  [ApiKey.ReplicaFetch]: M.ReplicaFetchRequest;
+  [ApiKey.OffsetForLeaderEpoch]: M.OffsetForLeaderEpochRequest;
 }
 
 /** Checks a decoded request header against its API's shape; throws INVALID_REQUEST. */

@@ -47,6 +47,9 @@ export interface SaslOptions {
   lockoutMs?: number;
 }
 
+/** Told each outcome (the broker's metrics); `mechanism` is a SaslMechanism, 'HTTP Basic' or 'other'. */
+export type SaslCount = (mechanism: string, result: 'success' | 'failure' | 'locked_out') => void;
+
 export type SaslLog = (level: 'debug' | 'info' | 'warn', message: string, fields: Readonly<Record<string, string | number | boolean | null>>) => void;
 
 export const MAX_TRACKED_HOSTS = 10_000;
@@ -77,6 +80,7 @@ export class SaslAuthenticator {
     private readonly store: CredentialStore,
     private readonly log: SaslLog,
     private readonly nowMs: () => number,
+    private readonly count: SaslCount = () => undefined,
   ) {
     if (options.mechanisms.length === 0) throw new RangeError('SASL needs at least one mechanism');
     for (const mechanism of options.mechanisms) if (!isSaslMechanism(mechanism)) throw new RangeError(`unknown SASL mechanism ${String(mechanism)}`);
@@ -101,6 +105,7 @@ export class SaslAuthenticator {
     const locked = this.lockedOut(session.host);
     if (locked !== null) {
       this.exchanges.set(session, { kind: 'failed' });
+      this.count(isSaslMechanism(mechanism) ? mechanism : 'other', 'locked_out');
       throw locked;
     }
     if (!isSaslMechanism(mechanism) || !this.mechanismsFor(session).includes(mechanism)) {
@@ -147,7 +152,10 @@ export class SaslAuthenticator {
    */
   async authenticatePassword(host: string, user: string, password: string, via: string): Promise<string> {
     const locked = this.lockedOut(host);
-    if (locked !== null) throw locked;
+    if (locked !== null) {
+      this.count(via, 'locked_out');
+      throw locked;
+    }
     try {
       await verifyPlain(Buffer.from(`\u0000${user}\u0000${password}`, 'utf8'), (name) => this.plainCredential(name));
     } catch (error) {
@@ -159,9 +167,11 @@ export class SaslAuthenticator {
         reason: error.reason,
       });
       this.countFailure(host);
+      this.count(via, 'failure');
       await new Promise((resolve) => setTimeout(resolve, this.delayMs).unref());
       throw new SpoolError(Errors.SASL_AUTHENTICATION_FAILED, error.badCredentials ? 'invalid user name or password' : `Authentication failed: ${error.reason}`);
     }
+    this.count(via, 'success');
     return `User:${user}`;
   }
 
@@ -176,6 +186,7 @@ export class SaslAuthenticator {
   private succeeded(session: Session, mechanism: SaslMechanism, user: string, response: Buffer): Buffer {
     this.exchanges.delete(session);
     session.authenticate(`User:${user}`, mechanism);
+    this.count(mechanism, 'success');
     this.log('debug', `authenticated User:${user} with ${mechanism} from ${session.host}`, { principal: `User:${user}`, mechanism, host: session.host });
     return response;
   }
@@ -191,6 +202,7 @@ export class SaslAuthenticator {
       reason: error.reason,
     });
     this.countFailure(session.host);
+    this.count(mechanism, 'failure');
     // Kafka's wording for bad credentials, whatever the cause (unknown user or wrong password).
     const message = error.badCredentials ? `Authentication failed during authentication due to invalid credentials with SASL mechanism ${mechanism}` : `Authentication failed: ${error.reason}`;
     const failure = new SpoolError(Errors.SASL_AUTHENTICATION_FAILED, message);

@@ -8,6 +8,9 @@ export type {
   FsyncPolicy,
   LogManagerOptions,
   PartitionLog,
+  LeaderEpochEnd,
+  ReadOptions,
+  ReplicaLog,
   ReadResult,
   RecoveryReport,
   StorageTaskName,
@@ -20,3 +23,4 @@ export { validateTopicName, MAX_TOPIC_NAME_LENGTH } from './names.js';
 export { type StorageFs, nodeStorageFs } from './fs.js';
 export { PartitionLogImpl } from './partition-log.js';
 export { CorruptBatchError } from './errors.js';
+export { type EpochEndOffset, type EpochEntry, UNDEFINED_EPOCH, UNDEFINED_EPOCH_OFFSET } from './leader-epoch-cache.js';

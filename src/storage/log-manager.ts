@@ -29,6 +29,7 @@ import { DataDirLock } from './lock.js';
 import { recoverPartition } from './recovery.js';
 import { ProducerIdAllocator } from './producer-ids.js';
 import { checkpointTask } from './tasks/checkpoint-task.js';
+import { HIGH_WATERMARK_CHECKPOINT_FILE, type HighWatermarkEntry, highWatermarkKey, readHighWatermarksSync, writeHighWatermarksSync } from './high-watermark-checkpoint.js';
 import { cleanerTask } from './tasks/cleaner-task.js';
 import { diskSpaceRetryTask } from './tasks/disk-space-task.js';
 import { flushTask } from './tasks/flush-task.js';
@@ -57,6 +58,8 @@ const DEFAULT_TASK_INTERVALS_MS: Record<StorageTaskName, number> = {
   'interval-flush': 1000,
   'recovery-checkpoint': 60 * 1000,
   'disk-space-retry': 5 * 1000,
+  // Kafka's replica.high.watermark.checkpoint.interval.ms.
+  'high-watermark-checkpoint': 5 * 1000,
 };
 
 interface TopicEntry {
@@ -87,6 +90,10 @@ export class LogManager implements LogManagerContract {
   /** Held from open to close (lock.ts): one process per data directory. */
   private lock: DataDirLock | null = null;
   private producerIds: ProducerIdAllocator | null = null;
+  /** Replicated only: the high watermarks read at open (highWatermarkKey -> offset). */
+  private restoredHighWatermarks = new Map<string, number>();
+  /** The last high-watermark checkpoint written (its bytes as text), to skip unchanged writes. */
+  private lastHighWatermarks = '';
 
   private constructor(private readonly options: LogManagerOptions) {
     this.dataDir = options.dataDir;
@@ -136,6 +143,7 @@ export class LogManager implements LogManagerContract {
         if (name.endsWith(TEMP_SUFFIX) || name.endsWith(DELETED_SUFFIX)) fs.rmSync(join(dir, name));
       }
     }
+    if (this.options.replicated === true) this.loadHighWatermarks();
     const unreadable = new Set<string>();
     const unreadablePrefixes: string[] = [];
     for (const name of fs.readdirSync(layout.topicsMetaDir)) {
@@ -191,6 +199,35 @@ export class LogManager implements LogManagerContract {
     if (segmentsScanned > 0) this.warn(`recovery: scanned ${segmentsScanned} segment(s) after an unclean shutdown, trusted ${segmentsTrusted}`);
   }
 
+  private get highWatermarkPath(): string {
+    return join(this.dataDir, HIGH_WATERMARK_CHECKPOINT_FILE);
+  }
+
+  /** Reads the high-watermark checkpoint (replicated only); an unreadable one is ignored with a warning (every HW then starts at its log start). */
+  private loadHighWatermarks(): void {
+    const temp = this.highWatermarkPath + TEMP_SUFFIX;
+    if (this.fs.existsSync(temp)) this.fs.rmSync(temp);
+    try {
+      this.restoredHighWatermarks = readHighWatermarksSync(this.fs, this.highWatermarkPath) ?? new Map();
+    } catch (error) {
+      this.warn(`${this.highWatermarkPath} is unreadable; high watermarks start at the log start: ${error instanceof Error ? error.message : String(error)}`);
+    }
+  }
+
+  /**
+   * Writes every partition's high watermark when any changed (the
+   * `high-watermark-checkpoint` task and close; replicated only). Atomic and durable.
+   */
+  writeHighWatermarks(): void {
+    if (this.options.replicated !== true || this.abandoned) return;
+    const entries: HighWatermarkEntry[] = [];
+    for (const log of this.allLogs()) entries.push({ topic: log.topic, partition: log.partition, highWatermark: log.highWatermark });
+    const key = entries.map((entry) => `${entry.topic} ${entry.partition} ${entry.highWatermark}`).join('\n');
+    if (key === this.lastHighWatermarks) return;
+    writeHighWatermarksSync(this.fs, this.highWatermarkPath, entries);
+    this.lastHighWatermarks = key;
+  }
+
   private openPartition(info: TopicInfo, partition: number): PartitionLogImpl {
     const dir = this.layout.partitionDir(info.name, partition);
     const checkpointPath = this.layout.checkpointPath(info.name, partition);
@@ -217,6 +254,9 @@ export class LogManager implements LogManagerContract {
       segments: recovered.segments,
       logStartOffset: recovered.logStartOffset,
       warn: this.warn,
+      ...(this.options.replicated === true
+        ? { replicated: true, highWatermark: this.restoredHighWatermarks.get(highWatermarkKey(info.name, partition)) ?? recovered.logStartOffset }
+        : {}),
     });
     // After a clean shutdown the checkpoint is not rewritten here (that would cost an
     // fsync per partition at every start): a stale cleanShutdown=true is harmless because
@@ -245,6 +285,19 @@ export class LogManager implements LogManagerContract {
       diskSpaceRetryTask(logs, intervals['disk-space-retry']),
     ];
     if (fsync.kind === 'interval') tasks.push(flushTask(logs, fsync.intervalMs));
+    if (this.options.replicated === true) {
+      tasks.push({
+        name: 'high-watermark-checkpoint',
+        intervalMs: intervals['high-watermark-checkpoint'],
+        run: () => {
+          try {
+            this.writeHighWatermarks();
+          } catch (error) {
+            this.warn(`high-watermark checkpoint failed: ${error instanceof Error ? error.message : String(error)}`);
+          }
+        },
+      });
+    }
     for (const task of tasks) {
       this.tasks.set(task.name as StorageTaskName, task);
       if (this.options.backgroundTasks !== false) this.scheduler.schedule(task);
@@ -519,6 +572,11 @@ export class LogManager implements LogManagerContract {
         }),
       ),
     );
+    try {
+      this.writeHighWatermarks();
+    } catch (error) {
+      errors.push(error);
+    }
     // Released even after a failed close: this process no longer uses the files.
     this.lock?.release();
     if (errors.length > 0) throw storageError(errors[0], 'closing the log manager');

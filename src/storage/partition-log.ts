@@ -22,7 +22,8 @@ import { type Checkpoint, encodeCheckpoint, writeFileAtomicSync } from './metada
 import { Segment } from './segment.js';
 import { MAX_RELATIVE_OFFSET } from './segment-scan.js';
 import { probeDiskSpace, rescanActiveSegment } from './disk-space.js';
-import type { AppendOptions, AppendResult, FsyncPolicy, PartitionLog, ReadResult, TopicConfig } from './types.js';
+import { type EpochEndOffset, type EpochEntry, LeaderEpochCache, collectEpochsFromSegment } from './leader-epoch-cache.js';
+import type { AppendOptions, AppendResult, FsyncPolicy, ReadOptions, ReadResult, ReplicaLog, TopicConfig } from './types.js';
 
 /** Closed segments (newest first) whose indexes stay in memory after a roll. */
 const KEEP_LOADED_CLOSED_SEGMENTS = 2;
@@ -66,9 +67,17 @@ export interface PartitionLogOptions {
   segments: Segment[];
   logStartOffset: number;
   warn: (message: string) => void;
+  /**
+   * Replicated (a cluster): the high watermark moves only by advanceHighWatermark and
+   * starts at `highWatermark` (capped at the log end). Otherwise (the default) it is the
+   * log end, always.
+   */
+  replicated?: boolean;
+  /** The checkpointed high watermark (replicated logs only). */
+  highWatermark?: number;
 }
 
-export class PartitionLogImpl implements PartitionLog {
+export class PartitionLogImpl implements ReplicaLog {
   readonly topic: string;
   readonly partition: number;
   readonly dir: string;
@@ -91,6 +100,14 @@ export class PartitionLogImpl implements PartitionLog {
   readonly producerState = new ProducerStateTable();
   /** The endOffset of the producer snapshot on disk (-1: none written or loaded). */
   private producerSnapshotEndOffset = -1;
+  /** See PartitionLogOptions.replicated. */
+  readonly replicated: boolean;
+  private _highWatermark: number;
+  private readonly highWatermarkListeners = new Set<(highWatermark: number) => void>();
+  /** Epoch -> first offset (leader-epoch-cache.ts). */
+  readonly leaderEpochs: LeaderEpochCache;
+  /** Stamped on leader appends and noted in leaderEpochs when >= 0 (set by the replica layer). */
+  private _leaderEpoch = -1;
 
   constructor(options: PartitionLogOptions) {
     assert(options.segments.length > 0, 'a partition log needs a segment');
@@ -107,6 +124,34 @@ export class PartitionLogImpl implements PartitionLog {
     this.warn = options.warn;
     this.acknowledgedEndOffset = this.active.nextOffset;
     this.loadProducerState();
+    this.replicated = options.replicated ?? false;
+    this.leaderEpochs = new LeaderEpochCache(this.fs, this.dir);
+    this.loadLeaderEpochs();
+    const restored = Math.min(options.highWatermark ?? this._logStartOffset, this.logEndOffset);
+    this._highWatermark = Math.max(restored, this._logStartOffset);
+  }
+
+  /**
+   * Loads the leader-epoch checkpoint; entries at or past the log end (written before
+   * batches a crash lost, or before a truncation finished) are dropped. A corrupt file, or
+   * a missing one in a replicated log, is rebuilt from the batch headers and rewritten. A
+   * single-node log without the file has no epochs and reads nothing.
+   */
+  private loadLeaderEpochs(): void {
+    const state = this.leaderEpochs.load();
+    if (state === 'corrupt' || (state === 'missing' && this.replicated)) {
+      if (state === 'corrupt') this.warn(`${this.leaderEpochs.path} is corrupt; rebuilding it from the batches`);
+      const entries: EpochEntry[] = [];
+      for (const segment of this.segments) {
+        if (!segment.isEmpty) collectEpochsFromSegment(this.fs, segment.logFd, 0, segment.sizeBytes, entries);
+      }
+      this.leaderEpochs.replace(entries);
+      this.leaderEpochs.flush();
+      return;
+    }
+    let changed = this.leaderEpochs.truncateFromEnd(this.logEndOffset);
+    if (this.leaderEpochs.truncateFromStart(this._logStartOffset)) changed = true;
+    if (changed) this.leaderEpochs.flush();
   }
 
   private get producerSnapshotPath(): string {
@@ -169,6 +214,58 @@ export class PartitionLogImpl implements PartitionLog {
 
   get logEndOffset(): number {
     return this.active.nextOffset;
+  }
+
+  /** Consumers read below this. The log end unless replicated. */
+  get highWatermark(): number {
+    return this.replicated ? this._highWatermark : this.active.nextOffset;
+  }
+
+  /**
+   * Moves the high watermark up to `offset` (capped at the log end; never down: only a
+   * truncation lowers it). Replicated logs only. Returns true when it moved, after telling
+   * the onHighWatermark listeners.
+   */
+  advanceHighWatermark(offset: number): boolean {
+    assert(this.replicated, 'the high watermark of a single-node log is its log end');
+    const next = Math.min(offset, this.logEndOffset);
+    if (next <= this._highWatermark) return false;
+    this._highWatermark = next;
+    for (const listener of this.highWatermarkListeners) {
+      try {
+        listener(next);
+      } catch (error) {
+        this.warn(`high watermark listener of ${this.topic}-${this.partition} failed: ${error instanceof Error ? error.message : String(error)}`);
+      }
+    }
+    return true;
+  }
+
+  /** Called after every high watermark advance (acks=all waiters, parked fetches). Returns an unsubscribe. */
+  onHighWatermark(listener: (highWatermark: number) => void): () => void {
+    this.highWatermarkListeners.add(listener);
+    return () => this.highWatermarkListeners.delete(listener);
+  }
+
+  /** The epoch leader appends are stamped with (-1: none, single-node). */
+  get leaderEpoch(): number {
+    return this._leaderEpoch;
+  }
+
+  /** Set by the replica layer when this broker leads the partition at `epoch` (-1 clears it). */
+  setLeaderEpoch(epoch: number): void {
+    assert(Number.isSafeInteger(epoch) && epoch >= -1 && epoch <= 0x7fffffff, `bad leader epoch ${epoch}`);
+    this._leaderEpoch = epoch;
+  }
+
+  get latestLeaderEpoch(): number {
+    return this.leaderEpochs.latestEpoch;
+  }
+
+  /** Kafka's OffsetForLeaderEpoch answer for `epoch` (leader-epoch-cache.ts endOffsetForEpoch). */
+  endOffsetForEpoch(epoch: number): EpochEndOffset {
+    this.checkUsable();
+    return this.leaderEpochs.endOffsetForEpoch(epoch, this.logEndOffset);
   }
 
   get sizeBytes(): number {
@@ -246,6 +343,9 @@ export class PartitionLogImpl implements PartitionLog {
     if (baseOffset + offsetCount > Number.MAX_SAFE_INTEGER) {
       throw new SpoolError(Errors.INVALID_REQUEST, `${this.topic}-${this.partition}: ${offsetCount} more offsets would pass 2^53 - 1`);
     }
+    // A leader's first batch of a new epoch: the epoch's start is checkpointed before the
+    // batch is written, so every epoch in the log has its entry after any crash.
+    if (this._leaderEpoch >= 0 && this.leaderEpochs.assign(this._leaderEpoch, baseOffset)) this.flushLeaderEpochs();
     // Usually one piece. When the batches together span more offsets than a segment's u32
     // relative offsets can name, each piece goes to its own segment (Kafka rolls on offset
     // overflow the same way); a failure in a later piece leaves the earlier ones stored,
@@ -262,6 +362,11 @@ export class PartitionLogImpl implements PartitionLog {
     }
     const result: AppendResult = { baseOffset, lastOffset: this.logEndOffset - 1 };
     assert(result.lastOffset - result.baseOffset + 1 === offsetCount, 'an append takes exactly the offsets its batches claim');
+    return this.afterAppend(batches, result, touched);
+  }
+
+  /** Producer state, listeners and the fsync policy's promise, after any append's write. */
+  private afterAppend(batches: Buffer, result: AppendResult, touched: Segment[]): Promise<AppendResult> {
     this.recordProducers(batches);
     for (const listener of this.appendListeners) {
       try {
@@ -284,6 +389,174 @@ export class PartitionLogImpl implements PartitionLog {
         throw this.goOffline(error, 'fsync');
       },
     );
+  }
+
+  private flushLeaderEpochs(): void {
+    try {
+      this.leaderEpochs.flush();
+    } catch (error) {
+      throw this.goOffline(error, 'leader epoch checkpoint');
+    }
+  }
+
+  /**
+   * A follower's append (Kafka's appendAsFollower): the leader's batches with the
+   * leader's offsets and leader epochs, as fetched. Checked: structure and CRC (no record
+   * walk: the leader did that), no empty batch, the first offset is the log end (or past
+   * it in a compacted topic, whose leader may have cleaned offsets away) and each next
+   * batch starts after the previous one (exactly after it unless compacted), else
+   * UNEXPECTED_APPEND_OFFSET and nothing is written. No producer-state check (the
+   * leader's decision stands) but the state is updated. A batch of a newer epoch is noted
+   * in the leader-epoch cache (checkpointed before the write). Resolves per the fsync policy.
+   */
+  appendAsFollower(batches: Buffer): Promise<AppendResult> {
+    try {
+      return this.appendAsFollowerSync(batches);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  }
+
+  private appendAsFollowerSync(batches: Buffer): Promise<AppendResult> {
+    this.checkUsable();
+    const summary = validateBatches(batches);
+    if (summary.recordCount < summary.batchCount) refuseEmptyBatch(batches);
+    const contiguous = this.config.cleanupPolicy !== 'compact';
+    const where = `${this.topic}-${this.partition}`;
+    const logEndOffset = this.logEndOffset;
+    const baseOffset = readInt64(batches, 0);
+    let nextOffset = logEndOffset;
+    let epochsChanged = false;
+    for (let at = 0; at < batches.length; at += batches.readInt32BE(at + BatchLayout.BATCH_LENGTH) + LOG_OVERHEAD) {
+      const batchBase = readInt64(batches, at);
+      if (batchBase < nextOffset || (contiguous && batchBase !== nextOffset)) {
+        throw new SpoolError(Errors.UNEXPECTED_APPEND_OFFSET, `${where}: a replica batch starts at ${batchBase}, expected ${contiguous ? '' : 'at least '}${nextOffset} (log end ${logEndOffset})`);
+      }
+      nextOffset = batchBase + batches.readInt32BE(at + BatchLayout.LAST_OFFSET_DELTA) + 1;
+    }
+    if (nextOffset > Number.MAX_SAFE_INTEGER) throw new SpoolError(Errors.INVALID_REQUEST, `${where}: replica offsets pass 2^53 - 1`);
+    // Only once every check passed: a refused append leaves the cache as it was.
+    for (let at = 0; at < batches.length; at += batches.readInt32BE(at + BatchLayout.BATCH_LENGTH) + LOG_OVERHEAD) {
+      const epoch = batches.readInt32BE(at + BatchLayout.PARTITION_LEADER_EPOCH);
+      if (epoch >= 0 && epoch > this.leaderEpochs.latestEpoch && this.leaderEpochs.assign(epoch, readInt64(batches, at))) epochsChanged = true;
+    }
+    if (epochsChanged) this.flushLeaderEpochs();
+    // Pieces: runs of batches whose offsets (gaps included) fit one segment's u32 relative offsets.
+    const nowMs = this.clock.nowMs();
+    const touched: Segment[] = [];
+    for (let start = 0; start < batches.length; ) {
+      const pieceBase = readInt64(batches, start);
+      let end = start;
+      let pieceEnd = pieceBase;
+      while (end < batches.length) {
+        const last = readInt64(batches, end) + batches.readInt32BE(end + BatchLayout.LAST_OFFSET_DELTA);
+        if (end > start && last - pieceBase > MAX_RELATIVE_OFFSET) break;
+        pieceEnd = last + 1;
+        end += batches.readInt32BE(end + BatchLayout.BATCH_LENGTH) + LOG_OVERHEAD;
+      }
+      // The span from the log end (a compacted gap included) decides the roll.
+      const span = pieceEnd - this.logEndOffset;
+      if (span - 1 > MAX_RELATIVE_OFFSET) {
+        throw new SpoolError(Errors.UNEXPECTED_APPEND_OFFSET, `${where}: a gap of ${pieceBase - this.logEndOffset} offsets before a replica batch does not fit a segment`);
+      }
+      touched.push(this.appendPiece(batches.subarray(start, end), span, nowMs, pieceEnd));
+      start = end;
+    }
+    const result: AppendResult = { baseOffset, lastOffset: this.logEndOffset - 1 };
+    assert(this.logEndOffset === nextOffset, 'a replica append ends where its last batch ends');
+    return this.afterAppend(batches, result, touched);
+  }
+
+  /**
+   * Removes every offset at and above `offset` (Kafka's truncateTo, for a follower whose
+   * tail diverged from its leader): later segments are deleted, the segment holding
+   * `offset` is cut at the batch holding it (so a cut inside a batch drops the whole batch),
+   * its indexes are rebuilt, the leader-epoch cache drops entries from the new end on, the
+   * producer state is rebuilt, and the high watermark is capped. No-op when `offset` is at
+   * or past the log end; OFFSET_OUT_OF_RANGE below the log start.
+   *
+   * Crash-safe: the recovery checkpoint is first rewritten (durably) with a recovery point
+   * at or below the segment being cut and cleanShutdown false, so a crash at any later
+   * step makes the next start scan that segment (and everything after it that is left),
+   * which yields whole valid batches: the old log, the new one, or a prefix in between;
+   * epoch entries past the recovered end are dropped on load. A producer snapshot past the
+   * cut is removed first.
+   */
+  truncateTo(offset: number): void {
+    this.checkUsable();
+    assert(Number.isSafeInteger(offset) && offset >= 0, `bad truncation offset ${offset}`);
+    if (offset >= this.logEndOffset) return;
+    if (offset < this._logStartOffset) {
+      throw new SpoolError(Errors.OFFSET_OUT_OF_RANGE, `cannot truncate ${this.topic}-${this.partition} to ${offset}, below its log start ${this._logStartOffset}`);
+    }
+    const keep = this.segmentIndexFor(offset);
+    try {
+      const checkpoint: Checkpoint = {
+        recoveryPoint: Math.min(this.recoveryPoint(), this.segments[keep]!.baseOffset),
+        logStartOffset: this._logStartOffset,
+        cleanShutdown: false,
+      };
+      writeFileAtomicSync(this.fs, this.checkpointPath, encodeCheckpoint(checkpoint));
+      this.lastCheckpoint = JSON.stringify(checkpoint);
+      if (this.producerSnapshotEndOffset > offset) {
+        this.fs.unlinkSync(this.producerSnapshotPath);
+        this.producerSnapshotEndOffset = -1;
+      }
+      // Newest first, so a crash leaves a prefix of the segments.
+      while (this.segments.length - 1 > keep) {
+        const removed = this.segments.pop()!;
+        removed.close();
+        removed.deleteFiles();
+      }
+      const segment = this.active;
+      const location = segment.findBatch(offset);
+      segment.truncateTo(location ? location.position : segment.sizeBytes, this.config.cleanupPolicy !== 'compact');
+      if (this.leaderEpochs.truncateFromEnd(this.logEndOffset)) this.leaderEpochs.flush();
+    } catch (error) {
+      throw this.goOffline(error, 'truncate');
+    }
+    this.producerState.reset();
+    this.loadProducerState();
+    this.producerState.dirty = true;
+    if (this._highWatermark > this.logEndOffset) this._highWatermark = this.logEndOffset;
+    if (this.acknowledgedEndOffset > this.logEndOffset) this.acknowledgedEndOffset = this.logEndOffset;
+  }
+
+  /**
+   * Empties the log and restarts it at `offset` (Kafka's truncateFullyAndStartAt: a
+   * follower whose log end is below its leader's log start, or whose empty log must start
+   * inside the leader's first batch). Every segment is deleted, one empty segment starts
+   * at `offset`, the log start, HW and leader-epoch cache follow, the producer state is
+   * cleared. Crash-safe like truncateTo: the recovery checkpoint (with the new log start)
+   * is written first, so a crash in between recovers a prefix of the old log whose start
+   * is capped at its end (empty), or the empty log at `offset`.
+   */
+  truncateFullyAndStartAt(offset: number): void {
+    this.checkUsable();
+    assert(Number.isSafeInteger(offset) && offset >= 0, `bad start offset ${offset}`);
+    try {
+      const checkpoint: Checkpoint = { recoveryPoint: Math.min(this.recoveryPoint(), offset), logStartOffset: offset, cleanShutdown: false };
+      writeFileAtomicSync(this.fs, this.checkpointPath, encodeCheckpoint(checkpoint));
+      this.lastCheckpoint = JSON.stringify(checkpoint);
+      if (this.fs.existsSync(this.producerSnapshotPath)) this.fs.unlinkSync(this.producerSnapshotPath);
+      this.producerSnapshotEndOffset = -1;
+      const old = this.segments;
+      for (let i = old.length - 1; i >= 0; i--) {
+        old[i]!.close();
+        old[i]!.deleteFiles();
+      }
+      this.segments = [Segment.create(this.fs, this.dir, offset, this.config.indexIntervalBytes)];
+      if (this.fsync.kind !== 'never') this.fs.fsyncDirSync(this.dir);
+      this.leaderEpochs.replace([]);
+      this.leaderEpochs.flush();
+    } catch (error) {
+      throw this.goOffline(error, 'truncate fully');
+    }
+    this._logStartOffset = offset;
+    this.producerState.reset();
+    this.producerState.dirty = true;
+    this._highWatermark = offset;
+    this.acknowledgedEndOffset = offset;
   }
 
   /**
@@ -330,7 +603,8 @@ export class PartitionLogImpl implements PartitionLog {
    * Rolls if needed, assigns offsets and writes `batches` (whose offsets fit one segment)
    * to the active segment with one write, then indexes them. Returns that segment.
    */
-  private appendPiece(batches: Buffer, offsetCount: number, nowMs: number): Segment {
+  private appendPiece(batches: Buffer, offsetCount: number, nowMs: number, keptEndOffset = -1): Segment {
+    const assignOffsets = keptEndOffset < 0;
     let segment: Segment;
     try {
       this.maybeRoll(batches.length, offsetCount, nowMs);
@@ -339,12 +613,20 @@ export class PartitionLogImpl implements PartitionLog {
     } catch (error) {
       throw this.goOffline(error, 'roll');
     }
-    // Assign offsets: 8 bytes per batch header, outside the CRC.
+    // Assign offsets (and the leader's epoch, when one is set): baseOffset and
+    // partitionLeaderEpoch sit before the CRC's range, so the CRC stays valid. A follower's
+    // batches keep the leader's offsets and epochs (checked by appendAsFollower).
     let offset = segment.nextOffset;
-    for (let at = 0; at < batches.length; ) {
-      setBaseOffset(batches, at, offset);
-      offset += batches.readInt32BE(at + BatchLayout.LAST_OFFSET_DELTA) + 1;
-      at += batches.readInt32BE(at + BatchLayout.BATCH_LENGTH) + LOG_OVERHEAD;
+    if (assignOffsets) {
+      const epoch = this._leaderEpoch;
+      for (let at = 0; at < batches.length; ) {
+        setBaseOffset(batches, at, offset);
+        if (epoch >= 0) batches.writeInt32BE(epoch, at + BatchLayout.PARTITION_LEADER_EPOCH);
+        offset += batches.readInt32BE(at + BatchLayout.LAST_OFFSET_DELTA) + 1;
+        at += batches.readInt32BE(at + BatchLayout.BATCH_LENGTH) + LOG_OVERHEAD;
+      }
+    } else {
+      offset = keptEndOffset;
     }
     // The pair of recovery's scan rule: no batch's last offset is past u32 from its segment base.
     assert(offset - 1 - segment.baseOffset <= MAX_RELATIVE_OFFSET, 'a batch was placed past the u32 relative offsets of its segment');
@@ -476,7 +758,7 @@ export class PartitionLogImpl implements PartitionLog {
     return true;
   }
 
-  read(offset: number, maxBytes: number): ReadResult {
+  read(offset: number, maxBytes: number, options?: ReadOptions): ReadResult {
     this.checkUsable();
     const logEndOffset = this.logEndOffset;
     if (!Number.isSafeInteger(offset) || offset < this._logStartOffset || offset > logEndOffset) {
@@ -485,14 +767,29 @@ export class PartitionLogImpl implements PartitionLog {
         `offset ${offset} is outside ${this.topic}-${this.partition} [${this._logStartOffset}, ${logEndOffset}]`,
       );
     }
-    const result: ReadResult = { bytes: EMPTY, highWatermark: logEndOffset, logStartOffset: this._logStartOffset };
-    if (offset === logEndOffset) return result;
+    const highWatermark = this.highWatermark;
+    const result: ReadResult = { bytes: EMPTY, highWatermark, logStartOffset: this._logStartOffset };
+    // A consumer's read ends at the high watermark (the log end unless replicated).
+    const visibleEnd = options?.isolation === 'high-watermark' ? highWatermark : logEndOffset;
+    if (offset >= visibleEnd) return result;
     try {
       for (let i = this.segmentIndexFor(offset); i < this.segments.length; i++) {
         const segment = this.segments[i]!;
         const location = segment.findBatch(offset);
         if (location) {
-          result.bytes = segment.readBatches(location, maxBytes);
+          if (location.baseOffset >= visibleEnd) return result;
+          let limitBytes = maxBytes;
+          // Only a replicated log's high watermark can sit inside the segment being read.
+          if (visibleEnd < segment.nextOffset) {
+            const hidden = segment.findBatch(visibleEnd);
+            if (hidden) {
+              // A high watermark inside this very batch (never at a batch boundary in
+              // practice, but then the batch is not visible yet).
+              if (hidden.position === location.position) return result;
+              limitBytes = Math.min(limitBytes, hidden.position - location.position);
+            }
+          }
+          result.bytes = segment.readBatches(location, limitBytes);
           return result;
         }
       }
@@ -605,6 +902,7 @@ export class PartitionLogImpl implements PartitionLog {
     this._logStartOffset = Math.max(this._logStartOffset, this.segments[0]!.baseOffset);
     try {
       this.writeCheckpoint(false);
+      if (this.leaderEpochs.truncateFromStart(this._logStartOffset)) this.leaderEpochs.flush();
       for (const segment of removed) {
         segment.close();
         segment.deleteFiles();
@@ -623,7 +921,8 @@ export class PartitionLogImpl implements PartitionLog {
    */
   deleteRecordsBefore(offset: number): number {
     this.checkUsable();
-    const logEndOffset = this.logEndOffset;
+    // Kafka limits DeleteRecords to the high watermark (the log end unless replicated).
+    const logEndOffset = this.highWatermark;
     if (!Number.isSafeInteger(offset) || offset < 0 || offset > logEndOffset) {
       throw new SpoolError(Errors.OFFSET_OUT_OF_RANGE, `offset ${offset} is outside ${this.topic}-${this.partition} [${this._logStartOffset}, ${logEndOffset}]`);
     }
@@ -635,6 +934,7 @@ export class PartitionLogImpl implements PartitionLog {
     else {
       try {
         this.writeCheckpoint(false);
+        if (this.leaderEpochs.truncateFromStart(this._logStartOffset)) this.leaderEpochs.flush();
       } catch (error) {
         throw this.goOffline(error, 'checkpoint the log start offset');
       }

@@ -367,6 +367,34 @@ export class Segment {
     this.logFile.close();
   }
 
+  /**
+   * Cuts the .log at `position` (a batch boundary: a replica's truncation) and rebuilds
+   * state and both indexes from a scan of what is kept (CRC included; cost: one read of
+   * the kept bytes). The log is cut before the indexes are rewritten: a crash in between
+   * leaves indexes that name bytes past the end, which the start-up check rejects (the
+   * partition's checkpoint also makes recovery scan this segment, see truncateTo).
+   */
+  truncateTo(position: number, contiguous: boolean): void {
+    assert(!this.closed && position >= 0 && position <= this.sizeBytes, `bad truncation position ${position} of ${this.logPath}`);
+    scratchOwner = null;
+    this.fs.ftruncateSync(this.logFd, position);
+    const scan = scanSegment(this.fs, this.logFd, this.baseOffset, position, this.indexIntervalBytes, contiguous);
+    // What was kept was valid when written; damage found now is cut too, like recovery.
+    if (scan.validBytes < position) this.fs.ftruncateSync(this.logFd, scan.validBytes);
+    const state = scan.state;
+    this.sizeBytes = state.sizeBytes;
+    this.nextOffset = state.nextOffset;
+    this.maxTimestamp = state.maxTimestamp;
+    this.lastBatchRelativeOffset = state.lastBatchRelativeOffset;
+    this.lastBatchPosition = state.lastBatchPosition;
+    if (state.sizeBytes === 0) this.rollBaseMs = -1;
+    if (this.durableOffset > this.nextOffset) this.durableOffset = this.nextOffset;
+    this.offsetIndex = scan.offsetIndex;
+    this.timeIndex = scan.timeIndex;
+    this.writeIndexFiles(true);
+    this.fs.fdatasyncSync(this.logFd);
+  }
+
   /** Deletes the segment's files (after close). */
   deleteFiles(): void {
     for (const path of [this.logPath, this.indexPath, this.timeIndexPath]) {

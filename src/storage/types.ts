@@ -59,6 +59,15 @@ export interface AppendResult {
   lastOffset: number;
 }
 
+export interface ReadOptions {
+  /**
+   * 'log-end' (default): every stored batch (a follower's fetch, internal topics).
+   * 'high-watermark': only batches below the high watermark (a consumer's fetch). The two
+   * are the same unless the log manager is `replicated`.
+   */
+  isolation?: 'log-end' | 'high-watermark';
+}
+
 export interface ReadResult {
   /** Whole record batches (possibly none when offset == logEndOffset). A slice, not a copy, where possible. */
   bytes: Buffer;
@@ -92,7 +101,9 @@ export interface PartitionLog {
    * online); one met later ends the returned bytes before it. An offline partition throws
    * its sticky KAFKA_STORAGE_ERROR / NOT_ENOUGH_SPACE.
    */
-  read(offset: number, maxBytes: number): ReadResult;
+  read(offset: number, maxBytes: number, options?: ReadOptions): ReadResult;
+  /** Consumers read below this (`read` with isolation 'high-watermark'). The log end unless the manager is `replicated`. */
+  readonly highWatermark: number;
   /**
    * DeleteRecords: moves the log start offset up to `offset` (<= log end; never down),
    * deleting closed segments wholly below it; checkpointed first. Returns the new start.
@@ -104,6 +115,35 @@ export interface PartitionLog {
    * CorruptBatchError when the batch it lands on does not decode (partition stays online).
    */
   offsetForTimestamp(timestampMs: number): number | null;
+}
+
+/** Where a leader epoch ends in a log (Kafka's OffsetForLeaderEpoch answer); -1s when unknown. */
+export interface LeaderEpochEnd {
+  epoch: number;
+  endOffset: number;
+}
+
+/**
+ * A partition log as a replica sees it (PartitionLogImpl; see README.md "Replication
+ * primitives"): the high watermark of its own, leader epochs, follower appends and
+ * truncation. Replication code (broker/core/replica-fetch.ts, cluster/replica-fetcher.ts)
+ * codes against this.
+ */
+export interface ReplicaLog extends PartitionLog {
+  readonly replicated: boolean;
+  /** Moves the high watermark up to offset (capped at the log end); true when it moved. */
+  advanceHighWatermark(offset: number): boolean;
+  onHighWatermark(listener: (highWatermark: number) => void): () => void;
+  /** The epoch leader appends are stamped with (-1: none). */
+  readonly leaderEpoch: number;
+  setLeaderEpoch(epoch: number): void;
+  /** The latest epoch in the leader-epoch cache (-1: none). */
+  readonly latestLeaderEpoch: number;
+  endOffsetForEpoch(epoch: number): LeaderEpochEnd;
+  appendAsFollower(batches: Buffer): Promise<AppendResult>;
+  truncateTo(offset: number): void;
+  /** Empties the log and restarts it at offset (log start, HW and epochs follow). */
+  truncateFullyAndStartAt(offset: number): void;
 }
 
 export interface TopicInfo {
@@ -142,6 +182,14 @@ export interface LogManagerOptions {
    * RLIMIT_NOFILE (/proc/self/limits), leaving the rest for sockets.
    */
   maxOpenFiles?: number;
+  /**
+   * A cluster's replica logs (default false: single node). When true the high watermark
+   * is its own value, moved by the replica layer (PartitionLogImpl.advanceHighWatermark),
+   * checkpointed in `<dataDir>/replication-offset-checkpoint` and restored at open (capped
+   * at the log end); leader-epoch checkpoints are rebuilt when missing. When false the
+   * high watermark is the log end, as it always was.
+   */
+  replicated?: boolean;
   /** Run the background tasks on timers (default true; tests turn them off and call runTask). */
   backgroundTasks?: boolean;
   /** How often each background task runs. */
@@ -149,7 +197,14 @@ export interface LogManagerOptions {
 }
 
 /** The named background tasks of the storage layer (each in src/storage/tasks/). */
-export type StorageTaskName = 'retention' | 'log-cleaner' | 'segment-roll' | 'interval-flush' | 'recovery-checkpoint' | 'disk-space-retry';
+export type StorageTaskName =
+  | 'retention'
+  | 'log-cleaner'
+  | 'segment-roll'
+  | 'interval-flush'
+  | 'recovery-checkpoint'
+  | 'disk-space-retry'
+  | 'high-watermark-checkpoint';
 
 /**
  * Opens a data directory: loads topic metadata, recovers every partition, and runs the

@@ -79,6 +79,17 @@ export const Errors = {
   // TLS (security/tls.ts on the broker, client/connection.ts on the client). Never on the wire.
   TLS_CONFIG_INVALID: kind('TLS_CONFIG_INVALID', 70, false, 'a TLS certificate, key or CA file is missing or invalid'),
   TLS_HANDSHAKE_FAILED: kind('TLS_HANDSHAKE_FAILED', 71, false, 'the TLS handshake with the broker failed (certificate not trusted, plaintext port, or client certificate refused)'),
+  // Replication (cluster: storage's replica primitives, broker/core/replica-fetch.ts).
+  NOT_LEADER_OR_FOLLOWER: kind('NOT_LEADER_OR_FOLLOWER', 80, true, 'this broker is not the leader (or a follower) of the partition'),
+  NOT_ENOUGH_REPLICAS: kind('NOT_ENOUGH_REPLICAS', 81, true, 'fewer in-sync replicas than min.insync.replicas'),
+  FENCED_LEADER_EPOCH: kind('FENCED_LEADER_EPOCH', 82, false, 'the leader epoch in the request is older than the broker\'s'),
+  UNKNOWN_LEADER_EPOCH: kind('UNKNOWN_LEADER_EPOCH', 83, true, 'the leader epoch in the request is newer than the broker\'s'),
+  UNEXPECTED_APPEND_OFFSET: kind('UNEXPECTED_APPEND_OFFSET', 84, false, 'a replica\'s batches do not continue its log (first offset is not the log end, or offsets go backwards)'),
+  // Cluster mode (src/cluster): membership, controller and partition state in etcd.
+  CLUSTER_UNAVAILABLE: kind('CLUSTER_UNAVAILABLE', 85, true, 'the cluster store (etcd) is not reachable'),
+  INVALID_REPLICATION_FACTOR: kind('INVALID_REPLICATION_FACTOR', 86, false, 'the replication factor is below 1 or above the number of live brokers'),
+  STATE_CHANGED: kind('STATE_CHANGED', 87, true, 'the cluster state changed since it was read (a compare-and-swap lost); read it again'),
+  LEASE_LOST: kind('LEASE_LOST', 88, true, 'this broker lost its membership lease in the cluster store'),
 } as const;
 
 export type ErrorName = keyof typeof Errors;

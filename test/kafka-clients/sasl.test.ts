@@ -12,6 +12,8 @@
 // SASL_SSL (TLS + SCRAM, PLAIN over TLS) is sasl-tls.test.ts.
 
 import { Kafka, logLevel } from 'kafkajs';
+import { readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Client } from '../../src/client/index.js';
@@ -49,6 +51,10 @@ describe('SASL/SCRAM with real clients', () => {
 
   it('creates the bootstrap user, and users over the CLI', async () => {
     expect(broker.stderr()).toContain('created bootstrap user User:admin');
+    // The credentials file: private to the broker's user, salted keys only.
+    const file = join(broker.dataDir, 'meta/security/scram-credentials.json');
+    expect(statSync(file).mode & 0o777).toBe(0o600);
+    expect(readFileSync(file, 'utf8')).not.toContain('admin-secret');
     const created = await cli("user create carol --password 'c4rol pw' --mechanism scram-sha-512");
     expect(created.code, created.stderr).toBe(0);
     const listed = await cli('user list --format json');

@@ -1,6 +1,7 @@
 # kafka-python 2.0.2 against a SASL listener: it sends SaslHandshake v0 and then raw SASL
 # tokens, which spool does not read; the broker answers UNSUPPORTED_VERSION in the handshake
-# and closes. Prints "refused: <error>" when the client gives up, "connected" otherwise.
+# and closes (kafka-python then reports NoBrokersAvailable). Prints "refused: <error>" when the
+# client gives up, "connected" otherwise.
 import sys
 
 from kafka import KafkaAdminClient

@@ -200,4 +200,18 @@ export const examples: FrameExample[] = [
     { entries: [{ user: 'alice', clientId: null, rates: { producer_byte_rate: 1048576, consumer_byte_rate: null } }] },
     { errorCode: 0, results: [{ errorCode: 0 }] },
   ),
+  ...pair(
+    'ReplicaFetch',
+    60,
+    { replicaId: 2, maxWaitMs: 500, minBytes: 1, maxBytes: 1048576, partitions: [{ topic: 'orders', partition: 0, leaderEpoch: 3, fetchOffset: 42, maxBytes: 1048576 }] },
+    { errorCode: 0, partitions: [{ errorCode: 0, topic: 'orders', partition: 0, highWatermark: 42, logStartOffset: 0, logEndOffset: 45, size: 6 }] },
+    '',
+    BATCH_STANDIN,
+  ),
+  ...pair(
+    'OffsetForLeaderEpoch',
+    61,
+    { replicaId: 2, partitions: [{ topic: 'orders', partition: 0, currentLeaderEpoch: 3, leaderEpoch: 2 }] },
+    { errorCode: 0, partitions: [{ errorCode: 0, topic: 'orders', partition: 0, leaderEpoch: 2, endOffset: 40 }] },
+  ),
 ];

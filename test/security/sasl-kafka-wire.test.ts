@@ -3,7 +3,8 @@
 // client, then AlterUserScramCredentials v0 (salt and SaltedPassword, as Kafka's AdminClient
 // sends them) creates a user who then logs in with SCRAM-SHA-512, DescribeUserScramCredentials
 // v0 lists mechanisms (1, 2) and iterations, an unknown user is RESOURCE_NOT_FOUND, a duplicate
-// DUPLICATE_RESOURCE; SaslHandshake v0 (raw tokens) is answered UNSUPPORTED_VERSION and closed.
+// DUPLICATE_RESOURCE; SaslHandshake v0 (raw tokens) is answered UNSUPPORTED_VERSION and closed;
+// more than maxUsersPerRequest entries are refused whole (bare INVALID_REQUEST, close).
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { randomBytes } from 'node:crypto';
@@ -13,7 +14,7 @@ import { ScramClient } from '../../src/client/sasl.js';
 import { ApiKeys, decodeResponse, KafkaErrors } from '../../src/kafka/index.js';
 import { saltedPasswordSync, type ScramMechanism } from '../../src/util/scram.js';
 import { tempDir } from '../helpers/broker.js';
-import { KafkaWire } from '../kafka-clients/raw-kafka.js';
+import { bareError, KafkaWire } from '../kafka-clients/raw-kafka.js';
 
 let broker: Broker;
 let dataDir: string;
@@ -84,5 +85,13 @@ describe('SASL and SCRAM users on the Kafka wire', () => {
     const frame = await wire.next();
     expect(decodeResponse(ApiKeys.SaslHandshake, 0, frame!).body).toEqual({ errorCode: KafkaErrors.UNSUPPORTED_VERSION, mechanisms: ['SCRAM-SHA-256', 'SCRAM-SHA-512'] });
     await wire.closed;
+  });
+
+  it('refuses more than maxUsersPerRequest entries before any work', async () => {
+    const admin = await login('SCRAM-SHA-256', 'admin', 'admin-pw');
+    const { bytes, correlationId } = admin.frame(ApiKeys.DescribeUserScramCredentials, 0, { users: Array.from({ length: 1001 }, (_, i) => ({ name: `u${i}` })) });
+    admin.write(bytes);
+    expect(bareError((await admin.next())!)).toEqual({ correlationId, errorCode: KafkaErrors.INVALID_REQUEST });
+    await admin.closed;
   });
 });

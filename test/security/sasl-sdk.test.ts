@@ -3,7 +3,8 @@
 // log in with SCRAM-SHA-256 and -512 and produce/consume; a wrong password and an unknown
 // user get SASL_AUTHENTICATION_FAILED with the same text; a request before authentication
 // gets SASL_AUTHENTICATION_FAILED and the connection closes, while the broker keeps serving;
-// PLAIN is refused on a plaintext connection; the failure delay and the per-host lockout hold.
+// PLAIN is refused on a plaintext connection; the failure delay and the per-host lockout hold;
+// spool_sasl_authentications_total counts successes, failures and lockouts.
 
 import { afterEach, describe, expect, it } from 'vitest';
 import { rmSync } from 'node:fs';
@@ -76,6 +77,7 @@ describe('SASL on the native listener', () => {
     expect(unknown).toEqual(wrong);
     // The broker is unaffected: the right password still works.
     await client(b, { mechanism: 'scram-sha-512', username: 'alice', password: 'alice-secret' }).admin().listTopics();
+    expect(await b.context.metrics.registry.metrics()).toContain('spool_sasl_authentications_total{mechanism="SCRAM-SHA-512",result="success"} 1');
   });
 
   it('answers a request before authentication with SASL_AUTHENTICATION_FAILED and closes the connection', async () => {
@@ -104,6 +106,9 @@ describe('SASL on the native listener', () => {
     const locked = await failure(client(b, { mechanism: 'scram-sha-256', username: 'alice', password: 'alice-secret' }).admin().listTopics());
     expect(locked.code).toBe('SASL_AUTHENTICATION_FAILED');
     expect(locked.message).toMatch(/too many failed authentications/);
+    const metrics = await b.context.metrics.registry.metrics();
+    expect(metrics).toContain('spool_sasl_authentications_total{mechanism="SCRAM-SHA-256",result="failure"} 3');
+    expect(metrics).toContain('spool_sasl_authentications_total{mechanism="SCRAM-SHA-256",result="locked_out"} 1');
   });
 
   it('answers a failed exchange only after the failure delay', async () => {

@@ -95,7 +95,7 @@ export function deleteRecords(ctx: BrokerContext, topic: string, partition: numb
   if (who !== undefined) requireTopic(ctx, who, Operation.Delete, topic);
   if (ctx.logs.getTopic(topic)?.internal) throw new SpoolError(Errors.INVALID_TOPIC, `topic '${topic}' is internal`);
   const log = ctx.logs.getPartition(topic, partition);
-  return log.deleteRecordsBefore(offset === DELETE_TO_END ? log.logEndOffset : offset);
+  return log.deleteRecordsBefore(offset === DELETE_TO_END ? log.highWatermark : offset);
 }
 
 /** The two special timestamps of an offset lookup (the same numbers on both wires). */
@@ -112,10 +112,12 @@ export interface OffsetAnswer {
 export function listOffset(ctx: BrokerContext, topic: string, partition: number, timestamp: number, who?: Principal): OffsetAnswer {
   if (who !== undefined) requireTopic(ctx, who, Operation.Describe, topic);
   const log = ctx.logs.getPartition(topic, partition);
-  if (timestamp === LATEST_TIMESTAMP) return { offset: log.logEndOffset, timestamp: -1 };
+  // 'latest' is the high watermark: what a consumer can read (the log end on a single node).
+  const highWatermark = log.highWatermark;
+  if (timestamp === LATEST_TIMESTAMP) return { offset: highWatermark, timestamp: -1 };
   if (timestamp === EARLIEST_TIMESTAMP) return { offset: log.logStartOffset, timestamp: -1 };
   if (timestamp < 0) throw new SpoolError(Errors.INVALID_TIMESTAMP, `timestamp ${timestamp} is neither -1, -2 nor a time`);
   const offset = log.offsetForTimestamp(timestamp);
-  if (offset === null) return { offset: log.logEndOffset, timestamp: -1 };
+  if (offset === null || offset >= highWatermark) return { offset: highWatermark, timestamp: -1 };
   return { offset, timestamp };
 }

@@ -24,6 +24,8 @@ import { quoted } from '../logger.js';
 import { partitionKey } from '../waiters.js';
 import { longPoll } from './long-poll.js';
 
+const HIGH_WATERMARK = { isolation: 'high-watermark' } as const;
+
 /** batchLength:int32 sits right after baseOffset:int64. */
 const BATCH_LENGTH_POSITION = 8;
 
@@ -115,12 +117,13 @@ export function readFetch(ctx: BrokerContext, request: FetchSpec, budgetBytes: n
     try {
       if (deniedFor !== undefined && !mayTopic(ctx, deniedFor.session, Operation.Read, entry.topic)) throw topicDenied(deniedFor.session, Operation.Read, entry.topic);
       log = ctx.logs.getPartition(entry.topic, entry.partition);
-      result.highWatermark = log.logEndOffset;
+      result.highWatermark = log.highWatermark;
       result.logStartOffset = log.logStartOffset;
       const firstWithData = totalBytes === 0;
       if (budgetSpent || (!firstWithData && remaining <= 0)) continue;
       const limit = Math.max(1, Math.min(entry.maxBytes, remaining));
-      const read = log.read(entry.offset, limit);
+      // Consumers see only what the in-sync replicas have (the log end on a single node).
+      const read = log.read(entry.offset, limit, HIGH_WATERMARK);
       result.highWatermark = read.highWatermark;
       result.logStartOffset = read.logStartOffset;
       let bytes = read.bytes;
@@ -139,7 +142,7 @@ export function readFetch(ctx: BrokerContext, request: FetchSpec, budgetBytes: n
       const nextOffset = isSpoolError(error, Errors.CORRUPT_MESSAGE) ? (error as { nextOffset?: unknown }).nextOffset : undefined;
       if (typeof nextOffset === 'number') result.nextOffset = nextOffset;
       if (isSpoolError(error, Errors.OFFSET_OUT_OF_RANGE) && log) {
-        result.highWatermark = log.logEndOffset;
+        result.highWatermark = log.highWatermark;
         result.logStartOffset = log.logStartOffset;
       }
     }

@@ -102,9 +102,17 @@ function appendPartition(ctx: BrokerContext, entry: PartitionAppend, acks: Acks,
   // INVALID_TIMESTAMP, UNSUPPORTED_COMPRESSION, MESSAGE_TOO_LARGE) comes back through
   // `appended` and lands in this partition's result; other partitions of the request are
   // appended or refused on their own (as Kafka answers per partition).
+  // A replicated partition: only its leader appends, and acks=all needs min.insync replicas.
+  ctx.replicas?.checkProduce(topic, partition, acks);
   const logEndBefore = log.logEndOffset;
-  const appended = log.append(entry.batches);
+  let appended = log.append(entry.batches);
   const written = log.logEndOffset > logEndBefore;
+  if (written && ctx.replicas) {
+    const replicas = ctx.replicas;
+    replicas.afterLeaderAppend(topic, partition);
+    // acks=all: answered once the high watermark passes the batch (the followers have it).
+    if (acks === -1) appended = appended.then((append) => replicas.waitForHighWatermark(topic, partition, append.lastOffset + 1).then(() => append));
+  }
   if (written) {
     ctx.waiters.notify(topic, partition);
     // Per partition of the request, not per message: the offsets the append assigned are its records.

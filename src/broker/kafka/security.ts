@@ -25,21 +25,30 @@ import { Errors, isSpoolError, SpoolError } from '../../util/errors.js';
 import { ScramMechanisms, scramMechanismOfType } from '../../util/scram.js';
 import type { BrokerContext } from '../context.js';
 import { alterUsers, describeUsers, type RequestedChange } from '../core/users.js';
+import { mustAuthenticate } from '../authentication.js';
+import { RequestLimits } from '../../protocol/validate.js';
 import { answer, type KafkaAnswer, type KafkaScope } from './answer.js';
+
+/**
+ * More users (or credential changes) than RequestLimits.maxUsersPerRequest: the request is
+ * refused whole before any work (each change costs HMACs, and the answer has no request-level
+ * error field), with the bare INVALID_REQUEST frame and a close, like a malformed request.
+ */
+function tooMany(ctx: BrokerContext, api: string, count: number): KafkaAnswer {
+  ctx.logger.warn(`kafka: ${api} names ${count} entries, more than maxUsersPerRequest (${RequestLimits.maxUsersPerRequest}); closing the connection`);
+  return { kind: 'bare-error', errorCode: KafkaErrors.INVALID_REQUEST, payloadBytes: 0, close: true };
+}
 
 function closing(body: object, close = true): KafkaAnswer {
   return { kind: 'body', body, payloadBytes: 0, close };
 }
 
-function mustAuthenticate(ctx: BrokerContext, scope: KafkaScope): boolean {
-  return ctx.sasl !== null && scope.session.mechanism === null;
-}
 
 export function handleSaslHandshake(ctx: BrokerContext, request: SaslHandshakeRequest, scope: KafkaScope): KafkaAnswer {
   const { sasl } = ctx;
   const mechanisms = sasl?.mechanismsFor(scope.session) ?? [];
   if (sasl === null) return answer({ errorCode: KafkaErrors.ILLEGAL_SASL_STATE, mechanisms } satisfies SaslHandshakeResponse);
-  const close = mustAuthenticate(ctx, scope);
+  const close = mustAuthenticate(ctx, scope.session);
   if (scope.apiVersion === 0 && close) {
     ctx.logger.info(`kafka: SaslHandshake v0 (raw SASL tokens) from ${scope.session.host} is not supported; closing the connection`, { host: scope.session.host });
     return closing({ errorCode: KafkaErrors.UNSUPPORTED_VERSION, mechanisms } satisfies SaslHandshakeResponse);
@@ -54,7 +63,7 @@ export function handleSaslHandshake(ctx: BrokerContext, request: SaslHandshakeRe
 }
 
 export function handleSaslAuthenticate(ctx: BrokerContext, request: SaslAuthenticateRequest, scope: KafkaScope): KafkaAnswer | Promise<KafkaAnswer> {
-  const close = mustAuthenticate(ctx, scope);
+  const close = mustAuthenticate(ctx, scope.session);
   const failed = (error: unknown): KafkaAnswer => {
     if (!isSpoolError(error)) throw error;
     const { errorCode, errorMessage } = kafkaErrorOf(error);
@@ -73,6 +82,7 @@ export function handleSaslAuthenticate(ctx: BrokerContext, request: SaslAuthenti
 }
 
 export function handleDescribeUserScramCredentials(ctx: BrokerContext, request: DescribeUserScramCredentialsRequest): KafkaAnswer {
+  if ((request.users?.length ?? 0) > RequestLimits.maxUsersPerRequest) return tooMany(ctx, 'DescribeUserScramCredentials', request.users!.length);
   const names = request.users === null ? null : request.users.map((entry) => entry.name);
   const results = describeUsers(ctx, names).map((result) => {
     const { errorCode, errorMessage } = result.error ? kafkaErrorOf(result.error) : { errorCode: KafkaErrors.NONE, errorMessage: null };
@@ -88,6 +98,8 @@ export function handleDescribeUserScramCredentials(ctx: BrokerContext, request: 
 
 /** One result per user (Kafka's shape): the first error among that user's changes, or NONE. */
 export function handleAlterUserScramCredentials(ctx: BrokerContext, request: AlterUserScramCredentialsRequest): KafkaAnswer {
+  const count = request.deletions.length + request.upsertions.length;
+  if (count > RequestLimits.maxUsersPerRequest) return tooMany(ctx, 'AlterUserScramCredentials', count);
   const requested: RequestedChange[] = [
     ...request.deletions.map((entry) => ({ kind: 'delete' as const, user: entry.name, mechanism: scramMechanismOfType(entry.mechanism) })),
     ...request.upsertions.map((entry) => ({

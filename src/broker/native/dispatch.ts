@@ -41,6 +41,7 @@ import { setClientId } from '../core/quotas.js';
 import { handleAlterClientQuotas, handleCreateAcls, handleDeleteAcls, handleDescribeAcls, handleDescribeClientQuotas } from './acls.js';
 import { handleAlterUserScramCredentials, handleDescribeUserScramCredentials, handleSaslAuthenticate, handleSaslHandshake } from './security.js';
 import { authenticationRefusal } from '../authentication.js';
+import { handleOffsetForLeaderEpoch, handleReplicaFetch } from './replica.js';
 
 type Handler<K extends ApiKey> = (
   ctx: BrokerContext,
@@ -85,6 +86,8 @@ const handlers: { [K in ApiKey]: Handler<K> } = {
   [ApiKey.SaslAuthenticate]: (ctx, request, _payload, scope) => handleSaslAuthenticate(ctx, request, scope),
   [ApiKey.DescribeUserScramCredentials]: (ctx, request) => handleDescribeUserScramCredentials(ctx, request),
   [ApiKey.AlterUserScramCredentials]: (ctx, request) => handleAlterUserScramCredentials(ctx, request),
+  [ApiKey.ReplicaFetch]: (ctx, request, _payload, scope) => handleReplicaFetch(ctx, request, scope),
+  [ApiKey.OffsetForLeaderEpoch]: (ctx, request) => handleOffsetForLeaderEpoch(ctx, request),
 };
 
 /** What a connection may call before it has authenticated (with SASL on). */

@@ -8,11 +8,7 @@ import type * as M from '../../protocol/messages.js';
 import { Errors, isSpoolError, SpoolError } from '../../util/errors.js';
 import type { BrokerContext, HandlerResponse, RequestScope } from '../context.js';
 import { alterUsers, describeUsers } from '../core/users.js';
-
-/** A SASL failure ends the connection only while it still has to authenticate. */
-export function mustAuthenticate(ctx: BrokerContext, scope: RequestScope): boolean {
-  return ctx.sasl !== null && scope.session.mechanism === null;
-}
+import { mustAuthenticate } from '../authentication.js';
 
 export function handleSaslHandshake(ctx: BrokerContext, request: M.SaslHandshakeRequest, scope: RequestScope): HandlerResponse {
   const { sasl } = ctx;
@@ -20,7 +16,7 @@ export function handleSaslHandshake(ctx: BrokerContext, request: M.SaslHandshake
     const error = new SpoolError(Errors.UNSUPPORTED_SASL_MECHANISM, 'SASL is not enabled on this broker');
     return { header: { ...errorFields(error), mechanisms: [] } satisfies M.SaslHandshakeResponse };
   }
-  const close = mustAuthenticate(ctx, scope);
+  const close = mustAuthenticate(ctx, scope.session);
   const mechanisms = sasl.mechanismsFor(scope.session);
   try {
     sasl.handshake(scope.session, request.mechanism);
@@ -33,7 +29,7 @@ export function handleSaslHandshake(ctx: BrokerContext, request: M.SaslHandshake
 
 export function handleSaslAuthenticate(ctx: BrokerContext, request: M.SaslAuthenticateRequest, scope: RequestScope): HandlerResponse | Promise<HandlerResponse> {
   const { sasl } = ctx;
-  const close = mustAuthenticate(ctx, scope);
+  const close = mustAuthenticate(ctx, scope.session);
   const failed = (error: unknown): HandlerResponse => {
     if (!isSpoolError(error)) throw error;
     return { header: { ...errorFields(error), authBytes: EMPTY } satisfies M.SaslAuthenticateResponse, close };

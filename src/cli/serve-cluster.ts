@@ -1,0 +1,77 @@
+// `spool serve --cluster etcd://...`: the serve flags of cluster mode and the start of the
+// broker's ClusterNode (src/cluster) once the listeners are up, so the registration carries
+// the real ports. Without --cluster nothing here runs and etcd is never needed.
+
+import { type Command, InvalidArgumentError } from 'commander';
+// Light modules only at load time: the etcd client (etcd3, gRPC) costs ~0.5 s to load and is
+// imported on demand, so a single broker starts as fast as before.
+import { parseClusterUrl } from '../cluster/etcd-url.js';
+import { DEFAULT_LEASE_TTL_MS } from '../cluster/lease-keeper.js';
+import type { ClusterNode } from '../cluster/cluster-node.js';
+import type { ClusterLogger } from '../cluster/logger.js';
+import type { HostPort } from '../broker/index.js';
+
+export interface ClusterServeOptions {
+  cluster?: string;
+  nodeId?: number;
+  advertise?: HostPort;
+  clusterLeaseTtlMs: number;
+}
+
+function clusterUrlOption(value: string): string {
+  try {
+    parseClusterUrl(value);
+    return value;
+  } catch (error) {
+    throw new InvalidArgumentError(error instanceof Error ? error.message : String(error));
+  }
+}
+
+function leaseTtlOption(value: string): number {
+  const number = Number(value);
+  if (!/^\d+$/.test(value) || number < 1000 || number > 600_000 || number % 1000 !== 0) {
+    throw new InvalidArgumentError(`--cluster-lease-ttl-ms must be whole seconds in [1000, 600000] ms, got '${value}'`);
+  }
+  return number;
+}
+
+function nodeIdOption(value: string): number {
+  const number = Number(value);
+  if (!/^\d+$/.test(value) || !Number.isSafeInteger(number) || number > 2_147_483_647) throw new InvalidArgumentError(`--node-id must be an integer in [0, 2147483647], got '${value}'`);
+  return number;
+}
+
+export function addClusterServeOptions(command: Command, hostPortOption: (what: string) => (value: string) => HostPort): Command {
+  return command
+    .option('--cluster <etcd-url>', 'join a cluster whose membership and partition state live in etcd: etcd://host:port[,host:port...][/root]; off unless given', clusterUrlOption)
+    .option('--node-id <n>', 'this broker\'s node id in the cluster (required with --cluster)', nodeIdOption)
+    .option('--advertise <host:port>', 'native address other brokers and clients reach this broker at (default: --host and the bound port)', hostPortOption('--advertise'))
+    .option('--cluster-lease-ttl-ms <ms>', 'membership lease TTL in etcd (whole seconds); renewed every TTL/4', leaseTtlOption, DEFAULT_LEASE_TTL_MS);
+}
+
+/** Flag combinations, checked before the broker opens anything. */
+export function checkClusterOptions(options: ClusterServeOptions): void {
+  if (options.cluster !== undefined && options.nodeId === undefined) throw new InvalidArgumentError('--cluster needs --node-id');
+  if (options.cluster === undefined && (options.nodeId !== undefined || options.advertise !== undefined)) {
+    throw new InvalidArgumentError('--node-id and --advertise need --cluster');
+  }
+}
+
+/** Null without --cluster. Resolves once registered in etcd (waits while etcd is down). */
+export async function startClusterNode(
+  options: ClusterServeOptions,
+  listening: { host: string; port: number; kafka: HostPort | null },
+  logger: ClusterLogger,
+): Promise<ClusterNode | null> {
+  if (options.cluster === undefined) return null;
+  if (options.nodeId === undefined) throw new InvalidArgumentError('--cluster needs --node-id');
+  const { ClusterNode } = await import('../cluster/cluster-node.js');
+  return ClusterNode.start({
+    url: options.cluster,
+    nodeId: options.nodeId,
+    advertised: options.advertise ?? { host: listening.host, port: listening.port },
+    ...(listening.kafka ? { kafkaAdvertised: listening.kafka } : {}),
+    leaseTtlMs: options.clusterLeaseTtlMs,
+    logger,
+  });
+}

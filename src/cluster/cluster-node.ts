@@ -1,0 +1,196 @@
+// One broker's part in a cluster: it registers (membership.ts), keeps the cluster view
+// (cluster-view.ts), campaigns for controller and runs the controller while elected
+// (controller-election.ts, controller.ts), derives its replica roles (replica-roles.ts), and
+// creates topics by writing their spec for the controller to place.
+
+import { randomUUID } from 'node:crypto';
+import { assert } from '../util/assert.js';
+import { SpoolError, Errors } from '../util/errors.js';
+import { ClusterView } from './cluster-view.js';
+import { Controller } from './controller.js';
+import { ControllerElection } from './controller-election.js';
+import { EtcdStore } from './etcd-store.js';
+import { KeyLayout } from './layout.js';
+import { silentClusterLogger, type ClusterLogger } from './logger.js';
+import { Membership } from './membership.js';
+import { defaultMinInsyncReplicas, defaultReplicationFactor } from './placement.js';
+import { ReplicaRoles } from './replica-roles.js';
+import { DEFAULT_LEASE_TTL_MS } from './lease-keeper.js';
+import type { ClusterStore } from './store.js';
+import { encodeValue, type TopicAssignment, type TopicSpec } from './values.js';
+import { summarizeCluster, type ClusterSummary } from './summary.js';
+import { parseClusterUrl } from './etcd-url.js';
+
+export { DEFAULT_LEASE_TTL_MS };
+/** How long createTopic waits for the controller to place the topic. */
+export const DEFAULT_TOPIC_PLACEMENT_TIMEOUT_MS = 10_000;
+
+export interface ClusterNodeOptions {
+  /** `etcd://host:port[,host:port][/root]`. */
+  readonly url: string;
+  readonly nodeId: number;
+  /** Native protocol address others reach this broker at. */
+  readonly advertised: { readonly host: string; readonly port: number };
+  readonly kafkaAdvertised?: { readonly host: string; readonly port: number };
+  /** Default DEFAULT_LEASE_TTL_MS; whole seconds. */
+  readonly leaseTtlMs?: number;
+  readonly logger?: ClusterLogger;
+  /** For tests: a store of their own instead of one built from the url. */
+  readonly store?: ClusterStore;
+}
+
+export interface CreateTopicRequest {
+  readonly partitions: number;
+  /** Default min(3, live brokers). */
+  readonly replicationFactor?: number;
+  /** Default: configs['min.insync.replicas'], else 2 when the replication factor is 3 or more, else 1. */
+  readonly minInsyncReplicas?: number;
+  readonly configs?: Readonly<Record<string, string>>;
+}
+
+const TOPIC_NAME = /^[A-Za-z0-9._-]{1,249}$/;
+
+export class ClusterNode {
+  readonly membership: Membership;
+  readonly view: ClusterView;
+  readonly roles: ReplicaRoles;
+  readonly election: ControllerElection;
+  private controller: Controller | null = null;
+  private closed = false;
+
+  private constructor(
+    readonly store: ClusterStore,
+    readonly layout: KeyLayout,
+    private readonly logger: ClusterLogger,
+    membership: Membership,
+  ) {
+    this.membership = membership;
+    this.view = new ClusterView(store, layout, logger);
+    this.roles = new ReplicaRoles(store, this.view, layout, membership);
+    this.election = new ControllerElection(store, this.view, layout, membership, logger);
+    this.election.on('elected', (epoch) => {
+      this.controller?.stop();
+      this.controller = new Controller(store, this.view, layout, epoch, logger);
+      this.controller.start();
+    });
+    this.election.on('resigned', () => {
+      this.controller?.stop();
+      this.controller = null;
+    });
+  }
+
+  /** Registers and starts watching; resolves once registered and the first view is loaded. */
+  static async start(options: ClusterNodeOptions): Promise<ClusterNode> {
+    const address = parseClusterUrl(options.url);
+    const logger = options.logger ?? silentClusterLogger;
+    const store = options.store ?? new EtcdStore({ endpoints: address.endpoints });
+    const layout = new KeyLayout(address.root);
+    const registration = {
+      nodeId: options.nodeId,
+      host: options.advertised.host,
+      port: options.advertised.port,
+      ...(options.kafkaAdvertised ? { kafkaHost: options.kafkaAdvertised.host, kafkaPort: options.kafkaAdvertised.port } : {}),
+      incarnation: randomUUID(),
+    };
+    const membership = new Membership(store, layout, registration, logger, { leaseTtlMs: options.leaseTtlMs ?? DEFAULT_LEASE_TTL_MS });
+    const node = new ClusterNode(store, layout, logger, membership);
+    try {
+      await membership.start();
+      await node.startView();
+    } catch (error) {
+      await node.close();
+      throw error;
+    }
+    node.roles.start();
+    node.election.start();
+    return node;
+  }
+
+  private async startView(): Promise<void> {
+    for (;;) {
+      try {
+        await this.view.start();
+        return;
+      } catch (error) {
+        if (this.closed) throw error;
+        await new Promise((resolve) => setTimeout(resolve, 250));
+      }
+    }
+  }
+
+  get nodeId(): number {
+    return this.membership.nodeId;
+  }
+
+  /** The controller epoch while this broker is the controller, else null. */
+  get controllerEpoch(): number | null {
+    return this.election.epoch;
+  }
+
+  /**
+   * Writes the topic's spec (create-if-absent) and waits for the controller to place it.
+   * TOPIC_ALREADY_EXISTS, INVALID_REPLICATION_FACTOR, INVALID_PARTITIONS, INVALID_TOPIC,
+   * CLUSTER_UNAVAILABLE, REQUEST_TIMED_OUT (not placed in time: the spec stays and the
+   * controller places it when it can).
+   */
+  async createTopic(name: string, request: CreateTopicRequest, timeoutMs = DEFAULT_TOPIC_PLACEMENT_TIMEOUT_MS): Promise<TopicAssignment> {
+    if (!TOPIC_NAME.test(name)) throw new SpoolError(Errors.INVALID_TOPIC, `invalid topic name '${name}'`);
+    if (!Number.isSafeInteger(request.partitions) || request.partitions < 1 || request.partitions > 100_000) throw new SpoolError(Errors.INVALID_PARTITIONS);
+    const liveBrokers = this.view.brokers.size;
+    const replicationFactor = request.replicationFactor ?? defaultReplicationFactor(liveBrokers);
+    if (!Number.isSafeInteger(replicationFactor) || replicationFactor < 1 || replicationFactor > liveBrokers) {
+      throw new SpoolError(Errors.INVALID_REPLICATION_FACTOR, `replication factor ${replicationFactor} with ${liveBrokers} live brokers`);
+    }
+    // Kafka's topic config min.insync.replicas, when given there rather than as the field.
+    const configured = request.configs?.['min.insync.replicas'];
+    const minInsyncReplicas = request.minInsyncReplicas ?? (configured !== undefined && /^\d+$/.test(configured) ? Number(configured) : defaultMinInsyncReplicas(replicationFactor));
+    if (!Number.isSafeInteger(minInsyncReplicas) || minInsyncReplicas < 1 || minInsyncReplicas > replicationFactor) {
+      throw new SpoolError(Errors.INVALID_CONFIG, `min.insync.replicas ${minInsyncReplicas} must be in [1, ${replicationFactor}]`);
+    }
+    const spec: TopicSpec = { partitions: request.partitions, replicationFactor, minInsyncReplicas, configs: { ...(request.configs ?? {}) } };
+    const key = this.layout.topic(name);
+    const result = await this.store.transaction([{ key, kind: 'absent' }], [{ kind: 'put', key, value: encodeValue(spec) }]);
+    if (!result.succeeded) throw new SpoolError(Errors.TOPIC_ALREADY_EXISTS, `topic '${name}' already exists`);
+    return this.waitForAssignment(name, timeoutMs);
+  }
+
+  private waitForAssignment(name: string, timeoutMs: number): Promise<TopicAssignment> {
+    return new Promise((resolve, reject) => {
+      const check = (): boolean => {
+        const assignment = this.view.assignments.get(name);
+        if (!assignment) return false;
+        unsubscribe();
+        clearTimeout(timer);
+        resolve(assignment);
+        return true;
+      };
+      const unsubscribe = this.view.onChange((change) => {
+        if (change.topics.has(name)) check();
+      });
+      const timer = setTimeout(() => {
+        unsubscribe();
+        reject(new SpoolError(Errors.REQUEST_TIMED_OUT, `topic '${name}' not placed by the controller within ${timeoutMs} ms`));
+      }, timeoutMs);
+      check();
+    });
+  }
+
+  describe(): ClusterSummary {
+    return summarizeCluster(this.view);
+  }
+
+  /** Leaves the cluster: stops the controller, revokes the lease (etcd deletes our keys at once). */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    this.election.close();
+    this.controller?.stop();
+    this.controller = null;
+    this.roles.close();
+    await this.view.close();
+    await this.membership.close();
+    this.store.close();
+  }
+}
+
+assert(DEFAULT_LEASE_TTL_MS % 1000 === 0, 'lease TTLs are whole seconds');

@@ -1,0 +1,220 @@
+// The controller: runs on the one broker holding <root>/controller, for as long as it holds it.
+// It has no RPCs: it reads the ClusterView (the same watch every broker has) and writes etcd
+// by compare-and-swap, and the brokers take their roles from what it wrote.
+//
+// One reconcile pass at a time, started whenever the view changes (coalesced):
+// 1. topics with a spec but no assignment get replicas placed (placement.ts) and their
+//    partition states created {leader: first replica, leaderEpoch 0, isr: all replicas};
+// 2. every partition whose leader or ISR names a broker that is not live gets its next state
+//    (leader-election.ts).
+// Every write is a transaction whose compares include `controller createRevision == epoch`
+// (a controller that was replaced, e.g. after its own lease expired, cannot write) and the
+// partition key's modRevision as read (a concurrent ISR change by the leader wins; the watch
+// brings the new state and the next pass decides again). Partition writes are batched,
+// MAX_TRANSACTION_OPERATIONS keys a transaction; a batch that loses a compare is retried key
+// by key so one conflict does not hold back the others.
+
+import { AssertionError } from '../util/assert.js';
+import { SpoolError, Errors, isSpoolError } from '../util/errors.js';
+import type { ClusterView } from './cluster-view.js';
+import { partitionId, type KeyLayout } from './layout.js';
+import { nextPartitionState } from './leader-election.js';
+import type { ClusterLogger } from './logger.js';
+import { placeReplicas } from './placement.js';
+import { MAX_TRANSACTION_OPERATIONS, type ClusterStore, type Compare, type Operation } from './store.js';
+import { encodeValue, NO_LEADER, type PartitionState } from './values.js';
+
+interface PlannedWrite {
+  readonly key: string;
+  readonly compare: Compare;
+  readonly value: PartitionState;
+  readonly id: string;
+}
+
+export interface ControllerOptions {
+  /** Wait before a pass that failed for an etcd error runs again. Default 200. */
+  readonly retryMs?: number;
+}
+
+export class Controller {
+  private running = false;
+  private again = false;
+  private stopped = false;
+  private retryTimer: NodeJS.Timeout | null = null;
+  private unsubscribe: (() => void) | null = null;
+  /** Registration epochs seen in the last pass: a broker whose epoch changed restarted. */
+  private knownBrokers: Map<number, number> | null = null;
+  /** Passes run; for tests and logs. */
+  passes = 0;
+  /** Topics already warned about (waiting for brokers): one line each, not one per pass. */
+  private readonly waitingTopics = new Set<string>();
+
+  constructor(
+    private readonly store: ClusterStore,
+    private readonly view: ClusterView,
+    private readonly layout: KeyLayout,
+    readonly epoch: number,
+    private readonly logger: ClusterLogger,
+    private readonly options: ControllerOptions = {},
+  ) {}
+
+  start(): void {
+    this.unsubscribe = this.view.onChange(() => this.schedule());
+    this.logger.info('cluster: controller started', { epoch: this.epoch });
+    this.schedule();
+  }
+
+  stop(): void {
+    this.stopped = true;
+    this.unsubscribe?.();
+    if (this.retryTimer) clearTimeout(this.retryTimer);
+  }
+
+  /** Run a pass now, or right after the one running. */
+  schedule(): void {
+    if (this.stopped) return;
+    if (this.running) {
+      this.again = true;
+      return;
+    }
+    this.running = true;
+    // setImmediate: the events of one watch delivery are all applied before the pass reads.
+    setImmediate(() => void this.runPasses());
+  }
+
+  private async runPasses(): Promise<void> {
+    try {
+      do {
+        this.again = false;
+        if (this.stopped) return;
+        await this.pass();
+      } while (this.again);
+    } catch (error) {
+      // A bug stops the process (STYLE): no retry turns an assertion into a warning.
+      if (error instanceof AssertionError) throw error;
+      if (this.stopped) return;
+      if (isSpoolError(error, Errors.STATE_CHANGED)) {
+        this.logger.warn('cluster: controller fenced (another controller epoch); stopping', { epoch: this.epoch });
+        this.stop();
+        return;
+      }
+      this.logger.warn('cluster: controller pass failed; retrying', { error: error instanceof Error ? error.message : String(error) });
+      this.retryTimer = setTimeout(() => {
+        this.retryTimer = null;
+        this.schedule();
+      }, this.options.retryMs ?? 200);
+    } finally {
+      this.running = false;
+    }
+  }
+
+  private fence(): Compare {
+    return { key: this.layout.controller, kind: 'createRevision', createRevision: this.epoch };
+  }
+
+  /** The brokers trusted this pass: live, and not re-registered since the last pass. */
+  private trustedBrokers(): { live: Set<number>; restarted: boolean; known: Map<number, number> } {
+    const live = new Set<number>();
+    let restarted = false;
+    const previous = this.knownBrokers;
+    const known = new Map<number, number>();
+    for (const [nodeId, broker] of this.view.brokers) {
+      known.set(nodeId, broker.registrationRevision);
+      const before = previous?.get(nodeId);
+      if (previous !== null && before !== undefined && before !== broker.registrationRevision) {
+        restarted = true;
+        continue;
+      }
+      live.add(nodeId);
+    }
+    return { live, restarted, known };
+  }
+
+  private async pass(): Promise<void> {
+    this.passes++;
+    const { live, restarted, known } = this.trustedBrokers();
+    await this.createAssignments(live);
+    const writes: PlannedWrite[] = [];
+    for (const [topic, assignment] of this.view.assignments) {
+      for (let partition = 0; partition < assignment.replicas.length; partition++) {
+        const entry = this.view.partition(topic, partition);
+        if (!entry) continue;
+        const next = nextPartitionState(entry.state, assignment.replicas[partition]!, live, this.epoch);
+        if (!next) continue;
+        const key = this.layout.partition(topic, partition);
+        writes.push({ key, id: partitionId(topic, partition), compare: { key, kind: 'modRevision', modRevision: entry.modRevision }, value: next });
+        if (next.leader !== entry.state.leader) {
+          this.logger.info('cluster: partition leader change', { topic, partition, from: entry.state.leader, to: next.leader, leaderEpoch: next.leaderEpoch, isr: next.isr.join(',') });
+        }
+      }
+    }
+    await this.writeBatched(writes);
+    // Only after a complete pass: a pass that failed half-way must treat a restart as one again.
+    this.knownBrokers = known;
+    // A restarted broker was left out of this pass; the next one may elect it.
+    if (restarted) this.again = true;
+  }
+
+  private async createAssignments(live: ReadonlySet<number>): Promise<void> {
+    for (const [topic, spec] of this.view.topics) {
+      if (this.view.assignments.has(topic)) continue;
+      if (spec.replicationFactor > live.size) {
+        if (this.waitingTopics.has(topic)) continue;
+        this.waitingTopics.add(topic);
+        this.logger.warn('cluster: topic waits for brokers: replication factor above live brokers', { topic, replicationFactor: spec.replicationFactor, liveBrokers: live.size });
+        continue;
+      }
+      const replicas = placeReplicas([...live], spec.partitions, spec.replicationFactor, this.load());
+      const writes: PlannedWrite[] = replicas.map((chosen, partition) => {
+        const key = this.layout.partition(topic, partition);
+        return { key, id: partitionId(topic, partition), compare: { key, kind: 'absent' }, value: { leader: chosen[0]!, leaderEpoch: 0, isr: chosen, controllerEpoch: this.epoch } };
+      });
+      // Partition states first, the assignment last: a topic whose assignment exists is complete.
+      await this.writeBatched(writes.filter((write) => !this.view.partitions.has(write.id)));
+      const key = this.layout.assignment(topic);
+      const result = await this.store.transaction([this.fence(), { key, kind: 'absent' }], [{ kind: 'put', key, value: encodeValue({ replicas }) }]);
+      if (!result.succeeded) await this.checkFence();
+      else this.logger.info('cluster: topic placed', { topic, partitions: spec.partitions, replicationFactor: spec.replicationFactor });
+    }
+  }
+
+  /** Leaders and replicas per live broker, from the assignments and states in the view. */
+  private load(): { leaders: Map<number, number>; replicas: Map<number, number> } {
+    const leaders = new Map<number, number>();
+    const replicas = new Map<number, number>();
+    for (const assignment of this.view.assignments.values()) {
+      for (const chosen of assignment.replicas) {
+        for (const id of chosen) replicas.set(id, (replicas.get(id) ?? 0) + 1);
+      }
+    }
+    for (const entry of this.view.partitions.values()) {
+      if (entry.state.leader !== NO_LEADER) leaders.set(entry.state.leader, (leaders.get(entry.state.leader) ?? 0) + 1);
+    }
+    return { leaders, replicas };
+  }
+
+  private async writeBatched(writes: readonly PlannedWrite[]): Promise<void> {
+    for (let start = 0; start < writes.length; start += MAX_TRANSACTION_OPERATIONS) {
+      const batch = writes.slice(start, start + MAX_TRANSACTION_OPERATIONS);
+      if (await this.write(batch)) continue;
+      if (batch.length > 1) {
+        for (const write of batch) await this.write([write]);
+      }
+      await this.checkFence();
+    }
+  }
+
+  private async write(batch: readonly PlannedWrite[]): Promise<boolean> {
+    const operations: Operation[] = batch.map((write) => ({ kind: 'put', key: write.key, value: encodeValue(write.value) }));
+    const result = await this.store.transaction([this.fence(), ...batch.map((write) => write.compare)], operations);
+    return result.succeeded;
+  }
+
+  /** After a lost compare: if the controller key is no longer ours, this controller is done. */
+  private async checkFence(): Promise<void> {
+    const current = await this.store.get(this.layout.controller);
+    if (current === null || current.createRevision !== this.epoch) {
+      throw new SpoolError(Errors.STATE_CHANGED, `controller epoch ${this.epoch} replaced by ${current?.createRevision ?? 'none'}`);
+    }
+  }
+}

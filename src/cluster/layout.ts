@@ -1,0 +1,73 @@
+// The etcd key layout (README.md "Key layout" has the table: who writes each key, how).
+//
+//   <root>/brokers/<nodeId>                      BrokerRegistration   the broker, under its lease
+//   <root>/controller                            ControllerRecord     a broker, create-if-absent, under its lease
+//   <root>/topics/<topic>                        TopicSpec            any broker (topic create), create-if-absent
+//   <root>/assignments/<topic>                   TopicAssignment      the controller
+//   <root>/partitions/<topic>/<partition>        PartitionState       the controller; the leader (ISR only)
+//
+// Topic names never contain '/' (Kafka's rule: [A-Za-z0-9._-]), so the last '/' of a
+// partition key separates the topic from the partition number.
+
+export interface PartitionKey {
+  readonly topic: string;
+  readonly partition: number;
+}
+
+export class KeyLayout {
+  readonly brokers: string;
+  readonly controller: string;
+  readonly topics: string;
+  readonly assignments: string;
+  readonly partitions: string;
+
+  constructor(readonly root: string) {
+    this.brokers = `${root}/brokers/`;
+    this.controller = `${root}/controller`;
+    this.topics = `${root}/topics/`;
+    this.assignments = `${root}/assignments/`;
+    this.partitions = `${root}/partitions/`;
+  }
+
+  broker(nodeId: number): string {
+    return `${this.brokers}${nodeId}`;
+  }
+
+  topic(name: string): string {
+    return `${this.topics}${name}`;
+  }
+
+  assignment(topic: string): string {
+    return `${this.assignments}${topic}`;
+  }
+
+  partition(topic: string, partition: number): string {
+    return `${this.partitions}${topic}/${partition}`;
+  }
+
+  /** The node id of a broker key, or null for a key that is not one. */
+  brokerIdOf(key: string): number | null {
+    if (!key.startsWith(this.brokers)) return null;
+    const rest = key.slice(this.brokers.length);
+    return /^\d+$/.test(rest) ? Number(rest) : null;
+  }
+
+  topicOf(key: string, prefix: string): string | null {
+    if (!key.startsWith(prefix)) return null;
+    const rest = key.slice(prefix.length);
+    return rest.length > 0 && !rest.includes('/') ? rest : null;
+  }
+
+  partitionOf(key: string): PartitionKey | null {
+    if (!key.startsWith(this.partitions)) return null;
+    const rest = key.slice(this.partitions.length);
+    const slash = rest.lastIndexOf('/');
+    const number = rest.slice(slash + 1);
+    if (slash <= 0 || !/^\d+$/.test(number)) return null;
+    return { topic: rest.slice(0, slash), partition: Number(number) };
+  }
+}
+
+export function partitionId(topic: string, partition: number): string {
+  return `${topic}/${partition}`;
+}
