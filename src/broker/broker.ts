@@ -31,6 +31,7 @@ import { observedLogManager } from './observed-logs.js';
 import { resolveOptions, type BrokerOptions } from './options.js';
 import { RequestMemoryPool } from './request-memory.js';
 import { FetchWaiters } from './waiters.js';
+import { SecurityStore } from './security-store.js';
 import { ReplicaManager } from './core/replica-fetch.js';
 
 export interface Broker {
@@ -89,7 +90,9 @@ export async function startBroker(brokerOptions: BrokerOptions): Promise<Broker>
     throw error;
   }
   let coordinator: GroupCoordinator;
+  let acls: SecurityStore;
   try {
+    acls = SecurityStore.open(storageFs, options.dataDir, { enabled: options.authorizerEnabled, superUsers: options.superUsers });
     coordinator = await GroupCoordinator.open(logs, {
       ...clock,
       warn,
@@ -125,6 +128,7 @@ export async function startBroker(brokerOptions: BrokerOptions): Promise<Broker>
     advertised: { host: options.host, port: options.port },
     kafkaAdvertised: options.kafkaListener ? { ...(options.kafkaAdvertised ?? options.kafkaListener) } : null,
     creatingTopics: new Map(),
+    security: acls,
     credentials: security.credentials,
     sasl: security.sasl,
     shuttingDown: false,

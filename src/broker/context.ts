@@ -11,6 +11,7 @@ import type { Logger } from './logger.js';
 import type { BrokerMetrics } from './metrics.js';
 import type { ResolvedBrokerOptions } from './options.js';
 import type { FetchWaiters } from './waiters.js';
+import type { SecurityStore } from './security-store.js';
 
 export interface BrokerContext {
   readonly logs: LogManager;
@@ -26,6 +27,8 @@ export interface BrokerContext {
   readonly kafkaAdvertised: { host: string; port: number } | null;
   /** Topics being auto-created, so concurrent produces share one creation. */
   readonly creatingTopics: Map<string, Promise<void>>;
+  /** ACLs (the authoriser) and client quotas, with their file; see security-store.ts. */
+  readonly security: SecurityStore;
   /** SCRAM credentials (meta/security/scram-credentials.json): see security/credential-store.ts. */
   readonly credentials: CredentialStore;
   /** The SASL authenticator when authentication is on (--sasl); null: every connection may run every API. */
@@ -60,4 +63,6 @@ export interface RequestScope {
   readonly remote?: string;
   /** Who the connection is (principal, authenticated or not): see security/session.ts. */
   readonly session: Session;
+  /** Mutes the connection (no reads, no dispatch) for `delayMs`: a client over its quota (core/quotas.ts). */
+  throttle?(delayMs: number): void;
 }

@@ -75,6 +75,10 @@ export interface BrokerOptions {
   bootstrapUser?: { name: string; password: string };
   /** Defaults for topics created without a value. */
   topicDefaults?: Partial<TopicConfig>;
+  /** 'acl': every request is checked against the ACLs (no matching ACL: denied); 'none': nothing is. Default: 'acl' when authentication is configured, else 'none'. See src/security/README.md "ACLs". */
+  authorizer?: 'acl' | 'none';
+  /** Principals that bypass the ACLs (`User:admin`). */
+  superUsers?: string[];
   /** TLS per listener (src/security/README.md "TLS"): a listener with a context accepts only TLS. Default: none. */
   tls?: ListenerTls;
   logger?: Logger;
@@ -117,6 +121,9 @@ export interface ResolvedBrokerOptions {
   queuedMaxRequestBytes: number;
   requestReadTimeoutMs: number;
   connectionsMaxIdleMs: number;
+  /** ACLs enforced (see BrokerOptions.authorizer). */
+  authorizerEnabled: boolean;
+  superUsers: string[];
   tls: ListenerTls;
 }
 
@@ -150,8 +157,13 @@ export function resolveOptions(options: BrokerOptions): ResolvedBrokerOptions {
     queuedMaxRequestBytes: options.queuedMaxRequestBytes ?? DEFAULT_QUEUED_MAX_REQUEST_BYTES,
     requestReadTimeoutMs: options.requestReadTimeoutMs ?? DEFAULT_REQUEST_READ_TIMEOUT_MS,
     connectionsMaxIdleMs: options.connectionsMaxIdleMs ?? DEFAULT_CONNECTIONS_MAX_IDLE_MS,
+    authorizerEnabled: options.authorizer === undefined ? authenticationConfigured(options) : options.authorizer === 'acl',
+    superUsers: options.superUsers ?? [],
     tls: options.tls ?? {},
   };
+  for (const principal of resolved.superUsers) {
+    if (!/^[A-Za-z]+:.+$/.test(principal)) throw new RangeError(`superUsers: a principal is Type:name (User:admin), got '${principal}'`);
+  }
   const positive = (name: string, value: number, min = 1): void => {
     if (!Number.isSafeInteger(value) || value < min) throw new RangeError(`${name} must be an integer >= ${min}, got ${value}`);
   };
@@ -181,4 +193,15 @@ export function parseFsyncPolicy(text: string): FsyncPolicy {
     if (intervalMs > 0 && Number.isSafeInteger(intervalMs)) return { kind: 'interval', intervalMs };
   }
   throw new RangeError(`--fsync must be always, never or a positive number of milliseconds, got '${text}'`);
+}
+
+/**
+ * True when connections can name a principal (SASL, or TLS client certificates required):
+ * then authorisation is on unless `authorizer: 'none'` says otherwise, since authenticating
+ * without authorising would protect nothing.
+ */
+export function authenticationConfigured(options: BrokerOptions): boolean {
+  // mTLS with required client certificates names every connection's principal too.
+  const tls = options.tls ?? {};
+  return options.sasl !== undefined || tls.native?.clientAuth === 'required' || tls.kafka?.clientAuth === 'required';
 }

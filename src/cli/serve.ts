@@ -36,6 +36,8 @@ interface ServeOptions extends ServeTlsOptions, ClusterServeOptions {
   shareMaxInFlightRecords: number;
   kafkaListener?: HostPort;
   kafkaAdvertised?: HostPort;
+  authorizer?: 'acl' | 'none';
+  superUsers?: string[];
   sasl?: SaslMechanism[];
   saslMaxFailuresPerHost: number;
   saslLockoutMs: number;
@@ -57,6 +59,19 @@ export function httpOption(value: string): HttpAddress | 'off' {
   const port = match ? Number(match[2]) : NaN;
   if (!match || port > 65535) throw new InvalidArgumentError(`--http must be host:port (port 0 picks one) or off, got '${value}'`);
   return { host: match[1]!.replace(/^\[(.*)\]$/, '$1'), port };
+}
+
+/**
+ * `User:admin,User:ops` (or Kafka's `User:admin;User:ops`) -> the principals; each must be
+ * Type:name. A comma splits only before the next `Type:`, so a certificate principal
+ * (`User:CN=alice,OU=eng`) stays whole.
+ */
+export function superUsersOption(value: string): string[] {
+  const principals = value.split(/;|,(?=\s*[A-Za-z]+:)/).map((part) => part.trim()).filter((part) => part.length > 0);
+  for (const principal of principals) {
+    if (!/^[A-Za-z]+:.+$/.test(principal)) throw new InvalidArgumentError(`--super-users: a principal is Type:name (User:admin), got '${principal}'`);
+  }
+  return principals;
 }
 
 export function makeLogger(format: 'text' | 'json', level: LogLevel): Logger {
@@ -160,6 +175,8 @@ export function registerServe(program: Command): void {
     )
     .option('--file-mode <octal>', 'mode of data files; directories get it plus x where it grants r (0600 -> 0700)', fileModeOption, 0o600)
     .option('--max-open-files <n>', 'segment files kept open at once (default: half the soft open-file limit)', integer('--max-open-files', 8, 10_000_000))
+    .addOption(new Option('--authorizer <kind>', 'acl: check every request against the ACLs (none match: denied); none: allow all (default: acl when authentication is configured)').choices(['acl', 'none']))
+    .option('--super-users <principals>', 'comma-separated principals that bypass the ACLs (User:admin,User:ops)', superUsersOption)
     .addOption(
       new Option('--http <host:port|off>', 'admin HTTP port: /metrics, /healthz, /readyz (port 0 picks one)')
         .argParser(httpOption)
@@ -176,6 +193,7 @@ export function registerServe(program: Command): void {
           fsync: (value) => formatFsync(value as FsyncPolicy),
           fileMode: (value) => `0${(value as number).toString(8)}`,
           http: (value) => (value === 'off' ? 'off' : `${(value as HttpAddress).host}:${(value as HttpAddress).port}`),
+          superUsers: (value) => (value as string[]).join(';'),
           tlsListeners: formatTlsListeners,
           sasl: (value) => (value as string[]).join(',').toLowerCase(),
         });
@@ -211,6 +229,8 @@ export function registerServe(program: Command): void {
         shareMaxInFlightRecords: options.shareMaxInFlightRecords,
         ...(options.kafkaListener ? { kafkaListener: options.kafkaListener } : {}),
         ...(options.kafkaAdvertised ? { kafkaAdvertised: options.kafkaAdvertised } : {}),
+        ...(options.authorizer !== undefined ? { authorizer: options.authorizer } : {}),
+        ...(options.superUsers !== undefined ? { superUsers: options.superUsers } : {}),
         ...(options.sasl ? { sasl: { mechanisms: options.sasl, maxFailuresPerHost: options.saslMaxFailuresPerHost, lockoutMs: options.saslLockoutMs } } : {}),
         ...bootstrapUser(),
         ...(tls ? { tls: tls.listeners } : {}),

@@ -256,7 +256,7 @@ export class Connection {
   }
 
   private async handshake(socket: Socket): Promise<void> {
-    const response = await this.send(socket, ApiKey.ApiVersions, { clientSoftwareName: 'spool-js', clientSoftwareVersion: '0.1.0' }, undefined, {
+    const response = await this.send(socket, ApiKey.ApiVersions, { clientSoftwareName: 'spool-js', clientSoftwareVersion: '0.1.0', clientId: this.options.clientId }, undefined, {
       timeoutMs: this.options.connectTimeoutMs,
     });
     const apis = response.header['apis'];

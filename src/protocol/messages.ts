@@ -16,6 +16,8 @@ export interface ErrorFields {
 export interface ApiVersionsRequest {
   clientSoftwareName?: string;
   clientSoftwareVersion?: string;
+  /** The client's id (Client's clientId), for client-id quotas; Kafka has it in every request header. */
+  clientId?: string;
 }
 export interface ApiVersionsResponse extends ErrorFields {
   apis: Array<{ apiKey: number; minVersion: number; maxVersion: number }>;
@@ -87,6 +89,8 @@ export interface ProducePartitionResult extends ErrorFields {
 }
 export interface ProduceResponse extends ErrorFields {
   partitions: ProducePartitionResult[];
+  /** Set when the client is over its produce quota: the broker muted the connection this long (src/security/README.md "Quotas"). */
+  throttleTimeMs?: number;
 }
 
 // Fetch (6). Payload of the response: for each entry of `partitions`, `size` bytes of
@@ -110,6 +114,8 @@ export interface FetchPartitionResult extends ErrorFields {
 }
 export interface FetchResponse extends ErrorFields {
   partitions: FetchPartitionResult[];
+  /** Set when the client is over its fetch quota: the broker muted the connection this long. */
+  throttleTimeMs?: number;
 }
 
 // ListOffsets (7). timestamp: -1 latest (log end offset), -2 earliest (log start
@@ -378,6 +384,66 @@ export interface InitProducerIdRequest {
 export interface InitProducerIdResponse extends ErrorFields {
   producerId: number;
   producerEpoch: number;
+}
+
+// ACLs (48-50): Kafka's model (src/security/README.md "ACLs"). resourceType Topic | Group |
+// Cluster | TransactionalId; patternType literal | prefixed; operation All | Read | Write |
+// Create | Delete | Alter | Describe | DescribeConfigs | AlterConfigs | IdempotentWrite;
+// permission allow | deny. A filter's null field matches anything. Needs Describe (48) or
+// Alter (49, 50) on the cluster.
+export interface AclBindingWire {
+  principal: string;
+  host: string;
+  resourceType: string;
+  resourceName: string;
+  patternType: string;
+  operation: string;
+  permission: string;
+}
+export interface AclFilterWire {
+  principal: string | null;
+  host: string | null;
+  resourceType: string | null;
+  resourceName: string | null;
+  patternType: string | null;
+  operation: string | null;
+  permission: string | null;
+}
+export interface DescribeAclsRequest {
+  filter: AclFilterWire;
+}
+export interface DescribeAclsResponse extends ErrorFields {
+  acls: AclBindingWire[];
+}
+export interface CreateAclsRequest {
+  acls: AclBindingWire[];
+}
+export interface CreateAclsResponse extends ErrorFields {
+  results: ErrorFields[];
+}
+export interface DeleteAclsRequest {
+  filters: AclFilterWire[];
+}
+export interface DeleteAclsResponse extends ErrorFields {
+  results: Array<ErrorFields & { deleted: AclBindingWire[] }>;
+}
+
+// Client quotas (51-52): byte rates per user, client id, or both (src/security/README.md
+// "Quotas"). A rate of null removes it. Needs DescribeConfigs (51) or AlterConfigs (52) on
+// the cluster. Produce and Fetch answers carry throttleTimeMs when the quota was exceeded.
+export interface QuotaRatesWire {
+  producer_byte_rate?: number | null;
+  consumer_byte_rate?: number | null;
+}
+export type DescribeClientQuotasRequest = Record<string, never>;
+export interface DescribeClientQuotasResponse extends ErrorFields {
+  quotas: Array<{ user: string | null; clientId: string | null; rates: { producer_byte_rate?: number; consumer_byte_rate?: number } }>;
+}
+export interface AlterClientQuotasRequest {
+  entries: Array<{ user: string | null; clientId: string | null; rates: QuotaRatesWire }>;
+}
+export interface AlterClientQuotasResponse extends ErrorFields {
+  results: ErrorFields[];
 }
 
 // SaslHandshake (44): the first request on a connection to a broker with SASL on (after

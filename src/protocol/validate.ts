@@ -42,6 +42,8 @@ export const RequestLimits = {
    * yield), so this bounds one request to tens of seconds, within a client's request timeout.
    */
   maxPartitionsPerCreateTopics: 10_000,
+  /** ACL bindings or filters of one CreateAcls / DeleteAcls, quota entries of one AlterClientQuotas. */
+  maxAclsPerRequest: 1000,
   /** Acknowledgement ranges of one ShareAcknowledge partition entry (a member acks at most what it holds: 4,000 in flight per partition). */
   maxAcknowledgeRangesPerPartition: 4000,
   /** Users named by DescribeUserScramCredentials, or credentials changed by one AlterUserScramCredentials (each list). */
@@ -219,8 +221,32 @@ function totalPartitionCounts<T extends { count: number }>(check: Check<T[]>): C
   };
 }
 
+const RESOURCE_TYPES = ['Topic', 'Group', 'Cluster', 'TransactionalId'] as const;
+const PATTERN_TYPES = ['literal', 'prefixed'] as const;
+const OPERATIONS = ['All', 'Read', 'Write', 'Create', 'Delete', 'Alter', 'Describe', 'DescribeConfigs', 'AlterConfigs', 'IdempotentWrite'] as const;
+const PERMISSIONS = ['allow', 'deny'] as const;
+const aclBinding = object({
+  principal: str,
+  host: str,
+  resourceType: literal(...RESOURCE_TYPES),
+  resourceName: str,
+  patternType: literal(...PATTERN_TYPES),
+  operation: literal(...OPERATIONS),
+  permission: literal(...PERMISSIONS),
+});
+const aclFilter = object({
+  principal: nullable(str),
+  host: nullable(str),
+  resourceType: nullable(literal(...RESOURCE_TYPES)),
+  resourceName: nullable(str),
+  patternType: nullable(literal(...PATTERN_TYPES)),
+  operation: nullable(literal(...OPERATIONS)),
+  permission: nullable(literal(...PERMISSIONS)),
+});
+const byteRate = optional(nullable(int(1)));
+
 const requestChecks: Record<ApiKey, Check<unknown>> = {
-  [ApiKey.ApiVersions]: object({ clientSoftwareName: optional(str), clientSoftwareVersion: optional(str) }),
+  [ApiKey.ApiVersions]: object({ clientSoftwareName: optional(str), clientSoftwareVersion: optional(str), clientId: optional(str) }),
   [ApiKey.Metadata]: object({ topics: optional(nullable(arrayOf(str, 'maxTopicsPerRequest'))) }),
   [ApiKey.CreateTopics]: object({
     topics: totalCreatedPartitions(arrayOf(object({ name: str, partitions: i32, config: optional(record(oneOf<string | number>(str, timestamp), 'maxConfigEntries')) }), 'maxTopicsPerRequest')),
@@ -328,6 +354,16 @@ const requestChecks: Record<ApiKey, Check<unknown>> = {
     producerId: optional(int(-1)),
     producerEpoch: optional(int(-1, 0x7fff)),
   }),
+  [ApiKey.DescribeAcls]: object({ filter: aclFilter }),
+  [ApiKey.CreateAcls]: object({ acls: arrayOf(aclBinding, 'maxAclsPerRequest') }),
+  [ApiKey.DeleteAcls]: object({ filters: arrayOf(aclFilter, 'maxAclsPerRequest') }),
+  [ApiKey.DescribeClientQuotas]: object({}),
+  [ApiKey.AlterClientQuotas]: object({
+    entries: arrayOf(
+      object({ user: nullable(str), clientId: nullable(str), rates: object({ producer_byte_rate: byteRate, consumer_byte_rate: byteRate }) }),
+      'maxAclsPerRequest',
+    ),
+  }),
   [ApiKey.SaslHandshake]: object({ mechanism: str }),
   // The SASL limit is checked again (and answered as an authentication failure) by security/.
   [ApiKey.SaslAuthenticate]: object({ authBytes: bytes(64 * 1024) }),
@@ -378,6 +414,11 @@ export interface RequestTypes {
   [ApiKey.ShareAcknowledge]: M.ShareAcknowledgeRequest;
   [ApiKey.DescribeShareGroups]: M.DescribeShareGroupsRequest;
   [ApiKey.InitProducerId]: M.InitProducerIdRequest;
+  [ApiKey.DescribeAcls]: M.DescribeAclsRequest;
+  [ApiKey.CreateAcls]: M.CreateAclsRequest;
+  [ApiKey.DeleteAcls]: M.DeleteAclsRequest;
+  [ApiKey.DescribeClientQuotas]: M.DescribeClientQuotasRequest;
+  [ApiKey.AlterClientQuotas]: M.AlterClientQuotasRequest;
   [ApiKey.SaslHandshake]: M.SaslHandshakeRequest;
   [ApiKey.SaslAuthenticate]: M.SaslAuthenticateRequest;
   [ApiKey.DescribeUserScramCredentials]: M.DescribeUserScramCredentialsRequest;

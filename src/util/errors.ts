@@ -65,6 +65,10 @@ export const Errors = {
   OUT_OF_ORDER_SEQUENCE_NUMBER: kind('OUT_OF_ORDER_SEQUENCE_NUMBER', 61, false, 'the batch sequence number does not follow the producer\'s last one on this partition'),
   INVALID_PRODUCER_EPOCH: kind('INVALID_PRODUCER_EPOCH', 62, false, 'the producer epoch is older than the partition\'s: a newer producer with this id fenced it'),
   PRODUCER_FENCED: kind('PRODUCER_FENCED', 63, false, 'a newer instance of this producer fenced this one'),
+  // Authorisation (src/security/README.md "ACLs"): Kafka's three codes.
+  TOPIC_AUTHORIZATION_FAILED: kind('TOPIC_AUTHORIZATION_FAILED', 73, false, 'the principal is not authorised for this operation on the topic'),
+  GROUP_AUTHORIZATION_FAILED: kind('GROUP_AUTHORIZATION_FAILED', 74, false, 'the principal is not authorised for this operation on the group'),
+  CLUSTER_AUTHORIZATION_FAILED: kind('CLUSTER_AUTHORIZATION_FAILED', 75, false, 'the principal is not authorised for this operation on the cluster'),
   // Authentication (SASL; src/security/README.md "SASL").
   SASL_AUTHENTICATION_FAILED: kind('SASL_AUTHENTICATION_FAILED', 64, false, 'authentication failed (wrong user name or password, or the connection is not authenticated)'),
   UNSUPPORTED_SASL_MECHANISM: kind('UNSUPPORTED_SASL_MECHANISM', 65, false, 'the SASL mechanism is not enabled on this listener'),

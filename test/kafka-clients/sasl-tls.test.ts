@@ -30,6 +30,8 @@ describe('SASL over TLS', () => {
         '--kafka-listener', '127.0.0.1:0',
         '--tls-cert', certs.server.cert, '--tls-key', certs.server.key, '--tls-ca', certs.ca.cert, '--tls-client-auth', 'requested',
         '--sasl', 'scram-sha-256,scram-sha-512,plain', '--sasl-max-failures-per-host', '1000',
+        // Authentication only: ACLs (on by default with --sasl) are test/security/acl-matrix.test.ts's.
+        '--authorizer', 'none',
       ],
       env: { SPOOL_BOOTSTRAP_USER: 'admin:admin-secret' },
     });

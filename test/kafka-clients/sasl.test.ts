@@ -31,7 +31,8 @@ describe('SASL/SCRAM with real clients', () => {
   beforeAll(async () => {
     broker = await startBroker({
       // Many failures below come from 127.0.0.1 (kcat retries): no lockout in this file.
-      args: ['--kafka-listener', '127.0.0.1:0', '--sasl', 'scram-sha-256,scram-sha-512', '--sasl-max-failures-per-host', '1000'],
+      // Authentication only: ACLs (on by default with --sasl) are test/security/acl-matrix.test.ts's.
+      args: ['--kafka-listener', '127.0.0.1:0', '--sasl', 'scram-sha-256,scram-sha-512', '--sasl-max-failures-per-host', '1000', '--authorizer', 'none'],
       env: { SPOOL_BOOTSTRAP_USER: 'admin:admin-secret' },
     });
     client = new Client({ brokers: [broker.address], sasl: { mechanism: 'scram-sha-512', username: 'admin', password: 'admin-secret' } });
@@ -153,7 +154,7 @@ describe('SASL/SCRAM with real clients', () => {
     expect((await client.admin().describeUserScramCredentials()).map((entry) => entry.user)).toContain('kc');
     await client.close();
     expect(await broker.stop()).toBe(0);
-    broker = await startBroker({ dataDir: broker.dataDir, args: ['--sasl', 'scram-sha-512'] });
+    broker = await startBroker({ dataDir: broker.dataDir, args: ['--sasl', 'scram-sha-512', '--authorizer', 'none'] });
     expect(broker.stderr()).not.toContain('bootstrap user');
     client = new Client({ brokers: [broker.address], sasl: { mechanism: 'scram-sha-512', username: 'kc', password: 'kc-pw' } });
     expect((await client.admin().describeUserScramCredentials()).map((entry) => entry.user)).toEqual(['admin', 'kc']);

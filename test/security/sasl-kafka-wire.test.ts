@@ -28,6 +28,8 @@ beforeAll(async () => {
     logger: silentLogger,
     kafkaListener: { host: '127.0.0.1', port: 0 },
     sasl: { mechanisms: ['SCRAM-SHA-256', 'SCRAM-SHA-512'], failedAuthenticationDelayMs: 1 },
+    // Authentication only: ACLs (on by default with SASL) are acl-matrix.test.ts's.
+    authorizer: 'none',
     bootstrapUser: { name: 'admin', password: 'admin-pw' },
   });
 });

@@ -20,6 +20,7 @@ import { LOG_OVERHEAD } from '../../records/index.js';
 import { Errors, isSpoolError } from '../../util/errors.js';
 import { brokerMarks, stageTraceOn, traceNowUs } from '../../util/stage-trace.js';
 import type { BrokerContext, RequestScope } from '../context.js';
+import { authorizationOn, mayTopic, Operation, topicDenied } from './authorize.js';
 import { quoted } from '../logger.js';
 import { partitionKey } from '../waiters.js';
 import { longPoll } from './long-poll.js';
@@ -65,6 +66,10 @@ export interface FetchRead {
 
 /** Reads now, or parks until minBytes, maxWaitMs or shutdown; null when the connection closed meanwhile. */
 export function fetch(ctx: BrokerContext, request: FetchSpec, scope: RequestScope): FetchRead | Promise<FetchRead | null> {
+  // Read on each topic (Kafka): a denied partition is answered TOPIC_AUTHORIZATION_FAILED, unread.
+  if (authorizationOn(ctx) && request.partitions.some((entry) => !mayTopic(ctx, scope.session, Operation.Read, entry.topic))) {
+    return served(ctx, readFetch(ctx, request, Math.max(1, scope.responseBytesLeft()), scope));
+  }
   // Dispatched only while the connection's budget has room, so this first read may take
   // at least one batch; reads after parking take only what is left of the budget then.
   const first = readFetch(ctx, request, Math.max(1, scope.responseBytesLeft()));
@@ -99,7 +104,7 @@ function served(ctx: BrokerContext, read: FetchRead): FetchRead {
  * it is spent, nothing is read and the partitions are answered empty, so a client that
  * does not read its socket cannot make the broker hold more).
  */
-export function readFetch(ctx: BrokerContext, request: FetchSpec, budgetBytes: number): FetchRead {
+export function readFetch(ctx: BrokerContext, request: FetchSpec, budgetBytes: number, deniedFor?: RequestScope): FetchRead {
   const results: PartitionRead[] = [];
   let remaining = Math.min(request.maxBytes, ctx.options.fetchMaxBytes, budgetBytes);
   const budgetSpent = budgetBytes <= 0;
@@ -117,6 +122,7 @@ export function readFetch(ctx: BrokerContext, request: FetchSpec, budgetBytes: n
     results.push(result);
     let log;
     try {
+      if (deniedFor !== undefined && !mayTopic(ctx, deniedFor.session, Operation.Read, entry.topic)) throw topicDenied(deniedFor.session, Operation.Read, entry.topic);
       log = ctx.logs.getPartition(entry.topic, entry.partition);
       result.highWatermark = log.highWatermark;
       result.logStartOffset = log.logStartOffset;

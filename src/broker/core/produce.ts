@@ -14,8 +14,10 @@
 // before any append of the request.
 
 import { Errors, SpoolError, isSpoolError } from '../../util/errors.js';
+import type { Principal } from '../../security/authorizer.js';
 import { Stage, brokerMarks, stageTraceOn, stampRange, traceNowUs, traceReads } from '../../util/stage-trace.js';
 import type { BrokerContext } from '../context.js';
+import { authorizationOn, mayCreateTopic, mayTopic, Operation, topicDenied } from './authorize.js';
 import { quoted } from '../logger.js';
 
 export type Acks = 0 | 1 | -1;
@@ -37,14 +39,30 @@ export interface PartitionAppendResult {
   logStartOffset: number;
 }
 
-/** Appends every partition; a promise only when the answer must wait (acks all, auto-creation). */
-export function produce(ctx: BrokerContext, appends: readonly PartitionAppend[], acks: Acks): PartitionAppendResult[] | Promise<PartitionAppendResult[]> {
-  if (ctx.options.autoCreateTopics && appends.some((entry) => !ctx.logs.getTopic(entry.topic))) {
+/**
+ * Appends every partition; a promise only when the answer must wait (acks all, auto-creation).
+ * With a requester (`who`), a partition of a topic it may not Write is answered
+ * TOPIC_AUTHORIZATION_FAILED and not appended, and a topic is auto-created only when it may
+ * Create it (on the cluster or the topic).
+ */
+export function produce(ctx: BrokerContext, appends: readonly PartitionAppend[], acks: Acks, who?: Principal): PartitionAppendResult[] | Promise<PartitionAppendResult[]> {
+  const denied = new Map<string, SpoolError>();
+  if (who !== undefined && authorizationOn(ctx)) {
+    for (const entry of appends) {
+      if (denied.has(entry.topic)) continue;
+      if (!mayTopic(ctx, who, Operation.Write, entry.topic)) denied.set(entry.topic, topicDenied(who, Operation.Write, entry.topic));
+      else if (ctx.options.autoCreateTopics && !ctx.logs.getTopic(entry.topic) && !mayCreateTopic(ctx, who, entry.topic)) {
+        denied.set(entry.topic, topicDenied(who, Operation.Create, entry.topic));
+      }
+    }
+  }
+  if (ctx.options.autoCreateTopics && appends.some((entry) => !denied.has(entry.topic) && !ctx.logs.getTopic(entry.topic))) {
     // Appends after an await: copy, since the caller reuses the request's bytes once this returns.
     const owned = appends.map((entry) => ({ ...entry, batches: Buffer.from(entry.batches) }));
-    return autoCreateTopics(ctx, owned.map((entry) => entry.topic)).then((creationErrors) => appendAll(ctx, owned, acks, creationErrors));
+    const creatable = owned.map((entry) => entry.topic).filter((topic) => !denied.has(topic));
+    return autoCreateTopics(ctx, creatable).then((creationErrors) => appendAll(ctx, owned, acks, new Map([...creationErrors, ...denied])));
   }
-  return appendAll(ctx, appends, acks, new Map());
+  return appendAll(ctx, appends, acks, denied);
 }
 
 function appendAll(
