@@ -36,6 +36,7 @@ import { retentionTask } from './tasks/retention-task.js';
 import { type BackgroundTask, Scheduler } from './tasks/scheduler.js';
 import { segmentRollTask } from './tasks/segment-roll-task.js';
 import { TimeSlices } from './time-slices.js';
+import { RecoverySyncs } from './recovery-syncs.js';
 import type {
   LogManager as LogManagerContract,
   LogManagerOptions,
@@ -49,6 +50,8 @@ export const MAX_PARTITIONS = 10_000;
 
 /** How long open() scans partitions before it lets the event loop run once (recovery can take seconds). */
 const OPEN_YIELD_INTERVAL_MS = 20;
+/** Paths waiting for recovery's fdatasync at which the slice's syncs are flushed early. */
+const RECOVERY_SYNC_BATCH = 512;
 
 const DEFAULT_TASK_INTERVALS_MS: Record<StorageTaskName, number> = {
   retention: 5 * 60 * 1000,
@@ -175,23 +178,29 @@ export class LogManager implements LogManagerContract {
       }
     }
     let lastYieldMs = this.clock.monotonicMs();
+    // The fdatasyncs of scanned segments, run concurrently per slice of partitions, each
+    // slice's checkpoints written after its syncs (recovery-syncs.ts).
+    const syncs = new RecoverySyncs(fs);
     for (const entry of this.topics.values()) {
       for (let partition = 0; partition < entry.info.partitions; partition++) {
-        entry.logs.push(this.openPartition(entry.info, partition));
+        entry.logs.push(this.openPartition(entry.info, partition, syncs));
         // Recovery after a crash can scan for seconds: between partitions, give the event
         // loop a turn now and then so the broker's admin port can answer /readyz "opening".
         // Nothing else can reach this manager before open() returns.
-        if (this.clock.monotonicMs() - lastYieldMs >= OPEN_YIELD_INTERVAL_MS) {
+        if (syncs.size >= RECOVERY_SYNC_BATCH || this.clock.monotonicMs() - lastYieldMs >= OPEN_YIELD_INTERVAL_MS) {
+          await syncs.flush();
           await new Promise<void>((resolve) => setImmediate(resolve));
           lastYieldMs = this.clock.monotonicMs();
         }
       }
     }
+    await syncs.flush();
     const { segmentsScanned, segmentsTrusted } = this.recoveryStats;
     if (segmentsScanned > 0) this.warn(`recovery: scanned ${segmentsScanned} segment(s) after an unclean shutdown, trusted ${segmentsTrusted}`);
   }
 
-  private openPartition(info: TopicInfo, partition: number): PartitionLogImpl {
+  /** `syncs`: recovery at open (deferred, concurrent fdatasyncs); absent for a new partition. */
+  private openPartition(info: TopicInfo, partition: number, syncs?: RecoverySyncs): PartitionLogImpl {
     const dir = this.layout.partitionDir(info.name, partition);
     const checkpointPath = this.layout.checkpointPath(info.name, partition);
     let checkpoint = null;
@@ -201,7 +210,7 @@ export class LogManager implements LogManagerContract {
       // Without a checkpoint every segment is scanned: slower, never wrong.
       this.warn(`checkpoint ${checkpointPath} is unreadable, scanning all segments: ${error instanceof Error ? error.message : String(error)}`);
     }
-    const recovered = recoverPartition({ fs: this.fs, dir, checkpoint, config: info.config, nowMs: this.clock.nowMs(), warn: this.warn });
+    const recovered = recoverPartition({ fs: this.fs, dir, checkpoint, config: info.config, nowMs: this.clock.nowMs(), warn: this.warn, ...(syncs ? { deferSync: (path: string) => syncs.add(path) } : {}) });
     this.recoveryReports.push(...recovered.reports);
     this.recoveryStats.segmentsScanned += recovered.segmentsScanned;
     this.recoveryStats.segmentsTrusted += recovered.segmentsTrusted;
@@ -226,9 +235,12 @@ export class LogManager implements LogManagerContract {
     // does not scan them again. Without fsyncs: two per partition would make a start
     // after a crash with 10,000 partitions take a minute, and a checkpoint lost to a power
     // failure only means a scan; the checkpoint task writes it durably later.
+    // Written once the scanned files are durable (the syncs' flush), not before.
     if (recovered.segmentsScanned > 0) {
       const checkpoint = { recoveryPoint: log.recoveryPoint(), logStartOffset: log.logStartOffset, cleanShutdown: false };
-      writeFileAtomicSync(this.fs, checkpointPath, encodeCheckpoint(checkpoint), false);
+      const write = (): void => writeFileAtomicSync(this.fs, checkpointPath, encodeCheckpoint(checkpoint), false);
+      if (syncs) syncs.afterSynced(write);
+      else write();
     }
     return log;
   }
