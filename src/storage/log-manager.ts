@@ -36,7 +36,7 @@ import { retentionTask } from './tasks/retention-task.js';
 import { type BackgroundTask, Scheduler } from './tasks/scheduler.js';
 import { segmentRollTask } from './tasks/segment-roll-task.js';
 import { TimeSlices } from './time-slices.js';
-import { RecoverySyncs } from './recovery-syncs.js';
+import { SyncBatch } from './sync-batch.js';
 import type {
   LogManager as LogManagerContract,
   LogManagerOptions,
@@ -179,8 +179,8 @@ export class LogManager implements LogManagerContract {
     }
     let lastYieldMs = this.clock.monotonicMs();
     // The fdatasyncs of scanned segments, run concurrently per slice of partitions, each
-    // slice's checkpoints written after its syncs (recovery-syncs.ts).
-    const syncs = new RecoverySyncs(fs);
+    // slice's checkpoints written after its syncs (sync-batch.ts).
+    const syncs = new SyncBatch(fs);
     for (const entry of this.topics.values()) {
       for (let partition = 0; partition < entry.info.partitions; partition++) {
         entry.logs.push(this.openPartition(entry.info, partition, syncs));
@@ -200,7 +200,7 @@ export class LogManager implements LogManagerContract {
   }
 
   /** `syncs`: recovery at open (deferred, concurrent fdatasyncs); absent for a new partition. */
-  private openPartition(info: TopicInfo, partition: number, syncs?: RecoverySyncs): PartitionLogImpl {
+  private openPartition(info: TopicInfo, partition: number, syncs?: SyncBatch): PartitionLogImpl {
     const dir = this.layout.partitionDir(info.name, partition);
     const checkpointPath = this.layout.checkpointPath(info.name, partition);
     let checkpoint = null;
@@ -524,13 +524,24 @@ export class LogManager implements LogManagerContract {
     await Promise.all([...this.pendingOperations]);
     await this.scheduler.stop();
     const errors: unknown[] = [];
+    // One batch of fdatasyncs for every partition's active files and staged checkpoint,
+    // then the renames, then one fsync of the checkpoints directory (sync-batch.ts).
+    const batch = new SyncBatch(this.fs);
     await Promise.all(
       [...this.allLogs()].map((log) =>
-        log.close().catch((error: unknown) => {
+        log.close(true, batch).catch((error: unknown) => {
           errors.push(error);
         }),
       ),
     );
+    try {
+      // A failed sync leaves the checkpoints not yet renamed as they were (their .tmp is
+      // removed at the next start), so those partitions are scanned then: never wrong.
+      await batch.flush();
+      this.fs.fsyncDirSync(this.layout.checkpointsDir);
+    } catch (error) {
+      errors.push(error);
+    }
     // Released even after a failed close: this process no longer uses the files.
     this.lock?.release();
     if (errors.length > 0) throw storageError(errors[0], 'closing the log manager');

@@ -51,7 +51,7 @@ export interface RecoverOptions {
   warn: (message: string) => void;
   /**
    * Given (LogManager.open): the fdatasync of each scanned .log and rebuilt index is left
-   * to the caller (recovery-syncs.ts runs them concurrently, before the checkpoint that
+   * to the caller (sync-batch.ts runs them concurrently, before the checkpoint that
    * vouches for them is written). Absent: each is fdatasynced here, at once.
    */
   deferSync?: (path: string) => void;

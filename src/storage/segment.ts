@@ -17,6 +17,7 @@ import { type FilePool, type PooledFile, sharedFilePool } from './file-pool.js';
 import { GroupCommit } from './group-commit.js';
 import { segmentFileName } from './names.js';
 import { SCAN_HEADER_BYTES, type SegmentState, emptySegmentState, scanSegment } from './segment-scan.js';
+import type { SyncBatch } from './sync-batch.js';
 import { OffsetIndex } from './offset-index.js';
 import { TimeIndex } from './time-index.js';
 
@@ -161,7 +162,7 @@ export class Segment {
     indexes: { offsetIndex: OffsetIndex; timeIndex: TimeIndex } | null,
     nowMs: number,
     pool: FilePool = sharedFilePool,
-    /** Recovery's batch of fdatasyncs (recovery-syncs.ts): rebuilt indexes join it instead of syncing here. */
+    /** Recovery's batch of fdatasyncs (sync-batch.ts): rebuilt indexes join it instead of syncing here. */
     deferSync?: (path: string) => void,
   ): Segment {
     const rollBaseMs = state.sizeBytes === 0 ? -1 : state.firstBatchTimestamp >= 0 ? Math.min(state.firstBatchTimestamp, nowMs) : nowMs;
@@ -325,6 +326,13 @@ export class Segment {
   }
 
   /** fdatasync of the .log (sync; for close and roll of small test segments). */
+  /** syncAllSync's files, handed to a batch (a clean shutdown: sync-batch.ts) instead. */
+  addSyncPaths(batch: SyncBatch): void {
+    batch.add(this.logPath);
+    if (this.indexFile) batch.add(this.indexPath);
+    if (this.timeIndexFile) batch.add(this.timeIndexPath);
+  }
+
   syncAllSync(): void {
     this.fs.fdatasyncSync(this.logFd);
     if (this.indexFile) this.fs.fdatasyncSync(this.indexFile.fd());

@@ -1,4 +1,5 @@
-// The fdatasyncs of start-up recovery, run together instead of one after another.
+// A batch of fdatasyncs run together instead of one after another: start-up recovery's
+// and a clean shutdown's.
 //
 // A scanned segment must be durable (its .log and its rebuilt .index and .timeindex)
 // before a checkpoint vouches for it. Recovery used to fdatasync each of those files
@@ -14,13 +15,20 @@
 // "files durable, then the checkpoint" is kept, only the waiting is overlapped. The files
 // are reopened by path for the sync (the segment's own fd may have been closed by the file
 // pool meanwhile): Linux fsync is per inode, so any fd of the file flushes its dirty pages.
+//
+// A clean shutdown (LogManager.close) had the same shape: per partition, fdatasync of the
+// active .log and its two indexes, then the checkpoint's atomic write (fdatasync of the
+// temp file, rename, fsync of meta/checkpoints): 5 syncs and a rename in series, ~10 ms per
+// partition here, so 10,000 partitions took 100-130 s to stop. Now every partition adds its
+// files and its staged checkpoint (written to <path>.tmp, not synced) to one batch; flush()
+// syncs them all, the renames run after it, and one fsync of meta/checkpoints follows.
 
 import type { StorageFs } from './fs.js';
 
 /** Syncs in flight at once: enough to keep the thread pool busy, few fds. */
 export const MAX_SYNCS_IN_FLIGHT = 16;
 
-export class RecoverySyncs {
+export class SyncBatch {
   private paths: string[] = [];
   private dependents: Array<() => void> = [];
 
