@@ -159,6 +159,8 @@ export interface HeartbeatOutcome {
   answersPerSec: number;
   errors: number;
   brokerCpuPercent: number | null;
+  /** The busiest driver process's CPU %, of one core. */
+  driverCpuPercent: number;
   latency: LatencySummary;
 }
 
@@ -192,6 +194,7 @@ export async function driveHeartbeats(options: Omit<HeartbeatWorkerConfig, 'work
       errors: results.reduce((sum, { done }) => sum + done.errors, 0),
       // Every driver measured the same broker over nearly the same window: their mean.
       brokerCpuPercent: cpu.length === 0 ? null : Math.round((cpu.reduce((sum, value) => sum + value, 0) / cpu.length) * 10) / 10,
+      driverCpuPercent: Math.max(...results.map(({ done }) => done.driverCpuPercent)),
       latency: histogram.summary(),
     };
   } finally {

@@ -33,7 +33,7 @@ export interface HeartbeatWorkerConfig {
 
 export type HeartbeatWorkerMessage =
   | { type: 'joined'; joinMs: number }
-  | { type: 'done'; answers: number; errors: number; seconds: number; brokerCpuPercent: number | null; histogram: string }
+  | { type: 'done'; answers: number; errors: number; seconds: number; brokerCpuPercent: number | null; driverCpuPercent: number; histogram: string }
   | { type: 'failed'; error: string };
 
 interface SimMember {
@@ -93,18 +93,23 @@ async function run(config: HeartbeatWorkerConfig, send: (message: HeartbeatWorke
   await new Promise<void>((resolve) => {
     let meter: { stop(): number | null } | undefined;
     let measureStart = 0;
+    let ownCpu = process.cpuUsage();
     const tick = setInterval(() => {
       const now = performance.now();
       if (!measuring && now - start >= config.warmupMs) {
         measuring = true;
         measureStart = now;
         meter = cpuMeter(config.brokerPid);
+        ownCpu = process.cpuUsage();
       }
       if (measuring && now - measureStart >= config.measureMs) {
         clearInterval(tick);
         const brokerCpuPercent = meter?.stop() ?? null;
         const seconds = (performance.now() - measureStart) / 1000;
-        send({ type: 'done', answers, errors, seconds, brokerCpuPercent, histogram: histogram.encode() });
+        const used = process.cpuUsage(ownCpu);
+        // This driver's own CPU: near 100% means the driver, not the broker, sets the pace.
+        const driverCpuPercent = Math.round((used.user + used.system) / 1000 / seconds / 10 * 10) / 10;
+        send({ type: 'done', answers, errors, seconds, brokerCpuPercent, driverCpuPercent, histogram: histogram.encode() });
         resolve();
         return;
       }

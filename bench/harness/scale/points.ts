@@ -19,7 +19,7 @@ import { RawClient } from '../../../test/helpers/raw-client.js';
 import { fillTopic, sleep } from '../common.js';
 import { driveGroups, driveHeartbeats, driveProducers } from './drive.js';
 import { startScaleBroker, type ScaleBroker, type ScaleBrokerOptions } from './broker.js';
-import { openFds, rssMiB } from './proc.js';
+import { cpuMeter, openFds, rssMiB } from './proc.js';
 
 export interface ScaleSettings {
   messages: number;
@@ -76,6 +76,7 @@ export async function partitionsPoint(partitions: number, settings: ScaleSetting
   try {
     broker = await startScaleBroker({ ...brokerOptions, dataDir });
     const createMs = await createTopic(broker.address, partitions);
+    const meter = cpuMeter(broker.pid);
     const produced = await driveProducers({
       address: broker.address,
       topic: TOPIC,
@@ -88,6 +89,7 @@ export async function partitionsPoint(partitions: number, settings: ScaleSetting
       maxInFlightMessages: 20_000,
       timeoutMs: settings.timeoutMs,
     });
+    const brokerCpuPercent = meter.stop();
     const rssAfterRunMiB = rssMiB(broker.pid);
     const fdsAfterRun = openFds(broker.pid);
     // kill -9 right after the run: every partition's active segment is scanned at start.
@@ -96,7 +98,9 @@ export async function partitionsPoint(partitions: number, settings: ScaleSetting
     const crashStartupMs = broker.startupMs;
     const scanned = /recovery: scanned (\d+) segment/.exec(broker.stderr())?.[1];
     const rssAfterCrashStartMiB = rssMiB(broker.pid);
+    const stopStarted = performance.now();
     await broker.stop('SIGTERM');
+    const cleanStopMs = Math.round(performance.now() - stopStarted);
     broker = await startScaleBroker({ ...brokerOptions, dataDir });
     const cleanStartupMs = broker.startupMs;
     const rssAfterCleanStartMiB = rssMiB(broker.pid);
@@ -111,12 +115,14 @@ export async function partitionsPoint(partitions: number, settings: ScaleSetting
       msgsPerSec: produced.msgsPerSec,
       p50Ms: produced.latency.p50Ms,
       p99Ms: produced.latency.p99Ms,
+      brokerCpuPercent,
       createTopicMs: createMs,
       rssAfterRunMiB,
       fdsAfterRun,
       crashStartupMs,
       segmentsScanned: scanned === undefined ? 0 : Number(scanned),
       rssAfterCrashStartMiB,
+      cleanStopMs,
       cleanStartupMs,
       rssAfterCleanStartMiB,
       fdsAfterCleanStart,
@@ -138,6 +144,7 @@ export async function connectionsPoint(connections: number, settings: ScaleSetti
     return await withBroker({}, async (broker) => {
       await createTopic(broker.address, settings.connectionPartitions);
       const processes = Math.min(connections, settings.producerProcesses);
+      const meter = cpuMeter(broker.pid);
       // Per connection: send() calls of 100 messages, at most 1,000 unacknowledged.
       const produced = await driveProducers({
         address: broker.address,
@@ -164,6 +171,7 @@ export async function connectionsPoint(connections: number, settings: ScaleSetti
         p50Ms: produced.latency.p50Ms,
         p99Ms: produced.latency.p99Ms,
         maxMs: produced.latency.maxMs,
+        brokerCpuPercent: meter.stop(),
         rssAfterRunMiB: rssMiB(broker.pid),
         complete: produced.complete,
         ...(produced.error !== undefined ? { error: produced.error } : {}),
@@ -212,6 +220,7 @@ export async function groupsPoint(groups: number, settings: ScaleSettings): Prom
         await client.close();
       }
       const processes = Math.min(groups, settings.consumerProcesses);
+      const meter = cpuMeter(broker.pid);
       const outcome = await driveGroups({ address: broker.address, topic: TOPIC, partitions: settings.groupPartitions, groups, processes, expectedMessages: settings.messages, timeoutMs: settings.timeoutMs });
       return {
         section,
@@ -224,6 +233,7 @@ export async function groupsPoint(groups: number, settings: ScaleSettings): Prom
         seconds: outcome.seconds,
         firstGroupSeconds: outcome.firstGroupSeconds,
         msgsPerSec: outcome.msgsPerSec,
+        brokerCpuPercent: meter.stop(),
         rssAfterRunMiB: rssMiB(broker.pid),
         complete: true,
       };
@@ -266,6 +276,7 @@ export async function heartbeatsPoint(members: number, membersPerGroup: number, 
         errors: outcome.errors,
         joinMs: outcome.joinMs,
         brokerCpuPercent: outcome.brokerCpuPercent,
+        driverCpuPercent: outcome.driverCpuPercent,
         p50Ms: outcome.latency.p50Ms,
         p99Ms: outcome.latency.p99Ms,
         maxMs: outcome.latency.maxMs,
