@@ -34,6 +34,8 @@ export interface ScaleBroker {
   stderr(): string;
   /** SIGTERM (clean) or SIGKILL; resolves when the process is gone. */
   stop(signal: 'SIGTERM' | 'SIGKILL'): Promise<void>;
+  /** `work`, failed at once if the broker dies before stop() (instead of waiting on a dead socket). */
+  alive<T>(work: Promise<T>): Promise<T>;
 }
 
 const running = new Set<ChildProcess>();
@@ -76,13 +78,22 @@ export async function startScaleBroker(options: ScaleBrokerOptions): Promise<Sca
     });
   });
   const startupMs = performance.now() - startedAt;
+  let stopping = false;
+  const died = exited.then(() => {
+    if (!stopping) throw new Error(`the broker died (${child.exitCode ?? child.signalCode}): ${stderr.trim().slice(-1000)}`);
+  });
+  died.catch(() => undefined); // observed only through alive()
   return {
     pid: child.pid!,
     port,
     address: `127.0.0.1:${port}`,
     startupMs: Math.round(startupMs),
     stderr: () => stderr,
+    alive<T>(work: Promise<T>): Promise<T> {
+      return Promise.race([work, died.then(() => work)]);
+    },
     async stop(signal) {
+      stopping = true;
       if (child.exitCode === null && child.signalCode === null) child.kill(signal);
       const timer = setTimeout(() => child.kill('SIGKILL'), STOP_TIMEOUT_MS);
       await exited;

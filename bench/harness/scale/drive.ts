@@ -9,6 +9,7 @@ import { LatencyHistogram, type LatencySummary } from '../histogram.js';
 import type { ScaleProduceConfig, ScaleProduceMessage } from './produce-worker.js';
 import type { ScaleGroupsConfig, ScaleGroupsMessage } from './groups-worker.js';
 import type { HeartbeatWorkerConfig, HeartbeatWorkerMessage } from './heartbeat-worker.js';
+import { cpuMeter } from './proc.js';
 
 export interface ProduceDrive {
   address: string;
@@ -21,6 +22,8 @@ export interface ProduceDrive {
   batchMessages: number;
   maxInFlightMessages: number;
   timeoutMs: number;
+  /** The broker's pid: its CPU % from 'go' to the last ack. */
+  brokerPid?: number;
 }
 
 export interface ProduceOutcome {
@@ -28,6 +31,7 @@ export interface ProduceOutcome {
   seconds: number;
   msgsPerSec: number;
   latency: LatencySummary;
+  brokerCpuPercent: number | null;
   complete: boolean;
   error?: string;
 }
@@ -77,8 +81,10 @@ export async function driveProducers(drive: ProduceDrive): Promise<ProduceOutcom
     const results = started.map((entry) => entry.done);
     await Promise.race([Promise.all(started.map((entry) => entry.ready)), Promise.all(results)]);
     const goWallMs = wallNow();
+    const meter = drive.brokerPid === undefined ? undefined : cpuMeter(drive.brokerPid);
     for (const worker of workers) worker.send({ type: 'go' });
     const done = await Promise.all(results);
+    const brokerCpuPercent = meter?.stop() ?? null;
     const histogram = new LatencyHistogram();
     for (const report of done) histogram.add(LatencyHistogram.decode(report.histogram));
     const messages = done.reduce((sum, report) => sum + report.messages, 0);
@@ -89,6 +95,7 @@ export async function driveProducers(drive: ProduceDrive): Promise<ProduceOutcom
       seconds,
       msgsPerSec: Math.round(messages / seconds),
       latency: histogram.summary(),
+      brokerCpuPercent,
       complete: done.every((report) => report.complete),
       ...(errors.length > 0 ? { error: errors.join('; ') } : {}),
     };
@@ -104,9 +111,10 @@ export interface GroupsOutcome {
   msgsPerSec: number;
   /** The first and last group to finish, s after 'go'. */
   firstGroupSeconds: number;
+  brokerCpuPercent: number | null;
 }
 
-export async function driveGroups(options: { address: string; topic: string; partitions: number; groups: number; processes: number; expectedMessages: number; timeoutMs: number }): Promise<GroupsOutcome> {
+export async function driveGroups(options: { address: string; brokerPid: number; topic: string; partitions: number; groups: number; processes: number; expectedMessages: number; timeoutMs: number }): Promise<GroupsOutcome> {
   const workers: ChildProcess[] = [];
   const names = Array.from({ length: options.groups }, (_, index) => `scale-group-${index}`);
   const shares = split(options.groups, Math.min(options.processes, options.groups));
@@ -134,18 +142,21 @@ export async function driveGroups(options: { address: string; topic: string; par
     });
     await Promise.all(readies);
     const goWallMs = wallNow();
+    const meter = cpuMeter(options.brokerPid);
     for (const worker of workers) worker.send({ type: 'go' });
     let timer: NodeJS.Timeout | undefined;
     await Promise.race([
       whenAllFinished,
       new Promise((_, reject) => (timer = setTimeout(() => reject(new Error(`${finished.size} of ${options.groups} groups read the topic in ${options.timeoutMs} ms`)), options.timeoutMs))),
     ]).finally(() => clearTimeout(timer));
+    const brokerCpuPercent = meter.stop();
     const ends = [...finished.values()];
     const seconds = (Math.max(...ends) - goWallMs) / 1000;
     return {
       seconds,
       msgsPerSec: Math.round((options.groups * options.expectedMessages) / seconds),
       firstGroupSeconds: (Math.min(...ends) - goWallMs) / 1000,
+      brokerCpuPercent,
     };
   } finally {
     for (const worker of workers) if (worker.connected) worker.send({ type: 'stop' });

@@ -19,7 +19,7 @@ import { RawClient } from '../../../test/helpers/raw-client.js';
 import { fillTopic, sleep } from '../common.js';
 import { driveGroups, driveHeartbeats, driveProducers } from './drive.js';
 import { startScaleBroker, type ScaleBroker, type ScaleBrokerOptions } from './broker.js';
-import { cpuMeter, openFds, rssMiB } from './proc.js';
+import { openFds, rssMiB } from './proc.js';
 
 export interface ScaleSettings {
   messages: number;
@@ -75,10 +75,11 @@ export async function partitionsPoint(partitions: number, settings: ScaleSetting
   let broker: ScaleBroker | undefined;
   try {
     broker = await startScaleBroker({ ...brokerOptions, dataDir });
-    const createMs = await createTopic(broker.address, partitions);
-    const meter = cpuMeter(broker.pid);
-    const produced = await driveProducers({
+    const running = broker;
+    const createMs = await running.alive(createTopic(broker.address, partitions));
+    const produced = await running.alive(driveProducers({
       address: broker.address,
+      brokerPid: broker.pid,
       topic: TOPIC,
       partitions,
       processes: 1,
@@ -88,8 +89,8 @@ export async function partitionsPoint(partitions: number, settings: ScaleSetting
       batchMessages: 1000,
       maxInFlightMessages: 20_000,
       timeoutMs: settings.timeoutMs,
-    });
-    const brokerCpuPercent = meter.stop();
+    }));
+    const brokerCpuPercent = produced.brokerCpuPercent;
     const rssAfterRunMiB = rssMiB(broker.pid);
     const fdsAfterRun = openFds(broker.pid);
     // kill -9 right after the run: every partition's active segment is scanned at start.
@@ -142,12 +143,12 @@ export async function connectionsPoint(connections: number, settings: ScaleSetti
   const section = 'connections';
   try {
     return await withBroker({}, async (broker) => {
-      await createTopic(broker.address, settings.connectionPartitions);
+      await broker.alive(createTopic(broker.address, settings.connectionPartitions));
       const processes = Math.min(connections, settings.producerProcesses);
-      const meter = cpuMeter(broker.pid);
       // Per connection: send() calls of 100 messages, at most 1,000 unacknowledged.
-      const produced = await driveProducers({
+      const produced = await broker.alive(driveProducers({
         address: broker.address,
+        brokerPid: broker.pid,
         topic: TOPIC,
         partitions: settings.connectionPartitions,
         processes,
@@ -157,7 +158,7 @@ export async function connectionsPoint(connections: number, settings: ScaleSetti
         batchMessages: 100,
         maxInFlightMessages: 1000,
         timeoutMs: settings.timeoutMs,
-      });
+      }));
       return {
         section,
         size: connections,
@@ -171,7 +172,7 @@ export async function connectionsPoint(connections: number, settings: ScaleSetti
         p50Ms: produced.latency.p50Ms,
         p99Ms: produced.latency.p99Ms,
         maxMs: produced.latency.maxMs,
-        brokerCpuPercent: meter.stop(),
+        brokerCpuPercent: produced.brokerCpuPercent,
         rssAfterRunMiB: rssMiB(broker.pid),
         complete: produced.complete,
         ...(produced.error !== undefined ? { error: produced.error } : {}),
@@ -220,8 +221,7 @@ export async function groupsPoint(groups: number, settings: ScaleSettings): Prom
         await client.close();
       }
       const processes = Math.min(groups, settings.consumerProcesses);
-      const meter = cpuMeter(broker.pid);
-      const outcome = await driveGroups({ address: broker.address, topic: TOPIC, partitions: settings.groupPartitions, groups, processes, expectedMessages: settings.messages, timeoutMs: settings.timeoutMs });
+      const outcome = await broker.alive(driveGroups({ address: broker.address, brokerPid: broker.pid, topic: TOPIC, partitions: settings.groupPartitions, groups, processes, expectedMessages: settings.messages, timeoutMs: settings.timeoutMs }));
       return {
         section,
         size: groups,
@@ -233,7 +233,7 @@ export async function groupsPoint(groups: number, settings: ScaleSettings): Prom
         seconds: outcome.seconds,
         firstGroupSeconds: outcome.firstGroupSeconds,
         msgsPerSec: outcome.msgsPerSec,
-        brokerCpuPercent: meter.stop(),
+        brokerCpuPercent: outcome.brokerCpuPercent,
         rssAfterRunMiB: rssMiB(broker.pid),
         complete: true,
       };
@@ -251,7 +251,7 @@ export async function heartbeatsPoint(members: number, membersPerGroup: number, 
       // A partition per member of a group, so every member owns one.
       const partitions = Math.min(membersPerGroup, 10_000);
       await createTopic(broker.address, partitions);
-      const outcome = await driveHeartbeats({
+      const outcome = await broker.alive(driveHeartbeats({
         port: broker.port,
         brokerPid: broker.pid,
         topic: TOPIC,
@@ -263,7 +263,7 @@ export async function heartbeatsPoint(members: number, membersPerGroup: number, 
         warmupMs: Math.min(3000, settings.heartbeatMeasureMs),
         measureMs: settings.heartbeatMeasureMs,
         sessionTimeoutMs: 60_000,
-      });
+      }));
       return {
         section,
         size: members,
@@ -306,13 +306,13 @@ export async function recoveryPoints(logMiB: number, tailsMiB: number[], setting
   try {
     broker = await startScaleBroker({ dataDir });
     await createTopic(broker.address, 1, { 'segment.bytes': settings.recoverySegmentBytes });
-    await append(broker.address, logMiB);
+    await broker.alive(append(broker.address, logMiB));
     let logSoFarMiB = logMiB;
     for (const tailMiB of tailsMiB) {
       await broker.stop('SIGTERM');
       broker = await startScaleBroker({ dataDir });
       const cleanStartupMs = broker.startupMs;
-      await append(broker.address, tailMiB);
+      await broker.alive(append(broker.address, tailMiB));
       await broker.stop('SIGKILL');
       broker = await startScaleBroker({ dataDir });
       const scanned = /recovery: scanned (\d+) segment\(s\)[^,]*, trusted (\d+)/.exec(broker.stderr());
