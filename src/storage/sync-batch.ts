@@ -58,7 +58,15 @@ export class SyncBatch {
     const worker = async (): Promise<void> => {
       while (next < paths.length) {
         const path = paths[next++]!;
-        const fd = this.fs.openSync(path, 'r');
+        let fd: number;
+        try {
+          fd = this.fs.openSync(path, 'r');
+        } catch (error) {
+          // Removed after it was queued (recovery deletes segments wholly below the log
+          // start offset after scanning them): nothing of it is left to make durable.
+          if ((error as NodeJS.ErrnoException).code === 'ENOENT') continue;
+          throw error;
+        }
         try {
           await this.fs.fdatasync(fd);
         } finally {
