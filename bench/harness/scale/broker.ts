@@ -22,6 +22,8 @@ export interface ScaleBrokerOptions {
   fsync?: string;
   /** More serve flags (e.g. ['--max-open-files', '64']). */
   extraArgs?: string[];
+  /** Flags for node itself (e.g. ['--cpu-prof'] to profile the broker). */
+  nodeArgs?: string[];
 }
 
 export interface ScaleBroker {
@@ -49,7 +51,7 @@ function quote(arg: string): string {
 }
 
 export async function startScaleBroker(options: ScaleBrokerOptions): Promise<ScaleBroker> {
-  const nodeArgs = [SPOOL_MAIN, 'serve', '--host', '127.0.0.1', '--port', '0', '--data-dir', options.dataDir, '--fsync', options.fsync ?? '1000', '--http', '127.0.0.1:0', ...(options.extraArgs ?? [])];
+  const nodeArgs = [...(options.nodeArgs ?? []), SPOOL_MAIN, 'serve', '--host', '127.0.0.1', '--port', '0', '--data-dir', options.dataDir, '--fsync', options.fsync ?? '1000', '--http', '127.0.0.1:0', ...(options.extraArgs ?? [])];
   const startedAt = performance.now();
   const child =
     options.openFileLimit === undefined
