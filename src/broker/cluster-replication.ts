@@ -152,11 +152,13 @@ export class ClusterReplication {
       this.stopFollowing(id);
       if (role) {
         const since = this.leaderSince.get(id);
-        if (since?.epoch !== role.leaderEpoch) this.leaderSince.set(id, { epoch: role.leaderEpoch, sinceMs: performance.now() });
+        if (since?.epoch !== role.leaderEpoch) {
+          this.leaderSince.set(id, { epoch: role.leaderEpoch, sinceMs: performance.now() });
+          this.ctx.logger.info(`replication: leading ${quoted(topic)} partition ${partition} at epoch ${role.leaderEpoch}`, { topic, partition, leaderEpoch: role.leaderEpoch });
+        }
         // Take up the leadership now: the epoch is recorded at the log end (OffsetForLeaderEpoch
         // answers it to a returning old leader) and an ISR of one moves the HW.
         this.replicas.afterLeaderAppend(topic, partition);
-        this.ctx.logger.info(`replication: leading ${quoted(topic)} partition ${partition} at epoch ${role.leaderEpoch}`, { topic, partition, leaderEpoch: role.leaderEpoch });
       } else {
         this.leaderSince.delete(id);
       }
