@@ -1,5 +1,5 @@
 // Proves the leader's ISR management and lease fencing with a real etcd and three real `spool
-// serve --cluster` processes (lease TTL 3 s, replica.lag.time.max.ms 1.5 s, RF 3,
+// serve --cluster` processes (lease TTL 4 s, replica.lag.time.max.ms 1.5 s, RF 3,
 // min.insync 2): a follower SIGSTOPped past the lag time (but inside its lease, so the
 // controller has no reason to act) is dropped from the ISR by the leader while an acks=all
 // producer goes on, and added back once it catches up; a follower kill -9'd leaves the ISR,
@@ -16,7 +16,7 @@ import { waitFor } from '../helpers/broker.js';
 import { createReplicatedTopic, FollowingProducer, missingOrReordered, readValues, segmentChecksums, TestCluster } from '../helpers/cluster.js';
 import { RawClient } from '../helpers/raw-client.js';
 
-const TTL_MS = 3_000;
+const TTL_MS = 4_000;
 const LAG_MS = 1_500;
 let cluster: TestCluster;
 
