@@ -6,7 +6,9 @@
 // going while the leader is kill -9'd: a new leader within TTL + 2 s, every acknowledged
 // message present in order on the new leader; the old leader restarted on its data dir
 // truncates by leader epoch, catches up, rejoins the ISR, and the three replicas' segment
-// files end byte-identical (sha256 per segment). Run `npm run build` first.
+// files end byte-identical (sha256 per segment); a produce to an unknown topic auto-creates it
+// through the controller (default replication factor 3, every broker gets its replicas'
+// logs) and is answered by its leader. Run `npm run build` first.
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ApiKey } from '../../src/protocol/apis.js';
@@ -22,7 +24,7 @@ const TOPIC = 'failover';
 let cluster: TestCluster;
 
 beforeAll(async () => {
-  cluster = await TestCluster.start([1, 2, 3], { leaseTtlMs: TTL_MS, replicaLagTimeMaxMs: 3_000 });
+  cluster = await TestCluster.start([1, 2, 3], { leaseTtlMs: TTL_MS, replicaLagTimeMaxMs: 3_000, args: ['--auto-create-topics', '--default-partitions', '2'] });
 }, 30_000);
 
 afterAll(async () => {
@@ -44,10 +46,10 @@ describe('replication in a cluster of spool serve processes', () => {
     // A follower refuses produce and fetch (once its role arrived and its log exists).
     const follower = await RawClient.connect(cluster.brokers.get(followerId)!.port);
     const batch = batchOf(['refused']);
-    const refused = await waitFor(async () => {
+    const refused = (await waitFor(async () => {
       const response = await follower.request<M.ProduceResponse>(ApiKey.Produce, { acks: -1, timeoutMs: 1000, partitions: [{ topic: TOPIC, partition: 0, size: batch.length }] }, batch);
       return response.header.partitions[0]!.errorCode === 80 ? response : null;
-    });
+    }))!;
     expect(refused.header.partitions[0]!.errorCode).toBe(80);
     const fetched = await follower.fetch([{ topic: TOPIC, partition: 0, offset: 0 }]);
     expect(fetched.header.partitions[0]!.errorCode).toBe(80);
@@ -58,10 +60,10 @@ describe('replication in a cluster of spool serve processes', () => {
     await waitFor(() => producer.acked.length >= 300, 15_000);
     const killedAt = Date.now();
     await cluster.brokers.get(leaderId)!.kill();
-    const next = await waitFor(async () => {
+    const next = (await waitFor(async () => {
       const state = await cluster.state(TOPIC, 0);
       return state && state.leader !== leaderId && state.leader >= 0 ? state : null;
-    }, TTL_MS + 5_000);
+    }, TTL_MS + 5_000))!;
     const failoverMs = Date.now() - killedAt;
     expect(failoverMs).toBeLessThan(TTL_MS + 2_000);
     expect(next.leaderEpoch).toBeGreaterThan(initial.leaderEpoch);
@@ -85,4 +87,18 @@ describe('replication in a cluster of spool serve processes', () => {
     // eslint-disable-next-line no-console
     console.log(`failover: ${failoverMs} ms to a new leader; ${producer.acked.length} acknowledged; errors seen: ${JSON.stringify(Object.fromEntries(producer.errors))}`);
   }, 45_000);
+
+  it('auto-creates a topic on produce through the controller, replicated on every broker', async () => {
+    const topic = 'auto';
+    const client = await RawClient.connect(cluster.brokers.get(1)!.port);
+    const batch = batchOf(['first']);
+    const response = await client.request<M.ProduceResponse>(ApiKey.Produce, { acks: -1, timeoutMs: 5000, partitions: [{ topic, partition: 0, size: batch.length }] }, batch);
+    client.socket.destroy();
+    const spec = decodeTopicSpec((await cluster.store.get(cluster.layout.topic(topic)))!.value)!;
+    expect(spec).toMatchObject({ partitions: 2, replicationFactor: 3, minInsyncReplicas: 2 });
+    const state = (await cluster.state(topic, 0))!;
+    // Broker 1 answers as the partition's leader or refuses as a follower: never UNKNOWN_TOPIC.
+    expect(response.header.partitions[0]!.errorCode).toBe(state.leader === 1 ? 0 : 80);
+    await waitFor(() => [1, 2, 3].every((id) => Object.keys(segmentChecksums(cluster.dataDir(id), topic, 1)).length === 1));
+  }, 20_000);
 });

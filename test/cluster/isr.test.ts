@@ -50,10 +50,10 @@ describe('ISR and lease fencing in a cluster of spool serve processes', () => {
     const stoppedAt = Date.now();
     let shrunk;
     try {
-      shrunk = await waitFor(async () => {
+      shrunk = (await waitFor(async () => {
         const state = await cluster.state(topic, 0);
         return state && !state.isr.includes(lagging) ? state : null;
-      }, TTL_MS);
+      }, TTL_MS))!;
       // Still registered: the ISR change was the leader's, not the controller's.
       expect(await cluster.portOf(lagging)).not.toBeNull();
     } finally {
@@ -107,10 +107,10 @@ describe('ISR and lease fencing in a cluster of spool serve processes', () => {
       // Sent while stopped: it must never be acknowledged.
       let answer: number | null = null;
       const whileStopped = produce(leaderClient, 'while-stopped', -1).then((code) => (answer = code));
-      const next = await waitFor(async () => {
+      const next = (await waitFor(async () => {
         const state = await cluster.state(topic, 0);
         return state && state.leader !== leader && state.leader >= 0 ? state : null;
-      }, TTL_MS + 5_000);
+      }, TTL_MS + 5_000))!;
       expect(Date.now() - stoppedAt).toBeLessThan(TTL_MS + 2_000);
       expect(next.leaderEpoch).toBeGreaterThan(leaderEpoch);
       // The new leader takes acks=all writes meanwhile.

@@ -28,10 +28,10 @@ export class TestCluster {
     private readonly args: string[],
   ) {}
 
-  static async start(nodeIds: number[], options: { leaseTtlMs: number; replicaLagTimeMaxMs: number }): Promise<TestCluster> {
+  static async start(nodeIds: number[], options: { leaseTtlMs: number; replicaLagTimeMaxMs: number; args?: string[] }): Promise<TestCluster> {
     const etcd = await startEtcd();
     const store = new EtcdStore({ endpoints: [etcd.endpoint] });
-    const cluster = new TestCluster(etcd, store, ['--cluster-lease-ttl-ms', String(options.leaseTtlMs), '--replica-lag-time-max-ms', String(options.replicaLagTimeMaxMs)]);
+    const cluster = new TestCluster(etcd, store, ['--cluster-lease-ttl-ms', String(options.leaseTtlMs), '--replica-lag-time-max-ms', String(options.replicaLagTimeMaxMs), ...(options.args ?? [])]);
     await Promise.all(nodeIds.map((id) => cluster.serve(id)));
     return cluster;
   }
@@ -206,13 +206,12 @@ export function missingOrReordered(acked: readonly string[], log: readonly strin
   const problems: string[] = [];
   let at = 0;
   for (const value of acked) {
-    let found = log.indexOf(value, at);
+    const found = log.indexOf(value, at);
     if (found < 0) {
       problems.push(log.includes(value) ? `${value} out of order` : `${value} missing`);
       continue;
     }
     at = found + 1;
-    found = -1;
   }
   return problems;
 }
