@@ -19,6 +19,7 @@
 import { ApiKey, RequestLimits, type FetchPartitionResult, type FetchResponse } from '../protocol/index.js';
 import { forEachBatch } from '../records/index.js';
 import { Errors, SpoolError } from '../util/errors.js';
+import { clientMarks, stageTraceOn, traceReads } from '../util/stage-trace.js';
 import type { Client } from './client.js';
 import type { Connection } from './connection.js';
 import { PartitionFetchError, errorFromCode, isRetriable } from './errors.js';
@@ -306,6 +307,10 @@ export class Fetcher {
     }
     if (endOffset <= state.fetchOffset) return 'empty';
     state.fetchOffset = endOffset;
+    if (stageTraceOn) {
+      clientMarks.clientRead.ready(endOffset);
+      clientMarks.clientRead.reached(traceReads.lastReadUs);
+    }
     const records = wholeBytes === data.length ? data : data.subarray(0, wholeBytes);
     this.chunks.push({ state, epoch: state.epoch, records, highWatermark: result.highWatermark });
     this.bufferedBytes += records.length;
