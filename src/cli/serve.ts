@@ -15,7 +15,7 @@ import { applyServeConfig, effectiveConfig } from './serve-config.js';
 import { addTlsOptions, formatTlsListeners, reloadTlsOnSighup, tlsFromOptions, type ServeTlsOptions } from './serve-tls.js';
 import type { FsyncPolicy } from '../storage/types.js';
 import { parseBootstrapUser, parseSaslMechanisms, type SaslMechanism } from '../broker/index.js';
-import { addClusterServeOptions, checkClusterOptions, startClusterNode, type ClusterServeOptions } from './serve-cluster.js';
+import { addClusterServeOptions, checkClusterOptions, clusterReplication, startClusterNode, type ClusterServeOptions } from './serve-cluster.js';
 
 interface ServeOptions extends ServeTlsOptions, ClusterServeOptions {
   dataDir: string;
@@ -203,6 +203,8 @@ export function registerServe(program: Command): void {
       checkClusterOptions(options);
       const logger = makeLogger(options.logFormat, options.logLevel);
       const tls = tlsFromOptions(options);
+      // Cluster mode: replication on (its states are connected once the broker joins).
+      const replication = clusterReplication(options);
       const served = await serveWithHttp({
         ...(tls?.http ? { tls: tls.http } : {}),
         http: options.http === 'off' ? null : options.http,
@@ -234,13 +236,14 @@ export function registerServe(program: Command): void {
         ...(options.sasl ? { sasl: { mechanisms: options.sasl, maxFailuresPerHost: options.saslMaxFailuresPerHost, lockoutMs: options.saslLockoutMs } } : {}),
         ...bootstrapUser(),
         ...(tls ? { tls: tls.listeners } : {}),
+        ...(replication ? { replication: replication.settings } : {}),
         logger,
         metrics,
       }),
       });
       const { broker } = served;
       // Cluster mode: register in etcd once the listeners have their ports (null without --cluster).
-      const cluster = await startClusterNode(options, { host: broker.host, port: broker.port, kafka: broker.kafka }, logger);
+      const cluster = await startClusterNode(options, { host: broker.host, port: broker.port, kafka: broker.kafka, context: broker.context }, logger, replication?.states);
       let stopping = false;
       const stop = (signal: string): void => {
         if (stopping) {

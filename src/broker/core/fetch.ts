@@ -123,6 +123,7 @@ export function readFetch(ctx: BrokerContext, request: FetchSpec, budgetBytes: n
     let log;
     try {
       if (deniedFor !== undefined && !mayTopic(ctx, deniedFor.session, Operation.Read, entry.topic)) throw topicDenied(deniedFor.session, Operation.Read, entry.topic);
+      ctx.replicas?.checkFetch(entry.topic, entry.partition);
       log = ctx.logs.getPartition(entry.topic, entry.partition);
       result.highWatermark = log.highWatermark;
       result.logStartOffset = log.logStartOffset;
