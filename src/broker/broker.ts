@@ -31,6 +31,7 @@ import { resolveOptions, type BrokerOptions } from './options.js';
 import { RequestMemoryPool } from './request-memory.js';
 import { FetchWaiters } from './waiters.js';
 import { ReplicaManager } from './core/replica-fetch.js';
+import { coordinatorCluster } from './coordinator-cluster.js';
 
 export interface Broker {
   readonly host: string;
@@ -79,9 +80,14 @@ export async function startBroker(brokerOptions: BrokerOptions): Promise<Broker>
     ...(brokerOptions.replication ? { replicated: true } : {}),
   });
   const logs = observedLogManager(storage, logger, metrics);
+  // The leader's HW moves wake consumers parked on the partition (ctx is set below).
+  const replicas = brokerOptions.replication
+    ? new ReplicaManager(storage, brokerOptions.replication, (topic, partition) => ctx.waiters.notify(topic, partition))
+    : undefined;
   let coordinator: GroupCoordinator;
   try {
     coordinator = await GroupCoordinator.open(logs, {
+      ...coordinatorCluster(brokerOptions, replicas),
       ...clock,
       warn,
       log: (level, message, fields) => logger[level](message, fields),
@@ -100,10 +106,6 @@ export async function startBroker(brokerOptions: BrokerOptions): Promise<Broker>
     topics: logs.listTopics().length,
     recoveredFiles: logs.recoveryReports.length,
   });
-  // The leader's HW moves wake consumers parked on the partition (ctx is set just below).
-  const replicas = brokerOptions.replication
-    ? new ReplicaManager(storage, brokerOptions.replication, (topic, partition) => ctx.waiters.notify(topic, partition))
-    : undefined;
   const ctx: BrokerContext = {
     ...(replicas ? { replicas } : {}),
     logs,

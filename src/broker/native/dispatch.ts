@@ -27,6 +27,7 @@ import { handleFetch } from './fetch.js';
 import {
   handleDeleteGroups,
   handleDescribeGroups,
+  handleFindCoordinator,
   handleHeartbeat,
   handleListGroups,
   handleOffsetCommit,
@@ -71,6 +72,7 @@ const handlers: { [K in ApiKey]: Handler<K> } = {
   [ApiKey.InitProducerId]: (ctx, request) => handleInitProducerId(ctx, request),
   [ApiKey.ReplicaFetch]: (ctx, request, _payload, scope) => handleReplicaFetch(ctx, request, scope),
   [ApiKey.OffsetForLeaderEpoch]: (ctx, request) => handleOffsetForLeaderEpoch(ctx, request),
+  [ApiKey.FindCoordinator]: (ctx, request, _payload, scope) => handleFindCoordinator(ctx, request, scope),
 };
 
 export function isKnownApiKey(apiKey: number): apiKey is ApiKey {
