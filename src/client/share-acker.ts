@@ -7,6 +7,7 @@
 import { ApiKey } from '../protocol/apis.js';
 import type { ShareAcknowledgeRange, ShareAcknowledgeRequest, ShareAcknowledgeResponse } from '../protocol/messages.js';
 import type { Client } from './client.js';
+import type { CoordinatorLink } from './coordinator-link.js';
 import { errorFromCode } from './errors.js';
 
 export const AckType = { ACCEPT: 1, RELEASE: 2, REJECT: 3, RENEW: 4 } as const;
@@ -28,6 +29,8 @@ export class ShareAcker {
     private readonly client: Client,
     private readonly groupId: string,
     private readonly memberId: string,
+    /** Acknowledgements go to the group's coordinator (coordinator-link.ts). */
+    private readonly coordinator?: CoordinatorLink,
   ) {}
 
   acknowledge(topic: string, partition: number, range: ShareAcknowledgeRange): Promise<void> {
@@ -66,7 +69,7 @@ export class ShareAcker {
     };
     if (leave) request.leave = true;
     try {
-      const response = await this.client.request(ApiKey.ShareAcknowledge, request);
+      const response = await this.client.request(ApiKey.ShareAcknowledge, request, undefined, this.coordinator ? { connection: this.coordinator.connection() } : {});
       const header = response.header as unknown as ShareAcknowledgeResponse;
       const failure = errorFromCode(header.errorCode, header.errorMessage, `acknowledge for share group ${this.groupId}`);
       if (failure !== undefined) throw failure;
@@ -80,6 +83,8 @@ export class ShareAcker {
         }
       }
     } catch (error) {
+      // The coordinator moved (cluster): the acquisitions were lost with it (the records come back there).
+      await this.coordinator?.failed(error);
       for (const ack of batch) ack.reject(error as Error);
       if (leave) throw error;
     }
