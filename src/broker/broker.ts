@@ -87,7 +87,7 @@ export async function startBroker(brokerOptions: BrokerOptions): Promise<Broker>
   let coordinator: GroupCoordinator;
   try {
     coordinator = await GroupCoordinator.open(logs, {
-      ...coordinatorCluster(brokerOptions, replicas),
+      ...coordinatorCluster(brokerOptions, replicas, (topic, partition) => ctx.waiters.notify(topic, partition)),
       ...clock,
       warn,
       log: (level, message, fields) => logger[level](message, fields),

@@ -26,7 +26,8 @@ function coordinatorError(error: unknown): unknown {
   }
 }
 
-export function internalReplication(replicas: ReplicaManager): InternalReplication {
+/** `wake` tells parked fetches of the partition (the followers' ReplicaFetch) that it grew, as a produce does. */
+export function internalReplication(replicas: ReplicaManager, wake: (topic: string, partition: number) => void): InternalReplication {
   return {
     beforeAppend(topic, partition) {
       try {
@@ -37,6 +38,7 @@ export function internalReplication(replicas: ReplicaManager): InternalReplicati
     },
     afterAppend(topic, partition, endOffset) {
       try {
+        wake(topic, partition);
         replicas.afterLeaderAppend(topic, partition);
         return replicas.waitForHighWatermark(topic, partition, endOffset).catch((error: unknown) => {
           throw coordinatorError(error);
@@ -49,7 +51,7 @@ export function internalReplication(replicas: ReplicaManager): InternalReplicati
 }
 
 /** `{ cluster }` for GroupCoordinator.open when the broker has coordinator roles; `{}` on a single node. */
-export function coordinatorCluster(options: BrokerOptions, replicas: ReplicaManager | undefined): { cluster?: CoordinatorCluster } {
+export function coordinatorCluster(options: BrokerOptions, replicas: ReplicaManager | undefined, wake: (topic: string, partition: number) => void): { cluster?: CoordinatorCluster } {
   if (options.coordinatorRoles === undefined) return {};
   if (replicas === undefined) throw new SpoolError(Errors.INVALID_CONFIG, 'coordinatorRoles needs replication (a cluster member)');
   const partitions = options.offsetsTopicPartitions ?? DEFAULT_CLUSTER_INTERNAL_PARTITIONS;
@@ -59,7 +61,7 @@ export function coordinatorCluster(options: BrokerOptions, replicas: ReplicaMana
   return {
     cluster: {
       roles: options.coordinatorRoles,
-      replication: internalReplication(replicas),
+      replication: internalReplication(replicas, wake),
       offsetsTopicPartitions: partitions,
       shareStateTopicPartitions: partitions,
     },

@@ -117,7 +117,7 @@ describe('a coordinator in cluster mode', () => {
     const refused = await coordinator.fetchOffsets({ groupId: groupB, partitions: null }).catch((error: unknown) => error);
     expect(codeOf(refused)).toBe('NOT_COORDINATOR');
     expect(codeOf(await coordinator.heartbeat({ groupId: groupB, memberId: '', memberEpoch: 0, topics: ['orders'] }).catch((error: unknown) => error))).toBe('NOT_COORDINATOR');
-    expect(codeOf(await coordinator.commitOffsets({ groupId: groupB, offsets: [{ topic: 'orders', partition: 0, offset: 1 }] }).catch((error: unknown) => error))).toBe('NOT_COORDINATOR');
+    expect(codeOf(await coordinator.commitOffsets({ groupId: groupB, memberId: '', memberEpoch: -1, offsets: [{ topic: 'orders', partition: 0, offset: 1 }] }).catch((error: unknown) => error))).toBe('NOT_COORDINATOR');
     expect(coordinator.findCoordinator(groupB)).toEqual(other);
     expect(coordinator.findCoordinator(groupA)).toBeNull(); // the test gave no address for A's partition
     expect((await coordinator.listGroups()).groups.map((group) => group.groupId)).toEqual([groupA]);
