@@ -20,6 +20,9 @@ import { SHARE_STATE_TOPIC } from '../groups/share-state-store.js';
 import { isSpoolError, Errors } from '../util/errors.js';
 import type { Logger } from './logger.js';
 
+/** For serve's --offsets-topic-partitions (the cli does not import groups). */
+export { DEFAULT_CLUSTER_INTERNAL_PARTITIONS, MAX_INTERNAL_PARTITIONS } from '../groups/coordinator-placement.js';
+
 const INTERNAL_TOPICS = new Set([OFFSETS_TOPIC, SHARE_STATE_TOPIC]);
 
 export class ClusterCoordinatorRoles implements CoordinatorRoles {

@@ -12,9 +12,8 @@ import type { ClusterLogger } from '../cluster/logger.js';
 import type { BrokerContext, HostPort } from '../broker/index.js';
 import { attachCluster, ClusterPartitionStates, DEFAULT_REPLICA_LAG_TIME_MAX_MS } from '../broker/cluster-replication.js';
 import type { ReplicationSettings } from '../broker/core/replica-fetch.js';
-import { ClusterCoordinatorRoles } from '../broker/cluster-coordinator-roles.js';
+import { ClusterCoordinatorRoles, DEFAULT_CLUSTER_INTERNAL_PARTITIONS, MAX_INTERNAL_PARTITIONS } from '../broker/cluster-coordinator-roles.js';
 import type { Logger } from '../broker/logger.js';
-import { DEFAULT_CLUSTER_INTERNAL_PARTITIONS, MAX_INTERNAL_PARTITIONS } from '../groups/coordinator-placement.js';
 
 export interface ClusterServeOptions {
   cluster?: string;
