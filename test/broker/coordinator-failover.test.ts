@@ -3,7 +3,7 @@
 // shared replica state, no etcd; the same setup as replication.test.ts): the group's
 // partition of __consumer_offsets is replicated from broker 1 to broker 2 by a
 // ReplicaFetcher, so a commit is answered only once broker 2 has it; the non-leader answers
-// NOT_COORDINATOR and FindCoordinator names the leader; when the test moves the leadership
+// NOT_COORDINATOR and FindCoordinator (native, and Kafka's at the Kafka listener) names the leader; when the test moves the leadership
 // to broker 2, broker 1 drops the group, broker 2 loads it with the committed offsets, and
 // an SDK consumer that was consuming through broker 1 finds the new coordinator, rejoins
 // there and goes on from its committed position (nothing skipped; nothing consumed twice,
@@ -15,6 +15,8 @@
 // checks subscriptions against its own topic table).
 
 import { rmSync } from 'node:fs';
+import { connect } from 'node:net';
+import { ApiKeys, decodeResponse, encodeRequest, frameBytes, type FindCoordinatorResponse } from '../../src/kafka/index.js';
 import { afterEach, describe, expect, it } from 'vitest';
 import { type Broker, NativeLeaderChannel, type PartitionReplicaState, type ReplicaState, silentLogger, startBroker } from '../../src/broker/index.js';
 import { Client } from '../../src/client/index.js';
@@ -84,11 +86,12 @@ async function broker(brokerId: number, cluster: TestCluster): Promise<Broker> {
     port: 0,
     fsync: { kind: 'never' },
     logger: silentLogger,
+    kafkaListener: { host: '127.0.0.1', port: 0 },
     replication: { brokerId, state: cluster, ackTimeoutMs: 20_000 },
     coordinatorRoles: cluster.rolesOf(brokerId),
     offsetsTopicPartitions: PARTITIONS,
   });
-  cluster.addresses.set(brokerId, { nodeId: brokerId, host: '127.0.0.1', port: started.port, kafka: null });
+  cluster.addresses.set(brokerId, { nodeId: brokerId, host: '127.0.0.1', port: started.port, kafka: started.kafka });
   cleanups.push(() => rmSync(dataDir, { recursive: true, force: true }));
   cleanups.push(() => started.close());
   return started;
@@ -107,6 +110,22 @@ function follow(follower: Broker, followerId: number, leader: Broker, leaderEpoc
   fetcher.start();
   cleanups.push(() => fetcher.stop());
   return fetcher;
+}
+
+/** Kafka FindCoordinator v3 (key type 0) over the Kafka listener. */
+async function kafkaFindCoordinator(port: number, groupId: string): Promise<FindCoordinatorResponse> {
+  const socket = connect(port, '127.0.0.1');
+  try {
+    socket.write(frameBytes(encodeRequest(ApiKeys.FindCoordinator, 3, 7, 'test', { key: groupId, keyType: 0, coordinatorKeys: [] })));
+    let buffered = Buffer.alloc(0);
+    for await (const chunk of socket) {
+      buffered = Buffer.concat([buffered, chunk as Buffer]);
+      if (buffered.length >= 4 && buffered.length >= 4 + buffered.readInt32BE(0)) break;
+    }
+    return decodeResponse(ApiKeys.FindCoordinator, 3, buffered.subarray(4, 4 + buffered.readInt32BE(0))).body;
+  } finally {
+    socket.destroy();
+  }
 }
 
 async function committed(client: RawClient): Promise<{ errorCode: number; offset: number | undefined }> {
@@ -160,6 +179,8 @@ describe('group coordinator failover between two brokers', () => {
     expect((await committed(rawOne)).errorCode).toBe(89);
     const moved = await rawOne.request<M.FindCoordinatorResponse>(ApiKey.FindCoordinator, { groupId: GROUP });
     expect(moved.header).toMatchObject({ errorCode: 0, nodeId: 2, port: two.port });
+    // Kafka clients are sent to the new coordinator's Kafka listener.
+    expect(await kafkaFindCoordinator(one.kafka!.port, GROUP)).toMatchObject({ errorCode: 0, nodeId: 2, host: '127.0.0.1', port: two.kafka!.port });
 
     // The consumer follows: it finds broker 2, is unknown there, rejoins, and goes on from its
     // committed offset 10. (Records it consumed after its last commit and before rejoining
