@@ -29,7 +29,7 @@ export class ClusterCoordinatorRoles implements CoordinatorRoles {
   private node: ClusterNode | null = null;
   private readonly listeners = new Set<(topic: string, partition: number) => void>();
   private readonly creating = new Set<string>();
-  private unsubscribe: (() => void) | null = null;
+  private readonly unsubscribes: Array<() => void> = [];
 
   constructor(
     /** Partitions of each internal topic (the coordinator's offsetsTopicPartitions). */
@@ -43,20 +43,29 @@ export class ClusterCoordinatorRoles implements CoordinatorRoles {
    */
   attach(node: ClusterNode): void {
     this.node = node;
-    this.unsubscribe = node.roles.onChange((changes: readonly RoleChange[]) => {
-      for (const change of changes) if (INTERNAL_TOPICS.has(change.topic)) this.emit(change.topic, change.partition);
-    });
-    for (const role of node.roles.all()) if (INTERNAL_TOPICS.has(role.topic)) this.emit(role.topic, role.partition);
+    this.unsubscribes.push(
+      node.roles.onChange((changes: readonly RoleChange[]) => {
+        for (const change of changes) if (INTERNAL_TOPICS.has(change.topic)) this.emit(change.topic, change.partition);
+      }),
+      // A broker that may have lost its lease may no longer lead: its groups are dropped at
+      // once (their members go find the new coordinator) and loaded again if it comes back.
+      node.roles.onLease(() => this.emitAll(node)),
+    );
+    this.emitAll(node);
   }
 
   detach(): void {
-    this.unsubscribe?.();
-    this.unsubscribe = null;
+    for (const unsubscribe of this.unsubscribes.splice(0)) unsubscribe();
   }
 
   leads(topic: string, partition: number): boolean {
-    const role = this.node?.roles.get(topic, partition);
-    return role !== undefined && role.role === 'leader';
+    const node = this.node;
+    const role = node?.roles.get(topic, partition);
+    return node !== null && role !== undefined && role.role === 'leader' && node.roles.leaseValid();
+  }
+
+  private emitAll(node: ClusterNode): void {
+    for (const role of [...node.roles.all()]) if (INTERNAL_TOPICS.has(role.topic)) this.emit(role.topic, role.partition);
   }
 
   leader(topic: string, partition: number): CoordinatorAddress | null {
