@@ -33,6 +33,7 @@ import { RequestMemoryPool } from './request-memory.js';
 import { FetchWaiters } from './waiters.js';
 import { SecurityStore } from './security-store.js';
 import { ReplicaManager } from './core/replica-fetch.js';
+import { coordinatorCluster } from './coordinator-cluster.js';
 
 export interface Broker {
   readonly host: string;
@@ -81,6 +82,10 @@ export async function startBroker(brokerOptions: BrokerOptions): Promise<Broker>
     ...(brokerOptions.replication ? { replicated: true } : {}),
   });
   const logs = observedLogManager(storage, logger, metrics);
+  // The leader's HW moves wake consumers parked on the partition (ctx is set below).
+  const replicas = brokerOptions.replication
+    ? new ReplicaManager(storage, brokerOptions.replication, (topic, partition) => ctx.waiters.notify(topic, partition))
+    : undefined;
   let security: Security;
   try {
     // After the storage: the data directory is ours (its lock is held).
@@ -94,6 +99,7 @@ export async function startBroker(brokerOptions: BrokerOptions): Promise<Broker>
   try {
     acls = SecurityStore.open(storageFs, options.dataDir, { enabled: options.authorizerEnabled, superUsers: options.superUsers });
     coordinator = await GroupCoordinator.open(logs, {
+      ...coordinatorCluster(brokerOptions, replicas, (topic, partition) => ctx.waiters.notify(topic, partition)),
       ...clock,
       warn,
       log: (level, message, fields) => logger[level](message, fields),
@@ -113,10 +119,6 @@ export async function startBroker(brokerOptions: BrokerOptions): Promise<Broker>
     topics: logs.listTopics().length,
     recoveredFiles: logs.recoveryReports.length,
   });
-  // The leader's HW moves wake consumers parked on the partition (ctx is set just below).
-  const replicas = brokerOptions.replication
-    ? new ReplicaManager(storage, brokerOptions.replication, (topic, partition) => ctx.waiters.notify(topic, partition))
-    : undefined;
   const ctx: BrokerContext = {
     ...(replicas ? { replicas } : {}),
     logs,

@@ -1,6 +1,7 @@
 // Options of startBroker, their defaults and limits. Every limit is checked before the
 // broker allocates for it (see README.md "Limits").
 
+import type { CoordinatorRoles } from '../groups/coordinator-placement.js';
 import type { TlsContext } from '../security/tls.js';
 import type { StorageFs } from '../storage/fs.js';
 import type { ReplicationSettings } from './core/replica-fetch.js';
@@ -94,6 +95,14 @@ export interface BrokerOptions {
    * Absent: a single node, as before.
    */
   replication?: ReplicationSettings;
+  /**
+   * Cluster mode of the group coordinator (needs `replication`): who leads each partition
+   * of __consumer_offsets / __share_group_state. This broker then coordinates only the
+   * groups of the partitions it leads (src/groups/coordinator-placement.ts).
+   */
+  coordinatorRoles?: CoordinatorRoles;
+  /** Partitions of __consumer_offsets when cluster mode creates it (default 16; an existing topic keeps its count). */
+  offsetsTopicPartitions?: number;
 }
 
 /** The TLS context of each listener that speaks TLS (one context may serve several). */

@@ -12,6 +12,8 @@ import type { ClusterLogger } from '../cluster/logger.js';
 import type { BrokerContext, HostPort } from '../broker/index.js';
 import { attachCluster, ClusterPartitionStates, DEFAULT_REPLICA_LAG_TIME_MAX_MS } from '../broker/cluster-replication.js';
 import type { ReplicationSettings } from '../broker/core/replica-fetch.js';
+import { ClusterCoordinatorRoles, DEFAULT_CLUSTER_INTERNAL_PARTITIONS, MAX_INTERNAL_PARTITIONS } from '../broker/cluster-coordinator-roles.js';
+import type { Logger } from '../broker/logger.js';
 
 export interface ClusterServeOptions {
   cluster?: string;
@@ -19,6 +21,13 @@ export interface ClusterServeOptions {
   advertise?: HostPort;
   clusterLeaseTtlMs: number;
   replicaLagTimeMaxMs: number;
+  offsetsTopicPartitions: number;
+}
+
+function offsetsPartitionsOption(value: string): number {
+  const number = Number(value);
+  if (!/^\d+$/.test(value) || number < 1 || number > MAX_INTERNAL_PARTITIONS) throw new InvalidArgumentError(`--offsets-topic-partitions must be an integer in [1, ${MAX_INTERNAL_PARTITIONS}], got '${value}'`);
+  return number;
 }
 
 function clusterUrlOption(value: string): string {
@@ -56,7 +65,8 @@ export function addClusterServeOptions(command: Command, hostPortOption: (what: 
     .option('--node-id <n>', 'this broker\'s node id in the cluster (required with --cluster)', nodeIdOption)
     .option('--advertise <host:port>', 'native address other brokers and clients reach this broker at (default: --host and the bound port)', hostPortOption('--advertise'))
     .option('--cluster-lease-ttl-ms <ms>', 'membership lease TTL in etcd (whole seconds); renewed every TTL/4', leaseTtlOption, DEFAULT_LEASE_TTL_MS)
-    .option('--replica-lag-time-max-ms <ms>', 'a leader drops a follower from the ISR after this long not caught up (Kafka\'s replica.lag.time.max.ms)', lagTimeOption, DEFAULT_REPLICA_LAG_TIME_MAX_MS);
+    .option('--replica-lag-time-max-ms <ms>', 'a leader drops a follower from the ISR after this long not caught up (Kafka\'s replica.lag.time.max.ms)', lagTimeOption, DEFAULT_REPLICA_LAG_TIME_MAX_MS)
+    .option('--offsets-topic-partitions <n>', 'cluster mode: partitions of __consumer_offsets and __share_group_state when created (a group is coordinated by the leader of its partition; an existing topic keeps its count)', offsetsPartitionsOption, DEFAULT_CLUSTER_INTERNAL_PARTITIONS);
 }
 
 /** Flag combinations, checked before the broker opens anything. */
@@ -71,10 +81,15 @@ export function checkClusterOptions(options: ClusterServeOptions): void {
  * The broker's replication settings in cluster mode (undefined without --cluster): the
  * partition states answer "no leader" until startClusterNode attaches the cluster.
  */
-export function clusterReplication(options: ClusterServeOptions): { states: ClusterPartitionStates; settings: ReplicationSettings } | undefined {
+export function clusterReplication(
+  options: ClusterServeOptions,
+  logger: Logger,
+): { states: ClusterPartitionStates; settings: ReplicationSettings; coordinatorRoles: ClusterCoordinatorRoles } | undefined {
   if (options.cluster === undefined || options.nodeId === undefined) return undefined;
   const states = new ClusterPartitionStates();
-  return { states, settings: { brokerId: options.nodeId, state: states } };
+  // The group coordinators follow the leaders of the internal topics' partitions (src/groups/README.md "Coordinators in a cluster").
+  const coordinatorRoles = new ClusterCoordinatorRoles(options.offsetsTopicPartitions, logger);
+  return { states, settings: { brokerId: options.nodeId, state: states }, coordinatorRoles };
 }
 
 /** What serve stops on shutdown: replication first, then the membership (the lease is revoked). */
@@ -89,6 +104,7 @@ export async function startClusterNode(
   listening: { host: string; port: number; kafka: HostPort | null; context: BrokerContext },
   logger: ClusterLogger,
   states: ClusterPartitionStates | undefined,
+  coordinatorRoles?: ClusterCoordinatorRoles,
 ): Promise<JoinedCluster | null> {
   if (options.cluster === undefined) return null;
   if (options.nodeId === undefined || states === undefined) throw new InvalidArgumentError('--cluster needs --node-id');
@@ -102,9 +118,12 @@ export async function startClusterNode(
     logger,
   });
   const replication = attachCluster(listening.context, states, node, { replicaLagTimeMaxMs: options.replicaLagTimeMaxMs });
+  // After the replication: its role listener runs first, so a partition is led before its groups load.
+  coordinatorRoles?.attach(node);
   return {
     node,
     close: async () => {
+      coordinatorRoles?.detach();
       await replication.close();
       await node.close();
     },

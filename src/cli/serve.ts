@@ -204,7 +204,7 @@ export function registerServe(program: Command): void {
       const logger = makeLogger(options.logFormat, options.logLevel);
       const tls = tlsFromOptions(options);
       // Cluster mode: replication on (its states are connected once the broker joins).
-      const replication = clusterReplication(options);
+      const replication = clusterReplication(options, logger);
       const served = await serveWithHttp({
         ...(tls?.http ? { tls: tls.http } : {}),
         http: options.http === 'off' ? null : options.http,
@@ -236,14 +236,14 @@ export function registerServe(program: Command): void {
         ...(options.sasl ? { sasl: { mechanisms: options.sasl, maxFailuresPerHost: options.saslMaxFailuresPerHost, lockoutMs: options.saslLockoutMs } } : {}),
         ...bootstrapUser(),
         ...(tls ? { tls: tls.listeners } : {}),
-        ...(replication ? { replication: replication.settings } : {}),
+        ...(replication ? { replication: replication.settings, coordinatorRoles: replication.coordinatorRoles, offsetsTopicPartitions: options.offsetsTopicPartitions } : {}),
         logger,
         metrics,
       }),
       });
       const { broker } = served;
       // Cluster mode: register in etcd once the listeners have their ports (null without --cluster).
-      const cluster = await startClusterNode(options, { host: broker.host, port: broker.port, kafka: broker.kafka, context: broker.context }, logger, replication?.states);
+      const cluster = await startClusterNode(options, { host: broker.host, port: broker.port, kafka: broker.kafka, context: broker.context }, logger, replication?.states, replication?.coordinatorRoles);
       let stopping = false;
       const stop = (signal: string): void => {
         if (stopping) {

@@ -113,12 +113,12 @@ export class Client extends EventEmitter<ClientEvents> {
   }
 
   /**
-   * A new connection to the current broker, owned by the caller (closed by it or by
-   * client.close()). Consumers use one each for their fetches.
+   * A new connection to the current broker (or to `to`: a group's coordinator), owned by the
+   * caller (closed by it or by client.close()). Consumers use one each for their fetches.
    */
-  createConnection(): Connection {
+  createConnection(to?: { host: string; port: number }): Connection {
     if (this.closed) throw closedError('client');
-    const broker = this.brokers[this.brokerIndex % this.brokers.length]!;
+    const broker = to ?? this.brokers[this.brokerIndex % this.brokers.length]!;
     const connection = new Connection({
       host: broker.host,
       port: broker.port,

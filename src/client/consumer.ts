@@ -24,6 +24,7 @@ import { Assignment, partitionKey, type CheckedStartOffset, type PartitionAssign
 import { Fetcher, type FetchedChunk } from './fetcher.js';
 import { GroupMember, type GroupMemberOptions, type MemberConsumer, type PartitionsListener } from './group-member.js';
 import { OffsetCommitter, type CommitOffsetInput } from './offset-committer.js';
+import { CoordinatorLink } from './coordinator-link.js';
 import { retryHandler, type HandlerOutcome, type RestartOnFailure } from './handler-retry.js';
 import { PollWatchdog } from './poll-watchdog.js';
 import { RetryPolicy, type RetryOptions } from './retry.js';
@@ -146,6 +147,8 @@ export class Consumer {
   private readonly autoCommit: boolean;
   private readonly assignor: 'uniform' | 'range' | undefined;
   private readonly committer: OffsetCommitter | null = null;
+  /** The group's coordinator connection (heartbeats, commits, committed offsets); null without a groupId. */
+  private readonly coordinator: CoordinatorLink | null = null;
   private member: GroupMember | null = null;
   private readonly assignedListeners = new Set<PartitionsListener>();
   private readonly revokedListeners = new Set<PartitionsListener>();
@@ -197,7 +200,9 @@ export class Consumer {
     this.autoCommit = config.autoCommit ?? true;
     this.assignor = config.assignor;
     if (this.groupId !== undefined) {
+      this.coordinator = new CoordinatorLink(client, this.groupId);
       this.committer = new OffsetCommitter(client, {
+        coordinator: this.coordinator,
         groupId: this.groupId,
         autoCommit: this.autoCommit,
         autoCommitIntervalMs: config.autoCommitIntervalMs ?? 5000,
@@ -377,7 +382,7 @@ export class Consumer {
       autoCommit: this.autoCommit,
       ...(this.assignor !== undefined ? { assignor: this.assignor } : {}),
     };
-    this.member = new GroupMember(this.client, this.memberHooks(), this.committer!, this.memberOptions);
+    this.member = new GroupMember(this.client, this.memberHooks(), this.committer!, this.memberOptions, this.coordinator!);
     this.watchdog.start();
     await this.member.join();
   }
@@ -408,7 +413,7 @@ export class Consumer {
     await leaving.catch(() => undefined);
     if (this.rejoin !== leaving || this.closed) return;
     this.rejoin = null;
-    this.member = new GroupMember(this.client, this.memberHooks(), this.committer!, this.memberOptions!);
+    this.member = new GroupMember(this.client, this.memberHooks(), this.committer!, this.memberOptions!, this.coordinator!);
     this.watchdog.start();
     await this.member.join();
   }
@@ -842,6 +847,7 @@ export class Consumer {
       await this.committer.commitProcessed().catch(() => undefined);
     }
     this.committer?.stop();
+    await this.coordinator?.close();
     this.dropChunk();
     this.assignment.clear();
     this.client.forget(this);

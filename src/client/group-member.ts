@@ -25,7 +25,7 @@
 import { ApiKey, type ConsumerGroupHeartbeatRequest, type ConsumerGroupHeartbeatResponse, type OffsetFetchResponse, type TopicPartitions } from '../protocol/index.js';
 import { Errors, SpoolError } from '../util/errors.js';
 import type { Client } from './client.js';
-import type { Connection } from './connection.js';
+import type { CoordinatorLink } from './coordinator-link.js';
 import { errorFromCode, isRetriable } from './errors.js';
 import { partitionKey, type PartitionAssignment, type TopicPartition } from './assignment.js';
 import type { CommitIdentity, OffsetCommitter } from './offset-committer.js';
@@ -76,7 +76,6 @@ export class GroupMember {
   private target = new Map<string, TopicPartition>();
   private topics: string[];
   private sendTopics = true;
-  private connection: Connection | null = null;
   private loopRunning: Promise<void> | null = null;
   private intervalWaiter: (() => void) | null = null;
   private heartbeatWaiters: Array<{ resolve: () => void; reject: (error: Error) => void }> = [];
@@ -96,6 +95,8 @@ export class GroupMember {
     private readonly consumer: MemberConsumer,
     private readonly committer: OffsetCommitter,
     private readonly options: GroupMemberOptions,
+    /** Heartbeats and offset fetches go to the coordinator (coordinator-link.ts); the consumer owns and closes it. */
+    private readonly coordinator: CoordinatorLink,
   ) {
     this.topics = [...options.topics];
     this.heartbeatIntervalMs = Math.max(100, Math.floor(options.sessionTimeoutMs / 3));
@@ -152,10 +153,9 @@ export class GroupMember {
     while (!this.closing) {
       let body: ConsumerGroupHeartbeatResponse;
       try {
-        this.connection ??= this.client.createConnection();
         this.early = false; // this request carries the newest state
         const response = await this.client.send(ApiKey.ConsumerGroupHeartbeat, this.heartbeatRequest(), undefined, {
-          connection: this.connection,
+          connection: this.coordinator.connection(),
           timeoutMs: Math.min(this.client.requestTimeoutMs, Math.max(1000, this.options.sessionTimeoutMs)),
         });
         body = response.header as unknown as ConsumerGroupHeartbeatResponse;
@@ -176,6 +176,9 @@ export class GroupMember {
           break;
         }
         failures++;
+        // The coordinator moved (cluster) or is down: find it again, then heartbeat there
+        // (where this member is unknown and so rejoins).
+        await this.coordinator.failed(error);
         await this.backoff(failures);
         continue;
       }
@@ -328,7 +331,7 @@ export class GroupMember {
   private async fetchCommitted(partitions: TopicPartition[], signal: AbortSignal): Promise<Map<string, number>> {
     for (let attempt = 0; ; attempt++) {
       try {
-        const response = await this.client.request(ApiKey.OffsetFetch, { groupId: this.options.groupId, partitions });
+        const response = await this.client.send(ApiKey.OffsetFetch, { groupId: this.options.groupId, partitions }, undefined, { connection: this.coordinator.connection() });
         const body = response.header as unknown as OffsetFetchResponse;
         const error = errorFromCode(body.errorCode, body.errorMessage, `committed offsets of group ${this.options.groupId}`);
         if (error) throw error;
@@ -339,6 +342,7 @@ export class GroupMember {
         return offsets;
       } catch (error) {
         if (signal.aborted || this.closing || !isRetriable(error)) throw error;
+        await this.coordinator.failed(error);
         await sleep(this.client.retryPolicy.delayMs(Math.min(attempt, 10)), signal).catch(() => undefined);
       }
     }
@@ -408,23 +412,20 @@ export class GroupMember {
       await this.committer.drain();
       if (owned.length > 0) await this.notify(this.consumer.revokedListeners, owned, { lost: false }).catch(() => undefined);
       // Leaving is best effort: if it fails, the session timeout frees the partitions.
-      if (this.connection !== null) {
-        await this.client
-          .send(
+      await Promise.resolve()
+        .then(() =>
+          this.client.send(
             ApiKey.ConsumerGroupHeartbeat,
             { groupId: this.options.groupId, memberId: this.memberId, memberEpoch: -1 },
             undefined,
-            { connection: this.connection, timeoutMs: CLOSE_REQUEST_TIMEOUT_MS },
-          )
-          .catch(() => undefined);
-      }
+            { connection: this.coordinator.connection(), timeoutMs: CLOSE_REQUEST_TIMEOUT_MS },
+          ),
+        )
+        .catch(() => undefined);
     }
     if (this.memberId !== '') this.client.notify('group.leave', { groupId: this.options.groupId, memberId: this.memberId, reason });
     this.owned.clear();
     this.memberEpoch = 0;
-    const connection = this.connection;
-    this.connection = null;
-    if (connection !== null) await this.client.releaseConnection(connection);
   }
 }
 

@@ -38,6 +38,8 @@ export interface ClientEvents {
   'group.rebalance': [{ groupId: string; memberId: string; assigned: TopicPartition[]; revoked: TopicPartition[]; lost: boolean }];
   /** The member left its group (close, restart after a handler failure, maxPollIntervalMs). */
   'group.leave': [{ groupId: string; memberId: string; reason: string }];
+  /** The group's coordinator was found at another broker (a cluster: the leader of its offsets partition moved). */
+  'group.coordinator': [{ groupId: string; broker: string; nodeId: number }];
   /** The consumer stopped with an error (a handler that failed for good, a fatal group error). */
   'group.crash': [{ groupId: string | undefined; error: Error; restart: boolean }];
 }
@@ -54,6 +56,7 @@ const LEVELS: Record<ClientEventName, Level> = {
   'group.join': 'info',
   'group.rebalance': 'info',
   'group.leave': 'info',
+  'group.coordinator': 'info',
   'group.crash': 'error',
 };
 
@@ -79,6 +82,8 @@ export function eventMessage<E extends ClientEventName>(event: E, payload: Clien
       return `group ${String(p['groupId'])}: assigned ${list(p['assigned'] as TopicPartition[])}; ${p['lost'] === true ? 'lost' : 'revoked'} ${list(p['revoked'] as TopicPartition[])}`;
     case 'group.leave':
       return `left group ${String(p['groupId'])}: ${String(p['reason'])}`;
+    case 'group.coordinator':
+      return `group ${String(p['groupId'])}: coordinator is broker ${String(p['nodeId'])} at ${String(p['broker'])}`;
     default:
       return `consumer${p['groupId'] === undefined ? '' : ` of group ${String(p['groupId'])}`} crashed${p['restart'] === true ? ' (restarting)' : ''}: ${p.error!.message}`;
   }

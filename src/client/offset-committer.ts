@@ -13,6 +13,7 @@
 import { ApiKey, type OffsetCommitResponse } from '../protocol/index.js';
 import { Errors, SpoolError } from '../util/errors.js';
 import type { Client } from './client.js';
+import type { CoordinatorLink } from './coordinator-link.js';
 import { partitionKey, type TopicPartition } from './assignment.js';
 import { errorFromCode, isRetriable } from './errors.js';
 import { sleep } from './retry.js';
@@ -48,6 +49,8 @@ export interface OffsetCommitterOptions {
   owns(topic: string, partition: number): boolean;
   /** Heartbeats now and resolves with the response: after STALE_MEMBER_EPOCH the epoch is refreshed. */
   refreshEpoch(): Promise<void>;
+  /** Commits go to the group's coordinator (coordinator-link.ts); absent: the client's shared connection. */
+  coordinator?: CoordinatorLink;
 }
 
 interface Position {
@@ -203,7 +206,7 @@ export class OffsetCommitter {
           memberId: identity.memberId,
           memberEpoch: identity.memberEpoch,
           offsets: offsets.map((entry) => ({ topic: entry.topic, partition: entry.partition, offset: entry.offset, ...(entry.metadata !== undefined ? { metadata: entry.metadata } : {}) })),
-        });
+        }, undefined, this.options.coordinator ? { connection: this.options.coordinator.connection() } : {});
         body = response.header as unknown as OffsetCommitResponse;
       } catch (error) {
         // The connection turns a top-level error code into a rejection. A stale epoch means a
@@ -214,6 +217,8 @@ export class OffsetCommitter {
           continue;
         }
         if (!isRetriable(error) || attempt >= this.client.retryPolicy.options.retries || this.client.signal.aborted) throw error;
+        // The coordinator moved or is down (cluster): find it, then commit there.
+        await this.options.coordinator?.failed(error);
         await sleep(this.client.retryPolicy.delayMs(attempt), this.client.signal);
         continue;
       }

@@ -12,6 +12,7 @@
 import { ApiKey } from '../protocol/apis.js';
 import type { ShareAcknowledgeRange, ShareAcknowledgeRequest, ShareAcknowledgeResponse } from '../protocol/messages.js';
 import type { Client } from './client.js';
+import type { CoordinatorLink } from './coordinator-link.js';
 import { errorFromCode } from './errors.js';
 
 export const AckType = { ACCEPT: 1, RELEASE: 2, REJECT: 3, RENEW: 4 } as const;
@@ -44,6 +45,8 @@ export class ShareAcker {
     private readonly client: Client,
     private readonly groupId: string,
     private readonly memberId: string,
+    /** Acknowledgements go to the group's coordinator (coordinator-link.ts). */
+    private readonly coordinator?: CoordinatorLink,
   ) {}
 
   /** Queues one range; the promise settles with its partition's answer. */
@@ -103,12 +106,14 @@ export class ShareAcker {
     };
     if (leave) request.leave = true;
     try {
-      const response = await this.client.request(ApiKey.ShareAcknowledge, request);
+      const response = await this.client.request(ApiKey.ShareAcknowledge, request, undefined, this.coordinator ? { connection: this.coordinator.connection() } : {});
       const header = response.header as unknown as ShareAcknowledgeResponse;
       const failure = errorFromCode(header.errorCode, header.errorMessage, `acknowledge for share group ${this.groupId}`);
       if (failure !== undefined) throw failure;
       settle(batch, header.partitions ?? []);
     } catch (error) {
+      // The coordinator moved (cluster): the acquisitions were lost with it (the records come back there).
+      await this.coordinator?.failed(error);
       settle(batch, error as Error);
       if (leave) throw error;
     }

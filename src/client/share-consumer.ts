@@ -18,6 +18,7 @@ import { decodeBatchWith, type RecordFactory } from '../records/decode.js';
 import { forEachBatch } from '../records/index.js';
 import { Errors, SpoolError } from '../util/errors.js';
 import type { Client } from './client.js';
+import { CoordinatorLink } from './coordinator-link.js';
 import type { Connection } from './connection.js';
 import type { ConsumedMessage } from './consumer.js';
 import { closedError, errorFromCode, isRetriable } from './errors.js';
@@ -71,6 +72,8 @@ export class ShareConsumer implements AsyncIterable<ShareMessage> {
   /** Sent with the first ShareFetch only (then undefined). */
   private groupConfig: ShareFetchRequest['groupConfig'];
   private readonly acker: ShareAcker;
+  /** The share group's coordinator (its state partition's leader in a cluster): fetches and acknowledgements go there. */
+  private readonly coordinator: CoordinatorLink;
   private topics: string[] = [];
   private queue: ShareRecord[] = [];
   private connection: Connection | null = null;
@@ -96,7 +99,8 @@ export class ShareConsumer implements AsyncIterable<ShareMessage> {
       if (config.lockDurationMs !== undefined) this.groupConfig.lockDurationMs = config.lockDurationMs;
       if (config.deliveryLimit !== undefined) this.groupConfig.deliveryLimit = config.deliveryLimit;
     }
-    this.acker = new ShareAcker(client, this.groupId, this.memberId);
+    this.coordinator = new CoordinatorLink(client, this.groupId, true);
+    this.acker = new ShareAcker(client, this.groupId, this.memberId, this.coordinator);
   }
 
   async subscribe(options: { topics?: string[]; topic?: string }): Promise<void> {
@@ -168,6 +172,7 @@ export class ShareConsumer implements AsyncIterable<ShareMessage> {
     if (this.acksInFlight !== undefined) this.acker.requeue(this.acksInFlight.partitions);
     this.acksInFlight = undefined;
     if (!this.client.isClosed) await this.acker.flush(true).catch(() => {});
+    await this.coordinator.close();
   }
 
   private async fill(): Promise<void> {
@@ -185,7 +190,7 @@ export class ShareConsumer implements AsyncIterable<ShareMessage> {
     this.acksInFlight = acks;
     // Start at a different partition each time so one busy partition does not take every fetch.
     rotate(partitions, Math.floor(Math.random() * partitions.length));
-    this.connection ??= this.client.createConnection();
+    this.connection ??= this.coordinator.newConnection();
     const request: ShareFetchRequest = {
       groupId: this.groupId,
       memberId: this.memberId,
@@ -218,6 +223,8 @@ export class ShareConsumer implements AsyncIterable<ShareMessage> {
       const broken = this.connection;
       this.connection = null;
       void this.client.releaseConnection(broken);
+      // The coordinator moved or is down (cluster): find it before the next fetch.
+      await this.coordinator.failed(error);
       await sleep(this.client.retryPolicy.delayMs(Math.min(this.failures++, 10)), this.abort.signal).catch(() => {});
       return;
     }

@@ -14,7 +14,8 @@
 import { randomUUID } from 'node:crypto';
 import type { LogManager } from '../storage/types.js';
 import { systemClock, type Clock } from '../util/clock.js';
-import { Errors, type ErrorKind } from '../util/errors.js';
+import { Errors, SpoolError, type ErrorKind } from '../util/errors.js';
+import { coordinatorPartitionOf, type CoordinatorAddress, type CoordinatorCluster } from './coordinator-placement.js';
 import { quoted } from '../util/log-text.js';
 import { fromTopicPartitions, isSubset, toTopicPartitions, type Assignment } from './assignment.js';
 import { ClassicGroup, type ClassicLimits } from './classic-group.js';
@@ -75,6 +76,12 @@ export interface GroupCoordinatorOptions {
   shareMaxInFlightRecords?: number;
   /** Defaults to the __share_group_state topic of `logs`; tests may pass a MemoryShareStateStore. */
   shareStateStore?: ShareStateStore;
+  /**
+   * Cluster mode: this broker coordinates only the groups of the __consumer_offsets
+   * partitions it leads (loaded when it becomes leader, dropped when it stops); requests
+   * for other groups get NOT_COORDINATOR. Absent: a single node, every group is here.
+   */
+  cluster?: CoordinatorCluster;
   warn?: (message: string) => void;
   /** Membership events (joins, leaves, fenced and expired members, rebalances) with structured fields; default: the warnings go to `warn`, the rest is dropped. */
   log?: GroupEventLog;
@@ -108,6 +115,10 @@ export class GroupCoordinator {
   private readonly expiry: SessionExpiryTask;
   private readonly lookupTopic: TopicLookup;
   private closed = false;
+  /** Cluster mode: the __consumer_offsets partitions whose groups are loaded here (this broker leads them). */
+  private readonly loadedPartitions = new Set<number>();
+  private cluster: CoordinatorCluster | undefined;
+  private unsubscribeRoles: (() => void) | undefined;
   /** The share kind (share-groups.ts): per-record acquisition and acknowledgement. */
   shares!: ShareGroups;
 
@@ -143,30 +154,110 @@ export class GroupCoordinator {
       classicInitialRebalanceDelayMs: options.classicInitialRebalanceDelayMs ?? GroupDefaults.classicInitialRebalanceDelayMs,
       classicMaxGroupSize: options.classicMaxGroupSize ?? GroupDefaults.classicMaxGroupSize,
     };
-    const store = options.offsetStore ?? (await LogOffsetStore.open(logs, clock, warn));
+    const cluster = options.cluster;
+    const store = options.offsetStore ?? (await LogOffsetStore.open(logs, clock, warn, cluster ? { partitions: cluster.offsetsTopicPartitions, replication: cluster.replication } : {}));
     // Without a log, warnings (expired and fenced members) still reach `warn`; info events are dropped.
     const log: GroupEventLog = options.log ?? ((level, message) => (level === 'warn' ? warn(message) : undefined));
     const coordinator = new GroupCoordinator(logs, store, clock, limits, warn, log);
+    coordinator.cluster = cluster;
     await coordinator.load();
     const deliveryLimit = options.shareDeliveryLimit ?? ShareDefaults.deliveryLimit;
     if (!(deliveryLimit >= ShareDefaults.minDeliveryLimit && deliveryLimit <= ShareDefaults.maxDeliveryLimit)) {
       throw new RangeError(`share delivery limit ${deliveryLimit} is outside ${ShareDefaults.minDeliveryLimit}..${ShareDefaults.maxDeliveryLimit}`);
     }
-    const shareStore = options.shareStateStore ?? new LogShareStateStore(logs, clock, warn);
+    const shareStore = options.shareStateStore ?? new LogShareStateStore(logs, clock, warn, cluster ? { partitions: cluster.shareStateTopicPartitions, replication: cluster.replication } : {});
+    // A cluster's replicas all need the topic to follow it: it exists from the start.
+    if (cluster) await shareStore.prepare();
     const shareLimits = {
       lockDurationMs: options.shareLockDurationMs ?? ShareDefaults.lockDurationMs,
       deliveryLimit,
       maxInFlightRecords: options.shareMaxInFlightRecords ?? ShareDefaults.maxInFlightRecords,
     };
     coordinator.shares = new ShareGroups(logs, shareStore, clock, shareLimits, warn, (groupId) => coordinator.otherKindThanShare(groupId));
-    await coordinator.shares.load();
+    await coordinator.shares.load(cluster?.roles);
+    if (cluster) coordinator.unsubscribeRoles = cluster.roles.onChange((topic, partition) => coordinator.roleChanged(topic, partition));
     return coordinator;
   }
 
-  /** Replays the offset store: the last record per key wins, tombstones delete. */
+  /** Replays the offset store (cluster mode: the partitions this broker leads): the last record per key wins, tombstones delete. */
   private async load(): Promise<void> {
-    await this.store.load((record) => this.applyOffsetRecord(record));
-    for (const [groupId, group] of this.groups) if (!group.hasOffsets()) this.groups.delete(groupId);
+    if (this.cluster === undefined) {
+      await this.store.load((record) => this.applyOffsetRecord(record));
+      for (const [groupId, group] of this.groups) if (!group.hasOffsets()) this.groups.delete(groupId);
+      return;
+    }
+    for (let partition = 0; partition < this.store.partitionCount; partition++) {
+      if (this.cluster.roles.leads(OFFSETS_TOPIC, partition)) this.loadPartition(partition);
+    }
+  }
+
+  /**
+   * A new leader of an offsets partition loads its groups (offsets only: members rejoin, as
+   * after a restart); a broker that stops leading drops them (their members then get
+   * NOT_COORDINATOR and find the new coordinator). Synchronous, so no request sees a
+   * partition half loaded.
+   */
+  private roleChanged(topic: string, partition: number): void {
+    if (topic !== OFFSETS_TOPIC || this.closed || this.cluster === undefined || partition >= this.store.partitionCount) return;
+    const leads = this.cluster.roles.leads(topic, partition);
+    if (leads && !this.loadedPartitions.has(partition)) this.loadPartition(partition);
+    else if (!leads && this.loadedPartitions.has(partition)) this.unloadPartition(partition);
+  }
+
+  private loadPartition(partition: number): void {
+    let loaded = 0;
+    // The log store's load is synchronous (a positional replay); the promise only wraps it.
+    void this.store.load((record) => {
+      loaded++;
+      this.applyOffsetRecord(record);
+    }, partition);
+    for (const [groupId, group] of this.groups) {
+      if (!group.hasOffsets() && group.memberCount() === 0 && this.partitionOf(groupId) === partition) this.groups.delete(groupId);
+    }
+    this.loadedPartitions.add(partition);
+    this.log('info', `coordinator: loaded ${OFFSETS_TOPIC}-${partition} (${loaded} records)`, { partition, records: loaded });
+  }
+
+  private unloadPartition(partition: number): void {
+    this.loadedPartitions.delete(partition);
+    let dropped = 0;
+    for (const [groupId, group] of [...this.groups]) {
+      if (this.partitionOf(groupId) !== partition) continue;
+      // Parked JoinGroup/SyncGroup requests are answered (COORDINATOR_NOT_AVAILABLE: the client finds the coordinator again).
+      if (group instanceof ClassicGroup) group.close();
+      this.groups.delete(groupId);
+      dropped++;
+    }
+    this.log('info', `coordinator: unloaded ${OFFSETS_TOPIC}-${partition} (${dropped} groups)`, { partition, groups: dropped });
+  }
+
+  private partitionOf(groupId: string): number {
+    return coordinatorPartitionOf(groupId, this.store.partitionCount);
+  }
+
+  /** Cluster mode: throws NOT_COORDINATOR unless this broker leads (and has loaded) the group's offsets partition. */
+  private checkCoordinator(groupId: unknown): void {
+    if (this.cluster === undefined || typeof groupId !== 'string') return;
+    const partition = this.partitionOf(groupId);
+    if (!this.loadedPartitions.has(partition)) {
+      throw new SpoolError(Errors.NOT_COORDINATOR, `this broker is not the coordinator of group ${quoted(groupId)} (${OFFSETS_TOPIC}-${partition})`);
+    }
+  }
+
+  /** Whether this broker coordinates the group now (always on a single node). */
+  coordinates(groupId: string): boolean {
+    return this.cluster === undefined || this.loadedPartitions.has(this.partitionOf(groupId));
+  }
+
+  /**
+   * FindCoordinator: 'here' on a single node; in a cluster the leader of the group's
+   * partition of __consumer_offsets (of __share_group_state for a share group), null when
+   * that partition has no leader now (COORDINATOR_NOT_AVAILABLE: the client retries).
+   */
+  findCoordinator(groupId: string, share = false): CoordinatorAddress | null | 'here' {
+    if (this.cluster === undefined) return 'here';
+    if (share) return this.shares.findCoordinator(groupId);
+    return this.cluster.roles.leader(OFFSETS_TOPIC, this.partitionOf(groupId));
   }
 
   private applyOffsetRecord(record: OffsetRecord): void {
@@ -177,6 +268,7 @@ export class GroupCoordinator {
   // --- ConsumerGroupHeartbeat --------------------------------------------------------
 
   async heartbeat(request: ConsumerHeartbeat): Promise<ConsumerHeartbeatResult> {
+    this.checkCoordinator(request.groupId);
     return this.handleHeartbeat(request);
   }
 
@@ -368,10 +460,12 @@ export class GroupCoordinator {
   }
 
   async commitOffsets(request: OffsetCommit): Promise<OffsetCommitResult> {
+    this.checkCoordinator(request.groupId);
     return commitOffsets(this.context(), request);
   }
 
   async fetchOffsets(request: OffsetFetch): Promise<OffsetFetchResult> {
+    this.checkCoordinator(request.groupId);
     return fetchOffsets(this.context(), request);
   }
 
@@ -395,11 +489,13 @@ export class GroupCoordinator {
   }
 
   async describeGroups(request: { groupIds: readonly string[] }): Promise<DescribeGroupsResult> {
+    for (const groupId of request.groupIds) this.checkCoordinator(groupId);
     const context = this.context();
     return { errorCode: Errors.NONE.code, groups: request.groupIds.map((groupId) => describeGroup(context, groupId)) };
   }
 
   async deleteGroups(request: { groupIds: readonly string[] }): Promise<DeleteGroupsResult> {
+    for (const groupId of request.groupIds) this.checkCoordinator(groupId);
     return deleteGroups(this.context(), request.groupIds);
   }
 
@@ -409,6 +505,7 @@ export class GroupCoordinator {
    * has members (then that group answers NON_EMPTY_GROUP as before).
    */
   async resetOffsets(request: ResetOffsets): Promise<ResetOffsetsResult> {
+    this.checkCoordinator(request.groupId);
     const other = this.groups.get(request.groupId);
     if (this.shares.has(request.groupId) && (other === undefined || other.memberCount() === 0)) {
       return resetOffsets(this.context(), request, {
@@ -423,6 +520,7 @@ export class GroupCoordinator {
 
   /** JoinGroup: parks until the group's join phase completes (or answers at once with an error). */
   async joinGroup(request: JoinGroup): Promise<JoinGroupResult> {
+    this.checkCoordinator(request.groupId);
     const fail = (kind: ErrorKind, message: string): JoinGroupResult => ({
       errorCode: kind.code,
       errorMessage: message,
@@ -462,6 +560,7 @@ export class GroupCoordinator {
 
   /** SyncGroup: the leader brings the assignment; every member parks until it has. */
   async syncGroup(request: SyncGroup): Promise<SyncGroupResult> {
+    this.checkCoordinator(request.groupId);
     const group = this.classicGroup(request.groupId);
     if (!(group instanceof ClassicGroup)) {
       return { errorCode: group[0].code, errorMessage: group[1], protocolType: null, protocolName: null, assignment: EMPTY_BYTES };
@@ -474,6 +573,7 @@ export class GroupCoordinator {
 
   /** Heartbeat of a classic member (not KIP-848's ConsumerGroupHeartbeat: that is heartbeat()). */
   async classicHeartbeat(request: ClassicHeartbeat): Promise<ClassicHeartbeatResult> {
+    this.checkCoordinator(request.groupId);
     const group = this.classicGroup(request.groupId);
     if (!(group instanceof ClassicGroup)) return { errorCode: group[0].code, errorMessage: group[1] };
     const epochBefore = group.epoch();
@@ -483,6 +583,7 @@ export class GroupCoordinator {
   }
 
   async leaveGroup(request: LeaveGroup): Promise<LeaveGroupResult> {
+    this.checkCoordinator(request.groupId);
     const group = this.classicGroup(request.groupId);
     if (!(group instanceof ClassicGroup)) {
       const [kind, message] = group;
@@ -579,6 +680,7 @@ export class GroupCoordinator {
 
   async close(): Promise<void> {
     this.closed = true;
+    this.unsubscribeRoles?.();
     this.expiry.close();
     this.shares.close();
     // Parked JoinGroup/SyncGroup requests are answered, never left hanging.

@@ -24,7 +24,9 @@ import {
   type BatchSpan,
   type SharePartitionLimits,
 } from './share-partition.js';
-import type { ShareStateRecord, ShareStateStore } from './share-state-store.js';
+import { SHARE_STATE_TOPIC, type ShareStateRecord, type ShareStateStore } from './share-state-store.js';
+import { coordinatorPartitionOf, type CoordinatorAddress, type CoordinatorRoles } from './coordinator-placement.js';
+import { assert } from '../util/assert.js';
 import { SessionExpiryTask } from './session-expiry.js';
 import { checkGroupId } from './validate.js';
 import { forEachBatch } from '../records/index.js';
@@ -140,6 +142,10 @@ export class ShareGroups {
   /** Called when records of a partition became available again (parked share fetches wake). */
   onAvailable: (topic: string, partition: number) => void = () => {};
   private closed = false;
+  /** Cluster mode: who leads the __share_group_state partitions; this broker coordinates the share groups of those it leads. */
+  private roles: CoordinatorRoles | undefined;
+  private readonly loadedPartitions = new Set<number>();
+  private unsubscribeRoles: (() => void) | undefined;
 
   constructor(
     private readonly logs: LogManager,
@@ -153,20 +159,59 @@ export class ShareGroups {
     this.lockExpiry = new SessionExpiryTask(clock, { expireMembers: (nowMs) => this.expireLocks(nowMs) });
   }
 
-  /** Replays the durable snapshots (the last per share-partition wins). */
-  async load(): Promise<void> {
-    await this.store.load((record) => {
-      const group = this.group(record.groupId);
-      if (record.config !== undefined) {
-        group.applyConfig(record.config);
-        return;
-      }
-      if (record.value === null) {
-        group.partitions.delete(key(record.topic, record.partition));
-        return;
-      }
-      this.partition(group, record.topic, record.partition).restore(record.value.startOffset, record.value.runs);
+  /**
+   * Replays the durable snapshots (the last per share-partition wins). With `roles`
+   * (cluster mode): only the partitions this broker leads, and from then on the share
+   * groups of a partition are loaded when it becomes leader and dropped when it stops.
+   */
+  async load(roles?: CoordinatorRoles): Promise<void> {
+    if (roles === undefined) {
+      await this.store.load((record) => this.applyRecord(record));
+      return;
+    }
+    this.roles = roles;
+    for (let partition = 0; partition < this.store.partitionCount; partition++) {
+      if (roles.leads(SHARE_STATE_TOPIC, partition)) this.loadPartition(partition);
+    }
+    this.unsubscribeRoles = roles.onChange((topic, partition) => {
+      if (topic !== SHARE_STATE_TOPIC || this.closed || partition >= this.store.partitionCount) return;
+      const leads = roles.leads(topic, partition);
+      if (leads && !this.loadedPartitions.has(partition)) this.loadPartition(partition);
+      else if (!leads && this.loadedPartitions.has(partition)) this.unloadPartition(partition);
     });
+  }
+
+  private loadPartition(partition: number): void {
+    // Synchronous replay (the promise only wraps it), so no request sees the partition half loaded.
+    void this.store.load((record) => this.applyRecord(record), partition);
+    this.loadedPartitions.add(partition);
+  }
+
+  /** Acquisitions are not durable: a member's locks are lost here and its records come back on the new coordinator, as after a crash. */
+  private unloadPartition(partition: number): void {
+    this.loadedPartitions.delete(partition);
+    for (const groupId of [...this.groups.keys()]) {
+      if (coordinatorPartitionOf(groupId, this.store.partitionCount) === partition) this.groups.delete(groupId);
+    }
+  }
+
+  /** FindCoordinator for a share group (cluster mode): the leader of its state partition. */
+  findCoordinator(groupId: string): CoordinatorAddress | null {
+    assert(this.roles !== undefined, 'share findCoordinator outside cluster mode');
+    return this.roles.leader(SHARE_STATE_TOPIC, coordinatorPartitionOf(groupId, this.store.partitionCount));
+  }
+
+  private applyRecord(record: ShareStateRecord): void {
+    const group = this.group(record.groupId);
+    if (record.config !== undefined) {
+      group.applyConfig(record.config);
+      return;
+    }
+    if (record.value === null) {
+      group.partitions.delete(key(record.topic, record.partition));
+      return;
+    }
+    this.partition(group, record.topic, record.partition).restore(record.value.startOffset, record.value.runs);
   }
 
   /** Acquires records for a member; synchronous (reads batch headers only). */
@@ -289,6 +334,8 @@ export class ShareGroups {
 
   /** Releases everything a member holds (it closed); durable like an acknowledgement. */
   async leave(groupId: string, memberId: string): Promise<void> {
+    // Not coordinated here (cluster mode): nothing is held here to release.
+    if (this.roles !== undefined && !this.loadedPartitions.has(coordinatorPartitionOf(groupId, this.store.partitionCount))) return;
     const group = this.groups.get(groupId);
     if (group === undefined) return;
     group.members.delete(memberId);
@@ -429,6 +476,7 @@ export class ShareGroups {
 
   close(): void {
     this.closed = true;
+    this.unsubscribeRoles?.();
     this.lockExpiry.close();
   }
 
@@ -458,6 +506,10 @@ export class ShareGroups {
     if (invalid !== undefined) return [Errors.INVALID_GROUP_ID, invalid];
     const other = this.otherKind(groupId);
     if (other !== undefined) return [Errors.INCONSISTENT_GROUP_PROTOCOL, other];
+    if (this.roles !== undefined) {
+      const partition = coordinatorPartitionOf(groupId, this.store.partitionCount);
+      if (!this.loadedPartitions.has(partition)) return [Errors.NOT_COORDINATOR, `this broker is not the coordinator of share group ${groupId} (${SHARE_STATE_TOPIC}-${partition})`];
+    }
     return undefined;
   }
 

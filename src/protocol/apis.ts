@@ -40,6 +40,8 @@ export const ApiKey = {
   // Replication between brokers (a cluster; reserved 60-69): a follower's fetch, and where an epoch ends.
   ReplicaFetch: 60,
   OffsetForLeaderEpoch: 61,
+  // Clients: which broker coordinates a group (the leader of its internal-topic partition). Top of the cluster range.
+  FindCoordinator: 69,
 } as const;
 
 export type ApiKey = (typeof ApiKey)[keyof typeof ApiKey];
@@ -80,6 +82,7 @@ export const SupportedVersions: Readonly<Record<ApiKey, readonly [number, number
   [ApiKey.AlterUserScramCredentials]: [0, 0],
   [ApiKey.ReplicaFetch]: [0, 0],
   [ApiKey.OffsetForLeaderEpoch]: [0, 0],
+  [ApiKey.FindCoordinator]: [0, 0],
 };
 
 export function apiName(apiKey: number): string {

@@ -530,3 +530,17 @@ export interface OffsetForLeaderEpochRequest {
 export interface OffsetForLeaderEpochResponse extends ErrorFields {
   partitions: Array<{ topic: string; partition: number; leaderEpoch: number; endOffset: number } & ErrorFields>;
 }
+
+// FindCoordinator (69): the broker coordinating a group: on a single node the broker asked;
+// in a cluster the leader of the group's partition of __consumer_offsets (share: of
+// __share_group_state). COORDINATOR_NOT_AVAILABLE while that partition has no leader.
+export interface FindCoordinatorRequest {
+  groupId: string;
+  /** A share group (its state topic decides); default false. */
+  share?: boolean;
+}
+export interface FindCoordinatorResponse extends ErrorFields {
+  nodeId: number;
+  host: string;
+  port: number;
+}

@@ -387,6 +387,7 @@ const requestChecks: Record<ApiKey, Check<unknown>> = {
     replicaId: int(0, 0x7fff_ffff),
     partitions: arrayOf(object({ topic: str, partition: i32, currentLeaderEpoch: int(-1, 0x7fff_ffff), leaderEpoch: int(-1, 0x7fff_ffff) }), 'maxPartitionsPerRequest'),
   }),
+  [ApiKey.FindCoordinator]: object({ groupId: str, share: optional(bool) }),
 };
 
 /** The request type of each api key. */
@@ -425,6 +426,7 @@ export interface RequestTypes {
   [ApiKey.AlterUserScramCredentials]: M.AlterUserScramCredentialsRequest;
   [ApiKey.ReplicaFetch]: M.ReplicaFetchRequest;
   [ApiKey.OffsetForLeaderEpoch]: M.OffsetForLeaderEpochRequest;
+  [ApiKey.FindCoordinator]: M.FindCoordinatorRequest;
 }
 
 /** Checks a decoded request header against its API's shape; throws INVALID_REQUEST. */

@@ -90,6 +90,8 @@ export const Errors = {
   INVALID_REPLICATION_FACTOR: kind('INVALID_REPLICATION_FACTOR', 86, false, 'the replication factor is below 1 or above the number of live brokers'),
   STATE_CHANGED: kind('STATE_CHANGED', 87, true, 'the cluster state changed since it was read (a compare-and-swap lost); read it again'),
   LEASE_LOST: kind('LEASE_LOST', 88, true, 'this broker lost its membership lease in the cluster store'),
+  // Cluster mode, groups: the group's coordinator is the leader of its internal-topic partition (src/groups/coordinator-placement.ts).
+  NOT_COORDINATOR: kind('NOT_COORDINATOR', 89, true, 'this broker is not the coordinator of the group: find it again (FindCoordinator)'),
 } as const;
 
 export type ErrorName = keyof typeof Errors;

@@ -214,4 +214,5 @@ export const examples: FrameExample[] = [
     { replicaId: 2, partitions: [{ topic: 'orders', partition: 0, currentLeaderEpoch: 3, leaderEpoch: 2 }] },
     { errorCode: 0, partitions: [{ errorCode: 0, topic: 'orders', partition: 0, leaderEpoch: 2, endOffset: 40 }] },
   ),
+  ...pair('FindCoordinator', 69, { groupId: 'kitchen' }, { errorCode: 0, nodeId: 2, host: '127.0.0.1', port: 9093 }),
 ];

@@ -18,6 +18,9 @@ import type { AclBinding } from '../../src/security/acl.js';
 import { ApiKeys, KafkaErrors } from '../../src/kafka/index.js';
 import { isSpoolError } from '../../src/util/errors.js';
 import { KafkaWire } from '../kafka-clients/raw-kafka.js';
+import { RawClient } from '../helpers/raw-client.js';
+import { ApiKey } from '../../src/protocol/index.js';
+import { Errors } from '../../src/util/errors.js';
 import { randomTopic, tempDir, waitFor } from '../helpers/broker.js';
 
 const PRINCIPAL = 'User:alice';
@@ -365,6 +368,25 @@ describe('authorizer acl without authentication (every connection is User:ANONYM
       expect(await describe()).toBe(KafkaErrors.NONE);
       expect(await find()).toBe(KafkaErrors.NONE);
       await wire.close();
+    } finally {
+      await plain.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('answers native FindCoordinator GROUP_AUTHORIZATION_FAILED without Describe on the group, and ReplicaFetch / OffsetForLeaderEpoch CLUSTER_AUTHORIZATION_FAILED (they read past topic ACLs)', async () => {
+    const dir = tempDir();
+    const plain = await startBroker({ dataDir: dir, port: 0, fsync: { kind: 'never' }, logger: silentLogger, authorizer: 'acl' });
+    try {
+      const groupId = randomTopic('group');
+      const raw = await RawClient.connect(plain.port);
+      const code = async (apiKey: number, header: unknown): Promise<unknown> => (await raw.request<{ errorCode?: number }>(apiKey, header)).header.errorCode;
+      expect(await code(ApiKey.FindCoordinator, { groupId })).toBe(Errors.GROUP_AUTHORIZATION_FAILED.code);
+      expect(await code(ApiKey.ReplicaFetch, { replicaId: 1, maxWaitMs: 0, minBytes: 0, maxBytes: 1024, partitions: [] })).toBe(Errors.CLUSTER_AUTHORIZATION_FAILED.code);
+      expect(await code(ApiKey.OffsetForLeaderEpoch, { replicaId: 1, partitions: [] })).toBe(Errors.CLUSTER_AUTHORIZATION_FAILED.code);
+      plain.context.security.createAcls([{ ...grant('Describe', 'Group', groupId), principal: 'User:ANONYMOUS' }]);
+      expect(await code(ApiKey.FindCoordinator, { groupId })).toBe(Errors.NONE.code);
+      raw.socket.destroy();
     } finally {
       await plain.close();
       rmSync(dir, { recursive: true, force: true });

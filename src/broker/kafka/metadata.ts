@@ -90,31 +90,36 @@ function respond(ctx: BrokerContext, scope: KafkaScope, topics: MetadataResponse
   } satisfies MetadataResponse);
 }
 
-/** keyType 0 is a group: this broker; 1 (transactions) is not served. */
+interface FoundCoordinator {
+  nodeId: number;
+  host: string;
+  port: number;
+  errorCode: number;
+  errorMessage: string | null;
+}
+
+/**
+ * keyType 0 is a group: this broker on a single node; in a cluster the leader of the
+ * group's __consumer_offsets partition (at its Kafka listener). 1 (transactions) is not served.
+ */
+function findOne(ctx: BrokerContext, keyType: number, key: string, scope: KafkaScope): FoundCoordinator {
+  const none = (errorMessage: string): FoundCoordinator => ({ nodeId: -1, host: '', port: -1, errorCode: KafkaErrors.COORDINATOR_NOT_AVAILABLE, errorMessage });
+  if (keyType !== 0) return none('transactions are not served');
+  // Finding a group's coordinator needs Describe on the group (Kafka).
+  if (!mayGroup(ctx, scope.session, Operation.Describe, key)) {
+    return { nodeId: -1, host: '', port: -1, errorCode: KafkaErrors.GROUP_AUTHORIZATION_FAILED, errorMessage: `${scope.session.principal} may not Describe group '${key}'` };
+  }
+  const found = ctx.coordinator.findCoordinator(key);
+  if (found === 'here') return { ...advertisedKafka(ctx, scope), nodeId: ctx.replicas?.brokerId ?? NODE_ID, errorCode: KafkaErrors.NONE, errorMessage: null };
+  if (found === null) return none('the group\'s coordinator partition has no leader now');
+  if (found.kafka === null) return none(`broker ${found.nodeId} has no Kafka listener`);
+  return { nodeId: found.nodeId, host: found.kafka.host, port: found.kafka.port, errorCode: KafkaErrors.NONE, errorMessage: null };
+}
+
 export function handleFindCoordinator(ctx: BrokerContext, request: FindCoordinatorRequest, scope: KafkaScope): KafkaAnswer {
-  const { host, port } = advertisedKafka(ctx, scope);
-  const served = request.keyType === 0;
-  const errorCode = served ? KafkaErrors.NONE : KafkaErrors.COORDINATOR_NOT_AVAILABLE;
-  const errorMessage = served ? null : 'transactions are not served';
   if (scope.apiVersion >= 4) {
-    const coordinators = findCoordinatorKeys(scope.apiVersion, request).map((key) => {
-      // Finding a group's coordinator needs Describe on the group (Kafka).
-      if (served && !mayGroup(ctx, scope.session, Operation.Describe, key)) {
-        return { key, nodeId: -1, host: '', port: -1, errorCode: KafkaErrors.GROUP_AUTHORIZATION_FAILED, errorMessage: `${scope.session.principal} may not Describe group '${key}'` };
-      }
-      return { key, nodeId: served ? NODE_ID : -1, host: served ? host : '', port: served ? port : -1, errorCode, errorMessage };
-    });
+    const coordinators = findCoordinatorKeys(scope.apiVersion, request).map((key) => ({ key, ...findOne(ctx, request.keyType, key, scope) }));
     return answer({ throttleTimeMs: 0, coordinators } satisfies FindCoordinatorResponse);
   }
-  if (served && !mayGroup(ctx, scope.session, Operation.Describe, request.key)) {
-    return answer({ throttleTimeMs: 0, errorCode: KafkaErrors.GROUP_AUTHORIZATION_FAILED, errorMessage: null, nodeId: -1, host: '', port: -1 } satisfies FindCoordinatorResponse);
-  }
-  return answer({
-    throttleTimeMs: 0,
-    errorCode,
-    errorMessage,
-    nodeId: served ? NODE_ID : -1,
-    host: served ? host : '',
-    port: served ? port : -1,
-  } satisfies FindCoordinatorResponse);
+  return answer({ throttleTimeMs: 0, ...findOne(ctx, request.keyType, request.key, scope) } satisfies FindCoordinatorResponse);
 }

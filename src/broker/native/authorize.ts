@@ -46,6 +46,10 @@ export function authorizeNative<K extends ApiKey>(ctx: BrokerContext, apiKey: K,
     case ApiKey.DescribeShareGroups:
       for (const groupId of (r as { groupIds: string[] }).groupIds) requireGroup(ctx, who, Operation.Describe, groupId);
       return;
+    case ApiKey.FindCoordinator:
+      // Finding a group's coordinator needs Describe on the group (Kafka).
+      requireGroup(ctx, who, Operation.Describe, (r as RequestTypes[typeof ApiKey.FindCoordinator]).groupId);
+      return;
     case ApiKey.DeleteGroups:
       for (const groupId of (r as { groupIds: string[] }).groupIds) requireGroup(ctx, who, Operation.Delete, groupId);
       return;
@@ -76,4 +80,8 @@ const CLUSTER_OPERATIONS: ReadonlyMap<number, Operation> = new Map<number, Opera
   // SCRAM credentials (sasl): Kafka's Describe / Alter on the cluster.
   [ApiKey.DescribeUserScramCredentials, Operation.Describe],
   [ApiKey.AlterUserScramCredentials, Operation.Alter],
+  // Replication between brokers reads every partition past the ACLs: Kafka asks ClusterAction
+  // on the cluster; spool has no such operation yet, so Alter on the cluster (brokers are super users).
+  [ApiKey.ReplicaFetch, Operation.Alter],
+  [ApiKey.OffsetForLeaderEpoch, Operation.Alter],
 ]);

@@ -27,6 +27,7 @@ import { handleFetch } from './fetch.js';
 import {
   handleDeleteGroups,
   handleDescribeGroups,
+  handleFindCoordinator,
   handleHeartbeat,
   handleListGroups,
   handleOffsetCommit,
@@ -88,6 +89,7 @@ const handlers: { [K in ApiKey]: Handler<K> } = {
   [ApiKey.AlterUserScramCredentials]: (ctx, request) => handleAlterUserScramCredentials(ctx, request),
   [ApiKey.ReplicaFetch]: (ctx, request, _payload, scope) => handleReplicaFetch(ctx, request, scope),
   [ApiKey.OffsetForLeaderEpoch]: (ctx, request) => handleOffsetForLeaderEpoch(ctx, request),
+  [ApiKey.FindCoordinator]: (ctx, request, _payload, scope) => handleFindCoordinator(ctx, request, scope),
 };
 
 /** What a connection may call before it has authenticated (with SASL on). */

@@ -11,6 +11,11 @@ import type * as M from '../../protocol/messages.js';
 import type { BrokerContext, HandlerResponse, RequestScope } from '../context.js';
 import { claimMember, visibleGroups, visibleTopicEntries } from '../core/authorize.js';
 import type { Principal } from '../../security/authorizer.js';
+import { Errors, SpoolError } from '../../util/errors.js';
+import { errorFields } from '../../protocol/index.js';
+
+/** Listening on every interface: answer the address the client reached. */
+const WILDCARD_HOSTS = new Set(['0.0.0.0', '::', '']);
 import { mapSequentially } from '../slices.js';
 
 type GroupHandler<Request> = (ctx: BrokerContext, request: Request) => Promise<HandlerResponse>;
@@ -71,3 +76,20 @@ export const handleDeleteGroups = forward<M.DeleteGroupsRequest, { groupIds: rea
 export const handleResetOffsets = forward<M.ResetOffsetsRequest, G.ResetOffsets, G.ResetOffsetsResult, M.ResetOffsetsResponse>(
   (coordinator, request) => coordinator.resetOffsets(request),
 );
+
+/** FindCoordinator: this broker on a single node; in a cluster the leader of the group's internal-topic partition. */
+export function handleFindCoordinator(ctx: BrokerContext, request: M.FindCoordinatorRequest, scope: RequestScope): HandlerResponse {
+  const found = ctx.coordinator.findCoordinator(request.groupId, request.share === true);
+  if (found === null) {
+    const response: M.FindCoordinatorResponse = { ...errorFields(new SpoolError(Errors.COORDINATOR_NOT_AVAILABLE, `group ${request.groupId}: its coordinator partition has no leader now`)), nodeId: -1, host: '', port: -1 };
+    return { header: response };
+  }
+  if (found === 'here') {
+    // Listening on every interface: the address the client reached us on.
+    const host = WILDCARD_HOSTS.has(ctx.advertised.host) && scope.localAddress ? scope.localAddress.replace(/^::ffff:/, '') : ctx.advertised.host;
+    const response: M.FindCoordinatorResponse = { errorCode: 0, nodeId: ctx.replicas?.brokerId ?? 0, host, port: ctx.advertised.port };
+    return { header: response };
+  }
+  const response: M.FindCoordinatorResponse = { errorCode: 0, nodeId: found.nodeId, host: found.host, port: found.port };
+  return { header: response };
+}
