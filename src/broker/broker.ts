@@ -31,6 +31,7 @@ import { resolveOptions, type BrokerOptions } from './options.js';
 import { RequestMemoryPool } from './request-memory.js';
 import { FetchWaiters } from './waiters.js';
 import { ReplicaManager } from './core/replica-fetch.js';
+import { singleNodeMetadata } from './core/cluster-metadata.js';
 
 export interface Broker {
   readonly host: string;
@@ -106,6 +107,7 @@ export async function startBroker(brokerOptions: BrokerOptions): Promise<Broker>
     : undefined;
   const ctx: BrokerContext = {
     ...(replicas ? { replicas } : {}),
+    clusterMetadata: brokerOptions.clusterMetadata ?? singleNodeMetadata(() => ctx),
     logs,
     coordinator,
     waiters: new FetchWaiters(options.maxParkedFetches),

@@ -2,6 +2,7 @@
 // waiters, the options, and the logger. One context per broker.
 
 import type { GroupCoordinator } from '../groups/coordinator.js';
+import type { ClusterMetadataSource } from './core/cluster-metadata.js';
 import type { ReplicaManager } from './core/replica-fetch.js';
 import type { LogManager } from '../storage/types.js';
 import type { Session } from '../security/session.js';
@@ -26,6 +27,8 @@ export interface BrokerContext {
   readonly creatingTopics: Map<string, Promise<void>>;
   /** A cluster's replication data path (core/replica-fetch.ts); absent on a single node. */
   readonly replicas?: ReplicaManager;
+  /** Brokers and partition leaders for Metadata answers (core/cluster-metadata.ts): this broker alone on a single node. */
+  readonly clusterMetadata: ClusterMetadataSource;
   /** Set by close(): parked fetches answer at once and do not park again. */
   shuttingDown: boolean;
 }

@@ -4,6 +4,7 @@
 import type { TlsContext } from '../security/tls.js';
 import type { StorageFs } from '../storage/fs.js';
 import type { ReplicationSettings } from './core/replica-fetch.js';
+import type { ClusterMetadataSource } from './core/cluster-metadata.js';
 import type { FsyncPolicy, TopicConfig } from '../storage/types.js';
 import type { Clock } from '../util/clock.js';
 import type { Logger } from './logger.js';
@@ -83,6 +84,12 @@ export interface BrokerOptions {
    * Absent: a single node, as before.
    */
   replication?: ReplicationSettings;
+  /**
+   * The brokers and partition leaders Metadata answers with (core/cluster-metadata.ts): a
+   * cluster member's comes from etcd (view-metadata.ts), a test may supply one. Default:
+   * this broker alone, leader of everything.
+   */
+  clusterMetadata?: ClusterMetadataSource;
 }
 
 /** The TLS context of each listener that speaks TLS (one context may serve several). */
