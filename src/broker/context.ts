@@ -27,10 +27,25 @@ export interface BrokerContext {
   readonly creatingTopics: Map<string, Promise<void>>;
   /** A cluster's replication data path (core/replica-fetch.ts); absent on a single node. */
   readonly replicas?: ReplicaManager;
-  /** Brokers and partition leaders for Metadata answers (core/cluster-metadata.ts): this broker alone on a single node. */
-  readonly clusterMetadata: ClusterMetadataSource;
+  /**
+   * Brokers and partition leaders for Metadata answers (core/cluster-metadata.ts): this broker
+   * alone on a single node; replaced by the cluster view's once the broker has joined a cluster.
+   */
+  clusterMetadata: ClusterMetadataSource;
+  /**
+   * Cluster mode's topic creation (through the controller's placement in etcd), set once the
+   * broker has joined the cluster (src/broker/cluster-replication.ts); absent on a single node.
+   */
+  clusterAdmin?: ClusterAdmin;
   /** Set by close(): parked fetches answer at once and do not park again. */
   shuttingDown: boolean;
+}
+
+export interface ClusterAdmin {
+  /** The topic exists in the cluster (this broker may hold no replica of it). */
+  hasTopic(name: string): boolean;
+  /** Creates the topic through the controller; resolves once placed and, when this broker holds a replica, created locally. */
+  createTopic(name: string, partitions: number, options?: { replicationFactor?: number; config?: Record<string, string | number> }): Promise<void>;
 }
 
 /** A response to send: the msgpack header and the raw payload buffers (never copied). */

@@ -9,13 +9,16 @@ import { parseClusterUrl } from '../cluster/etcd-url.js';
 import { DEFAULT_LEASE_TTL_MS } from '../cluster/lease-keeper.js';
 import type { ClusterNode } from '../cluster/cluster-node.js';
 import type { ClusterLogger } from '../cluster/logger.js';
-import type { HostPort } from '../broker/index.js';
+import { viewMetadataSource, type BrokerContext, type HostPort } from '../broker/index.js';
+import { attachCluster, ClusterPartitionStates, DEFAULT_REPLICA_LAG_TIME_MAX_MS } from '../broker/cluster-replication.js';
+import type { ReplicationSettings } from '../broker/core/replica-fetch.js';
 
 export interface ClusterServeOptions {
   cluster?: string;
   nodeId?: number;
   advertise?: HostPort;
   clusterLeaseTtlMs: number;
+  replicaLagTimeMaxMs: number;
 }
 
 function clusterUrlOption(value: string): string {
@@ -35,6 +38,12 @@ function leaseTtlOption(value: string): number {
   return number;
 }
 
+function lagTimeOption(value: string): number {
+  const number = Number(value);
+  if (!/^\d+$/.test(value) || number < 100 || number > 3_600_000) throw new InvalidArgumentError(`--replica-lag-time-max-ms must be an integer in [100, 3600000], got '${value}'`);
+  return number;
+}
+
 function nodeIdOption(value: string): number {
   const number = Number(value);
   if (!/^\d+$/.test(value) || !Number.isSafeInteger(number) || number > 2_147_483_647) throw new InvalidArgumentError(`--node-id must be an integer in [0, 2147483647], got '${value}'`);
@@ -46,7 +55,8 @@ export function addClusterServeOptions(command: Command, hostPortOption: (what: 
     .option('--cluster <etcd-url>', 'join a cluster whose membership and partition state live in etcd: etcd://host:port[,host:port...][/root]; off unless given', clusterUrlOption)
     .option('--node-id <n>', 'this broker\'s node id in the cluster (required with --cluster)', nodeIdOption)
     .option('--advertise <host:port>', 'native address other brokers and clients reach this broker at (default: --host and the bound port)', hostPortOption('--advertise'))
-    .option('--cluster-lease-ttl-ms <ms>', 'membership lease TTL in etcd (whole seconds); renewed every TTL/4', leaseTtlOption, DEFAULT_LEASE_TTL_MS);
+    .option('--cluster-lease-ttl-ms <ms>', 'membership lease TTL in etcd (whole seconds); renewed every TTL/4', leaseTtlOption, DEFAULT_LEASE_TTL_MS)
+    .option('--replica-lag-time-max-ms <ms>', 'a leader drops a follower from the ISR after this long not caught up (Kafka\'s replica.lag.time.max.ms)', lagTimeOption, DEFAULT_REPLICA_LAG_TIME_MAX_MS);
 }
 
 /** Flag combinations, checked before the broker opens anything. */
@@ -57,16 +67,33 @@ export function checkClusterOptions(options: ClusterServeOptions): void {
   }
 }
 
-/** Null without --cluster. Resolves once registered in etcd (waits while etcd is down). */
+/**
+ * The broker's replication settings in cluster mode (undefined without --cluster): the
+ * partition states answer "no leader" until startClusterNode attaches the cluster.
+ */
+export function clusterReplication(options: ClusterServeOptions): { states: ClusterPartitionStates; settings: ReplicationSettings } | undefined {
+  if (options.cluster === undefined || options.nodeId === undefined) return undefined;
+  const states = new ClusterPartitionStates();
+  return { states, settings: { brokerId: options.nodeId, state: states } };
+}
+
+/** What serve stops on shutdown: replication first, then the membership (the lease is revoked). */
+export interface JoinedCluster {
+  readonly node: ClusterNode;
+  close(): Promise<void>;
+}
+
+/** Null without --cluster. Resolves once registered in etcd (waits while etcd is down), with replication wired. */
 export async function startClusterNode(
   options: ClusterServeOptions,
-  listening: { host: string; port: number; kafka: HostPort | null },
+  listening: { host: string; port: number; kafka: HostPort | null; context: BrokerContext },
   logger: ClusterLogger,
-): Promise<ClusterNode | null> {
+  states: ClusterPartitionStates | undefined,
+): Promise<JoinedCluster | null> {
   if (options.cluster === undefined) return null;
-  if (options.nodeId === undefined) throw new InvalidArgumentError('--cluster needs --node-id');
+  if (options.nodeId === undefined || states === undefined) throw new InvalidArgumentError('--cluster needs --node-id');
   const { ClusterNode } = await import('../cluster/cluster-node.js');
-  return ClusterNode.start({
+  const node = await ClusterNode.start({
     url: options.cluster,
     nodeId: options.nodeId,
     advertised: options.advertise ?? { host: listening.host, port: listening.port },
@@ -74,4 +101,14 @@ export async function startClusterNode(
     leaseTtlMs: options.clusterLeaseTtlMs,
     logger,
   });
+  const replication = attachCluster(listening.context, states, node, { replicaLagTimeMaxMs: options.replicaLagTimeMaxMs });
+  // Metadata answers (both listeners) now list every broker and partition leader from etcd.
+  listening.context.clusterMetadata = viewMetadataSource(node.view, options.nodeId);
+  return {
+    node,
+    close: async () => {
+      await replication.close();
+      await node.close();
+    },
+  };
 }

@@ -14,7 +14,7 @@ import { DEFAULT_HTTP_PORT, serveWithHttp } from '../http/index.js';
 import { applyServeConfig, effectiveConfig } from './serve-config.js';
 import { addTlsOptions, formatTlsListeners, reloadTlsOnSighup, tlsFromOptions, type ServeTlsOptions } from './serve-tls.js';
 import type { FsyncPolicy } from '../storage/types.js';
-import { addClusterServeOptions, checkClusterOptions, startClusterNode, type ClusterServeOptions } from './serve-cluster.js';
+import { addClusterServeOptions, checkClusterOptions, clusterReplication, startClusterNode, type ClusterServeOptions } from './serve-cluster.js';
 
 interface ServeOptions extends ServeTlsOptions, ClusterServeOptions {
   dataDir: string;
@@ -161,6 +161,8 @@ export function registerServe(program: Command): void {
       checkClusterOptions(options);
       const logger = makeLogger(options.logFormat, options.logLevel);
       const tls = tlsFromOptions(options);
+      // Cluster mode: replication on (its states are connected once the broker joins).
+      const replication = clusterReplication(options);
       const served = await serveWithHttp({
         ...(tls?.http ? { tls: tls.http } : {}),
         http: options.http === 'off' ? null : options.http,
@@ -187,13 +189,14 @@ export function registerServe(program: Command): void {
         ...(options.kafkaListener ? { kafkaListener: options.kafkaListener } : {}),
         ...(options.kafkaAdvertised ? { kafkaAdvertised: options.kafkaAdvertised } : {}),
         ...(tls ? { tls: tls.listeners } : {}),
+        ...(replication ? { replication: replication.settings } : {}),
         logger,
         metrics,
       }),
       });
       const { broker } = served;
       // Cluster mode: register in etcd once the listeners have their ports (null without --cluster).
-      const cluster = await startClusterNode(options, { host: broker.host, port: broker.port, kafka: broker.kafka }, logger);
+      const cluster = await startClusterNode(options, { host: broker.host, port: broker.port, kafka: broker.kafka, context: broker.context }, logger, replication?.states);
       let stopping = false;
       const stop = (signal: string): void => {
         if (stopping) {

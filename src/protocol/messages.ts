@@ -55,7 +55,8 @@ export interface MetadataResponse extends ErrorFields {
 // CreateTopics (2). config keys use Kafka's names: retention.ms, retention.bytes,
 // segment.bytes, segment.ms, cleanup.policy, max.message.bytes, delete.retention.ms.
 export interface CreateTopicsRequest {
-  topics: Array<{ name: string; partitions: number; config?: Record<string, string | number> }>;
+  /** replicationFactor: a cluster's (absent or -1: the default, min(3, live brokers)); a single broker takes only 1. */
+  topics: Array<{ name: string; partitions: number; replicationFactor?: number; config?: Record<string, string | number> }>;
 }
 export interface CreateTopicsResponse extends ErrorFields {
   topics: Array<{ name: string } & ErrorFields>;

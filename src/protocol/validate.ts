@@ -197,7 +197,7 @@ const requestChecks: Record<ApiKey, Check<unknown>> = {
   [ApiKey.ApiVersions]: object({ clientSoftwareName: optional(str), clientSoftwareVersion: optional(str) }),
   [ApiKey.Metadata]: object({ topics: optional(nullable(arrayOf(str, 'maxTopicsPerRequest'))) }),
   [ApiKey.CreateTopics]: object({
-    topics: totalCreatedPartitions(arrayOf(object({ name: str, partitions: i32, config: optional(record(oneOf<string | number>(str, timestamp), 'maxConfigEntries')) }), 'maxTopicsPerRequest')),
+    topics: totalCreatedPartitions(arrayOf(object({ name: str, partitions: i32, replicationFactor: optional(i32), config: optional(record(oneOf<string | number>(str, timestamp), 'maxConfigEntries')) }), 'maxTopicsPerRequest')),
   }),
   [ApiKey.DeleteTopics]: object({ names: arrayOf(str, 'maxTopicsPerRequest') }),
   [ApiKey.DescribeTopics]: object({ names: arrayOf(str, 'maxTopicsPerRequest') }),

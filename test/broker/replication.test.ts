@@ -4,10 +4,13 @@
 // byte; the leader's high watermark advances only as the follower's log end does;
 // consumers (Fetch, ListOffsets latest) see only what is below it; an acks=all produce is
 // answered only once the follower has the batch, and NOT_ENOUGH_REPLICAS when the ISR is
-// smaller than min.insync.replicas; a consumer parked on the follower wakes when the
-// follower's HW moves; a follower refuses produces; a follower behind the leader's log
+// smaller than min.insync.replicas; a follower refuses consumer fetches (leader only) and
+// produces; a follower behind the leader's log
 // start starts over there; after an epoch change the
-// old leader's divergent tail is truncated (OffsetForLeaderEpoch) and the logs agree again.
+// old leader's divergent tail is truncated (OffsetForLeaderEpoch) and the logs agree again;
+// without a valid cluster lease a leader appends nothing (acks=1 too) and fails its waiting
+// acks=all, also when a follower's fetch moves the HW; a follower refuses consumer fetches;
+// min.insync.replicas comes from the partition's state when it names one.
 
 import { rmSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -28,8 +31,12 @@ afterEach(async () => {
 
 class TestReplicaState implements ReplicaState {
   current: PartitionReplicaState = { leaderId: 1, leaderEpoch: 1, isr: [1, 2] };
+  lease = true;
   partitionState(topic: string, partition: number): PartitionReplicaState | null {
     return topic === TOPIC && partition === 0 ? this.current : null;
+  }
+  leaseValid(): boolean {
+    return this.lease;
   }
 }
 
@@ -128,12 +135,12 @@ describe('replication between two brokers', () => {
     expect(visible.header.partitions[0]!.highWatermark).toBe(5);
     expect(visible.parts[0]!.length).toBeGreaterThan(0);
 
-    // A consumer parked on the follower wakes when the follower's HW moves (not at its maxWaitMs).
+    // Consumers read from the leader only: the follower answers NOT_LEADER_OR_FOLLOWER at once
+    // (no parking), and its HW follows the leader's.
     const followerEnd = logOf(follower).logEndOffset;
-    const parked = followerClient.fetch([{ topic: TOPIC, partition: 0, offset: followerEnd }], { maxWaitMs: 120_000, minBytes: 1 });
+    const refusedRead = await followerClient.fetch([{ topic: TOPIC, partition: 0, offset: followerEnd }], { maxWaitMs: 120_000, minBytes: 1 });
+    expect(refusedRead.header.partitions[0]!.errorCode).toBe(80);
     for (let i = 0; i < 20; i++) await produceRaw(leaderClient, [`m${i}`.repeat(30), `n${i}`], i % 2 === 0 ? -1 : 1);
-    const woken = await parked;
-    expect(woken.header.partitions[0]!.size).toBeGreaterThan(0);
     await waitFor(() => logOf(follower).highWatermark === logOf(leader).logEndOffset);
     expect(image(logOf(follower)).equals(image(logOf(leader)))).toBe(true);
     expect(logOf(follower).segmentCount).toBe(logOf(leader).segmentCount);
@@ -217,5 +224,46 @@ describe('replication between two brokers', () => {
     expect(logOf(brokerA).logEndOffset).toBe(logOf(brokerB).logEndOffset);
     await waitFor(() => logOf(brokerA).highWatermark === logOf(brokerB).highWatermark);
     expect(image(logOf(brokerA)).equals(image(logOf(brokerB)))).toBe(true);
+  });
+
+  it('without a valid lease the leader takes no writes and fails waiting acks=all; min.insync comes from the partition state', async () => {
+    const state = new TestReplicaState();
+    const leader = await broker(1, state);
+    const follower = await broker(2, state);
+    const client = await RawClient.connect(leader.port);
+    const followerClient = await RawClient.connect(follower.port);
+    cleanups.push(() => client.close(), () => followerClient.close());
+    await client.createTopic(TOPIC, 1);
+    expect((await produceRaw(client, ['first'], 1)).partitions[0]!.errorCode).toBe(0);
+    // A follower answers consumers NOT_LEADER_OR_FOLLOWER too.
+    await followerClient.createTopic(TOPIC, 1);
+    expect((await followerClient.fetch([{ topic: TOPIC, partition: 0, offset: 0 }])).header.partitions[0]!.errorCode).toBe(80);
+
+    // acks=all parks (no follower fetches); the lease goes: it fails at once, not at the ack timeout.
+    const parked = produceRaw(client, ['parked'], -1);
+    await waitFor(() => logOf(leader).logEndOffset === 2);
+    state.lease = false;
+    leader.context.replicas!.leaseLost();
+    expect((await parked).partitions[0]!.errorCode).toBe(80);
+    // Nothing is appended while the lease is not valid, acks=1 included.
+    expect((await produceRaw(client, ['refused'], 1)).partitions[0]!.errorCode).toBe(80);
+    expect(logOf(leader).logEndOffset).toBe(2);
+
+    // A follower moving the HW while the lease is invalid (fetches queued before a SIGSTOP) acknowledges nothing.
+    state.lease = true;
+    const waiting = produceRaw(client, ['late'], -1);
+    await waitFor(() => logOf(leader).logEndOffset === 3);
+    state.lease = false;
+    follow(follower, 2, leader, 1);
+    expect((await waiting).partitions[0]!.errorCode).toBe(80);
+
+    // The topic's min.insync.replicas (from the state) wins over the broker-wide setting (2).
+    state.lease = true;
+    state.current = { leaderId: 1, leaderEpoch: 1, isr: [1, 2], minInsyncReplicas: 3 };
+    leader.context.replicas!.stateChanged(TOPIC, 0);
+    expect((await produceRaw(client, ['three'], -1)).partitions[0]!.errorCode).toBe(81);
+    state.current = { leaderId: 1, leaderEpoch: 1, isr: [1], minInsyncReplicas: 1 };
+    leader.context.replicas!.stateChanged(TOPIC, 0);
+    expect((await produceRaw(client, ['one'], -1)).partitions[0]!.errorCode).toBe(0);
   });
 });

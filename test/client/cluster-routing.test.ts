@@ -242,6 +242,42 @@ describe('the SDK in a cluster', () => {
     expect(await readAll(reader, topic, 1, total / 2)).toEqual(sent[1]);
   });
 
+  it('a producer and a consumer follow a partition to its new leader when the old leader goes away', async () => {
+    const cluster = new TestCluster();
+    const one = await cluster.start(1);
+    await cluster.start(2);
+    const topic = randomTopic('gone');
+    await cluster.createTopic(topic, 1);
+    cluster.roles.set(topic, 0, { leaderId: 1, leaderEpoch: 1, isr: [1, 2] });
+    const follower = cluster.follow(2, 1, topic, 0, 1);
+
+    const sdk = client([`127.0.0.1:${one.port}`]);
+    const producer = sdk.producer({ acks: 'all' });
+    const consumer = sdk.consumer({ maxWaitMs: 100 });
+    await consumer.assign([{ topic, partition: 0, offset: 'earliest' }]);
+    const seen: string[] = [];
+    const reading = (async () => {
+      for await (const message of consumer) {
+        seen.push(message.value!.toString());
+        if (seen.length === 200) return;
+      }
+    })();
+    for (let i = 0; i < 100; i++) await producer.send({ topic, messages: [{ value: `a${i}` }] });
+    await waitFor(() => seen.length === 100);
+
+    // Broker 1 goes away (its sockets close); broker 2 leads at epoch 2 and is all the cluster lists.
+    await follower.stop();
+    cluster.roles.set(topic, 0, { leaderId: 2, leaderEpoch: 2, isr: [2] });
+    cluster.brokers.delete(1);
+    await one.close();
+    cluster.changed(topic, 0);
+    const results = [];
+    for (let i = 0; i < 100; i++) results.push(...(await producer.send({ topic, messages: [{ value: `b${i}` }] })));
+    expect(results.map((result) => result.offset)).toEqual([...Array(100).keys()].map((i) => 100 + i));
+    await reading;
+    expect(seen).toEqual([...[...Array(100).keys()].map((i) => `a${i}`), ...[...Array(100).keys()].map((i) => `b${i}`)]);
+  });
+
   it('skips a bootstrap broker that is down', async () => {
     const cluster = new TestCluster();
     await cluster.start(1);

@@ -30,8 +30,16 @@ export function topicsMetadata(ctx: BrokerContext, names: readonly string[] | nu
 }
 
 /** Creates a topic; `config` is the string map of topic configs (storage parses it). */
-export async function createTopic(ctx: BrokerContext, name: string, partitions: number, config?: Record<string, string | number>): Promise<void> {
+export async function createTopic(ctx: BrokerContext, name: string, partitions: number, config?: Record<string, string | number>, replicationFactor?: number): Promise<void> {
   if (name.startsWith('__')) throw new SpoolError(Errors.INVALID_TOPIC, `topic names starting with '__' are reserved for internal topics`);
+  // A cluster: the controller places it (replication factor absent or -1: the default).
+  if (ctx.clusterAdmin) {
+    await ctx.clusterAdmin.createTopic(name, partitions, { ...(replicationFactor !== undefined && replicationFactor !== -1 ? { replicationFactor } : {}), ...(config ? { config } : {}) });
+    return;
+  }
+  if (replicationFactor !== undefined && replicationFactor !== -1 && replicationFactor !== 1) {
+    throw new SpoolError(Errors.INVALID_REPLICATION_FACTOR, `replication factor ${replicationFactor}: this broker is not in a cluster`);
+  }
   const parsed = config === undefined ? undefined : parseTopicConfig(config);
   await ctx.logs.createTopic(name, partitions, parsed);
 }

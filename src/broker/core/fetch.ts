@@ -110,6 +110,7 @@ export function readFetch(ctx: BrokerContext, request: FetchSpec, budgetBytes: n
     results.push(result);
     let log;
     try {
+      ctx.replicas?.checkFetch(entry.topic, entry.partition);
       log = ctx.logs.getPartition(entry.topic, entry.partition);
       result.highWatermark = log.highWatermark;
       result.logStartOffset = log.logStartOffset;

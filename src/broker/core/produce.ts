@@ -38,7 +38,7 @@ export interface PartitionAppendResult {
 
 /** Appends every partition; a promise only when the answer must wait (acks all, auto-creation). */
 export function produce(ctx: BrokerContext, appends: readonly PartitionAppend[], acks: Acks): PartitionAppendResult[] | Promise<PartitionAppendResult[]> {
-  if (ctx.options.autoCreateTopics && appends.some((entry) => !ctx.logs.getTopic(entry.topic))) {
+  if (ctx.options.autoCreateTopics && appends.some((entry) => !ctx.logs.getTopic(entry.topic) && ctx.clusterAdmin?.hasTopic(entry.topic) !== true)) {
     // Appends after an await: copy, since the caller reuses the request's bytes once this returns.
     const owned = appends.map((entry) => ({ ...entry, batches: Buffer.from(entry.batches) }));
     return autoCreateTopics(ctx, owned.map((entry) => entry.topic)).then((creationErrors) => appendAll(ctx, owned, acks, creationErrors));
@@ -73,7 +73,11 @@ function appendAll(
 function appendPartition(ctx: BrokerContext, entry: PartitionAppend, acks: Acks, result: PartitionAppendResult): Promise<void> | null {
   const { topic, partition } = entry;
   const info = ctx.logs.getTopic(topic);
-  if (!info) throw new SpoolError(Errors.UNKNOWN_TOPIC, `topic '${topic}' does not exist`);
+  if (!info) {
+    // A cluster's topic this broker holds no replica of: NOT_LEADER_OR_FOLLOWER (ask Metadata).
+    ctx.replicas?.checkProduce(topic, partition, acks);
+    throw new SpoolError(Errors.UNKNOWN_TOPIC, `topic '${topic}' does not exist`);
+  }
   if (info.internal) throw new SpoolError(Errors.INVALID_TOPIC, `topic '${topic}' is internal: clients cannot produce to it`);
   const log = ctx.logs.getPartition(topic, partition);
   // Validation (magic, lengths, CRC, max.message.bytes, and every record walked: offset
@@ -129,7 +133,8 @@ function setError(ctx: BrokerContext, result: PartitionAppendResult, error: unkn
 /** Creates the unknown topics among `topics`; returns the creation errors by topic. */
 export async function autoCreateTopics(ctx: BrokerContext, topics: readonly string[]): Promise<Map<string, SpoolError>> {
   const errors = new Map<string, SpoolError>();
-  const missing = new Set(topics.filter((topic) => !ctx.logs.getTopic(topic)));
+  const cluster = ctx.clusterAdmin;
+  const missing = new Set(topics.filter((topic) => !ctx.logs.getTopic(topic) && cluster?.hasTopic(topic) !== true));
   await Promise.all(
     [...missing].map(async (topic) => {
       if (topic.startsWith('__')) {
@@ -138,7 +143,10 @@ export async function autoCreateTopics(ctx: BrokerContext, topics: readonly stri
       }
       let creation = ctx.creatingTopics.get(topic);
       if (!creation) {
-        creation = ctx.logs.createTopic(topic, ctx.options.defaultPartitions).then(
+        // In a cluster the controller places it (default replication factor) and this broker
+        // creates its local replicas when their roles arrive.
+        const created = cluster ? cluster.createTopic(topic, ctx.options.defaultPartitions) : ctx.logs.createTopic(topic, ctx.options.defaultPartitions);
+        creation = created.then(
           () => {
             ctx.logger.info(`auto-created topic ${quoted(topic)} with ${ctx.options.defaultPartitions} partition(s)`);
           },

@@ -23,12 +23,20 @@ export interface PartitionReplicaState {
   leaderEpoch: number;
   /** In-sync replicas (broker ids), the leader included. */
   isr: readonly number[];
+  /** acks=all needs this many in sync (the topic's min.insync.replicas); absent: the broker-wide setting. */
+  minInsyncReplicas?: number;
 }
 
 /** Supplied by the cluster layer (src/cluster) or a test. */
 export interface ReplicaState {
   /** Null: the partition is not replicated (single node). */
   partitionState(topic: string, partition: number): PartitionReplicaState | null;
+  /**
+   * False while this broker may have lost its cluster lease (src/cluster/README.md
+   * "Membership and lease loss"): a leader then neither appends nor acknowledges.
+   * Absent: always valid (tests without a lease).
+   */
+  leaseValid?(): boolean;
 }
 
 export interface ReplicationSettings {
@@ -58,8 +66,10 @@ interface LeaderPartition {
   leaderEpoch: number;
   /** follower id -> its last fetch offset (its log end). */
   followerLogEnds: Map<number, number>;
-  /** follower id -> when (ms, monotonic) it last fetched at or past the leader's log end (Kafka's lastCaughtUpTimeMs). */
+  /** follower id -> when (ms, monotonic) it was last caught up (Kafka's lastCaughtUpTimeMs, see readForFollower). */
   followerCaughtUpMs: Map<number, number>;
+  /** follower id -> the leader's log end and the time at its previous fetch (Kafka's lastFetchLeaderLogEndOffset / lastFetchTimeMs). */
+  followerLastFetch: Map<number, { leaderLogEnd: number; atMs: number }>;
   /** Ordered by endOffset (appends come in offset order). */
   waiters: AckWaiter[];
   unsubscribe: () => void;
@@ -110,13 +120,14 @@ export class ReplicaManager {
       // A new term of this broker's leadership: followers' positions start over.
       entry.followerLogEnds.clear();
       entry.followerCaughtUpMs.clear();
+      entry.followerLastFetch.clear();
       entry.leaderEpoch = state.leaderEpoch;
       entry.log.setLeaderEpoch(state.leaderEpoch);
     }
     if (!entry) {
       const log = this.logs.getPartition(topic, partition);
       log.setLeaderEpoch(state.leaderEpoch);
-      const created: LeaderPartition = { log, leaderEpoch: state.leaderEpoch, followerLogEnds: new Map(), followerCaughtUpMs: new Map(), waiters: [], unsubscribe: () => undefined };
+      const created: LeaderPartition = { log, leaderEpoch: state.leaderEpoch, followerLogEnds: new Map(), followerCaughtUpMs: new Map(), followerLastFetch: new Map(), waiters: [], unsubscribe: () => undefined };
       created.unsubscribe = log.onHighWatermark((highWatermark) => this.wakeWaiters(created, highWatermark, topic, partition));
       this.leading.set(key, created);
       entry = created;
@@ -153,8 +164,37 @@ export class ReplicaManager {
     const state = this.state.partitionState(topic, partition);
     if (!state) return;
     this.lead(topic, partition);
-    if (acks === -1 && state.isr.length < this.minInsyncReplicas) {
-      throw new SpoolError(Errors.NOT_ENOUGH_REPLICAS, `${topic}-${partition} has ${state.isr.length} in-sync replica(s), min.insync.replicas is ${this.minInsyncReplicas}`);
+    // A leader whose lease may be gone may already be replaced: it takes no writes (acks 0 and 1 too).
+    if (this.state.leaseValid?.() === false) throw this.leaseLostError(topic, partition);
+    const minInsyncReplicas = state.minInsyncReplicas ?? this.minInsyncReplicas;
+    if (acks === -1 && state.isr.length < minInsyncReplicas) {
+      throw new SpoolError(Errors.NOT_ENOUGH_REPLICAS, `${topic}-${partition} has ${state.isr.length} in-sync replica(s), min.insync.replicas is ${minInsyncReplicas}`);
+    }
+  }
+
+  /** Before a consumer's read: a replicated partition is read on its leader only (no follower fetching yet). */
+  checkFetch(topic: string, partition: number): void {
+    const state = this.state.partitionState(topic, partition);
+    if (state && state.leaderId !== this.brokerId) {
+      throw new SpoolError(Errors.NOT_LEADER_OR_FOLLOWER, `broker ${this.brokerId} does not lead ${topic}-${partition} (leader ${state.leaderId})`);
+    }
+  }
+
+  private leaseLostError(topic: string, partition: number): SpoolError {
+    return new SpoolError(Errors.NOT_LEADER_OR_FOLLOWER, `broker ${this.brokerId} lost its cluster lease: it no longer acknowledges writes to ${topic}-${partition}`);
+  }
+
+  /**
+   * The cluster lease is (maybe) lost: every waiting acks=all produce fails with
+   * NOT_LEADER_OR_FOLLOWER (another broker may lead by now; the client retries there).
+   */
+  leaseLost(): void {
+    for (const [key, entry] of this.leading) {
+      const [topic, partition] = key.split('\u0000') as [string, string];
+      for (const waiter of entry.waiters.splice(0)) {
+        clearTimeout(waiter.timer);
+        waiter.reject(this.leaseLostError(topic, Number(partition)));
+      }
     }
   }
 
@@ -188,6 +228,14 @@ export class ReplicaManager {
   }
 
   private wakeWaiters(entry: LeaderPartition, highWatermark: number, topic: string, partition: number): void {
+    // Checked at the moment of acknowledging: after a SIGSTOP the lease timer fires late, and
+    // fetches queued before the stop may move the HW first.
+    if (entry.waiters.length > 0 && this.state.leaseValid?.() === false) {
+      for (const waiter of entry.waiters.splice(0)) {
+        clearTimeout(waiter.timer);
+        waiter.reject(this.leaseLostError(topic, partition));
+      }
+    }
     let woken = 0;
     while (woken < entry.waiters.length && entry.waiters[woken]!.endOffset <= highWatermark) woken++;
     for (const waiter of entry.waiters.splice(0, woken)) {
@@ -221,7 +269,14 @@ export class ReplicaManager {
     const log = entry.log;
     if (fetchOffset <= log.logEndOffset) {
       entry.followerLogEnds.set(replicaId, fetchOffset);
-      if (fetchOffset === log.logEndOffset) entry.followerCaughtUpMs.set(replicaId, performance.now());
+      // Kafka's rule: caught up now when at the log end; caught up as of its previous fetch
+      // when it has reached the log end the leader had then (under steady produce a follower
+      // is rarely exactly at the end, yet never more than one fetch behind).
+      const nowMs = performance.now();
+      const previous = entry.followerLastFetch.get(replicaId);
+      if (fetchOffset === log.logEndOffset) entry.followerCaughtUpMs.set(replicaId, nowMs);
+      else if (previous !== undefined && fetchOffset >= previous.leaderLogEnd) entry.followerCaughtUpMs.set(replicaId, previous.atMs);
+      entry.followerLastFetch.set(replicaId, { leaderLogEnd: log.logEndOffset, atMs: nowMs });
       this.maybeAdvanceHighWatermark(topic, partition, entry);
     }
     // maxBytes 0: the position is recorded, nothing is read (the request's bytes are spent).

@@ -74,7 +74,7 @@ export async function handleCreateTopics(ctx: BrokerContext, request: CreateTopi
         );
       }
       if (duplicates.has(topic.name)) throw duplicateError(topic.name);
-      if (topic.replicationFactor !== -1 && topic.replicationFactor !== 1) {
+      if (!ctx.clusterAdmin && topic.replicationFactor !== -1 && topic.replicationFactor !== 1) {
         return { ...base, errorCode: KafkaErrors.INVALID_REPLICATION_FACTOR, errorMessage: `replication factor ${topic.replicationFactor}: this cluster has one broker` };
       }
       if (topic.assignments.some((assignment) => assignment.brokerIds.some((id) => id !== NODE_ID))) {
@@ -87,9 +87,9 @@ export async function handleCreateTopics(ctx: BrokerContext, request: CreateTopi
         if (ctx.logs.getTopic(topic.name)) throw new SpoolError(Errors.TOPIC_ALREADY_EXISTS, `topic '${topic.name}' already exists`);
         parseTopicConfig(config);
       } else {
-        await createTopic(ctx, topic.name, partitions, config);
+        await createTopic(ctx, topic.name, partitions, config, topic.replicationFactor);
       }
-      return { ...base, errorCode: KafkaErrors.NONE, errorMessage: null, numPartitions: partitions, replicationFactor: 1 };
+      return { ...base, errorCode: KafkaErrors.NONE, errorMessage: null, numPartitions: partitions, replicationFactor: ctx.clusterAdmin ? topic.replicationFactor : 1 };
     } catch (error) {
       return { ...base, ...itemError(ctx, 'topics', error) };
     }

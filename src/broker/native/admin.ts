@@ -80,7 +80,7 @@ export async function handleCreateTopics(ctx: BrokerContext, request: M.CreateTo
   const topics = await mapSequentially(
     request.topics, async (entry): Promise<M.CreateTopicsResponse['topics'][number]> => {
       try {
-        await createTopic(ctx, entry.name, entry.partitions, entry.config);
+        await createTopic(ctx, entry.name, entry.partitions, entry.config, entry.replicationFactor);
         return { name: entry.name, errorCode: 0 };
       } catch (error) {
         return { name: entry.name, ...itemErrors(ctx, `creating topic ${quoted(entry.name)}`, error) };

@@ -1,0 +1,309 @@
+// Cluster mode's wiring between the cluster layer (src/cluster: roles from etcd) and the
+// broker core's replica manager (core/replica-fetch.ts), Kafka's ReplicaManager.becomeLeaderOrFollower
+// reduced to what spool needs:
+//
+// - ClusterPartitionStates is the core's ReplicaState. It exists before the broker starts
+//   (the core needs one at start-up; the cluster joins once the listener has its port) and
+//   answers "no leader" for every partition until attachCluster connects it to the roles.
+// - ClusterReplication follows every role change: the core hears stateChanged (acks=all
+//   waiters of a lost leadership fail), a new leader takes up its epoch at once, a follower
+//   runs one ReplicaFetcher (src/cluster/replica-fetcher.ts: truncate by OffsetForLeaderEpoch,
+//   then fetch) to its leader per partition, and a local partition log is created when a
+//   role for an unknown topic arrives (the topic's spec in etcd gives partitions and configs).
+// - The leader's ISR: every lag/4 it drops followers not caught up for replica.lag.time.max.ms
+//   and adds back followers at the high watermark, by alterIsr (a CAS in etcd).
+// - The lease: on 'lost' every waiting acks=all fails at once; the core also checks
+//   leaseValid() before each append and acknowledgement (timers fire late after a SIGSTOP).
+//
+// Only type imports of src/cluster's etcd side: nothing here loads the etcd client.
+
+import { performance } from 'node:perf_hooks';
+import type { ClusterNode } from '../cluster/cluster-node.js';
+import { ReplicaFetcher } from '../cluster/replica-fetcher.js';
+import type { PartitionRole, RoleChange } from '../cluster/replica-roles.js';
+import { parseTopicConfig } from '../storage/config.js';
+import { Errors, SpoolError, isSpoolError } from '../util/errors.js';
+import type { BrokerContext, ClusterAdmin } from './context.js';
+import type { PartitionReplicaState, ReplicaManager, ReplicaState } from './core/replica-fetch.js';
+import { quoted } from './logger.js';
+import { NativeLeaderChannel } from './replica-channel.js';
+
+/** Kafka's replica.lag.time.max.ms default. */
+export const DEFAULT_REPLICA_LAG_TIME_MAX_MS = 10_000;
+
+const NO_LEADER_STATE: PartitionReplicaState = Object.freeze({ leaderId: -1, leaderEpoch: -1, isr: Object.freeze([]) as readonly number[] });
+/** A topic config the controller reads (the spec's minInsyncReplicas), not storage's. */
+const CLUSTER_ONLY_CONFIGS = new Set(['min.insync.replicas']);
+
+function key(topic: string, partition: number): string {
+  return `${topic}\u0000${partition}`;
+}
+
+/** The core's ReplicaState in cluster mode (see the file comment). */
+export class ClusterPartitionStates implements ReplicaState {
+  private node: ClusterNode | null = null;
+
+  /** Local topics: true when the storage has the topic (set by the broker once open). */
+  hasLocalTopic: (topic: string) => boolean = () => false;
+
+  attach(node: ClusterNode): void {
+    this.node = node;
+  }
+
+  partitionState(topic: string, partition: number): PartitionReplicaState | null {
+    const node = this.node;
+    if (node === null) return topic.startsWith('__') ? null : NO_LEADER_STATE;
+    const role = node.roles.get(topic, partition);
+    if (role) return { leaderId: role.leaderId, leaderEpoch: role.leaderEpoch, isr: role.isr, minInsyncReplicas: role.minInsyncReplicas };
+    const entry = node.view.partitions.get(`${topic}/${partition}`);
+    // A partition of the cluster this broker holds no replica of: its leader is elsewhere.
+    if (entry) return { leaderId: entry.state.leader, leaderEpoch: entry.state.leaderEpoch, isr: entry.state.isr };
+    // Internal topics the cluster does not know stay local (the group coordinator's own).
+    if (topic.startsWith('__')) return null;
+    // A local log the cluster does not know (left from before): nobody leads it.
+    return this.hasLocalTopic(topic) ? NO_LEADER_STATE : null;
+  }
+
+  leaseValid(): boolean {
+    return this.node?.roles.leaseValid() ?? false;
+  }
+}
+
+export interface ClusterReplicationOptions {
+  /** Default DEFAULT_REPLICA_LAG_TIME_MAX_MS. */
+  readonly replicaLagTimeMaxMs?: number;
+}
+
+interface Follower {
+  readonly leaderEpoch: number;
+  readonly leaderAddress: string;
+  readonly fetcher: ReplicaFetcher;
+}
+
+export class ClusterReplication {
+  private readonly followers = new Map<string, Follower>();
+  /** Stops in progress, per partition: a new fetcher starts only after the old one ended. */
+  private readonly stopping = new Map<string, Promise<void>>();
+  /** When this broker took up each leadership it holds (ms, monotonic), keyed with the epoch. */
+  private readonly leaderSince = new Map<string, { epoch: number; sinceMs: number }>();
+  private readonly isrInFlight = new Set<string>();
+  private readonly creatingTopics = new Map<string, Promise<void>>();
+  private readonly unsubscribes: Array<() => void> = [];
+  private readonly isrTimer: NodeJS.Timeout;
+  private readonly lagTimeMaxMs: number;
+  private closed = false;
+
+  constructor(
+    private readonly ctx: BrokerContext,
+    private readonly replicas: ReplicaManager,
+    private readonly node: ClusterNode,
+    options: ClusterReplicationOptions = {},
+  ) {
+    this.lagTimeMaxMs = options.replicaLagTimeMaxMs ?? DEFAULT_REPLICA_LAG_TIME_MAX_MS;
+    this.unsubscribes.push(node.roles.onChange((changes) => this.applyChanges(changes)));
+    this.unsubscribes.push(node.roles.onLease((event) => this.leaseEvent(event)));
+    this.applyChanges([...node.roles.all()].map((current) => ({ topic: current.topic, partition: current.partition, current })));
+    this.isrTimer = setInterval(() => this.checkIsr(), Math.max(50, Math.floor(this.lagTimeMaxMs / 4)));
+    this.isrTimer.unref();
+  }
+
+  /** The ClusterAdmin the core uses for CreateTopics and auto-creation in cluster mode. */
+  admin(): ClusterAdmin {
+    return {
+      hasTopic: (name) => this.node.view.topics.has(name),
+      createTopic: async (name, partitions, options = {}) => {
+        const config = options.config ?? {};
+        // Storage's configs are checked here, before the spec goes to etcd.
+        parseTopicConfig(storageConfigs(config));
+        await this.node.createTopic(name, {
+          partitions,
+          ...(options.replicationFactor !== undefined ? { replicationFactor: options.replicationFactor } : {}),
+          configs: Object.fromEntries(Object.entries(config).map(([k, v]) => [k, String(v)])),
+        });
+        // The roles of a placed topic are known now (the view applied the assignment); the
+        // local logs of this broker's replicas are being created.
+        await this.creatingTopics.get(name);
+      },
+    };
+  }
+
+  private applyChanges(changes: readonly RoleChange[]): void {
+    if (this.closed) return;
+    for (const change of changes) {
+      try {
+        this.apply(change.topic, change.partition, change.current);
+      } catch (error) {
+        this.ctx.logger.error(`replication: applying the role of ${quoted(change.topic)} partition ${change.partition} failed`, error);
+      }
+    }
+  }
+
+  private apply(topic: string, partition: number, role: PartitionRole | undefined): void {
+    const id = key(topic, partition);
+    if (role && !this.hasLocalPartition(topic, partition)) {
+      // The role is applied again once the local log exists.
+      this.createLocalTopic(topic);
+      this.replicas.stateChanged(topic, partition);
+      this.stopFollowing(id);
+      return;
+    }
+    this.replicas.stateChanged(topic, partition);
+    if (!role || role.role === 'leader') {
+      this.stopFollowing(id);
+      if (role) {
+        const since = this.leaderSince.get(id);
+        if (since?.epoch !== role.leaderEpoch) {
+          this.leaderSince.set(id, { epoch: role.leaderEpoch, sinceMs: performance.now() });
+          this.ctx.logger.info(`replication: leading ${quoted(topic)} partition ${partition} at epoch ${role.leaderEpoch}`, { topic, partition, leaderEpoch: role.leaderEpoch });
+        }
+        // Take up the leadership now: the epoch is recorded at the log end (OffsetForLeaderEpoch
+        // answers it to a returning old leader) and an ISR of one moves the HW.
+        this.replicas.afterLeaderAppend(topic, partition);
+      } else {
+        this.leaderSince.delete(id);
+      }
+      return;
+    }
+    this.leaderSince.delete(id);
+    const address = role.leader ? `${role.leader.host}:${role.leader.port}` : '';
+    const current = this.followers.get(id);
+    if (current && current.leaderEpoch === role.leaderEpoch && current.leaderAddress === address) return;
+    this.stopFollowing(id);
+    if (!role.leader) return;
+    const leader = role.leader;
+    const log = this.replicas.replicaLog(topic, partition);
+    const fetcher = new ReplicaFetcher({
+      topic,
+      partition,
+      log,
+      leaderEpoch: role.leaderEpoch,
+      channel: new NativeLeaderChannel(leader.host, leader.port, this.node.nodeId),
+      warn: (message) => this.ctx.logger.warn(message, { topic, partition }),
+    });
+    this.followers.set(id, { leaderEpoch: role.leaderEpoch, leaderAddress: address, fetcher });
+    this.ctx.logger.info(`replication: following broker ${leader.nodeId} for ${quoted(topic)} partition ${partition} at epoch ${role.leaderEpoch}`, { topic, partition, leaderEpoch: role.leaderEpoch });
+    const previousStop = this.stopping.get(id);
+    if (previousStop) {
+      void previousStop.then(() => {
+        if (this.followers.get(id)?.fetcher === fetcher && !this.closed) fetcher.start();
+      });
+    } else {
+      fetcher.start();
+    }
+  }
+
+  private stopFollowing(id: string): void {
+    const follower = this.followers.get(id);
+    if (!follower) return;
+    this.followers.delete(id);
+    const previous = this.stopping.get(id) ?? Promise.resolve();
+    const stopped = previous.then(() => follower.fetcher.stop()).catch(() => undefined);
+    this.stopping.set(id, stopped);
+    void stopped.then(() => {
+      if (this.stopping.get(id) === stopped) this.stopping.delete(id);
+    });
+  }
+
+  private hasLocalPartition(topic: string, partition: number): boolean {
+    const info = this.ctx.logs.getTopic(topic);
+    return info !== undefined && partition < info.partitions;
+  }
+
+  /** Creates (or grows) the local topic as its spec in etcd says, then applies its roles again. */
+  private createLocalTopic(topic: string): void {
+    if (this.creatingTopics.has(topic)) return;
+    const spec = this.node.view.topics.get(topic);
+    if (!spec) return;
+    const creation = (async () => {
+      const info = this.ctx.logs.getTopic(topic);
+      if (!info) {
+        await this.ctx.logs.createTopic(topic, spec.partitions, parseTopicConfig(storageConfigs(spec.configs)));
+      } else if (info.partitions < spec.partitions) {
+        await this.ctx.logs.createPartitions(topic, spec.partitions);
+      }
+    })().then(
+      () => undefined,
+      (error: unknown) => {
+        if (!isSpoolError(error, Errors.TOPIC_ALREADY_EXISTS)) this.ctx.logger.error(`replication: creating the local replicas of ${quoted(topic)} failed`, error);
+      },
+    ).finally(() => {
+      this.creatingTopics.delete(topic);
+      if (this.closed) return;
+      for (const role of this.node.roles.all()) {
+        if (role.topic === topic && this.hasLocalPartition(topic, role.partition)) this.applyChanges([{ topic, partition: role.partition, current: role }]);
+      }
+    });
+    this.creatingTopics.set(topic, creation);
+  }
+
+  private leaseEvent(event: 'lost' | 'regained'): void {
+    if (event === 'lost') {
+      this.ctx.logger.warn('replication: the cluster lease is lost: leaderships stop acknowledging until it is regained');
+      this.replicas.leaseLost();
+      return;
+    }
+    // Acknowledging resumes only where the roles (re-read from etcd) still say we lead.
+    for (const role of this.node.roles.all()) this.replicas.stateChanged(role.topic, role.partition);
+  }
+
+  /** The leader's ISR decisions (Kafka's maybeShrinkIsr / maybeExpandIsr). */
+  private checkIsr(): void {
+    if (this.closed || !this.node.roles.leaseValid()) return;
+    const nowMs = performance.now();
+    const me = this.node.nodeId;
+    for (const role of this.node.roles.all()) {
+      if (role.role !== 'leader') continue;
+      const id = key(role.topic, role.partition);
+      if (this.isrInFlight.has(id) || !this.hasLocalPartition(role.topic, role.partition)) continue;
+      const since = this.leaderSince.get(id);
+      const sinceMs = since?.epoch === role.leaderEpoch ? since.sinceMs : nowMs;
+      const states = new Map(this.replicas.followerStates(role.topic, role.partition).map((state) => [state.replicaId, state]));
+      const highWatermark = this.replicas.replicaLog(role.topic, role.partition).highWatermark;
+      const next = role.replicas.filter((replicaId) => {
+        if (replicaId === me) return true;
+        const state = states.get(replicaId);
+        const caughtUpMs = Math.max(state?.lastCaughtUpMs ?? -1, sinceMs);
+        if (role.isr.includes(replicaId)) return nowMs - caughtUpMs <= this.lagTimeMaxMs;
+        // Back in: at the high watermark and caught up recently.
+        return state !== undefined && state.logEndOffset >= highWatermark && state.lastCaughtUpMs >= 0 && nowMs - state.lastCaughtUpMs <= this.lagTimeMaxMs;
+      });
+      if (next.length === role.isr.length && next.every((replicaId) => role.isr.includes(replicaId))) continue;
+      this.isrInFlight.add(id);
+      const topic = role.topic;
+      const partition = role.partition;
+      void this.node.roles.alterIsr(topic, partition, next, role.stateRevision).then((result) => {
+        this.isrInFlight.delete(id);
+        if (result.ok) {
+          this.ctx.logger.info(`replication: ISR of ${quoted(topic)} partition ${partition} [${role.isr.join(',')}] -> [${next.join(',')}]`, { topic, partition });
+        } else if (result.error.kind !== Errors.STATE_CHANGED) {
+          this.ctx.logger.warn(`replication: ISR change of ${quoted(topic)} partition ${partition} failed: ${result.error.message}`, { topic, partition });
+        }
+      });
+    }
+  }
+
+  /** Stops every fetcher and the ISR checks (before the broker closes its storage). */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    clearInterval(this.isrTimer);
+    for (const unsubscribe of this.unsubscribes) unsubscribe();
+    for (const id of [...this.followers.keys()]) this.stopFollowing(id);
+    await Promise.all([...this.stopping.values()]);
+  }
+}
+
+function storageConfigs(configs: Readonly<Record<string, string | number>>): Record<string, string | number> {
+  return Object.fromEntries(Object.entries(configs).filter(([name]) => !CLUSTER_ONLY_CONFIGS.has(name)));
+}
+
+/** Connects a started broker to its ClusterNode (see the file comment). */
+export function attachCluster(ctx: BrokerContext, states: ClusterPartitionStates, node: ClusterNode, options: ClusterReplicationOptions = {}): ClusterReplication {
+  const replicas = ctx.replicas;
+  if (!replicas) throw new SpoolError(Errors.INVALID_CONFIG, 'attachCluster: the broker was started without replication');
+  states.hasLocalTopic = (topic) => ctx.logs.getTopic(topic) !== undefined;
+  states.attach(node);
+  const replication = new ClusterReplication(ctx, replicas, node, options);
+  ctx.clusterAdmin = replication.admin();
+  return replication;
+}
