@@ -28,5 +28,11 @@ export function viewMetadataSource(view: MetadataView, nodeId: number): ClusterM
       const replicas = view.assignments.get(topic)?.replicas[partition] ?? entry.state.isr;
       return { leader: entry.state.leader, leaderEpoch: entry.state.leaderEpoch, replicas, isr: entry.state.isr };
     },
+    // A topic is complete once the controller wrote its assignment (after its partition states).
+    topics: () => {
+      const topics = new Map<string, number>();
+      for (const [name, assignment] of view.assignments) topics.set(name, assignment.replicas.length);
+      return topics;
+    },
   };
 }

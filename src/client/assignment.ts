@@ -129,6 +129,11 @@ export async function resolvePositions(client: Client, states: PartitionState[])
   const pending = states.filter((state) => state.pendingSpec !== null);
   const limit = RequestLimits.maxPartitionsPerRequest;
   const metadata = client.metadata;
+  // Whether this is a cluster (and who leads) is learnt before the first ListOffsets.
+  if (!metadata.known && pending.length > 0) {
+    for (const state of pending) metadata.markStale(state.topic);
+    await metadata.refreshLeaders();
+  }
   if (!metadata.routed) {
     for (let start = 0; start < pending.length; start += limit) await resolveSome(client, pending.slice(start, start + limit), ANY_BROKER);
     return;

@@ -24,7 +24,7 @@ import type { Connection } from './connection.js';
 import { PartitionFetchError, errorFromCode, isRetriable } from './errors.js';
 import { resolvePositions, type Assignment, type OffsetSpecifier, type PartitionState } from './assignment.js';
 import { sleep } from './retry.js';
-import { NO_LEADER, leaderMoved } from './metadata.js';
+import { NO_LEADER, isNetworkError, leaderMoved } from './metadata.js';
 
 export interface FetchOptions {
   maxWaitMs: number;
@@ -211,7 +211,14 @@ export class Fetcher {
           await new Promise<void>((resolve) => (this.loopWaiter = resolve));
           continue;
         }
-        if (this.client.metadata.routed || this.leaderFetches.size > 0) {
+        // Who leads: learnt before the first fetch (a consumer given partitions by assign() has
+        // not asked Metadata yet), and again when a broker said a leader moved.
+        const metadata = this.client.metadata;
+        if (!metadata.known || fetchable.some((state) => metadata.isStale(state.topic))) {
+          if (!metadata.known) for (const state of fetchable) metadata.markStale(state.topic);
+          await metadata.refreshLeaders();
+        }
+        if (metadata.routed || this.leaderFetches.size > 0) {
           this.fetchFromLeaders(fetchable);
           await new Promise<void>((resolve) => (this.loopWaiter = resolve));
           continue;
@@ -375,7 +382,9 @@ export class Fetcher {
       const nextOffset = typeof result.nextOffset === 'number' && result.nextOffset > state.fetchOffset ? result.nextOffset : null;
       const failure = new PartitionFetchError(error.kind, error.message, state.topic, state.partition, state.fetchOffset, nextOffset);
       if (error.retriable) {
-        if (leaderMoved(error) && this.client.metadata.routed) this.client.metadata.markStale(state.topic);
+        // Always for a refusal by a non-leader (only a cluster sends one: the client may not know
+        // yet that it talks to one); for a network error only in a cluster.
+        if (leaderMoved(error) && (this.client.metadata.routed || !isNetworkError(error))) this.client.metadata.markStale(state.topic);
         if (this.failing.get(state) !== failure.code) {
           this.failing.set(state, failure.code);
           this.report(failure);

@@ -72,6 +72,11 @@ export class MetadataCache {
     return leader === undefined ? NO_LEADER : leader;
   }
 
+  /** A Metadata answer has been had (false: whether this is a cluster is not known yet). */
+  get known(): boolean {
+    return this.brokers.size > 0;
+  }
+
   isStale(topic: string): boolean {
     return this.stale.has(topic);
   }
@@ -208,4 +213,9 @@ export function leaderMoved(error: unknown): boolean {
     default:
       return false;
   }
+}
+
+/** The connection failed (rather than a broker's answer): a single broker may just be restarting. */
+export function isNetworkError(error: unknown): boolean {
+  return error instanceof SpoolError && (error.kind === Errors.NETWORK_ERROR || error.kind === Errors.BROKER_NOT_AVAILABLE || error.kind === Errors.REQUEST_TIMED_OUT);
 }

@@ -24,7 +24,7 @@ import { Accumulator, SendTracker, type PartitionQueue, type ProducerBatch } fro
 import { closedError, errorFromCode, isRetriable } from './errors.js';
 import { StickyPartitioner, partitionForKey } from './partitioner.js';
 import { sleep } from './retry.js';
-import { ANY_BROKER, NO_LEADER, leaderMoved } from './metadata.js';
+import { ANY_BROKER, NO_LEADER, isNetworkError, leaderMoved } from './metadata.js';
 import { parseOffset } from './offset-input.js';
 import { PRODUCER_OPTIONS, SEND_OPTIONS, checkOptions } from './options.js';
 import { checkHeaders, encodableHeaders, estimateHeaderBytes, type ProducerHeaders } from './headers.js';
@@ -550,7 +550,7 @@ export class Producer {
     // was not written; it is retried after that one (or renumbered if that one failed for good).
     const outOfOrder = stamped && error instanceof SpoolError && error.kind === Errors.OUT_OF_ORDER_SEQUENCE_NUMBER;
     // The leader moved, or cannot be reached: learn the leaders again before the retry.
-    if (leaderMoved(error) && this.client.metadata.routed) this.client.metadata.markStale(queue.topic);
+    if (leaderMoved(error) && (this.client.metadata.routed || !isNetworkError(error))) this.client.metadata.markStale(queue.topic);
     if ((isRetriable(error) || outOfOrder) && attempts <= this.retries && !this.closed) {
       // Nothing of the partition is sent until its requests in flight settle, these batches
       // are back at the head of its queue and the backoff is over: nothing overtakes them.

@@ -5,18 +5,21 @@
 // partition 0 is kill -9'd: the producer hears the broken connection / NOT_LEADER, refreshes
 // metadata, and carries on against the new leader; every send() resolves, and each
 // partition's log, read back by the SDK consumer (fetching from leaders), holds exactly the
-// messages sent to it, in send order, once each. Run `npm run build` first.
+// messages sent to it, in send order, once each. kcat -L against a surviving broker's Kafka
+// listener lists the live brokers at their Kafka addresses and the leaders etcd holds.
+// Run `npm run build` first.
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Client } from '../../src/client/index.js';
 import { waitFor } from '../helpers/broker.js';
 import { TestCluster } from '../helpers/cluster.js';
+import { run } from '../kafka-clients/helpers.js';
 
 const TTL_MS = 2_000;
 let cluster: TestCluster;
 
 beforeAll(async () => {
-  cluster = await TestCluster.start([1, 2, 3], { leaseTtlMs: TTL_MS, replicaLagTimeMaxMs: 3_000 });
+  cluster = await TestCluster.start([1, 2, 3], { leaseTtlMs: TTL_MS, replicaLagTimeMaxMs: 3_000, args: ['--kafka-listener', '127.0.0.1:0'] });
 }, 30_000);
 
 afterAll(async () => {
@@ -85,6 +88,22 @@ describe('the SDK against a cluster of spool serve processes', () => {
       }
       expect(read[0]).toEqual(sent[0]);
       expect(read[1]).toEqual(sent[1]);
+
+      // kcat (librdkafka) reads the same cluster from a survivor's Kafka listener.
+      const survivor = [1, 2, 3].find((id) => id !== leaderId)!;
+      const listing = await waitFor(async () => {
+        const result = await run('kcat', ['-b', cluster.brokers.get(survivor)!.kafkaAddress!, '-L', '-J', '-t', topic], { timeoutMs: 20_000 });
+        const parsed = JSON.parse(result.stdout) as { brokers: Array<{ id: number; name: string }>; topics: Array<{ partitions: Array<{ partition: number; leader: number; isrs: number[] }> }> };
+        return parsed.brokers.length === 2 ? parsed : null; // the killed broker's lease has run out
+      }, 10_000, 200);
+      expect(listing!.brokers.map((broker) => [broker.id, broker.name]).sort()).toEqual(
+        [1, 2, 3].filter((id) => id !== leaderId).map((id) => [id, cluster.brokers.get(id)!.kafkaAddress!]),
+      );
+      const states = await Promise.all([cluster.state(topic, 0), cluster.state(topic, 1)]);
+      expect(listing!.topics[0]!.partitions.map((partition) => [partition.partition, partition.leader])).toEqual([
+        [0, states[0]!.leader],
+        [1, states[1]!.leader],
+      ]);
       // eslint-disable-next-line no-console
       console.log(`sdk failover: ${acknowledged} sends acknowledged, ${ackedAtKill} before the kill; 600 more ${resumedMs} ms after it`);
     } finally {

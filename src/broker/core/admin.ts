@@ -16,6 +16,8 @@ export interface TopicMetadata {
 
 /** The named topics (an unknown one carries UNKNOWN_TOPIC), or every non-internal topic for null. */
 export function topicsMetadata(ctx: BrokerContext, names: readonly string[] | null): TopicMetadata[] {
+  const clusterTopics = ctx.clusterMetadata.topics?.();
+  if (clusterTopics !== undefined) return clusterTopicsMetadata(ctx, clusterTopics, names);
   if (names === null) {
     return ctx.logs
       .listTopics()
@@ -26,6 +28,26 @@ export function topicsMetadata(ctx: BrokerContext, names: readonly string[] | nu
     const info = ctx.logs.getTopic(name);
     if (!info) return { name, error: new SpoolError(Errors.UNKNOWN_TOPIC, `topic '${name}' does not exist`), partitions: 0, internal: false };
     return { name, error: null, partitions: info.partitions, internal: info.internal };
+  });
+}
+
+/** A cluster's topics come from the cluster state: a broker with no replica of a topic still names it. */
+function clusterTopicsMetadata(ctx: BrokerContext, topics: ReadonlyMap<string, number>, names: readonly string[] | null): TopicMetadata[] {
+  const internal = (name: string): boolean => ctx.logs.getTopic(name)?.internal ?? name.startsWith('__');
+  if (names === null) {
+    const listed: TopicMetadata[] = [];
+    for (const [name, partitions] of topics) if (!internal(name)) listed.push({ name, error: null, partitions, internal: false });
+    return listed;
+  }
+  return names.map((name) => {
+    const partitions = topics.get(name);
+    if (partitions === undefined) {
+      // An internal topic this broker keeps for itself (not placed through etcd).
+      const local = ctx.logs.getTopic(name);
+      if (local?.internal) return { name, error: null, partitions: local.partitions, internal: true };
+      return { name, error: new SpoolError(Errors.UNKNOWN_TOPIC, `topic '${name}' does not exist`), partitions: 0, internal: false };
+    }
+    return { name, error: null, partitions, internal: internal(name) };
   });
 }
 

@@ -51,6 +51,12 @@ export interface ClusterMetadataSource {
    * does not have the partition (yet): the fronts then answer "no leader".
    */
   partition(topic: string, partition: number): PartitionLeadership | undefined;
+  /**
+   * A cluster: the topics in the cluster state with their partition counts (a broker holding
+   * no replica of a topic still names it and its leaders). Absent: the broker's own logs are
+   * the topics (a single node).
+   */
+  topics?(): ReadonlyMap<string, number>;
 }
 
 /** The node id of a single broker (Kafka's KRaft default for one node is 1; spool has always said 0). */
