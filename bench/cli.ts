@@ -16,8 +16,11 @@ import { formatError } from '../src/cli/errors.js';
 import { choiceOption, integerOption, parseAcks, parseBytes, parseDurationMs, type Acks } from '../src/cli/args.js';
 import { benchBroker, type BenchBroker } from './harness/broker-process.js';
 import { benchConsume } from './harness/consume.js';
+import { stageTraceOn } from '../src/util/stage-trace.js';
 import { benchE2e } from './harness/e2e.js';
+import { stageReport } from './harness/stages.js';
 import { benchGroup } from './harness/group-bench.js';
+import { benchShare } from './harness/share-bench.js';
 import { machineInfo, type MachineInfo } from './harness/machine.js';
 import { formatReport, replaceBetweenMarkers, RESULTS_END, RESULTS_START } from './harness/markdown.js';
 import { benchProduce } from './harness/produce.js';
@@ -39,6 +42,13 @@ function fsyncOption(value: string): string {
   } catch (error) {
     throw new InvalidArgumentError(error instanceof Error ? error.message : String(error));
   }
+}
+
+/** `--rates 1000,5000,20000`: positive integers, in the order given. */
+function rateList(value: string): number[] {
+  const rates = value.split(',').map((part) => Number(part.trim()));
+  if (rates.length === 0 || rates.some((rate) => !Number.isInteger(rate) || rate < 1)) throw new InvalidArgumentError('expected a comma-separated list of positive integers, e.g. 1000,5000,20000');
+  return rates;
 }
 
 function memberCounts(value: string): number[] {
@@ -85,7 +95,33 @@ export function registerBench(bench: Command): void {
   registerConsume(bench);
   registerE2e(bench);
   registerGroup(bench);
+  registerShare(bench);
   registerReport(bench);
+}
+
+interface ShareOptions extends CommonOptions {
+  messages: number;
+  size: number;
+  consumers: number;
+  maxRecords: number;
+  processes: boolean;
+}
+
+function registerShare(bench: Command): void {
+  commonOptions(
+    bench
+      .command('share')
+      .description('share group work queue: --consumers share consumers drain a fresh 1-partition topic, accepting each message')
+      .option('--messages <n>', 'messages to fill the topic with', integerOption('--messages', 1), 1_000_000)
+      .option('--size <bytes>', 'message value size', parseBytes, 100)
+      .option('--consumers <n>', 'share consumers (one Client each, in this process)', integerOption('--consumers', 1), 4)
+      .option('--max-records <n>', 'records one ShareFetch acquires at most', integerOption('--max-records', 1), 500)
+      .option('--processes', 'each consumer in its own process (default: all in the bench process)', false),
+  ).action(async (options: ShareOptions, command: Command) => {
+    await withBroker(command, options, async (broker, machine) => [
+      await benchShare({ messages: options.messages, size: options.size, consumers: options.consumers, maxRecords: options.maxRecords, processes: options.processes, timeoutMs: options.timeoutMs }, broker, machine),
+    ]);
+  });
 }
 
 interface ProduceOptions extends CommonOptions {
@@ -171,6 +207,7 @@ function registerConsume(bench: Command): void {
 
 interface E2eOptions extends CommonOptions {
   rate: number;
+  rates?: number[];
   duration: number;
   size: number;
   partitions: number;
@@ -178,6 +215,7 @@ interface E2eOptions extends CommonOptions {
   lingerMs: number;
   maxWaitMs: number;
   compression: 'none' | 'gzip';
+  pacer: 'worker' | 'timer';
 }
 
 function registerE2e(bench: Command): void {
@@ -186,31 +224,44 @@ function registerE2e(bench: Command): void {
       .command('e2e')
       .description('latency from send to receive at a fixed --rate for a --duration')
       .option('--rate <msgs>', 'messages per second', integerOption('--rate', 1), 5000)
+      .option('--rates <list>', 'a latency-vs-load curve: one run per rate (e.g. 1000,5000,20000,50000,100000), each on a fresh topic of the same broker', rateList)
       .option('--duration <time>', 'how long to send (e.g. 10s)', parseDurationMs, 10_000)
       .option('--size <bytes>', 'message value size (at least 8)', parseBytes, 100)
       .option('--partitions <n>', 'partitions of the bench topic', integerOption('--partitions', 1), 1)
       .option('--acks <acks>', '0 | 1 | all', parseAcks, 'all' as Acks)
       .option('--linger-ms <ms>', 'producer lingerMs', parseDurationMs, 0)
       .option('--max-wait-ms <ms>', 'consumer long-poll maxWaitMs', parseDurationMs, 500)
+      .addOption(new Option('--pacer <kind>', 'worker: a worker thread releases each message on time; timer: 1 ms setTimeout ticks').argParser(choiceOption('--pacer', ['worker', 'timer'] as const)).default('worker'))
       .addOption(compressionOption()),
   ).action(async (options: E2eOptions, command: Command) => {
-    await withBroker(command, options, async (broker, machine) => [
-      await benchE2e(
-        {
-          ratePerSec: options.rate,
-          durationMs: options.duration,
-          size: options.size,
-          partitions: options.partitions,
-          acks: options.acks,
-          lingerMs: options.lingerMs,
-          maxWaitMs: options.maxWaitMs,
-          compression: options.compression,
-          drainMs: Math.min(options.timeoutMs, 30_000),
-        },
-        broker,
-        machine,
-      ),
-    ]);
+    const rates = options.rates ?? [options.rate];
+    if (stageTraceOn && (options.partitions !== 1 || rates.length !== 1)) throw new Error('SPOOL_STAGE_TRACE needs --partitions 1 and one rate (the trace is keyed by offset)');
+    await withBroker(command, options, async (broker, machine) => {
+      const results: BenchResult[] = [];
+      for (const ratePerSec of rates) {
+        results.push(
+          await benchE2e(
+            {
+              ratePerSec,
+              durationMs: options.duration,
+              size: options.size,
+              partitions: options.partitions,
+              acks: options.acks,
+              lingerMs: options.lingerMs,
+              maxWaitMs: options.maxWaitMs,
+              compression: options.compression,
+              pacer: options.pacer,
+              drainMs: Math.min(options.timeoutMs, 30_000),
+            },
+            broker,
+            machine,
+          ),
+        );
+      }
+      return results;
+    });
+    // The broker has stopped and written its trace file.
+    if (stageTraceOn) process.stderr.write(`${stageReport()}\n`);
   });
 }
 

@@ -50,7 +50,10 @@ export async function benchBroker(command: Command, fsync: string): Promise<Benc
 
 export async function startOwnBroker(fsync: string): Promise<BenchBroker> {
   const dataDir = mkdtempSync(join(tmpdir(), 'spool-bench-'));
-  const args = [SPOOL_MAIN, 'serve', '--host', '127.0.0.1', '--port', '0', '--data-dir', dataDir, '--fsync', fsync, '--http', '127.0.0.1:0'];
+  // SPOOL_BENCH_BROKER_NODE_ARGS: Node flags for the broker process only, e.g.
+  // "--cpu-prof --cpu-prof-dir=/tmp/prof" or "--max-semi-space-size=16" (NODE_OPTIONS refuses --cpu-prof).
+  const nodeArgs = (process.env['SPOOL_BENCH_BROKER_NODE_ARGS'] ?? '').split(/\s+/).filter((word) => word !== '');
+  const args = [...nodeArgs, SPOOL_MAIN, 'serve', '--host', '127.0.0.1', '--port', '0', '--data-dir', dataDir, '--fsync', fsync, '--http', '127.0.0.1:0'];
   const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';
   let stderr = '';

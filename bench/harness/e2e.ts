@@ -8,14 +8,17 @@
 // (no coordinated omission). The broker is a separate process; producer and consumer share
 // this one, so one clock (performance.now()) serves both ends.
 
+import { readdirSync, readFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import type { Acks } from '../../src/client/index.js';
+import { Stage, stageTraceOn, stamp } from '../../src/util/stage-trace.js';
 import type { BenchBroker } from './broker-process.js';
 import { benchClient, benchTopicName, createBenchTopic, deleteBenchTopic, sleep } from './common.js';
 import { LatencyHistogram } from './histogram.js';
 import type { MachineInfo } from './machine.js';
 import { Progress } from './progress.js';
 import { makeBenchResult, type BenchResult } from './result.js';
+import { pace, type PacerKind } from './pacer.js';
 import { makePayload } from './runner.js';
 
 export interface E2eBenchOptions {
@@ -27,6 +30,8 @@ export interface E2eBenchOptions {
   lingerMs: number;
   maxWaitMs: number;
   compression: 'none' | 'gzip';
+  /** worker: a worker thread keeps the schedule (default); timer: 1 ms setTimeout ticks (the loop before 2026-11-30). */
+  pacer: PacerKind;
   /** How long after the last scheduled send the consumer may take to receive everything. */
   drainMs: number;
 }
@@ -56,6 +61,7 @@ export async function benchE2e(options: E2eBenchOptions, broker: BenchBroker, ma
           const value = message.value;
           if (value === null || value.length < TIMESTAMP_BYTES) continue;
           histogram.recordMs(now - value.readDoubleLE(0));
+          if (stageTraceOn) stamp(Stage.delivered, Number(message.offset));
           bytes += value.length;
         }
         received += batch.messages.length;
@@ -67,27 +73,31 @@ export async function benchE2e(options: E2eBenchOptions, broker: BenchBroker, ma
     await client.admin().describeTopics({ topics: [topic] });
 
     const base = makePayload(options.size);
-    const intervalMs = 1000 / options.ratePerSec;
-    const start = performance.now();
-    let sent = 0;
-    while (sent < total && sendError === undefined) {
-      const due = Math.min(total, Math.floor((performance.now() - start) / intervalMs) + 1);
-      while (sent < due) {
+    const cpuBefore = { client: process.cpuUsage(), brokerMs: processCpuMs(broker.child?.pid) };
+    const onSendError = (error: unknown): void => {
+      sendError ??= error instanceof Error ? error.message : String(error);
+    };
+    // A worker thread keeps the schedule (pacer.ts): 1 ms timers would add up to 1 ms to every message.
+    const run = pace({
+      ratePerSec: options.ratePerSec,
+      total,
+      stopped: () => sendError !== undefined,
+      send(index, scheduledMs) {
         const value = Buffer.from(base);
-        value.writeDoubleLE(start + sent * intervalMs, 0);
-        sent++;
-        producer.send({ topic, messages: [{ value }] }).catch((error: unknown) => {
-          sendError ??= error instanceof Error ? error.message : String(error);
-        });
-      }
-      // Timers fire at ~1 ms granularity; the lateness counts, since latency starts at the schedule.
-      await sleep(Math.max(0, start + sent * intervalMs - performance.now()));
-    }
+        value.writeDoubleLE(scheduledMs, 0);
+        if (stageTraceOn) traceSend(index, scheduledMs);
+        producer.send({ topic, messages: [{ value }] }).catch(onSendError);
+      },
+    }, options.pacer);
+    const start = run.startMs;
+    const sent = await run.done;
     const deadline = performance.now() + options.drainMs;
     while (received < sent && sendError === undefined && performance.now() < deadline) await sleep(5);
     progress.done();
     await consumer.close();
     await running.catch(() => undefined); // closing ends run(); an earlier failure shows as missing messages
+    const clientCpu = process.cpuUsage(cpuBefore.client);
+    const brokerCpuMs = processCpuMs(broker.child?.pid);
     const complete = received >= total && sendError === undefined;
     return makeBenchResult(
       {
@@ -102,6 +112,8 @@ export async function benchE2e(options: E2eBenchOptions, broker: BenchBroker, ma
         lingerMs: options.lingerMs,
         compression: options.compression,
         ratePerSec: options.ratePerSec,
+        clientCpuUsPerMsg: Math.round(((clientCpu.user + clientCpu.system) / Math.max(1, received)) * 10) / 10,
+        ...(brokerCpuMs !== undefined && cpuBefore.brokerMs !== undefined ? { brokerCpuUsPerMsg: Math.round(((brokerCpuMs - cpuBefore.brokerMs) * 1000 / Math.max(1, received)) * 10) / 10 } : {}),
         broker: broker.own ? 'own' : broker.address,
       },
       {
@@ -119,5 +131,33 @@ export async function benchE2e(options: E2eBenchOptions, broker: BenchBroker, ma
     await consumer.close();
     if (!broker.own) await deleteBenchTopic(client, topic);
     await client.close();
+  }
+}
+
+/** SPOOL_STAGE_TRACE: message n (offset n of the fresh 1-partition topic) was due at `scheduledMs` and is sent now. */
+function traceSend(key: number, scheduledMs: number): void {
+  const nowUs = Number(process.hrtime.bigint() / 1000n);
+  stamp(Stage.scheduled, key, nowUs - (performance.now() - scheduledMs) * 1000);
+  stamp(Stage.enqueued, key, nowUs);
+}
+
+/**
+ * CPU time of a process so far in ms (the sum of its threads' /proc/<pid>/task/<tid>/schedstat,
+ * ns on CPU); undefined without a pid (an external broker) or without /proc.
+ */
+function processCpuMs(pid: number | undefined): number | undefined {
+  if (pid === undefined) return undefined;
+  try {
+    let totalNs = 0;
+    for (const tid of readdirSync(`/proc/${pid}/task`)) {
+      try {
+        totalNs += Number(readFileSync(`/proc/${pid}/task/${tid}/schedstat`, 'utf8').split(' ')[0]);
+      } catch {
+        // The thread ended between the listing and the read: its time is lost (a few µs at most).
+      }
+    }
+    return totalNs / 1e6;
+  } catch {
+    return undefined; // No /proc (not Linux): the record leaves the broker's CPU out.
   }
 }

@@ -8,7 +8,7 @@ import type { MachineInfo } from './machine.js';
 import { BYTES_PER_MB, type RateFields } from './report.js';
 import type { WorkloadId } from './workloads.js';
 
-export type BenchWorkload = 'produce' | 'consume' | 'e2e' | 'group-throughput' | 'group-failover';
+export type BenchWorkload = 'produce' | 'consume' | 'e2e' | 'group-throughput' | 'group-failover' | 'share';
 
 export interface BenchResult extends RateFields {
   tool: 'spool bench';
@@ -16,6 +16,8 @@ export interface BenchResult extends RateFields {
   workload: BenchWorkload;
   /** One line saying what ran, e.g. "1 producer, 1 partition, acks all". */
   title: string;
+  /** share: each consumer's share of the messages, in percent. */
+  splitPercent?: number[];
   /** group-failover: from SIGKILL of a member to its last partition consumed again. */
   failoverMs?: number;
   error?: string;
@@ -29,6 +31,9 @@ export interface BenchResult extends RateFields {
   batchBytes?: number;
   compression?: string;
   ratePerSec?: number;
+  /** e2e: CPU time per message of this process (producer + consumer, all threads) and of the own broker process. */
+  clientCpuUsPerMsg?: number;
+  brokerCpuUsPerMsg?: number;
   /** The peer workload (bench/peers) this run matches, so the report can compare them. */
   comparableTo?: WorkloadId;
   /** "own" (started by the bench) or the address of an external broker. */
@@ -151,7 +156,10 @@ export function formatBenchTable(results: BenchResult[]): string {
         `machine: ${first.cpus} x ${first.cpuModel}, Node ${first.node}, commit ${first.commit}${first.dirty ? ' (dirty)' : ''}, load average ${first.loadAverage}, ${first.date}`,
       ]
     : [];
-  return [render(BENCH_HEADER), widths.map((width) => '-'.repeat(width)).join('  '), ...lines.slice(1).map(render), '', ...footer].join('\n');
+  const cpu = results
+    .filter((result) => result.clientCpuUsPerMsg !== undefined)
+    .map((result) => `cpu per message at ${formatNumber(result.ratePerSec)} msg/s: client ${formatNumber(result.clientCpuUsPerMsg, 1)} µs, broker ${result.brokerCpuUsPerMsg === undefined ? '-' : formatNumber(result.brokerCpuUsPerMsg, 1)} µs`);
+  return [render(BENCH_HEADER), widths.map((width) => '-'.repeat(width)).join('  '), ...lines.slice(1).map(render), '', ...footer, ...cpu].join('\n');
 }
 
 /** Writes the results: one JSON object per line with --json, else the table. */

@@ -5,7 +5,7 @@
 // Throughput (W1, W2): keep up to maxInFlightMessages unacknowledged, hand over
 //   batchMessages per publish call; time runs from the first send to the last ack.
 //   Latency is send-to-ack of each publish call (charged to each message in it).
-// Rate (W4): a timer releases messages on schedule (rate/s) one publish call each; the
+// Rate (W4): a worker-thread pacer (pacer.ts) releases messages on schedule (rate/s) one publish call each; the
 //   sender never waits on acks (the window covers the whole run), so a server stall
 //   cannot slow it down: it shows up as latency of the messages sent during the stall.
 //   Latency is from each message's scheduled send time to its ack.
@@ -16,6 +16,7 @@
 
 import { performance } from 'node:perf_hooks';
 import { LatencyHistogram } from './histogram.js';
+import { pace } from './pacer.js';
 import type { Measurement } from './report.js';
 import type { Target, TargetProducer, Workload } from './workloads.js';
 
@@ -115,15 +116,10 @@ function producedMeasurement(
   return measurement;
 }
 
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}
-
 export async function runRate(producer: TargetProducer, workload: Workload): Promise<Measurement> {
   const rate = workload.ratePerSec ?? 1000;
   const durationMs = workload.durationMs ?? 1000;
   const total = Math.max(1, Math.round((rate * durationMs) / 1000));
-  const intervalMs = 1000 / rate;
   const payload = makePayload(workload.messageBytes);
   const histogram = new LatencyHistogram();
   const signal = new Signal();
@@ -131,17 +127,19 @@ export async function runRate(producer: TargetProducer, workload: Workload): Pro
   let acked = 0;
   let inFlight = 0;
   let error: string | undefined;
-  const start = performance.now();
+  let start = performance.now();
   const deadline = start + workload.timeoutMs;
   let lastAck = start;
   const watchdog = setInterval(() => signal.notify(), 100);
   try {
-    while (sent < total && error === undefined && performance.now() < deadline) {
-      const now = performance.now();
-      const due = Math.min(total, Math.floor((now - start) / intervalMs) + 1);
-      while (sent < due) {
-        const scheduledAt = start + sent * intervalMs;
-        sent++;
+    // A worker thread keeps the schedule (pacer.ts; 1 ms timers released each millisecond's
+    // messages together, up to 1 ms late); latency still counts from each scheduled time.
+    const run = pace({
+      ratePerSec: rate,
+      total,
+      stopped: () => error !== undefined || performance.now() >= deadline,
+      send(index, scheduledAt) {
+        sent = index + 1;
         inFlight++;
         producer.publish(payload, 1).then(
           () => {
@@ -158,11 +156,11 @@ export async function runRate(producer: TargetProducer, workload: Workload): Pro
             signal.notify();
           },
         );
-      }
-      // Sleep until the next message is due (timers fire at ~1 ms granularity; the
-      // latency clock starts at the schedule, so timer lateness is charged, not hidden).
-      await sleep(Math.max(0, start + sent * intervalMs - performance.now()));
-    }
+      },
+    });
+    start = run.startMs;
+    lastAck = start;
+    await run.done;
     while (inFlight > 0 && error === undefined && performance.now() < deadline) await signal.wait();
   } finally {
     clearInterval(watchdog);

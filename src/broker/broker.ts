@@ -23,6 +23,7 @@ import type { WireFront } from './front.js';
 import { kafkaFront } from './kafka/front.js';
 import { nativeFront } from './native/front.js';
 import { ConnectionReaper, reaperIntervalMs } from './connection-reaper.js';
+import { openSecurity, type Security } from './authentication.js';
 import type { BrokerContext } from './context.js';
 import { streamLogger } from './logger.js';
 import { BrokerMetrics, timedStorageFs, type RefusalReason } from './metrics.js';
@@ -30,6 +31,7 @@ import { observedLogManager } from './observed-logs.js';
 import { resolveOptions, type BrokerOptions } from './options.js';
 import { RequestMemoryPool } from './request-memory.js';
 import { FetchWaiters } from './waiters.js';
+import { SecurityStore } from './security-store.js';
 import { ReplicaManager } from './core/replica-fetch.js';
 import { singleNodeMetadata } from './core/cluster-metadata.js';
 
@@ -80,14 +82,25 @@ export async function startBroker(brokerOptions: BrokerOptions): Promise<Broker>
     ...(brokerOptions.replication ? { replicated: true } : {}),
   });
   const logs = observedLogManager(storage, logger, metrics);
-  let coordinator: GroupCoordinator;
+  let security: Security;
   try {
+    // After the storage: the data directory is ours (its lock is held).
+    security = openSecurity(options.dataDir, storageFs, brokerOptions, logger, brokerOptions.clock ?? systemClock, metrics);
+  } catch (error) {
+    await logs.close();
+    throw error;
+  }
+  let coordinator: GroupCoordinator;
+  let acls: SecurityStore;
+  try {
+    acls = SecurityStore.open(storageFs, options.dataDir, { enabled: options.authorizerEnabled, superUsers: options.superUsers });
     coordinator = await GroupCoordinator.open(logs, {
       ...clock,
       warn,
       log: (level, message, fields) => logger[level](message, fields),
       ...(brokerOptions.shareLockDurationMs !== undefined ? { shareLockDurationMs: brokerOptions.shareLockDurationMs } : {}),
       ...(brokerOptions.shareDeliveryLimit !== undefined ? { shareDeliveryLimit: brokerOptions.shareDeliveryLimit } : {}),
+      ...(brokerOptions.shareMaxInFlightRecords !== undefined ? { shareMaxInFlightRecords: brokerOptions.shareMaxInFlightRecords } : {}),
     });
   } catch (error) {
     await logs.close();
@@ -117,6 +130,9 @@ export async function startBroker(brokerOptions: BrokerOptions): Promise<Broker>
     advertised: { host: options.host, port: options.port },
     kafkaAdvertised: options.kafkaListener ? { ...(options.kafkaAdvertised ?? options.kafkaListener) } : null,
     creatingTopics: new Map(),
+    security: acls,
+    credentials: security.credentials,
+    sasl: security.sasl,
     shuttingDown: false,
   };
   // Records released (ack, lock expiry, a member leaving) wake parked ShareFetches.

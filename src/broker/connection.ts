@@ -38,6 +38,10 @@
 // unsupported request, a failed acks=0 produce) is written after the answers before it,
 // then the connection ends; frames read after that request are dropped unrun.
 //
+// Quotas: a client over its byte rate is muted (core/quotas.ts, through scope.throttle):
+// for the throttle time the connection neither reads the socket nor dispatches frames it
+// has read, as Kafka mutes the channel; the answer that carried the throttle time goes out.
+//
 // The connection knows no wire: a WireFront (front.ts; native/front.ts, kafka/front.ts)
 // splits the stream into frames, dispatches them and encodes the answers.
 
@@ -46,6 +50,7 @@ import { performance } from 'node:perf_hooks';
 import { sessionFor } from '../security/tls.js';
 import type { Clock } from '../util/clock.js';
 import { isSpoolError } from '../util/errors.js';
+import { brokerMarks, stageTraceOn, traceNowUs, traceReads } from '../util/stage-trace.js';
 import type { Expiry, ReapableConnection } from './connection-reaper.js';
 import type { BrokerContext, RequestScope } from './context.js';
 import type { FrameSource, WireFront } from './front.js';
@@ -98,6 +103,9 @@ export class Connection<F = unknown, T = unknown, R = unknown> implements Reques
   private lastActivityMs: number;
 
   private readonly scope: RequestScope;
+  /** Monotonic ms until which the connection is muted by a quota (0: not muted). */
+  private mutedUntilMs = 0;
+  private muteTimer: NodeJS.Timeout | null = null;
   private readonly requestMetrics: ListenerRequestMetrics;
 
   constructor(
@@ -119,6 +127,7 @@ export class Connection<F = unknown, T = unknown, R = unknown> implements Reques
       remote: this.remote,
       session: sessionFor(socket),
       responseBytesLeft: () => this.ctx.options.maxBufferedBytesPerConnection - this.heldResponseBytes,
+      throttle: (delayMs) => this.mute(delayMs),
     };
     this.closedPromise = new Promise((resolve) => socket.once('close', () => resolve()));
     socket.on('data', (chunk: Buffer) => this.onData(chunk));
@@ -150,8 +159,8 @@ export class Connection<F = unknown, T = unknown, R = unknown> implements Reques
   /** Stops reading; ends the connection once every request read so far is answered. */
   shutdown(): Promise<void> {
     this.stopping = true;
-    this.updateReading();
-    this.endIfDone();
+    // pump: frames held back by a quota's mute are answered now (then reading stops).
+    this.pump();
     return this.closedPromise;
   }
 
@@ -194,6 +203,7 @@ export class Connection<F = unknown, T = unknown, R = unknown> implements Reques
   private onData(chunk: Buffer): void {
     // Closing: bytes after the closing request are not read as requests.
     if (this.closed || this.closing) return;
+    if (stageTraceOn) traceReads.lastReadUs = traceNowUs();
     const nowMs = this.shared.clock.monotonicMs();
     this.lastActivityMs = nowMs;
     const wasIdle = this.decoder.idle;
@@ -232,9 +242,29 @@ export class Connection<F = unknown, T = unknown, R = unknown> implements Reques
     );
   }
 
+  /** Stops reading and dispatching for `delayMs` (a quota's throttle time); a longer mute already running is kept. */
+  private mute(delayMs: number): void {
+    if (this.closed) return;
+    const untilMs = this.shared.clock.monotonicMs() + delayMs;
+    if (untilMs <= this.mutedUntilMs) return;
+    this.mutedUntilMs = untilMs;
+    if (this.muteTimer) clearTimeout(this.muteTimer);
+    this.muteTimer = setTimeout(() => {
+      this.muteTimer = null;
+      this.mutedUntilMs = 0;
+      this.pump();
+    }, delayMs);
+    this.updateReading();
+  }
+
+  /** Muted by a quota; shutting down answers what was read regardless. */
+  private get muted(): boolean {
+    return this.mutedUntilMs !== 0 && !this.stopping;
+  }
+
   /** Dispatches backlog frames while the budgets allow, then pauses or resumes reading. */
   private pump(): void {
-    while (!this.closed && !this.closing && !this.socket.destroyed && this.backlog.length > 0 && this.budgetLeft) {
+    while (!this.closed && !this.closing && !this.socket.destroyed && this.backlog.length > 0 && this.budgetLeft && !this.muted) {
       const frame = this.backlog.shift()!;
       this.backlogBytes -= this.front.frameBytes(frame);
       this.onFrame(frame);
@@ -337,6 +367,11 @@ export class Connection<F = unknown, T = unknown, R = unknown> implements Reques
       }
     }
     if (corked) this.socket.uncork();
+    if (stageTraceOn && corked) {
+      const nowUs = traceNowUs();
+      brokerMarks.ackFlushed.reached(nowUs);
+      brokerMarks.fetchFlushed.reached(nowUs);
+    }
     this.pump();
   }
 
@@ -356,6 +391,7 @@ export class Connection<F = unknown, T = unknown, R = unknown> implements Reques
       !this.stopping &&
       !this.closing &&
       !this.readEnded &&
+      !this.muted &&
       this.backlog.length === 0 &&
       this.budgetLeft &&
       this.shared.requestMemory.mayRead(this, !this.decoder.idle);
@@ -388,6 +424,7 @@ export class Connection<F = unknown, T = unknown, R = unknown> implements Reques
     // Pending responses are dropped; handlers that are still running (parked fetches)
     // are told through the abort signal. Appends already made stay in the log.
     this.closed = true;
+    if (this.muteTimer) clearTimeout(this.muteTimer);
     this.queue.length = 0;
     this.backlog.length = 0;
     this.backlogBytes = 0;

@@ -5,11 +5,14 @@ import type { GroupCoordinator } from '../groups/coordinator.js';
 import type { ClusterMetadataSource } from './core/cluster-metadata.js';
 import type { ReplicaManager } from './core/replica-fetch.js';
 import type { LogManager } from '../storage/types.js';
+import type { CredentialStore } from '../security/credential-store.js';
+import type { SaslAuthenticator } from '../security/sasl.js';
 import type { Session } from '../security/session.js';
 import type { Logger } from './logger.js';
 import type { BrokerMetrics } from './metrics.js';
 import type { ResolvedBrokerOptions } from './options.js';
 import type { FetchWaiters } from './waiters.js';
+import type { SecurityStore } from './security-store.js';
 
 export interface BrokerContext {
   readonly logs: LogManager;
@@ -25,6 +28,12 @@ export interface BrokerContext {
   readonly kafkaAdvertised: { host: string; port: number } | null;
   /** Topics being auto-created, so concurrent produces share one creation. */
   readonly creatingTopics: Map<string, Promise<void>>;
+  /** ACLs (the authoriser) and client quotas, with their file; see security-store.ts. */
+  readonly security: SecurityStore;
+  /** SCRAM credentials (meta/security/scram-credentials.json): see security/credential-store.ts. */
+  readonly credentials: CredentialStore;
+  /** The SASL authenticator when authentication is on (--sasl); null: every connection may run every API. */
+  readonly sasl: SaslAuthenticator | null;
   /** A cluster's replication data path (core/replica-fetch.ts); absent on a single node. */
   readonly replicas?: ReplicaManager;
   /**
@@ -52,6 +61,8 @@ export interface ClusterAdmin {
 export interface HandlerResponse {
   header: object;
   payload?: Buffer[];
+  /** Close the connection once this answer is written (a refused or failed authentication). */
+  close?: boolean;
 }
 
 /** What a handler may use of its request's connection. */
@@ -70,4 +81,6 @@ export interface RequestScope {
   readonly remote?: string;
   /** Who the connection is (principal, authenticated or not): see security/session.ts. */
   readonly session: Session;
+  /** Mutes the connection (no reads, no dispatch) for `delayMs`: a client over its quota (core/quotas.ts). */
+  throttle?(delayMs: number): void;
 }

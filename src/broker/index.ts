@@ -14,6 +14,7 @@ export { alterTopicConfig, createPartitions, createTopic, deleteTopic, listOffse
 export { produceTestMessage, type TestMessage } from './core/test-message.js';
 export { browseMessages, MAX_BROWSE_MESSAGES, type BrowsePage, type BrowseRequest } from './core/browse.js';
 export { describeShareGroup, listShareGroupIds, type ShareGroupView } from './core/share-describe.js';
+export { parseBootstrapUser, parseSaslMechanisms, type BootstrapUser, type SaslMechanism, type SaslOptions } from './authentication.js';
 export {
   ReplicaManager,
   type PartitionReplicaState,

@@ -111,6 +111,7 @@ export class BrokerMetrics {
   private readonly bytesOut: Counter<'topic'>;
   private readonly connectionsAccepted: Counter<'listener'>;
   private readonly connectionsRefused: Counter<'listener' | 'reason'>;
+  private readonly saslAuthentications: Counter<'mechanism' | 'result'>;
   private readonly fsyncDuration: Histogram;
   private readonly recoverySeconds: Gauge;
 
@@ -143,6 +144,12 @@ export class BrokerMetrics {
       name: 'spool_connections_refused_total',
       help: 'Connections refused, per listener and reason (max_connections, shutting_down, tls_handshake, tls_client_certificate)',
       labelNames: ['listener', 'reason'],
+      registers,
+    });
+    this.saslAuthentications = new Counter({
+      name: 'spool_sasl_authentications_total',
+      help: 'SASL exchanges (and console API logins), per mechanism and result (success, failure, locked_out)',
+      labelNames: ['mechanism', 'result'],
       registers,
     });
     this.fsyncDuration = new Histogram({ name: 'spool_fsync_duration_seconds', help: 'Duration of every fsync storage makes (_count is the number of fsyncs)', buckets: FSYNC_BUCKETS_SECONDS, registers });
@@ -189,6 +196,11 @@ export class BrokerMetrics {
 
   connectionRefused(listener: string, reason: RefusalReason): void {
     this.connectionsRefused.labels(listener, reason).inc();
+  }
+
+  /** One authentication's outcome; `mechanism` is one of a few fixed names (security/sasl.ts). */
+  saslAuthentication(mechanism: string, result: 'success' | 'failure' | 'locked_out'): void {
+    this.saslAuthentications.labels(mechanism, result).inc();
   }
 
   setRecoverySeconds(seconds: number): void {

@@ -6,6 +6,7 @@ import type { StorageFs } from '../storage/fs.js';
 import type { ReplicationSettings } from './core/replica-fetch.js';
 import type { ClusterMetadataSource } from './core/cluster-metadata.js';
 import type { FsyncPolicy, TopicConfig } from '../storage/types.js';
+import type { SaslOptions } from '../security/sasl.js';
 import type { Clock } from '../util/clock.js';
 import type { Logger } from './logger.js';
 import type { BrokerMetrics } from './metrics.js';
@@ -65,10 +66,20 @@ export interface BrokerOptions {
   shareLockDurationMs?: number;
   /** Share groups: deliveries before a record goes to the dead-letter topic. Default 5 (2..10). */
   shareDeliveryLimit?: number;
+  /** Share groups: records in flight per share-partition at most. Default 4000 (100..4000). */
+  shareMaxInFlightRecords?: number;
   /** Segment files storage keeps open (default: half the soft RLIMIT_NOFILE). See src/storage/README.md. */
   maxOpenFiles?: number;
+  /** SASL authentication on both listeners (off when absent): see src/security/README.md "SASL". */
+  sasl?: SaslOptions;
+  /** A user created with both SCRAM mechanisms at start if it has no credential (serve: SPOOL_BOOTSTRAP_USER). */
+  bootstrapUser?: { name: string; password: string };
   /** Defaults for topics created without a value. */
   topicDefaults?: Partial<TopicConfig>;
+  /** 'acl': every request is checked against the ACLs (no matching ACL: denied); 'none': nothing is. Default: 'acl' when authentication is configured, else 'none'. See src/security/README.md "ACLs". */
+  authorizer?: 'acl' | 'none';
+  /** Principals that bypass the ACLs (`User:admin`). */
+  superUsers?: string[];
   /** TLS per listener (src/security/README.md "TLS"): a listener with a context accepts only TLS. Default: none. */
   tls?: ListenerTls;
   logger?: Logger;
@@ -117,6 +128,9 @@ export interface ResolvedBrokerOptions {
   queuedMaxRequestBytes: number;
   requestReadTimeoutMs: number;
   connectionsMaxIdleMs: number;
+  /** ACLs enforced (see BrokerOptions.authorizer). */
+  authorizerEnabled: boolean;
+  superUsers: string[];
   tls: ListenerTls;
 }
 
@@ -150,8 +164,13 @@ export function resolveOptions(options: BrokerOptions): ResolvedBrokerOptions {
     queuedMaxRequestBytes: options.queuedMaxRequestBytes ?? DEFAULT_QUEUED_MAX_REQUEST_BYTES,
     requestReadTimeoutMs: options.requestReadTimeoutMs ?? DEFAULT_REQUEST_READ_TIMEOUT_MS,
     connectionsMaxIdleMs: options.connectionsMaxIdleMs ?? DEFAULT_CONNECTIONS_MAX_IDLE_MS,
+    authorizerEnabled: options.authorizer === undefined ? authenticationConfigured(options) : options.authorizer === 'acl',
+    superUsers: options.superUsers ?? [],
     tls: options.tls ?? {},
   };
+  for (const principal of resolved.superUsers) {
+    if (!/^[A-Za-z]+:.+$/.test(principal)) throw new RangeError(`superUsers: a principal is Type:name (User:admin), got '${principal}'`);
+  }
   const positive = (name: string, value: number, min = 1): void => {
     if (!Number.isSafeInteger(value) || value < min) throw new RangeError(`${name} must be an integer >= ${min}, got ${value}`);
   };
@@ -181,4 +200,15 @@ export function parseFsyncPolicy(text: string): FsyncPolicy {
     if (intervalMs > 0 && Number.isSafeInteger(intervalMs)) return { kind: 'interval', intervalMs };
   }
   throw new RangeError(`--fsync must be always, never or a positive number of milliseconds, got '${text}'`);
+}
+
+/**
+ * True when connections can name a principal (SASL, or TLS client certificates required):
+ * then authorisation is on unless `authorizer: 'none'` says otherwise, since authenticating
+ * without authorising would protect nothing.
+ */
+export function authenticationConfigured(options: BrokerOptions): boolean {
+  // mTLS with required client certificates names every connection's principal too.
+  const tls = options.tls ?? {};
+  return options.sasl !== undefined || tls.native?.clientAuth === 'required' || tls.kafka?.clientAuth === 'required';
 }

@@ -1,6 +1,7 @@
 // The registry of parked (long-poll) fetches, keyed by topic-partition. The produce path
-// calls notify(topic, partition) after an append; a parked fetch is then re-run on the
-// next turn of the event loop (setImmediate), so a burst of appends wakes it once. No
+// calls notify(topic, partition) after an append; a parked fetch is then re-run in a
+// microtask (long-poll.ts), once the appending request has been handled, so the appends of
+// one request wake it once. No
 // timers here and no polling: each parked fetch owns its own maxWaitMs timer.
 
 export interface ParkedFetch {

@@ -1,6 +1,7 @@
-// Registers the client-side commands: topic, produce, consume, group, cluster, dump-segment, completion.
+// Registers the client-side commands: topic, produce, consume, group, cluster, acl, quota, dump-segment, completion.
 // (serve lives in serve.ts; the benchmarks are bench/cli.ts, outside the package.)
 import type { Command } from 'commander';
+import { registerAcl } from './acl.js';
 import { addClientTlsOptions } from './client-tls.js';
 import { registerCluster } from './cluster.js';
 import { registerCompletion } from './completion.js';
@@ -9,7 +10,9 @@ import { registerDlq } from './dlq.js';
 import { registerDumpSegment } from './dump-segment.js';
 import { registerGroup } from './group.js';
 import { registerProduce } from './produce.js';
+import { registerQuota } from './quota.js';
 import { registerTopic } from './topic.js';
+import { registerUser } from './user.js';
 
 export function registerCommands(program: Command): void {
   const before = new Set(program.commands);
@@ -18,6 +21,9 @@ export function registerCommands(program: Command): void {
   registerConsume(program);
   registerGroup(program);
   registerCluster(program);
+  registerAcl(program);
+  registerQuota(program);
+  registerUser(program);
   registerDlq(program);
   registerDumpSegment(program);
   registerCompletion(program);

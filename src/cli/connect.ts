@@ -4,7 +4,7 @@
 
 import { cliClientLogger } from './client-log.js';
 import type { Command } from 'commander';
-import { Client } from '../client/index.js';
+import { Client, type SaslConfig } from '../client/index.js';
 import { isSpoolError, SpoolError, Errors } from '../util/errors.js';
 import { formatBroker, parseBroker, UsageError } from './args.js';
 import { clientTlsOf } from './client-tls.js';
@@ -27,11 +27,29 @@ export function brokerOption(command: Command): string {
   return options.broker ?? process.env['SPOOL_BROKER'] ?? '127.0.0.1:9400';
 }
 
+/** The SDK's `sasl` option from --sasl-mechanism/--sasl-username/--sasl-password or SPOOL_SASL_*; none without a user name. */
+export function saslOption(command: Command, env: NodeJS.ProcessEnv = process.env): { sasl?: SaslConfig } {
+  const options = command.optsWithGlobals<{ saslMechanism?: string; saslUsername?: string; saslPassword?: string }>();
+  const username = options.saslUsername ?? env['SPOOL_SASL_USERNAME'];
+  const password = options.saslPassword ?? env['SPOOL_SASL_PASSWORD'];
+  const mechanism = (options.saslMechanism ?? env['SPOOL_SASL_MECHANISM'] ?? 'SCRAM-SHA-256').toLowerCase();
+  if (username === undefined || username === '') {
+    if (options.saslPassword !== undefined || options.saslMechanism !== undefined) throw new UsageError('--sasl-mechanism and --sasl-password need --sasl-username (or env SPOOL_SASL_USERNAME)');
+    return {};
+  }
+  if (password === undefined || password === '') throw new UsageError('--sasl-username needs a password: env SPOOL_SASL_PASSWORD or --sasl-password');
+  if (mechanism !== 'scram-sha-256' && mechanism !== 'scram-sha-512' && mechanism !== 'plain') {
+    throw new UsageError(`--sasl-mechanism must be SCRAM-SHA-256, SCRAM-SHA-512 or PLAIN, got '${mechanism}'`);
+  }
+  return { sasl: { mechanism, username, password } };
+}
+
 export function connect(command: Command, clientId = 'spool-cli'): Connection {
   const address = formatBroker(parseBroker(brokerOption(command)));
   const logger = cliClientLogger();
   const ssl = clientTlsOf(command);
   const client = new Client({
+    ...saslOption(command),
     brokers: [address],
     clientId,
     connectTimeoutMs: CONNECT_TIMEOUT_MS,

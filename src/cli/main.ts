@@ -15,6 +15,9 @@ program
   .name('spool')
   .description('spool: a Kafka-style append-only log broker')
   .option('-b, --broker <host:port>', 'broker address (env SPOOL_BROKER)', process.env['SPOOL_BROKER'] ?? '127.0.0.1:9400')
+  .option('--sasl-mechanism <mechanism>', 'SASL mechanism: SCRAM-SHA-256 (default with a user name), SCRAM-SHA-512 or PLAIN (env SPOOL_SASL_MECHANISM)')
+  .option('--sasl-username <name>', 'authenticate as this user (env SPOOL_SASL_USERNAME)')
+  .option('--sasl-password <password>', 'the user\'s password; prefer env SPOOL_SASL_PASSWORD (a flag shows in ps)')
   .showSuggestionAfterError(true)
   // Commander's own errors (unknown option, missing argument, invalid value) in our one-line form.
   .configureOutput({ outputError: (text, write) => write(`spool: ${text.replace(/^error: /, '')}`) });

@@ -14,6 +14,7 @@ import { DEFAULT_HTTP_PORT, serveWithHttp } from '../http/index.js';
 import { applyServeConfig, effectiveConfig } from './serve-config.js';
 import { addTlsOptions, formatTlsListeners, reloadTlsOnSighup, tlsFromOptions, type ServeTlsOptions } from './serve-tls.js';
 import type { FsyncPolicy } from '../storage/types.js';
+import { parseBootstrapUser, parseSaslMechanisms, type SaslMechanism } from '../broker/index.js';
 import { addClusterServeOptions, checkClusterOptions, clusterReplication, startClusterNode, type ClusterServeOptions } from './serve-cluster.js';
 
 interface ServeOptions extends ServeTlsOptions, ClusterServeOptions {
@@ -32,8 +33,14 @@ interface ServeOptions extends ServeTlsOptions, ClusterServeOptions {
   fetchMaxBytes: number;
   shareLockDurationMs: number;
   shareDeliveryLimit: number;
+  shareMaxInFlightRecords: number;
   kafkaListener?: HostPort;
   kafkaAdvertised?: HostPort;
+  authorizer?: 'acl' | 'none';
+  superUsers?: string[];
+  sasl?: SaslMechanism[];
+  saslMaxFailuresPerHost: number;
+  saslLockoutMs: number;
   /** 'off' rather than null: commander turns a parser's null into ''. */
   http: HttpAddress | 'off';
   logLevel: LogLevel;
@@ -52,6 +59,19 @@ export function httpOption(value: string): HttpAddress | 'off' {
   const port = match ? Number(match[2]) : NaN;
   if (!match || port > 65535) throw new InvalidArgumentError(`--http must be host:port (port 0 picks one) or off, got '${value}'`);
   return { host: match[1]!.replace(/^\[(.*)\]$/, '$1'), port };
+}
+
+/**
+ * `User:admin,User:ops` (or Kafka's `User:admin;User:ops`) -> the principals; each must be
+ * Type:name. A comma splits only before the next `Type:`, so a certificate principal
+ * (`User:CN=alice,OU=eng`) stays whole.
+ */
+export function superUsersOption(value: string): string[] {
+  const principals = value.split(/;|,(?=\s*[A-Za-z]+:)/).map((part) => part.trim()).filter((part) => part.length > 0);
+  for (const principal of principals) {
+    if (!/^[A-Za-z]+:.+$/.test(principal)) throw new InvalidArgumentError(`--super-users: a principal is Type:name (User:admin), got '${principal}'`);
+  }
+  return principals;
 }
 
 export function makeLogger(format: 'text' | 'json', level: LogLevel): Logger {
@@ -97,6 +117,20 @@ function fsyncOption(value: string): FsyncPolicy {
   }
 }
 
+function saslOption(value: string): SaslMechanism[] {
+  try {
+    return parseSaslMechanisms(value);
+  } catch (error) {
+    throw new InvalidArgumentError(error instanceof Error ? error.message : String(error));
+  }
+}
+
+/** SPOOL_BOOTSTRAP_USER=name:password (env only: a password has no place in a flag or --print-config). */
+function bootstrapUser(): { bootstrapUser?: { name: string; password: string } } {
+  const text = process.env['SPOOL_BOOTSTRAP_USER'];
+  return text === undefined || text === '' ? {} : { bootstrapUser: parseBootstrapUser(text) };
+}
+
 export function registerServe(program: Command): void {
   const serve = program
     .command('serve')
@@ -113,9 +147,13 @@ export function registerServe(program: Command): void {
     .option('--max-request-bytes <n>', 'largest request frame accepted', integer('--max-request-bytes', 64, 0xffff_ffff), DEFAULT_MAX_REQUEST_BYTES)
     .option('--kafka-listener <host:port>', 'also serve the Kafka wire protocol here (kcat, kafkajs, librdkafka, kafka-python); off unless given', hostPortOption('--kafka-listener'))
     .option('--kafka-advertised <host:port>', 'address Kafka clients are told to use (NAT, containers); default: the Kafka listener', hostPortOption('--kafka-advertised'))
+    .option('--sasl <mechanisms>', 'require SASL authentication on both listeners: scram-sha-256,scram-sha-512[,plain] (PLAIN only over TLS); env SPOOL_BOOTSTRAP_USER=name:password creates a first user', saslOption)
+    .option('--sasl-max-failures-per-host <n>', 'failed authentications from one host within 60 s that lock it out', integer('--sasl-max-failures-per-host', 1), 10)
+    .option('--sasl-lockout-ms <ms>', 'how long a host that failed too often is refused', integer('--sasl-lockout-ms', 0), 60_000)
     .option('--fetch-max-bytes <n>', 'most bytes one fetch returns, per request and per partition (at least one batch)', integer('--fetch-max-bytes', 1), DEFAULT_FETCH_MAX_BYTES)
     .option('--share-lock-duration-ms <ms>', 'share groups: how long an acquired record stays locked to its member', integer('--share-lock-duration-ms', 1), 30_000)
     .option('--share-delivery-limit <n>', 'share groups: deliveries before a record goes to the <group>.dlq topic', integer('--share-delivery-limit', 2, 10), 5)
+    .option('--share-max-in-flight-records <n>', 'share groups: records in flight per share-partition at most', integer('--share-max-in-flight-records', 100, 4_000), 4_000)
     .option('--default-partitions <n>', 'partitions of auto-created topics', integer('--default-partitions', 1, 100_000), 1)
     .option(
       '--queued-max-request-bytes <n>',
@@ -137,6 +175,8 @@ export function registerServe(program: Command): void {
     )
     .option('--file-mode <octal>', 'mode of data files; directories get it plus x where it grants r (0600 -> 0700)', fileModeOption, 0o600)
     .option('--max-open-files <n>', 'segment files kept open at once (default: half the soft open-file limit)', integer('--max-open-files', 8, 10_000_000))
+    .addOption(new Option('--authorizer <kind>', 'acl: check every request against the ACLs (none match: denied); none: allow all (default: acl when authentication is configured)').choices(['acl', 'none']))
+    .option('--super-users <principals>', 'comma-separated principals that bypass the ACLs (User:admin,User:ops)', superUsersOption)
     .addOption(
       new Option('--http <host:port|off>', 'admin HTTP port: /metrics, /healthz, /readyz (port 0 picks one)')
         .argParser(httpOption)
@@ -153,7 +193,9 @@ export function registerServe(program: Command): void {
           fsync: (value) => formatFsync(value as FsyncPolicy),
           fileMode: (value) => `0${(value as number).toString(8)}`,
           http: (value) => (value === 'off' ? 'off' : `${(value as HttpAddress).host}:${(value as HttpAddress).port}`),
+          superUsers: (value) => (value as string[]).join(';'),
           tlsListeners: formatTlsListeners,
+          sasl: (value) => (value as string[]).join(',').toLowerCase(),
         });
         process.stdout.write(`${JSON.stringify(config, null, 2)}\n`);
         return;
@@ -186,8 +228,13 @@ export function registerServe(program: Command): void {
         fetchMaxBytes: options.fetchMaxBytes,
         shareLockDurationMs: options.shareLockDurationMs,
         shareDeliveryLimit: options.shareDeliveryLimit,
+        shareMaxInFlightRecords: options.shareMaxInFlightRecords,
         ...(options.kafkaListener ? { kafkaListener: options.kafkaListener } : {}),
         ...(options.kafkaAdvertised ? { kafkaAdvertised: options.kafkaAdvertised } : {}),
+        ...(options.authorizer !== undefined ? { authorizer: options.authorizer } : {}),
+        ...(options.superUsers !== undefined ? { superUsers: options.superUsers } : {}),
+        ...(options.sasl ? { sasl: { mechanisms: options.sasl, maxFailuresPerHost: options.saslMaxFailuresPerHost, lockoutMs: options.saslLockoutMs } } : {}),
+        ...bootstrapUser(),
         ...(tls ? { tls: tls.listeners } : {}),
         ...(replication ? { replication: replication.settings } : {}),
         logger,

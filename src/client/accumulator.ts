@@ -3,7 +3,9 @@
 // BatchBuilder per partition: no per-message allocation). A batch is closed when the
 // next message would take it past batchBytes, or when the linger timer fires: one
 // timer per accumulator, started when the first message enters an empty accumulator,
-// closes every open batch after lingerMs. Closed batches wait in their partition's
+// closes every open batch after lingerMs (except one whose partition still has a closed
+// batch waiting to be sent: it keeps filling until that one is taken, see closeLingering).
+// Closed batches wait in their partition's
 // queue until the sender takes them (drain), and each partition has at most one
 // request in flight (`inFlight`, `busy`), which is what keeps per-partition order across
 // retries; an idempotent producer allows up to 5 (the broker's sequence checks keep order).
@@ -99,6 +101,12 @@ export class PartitionQueue {
   rewindTo = -1;
   /** The failed batches are back in `ready` and the backoff timer runs. */
   retryScheduled = false;
+  /**
+   * Linger expired while a closed batch of this partition still waited to be sent: the open
+   * batch stays open (and keeps filling) until that one is taken, then closes (take()). It is
+   * not counted in the accumulator's openBatches any more.
+   */
+  closeWhenTaken = false;
 
   /** No request may take this partition's batches now. */
   get busy(): boolean {
@@ -203,14 +211,36 @@ export class Accumulator {
     this.bufferedBytes += batch.buffer.length - uncompressedBytes;
     queue.ready.push(batch);
     queue.readyBytes += batch.buffer.length;
-    if (--this.openBatches === 0) this.stopLinger();
+    if (queue.closeWhenTaken) queue.closeWhenTaken = false;
+    else if (--this.openBatches === 0) this.stopLinger();
     this.options.onBatchClosed?.(queue.topic, queue.partition);
     this.options.onReady();
   }
 
-  /** Closes every open batch (linger expiry, flush, close). */
+  /** Closes every open batch (flush, close, an idle producer). */
   closeAll(): void {
     for (const queue of this.active) if (queue.open !== null) this.close(queue);
+  }
+
+  /**
+   * Linger expiry: closes the open batches, except where a closed batch of the same partition
+   * still waits for room in flight: closing another one there would only queue a second small
+   * batch behind it (with lingerMs 0 and the idempotent producer's one batch per request, a
+   * backlog of one-message requests that never catches up: at 5,000 msg/s with
+   * `--fsync always`, 2,000 msg/s and seconds of latency). That batch stays open, keeps
+   * filling, and closes when the waiting one is taken (take()), so a backed-up producer
+   * batches by itself while a lone message still goes at once.
+   */
+  private closeLingering(): void {
+    for (const queue of this.active) {
+      if (queue.open === null || queue.closeWhenTaken) continue;
+      if (queue.ready.length === 0) {
+        this.close(queue);
+        continue;
+      }
+      queue.closeWhenTaken = true;
+      if (--this.openBatches === 0) this.stopLinger();
+    }
   }
 
   /** Queues with ready batches, not blocked, and fewer than `maxInFlight` requests in flight, oldest first. */
@@ -232,6 +262,7 @@ export class Accumulator {
       bytes += next.sizeBytes;
     }
     queue.readyBytes -= bytes;
+    if (queue.closeWhenTaken && queue.ready.length === 0) this.close(queue);
     this.retire(queue);
     return taken;
   }
@@ -296,13 +327,13 @@ export class Accumulator {
       queueMicrotask(() => {
         if (!this.lingerMicrotask) return;
         this.lingerMicrotask = false;
-        this.closeAll();
+        this.closeLingering();
       });
       return;
     }
     this.lingerTimer = setTimeout(() => {
       this.lingerTimer = null;
-      this.closeAll();
+      this.closeLingering();
     }, this.options.lingerMs);
   }
 

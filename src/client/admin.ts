@@ -23,12 +23,23 @@ import {
   type ResetOffsetsResponse,
   type GroupState,
 } from '../protocol/index.js';
-import type { DescribeShareGroupsResponse, ShareGroupDescription } from '../protocol/messages.js';
+import type {
+  AclBindingWire,
+  AclFilterWire,
+  AlterClientQuotasResponse,
+  CreateAclsResponse,
+  DeleteAclsResponse,
+  DescribeAclsResponse,
+  DescribeClientQuotasResponse,
+  DescribeShareGroupsResponse,
+  ShareGroupDescription,
+} from '../protocol/messages.js';
 import type { Client } from './client.js';
 import { errorFromCode } from './errors.js';
 import { Errors, SpoolError } from '../util/errors.js';
 import { CREATE_TOPICS_OPTIONS, CREATE_TOPIC_SPEC, checkOptions } from './options.js';
 import { requireOffset, requireTimestamp } from './offset-input.js';
+import { alterUserScramCredentials, describeUserScramCredentials, type UserScramCredentialAlteration, type UserScramCredentials } from './admin-users.js';
 
 export interface CreateTopicSpec {
   topic: string;
@@ -65,8 +76,116 @@ export interface ClusterDescription {
   groups: number;
 }
 
+/** An ACL (src/security/README.md "ACLs"): who, from where, which operation on which resource, allowed or denied. */
+export interface Acl {
+  /** `User:alice`, or `User:*` for every principal. */
+  principal: string;
+  /** The client's address, or `*` (default). */
+  host?: string;
+  resourceType: 'Topic' | 'Group' | 'Cluster' | 'TransactionalId';
+  /** The Cluster resource is `kafka-cluster` (default for Cluster); a literal `*` names every resource of the type. */
+  resourceName?: string;
+  /** Default literal. */
+  patternType?: 'literal' | 'prefixed';
+  operation: 'All' | 'Read' | 'Write' | 'Create' | 'Delete' | 'Alter' | 'Describe' | 'DescribeConfigs' | 'AlterConfigs' | 'IdempotentWrite';
+  /** Default allow. */
+  permission?: 'allow' | 'deny';
+}
+
+/** Matches ACLs: an absent field matches any value. */
+export type AclFilter = Partial<Acl>;
+
+/** A client quota: bytes per second for a user (principal name without `User:`), a client id, or both. */
+export interface ClientQuota {
+  user?: string;
+  clientId?: string;
+  /** Bytes per second; null removes the rate; absent keeps it. */
+  producerByteRate?: number | null;
+  consumerByteRate?: number | null;
+}
+
+function aclWire(acl: Acl): AclBindingWire {
+  return {
+    principal: acl.principal,
+    host: acl.host ?? '*',
+    resourceType: acl.resourceType,
+    resourceName: acl.resourceName ?? (acl.resourceType === 'Cluster' ? 'kafka-cluster' : ''),
+    patternType: acl.patternType ?? 'literal',
+    operation: acl.operation,
+    permission: acl.permission ?? 'allow',
+  };
+}
+
+function filterWire(filter: AclFilter): AclFilterWire {
+  return {
+    principal: filter.principal ?? null,
+    host: filter.host ?? null,
+    resourceType: filter.resourceType ?? null,
+    resourceName: filter.resourceName ?? null,
+    patternType: filter.patternType ?? null,
+    operation: filter.operation ?? null,
+    permission: filter.permission ?? null,
+  };
+}
+
 export class Admin {
   constructor(private readonly client: Client) {}
+
+  /** The ACLs matching `filter` (all without one). Needs Describe on the cluster. */
+  async describeAcls(filter: AclFilter = {}): Promise<Required<Acl>[]> {
+    const response = await this.client.request(ApiKey.DescribeAcls, { filter: filterWire(filter) });
+    const header = response.header as unknown as DescribeAclsResponse;
+    throwItem(header.errorCode, header.errorMessage, 'describe ACLs');
+    return header.acls as Array<Required<Acl>>;
+  }
+
+  /** Adds ACLs (stored durably before this resolves). Needs Alter on the cluster. */
+  async createAcls(acls: Acl[]): Promise<void> {
+    const response = await this.client.request(ApiKey.CreateAcls, { acls: acls.map(aclWire) });
+    const header = response.header as unknown as CreateAclsResponse;
+    throwItem(header.errorCode, header.errorMessage, 'create ACLs');
+    header.results.forEach((result, i) => throwItem(result.errorCode, result.errorMessage, `create ACL ${acls[i]!.principal} ${acls[i]!.operation}`));
+  }
+
+  /** Removes every ACL each filter matches; returns those removed. Needs Alter on the cluster. */
+  async deleteAcls(filters: AclFilter[]): Promise<Required<Acl>[]> {
+    const response = await this.client.request(ApiKey.DeleteAcls, { filters: filters.map(filterWire) });
+    const header = response.header as unknown as DeleteAclsResponse;
+    throwItem(header.errorCode, header.errorMessage, 'delete ACLs');
+    return header.results.flatMap((result) => {
+      throwItem(result.errorCode, result.errorMessage, 'delete ACLs');
+      return result.deleted as Array<Required<Acl>>;
+    });
+  }
+
+  /** Every client quota. Needs DescribeConfigs on the cluster. */
+  async describeClientQuotas(): Promise<ClientQuota[]> {
+    const response = await this.client.request(ApiKey.DescribeClientQuotas, {});
+    const header = response.header as unknown as DescribeClientQuotasResponse;
+    throwItem(header.errorCode, header.errorMessage, 'describe client quotas');
+    return header.quotas.map((quota) => ({
+      ...(quota.user !== null ? { user: quota.user } : {}),
+      ...(quota.clientId !== null ? { clientId: quota.clientId } : {}),
+      ...(quota.rates.producer_byte_rate !== undefined ? { producerByteRate: quota.rates.producer_byte_rate } : {}),
+      ...(quota.rates.consumer_byte_rate !== undefined ? { consumerByteRate: quota.rates.consumer_byte_rate } : {}),
+    }));
+  }
+
+  /** Sets (or with null removes) byte rates of users and client ids. Needs AlterConfigs on the cluster. */
+  async alterClientQuotas(quotas: ClientQuota[]): Promise<void> {
+    const entries = quotas.map((quota) => ({
+      user: quota.user ?? null,
+      clientId: quota.clientId ?? null,
+      rates: {
+        ...(quota.producerByteRate !== undefined ? { producer_byte_rate: quota.producerByteRate } : {}),
+        ...(quota.consumerByteRate !== undefined ? { consumer_byte_rate: quota.consumerByteRate } : {}),
+      },
+    }));
+    const response = await this.client.request(ApiKey.AlterClientQuotas, { entries });
+    const header = response.header as unknown as AlterClientQuotasResponse;
+    throwItem(header.errorCode, header.errorMessage, 'alter client quotas');
+    header.results.forEach((result, i) => throwItem(result.errorCode, result.errorMessage, `alter quota of ${quotas[i]!.user ?? quotas[i]!.clientId}`));
+  }
 
   /** Creates topics (numPartitions default 1). Throws TOPIC_ALREADY_EXISTS, INVALID_CONFIG, ... */
   async createTopics(given: { topics: CreateTopicSpec[] }): Promise<void> {
@@ -172,6 +291,16 @@ export class Admin {
       partitions: header.partitions,
       groups: header.groups,
     };
+  }
+
+  /** SCRAM users and their mechanisms (every user without names): admin-users.ts. */
+  describeUserScramCredentials(users?: string[]): Promise<UserScramCredentials[]> {
+    return describeUserScramCredentials(this.client, users);
+  }
+
+  /** Sets or deletes SCRAM credentials; the password is salted here and never sent: admin-users.ts. */
+  alterUserScramCredentials(alterations: UserScramCredentialAlteration[]): Promise<void> {
+    return alterUserScramCredentials(this.client, alterations);
   }
 
   /** Names of the (non-internal) topics. */

@@ -23,6 +23,7 @@ import { Producer, type ProducerConfig } from './producer.js';
 import { Consumer, type ConsumerConfig } from './consumer.js';
 import { Admin } from './admin.js';
 import { ShareConsumer, type ShareConsumerConfig } from './share-consumer.js';
+import { checkSaslConfig, type SaslConfig } from './sasl.js';
 import { tlsOptionsOf, type ClientSsl, type ClientTlsOptions } from './tls.js';
 
 export interface ClientConfig {
@@ -37,6 +38,8 @@ export interface ClientConfig {
   retry?: RetryOptions;
   /** A pino-compatible logger (debug, info, warn, error taking (obj, msg)); every client event is logged. Default: silent. */
   logger?: Logger;
+  /** SASL authentication on every connection: `{ mechanism: 'scram-sha-256' | 'scram-sha-512' | 'plain', username, password }` (sasl.ts). */
+  sasl?: SaslConfig;
   /** TLS as kafkajs spells it: true (system CAs) or tls.connect options { ca, cert, key, rejectUnauthorized, servername }. Default: plaintext. */
   ssl?: ClientSsl;
 }
@@ -63,6 +66,7 @@ export class Client extends EventEmitter<ClientEvents> {
   readonly metadata: MetadataCache;
   readonly logger: Logger;
   private readonly brokers: Array<{ host: string; port: number }>;
+  private readonly sasl: ReturnType<typeof checkSaslConfig> | undefined;
   private readonly tls: ClientTlsOptions | null;
   private brokerIndex = 0;
   private defaultConnection: Connection | null = null;
@@ -87,6 +91,7 @@ export class Client extends EventEmitter<ClientEvents> {
     this.retryPolicy = new RetryPolicy(checkRetryOptions(config.retry, 'new Client() retry'));
     this.tls = tlsOptionsOf(config.ssl);
     this.metadata = new MetadataCache(this);
+    this.sasl = config.sasl === undefined ? undefined : checkSaslConfig(config.sasl, 'new Client()');
   }
 
   /** Aborted when the client closes: sleeps and retry loops watch it. */
@@ -143,6 +148,7 @@ export class Client extends EventEmitter<ClientEvents> {
       connectTimeoutMs: this.connectTimeoutMs,
       requestTimeoutMs: this.requestTimeoutMs,
       observer: this.connectionObserver(`${broker.host}:${broker.port}`),
+      ...(this.sasl ? { sasl: this.sasl } : {}),
       ...(this.tls ? { tls: this.tls } : {}),
     });
     this.connections.add(connection);

@@ -18,7 +18,9 @@ import { Socket } from 'node:net';
 import { connect as tlsConnect } from 'node:tls';
 import { ApiKey, SupportedVersions, ResponseFrameDecoder, decodeBody, encodeRequestFrame, errorFromFields, type Payload } from '../protocol/index.js';
 import { Errors, SpoolError } from '../util/errors.js';
+import { stageTraceOn, traceNowUs, traceReads } from '../util/stage-trace.js';
 import { wrapError } from './errors.js';
+import { plainMessage, ScramClient, type checkSaslConfig } from './sasl.js';
 import { tlsAnswer, tlsFailure, type ClientTlsOptions } from './tls.js';
 
 export interface ConnectionOptions {
@@ -33,6 +35,8 @@ export interface ConnectionOptions {
   handshake?: boolean;
   /** Told of connects, disconnects, failed connects and request timeouts (the client's events and logger). */
   observer?: ConnectionObserver;
+  /** Authenticate with SASL right after the handshake, before any other request (sasl.ts). */
+  sasl?: ReturnType<typeof checkSaslConfig>;
   /** Connect over TLS with these tls.connect options (the Client's `ssl`). Default: plaintext. */
   tls?: ClientTlsOptions | null;
 }
@@ -237,9 +241,10 @@ export class Connection {
       throw new SpoolError(Errors.NETWORK_ERROR, `connection to ${this.address} is closed`);
     }
     this.attach(socket);
-    if (this.options.handshake !== false) {
+    if (this.options.handshake !== false || this.options.sasl) {
       try {
-        await this.handshake(socket);
+        if (this.options.handshake !== false) await this.handshake(socket);
+        if (this.options.sasl) await this.authenticate(socket, this.options.sasl);
       } catch (error) {
         socket.destroy();
         // Closed with no answer to the first request: what a TLS listener does to a plaintext client.
@@ -264,7 +269,7 @@ export class Connection {
   }
 
   private async handshake(socket: Socket): Promise<void> {
-    const response = await this.send(socket, ApiKey.ApiVersions, { clientSoftwareName: 'spool-js', clientSoftwareVersion: '0.1.0' }, undefined, {
+    const response = await this.send(socket, ApiKey.ApiVersions, { clientSoftwareName: 'spool-js', clientSoftwareVersion: '0.1.0', clientId: this.options.clientId }, undefined, {
       timeoutMs: this.options.connectTimeoutMs,
     });
     const apis = response.header['apis'];
@@ -277,8 +282,27 @@ export class Connection {
     }
   }
 
+  /** SaslHandshake, then the mechanism's SaslAuthenticate round trips; rejects with the broker's error (SASL_AUTHENTICATION_FAILED...). */
+  private async authenticate(socket: Socket, sasl: NonNullable<ConnectionOptions['sasl']>): Promise<void> {
+    const timeoutMs = this.options.connectTimeoutMs;
+    const step = async (message: Buffer): Promise<Buffer> => {
+      const response = await this.send(socket, ApiKey.SaslAuthenticate, { authBytes: message }, undefined, { timeoutMs });
+      const bytes = response.header['authBytes'];
+      return bytes instanceof Uint8Array ? Buffer.from(bytes) : Buffer.alloc(0);
+    };
+    await this.send(socket, ApiKey.SaslHandshake, { mechanism: sasl.mechanism }, undefined, { timeoutMs });
+    if (sasl.mechanism === 'PLAIN') {
+      await step(plainMessage(sasl.username, sasl.password));
+      return;
+    }
+    const scram = new ScramClient(sasl.mechanism, sasl.username, sasl.password);
+    const serverFirst = await step(scram.first());
+    scram.verify(await step(await scram.final(serverFirst)));
+  }
+
   private onData(socket: Socket, chunk: Buffer): void {
     if (this.socket !== socket || this.decoder === null) return;
+    if (stageTraceOn) traceReads.lastReadUs = traceNowUs();
     let frames;
     try {
       frames = this.decoder.push(chunk);

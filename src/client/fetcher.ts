@@ -19,6 +19,7 @@
 import { ApiKey, RequestLimits, type FetchPartitionResult, type FetchResponse } from '../protocol/index.js';
 import { forEachBatch } from '../records/index.js';
 import { Errors, SpoolError } from '../util/errors.js';
+import { clientMarks, stageTraceOn, traceReads } from '../util/stage-trace.js';
 import type { Client } from './client.js';
 import type { Connection } from './connection.js';
 import { PartitionFetchError, errorFromCode, isRetriable } from './errors.js';
@@ -214,7 +215,7 @@ export class Fetcher {
         // Who leads: learnt before the first fetch (a consumer given partitions by assign() has
         // not asked Metadata yet), and again when a broker said a leader moved.
         const metadata = this.client.metadata;
-        if (!metadata.known || fetchable.some((state) => metadata.isStale(state.topic))) {
+        if (!metadata.known || (metadata.anyStale && fetchable.some((state) => metadata.isStale(state.topic)))) {
           if (!metadata.known) for (const state of fetchable) metadata.markStale(state.topic);
           await metadata.refreshLeaders();
         }
@@ -226,9 +227,7 @@ export class Fetcher {
         this.connection ??= this.client.createConnection();
         this.interrupted = false;
         this.fetchInFlight = true;
-        const retriable = await this.fetchOnce(this.window(fetchable), this.connection).finally(() => {
-          this.fetchInFlight = false;
-        });
+        const retriable = await this.fetchOnce(this.window(fetchable), this.connection, true);
         failures = retriable ? failures + 1 : 0;
         if (retriable) await sleep(this.client.retryPolicy.delayMs(Math.min(failures - 1, 10)), this.abort.signal);
       } catch (error) {
@@ -268,7 +267,8 @@ export class Fetcher {
   }
 
   /** One Fetch. Returns true when a partition failed with a retriable error (back off). */
-  private async fetchOnce(states: PartitionState[], connection: Connection): Promise<boolean> {
+  /** `single`: the one fetch of a single broker (fetchInFlight tells interrupt() about it). */
+  private async fetchOnce(states: PartitionState[], connection: Connection, single = false): Promise<boolean> {
     const { maxWaitMs, minBytes, maxBytes, maxBytesPerPartition, maxBufferedBytes } = this.options;
     const epochs = states.map((state) => state.epoch);
     const response = await this.client.send(
@@ -281,7 +281,9 @@ export class Fetcher {
       },
       undefined,
       { connection, timeoutMs: this.client.requestTimeoutMs + maxWaitMs },
-    );
+    ).finally(() => {
+      if (single) this.fetchInFlight = false;
+    });
     if (this.stopped) return false;
     const results = (response.header as unknown as FetchResponse).partitions ?? [];
     let position = 0;
@@ -406,6 +408,10 @@ export class Fetcher {
     }
     if (endOffset <= state.fetchOffset) return 'empty';
     state.fetchOffset = endOffset;
+    if (stageTraceOn) {
+      clientMarks.clientRead.ready(endOffset);
+      clientMarks.clientRead.reached(traceReads.lastReadUs);
+    }
     const records = wholeBytes === data.length ? data : data.subarray(0, wholeBytes);
     this.chunks.push({ state, epoch: state.epoch, records, highWatermark: result.highWatermark });
     this.bufferedBytes += records.length;

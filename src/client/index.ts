@@ -1,6 +1,7 @@
 // spool's TypeScript SDK: the package's main entry. See README.md in this folder.
 
 export { Client, type ClientConfig } from './client.js';
+export type { SaslConfig, SaslMechanismOption } from './sasl.js';
 export type { Logger, ClientEvents, ClientEventName } from './observer.js';
 export type { RestartOnFailure } from './handler-retry.js';
 export type { ProducerHeaders, HeaderValue } from './headers.js';
@@ -25,6 +26,7 @@ export { Connection } from './connection.js';
 export type { ClientSsl, ClientTlsOptions } from './tls.js';
 export { ShareConsumer, type ShareConsumerConfig, type ShareMessage, type ShareEachMessagePayload } from './share-consumer.js';
 export { RetryPolicy, DEFAULT_RETRY, type RetryOptions } from './retry.js';
+export { RetryTopics, RetryHeaders, MAX_RETRY_STAGES, type RetryTopicsConfig, type RetryEachMessagePayload } from './retry-topics.js';
 export { murmur2, toPositive } from './murmur2.js';
 export { partitionForKey, StickyPartitioner } from './partitioner.js';
 export { SpoolError, Errors, isSpoolError } from '../util/errors.js';

@@ -77,6 +77,11 @@ export class MetadataCache {
     return this.brokers.size > 0;
   }
 
+  /** Some topic waits for refreshLeaders() (a cheap check before asking per partition). */
+  get anyStale(): boolean {
+    return this.stale.size > 0;
+  }
+
   isStale(topic: string): boolean {
     return this.stale.has(topic);
   }

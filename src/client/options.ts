@@ -67,15 +67,14 @@ export function checkRetryOptions<T extends object>(retry: T | undefined, where:
 }
 
 export const CLIENT_OPTIONS: Omit<OptionsSpec, 'where'> = {
-  known: ['brokers', 'clientId', 'requestTimeoutMs', 'connectTimeoutMs', 'retry', 'logger', 'ssl'],
+  known: ['brokers', 'clientId', 'requestTimeoutMs', 'connectTimeoutMs', 'retry', 'logger', 'ssl', 'sasl'],
   aliases: { requestTimeout: 'requestTimeoutMs', connectionTimeout: 'connectTimeoutMs' },
   hints: {
-    sasl: 'authentication is not supported by the spool client yet',
     logLevel: "pass a logger instead (a pino-compatible object: { debug, info, warn, error }); the client is silent by default",
     logCreator: "pass a logger instead (a pino-compatible object: { debug, info, warn, error })",
     enforceRequestTimeout: 'spool always enforces requestTimeoutMs',
-    authenticationTimeout: 'authentication is not supported by the spool client yet',
-    reauthenticationThreshold: 'authentication is not supported by the spool client yet',
+    authenticationTimeout: 'authentication runs within connectTimeoutMs',
+    reauthenticationThreshold: 'not supported: a connection authenticates once, when it opens',
     socketFactory: 'not supported; spool connects with node:net',
   },
 };

@@ -19,6 +19,7 @@
 import { ApiKey, RequestLimits, type InitProducerIdResponse, type ProducePartitionResult, type ProduceResponse } from '../protocol/index.js';
 import { BatchBuilder, setProducerFields, type CompressionName, type RecordInput } from '../records/index.js';
 import { Errors, SpoolError } from '../util/errors.js';
+import { Stage, clientMarks, stageTraceOn, stampRange, traceNowUs } from '../util/stage-trace.js';
 import type { Client } from './client.js';
 import { Accumulator, SendTracker, type PartitionQueue, type ProducerBatch } from './accumulator.js';
 import { closedError, errorFromCode, isRetriable } from './errors.js';
@@ -45,7 +46,8 @@ export interface ProducerConfig {
   /**
    * true: a batch started while no request is in flight (nor waiting to be retried) goes out
    * at the end of the current turn, so a lone awaited send() does not wait lingerMs; batches
-   * started while requests are in flight linger, so a busy producer still batches.
+   * started while requests are in flight linger, so a busy producer still batches, until
+   * lingerMs passes or the last request in flight is answered, whichever comes first.
    * false: every batch waits lingerMs (Kafka's linger.ms). Default true.
    */
   adaptiveLinger?: boolean;
@@ -503,13 +505,29 @@ export class Producer {
           }
           const results = (response.header as unknown as ProduceResponse).partitions ?? [];
           entries.forEach((entry, index) => this.onPartitionResult(accumulator, entry, findResult(results, entry.queue, index)));
+          this.sendLingeringIfIdle();
         },
         (error: unknown) => {
           settled();
           for (const entry of entries) this.onPartitionError(accumulator, entry, error);
+          this.sendLingeringIfIdle();
         },
       )
       .finally(() => this.drain());
+    if (stageTraceOn) traceWritten(entries);
+  }
+
+  /**
+   * Adaptive linger: batches opened while requests were in flight wait lingerMs for company;
+   * once the last answer is back (nothing in flight, no retry waiting) there is no reason to
+   * hold them any longer (Nagle's rule: send when the previous one is acknowledged), so they
+   * go now. A busy producer rarely gets here (something is almost always in flight) and keeps
+   * its batching; a steady trickle (5,000 msg/s, one message per send) stops paying lingerMs
+   * for every message that arrives while the previous one is in flight.
+   */
+  private sendLingeringIfIdle(): void {
+    if (!this.adaptiveLinger || this.inFlight > 0 || this.retryTimers.size > 0) return;
+    for (const accumulator of this.accumulators.values()) if (accumulator.hasOpenBatches) accumulator.closeAll();
   }
 
   private onPartitionResult(accumulator: Accumulator, entry: RequestEntry, result: ProducePartitionResult | undefined): void {
@@ -758,4 +776,12 @@ function validateMessages(topic: string, messages: ProducerMessage[], partitions
     }
   }
   return null;
+}
+
+/** Stage trace (SPOOL_STAGE_TRACE, bench e2e): the records of this request went to the socket now (one producer, one partition: record n is offset n). */
+function traceWritten(entries: RequestEntry[]): void {
+  let records = 0;
+  for (const entry of entries) for (const batch of entry.batches) records += batch.recordCount;
+  stampRange(Stage.written, clientMarks.writtenEnd, clientMarks.writtenEnd + records, traceNowUs());
+  clientMarks.writtenEnd += records;
 }

@@ -1,8 +1,13 @@
 // Acknowledgements of a share consumer, coalesced: every ack/release/reject/renew made in
 // one turn of the event loop goes out in one ShareAcknowledge (consecutive offsets of the
-// same kind merged into one range), and each caller's promise settles with its own
-// partition's answer. So a handler loop that acks each message costs one request per
-// turn, not one per message.
+// same kind merged into one range as they arrive), or rides on the consumer's next
+// ShareFetch when it fetches first (`detach()`: one round trip per acquisition).
+//
+// The hot path allocates nothing per record: an acknowledgement that continues the last
+// range of its partition only moves that range's lastOffset, and the callers of one
+// partition in one batch share one promise (they settle together anyway: the broker
+// answers per partition). `acknowledgeQuietly` (run()'s automatic acks, compaction holes)
+// makes no promise at all.
 
 import { ApiKey } from '../protocol/apis.js';
 import type { ShareAcknowledgeRange, ShareAcknowledgeRequest, ShareAcknowledgeResponse } from '../protocol/messages.js';
@@ -12,16 +17,27 @@ import { errorFromCode } from './errors.js';
 export const AckType = { ACCEPT: 1, RELEASE: 2, REJECT: 3, RENEW: 4 } as const;
 export type AckType = (typeof AckType)[keyof typeof AckType];
 
-interface PendingAck {
+/** The pending acknowledgements of one partition, and the promise its callers share. */
+interface PartitionAcks {
   topic: string;
   partition: number;
-  range: ShareAcknowledgeRange;
-  resolve: () => void;
-  reject: (error: Error) => void;
+  ranges: ShareAcknowledgeRange[];
+  waiter: { promise: Promise<void>; resolve: () => void; reject: (error: Error) => void } | null;
+}
+
+/** Acknowledgements taken out of the acker to travel in another request; settle() with its answer. */
+export interface DetachedAcks {
+  partitions: ShareAcknowledgeRequest['partitions'];
+  /** With the per-partition answers (ShareAcknowledgeResponse['partitions']) or the request's error. */
+  settle(answer: ShareAcknowledgeResponse['partitions'] | Error): void;
 }
 
 export class ShareAcker {
-  private pending: PendingAck[] = [];
+  private pending: PartitionAcks[] = [];
+  /** Ranges to send again (requeue()), after the pending ones. */
+  private requeued: ShareAcknowledgeRequest['partitions'] = [];
+  /** The partition acknowledged last: consecutive acks of one partition skip the lookup. */
+  private last: PartitionAcks | null = null;
   private scheduled = false;
 
   constructor(
@@ -30,39 +46,60 @@ export class ShareAcker {
     private readonly memberId: string,
   ) {}
 
+  /** Queues one range; the promise settles with its partition's answer. */
   acknowledge(topic: string, partition: number, range: ShareAcknowledgeRange): Promise<void> {
-    return new Promise<void>((resolve, reject) => {
-      this.pending.push({ topic, partition, range, resolve, reject });
-      if (this.scheduled) return;
-      this.scheduled = true;
-      setImmediate(() => void this.flush());
-    });
+    const entry = this.add(topic, partition, range.firstOffset, range.lastOffset, range.type, range.delayMs, range.error);
+    if (entry.waiter === null) {
+      let resolve!: () => void;
+      let reject!: (error: Error) => void;
+      const promise = new Promise<void>((resolvePromise, rejectPromise) => {
+        resolve = resolvePromise;
+        reject = rejectPromise;
+      });
+      entry.waiter = { promise, resolve, reject };
+    }
+    return entry.waiter.promise;
+  }
+
+  /** Queues one offset with nobody waiting on the answer (a refused one is redelivered by the broker). */
+  acknowledgeQuietly(topic: string, partition: number, offset: number, type: AckType): void {
+    this.add(topic, partition, offset, offset, type, undefined, undefined);
+  }
+
+  get isEmpty(): boolean {
+    return this.pending.length === 0 && this.requeued.length === 0;
+  }
+
+  /** Takes everything pending out, for a ShareFetch to carry; undefined when nothing is. */
+  detach(): DetachedAcks | undefined {
+    const batch = this.take();
+    if (batch.length === 0) return undefined;
+    return {
+      partitions: batch.map(({ topic, partition, ranges }) => ({ topic, partition, ranges })),
+      settle: (answer) => settle(batch, answer),
+    };
+  }
+
+  /**
+   * Queues ranges again after everything pending, unmerged and with nobody waiting (the
+   * acknowledgements of a fetch whose answer never came: they may or may not be applied).
+   */
+  requeue(partitions: ShareAcknowledgeRequest['partitions']): void {
+    // Kept apart and put after each partition's other ranges when sent, never merged with
+    // them: a requeued range the broker did apply is refused, and a refused range ends its
+    // partition, so nothing may come after it.
+    this.requeued.push(...partitions);
+    this.schedule();
   }
 
   /** Sends what is pending now (and, with leave, releases everything the member still holds). */
   async flush(leave = false): Promise<void> {
-    this.scheduled = false;
-    const batch = this.pending;
-    this.pending = [];
+    const batch = this.take();
     if (batch.length === 0 && !leave) return;
-    const byPartition = new Map<string, { topic: string; partition: number; ranges: ShareAcknowledgeRange[]; waiters: PendingAck[] }>();
-    for (const ack of batch) {
-      const key = `${ack.topic}\u0000${ack.partition}`;
-      let entry = byPartition.get(key);
-      if (entry === undefined) byPartition.set(key, (entry = { topic: ack.topic, partition: ack.partition, ranges: [], waiters: [] }));
-      entry.waiters.push(ack);
-      const last = entry.ranges[entry.ranges.length - 1];
-      const plain = ack.range.delayMs === undefined && ack.range.error === undefined;
-      if (plain && last !== undefined && last.delayMs === undefined && last.error === undefined && last.type === ack.range.type && last.lastOffset + 1 === ack.range.firstOffset) {
-        last.lastOffset = ack.range.lastOffset;
-      } else {
-        entry.ranges.push({ ...ack.range });
-      }
-    }
     const request: ShareAcknowledgeRequest = {
       groupId: this.groupId,
       memberId: this.memberId,
-      partitions: [...byPartition.values()].map(({ topic, partition, ranges }) => ({ topic, partition, ranges })),
+      partitions: batch.map(({ topic, partition, ranges }) => ({ topic, partition, ranges })),
     };
     if (leave) request.leave = true;
     try {
@@ -70,18 +107,68 @@ export class ShareAcker {
       const header = response.header as unknown as ShareAcknowledgeResponse;
       const failure = errorFromCode(header.errorCode, header.errorMessage, `acknowledge for share group ${this.groupId}`);
       if (failure !== undefined) throw failure;
-      const answers = new Map((header.partitions ?? []).map((entry) => [`${entry.topic}\u0000${entry.partition}`, entry]));
-      for (const [key, entry] of byPartition) {
-        const answer = answers.get(key);
-        const error = answer === undefined ? undefined : errorFromCode(answer.errorCode, answer.errorMessage, `acknowledge ${entry.topic}/${entry.partition}`);
-        for (const waiter of entry.waiters) {
-          if (error === undefined) waiter.resolve();
-          else waiter.reject(error);
-        }
-      }
+      settle(batch, header.partitions ?? []);
     } catch (error) {
-      for (const ack of batch) ack.reject(error as Error);
+      settle(batch, error as Error);
       if (leave) throw error;
     }
+  }
+
+  private take(): PartitionAcks[] {
+    this.scheduled = false;
+    const batch = this.pending;
+    this.pending = [];
+    this.last = null;
+    for (const { topic, partition, ranges } of this.requeued) {
+      let entry = batch.find((candidate) => candidate.partition === partition && candidate.topic === topic);
+      if (entry === undefined) batch.push((entry = { topic, partition, ranges: [], waiter: null }));
+      entry.ranges.push(...ranges);
+    }
+    this.requeued = [];
+    return batch;
+  }
+
+  private add(topic: string, partition: number, firstOffset: number, lastOffset: number, type: AckType, delayMs: number | undefined, error: string | undefined): PartitionAcks {
+    let entry = this.last;
+    if (entry === null || entry.partition !== partition || entry.topic !== topic) {
+      entry = this.pending.find((candidate) => candidate.partition === partition && candidate.topic === topic) ?? null;
+      if (entry === null) this.pending.push((entry = { topic, partition, ranges: [], waiter: null }));
+      this.last = entry;
+    }
+    const ranges = entry.ranges;
+    const previous = ranges[ranges.length - 1];
+    const plain = delayMs === undefined && error === undefined;
+    if (plain && previous !== undefined && previous.type === type && previous.lastOffset + 1 === firstOffset && previous.delayMs === undefined && previous.error === undefined) {
+      previous.lastOffset = lastOffset;
+    } else {
+      const range: ShareAcknowledgeRange = { firstOffset, lastOffset, type };
+      if (delayMs !== undefined) range.delayMs = delayMs;
+      if (error !== undefined) range.error = error;
+      ranges.push(range);
+    }
+    this.schedule();
+    return entry;
+  }
+
+  private schedule(): void {
+    if (this.scheduled) return;
+    this.scheduled = true;
+    setImmediate(() => {
+      if (this.scheduled) void this.flush();
+    });
+  }
+}
+
+function settle(batch: readonly PartitionAcks[], answer: ShareAcknowledgeResponse['partitions'] | Error): void {
+  for (const entry of batch) {
+    if (entry.waiter === null) continue;
+    if (answer instanceof Error) {
+      entry.waiter.reject(answer);
+      continue;
+    }
+    const reply = answer.find((candidate) => candidate.partition === entry.partition && candidate.topic === entry.topic);
+    const error = reply === undefined ? undefined : errorFromCode(reply.errorCode, reply.errorMessage, `acknowledge ${entry.topic}/${entry.partition}`);
+    if (error === undefined) entry.waiter.resolve();
+    else entry.waiter.reject(error);
   }
 }

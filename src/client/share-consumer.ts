@@ -22,7 +22,7 @@ import type { Connection } from './connection.js';
 import type { ConsumedMessage } from './consumer.js';
 import { closedError, errorFromCode, isRetriable } from './errors.js';
 import { sleep } from './retry.js';
-import { AckType, ShareAcker } from './share-acker.js';
+import { AckType, ShareAcker, type DetachedAcks } from './share-acker.js';
 
 export interface ShareConsumerConfig {
   groupId: string;
@@ -72,13 +72,15 @@ export class ShareConsumer implements AsyncIterable<ShareMessage> {
   private groupConfig: ShareFetchRequest['groupConfig'];
   private readonly acker: ShareAcker;
   private topics: string[] = [];
-  private queue: ShareMessage[] = [];
+  private queue: ShareRecord[] = [];
   private connection: Connection | null = null;
   private closed = false;
   private running: Promise<void> | null = null;
   /** ShareFetch failures in a row (the backoff grows with them). */
   private failures = 0;
   private readonly abort = new AbortController();
+  /** Acknowledgements riding in the ShareFetch in flight (close() sends them again). */
+  private acksInFlight: DetachedAcks | undefined;
 
   constructor(
     private readonly client: Client,
@@ -123,17 +125,27 @@ export class ShareConsumer implements AsyncIterable<ShareMessage> {
   async run(config: { eachMessage: (payload: ShareEachMessagePayload) => Promise<void> }): Promise<void> {
     if (this.running !== null) throw new SpoolError(Errors.INVALID_REQUEST, 'run() was already called');
     this.running = (async () => {
-      for await (const message of this) {
-        let failure: unknown;
-        try {
-          await config.eachMessage({ topic: message.topic, partition: message.partition, message });
-        } catch (error) {
-          failure = error;
+      // The queue is taken whole (no async iterator: one promise less per record), and the
+      // automatic accept/release makes no promise (acknowledgeQuietly): an acknowledgement
+      // refused (the lock expired meanwhile, or the consumer closed) is the broker's
+      // business now: the record is delivered again.
+      while (!this.closed) {
+        if (this.queue.length === 0) {
+          await this.fill();
+          continue;
         }
-        // An acknowledgement refused (the lock expired meanwhile, or the consumer closed) is
-        // the broker's business now: the record is delivered again.
-        const done = failure === undefined ? message.ack() : message.release({ error: errorText(failure) });
-        done.catch(() => {});
+        const batch = this.queue;
+        this.queue = [];
+        for (let index = 0; index < batch.length && !this.closed; index++) {
+          const message = batch[index]!;
+          let failure: unknown;
+          try {
+            await config.eachMessage({ topic: message.topic, partition: message.partition, message });
+          } catch (error) {
+            failure = error;
+          }
+          message.settleQuietly(failure);
+        }
       }
     })();
     this.running.catch((error: unknown) => {
@@ -150,6 +162,11 @@ export class ShareConsumer implements AsyncIterable<ShareMessage> {
     if (this.connection !== null) await this.client.releaseConnection(this.connection);
     await this.running?.catch(() => {});
     this.client.forget(this);
+    // The fetch cut short above may have carried acknowledgements the broker never read:
+    // they go again with the leave, after the others (one the broker did apply is refused
+    // there, which ends only what follows it in its partition: nothing).
+    if (this.acksInFlight !== undefined) this.acker.requeue(this.acksInFlight.partitions);
+    this.acksInFlight = undefined;
     if (!this.client.isClosed) await this.acker.flush(true).catch(() => {});
   }
 
@@ -160,10 +177,12 @@ export class ShareConsumer implements AsyncIterable<ShareMessage> {
       const count = await this.client.metadata.partitionCount(topic);
       for (let partition = 0; partition < count; partition++) partitions.push({ topic, partition });
     }
-    // Acknowledgements first (awaited): the broker then sees this member's records done before
-    // it acquires more for it, so the in-flight window has room for the other members too
-    // (without this, one member re-acquired before its acks landed and others starved).
-    await this.acker.flush().catch(() => {});
+    // Acknowledgements ride in the fetch: the broker applies them before it acquires more
+    // for this member, so the in-flight window has room for the other members too (without
+    // that, one member re-acquired before its acks landed and others starved), and the
+    // acquisition costs one round trip, not two.
+    const acks = this.acker.detach();
+    this.acksInFlight = acks;
     // Start at a different partition each time so one busy partition does not take every fetch.
     rotate(partitions, Math.floor(Math.random() * partitions.length));
     this.connection ??= this.client.createConnection();
@@ -176,6 +195,7 @@ export class ShareConsumer implements AsyncIterable<ShareMessage> {
       partitions,
     };
     if (this.groupConfig !== undefined) request.groupConfig = this.groupConfig;
+    if (acks !== undefined) request.acknowledgements = acks.partitions;
     let response;
     try {
       // One attempt: the retry (with a fresh connection) is ours, so close() ends it at once.
@@ -187,16 +207,29 @@ export class ShareConsumer implements AsyncIterable<ShareMessage> {
       this.failures = 0;
       this.groupConfig = undefined;
     } catch (error) {
+      acks?.settle(error as Error);
       if (this.closed) return;
       if (!isRetriable(error)) throw error;
+      // The broker may not have read the acknowledgements riding in it: the next fetch
+      // carries them again, after the newer ones (one it did apply is refused there,
+      // harmlessly: it is the last of its partition).
+      if (acks !== undefined) this.acker.requeue(acks.partitions);
+      this.acksInFlight = undefined;
       const broken = this.connection;
       this.connection = null;
       void this.client.releaseConnection(broken);
       await sleep(this.client.retryPolicy.delayMs(Math.min(this.failures++, 10)), this.abort.signal).catch(() => {});
       return;
     }
-    if (this.closed) return;
+    // Answered: its acknowledgements settle now, even when close() began meanwhile (close()
+    // sends again only those of a fetch that got no answer).
+    this.acksInFlight = undefined;
     const header = response.header as unknown as ShareFetchResponse;
+    if (acks !== undefined) {
+      const ackFailure = errorFromCode(header.errorCode, header.errorMessage, `acknowledge for share group ${this.groupId}`);
+      acks.settle(ackFailure ?? header.acknowledgements ?? []);
+    }
+    if (this.closed) return;
     const failure = errorFromCode(header.errorCode, header.errorMessage, `share fetch for group ${this.groupId}`);
     if (failure !== undefined) throw failure;
     let position = 0;
@@ -208,32 +241,47 @@ export class ShareConsumer implements AsyncIterable<ShareMessage> {
     }
   }
 
-  /** Queues the acquired records of one partition; offsets acquired but absent (compaction holes) are accepted. */
+  /**
+   * Queues the acquired records of one partition. Records and acquired ranges both ascend,
+   * so one cursor walks the ranges: a record outside them is skipped, an acquired offset
+   * with no record (a compaction hole) is accepted.
+   */
   private take(topic: string, partition: number, bytes: Buffer, acquired: ShareFetchResponse['partitions'][number]['acquired']): void {
-    const deliveryCountOf = (offset: number): number | undefined => {
-      for (const range of acquired) if (offset >= range.firstOffset && offset <= range.lastOffset) return range.deliveryCount;
-      return undefined;
+    let rangeIndex = 0;
+    let expected = acquired[0]!.firstOffset;
+    const acceptHolesBelow = (offset: number): void => {
+      while (rangeIndex < acquired.length) {
+        const range = acquired[rangeIndex]!;
+        if (expected < range.firstOffset) expected = range.firstOffset;
+        const stop = Math.min(offset, range.lastOffset + 1);
+        for (; expected < stop; expected++) this.acker.acknowledgeQuietly(topic, partition, expected, AckType.ACCEPT);
+        if (expected <= range.lastOffset) return;
+        rangeIndex++;
+      }
     };
-    const seen = new Set<number>();
-    const factory: RecordFactory<ShareMessage | null> = (offset, timestamp, key, value, headers) => {
-      const deliveryCount = deliveryCountOf(offset);
-      if (deliveryCount === undefined) return null;
-      seen.add(offset);
+    const factory: RecordFactory<ShareRecord | null> = (offset, timestamp, key, value, headers) => {
+      acceptHolesBelow(offset);
+      const range = acquired[rangeIndex];
+      if (range === undefined || offset !== expected || offset < range.firstOffset) return null;
+      expected = offset + 1;
       let headerMap = EMPTY_HEADERS;
       if (headers.length > 0) {
         headerMap = {};
         for (const [name, header] of headers) headerMap[name] = header;
       }
-      return new ShareRecord(this, topic, partition, offset, timestamp, key, value, headerMap, headers, deliveryCount);
+      return new ShareRecord(this, topic, partition, offset, timestamp, key, value, headerMap, headers, range.deliveryCount);
     };
     forEachBatch(bytes, (_header, position) => {
       for (const message of decodeBatchWith(bytes, position, factory).records) if (message !== null) this.queue.push(message);
     });
-    for (const range of acquired) {
-      for (let offset = range.firstOffset; offset <= range.lastOffset; offset++) {
-        if (!seen.has(offset)) this.acker.acknowledge(topic, partition, { firstOffset: offset, lastOffset: offset, type: AckType.ACCEPT }).catch(() => {});
-      }
-    }
+    acceptHolesBelow(Number.POSITIVE_INFINITY);
+  }
+
+  /** Queues one record's acknowledgement with nobody waiting on it (run()'s automatic accept/release). */
+  acknowledgeQuietly(record: ShareRecord, type: AckType, error: string | undefined): void {
+    if (this.client.isClosed) return;
+    if (error === undefined) this.acker.acknowledgeQuietly(record.topic, record.partition, record.offset, type);
+    else this.acker.acknowledge(record.topic, record.partition, { firstOffset: record.offset, lastOffset: record.offset, type, error }).catch(() => {});
   }
 
   /** Sends one record's acknowledgement (ShareRecord's methods come here). */
@@ -282,6 +330,13 @@ class ShareRecord implements ShareMessage {
 
   renew(): Promise<void> {
     return this.consumer.acknowledgeRecord(this, AckType.RENEW);
+  }
+
+  /** run()'s automatic answer: accept, or release with the handler's error; nothing if the handler settled it. */
+  settleQuietly(failure: unknown): void {
+    if (this.settled) return;
+    this.settled = true;
+    this.consumer.acknowledgeQuietly(this, failure === undefined ? AckType.ACCEPT : AckType.RELEASE, failure === undefined ? undefined : errorText(failure));
   }
 
   private settle(type: AckType, extra: { delayMs?: number; error?: string } = {}): Promise<void> {

@@ -37,7 +37,7 @@ export const AcknowledgeType = {
 export type AcknowledgeType = (typeof AcknowledgeType)[keyof typeof AcknowledgeType];
 
 export interface SharePartitionLimits {
-  /** At most this many offsets between start and end offset (default 2,000). */
+  /** At most this many offsets between start and end offset (default 4,000). */
   maxInFlightRecords: number;
   /** How long an acquisition lock lasts (default 30 s). */
   lockDurationMs: number;
@@ -46,23 +46,12 @@ export interface SharePartitionLimits {
 }
 
 export const ShareDefaults = {
-  maxInFlightRecords: 2_000,
+  maxInFlightRecords: 4_000,
   lockDurationMs: 30_000,
   deliveryLimit: 5,
   minDeliveryLimit: 2,
   maxDeliveryLimit: 10,
 } as const;
-
-interface InFlightRecord {
-  state: ShareRecordState;
-  /** Times handed out (incremented at acquisition). */
-  deliveryCount: number;
-  memberId: string;
-  lockDeadlineMs: number;
-  /** A released record with a delay is not acquired before this (monotonic ms). */
-  availableAtMs: number;
-  lastError: string;
-}
 
 /** A contiguous run of acquired offsets with one delivery count. */
 export interface AcquiredRange {
@@ -102,10 +91,32 @@ export interface StateRun {
   deliveryCount: number;
 }
 
+/** Slots the window's arrays start with; they double as the window fills, up to maxInFlightRecords. */
+const INITIAL_SLOTS = 64;
+
+/**
+ * The in-flight window is a ring of parallel typed arrays indexed by `offset & mask` (one
+ * slot per offset in [startOffset, endOffset)): acquiring, acknowledging and advancing the
+ * start touch array cells and allocate nothing per record (a Map of record objects cost
+ * ~4 allocations and map operations per record on the share hot path). Error texts are
+ * rare (a release or reject that gives one) and live in a Map by offset.
+ */
 export class SharePartition {
   startOffset: number;
   endOffset: number;
-  private readonly records = new Map<number, InFlightRecord>();
+  /** Average stored bytes per offset of the last read (0 = none yet): sizes the next share read. */
+  bytesPerRecord = 0;
+  private mask = INITIAL_SLOTS - 1;
+  private states = new Uint8Array(INITIAL_SLOTS);
+  /** Times handed out (incremented at acquisition). */
+  private deliveryCountsByOffset = new Uint8Array(INITIAL_SLOTS);
+  private lockDeadlinesMs = new Float64Array(INITIAL_SLOTS);
+  /** A released record with a delay is not acquired before this (monotonic ms). */
+  private availableAtMs = new Float64Array(INITIAL_SLOTS);
+  /** The member holding an Acquired record ('' otherwise): references to the member id strings. */
+  private owners: string[] = new Array<string>(INITIAL_SLOTS).fill('');
+  /** offset -> the consumer's last error text (release/reject), for the dead letter. */
+  private readonly lastErrors = new Map<number, string>();
 
   constructor(
     readonly topic: string,
@@ -124,30 +135,43 @@ export class SharePartition {
   /** Records currently acquired by any member. */
   acquiredCount(): number {
     let count = 0;
-    for (const record of this.records.values()) if (record.state === ShareRecordState.ACQUIRED) count++;
+    for (let offset = this.startOffset; offset < this.endOffset; offset++) if (this.states[offset & this.mask] === ShareRecordState.ACQUIRED) count++;
     return count;
   }
 
   /** Acquired offsets held by one member (for release on leave). */
   acquiredBy(memberId: string): number[] {
     const offsets: number[] = [];
-    for (const [offset, record] of this.records) {
-      if (record.state === ShareRecordState.ACQUIRED && record.memberId === memberId) offsets.push(offset);
+    for (let offset = this.startOffset; offset < this.endOffset; offset++) {
+      const slot = offset & this.mask;
+      if (this.states[slot] === ShareRecordState.ACQUIRED && this.owners[slot] === memberId) offsets.push(offset);
     }
     return offsets;
+  }
+
+  /** Whether the member holds any record here (idle-member check; no allocation). */
+  holdsAny(memberId: string): boolean {
+    for (let offset = this.startOffset; offset < this.endOffset; offset++) {
+      const slot = offset & this.mask;
+      if (this.states[slot] === ShareRecordState.ACQUIRED && this.owners[slot] === memberId) return true;
+    }
+    return false;
   }
 
   /** Delivery count histogram of in-flight records (describe). */
   deliveryCounts(): Map<number, number> {
     const histogram = new Map<number, number>();
-    for (const record of this.records.values()) histogram.set(record.deliveryCount, (histogram.get(record.deliveryCount) ?? 0) + 1);
+    for (let offset = this.startOffset; offset < this.endOffset; offset++) {
+      const count = this.deliveryCountsByOffset[offset & this.mask]!;
+      histogram.set(count, (histogram.get(count) ?? 0) + 1);
+    }
     return histogram;
   }
 
   /** The log start moved past records we track (retention): those are gone, skip them. */
   skipTo(logStartOffset: number): void {
     if (logStartOffset <= this.startOffset) return;
-    for (let offset = this.startOffset; offset < Math.min(logStartOffset, this.endOffset); offset++) this.records.delete(offset);
+    for (let offset = this.startOffset; offset < Math.min(logStartOffset, this.endOffset); offset++) this.forget(offset);
     this.startOffset = logStartOffset;
     this.endOffset = Math.max(this.endOffset, logStartOffset);
   }
@@ -158,8 +182,8 @@ export class SharePartition {
    */
   nextFetchOffset(nowMs: number): number | undefined {
     for (let offset = this.startOffset; offset < this.endOffset; offset++) {
-      const record = this.records.get(offset)!;
-      if (record.state === ShareRecordState.AVAILABLE && record.availableAtMs <= nowMs) return offset;
+      const slot = offset & this.mask;
+      if (this.states[slot] === ShareRecordState.AVAILABLE && this.availableAtMs[slot]! <= nowMs) return offset;
     }
     return this.endOffset < this.startOffset + this.limits.maxInFlightRecords ? this.endOffset : undefined;
   }
@@ -174,31 +198,29 @@ export class SharePartition {
     let acquired = 0;
     const windowEnd = this.startOffset + this.limits.maxInFlightRecords;
     const aloneFrom = Math.max(1, this.limits.deliveryLimit - 2);
+    const lockDeadlineMs = nowMs + this.limits.lockDurationMs;
+    let last: AcquiredRange | undefined;
     outer: for (const batch of batches) {
-      for (let offset = Math.max(batch.baseOffset, this.startOffset); offset <= batch.lastOffset; offset++) {
-        if (acquired >= maxRecords || offset >= windowEnd) break outer;
-        let record = this.records.get(offset);
-        if (record === undefined) {
-          assert(offset >= this.endOffset, `in-flight offset ${offset} has no entry`);
-          // Offsets skipped between endOffset and here (not in any batch we saw) are holes.
-          for (let hole = this.endOffset; hole < offset; hole++) this.records.set(hole, archivedHole());
-          record = newRecord();
-          this.records.set(offset, record);
-          this.endOffset = offset + 1;
-        }
-        if (record.state !== ShareRecordState.AVAILABLE || record.availableAtMs > nowMs) continue;
-        const alone = record.deliveryCount >= aloneFrom;
+      const batchEnd = Math.min(batch.lastOffset + 1, windowEnd);
+      for (let offset = Math.max(batch.baseOffset, this.startOffset); offset < batchEnd; offset++) {
+        if (acquired >= maxRecords) break outer;
+        // The window grows one offset at a time, only as far as this acquisition looks.
+        if (offset >= this.endOffset) this.extendTo(offset + 1, batch.baseOffset);
+        const slot = offset & this.mask;
+        if (this.states[slot] !== ShareRecordState.AVAILABLE || this.availableAtMs[slot]! > nowMs) continue;
+        const deliveryCount = this.deliveryCountsByOffset[slot]!;
+        const alone = deliveryCount >= aloneFrom;
         if (alone && acquired > 0) break outer;
-        record.state = ShareRecordState.ACQUIRED;
-        record.deliveryCount++;
-        record.memberId = memberId;
-        record.lockDeadlineMs = nowMs + this.limits.lockDurationMs;
+        this.states[slot] = ShareRecordState.ACQUIRED;
+        this.deliveryCountsByOffset[slot] = deliveryCount + 1;
+        this.owners[slot] = memberId;
+        this.lockDeadlinesMs[slot] = lockDeadlineMs;
         acquired++;
-        const last = ranges[ranges.length - 1];
-        if (last !== undefined && last.lastOffset === offset - 1 && last.deliveryCount === record.deliveryCount) last.lastOffset = offset;
-        else ranges.push({ firstOffset: offset, lastOffset: offset, deliveryCount: record.deliveryCount });
+        if (last !== undefined && last.lastOffset === offset - 1 && last.deliveryCount === deliveryCount + 1) last.lastOffset = offset;
+        else ranges.push((last = { firstOffset: offset, lastOffset: offset, deliveryCount: deliveryCount + 1 }));
         if (alone) break outer;
       }
+      if (batchEnd <= batch.lastOffset) break; // the window ends inside this batch
     }
     this.advanceStart();
     return ranges;
@@ -213,8 +235,8 @@ export class SharePartition {
       return { error: Errors.INVALID_REQUEST, message: `range ${range.firstOffset}..${range.lastOffset} is empty` };
     }
     for (let offset = range.firstOffset; offset <= range.lastOffset; offset++) {
-      const record = this.records.get(offset);
-      if (record === undefined || record.state !== ShareRecordState.ACQUIRED || record.memberId !== memberId) {
+      const slot = offset & this.mask;
+      if (offset < this.startOffset || offset >= this.endOffset || this.states[slot] !== ShareRecordState.ACQUIRED || this.owners[slot] !== memberId) {
         return {
           error: Errors.INVALID_RECORD_STATE,
           message: `offset ${offset} of ${this.topic}-${this.partition} is not acquired by member ${memberId}`,
@@ -223,20 +245,21 @@ export class SharePartition {
     }
     const dead: DeadLetter[] = [];
     for (let offset = range.firstOffset; offset <= range.lastOffset; offset++) {
-      const record = this.records.get(offset)!;
-      if (range.error !== undefined) record.lastError = range.error;
+      const slot = offset & this.mask;
+      if (range.error !== undefined) this.lastErrors.set(offset, range.error);
       switch (range.type) {
         case AcknowledgeType.ACCEPT:
-          record.state = ShareRecordState.ACKNOWLEDGED;
+          this.states[slot] = ShareRecordState.ACKNOWLEDGED;
+          this.owners[slot] = '';
           break;
         case AcknowledgeType.RENEW:
-          record.lockDeadlineMs = nowMs + this.limits.lockDurationMs;
+          this.lockDeadlinesMs[slot] = nowMs + this.limits.lockDurationMs;
           break;
         case AcknowledgeType.REJECT:
-          this.archive(offset, record, dead);
+          this.archive(offset, dead);
           break;
         case AcknowledgeType.RELEASE:
-          this.release(offset, record, nowMs + (range.delayMs ?? 0), dead);
+          this.release(offset, nowMs + (range.delayMs ?? 0), dead);
           break;
         default:
           assert(false, `acknowledge type ${range.type as number} passed validation`);
@@ -251,14 +274,15 @@ export class SharePartition {
     const dead: DeadLetter[] = [];
     let released = 0;
     let nextDeadlineMs = Number.POSITIVE_INFINITY;
-    for (const [offset, record] of this.records) {
-      if (record.state !== ShareRecordState.ACQUIRED) continue;
-      if (record.lockDeadlineMs <= nowMs) {
-        if (record.lastError === '') record.lastError = 'acquisition lock expired';
-        this.release(offset, record, nowMs, dead);
+    for (let offset = this.startOffset; offset < this.endOffset; offset++) {
+      const slot = offset & this.mask;
+      if (this.states[slot] !== ShareRecordState.ACQUIRED) continue;
+      if (this.lockDeadlinesMs[slot]! <= nowMs) {
+        if (!this.lastErrors.has(offset)) this.lastErrors.set(offset, 'acquisition lock expired');
+        this.release(offset, nowMs, dead);
         released++;
       } else {
-        nextDeadlineMs = Math.min(nextDeadlineMs, record.lockDeadlineMs);
+        nextDeadlineMs = Math.min(nextDeadlineMs, this.lockDeadlinesMs[slot]!);
       }
     }
     if (released > 0) this.advanceStart();
@@ -268,8 +292,9 @@ export class SharePartition {
   /** Releases everything a member holds (it left or closed). */
   releaseMember(memberId: string, nowMs: number): DeadLetter[] {
     const dead: DeadLetter[] = [];
-    for (const [offset, record] of this.records) {
-      if (record.state === ShareRecordState.ACQUIRED && record.memberId === memberId) this.release(offset, record, nowMs, dead);
+    for (let offset = this.startOffset; offset < this.endOffset; offset++) {
+      const slot = offset & this.mask;
+      if (this.states[slot] === ShareRecordState.ACQUIRED && this.owners[slot] === memberId) this.release(offset, nowMs, dead);
     }
     this.advanceStart();
     return dead;
@@ -278,7 +303,10 @@ export class SharePartition {
   /** The earliest lock deadline, for the expiry timer. */
   nextLockDeadlineMs(): number {
     let next = Number.POSITIVE_INFINITY;
-    for (const record of this.records.values()) if (record.state === ShareRecordState.ACQUIRED) next = Math.min(next, record.lockDeadlineMs);
+    for (let offset = this.startOffset; offset < this.endOffset; offset++) {
+      const slot = offset & this.mask;
+      if (this.states[slot] === ShareRecordState.ACQUIRED) next = Math.min(next, this.lockDeadlinesMs[slot]!);
+    }
     return next;
   }
 
@@ -288,27 +316,31 @@ export class SharePartition {
    */
   stateRuns(): StateRun[] {
     const runs: StateRun[] = [];
+    let last: StateRun | undefined;
     for (let offset = this.startOffset; offset < this.endOffset; offset++) {
-      const record = this.records.get(offset)!;
-      const state = record.state === ShareRecordState.ACQUIRED ? ShareRecordState.AVAILABLE : record.state;
-      const last = runs[runs.length - 1];
-      if (last !== undefined && last.state === state && last.deliveryCount === record.deliveryCount) last.lastOffset = offset;
-      else runs.push({ firstOffset: offset, lastOffset: offset, state, deliveryCount: record.deliveryCount });
+      const slot = offset & this.mask;
+      const stored = this.states[slot] as ShareRecordState;
+      const state = stored === ShareRecordState.ACQUIRED ? ShareRecordState.AVAILABLE : stored;
+      const deliveryCount = this.deliveryCountsByOffset[slot]!;
+      if (last !== undefined && last.state === state && last.deliveryCount === deliveryCount) last.lastOffset = offset;
+      else runs.push((last = { firstOffset: offset, lastOffset: offset, state, deliveryCount }));
     }
     return runs;
   }
 
   /** Rebuilds from the durable view (restart). */
   restore(startOffset: number, runs: readonly StateRun[]): void {
-    this.records.clear();
+    this.lastErrors.clear();
     this.startOffset = startOffset;
     this.endOffset = startOffset;
     for (const run of runs) {
       assert(run.firstOffset === this.endOffset, `share state run at ${run.firstOffset} does not follow ${this.endOffset}`);
+      this.extendTo(run.lastOffset + 1, run.lastOffset + 1);
       for (let offset = run.firstOffset; offset <= run.lastOffset; offset++) {
-        this.records.set(offset, { ...newRecord(), state: run.state, deliveryCount: run.deliveryCount });
+        const slot = offset & this.mask;
+        this.states[slot] = run.state;
+        this.deliveryCountsByOffset[slot] = run.deliveryCount;
       }
-      this.endOffset = run.lastOffset + 1;
     }
     this.advanceStart();
   }
@@ -322,50 +354,97 @@ export class SharePartition {
    */
   resetStart(startOffset: number): void {
     if (startOffset > this.startOffset && startOffset < this.endOffset) {
-      for (let offset = this.startOffset; offset < startOffset; offset++) this.records.delete(offset);
-      for (const record of this.records.values()) {
-        if (record.state !== ShareRecordState.ACQUIRED) continue;
-        record.state = ShareRecordState.AVAILABLE;
-        record.memberId = '';
-      }
+      for (let offset = this.startOffset; offset < startOffset; offset++) this.forget(offset);
       this.startOffset = startOffset;
+      for (let offset = this.startOffset; offset < this.endOffset; offset++) {
+        const slot = offset & this.mask;
+        if (this.states[slot] !== ShareRecordState.ACQUIRED) continue;
+        this.states[slot] = ShareRecordState.AVAILABLE;
+        this.owners[slot] = '';
+      }
       return;
     }
-    this.records.clear();
+    for (let offset = this.startOffset; offset < this.endOffset; offset++) this.forget(offset);
     this.startOffset = startOffset;
     this.endOffset = startOffset;
   }
 
-  private release(offset: number, record: InFlightRecord, availableAtMs: number, dead: DeadLetter[]): void {
-    if (record.deliveryCount >= this.limits.deliveryLimit) {
-      this.archive(offset, record, dead);
-      return;
+  /**
+   * Moves endOffset up to `newEnd`: offsets below `firstRecordOffset` (between the old end
+   * and the first batch that covers them) are holes, archived; the others are new records
+   * (Available, never delivered). Grows the arrays first when the window needs more slots.
+   */
+  private extendTo(newEnd: number, firstRecordOffset: number): void {
+    this.ensureSlots(newEnd - this.startOffset);
+    for (let offset = this.endOffset; offset < newEnd; offset++) {
+      const slot = offset & this.mask;
+      this.states[slot] = offset < firstRecordOffset ? ShareRecordState.ARCHIVED : ShareRecordState.AVAILABLE;
+      this.deliveryCountsByOffset[slot] = 0;
+      this.lockDeadlinesMs[slot] = 0;
+      this.availableAtMs[slot] = 0;
+      this.owners[slot] = '';
     }
-    record.state = ShareRecordState.AVAILABLE;
-    record.memberId = '';
-    record.availableAtMs = availableAtMs;
+    this.endOffset = newEnd;
   }
 
-  private archive(offset: number, record: InFlightRecord, dead: DeadLetter[]): void {
-    record.state = ShareRecordState.ARCHIVED;
-    record.memberId = '';
-    dead.push({ offset, deliveryCount: record.deliveryCount, lastError: record.lastError });
+  /** Doubles the arrays until `count` offsets fit (re-placing the in-flight ones by their new mask). */
+  private ensureSlots(count: number): void {
+    let slots = this.mask + 1;
+    if (count <= slots) return;
+    while (slots < count) slots *= 2;
+    const mask = slots - 1;
+    const states = new Uint8Array(slots);
+    const deliveryCounts = new Uint8Array(slots);
+    const lockDeadlinesMs = new Float64Array(slots);
+    const availableAtMs = new Float64Array(slots);
+    const owners = new Array<string>(slots).fill('');
+    for (let offset = this.startOffset; offset < this.endOffset; offset++) {
+      const from = offset & this.mask;
+      const to = offset & mask;
+      states[to] = this.states[from]!;
+      deliveryCounts[to] = this.deliveryCountsByOffset[from]!;
+      lockDeadlinesMs[to] = this.lockDeadlinesMs[from]!;
+      availableAtMs[to] = this.availableAtMs[from]!;
+      owners[to] = this.owners[from]!;
+    }
+    this.mask = mask;
+    this.states = states;
+    this.deliveryCountsByOffset = deliveryCounts;
+    this.lockDeadlinesMs = lockDeadlinesMs;
+    this.availableAtMs = availableAtMs;
+    this.owners = owners;
+  }
+
+  private release(offset: number, availableAtMs: number, dead: DeadLetter[]): void {
+    const slot = offset & this.mask;
+    if (this.deliveryCountsByOffset[slot]! >= this.limits.deliveryLimit) {
+      this.archive(offset, dead);
+      return;
+    }
+    this.states[slot] = ShareRecordState.AVAILABLE;
+    this.owners[slot] = '';
+    this.availableAtMs[slot] = availableAtMs;
+  }
+
+  private archive(offset: number, dead: DeadLetter[]): void {
+    const slot = offset & this.mask;
+    this.states[slot] = ShareRecordState.ARCHIVED;
+    this.owners[slot] = '';
+    dead.push({ offset, deliveryCount: this.deliveryCountsByOffset[slot]!, lastError: this.lastErrors.get(offset) ?? '' });
+  }
+
+  /** An offset leaves the window: drop what lives outside the arrays. */
+  private forget(offset: number): void {
+    this.owners[offset & this.mask] = '';
+    if (this.lastErrors.size > 0) this.lastErrors.delete(offset);
   }
 
   private advanceStart(): void {
     while (this.startOffset < this.endOffset) {
-      const record = this.records.get(this.startOffset)!;
-      if (record.state !== ShareRecordState.ACKNOWLEDGED && record.state !== ShareRecordState.ARCHIVED) break;
-      this.records.delete(this.startOffset);
+      const state = this.states[this.startOffset & this.mask];
+      if (state !== ShareRecordState.ACKNOWLEDGED && state !== ShareRecordState.ARCHIVED) break;
+      this.forget(this.startOffset);
       this.startOffset++;
     }
   }
-}
-
-function newRecord(): InFlightRecord {
-  return { state: ShareRecordState.AVAILABLE, deliveryCount: 0, memberId: '', lockDeadlineMs: 0, availableAtMs: 0, lastError: '' };
-}
-
-function archivedHole(): InFlightRecord {
-  return { ...newRecord(), state: ShareRecordState.ARCHIVED };
 }

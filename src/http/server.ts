@@ -154,6 +154,8 @@ async function handleApiRequest(options: AdminHttpOptions, state: AdminState, re
       return;
     }
   }
+  // With SASL on, the API is a third door to the broker: it takes the same users (Basic).
+  if (!(await apiAuthenticated(options, state, request, response))) return;
   const body = method === 'POST' ? await readJsonBody(request).catch((error: unknown) => error) : undefined;
   if (body instanceof Error) {
     sendJson(response, 400, { error: { name: 'INVALID_REQUEST', code: -1, message: body.message } });
@@ -162,6 +164,38 @@ async function handleApiRequest(options: AdminHttpOptions, state: AdminState, re
   const listeners = options.readiness.report().listeners;
   const answer = await handleApi(state.broker, listeners, { method, path: path.slice('/api'.length), query, body });
   sendJson(response, answer.status, answer.body);
+}
+
+/**
+ * With `--sasl` the console API needs HTTP Basic authentication with a SCRAM user (checked like
+ * SASL PLAIN: same lockout, delay and log line), and only over HTTPS, since Basic sends the
+ * password itself: a plain HTTP port answers 403. Without SASL nothing is asked. /metrics,
+ * /healthz, /readyz and the console's static files stay open. Answers and returns false when
+ * the request may not go on.
+ */
+async function apiAuthenticated(options: AdminHttpOptions, state: AdminState, request: IncomingMessage, response: ServerResponse): Promise<boolean> {
+  const sasl = state.broker?.context.sasl ?? null;
+  if (sasl === null) return true;
+  if (options.tls === undefined) {
+    sendJson(response, 403, { error: { name: 'FORBIDDEN', code: -1, message: 'the console API needs HTTPS while SASL is on (Basic authentication sends the password)' } });
+    return false;
+  }
+  const match = /^Basic ([A-Za-z0-9+/=]{1,2048})$/.exec(request.headers.authorization ?? '');
+  const decoded = match ? Buffer.from(match[1]!, 'base64').toString('utf8') : '';
+  const colon = decoded.indexOf(':');
+  if (colon < 1) {
+    response.setHeader('www-authenticate', 'Basic realm="spool", charset="UTF-8"');
+    sendJson(response, 401, { error: { name: 'SASL_AUTHENTICATION_FAILED', code: 64, message: 'log in with a spool user (HTTP Basic)' } });
+    return false;
+  }
+  try {
+    await sasl.authenticatePassword(request.socket.remoteAddress ?? '?', decoded.slice(0, colon), decoded.slice(colon + 1), 'HTTP Basic');
+    return true;
+  } catch (error) {
+    response.setHeader('www-authenticate', 'Basic realm="spool", charset="UTF-8"');
+    sendJson(response, 401, { error: { name: 'SASL_AUTHENTICATION_FAILED', code: 64, message: error instanceof Error ? error.message : String(error) } });
+    return false;
+  }
 }
 
 function sendJson(response: ServerResponse, status: number, body: unknown): void {

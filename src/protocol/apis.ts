@@ -26,6 +26,17 @@ export const ApiKey = {
   DescribeShareGroups: 42,
   // Kafka's number is 22; 43 keeps clear of the admin (15-18) and share-group (40-42) APIs.
   InitProducerId: 43,
+  // ACLs and client quotas (src/security/README.md), Kafka's 29-31 and 48-49 by another number.
+  DescribeAcls: 48,
+  CreateAcls: 49,
+  DeleteAcls: 50,
+  DescribeClientQuotas: 51,
+  AlterClientQuotas: 52,
+  // Authentication (SASL; Kafka's 17, 36, 50, 51): see src/security/README.md "SASL".
+  SaslHandshake: 44,
+  SaslAuthenticate: 45,
+  DescribeUserScramCredentials: 46,
+  AlterUserScramCredentials: 47,
   // Replication between brokers (a cluster; reserved 60-69): a follower's fetch, and where an epoch ends.
   ReplicaFetch: 60,
   OffsetForLeaderEpoch: 61,
@@ -58,6 +69,15 @@ export const SupportedVersions: Readonly<Record<ApiKey, readonly [number, number
   [ApiKey.ShareAcknowledge]: [0, 0],
   [ApiKey.DescribeShareGroups]: [0, 0],
   [ApiKey.InitProducerId]: [0, 0],
+  [ApiKey.DescribeAcls]: [0, 0],
+  [ApiKey.CreateAcls]: [0, 0],
+  [ApiKey.DeleteAcls]: [0, 0],
+  [ApiKey.DescribeClientQuotas]: [0, 0],
+  [ApiKey.AlterClientQuotas]: [0, 0],
+  [ApiKey.SaslHandshake]: [0, 0],
+  [ApiKey.SaslAuthenticate]: [0, 0],
+  [ApiKey.DescribeUserScramCredentials]: [0, 0],
+  [ApiKey.AlterUserScramCredentials]: [0, 0],
   [ApiKey.ReplicaFetch]: [0, 0],
   [ApiKey.OffsetForLeaderEpoch]: [0, 0],
 };

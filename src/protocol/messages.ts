@@ -16,6 +16,8 @@ export interface ErrorFields {
 export interface ApiVersionsRequest {
   clientSoftwareName?: string;
   clientSoftwareVersion?: string;
+  /** The client's id (Client's clientId), for client-id quotas; Kafka has it in every request header. */
+  clientId?: string;
 }
 export interface ApiVersionsResponse extends ErrorFields {
   apis: Array<{ apiKey: number; minVersion: number; maxVersion: number }>;
@@ -104,6 +106,8 @@ export interface ProducePartitionResult extends ErrorFields {
 }
 export interface ProduceResponse extends ErrorFields {
   partitions: ProducePartitionResult[];
+  /** Set when the client is over its produce quota: the broker muted the connection this long (src/security/README.md "Quotas"). */
+  throttleTimeMs?: number;
 }
 
 // Fetch (6). Payload of the response: for each entry of `partitions`, `size` bytes of
@@ -127,6 +131,8 @@ export interface FetchPartitionResult extends ErrorFields {
 }
 export interface FetchResponse extends ErrorFields {
   partitions: FetchPartitionResult[];
+  /** Set when the client is over its fetch quota: the broker muted the connection this long. */
+  throttleTimeMs?: number;
 }
 
 // ListOffsets (7). timestamp: -1 latest (log end offset), -2 earliest (log start
@@ -319,6 +325,12 @@ export interface ShareFetchRequest {
    * applied only if the group has none yet (a member's first fetch); the broker-wide values otherwise.
    */
   groupConfig?: { lockDurationMs?: number; deliveryLimit?: number };
+  /**
+   * Acknowledgements of records acquired earlier (ShareAcknowledge's `partitions`), applied
+   * and durable before anything is acquired: a consumer acks one acquisition and asks for
+   * the next in one round trip (Kafka's ShareFetch AcknowledgementBatches).
+   */
+  acknowledgements?: ShareAcknowledgeRequest['partitions'];
 }
 export interface ShareAcquiredRange {
   firstOffset: number;
@@ -333,6 +345,8 @@ export interface ShareFetchPartitionResult extends ErrorFields {
 }
 export interface ShareFetchResponse extends ErrorFields {
   partitions: ShareFetchPartitionResult[];
+  /** The answer to the request's `acknowledgements` (ShareAcknowledge's), present when it had them. */
+  acknowledgements?: ShareAcknowledgeResponse['partitions'];
 }
 
 // ShareAcknowledge (41): type 1 accept, 2 release (delayMs optional), 3 reject (to the
@@ -387,6 +401,114 @@ export interface InitProducerIdRequest {
 export interface InitProducerIdResponse extends ErrorFields {
   producerId: number;
   producerEpoch: number;
+}
+
+// ACLs (48-50): Kafka's model (src/security/README.md "ACLs"). resourceType Topic | Group |
+// Cluster | TransactionalId; patternType literal | prefixed; operation All | Read | Write |
+// Create | Delete | Alter | Describe | DescribeConfigs | AlterConfigs | IdempotentWrite;
+// permission allow | deny. A filter's null field matches anything. Needs Describe (48) or
+// Alter (49, 50) on the cluster.
+export interface AclBindingWire {
+  principal: string;
+  host: string;
+  resourceType: string;
+  resourceName: string;
+  patternType: string;
+  operation: string;
+  permission: string;
+}
+export interface AclFilterWire {
+  principal: string | null;
+  host: string | null;
+  resourceType: string | null;
+  resourceName: string | null;
+  patternType: string | null;
+  operation: string | null;
+  permission: string | null;
+}
+export interface DescribeAclsRequest {
+  filter: AclFilterWire;
+}
+export interface DescribeAclsResponse extends ErrorFields {
+  acls: AclBindingWire[];
+}
+export interface CreateAclsRequest {
+  acls: AclBindingWire[];
+}
+export interface CreateAclsResponse extends ErrorFields {
+  results: ErrorFields[];
+}
+export interface DeleteAclsRequest {
+  filters: AclFilterWire[];
+}
+export interface DeleteAclsResponse extends ErrorFields {
+  results: Array<ErrorFields & { deleted: AclBindingWire[] }>;
+}
+
+// Client quotas (51-52): byte rates per user, client id, or both (src/security/README.md
+// "Quotas"). A rate of null removes it. Needs DescribeConfigs (51) or AlterConfigs (52) on
+// the cluster. Produce and Fetch answers carry throttleTimeMs when the quota was exceeded.
+export interface QuotaRatesWire {
+  producer_byte_rate?: number | null;
+  consumer_byte_rate?: number | null;
+}
+export type DescribeClientQuotasRequest = Record<string, never>;
+export interface DescribeClientQuotasResponse extends ErrorFields {
+  quotas: Array<{ user: string | null; clientId: string | null; rates: { producer_byte_rate?: number; consumer_byte_rate?: number } }>;
+}
+export interface AlterClientQuotasRequest {
+  entries: Array<{ user: string | null; clientId: string | null; rates: QuotaRatesWire }>;
+}
+export interface AlterClientQuotasResponse extends ErrorFields {
+  results: ErrorFields[];
+}
+
+// SaslHandshake (44): the first request on a connection to a broker with SASL on (after
+// ApiVersions, if any). `mechanism`: SCRAM-SHA-256, SCRAM-SHA-512 or PLAIN (PLAIN only over
+// TLS). The answer names the mechanisms this connection may use, also on error
+// (UNSUPPORTED_SASL_MECHANISM, ILLEGAL_SASL_STATE), after which the connection closes if it
+// has not authenticated yet (with SASL off, or after authentication, it stays open).
+export interface SaslHandshakeRequest {
+  mechanism: string;
+}
+export interface SaslHandshakeResponse extends ErrorFields {
+  mechanisms: string[];
+}
+
+// SaslAuthenticate (45): one message of the mechanism (SCRAM: client-first, then
+// client-final; PLAIN: one message), bytes as in Kafka's SaslAuthenticate. The answer is the
+// server's message (SCRAM server-first, server-final; PLAIN empty). Any failure:
+// SASL_AUTHENTICATION_FAILED (or ILLEGAL_SASL_STATE), then the connection closes (if it has
+// not authenticated yet, as above).
+export interface SaslAuthenticateRequest {
+  authBytes: Uint8Array;
+}
+export interface SaslAuthenticateResponse extends ErrorFields {
+  authBytes: Uint8Array;
+}
+
+// DescribeUserScramCredentials (46): users null/absent/empty = every user. An unknown user:
+// USER_NOT_FOUND in its entry. Never salts or keys: only mechanisms and iteration counts.
+export interface DescribeUserScramCredentialsRequest {
+  users?: string[] | null;
+}
+export interface UserScramCredentialsDescription extends ErrorFields {
+  user: string;
+  credentials: Array<{ mechanism: string; iterations: number }>;
+}
+export interface DescribeUserScramCredentialsResponse extends ErrorFields {
+  users: UserScramCredentialsDescription[];
+}
+
+// AlterUserScramCredentials (47), as Kafka's: the client salts the password (salt and
+// SaltedPassword = Hi(password, salt, iterations)); the broker derives and keeps StoredKey and
+// ServerKey, so the password never travels. One result per entry, deletions first, in order.
+export interface AlterUserScramCredentialsRequest {
+  deletions?: Array<{ user: string; mechanism: string }>;
+  upsertions?: Array<{ user: string; mechanism: string; iterations: number; salt: Uint8Array; saltedPassword: Uint8Array }>;
+}
+export interface AlterUserScramCredentialsResponse extends ErrorFields {
+  results: Array<{ user: string; mechanism: string } & ErrorFields>;
 }
 
 // ReplicaFetch (60): a follower broker (replicaId) fetches from the leader. Per partition:

@@ -42,8 +42,12 @@ export const RequestLimits = {
    * yield), so this bounds one request to tens of seconds, within a client's request timeout.
    */
   maxPartitionsPerCreateTopics: 10_000,
-  /** Acknowledgement ranges of one ShareAcknowledge partition entry (a member acks at most what it holds: 2,000 in flight per partition). */
-  maxAcknowledgeRangesPerPartition: 2000,
+  /** ACL bindings or filters of one CreateAcls / DeleteAcls, quota entries of one AlterClientQuotas. */
+  maxAclsPerRequest: 1000,
+  /** Acknowledgement ranges of one ShareAcknowledge partition entry (a member acks at most what it holds: 4,000 in flight per partition). */
+  maxAcknowledgeRangesPerPartition: 4000,
+  /** Users named by DescribeUserScramCredentials, or credentials changed by one AlterUserScramCredentials (each list). */
+  maxUsersPerRequest: 1000,
 } as const;
 
 export type RequestLimitName = keyof typeof RequestLimits;
@@ -85,6 +89,14 @@ export function arrayOf<T>(item: Check<T>, limit: RequestLimitName): Check<T[]> 
     if (value.length > RequestLimits[limit]) overLimit(path, value.length, limit);
     for (let i = 0; i < value.length; i++) item(value[i], `${path}[${i}]`);
     return value as T[];
+  };
+}
+
+/** Bytes (msgpack bin) of at most `maxBytes`. */
+export function bytes(maxBytes: number): Check<Uint8Array> {
+  return (value, path) => {
+    if (!(value instanceof Uint8Array) || value.length > maxBytes) fail(path, `bytes (at most ${maxBytes})`);
+    return value;
   };
 }
 
@@ -151,6 +163,22 @@ const i32 = int(-0x8000_0000, 0x7fff_ffff);
 const offset = int(-1, Number.MAX_SAFE_INTEGER);
 const timestamp = int(Number.MIN_SAFE_INTEGER, Number.MAX_SAFE_INTEGER);
 const topicPartitions = object({ topic: str, partitions: arrayOf(i32, 'maxPartitionsPerRequest') });
+/** ShareAcknowledge's partitions, also ShareFetch's piggybacked `acknowledgements`. */
+const shareAcknowledgements = unique(
+  arrayOf(
+    object({
+      topic: str,
+      partition: i32,
+      ranges: arrayOf(
+        object({ firstOffset: int(0), lastOffset: int(0), type: literal(1, 2, 3, 4), delayMs: optional(int(0, 0x7fff_ffff)), error: optional(str) }),
+        'maxAcknowledgeRangesPerPartition',
+      ),
+    }),
+    'maxPartitionsPerFetch',
+  ),
+  (entry) => `${entry.topic}\u0000${entry.partition}`,
+  (entry) => `partition ${entry.topic}-${entry.partition}`,
+);
 
 /**
  * `check`, then the partitions to create, all topics together, at most
@@ -193,8 +221,32 @@ function totalPartitionCounts<T extends { count: number }>(check: Check<T[]>): C
   };
 }
 
+const RESOURCE_TYPES = ['Topic', 'Group', 'Cluster', 'TransactionalId'] as const;
+const PATTERN_TYPES = ['literal', 'prefixed'] as const;
+const OPERATIONS = ['All', 'Read', 'Write', 'Create', 'Delete', 'Alter', 'Describe', 'DescribeConfigs', 'AlterConfigs', 'IdempotentWrite'] as const;
+const PERMISSIONS = ['allow', 'deny'] as const;
+const aclBinding = object({
+  principal: str,
+  host: str,
+  resourceType: literal(...RESOURCE_TYPES),
+  resourceName: str,
+  patternType: literal(...PATTERN_TYPES),
+  operation: literal(...OPERATIONS),
+  permission: literal(...PERMISSIONS),
+});
+const aclFilter = object({
+  principal: nullable(str),
+  host: nullable(str),
+  resourceType: nullable(literal(...RESOURCE_TYPES)),
+  resourceName: nullable(str),
+  patternType: nullable(literal(...PATTERN_TYPES)),
+  operation: nullable(literal(...OPERATIONS)),
+  permission: nullable(literal(...PERMISSIONS)),
+});
+const byteRate = optional(nullable(int(1)));
+
 const requestChecks: Record<ApiKey, Check<unknown>> = {
-  [ApiKey.ApiVersions]: object({ clientSoftwareName: optional(str), clientSoftwareVersion: optional(str) }),
+  [ApiKey.ApiVersions]: object({ clientSoftwareName: optional(str), clientSoftwareVersion: optional(str), clientId: optional(str) }),
   [ApiKey.Metadata]: object({ topics: optional(nullable(arrayOf(str, 'maxTopicsPerRequest'))) }),
   [ApiKey.CreateTopics]: object({
     topics: totalCreatedPartitions(arrayOf(object({ name: str, partitions: i32, replicationFactor: optional(i32), config: optional(record(oneOf<string | number>(str, timestamp), 'maxConfigEntries')) }), 'maxTopicsPerRequest')),
@@ -287,33 +339,38 @@ const requestChecks: Record<ApiKey, Check<unknown>> = {
       (entry) => `partition ${entry.topic}-${entry.partition}`,
     ),
     groupConfig: optional(object({ lockDurationMs: optional(int(1_000, 3_600_000)), deliveryLimit: optional(int(2, 10)) })),
+    acknowledgements: optional(shareAcknowledgements),
   }),
   [ApiKey.DescribeShareGroups]: object({ groupIds: arrayOf(str, 'maxGroupsPerRequest') }),
   [ApiKey.ShareAcknowledge]: object({
     groupId: str,
     memberId: str,
     leave: optional(bool),
-    partitions: unique(
-      arrayOf(
-        object({
-          topic: str,
-          partition: i32,
-          ranges: arrayOf(
-            object({ firstOffset: int(0), lastOffset: int(0), type: literal(1, 2, 3, 4), delayMs: optional(int(0, 0x7fff_ffff)), error: optional(str) }),
-            'maxAcknowledgeRangesPerPartition',
-          ),
-        }),
-        'maxPartitionsPerFetch',
-      ),
-      (entry) => `${entry.topic}\u0000${entry.partition}`,
-      (entry) => `partition ${entry.topic}-${entry.partition}`,
-    ),
+    partitions: shareAcknowledgements,
   }),
   [ApiKey.DescribeCluster]: object({}),
   [ApiKey.InitProducerId]: object({
     transactionalId: optional(nullable(str)),
     producerId: optional(int(-1)),
     producerEpoch: optional(int(-1, 0x7fff)),
+  }),
+  [ApiKey.DescribeAcls]: object({ filter: aclFilter }),
+  [ApiKey.CreateAcls]: object({ acls: arrayOf(aclBinding, 'maxAclsPerRequest') }),
+  [ApiKey.DeleteAcls]: object({ filters: arrayOf(aclFilter, 'maxAclsPerRequest') }),
+  [ApiKey.DescribeClientQuotas]: object({}),
+  [ApiKey.AlterClientQuotas]: object({
+    entries: arrayOf(
+      object({ user: nullable(str), clientId: nullable(str), rates: object({ producer_byte_rate: byteRate, consumer_byte_rate: byteRate }) }),
+      'maxAclsPerRequest',
+    ),
+  }),
+  [ApiKey.SaslHandshake]: object({ mechanism: str }),
+  // The SASL limit is checked again (and answered as an authentication failure) by security/.
+  [ApiKey.SaslAuthenticate]: object({ authBytes: bytes(64 * 1024) }),
+  [ApiKey.DescribeUserScramCredentials]: object({ users: optional(nullable(arrayOf(str, 'maxUsersPerRequest'))) }),
+  [ApiKey.AlterUserScramCredentials]: object({
+    deletions: optional(arrayOf(object({ user: str, mechanism: str }), 'maxUsersPerRequest')),
+    upsertions: optional(arrayOf(object({ user: str, mechanism: str, iterations: i32, salt: bytes(1024), saltedPassword: bytes(1024) }), 'maxUsersPerRequest')),
   }),
   [ApiKey.ReplicaFetch]: object({
     replicaId: int(0, 0x7fff_ffff),
@@ -357,6 +414,15 @@ export interface RequestTypes {
   [ApiKey.ShareAcknowledge]: M.ShareAcknowledgeRequest;
   [ApiKey.DescribeShareGroups]: M.DescribeShareGroupsRequest;
   [ApiKey.InitProducerId]: M.InitProducerIdRequest;
+  [ApiKey.DescribeAcls]: M.DescribeAclsRequest;
+  [ApiKey.CreateAcls]: M.CreateAclsRequest;
+  [ApiKey.DeleteAcls]: M.DeleteAclsRequest;
+  [ApiKey.DescribeClientQuotas]: M.DescribeClientQuotasRequest;
+  [ApiKey.AlterClientQuotas]: M.AlterClientQuotasRequest;
+  [ApiKey.SaslHandshake]: M.SaslHandshakeRequest;
+  [ApiKey.SaslAuthenticate]: M.SaslAuthenticateRequest;
+  [ApiKey.DescribeUserScramCredentials]: M.DescribeUserScramCredentialsRequest;
+  [ApiKey.AlterUserScramCredentials]: M.AlterUserScramCredentialsRequest;
   [ApiKey.ReplicaFetch]: M.ReplicaFetchRequest;
   [ApiKey.OffsetForLeaderEpoch]: M.OffsetForLeaderEpochRequest;
 }

@@ -202,15 +202,41 @@ export class FilePool {
     try {
       return fs.openSync(path, flags);
     } catch (error) {
-      const code = (error as NodeJS.ErrnoException).code;
-      if ((code !== 'EMFILE' && code !== 'ENFILE') || this.open.size === 0) throw error;
+      if (!isOutOfDescriptors(error)) throw error;
+      if (this.open.size === 0) throw this.outOfDescriptors(error, path);
       const keep = this.maxOpenFiles;
       this.maxOpenFiles = Math.max(MIN_OPEN_FILES, Math.floor(this.open.size / 2));
       this.makeRoom(1);
       this.maxOpenFiles = keep;
-      return fs.openSync(path, flags);
+      try {
+        return fs.openSync(path, flags);
+      } catch (retryError) {
+        throw isOutOfDescriptors(retryError) ? this.outOfDescriptors(retryError, path) : retryError;
+      }
     }
   }
+
+  /**
+   * Even the pool could not make room: say what holds the descriptors and what to change,
+   * instead of a bare "EMFILE: too many open files". Keeps the errno code (storageError
+   * turns it into KAFKA_STORAGE_ERROR for the partition, as any failed open).
+   */
+  private outOfDescriptors(cause: unknown, path: string): NodeJS.ErrnoException {
+    const code = (cause as NodeJS.ErrnoException).code ?? 'EMFILE';
+    const limit = softOpenFileLimit();
+    const which = code === 'ENFILE' ? 'the system-wide open-file table is full' : `the process is at its open-file limit (ulimit -n ${limit === null ? 'unknown' : limit})`;
+    const error = new Error(
+      `${code}: too many open files: cannot open ${path}: ${which}; the segment file pool holds ${this.open.size} of at most ${this.maxOpenFiles} files (${this.pinSlots} pinned by fsyncs in flight), so connections and other files hold the rest. Raise the open-file limit (ulimit -n, LimitNOFILE=) or lower --max-open-files`,
+      { cause },
+    ) as NodeJS.ErrnoException;
+    error.code = code;
+    return error;
+  }
+}
+
+function isOutOfDescriptors(error: unknown): boolean {
+  const code = (error as NodeJS.ErrnoException | undefined)?.code;
+  return code === 'EMFILE' || code === 'ENFILE';
 }
 
 /** The process's pool (see the file comment). */

@@ -13,6 +13,7 @@ import { dirname } from 'node:path';
 import { parseTopicConfig, resolveTopicConfig, topicConfigToRecord } from './config.js';
 import { type StorageFs, readWholeFileSync, writeFullySync } from './fs.js';
 import { tempName, validateTopicName } from './names.js';
+import type { SyncBatch } from './sync-batch.js';
 import type { TopicInfo } from './types.js';
 
 export const TOPIC_META_FORMAT = 1;
@@ -35,6 +36,26 @@ export function writeFileAtomicSync(fs: StorageFs, path: string, data: Buffer, d
   }
   fs.renameSync(temp, path);
   if (durable) fs.fsyncDirSync(dirname(path));
+}
+
+/**
+ * The atomic write in two steps for a batch of them (a clean shutdown's checkpoints): the
+ * temp file is written now and its fdatasync joins `batch`; the rename runs after the
+ * batch's flush. The caller fsyncs the directory once after that flush.
+ */
+export function writeFileAtomicBatched(fs: StorageFs, path: string, data: Buffer, batch: SyncBatch, onRenamed: () => void): void {
+  const temp = tempName(path);
+  const fd = fs.openSync(temp, 'w');
+  try {
+    writeFullySync(fs, fd, data, 0);
+  } finally {
+    fs.closeSync(fd);
+  }
+  batch.add(temp);
+  batch.afterSynced(() => {
+    fs.renameSync(temp, path);
+    onRenamed();
+  });
 }
 
 export function encodeTopicMeta(info: TopicInfo): Buffer {

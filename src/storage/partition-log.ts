@@ -18,7 +18,8 @@ import type { StorageFs } from './fs.js';
 import { readWholeFileSync } from './fs.js';
 import { PRODUCER_SNAPSHOT_FILE, ProducerStateTable, readProducerHeader, replaySegmentHeaders } from './producer-state.js';
 import { readInt64 } from './index-format.js';
-import { type Checkpoint, encodeCheckpoint, writeFileAtomicSync } from './metadata.js';
+import { type Checkpoint, encodeCheckpoint, writeFileAtomicBatched, writeFileAtomicSync } from './metadata.js';
+import type { SyncBatch } from './sync-batch.js';
 import { Segment } from './segment.js';
 import { MAX_RELATIVE_OFFSET } from './segment-scan.js';
 import { probeDiskSpace, rescanActiveSegment } from './disk-space.js';
@@ -878,7 +879,7 @@ export class PartitionLogImpl implements ReplicaLog {
   }
 
   /** Writes the recovery checkpoint when it changed (atomic write). */
-  writeCheckpoint(cleanShutdown: boolean): void {
+  writeCheckpoint(cleanShutdown: boolean, batch?: SyncBatch): void {
     const checkpoint: Checkpoint = {
       recoveryPoint: cleanShutdown ? this.logEndOffset : this.recoveryPoint(),
       logStartOffset: this._logStartOffset,
@@ -887,6 +888,11 @@ export class PartitionLogImpl implements ReplicaLog {
     this.writeProducerSnapshot(cleanShutdown, checkpoint.recoveryPoint);
     const key = JSON.stringify(checkpoint);
     if (key === this.lastCheckpoint) return;
+    if (batch) {
+      // Renamed into place after the batch's flush, so after the files it vouches for.
+      writeFileAtomicBatched(this.fs, this.checkpointPath, encodeCheckpoint(checkpoint), batch, () => (this.lastCheckpoint = key));
+      return;
+    }
     writeFileAtomicSync(this.fs, this.checkpointPath, encodeCheckpoint(checkpoint));
     this.lastCheckpoint = key;
   }
@@ -950,8 +956,12 @@ export class PartitionLogImpl implements ReplicaLog {
     else this.segments.splice(i, 1);
   }
 
-  /** Graceful close: fsync, closing index entries, clean checkpoint, close files. */
-  async close(checkpoint = true): Promise<void> {
+  /**
+   * Graceful close: fsync, closing index entries, clean checkpoint, close files. With a
+   * `batch` (LogManager.close: sync-batch.ts) the fsyncs and the checkpoint's rename are
+   * left to the batch's flush; the files are closed now (the batch syncs by path).
+   */
+  async close(checkpoint = true, batch?: SyncBatch): Promise<void> {
     if (this.closedReason) return;
     this.closedReason = new SpoolError(Errors.SHUTTING_DOWN, `${this.topic}-${this.partition} is closed`);
     await Promise.all(this.segments.map((segment) => segment.commit.idle()));
@@ -959,8 +969,9 @@ export class PartitionLogImpl implements ReplicaLog {
     try {
       if (!this.offlineError && checkpoint) {
         this.active.finalizeIndexes();
-        this.active.syncAllSync();
-        this.writeCheckpoint(true);
+        if (batch) this.active.addSyncPaths(batch);
+        else this.active.syncAllSync();
+        this.writeCheckpoint(true, batch);
       }
     } catch (error) {
       this.goOffline(error, 'close');

@@ -49,10 +49,16 @@ export interface RecoverOptions {
   config: TopicConfig;
   nowMs: number;
   warn: (message: string) => void;
+  /**
+   * Given (LogManager.open): the fdatasync of each scanned .log and rebuilt index is left
+   * to the caller (sync-batch.ts runs them concurrently, before the checkpoint that
+   * vouches for them is written). Absent: each is fdatasynced here, at once.
+   */
+  deferSync?: (path: string) => void;
 }
 
 export function recoverPartition(options: RecoverOptions): RecoveredPartition {
-  const { fs, dir, checkpoint, config, nowMs, warn } = options;
+  const { fs, dir, checkpoint, config, nowMs, warn, deferSync } = options;
   fs.mkdirSync(dir);
   const reports: RecoveryReport[] = [];
   const logBases: number[] = [];
@@ -137,9 +143,10 @@ export function recoverPartition(options: RecoverOptions): RecoveredPartition {
     }
     if (truncatedBytes > 0 || rebuiltIndex) reports.push({ file: logPath, validBytes: scan.validBytes, truncatedBytes, rebuiltIndex });
     // What was scanned may have been only in the page cache: make it durable before the
-    // recovery point moves past it.
-    fs.fdatasyncSync(logFd);
-    segments.push(Segment.open(fs, dir, base, config.indexIntervalBytes, logFd, scan.state, { offsetIndex: scan.offsetIndex, timeIndex: scan.timeIndex }, nowMs));
+    // recovery point moves past it (now, or in the caller's batch before its checkpoint).
+    if (deferSync) deferSync(logPath);
+    else fs.fdatasyncSync(logFd);
+    segments.push(Segment.open(fs, dir, base, config.indexIntervalBytes, logFd, scan.state, { offsetIndex: scan.offsetIndex, timeIndex: scan.timeIndex }, nowMs, undefined, deferSync));
   }
 
   if (segments.length === 0) {

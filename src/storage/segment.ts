@@ -17,6 +17,7 @@ import { type FilePool, type PooledFile, sharedFilePool } from './file-pool.js';
 import { GroupCommit } from './group-commit.js';
 import { segmentFileName } from './names.js';
 import { SCAN_HEADER_BYTES, type SegmentState, emptySegmentState, scanSegment } from './segment-scan.js';
+import type { SyncBatch } from './sync-batch.js';
 import { OffsetIndex } from './offset-index.js';
 import { TimeIndex } from './time-index.js';
 
@@ -161,6 +162,8 @@ export class Segment {
     indexes: { offsetIndex: OffsetIndex; timeIndex: TimeIndex } | null,
     nowMs: number,
     pool: FilePool = sharedFilePool,
+    /** Recovery's batch of fdatasyncs (sync-batch.ts): rebuilt indexes join it instead of syncing here. */
+    deferSync?: (path: string) => void,
   ): Segment {
     const rollBaseMs = state.sizeBytes === 0 ? -1 : state.firstBatchTimestamp >= 0 ? Math.min(state.firstBatchTimestamp, nowMs) : nowMs;
     // The caller's fd joins the pool (it may be closed later and reopened on use).
@@ -169,7 +172,7 @@ export class Segment {
     if (indexes) {
       segment.offsetIndex = indexes.offsetIndex;
       segment.timeIndex = indexes.timeIndex;
-      segment.writeIndexFiles(true);
+      segment.writeIndexFiles(deferSync ?? true);
     }
     return segment;
   }
@@ -181,9 +184,10 @@ export class Segment {
   /**
    * Rewrites both index files from memory (header + every entry). `sync` for rebuilt
    * indexes: recovery checkpoints right after, and the recovery point promises that the
-   * segments below it were fsynced with their indexes.
+   * segments below it were fsynced with their indexes. A function: hand each path to
+   * recovery's batch of fdatasyncs, which runs before that checkpoint is written.
    */
-  private writeIndexFiles(sync: boolean): void {
+  private writeIndexFiles(sync: boolean | ((path: string) => void)): void {
     const offsetIndex = this.offsetIndex!;
     const timeIndex = this.timeIndex!;
     offsetIndex.takePending();
@@ -193,14 +197,15 @@ export class Segment {
     this.bytesSinceLastIndexEntry = this.sizeBytes - Math.max(0, offsetIndex.lastPosition());
   }
 
-  private writeWholeFile(path: string, data: Buffer, sync: boolean): void {
+  private writeWholeFile(path: string, data: Buffer, sync: boolean | ((path: string) => void)): void {
     const fd = this.fs.openSync(path, 'w');
     try {
       writeFullySync(this.fs, fd, data, 0);
-      if (sync) this.fs.fdatasyncSync(fd);
+      if (sync === true) this.fs.fdatasyncSync(fd);
     } finally {
       this.fs.closeSync(fd);
     }
+    if (typeof sync === 'function') sync(path);
   }
 
   /**
@@ -321,6 +326,13 @@ export class Segment {
   }
 
   /** fdatasync of the .log (sync; for close and roll of small test segments). */
+  /** syncAllSync's files, handed to a batch (a clean shutdown: sync-batch.ts) instead. */
+  addSyncPaths(batch: SyncBatch): void {
+    batch.add(this.logPath);
+    if (this.indexFile) batch.add(this.indexPath);
+    if (this.timeIndexFile) batch.add(this.timeIndexPath);
+  }
+
   syncAllSync(): void {
     this.fs.fdatasyncSync(this.logFd);
     if (this.indexFile) this.fs.fdatasyncSync(this.indexFile.fd());

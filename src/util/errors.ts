@@ -65,6 +65,17 @@ export const Errors = {
   OUT_OF_ORDER_SEQUENCE_NUMBER: kind('OUT_OF_ORDER_SEQUENCE_NUMBER', 61, false, 'the batch sequence number does not follow the producer\'s last one on this partition'),
   INVALID_PRODUCER_EPOCH: kind('INVALID_PRODUCER_EPOCH', 62, false, 'the producer epoch is older than the partition\'s: a newer producer with this id fenced it'),
   PRODUCER_FENCED: kind('PRODUCER_FENCED', 63, false, 'a newer instance of this producer fenced this one'),
+  // Authorisation (src/security/README.md "ACLs"): Kafka's three codes.
+  TOPIC_AUTHORIZATION_FAILED: kind('TOPIC_AUTHORIZATION_FAILED', 73, false, 'the principal is not authorised for this operation on the topic'),
+  GROUP_AUTHORIZATION_FAILED: kind('GROUP_AUTHORIZATION_FAILED', 74, false, 'the principal is not authorised for this operation on the group'),
+  CLUSTER_AUTHORIZATION_FAILED: kind('CLUSTER_AUTHORIZATION_FAILED', 75, false, 'the principal is not authorised for this operation on the cluster'),
+  // Authentication (SASL; src/security/README.md "SASL").
+  SASL_AUTHENTICATION_FAILED: kind('SASL_AUTHENTICATION_FAILED', 64, false, 'authentication failed (wrong user name or password, or the connection is not authenticated)'),
+  UNSUPPORTED_SASL_MECHANISM: kind('UNSUPPORTED_SASL_MECHANISM', 65, false, 'the SASL mechanism is not enabled on this listener'),
+  ILLEGAL_SASL_STATE: kind('ILLEGAL_SASL_STATE', 66, false, 'the SASL request is out of order for the exchange'),
+  USER_NOT_FOUND: kind('USER_NOT_FOUND', 67, false, 'the user has no SCRAM credential'),
+  UNACCEPTABLE_CREDENTIAL: kind('UNACCEPTABLE_CREDENTIAL', 68, false, 'the credential is not acceptable (user name, mechanism, iterations or salt)'),
+  DUPLICATE_USER: kind('DUPLICATE_USER', 69, false, 'a user and mechanism is named twice in one request'),
   // TLS (security/tls.ts on the broker, client/connection.ts on the client). Never on the wire.
   TLS_CONFIG_INVALID: kind('TLS_CONFIG_INVALID', 70, false, 'a TLS certificate, key or CA file is missing or invalid'),
   TLS_HANDSHAKE_FAILED: kind('TLS_HANDSHAKE_FAILED', 71, false, 'the TLS handshake with the broker failed (certificate not trusted, plaintext port, or client certificate refused)'),

@@ -181,7 +181,10 @@ describe('request-level bad input gets an error response on a live connection', 
 describe('fuzzed headers', () => {
   it('answers every mutated request of every API without a bug', async () => {
     const fuzzer = await RawClient.connect(broker.port);
-    const requests = examples.filter((e) => e.kind === 'request');
+    // The SASL exchange closes the connection on a failed step by design (sasl-fuzz.test.ts
+    // fuzzes it on connections of its own); every other API answers and keeps it open.
+    const closing: number[] = [ApiKey.SaslHandshake, ApiKey.SaslAuthenticate];
+    const requests = examples.filter((e) => e.kind === 'request' && !closing.includes(e.apiKey));
     const samples = fc.sample(
       fc.tuple(fc.integer({ min: 0, max: requests.length - 1 }), fc.nat(), fc.anything({ maxDepth: 2, withNullPrototype: true })),
       { numRuns: 600, seed: 4242 },

@@ -74,6 +74,33 @@ describe('bench/cli.ts (tiny mode, own broker process)', () => {
     outputs.push(result.stdout);
   });
 
+  it('e2e --rates: one record per rate (the latency-vs-load curve), with CPU per message', async () => {
+    const result = expectOk(await sh(`${BENCH} e2e --rates 300,600 --duration 500ms --json`, { timeoutMs: 60_000 }));
+    const lines = records(result.stdout);
+    expect(lines.map((line) => line['ratePerSec'])).toEqual([300, 600]);
+    for (const line of lines) {
+      expectShape(line, 'e2e', true);
+      expect(typeof line['clientCpuUsPerMsg']).toBe('number');
+      expect(typeof line['brokerCpuUsPerMsg']).toBe('number');
+    }
+    expect(lines.map((line) => line['messages'])).toEqual([150, 300]);
+  });
+
+  it('e2e with SPOOL_STAGE_TRACE: the per-stage breakdown of both processes on stderr; --pacer timer runs the old loop', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'spool-stage-trace-'));
+    try {
+      const result = expectOk(await sh(`${BENCH} e2e --rate 500 --duration 500ms --pacer timer`, { env: { SPOOL_STAGE_TRACE: dir }, timeoutMs: 60_000 }));
+      expect(result.stdout).toMatch(/^e2e\s+500 msg\/s/m);
+      expect(result.stdout).toMatch(/^cpu per message at 500 msg\/s: client [\d.]+ µs, broker [\d.]+ µs$/m);
+      // Every message carries every stamp: the broker's (its file, written at exit) and the bench's.
+      expect(result.stderr).toMatch(/stage breakdown \(µs; 250 of 250 messages with every stamp/);
+      for (const step of ['pacer', 'client send path', 'append', 'fetch wake', 'TOTAL']) expect(result.stderr).toContain(step);
+      expect(result.stderr.match(/event-loop delay p50/g)).toHaveLength(2);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('group: throughput of each group size and the failover time', async () => {
     const result = expectOk(await sh(`${BENCH} group --messages 2000 --members 1,2 --session-timeout-ms 1000 --json`, { timeoutMs: 110_000 }));
     const lines = records(result.stdout);

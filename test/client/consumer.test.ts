@@ -6,6 +6,7 @@
 // fetched batch are skipped, run() with eachMessage and eachBatch, the processed-offset
 // hook, assignment changes, and backpressure (a slow reader keeps the buffer bounded).
 import { describe, expect, it } from 'vitest';
+import { ApiKey } from '../../src/protocol/index.js';
 import type { ConsumedMessage } from '../../src/client/index.js';
 import { randomTopic, waitFor } from '../helpers/broker.js';
 import { take } from '../helpers/take.js';
@@ -167,6 +168,38 @@ describe('run()', () => {
     await expect(failure).rejects.toThrow('handler failed');
     expect(sizes).toEqual([50]);
     await consumer.close();
+  });
+
+  it('the next fetch is on the wire before eachBatch gets the previous answer (a tailing reader does not delay it)', async () => {
+    const topic = randomTopic();
+    await client().admin().createTopics({ topics: [{ topic, numPartitions: 1 }] });
+    const producer = client().producer({ lingerMs: 0 });
+    await producer.send({ topic, messages: [{ value: 'first' }] });
+    const shared = client();
+    const send = shared.send.bind(shared);
+    let fetches = 0;
+    shared.send = (...args: Parameters<typeof send>) => {
+      if (args[0] === ApiKey.Fetch) fetches++;
+      return send(...args);
+    };
+    const consumer = client().consumer({ maxWaitMs: 5_000 });
+    try {
+      await consumer.assign([{ topic, partition: 0, offset: 'earliest' }]);
+      const fetchesAtDelivery: number[] = [];
+      await consumer.run({
+        eachBatch: ({ batch }) => {
+          fetchesAtDelivery.push(fetches);
+          if (batch.messages.some((message) => message.value?.toString() === 'first')) void producer.send({ topic, messages: [{ value: 'second' }] });
+          else void consumer.close();
+        },
+      });
+      // Each delivery came after the fetch that follows its answer had been sent.
+      expect(fetchesAtDelivery).toEqual([2, 3]);
+    } finally {
+      shared.send = send;
+      await consumer.close();
+      await producer.close();
+    }
   });
 });
 

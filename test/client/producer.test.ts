@@ -148,7 +148,8 @@ describe('Producer batching', () => {
     expect(client.sent).toHaveLength(1);
     client.ack(0, [0]);
     await expect(first).resolves.toEqual([{ topic: 't', partition: 0, offset: 0 }]);
-    await vi.advanceTimersByTimeAsync(2);
+    // Nothing in flight any more: the lingering batch goes at once, not when lingerMs is up.
+    await vi.advanceTimersByTimeAsync(0);
     expect(client.sent).toHaveLength(2);
     expect(client.sent[1]!.batches).toEqual([[['b', 'c']]]);
     client.ack(1, [1]);
@@ -157,6 +158,43 @@ describe('Producer batching', () => {
     void p.send({ topic: 't', messages: [{ value: 'd' }] });
     await vi.advanceTimersByTimeAsync(0);
     expect(client.sent).toHaveLength(3);
+  });
+
+  it('adaptive linger: a batch lingering behind a request goes out when that request is answered, not lingerMs later', async () => {
+    const client = new FakeClient({ t: 1 });
+    const p = producer(client, { lingerMs: 10_000 });
+    void p.send({ topic: 't', messages: [{ value: 'a' }] });
+    await vi.advanceTimersByTimeAsync(0);
+    const second = p.send({ topic: 't', messages: [{ value: 'b' }] });
+    await vi.advanceTimersByTimeAsync(1);
+    expect(client.sent).toHaveLength(1); // 'a' is in flight: 'b' lingers
+    client.ack(0, [0]);
+    await vi.advanceTimersByTimeAsync(0);
+    expect(client.sent).toHaveLength(2);
+    expect(client.sent[1]!.batches).toEqual([[['b']]]);
+    client.ack(1, [1]);
+    await expect(second).resolves.toEqual([{ topic: 't', partition: 0, offset: 1 }]);
+  });
+
+  it('lingerMs 0, backed up: sends made while a closed batch waits for room join one open batch instead of queueing one batch each', async () => {
+    const client = new FakeClient({ t: 1 });
+    const p = producer(client, { lingerMs: 0 });
+    const sends = [p.send({ topic: 't', messages: [{ value: 'a' }] })];
+    await vi.advanceTimersByTimeAsync(0);
+    expect(client.sent).toHaveLength(1); // 'a' in flight (one request per partition)
+    for (const value of ['b', 'c', 'd']) {
+      sends.push(p.send({ topic: 't', messages: [{ value }] }));
+      await vi.advanceTimersByTimeAsync(0); // each in its own turn: the linger microtask runs between them
+    }
+    client.ack(0, [0]);
+    await vi.advanceTimersByTimeAsync(0);
+    // 'b' closed alone (nothing waited then); 'c' and 'd' waited behind it in one open batch.
+    expect(client.sent[1]!.batches).toEqual([[['b']]]);
+    client.ack(1, [1]);
+    await vi.advanceTimersByTimeAsync(0);
+    expect(client.sent[2]!.batches).toEqual([[['c', 'd']]]);
+    client.ack(2, [2]);
+    expect((await Promise.all(sends)).flat().map((entry) => entry.offset)).toEqual([0, 1, 2, 3]);
   });
 
   it('adaptive linger: a send made as soon as the previous one resolved goes out at once (the producer is idle by then)', async () => {

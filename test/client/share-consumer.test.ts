@@ -176,7 +176,9 @@ describe('share consumers', () => {
   });
 
   it('a parked ShareFetch wakes on a produce and on a release, long before its maxWaitMs', async () => {
-    const b = await broker();
+    // A 10 s lock: with the file's 1 s lock, a loaded machine let the held record's lock
+    // expire before the release (the release then failed and the waiter got it by expiry).
+    const b = await broker(undefined, ['--share-lock-duration-ms', '10000', '--share-delivery-limit', '3']);
     const c = client(b.address);
     const topic = randomTopic();
     await c.admin().createTopics({ topics: [{ topic, numPartitions: 1 }] });

@@ -96,6 +96,27 @@ describe('share groups in the coordinator', () => {
     expect(c.shares.acquire(fetchSpec('c', 100)).partitions[0]!.acquired).toEqual([]);
   });
 
+  it('reads about what maxRecords records take, not the request maxBytes', async () => {
+    const c = await open(tempDir());
+    await logs!.createTopic('t', 1);
+    const value = 'x'.repeat(100);
+    for (let batch = 0; batch < 40; batch++) {
+      await logs!.getPartition('t', 0).append(encodeBatch(Array.from({ length: 100 }, () => ({ key: null, value, timestamp: 1_000 }))));
+    }
+    const log = logs!.getPartition('t', 0);
+    const readBytes: number[] = [];
+    const read = log.read.bind(log);
+    log.read = (offset: number, maxBytes: number) => (readBytes.push(maxBytes), read(offset, maxBytes));
+    const first = c.shares.acquire(fetchSpec('a', 10)).partitions[0]!;
+    expect(first.acquired).toEqual([{ firstOffset: 0, lastOffset: 9, deliveryCount: 1 }]);
+    const second = c.shares.acquire(fetchSpec('a', 500)).partitions[0]!;
+    expect(second.acquired).toEqual([{ firstOffset: 10, lastOffset: 509, deliveryCount: 1 }]);
+    // Before any read: 64 KiB, not the request's 1 MiB; then 500 x ~110 B x 1.25.
+    expect(readBytes[0]).toBe(64 * 1024);
+    expect(readBytes[1]).toBeGreaterThan(500 * 100);
+    expect(readBytes[1]).toBeLessThan(500 * 130 * 1.25);
+  });
+
   it('keeps answered acknowledgements across a restart; unanswered acquisitions come back', async () => {
     const dir = tempDir();
     const c = await open(dir);

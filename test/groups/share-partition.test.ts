@@ -7,7 +7,7 @@
 // the same state (acquired records come back Available with their delivery count).
 
 import { describe, expect, it } from 'vitest';
-import { AcknowledgeType, SharePartition, ShareRecordState, type SharePartitionLimits } from '../../src/groups/share-partition.js';
+import { AcknowledgeType, ShareDefaults, SharePartition, ShareRecordState, type SharePartitionLimits } from '../../src/groups/share-partition.js';
 import { Errors } from '../../src/util/errors.js';
 
 const limits: SharePartitionLimits = { maxInFlightRecords: 10, lockDurationMs: 1_000, deliveryLimit: 5 };
@@ -141,5 +141,42 @@ describe('share partition', () => {
       { firstOffset: 0, lastOffset: 1, deliveryCount: 2 },
       { firstOffset: 2, lastOffset: 4, deliveryCount: 1 },
     ]);
+  });
+
+  it('keeps each offset\'s state, owner and error text while its arrays grow past 64 slots and wrap around', () => {
+    const p = new SharePartition('t', 0, { maxInFlightRecords: 200, lockDurationMs: 1_000, deliveryLimit: 5 });
+    const wide = [{ baseOffset: 0, lastOffset: 9_999 }];
+    expect(p.acquire('a', wide, 100, 0)).toEqual([{ firstOffset: 0, lastOffset: 99, deliveryCount: 1 }]);
+    expect(p.acquire('b', wide, 100, 0)).toEqual([{ firstOffset: 100, lastOffset: 199, deliveryCount: 1 }]);
+    expect(p.acknowledge('a', { firstOffset: 0, lastOffset: 99, type: AcknowledgeType.ACCEPT }, 0)).toEqual([]);
+    // 200..299 land in the slots 0..99 had (256 slots: 256..299 wrap to 0..43).
+    expect(p.acquire('a', wide, 100, 0)).toEqual([{ firstOffset: 200, lastOffset: 299, deliveryCount: 1 }]);
+    expect(p.acknowledge('b', { firstOffset: 100, lastOffset: 149, type: AcknowledgeType.RELEASE, error: 'x' }, 0)).toEqual([]);
+    expect(p.acknowledge('b', { firstOffset: 150, lastOffset: 199, type: AcknowledgeType.ACCEPT }, 0)).toEqual([]);
+    expect(p.acknowledge('b', { firstOffset: 260, lastOffset: 260, type: AcknowledgeType.ACCEPT }, 0)).toMatchObject({ error: Errors.INVALID_RECORD_STATE });
+    expect(p.stateRuns()).toEqual([
+      { firstOffset: 100, lastOffset: 149, state: ShareRecordState.AVAILABLE, deliveryCount: 1 },
+      { firstOffset: 150, lastOffset: 199, state: ShareRecordState.ACKNOWLEDGED, deliveryCount: 1 },
+      { firstOffset: 200, lastOffset: 299, state: ShareRecordState.AVAILABLE, deliveryCount: 1 },
+    ]);
+    // The window ends at start + 200 = 300: only the released records are left to acquire.
+    expect(p.acquire('c', wide, 100, 0)).toEqual([{ firstOffset: 100, lastOffset: 149, deliveryCount: 2 }]);
+    expect(p.acknowledge('c', { firstOffset: 100, lastOffset: 100, type: AcknowledgeType.REJECT }, 0)).toEqual([{ offset: 100, deliveryCount: 2, lastError: 'x' }]);
+    expect(p.acknowledge('a', { firstOffset: 200, lastOffset: 299, type: AcknowledgeType.ACCEPT }, 0)).toEqual([]);
+    expect(p.acknowledge('c', { firstOffset: 101, lastOffset: 149, type: AcknowledgeType.ACCEPT }, 0)).toEqual([]);
+    expect(p.startOffset).toBe(300);
+    expect(p.acquire('a', wide, 300, 0)).toEqual([{ firstOffset: 300, lastOffset: 499, deliveryCount: 1 }]);
+    expect(p.acquiredBy('a')).toHaveLength(200);
+    expect(p.holdsAny('b')).toBe(false);
+  });
+
+  it('by default leaves room for a member whose acknowledged records are not the lowest (four members of 500)', () => {
+    const p = new SharePartition('t', 0, { ...ShareDefaults, lockDurationMs: 1_000 });
+    const wide = [{ baseOffset: 0, lastOffset: 99_999 }];
+    for (const member of ['a', 'b', 'c', 'd']) expect(p.acquire(member, wide, 500, 0)).toHaveLength(1);
+    expect(p.acknowledge('b', { firstOffset: 500, lastOffset: 999, type: AcknowledgeType.ACCEPT }, 0)).toEqual([]);
+    expect(p.startOffset).toBe(0); // a still holds 0..499
+    // With a window of 4 x 500 this waited for a (lockstep); the default window has room.
+    expect(p.acquire('b', wide, 500, 0)).toEqual([{ firstOffset: 2_000, lastOffset: 2_499, deliveryCount: 1 }]);
   });
 });

@@ -36,12 +36,12 @@ export function tempDir(prefix = 'spool-test-'): string {
   return mkdtempSync(join(tmpdir(), prefix));
 }
 
-export async function startBroker(options: { dataDir?: string; args?: string[]; port?: number } = {}): Promise<BrokerProcess> {
+export async function startBroker(options: { dataDir?: string; args?: string[]; port?: number; env?: NodeJS.ProcessEnv } = {}): Promise<BrokerProcess> {
   const dataDir = options.dataDir ?? tempDir();
   // The admin HTTP port on a free port unless the test picks one: parallel brokers must not all want 9644.
   const http = options.args?.includes('--http') ? [] : ['--http', '127.0.0.1:0'];
   const args = [SPOOL_MAIN, 'serve', '--host', '127.0.0.1', '--port', String(options.port ?? 0), '--data-dir', dataDir, ...http, ...(options.args ?? [])];
-  const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'], ...(options.env ? { env: { ...process.env, ...options.env } } : {}) });
   let stdout = '';
   let stderr = '';
   child.stderr!.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));

@@ -109,7 +109,7 @@ export class FollowingProducer {
   readonly acked: string[] = [];
   readonly errors = new Map<string, number>();
   /** Every value acknowledged, with the broker that acknowledged it. */
-  readonly ackedBy: Array<{ value: string; nodeId: number }> = [];
+  readonly ackedBy: Array<{ value: string; nodeId: number; atMs: number }> = [];
   private stopped = false;
   private running: Promise<void> | null = null;
   private client: { nodeId: number; client: RawClient } | null = null;
@@ -165,7 +165,7 @@ export class FollowingProducer {
         const code = response.header.errorCode !== 0 ? response.header.errorCode : response.header.partitions[0]!.errorCode;
         if (code === 0) {
           this.acked.push(value);
-          this.ackedBy.push({ value, nodeId: target.nodeId });
+          this.ackedBy.push({ value, nodeId: target.nodeId, atMs: Date.now() });
           this.next++;
         } else {
           this.count(`code-${code}`);

@@ -67,7 +67,7 @@ describe('Kafka clients over TLS', () => {
 });
 
 describe('kcat against a Kafka listener that requires client certificates', () => {
-  const shared = useBroker([...tlsArgs, '--tls-client-auth', 'required']);
+  const shared = useBroker([...tlsArgs, '--tls-client-auth', 'required', '--authorizer', 'none']); // ACLs (on by default with mTLS): acl-matrix.test.ts
 
   it('lists metadata with a client certificate and fails without one', async () => {
     const withCert = await run(KCAT, ['-b', shared.kafka(), ...sslArgs, ...clientCertArgs, '-L', '-J']);

@@ -172,6 +172,34 @@ export const examples: FrameExample[] = [
       },
     ],
   }),
+  // Authentication (44-47): SCRAM's client-first and server-first messages as bytes (msgpack bin).
+  ...pair('SaslHandshake', 24, { mechanism: 'SCRAM-SHA-256' }, { errorCode: 0, mechanisms: ['SCRAM-SHA-256', 'SCRAM-SHA-512'] }),
+  ...pair(
+    'SaslAuthenticate',
+    25,
+    { authBytes: Buffer.from('n,,n=alice,r=rOprNGfwEbeRWgbNEkqO') },
+    { errorCode: 0, authBytes: Buffer.from('r=rOprNGfwEbeRWgbNEkqO%hvYDpWUa2RaTCAfuxFIlj)hNlF$k0,s=W22ZaJ0SNY7soEsUEjb6gQ==,i=4096') },
+  ),
+  ...pair('DescribeUserScramCredentials', 26, { users: ['alice'] }, {
+    errorCode: 0,
+    users: [{ user: 'alice', errorCode: 0, credentials: [{ mechanism: 'SCRAM-SHA-256', iterations: 4096 }] }],
+  }),
+  ...pair(
+    'AlterUserScramCredentials',
+    27,
+    { deletions: [{ user: 'bob', mechanism: 'SCRAM-SHA-512' }], upsertions: [{ user: 'alice', mechanism: 'SCRAM-SHA-256', iterations: 4096, salt: Buffer.from('5b22', 'hex'), saltedPassword: Buffer.alloc(32, 7) }] },
+    { errorCode: 0, results: [{ user: 'bob', mechanism: 'SCRAM-SHA-512', errorCode: 0 }, { user: 'alice', mechanism: 'SCRAM-SHA-256', errorCode: 0 }] },
+  ),  // ACLs and client quotas (48-52), src/security/README.md.
+  ...pair('DescribeAcls', 28, { filter: { principal: 'User:alice', host: null, resourceType: 'Topic', resourceName: null, patternType: null, operation: null, permission: null } }, { errorCode: 0, acls: [{ principal: 'User:alice', host: '*', resourceType: 'Topic', resourceName: 'orders', patternType: 'literal', operation: 'Write', permission: 'allow' }] }),
+  ...pair('CreateAcls', 29, { acls: [{ principal: 'User:alice', host: '*', resourceType: 'Topic', resourceName: 'orders', patternType: 'literal', operation: 'Write', permission: 'allow' }] }, { errorCode: 0, results: [{ errorCode: 0 }] }),
+  ...pair('DeleteAcls', 30, { filters: [{ principal: 'User:alice', host: null, resourceType: 'Topic', resourceName: null, patternType: null, operation: null, permission: null }] }, { errorCode: 0, results: [{ errorCode: 0, deleted: [{ principal: 'User:alice', host: '*', resourceType: 'Topic', resourceName: 'orders', patternType: 'literal', operation: 'Write', permission: 'allow' }] }] }),
+  ...pair('DescribeClientQuotas', 31, {}, { errorCode: 0, quotas: [{ user: 'alice', clientId: null, rates: { producer_byte_rate: 1048576 } }] }),
+  ...pair(
+    'AlterClientQuotas',
+    32,
+    { entries: [{ user: 'alice', clientId: null, rates: { producer_byte_rate: 1048576, consumer_byte_rate: null } }] },
+    { errorCode: 0, results: [{ errorCode: 0 }] },
+  ),
   ...pair(
     'ReplicaFetch',
     60,

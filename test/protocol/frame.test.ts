@@ -42,7 +42,12 @@ if (process.env['UPDATE_FIXTURES'] === '1' || !existsSync(FIXTURES)) {
   const fixtures: Fixture[] = examples.map((example) => ({ ...example, hex: encodeExample(example).toString('hex') }));
   writeFileSync(FIXTURES, JSON.stringify(fixtures, null, 2) + '\n');
 }
-const fixtures = JSON.parse(readFileSync(FIXTURES, 'utf8')) as Fixture[];
+// Byte fields (SASL messages, salts) are stored as JSON's form of a Buffer: revive them.
+const fixtures = JSON.parse(readFileSync(FIXTURES, 'utf8'), (_key, value: unknown) =>
+  value !== null && typeof value === 'object' && (value as { type?: unknown }).type === 'Buffer' && Array.isArray((value as { data?: unknown }).data)
+    ? Buffer.from((value as { data: number[] }).data)
+    : value,
+) as Fixture[];
 
 type AnyFrame = RequestFrame | ResponseFrame;
 

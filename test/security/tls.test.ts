@@ -96,7 +96,7 @@ describe('TLS on the native listener', () => {
   });
 
   it('with client auth required: no certificate fails fast and clearly; a certificate is served and names the principal', async () => {
-    const { broker: b, lines } = await broker({ tls: { native: tlsContext('required') } });
+    const { broker: b, lines } = await broker({ tls: { native: tlsContext('required') }, authorizer: 'none' }); // ACLs (on by default with mTLS): acl-matrix.test.ts
     const { error, elapsedMs } = await failure(() => client(b, trusting()).admin().listTopics());
     expect(isSpoolError(error) && error.code).toBe('TLS_HANDSHAKE_FAILED');
     expect((error as Error).message).toContain(`broker 127.0.0.1:${b.port}`);

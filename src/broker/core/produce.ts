@@ -14,7 +14,10 @@
 // before any append of the request.
 
 import { Errors, SpoolError, isSpoolError } from '../../util/errors.js';
+import type { Principal } from '../../security/authorizer.js';
+import { Stage, brokerMarks, stageTraceOn, stampRange, traceNowUs, traceReads } from '../../util/stage-trace.js';
 import type { BrokerContext } from '../context.js';
+import { authorizationOn, mayCreateTopic, mayTopic, Operation, topicDenied } from './authorize.js';
 import { quoted } from '../logger.js';
 
 export type Acks = 0 | 1 | -1;
@@ -36,14 +39,35 @@ export interface PartitionAppendResult {
   logStartOffset: number;
 }
 
-/** Appends every partition; a promise only when the answer must wait (acks all, auto-creation). */
-export function produce(ctx: BrokerContext, appends: readonly PartitionAppend[], acks: Acks): PartitionAppendResult[] | Promise<PartitionAppendResult[]> {
-  if (ctx.options.autoCreateTopics && appends.some((entry) => !ctx.logs.getTopic(entry.topic) && ctx.clusterAdmin?.hasTopic(entry.topic) !== true)) {
+/**
+ * Appends every partition; a promise only when the answer must wait (acks all, auto-creation).
+ * With a requester (`who`), a partition of a topic it may not Write is answered
+ * TOPIC_AUTHORIZATION_FAILED and not appended, and a topic is auto-created only when it may
+ * Create it (on the cluster or the topic).
+ */
+export function produce(ctx: BrokerContext, appends: readonly PartitionAppend[], acks: Acks, who?: Principal): PartitionAppendResult[] | Promise<PartitionAppendResult[]> {
+  const denied = new Map<string, SpoolError>();
+  if (who !== undefined && authorizationOn(ctx)) {
+    for (const entry of appends) {
+      if (denied.has(entry.topic)) continue;
+      if (!mayTopic(ctx, who, Operation.Write, entry.topic)) denied.set(entry.topic, topicDenied(who, Operation.Write, entry.topic));
+      else if (ctx.options.autoCreateTopics && missingTopic(ctx, entry.topic) && !mayCreateTopic(ctx, who, entry.topic)) {
+        denied.set(entry.topic, topicDenied(who, Operation.Create, entry.topic));
+      }
+    }
+  }
+  if (ctx.options.autoCreateTopics && appends.some((entry) => !denied.has(entry.topic) && missingTopic(ctx, entry.topic))) {
     // Appends after an await: copy, since the caller reuses the request's bytes once this returns.
     const owned = appends.map((entry) => ({ ...entry, batches: Buffer.from(entry.batches) }));
-    return autoCreateTopics(ctx, owned.map((entry) => entry.topic)).then((creationErrors) => appendAll(ctx, owned, acks, creationErrors));
+    const creatable = owned.map((entry) => entry.topic).filter((topic) => !denied.has(topic));
+    return autoCreateTopics(ctx, creatable).then((creationErrors) => appendAll(ctx, owned, acks, new Map([...creationErrors, ...denied])));
   }
-  return appendAll(ctx, appends, acks, new Map());
+  return appendAll(ctx, appends, acks, denied);
+}
+
+/** Unknown here and, in a cluster, unknown to the cluster too (a topic this broker holds no replica of exists). */
+function missingTopic(ctx: BrokerContext, topic: string): boolean {
+  return !ctx.logs.getTopic(topic) && ctx.clusterAdmin?.hasTopic(topic) !== true;
 }
 
 function appendAll(
@@ -100,6 +124,7 @@ function appendPartition(ctx: BrokerContext, entry: PartitionAppend, acks: Acks,
     if (acks === -1) appended = appended.then((append) => replicas.waitForHighWatermark(topic, partition, append.lastOffset + 1).then(() => append));
   }
   if (written) {
+    if (stageTraceOn) traceAppended(logEndBefore, log.logEndOffset, acks, appended);
     ctx.waiters.notify(topic, partition);
     // Per partition of the request, not per message: the offsets the append assigned are its records.
     ctx.metrics.produced(topic, entry.batches.length, log.logEndOffset - logEndBefore);
@@ -119,6 +144,14 @@ function appendPartition(ctx: BrokerContext, entry: PartitionAppend, acks: Acks,
   result.baseOffset = logEndBefore;
   result.logStartOffset = log.logStartOffset;
   return null;
+}
+
+/** Stage trace (SPOOL_STAGE_TRACE, bench e2e): the read and append times of these offsets; their ack is ready when `appended` settles (acks all) or now. */
+function traceAppended(fromOffset: number, toOffset: number, acks: Acks, appended: Promise<unknown>): void {
+  stampRange(Stage.brokerRead, fromOffset, toOffset, traceReads.lastReadUs);
+  stampRange(Stage.appended, fromOffset, toOffset, traceNowUs());
+  if (acks !== -1) brokerMarks.ackFlushed.ready(toOffset);
+  else void appended.then(() => brokerMarks.ackFlushed.ready(toOffset), () => undefined);
 }
 
 function setError(ctx: BrokerContext, result: PartitionAppendResult, error: unknown): void {

@@ -4,14 +4,17 @@
 // allocator, so they are never reused after a restart. Transactions are not supported.
 
 import { Errors, SpoolError } from '../../util/errors.js';
+import type { Principal } from '../../security/authorizer.js';
 import type { BrokerContext } from '../context.js';
+import { requireInitProducerId } from './authorize.js';
 
 export interface ProducerIdentity {
   producerId: number;
   producerEpoch: number;
 }
 
-export function initProducerId(ctx: BrokerContext, transactionalId: string | null | undefined): ProducerIdentity {
+export function initProducerId(ctx: BrokerContext, transactionalId: string | null | undefined, who?: Principal): ProducerIdentity {
+  if (who !== undefined) requireInitProducerId(ctx, who, transactionalId);
   if (transactionalId !== null && transactionalId !== undefined && transactionalId !== '') {
     throw new SpoolError(Errors.INVALID_REQUEST, `transactions are not supported (transactional id '${transactionalId}')`);
   }

@@ -6,7 +6,14 @@ import { isSpoolError } from '../../util/errors.js';
 import type { BrokerContext, RequestScope } from '../context.js';
 
 export type KafkaAnswer =
-  | { kind: 'body'; body: object; /** Encode at this version instead of the request's (ApiVersions fallback). */ apiVersion?: number; payloadBytes: number }
+  | {
+      kind: 'body';
+      body: object;
+      /** Encode at this version instead of the request's (ApiVersions fallback). */ apiVersion?: number;
+      payloadBytes: number;
+      /** Close the connection once this answer is written (a failed SASL exchange). */
+      close?: boolean;
+    }
   | { kind: 'bare-error'; errorCode: number; payloadBytes: number; close: boolean; reason?: string }
   /** Nothing written, the connection closed: how an acks=0 produce that failed is told. */
   | { kind: 'close'; payloadBytes: 0; reason: string };

@@ -27,9 +27,21 @@ import { handleApiVersions, handleFindCoordinator, handleMetadata } from './meta
 import { handleListOffsets } from './offsets.js';
 import { handleProduce } from './produce.js';
 import { handleInitProducerId } from './producer-ids.js';
+import { clusterDenied, mayCluster, Operation } from '../core/authorize.js';
+import { answer } from './answer.js';
+import type { AlterUserScramCredentialsResponse, DescribeUserScramCredentialsResponse } from '../../kafka/index.js';
+import { handleAlterClientQuotas, handleCreateAcls, handleDeleteAcls, handleDescribeAcls, handleDescribeClientQuotas } from './acls.js';
+import { handleAlterUserScramCredentials, handleDescribeUserScramCredentials, handleSaslAuthenticate, handleSaslHandshake } from './security.js';
+import { authenticationRefusal } from '../authentication.js';
 import { handleCreatePartitions, handleCreateTopics, handleDeleteTopics, handleDescribeConfigs } from './topics.js';
 
+/** What a connection may call before it has authenticated (with SASL on). */
+const PRE_AUTHENTICATION: ReadonlySet<number> = new Set([ApiKeys.ApiVersions, ApiKeys.SaslHandshake, ApiKeys.SaslAuthenticate]);
+
 export function dispatchKafka(ctx: BrokerContext, raw: Buffer, header: RequestHeader, scope: RequestScope): Outcome<KafkaAnswer> {
+  // Before decoding: an unauthenticated client's bytes are not parsed beyond the header.
+  const refusal = authenticationRefusal(ctx, scope.session, `api key ${header.apiKey}`, PRE_AUTHENTICATION.has(header.apiKey), 'kafka');
+  if (refusal !== null) return { kind: 'bare-error', errorCode: KafkaErrors.SASL_AUTHENTICATION_FAILED, payloadBytes: 0, close: true, reason: refusal.message };
   let request: KafkaRequest;
   try {
     request = decodeRequest(raw);
@@ -98,7 +110,35 @@ function route(ctx: BrokerContext, request: KafkaRequest, scope: KafkaScope): Ou
     case ApiKeys.CreatePartitions:
       return handleCreatePartitions(ctx, request.body, scope);
     case ApiKeys.InitProducerId:
-      return handleInitProducerId(ctx, request.body);
+      return handleInitProducerId(ctx, request.body, scope);
+    case ApiKeys.DescribeAcls:
+      return handleDescribeAcls(ctx, request.body, scope);
+    case ApiKeys.CreateAcls:
+      return handleCreateAcls(ctx, request.body, scope);
+    case ApiKeys.DeleteAcls:
+      return handleDeleteAcls(ctx, request.body, scope);
+    case ApiKeys.DescribeClientQuotas:
+      return handleDescribeClientQuotas(ctx, request.body, scope);
+    case ApiKeys.AlterClientQuotas:
+      return handleAlterClientQuotas(ctx, request.body, scope);
+    case ApiKeys.SaslHandshake:
+      return handleSaslHandshake(ctx, request.body, scope);
+    case ApiKeys.SaslAuthenticate:
+      return handleSaslAuthenticate(ctx, request.body, scope);
+    case ApiKeys.DescribeUserScramCredentials:
+      // Kafka: Describe on the cluster; the whole answer is refused.
+      if (!mayCluster(ctx, scope.session, Operation.Describe)) {
+        return answer({ throttleTimeMs: 0, ...kafkaErrorOf(clusterDenied(scope.session, Operation.Describe)), results: [] } satisfies DescribeUserScramCredentialsResponse);
+      }
+      return handleDescribeUserScramCredentials(ctx, request.body);
+    case ApiKeys.AlterUserScramCredentials:
+      // Kafka: Alter on the cluster; every user named is refused, nothing changes.
+      if (!mayCluster(ctx, scope.session, Operation.Alter)) {
+        const denied = kafkaErrorOf(clusterDenied(scope.session, Operation.Alter));
+        const users = [...request.body.deletions, ...request.body.upsertions].map((entry) => ({ user: entry.name, ...denied }));
+        return answer({ throttleTimeMs: 0, results: users } satisfies AlterUserScramCredentialsResponse);
+      }
+      return handleAlterUserScramCredentials(ctx, request.body);
   }
   const never: never = request;
   return never;

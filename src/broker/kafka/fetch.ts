@@ -11,6 +11,7 @@ import type { BrokerContext } from '../context.js';
 import { fetch, type FetchRead, type PartitionFetchSpec } from '../core/fetch.js';
 import type { Outcome } from '../front.js';
 import { thenMaybe } from '../slices.js';
+import { QuotaKind, recordQuota } from '../core/quotas.js';
 import { answer, type KafkaAnswer, type KafkaScope } from './answer.js';
 
 const EMPTY = Buffer.alloc(0);
@@ -32,14 +33,18 @@ export function handleFetch(ctx: BrokerContext, request: FetchRequest, scope: Ka
     return answer(toResponse(request, null, error.errorCode));
   }
   const spec = { partitions, maxBytes: Math.max(1, request.maxBytes), minBytes: request.minBytes, maxWaitMs: Math.max(0, request.maxWaitMs) };
-  return thenMaybe(fetch(ctx, spec, scope), (read) => (read === null ? null : answer(toResponse(request, read, KafkaErrors.NONE), read.totalBytes)));
+  return thenMaybe(fetch(ctx, spec, scope), (read) => {
+    if (read === null) return null;
+    const throttleTimeMs = recordQuota(ctx, scope, scope.clientId, QuotaKind.Fetch, read.totalBytes);
+    return answer(toResponse(request, read, KafkaErrors.NONE, throttleTimeMs), read.totalBytes);
+  });
 }
 
-function toResponse(request: FetchRequest, read: FetchRead | null, errorCode: number): FetchResponse {
+function toResponse(request: FetchRequest, read: FetchRead | null, errorCode: number, throttleTimeMs = 0): FetchResponse {
   const byKey = new Map(read?.partitions.map((entry) => [`${entry.topic}\u0000${entry.partition}`, entry]));
   const answered = new Set<string>();
   return {
-    throttleTimeMs: 0,
+    throttleTimeMs,
     errorCode,
     sessionId: 0,
     responses: request.topics.map((topic) => ({

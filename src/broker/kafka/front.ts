@@ -77,7 +77,7 @@ export const kafkaFront: WireFront<KafkaFrame, KafkaTicket, KafkaAnswer> = {
     close: true,
     reason: isSpoolError(error) ? error.message : new SpoolError(Errors.UNKNOWN).message,
   }),
-  closesConnection: (answer) => answer.kind === 'close' || (answer.kind === 'bare-error' && answer.close),
+  closesConnection: (answer) => answer.kind === 'close' || (answer.kind !== 'body' ? answer.close : answer.close === true),
   apiName: (frame) => (frame.header ? (API_LABELS.get(frame.header.apiKey) ?? 'unknown') : 'unknown'),
   errorName(answer) {
     // The request-level code: a bare error, or a top-level errorCode (per-item codes are not counted).

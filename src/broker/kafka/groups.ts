@@ -33,6 +33,7 @@ import { RequestLimits } from '../../protocol/validate.js';
 import { errorByCode, Errors } from '../../util/errors.js';
 import type { BrokerContext } from '../context.js';
 import { mapSequentially } from '../slices.js';
+import { claimMember, mayGroup, mayTopic, Operation, requireGroup, visibleGroups } from '../core/authorize.js';
 import { answer, itemError, type KafkaAnswer, type KafkaScope } from './answer.js';
 
 const EMPTY = Buffer.alloc(0);
@@ -55,6 +56,8 @@ const KAFKA_STATES: Record<GroupState, string> = {
 
 export async function handleJoinGroup(ctx: BrokerContext, request: JoinGroupRequest, scope: KafkaScope): Promise<KafkaAnswer> {
   try {
+    requireGroup(ctx, scope.session, Operation.Read, request.groupId);
+    claimMember(ctx, scope.session, request.groupId, request.memberId);
     const result = await ctx.coordinator.joinGroup({
       groupId: request.groupId,
       memberId: request.memberId,
@@ -68,6 +71,8 @@ export async function handleJoinGroup(ctx: BrokerContext, request: JoinGroupRequ
       protocols: request.protocols.map((protocol) => ({ name: protocol.name, metadata: Buffer.from(protocol.metadata) })),
       requireKnownMemberId: scope.apiVersion >= 4,
     });
+    // The member id given out (also with MEMBER_ID_REQUIRED) belongs to this principal.
+    claimMember(ctx, scope.session, request.groupId, result.memberId);
     return answer({
       throttleTimeMs: 0,
       errorCode: kafkaCode(result.errorCode),
@@ -82,8 +87,10 @@ export async function handleJoinGroup(ctx: BrokerContext, request: JoinGroupRequ
   }
 }
 
-export async function handleSyncGroup(ctx: BrokerContext, request: SyncGroupRequest, _scope: KafkaScope): Promise<KafkaAnswer> {
+export async function handleSyncGroup(ctx: BrokerContext, request: SyncGroupRequest, scope: KafkaScope): Promise<KafkaAnswer> {
   try {
+    requireGroup(ctx, scope.session, Operation.Read, request.groupId);
+    claimMember(ctx, scope.session, request.groupId, request.memberId);
     const result = await ctx.coordinator.syncGroup({
       groupId: request.groupId,
       generationId: request.generationId,
@@ -97,8 +104,10 @@ export async function handleSyncGroup(ctx: BrokerContext, request: SyncGroupRequ
   }
 }
 
-export async function handleHeartbeat(ctx: BrokerContext, request: HeartbeatRequest, _scope: KafkaScope): Promise<KafkaAnswer> {
+export async function handleHeartbeat(ctx: BrokerContext, request: HeartbeatRequest, scope: KafkaScope): Promise<KafkaAnswer> {
   try {
+    requireGroup(ctx, scope.session, Operation.Read, request.groupId);
+    claimMember(ctx, scope.session, request.groupId, request.memberId);
     const result = await ctx.coordinator.classicHeartbeat({
       groupId: request.groupId,
       generationId: request.generationId,
@@ -115,6 +124,8 @@ export async function handleLeaveGroup(ctx: BrokerContext, request: LeaveGroupRe
   // v0-2 name one member by id; v3+ a batch.
   const members = scope.apiVersion >= 3 ? request.members : [{ memberId: request.memberId, groupInstanceId: null }];
   try {
+    requireGroup(ctx, scope.session, Operation.Read, request.groupId);
+    for (const member of members) claimMember(ctx, scope.session, request.groupId, member.memberId);
     const result = await ctx.coordinator.leaveGroup({ groupId: request.groupId, members });
     return answer({
       throttleTimeMs: 0,
@@ -126,8 +137,12 @@ export async function handleLeaveGroup(ctx: BrokerContext, request: LeaveGroupRe
   }
 }
 
-export async function handleOffsetCommit(ctx: BrokerContext, request: OffsetCommitRequest, _scope: KafkaScope): Promise<KafkaAnswer> {
-  const offsets = request.topics.flatMap((topic) =>
+export async function handleOffsetCommit(ctx: BrokerContext, request: OffsetCommitRequest, scope: KafkaScope): Promise<KafkaAnswer> {
+  // Read on the group, and Read on each topic (a denied topic's partitions are answered
+  // TOPIC_AUTHORIZATION_FAILED and not committed), as Kafka's handleOffsetCommitRequest.
+  const groupAllowed = mayGroup(ctx, scope.session, Operation.Read, request.groupId);
+  const deniedTopics = new Set(request.topics.filter((topic) => !mayTopic(ctx, scope.session, Operation.Read, topic.name)).map((topic) => topic.name));
+  const offsets = request.topics.filter((topic) => !deniedTopics.has(topic.name)).flatMap((topic) =>
     topic.partitions.map((partition) => ({
       topic: topic.name,
       partition: partition.partitionIndex,
@@ -138,9 +153,12 @@ export async function handleOffsetCommit(ctx: BrokerContext, request: OffsetComm
   const byPartition = new Map<string, number>();
   let requestCode: number = KafkaErrors.NONE;
   try {
-    if (offsets.length > RequestLimits.maxPartitionsPerRequest) {
+    if (!groupAllowed) {
+      requestCode = KafkaErrors.GROUP_AUTHORIZATION_FAILED;
+    } else if (offsets.length > RequestLimits.maxPartitionsPerRequest) {
       requestCode = KafkaErrors.INVALID_REQUEST;
-    } else {
+    } else if (offsets.length > 0) {
+      claimMember(ctx, scope.session, request.groupId, request.memberId);
       const result = await ctx.coordinator.commitOffsets({
         groupId: request.groupId,
         memberId: request.memberId,
@@ -158,7 +176,7 @@ export async function handleOffsetCommit(ctx: BrokerContext, request: OffsetComm
     name: topic.name,
     partitions: topic.partitions.map((partition) => ({
       partitionIndex: partition.partitionIndex,
-      errorCode: requestCode !== KafkaErrors.NONE ? requestCode : (byPartition.get(`${topic.name}\u0000${partition.partitionIndex}`) ?? KafkaErrors.NONE),
+      errorCode: requestCode !== KafkaErrors.NONE ? requestCode : deniedTopics.has(topic.name) ? KafkaErrors.TOPIC_AUTHORIZATION_FAILED : (byPartition.get(`${topic.name}\u0000${partition.partitionIndex}`) ?? KafkaErrors.NONE),
     })),
   }));
   return answer({ throttleTimeMs: 0, topics } satisfies OffsetCommitResponse);
@@ -170,7 +188,9 @@ export async function handleOffsetFetch(ctx: BrokerContext, request: OffsetFetch
     let errorCode: number = KafkaErrors.NONE;
     let topics: OffsetFetchResponseTopics[] = [];
     try {
-      if (partitions !== null && partitions.length > RequestLimits.maxPartitionsPerRequest) {
+      if (!mayGroup(ctx, scope.session, Operation.Describe, group.groupId)) {
+        errorCode = KafkaErrors.GROUP_AUTHORIZATION_FAILED;
+      } else if (partitions !== null && partitions.length > RequestLimits.maxPartitionsPerRequest) {
         errorCode = KafkaErrors.INVALID_REQUEST;
       } else {
         const result = await ctx.coordinator.fetchOffsets({ groupId: group.groupId, partitions });
@@ -178,7 +198,9 @@ export async function handleOffsetFetch(ctx: BrokerContext, request: OffsetFetch
         errorCode = result.errorCode === Errors.GROUP_ID_NOT_FOUND.code ? KafkaErrors.NONE : kafkaCode(result.errorCode);
         const byTopic = new Map<string, OffsetFetchResponseTopics>();
         const known = new Map(result.offsets.map((entry) => [`${entry.topic}\u0000${entry.partition}`, entry]));
-        const wanted = partitions ?? result.offsets.map((entry) => ({ topic: entry.topic, partition: entry.partition }));
+        // Every partition asked: only topics the requester may Describe (Kafka filters them);
+        // a named one it may not is answered TOPIC_AUTHORIZATION_FAILED.
+        const wanted = partitions ?? result.offsets.filter((entry) => mayTopic(ctx, scope.session, Operation.Describe, entry.topic)).map((entry) => ({ topic: entry.topic, partition: entry.partition }));
         for (const { topic, partition } of wanted) {
           let answerTopic = byTopic.get(topic);
           if (!answerTopic) byTopic.set(topic, (answerTopic = { name: topic, partitions: [] }));
@@ -188,7 +210,7 @@ export async function handleOffsetFetch(ctx: BrokerContext, request: OffsetFetch
             committedOffset: entry ? entry.offset : -1,
             committedLeaderEpoch: -1,
             metadata: entry ? entry.metadata : '',
-            errorCode: entry ? kafkaCode(entry.errorCode) : KafkaErrors.NONE,
+            errorCode: !mayTopic(ctx, scope.session, Operation.Describe, topic) ? KafkaErrors.TOPIC_AUTHORIZATION_FAILED : entry ? kafkaCode(entry.errorCode) : KafkaErrors.NONE,
           });
         }
         topics = [...byTopic.values()];
@@ -203,23 +225,28 @@ export async function handleOffsetFetch(ctx: BrokerContext, request: OffsetFetch
   return answer({ throttleTimeMs: 0, topics: only.topics, errorCode: only.errorCode } satisfies OffsetFetchResponse);
 }
 
-export async function handleListGroups(ctx: BrokerContext, request: ListGroupsRequest, _scope: KafkaScope): Promise<KafkaAnswer> {
+export async function handleListGroups(ctx: BrokerContext, request: ListGroupsRequest, scope: KafkaScope): Promise<KafkaAnswer> {
   const result = await ctx.coordinator.listGroups();
   const filter = new Set(request.statesFilter.map((state) => state.toLowerCase()));
   // Share groups are spool's own (ShareFetch): a Kafka client could not describe them.
-  const groups = result.groups
+  // Only groups the requester may Describe are listed.
+  const groups = visibleGroups(ctx, scope.session, result.groups)
     .filter((group) => group.kind !== 'share')
     .map((group) => ({ groupId: group.groupId, protocolType: 'consumer', groupState: KAFKA_STATES[group.state] }))
     .filter((group) => filter.size === 0 || filter.has(group.groupState.toLowerCase()));
   return answer({ throttleTimeMs: 0, errorCode: kafkaCode(result.errorCode), groups } satisfies ListGroupsResponse);
 }
 
-export async function handleDescribeGroups(ctx: BrokerContext, request: DescribeGroupsRequest, _scope: KafkaScope): Promise<KafkaAnswer> {
+export async function handleDescribeGroups(ctx: BrokerContext, request: DescribeGroupsRequest, scope: KafkaScope): Promise<KafkaAnswer> {
   const names = request.groups.slice(0, RequestLimits.maxGroupsPerRequest);
-  const described = await mapSequentially(names, async (groupId) => (await ctx.coordinator.describeGroups({ groupIds: [groupId] })).groups[0]!);
+  const allowed = names.map((groupId) => mayGroup(ctx, scope.session, Operation.Describe, groupId));
+  const described = await mapSequentially(names.map((groupId, i) => ({ groupId, allowed: allowed[i]! })), async ({ groupId, allowed: may }) =>
+    may ? (await ctx.coordinator.describeGroups({ groupIds: [groupId] })).groups[0]! : null,
+  );
   const groups = request.groups.map((groupId, i) => {
+    if (allowed[i] === false) return { errorCode: KafkaErrors.GROUP_AUTHORIZATION_FAILED, groupId, groupState: '', protocolType: '', protocolData: '', members: [], authorizedOperations: -2147483648 };
     const group = described[i];
-    if (!group) return { errorCode: KafkaErrors.INVALID_REQUEST, groupId, groupState: '', protocolType: '', protocolData: '', members: [], authorizedOperations: -2147483648 };
+    if (group === undefined || group === null) return { errorCode: KafkaErrors.INVALID_REQUEST, groupId, groupState: '', protocolType: '', protocolData: '', members: [], authorizedOperations: -2147483648 };
     // Kafka describes an unknown group as Dead with no error.
     if (group.errorCode === Errors.GROUP_ID_NOT_FOUND.code) {
       return { errorCode: KafkaErrors.NONE, groupId, groupState: 'Dead', protocolType: '', protocolData: '', members: [], authorizedOperations: -2147483648 };

@@ -22,6 +22,7 @@ import type { BrokerContext } from '../context.js';
 import { topicsMetadata } from '../core/admin.js';
 import { NO_LEADER_ID } from '../core/cluster-metadata.js';
 import { autoCreateTopics } from '../core/produce.js';
+import { mayCreateTopic, mayGroup, mayTopic, Operation } from '../core/authorize.js';
 import type { Outcome } from '../front.js';
 import { answer, type KafkaAnswer, type KafkaScope } from './answer.js';
 
@@ -55,14 +56,17 @@ export function handleMetadata(ctx: BrokerContext, request: MetadataRequest, sco
     // A name that cannot be created (invalid, reserved) is told why, as Kafka does
     // (INVALID_TOPIC_EXCEPTION, not retried), instead of UNKNOWN_TOPIC_OR_PARTITION, which
     // clients retry until they time out.
-    return autoCreateTopics(ctx, unknown).then((creationErrors) => respond(ctx, scope, topicsOf(ctx, names, creationErrors)));
+    // Only topics the requester may Create (on the cluster or the topic) and Describe: a
+    // denied name is answered TOPIC_AUTHORIZATION_FAILED by topicsMetadata, uncreated.
+    const creatable = unknown.filter((name) => mayTopic(ctx, scope.session, Operation.Describe, name) && mayCreateTopic(ctx, scope.session, name));
+    if (creatable.length > 0) return autoCreateTopics(ctx, creatable).then((creationErrors) => respond(ctx, scope, topicsOf(ctx, scope, names, creationErrors)));
   }
-  return respond(ctx, scope, topicsOf(ctx, names));
+  return respond(ctx, scope, topicsOf(ctx, scope, names));
 }
 
-function topicsOf(ctx: BrokerContext, names: string[] | null, creationErrors?: ReadonlyMap<string, unknown>): MetadataResponseTopic[] {
+function topicsOf(ctx: BrokerContext, scope: KafkaScope, names: string[] | null, creationErrors?: ReadonlyMap<string, unknown>): MetadataResponseTopic[] {
   const cluster = ctx.clusterMetadata;
-  return topicsMetadata(ctx, names).map((topic) => ({
+  return topicsMetadata(ctx, names, scope.session).map((topic) => ({
     errorCode: topic.error === null ? KafkaErrors.NONE : kafkaErrorOf(creationErrors?.get(topic.name) ?? topic.error).errorCode,
     name: topic.name,
     isInternal: topic.internal,
@@ -131,15 +135,17 @@ export function handleFindCoordinator(ctx: BrokerContext, request: FindCoordinat
   const errorCode = served ? KafkaErrors.NONE : KafkaErrors.COORDINATOR_NOT_AVAILABLE;
   const errorMessage = served ? null : 'transactions are not served';
   if (scope.apiVersion >= 4) {
-    const coordinators = findCoordinatorKeys(scope.apiVersion, request).map((key) => ({
-      key,
-      nodeId: served ? nodeId : -1,
-      host: served ? host : '',
-      port: served ? port : -1,
-      errorCode,
-      errorMessage,
-    }));
+    const coordinators = findCoordinatorKeys(scope.apiVersion, request).map((key) => {
+      // Finding a group's coordinator needs Describe on the group (Kafka).
+      if (served && !mayGroup(ctx, scope.session, Operation.Describe, key)) {
+        return { key, nodeId: -1, host: '', port: -1, errorCode: KafkaErrors.GROUP_AUTHORIZATION_FAILED, errorMessage: `${scope.session.principal} may not Describe group '${key}'` };
+      }
+      return { key, nodeId: served ? nodeId : -1, host: served ? host : '', port: served ? port : -1, errorCode, errorMessage };
+    });
     return answer({ throttleTimeMs: 0, coordinators } satisfies FindCoordinatorResponse);
+  }
+  if (served && !mayGroup(ctx, scope.session, Operation.Describe, request.key)) {
+    return answer({ throttleTimeMs: 0, errorCode: KafkaErrors.GROUP_AUTHORIZATION_FAILED, errorMessage: null, nodeId: -1, host: '', port: -1 } satisfies FindCoordinatorResponse);
   }
   return answer({
     throttleTimeMs: 0,

@@ -19,7 +19,7 @@ export function handleListOffsets(ctx: BrokerContext, request: ListOffsetsReques
     const base = { partitionIndex: partition.partitionIndex, leaderEpoch: 0 };
     try {
       if (tooMany) throw new SpoolError(Errors.INVALID_REQUEST, `a ListOffsets may name at most ${RequestLimits.maxPartitionsPerRequest} partitions`);
-      const found = listOffset(ctx, topic, partition.partitionIndex, partition.timestamp);
+      const found = listOffset(ctx, topic, partition.partitionIndex, partition.timestamp, scope.session);
       if (scope.apiVersion === 0) return { ...base, errorCode: KafkaErrors.NONE, oldStyleOffsets: partition.maxNumOffsets > 0 ? [found.offset] : [] };
       return { ...base, errorCode: KafkaErrors.NONE, timestamp: found.timestamp, offset: found.offset };
     } catch (error) {

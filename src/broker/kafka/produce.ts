@@ -16,9 +16,10 @@ import type { BrokerContext } from '../context.js';
 import type { Outcome } from '../front.js';
 import { produce, type Acks, type PartitionAppend, type PartitionAppendResult } from '../core/produce.js';
 import { thenMaybe } from '../slices.js';
+import { QuotaKind, recordQuota } from '../core/quotas.js';
 import { answer, type KafkaAnswer, type KafkaScope } from './answer.js';
 
-export function handleProduce(ctx: BrokerContext, request: ProduceRequest, _scope: KafkaScope): Outcome<KafkaAnswer> {
+export function handleProduce(ctx: BrokerContext, request: ProduceRequest, scope: KafkaScope): Outcome<KafkaAnswer> {
   const acks: Acks = request.acks === 0 ? 0 : request.acks === 1 ? 1 : -1;
   const partitionCount = request.topicData.reduce((sum, topic) => sum + topic.partitionData.length, 0);
   const requestError =
@@ -37,6 +38,9 @@ export function handleProduce(ctx: BrokerContext, request: ProduceRequest, _scop
     }));
     return answer({ responses, throttleTimeMs: 0 } satisfies ProduceResponse);
   }
+  let producedBytes = 0;
+  for (const topic of request.topicData) for (const partition of topic.partitionData) producedBytes += partition.records?.length ?? 0;
+  const throttleTimeMs = recordQuota(ctx, scope, scope.clientId, QuotaKind.Produce, producedBytes);
   const appends: PartitionAppend[] = [];
   // What answers each partition entry, in request order: its append's result (by index in
   // `appends`), or an error decided here without reaching storage.
@@ -56,7 +60,7 @@ export function handleProduce(ctx: BrokerContext, request: ProduceRequest, _scop
       seen.add(key);
     }
   }
-  return thenMaybe(produce(ctx, appends, acks), (results) => {
+  return thenMaybe(produce(ctx, appends, acks, scope.session), (results) => {
     const codes = plan.map((entry) => ('errorCode' in entry ? entry.errorCode : codeOf(results[entry.append]!)));
     if (acks === 0) {
       const failed = codes.filter((code) => code !== KafkaErrors.NONE).length;
@@ -72,7 +76,7 @@ export function handleProduce(ctx: BrokerContext, request: ProduceRequest, _scop
         return { index: partition.index, errorCode: codes[at]!, baseOffset: result?.baseOffset ?? -1, logAppendTimeMs: -1, logStartOffset: result?.logStartOffset ?? -1 };
       }),
     }));
-    return answer({ responses, throttleTimeMs: 0 } satisfies ProduceResponse);
+    return answer({ responses, throttleTimeMs } satisfies ProduceResponse);
   });
 }
 

@@ -6,11 +6,11 @@
 import { KafkaErrors, type InitProducerIdRequest, type InitProducerIdResponse } from '../../kafka/index.js';
 import type { BrokerContext } from '../context.js';
 import { initProducerId } from '../core/producer-ids.js';
-import { answer, itemError, type KafkaAnswer } from './answer.js';
+import { answer, itemError, type KafkaAnswer, type KafkaScope } from './answer.js';
 
-export function handleInitProducerId(ctx: BrokerContext, request: InitProducerIdRequest): KafkaAnswer {
+export function handleInitProducerId(ctx: BrokerContext, request: InitProducerIdRequest, scope: KafkaScope): KafkaAnswer {
   try {
-    const identity = initProducerId(ctx, request.transactionalId);
+    const identity = initProducerId(ctx, request.transactionalId, scope.session);
     return answer({ throttleTimeMs: 0, errorCode: KafkaErrors.NONE, ...identity } satisfies InitProducerIdResponse);
   } catch (error) {
     const { errorCode } = itemError(ctx, 'InitProducerId', error);

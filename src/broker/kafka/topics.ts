@@ -23,6 +23,7 @@ import { Errors, SpoolError } from '../../util/errors.js';
 import type { BrokerContext } from '../context.js';
 import { createPartitions, createTopic, deleteTopic } from '../core/admin.js';
 import { mapSequentially } from '../slices.js';
+import { Operation, requireCluster, requireCreateTopic, requireTopic } from '../core/authorize.js';
 import { answer, itemError, type KafkaAnswer, type KafkaScope } from './answer.js';
 import { NODE_ID } from './metadata.js';
 
@@ -57,7 +58,7 @@ function duplicateError(name: string): SpoolError {
   return new SpoolError(Errors.INVALID_REQUEST, `topic '${name}' is named more than once in this request`);
 }
 
-export async function handleCreateTopics(ctx: BrokerContext, request: CreateTopicsRequest, _scope: KafkaScope): Promise<KafkaAnswer> {
+export async function handleCreateTopics(ctx: BrokerContext, request: CreateTopicsRequest, scope: KafkaScope): Promise<KafkaAnswer> {
   const tooMany = request.topics.length > RequestLimits.maxTopicsPerRequest;
   // As the native front (validate.ts): all topics' partitions together, counts below 1 left to the topic's own error.
   const partitionsToCreate = request.topics.reduce((sum, topic) => sum + Math.max(0, requestedPartitions(ctx, topic)), 0);
@@ -84,10 +85,11 @@ export async function handleCreateTopics(ctx: BrokerContext, request: CreateTopi
       const config: Record<string, string> = {};
       for (const entry of topic.configs) if (entry.value !== null) config[entry.name] = entry.value;
       if (request.validateOnly) {
+        requireCreateTopic(ctx, scope.session, topic.name);
         if (ctx.logs.getTopic(topic.name)) throw new SpoolError(Errors.TOPIC_ALREADY_EXISTS, `topic '${topic.name}' already exists`);
         parseTopicConfig(config);
       } else {
-        await createTopic(ctx, topic.name, partitions, config, topic.replicationFactor);
+        await createTopic(ctx, topic.name, partitions, config, scope.session, topic.replicationFactor);
       }
       return { ...base, errorCode: KafkaErrors.NONE, errorMessage: null, numPartitions: partitions, replicationFactor: ctx.clusterAdmin ? topic.replicationFactor : 1 };
     } catch (error) {
@@ -105,7 +107,7 @@ export async function handleDeleteTopics(ctx: BrokerContext, request: DeleteTopi
     try {
       if (tooMany) throw limitError('topics', RequestLimits.maxTopicsPerRequest);
       if (name === null) throw new SpoolError(Errors.UNKNOWN_TOPIC, 'topics are deleted by name: topic ids are not kept');
-      await deleteTopic(ctx, name);
+      await deleteTopic(ctx, name, scope.session);
       return { name, topicId: ZERO_UUID, errorCode: KafkaErrors.NONE, errorMessage: null };
     } catch (error) {
       return { name, topicId: ZERO_UUID, ...itemError(ctx, 'topics', error) };
@@ -114,14 +116,18 @@ export async function handleDeleteTopics(ctx: BrokerContext, request: DeleteTopi
   return answer({ throttleTimeMs: 0, responses } satisfies DeleteTopicsResponse);
 }
 
-export function handleDescribeConfigs(ctx: BrokerContext, request: DescribeConfigsRequest, _scope: KafkaScope): KafkaAnswer {
+export function handleDescribeConfigs(ctx: BrokerContext, request: DescribeConfigsRequest, scope: KafkaScope): KafkaAnswer {
   const tooMany = request.resources.length > RequestLimits.maxTopicsPerRequest;
   const results = request.resources.map((resource): DescribeConfigsResult => {
     const base = { resourceType: resource.resourceType, resourceName: resource.resourceName, configs: [] };
     try {
       if (tooMany) throw limitError('resources', RequestLimits.maxTopicsPerRequest);
-      if (resource.resourceType === RESOURCE_BROKER) return { ...base, errorCode: KafkaErrors.NONE, errorMessage: null };
+      if (resource.resourceType === RESOURCE_BROKER) {
+        requireCluster(ctx, scope.session, Operation.DescribeConfigs);
+        return { ...base, errorCode: KafkaErrors.NONE, errorMessage: null };
+      }
       if (resource.resourceType !== RESOURCE_TOPIC) throw new SpoolError(Errors.INVALID_REQUEST, `resource type ${resource.resourceType} is not served (topics: 2, brokers: 4)`);
+      requireTopic(ctx, scope.session, Operation.DescribeConfigs, resource.resourceName);
       const info = ctx.logs.getTopic(resource.resourceName);
       if (!info) throw new SpoolError(Errors.UNKNOWN_TOPIC, `topic '${resource.resourceName}' does not exist`);
       const wanted = resource.configurationKeys === null ? null : new Set(resource.configurationKeys);
@@ -146,7 +152,7 @@ export function handleDescribeConfigs(ctx: BrokerContext, request: DescribeConfi
   return answer({ throttleTimeMs: 0, results } satisfies DescribeConfigsResponse);
 }
 
-export async function handleCreatePartitions(ctx: BrokerContext, request: CreatePartitionsRequest, _scope: KafkaScope): Promise<KafkaAnswer> {
+export async function handleCreatePartitions(ctx: BrokerContext, request: CreatePartitionsRequest, scope: KafkaScope): Promise<KafkaAnswer> {
   const tooMany = request.topics.length > RequestLimits.maxTopicsPerRequest;
   const duplicates = duplicatesOf(request.topics.map((topic) => topic.name));
   const results = await mapSequentially(request.topics, async (topic) => {
@@ -156,7 +162,7 @@ export async function handleCreatePartitions(ctx: BrokerContext, request: Create
       if (topic.assignments?.some((assignment) => assignment.brokerIds.some((id) => id !== NODE_ID))) {
         return { name: topic.name, errorCode: KafkaErrors.INVALID_REPLICA_ASSIGNMENT, errorMessage: `replicas may only be on broker ${NODE_ID}` };
       }
-      await createPartitions(ctx, topic.name, topic.count, request.validateOnly);
+      await createPartitions(ctx, topic.name, topic.count, request.validateOnly, scope.session);
       return { name: topic.name, errorCode: KafkaErrors.NONE, errorMessage: null };
     } catch (error) {
       return { name: topic.name, ...itemError(ctx, 'topics', error) };

@@ -13,6 +13,7 @@ import { Errors, SpoolError, isSpoolError } from '../../util/errors.js';
 import type { BrokerContext, HandlerResponse, RequestScope } from '../context.js';
 import { NO_LEADER_ID } from '../core/cluster-metadata.js';
 import { alterTopicConfig, createPartitions, createTopic, deleteRecords, deleteTopic, listOffset, topicsMetadata } from '../core/admin.js';
+import { Operation, requireTopic } from '../core/authorize.js';
 import { quoted } from '../logger.js';
 import { mapInSlices, mapSequentially, thenMaybe } from '../slices.js';
 
@@ -56,7 +57,7 @@ export function handleMetadata(ctx: BrokerContext, request: M.MetadataRequest, s
     const host = broker.nodeId === cluster.nodeId && WILDCARD_HOSTS.has(broker.host) && scope.localAddress ? scope.localAddress.replace(/^::ffff:/, '') : broker.host;
     return { nodeId: broker.nodeId, host, port: broker.port };
   });
-  const topics = topicsMetadata(ctx, request.topics ?? null).map((topic): M.TopicMetadata => {
+  const topics = topicsMetadata(ctx, request.topics ?? null, scope.session).map((topic): M.TopicMetadata => {
     if (topic.error) return { ...errorFields(topic.error), name: topic.name, partitions: topic.partitions, internal: topic.internal };
     if (cluster.singleNode === true) return { errorCode: 0, name: topic.name, partitions: topic.partitions, internal: topic.internal };
     return { errorCode: 0, name: topic.name, partitions: topic.partitions, internal: topic.internal, partitionInfo: partitionInfoOf(ctx, topic.name, topic.partitions) };
@@ -76,11 +77,11 @@ function partitionInfoOf(ctx: BrokerContext, topic: string, count: number): M.Pa
 }
 
 /** One topic at a time (slices.ts): creating one does synchronous file work (~5 ms). */
-export async function handleCreateTopics(ctx: BrokerContext, request: M.CreateTopicsRequest): Promise<HandlerResponse> {
+export async function handleCreateTopics(ctx: BrokerContext, request: M.CreateTopicsRequest, scope: RequestScope): Promise<HandlerResponse> {
   const topics = await mapSequentially(
     request.topics, async (entry): Promise<M.CreateTopicsResponse['topics'][number]> => {
       try {
-        await createTopic(ctx, entry.name, entry.partitions, entry.config, entry.replicationFactor);
+        await createTopic(ctx, entry.name, entry.partitions, entry.config, scope.session, entry.replicationFactor);
         return { name: entry.name, errorCode: 0 };
       } catch (error) {
         return { name: entry.name, ...itemErrors(ctx, `creating topic ${quoted(entry.name)}`, error) };
@@ -91,11 +92,11 @@ export async function handleCreateTopics(ctx: BrokerContext, request: M.CreateTo
 }
 
 /** One topic at a time (slices.ts), like CreateTopics. */
-export async function handleDeleteTopics(ctx: BrokerContext, request: M.DeleteTopicsRequest): Promise<HandlerResponse> {
+export async function handleDeleteTopics(ctx: BrokerContext, request: M.DeleteTopicsRequest, scope: RequestScope): Promise<HandlerResponse> {
   const topics = await mapSequentially(
     request.names, async (name): Promise<M.DeleteTopicsResponse['topics'][number]> => {
       try {
-        await deleteTopic(ctx, name);
+        await deleteTopic(ctx, name, scope.session);
         return { name, errorCode: 0 };
       } catch (error) {
         return { name, ...itemErrors(ctx, `deleting topic ${quoted(name)}`, error) };
@@ -106,10 +107,12 @@ export async function handleDeleteTopics(ctx: BrokerContext, request: M.DeleteTo
 }
 
 /** Sliced (slices.ts): up to maxTopicsPerRequest names, or every topic of the broker. */
-export function handleDescribeTopics(ctx: BrokerContext, request: M.DescribeTopicsRequest): HandlerResponse | Promise<HandlerResponse> {
-  const names = request.names.length > 0 ? request.names : ctx.logs.listTopics().filter((t) => !t.internal).map((t) => t.name);
+export function handleDescribeTopics(ctx: BrokerContext, request: M.DescribeTopicsRequest, scope: RequestScope): HandlerResponse | Promise<HandlerResponse> {
+  // Every topic: those the requester may Describe (topicsMetadata filters the listing).
+  const names = request.names.length > 0 ? request.names : topicsMetadata(ctx, null, scope.session).map((t) => t.name);
   const topics = mapInSlices(names, (name): M.DescribeTopicsResponse['topics'][number] => {
     try {
+      requireTopic(ctx, scope.session, Operation.Describe, name);
       const info = ctx.logs.getTopic(name);
       if (!info) throw new SpoolError(Errors.UNKNOWN_TOPIC, `topic '${name}' does not exist`);
       const partitions: M.PartitionDescription[] = [];
@@ -132,11 +135,11 @@ export function handleDescribeTopics(ctx: BrokerContext, request: M.DescribeTopi
 }
 
 /** Sliced (slices.ts): a timestamp lookup decodes a batch, ~0.1 ms each. */
-export function handleListOffsets(ctx: BrokerContext, request: M.ListOffsetsRequest): HandlerResponse | Promise<HandlerResponse> {
+export function handleListOffsets(ctx: BrokerContext, request: M.ListOffsetsRequest, scope: RequestScope): HandlerResponse | Promise<HandlerResponse> {
   const partitions = mapInSlices(request.partitions, (entry): M.ListOffsetsResponse['partitions'][number] => {
     const { topic, partition, timestamp } = entry;
     try {
-      return { errorCode: 0, topic, partition, ...listOffset(ctx, topic, partition, timestamp) };
+      return { errorCode: 0, topic, partition, ...listOffset(ctx, topic, partition, timestamp, scope.session) };
     } catch (error) {
       return { topic, partition, offset: -1, timestamp: -1, ...itemErrors(ctx, `listing offsets of ${quoted(topic)} partition ${partition}`, error) };
     }
@@ -145,10 +148,10 @@ export function handleListOffsets(ctx: BrokerContext, request: M.ListOffsetsRequ
 }
 
 /** One topic at a time (slices.ts): each rewrites the topic's metadata file. */
-export async function handleAlterConfigs(ctx: BrokerContext, request: M.AlterConfigsRequest): Promise<HandlerResponse> {
+export async function handleAlterConfigs(ctx: BrokerContext, request: M.AlterConfigsRequest, scope: RequestScope): Promise<HandlerResponse> {
   const topics = await mapSequentially(request.topics, async (entry): Promise<M.AlterConfigsResponse['topics'][number]> => {
     try {
-      await alterTopicConfig(ctx, entry.name, entry.config);
+      await alterTopicConfig(ctx, entry.name, entry.config, scope.session);
       return { name: entry.name, errorCode: 0 };
     } catch (error) {
       return { name: entry.name, ...itemErrors(ctx, `altering the config of topic ${quoted(entry.name)}`, error) };
@@ -180,10 +183,10 @@ function shareGroupConfig(config: Record<string, string | number>): ShareGroupCo
 }
 
 /** One topic at a time (slices.ts): adding partitions does file work like CreateTopics. */
-export async function handleCreatePartitions(ctx: BrokerContext, request: M.CreatePartitionsRequest): Promise<HandlerResponse> {
+export async function handleCreatePartitions(ctx: BrokerContext, request: M.CreatePartitionsRequest, scope: RequestScope): Promise<HandlerResponse> {
   const topics = await mapSequentially(request.topics, async (entry): Promise<M.CreatePartitionsResponse['topics'][number]> => {
     try {
-      await createPartitions(ctx, entry.name, entry.count);
+      await createPartitions(ctx, entry.name, entry.count, false, scope.session);
       return { name: entry.name, errorCode: 0 };
     } catch (error) {
       return { name: entry.name, ...itemErrors(ctx, `adding partitions to topic ${quoted(entry.name)}`, error) };
@@ -193,11 +196,11 @@ export async function handleCreatePartitions(ctx: BrokerContext, request: M.Crea
 }
 
 /** Sliced (slices.ts): each partition writes a checkpoint and may delete segment files. */
-export function handleDeleteRecords(ctx: BrokerContext, request: M.DeleteRecordsRequest): HandlerResponse | Promise<HandlerResponse> {
+export function handleDeleteRecords(ctx: BrokerContext, request: M.DeleteRecordsRequest, scope: RequestScope): HandlerResponse | Promise<HandlerResponse> {
   const partitions = mapInSlices(request.partitions, (entry): M.DeleteRecordsResponse['partitions'][number] => {
     const { topic, partition, offset } = entry;
     try {
-      return { errorCode: 0, topic, partition, lowWatermark: deleteRecords(ctx, topic, partition, offset) };
+      return { errorCode: 0, topic, partition, lowWatermark: deleteRecords(ctx, topic, partition, offset, scope.session) };
     } catch (error) {
       return { topic, partition, lowWatermark: -1, ...itemErrors(ctx, `deleting records of ${quoted(topic)} partition ${partition}`, error) };
     }

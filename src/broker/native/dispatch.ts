@@ -36,6 +36,11 @@ import {
 import { handleProduce } from './produce.js';
 import { handleDescribeShareGroups, handleShareAcknowledge, handleShareFetch } from './share.js';
 import { handleInitProducerId } from './producer-ids.js';
+import { authorizeNative } from './authorize.js';
+import { setClientId } from '../core/quotas.js';
+import { handleAlterClientQuotas, handleCreateAcls, handleDeleteAcls, handleDescribeAcls, handleDescribeClientQuotas } from './acls.js';
+import { handleAlterUserScramCredentials, handleDescribeUserScramCredentials, handleSaslAuthenticate, handleSaslHandshake } from './security.js';
+import { authenticationRefusal } from '../authentication.js';
 import { handleOffsetForLeaderEpoch, handleReplicaFetch } from './replica.js';
 
 type Handler<K extends ApiKey> = (
@@ -46,32 +51,47 @@ type Handler<K extends ApiKey> = (
 ) => HandlerResponse | null | Promise<HandlerResponse | null>;
 
 const handlers: { [K in ApiKey]: Handler<K> } = {
-  [ApiKey.ApiVersions]: () => handleApiVersions(),
+  [ApiKey.ApiVersions]: (_ctx, request, _payload, scope) => {
+    if (request.clientId !== undefined) setClientId(scope.session, request.clientId);
+    return handleApiVersions();
+  },
   [ApiKey.Metadata]: (ctx, request, _payload, scope) => handleMetadata(ctx, request, scope),
-  [ApiKey.CreateTopics]: (ctx, request) => handleCreateTopics(ctx, request),
-  [ApiKey.DeleteTopics]: (ctx, request) => handleDeleteTopics(ctx, request),
-  [ApiKey.DescribeTopics]: (ctx, request) => handleDescribeTopics(ctx, request),
-  [ApiKey.Produce]: (ctx, request, payload) => handleProduce(ctx, request, payload),
+  [ApiKey.CreateTopics]: (ctx, request, _payload, scope) => handleCreateTopics(ctx, request, scope),
+  [ApiKey.DeleteTopics]: (ctx, request, _payload, scope) => handleDeleteTopics(ctx, request, scope),
+  [ApiKey.DescribeTopics]: (ctx, request, _payload, scope) => handleDescribeTopics(ctx, request, scope),
+  [ApiKey.Produce]: (ctx, request, payload, scope) => handleProduce(ctx, request, payload, scope),
   [ApiKey.Fetch]: (ctx, request, _payload, scope) => handleFetch(ctx, request, scope),
-  [ApiKey.ListOffsets]: (ctx, request) => handleListOffsets(ctx, request),
-  [ApiKey.ConsumerGroupHeartbeat]: (ctx, request, _payload, scope) => handleHeartbeat(ctx, request, scope.remoteAddress),
+  [ApiKey.ListOffsets]: (ctx, request, _payload, scope) => handleListOffsets(ctx, request, scope),
+  [ApiKey.ConsumerGroupHeartbeat]: (ctx, request, _payload, scope) => handleHeartbeat(ctx, request, scope.remoteAddress, scope.session),
   [ApiKey.OffsetCommit]: (ctx, request) => handleOffsetCommit(ctx, request),
-  [ApiKey.OffsetFetch]: (ctx, request) => handleOffsetFetch(ctx, request),
-  [ApiKey.ListGroups]: (ctx, request) => handleListGroups(ctx, request),
+  [ApiKey.OffsetFetch]: (ctx, request, _payload, scope) => handleOffsetFetch(ctx, request, scope),
+  [ApiKey.ListGroups]: (ctx, request, _payload, scope) => handleListGroups(ctx, request, scope),
   [ApiKey.DescribeGroups]: (ctx, request) => handleDescribeGroups(ctx, request),
   [ApiKey.DeleteGroups]: (ctx, request) => handleDeleteGroups(ctx, request),
   [ApiKey.ResetOffsets]: (ctx, request) => handleResetOffsets(ctx, request),
-  [ApiKey.AlterConfigs]: (ctx, request) => handleAlterConfigs(ctx, request),
-  [ApiKey.CreatePartitions]: (ctx, request) => handleCreatePartitions(ctx, request),
-  [ApiKey.DeleteRecords]: (ctx, request) => handleDeleteRecords(ctx, request),
+  [ApiKey.AlterConfigs]: (ctx, request, _payload, scope) => handleAlterConfigs(ctx, request, scope),
+  [ApiKey.CreatePartitions]: (ctx, request, _payload, scope) => handleCreatePartitions(ctx, request, scope),
+  [ApiKey.DeleteRecords]: (ctx, request, _payload, scope) => handleDeleteRecords(ctx, request, scope),
   [ApiKey.DescribeCluster]: (ctx, _request, _payload, scope) => handleDescribeCluster(ctx, scope),
   [ApiKey.ShareFetch]: (ctx, request, _payload, scope) => handleShareFetch(ctx, request, scope),
   [ApiKey.ShareAcknowledge]: (ctx, request) => handleShareAcknowledge(ctx, request),
   [ApiKey.DescribeShareGroups]: (ctx, request) => handleDescribeShareGroups(ctx, request),
-  [ApiKey.InitProducerId]: (ctx, request) => handleInitProducerId(ctx, request),
+  [ApiKey.InitProducerId]: (ctx, request, _payload, scope) => handleInitProducerId(ctx, request, scope),
+  [ApiKey.DescribeAcls]: (ctx, request) => handleDescribeAcls(ctx, request),
+  [ApiKey.CreateAcls]: (ctx, request) => handleCreateAcls(ctx, request),
+  [ApiKey.DeleteAcls]: (ctx, request) => handleDeleteAcls(ctx, request),
+  [ApiKey.DescribeClientQuotas]: (ctx) => handleDescribeClientQuotas(ctx),
+  [ApiKey.AlterClientQuotas]: (ctx, request) => handleAlterClientQuotas(ctx, request),
+  [ApiKey.SaslHandshake]: (ctx, request, _payload, scope) => handleSaslHandshake(ctx, request, scope),
+  [ApiKey.SaslAuthenticate]: (ctx, request, _payload, scope) => handleSaslAuthenticate(ctx, request, scope),
+  [ApiKey.DescribeUserScramCredentials]: (ctx, request) => handleDescribeUserScramCredentials(ctx, request),
+  [ApiKey.AlterUserScramCredentials]: (ctx, request) => handleAlterUserScramCredentials(ctx, request),
   [ApiKey.ReplicaFetch]: (ctx, request, _payload, scope) => handleReplicaFetch(ctx, request, scope),
   [ApiKey.OffsetForLeaderEpoch]: (ctx, request) => handleOffsetForLeaderEpoch(ctx, request),
 };
+
+/** What a connection may call before it has authenticated (with SASL on). */
+const PRE_AUTHENTICATION: ReadonlySet<number> = new Set([ApiKey.ApiVersions, ApiKey.SaslHandshake, ApiKey.SaslAuthenticate]);
 
 export function isKnownApiKey(apiKey: number): apiKey is ApiKey {
   return Object.hasOwn(SupportedVersions, apiKey);
@@ -88,6 +108,8 @@ export function errorResponse(error: unknown): HandlerResponse {
  */
 export function dispatch(ctx: BrokerContext, frame: RequestFrame, scope: RequestScope): Outcome {
   const { apiKey, apiVersion } = frame;
+  const refusal = authenticationRefusal(ctx, scope.session, apiName(apiKey), PRE_AUTHENTICATION.has(apiKey), 'native');
+  if (refusal !== null) return { ...errorResponse(refusal), close: true };
   if (!isKnownApiKey(apiKey)) {
     return errorResponse(new SpoolError(Errors.UNSUPPORTED_VERSION, `api key ${apiKey} is not supported`));
   }
@@ -108,6 +130,7 @@ export function dispatch(ctx: BrokerContext, frame: RequestFrame, scope: Request
     const { header, payload } = decodeBody(frame.body, RequestLimits.maxHeaderBytes);
     acksZero = apiKey === ApiKey.Produce && header['acks'] === 0;
     const request = checkRequest(apiKey, header);
+    authorizeNative(ctx, apiKey, request, scope.session);
     const handler = handlers[apiKey] as Handler<typeof apiKey>;
     const outcome = handler(ctx, request as never, payload, scope);
     return outcome instanceof Promise ? outcome.catch(fail) : outcome;

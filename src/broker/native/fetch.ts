@@ -7,12 +7,15 @@ import type { FetchPartitionResult, FetchRequest } from '../../protocol/messages
 import type { BrokerContext, HandlerResponse, RequestScope } from '../context.js';
 import { fetch, type FetchRead } from '../core/fetch.js';
 import { thenMaybe } from '../slices.js';
+import { clientIdOf, QuotaKind, recordQuota } from '../core/quotas.js';
 
 export function handleFetch(ctx: BrokerContext, request: FetchRequest, scope: RequestScope): HandlerResponse | Promise<HandlerResponse | null> {
-  return thenMaybe(fetch(ctx, request, scope), (read) => (read === null ? null : toResponse(read))) as HandlerResponse | Promise<HandlerResponse | null>;
+  return thenMaybe(fetch(ctx, request, scope), (read) =>
+    read === null ? null : toResponse(read, recordQuota(ctx, scope, clientIdOf(scope.session), QuotaKind.Fetch, read.totalBytes)),
+  ) as HandlerResponse | Promise<HandlerResponse | null>;
 }
 
-function toResponse(read: FetchRead): HandlerResponse {
+function toResponse(read: FetchRead, throttleTimeMs: number): HandlerResponse {
   const payload: Buffer[] = [];
   const partitions = read.partitions.map((entry): FetchPartitionResult => {
     const result: FetchPartitionResult = {
@@ -28,5 +31,5 @@ function toResponse(read: FetchRead): HandlerResponse {
     if (entry.records) payload.push(entry.records);
     return result;
   });
-  return { header: { errorCode: 0, partitions }, payload };
+  return { header: { errorCode: 0, partitions, ...(throttleTimeMs > 0 ? { throttleTimeMs } : {}) }, payload };
 }

@@ -31,6 +31,7 @@ export const nativeFront: WireFront<RequestFrame, number, HandlerResponse> = {
     return bytes;
   },
   encode: (correlationId, response) => encodeResponseFrame(correlationId, response.header, response.payload),
+  closesConnection: (response) => response.close === true,
   failure: (_correlationId, error) => errorResponse(isSpoolError(error) ? error : new SpoolError(Errors.UNKNOWN)),
   apiName: (frame) => API_LABELS.get(frame.apiKey) ?? 'unknown',
   errorName(response) {

@@ -8,7 +8,9 @@
 import type { GroupCoordinator } from '../../groups/coordinator.js';
 import type * as G from '../../groups/types.js';
 import type * as M from '../../protocol/messages.js';
-import type { BrokerContext, HandlerResponse } from '../context.js';
+import type { BrokerContext, HandlerResponse, RequestScope } from '../context.js';
+import { claimMember, visibleGroups, visibleTopicEntries } from '../core/authorize.js';
+import type { Principal } from '../../security/authorizer.js';
 import { mapSequentially } from '../slices.js';
 
 type GroupHandler<Request> = (ctx: BrokerContext, request: Request) => Promise<HandlerResponse>;
@@ -27,20 +29,28 @@ function forward<Request extends Domain, Domain, Result extends Response, Respon
 }
 
 /** The member's address comes from the connection (group describe shows it), never from the request. */
-export async function handleHeartbeat(ctx: BrokerContext, request: M.ConsumerGroupHeartbeatRequest, remoteAddress: string | undefined): Promise<HandlerResponse> {
+export async function handleHeartbeat(ctx: BrokerContext, request: M.ConsumerGroupHeartbeatRequest, remoteAddress: string | undefined, who?: Principal): Promise<HandlerResponse> {
   const heartbeat: G.ConsumerHeartbeat = { ...request, clientHost: (remoteAddress ?? '').replace(/^::ffff:/, '') };
   const response: M.ConsumerGroupHeartbeatResponse = await ctx.coordinator.heartbeat(heartbeat);
+  // The member id the coordinator just gave out belongs to this principal (core/member-owners.ts).
+  if (who !== undefined && response.errorCode === 0) claimMember(ctx, who, request.groupId, response.memberId);
   return { header: response };
 }
 export const handleOffsetCommit = forward<M.OffsetCommitRequest, G.OffsetCommit, G.OffsetCommitResult, M.OffsetCommitResponse>(
   (coordinator, request) => coordinator.commitOffsets(request),
 );
-export const handleOffsetFetch = forward<M.OffsetFetchRequest, G.OffsetFetch, G.OffsetFetchResult, M.OffsetFetchResponse>(
-  (coordinator, request) => coordinator.fetchOffsets(request),
-);
-export const handleListGroups = forward<M.ListGroupsRequest, object, G.ListGroupsResult, M.ListGroupsResponse>((coordinator) =>
-  coordinator.listGroups(),
-);
+/** Every partition's offsets (no partitions named): only topics the requester may Describe (named ones were checked in authorize.ts). */
+export async function handleOffsetFetch(ctx: BrokerContext, request: M.OffsetFetchRequest, scope: RequestScope): Promise<HandlerResponse> {
+  const result: G.OffsetFetchResult = await ctx.coordinator.fetchOffsets(request);
+  const response: M.OffsetFetchResponse = { ...result, offsets: visibleTopicEntries(ctx, scope.session, result.offsets) };
+  return { header: response };
+}
+/** Only the groups the requester may Describe. */
+export async function handleListGroups(ctx: BrokerContext, _request: M.ListGroupsRequest, scope: RequestScope): Promise<HandlerResponse> {
+  const result: G.ListGroupsResult = await ctx.coordinator.listGroups();
+  const response: M.ListGroupsResponse = { ...result, groups: visibleGroups(ctx, scope.session, result.groups) };
+  return { header: response };
+}
 /**
  * One group at a time, yielding between slices (slices.ts): describing a group computes
  * the lag of each of its partitions (~2.5 us each), so 1000 large groups took seconds.

@@ -5,17 +5,21 @@
 import { splitPayload } from '../../protocol/body.js';
 import { errorFields } from '../../protocol/errors.js';
 import type { ProducePartitionResult, ProduceRequest } from '../../protocol/messages.js';
-import type { BrokerContext, HandlerResponse } from '../context.js';
+import type { BrokerContext, HandlerResponse, RequestScope } from '../context.js';
 import { produce, type PartitionAppendResult } from '../core/produce.js';
 import { thenMaybe } from '../slices.js';
+import { clientIdOf, QuotaKind, recordQuota } from '../core/quotas.js';
 
-export function handleProduce(ctx: BrokerContext, request: ProduceRequest, payload: Buffer): HandlerResponse | null | Promise<HandlerResponse | null> {
+export function handleProduce(ctx: BrokerContext, request: ProduceRequest, payload: Buffer, scope: RequestScope): HandlerResponse | null | Promise<HandlerResponse | null> {
   const parts = splitPayload(
     payload,
     request.partitions.map((entry) => entry.size),
   );
   const appends = request.partitions.map((entry, i) => ({ topic: entry.topic, partition: entry.partition, batches: parts[i]! }));
-  return thenMaybe(produce(ctx, appends, request.acks), (results) => (request.acks === 0 ? null : { header: { errorCode: 0, partitions: results.map(toNative) } }));
+  const throttleTimeMs = recordQuota(ctx, scope, clientIdOf(scope.session), QuotaKind.Produce, payload.length);
+  return thenMaybe(produce(ctx, appends, request.acks, scope.session), (results) =>
+    request.acks === 0 ? null : { header: { errorCode: 0, partitions: results.map(toNative), ...(throttleTimeMs > 0 ? { throttleTimeMs } : {}) } },
+  );
 }
 
 function toNative(result: PartitionAppendResult): ProducePartitionResult {

@@ -1,7 +1,8 @@
 // Native ShareFetch / ShareAcknowledge (api keys 40, 41), routed to the coordinator's share
 // kind (src/groups/share-groups.ts). ShareFetch answers, per partition, the acquired
 // ranges in the header and the covering batches in the payload (`size` bytes each, in
-// partition order, never copied).
+// partition order, never copied). A ShareFetch may carry acknowledgements: they are
+// applied (and durable) before it acquires, and answered in its response.
 
 import type { ShareFetchResult } from '../../groups/share-groups.js';
 import type * as M from '../../protocol/messages.js';
@@ -23,6 +24,21 @@ export function handleShareFetch(ctx: BrokerContext, request: M.ShareFetchReques
         return { header: { errorCode: error.errorCode, errorMessage: error.message, partitions: [] } satisfies M.ShareFetchResponse };
       },
     );
+  }
+  if (request.acknowledgements !== undefined) {
+    // Acknowledgements ride along (one round trip per acquisition): applied and durable
+    // first, so this very fetch sees the window they free; their answer goes in the response.
+    const { acknowledgements, ...fetch } = request;
+    return ctx.coordinator.shares.acknowledge({ groupId: request.groupId, memberId: request.memberId, partitions: acknowledgements }).then(async (acked) => {
+      if (acked.errorCode !== 0) {
+        const failed: M.ShareFetchResponse = { errorCode: acked.errorCode, partitions: [], acknowledgements: acked.partitions };
+        if (acked.errorMessage !== undefined) failed.errorMessage = acked.errorMessage;
+        return { header: failed };
+      }
+      const response = await handleShareFetch(ctx, fetch, scope);
+      if (response !== null) (response.header as M.ShareFetchResponse).acknowledgements = acked.partitions;
+      return response;
+    });
   }
   return thenMaybe(shareFetch(ctx, request, scope), (result) => (result === null ? null : toResponse(result))) as
     | HandlerResponse

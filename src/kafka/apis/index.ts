@@ -14,12 +14,21 @@ import { type LeaveGroupRequest, LeaveGroupRequestSchema, type LeaveGroupRespons
 import { type SyncGroupRequest, SyncGroupRequestSchema, type SyncGroupResponse, SyncGroupResponseSchema } from './sync-group.js';
 import { type DescribeGroupsRequest, DescribeGroupsRequestSchema, type DescribeGroupsResponse, DescribeGroupsResponseSchema } from './describe-groups.js';
 import { type ListGroupsRequest, ListGroupsRequestSchema, type ListGroupsResponse, ListGroupsResponseSchema } from './list-groups.js';
+import { type SaslHandshakeRequest, SaslHandshakeRequestSchema, type SaslHandshakeResponse, SaslHandshakeResponseSchema } from './sasl-handshake.js';
 import { type ApiVersionsRequest, ApiVersionsRequestSchema, type ApiVersionsResponse, ApiVersionsResponseSchema } from './api-versions.js';
 import { type CreateTopicsRequest, CreateTopicsRequestSchema, type CreateTopicsResponse, CreateTopicsResponseSchema } from './create-topics.js';
 import { type DeleteTopicsRequest, DeleteTopicsRequestSchema, type DeleteTopicsResponse, DeleteTopicsResponseSchema } from './delete-topics.js';
 import { type InitProducerIdRequest, InitProducerIdRequestSchema, type InitProducerIdResponse, InitProducerIdResponseSchema } from './init-producer-id.js';
+import { type DescribeAclsRequest, DescribeAclsRequestSchema, type DescribeAclsResponse, DescribeAclsResponseSchema } from './describe-acls.js';
+import { type CreateAclsRequest, CreateAclsRequestSchema, type CreateAclsResponse, CreateAclsResponseSchema } from './create-acls.js';
+import { type DeleteAclsRequest, DeleteAclsRequestSchema, type DeleteAclsResponse, DeleteAclsResponseSchema } from './delete-acls.js';
 import { type DescribeConfigsRequest, DescribeConfigsRequestSchema, type DescribeConfigsResponse, DescribeConfigsResponseSchema } from './describe-configs.js';
+import { type SaslAuthenticateRequest, SaslAuthenticateRequestSchema, type SaslAuthenticateResponse, SaslAuthenticateResponseSchema } from './sasl-authenticate.js';
 import { type CreatePartitionsRequest, CreatePartitionsRequestSchema, type CreatePartitionsResponse, CreatePartitionsResponseSchema } from './create-partitions.js';
+import { type DescribeClientQuotasRequest, DescribeClientQuotasRequestSchema, type DescribeClientQuotasResponse, DescribeClientQuotasResponseSchema } from './describe-client-quotas.js';
+import { type AlterClientQuotasRequest, AlterClientQuotasRequestSchema, type AlterClientQuotasResponse, AlterClientQuotasResponseSchema } from './alter-client-quotas.js';
+import { type DescribeUserScramCredentialsRequest, DescribeUserScramCredentialsRequestSchema, type DescribeUserScramCredentialsResponse, DescribeUserScramCredentialsResponseSchema } from './describe-user-scram-credentials.js';
+import { type AlterUserScramCredentialsRequest, AlterUserScramCredentialsRequestSchema, type AlterUserScramCredentialsResponse, AlterUserScramCredentialsResponseSchema } from './alter-user-scram-credentials.js';
 
 export * from './produce.js';
 export * from './fetch.js';
@@ -34,12 +43,21 @@ export * from './leave-group.js';
 export * from './sync-group.js';
 export * from './describe-groups.js';
 export * from './list-groups.js';
+export * from './sasl-handshake.js';
 export * from './api-versions.js';
 export * from './create-topics.js';
 export * from './delete-topics.js';
 export * from './init-producer-id.js';
+export * from './describe-acls.js';
+export * from './create-acls.js';
+export * from './delete-acls.js';
 export * from './describe-configs.js';
+export * from './sasl-authenticate.js';
 export * from './create-partitions.js';
+export * from './describe-client-quotas.js';
+export * from './alter-client-quotas.js';
+export * from './describe-user-scram-credentials.js';
+export * from './alter-user-scram-credentials.js';
 
 export const ApiKeys = {
   Produce: 0,
@@ -55,12 +73,21 @@ export const ApiKeys = {
   SyncGroup: 14,
   DescribeGroups: 15,
   ListGroups: 16,
+  SaslHandshake: 17,
   ApiVersions: 18,
   CreateTopics: 19,
   DeleteTopics: 20,
   InitProducerId: 22,
+  DescribeAcls: 29,
+  CreateAcls: 30,
+  DeleteAcls: 31,
   DescribeConfigs: 32,
+  SaslAuthenticate: 36,
   CreatePartitions: 37,
+  DescribeClientQuotas: 48,
+  AlterClientQuotas: 49,
+  DescribeUserScramCredentials: 50,
+  AlterUserScramCredentials: 51,
 } as const;
 
 export type ApiKey = (typeof ApiKeys)[keyof typeof ApiKeys];
@@ -80,12 +107,21 @@ export interface RequestBodies {
   14: SyncGroupRequest;
   15: DescribeGroupsRequest;
   16: ListGroupsRequest;
+  17: SaslHandshakeRequest;
   18: ApiVersionsRequest;
   19: CreateTopicsRequest;
   20: DeleteTopicsRequest;
   22: InitProducerIdRequest;
+  29: DescribeAclsRequest;
+  30: CreateAclsRequest;
+  31: DeleteAclsRequest;
   32: DescribeConfigsRequest;
+  36: SaslAuthenticateRequest;
   37: CreatePartitionsRequest;
+  48: DescribeClientQuotasRequest;
+  49: AlterClientQuotasRequest;
+  50: DescribeUserScramCredentialsRequest;
+  51: AlterUserScramCredentialsRequest;
 }
 
 /** Response body type by api key. */
@@ -103,12 +139,21 @@ export interface ResponseBodies {
   14: SyncGroupResponse;
   15: DescribeGroupsResponse;
   16: ListGroupsResponse;
+  17: SaslHandshakeResponse;
   18: ApiVersionsResponse;
   19: CreateTopicsResponse;
   20: DeleteTopicsResponse;
   22: InitProducerIdResponse;
+  29: DescribeAclsResponse;
+  30: CreateAclsResponse;
+  31: DeleteAclsResponse;
   32: DescribeConfigsResponse;
+  36: SaslAuthenticateResponse;
   37: CreatePartitionsResponse;
+  48: DescribeClientQuotasResponse;
+  49: AlterClientQuotasResponse;
+  50: DescribeUserScramCredentialsResponse;
+  51: AlterUserScramCredentialsResponse;
 }
 
 export interface ApiSchemas {
@@ -137,10 +182,19 @@ export const API_SCHEMAS: readonly ApiSchemas[] = [
   { name: 'SyncGroup', apiKey: 14, minVersion: 0, maxVersion: 4, kafkaFlexibleFrom: 4, request: SyncGroupRequestSchema, response: SyncGroupResponseSchema },
   { name: 'DescribeGroups', apiKey: 15, minVersion: 0, maxVersion: 5, kafkaFlexibleFrom: 5, request: DescribeGroupsRequestSchema, response: DescribeGroupsResponseSchema },
   { name: 'ListGroups', apiKey: 16, minVersion: 0, maxVersion: 4, kafkaFlexibleFrom: 3, request: ListGroupsRequestSchema, response: ListGroupsResponseSchema },
+  { name: 'SaslHandshake', apiKey: 17, minVersion: 0, maxVersion: 1, kafkaFlexibleFrom: null, request: SaslHandshakeRequestSchema, response: SaslHandshakeResponseSchema },
   { name: 'ApiVersions', apiKey: 18, minVersion: 0, maxVersion: 3, kafkaFlexibleFrom: 3, request: ApiVersionsRequestSchema, response: ApiVersionsResponseSchema },
   { name: 'CreateTopics', apiKey: 19, minVersion: 0, maxVersion: 7, kafkaFlexibleFrom: 5, request: CreateTopicsRequestSchema, response: CreateTopicsResponseSchema },
   { name: 'DeleteTopics', apiKey: 20, minVersion: 0, maxVersion: 6, kafkaFlexibleFrom: 4, request: DeleteTopicsRequestSchema, response: DeleteTopicsResponseSchema },
   { name: 'InitProducerId', apiKey: 22, minVersion: 0, maxVersion: 4, kafkaFlexibleFrom: 2, request: InitProducerIdRequestSchema, response: InitProducerIdResponseSchema },
+  { name: 'DescribeAcls', apiKey: 29, minVersion: 0, maxVersion: 3, kafkaFlexibleFrom: 2, request: DescribeAclsRequestSchema, response: DescribeAclsResponseSchema },
+  { name: 'CreateAcls', apiKey: 30, minVersion: 0, maxVersion: 3, kafkaFlexibleFrom: 2, request: CreateAclsRequestSchema, response: CreateAclsResponseSchema },
+  { name: 'DeleteAcls', apiKey: 31, minVersion: 0, maxVersion: 3, kafkaFlexibleFrom: 2, request: DeleteAclsRequestSchema, response: DeleteAclsResponseSchema },
   { name: 'DescribeConfigs', apiKey: 32, minVersion: 0, maxVersion: 4, kafkaFlexibleFrom: 4, request: DescribeConfigsRequestSchema, response: DescribeConfigsResponseSchema },
+  { name: 'SaslAuthenticate', apiKey: 36, minVersion: 0, maxVersion: 2, kafkaFlexibleFrom: 2, request: SaslAuthenticateRequestSchema, response: SaslAuthenticateResponseSchema },
   { name: 'CreatePartitions', apiKey: 37, minVersion: 0, maxVersion: 3, kafkaFlexibleFrom: 2, request: CreatePartitionsRequestSchema, response: CreatePartitionsResponseSchema },
+  { name: 'DescribeClientQuotas', apiKey: 48, minVersion: 0, maxVersion: 1, kafkaFlexibleFrom: 1, request: DescribeClientQuotasRequestSchema, response: DescribeClientQuotasResponseSchema },
+  { name: 'AlterClientQuotas', apiKey: 49, minVersion: 0, maxVersion: 1, kafkaFlexibleFrom: 1, request: AlterClientQuotasRequestSchema, response: AlterClientQuotasResponseSchema },
+  { name: 'DescribeUserScramCredentials', apiKey: 50, minVersion: 0, maxVersion: 0, kafkaFlexibleFrom: 0, request: DescribeUserScramCredentialsRequestSchema, response: DescribeUserScramCredentialsResponseSchema },
+  { name: 'AlterUserScramCredentials', apiKey: 51, minVersion: 0, maxVersion: 0, kafkaFlexibleFrom: 0, request: AlterUserScramCredentialsRequestSchema, response: AlterUserScramCredentialsResponseSchema },
 ];

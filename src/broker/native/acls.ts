@@ -1,0 +1,45 @@
+// The native ACL and client-quota APIs (48-52) over the broker's SecurityStore. The shape
+// check (protocol/validate.ts) has already limited every enum field to its names, so the
+// wire strings are the domain's. Authorisation (Describe/Alter, DescribeConfigs/AlterConfigs
+// on the cluster) is checked before these run (native/authorize.ts).
+
+import { errorFields } from '../../protocol/errors.js';
+import type * as M from '../../protocol/messages.js';
+import type { AclBinding, AclFilter } from '../../security/acl.js';
+import { isSpoolError } from '../../util/errors.js';
+import type { BrokerContext, HandlerResponse } from '../context.js';
+
+const asBinding = (wire: M.AclBindingWire): AclBinding => wire as AclBinding;
+const asFilter = (wire: M.AclFilterWire): AclFilter => wire as AclFilter;
+
+export function handleDescribeAcls(ctx: BrokerContext, request: M.DescribeAclsRequest): HandlerResponse {
+  return { header: { errorCode: 0, acls: ctx.security.describeAcls(asFilter(request.filter)) } satisfies M.DescribeAclsResponse };
+}
+
+export function handleCreateAcls(ctx: BrokerContext, request: M.CreateAclsRequest): HandlerResponse {
+  const errors = ctx.security.createAcls(request.acls.map(asBinding));
+  return { header: { errorCode: 0, results: errors.map((error) => (error === null ? { errorCode: 0 } : errorFields(error))) } satisfies M.CreateAclsResponse };
+}
+
+export function handleDeleteAcls(ctx: BrokerContext, request: M.DeleteAclsRequest): HandlerResponse {
+  const removed = ctx.security.deleteAcls(request.filters.map(asFilter));
+  return { header: { errorCode: 0, results: removed.map((deleted) => ({ errorCode: 0, deleted })) } satisfies M.DeleteAclsResponse };
+}
+
+export function handleDescribeClientQuotas(ctx: BrokerContext): HandlerResponse {
+  const quotas = ctx.security.listQuotas().map((entry) => ({ user: entry.entity.user, clientId: entry.entity.clientId, rates: entry.rates }));
+  return { header: { errorCode: 0, quotas } satisfies M.DescribeClientQuotasResponse };
+}
+
+export function handleAlterClientQuotas(ctx: BrokerContext, request: M.AlterClientQuotasRequest): HandlerResponse {
+  const results = request.entries.map((entry): M.ErrorFields => {
+    try {
+      ctx.security.alterQuota({ user: entry.user, clientId: entry.clientId }, entry.rates);
+      return { errorCode: 0 };
+    } catch (error) {
+      if (!isSpoolError(error)) throw error;
+      return errorFields(error);
+    }
+  });
+  return { header: { errorCode: 0, results } satisfies M.AlterClientQuotasResponse };
+}
