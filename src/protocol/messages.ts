@@ -49,7 +49,7 @@ export interface PartitionInfo {
 export interface MetadataResponse extends ErrorFields {
   /** Every live broker of the cluster (one on a single node), at its native address. */
   brokers: Array<{ nodeId: number; host: string; port: number }>;
-  /** The controller's node id (-1: none); absent from brokers before clusters. */
+  /** The controller's node id (-1: none); absent on a single node and from brokers before clusters. */
   controllerId?: number;
   topics: TopicMetadata[];
 }

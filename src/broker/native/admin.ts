@@ -62,7 +62,8 @@ export function handleMetadata(ctx: BrokerContext, request: M.MetadataRequest, s
     if (cluster.singleNode === true) return { errorCode: 0, name: topic.name, partitions: topic.partitions, internal: topic.internal };
     return { errorCode: 0, name: topic.name, partitions: topic.partitions, internal: topic.internal, partitionInfo: partitionInfoOf(ctx, topic.name, topic.partitions) };
   });
-  return ok({ brokers, controllerId: cluster.controllerId(), topics });
+  // A single node answers as before clusters (no controller id, no partition leaders).
+  return ok(cluster.singleNode === true ? { brokers, topics } : { brokers, controllerId: cluster.controllerId(), topics });
 }
 
 function partitionInfoOf(ctx: BrokerContext, topic: string, count: number): M.PartitionInfo[] {
