@@ -6,7 +6,8 @@
 // changes in the middle of an idempotent acks=all produce, the producer hears NOT_LEADER,
 // refreshes metadata and retries on the new leader: every message acknowledged exactly once,
 // in send order per partition; a dead bootstrap broker is skipped; kafkajs 2.2.4 reads the
-// same brokers and leaders from the Kafka listener.
+// same brokers and leaders from the Kafka listener and produces to the leaders, and kcat
+// consumes each partition from its leader.
 
 import { rmSync } from 'node:fs';
 import { Kafka, logLevel } from 'kafkajs';
@@ -27,6 +28,7 @@ import { ApiKey } from '../../src/protocol/apis.js';
 import type * as M from '../../src/protocol/messages.js';
 import { randomTopic, tempDir, waitFor } from '../helpers/broker.js';
 import { RawClient } from '../helpers/raw-client.js';
+import { run } from '../kafka-clients/helpers.js';
 
 const cleanups: Array<() => Promise<void> | void> = [];
 afterEach(async () => {
@@ -197,6 +199,29 @@ describe('the SDK in a cluster', () => {
 
     expect(await readAll(sdk, topic, 0, 100)).toEqual([...Array(100).keys()].map((i) => `m${i * 2}`));
     expect(await readAll(sdk, topic, 1, 100)).toEqual([...Array(100).keys()].map((i) => `m${i * 2 + 1}`));
+  });
+
+  it('kafkajs produces to each partition\'s leader and kcat reads each from its leader', async () => {
+    const cluster = new TestCluster();
+    const one = await cluster.start(1);
+    await cluster.start(2);
+    const topic = randomTopic('kjs');
+    await cluster.createTopic(topic, 2);
+    cluster.roles.set(topic, 0, { leaderId: 1, leaderEpoch: 1, isr: [1] });
+    cluster.roles.set(topic, 1, { leaderId: 2, leaderEpoch: 1, isr: [2] });
+
+    const kafka = new Kafka({ clientId: 'cluster-produce', brokers: [`127.0.0.1:${one.kafka!.port}`], logLevel: logLevel.NOTHING, retry: { retries: 2 } });
+    const producer = kafka.producer();
+    await producer.connect();
+    cleanups.push(() => producer.disconnect());
+    await producer.send({ topic, messages: [...Array(20).keys()].map((i) => ({ value: `k${i}`, partition: i % 2 })) });
+    expect([cluster.logEnd(1, topic, 0), cluster.logEnd(2, topic, 1), cluster.logEnd(2, topic, 0), cluster.logEnd(1, topic, 1)]).toEqual([10, 10, 0, 0]);
+
+    const result = await run('kcat', ['-b', `127.0.0.1:${one.kafka!.port}`, '-C', '-t', topic, '-o', 'beginning', '-e', '-f', '%p %s\\n'], { timeoutMs: 20_000 });
+    expect(result.code, result.stderr).toBe(0);
+    const lines = result.stdout.trim().split('\n');
+    expect(lines.filter((line) => line.startsWith('0 ')).map((line) => line.slice(2))).toEqual([...Array(10).keys()].map((i) => `k${i * 2}`));
+    expect(lines.filter((line) => line.startsWith('1 ')).map((line) => line.slice(2))).toEqual([...Array(10).keys()].map((i) => `k${i * 2 + 1}`));
   });
 
   it('follows a leader change in the middle of an idempotent acks=all produce: exact counts, order kept', async () => {
