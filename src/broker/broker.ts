@@ -34,6 +34,7 @@ import { FetchWaiters } from './waiters.js';
 import { SecurityStore } from './security-store.js';
 import { ReplicaManager } from './core/replica-fetch.js';
 import { coordinatorCluster } from './coordinator-cluster.js';
+import { singleNodeMetadata } from './core/cluster-metadata.js';
 
 export interface Broker {
   readonly host: string;
@@ -121,6 +122,7 @@ export async function startBroker(brokerOptions: BrokerOptions): Promise<Broker>
   });
   const ctx: BrokerContext = {
     ...(replicas ? { replicas } : {}),
+    clusterMetadata: brokerOptions.clusterMetadata ?? singleNodeMetadata(() => ctx),
     logs,
     coordinator,
     waiters: new FetchWaiters(options.maxParkedFetches),

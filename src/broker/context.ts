@@ -2,6 +2,7 @@
 // waiters, the options, and the logger. One context per broker.
 
 import type { GroupCoordinator } from '../groups/coordinator.js';
+import type { ClusterMetadataSource } from './core/cluster-metadata.js';
 import type { ReplicaManager } from './core/replica-fetch.js';
 import type { LogManager } from '../storage/types.js';
 import type { CredentialStore } from '../security/credential-store.js';
@@ -35,6 +36,11 @@ export interface BrokerContext {
   readonly sasl: SaslAuthenticator | null;
   /** A cluster's replication data path (core/replica-fetch.ts); absent on a single node. */
   readonly replicas?: ReplicaManager;
+  /**
+   * Brokers and partition leaders for Metadata answers (core/cluster-metadata.ts): this broker
+   * alone on a single node; replaced by the cluster view's once the broker has joined a cluster.
+   */
+  clusterMetadata: ClusterMetadataSource;
   /**
    * Cluster mode's topic creation (through the controller's placement in etcd), set once the
    * broker has joined the cluster (src/broker/cluster-replication.ts); absent on a single node.

@@ -22,3 +22,5 @@ export {
   type ReplicationSettings,
 } from './core/replica-fetch.js';
 export { NativeLeaderChannel } from './replica-channel.js';
+export { type ClusterBroker, type ClusterMetadataSource, type PartitionLeadership, NO_LEADER_ID, SINGLE_NODE_ID, singleNodeMetadata } from './core/cluster-metadata.js';
+export { viewMetadataSource, type MetadataView } from './view-metadata.js';

@@ -5,6 +5,7 @@ import type { CoordinatorRoles } from '../groups/coordinator-placement.js';
 import type { TlsContext } from '../security/tls.js';
 import type { StorageFs } from '../storage/fs.js';
 import type { ReplicationSettings } from './core/replica-fetch.js';
+import type { ClusterMetadataSource } from './core/cluster-metadata.js';
 import type { FsyncPolicy, TopicConfig } from '../storage/types.js';
 import type { SaslOptions } from '../security/sasl.js';
 import type { Clock } from '../util/clock.js';
@@ -103,6 +104,12 @@ export interface BrokerOptions {
   coordinatorRoles?: CoordinatorRoles;
   /** Partitions of __consumer_offsets when cluster mode creates it (default 16; an existing topic keeps its count). */
   offsetsTopicPartitions?: number;
+  /**
+   * The brokers and partition leaders Metadata answers with (core/cluster-metadata.ts): a
+   * cluster member's comes from etcd (view-metadata.ts), a test may supply one. Default:
+   * this broker alone, leader of everything.
+   */
+  clusterMetadata?: ClusterMetadataSource;
 }
 
 /** The TLS context of each listener that speaks TLS (one context may serve several). */

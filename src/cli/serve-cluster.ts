@@ -9,7 +9,7 @@ import { parseClusterUrl } from '../cluster/etcd-url.js';
 import { DEFAULT_LEASE_TTL_MS } from '../cluster/lease-keeper.js';
 import type { ClusterNode } from '../cluster/cluster-node.js';
 import type { ClusterLogger } from '../cluster/logger.js';
-import type { BrokerContext, HostPort } from '../broker/index.js';
+import { viewMetadataSource, type BrokerContext, type HostPort } from '../broker/index.js';
 import { attachCluster, ClusterPartitionStates, DEFAULT_REPLICA_LAG_TIME_MAX_MS } from '../broker/cluster-replication.js';
 import type { ReplicationSettings } from '../broker/core/replica-fetch.js';
 import { ClusterCoordinatorRoles, DEFAULT_CLUSTER_INTERNAL_PARTITIONS, MAX_INTERNAL_PARTITIONS } from '../broker/cluster-coordinator-roles.js';
@@ -118,6 +118,8 @@ export async function startClusterNode(
     logger,
   });
   const replication = attachCluster(listening.context, states, node, { replicaLagTimeMaxMs: options.replicaLagTimeMaxMs });
+  // Metadata answers (both listeners) now list every broker and partition leader from etcd.
+  listening.context.clusterMetadata = viewMetadataSource(node.view, options.nodeId);
   // After the replication: its role listener runs first, so a partition is led before its groups load.
   coordinatorRoles?.attach(node);
   return {

@@ -48,7 +48,7 @@ export interface CreateTopicSpec {
   config?: Record<string, string | number>;
   /** kafkajs's form of `config`: [{ name, value }]; merged with `config`. */
   configEntries?: Array<{ name: string; value: string | number }>;
-  /** kafkajs habit; spool runs one broker, so only 1 (or -1, the broker's default) is taken. */
+  /** Copies of each partition in a cluster (-1 or absent: the cluster's default, min(3, live brokers)); a single broker takes only 1. */
   replicationFactor?: number;
 }
 
@@ -193,7 +193,8 @@ export class Admin {
     if (!Array.isArray(options.topics)) throw new SpoolError(Errors.INVALID_REQUEST, 'createTopics() needs { topics: [{ topic, numPartitions?, config? }] }');
     const topics = options.topics.map((spec) => {
       const config = topicConfig(checkOptions(spec, { where: `createTopics() topic ${String(spec?.topic)}`, ...CREATE_TOPIC_SPEC }));
-      return { name: spec.topic, partitions: spec.numPartitions ?? 1, ...(config ? { config } : {}) };
+      const replicationFactor = spec.replicationFactor;
+      return { name: spec.topic, partitions: spec.numPartitions ?? 1, ...(replicationFactor !== undefined && replicationFactor !== -1 ? { replicationFactor } : {}), ...(config ? { config } : {}) };
     });
     const response = await this.client.request(ApiKey.CreateTopics, { topics });
     for (const topic of (response.header as unknown as CreateTopicsResponse).topics ?? []) {
@@ -395,8 +396,9 @@ export class Admin {
 /** `config` and kafkajs's `configEntries` as one config map; a name given twice with two values is an error. */
 function topicConfig(spec: CreateTopicSpec, where = `createTopics() topic ${spec.topic}`): Record<string, string | number> | undefined {
   const replicationFactor = spec.replicationFactor;
-  if (replicationFactor !== undefined && replicationFactor !== 1 && replicationFactor !== -1) {
-    throw new SpoolError(Errors.INVALID_REQUEST, `${where}: replicationFactor ${String(replicationFactor)} is not possible: spool runs one broker (give 1, or leave it out)`);
+  // The broker decides what it can place (a single broker: 1 only; INVALID_REPLICATION_FACTOR otherwise).
+  if (replicationFactor !== undefined && replicationFactor !== -1 && !(Number.isSafeInteger(replicationFactor) && replicationFactor >= 1)) {
+    throw new SpoolError(Errors.INVALID_REQUEST, `${where}: replicationFactor must be an integer >= 1 (or -1: the cluster's default), got ${String(replicationFactor)}`);
   }
   if (spec.configEntries === undefined) return spec.config;
   if (!Array.isArray(spec.configEntries)) throw new SpoolError(Errors.INVALID_REQUEST, `${where}: configEntries must be an array of { name, value }`);

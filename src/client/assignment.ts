@@ -8,6 +8,7 @@
 import { ApiKey, OffsetSpec, RequestLimits, type ListOffsetsResponse } from '../protocol/index.js';
 import { Errors, SpoolError } from '../util/errors.js';
 import type { Client } from './client.js';
+import { ANY_BROKER, NO_LEADER, leaderMoved } from './metadata.js';
 import { errorFromCode } from './errors.js';
 
 export type OffsetSpecifier = 'earliest' | 'latest' | { timestamp: number };
@@ -127,17 +128,59 @@ export class Assignment {
 export async function resolvePositions(client: Client, states: PartitionState[]): Promise<void> {
   const pending = states.filter((state) => state.pendingSpec !== null);
   const limit = RequestLimits.maxPartitionsPerRequest;
-  for (let start = 0; start < pending.length; start += limit) await resolveSome(client, pending.slice(start, start + limit));
+  const metadata = client.metadata;
+  // Whether this is a cluster (and who leads) is learnt before the first ListOffsets.
+  if (!metadata.known && pending.length > 0) {
+    for (const state of pending) metadata.markStale(state.topic);
+    await metadata.refreshLeaders();
+  }
+  if (!metadata.routed) {
+    for (let start = 0; start < pending.length; start += limit) await resolveSome(client, pending.slice(start, start + limit), ANY_BROKER);
+    return;
+  }
+  // A cluster: each partition's offsets from its leader (a follower's high watermark may lag),
+  // with the client's retries, each after learning the leaders again.
+  await client.retryPolicy.run(() => resolveAtLeaders(client, pending), { signal: client.signal });
 }
 
-async function resolveSome(client: Client, states: PartitionState[]): Promise<void> {
+async function resolveAtLeaders(client: Client, states: PartitionState[]): Promise<void> {
+  const limit = RequestLimits.maxPartitionsPerRequest;
+  const metadata = client.metadata;
+  const pending = states.filter((state) => state.pendingSpec !== null);
+  if (pending.some((state) => metadata.isStale(state.topic))) await metadata.refreshLeaders();
+  const byLeader = new Map<number, PartitionState[]>();
+  for (const state of pending) {
+    const leader = metadata.leaderOf(state.topic, state.partition);
+    const node = leader === NO_LEADER ? ANY_BROKER : leader;
+    const group = byLeader.get(node);
+    if (group === undefined) byLeader.set(node, [state]);
+    else group.push(state);
+  }
+  await Promise.all(
+    [...byLeader].map(async ([node, group]) => {
+      for (let start = 0; start < group.length; start += limit) await resolveSome(client, group.slice(start, start + limit), node);
+    }),
+  );
+}
+
+async function resolveSome(client: Client, states: PartitionState[], node: number): Promise<void> {
   // Another resolve (the fetch loop's, a seek's) may have settled some meanwhile.
   const work = states.filter((state) => state.pendingSpec !== null);
   if (work.length === 0) return;
   const epochs = work.map((state) => state.epoch);
-  const response = await client.request(ApiKey.ListOffsets, {
-    partitions: work.map((state) => ({ topic: state.topic, partition: state.partition, timestamp: specTimestamp(state.pendingSpec!) })),
-  });
+  // To a leader: one attempt; a failure marks the topics stale and the caller's retry asks
+  // the refreshed leader (retrying here would ask the broker that just failed again).
+  const response = await client
+    .request(
+      ApiKey.ListOffsets,
+      { partitions: work.map((state) => ({ topic: state.topic, partition: state.partition, timestamp: specTimestamp(state.pendingSpec!) })) },
+      undefined,
+      node === ANY_BROKER ? {} : { connection: client.leaderConnection(node), retry: false },
+    )
+    .catch((error: unknown) => {
+      if (node !== ANY_BROKER && leaderMoved(error)) for (const state of work) client.metadata.markStale(state.topic);
+      throw error;
+    });
   const results = (response.header as unknown as ListOffsetsResponse).partitions ?? [];
   let failure: SpoolError | null = null;
   work.forEach((state, index) => {
@@ -148,6 +191,7 @@ async function resolveSome(client: Client, states: PartitionState[]): Promise<vo
     }
     const error = errorFromCode(result.errorCode, result.errorMessage, `offsets of ${state.topic}/${state.partition}`);
     if (error) {
+      if (leaderMoved(error) && client.metadata.routed) client.metadata.markStale(state.topic);
       failure ??= error;
       return;
     }

@@ -3,6 +3,12 @@
 // connection carries metadata, produce and admin requests (pipelined); every consumer
 // opens its own connection for long-poll fetches so a parked fetch never delays a
 // produce or admin response queued behind it on the same socket.
+//
+// A cluster (Metadata lists several brokers): produce goes to each partition's leader over
+// one connection per broker (leaderConnection(), made lazily; the default connection
+// when it already reaches that broker), and consumers fetch from leaders over connections
+// of their own. The bootstrap list and every broker Metadata named are the addresses
+// the default connection moves through when a broker does not answer.
 
 import { ApiKey, type Payload } from '../protocol/index.js';
 import { Errors, SpoolError } from '../util/errors.js';
@@ -10,7 +16,7 @@ import { EventEmitter } from 'node:events';
 import { Connection, type ConnectionObserver, type RequestOptions, type Response } from './connection.js';
 import { SILENT_LOGGER, checkLogger, eventLevel, eventMessage, type ClientEventName, type ClientEvents, type Logger } from './observer.js';
 import { closedError } from './errors.js';
-import { MetadataCache } from './metadata.js';
+import { ANY_BROKER, MetadataCache } from './metadata.js';
 import { RetryPolicy, type RetryOptions } from './retry.js';
 import { CLIENT_OPTIONS, checkOptions, checkRetryOptions } from './options.js';
 import { Producer, type ProducerConfig } from './producer.js';
@@ -64,6 +70,8 @@ export class Client extends EventEmitter<ClientEvents> {
   private readonly tls: ClientTlsOptions | null;
   private brokerIndex = 0;
   private defaultConnection: Connection | null = null;
+  /** One connection per broker for requests routed to leaders (a cluster), by node id. */
+  private readonly leaderConnections = new Map<number, Connection>();
   private readonly connections = new Set<Connection>();
   private readonly children = new Set<Closable>();
   private readonly abort = new AbortController();
@@ -118,7 +126,22 @@ export class Client extends EventEmitter<ClientEvents> {
    */
   createConnection(to?: { host: string; port: number }): Connection {
     if (this.closed) throw closedError('client');
-    const broker = to ?? this.brokers[this.brokerIndex % this.brokers.length]!;
+    if (to !== undefined) return this.connectTo(to);
+    const addresses = this.addresses();
+    return this.connectTo(addresses[this.brokerIndex % addresses.length]!);
+  }
+
+  /**
+   * A new connection to broker `nodeId` (from Metadata), owned by the caller like
+   * createConnection()'s; the current broker when the node is unknown (ANY_BROKER).
+   */
+  createConnectionTo(nodeId: number): Connection {
+    if (this.closed) throw closedError('client');
+    const broker = this.metadata.brokers.get(nodeId);
+    return broker === undefined ? this.createConnection() : this.connectTo(broker);
+  }
+
+  private connectTo(broker: { host: string; port: number }): Connection {
     const connection = new Connection({
       host: broker.host,
       port: broker.port,
@@ -131,6 +154,46 @@ export class Client extends EventEmitter<ClientEvents> {
     });
     this.connections.add(connection);
     return connection;
+  }
+
+  /** The bootstrap addresses, then every other broker the last Metadata named. */
+  private addresses(): Array<{ host: string; port: number }> {
+    if (this.metadata.brokers.size <= 1) return this.brokers;
+    const known = new Set(this.brokers.map((broker) => `${broker.host}:${broker.port}`));
+    const addresses = [...this.brokers];
+    for (const broker of this.metadata.brokers.values()) if (!known.has(`${broker.host}:${broker.port}`)) addresses.push(broker);
+    return addresses;
+  }
+
+  /**
+   * The connection for requests led by `nodeId` (ANY_BROKER: the default one). With one
+   * broker, or when the default connection reaches that broker's address, that is the
+   * default connection, so a single broker keeps one connection and one path.
+   */
+  leaderConnection(nodeId: number): Connection {
+    if (this.closed) throw closedError('client');
+    if (nodeId === ANY_BROKER || !this.metadata.routed) return this.connection();
+    const broker = this.metadata.brokers.get(nodeId);
+    if (broker === undefined) return this.connection();
+    const address = `${broker.host}:${broker.port}`;
+    const current = this.connection();
+    if (current.address === address) return current;
+    const existing = this.leaderConnections.get(nodeId);
+    if (existing !== undefined && existing.address === address) return existing;
+    if (existing !== undefined) void this.releaseConnection(existing);
+    const created = this.connectTo(broker);
+    this.leaderConnections.set(nodeId, created);
+    return created;
+  }
+
+  /** Metadata named the brokers anew: connections to brokers that left (or moved) are closed. */
+  brokersChanged(): void {
+    for (const [nodeId, connection] of this.leaderConnections) {
+      const broker = this.metadata.brokers.get(nodeId);
+      if (broker !== undefined && connection.address === `${broker.host}:${broker.port}`) continue;
+      this.leaderConnections.delete(nodeId);
+      void this.releaseConnection(connection);
+    }
   }
 
   /**
@@ -194,7 +257,9 @@ export class Client extends EventEmitter<ClientEvents> {
   private onFailure(connection: Connection, error: unknown): void {
     if (!(error instanceof SpoolError)) return;
     if (error.kind !== Errors.BROKER_NOT_AVAILABLE) return;
-    if (this.brokers.length > 1) {
+    // A leader's connection stays on its broker: the producer refreshes metadata instead.
+    if (connection !== this.defaultConnection && this.leaderConnections.get(leaderNodeOf(this.leaderConnections, connection)) === connection) return;
+    if (this.addresses().length > 1) {
       this.brokerIndex++;
       if (connection === this.defaultConnection) {
         this.defaultConnection = null;
@@ -238,9 +303,15 @@ export class Client extends EventEmitter<ClientEvents> {
     this.metadata.clear();
     const connections = [...this.connections];
     this.connections.clear();
+    this.leaderConnections.clear();
     this.defaultConnection = null;
     await Promise.allSettled(connections.map((connection) => connection.close()));
   }
+}
+
+function leaderNodeOf(connections: ReadonlyMap<number, Connection>, connection: Connection): number {
+  for (const [nodeId, candidate] of connections) if (candidate === connection) return nodeId;
+  return ANY_BROKER;
 }
 
 function parseAddress(address: string): { host: string; port: number } {

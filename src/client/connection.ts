@@ -87,6 +87,8 @@ export class Connection {
   private readonly writeQueue: QueuedWrite[] = [];
   private decoder: ResponseFrameDecoder | null = null;
   private nextCorrelationId = 1;
+  /** Requests waiting for the connect to finish (they go out in call order, before any later one). */
+  private connectWaiters = 0;
   private closed = false;
 
   constructor(readonly options: ConnectionOptions) {}
@@ -115,7 +117,18 @@ export class Connection {
    * top-level error, NETWORK_ERROR when the connection breaks, REQUEST_TIMED_OUT.
    */
   async request(apiKey: ApiKey, header: unknown, payload?: Payload, options: RequestOptions = {}): Promise<Response> {
-    const socket = this.socket ?? (await this.ensureSocket());
+    // While the handshake runs the socket is set but earlier requests still wait for the
+    // connect: this one waits behind them, or it would overtake them on the wire (an
+    // idempotent producer's pipelined batches would reach the broker out of sequence).
+    let socket = this.connecting === null && this.connectWaiters === 0 ? this.socket : null;
+    if (socket === null) {
+      this.connectWaiters++;
+      try {
+        socket = await this.ensureSocket();
+      } finally {
+        this.connectWaiters--;
+      }
+    }
     return this.send(socket, apiKey, header, payload, options);
   }
 
@@ -181,7 +194,7 @@ export class Connection {
 
   private ensureSocket(): Promise<Socket> {
     if (this.closed) return Promise.reject(new SpoolError(Errors.NETWORK_ERROR, `connection to ${this.address} is closed`));
-    if (this.socket) return Promise.resolve(this.socket);
+    if (this.socket && this.connecting === null) return Promise.resolve(this.socket);
     if (!this.connecting) {
       this.connecting = this.open().finally(() => {
         this.connecting = null;

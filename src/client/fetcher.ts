@@ -25,6 +25,7 @@ import type { Connection } from './connection.js';
 import { PartitionFetchError, errorFromCode, isRetriable } from './errors.js';
 import { resolvePositions, type Assignment, type OffsetSpecifier, type PartitionState } from './assignment.js';
 import { sleep } from './retry.js';
+import { NO_LEADER, isNetworkError, leaderMoved } from './metadata.js';
 
 export interface FetchOptions {
   maxWaitMs: number;
@@ -74,6 +75,16 @@ export class Fetcher {
   private interrupted = false;
   /** Where the next fetch's window of partitions starts (see window()). */
   private windowStart = 0;
+  /** A cluster: the fetch in flight to each leader, on a connection of its own per leader. */
+  private readonly leaderFetches = new Map<number, Promise<void>>();
+  private readonly leaderConnections = new Map<number, Connection>();
+  /** Retriable failures in a row per leader (its backoff). */
+  private readonly leaderFailures = new Map<number, number>();
+  /** Partitions in a fetch in flight (a cluster): not asked of another leader meanwhile. */
+  private readonly fetching = new Set<PartitionState>();
+  /** Connections closed by interrupt() under a fetch: its error is not a failure. */
+  private readonly interruptedConnections = new WeakSet<Connection>();
+  private refreshingLeaders = false;
 
   constructor(
     private readonly client: Client,
@@ -114,6 +125,12 @@ export class Fetcher {
       this.connection = null;
       this.interrupted = true;
       void this.client.releaseConnection(connection);
+    }
+    for (const [node, leaderConnection] of this.leaderConnections) {
+      if (!this.leaderFetches.has(node)) continue;
+      this.leaderConnections.delete(node);
+      this.interruptedConnections.add(leaderConnection);
+      void this.client.releaseConnection(leaderConnection);
     }
     this.wake();
   }
@@ -195,7 +212,22 @@ export class Fetcher {
           await new Promise<void>((resolve) => (this.loopWaiter = resolve));
           continue;
         }
-        const retriable = await this.fetchOnce(this.window(fetchable));
+        // Who leads: learnt before the first fetch (a consumer given partitions by assign() has
+        // not asked Metadata yet), and again when a broker said a leader moved.
+        const metadata = this.client.metadata;
+        if (!metadata.known || (metadata.anyStale && fetchable.some((state) => metadata.isStale(state.topic)))) {
+          if (!metadata.known) for (const state of fetchable) metadata.markStale(state.topic);
+          await metadata.refreshLeaders();
+        }
+        if (metadata.routed || this.leaderFetches.size > 0) {
+          this.fetchFromLeaders(fetchable);
+          await new Promise<void>((resolve) => (this.loopWaiter = resolve));
+          continue;
+        }
+        this.connection ??= this.client.createConnection();
+        this.interrupted = false;
+        this.fetchInFlight = true;
+        const retriable = await this.fetchOnce(this.window(fetchable), this.connection, true);
         failures = retriable ? failures + 1 : 0;
         if (retriable) await sleep(this.client.retryPolicy.delayMs(Math.min(failures - 1, 10)), this.abort.signal);
       } catch (error) {
@@ -235,12 +267,10 @@ export class Fetcher {
   }
 
   /** One Fetch. Returns true when a partition failed with a retriable error (back off). */
-  private async fetchOnce(states: PartitionState[]): Promise<boolean> {
+  /** `single`: the one fetch of a single broker (fetchInFlight tells interrupt() about it). */
+  private async fetchOnce(states: PartitionState[], connection: Connection, single = false): Promise<boolean> {
     const { maxWaitMs, minBytes, maxBytes, maxBytesPerPartition, maxBufferedBytes } = this.options;
     const epochs = states.map((state) => state.epoch);
-    this.connection ??= this.client.createConnection();
-    this.interrupted = false;
-    this.fetchInFlight = true;
     const response = await this.client.send(
       ApiKey.Fetch,
       {
@@ -250,9 +280,9 @@ export class Fetcher {
         partitions: states.map((state) => ({ topic: state.topic, partition: state.partition, offset: state.fetchOffset, maxBytes: maxBytesPerPartition })),
       },
       undefined,
-      { connection: this.connection, timeoutMs: this.client.requestTimeoutMs + maxWaitMs },
+      { connection, timeoutMs: this.client.requestTimeoutMs + maxWaitMs },
     ).finally(() => {
-      this.fetchInFlight = false;
+      if (single) this.fetchInFlight = false;
     });
     if (this.stopped) return false;
     const results = (response.header as unknown as FetchResponse).partitions ?? [];
@@ -275,6 +305,74 @@ export class Fetcher {
     return retriable;
   }
 
+  /**
+   * A cluster: one Fetch per leader for its partitions, each on its own connection and on its
+   * own schedule (a leader with data is fetched again at once while another's fetch is parked).
+   * Partitions without a known leader wait for a metadata refresh. Called by the loop, which
+   * then waits to be woken (a fetch settled, a refresh ended, a position changed).
+   */
+  private fetchFromLeaders(fetchable: PartitionState[]): void {
+    const metadata = this.client.metadata;
+    const groups = new Map<number, PartitionState[]>();
+    let needLeaders = false;
+    for (const state of fetchable) {
+      if (this.fetching.has(state)) continue;
+      const leader = metadata.isStale(state.topic) ? NO_LEADER : metadata.leaderOf(state.topic, state.partition);
+      if (leader === NO_LEADER) {
+        metadata.markStale(state.topic);
+        needLeaders = true;
+        continue;
+      }
+      if (this.leaderFetches.has(leader)) continue;
+      const group = groups.get(leader);
+      if (group === undefined) groups.set(leader, [state]);
+      else if (group.length < RequestLimits.maxPartitionsPerFetch) group.push(state);
+    }
+    if (needLeaders && !this.refreshingLeaders) {
+      this.refreshingLeaders = true;
+      void metadata.refreshLeaders().finally(() => {
+        this.refreshingLeaders = false;
+        this.wake();
+      });
+    }
+    for (const [node, states] of groups) this.fetchFromLeader(node, states);
+  }
+
+  private fetchFromLeader(node: number, states: PartitionState[]): void {
+    for (const state of states) this.fetching.add(state);
+    let connection = this.leaderConnections.get(node);
+    if (connection === undefined) {
+      connection = this.client.createConnectionTo(node);
+      this.leaderConnections.set(node, connection);
+    }
+    const fetched = connection;
+    const run = (async (): Promise<void> => {
+      let retriable: boolean;
+      try {
+        retriable = await this.fetchOnce(states, fetched);
+      } catch (error) {
+        if (this.stopped || this.interruptedConnections.has(fetched)) return;
+        if (!isRetriable(error)) {
+          this.fail(error instanceof Error ? error : new Error(String(error)));
+          return;
+        }
+        // The leader is down or unreachable: ask who leads now, on a new connection.
+        for (const state of states) this.client.metadata.markStale(state.topic);
+        if (this.leaderConnections.get(node) === fetched) this.leaderConnections.delete(node);
+        void this.client.releaseConnection(fetched);
+        retriable = true;
+      }
+      const failures = retriable ? (this.leaderFailures.get(node) ?? 0) + 1 : 0;
+      this.leaderFailures.set(node, failures);
+      if (failures > 0) await sleep(this.client.retryPolicy.delayMs(Math.min(failures - 1, 10)), this.abort.signal).catch(() => undefined);
+    })().finally(() => {
+      for (const state of states) this.fetching.delete(state);
+      this.leaderFetches.delete(node);
+      this.wake();
+    });
+    this.leaderFetches.set(node, run);
+  }
+
   private onPartition(state: PartitionState, result: FetchPartitionResult, data: Buffer): 'data' | 'empty' | 'retriable' | 'stopped' {
     const error = errorFromCode(result.errorCode, result.errorMessage, `fetch ${state.topic}/${state.partition} at offset ${state.fetchOffset}`);
     if (error) {
@@ -286,6 +384,9 @@ export class Fetcher {
       const nextOffset = typeof result.nextOffset === 'number' && result.nextOffset > state.fetchOffset ? result.nextOffset : null;
       const failure = new PartitionFetchError(error.kind, error.message, state.topic, state.partition, state.fetchOffset, nextOffset);
       if (error.retriable) {
+        // Always for a refusal by a non-leader (only a cluster sends one: the client may not know
+        // yet that it talks to one); for a network error only in a cluster.
+        if (leaderMoved(error) && (this.client.metadata.routed || !isNetworkError(error))) this.client.metadata.markStale(state.topic);
         if (this.failing.get(state) !== failure.code) {
           this.failing.set(state, failure.code);
           this.report(failure);
@@ -351,6 +452,10 @@ export class Fetcher {
     const connection = this.connection;
     this.connection = null;
     if (connection) await this.client.releaseConnection(connection);
+    const leaderConnections = [...this.leaderConnections.values()];
+    this.leaderConnections.clear();
+    await Promise.all(leaderConnections.map((leaderConnection) => this.client.releaseConnection(leaderConnection)));
+    await Promise.all([...this.leaderFetches.values()]);
     await this.loopRunning;
     this.chunks.length = 0;
     this.bufferedBytes = 0;

@@ -25,6 +25,7 @@ import { Accumulator, SendTracker, type PartitionQueue, type ProducerBatch } fro
 import { closedError, errorFromCode, isRetriable } from './errors.js';
 import { StickyPartitioner, partitionForKey } from './partitioner.js';
 import { sleep } from './retry.js';
+import { ANY_BROKER, NO_LEADER, isNetworkError, leaderMoved } from './metadata.js';
 import { parseOffset } from './offset-input.js';
 import { PRODUCER_OPTIONS, SEND_OPTIONS, checkOptions } from './options.js';
 import { checkHeaders, encodableHeaders, estimateHeaderBytes, type ProducerHeaders } from './headers.js';
@@ -134,6 +135,10 @@ export class Producer {
   /** Unsettled send() calls (a Map, not a WeakMap: close() with a deadline fails every one left). */
   private readonly sends = new Map<SendTracker, Send>();
   private inFlight = 0;
+  /** Produce requests in flight per broker (a cluster; ANY_BROKER on one broker). */
+  private readonly inFlightTo = new Map<number, number>();
+  /** A metadata refresh for partitions waiting for their leader is under way. */
+  private refreshingLeaders = false;
   private readonly retryTimers = new Set<AbortController>();
   private drainScheduled = false;
   /** Batches closed so far (a cheap "has the sticky partition possibly moved" check). */
@@ -327,25 +332,86 @@ export class Producer {
         if (!accumulator.isEmpty) this.initProducerId(accumulator);
         continue;
       }
+      if (this.client.metadata.routed) {
+        this.drainToLeaders(acks, accumulator, idempotent);
+        continue;
+      }
       while (this.inFlight < this.maxInFlight) {
         const entries: RequestEntry[] = [];
         let bytes = 0;
         for (const queue of accumulator.sendable(idempotent ? MAX_IN_FLIGHT_PER_PARTITION_IDEMPOTENT : 1)) {
           if (bytes >= this.maxRequestBytes || entries.length >= RequestLimits.maxPartitionsPerProduce) break;
-          // Idempotent: one batch per partition per request (the broker checks one sequence range per append).
-          const batches = accumulator.take(queue, idempotent ? 0 : this.maxRequestBytes - bytes);
-          queue.inFlight++;
-          for (const batch of batches) {
-            bytes += batch.sizeBytes;
-            if (idempotent && batch.sequence < 0) this.stamp(batch);
-          }
-          entries.push({ queue, batches });
+          bytes += this.takeInto(entries, accumulator, queue, idempotent, bytes);
         }
         if (entries.length === 0) break;
-        this.sendRequest(acks, accumulator, entries);
+        this.sendRequest(acks, accumulator, entries, ANY_BROKER);
       }
     }
     this.checkIdle();
+  }
+
+  /**
+   * A cluster: each request carries the batches of partitions led by one broker and goes to
+   * it, up to maxInFlight requests per broker. A partition whose leader is unknown or stale
+   * waits for the metadata refresh (which drains again when it is done).
+   */
+  private drainToLeaders(acks: WireAcks, accumulator: Accumulator, idempotent: boolean): void {
+    const waiting = new Set<PartitionQueue>();
+    for (;;) {
+      const entries: RequestEntry[] = [];
+      let node = NO_NODE;
+      let bytes = 0;
+      for (const queue of accumulator.sendable(idempotent ? MAX_IN_FLIGHT_PER_PARTITION_IDEMPOTENT : 1)) {
+        if (waiting.has(queue)) continue;
+        if (node === NO_NODE) {
+          const leader = this.leaderOf(queue);
+          if (leader === NO_NODE || (this.inFlightTo.get(leader) ?? 0) >= this.maxInFlight) {
+            waiting.add(queue);
+            continue;
+          }
+          node = leader;
+        } else if (this.leaderOf(queue) !== node) continue;
+        if (bytes >= this.maxRequestBytes || entries.length >= RequestLimits.maxPartitionsPerProduce) break;
+        bytes += this.takeInto(entries, accumulator, queue, idempotent, bytes);
+      }
+      if (entries.length === 0) return;
+      this.sendRequest(acks, accumulator, entries, node);
+    }
+  }
+
+  /** The broker to send a partition's batches to, or NO_NODE: wait for the metadata refresh under way. */
+  private leaderOf(queue: PartitionQueue): number {
+    const metadata = this.client.metadata;
+    if (!metadata.isStale(queue.topic)) {
+      const leader = metadata.leaderOf(queue.topic, queue.partition);
+      if (leader !== NO_LEADER) return leader;
+      metadata.markStale(queue.topic); // an election is under way: ask again (refreshLeaders spaces the asks)
+    }
+    if (!this.refreshingLeaders) {
+      this.refreshingLeaders = true;
+      this.inFlight++; // not idle while batches wait for their leader
+      void metadata.refreshLeaders().finally(() => {
+        this.refreshingLeaders = false;
+        this.inFlight--;
+        this.scheduleDrain();
+        this.checkIdle();
+      });
+    }
+    return NO_NODE;
+  }
+
+  /** Takes a partition's next batches (one when idempotent) into a request; returns their bytes. */
+  private takeInto(entries: RequestEntry[], accumulator: Accumulator, queue: PartitionQueue, idempotent: boolean, bytesSoFar: number): number {
+    // Idempotent: one batch per partition per request (the broker checks one sequence range per append).
+    const batches = accumulator.take(queue, idempotent ? 0 : this.maxRequestBytes - bytesSoFar);
+    queue.inFlight++;
+    let bytes = 0;
+    for (const batch of batches) {
+      bytes += batch.sizeBytes;
+      if (idempotent && batch.sequence < 0) this.stamp(batch);
+    }
+    entries.push({ queue, batches });
+    return bytes;
   }
 
   /**
@@ -402,7 +468,7 @@ export class Producer {
       });
   }
 
-  private sendRequest(acks: WireAcks, accumulator: Accumulator, entries: RequestEntry[]): void {
+  private sendRequest(acks: WireAcks, accumulator: Accumulator, entries: RequestEntry[], node: number): void {
     const partitions: Array<{ topic: string; partition: number; size: number }> = [];
     const payload: Buffer[] = [];
     for (const { queue, batches } of entries) {
@@ -414,8 +480,17 @@ export class Producer {
       partitions.push({ topic: queue.topic, partition: queue.partition, size });
     }
     this.inFlight++;
+    this.inFlightTo.set(node, (this.inFlightTo.get(node) ?? 0) + 1);
+    // One broker: the client's shared connection, as before clusters. A closed client has no
+    // connection to give: send() rejects the request instead.
+    const connection = node === ANY_BROKER || this.client.isClosed ? undefined : this.client.leaderConnection(node);
+    const settled = (): void => {
+      this.inFlight--;
+      this.inFlightTo.set(node, this.inFlightTo.get(node)! - 1);
+    };
     this.client
       .send(ApiKey.Produce, { acks, timeoutMs: this.timeoutMs, partitions }, payload, {
+        ...(connection === undefined ? {} : { connection }),
         expectResponse: acks !== 0,
         timeoutMs: this.timeoutMs + 5_000,
       })
@@ -423,7 +498,7 @@ export class Producer {
         (response) => {
           // inFlight drops before the sends settle: a caller that awaits send() and sends
           // again at once must find the producer idle (adaptive linger sends it at once).
-          this.inFlight--;
+          settled();
           if (acks === 0) {
             for (const entry of entries) this.completeEntry(accumulator, entry, -1);
             return;
@@ -433,7 +508,7 @@ export class Producer {
           this.sendLingeringIfIdle();
         },
         (error: unknown) => {
-          this.inFlight--;
+          settled();
           for (const entry of entries) this.onPartitionError(accumulator, entry, error);
           this.sendLingeringIfIdle();
         },
@@ -492,6 +567,8 @@ export class Producer {
     // Idempotent: a later batch refused because an earlier one of its partition is missing
     // was not written; it is retried after that one (or renumbered if that one failed for good).
     const outOfOrder = stamped && error instanceof SpoolError && error.kind === Errors.OUT_OF_ORDER_SEQUENCE_NUMBER;
+    // The leader moved, or cannot be reached: learn the leaders again before the retry.
+    if (leaderMoved(error) && (this.client.metadata.routed || !isNetworkError(error))) this.client.metadata.markStale(queue.topic);
     if ((isRetriable(error) || outOfOrder) && attempts <= this.retries && !this.closed) {
       // Nothing of the partition is sent until its requests in flight settle, these batches
       // are back at the head of its queue and the backoff is over: nothing overtakes them.
@@ -632,6 +709,9 @@ export class Producer {
     }
   }
 }
+
+/** drainToLeaders: no broker chosen yet / wait for metadata. */
+const NO_NODE = -3;
 
 function wireAcks(acks: Acks): WireAcks {
   if (acks === 'all' || acks === -1) return -1;

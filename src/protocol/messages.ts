@@ -32,9 +32,25 @@ export interface TopicMetadata extends ErrorFields {
   name: string;
   partitions: number;
   internal: boolean;
+  /**
+   * Per partition, in partition order: its leader (node id; -1: none, retry later), leader
+   * epoch, replicas and in-sync replicas. Added for clusters; a broker before it leaves it
+   * out (the client then sends everything to the broker it reached) and older clients ignore it.
+   */
+  partitionInfo?: PartitionInfo[];
+}
+export interface PartitionInfo {
+  partition: number;
+  leader: number;
+  leaderEpoch: number;
+  replicas: number[];
+  isr: number[];
 }
 export interface MetadataResponse extends ErrorFields {
+  /** Every live broker of the cluster (one on a single node), at its native address. */
   brokers: Array<{ nodeId: number; host: string; port: number }>;
+  /** The controller's node id (-1: none); absent on a single node and from brokers before clusters. */
+  controllerId?: number;
   topics: TopicMetadata[];
 }
 

@@ -3,7 +3,8 @@
 // correlation id, an acks-0 style request never registered as pending, multi-buffer
 // frames arriving intact, request timeouts (late answers dropped, connection kept),
 // failure of pending requests when the socket closes and a reconnect on the next
-// request, connect errors as BROKER_NOT_AVAILABLE, and close() leaving nothing open.
+// request, requests made during the handshake kept behind the ones waiting for the connect,
+// connect errors as BROKER_NOT_AVAILABLE, and close() leaving nothing open.
 import { createServer, type Server, type Socket } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Connection } from '../../src/client/connection.js';
@@ -159,6 +160,27 @@ describe('Connection', () => {
     open.push(server);
     const connection = connect(server.port, { handshake: true });
     await expect(connection.request(ApiKey.Metadata, {})).rejects.toMatchObject({ code: 'UNSUPPORTED_VERSION' });
+  });
+
+  it('a request made during the handshake waits behind the requests that started the connect', async () => {
+    let connection!: Connection;
+    let late: Promise<unknown> | null = null;
+    const server = await ScriptedServer.start((request, scripted) => {
+      if (request.frame.apiKey !== ApiKey.ApiVersions) {
+        scripted.answer(request, { errorCode: 0 });
+        return;
+      }
+      // The handshake is on the wire (the socket is up): a new request now must not go first.
+      late = connection.request(ApiKey.Metadata, { topics: ['late'] });
+      setTimeout(() => scripted.answer(request, { errorCode: 0, brokerVersion: 'x', apis: [] }), 20);
+    });
+    open.push(server);
+    connection = connect(server.port, { handshake: true });
+    const early = [connection.request(ApiKey.Metadata, { topics: ['first'] }), connection.request(ApiKey.Metadata, { topics: ['second'] })];
+    await Promise.all(early);
+    await late;
+    const order = server.received.filter((request) => request.frame.apiKey === ApiKey.Metadata).map((request) => (request.header['topics'] as string[])[0]);
+    expect(order).toEqual(['first', 'second', 'late']);
   });
 
   it('reports a refused connection as BROKER_NOT_AVAILABLE naming the address', async () => {

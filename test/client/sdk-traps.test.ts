@@ -139,7 +139,7 @@ describe('options', () => {
     const [description] = await admin.describeTopics({ topics: [topic] });
     expect(Number(description!.config['retention.ms'])).toBe(1000);
     expect(description!.partitions).toHaveLength(2);
-    await expect(admin.createTopics({ topics: [{ topic: randomTopic(), replicationFactor: 3 }] })).rejects.toThrow(/replicationFactor 3 is not possible/);
+    await expect(admin.createTopics({ topics: [{ topic: randomTopic(), replicationFactor: 3 }] })).rejects.toThrow(/replication factor 3: this broker is not in a cluster/);
     await expect(admin.createTopics({ topics: [{ topic: randomTopic(), replicaAssignment: [] } as never] })).rejects.toThrow(/unknown option: replicaAssignment/);
     await expect(admin.createTopics({ topics: [], validateOnly: true } as never)).rejects.toThrow(/createTopics\(\): unknown option: validateOnly/);
   });

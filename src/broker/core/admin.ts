@@ -24,22 +24,53 @@ export interface TopicMetadata {
 /**
  * The named topics (an unknown one carries UNKNOWN_TOPIC), or every non-internal topic for
  * null. A topic `who` may not Describe is left out of the listing, and a named one carries
- * TOPIC_AUTHORIZATION_FAILED whether it exists or not (its existence is not told).
+ * TOPIC_AUTHORIZATION_FAILED whether it exists or not (its existence is not told). In a
+ * cluster the topics come from the cluster state: a broker with no replica of a topic still
+ * names it.
  */
 export function topicsMetadata(ctx: BrokerContext, names: readonly string[] | null, who?: Principal): TopicMetadata[] {
   const check = who !== undefined && authorizationOn(ctx);
+  const clusterTopics = ctx.clusterMetadata.topics?.();
   if (names === null) {
-    return ctx.logs
-      .listTopics()
-      .filter((info) => !info.internal && (!check || mayTopic(ctx, who, Operation.Describe, info.name)))
-      .map((info) => ({ name: info.name, error: null, partitions: info.partitions, internal: false }));
+    const listed = clusterTopics !== undefined ? clusterListing(ctx, clusterTopics) : localListing(ctx);
+    return check ? listed.filter((topic) => mayTopic(ctx, who, Operation.Describe, topic.name)) : listed;
   }
   return names.map((name) => {
     if (check && !mayTopic(ctx, who, Operation.Describe, name)) return { name, error: topicDenied(who, Operation.Describe, name), partitions: 0, internal: false };
-    const info = ctx.logs.getTopic(name);
-    if (!info) return { name, error: new SpoolError(Errors.UNKNOWN_TOPIC, `topic '${name}' does not exist`), partitions: 0, internal: false };
-    return { name, error: null, partitions: info.partitions, internal: info.internal };
+    return clusterTopics !== undefined ? clusterTopic(ctx, clusterTopics, name) : localTopic(ctx, name);
   });
+}
+
+function localListing(ctx: BrokerContext): TopicMetadata[] {
+  return ctx.logs
+    .listTopics()
+    .filter((info) => !info.internal)
+    .map((info) => ({ name: info.name, error: null, partitions: info.partitions, internal: false }));
+}
+
+function localTopic(ctx: BrokerContext, name: string): TopicMetadata {
+  const info = ctx.logs.getTopic(name);
+  if (!info) return { name, error: new SpoolError(Errors.UNKNOWN_TOPIC, `topic '${name}' does not exist`), partitions: 0, internal: false };
+  return { name, error: null, partitions: info.partitions, internal: info.internal };
+}
+
+function clusterListing(ctx: BrokerContext, topics: ReadonlyMap<string, number>): TopicMetadata[] {
+  const listed: TopicMetadata[] = [];
+  for (const [name, partitions] of topics) if (!isInternal(ctx, name)) listed.push({ name, error: null, partitions, internal: false });
+  return listed;
+}
+
+function clusterTopic(ctx: BrokerContext, topics: ReadonlyMap<string, number>, name: string): TopicMetadata {
+  const partitions = topics.get(name);
+  if (partitions !== undefined) return { name, error: null, partitions, internal: isInternal(ctx, name) };
+  // An internal topic this broker keeps for itself (not placed through etcd).
+  const local = ctx.logs.getTopic(name);
+  if (local?.internal) return { name, error: null, partitions: local.partitions, internal: true };
+  return { name, error: new SpoolError(Errors.UNKNOWN_TOPIC, `topic '${name}' does not exist`), partitions: 0, internal: false };
+}
+
+function isInternal(ctx: BrokerContext, name: string): boolean {
+  return ctx.logs.getTopic(name)?.internal ?? name.startsWith('__');
 }
 
 /** Creates a topic; `config` is the string map of topic configs (storage parses it). */

@@ -1,6 +1,9 @@
-// Kafka ApiVersions, Metadata and FindCoordinator: this broker is the whole cluster (node
-// 0, the controller, the leader of every partition with itself as the only replica, and
-// every group's coordinator), reached at the Kafka listener's advertised address.
+// Kafka ApiVersions, Metadata and FindCoordinator. Metadata lists the brokers and partition
+// leaders of ctx.clusterMetadata (core/cluster-metadata.ts) at their Kafka addresses: on a
+// single node this broker is the whole cluster (node 0, the controller, the leader of every
+// partition with itself as the only replica); in a cluster, every live broker with a Kafka
+// listener and each partition's leader, epoch, replicas and ISR, so Kafka clients follow
+// leaders. FindCoordinator still names this broker for every group.
 
 import {
   apiVersionsResponse,
@@ -17,6 +20,7 @@ import {
 import { RequestLimits } from '../../protocol/validate.js';
 import type { BrokerContext } from '../context.js';
 import { topicsMetadata } from '../core/admin.js';
+import { NO_LEADER_ID } from '../core/cluster-metadata.js';
 import { autoCreateTopics } from '../core/produce.js';
 import { mayCreateTopic, mayGroup, mayTopic, Operation } from '../core/authorize.js';
 import type { Outcome } from '../front.js';
@@ -61,30 +65,63 @@ export function handleMetadata(ctx: BrokerContext, request: MetadataRequest, sco
 }
 
 function topicsOf(ctx: BrokerContext, scope: KafkaScope, names: string[] | null, creationErrors?: ReadonlyMap<string, unknown>): MetadataResponseTopic[] {
+  const cluster = ctx.clusterMetadata;
   return topicsMetadata(ctx, names, scope.session).map((topic) => ({
     errorCode: topic.error === null ? KafkaErrors.NONE : kafkaErrorOf(creationErrors?.get(topic.name) ?? topic.error).errorCode,
     name: topic.name,
     isInternal: topic.internal,
-    partitions: Array.from({ length: topic.partitions }, (_, partitionIndex) => ({
-      errorCode: KafkaErrors.NONE,
-      partitionIndex,
-      leaderId: NODE_ID,
-      leaderEpoch: 0,
-      replicaNodes: [NODE_ID],
-      isrNodes: [NODE_ID],
-      offlineReplicas: [],
-    })),
+    partitions: Array.from({ length: topic.partitions }, (_, partitionIndex) => {
+      const leadership = cluster.partition(topic.name, partitionIndex);
+      if (leadership === undefined || leadership.leader === NO_LEADER_ID) {
+        // Kafka's answer while a partition has no leader: clients refresh and retry.
+        return {
+          errorCode: KafkaErrors.LEADER_NOT_AVAILABLE,
+          partitionIndex,
+          leaderId: NO_LEADER_ID,
+          leaderEpoch: leadership?.leaderEpoch ?? -1,
+          replicaNodes: [...(leadership?.replicas ?? [])],
+          isrNodes: [...(leadership?.isr ?? [])],
+          offlineReplicas: [],
+        };
+      }
+      return {
+        errorCode: KafkaErrors.NONE,
+        partitionIndex,
+        leaderId: leadership.leader,
+        leaderEpoch: leadership.leaderEpoch,
+        replicaNodes: [...leadership.replicas],
+        isrNodes: [...leadership.isr],
+        offlineReplicas: [],
+      };
+    }),
     topicAuthorizedOperations: -2147483648,
   }));
 }
 
+/**
+ * Every live broker that has a Kafka listener, at its Kafka address; this broker's own entry
+ * is the address the client reached (a wildcard listener) as advertisedKafka() says.
+ */
+function kafkaBrokers(ctx: BrokerContext, scope: KafkaScope): MetadataResponse['brokers'] {
+  const cluster = ctx.clusterMetadata;
+  const brokers: MetadataResponse['brokers'] = [];
+  for (const broker of cluster.brokers()) {
+    if (broker.nodeId === cluster.nodeId) {
+      const { host, port } = advertisedKafka(ctx, scope);
+      brokers.push({ nodeId: broker.nodeId, host, port, rack: null });
+    } else if (broker.kafkaHost !== undefined && broker.kafkaPort !== undefined) {
+      brokers.push({ nodeId: broker.nodeId, host: broker.kafkaHost, port: broker.kafkaPort, rack: null });
+    }
+  }
+  return brokers;
+}
+
 function respond(ctx: BrokerContext, scope: KafkaScope, topics: MetadataResponseTopic[]): KafkaAnswer {
-  const { host, port } = advertisedKafka(ctx, scope);
   return answer({
     throttleTimeMs: 0,
-    brokers: [{ nodeId: NODE_ID, host, port, rack: null }],
+    brokers: kafkaBrokers(ctx, scope),
     clusterId: CLUSTER_ID,
-    controllerId: NODE_ID,
+    controllerId: ctx.clusterMetadata.controllerId(),
     topics,
     clusterAuthorizedOperations: -2147483648,
   } satisfies MetadataResponse);
@@ -110,7 +147,7 @@ function findOne(ctx: BrokerContext, keyType: number, key: string, scope: KafkaS
     return { nodeId: -1, host: '', port: -1, errorCode: KafkaErrors.GROUP_AUTHORIZATION_FAILED, errorMessage: `${scope.session.principal} may not Describe group '${key}'` };
   }
   const found = ctx.coordinator.findCoordinator(key);
-  if (found === 'here') return { ...advertisedKafka(ctx, scope), nodeId: ctx.replicas?.brokerId ?? NODE_ID, errorCode: KafkaErrors.NONE, errorMessage: null };
+  if (found === 'here') return { ...advertisedKafka(ctx, scope), nodeId: ctx.clusterMetadata.nodeId, errorCode: KafkaErrors.NONE, errorMessage: null };
   if (found === null) return none('the group\'s coordinator partition has no leader now');
   if (found.kafka === null) return none(`broker ${found.nodeId} has no Kafka listener`);
   return { nodeId: found.nodeId, host: found.kafka.host, port: found.kafka.port, errorCode: KafkaErrors.NONE, errorMessage: null };

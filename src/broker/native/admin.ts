@@ -11,6 +11,7 @@ import type { ShareGroupConfig } from '../../groups/share-groups.js';
 import { topicConfigToRecord } from '../../storage/index.js';
 import { Errors, SpoolError, isSpoolError } from '../../util/errors.js';
 import type { BrokerContext, HandlerResponse, RequestScope } from '../context.js';
+import { NO_LEADER_ID } from '../core/cluster-metadata.js';
 import { alterTopicConfig, createPartitions, createTopic, deleteRecords, deleteTopic, listOffset, topicsMetadata } from '../core/admin.js';
 import { Operation, requireTopic } from '../core/authorize.js';
 import { quoted } from '../logger.js';
@@ -50,13 +51,30 @@ export function handleApiVersions(): HandlerResponse {
 const WILDCARD_HOSTS = new Set(['0.0.0.0', '::', '']);
 
 export function handleMetadata(ctx: BrokerContext, request: M.MetadataRequest, scope: RequestScope): HandlerResponse {
-  // Listening on every interface: tell the client the address it reached us on.
-  const host = WILDCARD_HOSTS.has(ctx.advertised.host) && scope.localAddress ? scope.localAddress.replace(/^::ffff:/, '') : ctx.advertised.host;
-  const brokers = [{ nodeId: 0, host, port: ctx.advertised.port }];
-  const topics = topicsMetadata(ctx, request.topics ?? null, scope.session).map(
-    (topic): M.TopicMetadata => ({ ...(topic.error ? errorFields(topic.error) : { errorCode: 0 }), name: topic.name, partitions: topic.partitions, internal: topic.internal }),
-  );
-  return ok({ brokers, topics });
+  const cluster = ctx.clusterMetadata;
+  const brokers = cluster.brokers().map((broker) => {
+    // Listening on every interface: tell the client the address it reached us on.
+    const host = broker.nodeId === cluster.nodeId && WILDCARD_HOSTS.has(broker.host) && scope.localAddress ? scope.localAddress.replace(/^::ffff:/, '') : broker.host;
+    return { nodeId: broker.nodeId, host, port: broker.port };
+  });
+  const topics = topicsMetadata(ctx, request.topics ?? null, scope.session).map((topic): M.TopicMetadata => {
+    if (topic.error) return { ...errorFields(topic.error), name: topic.name, partitions: topic.partitions, internal: topic.internal };
+    if (cluster.singleNode === true) return { errorCode: 0, name: topic.name, partitions: topic.partitions, internal: topic.internal };
+    return { errorCode: 0, name: topic.name, partitions: topic.partitions, internal: topic.internal, partitionInfo: partitionInfoOf(ctx, topic.name, topic.partitions) };
+  });
+  // A single node answers as before clusters (no controller id, no partition leaders).
+  return ok(cluster.singleNode === true ? { brokers, topics } : { brokers, controllerId: cluster.controllerId(), topics });
+}
+
+function partitionInfoOf(ctx: BrokerContext, topic: string, count: number): M.PartitionInfo[] {
+  const info = new Array<M.PartitionInfo>(count);
+  for (let partition = 0; partition < count; partition++) {
+    const leadership = ctx.clusterMetadata.partition(topic, partition);
+    info[partition] = leadership
+      ? { partition, leader: leadership.leader, leaderEpoch: leadership.leaderEpoch, replicas: [...leadership.replicas], isr: [...leadership.isr] }
+      : { partition, leader: NO_LEADER_ID, leaderEpoch: -1, replicas: [], isr: [] };
+  }
+  return info;
 }
 
 /** One topic at a time (slices.ts): creating one does synchronous file work (~5 ms). */
