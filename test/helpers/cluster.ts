@@ -15,6 +15,7 @@ import type * as M from '../../src/protocol/messages.js';
 import { batchOf, recordsOf } from '../broker/records.js';
 import { startBroker, tempDir, type BrokerProcess } from './broker.js';
 import { startEtcd, type TestEtcd } from './etcd.js';
+import { Errors } from '../../src/util/errors.js';
 import { RawClient } from './raw-client.js';
 
 export class TestCluster {
@@ -73,12 +74,19 @@ export class TestCluster {
 
 /** Creates a topic through a broker's native CreateTopics (the controller places it). */
 export async function createReplicatedTopic(port: number, name: string, partitions: number, replicationFactor: number): Promise<M.CreateTopicsResponse> {
-  const client = await RawClient.connect(port);
-  try {
-    const response = await client.request<M.CreateTopicsResponse>(ApiKey.CreateTopics, { topics: [{ name, partitions, replicationFactor }] });
-    return response.header;
-  } finally {
-    client.socket.destroy();
+  // Right after start the controller may not yet see every broker's registration (its watch
+  // lags the brokers' own writes): INVALID_REPLICATION_FACTOR then, so try again for a while.
+  const deadline = Date.now() + 10_000;
+  for (;;) {
+    const client = await RawClient.connect(port);
+    try {
+      const response = await client.request<M.CreateTopicsResponse>(ApiKey.CreateTopics, { topics: [{ name, partitions, replicationFactor }] });
+      const code = response.header.topics[0]?.errorCode ?? 0;
+      if (code !== Errors.INVALID_REPLICATION_FACTOR.code || Date.now() > deadline) return response.header;
+    } finally {
+      client.socket.destroy();
+    }
+    await new Promise((resolve) => setTimeout(resolve, 100));
   }
 }
 
