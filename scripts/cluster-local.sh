@@ -12,6 +12,10 @@ cd "$(dirname "$0")/.."
 ETCD=${SPOOL_ETCD_BINARY:-/usr/bin/etcd}
 [ -x "$ETCD" ] || { echo "cluster-local: $ETCD not found (apt-get install etcd-server)" >&2; exit 1; }
 [ -f dist/cli/main.js ] || { echo "cluster-local: run npm run build first" >&2; exit 1; }
+if curl -sf http://127.0.0.1:2379/health >/dev/null 2>&1; then
+  echo "cluster-local: an etcd already answers on 127.0.0.1:2379 (another cluster-local running?)" >&2
+  exit 1
+fi
 mkdir -p data/cluster
 pids=()
 stop() {
@@ -43,8 +47,9 @@ for n in 1 2 3; do
   pids+=($!)
 done
 for n in 1 2 3; do
-  for _ in $(seq 1 200); do
+  for _ in $(seq 1 300); do
     grep -q '^spool listening on' "data/cluster/broker-$n.out" 2>/dev/null && break
+    kill -0 "${pids[$n]}" 2>/dev/null || { echo "cluster-local: broker $n exited; data/cluster/broker-$n.log:" >&2; tail -5 "data/cluster/broker-$n.log" >&2; exit 1; }
     sleep 0.1
   done
 done
