@@ -5,8 +5,11 @@
 // acknowledging acks=all produce and answer fetch while it is down; a CreateTopics sent during
 // the outage waits and succeeds once etcd is back; all three brokers are still (or again)
 // registered, leaders and ISRs intact, produce goes on, and the checker finds nothing
-// acknowledged lost, reordered or moved. (An outage longer than the TTL stops acknowledgements
-// by design: src/cluster/README.md "Membership and lease loss".) Run `npm run build` first.
+// acknowledged lost, reordered or moved. An outage longer than the TTL stops acknowledgements
+// once the leases can no longer be proven alive (by design: src/cluster/README.md "Membership
+// and lease loss"); the second case proves that after such an outage produce resumes on the
+// same leaders (etcd's restart renews every lease) and nothing acknowledged is lost. Run `npm
+// run build` first.
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { formatCheck, readPartition } from '../helpers/ack-checker.js';
@@ -89,5 +92,39 @@ describe('etcd restarted while producing', () => {
     expect(result).toMatchObject({ lost: 0, reordered: 0, moved: 0 });
     // eslint-disable-next-line no-console
     console.log(`etcd-restart: etcd down ${downMs} ms, ${ackedWhileDown} batches acknowledged meanwhile; ${formatCheck(result)}; errors seen: ${JSON.stringify(Object.fromEntries(producer.errors))}`);
+  }, 45_000);
+
+  it('after an outage longer than the lease TTL, produce resumes on the same leaders and nothing acknowledged is lost', async () => {
+    const topic = 'etcd-long-outage';
+    expect((await createReplicatedTopic(cluster.brokers.get(1)!.port, topic, 1, 3)).topics[0]!.errorCode).toBe(0);
+    const before = (await waitFor(async () => {
+      const state = await cluster.state(topic, 0);
+      return state && state.isr.length === 3 ? state : null;
+    }))!;
+    const leader = (await etcdLocator(cluster.store, cluster.layout)(topic, 0))!;
+    // With etcd down the locator cannot answer: the producer keeps the leader it knew.
+    const producer = new AckProducer({ producer: 'b', topic, partitions: [0], batchMessages: 5, requestTimeoutMs: 2_000, locate: async () => leader });
+    producer.start();
+    await waitFor(() => producer.acked.length >= 200, 15_000);
+
+    await cluster.etcd.stop();
+    const stoppedAt = Date.now();
+    try {
+      await new Promise((resolve) => setTimeout(resolve, TTL_MS + 2_000));
+    } finally {
+      await cluster.etcd.restart();
+    }
+    const restartedAt = Date.now();
+    const lastAckWhileDownMs = Math.max(0, ...producer.batches.filter((batch) => batch.atMs < restartedAt).map((batch) => batch.atMs - stoppedAt));
+    // etcd's restart renews every lease: no broker lost its registration, no failover.
+    await waitFor(() => producer.ackedSince(restartedAt) >= 50, 20_000);
+    await producer.stop();
+    const after = (await cluster.state(topic, 0))!;
+    expect(after.leader).toBe(before.leader);
+    const result = await checkTopic(cluster, topic, 1, producer.acked);
+    expect(result.examples.filter((line) => !line.startsWith('duplicated'))).toEqual([]);
+    expect(result).toMatchObject({ lost: 0, reordered: 0, moved: 0 });
+    // eslint-disable-next-line no-console
+    console.log(`etcd long outage: down ${restartedAt - stoppedAt} ms (TTL ${TTL_MS}); last acknowledgement ${lastAckWhileDownMs} ms into it; first after it ${producer.batches.find((batch) => batch.atMs >= restartedAt)!.atMs - restartedAt} ms after the restart; ${formatCheck(result)}; errors: ${JSON.stringify(Object.fromEntries(producer.errors))}`);
   }, 45_000);
 });
