@@ -3,11 +3,15 @@
 // two partitions); an acks=all producer that logs its own acknowledgements runs; all three
 // brokers get SIGTERM (graceful: leases revoked) while it runs, and start again on their data
 // dirs; every partition gets a leader again, the producer resumes, and the checker
-// (test/helpers/ack-checker.ts) finds nothing acknowledged lost, reordered or moved, before and
-// after the restart. Run `npm run build` first.
+// (test/helpers/ack-checker.ts), reading the producer's ack log file, finds nothing
+// acknowledged lost, reordered or moved, before and after the restart. Run `npm run build`
+// first.
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { formatCheck } from '../helpers/ack-checker.js';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { AckLog, formatCheck, readJsonLines, type AckedMessage } from '../helpers/ack-checker.js';
 import { AckProducer, etcdLocator } from '../helpers/ack-producer.js';
 import { waitFor } from '../helpers/broker.js';
 import { checkTopic } from '../helpers/cluster-check.js';
@@ -38,7 +42,9 @@ describe('whole cluster restarted', () => {
   it('keeps every acknowledged message, elects leaders again, and produce resumes', async () => {
     expect((await createReplicatedTopic(cluster.brokers.get(1)!.port, TOPIC, PARTITIONS, 3)).topics[0]!.errorCode).toBe(0);
     await waitFor(allLed);
-    const producer = new AckProducer({ producer: 'a', topic: TOPIC, partitions: [0, 1], locate: etcdLocator(cluster.store, cluster.layout), batchMessages: 5 });
+    const logDir = mkdtempSync(join(tmpdir(), 'spool-acklog-'));
+    const log = new AckLog(join(logDir, 'producer-a.jsonl'));
+    const producer = new AckProducer({ producer: 'a', topic: TOPIC, partitions: [0, 1], locate: etcdLocator(cluster.store, cluster.layout), batchMessages: 5, log });
     producer.start();
     await waitFor(() => producer.acked.length >= 500, 15_000);
 
@@ -53,7 +59,11 @@ describe('whole cluster restarted', () => {
     await producer.stop();
     expect(producer.acked.length).toBeGreaterThan(ackedBeforeRestart);
 
-    const result = await checkTopic(cluster, TOPIC, PARTITIONS, producer.acked);
+    // The checker's input is the producer's own log on disk (as bench/cluster-check.ts reads it).
+    const logged = readJsonLines<AckedMessage>(log.path);
+    rmSync(logDir, { recursive: true, force: true });
+    expect(logged).toEqual(producer.acked);
+    const result = await checkTopic(cluster, TOPIC, PARTITIONS, logged);
     expect(result.examples.filter((line) => !line.startsWith('duplicated'))).toEqual([]);
     expect(result).toMatchObject({ lost: 0, reordered: 0, moved: 0 });
     // eslint-disable-next-line no-console
