@@ -5,7 +5,7 @@
 
 import { randomUUID } from 'node:crypto';
 import { assert } from '../util/assert.js';
-import { SpoolError, Errors } from '../util/errors.js';
+import { SpoolError, Errors, isSpoolError } from '../util/errors.js';
 import { ClusterView } from './cluster-view.js';
 import { Controller } from './controller.js';
 import { ControllerElection } from './controller-election.js';
@@ -24,6 +24,8 @@ import { parseClusterUrl } from './etcd-url.js';
 export { DEFAULT_LEASE_TTL_MS };
 /** How long createTopic waits for the controller to place the topic. */
 export const DEFAULT_TOPIC_PLACEMENT_TIMEOUT_MS = 10_000;
+/** Wait between attempts to write a topic's spec while etcd is unreachable. */
+const TOPIC_WRITE_RETRY_MS = 250;
 
 export interface ClusterNodeOptions {
   /** `etcd://host:port[,host:port][/root]`. */
@@ -148,10 +150,32 @@ export class ClusterNode {
       throw new SpoolError(Errors.INVALID_CONFIG, `min.insync.replicas ${minInsyncReplicas} must be in [1, ${replicationFactor}]`);
     }
     const spec: TopicSpec = { partitions: request.partitions, replicationFactor, minInsyncReplicas, configs: { ...(request.configs ?? {}) } };
+    const deadlineMs = Date.now() + timeoutMs;
+    await this.writeTopicSpec(name, encodeValue(spec), deadlineMs);
+    return this.waitForAssignment(name, Math.max(0, deadlineMs - Date.now()));
+  }
+
+  /**
+   * The create-if-absent write of a topic's spec. While etcd is unreachable (restarting, a
+   * network blip) it retries until the deadline, so a creation waits out an etcd outage
+   * (issue #12: topic changes wait while etcd is down). A retry that finds the key already
+   * holding exactly our spec takes it as our own earlier attempt, whose answer was lost.
+   */
+  private async writeTopicSpec(name: string, value: Buffer, deadlineMs: number): Promise<void> {
     const key = this.layout.topic(name);
-    const result = await this.store.transaction([{ key, kind: 'absent' }], [{ kind: 'put', key, value: encodeValue(spec) }]);
-    if (!result.succeeded) throw new SpoolError(Errors.TOPIC_ALREADY_EXISTS, `topic '${name}' already exists`);
-    return this.waitForAssignment(name, timeoutMs);
+    let retried = false;
+    for (;;) {
+      try {
+        const result = await this.store.transaction([{ key, kind: 'absent' }], [{ kind: 'put', key, value }]);
+        if (result.succeeded) return;
+        if (retried && (await this.store.get(key))?.value.equals(value) === true) return;
+        throw new SpoolError(Errors.TOPIC_ALREADY_EXISTS, `topic '${name}' already exists`);
+      } catch (error) {
+        if (!isSpoolError(error, Errors.CLUSTER_UNAVAILABLE) || this.closed || Date.now() + TOPIC_WRITE_RETRY_MS >= deadlineMs) throw error;
+        retried = true;
+        await new Promise((resolve) => setTimeout(resolve, TOPIC_WRITE_RETRY_MS));
+      }
+    }
   }
 
   private waitForAssignment(name: string, timeoutMs: number): Promise<TopicAssignment> {
