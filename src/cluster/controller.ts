@@ -134,6 +134,7 @@ export class Controller {
     this.passes++;
     const { live, restarted, known } = this.trustedBrokers();
     await this.createAssignments(live);
+    await this.growAssignments(live);
     const writes: PlannedWrite[] = [];
     for (const [topic, assignment] of this.view.assignments) {
       for (let partition = 0; partition < assignment.replicas.length; partition++) {
@@ -175,6 +176,39 @@ export class Controller {
       const result = await this.store.transaction([this.fence(), { key, kind: 'absent' }], [{ kind: 'put', key, value: encodeValue({ replicas }) }]);
       if (!result.succeeded) await this.checkFence();
       else this.logger.info('cluster: topic placed', { topic, partitions: spec.partitions, replicationFactor: spec.replicationFactor });
+    }
+  }
+
+  /**
+   * Topics whose spec asks for more partitions than their assignment has (CreatePartitions):
+   * the new partitions are placed over the live brokers as a new topic's would be, their
+   * states created, then the assignment replaced by CAS on its modRevision.
+   */
+  private async growAssignments(live: ReadonlySet<number>): Promise<void> {
+    for (const [topic, assignment] of this.view.assignments) {
+      const spec = this.view.topics.get(topic);
+      if (!spec || spec.partitions <= assignment.replicas.length) continue;
+      const replicationFactor = assignment.replicas[0]!.length;
+      if (replicationFactor > live.size) {
+        this.logger.warn('cluster: new partitions wait for brokers: replication factor above live brokers', { topic, replicationFactor, liveBrokers: live.size });
+        continue;
+      }
+      const from = assignment.replicas.length;
+      // A state left by an earlier controller's half-done pass keeps its replicas (written as its ISR).
+      const added = placeReplicas([...live], spec.partitions - from, replicationFactor, this.load())
+        .map((chosen, index) => this.view.partition(topic, from + index)?.state.isr ?? chosen);
+      const writes: PlannedWrite[] = added.map((chosen, index) => {
+        const key = this.layout.partition(topic, from + index);
+        return { key, id: partitionId(topic, from + index), compare: { key, kind: 'absent' }, value: { leader: chosen[0]!, leaderEpoch: 0, isr: chosen, controllerEpoch: this.epoch } };
+      });
+      await this.writeBatched(writes.filter((write) => !this.view.partitions.has(write.id)));
+      const key = this.layout.assignment(topic);
+      const current = await this.store.get(key);
+      if (!current) continue;
+      const replicas = [...assignment.replicas, ...added];
+      const result = await this.store.transaction([this.fence(), { key, kind: 'modRevision', modRevision: current.modRevision }], [{ kind: 'put', key, value: encodeValue({ replicas }) }]);
+      if (!result.succeeded) await this.checkFence();
+      else this.logger.info('cluster: partitions added', { topic, from, to: spec.partitions });
     }
   }
 

@@ -41,6 +41,11 @@ export class KeyLayout {
     return `${this.assignments}${topic}`;
   }
 
+  /** The prefix of every partition state of the topic. */
+  topicPartitions(topic: string): string {
+    return `${this.partitions}${topic}/`;
+  }
+
   partition(topic: string, partition: number): string {
     return `${this.partitions}${topic}/${partition}`;
   }
