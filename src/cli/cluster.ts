@@ -6,9 +6,11 @@
 import type { Command } from 'commander';
 import { withConnection } from './connect.js';
 import { adminFormatOption, writeResult, type AdminFormat } from './output.js';
+import { registerElectLeaders } from './topic-cluster.js';
 
 export function registerCluster(program: Command): void {
   const cluster = program.command('cluster').description('describe the cluster (one broker)');
+  registerElectLeaders(cluster);
   cluster
     .command('describe')
     .description('brokers, version, and counts of topics, partitions and groups')
