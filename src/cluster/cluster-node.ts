@@ -180,8 +180,8 @@ export class ClusterNode {
   }
 
   /**
-   * Deletes the topic from the cluster: its spec, assignment and every partition state in one
-   * transaction (so no broker ever sees half a topic). Each broker holding a replica deletes
+   * Deletes the topic from the cluster: its spec, assignment, every partition state and any
+   * pending reassignment in one transaction (so no broker ever sees half a topic). Each broker holding a replica deletes
    * its local log when it sees the spec vanish (cluster-replication.ts). UNKNOWN_TOPIC.
    */
   async deleteTopic(name: string): Promise<void> {
@@ -240,6 +240,7 @@ export class ClusterNode {
             { kind: 'delete', key },
             { kind: 'delete', key: this.layout.assignment(name) },
             { kind: 'deletePrefix', prefix: this.layout.topicPartitions(name) },
+            { kind: 'deletePrefix', prefix: `${this.layout.reassignments}${name}/` },
           ]
         : [{ kind: 'put', key, value: encodeValue(next) }];
       const result = await this.store.transaction([{ key, kind: 'modRevision', modRevision: current.modRevision }], operations);

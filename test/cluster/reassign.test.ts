@@ -6,7 +6,8 @@
 // a reorder of the same replicas leaves the leader where it is, and `spool cluster
 // elect-leaders --preferred --topic` then moves it to the new first replica (epoch + 1);
 // `spool topic describe --cluster` shows leader, epoch, replicas and ISR; `--drain-broker N`
-// leaves no replica on broker N. Run `npm run build` first (the test spawns dist/).
+// leaves no replica on broker N, and `spool cluster describe` then counts no pending
+// reassignment; a target naming an unregistered broker is refused by the CLI. Run `npm run build` first (the test spawns dist/).
 
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
@@ -76,6 +77,10 @@ describe('reassignment and preferred leaders through the controller', () => {
     const sums = (id: number): string => JSON.stringify(segmentChecksums(cluster.dataDir(id), topic, 0));
     await waitFor(() => target.every((id) => sums(id) === sums(spare)), 10_000);
 
+    // A target naming a broker that is not registered is refused before anything is written.
+    await expect(spool('topic', 'reassign', topic, '--partition', '0', '--replicas', `${spare},99`)).rejects.toThrow(/not live/);
+    expect(await cluster.store.get(cluster.layout.reassignment(topic, 0))).toBeNull();
+
     const described = (await spool('topic', 'describe', topic)) as { partitionStates: { leader: number; leaderEpoch: number; replicas: number[]; isr: number[] }[] };
     expect(described.partitionStates[0]).toMatchObject({ leader: spare, leaderEpoch: after.leaderEpoch, replicas: target });
   }, 40_000);
@@ -107,5 +112,7 @@ describe('reassignment and preferred leaders through the controller', () => {
       expect(state.leader).not.toBe(drained);
       expect(state.isr).not.toContain(drained);
     }
+    const summary = (await spool('cluster', 'describe')) as { reassigning: number; offline: number };
+    expect(summary).toMatchObject({ reassigning: 0, offline: 0 });
   }, 40_000);
 });
