@@ -5,7 +5,8 @@
 // through broker 3 are placed by the controller (states and assignment in etcd) and exist as
 // local logs on every replica; the topic deleted through broker 2 leaves etcd in one
 // transaction (spec, assignment, every partition state) and its directories leave every
-// broker's data dir; the same name can then be created again. Run `npm run build` first.
+// broker's data dir; the same name can then be created again. A broker that was down while a
+// config changed applies it when it comes back. Run `npm run build` first.
 
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
@@ -85,4 +86,15 @@ describe('topic administration in a cluster goes through etcd', () => {
     await waitFor(() => ids.every((id) => hasDir(id, topic, 0) && !hasDir(id, topic, 1)), 10_000);
     expect(String(await retentionOn(1, topic))).not.toBe('123456');
   }, 40_000);
+
+  it('a broker down during a config change applies it when it comes back', async () => {
+    const topic = 'later';
+    await waitFor(async () => (await createReplicatedTopic(cluster.brokers.get(1)!.port, topic, 1, 3)).topics[0]!.errorCode === 0, 10_000);
+    await waitFor(() => ids.every((id) => hasDir(id, topic, 0)), 10_000);
+    await cluster.brokers.get(3)!.kill();
+    const altered = await request<M.AlterConfigsResponse>(1, ApiKey.AlterConfigs, { topics: [{ name: topic, config: { 'retention.ms': '654321' } }] });
+    expect(altered.topics[0]!.errorCode).toBe(0);
+    await cluster.serve(3);
+    await waitFor(async () => String(await retentionOn(3, topic)) === '654321', 10_000);
+  }, 30_000);
 });
