@@ -61,9 +61,20 @@ describe('reassignment and preferred leaders through the controller', () => {
     const spare = ids.find((id) => !replicas!.includes(id))!;
     const target = [spare, ...replicas!.filter((id) => id !== before.leader)];
 
+    // Every assignment the controller writes meanwhile: the new replica is added before any is removed.
+    const seen: number[][] = [];
+    const watch = cluster.store.watchPrefix(cluster.layout.assignment(topic), (await cluster.store.list(cluster.layout.assignments)).revision + 1, {
+      onEvents: (events) => seen.push(...events.filter((event) => event.kind === 'put').map((event) => [...decodeTopicAssignment(event.value)!.replicas[0]!])),
+      onError: () => {},
+    });
+    const startedMs = Date.now();
     const result = (await spool('topic', 'reassign', topic, '--partition', '0', '--replicas', target.join(','))) as { done: boolean };
     expect(result.done).toBe(true);
+    console.info(`reassignment of ${acked.length} records onto broker ${spare}: ${Date.now() - startedMs} ms from the CLI's start to done`);
     expect((await replicasOf(topic))[0]).toEqual(target);
+    await waitFor(() => seen.length >= 2, 5_000);
+    await watch.close();
+    expect(seen).toEqual([[...target, before.leader], target]);
     const after = (await cluster.state(topic, 0))!;
     expect([...after.isr].sort()).toEqual([...target].sort());
     expect(after.leader).toBe(spare);
