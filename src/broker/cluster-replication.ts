@@ -158,7 +158,7 @@ export class ClusterReplication {
     for (const topic of topics) {
       const spec = this.node.view.topics.get(topic);
       if (!spec) {
-        if (this.knownTopics.delete(topic)) this.deleteLocalTopic(topic);
+        if (this.knownTopics.delete(topic)) this.deleteLocalTopic(topic, () => !this.node.view.topics.has(topic));
         continue;
       }
       this.knownTopics.add(topic);
@@ -166,17 +166,18 @@ export class ClusterReplication {
     }
   }
 
-  private deleteLocalTopic(topic: string): void {
+  /** Deletes the local log once the topic's fetchers ended, if `stillWanted` holds then. */
+  private deleteLocalTopic(topic: string, stillWanted: () => boolean): void {
     if (this.deletingTopics.has(topic)) return;
     const deletion = (async () => {
       await this.creatingTopics.get(topic);
       // The roles' removal stopped this topic's fetchers: wait until they have ended.
       await Promise.all([...this.stopping].filter(([id]) => id.startsWith(`${topic}\u0000`)).map(([, stopped]) => stopped));
       for (const id of [...this.leaderSince.keys()]) if (id.startsWith(`${topic}\u0000`)) this.leaderSince.delete(id);
-      if (this.closed || this.node.view.topics.has(topic) || !this.ctx.logs.getTopic(topic)) return;
+      if (this.closed || !stillWanted() || !this.ctx.logs.getTopic(topic)) return;
       await this.ctx.logs.deleteTopic(topic);
       this.ctx.waiters.notifyTopic(topic);
-      this.ctx.logger.info(`replication: deleted the local log of ${quoted(topic)} (the topic left the cluster)`, { topic });
+      this.ctx.logger.info(`replication: deleted the local log of ${quoted(topic)} (no replica of it left on this broker)`, { topic });
     })().catch((error: unknown) => {
       if (!isSpoolError(error, Errors.UNKNOWN_TOPIC)) this.ctx.logger.error(`replication: deleting the local log of ${quoted(topic)} failed`, error);
     }).finally(() => this.deletingTopics.delete(topic));
@@ -226,12 +227,21 @@ export class ClusterReplication {
 
   private applyChanges(changes: readonly RoleChange[]): void {
     if (this.closed) return;
+    const lostTopics = new Set<string>();
     for (const change of changes) {
+      if (change.previous && !change.current) lostTopics.add(change.topic);
       try {
         this.apply(change.topic, change.partition, change.current);
       } catch (error) {
         this.ctx.logger.error(`replication: applying the role of ${quoted(change.topic)} partition ${change.partition} failed`, error);
       }
+    }
+    // A reassignment took this broker's last replica of a topic that lives on: its local log goes.
+    // (A replica moved off while others of the topic stay here keeps its partition directory: storage deletes whole topics only.)
+    for (const topic of lostTopics) {
+      if (!this.node.view.topics.has(topic)) continue;
+      if ([...this.node.roles.all()].some((role) => role.topic === topic)) continue;
+      this.deleteLocalTopic(topic, () => ![...this.node.roles.all()].some((role) => role.topic === topic));
     }
   }
 

@@ -2,14 +2,17 @@
 // four real `spool serve --cluster` processes and the real CLI: `spool topic reassign
 // --partition 0 --replicas` moving an RF-3 partition off its leader onto the spare broker
 // (the new replica catches up, joins the ISR, the old leader is removed and a target replica
-// leads with a higher epoch, every record kept and the new replica's segments byte-identical);
+// leads with a higher epoch, every record kept and the new replica's segments byte-identical;
+// the removed replica's local log is deleted);
 // a reorder of the same replicas leaves the leader where it is, and `spool cluster
 // elect-leaders --preferred --topic` then moves it to the new first replica (epoch + 1);
 // `spool topic describe --cluster` shows leader, epoch, replicas and ISR; `--drain-broker N`
-// leaves no replica on broker N, and `spool cluster describe` then counts no pending
+// leaves no replica (and no local log) on broker N, and `spool cluster describe` then counts no pending
 // reassignment; a target naming an unregistered broker is refused by the CLI. Run `npm run build` first (the test spawns dist/).
 
 import { execFile } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decodeTopicAssignment } from '../../src/cluster/values.js';
@@ -28,6 +31,8 @@ beforeAll(async () => {
 afterAll(async () => {
   await cluster?.destroy();
 });
+
+const hasDir = (nodeId: number, topic: string): boolean => existsSync(join(cluster.dataDir(nodeId), `${topic}-0`));
 
 async function spool(...args: string[]): Promise<unknown> {
   const { stdout } = await run(process.execPath, [SPOOL_MAIN, ...args, '--cluster', cluster.etcd.url, '--format', 'json'], { encoding: 'utf8', timeout: 30_000 });
@@ -87,6 +92,8 @@ describe('reassignment and preferred leaders through the controller', () => {
     expect(missingOrReordered([...acked, ...more], log)).toEqual([]);
     const sums = (id: number): string => JSON.stringify(segmentChecksums(cluster.dataDir(id), topic, 0));
     await waitFor(() => target.every((id) => sums(id) === sums(spare)), 10_000);
+    // The removed replica held nothing else of the topic: its local log is deleted.
+    await waitFor(() => !hasDir(before.leader, topic), 10_000);
 
     // A target naming a broker that is not registered is refused before anything is written.
     await expect(spool('topic', 'reassign', topic, '--partition', '0', '--replicas', `${spare},99`)).rejects.toThrow(/not live/);
@@ -123,6 +130,7 @@ describe('reassignment and preferred leaders through the controller', () => {
       expect(state.leader).not.toBe(drained);
       expect(state.isr).not.toContain(drained);
     }
+    await waitFor(() => !hasDir(drained, 'moved') && !hasDir(drained, topic), 10_000);
     const summary = (await spool('cluster', 'describe')) as { reassigning: number; offline: number };
     expect(summary).toMatchObject({ reassigning: 0, offline: 0 });
   }, 40_000);
