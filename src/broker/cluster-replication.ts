@@ -21,7 +21,7 @@ import { performance } from 'node:perf_hooks';
 import type { ClusterNode } from '../cluster/cluster-node.js';
 import { ReplicaFetcher } from '../cluster/replica-fetcher.js';
 import type { PartitionRole, RoleChange } from '../cluster/replica-roles.js';
-import { parseTopicConfig } from '../storage/config.js';
+import { parseTopicConfig, topicConfigToRecord } from '../storage/config.js';
 import { Errors, SpoolError, isSpoolError } from '../util/errors.js';
 import type { BrokerContext, ClusterAdmin } from './context.js';
 import type { PartitionReplicaState, ReplicaManager, ReplicaState } from './core/replica-fetch.js';
@@ -88,6 +88,12 @@ export class ClusterReplication {
   private readonly leaderSince = new Map<string, { epoch: number; sinceMs: number }>();
   private readonly isrInFlight = new Set<string>();
   private readonly creatingTopics = new Map<string, Promise<void>>();
+  /** Local deletions under way of topics that left etcd. */
+  private readonly deletingTopics = new Map<string, Promise<void>>();
+  /** Local config changes under way, chained per topic. */
+  private readonly configuringTopics = new Map<string, Promise<void>>();
+  /** Topics seen in etcd: only a topic seen and then gone is deleted locally (never a local log etcd never had). */
+  private readonly knownTopics = new Set<string>();
   private readonly unsubscribes: Array<() => void> = [];
   private readonly isrTimer: NodeJS.Timeout;
   private readonly lagTimeMaxMs: number;
@@ -102,6 +108,9 @@ export class ClusterReplication {
     this.lagTimeMaxMs = options.replicaLagTimeMaxMs ?? DEFAULT_REPLICA_LAG_TIME_MAX_MS;
     this.unsubscribes.push(node.roles.onChange((changes) => this.applyChanges(changes)));
     this.unsubscribes.push(node.roles.onLease((event) => this.leaseEvent(event)));
+    // After the roles' listener (registered at the node's start): a deleted topic's fetchers are stopping.
+    this.unsubscribes.push(node.view.onChange((change) => this.topicsChanged(change.topics)));
+    this.topicsChanged(new Set(node.view.topics.keys()));
     this.applyChanges([...node.roles.all()].map((current) => ({ topic: current.topic, partition: current.partition, current })));
     this.isrTimer = setInterval(() => this.checkIsr(), Math.max(50, Math.floor(this.lagTimeMaxMs / 4)));
     this.isrTimer.unref();
@@ -124,17 +133,115 @@ export class ClusterReplication {
         // local logs of this broker's replicas are being created.
         await this.creatingTopics.get(name);
       },
+      deleteTopic: async (name) => {
+        await this.node.deleteTopic(name);
+        await this.topicGone(name);
+      },
+      createPartitions: async (name, count, validateOnly) => {
+        await this.node.createPartitions(name, count, validateOnly);
+        if (!validateOnly) await this.creatingTopics.get(name);
+      },
+      alterTopicConfig: async (name, config) => {
+        const strings = Object.fromEntries(Object.entries(config).map(([k, v]) => [k, String(v)]));
+        // Storage's checks first, before the spec goes to etcd.
+        parseTopicConfig(storageConfigs(strings));
+        await this.node.alterTopicConfig(name, strings);
+        // Applied here now (the watch brings the same spec to the others, and to us a moment later).
+        await this.applyConfigs(name, { ...(this.node.view.topics.get(name)?.configs ?? {}), ...strings });
+      },
     };
+  }
+
+  /** Topic specs changed or vanished: delete the local log, or apply the spec's configs to it. */
+  private topicsChanged(topics: ReadonlySet<string>): void {
+    if (this.closed) return;
+    for (const topic of topics) {
+      const spec = this.node.view.topics.get(topic);
+      if (!spec) {
+        if (this.knownTopics.delete(topic)) this.deleteLocalTopic(topic, () => !this.node.view.topics.has(topic));
+        continue;
+      }
+      this.knownTopics.add(topic);
+      this.applyConfigs(topic, spec.configs);
+    }
+  }
+
+  /** Deletes the local log once the topic's fetchers ended, if `stillWanted` holds then. */
+  private deleteLocalTopic(topic: string, stillWanted: () => boolean): void {
+    if (this.deletingTopics.has(topic)) return;
+    const deletion = (async () => {
+      await this.creatingTopics.get(topic);
+      // The roles' removal stopped this topic's fetchers: wait until they have ended.
+      await Promise.all([...this.stopping].filter(([id]) => id.startsWith(`${topic}\u0000`)).map(([, stopped]) => stopped));
+      for (const id of [...this.leaderSince.keys()]) if (id.startsWith(`${topic}\u0000`)) this.leaderSince.delete(id);
+      if (this.closed || !stillWanted() || !this.ctx.logs.getTopic(topic)) return;
+      await this.ctx.logs.deleteTopic(topic);
+      this.ctx.waiters.notifyTopic(topic);
+      this.ctx.logger.info(`replication: deleted the local log of ${quoted(topic)} (no replica of it left on this broker)`, { topic });
+    })().catch((error: unknown) => {
+      if (!isSpoolError(error, Errors.UNKNOWN_TOPIC)) this.ctx.logger.error(`replication: deleting the local log of ${quoted(topic)} failed`, error);
+    }).finally(() => this.deletingTopics.delete(topic));
+    this.deletingTopics.set(topic, deletion);
+  }
+
+  /** Applies the spec's storage configs to the local log when any differs (a broker that was down catches up here). */
+  private applyConfigs(topic: string, configs: Readonly<Record<string, string | number>>): Promise<void> {
+    const previous = this.configuringTopics.get(topic) ?? Promise.resolve();
+    const next = previous.then(async () => {
+      const info = this.ctx.logs.getTopic(topic);
+      if (this.closed || !info || info.internal) return;
+      const wanted = storageConfigs(configs);
+      const current = topicConfigToRecord(info.config);
+      if (Object.entries(wanted).every(([name, value]) => String(current[name]) === String(value))) return;
+      await this.ctx.logs.alterTopicConfig(topic, parseTopicConfig(wanted));
+      this.ctx.logger.info(`replication: applied the cluster's configs of ${quoted(topic)}`, { topic });
+    }).catch((error: unknown) => {
+      this.ctx.logger.error(`replication: applying the configs of ${quoted(topic)} failed`, error);
+    });
+    this.configuringTopics.set(topic, next);
+    void next.then(() => {
+      if (this.configuringTopics.get(topic) === next) this.configuringTopics.delete(topic);
+    });
+    return next;
+  }
+
+  /** Resolves once the view no longer holds the topic and its local deletion (if any) ended. */
+  private async topicGone(topic: string): Promise<void> {
+    if (this.node.view.topics.has(topic)) {
+      await new Promise<void>((resolve) => {
+        const unsubscribe = this.node.view.onChange(() => {
+          if (this.node.view.topics.has(topic)) return;
+          unsubscribe();
+          clearTimeout(timer);
+          resolve();
+        });
+        // The watch normally brings our own delete within milliseconds; do not hang the request on a broken one.
+        const timer = setTimeout(() => {
+          unsubscribe();
+          resolve();
+        }, 10_000);
+      });
+    }
+    await this.deletingTopics.get(topic);
   }
 
   private applyChanges(changes: readonly RoleChange[]): void {
     if (this.closed) return;
+    const lostTopics = new Set<string>();
     for (const change of changes) {
+      if (change.previous && !change.current) lostTopics.add(change.topic);
       try {
         this.apply(change.topic, change.partition, change.current);
       } catch (error) {
         this.ctx.logger.error(`replication: applying the role of ${quoted(change.topic)} partition ${change.partition} failed`, error);
       }
+    }
+    // A reassignment took this broker's last replica of a topic that lives on: its local log goes.
+    // (A replica moved off while others of the topic stay here keeps its partition directory: storage deletes whole topics only.)
+    for (const topic of lostTopics) {
+      if (!this.node.view.topics.has(topic)) continue;
+      if ([...this.node.roles.all()].some((role) => role.topic === topic)) continue;
+      this.deleteLocalTopic(topic, () => ![...this.node.roles.all()].some((role) => role.topic === topic));
     }
   }
 
@@ -215,6 +322,8 @@ export class ClusterReplication {
     const spec = this.node.view.topics.get(topic);
     if (!spec) return;
     const creation = (async () => {
+      // A topic deleted and created again: the old log goes first.
+      await this.deletingTopics.get(topic);
       const info = this.ctx.logs.getTopic(topic);
       if (!info) {
         await this.ctx.logs.createTopic(topic, spec.partitions, parseTopicConfig(storageConfigs(spec.configs)));

@@ -55,6 +55,12 @@ export interface ClusterAdmin {
   hasTopic(name: string): boolean;
   /** Creates the topic through the controller; resolves once placed and, when this broker holds a replica, created locally. */
   createTopic(name: string, partitions: number, options?: { replicationFactor?: number; config?: Record<string, string | number> }): Promise<void>;
+  /** Deletes the topic in etcd; resolves once this broker's local log (if any) is deleted too. */
+  deleteTopic(name: string): Promise<void>;
+  /** Grows the topic's spec in etcd; resolves once the controller placed the new partitions. */
+  createPartitions(name: string, count: number, validateOnly: boolean): Promise<void>;
+  /** Merges configs into the topic's spec in etcd; resolves once this broker applied them locally. */
+  alterTopicConfig(name: string, config: Record<string, string | number>): Promise<void>;
 }
 
 /** A response to send: the msgpack header and the raw payload buffers (never copied). */

@@ -6,9 +6,11 @@
 import type { Command } from 'commander';
 import { withConnection } from './connect.js';
 import { adminFormatOption, writeResult, type AdminFormat } from './output.js';
+import { registerElectLeaders } from './topic-cluster.js';
 
 export function registerCluster(program: Command): void {
   const cluster = program.command('cluster').description('describe the cluster (one broker)');
+  registerElectLeaders(cluster);
   cluster
     .command('describe')
     .description('brokers, version, and counts of topics, partitions and groups')
@@ -44,7 +46,7 @@ async function describeFromEtcd(url: string, format: AdminFormat): Promise<void>
       ...summary.brokers.map((broker) => `broker ${broker.nodeId}: ${broker.host}:${broker.port}${broker.nodeId === summary.controller?.nodeId ? ` (controller, epoch ${summary.controller.epoch})` : ''}`),
       summary.controller === null ? 'controller: none' : '',
       `topics: ${summary.topics}${summary.pendingTopics.length > 0 ? ` (waiting for placement: ${summary.pendingTopics.join(', ')})` : ''}`,
-      `partitions: ${summary.partitions.length}, under-replicated: ${summary.underReplicated}, offline: ${summary.offline}`,
+      `partitions: ${summary.partitions.length}, under-replicated: ${summary.underReplicated}, offline: ${summary.offline}${summary.reassigning > 0 ? `, reassigning: ${summary.reassigning}` : ''}`,
       ...summary.partitions.map((p) => `  ${p.topic}/${p.partition} leader ${p.leader} epoch ${p.leaderEpoch} replicas [${p.replicas.join(',')}] isr [${p.isr.join(',')}]`),
       '',
     ]

@@ -4,6 +4,7 @@ import { Command, Option } from 'commander';
 import { choiceOption, collectKeyValue, integerOption, parseBytes, parseDurationMs, parseIsoTime } from './args.js';
 import { withConnection, type Connection } from './connect.js';
 import { adminFormatOption, formatBytes, formatTable, writeResult, type AdminFormat } from './output.js';
+import { describeTopicFromEtcd, registerTopicReassign } from './topic-cluster.js';
 
 interface CreateOptions {
   partitions: number;
@@ -19,6 +20,7 @@ interface CreateOptions {
 
 export function registerTopic(program: Command): void {
   const topic = program.command('topic').description('create, list, describe, alter and delete topics; delete records');
+  registerTopicReassign(topic);
 
   topic
     .command('create <name>')
@@ -60,7 +62,9 @@ export function registerTopic(program: Command): void {
     .command('describe <name>')
     .description('partitions (start/end offsets, size, segments) and config of a topic')
     .addOption(adminFormatOption())
-    .action(async (name: string, options: { format: AdminFormat }, command: Command) => {
+    .option('--cluster <etcd-url>', 'read leader, leader epoch, replicas and ISR per partition from etcd instead of asking a broker')
+    .action(async (name: string, options: { format: AdminFormat; cluster?: string }, command: Command) => {
+      if (options.cluster !== undefined) return describeTopicFromEtcd(options.cluster, name, options.format);
       await withConnection(command, async (connection) => {
         const described = await connection.request(() => connection.client.admin().describeTopics({ topics: [name] }));
         const description = described.find((entry) => entry.name === name) ?? described[0];

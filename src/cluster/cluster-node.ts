@@ -16,8 +16,8 @@ import { Membership } from './membership.js';
 import { defaultMinInsyncReplicas, defaultReplicationFactor } from './placement.js';
 import { ReplicaRoles } from './replica-roles.js';
 import { DEFAULT_LEASE_TTL_MS } from './lease-keeper.js';
-import type { ClusterStore } from './store.js';
-import { encodeValue, type TopicAssignment, type TopicSpec } from './values.js';
+import type { ClusterStore, Operation } from './store.js';
+import { decodeTopicSpec, encodeValue, type TopicAssignment, type TopicSpec } from './values.js';
 import { summarizeCluster, type ClusterSummary } from './summary.js';
 import { parseClusterUrl } from './etcd-url.js';
 
@@ -51,6 +51,10 @@ export interface CreateTopicRequest {
 }
 
 const TOPIC_NAME = /^[A-Za-z0-9._-]{1,249}$/;
+/** Partitions a topic may have (createTopic's and createPartitions' bound). */
+const MAX_TOPIC_PARTITIONS = 100_000;
+/** Compare-and-swap attempts of a spec change that loses to concurrent writers before it gives up. */
+const SPEC_CHANGE_ATTEMPTS = 8;
 
 export class ClusterNode {
   readonly membership: Membership;
@@ -137,7 +141,7 @@ export class ClusterNode {
    */
   async createTopic(name: string, request: CreateTopicRequest, timeoutMs = DEFAULT_TOPIC_PLACEMENT_TIMEOUT_MS): Promise<TopicAssignment> {
     if (!TOPIC_NAME.test(name)) throw new SpoolError(Errors.INVALID_TOPIC, `invalid topic name '${name}'`);
-    if (!Number.isSafeInteger(request.partitions) || request.partitions < 1 || request.partitions > 100_000) throw new SpoolError(Errors.INVALID_PARTITIONS);
+    if (!Number.isSafeInteger(request.partitions) || request.partitions < 1 || request.partitions > MAX_TOPIC_PARTITIONS) throw new SpoolError(Errors.INVALID_PARTITIONS);
     const liveBrokers = this.view.brokers.size;
     const replicationFactor = request.replicationFactor ?? defaultReplicationFactor(liveBrokers);
     if (!Number.isSafeInteger(replicationFactor) || replicationFactor < 1 || replicationFactor > liveBrokers) {
@@ -196,6 +200,92 @@ export class ClusterNode {
         reject(new SpoolError(Errors.REQUEST_TIMED_OUT, `topic '${name}' not placed by the controller within ${timeoutMs} ms`));
       }, timeoutMs);
       check();
+    });
+  }
+
+  /**
+   * Deletes the topic from the cluster: its spec, assignment, every partition state and any
+   * pending reassignment in one transaction (so no broker ever sees half a topic). Each broker holding a replica deletes
+   * its local log when it sees the spec vanish (cluster-replication.ts). UNKNOWN_TOPIC.
+   */
+  async deleteTopic(name: string): Promise<void> {
+    await this.changeSpec(name, () => null);
+  }
+
+  /**
+   * Raises the topic's partition count in its spec (CAS) and waits for the controller to place
+   * the new partitions. UNKNOWN_TOPIC, INVALID_PARTITIONS (not greater, or above the limit),
+   * REQUEST_TIMED_OUT. `validateOnly`: the checks only.
+   */
+  async createPartitions(name: string, count: number, validateOnly = false, timeoutMs = DEFAULT_TOPIC_PLACEMENT_TIMEOUT_MS): Promise<void> {
+    await this.changeSpec(name, (spec) => {
+      if (!Number.isSafeInteger(count) || count <= spec.partitions || count > MAX_TOPIC_PARTITIONS) {
+        throw new SpoolError(Errors.INVALID_PARTITIONS, `topic '${name}' has ${spec.partitions} partitions; the new count must be greater and at most ${MAX_TOPIC_PARTITIONS}, got ${count}`);
+      }
+      return validateOnly ? undefined : { ...spec, partitions: count };
+    });
+    if (validateOnly) return;
+    await this.waitFor(name, timeoutMs, () => (this.view.assignments.get(name)?.replicas.length ?? 0) >= count, `${count} partitions of topic '${name}' not placed`);
+  }
+
+  /**
+   * Merges `configs` into the topic's spec (CAS); every broker holding a replica applies the
+   * new configs to its local log when it sees the spec change. `min.insync.replicas` also sets
+   * the spec's minInsyncReplicas (checked against the replication factor). UNKNOWN_TOPIC, INVALID_CONFIG.
+   */
+  async alterTopicConfig(name: string, configs: Readonly<Record<string, string>>): Promise<void> {
+    await this.changeSpec(name, (spec) => {
+      const configured = configs['min.insync.replicas'];
+      let minInsyncReplicas = spec.minInsyncReplicas;
+      if (configured !== undefined) {
+        minInsyncReplicas = /^\d+$/.test(configured) ? Number(configured) : NaN;
+        if (!Number.isSafeInteger(minInsyncReplicas) || minInsyncReplicas < 1 || minInsyncReplicas > spec.replicationFactor) {
+          throw new SpoolError(Errors.INVALID_CONFIG, `min.insync.replicas ${configured} must be in [1, ${spec.replicationFactor}]`);
+        }
+      }
+      return { ...spec, minInsyncReplicas, configs: { ...spec.configs, ...configs } };
+    });
+  }
+
+  /**
+   * Read-modify-write of a topic spec by CAS on its modRevision, retried when a concurrent
+   * writer wins. `change` returns the new spec, null to delete the topic, undefined to write nothing.
+   */
+  private async changeSpec(name: string, change: (spec: TopicSpec) => TopicSpec | null | undefined): Promise<void> {
+    const key = this.layout.topic(name);
+    for (let attempt = 0; attempt < SPEC_CHANGE_ATTEMPTS; attempt++) {
+      const current = await this.store.get(key);
+      const spec = current ? decodeTopicSpec(current.value) : null;
+      if (!current || !spec) throw new SpoolError(Errors.UNKNOWN_TOPIC, `topic '${name}' does not exist in the cluster`);
+      const next = change(spec);
+      if (next === undefined) return;
+      const operations: Operation[] = next === null
+        ? [
+            { kind: 'delete', key },
+            { kind: 'delete', key: this.layout.assignment(name) },
+            { kind: 'deletePrefix', prefix: this.layout.topicPartitions(name) },
+            { kind: 'deletePrefix', prefix: `${this.layout.reassignments}${name}/` },
+          ]
+        : [{ kind: 'put', key, value: encodeValue(next) }];
+      const result = await this.store.transaction([{ key, kind: 'modRevision', modRevision: current.modRevision }], operations);
+      if (result.succeeded) return;
+    }
+    throw new SpoolError(Errors.STATE_CHANGED, `topic '${name}': its spec kept changing under ${SPEC_CHANGE_ATTEMPTS} attempts`);
+  }
+
+  private waitFor(name: string, timeoutMs: number, done: () => boolean, what: string): Promise<void> {
+    return new Promise((resolve, reject) => {
+      if (done()) return resolve();
+      const unsubscribe = this.view.onChange((change) => {
+        if (!change.topics.has(name) || !done()) return;
+        unsubscribe();
+        clearTimeout(timer);
+        resolve();
+      });
+      const timer = setTimeout(() => {
+        unsubscribe();
+        reject(new SpoolError(Errors.REQUEST_TIMED_OUT, `${what} by the controller within ${timeoutMs} ms`));
+      }, timeoutMs);
     });
   }
 

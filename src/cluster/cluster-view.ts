@@ -13,11 +13,15 @@ import type { ClusterStore, KeyValue } from './store.js';
 import {
   decodeBrokerRegistration,
   decodeControllerRecord,
+  decodeElectionRequest,
+  decodeReassignmentRequest,
   decodePartitionState,
   decodeTopicAssignment,
   decodeTopicSpec,
   type BrokerRegistration,
   type ControllerRecord,
+  type ElectionRequest,
+  type ReassignmentRequest,
   type PartitionState,
   type TopicAssignment,
   type TopicSpec,
@@ -60,6 +64,10 @@ export class ClusterView {
   readonly topics = new Map<string, TopicSpec>();
   readonly assignments = new Map<string, TopicAssignment>();
   readonly partitions = new Map<string, PartitionEntry>();
+  /** Pending reassignments by partition id ('topic/partition'). */
+  readonly reassignments = new Map<string, ReassignmentRequest & { readonly topic: string; readonly partition: number }>();
+  /** Pending preferred-leader elections by request id. */
+  readonly elections = new Map<string, ElectionRequest>();
   private readonly mirror: PrefixMirror;
   private readonly listeners = new Set<(change: ViewChange) => void>();
 
@@ -127,6 +135,19 @@ export class ClusterView {
       if (assigned !== null) {
         topics.add(assigned);
         this.applyDecoded(this.assignments, assigned, current, decodeTopicAssignment);
+        continue;
+      }
+      const reassigned = this.layout.partitionOf(key, this.layout.reassignments);
+      if (reassigned !== null) {
+        const request = current ? this.decoded(current, decodeReassignmentRequest) : null;
+        const id = partitionId(reassigned.topic, reassigned.partition);
+        if (request) this.reassignments.set(id, { ...request, ...reassigned });
+        else this.reassignments.delete(id);
+        continue;
+      }
+      const electionId = this.layout.topicOf(key, this.layout.elections);
+      if (electionId !== null) {
+        this.applyDecoded(this.elections, electionId, current, decodeElectionRequest);
         continue;
       }
       const partitionKey = this.layout.partitionOf(key);

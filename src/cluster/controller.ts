@@ -134,6 +134,7 @@ export class Controller {
     this.passes++;
     const { live, restarted, known } = this.trustedBrokers();
     await this.createAssignments(live);
+    await this.growAssignments(live);
     const writes: PlannedWrite[] = [];
     for (const [topic, assignment] of this.view.assignments) {
       for (let partition = 0; partition < assignment.replicas.length; partition++) {
@@ -149,6 +150,11 @@ export class Controller {
       }
     }
     await this.writeBatched(writes);
+    // Operators' requests on a settled view only: the writes above are not in it yet.
+    if (writes.length === 0) {
+      await this.reassign(live);
+      await this.electPreferred(live);
+    }
     // Only after a complete pass: a pass that failed half-way must treat a restart as one again.
     this.knownBrokers = known;
     // A restarted broker was left out of this pass; the next one may elect it.
@@ -176,6 +182,134 @@ export class Controller {
       if (!result.succeeded) await this.checkFence();
       else this.logger.info('cluster: topic placed', { topic, partitions: spec.partitions, replicationFactor: spec.replicationFactor });
     }
+  }
+
+  /**
+   * Topics whose spec asks for more partitions than their assignment has (CreatePartitions):
+   * the new partitions are placed over the live brokers as a new topic's would be, their
+   * states created, then the assignment replaced by CAS on its modRevision.
+   */
+  private async growAssignments(live: ReadonlySet<number>): Promise<void> {
+    for (const [topic, assignment] of this.view.assignments) {
+      const spec = this.view.topics.get(topic);
+      if (!spec || spec.partitions <= assignment.replicas.length) continue;
+      const replicationFactor = assignment.replicas[0]!.length;
+      if (replicationFactor > live.size) {
+        this.logger.warn('cluster: new partitions wait for brokers: replication factor above live brokers', { topic, replicationFactor, liveBrokers: live.size });
+        continue;
+      }
+      const from = assignment.replicas.length;
+      // A state left by an earlier controller's half-done pass keeps its replicas (written as its ISR).
+      const added = placeReplicas([...live], spec.partitions - from, replicationFactor, this.load())
+        .map((chosen, index) => this.view.partition(topic, from + index)?.state.isr ?? chosen);
+      const writes: PlannedWrite[] = added.map((chosen, index) => {
+        const key = this.layout.partition(topic, from + index);
+        return { key, id: partitionId(topic, from + index), compare: { key, kind: 'absent' }, value: { leader: chosen[0]!, leaderEpoch: 0, isr: chosen, controllerEpoch: this.epoch } };
+      });
+      await this.writeBatched(writes.filter((write) => !this.view.partitions.has(write.id)));
+      const key = this.layout.assignment(topic);
+      const current = await this.store.get(key);
+      if (!current) continue;
+      const replicas = [...assignment.replicas, ...added];
+      const result = await this.store.transaction([this.fence(), { key, kind: 'modRevision', modRevision: current.modRevision }], [{ kind: 'put', key, value: encodeValue({ replicas }) }]);
+      if (!result.succeeded) await this.checkFence();
+      else this.logger.info('cluster: partitions added', { topic, from, to: spec.partitions });
+    }
+  }
+
+  /**
+   * Kafka's reassignment, one step per pass and partition: (1) the assignment gets the target
+   * replicas added (target first, then the old ones), so the new ones start fetching and the
+   * leader adds them to the ISR once caught up; (2) when every target replica is in the ISR,
+   * one transaction sets the assignment to the target, the ISR to its part in the target, a
+   * new leader from the target's ISR members (epoch + 1) if the old leader is not in the
+   * target, and deletes the request. A target naming a broker that is not live waits.
+   */
+  private async reassign(live: ReadonlySet<number>): Promise<void> {
+    for (const [id, request] of this.view.reassignments) {
+      const { topic, partition, replicas: target } = request;
+      const requestKey = this.layout.reassignment(topic, partition);
+      const assignment = this.view.assignments.get(topic);
+      const entry = this.view.partition(topic, partition);
+      const assignmentKey = this.layout.assignment(topic);
+      if (!assignment || !entry || partition >= assignment.replicas.length) {
+        this.logger.warn('cluster: dropping a reassignment of a partition that does not exist', { topic, partition });
+        await this.commit([{ key: requestKey, kind: 'modRevision', modRevision: (await this.store.get(requestKey))?.modRevision ?? 0 }], [{ kind: 'delete', key: requestKey }]);
+        continue;
+      }
+      if (!target.every((nodeId) => live.has(nodeId))) {
+        if (!this.waitingTopics.has(`reassign:${id}`)) this.logger.warn('cluster: reassignment waits: a target replica is not live', { topic, partition, target: target.join(',') });
+        this.waitingTopics.add(`reassign:${id}`);
+        continue;
+      }
+      this.waitingTopics.delete(`reassign:${id}`);
+      const current = assignment.replicas[partition]!;
+      const assignmentKv = await this.store.get(assignmentKey);
+      if (!assignmentKv) continue;
+      const withReplicas = (replicas: readonly number[]): Buffer => encodeValue({ replicas: assignment.replicas.map((old, index) => (index === partition ? replicas : old)) });
+      if (!target.every((nodeId) => current.includes(nodeId))) {
+        const adding = [...target, ...current.filter((nodeId) => !target.includes(nodeId))];
+        if (await this.commit([{ key: assignmentKey, kind: 'modRevision', modRevision: assignmentKv.modRevision }], [{ kind: 'put', key: assignmentKey, value: withReplicas(adding) }])) {
+          this.logger.info('cluster: reassignment adds replicas', { topic, partition, replicas: adding.join(',') });
+        }
+        continue;
+      }
+      const state = entry.state;
+      if (state.leader === NO_LEADER || !target.every((nodeId) => state.isr.includes(nodeId))) continue;
+      const isr = state.isr.filter((nodeId) => target.includes(nodeId));
+      const leader = target.includes(state.leader) ? state.leader : target.find((nodeId) => isr.includes(nodeId))!;
+      const next: PartitionState = { leader, leaderEpoch: leader === state.leader ? state.leaderEpoch : state.leaderEpoch + 1, isr, controllerEpoch: this.epoch };
+      const partitionKey = this.layout.partition(topic, partition);
+      const requestKv = await this.store.get(requestKey);
+      if (!requestKv) continue;
+      // The state is written even when unchanged: its new modRevision fails a leader's ISR change computed for the old replicas.
+      const done = await this.commit(
+        [
+          { key: assignmentKey, kind: 'modRevision', modRevision: assignmentKv.modRevision },
+          { key: partitionKey, kind: 'modRevision', modRevision: entry.modRevision },
+          { key: requestKey, kind: 'modRevision', modRevision: requestKv.modRevision },
+        ],
+        [
+          { kind: 'put', key: assignmentKey, value: withReplicas(target) },
+          { kind: 'put', key: partitionKey, value: encodeValue(next) },
+          { kind: 'delete', key: requestKey },
+        ],
+      );
+      if (done) this.logger.info('cluster: reassignment done', { topic, partition, replicas: target.join(','), leader, leaderEpoch: next.leaderEpoch });
+    }
+  }
+
+  /**
+   * Preferred-leader election (Kafka's kafka-leader-election --election-type PREFERRED): each
+   * partition of the requested topics whose first replica is live, in the ISR and not the
+   * leader gets it as leader with the epoch bumped; then the request is deleted.
+   */
+  private async electPreferred(live: ReadonlySet<number>): Promise<void> {
+    for (const [requestId, request] of this.view.elections) {
+      const topics = request.topics === null ? null : new Set(request.topics);
+      const writes: PlannedWrite[] = [];
+      for (const [topic, assignment] of this.view.assignments) {
+        if (topics !== null && !topics.has(topic)) continue;
+        assignment.replicas.forEach((replicas, partition) => {
+          const entry = this.view.partition(topic, partition);
+          const preferred = replicas[0]!;
+          if (!entry || entry.state.leader === preferred || !entry.state.isr.includes(preferred) || !live.has(preferred)) return;
+          const key = this.layout.partition(topic, partition);
+          writes.push({ key, id: partitionId(topic, partition), compare: { key, kind: 'modRevision', modRevision: entry.modRevision }, value: { ...entry.state, leader: preferred, leaderEpoch: entry.state.leaderEpoch + 1, controllerEpoch: this.epoch } });
+          this.logger.info('cluster: preferred leader elected', { topic, partition, from: entry.state.leader, to: preferred, leaderEpoch: entry.state.leaderEpoch + 1 });
+        });
+      }
+      await this.writeBatched(writes);
+      const key = this.layout.election(requestId);
+      await this.commit([], [{ kind: 'delete', key }]);
+    }
+  }
+
+  /** One fenced transaction; a lost compare other than the fence is reported as false. */
+  private async commit(compares: readonly Compare[], operations: readonly Operation[]): Promise<boolean> {
+    const result = await this.store.transaction([this.fence(), ...compares], operations);
+    if (!result.succeeded) await this.checkFence();
+    return result.succeeded;
   }
 
   /** Leaders and replicas per live broker, from the assignments and states in the view. */

@@ -79,6 +79,9 @@ function compareOf(compare: Compare): ICompare {
 }
 
 function operationOf(operation: Operation): IRequestOp {
+  if (operation.kind === 'deletePrefix') {
+    return { request_delete_range: { key: Buffer.from(operation.prefix, 'utf8'), range_end: prefixEnd(operation.prefix) } };
+  }
   const key = Buffer.from(operation.key, 'utf8');
   if (operation.kind === 'delete') return { request_delete_range: { key } };
   const value = typeof operation.value === 'string' ? Buffer.from(operation.value, 'utf8') : operation.value;

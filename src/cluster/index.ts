@@ -32,3 +32,4 @@ export async function readClusterSummary(url: string): Promise<ClusterSummary> {
     store.close();
   }
 }
+export { ClusterAdminSession, DEFAULT_ADMIN_WAIT_MS, type PlannedReassignment } from './admin.js';

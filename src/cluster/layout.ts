@@ -5,6 +5,8 @@
 //   <root>/topics/<topic>                        TopicSpec            any broker (topic create), create-if-absent
 //   <root>/assignments/<topic>                   TopicAssignment      the controller
 //   <root>/partitions/<topic>/<partition>        PartitionState       the controller; the leader (ISR only)
+//   <root>/reassignments/<topic>/<partition>     ReassignmentRequest  an operator (spool topic reassign); the controller deletes it when done
+//   <root>/elections/<id>                        ElectionRequest      an operator (spool cluster elect-leaders); the controller deletes it when done
 //
 // Topic names never contain '/' (Kafka's rule: [A-Za-z0-9._-]), so the last '/' of a
 // partition key separates the topic from the partition number.
@@ -20,8 +22,12 @@ export class KeyLayout {
   readonly topics: string;
   readonly assignments: string;
   readonly partitions: string;
+  readonly reassignments: string;
+  readonly elections: string;
 
   constructor(readonly root: string) {
+    this.reassignments = `${root}/reassignments/`;
+    this.elections = `${root}/elections/`;
     this.brokers = `${root}/brokers/`;
     this.controller = `${root}/controller`;
     this.topics = `${root}/topics/`;
@@ -41,8 +47,21 @@ export class KeyLayout {
     return `${this.assignments}${topic}`;
   }
 
+  /** The prefix of every partition state of the topic. */
+  topicPartitions(topic: string): string {
+    return `${this.partitions}${topic}/`;
+  }
+
   partition(topic: string, partition: number): string {
     return `${this.partitions}${topic}/${partition}`;
+  }
+
+  reassignment(topic: string, partition: number): string {
+    return `${this.reassignments}${topic}/${partition}`;
+  }
+
+  election(id: string): string {
+    return `${this.elections}${id}`;
   }
 
   /** The node id of a broker key, or null for a key that is not one. */
@@ -58,9 +77,9 @@ export class KeyLayout {
     return rest.length > 0 && !rest.includes('/') ? rest : null;
   }
 
-  partitionOf(key: string): PartitionKey | null {
-    if (!key.startsWith(this.partitions)) return null;
-    const rest = key.slice(this.partitions.length);
+  partitionOf(key: string, prefix = this.partitions): PartitionKey | null {
+    if (!key.startsWith(prefix)) return null;
+    const rest = key.slice(prefix.length);
     const slash = rest.lastIndexOf('/');
     const number = rest.slice(slash + 1);
     if (slash <= 0 || !/^\d+$/.test(number)) return null;

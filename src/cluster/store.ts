@@ -28,7 +28,9 @@ export type Compare =
 
 export type Operation =
   | { readonly kind: 'put'; readonly key: string; readonly value: Buffer | string; readonly leaseId?: string }
-  | { readonly kind: 'delete'; readonly key: string };
+  | { readonly kind: 'delete'; readonly key: string }
+  /** Deletes every key that starts with `prefix` (a topic's partition states, in one write). */
+  | { readonly kind: 'deletePrefix'; readonly prefix: string };
 
 export interface TransactionResult {
   readonly succeeded: boolean;

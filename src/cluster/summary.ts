@@ -12,6 +12,8 @@ export interface ClusterSummary {
   readonly partitions: readonly { topic: string; partition: number; replicas: readonly number[]; leader: number; leaderEpoch: number; isr: readonly number[] }[];
   readonly underReplicated: number;
   readonly offline: number;
+  /** Partitions with a reassignment the controller has not finished. */
+  readonly reassigning: number;
   /** Topics with a spec the controller has not placed yet. */
   readonly pendingTopics: readonly string[];
 }
@@ -41,6 +43,7 @@ export function summarizeCluster(view: ClusterView): ClusterSummary {
     partitions,
     underReplicated,
     offline,
+    reassigning: view.reassignments.size,
     pendingTopics: [...view.topics.keys()].filter((topic) => !view.assignments.has(topic)).sort(),
   };
 }

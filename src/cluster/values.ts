@@ -113,3 +113,31 @@ export function decodePartitionState(bytes: Buffer): PartitionState | null {
   if (leader !== NO_LEADER && !isr.includes(leader as number)) return null;
   return { leader: leader as number, leaderEpoch: leaderEpoch as number, isr, controllerEpoch: controllerEpoch as number };
 }
+
+/** An operator's request to move a partition's replicas (spool topic reassign). */
+export interface ReassignmentRequest {
+  /** The replicas wanted, the first the preferred leader. */
+  readonly replicas: readonly number[];
+}
+
+/** An operator's request for preferred-leader election (spool cluster elect-leaders). */
+export interface ElectionRequest {
+  /** The topics to elect in; null: every topic. */
+  readonly topics: readonly string[] | null;
+}
+
+export function decodeReassignmentRequest(bytes: Buffer): ReassignmentRequest | null {
+  const value = parse(bytes);
+  const replicas = value?.['replicas'];
+  if (!isNodeList(replicas) || replicas.length === 0) return null;
+  return { replicas };
+}
+
+export function decodeElectionRequest(bytes: Buffer): ElectionRequest | null {
+  const value = parse(bytes);
+  if (!value) return null;
+  const topics = value['topics'];
+  if (topics === null) return { topics: null };
+  if (!Array.isArray(topics) || !topics.every((topic) => typeof topic === 'string')) return null;
+  return { topics: topics as string[] };
+}

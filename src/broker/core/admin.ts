@@ -103,6 +103,7 @@ export function topicConfigRecord(ctx: BrokerContext, name: string, who?: Princi
  */
 export async function createPartitions(ctx: BrokerContext, name: string, count: number, validateOnly = false, who?: Principal): Promise<void> {
   if (who !== undefined) requireTopic(ctx, who, Operation.Alter, name);
+  if (ctx.clusterAdmin && !name.startsWith('__')) return ctx.clusterAdmin.createPartitions(name, count, validateOnly);
   const info = ctx.logs.getTopic(name);
   if (!info) throw new SpoolError(Errors.UNKNOWN_TOPIC, `topic '${name}' does not exist`);
   if (info.internal) throw new SpoolError(Errors.INVALID_TOPIC, `topic '${name}' is internal`);
@@ -116,13 +117,16 @@ export async function createPartitions(ctx: BrokerContext, name: string, count: 
 export async function alterTopicConfig(ctx: BrokerContext, name: string, config: Record<string, string | number>, who?: Principal): Promise<void> {
   if (who !== undefined) requireTopic(ctx, who, Operation.AlterConfigs, name);
   if (ctx.logs.getTopic(name)?.internal) throw new SpoolError(Errors.INVALID_TOPIC, `topic '${name}' is internal`);
+  if (ctx.clusterAdmin && !name.startsWith('__')) return ctx.clusterAdmin.alterTopicConfig(name, config);
   await ctx.logs.alterTopicConfig(name, parseTopicConfig(config));
 }
 
 export async function deleteTopic(ctx: BrokerContext, name: string, who?: Principal): Promise<void> {
   if (who !== undefined) requireTopic(ctx, who, Operation.Delete, name);
   if (ctx.logs.getTopic(name)?.internal) throw new SpoolError(Errors.INVALID_TOPIC, `topic '${name}' is internal and cannot be deleted`);
-  await ctx.logs.deleteTopic(name);
+  // A cluster: every broker with a replica deletes its log when the topic leaves etcd.
+  if (ctx.clusterAdmin && !name.startsWith('__')) await ctx.clusterAdmin.deleteTopic(name);
+  else await ctx.logs.deleteTopic(name);
   ctx.waiters.notifyTopic(name);
 }
 
