@@ -9,14 +9,16 @@
 // process (from /proc), which stay meaningful when other work shares the machine.
 // --tls: the same runs over TLS (certificates made with openssl in a temp dir, as the tests
 // make them; the broker gets --tls-cert/--tls-key, the client ssl: { ca }), to measure the
-// cost of encryption beside a plaintext run. --acks all|1 (default 1).
+// cost of encryption beside a plaintext run. --sasl scram-sha-256|scram-sha-512: the broker
+// runs with that mechanism, a bootstrap user and --super-users for it, the client logs in as
+// it (bench/security-modes.ts); combinable with --tls. --acks all|1 (default 1).
 
 import { chmodSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client } from '../src/client/index.js';
 import { startBroker } from '../test/helpers/broker.js';
-import { makeTestCerts } from '../test/helpers/tls-certs.js';
+import { benchSecurity, parseSaslMechanism } from './security-modes.js';
 import { sendAll } from './send-loop.js';
 
 function argument(name: string, fallback: number): number {
@@ -37,8 +39,10 @@ const fetchBytes = argument('--fetch-bytes', 4 * 1024 * 1024);
 const phases = new Set((process.argv.includes('--phases') ? process.argv[process.argv.indexOf('--phases') + 1]! : 'produce,iterator,eachBatch').split(','));
 const fsync = process.argv.includes('--fsync') ? process.argv[process.argv.indexOf('--fsync') + 1]! : 'never';
 const acks = process.argv.includes('--acks') && process.argv[process.argv.indexOf('--acks') + 1] === 'all' ? 'all' : 1;
-const certs = process.argv.includes('--tls') ? makeTestCerts() : null;
-const tlsArgs = certs ? ['--tls-cert', certs.server.cert, '--tls-key', certs.server.key] : [];
+const security = benchSecurity({
+  tls: process.argv.includes('--tls'),
+  ...(process.argv.includes('--sasl') ? { sasl: parseSaslMechanism(process.argv[process.argv.indexOf('--sasl') + 1]) } : {}),
+});
 
 // --broker-prof <dir>: the broker process runs with `node --cpu-prof --cpu-prof-dir <dir>` (the
 // profile is written when it exits). The test helper spawns process.execPath, so for this one
@@ -51,9 +55,9 @@ if (brokerProf !== null) {
   chmodSync(wrapper, 0o755);
   process.execPath = wrapper;
 }
-const broker = await startBroker({ args: ['--fsync', fsync, ...tlsArgs] });
+const broker = await startBroker({ args: ['--fsync', fsync, ...security.brokerArgs], env: security.brokerEnv });
 process.execPath = nodePath;
-const client = new Client({ brokers: [broker.address], ...(certs ? { ssl: { ca: certs.read(certs.ca.cert) } } : {}) });
+const client = new Client({ brokers: [broker.address], ...security.clientConfig });
 try {
   const topic = 'bench';
   await client.admin().createTopics({ topics: [{ topic, numPartitions: partitions }] });
@@ -105,7 +109,7 @@ try {
   await client.close();
   await broker.stop();
   broker.cleanup();
-  certs?.cleanup();
+  security.cleanup();
 }
 
 interface CpuMark {
@@ -135,6 +139,6 @@ function report(what: string, count: number, seconds: number, messageBytes: numb
   console.log(
     `${what.padEnd(20)} ${count} msgs of ${size} B in ${seconds.toFixed(2)} s: ${Math.round(rate).toLocaleString('en-US')} msg/s, ` +
       `${((rate * messageBytes) / 1e6).toFixed(1)} MB/s; CPU per message: client ${Math.round(clientNs)} ns, broker ${Math.round(brokerNs)} ns ` +
-      `(acks=${acks}, fsync ${fsync}${certs ? ', TLS' : ''})`,
+      `(acks=${acks}, fsync ${fsync}${security.label === 'plaintext' ? '' : `, ${security.label}`})`,
   );
 }

@@ -42,7 +42,7 @@ interface SpoolClient {
   admin(): SpoolAdmin;
   close(): Promise<void>;
 }
-type SpoolClientConstructor = new (config: { brokers: string[]; clientId?: string }) => SpoolClient;
+type SpoolClientConstructor = new (config: { brokers: string[]; clientId?: string } & Record<string, unknown>) => SpoolClient;
 
 const REPLAY_FETCH_BYTES = 4 * 1024 * 1024;
 
@@ -58,12 +58,14 @@ export const SPOOL_TUNING: SpoolTuning = { batchMessages: 1_000, maxInFlightMess
 /**
  * Optional overrides (bench/kafka-listener.ts): a table name, and the throughput producer's
  * config (default `{ acks: 'all' }`, i.e. lingerMs 5, batchBytes 256 KiB) with a one-line
- * description of it for the `driving` setting.
+ * description of it for the `driving` setting; and (bench/security.ts) extra Client options
+ * such as ssl and sasl.
  */
 export interface SpoolTargetVariant {
   name: string;
   producerConfig: Record<string, unknown>;
   producerText: string;
+  clientConfig?: Record<string, unknown>;
 }
 
 export class SpoolTarget implements Target {
@@ -71,6 +73,7 @@ export class SpoolTarget implements Target {
   readonly settings: TargetSettings;
   private client: SpoolClient | undefined;
   private readonly producerConfig: Record<string, unknown>;
+  private readonly clientConfig: Record<string, unknown>;
 
   constructor(
     private readonly port: number,
@@ -81,6 +84,7 @@ export class SpoolTarget implements Target {
   ) {
     this.name = variant?.name ?? 'spool';
     this.producerConfig = variant?.producerConfig ?? { acks: 'all' };
+    this.clientConfig = variant?.clientConfig ?? {};
     this.settings = {
       fsyncMode: `--fsync ${fsync}`,
       acks: "acks 'all' (written, acknowledged per the fsync policy)",
@@ -101,7 +105,7 @@ export class SpoolTarget implements Target {
     if (!existsSync(SPOOL_CLIENT_PATH)) throw new Error(`${SPOOL_CLIENT_PATH} missing: run npx tsc -p tsconfig.json first`);
     const module = (await import(pathToFileURL(SPOOL_CLIENT_PATH).href)) as { Client?: SpoolClientConstructor };
     if (typeof module.Client !== 'function') throw new Error('dist/client/index.js does not export Client');
-    this.client = new module.Client({ brokers: [`127.0.0.1:${this.port}`], clientId: 'bench-peers' });
+    this.client = new module.Client({ ...this.clientConfig, brokers: [`127.0.0.1:${this.port}`], clientId: 'bench-peers' });
   }
 
   async createStream(stream: string): Promise<void> {
