@@ -5,6 +5,7 @@
 //   <root>/topics/<topic>                        TopicSpec            any broker (topic create), create-if-absent
 //   <root>/assignments/<topic>                   TopicAssignment      the controller
 //   <root>/partitions/<topic>/<partition>        PartitionState       the controller; the leader (ISR only)
+//   <root>/producer-id-block                     ProducerIdBlock      any broker reserving producer ids, by CAS
 //
 // Topic names never contain '/' (Kafka's rule: [A-Za-z0-9._-]), so the last '/' of a
 // partition key separates the topic from the partition number.
@@ -20,6 +21,7 @@ export class KeyLayout {
   readonly topics: string;
   readonly assignments: string;
   readonly partitions: string;
+  readonly producerIdBlock: string;
 
   constructor(readonly root: string) {
     this.brokers = `${root}/brokers/`;
@@ -27,6 +29,7 @@ export class KeyLayout {
     this.topics = `${root}/topics/`;
     this.assignments = `${root}/assignments/`;
     this.partitions = `${root}/partitions/`;
+    this.producerIdBlock = `${root}/producer-id-block`;
   }
 
   broker(nodeId: number): string {
