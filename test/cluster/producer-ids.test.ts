@@ -1,13 +1,15 @@
 // Proves producer ids are unique across a cluster (KIP-730-style blocks reserved in etcd by
 // compare-and-swap, src/cluster/producer-id-blocks.ts). With two real `spool serve --cluster`
 // processes over a real etcd: 1,500 InitProducerId requests pipelined on each broker at once
-// (each broker goes through two blocks of 1,000) get ids that are all different — before the
+// (each broker goes through two blocks of 1,000), with Kafka InitProducerId (key 22) on both
+// brokers' Kafka listeners among them, get ids that are all different — before the
 // fix both brokers counted from 0 in their own data dirs; then one broker is killed, its data
 // dir emptied, and started again: its ids are above every id handed out before (no reuse).
 // In-process against the same etcd: a reservation whose compare loses to another broker's
 // (forced by a store that lets the other reserve between the read and the write) is retried
 // and both get disjoint blocks; several allocators racing for real stay disjoint; with etcd
-// unreachable an allocator serves what is left of its block, then rejects CLUSTER_UNAVAILABLE.
+// unreachable an allocator serves what is left of its block, then rejects CLUSTER_UNAVAILABLE;
+// a broker not yet joined answers CLUSTER_UNAVAILABLE rather than an id of its data dir.
 // Run `npm run build` first.
 
 import { mkdirSync, rmSync } from 'node:fs';
@@ -17,17 +19,21 @@ import { KeyLayout } from '../../src/cluster/layout.js';
 import { silentClusterLogger } from '../../src/cluster/logger.js';
 import { ProducerIdBlocks } from '../../src/cluster/producer-id-blocks.js';
 import type { ClusterStore } from '../../src/cluster/store.js';
+import type { BrokerContext } from '../../src/broker/context.js';
+import { initProducerId, notJoinedProducerIds } from '../../src/broker/core/producer-ids.js';
+import { ApiKeys, KafkaErrors } from '../../src/kafka/index.js';
 import { ApiKey } from '../../src/protocol/index.js';
 import { Errors, SpoolError } from '../../src/util/errors.js';
 import { TestCluster } from '../helpers/cluster.js';
 import { RawClient } from '../helpers/raw-client.js';
+import { KafkaWire } from '../kafka-clients/raw-kafka.js';
 
 const TTL_MS = 2_000;
 const REQUESTS_PER_BROKER = 1_500;
 let cluster: TestCluster;
 
 beforeAll(async () => {
-  cluster = await TestCluster.start([1, 2], { leaseTtlMs: TTL_MS, replicaLagTimeMaxMs: 3_000 });
+  cluster = await TestCluster.start([1, 2], { leaseTtlMs: TTL_MS, replicaLagTimeMaxMs: 3_000, args: ['--kafka-listener', '127.0.0.1:0'] });
 }, 30_000);
 
 afterAll(async () => {
@@ -43,6 +49,22 @@ async function initProducerIds(port: number, count: number): Promise<number[]> {
     return responses.map((response) => response.header.producerId);
   } finally {
     client.socket.destroy();
+  }
+}
+
+/** `count` Kafka InitProducerId v4 requests, one after another, on broker `nodeId`'s Kafka listener. */
+async function kafkaInitProducerIds(nodeId: number, count: number): Promise<number[]> {
+  const wire = await KafkaWire.connect(cluster.brokers.get(nodeId)!.kafkaAddress!);
+  try {
+    const ids: number[] = [];
+    for (let i = 0; i < count; i++) {
+      const init = await wire.request(ApiKeys.InitProducerId, 4, { transactionalId: null, transactionTimeoutMs: 60_000, producerId: -1, producerEpoch: -1 });
+      expect(init).toMatchObject({ errorCode: KafkaErrors.NONE, producerEpoch: 0 });
+      ids.push(Number(init.producerId));
+    }
+    return ids;
+  } finally {
+    await wire.close();
   }
 }
 
@@ -74,8 +96,13 @@ function interceptedStore(inner: ClusterStore, hooks: { beforeTransaction?: () =
 
 describe('producer ids in a cluster', () => {
   it('two brokers answering InitProducerId at once hand out disjoint ids; a broker restarted with an empty data dir reuses none', async () => {
-    const [first, second] = await Promise.all([initProducerIds(cluster.brokers.get(1)!.port, REQUESTS_PER_BROKER), initProducerIds(cluster.brokers.get(2)!.port, REQUESTS_PER_BROKER)]);
-    const all = [...first, ...second];
+    const [first, second, kafkaFirst, kafkaSecond] = await Promise.all([
+      initProducerIds(cluster.brokers.get(1)!.port, REQUESTS_PER_BROKER),
+      initProducerIds(cluster.brokers.get(2)!.port, REQUESTS_PER_BROKER),
+      kafkaInitProducerIds(1, 20),
+      kafkaInitProducerIds(2, 20),
+    ]);
+    const all = [...first, ...second, ...kafkaFirst, ...kafkaSecond];
     expect(new Set(all).size).toBe(all.length);
     const highest = Math.max(...all);
 
@@ -88,6 +115,11 @@ describe('producer ids in a cluster', () => {
     expect(Math.min(...afterRestart)).toBeGreaterThan(highest);
     expect(new Set(afterRestart).size).toBe(afterRestart.length);
   }, 20_000);
+
+  it('a cluster broker that has not joined yet answers CLUSTER_UNAVAILABLE, not an id from its data dir', () => {
+    const ctx = { producerIds: notJoinedProducerIds, logs: { allocateProducerId: () => 0 } } as unknown as BrokerContext;
+    expect(() => initProducerId(ctx, null)).toThrow(expect.objectContaining({ code: Errors.CLUSTER_UNAVAILABLE.name }));
+  });
 
   describe('reservations in etcd', () => {
     let store: EtcdStore;
