@@ -123,6 +123,7 @@ export async function startBroker(brokerOptions: BrokerOptions): Promise<Broker>
   const ctx: BrokerContext = {
     ...(replicas ? { replicas } : {}),
     clusterMetadata: brokerOptions.clusterMetadata ?? singleNodeMetadata(() => ctx),
+    ...(brokerOptions.producerIds ? { producerIds: brokerOptions.producerIds } : {}),
     logs,
     coordinator,
     waiters: new FetchWaiters(options.maxParkedFetches),

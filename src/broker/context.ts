@@ -4,6 +4,7 @@
 import type { GroupCoordinator } from '../groups/coordinator.js';
 import type { ClusterMetadataSource } from './core/cluster-metadata.js';
 import type { ReplicaManager } from './core/replica-fetch.js';
+import type { ProducerIdSource } from './core/producer-ids.js';
 import type { LogManager } from '../storage/types.js';
 import type { CredentialStore } from '../security/credential-store.js';
 import type { SaslAuthenticator } from '../security/sasl.js';
@@ -46,6 +47,11 @@ export interface BrokerContext {
    * broker has joined the cluster (src/broker/cluster-replication.ts); absent on a single node.
    */
   clusterAdmin?: ClusterAdmin;
+  /**
+   * InitProducerId's ids in cluster mode (blocks reserved in etcd, set by serve-cluster.ts once
+   * joined); absent: the data dir's counter (LogManager.allocateProducerId), a single node.
+   */
+  producerIds?: ProducerIdSource;
   /** Set by close(): parked fetches answer at once and do not park again. */
   shuttingDown: boolean;
 }

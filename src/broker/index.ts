@@ -24,3 +24,4 @@ export {
 export { NativeLeaderChannel } from './replica-channel.js';
 export { type ClusterBroker, type ClusterMetadataSource, type PartitionLeadership, NO_LEADER_ID, SINGLE_NODE_ID, singleNodeMetadata } from './core/cluster-metadata.js';
 export { viewMetadataSource, type MetadataView } from './view-metadata.js';
+export { notJoinedProducerIds, type ProducerIdSource } from './core/producer-ids.js';

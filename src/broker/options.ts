@@ -6,6 +6,7 @@ import type { TlsContext } from '../security/tls.js';
 import type { StorageFs } from '../storage/fs.js';
 import type { ReplicationSettings } from './core/replica-fetch.js';
 import type { ClusterMetadataSource } from './core/cluster-metadata.js';
+import type { ProducerIdSource } from './core/producer-ids.js';
 import type { FsyncPolicy, TopicConfig } from '../storage/types.js';
 import type { SaslOptions } from '../security/sasl.js';
 import type { Clock } from '../util/clock.js';
@@ -110,6 +111,8 @@ export interface BrokerOptions {
    * this broker alone, leader of everything.
    */
   clusterMetadata?: ClusterMetadataSource;
+  /** InitProducerId's ids (cluster mode: notJoinedProducerIds until joined, then etcd blocks); default the data dir's counter. */
+  producerIds?: ProducerIdSource;
 }
 
 /** The TLS context of each listener that speaks TLS (one context may serve several). */

@@ -120,6 +120,8 @@ export async function startClusterNode(
   const replication = attachCluster(listening.context, states, node, { replicaLagTimeMaxMs: options.replicaLagTimeMaxMs });
   // Metadata answers (both listeners) now list every broker and partition leader from etcd.
   listening.context.clusterMetadata = viewMetadataSource(node.view, options.nodeId);
+  // InitProducerId (both listeners) now hands out ids from blocks reserved in etcd, unique in the cluster.
+  listening.context.producerIds = node.producerIds;
   // After the replication: its role listener runs first, so a partition is led before its groups load.
   coordinatorRoles?.attach(node);
   return {

@@ -15,6 +15,7 @@ import { applyServeConfig, effectiveConfig } from './serve-config.js';
 import { addTlsOptions, formatTlsListeners, reloadTlsOnSighup, tlsFromOptions, type ServeTlsOptions } from './serve-tls.js';
 import type { FsyncPolicy } from '../storage/types.js';
 import { parseBootstrapUser, parseSaslMechanisms, type SaslMechanism } from '../broker/index.js';
+import { notJoinedProducerIds } from '../broker/index.js';
 import { addClusterServeOptions, checkClusterOptions, clusterReplication, startClusterNode, type ClusterServeOptions } from './serve-cluster.js';
 
 interface ServeOptions extends ServeTlsOptions, ClusterServeOptions {
@@ -236,7 +237,7 @@ export function registerServe(program: Command): void {
         ...(options.sasl ? { sasl: { mechanisms: options.sasl, maxFailuresPerHost: options.saslMaxFailuresPerHost, lockoutMs: options.saslLockoutMs } } : {}),
         ...bootstrapUser(),
         ...(tls ? { tls: tls.listeners } : {}),
-        ...(replication ? { replication: replication.settings, coordinatorRoles: replication.coordinatorRoles, offsetsTopicPartitions: options.offsetsTopicPartitions } : {}),
+        ...(replication ? { replication: replication.settings, coordinatorRoles: replication.coordinatorRoles, offsetsTopicPartitions: options.offsetsTopicPartitions, producerIds: notJoinedProducerIds } : {}),
         logger,
         metrics,
       }),

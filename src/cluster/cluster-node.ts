@@ -11,6 +11,7 @@ import { Controller } from './controller.js';
 import { ControllerElection } from './controller-election.js';
 import { EtcdStore } from './etcd-store.js';
 import { KeyLayout } from './layout.js';
+import { ProducerIdBlocks } from './producer-id-blocks.js';
 import { silentClusterLogger, type ClusterLogger } from './logger.js';
 import { Membership } from './membership.js';
 import { defaultMinInsyncReplicas, defaultReplicationFactor } from './placement.js';
@@ -61,6 +62,8 @@ export class ClusterNode {
   readonly view: ClusterView;
   readonly roles: ReplicaRoles;
   readonly election: ControllerElection;
+  /** InitProducerId's ids, in blocks reserved in etcd (producer-id-blocks.ts). */
+  readonly producerIds: ProducerIdBlocks;
   private controller: Controller | null = null;
   private closed = false;
 
@@ -74,6 +77,7 @@ export class ClusterNode {
     this.view = new ClusterView(store, layout, logger);
     this.roles = new ReplicaRoles(store, this.view, layout, membership);
     this.election = new ControllerElection(store, this.view, layout, membership, logger);
+    this.producerIds = new ProducerIdBlocks(store, layout, logger);
     this.election.on('elected', (epoch) => {
       this.controller?.stop();
       this.controller = new Controller(store, this.view, layout, epoch, logger);
@@ -109,6 +113,8 @@ export class ClusterNode {
     }
     node.roles.start();
     node.election.start();
+    // The first block now, so the first InitProducerId does not wait on etcd.
+    node.producerIds.prefetch();
     return node;
   }
 

@@ -3,6 +3,7 @@
 export { ClusterNode, DEFAULT_LEASE_TTL_MS, type ClusterNodeOptions, type CreateTopicRequest } from './cluster-node.js';
 export { ClusterView, type LiveBroker, type CurrentController, type PartitionEntry, type ViewChange } from './cluster-view.js';
 export { EtcdStore } from './etcd-store.js';
+export { ProducerIdBlocks, DEFAULT_PRODUCER_ID_BLOCK_SIZE, type ProducerIdBlockOptions } from './producer-id-blocks.js';
 export { parseClusterUrl, DEFAULT_CLUSTER_ROOT, type ClusterAddress } from './etcd-url.js';
 export { KeyLayout } from './layout.js';
 export type { ClusterLogger } from './logger.js';

@@ -7,6 +7,7 @@
 //   <root>/partitions/<topic>/<partition>        PartitionState       the controller; the leader (ISR only)
 //   <root>/reassignments/<topic>/<partition>     ReassignmentRequest  an operator (spool topic reassign); the controller deletes it when done
 //   <root>/elections/<id>                        ElectionRequest      an operator (spool cluster elect-leaders); the controller deletes it when done
+//   <root>/producer-id-block                     ProducerIdBlock      any broker reserving producer ids, by CAS
 //
 // Topic names never contain '/' (Kafka's rule: [A-Za-z0-9._-]), so the last '/' of a
 // partition key separates the topic from the partition number.
@@ -24,6 +25,7 @@ export class KeyLayout {
   readonly partitions: string;
   readonly reassignments: string;
   readonly elections: string;
+  readonly producerIdBlock: string;
 
   constructor(readonly root: string) {
     this.reassignments = `${root}/reassignments/`;
@@ -33,6 +35,7 @@ export class KeyLayout {
     this.topics = `${root}/topics/`;
     this.assignments = `${root}/assignments/`;
     this.partitions = `${root}/partitions/`;
+    this.producerIdBlock = `${root}/producer-id-block`;
   }
 
   broker(nodeId: number): string {
