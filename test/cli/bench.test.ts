@@ -91,7 +91,7 @@ describe('bench/cli.ts (tiny mode, own broker process)', () => {
     try {
       const result = expectOk(await sh(`${BENCH} e2e --rate 500 --duration 500ms --pacer timer`, { env: { SPOOL_STAGE_TRACE: dir }, timeoutMs: 60_000 }));
       expect(result.stdout).toMatch(/^e2e\s+500 msg\/s/m);
-      expect(result.stdout).toMatch(/^cpu per message at 500 msg\/s: client [\d.]+ µs, broker [\d.]+ µs$/m);
+      expect(result.stdout).toMatch(/^cpu per message at 500 msg\/s: client [\d.,]+ µs, broker [\d.,]+ µs$/m);
       // Every message carries every stamp: the broker's (its file, written at exit) and the bench's.
       expect(result.stderr).toMatch(/stage breakdown \(µs; 250 of 250 messages with every stamp/);
       for (const step of ['pacer', 'client send path', 'append', 'fetch wake', 'TOTAL']) expect(result.stderr).toContain(step);
