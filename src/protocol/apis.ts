@@ -85,9 +85,12 @@ export const SupportedVersions: Readonly<Record<ApiKey, readonly [number, number
   [ApiKey.FindCoordinator]: [0, 0],
 };
 
+const API_NAMES = new Map<number, string>();
+for (const [name, key] of Object.entries(ApiKey)) if (!API_NAMES.has(key)) API_NAMES.set(key, name);
+
+/** Called per request (the request metrics' label): a lookup, not a walk over every api. */
 export function apiName(apiKey: number): string {
-  for (const [name, key] of Object.entries(ApiKey)) if (key === apiKey) return name;
-  return `Unknown(${apiKey})`;
+  return API_NAMES.get(apiKey) ?? `Unknown(${apiKey})`;
 }
 
 /** Special timestamps of ListOffsets, as in Kafka. */
