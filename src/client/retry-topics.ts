@@ -31,14 +31,10 @@ import type { Client } from './client.js';
 import type { ConsumedMessage, Consumer, EachMessagePayload } from './consumer.js';
 import type { HeaderValue } from './headers.js';
 import type { Producer } from './producer.js';
+import { DlqHeaders } from '../protocol/dead-letter.js';
 
 export const RetryHeaders = {
-  TOPIC: 'spool.dlq.topic',
-  PARTITION: 'spool.dlq.partition',
-  OFFSET: 'spool.dlq.offset',
-  DELIVERY_COUNT: 'spool.dlq.delivery-count',
-  GROUP: 'spool.dlq.group',
-  ERROR: 'spool.dlq.error',
+  ...DlqHeaders,
   ATTEMPT: 'spool.retry.attempt',
   NOT_BEFORE: 'spool.retry.not-before',
 } as const;

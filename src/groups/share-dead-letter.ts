@@ -15,15 +15,9 @@ import type { LogManager } from '../storage/types.js';
 import { isSpoolError } from '../util/errors.js';
 import type { DeadLetter } from './share-partition.js';
 
-export const DLQ_SUFFIX = '.dlq';
-export const DlqHeaders = {
-  TOPIC: 'spool.dlq.topic',
-  PARTITION: 'spool.dlq.partition',
-  OFFSET: 'spool.dlq.offset',
-  DELIVERY_COUNT: 'spool.dlq.delivery-count',
-  GROUP: 'spool.dlq.group',
-  ERROR: 'spool.dlq.error',
-} as const;
+import { DLQ_SUFFIX, DlqHeaders } from '../protocol/dead-letter.js';
+
+export { DLQ_SUFFIX, DlqHeaders };
 
 export function deadLetterTopic(groupId: string): string {
   return `${groupId}${DLQ_SUFFIX}`;
