@@ -112,6 +112,33 @@ export class CredentialStore {
     }
     return results;
   }
+
+  /** The document as the file holds it (cluster mode seeds etcd with it). */
+  encode(): Buffer {
+    return encodeCredentials(this.users);
+  }
+
+  /**
+   * Replaces every user with the document's (cluster mode: etcd's copy changed) and writes the
+   * local file, which stays a copy. Throws, changing nothing, when the document does not decode.
+   */
+  replace(data: Buffer): void {
+    const next = decodeCredentials(data);
+    this.file.write(data);
+    this.users.clear();
+    for (const [user, credentials] of next) this.users.set(user, credentials);
+  }
+}
+
+/**
+ * The same changes applied to a document instead of the store (cluster mode's compare-and-swap):
+ * the next document (null when no change applied) and each change's error.
+ */
+export function alterCredentialDocument(current: Buffer | null, changes: readonly CredentialChange[]): { next: Buffer | null; result: Array<SpoolError | null> } {
+  let next: Buffer | null = null;
+  const scratch = CredentialStore.open({ read: () => current, write: (data) => (next = data) });
+  const result = scratch.alter(changes);
+  return { next, result };
 }
 
 function applyChange(users: Map<string, Map<ScramMechanism, ScramCredential>>, change: CredentialChange): void {
