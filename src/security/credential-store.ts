@@ -2,7 +2,8 @@
 // never the password (nor the salted password: from StoredKey alone nobody can log in, and
 // ServerKey only proves the server to a client). One JSON file in the broker's metadata,
 // rewritten whole and atomically (the broker's writer: tmp, fdatasync, rename, fsync dir)
-// on every change, read once at start.
+// on every change, read once at start. In cluster mode the document lives in etcd and
+// `replace` installs each version (src/security/README.md "In a cluster").
 //
 //   <dataDir>/meta/security/scram-credentials.json
 //   Credentials => { "format": 1,
