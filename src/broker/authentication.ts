@@ -6,7 +6,7 @@
 
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
-import { CREDENTIALS_FILE, CredentialStore } from '../security/credential-store.js';
+import { CREDENTIALS_FILE, CredentialStore, type CredentialChange } from '../security/credential-store.js';
 import { isSaslMechanism, SaslAuthenticator, type SaslMechanism, type SaslOptions } from '../security/sasl.js';
 import type { Session } from '../security/session.js';
 import { readWholeFileSync, type StorageFs } from '../storage/fs.js';
@@ -62,6 +62,15 @@ export function parseBootstrapUser(text: string): BootstrapUser {
   return { name: text.slice(0, colon), password: text.slice(colon + 1) };
 }
 
+/** The bootstrap user's credentials: both SCRAM mechanisms, a fresh salt each. */
+export function bootstrapChanges(bootstrap: BootstrapUser): CredentialChange[] {
+  return (Object.keys(ScramMechanisms) as ScramMechanism[]).map((mechanism) => {
+    const salt = randomBytes(ScramLimits.saltBytes);
+    const iterations = ScramLimits.defaultIterations;
+    return { kind: 'upsert' as const, user: bootstrap.name, mechanism, salt, iterations, saltedPassword: saltedPasswordSync(mechanism, bootstrap.password, salt, iterations) };
+  });
+}
+
 export interface Security {
   credentials: CredentialStore;
   sasl: SaslAuthenticator | null;
@@ -83,13 +92,7 @@ export function openSecurity(dataDir: string, fs: StorageFs, options: { sasl?: S
   });
   const bootstrap = options.bootstrapUser;
   if (bootstrap && !credentials.has(bootstrap.name)) {
-    const results = credentials.alter(
-      (Object.keys(ScramMechanisms) as ScramMechanism[]).map((mechanism) => {
-        const salt = randomBytes(ScramLimits.saltBytes);
-        const iterations = ScramLimits.defaultIterations;
-        return { kind: 'upsert' as const, user: bootstrap.name, mechanism, salt, iterations, saltedPassword: saltedPasswordSync(mechanism, bootstrap.password, salt, iterations) };
-      }),
-    );
+    const results = credentials.alter(bootstrapChanges(bootstrap));
     const failure = results.find((result) => result !== null);
     if (failure) throw new RangeError(`bootstrap user ${bootstrap.name}: ${failure.message}`);
     logger.info(`created bootstrap user User:${bootstrap.name} (SCRAM-SHA-256, SCRAM-SHA-512)`, { principal: `User:${bootstrap.name}` });

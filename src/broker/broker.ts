@@ -32,6 +32,7 @@ import { resolveOptions, type BrokerOptions } from './options.js';
 import { RequestMemoryPool } from './request-memory.js';
 import { FetchWaiters } from './waiters.js';
 import { SecurityStore } from './security-store.js';
+import { localSecurityWrites } from './security-writes.js';
 import { ReplicaManager } from './core/replica-fetch.js';
 import { coordinatorCluster } from './coordinator-cluster.js';
 import { singleNodeMetadata } from './core/cluster-metadata.js';
@@ -135,6 +136,7 @@ export async function startBroker(brokerOptions: BrokerOptions): Promise<Broker>
     creatingTopics: new Map(),
     security: acls,
     credentials: security.credentials,
+    securityWrites: localSecurityWrites(acls, security.credentials),
     sasl: security.sasl,
     shuttingDown: false,
   };

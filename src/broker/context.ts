@@ -14,6 +14,7 @@ import type { BrokerMetrics } from './metrics.js';
 import type { ResolvedBrokerOptions } from './options.js';
 import type { FetchWaiters } from './waiters.js';
 import type { SecurityStore } from './security-store.js';
+import type { SecurityWrites } from './security-writes.js';
 
 export interface BrokerContext {
   readonly logs: LogManager;
@@ -33,6 +34,8 @@ export interface BrokerContext {
   readonly security: SecurityStore;
   /** SCRAM credentials (meta/security/scram-credentials.json): see security/credential-store.ts. */
   readonly credentials: CredentialStore;
+  /** How both change (security-writes.ts): the local stores; through etcd once the broker joined a cluster. */
+  securityWrites: SecurityWrites;
   /** The SASL authenticator when authentication is on (--sasl); null: every connection may run every API. */
   readonly sasl: SaslAuthenticator | null;
   /** A cluster's replication data path (core/replica-fetch.ts); absent on a single node. */

@@ -21,17 +21,53 @@ export class SecurityStore {
   private constructor(
     readonly authorizer: Authorizer,
     readonly quotas: QuotaManager,
+    /** Replaces the stored document atomically and durably (the file; a scratch store's capture). */
+    private readonly write: (data: Buffer) => void,
+    /** Names what `write` writes, for its error. */
     private readonly path: string,
-    private readonly fs: StorageFs,
   ) {}
 
   /** Reads <dataDir>/meta/security.json (none: no ACLs, no quotas). A file that does not decode stops the start. */
   static open(fs: StorageFs, dataDir: string, options: AuthorizerOptions): SecurityStore {
     const path = join(dataDir, 'meta', 'security', SECURITY_STATE_FILE);
-    const state = fs.existsSync(path) ? decodeSecurityState(readWholeFileSync(fs, path)) : { acls: [], quotas: [] };
+    const write = (data: Buffer): void => {
+      fs.mkdirSync(join(path, '..'));
+      writeFileAtomicSync(fs, path, data);
+    };
+    return SecurityStore.fromDocument(fs.existsSync(path) ? readWholeFileSync(fs, path) : null, options, write, path);
+  }
+
+  /** A store over a document (null: empty); `write` receives every next document. */
+  static fromDocument(data: Buffer | null, options: AuthorizerOptions, write: (data: Buffer) => void, name: string): SecurityStore {
+    const state = data === null ? { acls: [], quotas: [] } : decodeSecurityState(data);
     const authorizer = new Authorizer(options);
     for (const binding of state.acls) authorizer.acls.add(binding);
-    return new SecurityStore(authorizer, new QuotaManager(state.quotas), path, fs);
+    return new SecurityStore(authorizer, new QuotaManager(state.quotas), write, name);
+  }
+
+  /** The document as the file holds it. */
+  encode(): Buffer {
+    return encodeSecurityState({ acls: this.authorizer.acls.list(), quotas: this.quotas.list() });
+  }
+
+  isEmpty(): boolean {
+    return this.authorizer.acls.list().length === 0 && this.quotas.list().length === 0;
+  }
+
+  /**
+   * Replaces every ACL and quota with the document's (cluster mode: etcd's copy changed) and
+   * writes the local file, which stays a copy. Throws, changing nothing, when it does not decode.
+   */
+  replace(data: Buffer): void {
+    const state = decodeSecurityState(data);
+    this.write(data);
+    for (const binding of this.authorizer.acls.list()) this.authorizer.acls.remove(binding);
+    for (const binding of state.acls) this.authorizer.acls.add(binding);
+    const kept = new Set(state.quotas.map((entry) => JSON.stringify(entry.entity)));
+    for (const entry of this.quotas.list()) {
+      if (!kept.has(JSON.stringify(entry.entity))) this.quotas.set(entry.entity, { producer_byte_rate: null, consumer_byte_rate: null });
+    }
+    for (const entry of state.quotas) this.quotas.set(entry.entity, { producer_byte_rate: null, consumer_byte_rate: null, ...entry.rates });
   }
 
   describeAcls(filter: AclFilter): AclBinding[] {
@@ -85,8 +121,7 @@ export class SecurityStore {
   /** Writes the file; when that fails the in-memory change is undone, so memory never claims what disk lost. */
   private persistOrUndo(undo: () => void): void {
     try {
-      this.fs.mkdirSync(join(this.path, '..'));
-      writeFileAtomicSync(this.fs, this.path, encodeSecurityState({ acls: this.authorizer.acls.list(), quotas: this.quotas.list() }));
+      this.write(this.encode());
     } catch (error) {
       undo();
       throw new SpoolError(Errors.KAFKA_STORAGE_ERROR, `writing ${this.path} failed: ${(error as Error).message}`, { cause: error });

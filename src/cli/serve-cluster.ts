@@ -14,6 +14,8 @@ import { attachCluster, ClusterPartitionStates, DEFAULT_REPLICA_LAG_TIME_MAX_MS 
 import type { ReplicationSettings } from '../broker/core/replica-fetch.js';
 import { ClusterCoordinatorRoles, DEFAULT_CLUSTER_INTERNAL_PARTITIONS, MAX_INTERNAL_PARTITIONS } from '../broker/cluster-coordinator-roles.js';
 import type { Logger } from '../broker/logger.js';
+import type { BootstrapUser } from '../broker/authentication.js';
+import { attachClusterSecurity } from '../broker/cluster-security.js';
 
 export interface ClusterServeOptions {
   cluster?: string;
@@ -101,7 +103,7 @@ export interface JoinedCluster {
 /** Null without --cluster. Resolves once registered in etcd (waits while etcd is down), with replication wired. */
 export async function startClusterNode(
   options: ClusterServeOptions,
-  listening: { host: string; port: number; kafka: HostPort | null; context: BrokerContext },
+  listening: { host: string; port: number; kafka: HostPort | null; context: BrokerContext; bootstrapUser?: BootstrapUser },
   logger: ClusterLogger,
   states: ClusterPartitionStates | undefined,
   coordinatorRoles?: ClusterCoordinatorRoles,
@@ -124,9 +126,12 @@ export async function startClusterNode(
   listening.context.producerIds = node.producerIds;
   // After the replication: its role listener runs first, so a partition is led before its groups load.
   coordinatorRoles?.attach(node);
+  // Credentials, ACLs and quotas: one etcd document each, shared by every broker (src/security/README.md "In a cluster").
+  const security = await attachClusterSecurity(listening.context, node.store, node.layout, logger, listening.bootstrapUser);
   return {
     node,
     close: async () => {
+      await security.close();
       coordinatorRoles?.detach();
       await replication.close();
       await node.close();

@@ -244,7 +244,7 @@ export function registerServe(program: Command): void {
       });
       const { broker } = served;
       // Cluster mode: register in etcd once the listeners have their ports (null without --cluster).
-      const cluster = await startClusterNode(options, { host: broker.host, port: broker.port, kafka: broker.kafka, context: broker.context }, logger, replication?.states, replication?.coordinatorRoles);
+      const cluster = await startClusterNode(options, { host: broker.host, port: broker.port, kafka: broker.kafka, context: broker.context, ...bootstrapUser() }, logger, replication?.states, replication?.coordinatorRoles);
       let stopping = false;
       const stop = (signal: string): void => {
         if (stopping) {

@@ -8,6 +8,8 @@
 //   <root>/reassignments/<topic>/<partition>     ReassignmentRequest  an operator (spool topic reassign); the controller deletes it when done
 //   <root>/elections/<id>                        ElectionRequest      an operator (spool cluster elect-leaders); the controller deletes it when done
 //   <root>/producer-id-block                     ProducerIdBlock      any broker reserving producer ids, by CAS
+//   <root>/security/scram-credentials            the credentials file's JSON   any broker changing users, by CAS
+//   <root>/security/acls                         the ACL/quota file's JSON     any broker changing ACLs or quotas, by CAS
 //
 // Topic names never contain '/' (Kafka's rule: [A-Za-z0-9._-]), so the last '/' of a
 // partition key separates the topic from the partition number.
@@ -26,6 +28,8 @@ export class KeyLayout {
   readonly reassignments: string;
   readonly elections: string;
   readonly producerIdBlock: string;
+  readonly scramCredentials: string;
+  readonly acls: string;
 
   constructor(readonly root: string) {
     this.reassignments = `${root}/reassignments/`;
@@ -36,6 +40,8 @@ export class KeyLayout {
     this.assignments = `${root}/assignments/`;
     this.partitions = `${root}/partitions/`;
     this.producerIdBlock = `${root}/producer-id-block`;
+    this.scramCredentials = `${root}/security/scram-credentials`;
+    this.acls = `${root}/security/acls`;
   }
 
   broker(nodeId: number): string {

@@ -2,7 +2,8 @@
 // never the password (nor the salted password: from StoredKey alone nobody can log in, and
 // ServerKey only proves the server to a client). One JSON file in the broker's metadata,
 // rewritten whole and atomically (the broker's writer: tmp, fdatasync, rename, fsync dir)
-// on every change, read once at start.
+// on every change, read once at start. In cluster mode the document lives in etcd and
+// `replace` installs each version (src/security/README.md "In a cluster").
 //
 //   <dataDir>/meta/security/scram-credentials.json
 //   Credentials => { "format": 1,
@@ -112,6 +113,33 @@ export class CredentialStore {
     }
     return results;
   }
+
+  /** The document as the file holds it (cluster mode seeds etcd with it). */
+  encode(): Buffer {
+    return encodeCredentials(this.users);
+  }
+
+  /**
+   * Replaces every user with the document's (cluster mode: etcd's copy changed) and writes the
+   * local file, which stays a copy. Throws, changing nothing, when the document does not decode.
+   */
+  replace(data: Buffer): void {
+    const next = decodeCredentials(data);
+    this.file.write(data);
+    this.users.clear();
+    for (const [user, credentials] of next) this.users.set(user, credentials);
+  }
+}
+
+/**
+ * The same changes applied to a document instead of the store (cluster mode's compare-and-swap):
+ * the next document (null when no change applied) and each change's error.
+ */
+export function alterCredentialDocument(current: Buffer | null, changes: readonly CredentialChange[]): { next: Buffer | null; result: Array<SpoolError | null> } {
+  let next: Buffer | null = null;
+  const scratch = CredentialStore.open({ read: () => current, write: (data) => (next = data) });
+  const result = scratch.alter(changes);
+  return { next, result };
 }
 
 function applyChange(users: Map<string, Map<ScramMechanism, ScramCredential>>, change: CredentialChange): void {

@@ -40,7 +40,7 @@ export interface RequestedChange {
 }
 
 /** Applies the changes (one file write); the error of each, in order. */
-export function alterUsers(ctx: BrokerContext, requested: readonly RequestedChange[]): Array<SpoolError | null> {
+export async function alterUsers(ctx: BrokerContext, requested: readonly RequestedChange[]): Promise<Array<SpoolError | null>> {
   const results: Array<SpoolError | null> = requested.map(() => null);
   const changes: CredentialChange[] = [];
   const indexes: number[] = [];
@@ -63,7 +63,7 @@ export function alterUsers(ctx: BrokerContext, requested: readonly RequestedChan
     }
     indexes.push(index);
   });
-  const applied = ctx.credentials.alter(changes);
+  const applied = await ctx.securityWrites.alterCredentials(changes);
   applied.forEach((result, position) => (results[indexes[position]!] = result));
   for (const [position, change] of changes.entries()) {
     if (applied[position] === null) ctx.logger.info(`${change.kind === 'delete' ? 'deleted' : 'set'} ${change.mechanism} credential of User:${change.user}`, { principal: `User:${change.user}`, mechanism: change.mechanism });

@@ -122,7 +122,7 @@ export function handleDescribeAcls(ctx: BrokerContext, request: DescribeAclsRequ
   return answer({ throttleTimeMs: 0, errorCode: KafkaErrors.NONE, errorMessage: null, resources: [...byResource.values()] } satisfies DescribeAclsResponse);
 }
 
-export function handleCreateAcls(ctx: BrokerContext, request: CreateAclsRequest, scope: KafkaScope): KafkaAnswer {
+export async function handleCreateAcls(ctx: BrokerContext, request: CreateAclsRequest, scope: KafkaScope): Promise<KafkaAnswer> {
   if (!mayCluster(ctx, scope.session, Operation.Alter)) {
     const denied = kafkaErrorOf(clusterDenied(scope.session, Operation.Alter));
     return answer({ throttleTimeMs: 0, results: request.creations.map(() => denied) } satisfies CreateAclsResponse);
@@ -146,7 +146,7 @@ export function handleCreateAcls(ctx: BrokerContext, request: CreateAclsRequest,
   const valid = decoded.filter((entry): entry is AclBinding => !(entry instanceof SpoolError));
   let stored: Array<SpoolError | null>;
   try {
-    stored = ctx.security.createAcls(valid);
+    stored = await ctx.securityWrites.createAcls(valid);
   } catch (error) {
     const failed = kafkaErrorOf(error);
     return answer({ throttleTimeMs: 0, results: request.creations.map(() => failed) } satisfies CreateAclsResponse);
@@ -159,7 +159,7 @@ export function handleCreateAcls(ctx: BrokerContext, request: CreateAclsRequest,
   return answer({ throttleTimeMs: 0, results } satisfies CreateAclsResponse);
 }
 
-export function handleDeleteAcls(ctx: BrokerContext, request: DeleteAclsRequest, scope: KafkaScope): KafkaAnswer {
+export async function handleDeleteAcls(ctx: BrokerContext, request: DeleteAclsRequest, scope: KafkaScope): Promise<KafkaAnswer> {
   const empty = { matchingAcls: [] };
   if (!mayCluster(ctx, scope.session, Operation.Alter)) {
     const denied = kafkaErrorOf(clusterDenied(scope.session, Operation.Alter));
@@ -174,7 +174,7 @@ export function handleDeleteAcls(ctx: BrokerContext, request: DeleteAclsRequest,
   });
   let removed: AclBinding[][];
   try {
-    removed = ctx.security.deleteAcls(filters.filter((entry): entry is AclFilter => !(entry instanceof SpoolError)));
+    removed = await ctx.securityWrites.deleteAcls(filters.filter((entry): entry is AclFilter => !(entry instanceof SpoolError)));
   } catch (error) {
     const failed = kafkaErrorOf(error);
     return answer({ throttleTimeMs: 0, filterResults: request.filters.map(() => ({ ...failed, ...empty })) } satisfies DeleteAclsResponse);
@@ -236,29 +236,33 @@ export function handleDescribeClientQuotas(ctx: BrokerContext, request: Describe
   return answer({ throttleTimeMs: 0, errorCode: KafkaErrors.NONE, errorMessage: null, entries } satisfies DescribeClientQuotasResponse);
 }
 
-export function handleAlterClientQuotas(ctx: BrokerContext, request: AlterClientQuotasRequest, scope: KafkaScope): KafkaAnswer {
+export async function handleAlterClientQuotas(ctx: BrokerContext, request: AlterClientQuotasRequest, scope: KafkaScope): Promise<KafkaAnswer> {
   const allowed = mayCluster(ctx, scope.session, Operation.AlterConfigs);
-  const entries = request.entries.map((entry) => {
-    const base = { entity: entry.entity };
-    try {
-      if (!allowed) throw clusterDenied(scope.session, Operation.AlterConfigs);
-      const entity: QuotaEntity = { user: null, clientId: null };
-      for (const part of entry.entity) {
-        if (part.entityName === null) throw new SpoolError(Errors.INVALID_REQUEST, 'default quota entities are not served: name a user or a client id');
-        if (part.entityType === ENTITY_USER) entity.user = part.entityName;
-        else if (part.entityType === ENTITY_CLIENT_ID) entity.clientId = part.entityName;
-        else throw new SpoolError(Errors.INVALID_REQUEST, `quota entity type '${part.entityType}' is not served (user, client-id)`);
-      }
-      const rates: Partial<Record<QuotaKind, number | null>> = {};
-      for (const op of entry.ops) {
-        if (op.key !== QuotaKind.Produce && op.key !== QuotaKind.Fetch) throw new SpoolError(Errors.INVALID_REQUEST, `quota '${op.key}' is not served (producer_byte_rate, consumer_byte_rate)`);
-        rates[op.key] = op.remove ? null : Math.floor(op.value);
-      }
-      if (!request.validateOnly) ctx.security.alterQuota(entity, rates);
-      return { ...base, errorCode: KafkaErrors.NONE, errorMessage: null };
-    } catch (error) {
-      return { ...base, ...kafkaErrorOf(error) };
-    }
-  });
+  // One entry after another: each is its own write, in request order.
+  const entries = [];
+  for (const entry of request.entries) entries.push(await alterOneQuota(ctx, request, scope, allowed, entry));
   return answer({ throttleTimeMs: 0, entries } satisfies AlterClientQuotasResponse);
+}
+
+async function alterOneQuota(ctx: BrokerContext, request: AlterClientQuotasRequest, scope: KafkaScope, allowed: boolean, entry: AlterClientQuotasRequest['entries'][number]) {
+  const base = { entity: entry.entity };
+  try {
+    if (!allowed) throw clusterDenied(scope.session, Operation.AlterConfigs);
+    const entity: QuotaEntity = { user: null, clientId: null };
+    for (const part of entry.entity) {
+      if (part.entityName === null) throw new SpoolError(Errors.INVALID_REQUEST, 'default quota entities are not served: name a user or a client id');
+      if (part.entityType === ENTITY_USER) entity.user = part.entityName;
+      else if (part.entityType === ENTITY_CLIENT_ID) entity.clientId = part.entityName;
+      else throw new SpoolError(Errors.INVALID_REQUEST, `quota entity type '${part.entityType}' is not served (user, client-id)`);
+    }
+    const rates: Partial<Record<QuotaKind, number | null>> = {};
+    for (const op of entry.ops) {
+      if (op.key !== QuotaKind.Produce && op.key !== QuotaKind.Fetch) throw new SpoolError(Errors.INVALID_REQUEST, `quota '${op.key}' is not served (producer_byte_rate, consumer_byte_rate)`);
+      rates[op.key] = op.remove ? null : Math.floor(op.value);
+    }
+    if (!request.validateOnly) await ctx.securityWrites.alterQuota(entity, rates);
+    return { ...base, errorCode: KafkaErrors.NONE, errorMessage: null };
+  } catch (error) {
+    return { ...base, ...kafkaErrorOf(error) };
+  }
 }

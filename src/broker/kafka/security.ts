@@ -97,7 +97,7 @@ export function handleDescribeUserScramCredentials(ctx: BrokerContext, request: 
 }
 
 /** One result per user (Kafka's shape): the first error among that user's changes, or NONE. */
-export function handleAlterUserScramCredentials(ctx: BrokerContext, request: AlterUserScramCredentialsRequest): KafkaAnswer {
+export async function handleAlterUserScramCredentials(ctx: BrokerContext, request: AlterUserScramCredentialsRequest): Promise<KafkaAnswer> {
   const count = request.deletions.length + request.upsertions.length;
   if (count > RequestLimits.maxUsersPerRequest) return tooMany(ctx, 'AlterUserScramCredentials', count);
   const requested: RequestedChange[] = [
@@ -111,7 +111,7 @@ export function handleAlterUserScramCredentials(ctx: BrokerContext, request: Alt
       saltedPassword: entry.saltedPassword,
     })),
   ];
-  const errors = alterUsers(ctx, requested);
+  const errors = await alterUsers(ctx, requested);
   const byUser = new Map<string, SpoolError | null>();
   requested.forEach((change, index) => {
     if (!byUser.has(change.user) || byUser.get(change.user) === null) byUser.set(change.user, errors[index] ?? null);

@@ -16,13 +16,13 @@ export function handleDescribeAcls(ctx: BrokerContext, request: M.DescribeAclsRe
   return { header: { errorCode: 0, acls: ctx.security.describeAcls(asFilter(request.filter)) } satisfies M.DescribeAclsResponse };
 }
 
-export function handleCreateAcls(ctx: BrokerContext, request: M.CreateAclsRequest): HandlerResponse {
-  const errors = ctx.security.createAcls(request.acls.map(asBinding));
+export async function handleCreateAcls(ctx: BrokerContext, request: M.CreateAclsRequest): Promise<HandlerResponse> {
+  const errors = await ctx.securityWrites.createAcls(request.acls.map(asBinding));
   return { header: { errorCode: 0, results: errors.map((error) => (error === null ? { errorCode: 0 } : errorFields(error))) } satisfies M.CreateAclsResponse };
 }
 
-export function handleDeleteAcls(ctx: BrokerContext, request: M.DeleteAclsRequest): HandlerResponse {
-  const removed = ctx.security.deleteAcls(request.filters.map(asFilter));
+export async function handleDeleteAcls(ctx: BrokerContext, request: M.DeleteAclsRequest): Promise<HandlerResponse> {
+  const removed = await ctx.securityWrites.deleteAcls(request.filters.map(asFilter));
   return { header: { errorCode: 0, results: removed.map((deleted) => ({ errorCode: 0, deleted })) } satisfies M.DeleteAclsResponse };
 }
 
@@ -31,15 +31,21 @@ export function handleDescribeClientQuotas(ctx: BrokerContext): HandlerResponse 
   return { header: { errorCode: 0, quotas } satisfies M.DescribeClientQuotasResponse };
 }
 
-export function handleAlterClientQuotas(ctx: BrokerContext, request: M.AlterClientQuotasRequest): HandlerResponse {
-  const results = request.entries.map((entry): M.ErrorFields => {
-    try {
-      ctx.security.alterQuota({ user: entry.user, clientId: entry.clientId }, entry.rates);
-      return { errorCode: 0 };
-    } catch (error) {
-      if (!isSpoolError(error)) throw error;
-      return errorFields(error);
-    }
-  });
+export async function handleAlterClientQuotas(ctx: BrokerContext, request: M.AlterClientQuotasRequest): Promise<HandlerResponse> {
+  // One entry after another: each is its own write, in request order.
+  const results: M.ErrorFields[] = [];
+  for (const entry of request.entries) {
+    results.push(await alterOneQuota(ctx, entry));
+  }
   return { header: { errorCode: 0, results } satisfies M.AlterClientQuotasResponse };
+}
+
+async function alterOneQuota(ctx: BrokerContext, entry: M.AlterClientQuotasRequest['entries'][number]): Promise<M.ErrorFields> {
+  try {
+    await ctx.securityWrites.alterQuota({ user: entry.user, clientId: entry.clientId }, entry.rates);
+    return { errorCode: 0 };
+  } catch (error) {
+    if (!isSpoolError(error)) throw error;
+    return errorFields(error);
+  }
 }

@@ -53,12 +53,12 @@ export function handleDescribeUserScramCredentials(ctx: BrokerContext, request: 
   return { header: { ...NO_ERROR, users } satisfies M.DescribeUserScramCredentialsResponse };
 }
 
-export function handleAlterUserScramCredentials(ctx: BrokerContext, request: M.AlterUserScramCredentialsRequest): HandlerResponse {
+export async function handleAlterUserScramCredentials(ctx: BrokerContext, request: M.AlterUserScramCredentialsRequest): Promise<HandlerResponse> {
   const requested = [
     ...(request.deletions ?? []).map((entry) => ({ kind: 'delete' as const, user: entry.user, mechanism: entry.mechanism })),
     ...(request.upsertions ?? []).map((entry) => ({ kind: 'upsert' as const, ...entry })),
   ];
-  const errors = alterUsers(ctx, requested);
+  const errors = await alterUsers(ctx, requested);
   const results = requested.map((change, index) => ({ user: change.user, mechanism: change.mechanism, ...(errors[index] ? errorFields(errors[index]) : NO_ERROR) }));
   return { header: { ...NO_ERROR, results } satisfies M.AlterUserScramCredentialsResponse };
 }
