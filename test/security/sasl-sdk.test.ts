@@ -4,14 +4,15 @@
 // user get SASL_AUTHENTICATION_FAILED with the same text; a request before authentication
 // gets SASL_AUTHENTICATION_FAILED and the connection closes, while the broker keeps serving;
 // PLAIN is refused on a plaintext connection; the failure delay and the per-host lockout hold;
-// spool_sasl_authentications_total counts successes, failures and lockouts.
+// spool_sasl_authentications_total counts successes, failures and lockouts; a connection the
+// broker expires (connections.max.idle.ms) is replaced by the SDK, which logs in again on it.
 
 import { afterEach, describe, expect, it } from 'vitest';
 import { rmSync } from 'node:fs';
 import { Client, isSpoolError } from '../../src/client/index.js';
 import { startBroker, silentLogger, type Broker, type BrokerOptions } from '../../src/broker/index.js';
 import { ApiKey } from '../../src/protocol/apis.js';
-import { randomTopic, tempDir } from '../helpers/broker.js';
+import { randomTopic, tempDir, waitFor } from '../helpers/broker.js';
 import { RawClient } from '../helpers/raw-client.js';
 import { ScramClient } from '../../src/client/sasl.js';
 
@@ -67,6 +68,21 @@ describe('SASL on the native listener', () => {
     const iterator = consumer[Symbol.asyncIterator]();
     const first = await iterator.next();
     expect((first.value as { value: Buffer | null }).value?.toString()).toBe('hello');
+  });
+
+  it('logs in again on a new connection after the broker expires an idle authenticated one', async () => {
+    const b = await broker({ connectionsMaxIdleMs: 300 });
+    const c = new Client({ brokers: [`127.0.0.1:${b.port}`], sasl: { mechanism: 'scram-sha-256', username: 'alice', password: 'alice-secret' } });
+    cleanups.push(() => c.close());
+    const successes = async (): Promise<string> => (await b.context.metrics.registry.metrics()).match(/spool_sasl_authentications_total\{mechanism="SCRAM-SHA-256",result="success"\} (\d+)/)?.[1] ?? '0';
+    await c.admin().listTopics();
+    expect(await successes()).toBe('1');
+    // The broker closes the idle connection (what must survive: the client, and the broker for others).
+    await waitFor(async () => /spool_connections_open\{listener="native"\} 0/.test(await b.context.metrics.registry.metrics()));
+    const topic = randomTopic();
+    await c.admin().createTopics({ topics: [{ topic, numPartitions: 1 }] });
+    expect(await c.admin().listTopics()).toContain(topic);
+    expect(await successes()).toBe('2');
   });
 
   it('refuses a wrong password and an unknown user with the same answer', async () => {
