@@ -10,6 +10,7 @@
 
 import { performance } from 'node:perf_hooks';
 import { Client } from '../../src/client/index.js';
+import { serveMemberWorker } from './worker-process.js';
 
 export interface GroupWorkerConfig {
   broker: string;
@@ -77,23 +78,4 @@ async function member(config: GroupWorkerConfig, send: (message: GroupWorkerMess
   };
 }
 
-if (process.send !== undefined) {
-  const send = (message: GroupWorkerMessage): void => void process.send?.(message);
-  let handle: Promise<{ go(): void; stop(): Promise<void> }> | undefined;
-  // The parent went away (Ctrl-C, a crash): leave without lingering as a group member.
-  process.on('disconnect', () => process.exit(0));
-  process.on('message', (message: { type: string; config?: GroupWorkerConfig }) => {
-    if (message.type === 'start' && message.config) {
-      handle = member(message.config, send);
-      handle.catch((error: unknown) => {
-        send({ type: 'failed', error: error instanceof Error ? error.message : String(error) });
-        process.exit(1);
-      });
-    } else if (message.type === 'go') void handle?.then((member) => member.go());
-    else if (message.type === 'stop') {
-      void (handle ?? Promise.reject(new Error('not started')))
-        .then((member) => member.stop())
-        .finally(() => process.exit(0));
-    }
-  });
-}
+if (process.send !== undefined) serveMemberWorker(member);

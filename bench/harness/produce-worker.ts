@@ -13,6 +13,7 @@ import type { Acks } from '../../src/client/index.js';
 import { LatencyHistogram } from './histogram.js';
 import { runThroughput } from './runner.js';
 import { WORKLOADS, type TargetProducer, type Workload } from './workloads.js';
+import { serveRunWorker } from './worker-process.js';
 
 export interface ProduceWorkerConfig {
   broker: string;
@@ -96,23 +97,4 @@ async function produce(config: ProduceWorkerConfig, send: (message: WorkerToPare
   }
 }
 
-if (process.send !== undefined) {
-  const send = (message: WorkerToParent): void => void process.send?.(message);
-  let release: () => void = () => undefined;
-  const go = new Promise<void>((resolve) => (release = resolve));
-  // The parent went away (Ctrl-C, a crash): stop instead of producing for nobody. After
-  // 'done' the worker disconnects itself, which lands here too.
-  process.on('disconnect', () => process.exit(0));
-  process.on('message', (message: { type: string; config?: ProduceWorkerConfig }) => {
-    if (message.type === 'go') release();
-    else if (message.type === 'start' && message.config) {
-      produce(message.config, send, go).then(
-        () => process.disconnect(),
-        (error: unknown) => {
-          send({ type: 'failed', error: error instanceof Error ? error.message : String(error) });
-          process.disconnect();
-        },
-      );
-    }
-  });
-}
+if (process.send !== undefined) serveRunWorker(produce);

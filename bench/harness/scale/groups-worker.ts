@@ -7,6 +7,7 @@
 
 import { Client, type Consumer } from '../../../src/client/index.js';
 import { wallNow } from '../common.js';
+import { serveMemberWorker } from '../worker-process.js';
 
 export interface ScaleGroupsConfig {
   broker: string;
@@ -71,22 +72,4 @@ async function start(config: ScaleGroupsConfig, send: (message: ScaleGroupsMessa
   };
 }
 
-if (process.send !== undefined) {
-  const send = (message: ScaleGroupsMessage): void => void process.send?.(message);
-  let handle: Promise<{ go(): void; stop(): Promise<void> }> | undefined;
-  process.on('disconnect', () => process.exit(0));
-  process.on('message', (message: { type: string; config?: ScaleGroupsConfig }) => {
-    if (message.type === 'start' && message.config) {
-      handle = start(message.config, send);
-      handle.catch((error: unknown) => {
-        send({ type: 'failed', error: error instanceof Error ? error.message : String(error) });
-        process.exit(1);
-      });
-    } else if (message.type === 'go') void handle?.then((member) => member.go());
-    else if (message.type === 'stop') {
-      void (handle ?? Promise.reject(new Error('not started')))
-        .then((member) => member.stop())
-        .finally(() => process.exit(0));
-    }
-  });
-}
+if (process.send !== undefined) serveMemberWorker(start);

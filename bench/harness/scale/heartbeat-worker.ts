@@ -15,6 +15,7 @@ import type * as M from '../../../src/protocol/messages.js';
 import { RawClient } from '../../../test/helpers/raw-client.js';
 import { LatencyHistogram } from '../histogram.js';
 import { cpuMeter } from './proc.js';
+import { serveRunWorker } from '../worker-process.js';
 
 export interface HeartbeatWorkerConfig {
   port: number;
@@ -149,18 +150,4 @@ async function run(config: HeartbeatWorkerConfig, send: (message: HeartbeatWorke
   await Promise.all(connections.map((connection) => connection.close()));
 }
 
-if (process.send !== undefined) {
-  const send = (message: HeartbeatWorkerMessage): void => void process.send?.(message);
-  process.on('disconnect', () => process.exit(0));
-  process.on('message', (message: { type: string; config?: HeartbeatWorkerConfig }) => {
-    if (message.type === 'start' && message.config) {
-      run(message.config, send).then(
-        () => process.disconnect(),
-        (error: unknown) => {
-          send({ type: 'failed', error: error instanceof Error ? error.message : String(error) });
-          process.disconnect();
-        },
-      );
-    }
-  });
-}
+if (process.send !== undefined) serveRunWorker(run);

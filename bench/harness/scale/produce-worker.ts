@@ -10,6 +10,7 @@ import { LatencyHistogram } from '../histogram.js';
 import { runThroughput } from '../runner.js';
 import { WORKLOADS, type TargetProducer } from '../workloads.js';
 import { wallNow } from '../common.js';
+import { serveRunWorker } from '../worker-process.js';
 
 export interface ScaleProduceConfig {
   broker: string;
@@ -89,21 +90,4 @@ async function run(config: ScaleProduceConfig, send: (message: ScaleProduceMessa
   }
 }
 
-if (process.send !== undefined) {
-  const send = (message: ScaleProduceMessage): void => void process.send?.(message);
-  let release: () => void = () => undefined;
-  const go = new Promise<void>((resolve) => (release = resolve));
-  process.on('disconnect', () => process.exit(0));
-  process.on('message', (message: { type: string; config?: ScaleProduceConfig }) => {
-    if (message.type === 'go') release();
-    else if (message.type === 'start' && message.config) {
-      run(message.config, send, go).then(
-        () => process.disconnect(),
-        (error: unknown) => {
-          send({ type: 'failed', error: error instanceof Error ? error.message : String(error) });
-          process.disconnect();
-        },
-      );
-    }
-  });
-}
+if (process.send !== undefined) serveRunWorker(run);
