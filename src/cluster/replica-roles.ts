@@ -66,30 +66,13 @@ function sameRole(a: PartitionRole, b: PartitionRole): boolean {
     && a.isr.join(',') === b.isr.join(',') && a.replicas.join(',') === b.replicas.join(',');
 }
 
-export class ReplicaRoles implements ReplicaState {
-  private readonly roles = new Map<string, PartitionRole>();
+/**
+ * The part both ReplicaState implementations share (ReplicaRoles from etcd,
+ * StaticReplicaState by hand): the role of each partition by id, and the change listeners.
+ */
+export abstract class RoleTable {
+  protected readonly roles = new Map<string, PartitionRole>();
   private readonly listeners = new Set<(changes: readonly RoleChange[]) => void>();
-  private unsubscribe: (() => void) | null = null;
-
-  constructor(
-    private readonly store: ClusterStore,
-    private readonly view: ClusterView,
-    private readonly layout: KeyLayout,
-    private readonly membership: Membership,
-  ) {}
-
-  get nodeId(): number {
-    return this.membership.nodeId;
-  }
-
-  start(): void {
-    this.unsubscribe = this.view.onChange((change) => this.refresh(change));
-    this.refresh(null);
-  }
-
-  close(): void {
-    this.unsubscribe?.();
-  }
 
   get(topic: string, partition: number): PartitionRole | undefined {
     return this.roles.get(partitionId(topic, partition));
@@ -102,6 +85,37 @@ export class ReplicaRoles implements ReplicaState {
   onChange(listener: (changes: readonly RoleChange[]) => void): () => void {
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);
+  }
+
+  /** Tells every listener, synchronously, after the roles were changed. */
+  protected emit(changes: readonly RoleChange[]): void {
+    for (const listener of this.listeners) listener(changes);
+  }
+}
+
+export class ReplicaRoles extends RoleTable implements ReplicaState {
+  private unsubscribe: (() => void) | null = null;
+
+  constructor(
+    private readonly store: ClusterStore,
+    private readonly view: ClusterView,
+    private readonly layout: KeyLayout,
+    private readonly membership: Membership,
+  ) {
+    super();
+  }
+
+  get nodeId(): number {
+    return this.membership.nodeId;
+  }
+
+  start(): void {
+    this.unsubscribe = this.view.onChange((change) => this.refresh(change));
+    this.refresh(null);
+  }
+
+  close(): void {
+    this.unsubscribe?.();
   }
 
   leaseValid(): boolean {
@@ -161,7 +175,7 @@ export class ReplicaRoles implements ReplicaState {
       changes.push(previous ? { topic: current.topic, partition: current.partition, previous, current } : { topic: current.topic, partition: current.partition, current });
     }
     if (changes.length === 0) return;
-    for (const listener of this.listeners) listener(changes);
+    this.emit(changes);
   }
 
   private roleOf(id: string): PartitionRole | undefined {

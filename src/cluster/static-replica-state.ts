@@ -6,16 +6,16 @@
 import { assert } from '../util/assert.js';
 import { SpoolError, Errors } from '../util/errors.js';
 import { partitionId } from './layout.js';
-import type { AlterIsrResult, PartitionRole, ReplicaState, RoleChange } from './replica-roles.js';
+import { RoleTable, type AlterIsrResult, type PartitionRole, type ReplicaState } from './replica-roles.js';
 
-export class StaticReplicaState implements ReplicaState {
-  private readonly roles = new Map<string, PartitionRole>();
-  private readonly listeners = new Set<(changes: readonly RoleChange[]) => void>();
+export class StaticReplicaState extends RoleTable implements ReplicaState {
   private readonly leaseListeners = new Set<(event: 'lost' | 'regained') => void>();
   private valid = true;
   private revision = 0;
 
-  constructor(readonly nodeId: number) {}
+  constructor(readonly nodeId: number) {
+    super();
+  }
 
   /** Sets (or replaces) a partition's role; its stateRevision is assigned here. Returns it. */
   set(role: Omit<PartitionRole, 'stateRevision'>): PartitionRole {
@@ -43,19 +43,6 @@ export class StaticReplicaState implements ReplicaState {
     for (const listener of this.leaseListeners) listener(valid ? 'regained' : 'lost');
   }
 
-  get(topic: string, partition: number): PartitionRole | undefined {
-    return this.roles.get(partitionId(topic, partition));
-  }
-
-  all(): IterableIterator<PartitionRole> {
-    return this.roles.values();
-  }
-
-  onChange(listener: (changes: readonly RoleChange[]) => void): () => void {
-    this.listeners.add(listener);
-    return () => this.listeners.delete(listener);
-  }
-
   leaseValid(): boolean {
     return this.valid;
   }
@@ -74,9 +61,5 @@ export class StaticReplicaState implements ReplicaState {
     const { stateRevision: _old, ...rest } = role;
     const current = this.set({ ...rest, isr: [...isr] });
     return { ok: true, stateRevision: current.stateRevision };
-  }
-
-  private emit(changes: readonly RoleChange[]): void {
-    for (const listener of this.listeners) listener(changes);
   }
 }
