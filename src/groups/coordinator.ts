@@ -7,9 +7,10 @@
 // See README.md for the protocols, the state machines and the record format.
 //
 // Every handler checks and mutates state synchronously; the only awaits are on the
-// durability of an offset write (after memory already reflects it in log order) and on
-// a classic JoinGroup/SyncGroup parked until its rebalance step completes. So no request
-// ever sees a half-applied change of another one.
+// acknowledgement of an offset write (memory takes the committed offsets only then, in
+// log order: pending-commits.ts) and on a classic JoinGroup/SyncGroup parked until its
+// rebalance step completes. So no request ever sees a half-applied change of another one,
+// nor a commit that is not yet acknowledged.
 
 import { randomUUID } from 'node:crypto';
 import type { LogManager } from '../storage/types.js';
@@ -27,6 +28,7 @@ import { GroupMember } from './member.js';
 import { checkGroupId, checkHeartbeat } from './validate.js';
 import { LogOffsetStore, OFFSETS_TOPIC, type OffsetRecord, type OffsetStore } from './offset-store.js';
 import { commitOffsets, fetchOffsets, resetOffsets } from './offsets.js';
+import { PendingCommits } from './pending-commits.js';
 import { SessionExpiryTask } from './session-expiry.js';
 import { ShareDefaults } from './share-partition.js';
 import { ShareGroups } from './share-groups.js';
@@ -111,6 +113,8 @@ type AnyGroup = ConsumerGroup | ClassicGroup;
 
 export class GroupCoordinator {
   private readonly groups = new Map<string, AnyGroup>();
+  /** Offset records appended and not yet acknowledged (invisible until they are). */
+  private readonly pending = new PendingCommits();
   private readonly classicLimits: ClassicLimits;
   private readonly expiry: SessionExpiryTask;
   private readonly lookupTopic: TopicLookup;
@@ -220,6 +224,8 @@ export class GroupCoordinator {
 
   private unloadPartition(partition: number): void {
     this.loadedPartitions.delete(partition);
+    // A commit in flight to a group of this partition must not recreate it here when (if) acknowledged.
+    this.pending.cancelWhere((groupId) => this.partitionOf(groupId) === partition);
     let dropped = 0;
     for (const [groupId, group] of [...this.groups]) {
       if (this.partitionOf(groupId) !== partition) continue;
@@ -448,6 +454,7 @@ export class GroupCoordinator {
       groups: this.groups,
       logs: this.logs,
       store: this.store,
+      pending: this.pending,
       clock: this.clock,
       getOrCreateGroup: (groupId) => this.getOrCreateGroup(groupId),
       lookupTopic: this.lookupTopic,

@@ -75,26 +75,37 @@ export function describeGroup(context: OffsetContext, groupId: string): GroupDes
   return description;
 }
 
-/** Deletes groups without members (NON_EMPTY_GROUP otherwise): a tombstone per committed partition. */
+/**
+ * Deletes groups without members (NON_EMPTY_GROUP otherwise): a tombstone per committed
+ * partition and per partition with a commit in flight (which is cancelled, so its late
+ * acknowledgement does not bring the group back). A group known only by a commit in
+ * flight (a simple commit to a new group) is deleted the same way. The group disappears
+ * from memory at once, before its tombstones are acknowledged.
+ */
 export async function deleteGroups(context: AdminContext, groupIds: readonly string[]): Promise<DeleteGroupsResult> {
   const pending: Array<Promise<void>> = [];
   const groups = groupIds.map((groupId) => {
     const result: DeleteGroupsResult['groups'][number] = { groupId, errorCode: 0 };
     const group = context.groups.get(groupId);
-    if (group === undefined) return Object.assign(result, errorFields(Errors.GROUP_ID_NOT_FOUND));
-    if (group.memberCount() > 0) {
+    const inFlight = context.pending.keysOf(groupId);
+    if (group === undefined && inFlight.length === 0) return Object.assign(result, errorFields(Errors.GROUP_ID_NOT_FOUND));
+    if (group !== undefined && group.memberCount() > 0) {
       return Object.assign(result, errorFields(Errors.NON_EMPTY_GROUP, `group ${groupId} has ${group.memberCount()} active members`));
     }
     const tombstones: OffsetRecord[] = [];
-    for (const [topic, byPartition] of group.offsets) {
+    for (const [topic, byPartition] of group?.offsets ?? []) {
       for (const partition of byPartition.keys()) tombstones.push({ groupId, topic, partition, value: null });
     }
+    for (const { topic, partition } of inFlight) {
+      if (group?.getOffset(topic, partition) === undefined) tombstones.push({ groupId, topic, partition, value: null });
+    }
+    context.pending.cancelGroup(groupId);
     pending.push(
       writeThrough(context, tombstones).then((failure) => {
         if (failure !== undefined) Object.assign(result, failure);
       }),
     );
-    context.removeGroup(groupId);
+    if (group !== undefined) context.removeGroup(groupId);
     return result;
   });
   await Promise.all(pending);

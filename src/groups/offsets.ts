@@ -1,7 +1,8 @@
 // Committed offsets (OffsetCommit, OffsetFetch, ResetOffsets) for every group kind.
-// Each handler checks the group and writes synchronously; memory is updated right after
-// the store accepted the write (so it follows log order) and the response waits for
-// durability.
+// Each handler checks the group and appends synchronously; memory (what OffsetFetch,
+// describe and lag show) changes only once the append is acknowledged (durable per the
+// fsync policy on a single node, below the high watermark in a cluster), and the response
+// waits for that too. Until then the records are pending (pending-commits.ts).
 //
 // Fencing of commits is the group kind's own rule (GroupKind.checkCommit): member epoch
 // for consumer groups, generation + member id for classic groups. A commit to a group
@@ -13,6 +14,7 @@ import { Errors, SpoolError, isSpoolError, type ErrorKind } from '../util/errors
 import type { GroupKind, TopicLookup } from './group-kind.js';
 import { MAX_METADATA_BYTES } from './offset-codec.js';
 import type { OffsetRecord, OffsetStore } from './offset-store.js';
+import type { PendingCommits } from './pending-commits.js';
 import type {
   ErrorResult,
   OffsetCommit,
@@ -29,6 +31,8 @@ export interface OffsetContext {
   groups: ReadonlyMap<string, GroupKind>;
   logs: LogManager;
   store: OffsetStore;
+  /** Records appended and not yet acknowledged: invisible until they are. */
+  pending: PendingCommits;
   clock: Clock;
   /** The group to hold a committed offset: the existing one, or a new (empty, consumer) group. */
   getOrCreateGroup(groupId: string): GroupKind;
@@ -47,28 +51,33 @@ function storageError(error: unknown): ErrorResult {
 }
 
 /**
- * Writes the records and applies them to memory in the same synchronous step; resolves
- * to an error when the write failed. A failure after the write (fsync) leaves memory
- * ahead of the disk, but the partition is then offline for every later write too.
+ * Appends the records and, once the append is acknowledged, applies them to memory (in
+ * log order: a later record of a key is never overwritten by an earlier one acknowledged
+ * after it). Resolves to an error when the append failed; a failed record is never
+ * applied. A group deleted or unloaded meanwhile cancels its pending records
+ * (PendingCommits.cancelGroup), so a late acknowledgement does not bring it back.
  */
 export async function writeThrough(context: OffsetContext, records: OffsetRecord[]): Promise<ErrorResult | undefined> {
   if (records.length === 0) return undefined;
-  let durable: Promise<void>;
+  let acknowledged: Promise<void>;
   try {
-    durable = context.store.append(records);
+    acknowledged = context.store.append(records);
   } catch (error) {
     return storageError(error);
   }
-  for (const record of records) {
+  // In the same synchronous step as the append, so the sequence numbers follow log order.
+  const ticket = context.pending.begin(records);
+  try {
+    await acknowledged;
+  } catch (error) {
+    context.pending.fail(ticket);
+    return storageError(error);
+  }
+  context.pending.complete(ticket, (record) => {
     const group = record.value === null ? context.groups.get(record.groupId) : context.getOrCreateGroup(record.groupId);
     group?.setOffset(record.topic, record.partition, record.value);
-  }
-  try {
-    await durable;
-    return undefined;
-  } catch (error) {
-    return storageError(error);
-  }
+  });
+  return undefined;
 }
 
 function checkPartition(context: OffsetContext, topic: string, partition: number): [ErrorKind, string] | undefined {
