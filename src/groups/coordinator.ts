@@ -701,6 +701,11 @@ export class GroupCoordinator {
     return this.consumerGroup(groupId);
   }
 
+  /** Groups with offset records in flight (tests check that nothing is left behind). */
+  pendingGroupCount(): number {
+    return this.pending.groupCount();
+  }
+
   /** A classic group's in-memory state (tests look at its state machine). */
   classicGroupState(groupId: string): ClassicGroup | undefined {
     const group = this.groups.get(groupId);
