@@ -11,9 +11,10 @@
 // the coordinator logic without storage.
 //
 // append() writes synchronously (the order of calls is the order in the log) and
-// returns a promise that resolves when the write is as durable as the fsync policy
-// promises, so the coordinator can update memory right after the call, in log order,
-// and answer the client only after the promise resolves.
+// returns a promise that resolves when the write is acknowledged: as durable as the fsync
+// policy promises (single node), on the in-sync replicas (cluster). The coordinator numbers
+// the records in call order, keeps them pending until then (pending-commits.ts) and only
+// then shows them and answers the client.
 
 import { encodeBatch, type RecordInput } from '../records/index.js';
 import type { LogManager } from '../storage/types.js';
@@ -43,7 +44,7 @@ export interface OffsetStore {
   readonly partitionCount: number;
   /** Every record from the start of the store (of one partition when given), in order (later records win). */
   load(onRecord: (record: OffsetRecord) => void, partition?: number): Promise<void>;
-  /** Writes now, in call order; resolves when durable. */
+  /** Writes now, in call order; resolves when acknowledged (durable, or replicated to the ISR). */
   append(records: readonly OffsetRecord[]): Promise<void>;
 }
 
