@@ -7,7 +7,8 @@
 // leaves the other visible; a group deleted while a commit is in flight is tombstoned for
 // that partition too and does not come back when the commit is acknowledged; a coordinator
 // that stops leading the group's partition meanwhile does not recreate the group. Also the
-// PendingCommits bookkeeping on its own (pending value, nothing left behind).
+// PendingCommits bookkeeping on its own (pending value, nothing left behind). Member commits
+// of both kinds (consumer epoch, classic generation) are answered only once acknowledged.
 
 import { afterEach, describe, expect, it } from 'vitest';
 import type { CoordinatorAddress, CoordinatorRoles } from '../../src/groups/coordinator-placement.js';
@@ -18,7 +19,8 @@ import { PendingCommits } from '../../src/groups/pending-commits.js';
 import { MemoryShareStateStore } from '../../src/groups/share-state-store.js';
 import { ManualClock } from '../../src/util/clock.js';
 import { Errors, SpoolError } from '../../src/util/errors.js';
-import { FakeLogs } from './helpers.js';
+import { ClassicClient, assignment } from './classic-helpers.js';
+import { FakeLogs, settle, SimMember } from './helpers.js';
 
 /** A store whose appends are written at once and acknowledged (or failed) by the test. */
 class HeldOffsetStore extends MemoryOffsetStore {
@@ -48,7 +50,7 @@ async function open(store: HeldOffsetStore): Promise<{ coordinator: GroupCoordin
   const logs = new FakeLogs();
   logs.createTopic('orders', 2);
   logs.partition('orders', 0).produce(100);
-  coordinator = await GroupCoordinator.open(logs.asLogManager(), { clock, offsetStore: store, warn: () => undefined });
+  coordinator = await GroupCoordinator.open(logs.asLogManager(), { clock, offsetStore: store, classicInitialRebalanceDelayMs: 0, warn: () => undefined });
   return { coordinator, logs };
 }
 
@@ -62,6 +64,11 @@ async function fetched(target: GroupCoordinator, groupId = 'g', partition = 0): 
 
 /** Lets the coordinator's continuations after an acknowledgement run. */
 const turn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+
+/** 'pending' when the promise has not settled after the current microtasks and one macrotask. */
+async function peek<T>(promise: Promise<T>): Promise<T | 'pending'> {
+  return Promise.race([promise, new Promise<'pending'>((resolve) => setImmediate(() => resolve('pending')))]);
+}
 
 describe('a commit in flight', () => {
   it('is not shown by OffsetFetch or describe until its append is acknowledged, and the answer waits for it', async () => {
@@ -87,6 +94,36 @@ describe('a commit in flight', () => {
     expect(await fetched(coordinator)).toBe(40);
     const [after] = (await coordinator.describeGroups({ groupIds: ['g'] })).groups;
     expect(after!.offsets[0]).toMatchObject({ committed: 40, lag: 60 });
+  });
+
+  it('of a member of either kind (consumer epoch, classic generation) is answered and shown only once acknowledged', async () => {
+    const store = new HeldOffsetStore();
+    const { coordinator } = await open(store);
+    const member = new SimMember(coordinator, 'consumers', ['orders']);
+    await settle(coordinator, 'consumers', [member]);
+    const consumerCommit = coordinator.commitOffsets({
+      groupId: 'consumers',
+      memberId: member.memberId,
+      memberEpoch: member.memberEpoch,
+      offsets: [{ topic: 'orders', partition: 0, offset: 7 }],
+    });
+    expect(await peek(consumerCommit)).toBe('pending');
+    expect(await fetched(coordinator, 'consumers')).toBe(-1);
+    store.take().acknowledge();
+    expect((await consumerCommit).partitions[0]!.errorCode).toBe(0);
+    expect(await fetched(coordinator, 'consumers')).toBe(7);
+
+    const classic = new ClassicClient(coordinator, 'classics');
+    const joined = (await classic.startJoin()).result;
+    coordinator.runSessionExpiry(); // the (zero) initial rebalance delay ends
+    expect((await joined).errorCode).toBe(0);
+    expect((await classic.sync([{ memberId: classic.memberId, assignment: assignment([['orders', [0, 1]]]) }])).errorCode).toBe(0);
+    const classicCommit = classic.commit(11);
+    expect(await peek(classicCommit)).toBe('pending');
+    expect(await fetched(coordinator, 'classics')).toBe(-1);
+    store.take().acknowledge();
+    expect(await classicCommit).toBe(0);
+    expect(await fetched(coordinator, 'classics')).toBe(11);
   });
 
   it('does not create the group until acknowledged (a simple commit to a new group)', async () => {
