@@ -34,6 +34,7 @@ import { FetchWaiters } from './waiters.js';
 import { SecurityStore } from './security-store.js';
 import { localSecurityWrites } from './security-writes.js';
 import { ReplicaManager } from './core/replica-fetch.js';
+import { PeerPool } from './peer-requests.js';
 import { coordinatorCluster } from './coordinator-cluster.js';
 import { singleNodeMetadata } from './core/cluster-metadata.js';
 
@@ -98,10 +99,12 @@ export async function startBroker(brokerOptions: BrokerOptions): Promise<Broker>
   }
   let coordinator: GroupCoordinator;
   let acls: SecurityStore;
+  // Requests to other brokers (share-group state, dead letters) in a cluster.
+  const peers = new PeerPool();
   try {
     acls = SecurityStore.open(storageFs, options.dataDir, { enabled: options.authorizerEnabled, superUsers: options.superUsers });
     coordinator = await GroupCoordinator.open(logs, {
-      ...coordinatorCluster(brokerOptions, replicas, (topic, partition) => ctx.waiters.notify(topic, partition)),
+      ...coordinatorCluster(brokerOptions, replicas, (topic, partition) => ctx.waiters.notify(topic, partition), peers, () => ctx),
       ...clock,
       warn,
       log: (level, message, fields) => logger[level](message, fields),
@@ -123,6 +126,7 @@ export async function startBroker(brokerOptions: BrokerOptions): Promise<Broker>
   });
   const ctx: BrokerContext = {
     ...(replicas ? { replicas } : {}),
+    peers,
     clusterMetadata: brokerOptions.clusterMetadata ?? singleNodeMetadata(() => ctx),
     ...(brokerOptions.producerIds ? { producerIds: brokerOptions.producerIds } : {}),
     logs,
@@ -337,6 +341,7 @@ class BrokerServer implements Broker {
     try {
       await ctx.coordinator.close();
     } finally {
+      ctx.peers.close();
       await ctx.logs.close();
     }
   }

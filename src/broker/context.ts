@@ -4,6 +4,7 @@
 import type { GroupCoordinator } from '../groups/coordinator.js';
 import type { ClusterMetadataSource } from './core/cluster-metadata.js';
 import type { ReplicaManager } from './core/replica-fetch.js';
+import type { PeerPool } from './peer-requests.js';
 import type { ProducerIdSource } from './core/producer-ids.js';
 import type { LogManager } from '../storage/types.js';
 import type { CredentialStore } from '../security/credential-store.js';
@@ -38,6 +39,8 @@ export interface BrokerContext {
   securityWrites: SecurityWrites;
   /** The SASL authenticator when authentication is on (--sasl); null: every connection may run every API. */
   readonly sasl: SaslAuthenticator | null;
+  /** Connections to other brokers for requests between brokers (share-group state, dead letters); unused on a single node. */
+  readonly peers: PeerPool;
   /** A cluster's replication data path (core/replica-fetch.ts); absent on a single node. */
   readonly replicas?: ReplicaManager;
   /**

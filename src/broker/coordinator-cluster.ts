@@ -8,6 +8,10 @@ import { DEFAULT_CLUSTER_INTERNAL_PARTITIONS, MAX_INTERNAL_PARTITIONS, type Coor
 import { Errors, SpoolError, isSpoolError } from '../util/errors.js';
 import type { ReplicaManager } from './core/replica-fetch.js';
 import type { BrokerOptions } from './options.js';
+import type { BrokerContext } from './context.js';
+import type { PeerPool } from './peer-requests.js';
+import { ClusterDeadLetterSink } from './share-dead-letters-cluster.js';
+import { ClusterSharePersister } from './share-persister-cluster.js';
 
 /** Replication errors as a group client should see them: go find the coordinator again, or retry. */
 function coordinatorError(error: unknown): unknown {
@@ -50,9 +54,21 @@ export function internalReplication(replicas: ReplicaManager, wake: (topic: stri
   };
 }
 
-/** `{ cluster }` for GroupCoordinator.open when the broker has coordinator roles; `{}` on a single node. */
-export function coordinatorCluster(options: BrokerOptions, replicas: ReplicaManager | undefined, wake: (topic: string, partition: number) => void): { cluster?: CoordinatorCluster } {
+/**
+ * `{ cluster }` for GroupCoordinator.open when the broker has coordinator roles; `{}` on a
+ * single node. Share groups then serve the data partitions this broker leads, with their
+ * state at each group's share coordinator (share-persister-cluster.ts) and dead letters in
+ * the cluster's `<group>.dlq` (share-dead-letters-cluster.ts), over `peers`.
+ */
+export function coordinatorCluster(
+  options: BrokerOptions,
+  replicas: ReplicaManager | undefined,
+  wake: (topic: string, partition: number) => void,
+  peers: PeerPool,
+  context: () => BrokerContext,
+): { cluster?: CoordinatorCluster } {
   if (options.coordinatorRoles === undefined) return {};
+  const roles = options.coordinatorRoles;
   if (replicas === undefined) throw new SpoolError(Errors.INVALID_CONFIG, 'coordinatorRoles needs replication (a cluster member)');
   const partitions = options.offsetsTopicPartitions ?? DEFAULT_CLUSTER_INTERNAL_PARTITIONS;
   if (!(Number.isInteger(partitions) && partitions >= 1 && partitions <= MAX_INTERNAL_PARTITIONS)) {
@@ -62,6 +78,11 @@ export function coordinatorCluster(options: BrokerOptions, replicas: ReplicaMana
     cluster: {
       roles: options.coordinatorRoles,
       replication: internalReplication(replicas, wake),
+      shares: {
+        leadership: { leaderEpoch: (topic, partition) => replicas.servingEpoch(topic, partition), clustered: true },
+        deadLetters: new ClusterDeadLetterSink(context, peers),
+        persister: (state) => new ClusterSharePersister(state, roles, peers),
+      },
       offsetsTopicPartitions: partitions,
       shareStateTopicPartitions: partitions,
     },

@@ -13,6 +13,7 @@ import { ApiKey } from '../protocol/apis.js';
 import type { ShareAcknowledgeRange, ShareAcknowledgeRequest, ShareAcknowledgeResponse } from '../protocol/messages.js';
 import type { Client } from './client.js';
 import type { CoordinatorLink } from './coordinator-link.js';
+import type { Connection } from './connection.js';
 import { errorFromCode } from './errors.js';
 
 export const AckType = { ACCEPT: 1, RELEASE: 2, REJECT: 3, RENEW: 4 } as const;
@@ -45,8 +46,14 @@ export class ShareAcker {
     private readonly client: Client,
     private readonly groupId: string,
     private readonly memberId: string,
-    /** Acknowledgements go to the group's coordinator (coordinator-link.ts). */
+    /** Acknowledgements go to the group's coordinator (coordinator-link.ts) on a single broker. */
     private readonly coordinator?: CoordinatorLink,
+    /**
+     * A cluster: the node leading a partition (its share-partition leader takes its
+     * acknowledgements), and every node a leave must reach (where the member may hold records).
+     * Absent: everything goes to the coordinator.
+     */
+    private readonly routing?: { leaderOf(topic: string, partition: number): number; leaveNodes(): number[] },
   ) {}
 
   /** Queues one range; the promise settles with its partition's answer. */
@@ -73,9 +80,21 @@ export class ShareAcker {
     return this.pending.length === 0 && this.requeued.length === 0;
   }
 
-  /** Takes everything pending out, for a ShareFetch to carry; undefined when nothing is. */
-  detach(): DetachedAcks | undefined {
-    const batch = this.take();
+  /**
+   * Takes everything pending out (only the partitions `only` keeps, when given: those led
+   * by the broker the fetch goes to), for a ShareFetch to carry; undefined when nothing is.
+   */
+  detach(only?: (topic: string, partition: number) => boolean): DetachedAcks | undefined {
+    let batch = this.take();
+    if (only !== undefined) {
+      const kept = batch.filter((entry) => only(entry.topic, entry.partition));
+      if (kept.length !== batch.length) {
+        // The others wait for their own broker's fetch (or the next flush), unmerged.
+        for (const entry of batch) if (!kept.includes(entry)) this.pending.push(entry);
+        this.schedule();
+      }
+      batch = kept;
+    }
     if (batch.length === 0) return undefined;
     return {
       partitions: batch.map(({ topic, partition, ranges }) => ({ topic, partition, ranges })),
@@ -99,6 +118,23 @@ export class ShareAcker {
   async flush(leave = false): Promise<void> {
     const batch = this.take();
     if (batch.length === 0 && !leave) return;
+    if (this.routing === undefined) return this.send(batch, leave, this.coordinator ? { connection: this.coordinator.connection() } : {});
+    // A cluster: one request per partition leader (and a leave to every broker the member fetched from).
+    const byNode = new Map<number, PartitionAcks[]>();
+    for (const entry of batch) {
+      const nodeId = this.routing.leaderOf(entry.topic, entry.partition);
+      let list = byNode.get(nodeId);
+      if (list === undefined) byNode.set(nodeId, (list = []));
+      list.push(entry);
+    }
+    if (leave) for (const nodeId of this.routing.leaveNodes()) if (!byNode.has(nodeId)) byNode.set(nodeId, []);
+    const sent = [...byNode].map(([nodeId, list]) => this.send(list, leave, { connection: this.client.leaderConnection(nodeId) }));
+    const outcomes = await Promise.allSettled(sent);
+    const failed = outcomes.find((outcome): outcome is PromiseRejectedResult => outcome.status === 'rejected');
+    if (failed !== undefined && leave) throw failed.reason;
+  }
+
+  private async send(batch: PartitionAcks[], leave: boolean, options: { connection?: Connection }): Promise<void> {
     const request: ShareAcknowledgeRequest = {
       groupId: this.groupId,
       memberId: this.memberId,
@@ -106,14 +142,15 @@ export class ShareAcker {
     };
     if (leave) request.leave = true;
     try {
-      const response = await this.client.request(ApiKey.ShareAcknowledge, request, undefined, this.coordinator ? { connection: this.coordinator.connection() } : {});
+      const response = await this.client.request(ApiKey.ShareAcknowledge, request, undefined, options);
       const header = response.header as unknown as ShareAcknowledgeResponse;
       const failure = errorFromCode(header.errorCode, header.errorMessage, `acknowledge for share group ${this.groupId}`);
       if (failure !== undefined) throw failure;
       settle(batch, header.partitions ?? []);
     } catch (error) {
-      // The coordinator moved (cluster): the acquisitions were lost with it (the records come back there).
-      await this.coordinator?.failed(error);
+      // The coordinator moved (single broker) or a leader did (cluster): the acquisitions were lost with it (the records come back there).
+      if (this.routing === undefined) await this.coordinator?.failed(error);
+      else for (const entry of batch) this.client.metadata.markStale(entry.topic);
       settle(batch, error as Error);
       if (leave) throw error;
     }

@@ -23,6 +23,7 @@ import type { Connection } from './connection.js';
 import type { ConsumedMessage } from './consumer.js';
 import { closedError, errorFromCode, isRetriable } from './errors.js';
 import { sleep } from './retry.js';
+import { ANY_BROKER, NO_LEADER } from './metadata.js';
 import { AckType, ShareAcker, type DetachedAcks } from './share-acker.js';
 
 export interface ShareConsumerConfig {
@@ -76,14 +77,15 @@ export class ShareConsumer implements AsyncIterable<ShareMessage> {
   private readonly coordinator: CoordinatorLink;
   private topics: string[] = [];
   private queue: ShareRecord[] = [];
-  private connection: Connection | null = null;
+  /**
+   * One lane per broker fetched from: on a single broker one lane (ANY_BROKER, the
+   * coordinator's connection); in a cluster one per partition leader, since each leader
+   * serves the share-partitions of the partitions it leads (KIP-932's share-partition leaders).
+   */
+  private readonly lanes = new Map<number, Lane>();
   private closed = false;
   private running: Promise<void> | null = null;
-  /** ShareFetch failures in a row (the backoff grows with them). */
-  private failures = 0;
   private readonly abort = new AbortController();
-  /** Acknowledgements riding in the ShareFetch in flight (close() sends them again). */
-  private acksInFlight: DetachedAcks | undefined;
 
   constructor(
     private readonly client: Client,
@@ -100,7 +102,10 @@ export class ShareConsumer implements AsyncIterable<ShareMessage> {
       if (config.deliveryLimit !== undefined) this.groupConfig.deliveryLimit = config.deliveryLimit;
     }
     this.coordinator = new CoordinatorLink(client, this.groupId, true);
-    this.acker = new ShareAcker(client, this.groupId, this.memberId, this.coordinator);
+    this.acker = new ShareAcker(client, this.groupId, this.memberId, this.coordinator, {
+      leaderOf: (topic, partition) => this.nodeOf(topic, partition),
+      leaveNodes: () => [...this.lanes.keys()],
+    });
   }
 
   async subscribe(options: { topics?: string[]; topic?: string }): Promise<void> {
@@ -163,34 +168,73 @@ export class ShareConsumer implements AsyncIterable<ShareMessage> {
     this.closed = true;
     this.abort.abort();
     this.queue = [];
-    if (this.connection !== null) await this.client.releaseConnection(this.connection);
+    for (const lane of this.lanes.values()) if (lane.connection !== null) await this.client.releaseConnection(lane.connection);
     await this.running?.catch(() => {});
     this.client.forget(this);
-    // The fetch cut short above may have carried acknowledgements the broker never read:
+    // A fetch cut short above may have carried acknowledgements the broker never read:
     // they go again with the leave, after the others (one the broker did apply is refused
     // there, which ends only what follows it in its partition: nothing).
-    if (this.acksInFlight !== undefined) this.acker.requeue(this.acksInFlight.partitions);
-    this.acksInFlight = undefined;
+    for (const lane of this.lanes.values()) {
+      if (lane.acksInFlight !== undefined) this.acker.requeue(lane.acksInFlight.partitions);
+      lane.acksInFlight = undefined;
+    }
     if (!this.client.isClosed) await this.acker.flush(true).catch(() => {});
     await this.coordinator.close();
   }
 
+  /** The node whose lane fetches a partition: ANY_BROKER on a single broker, else its leader (NO_LEADER while there is none). */
+  private nodeOf(topic: string, partition: number): number {
+    return this.client.metadata.routed ? this.client.metadata.leaderOf(topic, partition) : ANY_BROKER;
+  }
+
+  /**
+   * Starts a ShareFetch on every lane that has none in flight (each for the partitions its
+   * broker leads, with their pending acknowledgements) and waits for one to answer.
+   */
   private async fill(): Promise<void> {
     if (this.topics.length === 0) throw new SpoolError(Errors.INVALID_REQUEST, 'subscribe() before reading');
-    const partitions: ShareFetchRequest['partitions'] = [];
+    const metadata = this.client.metadata;
+    if (metadata.anyStale) await metadata.refreshLeaders().catch(() => {});
+    const byNode = new Map<number, ShareFetchRequest['partitions']>();
     for (const topic of this.topics) {
-      const count = await this.client.metadata.partitionCount(topic);
-      for (let partition = 0; partition < count; partition++) partitions.push({ topic, partition });
+      const count = await metadata.partitionCount(topic);
+      for (let partition = 0; partition < count; partition++) {
+        const nodeId = this.nodeOf(topic, partition);
+        if (nodeId === NO_LEADER) {
+          metadata.markStale(topic);
+          continue;
+        }
+        let partitions = byNode.get(nodeId);
+        if (partitions === undefined) byNode.set(nodeId, (partitions = []));
+        partitions.push({ topic, partition });
+      }
     }
+    for (const [nodeId, partitions] of byNode) {
+      let lane = this.lanes.get(nodeId);
+      if (lane === undefined) this.lanes.set(nodeId, (lane = { nodeId, connection: null, inFlight: null, failures: 0, acksInFlight: undefined }));
+      if (lane.inFlight !== null) continue;
+      const started: Lane = lane;
+      started.inFlight = this.fetchLane(started, partitions).finally(() => {
+        started.inFlight = null;
+      });
+    }
+    const inFlight = [...this.lanes.values()].flatMap((lane) => (lane.inFlight === null ? [] : [lane.inFlight]));
+    // No partition has a leader (an election under way): wait a little before asking again.
+    if (inFlight.length === 0) await sleep(this.client.retryPolicy.delayMs(0), this.abort.signal).catch(() => {});
+    else await Promise.race(inFlight);
+  }
+
+  private async fetchLane(lane: Lane, partitions: ShareFetchRequest['partitions']): Promise<void> {
     // Acknowledgements ride in the fetch: the broker applies them before it acquires more
     // for this member, so the in-flight window has room for the other members too (without
     // that, one member re-acquired before its acks landed and others starved), and the
-    // acquisition costs one round trip, not two.
-    const acks = this.acker.detach();
-    this.acksInFlight = acks;
+    // acquisition costs one round trip, not two. In a cluster only those of the partitions
+    // this lane's broker leads.
+    const acks = lane.nodeId === ANY_BROKER ? this.acker.detach() : this.acker.detach((topic, partition) => this.nodeOf(topic, partition) === lane.nodeId);
+    lane.acksInFlight = acks;
     // Start at a different partition each time so one busy partition does not take every fetch.
     rotate(partitions, Math.floor(Math.random() * partitions.length));
-    this.connection ??= this.coordinator.newConnection();
+    lane.connection ??= lane.nodeId === ANY_BROKER ? this.coordinator.newConnection() : this.client.createConnectionTo(lane.nodeId);
     const request: ShareFetchRequest = {
       groupId: this.groupId,
       memberId: this.memberId,
@@ -199,18 +243,19 @@ export class ShareConsumer implements AsyncIterable<ShareMessage> {
       maxBytes: this.maxBytes,
       partitions,
     };
-    if (this.groupConfig !== undefined) request.groupConfig = this.groupConfig;
+    const groupConfig = this.groupConfig;
+    if (groupConfig !== undefined) request.groupConfig = groupConfig;
     if (acks !== undefined) request.acknowledgements = acks.partitions;
     let response;
     try {
       // One attempt: the retry (with a fresh connection) is ours, so close() ends it at once.
       response = await this.client.request(ApiKey.ShareFetch, request, undefined, {
-        connection: this.connection,
+        connection: lane.connection,
         timeoutMs: this.client.requestTimeoutMs + this.maxWaitMs,
         retry: false,
       });
-      this.failures = 0;
-      this.groupConfig = undefined;
+      lane.failures = 0;
+      if (groupConfig !== undefined) this.groupConfig = undefined;
     } catch (error) {
       acks?.settle(error as Error);
       if (this.closed) return;
@@ -219,18 +264,23 @@ export class ShareConsumer implements AsyncIterable<ShareMessage> {
       // carries them again, after the newer ones (one it did apply is refused there,
       // harmlessly: it is the last of its partition).
       if (acks !== undefined) this.acker.requeue(acks.partitions);
-      this.acksInFlight = undefined;
-      const broken = this.connection;
-      this.connection = null;
-      void this.client.releaseConnection(broken);
-      // The coordinator moved or is down (cluster): find it before the next fetch.
-      await this.coordinator.failed(error);
-      await sleep(this.client.retryPolicy.delayMs(Math.min(this.failures++, 10)), this.abort.signal).catch(() => {});
+      lane.acksInFlight = undefined;
+      const broken = lane.connection;
+      lane.connection = null;
+      if (broken !== null) void this.client.releaseConnection(broken);
+      if (lane.nodeId === ANY_BROKER) {
+        // The coordinator moved or is down: find it before the next fetch.
+        await this.coordinator.failed(error);
+      } else {
+        // The leader is down or moved: learn the new leaders before the next fetch.
+        for (const topic of new Set(partitions.map((entry) => entry.topic))) this.client.metadata.markStale(topic);
+      }
+      await sleep(this.client.retryPolicy.delayMs(Math.min(lane.failures++, 10)), this.abort.signal).catch(() => {});
       return;
     }
     // Answered: its acknowledgements settle now, even when close() began meanwhile (close()
     // sends again only those of a fetch that got no answer).
-    this.acksInFlight = undefined;
+    lane.acksInFlight = undefined;
     const header = response.header as unknown as ShareFetchResponse;
     if (acks !== undefined) {
       const ackFailure = errorFromCode(header.errorCode, header.errorMessage, `acknowledge for share group ${this.groupId}`);
@@ -243,7 +293,11 @@ export class ShareConsumer implements AsyncIterable<ShareMessage> {
     for (const entry of header.partitions ?? []) {
       const bytes = response.payload.subarray(position, position + entry.size);
       position += entry.size;
-      if (entry.errorCode !== 0) continue; // a partition that failed is tried again next time
+      if (entry.errorCode !== 0) {
+        // Another broker leads it now (cluster): the next fill routes it there.
+        if (entry.errorCode === Errors.NOT_LEADER_OR_FOLLOWER.code) this.client.metadata.markStale(entry.topic);
+        continue; // a partition that failed is tried again next time
+      }
       if (entry.acquired.length > 0) this.take(entry.topic, entry.partition, bytes, entry.acquired);
     }
   }
@@ -353,6 +407,15 @@ class ShareRecord implements ShareMessage {
     this.settled = true;
     return this.consumer.acknowledgeRecord(this, type, extra);
   }
+}
+
+/** The fetches to one broker: its connection, the ShareFetch in flight, failures in a row (the backoff grows with them), the acknowledgements riding in it. */
+interface Lane {
+  nodeId: number;
+  connection: Connection | null;
+  inFlight: Promise<void> | null;
+  failures: number;
+  acksInFlight: DetachedAcks | undefined;
 }
 
 function rotate<T>(items: T[], by: number): void {

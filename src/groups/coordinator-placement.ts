@@ -9,6 +9,8 @@
 // lands on the same partition number as in Kafka for the same count.
 
 import { assert } from '../util/assert.js';
+import type { ShareCoordinatorState } from './share-coordinator-state.js';
+import type { DeadLetterSink, ShareLeadership, SharePersister } from './share-persister.js';
 
 /** Java's String.hashCode: h = 31 * h + c over UTF-16 code units, in 32-bit signed arithmetic. */
 export function javaStringHash(text: string): number {
@@ -58,6 +60,16 @@ export interface InternalReplication {
 /** Cluster mode of the coordinator (GroupCoordinatorOptions.cluster). */
 export interface CoordinatorCluster {
   roles: CoordinatorRoles;
+  /**
+   * Share groups over the cluster's partitions (README.md "Share groups in a cluster"): which
+   * data partitions this broker leads, where dead letters go, and the persister that
+   * reaches each group's share coordinator. Absent: this broker's logs and coordinator only.
+   */
+  shares?: {
+    leadership: ShareLeadership;
+    deadLetters: DeadLetterSink;
+    persister(state: ShareCoordinatorState): SharePersister;
+  };
   replication: InternalReplication;
   /** Partitions of __consumer_offsets when this broker creates it (an existing topic keeps its count). */
   offsetsTopicPartitions: number;

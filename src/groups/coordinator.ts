@@ -177,7 +177,17 @@ export class GroupCoordinator {
       deliveryLimit,
       maxInFlightRecords: options.shareMaxInFlightRecords ?? ShareDefaults.maxInFlightRecords,
     };
-    coordinator.shares = new ShareGroups(logs, shareStore, clock, shareLimits, warn, (groupId) => coordinator.otherKindThanShare(groupId));
+    const shareSeams = cluster?.shares;
+    coordinator.shares = new ShareGroups(
+      logs,
+      shareStore,
+      clock,
+      shareLimits,
+      warn,
+      (groupId) => coordinator.otherKindThanShare(groupId),
+      shareSeams ? { leadership: shareSeams.leadership, deadLetters: shareSeams.deadLetters } : {},
+    );
+    if (shareSeams) coordinator.shares.usePersister(shareSeams.persister(coordinator.shares.state));
     await coordinator.shares.load(cluster?.roles);
     if (cluster) coordinator.unsubscribeRoles = cluster.roles.onChange((topic, partition) => coordinator.roleChanged(topic, partition));
     return coordinator;

@@ -14,6 +14,7 @@ import { decodeBatch, encodeBatch, forEachBatch, type RecordInput } from '../rec
 import type { LogManager } from '../storage/types.js';
 import { isSpoolError } from '../util/errors.js';
 import type { DeadLetter } from './share-partition.js';
+import type { DeadLetterSink } from './share-persister.js';
 
 import { DLQ_SUFFIX, DlqHeaders } from '../protocol/dead-letter.js';
 
@@ -42,17 +43,22 @@ export async function ensureDeadLetterTopic(logs: LogManager, groupId: string): 
   }
 }
 
+/** `<group>.dlq` in this broker's own logs (a single node). */
+export class LocalDeadLetterSink implements DeadLetterSink {
+  constructor(private readonly logs: LogManager) {}
+
+  async append(groupId: string, records: RecordInput[]): Promise<void> {
+    await ensureDeadLetterTopic(this.logs, groupId);
+    await this.logs.getPartition(deadLetterTopic(groupId), 0).append(encodeBatch(records));
+  }
+}
+
 /**
- * Builds the dead-letter records (reading the originals from the log) and appends them
- * synchronously to `<group>.dlq`; returns the append's durability promise. A record that
- * retention already removed is skipped with a warning: there is nothing left to copy.
+ * Builds the dead-letter records, reading the originals from this broker's log (the
+ * share-partition leader leads the data partition). A record that retention already
+ * removed is skipped with a warning: there is nothing left to copy.
  */
-export function appendDeadLetters(
-  logs: LogManager,
-  groupId: string,
-  batches: readonly DeadLetterBatch[],
-  warn: (message: string) => void,
-): Promise<unknown> {
+export function buildDeadLetters(logs: LogManager, groupId: string, batches: readonly DeadLetterBatch[], warn: (message: string) => void): RecordInput[] {
   const inputs: RecordInput[] = [];
   for (const batch of batches) {
     const log = logs.getPartition(batch.topic, batch.partition);
@@ -84,6 +90,5 @@ export function appendDeadLetters(
       });
     }
   }
-  if (inputs.length === 0) return Promise.resolve();
-  return logs.getPartition(deadLetterTopic(groupId), 0).append(encodeBatch(inputs));
+  return inputs;
 }

@@ -217,6 +217,7 @@ const FROM_SPOOL: Record<ErrorName, KafkaErrorCode> = {
   // A broker without its lease may no longer lead: clients refresh metadata and go elsewhere.
   LEASE_LOST: KafkaErrors.NOT_LEADER_OR_FOLLOWER,
   NOT_COORDINATOR: KafkaErrors.NOT_COORDINATOR,
+  FENCED_STATE_EPOCH: KafkaErrors.FENCED_STATE_EPOCH,
   // A start-up error; never on the wire.
   DATA_DIR_LOCKED: KafkaErrors.KAFKA_STORAGE_ERROR,
   // Client side only (the address is not a spool broker); never sent by the broker.

@@ -40,6 +40,11 @@ export const ApiKey = {
   // Replication between brokers (a cluster; reserved 60-69): a follower's fetch, and where an epoch ends.
   ReplicaFetch: 60,
   OffsetForLeaderEpoch: 61,
+  // Share-group state between brokers: a share-partition leader and the group's share coordinator (KIP-932's persister RPCs).
+  ReadShareGroupState: 62,
+  WriteShareGroupState: 63,
+  ConfigureShareGroup: 64,
+  ResetShareGroupState: 65,
   // Clients: which broker coordinates a group (the leader of its internal-topic partition). Top of the cluster range.
   FindCoordinator: 69,
 } as const;
@@ -82,6 +87,10 @@ export const SupportedVersions: Readonly<Record<ApiKey, readonly [number, number
   [ApiKey.AlterUserScramCredentials]: [0, 0],
   [ApiKey.ReplicaFetch]: [0, 0],
   [ApiKey.OffsetForLeaderEpoch]: [0, 0],
+  [ApiKey.ReadShareGroupState]: [0, 0],
+  [ApiKey.WriteShareGroupState]: [0, 0],
+  [ApiKey.ConfigureShareGroup]: [0, 0],
+  [ApiKey.ResetShareGroupState]: [0, 0],
   [ApiKey.FindCoordinator]: [0, 0],
 };
 

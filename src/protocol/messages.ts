@@ -547,6 +547,59 @@ export interface OffsetForLeaderEpochResponse extends ErrorFields {
   partitions: Array<{ topic: string; partition: number; leaderEpoch: number; endOffset: number } & ErrorFields>;
 }
 
+// Share-group state between brokers (62-65; src/groups/README.md "Share groups in a
+// cluster"): the leader of a data partition serves its share-partitions and keeps their
+// durable state at the group's share coordinator (the leader of the group's
+// __share_group_state partition). `runs` is the in-flight window as [length, state,
+// deliveryCount] triples from startOffset on (state 0 Available, 2 Acknowledged, 4
+// Archived), the same runs as the stored value. Errors: NOT_COORDINATOR (ask the new
+// coordinator), FENCED_LEADER_EPOCH (a newer leader took the share-partition up),
+// FENCED_STATE_EPOCH (an admin reset: read again).
+export type ShareStateRunTriple = [length: number, state: number, deliveryCount: number];
+export interface ShareGroupConfigFields {
+  lockDurationMs?: number;
+  deliveryLimit?: number;
+}
+/** ReadShareGroupState (62): a leader takes a share-partition up. */
+export interface ReadShareGroupStateRequest {
+  groupId: string;
+  topic: string;
+  partition: number;
+  leaderEpoch: number;
+}
+export interface ReadShareGroupStateResponse extends ErrorFields {
+  stateEpoch: number;
+  /** -1 with no runs: never written (the share-partition starts at the log start). */
+  startOffset: number;
+  runs: ShareStateRunTriple[];
+  config: ShareGroupConfigFields;
+}
+/** WriteShareGroupState (63): snapshots, each fenced on its own; answered once durable on the in-sync replicas. */
+export interface WriteShareGroupStateRequest {
+  groupId: string;
+  partitions: Array<{ topic: string; partition: number; leaderEpoch: number; stateEpoch: number; startOffset: number; runs: ShareStateRunTriple[] }>;
+}
+export interface WriteShareGroupStateResponse extends ErrorFields {
+  partitions: Array<{ topic: string; partition: number } & ErrorFields>;
+  /** The group's config in force: how a config change reaches the leaders. */
+  config: ShareGroupConfigFields;
+}
+/** ConfigureShareGroup (64): set the group's config (onlyIfUnset: a member's first fetch). */
+export interface ConfigureShareGroupRequest extends ShareGroupConfigFields {
+  groupId: string;
+  onlyIfUnset: boolean;
+}
+export interface ConfigureShareGroupResponse extends ErrorFields {
+  config: ShareGroupConfigFields;
+}
+/** ResetShareGroupState (65): an admin reset of share-partitions' start offsets (bumps their state epochs). */
+export interface ResetShareGroupStateRequest {
+  groupId: string;
+  topic: string;
+  partitions: Array<{ partition: number; offset: number }>;
+}
+export type ResetShareGroupStateResponse = ErrorFields;
+
 // FindCoordinator (69): the broker coordinating a group: on a single node the broker asked;
 // in a cluster the leader of the group's partition of __consumer_offsets (share: of
 // __share_group_state). COORDINATOR_NOT_AVAILABLE while that partition has no leader.

@@ -48,6 +48,8 @@ export const RequestLimits = {
   maxAcknowledgeRangesPerPartition: 4000,
   /** Users named by DescribeUserScramCredentials, or credentials changed by one AlterUserScramCredentials (each list). */
   maxUsersPerRequest: 1000,
+  /** Runs of one share-partition's state (62, 63): at most one per offset of the in-flight window (--share-max-in-flight-records, at most 4,000). */
+  maxShareStateRuns: 4000,
 } as const;
 
 export type RequestLimitName = keyof typeof RequestLimits;
@@ -162,6 +164,14 @@ const u32 = int(0, 0xffff_ffff);
 const i32 = int(-0x8000_0000, 0x7fff_ffff);
 const offset = int(-1, Number.MAX_SAFE_INTEGER);
 const timestamp = int(Number.MIN_SAFE_INTEGER, Number.MAX_SAFE_INTEGER);
+/** [length >= 1, state 0/2/4, deliveryCount 0..127]: one run of a share-partition's state. */
+const shareStateRun: Check<M.ShareStateRunTriple> = (value, path) => {
+  if (!Array.isArray(value) || value.length !== 3) fail(path, 'a [length, state, deliveryCount] triple');
+  int(1, 0x7fff_ffff)(value[0], `${path}[0]`);
+  literal(0, 2, 4)(value[1], `${path}[1]`);
+  int(0, 127)(value[2], `${path}[2]`);
+  return value as M.ShareStateRunTriple;
+};
 const topicPartitions = object({ topic: str, partitions: arrayOf(i32, 'maxPartitionsPerRequest') });
 /** ShareAcknowledge's partitions, also ShareFetch's piggybacked `acknowledgements`. */
 const shareAcknowledgements = unique(
@@ -388,6 +398,16 @@ const requestChecks: Record<ApiKey, Check<unknown>> = {
     partitions: arrayOf(object({ topic: str, partition: i32, currentLeaderEpoch: int(-1, 0x7fff_ffff), leaderEpoch: int(-1, 0x7fff_ffff) }), 'maxPartitionsPerRequest'),
   }),
   [ApiKey.FindCoordinator]: object({ groupId: str, share: optional(bool) }),
+  [ApiKey.ReadShareGroupState]: object({ groupId: str, topic: str, partition: i32, leaderEpoch: int(-1, 0x7fff_ffff) }),
+  [ApiKey.WriteShareGroupState]: object({
+    groupId: str,
+    partitions: arrayOf(
+      object({ topic: str, partition: i32, leaderEpoch: int(-1, 0x7fff_ffff), stateEpoch: int(0, 0x7fff_ffff), startOffset: int(0), runs: arrayOf(shareStateRun, 'maxShareStateRuns') }),
+      'maxPartitionsPerRequest',
+    ),
+  }),
+  [ApiKey.ConfigureShareGroup]: object({ groupId: str, onlyIfUnset: bool, lockDurationMs: optional(int(1_000, 3_600_000)), deliveryLimit: optional(int(2, 10)) }),
+  [ApiKey.ResetShareGroupState]: object({ groupId: str, topic: str, partitions: arrayOf(object({ partition: i32, offset: int(0) }), 'maxPartitionsPerRequest') }),
 };
 
 /** The request type of each api key. */
@@ -427,6 +447,10 @@ export interface RequestTypes {
   [ApiKey.ReplicaFetch]: M.ReplicaFetchRequest;
   [ApiKey.OffsetForLeaderEpoch]: M.OffsetForLeaderEpochRequest;
   [ApiKey.FindCoordinator]: M.FindCoordinatorRequest;
+  [ApiKey.ReadShareGroupState]: M.ReadShareGroupStateRequest;
+  [ApiKey.WriteShareGroupState]: M.WriteShareGroupStateRequest;
+  [ApiKey.ConfigureShareGroup]: M.ConfigureShareGroupRequest;
+  [ApiKey.ResetShareGroupState]: M.ResetShareGroupStateRequest;
 }
 
 /** Checks a decoded request header against its API's shape; throws INVALID_REQUEST. */

@@ -92,6 +92,8 @@ export const Errors = {
   LEASE_LOST: kind('LEASE_LOST', 88, true, 'this broker lost its membership lease in the cluster store'),
   // Cluster mode, groups: the group's coordinator is the leader of its internal-topic partition (src/groups/coordinator-placement.ts).
   NOT_COORDINATOR: kind('NOT_COORDINATOR', 89, true, 'this broker is not the coordinator of the group: find it again (FindCoordinator)'),
+  // Share groups in a cluster (src/groups/README.md "Share groups in a cluster"): an admin reset bumped the share-partition's state epoch.
+  FENCED_STATE_EPOCH: kind('FENCED_STATE_EPOCH', 90, true, 'the share-partition state was reset since this leader read it: read it again'),
 } as const;
 
 export type ErrorName = keyof typeof Errors;

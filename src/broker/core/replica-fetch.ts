@@ -151,6 +151,18 @@ export class ReplicaManager {
     return log;
   }
 
+  /**
+   * The leader epoch when this broker leads the partition now with a valid lease (a
+   * share-partition leader serves it at that epoch); -1 when the partition is not
+   * replicated; null when another broker leads it or the lease may be lost.
+   */
+  servingEpoch(topic: string, partition: number): number | null {
+    const state = this.state.partitionState(topic, partition);
+    if (!state) return -1;
+    if (state.leaderId !== this.brokerId || this.state.leaseValid?.() === false) return null;
+    return state.leaderEpoch;
+  }
+
   /** True when the partition is replicated (the cluster knows it). */
   isReplicated(topic: string, partition: number): boolean {
     return this.state.partitionState(topic, partition) !== null;

@@ -11,6 +11,7 @@
 
 import type { ShareFetchResult, ShareFetchSpec } from '../../groups/share-groups.js';
 import type { BrokerContext, RequestScope } from '../context.js';
+import type { SpoolError } from '../../util/errors.js';
 import { partitionKey } from '../waiters.js';
 import { longPoll } from './long-poll.js';
 
@@ -22,10 +23,25 @@ function acquiredSomething(result: ShareFetchResult): boolean {
   return result.errorCode !== 0 || result.partitions.some((entry) => entry.acquired.length > 0 || entry.errorCode !== 0);
 }
 
-/** Acquires now, or parks until records can be acquired, maxWaitMs or shutdown; null when the connection closed meanwhile. */
+/**
+ * Acquires now, or parks until records can be acquired, maxWaitMs or shutdown; null when
+ * the connection closed meanwhile. Share-partitions this broker leads but does not hold
+ * yet are taken up first (their state read from the share coordinator).
+ */
 export function shareFetch(ctx: BrokerContext, request: ShareFetchRequestSpec, scope: RequestScope): ShareFetchResult | Promise<ShareFetchResult | null> {
+  const preparing = ctx.coordinator.shares.prepare(request.groupId, request.partitions);
+  if (preparing !== undefined) return preparing.then((failures) => (scope.signal.aborted ? null : acquireOrPark(ctx, request, scope, failures)));
+  return acquireOrPark(ctx, request, scope, undefined);
+}
+
+function acquireOrPark(
+  ctx: BrokerContext,
+  request: ShareFetchRequestSpec,
+  scope: RequestScope,
+  failures: ReadonlyMap<string, SpoolError> | undefined,
+): ShareFetchResult | Promise<ShareFetchResult | null> {
   const acquire = (): ShareFetchResult =>
-    ctx.coordinator.shares.acquire({ ...request, maxBytes: Math.max(1, Math.min(request.maxBytes, ctx.options.fetchMaxBytes, scope.responseBytesLeft())) });
+    ctx.coordinator.shares.acquire({ ...request, maxBytes: Math.max(1, Math.min(request.maxBytes, ctx.options.fetchMaxBytes, scope.responseBytesLeft())) }, failures);
   const first = acquire();
   if (acquiredSomething(first) || request.maxWaitMs === 0 || ctx.shuttingDown) return first;
   return longPoll(ctx, scope, {

@@ -84,4 +84,9 @@ const CLUSTER_OPERATIONS: ReadonlyMap<number, Operation> = new Map<number, Opera
   // on the cluster; spool has no such operation yet, so Alter on the cluster (brokers are super users).
   [ApiKey.ReplicaFetch, Operation.Alter],
   [ApiKey.OffsetForLeaderEpoch, Operation.Alter],
+  // Share-group state between brokers writes any group's state: brokers only, as replication.
+  [ApiKey.ReadShareGroupState, Operation.Alter],
+  [ApiKey.WriteShareGroupState, Operation.Alter],
+  [ApiKey.ConfigureShareGroup, Operation.Alter],
+  [ApiKey.ResetShareGroupState, Operation.Alter],
 ]);

@@ -43,6 +43,7 @@ import { handleAlterClientQuotas, handleCreateAcls, handleDeleteAcls, handleDesc
 import { handleAlterUserScramCredentials, handleDescribeUserScramCredentials, handleSaslAuthenticate, handleSaslHandshake } from './security.js';
 import { authenticationRefusal } from '../authentication.js';
 import { handleOffsetForLeaderEpoch, handleReplicaFetch } from './replica.js';
+import { handleConfigureShareGroup, handleReadShareGroupState, handleResetShareGroupState, handleWriteShareGroupState } from './share-state.js';
 
 type Handler<K extends ApiKey> = (
   ctx: BrokerContext,
@@ -89,6 +90,10 @@ const handlers: { [K in ApiKey]: Handler<K> } = {
   [ApiKey.AlterUserScramCredentials]: (ctx, request) => handleAlterUserScramCredentials(ctx, request),
   [ApiKey.ReplicaFetch]: (ctx, request, _payload, scope) => handleReplicaFetch(ctx, request, scope),
   [ApiKey.OffsetForLeaderEpoch]: (ctx, request) => handleOffsetForLeaderEpoch(ctx, request),
+  [ApiKey.ReadShareGroupState]: (ctx, request) => handleReadShareGroupState(ctx, request),
+  [ApiKey.WriteShareGroupState]: (ctx, request) => handleWriteShareGroupState(ctx, request),
+  [ApiKey.ConfigureShareGroup]: (ctx, request) => handleConfigureShareGroup(ctx, request),
+  [ApiKey.ResetShareGroupState]: (ctx, request) => handleResetShareGroupState(ctx, request),
   [ApiKey.FindCoordinator]: (ctx, request, _payload, scope) => handleFindCoordinator(ctx, request, scope),
 };
 

@@ -1,0 +1,46 @@
+// Native share-group state APIs between brokers (62-65): the share coordinator's side
+// (groups/share-coordinator-state.ts) answering share-partition leaders on other brokers
+// (broker/share-persister-cluster.ts). NOT_COORDINATOR when this broker does not lead the
+// group's __share_group_state partition; fencing errors per partition on writes.
+
+import type * as M from '../../protocol/messages.js';
+import type { BrokerContext, HandlerResponse } from '../context.js';
+import { configFromWire, configToWire, runsFromWire, runsToWire } from '../share-state-wire.js';
+
+export function handleReadShareGroupState(ctx: BrokerContext, request: M.ReadShareGroupStateRequest): HandlerResponse {
+  const read = ctx.coordinator.shares.state.read(request.groupId, request.topic, request.partition, request.leaderEpoch);
+  const response: M.ReadShareGroupStateResponse = {
+    errorCode: 0,
+    stateEpoch: read.stateEpoch,
+    startOffset: read.value?.startOffset ?? -1,
+    runs: read.value === null ? [] : runsToWire(read.value.runs),
+    config: configToWire(read.config),
+  };
+  return { header: response };
+}
+
+export async function handleWriteShareGroupState(ctx: BrokerContext, request: M.WriteShareGroupStateRequest): Promise<HandlerResponse> {
+  const writes = request.partitions.map((entry) => ({
+    topic: entry.topic,
+    partition: entry.partition,
+    leaderEpoch: entry.leaderEpoch,
+    stateEpoch: entry.stateEpoch,
+    startOffset: entry.startOffset,
+    runs: runsFromWire(entry.startOffset, entry.runs),
+  }));
+  const result = await ctx.coordinator.shares.state.write(request.groupId, writes);
+  const response: M.WriteShareGroupStateResponse = { errorCode: 0, partitions: result.partitions, config: configToWire(result.config) };
+  return { header: response };
+}
+
+export async function handleConfigureShareGroup(ctx: BrokerContext, request: M.ConfigureShareGroupRequest): Promise<HandlerResponse> {
+  const config = await ctx.coordinator.shares.state.configure(request.groupId, configFromWire(request), request.onlyIfUnset);
+  const response: M.ConfigureShareGroupResponse = { errorCode: 0, config: configToWire(config) };
+  return { header: response };
+}
+
+export async function handleResetShareGroupState(ctx: BrokerContext, request: M.ResetShareGroupStateRequest): Promise<HandlerResponse> {
+  await ctx.coordinator.shares.state.reset(request.groupId, request.topic, request.partitions);
+  const response: M.ResetShareGroupStateResponse = { errorCode: 0 };
+  return { header: response };
+}

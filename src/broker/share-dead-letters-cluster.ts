@@ -1,0 +1,97 @@
+// Dead letters of share groups in a cluster (groups/share-persister.ts DeadLetterSink):
+// `<group>.dlq` is a topic of the cluster (one partition, created through the controller
+// on first use, the cluster's default replication factor), and its partition may be led by
+// any broker. The share-partition leader appends there with acks=all: on this broker when
+// it leads the dead-letter partition, else as a native Produce to its leader. Answered
+// once the in-sync replicas hold the letters, before the snapshot that archives their
+// records is written.
+//
+// A produce that failed after it may have been appended is tried again: a dead letter may
+// then be written twice (at-least-once, as a producer without idempotence), never lost.
+
+import { deadLetterTopic } from '../groups/share-dead-letter.js';
+import type { DeadLetterSink } from '../groups/share-persister.js';
+import { encodeBatch, type RecordInput } from '../records/index.js';
+import { ApiKey } from '../protocol/apis.js';
+import { errorFromFields } from '../protocol/errors.js';
+import type * as M from '../protocol/messages.js';
+import { Errors, SpoolError, isSpoolError } from '../util/errors.js';
+import type { BrokerContext } from './context.js';
+import { NO_LEADER_ID } from './core/cluster-metadata.js';
+import type { PeerPool } from './peer-requests.js';
+
+const RETRIABLE = new Set<number>([
+  Errors.NOT_LEADER_OR_FOLLOWER.code,
+  Errors.UNKNOWN_TOPIC.code,
+  Errors.UNKNOWN_LEADER_EPOCH.code,
+  Errors.NOT_ENOUGH_REPLICAS.code,
+  Errors.NETWORK_ERROR.code,
+  Errors.REQUEST_TIMED_OUT.code,
+  Errors.LEASE_LOST.code,
+  Errors.FENCED_LEADER_EPOCH.code,
+]);
+
+export class ClusterDeadLetterSink implements DeadLetterSink {
+  constructor(
+    /** The broker's context (set once the broker is built; the cluster admin once it joined). */
+    private readonly context: () => BrokerContext,
+    private readonly peers: PeerPool,
+    private readonly deadlineMs = 15_000,
+  ) {}
+
+  async append(groupId: string, records: RecordInput[]): Promise<void> {
+    const ctx = this.context();
+    const topic = deadLetterTopic(groupId);
+    const admin = ctx.clusterAdmin;
+    if (admin === undefined) throw new SpoolError(Errors.CLUSTER_UNAVAILABLE, 'this broker has not joined its cluster yet');
+    if (!admin.hasTopic(topic)) {
+      try {
+        await admin.createTopic(topic, 1);
+      } catch (error) {
+        if (!isSpoolError(error, Errors.TOPIC_ALREADY_EXISTS)) throw error;
+      }
+    }
+    const batch = encodeBatch(records);
+    const deadline = Date.now() + this.deadlineMs;
+    let waitMs = 50;
+    for (;;) {
+      let failure: SpoolError;
+      try {
+        await this.appendOnce(ctx, topic, batch);
+        return;
+      } catch (error) {
+        if (!isSpoolError(error) || !RETRIABLE.has(error.errorCode)) throw error;
+        failure = error;
+      }
+      if (Date.now() + waitMs > deadline || ctx.shuttingDown) throw failure;
+      await new Promise((resolve) => setTimeout(resolve, waitMs));
+      waitMs = Math.min(waitMs * 2, 1000);
+    }
+  }
+
+  private async appendOnce(ctx: BrokerContext, topic: string, batch: Buffer): Promise<void> {
+    const leadership = ctx.clusterMetadata.partition(topic, 0);
+    if (leadership === undefined || leadership.leader === NO_LEADER_ID) {
+      throw new SpoolError(Errors.NOT_LEADER_OR_FOLLOWER, `${topic}-0 has no leader yet`);
+    }
+    if (leadership.leader === ctx.clusterMetadata.nodeId) {
+      const replicas = ctx.replicas;
+      if (replicas === undefined) throw new SpoolError(Errors.CLUSTER_UNAVAILABLE, 'no replication on this broker');
+      replicas.checkProduce(topic, 0, -1);
+      const appended = await ctx.logs.getPartition(topic, 0).append(batch);
+      ctx.waiters.notify(topic, 0);
+      replicas.afterLeaderAppend(topic, 0);
+      await replicas.waitForHighWatermark(topic, 0, appended.lastOffset + 1);
+      return;
+    }
+    const broker = ctx.clusterMetadata.brokers().find((entry) => entry.nodeId === leadership.leader);
+    if (broker === undefined) throw new SpoolError(Errors.NOT_LEADER_OR_FOLLOWER, `${topic}-0: leader ${leadership.leader} is not a live broker`);
+    const body: M.ProduceRequest = { acks: -1, timeoutMs: 10_000, partitions: [{ topic, partition: 0, size: batch.length }] };
+    const { header } = await this.peers.get(broker.host, broker.port).request(ApiKey.Produce, body, [batch]);
+    const failure = errorFromFields(header);
+    if (failure) throw failure;
+    const entry = (header as unknown as M.ProduceResponse).partitions?.[0];
+    const partitionFailure = entry === undefined ? new SpoolError(Errors.UNKNOWN, 'Produce answered no partition') : errorFromFields(entry);
+    if (partitionFailure) throw partitionFailure;
+  }
+}
