@@ -15,7 +15,8 @@
 //   he gets 200 and the change is made. A topic he may not Describe answers 403 whether it
 //   exists or not.
 // - Without SASL nothing is asked (a plain HTTP port, no credentials, every route as before);
-//   with `authorizer: 'acl'` and no SASL the console runs as User:ANONYMOUS under the ACLs.
+//   with ACLs on and no SASL the console runs as the HTTPS client certificate's principal
+//   (mTLS), or as User:ANONYMOUS on a plain port, under the ACLs.
 
 import { readFileSync, rmSync } from 'node:fs';
 import { request as httpsRequest } from 'node:https';
@@ -336,6 +337,40 @@ describe('admin HTTPS port: failed logins lock the host out', () => {
       expect(locked.status).toBe(401);
       expect(locked.body.error.message).toMatch(/too many failed authentications from 127\.0\.0\.1/);
       expect((await call(served, 'GET', '/healthz')).status).toBe(200);
+    } finally {
+      await served.close();
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('admin HTTPS port with client certificates (mTLS) and ACLs, no SASL', () => {
+  it("runs the console API as the certificate's principal", async () => {
+    const dataDir = tempDir();
+    const served = await serveWithHttp({
+      http: { host: '127.0.0.1', port: 0 },
+      metrics: new BrokerMetrics(),
+      logger: silentLogger,
+      tls: TlsContext.load({ certFile: certs.server.cert, keyFile: certs.server.key, caFile: certs.ca.cert, clientAuth: 'required' }),
+      open: (metrics) => startBroker({ dataDir, port: 0, fsync: { kind: 'never' }, logger: silentLogger, metrics, authorizer: 'acl' }),
+    });
+    const get = (path: string): Promise<number> =>
+      new Promise((resolve, reject) => {
+        const options = { host: '127.0.0.1', port: served.http!.port, path, ca, cert: readFileSync(certs.client.cert), key: readFileSync(certs.client.key) };
+        httpsRequest(options, (response) => {
+          response.resume();
+          resolve(response.statusCode ?? 0);
+        })
+          .on('error', reject)
+          .end();
+      });
+    try {
+      const topic = randomTopic('mtls');
+      await served.broker.context.logs.createTopic(topic, 1);
+      expect(await get(`/api/topics/${topic}`)).toBe(403);
+      const acl: AclBinding = { principal: certs.clientPrincipal, host: '*', resourceType: 'Topic', resourceName: topic, patternType: 'literal', operation: 'Describe', permission: 'allow' };
+      expect(served.broker.context.security.createAcls([acl])).toEqual([null]);
+      expect(await get(`/api/topics/${topic}`)).toBe(200);
     } finally {
       await served.close();
       rmSync(dataDir, { recursive: true, force: true });
