@@ -21,7 +21,7 @@
 
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
-import { sessionFor, type Broker, type BrokerMetrics, type Logger, type Principal, type TlsContext } from '../broker/index.js';
+import { mayCluster, Operation, sessionFor, type Broker, type BrokerMetrics, type Logger, type Principal, type TlsContext } from '../broker/index.js';
 import { Errors, isSpoolError } from '../util/errors.js';
 import { handleApi, readJsonBody } from './console-api.js';
 import { consoleAsset } from './console-assets.js';
@@ -39,6 +39,11 @@ export interface AdminHttpOptions {
   logger: Logger;
   /** Serve HTTPS with this context. Default: plain HTTP. */
   tls?: TlsContext;
+  /**
+   * /metrics asks what the console asks (`--metrics-auth basic`): HTTP Basic with SASL on, and
+   * Describe on the cluster when ACLs are on. Default false: open, for Prometheus.
+   */
+  metricsAuthentication?: boolean;
 }
 
 export interface AdminHttp {
@@ -111,6 +116,7 @@ async function handle(options: AdminHttpOptions, state: AdminState, request: Inc
   }
   switch (path) {
     case '/metrics': {
+      if (options.metricsAuthentication === true && !(await metricsAllowed(options, state, request, response))) return;
       const text = await options.metrics.registry.metrics();
       response.writeHead(200, { 'content-type': options.metrics.registry.contentType });
       response.end(request.method === 'HEAD' ? undefined : text);
@@ -208,6 +214,26 @@ async function requestPrincipal(options: AdminHttpOptions, state: AdminState, re
     unauthorized(response, error.message);
     return null;
   }
+}
+
+/**
+ * `--metrics-auth basic`: the scrape names every topic, group and listener, so besides the login
+ * it needs Describe on the cluster (Kafka's DescribeCluster), as a super user has. Answers and
+ * returns false when refused.
+ */
+async function metricsAllowed(options: AdminHttpOptions, state: AdminState, request: IncomingMessage, response: ServerResponse): Promise<boolean> {
+  // Until the broker has opened it is not known whether SASL is on: no scrape rather than an open one.
+  if (state.broker === null) {
+    sendJson(response, 503, { error: { name: 'NOT_READY', code: -1, message: 'the broker is still opening' } });
+    return false;
+  }
+  const who = await requestPrincipal(options, state, request, response);
+  if (who === null) return false;
+  const broker = state.broker;
+  if (mayCluster(broker.context, who, Operation.Describe)) return true;
+  const { name, code } = Errors.CLUSTER_AUTHORIZATION_FAILED;
+  sendJson(response, 403, { error: { name, code, message: `${who.principal} may not Describe the cluster (needed for /metrics with --metrics-auth basic)` } });
+  return false;
 }
 
 function unauthorized(response: ServerResponse, message: string): void {

@@ -17,7 +17,10 @@
 // - Without SASL nothing is asked (a plain HTTP port, no credentials, every route as before);
 //   with ACLs on and no SASL the console runs as the HTTPS client certificate's principal
 //   (mTLS), or as User:ANONYMOUS on a plain port, under the ACLs.
+// - `--metrics-auth basic` (AdminHttpOptions.metricsAuthentication): /metrics then needs the
+//   login and Describe on the cluster (403 CLUSTER_AUTHORIZATION_FAILED without it).
 
+import { execFileSync } from 'node:child_process';
 import { readFileSync, rmSync } from 'node:fs';
 import { request as httpsRequest } from 'node:https';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -27,7 +30,7 @@ import { alterUserScramCredentials } from '../../src/client/admin-users.js';
 import { serveWithHttp, type ServedBroker } from '../../src/http/index.js';
 import { TlsContext } from '../../src/broker/index.js';
 import type { AclBinding } from '../../src/security/acl.js';
-import { randomTopic, tempDir } from '../helpers/broker.js';
+import { randomTopic, SPOOL_MAIN, tempDir } from '../helpers/broker.js';
 import { makeTestCerts } from '../helpers/tls-certs.js';
 
 const certs = makeTestCerts();
@@ -66,9 +69,9 @@ function call(served: ServedBroker, method: string, path: string, options: { aut
   });
 }
 
-async function serveSasl(dataDir: string, sasl: NonNullable<BrokerOptions['sasl']>): Promise<ServedBroker> {
+async function serveSasl(dataDir: string, sasl: NonNullable<BrokerOptions['sasl']>, metricsAuthentication = false): Promise<ServedBroker> {
   return serveWithHttp({
-    http: { host: '127.0.0.1', port: 0 },
+    http: { host: '127.0.0.1', port: 0, metricsAuthentication },
     metrics: new BrokerMetrics(),
     logger: silentLogger,
     tls: TlsContext.load({ certFile: certs.server.cert, keyFile: certs.server.key }),
@@ -324,6 +327,33 @@ describe('admin HTTPS port with SASL on', () => {
     const all = names(await call(served, 'GET', '/api/topics', asAdmin), 'topics', 'name');
     expect(all).toContain(topic);
     expect(all.length).toBeGreaterThan(1);
+  });
+});
+
+describe('admin HTTPS port with --metrics-auth basic', () => {
+  it('/metrics needs a login and Describe on the cluster; --print-config keeps the flag', async () => {
+    const dataDir = tempDir();
+    const served = await serveSasl(dataDir, { mechanisms: ['SCRAM-SHA-256'], failedAuthenticationDelayMs: 1, maxFailuresPerHost: 1000 }, true);
+    try {
+      const admin = new Client({ brokers: [`127.0.0.1:${served.broker.port}`], retry: { retries: 0 }, sasl: { mechanism: 'SCRAM-SHA-256', username: 'admin', password: 'admin-secret' } });
+      await alterUserScramCredentials(admin, [{ kind: 'upsert', user: 'bob', mechanism: 'SCRAM-SHA-256', password: 'bob-secret' }]).finally(() => admin.close());
+      const bob = { authorization: basic('bob', 'bob-secret') };
+      expect((await call(served, 'GET', '/metrics')).status).toBe(401);
+      const denied = await call(served, 'GET', '/metrics', bob);
+      expect([denied.status, denied.body.error.name]).toEqual([403, 'CLUSTER_AUTHORIZATION_FAILED']);
+      const describeCluster: AclBinding = { principal: BOB, host: '*', resourceType: 'Cluster', resourceName: 'kafka-cluster', patternType: 'literal', operation: 'Describe', permission: 'allow' };
+      expect(served.broker.context.security.createAcls([describeCluster])).toEqual([null]);
+      const scraped = await call(served, 'GET', '/metrics', bob);
+      expect(scraped.status).toBe(200);
+      expect(scraped.body).toContain('spool_');
+      expect((await call(served, 'GET', '/metrics', { authorization: basic('admin', 'admin-secret') })).status).toBe(200);
+      expect((await call(served, 'GET', '/healthz')).status).toBe(200);
+    } finally {
+      await served.close();
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+    const printed = execFileSync(process.execPath, [SPOOL_MAIN, 'serve', '--metrics-auth', 'basic', '--print-config'], { encoding: 'utf8' });
+    expect((JSON.parse(printed) as Record<string, unknown>)['metricsAuth']).toBe('basic');
   });
 });
 
