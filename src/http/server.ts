@@ -14,7 +14,7 @@
 // and follows its reloads.
 //
 // Security (README.md "Authentication and authorisation"): /healthz, /readyz and /metrics
-// are open; every other route (the console's files, the API, a 404) is answered only to a
+// (unless --metrics-auth basic) are open; every other route (the console's files, the API, a 404) is answered only to a
 // principal: with SASL on, an HTTP Basic SCRAM user (HTTPS only), else the TLS client
 // certificate's subject or User:ANONYMOUS. The API then runs every call under that
 // principal's ACLs (console-api.ts).
@@ -133,6 +133,7 @@ async function handle(options: AdminHttpOptions, state: AdminState, request: Inc
     default: {
       // The console's files hold no data, but with SASL on they ask for the login first: the
       // browser then shows its Basic prompt once and sends the credentials with every API call.
+      // (Before the broker has opened, SASL is not known yet and they are served; the API answers 503.)
       if ((await requestPrincipal(options, state, request, response)) === null) return;
       const asset = consoleAsset(path);
       if (asset === undefined) {
