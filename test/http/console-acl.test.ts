@@ -6,7 +6,8 @@
 //   `WWW-Authenticate: Basic realm="spool"` without credentials, with a wrong password and with
 //   an unknown user (the same message), and 200 with a SCRAM user's password (either
 //   mechanism's credential, `basic` in any case); a host that keeps failing is locked out (the
-//   SASL path's lockout: then even the right password gets 401).
+//   SASL path's lockout: then even the right password gets 401); on a plain HTTP port with SASL
+//   on, every route but those three is 403 (Basic would send the password in clear).
 // - Authorisation, as test/security/acl-matrix.test.ts does it for the native and Kafka fronts:
 //   for each console API route, User:bob (authenticated, no ACLs) gets 403 with the named
 //   *_AUTHORIZATION_FAILED error and nothing changes (the topic, its partitions, configs, log
@@ -354,6 +355,26 @@ describe('admin HTTPS port with --metrics-auth basic', () => {
     }
     const printed = execFileSync(process.execPath, [SPOOL_MAIN, 'serve', '--metrics-auth', 'basic', '--print-config'], { encoding: 'utf8' });
     expect((JSON.parse(printed) as Record<string, unknown>)['metricsAuth']).toBe('basic');
+  });
+});
+
+describe('admin plain HTTP port with SASL on', () => {
+  it('refuses every route but health, readiness and metrics, even with the right password (Basic would send it in clear)', async () => {
+    const dataDir = tempDir();
+    const served = await serveWithHttp({
+      http: { host: '127.0.0.1', port: 0 },
+      metrics: new BrokerMetrics(),
+      logger: silentLogger,
+      open: (metrics) => startBroker({ dataDir, port: 0, fsync: { kind: 'never' }, logger: silentLogger, metrics, sasl: { mechanisms: ['SCRAM-SHA-256'] }, bootstrapUser: { name: 'admin', password: 'admin-secret' } }),
+    });
+    try {
+      const status = async (path: string, headers: Record<string, string> = {}): Promise<number> => (await fetch(`http://127.0.0.1:${served.http!.port}${path}`, { headers })).status;
+      for (const path of ['/healthz', '/readyz', '/metrics']) expect(await status(path), path).toBe(200);
+      for (const path of ['/', '/api/topics']) expect(await status(path, { authorization: basic('admin', 'admin-secret') }), path).toBe(403);
+    } finally {
+      await served.close();
+      rmSync(dataDir, { recursive: true, force: true });
+    }
   });
 });
 
