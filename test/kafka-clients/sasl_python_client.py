@@ -24,7 +24,7 @@ security = dict(
     api_version_auto_timeout_ms=5000,
 )
 if cafile is not None:
-    security.update(ssl_cafile=cafile, ssl_check_hostname=False)
+    security.update(ssl_cafile=cafile)
 
 try:
     producer = KafkaProducer(acks='all', linger_ms=5, **security)
