@@ -80,9 +80,13 @@ describe('raw SASL tokens after SaslHandshake v0 (Kafka listener)', () => {
       const { wire, scram, serverFirst } = await rawLogin(mechanism);
       // The answer is the bare server-first message: no correlation id in front.
       expect(serverFirst.toString('utf8')).toMatch(/^r=[^,]+,s=[^,]+,i=4096$/);
-      wire.write(rawToken(await scram.final(serverFirst)));
+      const clientFinal = await scram.final(serverFirst);
+      wire.write(rawToken(clientFinal));
       const serverFinal = (await wire.next())!;
       expect(serverFinal.toString('utf8')).toMatch(/^v=/);
+      // The sizes of the README's example (a 32-character client nonce, a 32-byte salt).
+      const hashBase64 = mechanism === 'SCRAM-SHA-256' ? 44 : 88;
+      expect([scram.first().length, serverFirst.length, clientFinal.length, serverFinal.length]).toEqual([45, 120, 9 + 64 + 3 + hashBase64, 2 + hashBase64]);
       scram.verify(serverFinal);
       expect((await metadata(wire)).brokers).toHaveLength(1);
       await wire.close();
