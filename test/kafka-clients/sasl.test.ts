@@ -173,12 +173,8 @@ describe('SASL/SCRAM with real clients', () => {
     expect(Date.now() - started).toBeLessThan(30_000);
     expect(broker.stderr()).toMatch(/authentication failed for User:admin with SCRAM-SHA-512 from 127\.0\.0\.1: wrong password/);
     expect(broker.stderr()).not.toContain("'wrong'");
-    // Still serving, kafka-python included.
+    // Still serving (kafka-python logs in again in the tests around this one).
     expect(await client.admin().listTopics()).toBeInstanceOf(Array);
-    const after = randomTopic('sasl-kpy-after');
-    await client.admin().createTopics({ topics: [{ topic: after, numPartitions: 1 }] });
-    const again = await python('./sasl_python_client.py', after, 'SCRAM-SHA-256', 'admin-secret');
-    expect(again.code, again.stderr).toBe(0);
   });
 
   it('confluent-kafka (librdkafka) with SCRAM-SHA-512 produces and consumes', async () => {

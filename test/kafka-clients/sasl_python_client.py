@@ -21,7 +21,7 @@ security = dict(
     sasl_mechanism=mechanism,
     sasl_plain_username=user,
     sasl_plain_password=password,
-    api_version_auto_timeout_ms=5000,
+    api_version_auto_timeout_ms=3000,
 )
 if cafile is not None:
     security.update(ssl_cafile=cafile)

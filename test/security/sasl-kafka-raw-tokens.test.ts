@@ -6,7 +6,8 @@
 // size field over the token limit (4096) closes the connection at once with a log line naming
 // it, while another connection (already authenticated) and a new login are unaffected. A wrong
 // proof closes without an answer; a request pipelined behind the v0 handshake is read as a
-// token and never runs; after the exchange a second v0 handshake is only an error (no raw mode).
+// token and never runs; a v0 handshake that fails (PLAIN without TLS) closes; after the
+// exchange a second v0 handshake is only an error (no raw mode).
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { rmSync } from 'node:fs';
@@ -153,6 +154,12 @@ describe('raw SASL tokens after SaslHandshake v0 (Kafka listener)', () => {
     await wire.closed;
     expect(wire.frames).toHaveLength(1);
     expectHandshakeAnswer(wire.frames[0]!, handshake.correlationId);
+  });
+
+  it('a v0 handshake for PLAIN without TLS is refused in its answer and closes; no raw mode', async () => {
+    const wire = await connect();
+    expect(await wire.request(ApiKeys.SaslHandshake, 0, { mechanism: 'PLAIN' })).toEqual({ errorCode: KafkaErrors.UNSUPPORTED_SASL_MECHANISM, mechanisms: MECHANISMS });
+    await wire.closed;
   });
 
   it('after the exchange, a second v0 handshake is ILLEGAL_SASL_STATE and requests stay requests', async () => {

@@ -5,10 +5,10 @@
 // the Java client use. After a v0 handshake that succeeded (kafka-python 2.0.2) the SASL
 // tokens come raw, not framed as Kafka requests: the answer carries saslTokensFollow and the
 // front reads the next frames as tokens (sasl-tokens.ts), through the same authenticator. A
-// failed handshake or
-// authentication on a connection that still has to authenticate is answered in its schema
-// and closes the connection, as in Kafka; with SASL off or once authenticated, the error
-// is only answered (Kafka's KafkaApis answers ILLEGAL_SASL_STATE there).
+// failed handshake (either version) or authentication on a connection that still has to
+// authenticate is answered in its schema and closes the connection, as in Kafka; with SASL
+// off or once authenticated, the error is only answered (Kafka's KafkaApis answers
+// ILLEGAL_SASL_STATE there) and no raw tokens follow.
 
 import {
   KafkaErrors,
