@@ -10,6 +10,10 @@
 //   runs one ReplicaFetcher (src/cluster/replica-fetcher.ts: truncate by OffsetForLeaderEpoch,
 //   then fetch) to its leader per partition, and a local partition log is created when a
 //   role for an unknown topic arrives (the topic's spec in etcd gives partitions and configs).
+// - A replica this broker no longer holds (reassigned away) is deleted locally once its
+//   fetcher ended: the whole local topic when no replica of it is left here, else that
+//   partition's records (storage's deletePartition); at attach, replicas moved away while
+//   this broker was down are deleted the same way.
 // - The leader's ISR: every lag/4 it drops followers not caught up for replica.lag.time.max.ms
 //   and adds back followers at the high watermark, by alterIsr (a CAS in etcd).
 // - The lease: on 'lost' every waiting acks=all fails at once; the core also checks
@@ -90,6 +94,8 @@ export class ClusterReplication {
   private readonly creatingTopics = new Map<string, Promise<void>>();
   /** Local deletions under way of topics that left etcd. */
   private readonly deletingTopics = new Map<string, Promise<void>>();
+  /** Local deletions under way of single partitions reassigned away, by key(). */
+  private readonly deletingPartitions = new Map<string, Promise<void>>();
   /** Local config changes under way, chained per topic. */
   private readonly configuringTopics = new Map<string, Promise<void>>();
   /** Topics seen in etcd: only a topic seen and then gone is deleted locally (never a local log etcd never had). */
@@ -112,6 +118,7 @@ export class ClusterReplication {
     this.unsubscribes.push(node.view.onChange((change) => this.topicsChanged(change.topics)));
     this.topicsChanged(new Set(node.view.topics.keys()));
     this.applyChanges([...node.roles.all()].map((current) => ({ topic: current.topic, partition: current.partition, current })));
+    this.deleteReplicasMovedAway();
     this.isrTimer = setInterval(() => this.checkIsr(), Math.max(50, Math.floor(this.lagTimeMaxMs / 4)));
     this.isrTimer.unref();
   }
@@ -236,12 +243,75 @@ export class ClusterReplication {
         this.ctx.logger.error(`replication: applying the role of ${quoted(change.topic)} partition ${change.partition} failed`, error);
       }
     }
-    // A reassignment took this broker's last replica of a topic that lives on: its local log goes.
-    // (A replica moved off while others of the topic stay here keeps its partition directory: storage deletes whole topics only.)
+    // A reassignment took this broker's last replica of a topic that lives on: its local log
+    // goes; a replica moved off while others of the topic stay here: that partition's records go.
     for (const topic of lostTopics) {
       if (!this.node.view.topics.has(topic)) continue;
-      if ([...this.node.roles.all()].some((role) => role.topic === topic)) continue;
-      this.deleteLocalTopic(topic, () => ![...this.node.roles.all()].some((role) => role.topic === topic));
+      if (![...this.node.roles.all()].some((role) => role.topic === topic)) {
+        this.deleteLocalTopic(topic, () => ![...this.node.roles.all()].some((role) => role.topic === topic));
+        continue;
+      }
+      for (const change of changes) {
+        if (change.topic === topic && change.previous && !change.current) this.deleteLocalPartition(topic, change.partition);
+      }
+    }
+  }
+
+  /**
+   * True when the cluster names other brokers, not this one, as the replicas of the
+   * partition (a complete topic whose assignment leaves this broker out) and this broker
+   * has no role for it: its local records are nobody's to serve.
+   */
+  private movedAway(topic: string, partition: number): boolean {
+    if (this.node.roles.get(topic, partition) || !this.node.view.topics.has(topic)) return false;
+    const replicas = this.node.view.assignments.get(topic)?.replicas[partition];
+    return replicas !== undefined && !replicas.includes(this.node.nodeId);
+  }
+
+  /**
+   * Deletes the records of one local partition reassigned away, once its fetcher ended.
+   * The check that it is still not ours runs inside storage's serialized operation on the
+   * topic, with no await before the files go: a role that came back meanwhile (a second
+   * reassignment) keeps the data. Internal topics (`__*`) are left to their coordinators.
+   */
+  private deleteLocalPartition(topic: string, partition: number): void {
+    const id = key(topic, partition);
+    if (topic.startsWith('__') || this.deletingPartitions.has(id)) return;
+    const deletion = (async () => {
+      await this.creatingTopics.get(topic);
+      await this.stopping.get(id);
+      if (this.closed || !this.hasLocalPartition(topic, partition) || !this.movedAway(topic, partition)) return;
+      const deleted = await this.ctx.logs.deletePartition(topic, partition, () => !this.closed && !this.followers.has(id) && this.movedAway(topic, partition));
+      if (!deleted) return;
+      this.leaderSince.delete(id);
+      this.ctx.logger.info(`replication: deleted the local replica of ${quoted(topic)} partition ${partition} (reassigned to other brokers)`, { topic, partition });
+    })().catch((error: unknown) => {
+      if (!isSpoolError(error, Errors.UNKNOWN_TOPIC) && !isSpoolError(error, Errors.SHUTTING_DOWN)) {
+        this.ctx.logger.error(`replication: deleting the local replica of ${quoted(topic)} partition ${partition} failed`, error);
+      }
+    }).finally(() => this.deletingPartitions.delete(id));
+    this.deletingPartitions.set(id, deletion);
+  }
+
+  /**
+   * At attach: local replicas the cluster moved to other brokers while this one was down
+   * (or whose deletion a crash interrupted). A topic of which no partition is assigned here
+   * goes whole; otherwise each partition not assigned here that still holds records.
+   */
+  private deleteReplicasMovedAway(): void {
+    const me = this.node.nodeId;
+    for (const info of this.ctx.logs.listTopics()) {
+      const assignment = this.node.view.assignments.get(info.name);
+      if (info.internal || info.name.startsWith('__') || !assignment || !this.node.view.topics.has(info.name)) continue;
+      if (!assignment.replicas.some((replicas) => replicas.includes(me))) {
+        this.knownTopics.add(info.name);
+        this.deleteLocalTopic(info.name, () => this.node.view.assignments.get(info.name)?.replicas.every((replicas) => !replicas.includes(me)) === true && ![...this.node.roles.all()].some((role) => role.topic === info.name));
+        continue;
+      }
+      const count = Math.min(info.partitions, assignment.replicas.length);
+      for (let partition = 0; partition < count; partition++) {
+        if (this.movedAway(info.name, partition) && this.ctx.logs.getPartition(info.name, partition).logEndOffset > 0) this.deleteLocalPartition(info.name, partition);
+      }
     }
   }
 

@@ -10,6 +10,10 @@ export { type BrokerContext } from './context.js';
 export { type ListenerTls } from './options.js';
 // TLS for the listeners, re-exported for the admin HTTP port and serve (http/ imports only broker/).
 export { TlsContext, TlsClientAuths, type TlsClientAuth, type TlsFiles } from '../security/tls.js';
+// Who an admin HTTP request is, and what it may do (the console API's ACL checks).
+export { sessionFor } from '../security/tls.js';
+export { type Principal } from '../security/authorizer.js';
+export { authorizationOn, mayCluster, mayGroup, mayTopic, Operation, requireGroup, requireTopic, visibleGroups, visibleTopicEntries } from './core/authorize.js';
 export { alterTopicConfig, createPartitions, createTopic, deleteTopic, listOffset, topicConfigRecord } from './core/admin.js';
 export { produceTestMessage, type TestMessage } from './core/test-message.js';
 export { browseMessages, MAX_BROWSE_MESSAGES, type BrowsePage, type BrowseRequest } from './core/browse.js';

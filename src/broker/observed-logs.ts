@@ -36,6 +36,7 @@ export function observedLogManager(logs: LogManager, logger: Logger, metrics: Br
       metrics.forgetTopic(name);
       logger.info(`deleted topic ${quoted(name)}`, { event: 'topic_deleted', topic: name });
     },
+    deletePartition: (name, partition, stillWanted) => logs.deletePartition(name, partition, stillWanted),
     listTopics: () => logs.listTopics(),
     getTopic: (name) => logs.getTopic(name),
     getPartition: (topic, partition) => logs.getPartition(topic, partition),

@@ -7,6 +7,13 @@ import { type Command, InvalidArgumentError } from 'commander';
 // imported on demand, so a single broker starts as fast as before.
 import { parseClusterUrl } from '../cluster/etcd-url.js';
 import { DEFAULT_LEASE_TTL_MS } from '../cluster/lease-keeper.js';
+import {
+  DEFAULT_AUTO_LEADER_REBALANCE,
+  DEFAULT_LEADER_IMBALANCE_CHECK_INTERVAL_MS,
+  DEFAULT_LEADER_IMBALANCE_PER_BROKER_PERCENTAGE,
+  MAX_LEADER_IMBALANCE_CHECK_INTERVAL_MS,
+  MIN_LEADER_IMBALANCE_CHECK_INTERVAL_MS,
+} from '../cluster/controller.js';
 import type { ClusterNode } from '../cluster/cluster-node.js';
 import type { ClusterLogger } from '../cluster/logger.js';
 import { viewMetadataSource, type BrokerContext, type HostPort } from '../broker/index.js';
@@ -24,6 +31,31 @@ export interface ClusterServeOptions {
   clusterLeaseTtlMs: number;
   replicaLagTimeMaxMs: number;
   offsetsTopicPartitions: number;
+  autoLeaderRebalance: boolean;
+  leaderImbalanceCheckIntervalMs: number;
+  leaderImbalancePerBrokerPercentage: number;
+}
+
+function booleanOption(flag: string): (value: string) => boolean {
+  return (value) => {
+    if (value === 'true') return true;
+    if (value === 'false') return false;
+    throw new InvalidArgumentError(`${flag} must be true or false, got '${value}'`);
+  };
+}
+
+function imbalanceIntervalOption(value: string): number {
+  const number = Number(value);
+  if (!/^\d+$/.test(value) || number < MIN_LEADER_IMBALANCE_CHECK_INTERVAL_MS || number > MAX_LEADER_IMBALANCE_CHECK_INTERVAL_MS) {
+    throw new InvalidArgumentError(`--leader-imbalance-check-interval-ms must be an integer in [${MIN_LEADER_IMBALANCE_CHECK_INTERVAL_MS}, ${MAX_LEADER_IMBALANCE_CHECK_INTERVAL_MS}], got '${value}'`);
+  }
+  return number;
+}
+
+function imbalancePercentageOption(value: string): number {
+  const number = Number(value);
+  if (!/^\d+$/.test(value) || number > 100) throw new InvalidArgumentError(`--leader-imbalance-per-broker-percentage must be an integer in [0, 100], got '${value}'`);
+  return number;
 }
 
 function offsetsPartitionsOption(value: string): number {
@@ -68,7 +100,10 @@ export function addClusterServeOptions(command: Command, hostPortOption: (what: 
     .option('--advertise <host:port>', 'native address other brokers and clients reach this broker at (default: --host and the bound port)', hostPortOption('--advertise'))
     .option('--cluster-lease-ttl-ms <ms>', 'membership lease TTL in etcd (whole seconds); renewed every TTL/4', leaseTtlOption, DEFAULT_LEASE_TTL_MS)
     .option('--replica-lag-time-max-ms <ms>', 'a leader drops a follower from the ISR after this long not caught up (Kafka\'s replica.lag.time.max.ms)', lagTimeOption, DEFAULT_REPLICA_LAG_TIME_MAX_MS)
-    .option('--offsets-topic-partitions <n>', 'cluster mode: partitions of __consumer_offsets and __share_group_state when created (a group is coordinated by the leader of its partition; an existing topic keeps its count)', offsetsPartitionsOption, DEFAULT_CLUSTER_INTERNAL_PARTITIONS);
+    .option('--offsets-topic-partitions <n>', 'cluster mode: partitions of __consumer_offsets and __share_group_state when created (a group is coordinated by the leader of its partition; an existing topic keeps its count)', offsetsPartitionsOption, DEFAULT_CLUSTER_INTERNAL_PARTITIONS)
+    .option('--auto-leader-rebalance <true|false>', 'cluster mode: the controller moves leadership back to preferred replicas on its own (Kafka\'s auto.leader.rebalance.enable)', booleanOption('--auto-leader-rebalance'), DEFAULT_AUTO_LEADER_REBALANCE)
+    .option('--leader-imbalance-check-interval-ms <ms>', 'cluster mode: how often the controller checks the leader imbalance (Kafka\'s leader.imbalance.check.interval.seconds)', imbalanceIntervalOption, DEFAULT_LEADER_IMBALANCE_CHECK_INTERVAL_MS)
+    .option('--leader-imbalance-per-broker-percentage <n>', 'cluster mode: a broker\'s share (%) of preferred partitions led by others above which the controller rebalances (Kafka\'s leader.imbalance.per.broker.percentage)', imbalancePercentageOption, DEFAULT_LEADER_IMBALANCE_PER_BROKER_PERCENTAGE);
 }
 
 /** Flag combinations, checked before the broker opens anything. */
@@ -118,6 +153,11 @@ export async function startClusterNode(
     ...(listening.kafka ? { kafkaAdvertised: listening.kafka } : {}),
     leaseTtlMs: options.clusterLeaseTtlMs,
     logger,
+    controller: {
+      autoLeaderRebalance: options.autoLeaderRebalance,
+      leaderImbalanceCheckIntervalMs: options.leaderImbalanceCheckIntervalMs,
+      leaderImbalancePerBrokerPercentage: options.leaderImbalancePerBrokerPercentage,
+    },
   });
   const replication = attachCluster(listening.context, states, node, { replicaLagTimeMaxMs: options.replicaLagTimeMaxMs });
   // Metadata answers (both listeners) now list every broker and partition leader from etcd.

@@ -42,6 +42,8 @@ interface ServeOptions extends ServeTlsOptions, ClusterServeOptions {
   sasl?: SaslMechanism[];
   saslMaxFailuresPerHost: number;
   saslLockoutMs: number;
+  /** Whether /metrics takes the console's login and needs Describe on the cluster. */
+  metricsAuth: 'none' | 'basic';
   /** 'off' rather than null: commander turns a parser's null into ''. */
   http: HttpAddress | 'off';
   logLevel: LogLevel;
@@ -183,6 +185,11 @@ export function registerServe(program: Command): void {
         .argParser(httpOption)
         .default({ host: '127.0.0.1', port: DEFAULT_HTTP_PORT }, `127.0.0.1:${DEFAULT_HTTP_PORT}`),
     )
+    .addOption(
+      new Option('--metrics-auth <kind>', 'none: /metrics is open (Prometheus scrapes without a password); basic: like the console, HTTP Basic with --sasl, and Describe on the cluster when ACLs are on')
+        .choices(['none', 'basic'])
+        .default('none'),
+    )
     .addOption(new Option('--log-level <level>', 'least severe level logged').choices(LogLevels).default('info'))
     .addOption(new Option('--log-format <format>', 'log lines on stderr: text or json (one object per line)').choices(['text', 'json']).default('text'))
     .option('--config <file>', 'JSON file with any of these flags as camelCase keys ("dataDir": "..."); precedence: flag > SPOOL_* env > file > default')
@@ -208,7 +215,7 @@ export function registerServe(program: Command): void {
       const replication = clusterReplication(options, logger);
       const served = await serveWithHttp({
         ...(tls?.http ? { tls: tls.http } : {}),
-        http: options.http === 'off' ? null : options.http,
+        http: options.http === 'off' ? null : { ...options.http, metricsAuthentication: options.metricsAuth === 'basic' },
         metrics: new BrokerMetrics({ processMetrics: true }),
         logger,
         // Printed before the storage opens: the port answers /readyz "opening" during recovery.

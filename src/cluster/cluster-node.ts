@@ -7,7 +7,7 @@ import { randomUUID } from 'node:crypto';
 import { assert } from '../util/assert.js';
 import { SpoolError, Errors, isSpoolError } from '../util/errors.js';
 import { ClusterView } from './cluster-view.js';
-import { Controller } from './controller.js';
+import { Controller, type ControllerOptions } from './controller.js';
 import { ControllerElection } from './controller-election.js';
 import { EtcdStore } from './etcd-store.js';
 import { KeyLayout } from './layout.js';
@@ -40,6 +40,8 @@ export interface ClusterNodeOptions {
   readonly logger?: ClusterLogger;
   /** For tests: a store of their own instead of one built from the url. */
   readonly store?: ClusterStore;
+  /** The controller's settings while this broker is controller (the automatic leader rebalance). */
+  readonly controller?: ControllerOptions;
 }
 
 export interface CreateTopicRequest {
@@ -72,6 +74,7 @@ export class ClusterNode {
     readonly layout: KeyLayout,
     private readonly logger: ClusterLogger,
     membership: Membership,
+    controllerOptions: ControllerOptions = {},
   ) {
     this.membership = membership;
     this.view = new ClusterView(store, layout, logger);
@@ -80,7 +83,7 @@ export class ClusterNode {
     this.producerIds = new ProducerIdBlocks(store, layout, logger);
     this.election.on('elected', (epoch) => {
       this.controller?.stop();
-      this.controller = new Controller(store, this.view, layout, epoch, logger);
+      this.controller = new Controller(store, this.view, layout, epoch, logger, controllerOptions);
       this.controller.start();
     });
     this.election.on('resigned', () => {
@@ -103,7 +106,7 @@ export class ClusterNode {
       incarnation: randomUUID(),
     };
     const membership = new Membership(store, layout, registration, logger, { leaseTtlMs: options.leaseTtlMs ?? DEFAULT_LEASE_TTL_MS });
-    const node = new ClusterNode(store, layout, logger, membership);
+    const node = new ClusterNode(store, layout, logger, membership, options.controller);
     try {
       await membership.start();
       await node.startView();

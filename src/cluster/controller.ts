@@ -6,7 +6,10 @@
 // 1. topics with a spec but no assignment get replicas placed (placement.ts) and their
 //    partition states created {leader: first replica, leaderEpoch 0, isr: all replicas};
 // 2. every partition whose leader or ISR names a broker that is not live gets its next state
-//    (leader-election.ts).
+//    (leader-election.ts);
+// 3. on a settled view (no repair written in the pass): operators' reassignments and
+//    preferred-leader elections, and, every leaderImbalanceCheckIntervalMs, the automatic
+//    preferred-leader rebalance (Kafka's auto.leader.rebalance.enable).
 // Every write is a transaction whose compares include `controller createRevision == epoch`
 // (a controller that was replaced, e.g. after its own lease expired, cannot write) and the
 // partition key's modRevision as read (a concurrent ISR change by the leader wins; the watch
@@ -34,6 +37,48 @@ interface PlannedWrite {
 export interface ControllerOptions {
   /** Wait before a pass that failed for an etcd error runs again. Default 200. */
   readonly retryMs?: number;
+  /** Kafka's auto.leader.rebalance.enable. Default true. */
+  readonly autoLeaderRebalance?: boolean;
+  /** Kafka's leader.imbalance.check.interval.seconds, in ms. Default 300,000. */
+  readonly leaderImbalanceCheckIntervalMs?: number;
+  /** Kafka's leader.imbalance.per.broker.percentage. Default 10. */
+  readonly leaderImbalancePerBrokerPercentage?: number;
+}
+
+/** Kafka's defaults for the automatic preferred-leader rebalance. */
+export const DEFAULT_AUTO_LEADER_REBALANCE = true;
+export const DEFAULT_LEADER_IMBALANCE_CHECK_INTERVAL_MS = 300_000;
+export const DEFAULT_LEADER_IMBALANCE_PER_BROKER_PERCENTAGE = 10;
+/** Bounds of the check interval (ms): below 100 ms it is a busy loop; above a day it is off in practice. */
+export const MIN_LEADER_IMBALANCE_CHECK_INTERVAL_MS = 100;
+export const MAX_LEADER_IMBALANCE_CHECK_INTERVAL_MS = 86_400_000;
+
+/**
+ * The automatic rebalance's choice (Kafka's checkAndTriggerAutoLeaderRebalance), pure: per
+ * broker, the share of the partitions whose preferred (first) replica it is that another
+ * broker leads; for each broker above `percentage`, those of its partitions it can take back
+ * (it is live and in the ISR, and no reassignment is pending for the partition).
+ */
+export function partitionsToRebalance(
+  partitions: Iterable<{ topic: string; partition: number; replicas: readonly number[]; leader: number; isr: readonly number[]; reassigning: boolean }>,
+  live: ReadonlySet<number>,
+  percentage: number,
+): Array<{ topic: string; partition: number; preferred: number }> {
+  const byPreferred = new Map<number, { total: number; notLed: Array<{ topic: string; partition: number; eligible: boolean }> }>();
+  for (const entry of partitions) {
+    const preferred = entry.replicas[0];
+    if (preferred === undefined) continue;
+    let broker = byPreferred.get(preferred);
+    if (!broker) byPreferred.set(preferred, (broker = { total: 0, notLed: [] }));
+    broker.total++;
+    if (entry.leader !== preferred) broker.notLed.push({ topic: entry.topic, partition: entry.partition, eligible: entry.isr.includes(preferred) && !entry.reassigning });
+  }
+  const chosen: Array<{ topic: string; partition: number; preferred: number }> = [];
+  for (const [preferred, broker] of byPreferred) {
+    if (!live.has(preferred) || broker.notLed.length * 100 <= percentage * broker.total) continue;
+    for (const entry of broker.notLed) if (entry.eligible) chosen.push({ topic: entry.topic, partition: entry.partition, preferred });
+  }
+  return chosen;
 }
 
 export class Controller {
@@ -41,6 +86,9 @@ export class Controller {
   private again = false;
   private stopped = false;
   private retryTimer: NodeJS.Timeout | null = null;
+  private rebalanceTimer: NodeJS.Timeout | null = null;
+  /** Set by the imbalance check's timer; the next settled pass runs the check. */
+  private rebalanceDue = false;
   private unsubscribe: (() => void) | null = null;
   /** Registration epochs seen in the last pass: a broker whose epoch changed restarted. */
   private knownBrokers: Map<number, number> | null = null;
@@ -61,6 +109,14 @@ export class Controller {
   start(): void {
     this.unsubscribe = this.view.onChange(() => this.schedule());
     this.logger.info('cluster: controller started', { epoch: this.epoch });
+    if (this.options.autoLeaderRebalance ?? DEFAULT_AUTO_LEADER_REBALANCE) {
+      // As Kafka's controller: the first check one interval after taking the role.
+      this.rebalanceTimer = setInterval(() => {
+        this.rebalanceDue = true;
+        this.schedule();
+      }, this.options.leaderImbalanceCheckIntervalMs ?? DEFAULT_LEADER_IMBALANCE_CHECK_INTERVAL_MS);
+      this.rebalanceTimer.unref();
+    }
     this.schedule();
   }
 
@@ -68,6 +124,7 @@ export class Controller {
     this.stopped = true;
     this.unsubscribe?.();
     if (this.retryTimer) clearTimeout(this.retryTimer);
+    if (this.rebalanceTimer) clearInterval(this.rebalanceTimer);
   }
 
   /** Run a pass now, or right after the one running. */
@@ -154,6 +211,11 @@ export class Controller {
     if (writes.length === 0) {
       await this.reassign(live);
       await this.electPreferred(live);
+      // A restarted broker's leaderships are handed back on a later pass, once it is trusted again.
+      if (this.rebalanceDue && !restarted) {
+        this.rebalanceDue = false;
+        await this.rebalanceLeaders(live);
+      }
     }
     // Only after a complete pass: a pass that failed half-way must treat a restart as one again.
     this.knownBrokers = known;
@@ -287,22 +349,54 @@ export class Controller {
   private async electPreferred(live: ReadonlySet<number>): Promise<void> {
     for (const [requestId, request] of this.view.elections) {
       const topics = request.topics === null ? null : new Set(request.topics);
-      const writes: PlannedWrite[] = [];
+      const chosen: Array<{ topic: string; partition: number }> = [];
       for (const [topic, assignment] of this.view.assignments) {
         if (topics !== null && !topics.has(topic)) continue;
-        assignment.replicas.forEach((replicas, partition) => {
-          const entry = this.view.partition(topic, partition);
-          const preferred = replicas[0]!;
-          if (!entry || entry.state.leader === preferred || !entry.state.isr.includes(preferred) || !live.has(preferred)) return;
-          const key = this.layout.partition(topic, partition);
-          writes.push({ key, id: partitionId(topic, partition), compare: { key, kind: 'modRevision', modRevision: entry.modRevision }, value: { ...entry.state, leader: preferred, leaderEpoch: entry.state.leaderEpoch + 1, controllerEpoch: this.epoch } });
-          this.logger.info('cluster: preferred leader elected', { topic, partition, from: entry.state.leader, to: preferred, leaderEpoch: entry.state.leaderEpoch + 1 });
-        });
+        for (let partition = 0; partition < assignment.replicas.length; partition++) chosen.push({ topic, partition });
       }
-      await this.writeBatched(writes);
+      await this.writeBatched(this.preferredLeaderWrites(chosen, live, 'cluster: preferred leader elected'));
       const key = this.layout.election(requestId);
       await this.commit([], [{ kind: 'delete', key }]);
     }
+  }
+
+  /**
+   * The automatic preferred-leader rebalance (Kafka's auto.leader.rebalance.enable): for each
+   * live broker whose share of not-led preferred partitions is above
+   * leaderImbalancePerBrokerPercentage, the same fenced election as electPreferred for those
+   * of them it can take back. A lost compare leaves the partition for the next check.
+   */
+  private async rebalanceLeaders(live: ReadonlySet<number>): Promise<void> {
+    const partitions: Array<{ topic: string; partition: number; replicas: readonly number[]; leader: number; isr: readonly number[]; reassigning: boolean }> = [];
+    for (const [topic, assignment] of this.view.assignments) {
+      assignment.replicas.forEach((replicas, partition) => {
+        const entry = this.view.partition(topic, partition);
+        if (!entry) return;
+        partitions.push({ topic, partition, replicas, leader: entry.state.leader, isr: entry.state.isr, reassigning: this.view.reassignments.has(partitionId(topic, partition)) });
+      });
+    }
+    const percentage = this.options.leaderImbalancePerBrokerPercentage ?? DEFAULT_LEADER_IMBALANCE_PER_BROKER_PERCENTAGE;
+    const chosen = partitionsToRebalance(partitions, live, percentage);
+    if (chosen.length === 0) return;
+    await this.writeBatched(this.preferredLeaderWrites(chosen, live, 'cluster: leader imbalance: preferred leader elected'));
+  }
+
+  /**
+   * The writes that make each partition's first replica its leader (epoch + 1), for those
+   * whose first replica is live, in the ISR and not the leader; fenced CAS on the state's
+   * modRevision as read.
+   */
+  private preferredLeaderWrites(partitions: Iterable<{ topic: string; partition: number }>, live: ReadonlySet<number>, message: string): PlannedWrite[] {
+    const writes: PlannedWrite[] = [];
+    for (const { topic, partition } of partitions) {
+      const entry = this.view.partition(topic, partition);
+      const preferred = this.view.assignments.get(topic)?.replicas[partition]?.[0];
+      if (!entry || preferred === undefined || entry.state.leader === preferred || !entry.state.isr.includes(preferred) || !live.has(preferred)) continue;
+      const key = this.layout.partition(topic, partition);
+      writes.push({ key, id: partitionId(topic, partition), compare: { key, kind: 'modRevision', modRevision: entry.modRevision }, value: { ...entry.state, leader: preferred, leaderEpoch: entry.state.leaderEpoch + 1, controllerEpoch: this.epoch } });
+      this.logger.info(message, { topic, partition, from: entry.state.leader, to: preferred, leaderEpoch: entry.state.leaderEpoch + 1 });
+    }
+    return writes;
   }
 
   /** One fenced transaction; a lost compare other than the fence is reported as false. */

@@ -37,7 +37,7 @@ export const api = {
   topic: (topic: string) => call<T.TopicDetail>('GET', `/topics/${name(topic)}`),
   createTopic: (topic: string, partitions: number, config: Record<string, string>) => call<{ created: string }>('POST', '/topics', { name: topic, partitions, config }),
   deleteTopic: (topic: string) => call<{ deleted: string }>('DELETE', `/topics/${name(topic)}`),
-  alterConfig: (topic: string, config: Record<string, string>) => call<T.TopicDetail>('POST', `/topics/${name(topic)}/config`, { config }),
+  alterConfig: (topic: string, config: Record<string, string>) => call<T.TopicConfig>('POST', `/topics/${name(topic)}/config`, { config }),
   addPartitions: (topic: string, count: number) => call<{ partitions: number }>('POST', `/topics/${name(topic)}/partitions`, { count }),
   produce: (topic: string, partition: number, key: string | null, value: string | null, headers: Record<string, string>) =>
     call<{ partition: number; offset: number }>('POST', `/topics/${name(topic)}/messages`, { partition, key, value, headers }),

@@ -5,9 +5,38 @@
 // group reset through GroupCoordinator.resetOffsets (with dryRun for the preview). This
 // file only turns JSON into those calls and their results (or SpoolErrors) into JSON.
 // The shapes are in console-types.ts, shared with the console's browser code.
+//
+// Authorisation: every route runs as the request's principal (`who`: the HTTP Basic user
+// with SASL on, else a TLS client certificate's subject, else User:ANONYMOUS) and asks the
+// same ACL checks as the native and Kafka fronts for the same work (table in README.md
+// "Authorisation"): the core functions that take a requester get it, the rest is checked
+// here before anything is read or changed. Listings leave out what `who` may not Describe
+// (as Metadata and ListGroups do); a named topic or group it may not use answers 403
+// whether it exists or not. With authorisation off every check passes.
 
 import type { IncomingMessage } from 'node:http';
-import { alterTopicConfig, browseMessages, createPartitions, createTopic, deleteTopic, describeShareGroup, listOffset, listShareGroupIds, produceTestMessage, topicConfigRecord, type Broker, type BrokerContext, type ShareGroupView } from '../broker/index.js';
+import {
+  alterTopicConfig,
+  browseMessages,
+  createPartitions,
+  createTopic,
+  deleteTopic,
+  describeShareGroup,
+  listOffset,
+  listShareGroupIds,
+  mayTopic,
+  Operation,
+  produceTestMessage,
+  requireGroup,
+  requireTopic,
+  topicConfigRecord,
+  visibleGroups,
+  visibleTopicEntries,
+  type Broker,
+  type BrokerContext,
+  type Principal,
+  type ShareGroupView,
+} from '../broker/index.js';
 import { Errors, SpoolError, isSpoolError } from '../util/errors.js';
 import type * as T from './console-types.js';
 
@@ -30,13 +59,13 @@ export interface ApiRequest {
   body: unknown;
 }
 
-/** Answers one API request; `broker` is null while the broker opens (503). */
-export async function handleApi(broker: Broker | null, listeners: string[], request: ApiRequest): Promise<ApiAnswer> {
+/** Answers one API request as `who`; `broker` is null while the broker opens (503). */
+export async function handleApi(broker: Broker | null, listeners: string[], request: ApiRequest, who: Principal): Promise<ApiAnswer> {
   if (broker === null) return { status: 503, body: { error: { name: 'NOT_READY', code: -1, message: 'the broker is still opening' } } };
   const ctx = broker.context;
   const parts = request.path.split('/').filter((part) => part !== '').map(decodeURIComponent);
   try {
-    const body = await route(ctx, listeners, request, parts);
+    const body = await route(ctx, listeners, request, parts, who);
     if (body === undefined) return { status: 404, body: { error: { name: 'NOT_FOUND', code: -1, message: `no API ${request.method} /api${request.path}` } } };
     return { status: request.method === 'POST' && parts.length === 1 ? 201 : 200, body };
   } catch (error) {
@@ -45,41 +74,49 @@ export async function handleApi(broker: Broker | null, listeners: string[], requ
   }
 }
 
-async function route(ctx: BrokerContext, listeners: string[], request: ApiRequest, parts: string[]): Promise<unknown> {
+async function route(ctx: BrokerContext, listeners: string[], request: ApiRequest, parts: string[], who: Principal): Promise<unknown> {
   const [collection, name, sub] = parts;
   const { method } = request;
-  if (collection === 'overview' && parts.length === 1 && method === 'GET') return overview(ctx, listeners);
+  if (collection === 'overview' && parts.length === 1 && method === 'GET') return overview(ctx, listeners, who);
   if (collection === 'topics') {
-    if (name === undefined && method === 'GET') return { topics: ctx.logs.listTopics().filter((t) => !t.internal).map((t) => topicSummary(ctx, t.name)) };
-    if (name === undefined && method === 'POST') return createTopicFrom(ctx, request.body);
-    if (name !== undefined && sub === undefined && method === 'GET') return topicDetail(ctx, name);
+    if (name === undefined && method === 'GET') return { topics: visibleTopicNames(ctx, who).map((topic) => topicSummary(ctx, topic)) };
+    if (name === undefined && method === 'POST') return createTopicFrom(ctx, request.body, who);
+    if (name !== undefined && sub === undefined && method === 'GET') return topicDetail(ctx, name, who);
     if (name !== undefined && sub === undefined && method === 'DELETE') {
-      await deleteTopic(ctx, name);
+      await deleteTopic(ctx, name, who);
       return { deleted: name };
     }
-    if (name !== undefined && sub === 'messages' && method === 'GET') return messages(ctx, name, request.query);
-    if (name !== undefined && sub === 'partitions' && method === 'POST') return addPartitions(ctx, name, request.body);
-    if (name !== undefined && sub === 'config' && method === 'POST') return alterConfigFrom(ctx, name, request.body);
-    if (name !== undefined && sub === 'messages' && method === 'POST') return produceFrom(ctx, name, request.body);
+    if (name !== undefined && sub === 'messages' && method === 'GET') return messages(ctx, name, request.query, who);
+    if (name !== undefined && sub === 'partitions' && method === 'POST') return addPartitions(ctx, name, request.body, who);
+    if (name !== undefined && sub === 'config' && method === 'POST') return alterConfigFrom(ctx, name, request.body, who);
+    if (name !== undefined && sub === 'messages' && method === 'POST') return produceFrom(ctx, name, request.body, who);
     if (name !== undefined && sub === 'offsets' && method === 'GET') {
-      // The same lookup as ListOffsets: -1 latest, -2 earliest, else the first offset at or after the time.
-      return listOffset(ctx, name, integerParam(request.query, 'partition', 0), integerParam(request.query, 'timestamp', -1));
+      // The same lookup as ListOffsets (Describe on the topic): -1 latest, -2 earliest, else the first offset at or after the time.
+      return listOffset(ctx, name, integerParam(request.query, 'partition', 0), integerParam(request.query, 'timestamp', -1), who);
     }
   }
   if (collection === 'groups') {
     // Share groups have their own page (share-groups below).
     if (name === undefined && method === 'GET') {
       const listed = await ctx.coordinator.listGroups();
-      return { ...listed, groups: listed.groups.filter((group) => group.kind !== 'share') };
+      return { ...listed, groups: visibleGroups(ctx, who, listed.groups.filter((group) => group.kind !== 'share')) };
     }
-    if (name !== undefined && sub === undefined && method === 'GET') return describeGroup(ctx, name);
-    if (name !== undefined && sub === 'reset' && method === 'POST') return resetGroup(ctx, name, request.body);
+    if (name !== undefined && sub === undefined && method === 'GET') return describeGroup(ctx, name, who);
+    if (name !== undefined && sub === 'reset' && method === 'POST') return resetGroup(ctx, name, request.body, who);
   }
   if (collection === 'share-groups' && method === 'GET') {
-    if (name === undefined) return { groups: listShareGroupIds(ctx).map((groupId) => shareGroupListing(ctx, groupId)) };
-    if (sub === undefined) return shareGroupDetail(ctx, name);
+    if (name === undefined) return { groups: visibleGroups(ctx, who, listShareGroupIds(ctx).map((groupId) => ({ groupId }))).map(({ groupId }) => shareGroupListing(ctx, groupId)) };
+    if (sub === undefined) return shareGroupDetail(ctx, name, who);
   }
   return undefined;
+}
+
+/** The non-internal topics `who` may Describe (Metadata's listing). */
+function visibleTopicNames(ctx: BrokerContext, who: Principal): string[] {
+  return ctx.logs
+    .listTopics()
+    .filter((topic) => !topic.internal && mayTopic(ctx, who, Operation.Describe, topic.name))
+    .map((topic) => topic.name);
 }
 
 function shareGroupOf(ctx: BrokerContext, groupId: string): ShareGroupView {
@@ -94,9 +131,11 @@ function shareGroupListing(ctx: BrokerContext, groupId: string): T.ShareGroupLis
   return { groupId, members: group.members.length, partitions: group.partitions.length, inFlight, deadLetterTopic: group.deadLetterTopic, deadLetters: group.deadLetters };
 }
 
-function shareGroupDetail(ctx: BrokerContext, groupId: string): T.ShareGroupDetail {
+/** DescribeShareGroups: Describe on the group; share-partitions of topics `who` may not Describe are left out. */
+function shareGroupDetail(ctx: BrokerContext, groupId: string, who: Principal): T.ShareGroupDetail {
+  requireGroup(ctx, who, Operation.Describe, groupId);
   const group = shareGroupOf(ctx, groupId);
-  const partitions = group.partitions.map((p) => {
+  const partitions = visibleTopicEntries(ctx, who, group.partitions).map((p) => {
     // A share-partition can outlive its topic (deleted since): its log end is then unknown (-1).
     const logEndOffset = ctx.logs.getTopic(p.topic) === undefined ? -1 : ctx.logs.getPartition(p.topic, p.partition).logEndOffset;
     return { ...p, logEndOffset };
@@ -112,8 +151,9 @@ function shareGroupDetail(ctx: BrokerContext, groupId: string): T.ShareGroupDeta
   };
 }
 
-async function overview(ctx: BrokerContext, listeners: string[]): Promise<T.Overview> {
-  const topics = ctx.logs.listTopics().filter((t) => !t.internal).map((t) => topicSummary(ctx, t.name));
+/** The totals over what `who` may Describe (topics as Metadata lists them, groups as ListGroups). */
+async function overview(ctx: BrokerContext, listeners: string[], who: Principal): Promise<T.Overview> {
+  const topics = visibleTopicNames(ctx, who).map((topic) => topicSummary(ctx, topic));
   const sum = (pick: (topic: T.TopicSummary) => number): number => topics.reduce((total, topic) => total + pick(topic), 0);
   return {
     brokers: [{ nodeId: 0, host: ctx.advertised.host, port: ctx.advertised.port, listeners, dataDir: ctx.logs.dataDir }],
@@ -121,7 +161,7 @@ async function overview(ctx: BrokerContext, listeners: string[]): Promise<T.Over
     partitions: sum((t) => t.partitions),
     sizeBytes: sum((t) => t.sizeBytes),
     messages: sum((t) => t.messages),
-    groups: (await ctx.coordinator.listGroups()).groups.length,
+    groups: visibleGroups(ctx, who, (await ctx.coordinator.listGroups()).groups).length,
     nowMs: Date.now(),
   };
 }
@@ -147,35 +187,44 @@ function topicSummary(ctx: BrokerContext, name: string): T.TopicSummary {
   };
 }
 
-function topicDetail(ctx: BrokerContext, name: string): T.TopicDetail {
+/**
+ * Describe on the topic (Metadata); its configs only with DescribeConfigs (DescribeConfigs),
+ * else `config` is empty and `configAuthorized` false, so a reader still sees its partitions.
+ */
+function topicDetail(ctx: BrokerContext, name: string, who: Principal): T.TopicDetail {
+  requireTopic(ctx, who, Operation.Describe, name);
   const partitions = partitionsOf(ctx, name);
-  return { name, config: topicConfigRecord(ctx, name), partitions };
+  const configAuthorized = mayTopic(ctx, who, Operation.DescribeConfigs, name);
+  return { name, config: configAuthorized ? topicConfigRecord(ctx, name) : {}, configAuthorized, partitions };
 }
 
-async function createTopicFrom(ctx: BrokerContext, body: unknown): Promise<{ created: string }> {
+async function createTopicFrom(ctx: BrokerContext, body: unknown, who: Principal): Promise<{ created: string }> {
   const input = objectBody(body);
   if (typeof input.name !== 'string') throw invalid('name must be a string');
   if (typeof input.partitions !== 'number') throw invalid('partitions must be a number');
   const entries = configOf(input.config ?? {});
-  await createTopic(ctx, input.name, input.partitions, Object.keys(entries).length > 0 ? entries : undefined);
+  await createTopic(ctx, input.name, input.partitions, Object.keys(entries).length > 0 ? entries : undefined, who);
   return { created: input.name };
 }
 
-async function alterConfigFrom(ctx: BrokerContext, name: string, body: unknown): Promise<T.TopicDetail> {
+/** AlterConfigs on the topic; answers the configs after the change (AlterConfigs allows DescribeConfigs). */
+async function alterConfigFrom(ctx: BrokerContext, name: string, body: unknown, who: Principal): Promise<T.TopicConfig> {
   const config = configOf(objectBody(body).config);
   if (Object.keys(config).length === 0) throw invalid('config names no topic config to set');
-  await alterTopicConfig(ctx, name, config);
-  return topicDetail(ctx, name);
+  await alterTopicConfig(ctx, name, config, who);
+  return { name, config: topicConfigRecord(ctx, name) };
 }
 
-async function addPartitions(ctx: BrokerContext, name: string, body: unknown): Promise<{ partitions: number }> {
+async function addPartitions(ctx: BrokerContext, name: string, body: unknown, who: Principal): Promise<{ partitions: number }> {
   const input = objectBody(body);
   if (typeof input.count !== 'number' || !Number.isInteger(input.count)) throw invalid('count must be an integer');
-  await createPartitions(ctx, name, input.count);
+  await createPartitions(ctx, name, input.count, false, who);
   return { partitions: input.count };
 }
 
-async function produceFrom(ctx: BrokerContext, topic: string, body: unknown): Promise<{ partition: number; offset: number }> {
+/** Produce: Write on the topic, checked before the topic's existence is. */
+async function produceFrom(ctx: BrokerContext, topic: string, body: unknown, who: Principal): Promise<{ partition: number; offset: number }> {
+  requireTopic(ctx, who, Operation.Write, topic);
   const input = objectBody(body);
   if (typeof input.partition !== 'number' || !Number.isInteger(input.partition)) throw invalid('partition must be an integer');
   const text = (name: string, value: unknown): string | null => {
@@ -198,7 +247,9 @@ function configOf(value: unknown): Record<string, string | number> {
   return value as Record<string, string | number>;
 }
 
-function messages(ctx: BrokerContext, topic: string, query: URLSearchParams): T.MessagesPage {
+/** Browsing reads records: Read on the topic, as Fetch. */
+function messages(ctx: BrokerContext, topic: string, query: URLSearchParams, who: Principal): T.MessagesPage {
+  requireTopic(ctx, who, Operation.Read, topic);
   const partition = integerParam(query, 'partition', 0);
   const limit = integerParam(query, 'limit', 50);
   const before = query.get('before');
@@ -220,7 +271,9 @@ function messages(ctx: BrokerContext, topic: string, query: URLSearchParams): T.
   };
 }
 
-async function describeGroup(ctx: BrokerContext, groupId: string): Promise<T.GroupDescription> {
+/** DescribeGroups and OffsetFetch: Describe on the group; offsets of topics `who` may not Describe are left out. */
+async function describeGroup(ctx: BrokerContext, groupId: string, who: Principal): Promise<T.GroupDescription> {
+  requireGroup(ctx, who, Operation.Describe, groupId);
   const answer = await ctx.coordinator.describeGroups({ groupIds: [groupId] });
   const group = answer.groups[0];
   if (group === undefined) throw new SpoolError(Errors.GROUP_ID_NOT_FOUND, `group ${groupId} does not exist`);
@@ -228,12 +281,15 @@ async function describeGroup(ctx: BrokerContext, groupId: string): Promise<T.Gro
   const { state, groupEpoch, assignor, offsets } = group;
   // Only the named fields: a classic member's metadata and assignment bytes stay out.
   const members = group.members.map(({ memberId, clientId, memberEpoch, subscription, assignment }) => ({ memberId, clientId, memberEpoch, subscription, assignment }));
-  return { groupId, state, groupEpoch, assignor, members, offsets };
+  return { groupId, state, groupEpoch, assignor, members, offsets: visibleTopicEntries(ctx, who, offsets) };
 }
 
-async function resetGroup(ctx: BrokerContext, groupId: string, body: unknown): Promise<T.ResetResult> {
+/** Moving a group's offsets is a commit (Kafka's AlterConsumerGroupOffsets): Read on the group and the topic, for a dry run too. */
+async function resetGroup(ctx: BrokerContext, groupId: string, body: unknown, who: Principal): Promise<T.ResetResult> {
   const input = objectBody(body);
   if (typeof input.topic !== 'string') throw invalid('topic must be a string');
+  requireGroup(ctx, who, Operation.Read, groupId);
+  requireTopic(ctx, who, Operation.Read, input.topic);
   const to = resetTargetOf(input.to);
   const dryRun = input.dryRun === true;
   const result = await ctx.coordinator.resetOffsets({ groupId, topic: input.topic, to, dryRun });
@@ -294,6 +350,9 @@ const STATUS_BY_ERROR: Record<string, number> = {
   GROUP_ID_NOT_FOUND: 404,
   TOPIC_ALREADY_EXISTS: 409,
   NON_EMPTY_GROUP: 409,
+  TOPIC_AUTHORIZATION_FAILED: 403,
+  GROUP_AUTHORIZATION_FAILED: 403,
+  CLUSTER_AUTHORIZATION_FAILED: 403,
 };
 
 function statusOf(error: SpoolError): number {

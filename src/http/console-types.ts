@@ -38,8 +38,17 @@ export interface PartitionDetail {
 
 export interface TopicDetail {
   name: string;
+  /** Empty when `configAuthorized` is false. */
   config: Record<string, string | number>;
+  /** False when the principal may Describe the topic but not DescribeConfigs (ACLs on). */
+  configAuthorized: boolean;
   partitions: PartitionDetail[];
+}
+
+/** A topic's configs after a change (POST /api/topics/<name>/config). */
+export interface TopicConfig {
+  name: string;
+  config: Record<string, string | number>;
 }
 
 /** A key, value or header value: text when it is UTF-8 without control characters, else hex. */

@@ -9,7 +9,7 @@ import { startAdminHttp, type AdminHttp } from './server.js';
 
 export interface ServeWithHttpOptions {
   /** null: no admin HTTP port (`--http off`). */
-  http: { host: string; port: number } | null;
+  http: { host: string; port: number; metricsAuthentication?: boolean } | null;
   metrics: BrokerMetrics;
   logger: Logger;
   /** Serve the admin port over HTTPS with this context (security/tls.ts). */

@@ -12,10 +12,17 @@
 // With a TLS context (`spool serve --tls-cert ...`, unless --tls-listeners leaves http out)
 // the port is HTTPS (node:https), with the broker's certificate and client authentication,
 // and follows its reloads.
+//
+// Security (README.md "Authentication and authorisation"): /healthz, /readyz and /metrics
+// (unless --metrics-auth basic) are open; every other route (the console's files, the API, a 404) is answered only to a
+// principal: with SASL on, an HTTP Basic SCRAM user (HTTPS only), else the TLS client
+// certificate's subject or User:ANONYMOUS. The API then runs every call under that
+// principal's ACLs (console-api.ts).
 
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
-import type { Broker, BrokerMetrics, Logger, TlsContext } from '../broker/index.js';
+import { mayCluster, Operation, sessionFor, type Broker, type BrokerMetrics, type Logger, type Principal, type TlsContext } from '../broker/index.js';
+import { Errors, isSpoolError } from '../util/errors.js';
 import { handleApi, readJsonBody } from './console-api.js';
 import { consoleAsset } from './console-assets.js';
 import type { Readiness } from './readiness.js';
@@ -32,6 +39,11 @@ export interface AdminHttpOptions {
   logger: Logger;
   /** Serve HTTPS with this context. Default: plain HTTP. */
   tls?: TlsContext;
+  /**
+   * /metrics asks what the console asks (`--metrics-auth basic`): HTTP Basic with SASL on, and
+   * Describe on the cluster when ACLs are on. Default false: open, for Prometheus.
+   */
+  metricsAuthentication?: boolean;
 }
 
 export interface AdminHttp {
@@ -104,6 +116,7 @@ async function handle(options: AdminHttpOptions, state: AdminState, request: Inc
   }
   switch (path) {
     case '/metrics': {
+      if (options.metricsAuthentication === true && !(await metricsAllowed(options, state, request, response))) return;
       const text = await options.metrics.registry.metrics();
       response.writeHead(200, { 'content-type': options.metrics.registry.contentType });
       response.end(request.method === 'HEAD' ? undefined : text);
@@ -118,6 +131,10 @@ async function handle(options: AdminHttpOptions, state: AdminState, request: Inc
       return;
     }
     default: {
+      // The console's files hold no data, but with SASL on they ask for the login first: the
+      // browser then shows its Basic prompt once and sends the credentials with every API call.
+      // (Before the broker has opened, SASL is not known yet and they are served; the API answers 503.)
+      if ((await requestPrincipal(options, state, request, response)) === null) return;
       const asset = consoleAsset(path);
       if (asset === undefined) {
         sendJson(response, 404, { error: 'not found', paths: ['/', '/api/', '/metrics', '/healthz', '/readyz'] });
@@ -155,47 +172,75 @@ async function handleApiRequest(options: AdminHttpOptions, state: AdminState, re
     }
   }
   // With SASL on, the API is a third door to the broker: it takes the same users (Basic).
-  if (!(await apiAuthenticated(options, state, request, response))) return;
+  const who = await requestPrincipal(options, state, request, response);
+  if (who === null) return;
   const body = method === 'POST' ? await readJsonBody(request).catch((error: unknown) => error) : undefined;
   if (body instanceof Error) {
     sendJson(response, 400, { error: { name: 'INVALID_REQUEST', code: -1, message: body.message } });
     return;
   }
   const listeners = options.readiness.report().listeners;
-  const answer = await handleApi(state.broker, listeners, { method, path: path.slice('/api'.length), query, body });
+  const answer = await handleApi(state.broker, listeners, { method, path: path.slice('/api'.length), query, body }, who);
   sendJson(response, answer.status, answer.body);
 }
 
 /**
- * With `--sasl` the console API needs HTTP Basic authentication with a SCRAM user (checked like
- * SASL PLAIN: same lockout, delay and log line), and only over HTTPS, since Basic sends the
- * password itself: a plain HTTP port answers 403. Without SASL nothing is asked. /metrics,
- * /healthz, /readyz and the console's static files stay open. Answers and returns false when
- * the request may not go on.
+ * Who a request is, or null once it has been answered 401 or 403. With `--sasl`: an HTTP Basic
+ * SCRAM user (checked like SASL PLAIN: the stored salt and iterations, StoredKey compared in
+ * constant time, the same per-host lockout, failure delay and log line), and only over HTTPS,
+ * since Basic sends the password itself (a plain HTTP port answers 403). Without SASL nothing
+ * is asked: the TLS client certificate's subject, else User:ANONYMOUS (what the ACLs see, when
+ * `--authorizer acl` or mTLS turned them on). Each request is checked: no session, no cookie.
  */
-async function apiAuthenticated(options: AdminHttpOptions, state: AdminState, request: IncomingMessage, response: ServerResponse): Promise<boolean> {
+async function requestPrincipal(options: AdminHttpOptions, state: AdminState, request: IncomingMessage, response: ServerResponse): Promise<Principal | null> {
+  const session = sessionFor(request.socket);
   const sasl = state.broker?.context.sasl ?? null;
-  if (sasl === null) return true;
+  if (sasl === null) return { principal: session.principal, host: session.host };
   if (options.tls === undefined) {
-    sendJson(response, 403, { error: { name: 'FORBIDDEN', code: -1, message: 'the console API needs HTTPS while SASL is on (Basic authentication sends the password)' } });
-    return false;
+    sendJson(response, 403, { error: { name: 'FORBIDDEN', code: -1, message: 'the admin port needs HTTPS while SASL is on (Basic authentication sends the password); see --tls-listeners' } });
+    return null;
   }
-  const match = /^Basic ([A-Za-z0-9+/=]{1,2048})$/.exec(request.headers.authorization ?? '');
+  const match = /^Basic ([A-Za-z0-9+/=]{1,2048})$/i.exec(request.headers.authorization ?? '');
   const decoded = match ? Buffer.from(match[1]!, 'base64').toString('utf8') : '';
   const colon = decoded.indexOf(':');
   if (colon < 1) {
-    response.setHeader('www-authenticate', 'Basic realm="spool", charset="UTF-8"');
-    sendJson(response, 401, { error: { name: 'SASL_AUTHENTICATION_FAILED', code: 64, message: 'log in with a spool user (HTTP Basic)' } });
-    return false;
+    unauthorized(response, 'log in with a spool user (HTTP Basic)');
+    return null;
   }
   try {
-    await sasl.authenticatePassword(request.socket.remoteAddress ?? '?', decoded.slice(0, colon), decoded.slice(colon + 1), 'HTTP Basic');
-    return true;
+    const principal = await sasl.authenticatePassword(session.host, decoded.slice(0, colon), decoded.slice(colon + 1), 'HTTP Basic');
+    return { principal, host: session.host };
   } catch (error) {
-    response.setHeader('www-authenticate', 'Basic realm="spool", charset="UTF-8"');
-    sendJson(response, 401, { error: { name: 'SASL_AUTHENTICATION_FAILED', code: 64, message: error instanceof Error ? error.message : String(error) } });
+    if (!isSpoolError(error)) throw error;
+    unauthorized(response, error.message);
+    return null;
+  }
+}
+
+/**
+ * `--metrics-auth basic`: the scrape names every topic, group and listener, so besides the login
+ * it needs Describe on the cluster (Kafka's DescribeCluster), as a super user has. Answers and
+ * returns false when refused.
+ */
+async function metricsAllowed(options: AdminHttpOptions, state: AdminState, request: IncomingMessage, response: ServerResponse): Promise<boolean> {
+  // Until the broker has opened it is not known whether SASL is on: no scrape rather than an open one.
+  if (state.broker === null) {
+    sendJson(response, 503, { error: { name: 'NOT_READY', code: -1, message: 'the broker is still opening' } });
     return false;
   }
+  const who = await requestPrincipal(options, state, request, response);
+  if (who === null) return false;
+  const broker = state.broker;
+  if (mayCluster(broker.context, who, Operation.Describe)) return true;
+  const { name, code } = Errors.CLUSTER_AUTHORIZATION_FAILED;
+  sendJson(response, 403, { error: { name, code, message: `${who.principal} may not Describe the cluster (needed for /metrics with --metrics-auth basic)` } });
+  return false;
+}
+
+function unauthorized(response: ServerResponse, message: string): void {
+  const { name, code } = Errors.SASL_AUTHENTICATION_FAILED;
+  response.setHeader('www-authenticate', 'Basic realm="spool", charset="UTF-8"');
+  sendJson(response, 401, { error: { name, code, message } });
 }
 
 function sendJson(response: ServerResponse, status: number, body: unknown): void {

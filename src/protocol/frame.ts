@@ -90,8 +90,8 @@ export const GROWING_FRAME_START_BYTES = 64 * 1024;
  * failed and every later push throws the same error; the caller closes the connection.
  */
 export class FrameDecoder {
-  readonly maxFrameBytes: number;
-  readonly minFrameBytes: number;
+  private maxFrameBytesNow: number;
+  private minFrameBytesNow: number;
   private readonly sizeBytes = Buffer.alloc(SIZE_BYTES);
   private sizeBytesFilled = 0;
   /** The buffer of the split frame being assembled: `assemblingSize` bytes, or fewer while it grows. */
@@ -107,10 +107,29 @@ export class FrameDecoder {
   private readonly lent = new Map<ArrayBufferLike, Buffer>();
 
   constructor(options: FrameDecoderOptions = {}) {
-    this.maxFrameBytes = options.maxFrameBytes ?? DEFAULT_MAX_FRAME_BYTES;
-    this.minFrameBytes = options.minFrameBytes ?? 0;
+    this.maxFrameBytesNow = options.maxFrameBytes ?? DEFAULT_MAX_FRAME_BYTES;
+    this.minFrameBytesNow = options.minFrameBytes ?? 0;
     this.poolAssembly = options.poolAssembly ?? false;
-    this.maxUpFrontAllocationBytes = options.maxUpFrontAllocationBytes ?? this.maxFrameBytes;
+    this.maxUpFrontAllocationBytes = options.maxUpFrontAllocationBytes ?? this.maxFrameBytesNow;
+  }
+
+  get maxFrameBytes(): number {
+    return this.maxFrameBytesNow;
+  }
+
+  get minFrameBytes(): number {
+    return this.minFrameBytesNow;
+  }
+
+  /**
+   * Changes the accepted `size` range for the size fields read from now on (a frame whose
+   * size was already read keeps the check it passed). The Kafka front narrows it while raw
+   * SASL tokens follow a SaslHandshake v0 (broker/kafka/sasl-tokens.ts).
+   */
+  setLimits(minFrameBytes: number, maxFrameBytes: number): void {
+    assert(Number.isInteger(minFrameBytes) && minFrameBytes >= 0 && maxFrameBytes >= minFrameBytes, 'frame limits: 0 <= min <= max');
+    this.minFrameBytesNow = minFrameBytes;
+    this.maxFrameBytesNow = maxFrameBytes;
   }
 
   /**

@@ -8,6 +8,10 @@
 // baseOffset + offsetDelta is the original offset of every record; gaps between batches
 // are where records were removed. A read of a removed offset returns the next batch.
 // Producer ids and sequences of rewritten batches are not kept (no idempotence yet).
+// Each rewritten batch keeps its source batch's partitionLeaderEpoch: a follower's epoch
+// cache (built from the batches it fetches, or rebuilt from the segments when the
+// checkpoint is lost) and the OffsetForLeaderEpoch answers that truncate followers depend
+// on it. The field sits before the CRC's range, so it is set after encoding.
 //
 // The swap is crash-safe: the cleaned log and its indexes are written as
 // <base>.log.cleaned / .index.cleaned / .timeindex.cleaned and fsynced; then the old
@@ -150,7 +154,10 @@ export async function compactPartition(log: PartitionLogImpl, fs: StorageFs, now
       let runBase = -1;
       let runNext = -1;
       const flushRun = (): void => {
-        if (run.length > 0) batches.push(encodeBatch(run, { compression, baseOffset: runBase }));
+        if (run.length === 0) return;
+        const rewritten = encodeBatch(run, { compression, baseOffset: runBase });
+        rewritten.writeInt32BE(header.partitionLeaderEpoch, BatchLayout.PARTITION_LEADER_EPOCH);
+        batches.push(rewritten);
         run = [];
       };
       for (const record of records) {

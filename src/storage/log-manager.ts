@@ -408,6 +408,34 @@ export class LogManager implements LogManagerContract {
   }
 
   /**
+   * Deletes the local replica of one partition (a cluster broker that no longer replicates
+   * it): its segments, producer snapshot and leader epochs go and it starts again empty at
+   * offset 0, as a partition this broker never held. The partition stays in the topic: a
+   * topic's partitions are 0..partitions-1 on disk, and a cluster broker's local topic has
+   * every partition, empty where it is no replica. `stillWanted` is asked inside the
+   * topic's serialized operations, with no await between it and the deletion, so the
+   * caller's "not mine any more" check still holds when the files go. Crash-safe as
+   * truncateFullyAndStartAt: the checkpoint with the new start is written first, so a crash
+   * in the middle leaves the old log (or a prefix of it) or the empty one, never a log that
+   * claims records it lost. Returns true when records were deleted; false for an empty
+   * log, an offline one (left for a human), or when `stillWanted` said no.
+   */
+  async deletePartition(name: string, partition: number, stillWanted: () => boolean = () => true): Promise<boolean> {
+    this.checkOpen();
+    return this.withTopicName(name, async () => {
+      this.checkOpen();
+      const entry = this.topics.get(name);
+      if (!entry) throw new SpoolError(Errors.UNKNOWN_TOPIC, `topic ${name} does not exist`);
+      const log = Number.isInteger(partition) ? entry.logs[partition] : undefined;
+      if (!log) throw new SpoolError(Errors.UNKNOWN_PARTITION, `topic ${name} has no partition ${partition}`);
+      if (log.isOffline || log.logEndOffset === 0 || !stillWanted()) return false;
+      log.setLeaderEpoch(-1);
+      log.truncateFullyAndStartAt(0);
+      return true;
+    });
+  }
+
+  /**
    * Opens partitions `from` .. info.partitions-1 as new ones, then writes the topic's
    * metadata (the commit point), yielding to the event loop every ~5 ms. On failure, or
    * close() meanwhile (SHUTTING_DOWN), it removes the directories it made and throws.

@@ -7,54 +7,57 @@
 // A disk error on any call puts the partition offline: the error (KAFKA_STORAGE_ERROR,
 // or NOT_ENOUGH_SPACE for ENOSPC) is kept and thrown by every later call. A failed
 // write is first truncated back to the previous end, so nothing half-stored remains.
+//
+// This class holds the partition's state and its public surface; the parts live beside it:
+// append-batches.ts (walks over an append's batches), log-read.ts (the read path),
+// replication-state.ts (high watermark, leader epochs), truncation.ts (a follower's
+// truncation), segment-lifecycle.ts (rolling, recovery point, closing and deleting
+// segments), producer-snapshot.ts (the producer snapshot file).
 
-import { join } from 'node:path';
-import { BatchLayout, type DecodedRecord, LOG_OVERHEAD, decodeBatch, setBaseOffset, validateBatches } from '../records/index.js';
+import { validateBatches } from '../records/index.js';
 import { assert } from '../util/assert.js';
 import type { Clock } from '../util/clock.js';
-import { Errors, SpoolError, isSpoolError } from '../util/errors.js';
-import { CorruptBatchError, StoredBatchError, storageError } from './errors.js';
+import { Errors, SpoolError } from '../util/errors.js';
+import { storageError } from './errors.js';
 import type { StorageFs } from './fs.js';
-import { readWholeFileSync } from './fs.js';
-import { PRODUCER_SNAPSHOT_FILE, ProducerStateTable, readProducerHeader, replaySegmentHeaders } from './producer-state.js';
 import { readInt64 } from './index-format.js';
 import { type Checkpoint, encodeCheckpoint, writeFileAtomicBatched, writeFileAtomicSync } from './metadata.js';
 import type { SyncBatch } from './sync-batch.js';
-import { Segment } from './segment.js';
+import type { Segment } from './segment.js';
 import { MAX_RELATIVE_OFFSET } from './segment-scan.js';
 import { probeDiskSpace, rescanActiveSegment } from './disk-space.js';
-import { type EpochEndOffset, type EpochEntry, LeaderEpochCache, collectEpochsFromSegment } from './leader-epoch-cache.js';
+import type { EpochEndOffset, LeaderEpochCache } from './leader-epoch-cache.js';
+import { ProducerStateTable, readProducerHeader } from './producer-state.js';
+import { ProducerSnapshotFile } from './producer-snapshot.js';
+import {
+  assignOffsets,
+  checkFollowerOffsets,
+  clientPieceEnd,
+  followerPieceEnd,
+  noteWrittenBatches,
+  recordProducers,
+  refuseEmptyBatch,
+  refuseProducerIdAmongBatches,
+} from './append-batches.js';
+import { offsetForTimestampIn, readVisibleBatches, segmentIndexFor, toCorruptBatchError } from './log-read.js';
+import { ReplicationState } from './replication-state.js';
+import { cutSegmentsAt, restartSegmentsAt } from './truncation.js';
+import {
+  abandonSegments,
+  closedSegmentsBelow,
+  deleteSegments,
+  hasFsyncInFlight,
+  isPastSegmentMs,
+  needsRoll,
+  recoveryPointOf,
+  settleSegments,
+  startNextSegment,
+  unflushedClosedSegments,
+  unloadOldIndexes,
+} from './segment-lifecycle.js';
 import type { AppendOptions, AppendResult, FsyncPolicy, ReadOptions, ReadResult, ReplicaLog, TopicConfig } from './types.js';
 
-/** Closed segments (newest first) whose indexes stay in memory after a roll. */
-const KEEP_LOADED_CLOSED_SEGMENTS = 2;
-
-/** A batch with no records would share its baseOffset with the next one: refused. */
-function refuseEmptyBatch(batches: Buffer): void {
-  for (let at = 0; at < batches.length; at += batches.readInt32BE(at + BatchLayout.BATCH_LENGTH) + LOG_OVERHEAD) {
-    if (batches.readInt32BE(at + BatchLayout.RECORD_COUNT) === 0) {
-      throw new SpoolError(Errors.CORRUPT_MESSAGE, `record batch at position ${at} has no records`);
-    }
-  }
-}
 const EMPTY = Buffer.alloc(0);
-
-/**
- * The end (exclusive byte position) of the longest run of whole batches from `start` whose
- * offsets fit in one fresh segment (last offset - first base offset <= u32), and how many
- * offsets they take. A single batch always fits (lastOffsetDelta is an int32).
- */
-function pieceEnd(batches: Buffer, start: number): { end: number; offsetCount: number } {
-  let offsetCount = 0;
-  let at = start;
-  while (at < batches.length) {
-    const claimed = batches.readInt32BE(at + BatchLayout.LAST_OFFSET_DELTA) + 1;
-    if (at > start && offsetCount + claimed - 1 > MAX_RELATIVE_OFFSET) break;
-    offsetCount += claimed;
-    at += batches.readInt32BE(at + BatchLayout.BATCH_LENGTH) + LOG_OVERHEAD;
-  }
-  return { end: at, offsetCount };
-}
 
 export interface PartitionLogOptions {
   fs: StorageFs;
@@ -99,16 +102,13 @@ export class PartitionLogImpl implements ReplicaLog {
   readonly warn: (message: string) => void;
   /** Idempotent producers' sequences and offsets (producer-state.ts). */
   readonly producerState = new ProducerStateTable();
-  /** The endOffset of the producer snapshot on disk (-1: none written or loaded). */
-  private producerSnapshotEndOffset = -1;
+  private readonly producerSnapshot: ProducerSnapshotFile;
+  /** High watermark and leader epochs (replication-state.ts). */
+  private readonly replication: ReplicationState;
   /** See PartitionLogOptions.replicated. */
   readonly replicated: boolean;
-  private _highWatermark: number;
-  private readonly highWatermarkListeners = new Set<(highWatermark: number) => void>();
   /** Epoch -> first offset (leader-epoch-cache.ts). */
   readonly leaderEpochs: LeaderEpochCache;
-  /** Stamped on leader appends and noted in leaderEpochs when >= 0 (set by the replica layer). */
-  private _leaderEpoch = -1;
 
   constructor(options: PartitionLogOptions) {
     assert(options.segments.length > 0, 'a partition log needs a segment');
@@ -124,89 +124,13 @@ export class PartitionLogImpl implements ReplicaLog {
     this.checkpointPath = options.checkpointPath;
     this.warn = options.warn;
     this.acknowledgedEndOffset = this.active.nextOffset;
-    this.loadProducerState();
+    this.producerSnapshot = new ProducerSnapshotFile(this.fs, this.dir, this.producerState, this.warn);
+    this.producerSnapshot.load(this.segments, this.logEndOffset);
     this.replicated = options.replicated ?? false;
-    this.leaderEpochs = new LeaderEpochCache(this.fs, this.dir);
-    this.loadLeaderEpochs();
-    const restored = Math.min(options.highWatermark ?? this._logStartOffset, this.logEndOffset);
-    this._highWatermark = Math.max(restored, this._logStartOffset);
-  }
-
-  /**
-   * Loads the leader-epoch checkpoint; entries at or past the log end (written before
-   * batches a crash lost, or before a truncation finished) are dropped. A corrupt file, or
-   * a missing one in a replicated log, is rebuilt from the batch headers and rewritten. A
-   * single-node log without the file has no epochs and reads nothing.
-   */
-  private loadLeaderEpochs(): void {
-    const state = this.leaderEpochs.load();
-    if (state === 'corrupt' || (state === 'missing' && this.replicated)) {
-      if (state === 'corrupt') this.warn(`${this.leaderEpochs.path} is corrupt; rebuilding it from the batches`);
-      const entries: EpochEntry[] = [];
-      for (const segment of this.segments) {
-        if (!segment.isEmpty) collectEpochsFromSegment(this.fs, segment.logFd, 0, segment.sizeBytes, entries);
-      }
-      this.leaderEpochs.replace(entries);
-      this.leaderEpochs.flush();
-      return;
-    }
-    let changed = this.leaderEpochs.truncateFromEnd(this.logEndOffset);
-    if (this.leaderEpochs.truncateFromStart(this._logStartOffset)) changed = true;
-    if (changed) this.leaderEpochs.flush();
-  }
-
-  private get producerSnapshotPath(): string {
-    return join(this.dir, PRODUCER_SNAPSHOT_FILE);
-  }
-
-  /**
-   * Loads the producer snapshot and replays the batch headers after its endOffset; without
-   * a usable snapshot, replays every segment's headers (see producer-state.ts).
-   */
-  private loadProducerState(): void {
-    let from = this.segments[0]!.baseOffset;
-    const path = this.producerSnapshotPath;
-    if (this.fs.existsSync(path)) {
-      const endOffset = this.producerState.loadSnapshot(readWholeFileSync(this.fs, path));
-      if (endOffset !== null && endOffset <= this.logEndOffset) {
-        from = Math.max(from, endOffset);
-        this.producerSnapshotEndOffset = endOffset;
-      } else {
-        // Past the recovered end (the log lost its unsynced tail) or unreadable: replay all.
-        this.warn(`${path}: producer snapshot ${endOffset === null ? 'is unreadable' : `covers up to ${endOffset}, past the log end ${this.logEndOffset}`}; replaying every batch header`);
-        this.producerState.reset();
-      }
-    }
-    // A snapshot of the whole log (a clean close): nothing to replay, no header read.
-    if (from >= this.logEndOffset) return;
-    for (let i = this.segmentIndexFor(from); i < this.segments.length; i++) {
-      const segment = this.segments[i]!;
-      if (segment.isEmpty) continue;
-      let position = 0;
-      if (from > segment.baseOffset) {
-        const location = segment.findBatch(from);
-        if (!location) continue;
-        position = location.position;
-      }
-      replaySegmentHeaders(this.fs, segment.logFd, position, segment.sizeBytes, this.producerState);
-    }
-  }
-
-  /**
-   * With the checkpoint: the producer snapshot, when the state changed, at a clean close, or
-   * when the recovery point passed the last snapshot (so a crash replays no more headers
-   * than recovery scans anyway).
-   */
-  private writeProducerSnapshot(cleanShutdown: boolean, recoveryPoint: number): void {
-    const endOffset = this.logEndOffset;
-    if (endOffset === this.producerSnapshotEndOffset) return;
-    if (!this.producerState.dirty && !cleanShutdown && recoveryPoint <= this.producerSnapshotEndOffset) return;
-    // Never fsynced (atomic for a process crash; no fsync per partition at shutdown either): a
-    // snapshot lost or emptied by a power failure fails its CRC or covers more than the
-    // recovered log, and the headers are replayed.
-    writeFileAtomicSync(this.fs, this.producerSnapshotPath, this.producerState.encodeSnapshot(endOffset), false);
-    this.producerState.dirty = false;
-    this.producerSnapshotEndOffset = endOffset;
+    this.replication = new ReplicationState({ fs: this.fs, dir: this.dir, name: `${this.topic}-${this.partition}`, warn: this.warn, replicated: this.replicated });
+    this.leaderEpochs = this.replication.leaderEpochs;
+    this.replication.loadLeaderEpochs(this.segments, this._logStartOffset, this.logEndOffset);
+    this.replication.restoreHighWatermark(options.highWatermark, this._logStartOffset, this.logEndOffset);
   }
 
   get logStartOffset(): number {
@@ -219,7 +143,7 @@ export class PartitionLogImpl implements ReplicaLog {
 
   /** Consumers read below this. The log end unless replicated. */
   get highWatermark(): number {
-    return this.replicated ? this._highWatermark : this.active.nextOffset;
+    return this.replication.highWatermark(this.active.nextOffset);
   }
 
   /**
@@ -228,45 +152,32 @@ export class PartitionLogImpl implements ReplicaLog {
    * the onHighWatermark listeners.
    */
   advanceHighWatermark(offset: number): boolean {
-    assert(this.replicated, 'the high watermark of a single-node log is its log end');
-    const next = Math.min(offset, this.logEndOffset);
-    if (next <= this._highWatermark) return false;
-    this._highWatermark = next;
-    for (const listener of this.highWatermarkListeners) {
-      try {
-        listener(next);
-      } catch (error) {
-        this.warn(`high watermark listener of ${this.topic}-${this.partition} failed: ${error instanceof Error ? error.message : String(error)}`);
-      }
-    }
-    return true;
+    return this.replication.advanceHighWatermark(offset, this.logEndOffset);
   }
 
   /** Called after every high watermark advance (acks=all waiters, parked fetches). Returns an unsubscribe. */
   onHighWatermark(listener: (highWatermark: number) => void): () => void {
-    this.highWatermarkListeners.add(listener);
-    return () => this.highWatermarkListeners.delete(listener);
+    return this.replication.onHighWatermark(listener);
   }
 
   /** The epoch leader appends are stamped with (-1: none, single-node). */
   get leaderEpoch(): number {
-    return this._leaderEpoch;
+    return this.replication.leaderEpoch;
   }
 
   /** Set by the replica layer when this broker leads the partition at `epoch` (-1 clears it). */
   setLeaderEpoch(epoch: number): void {
-    assert(Number.isSafeInteger(epoch) && epoch >= -1 && epoch <= 0x7fffffff, `bad leader epoch ${epoch}`);
-    this._leaderEpoch = epoch;
+    this.replication.setLeaderEpoch(epoch);
   }
 
   get latestLeaderEpoch(): number {
-    return this.leaderEpochs.latestEpoch;
+    return this.replication.latestLeaderEpoch;
   }
 
   /** Kafka's OffsetForLeaderEpoch answer for `epoch` (leader-epoch-cache.ts endOffsetForEpoch). */
   endOffsetForEpoch(epoch: number): EpochEndOffset {
     this.checkUsable();
-    return this.leaderEpochs.endOffsetForEpoch(epoch, this.logEndOffset);
+    return this.replication.endOffsetForEpoch(epoch, this.logEndOffset);
   }
 
   get sizeBytes(): number {
@@ -346,7 +257,7 @@ export class PartitionLogImpl implements ReplicaLog {
     }
     // A leader's first batch of a new epoch: the epoch's start is checkpointed before the
     // batch is written, so every epoch in the log has its entry after any crash.
-    if (this._leaderEpoch >= 0 && this.leaderEpochs.assign(this._leaderEpoch, baseOffset)) this.flushLeaderEpochs();
+    if (this.replication.noteLeaderAppend(baseOffset)) this.flushLeaderEpochs();
     // Usually one piece. When the batches together span more offsets than a segment's u32
     // relative offsets can name, each piece goes to its own segment (Kafka rolls on offset
     // overflow the same way); a failure in a later piece leaves the earlier ones stored,
@@ -356,7 +267,7 @@ export class PartitionLogImpl implements ReplicaLog {
       touched.push(this.appendPiece(batches, offsetCount, nowMs));
     } else {
       for (let start = 0; start < batches.length; ) {
-        const piece = pieceEnd(batches, start);
+        const piece = clientPieceEnd(batches, start);
         touched.push(this.appendPiece(batches.subarray(start, piece.end), piece.offsetCount, nowMs));
         start = piece.end;
       }
@@ -368,7 +279,7 @@ export class PartitionLogImpl implements ReplicaLog {
 
   /** Producer state, listeners and the fsync policy's promise, after any append's write. */
   private afterAppend(batches: Buffer, result: AppendResult, touched: Segment[]): Promise<AppendResult> {
-    this.recordProducers(batches);
+    recordProducers(this.producerState, batches);
     for (const listener of this.appendListeners) {
       try {
         listener();
@@ -422,46 +333,23 @@ export class PartitionLogImpl implements ReplicaLog {
     this.checkUsable();
     const summary = validateBatches(batches);
     if (summary.recordCount < summary.batchCount) refuseEmptyBatch(batches);
-    const contiguous = this.config.cleanupPolicy !== 'compact';
     const where = `${this.topic}-${this.partition}`;
-    const logEndOffset = this.logEndOffset;
     const baseOffset = readInt64(batches, 0);
-    let nextOffset = logEndOffset;
-    let epochsChanged = false;
-    for (let at = 0; at < batches.length; at += batches.readInt32BE(at + BatchLayout.BATCH_LENGTH) + LOG_OVERHEAD) {
-      const batchBase = readInt64(batches, at);
-      if (batchBase < nextOffset || (contiguous && batchBase !== nextOffset)) {
-        throw new SpoolError(Errors.UNEXPECTED_APPEND_OFFSET, `${where}: a replica batch starts at ${batchBase}, expected ${contiguous ? '' : 'at least '}${nextOffset} (log end ${logEndOffset})`);
-      }
-      nextOffset = batchBase + batches.readInt32BE(at + BatchLayout.LAST_OFFSET_DELTA) + 1;
-    }
-    if (nextOffset > Number.MAX_SAFE_INTEGER) throw new SpoolError(Errors.INVALID_REQUEST, `${where}: replica offsets pass 2^53 - 1`);
+    const nextOffset = checkFollowerOffsets(batches, this.logEndOffset, this.config.cleanupPolicy !== 'compact', where);
     // Only once every check passed: a refused append leaves the cache as it was.
-    for (let at = 0; at < batches.length; at += batches.readInt32BE(at + BatchLayout.BATCH_LENGTH) + LOG_OVERHEAD) {
-      const epoch = batches.readInt32BE(at + BatchLayout.PARTITION_LEADER_EPOCH);
-      if (epoch >= 0 && epoch > this.leaderEpochs.latestEpoch && this.leaderEpochs.assign(epoch, readInt64(batches, at))) epochsChanged = true;
-    }
-    if (epochsChanged) this.flushLeaderEpochs();
+    if (this.replication.noteFollowerBatches(batches)) this.flushLeaderEpochs();
     // Pieces: runs of batches whose offsets (gaps included) fit one segment's u32 relative offsets.
     const nowMs = this.clock.nowMs();
     const touched: Segment[] = [];
     for (let start = 0; start < batches.length; ) {
-      const pieceBase = readInt64(batches, start);
-      let end = start;
-      let pieceEnd = pieceBase;
-      while (end < batches.length) {
-        const last = readInt64(batches, end) + batches.readInt32BE(end + BatchLayout.LAST_OFFSET_DELTA);
-        if (end > start && last - pieceBase > MAX_RELATIVE_OFFSET) break;
-        pieceEnd = last + 1;
-        end += batches.readInt32BE(end + BatchLayout.BATCH_LENGTH) + LOG_OVERHEAD;
-      }
+      const piece = followerPieceEnd(batches, start);
       // The span from the log end (a compacted gap included) decides the roll.
-      const span = pieceEnd - this.logEndOffset;
+      const span = piece.endOffset - this.logEndOffset;
       if (span - 1 > MAX_RELATIVE_OFFSET) {
-        throw new SpoolError(Errors.UNEXPECTED_APPEND_OFFSET, `${where}: a gap of ${pieceBase - this.logEndOffset} offsets before a replica batch does not fit a segment`);
+        throw new SpoolError(Errors.UNEXPECTED_APPEND_OFFSET, `${where}: a gap of ${readInt64(batches, start) - this.logEndOffset} offsets before a replica batch does not fit a segment`);
       }
-      touched.push(this.appendPiece(batches.subarray(start, end), span, nowMs, pieceEnd));
-      start = end;
+      touched.push(this.appendPiece(batches.subarray(start, piece.end), span, nowMs, piece.endOffset));
+      start = piece.end;
     }
     const result: AppendResult = { baseOffset, lastOffset: this.logEndOffset - 1 };
     assert(this.logEndOffset === nextOffset, 'a replica append ends where its last batch ends');
@@ -476,12 +364,9 @@ export class PartitionLogImpl implements ReplicaLog {
    * producer state is rebuilt, and the high watermark is capped. No-op when `offset` is at
    * or past the log end; OFFSET_OUT_OF_RANGE below the log start.
    *
-   * Crash-safe: the recovery checkpoint is first rewritten (durably) with a recovery point
-   * at or below the segment being cut and cleanShutdown false, so a crash at any later
-   * step makes the next start scan that segment (and everything after it that is left),
-   * which yields whole valid batches: the old log, the new one, or a prefix in between;
-   * epoch entries past the recovered end are dropped on load. A producer snapshot past the
-   * cut is removed first.
+   * Crash-safe (truncation.ts): the recovery checkpoint is first rewritten with a recovery
+   * point at or below the segment being cut; a producer snapshot past the cut is removed
+   * before any segment changes.
    */
   truncateTo(offset: number): void {
     this.checkUsable();
@@ -490,36 +375,19 @@ export class PartitionLogImpl implements ReplicaLog {
     if (offset < this._logStartOffset) {
       throw new SpoolError(Errors.OFFSET_OUT_OF_RANGE, `cannot truncate ${this.topic}-${this.partition} to ${offset}, below its log start ${this._logStartOffset}`);
     }
-    const keep = this.segmentIndexFor(offset);
+    const keep = segmentIndexFor(this.segments, offset);
     try {
-      const checkpoint: Checkpoint = {
-        recoveryPoint: Math.min(this.recoveryPoint(), this.segments[keep]!.baseOffset),
-        logStartOffset: this._logStartOffset,
-        cleanShutdown: false,
-      };
-      writeFileAtomicSync(this.fs, this.checkpointPath, encodeCheckpoint(checkpoint));
-      this.lastCheckpoint = JSON.stringify(checkpoint);
-      if (this.producerSnapshotEndOffset > offset) {
-        this.fs.unlinkSync(this.producerSnapshotPath);
-        this.producerSnapshotEndOffset = -1;
-      }
-      // Newest first, so a crash leaves a prefix of the segments.
-      while (this.segments.length - 1 > keep) {
-        const removed = this.segments.pop()!;
-        removed.close();
-        removed.deleteFiles();
-      }
-      const segment = this.active;
-      const location = segment.findBatch(offset);
-      segment.truncateTo(location ? location.position : segment.sizeBytes, this.config.cleanupPolicy !== 'compact');
+      this.writeUncleanCheckpoint(Math.min(this.recoveryPoint(), this.segments[keep]!.baseOffset), this._logStartOffset);
+      this.producerSnapshot.removeIfPast(offset);
+      cutSegmentsAt(this.segments, keep, offset, this.config.cleanupPolicy !== 'compact');
       if (this.leaderEpochs.truncateFromEnd(this.logEndOffset)) this.leaderEpochs.flush();
     } catch (error) {
       throw this.goOffline(error, 'truncate');
     }
     this.producerState.reset();
-    this.loadProducerState();
+    this.producerSnapshot.load(this.segments, this.logEndOffset);
     this.producerState.dirty = true;
-    if (this._highWatermark > this.logEndOffset) this._highWatermark = this.logEndOffset;
+    this.replication.capHighWatermark(this.logEndOffset);
     if (this.acknowledgedEndOffset > this.logEndOffset) this.acknowledgedEndOffset = this.logEndOffset;
   }
 
@@ -536,17 +404,9 @@ export class PartitionLogImpl implements ReplicaLog {
     this.checkUsable();
     assert(Number.isSafeInteger(offset) && offset >= 0, `bad start offset ${offset}`);
     try {
-      const checkpoint: Checkpoint = { recoveryPoint: Math.min(this.recoveryPoint(), offset), logStartOffset: offset, cleanShutdown: false };
-      writeFileAtomicSync(this.fs, this.checkpointPath, encodeCheckpoint(checkpoint));
-      this.lastCheckpoint = JSON.stringify(checkpoint);
-      if (this.fs.existsSync(this.producerSnapshotPath)) this.fs.unlinkSync(this.producerSnapshotPath);
-      this.producerSnapshotEndOffset = -1;
-      const old = this.segments;
-      for (let i = old.length - 1; i >= 0; i--) {
-        old[i]!.close();
-        old[i]!.deleteFiles();
-      }
-      this.segments = [Segment.create(this.fs, this.dir, offset, this.config.indexIntervalBytes)];
+      this.writeUncleanCheckpoint(Math.min(this.recoveryPoint(), offset), offset);
+      this.producerSnapshot.remove();
+      this.segments = restartSegmentsAt(this.fs, this.dir, this.segments, offset, this.config.indexIntervalBytes);
       if (this.fsync.kind !== 'never') this.fs.fsyncDirSync(this.dir);
       this.leaderEpochs.replace([]);
       this.leaderEpochs.flush();
@@ -556,8 +416,18 @@ export class PartitionLogImpl implements ReplicaLog {
     this._logStartOffset = offset;
     this.producerState.reset();
     this.producerState.dirty = true;
-    this._highWatermark = offset;
+    this.replication.restartAt(offset);
     this.acknowledgedEndOffset = offset;
+  }
+
+  /**
+   * Before a truncation changes any file: a checkpoint (written durably) that makes the next
+   * start scan from `recoveryPoint` on (truncation.ts).
+   */
+  private writeUncleanCheckpoint(recoveryPoint: number, logStartOffset: number): void {
+    const checkpoint: Checkpoint = { recoveryPoint, logStartOffset, cleanShutdown: false };
+    writeFileAtomicSync(this.fs, this.checkpointPath, encodeCheckpoint(checkpoint));
+    this.lastCheckpoint = JSON.stringify(checkpoint);
   }
 
   /**
@@ -568,11 +438,7 @@ export class PartitionLogImpl implements ReplicaLog {
    */
   private checkProducer(batches: Buffer, batchCount: number): Promise<AppendResult> | null {
     if (batchCount > 1) {
-      for (let at = 0; at < batches.length; at += batches.readInt32BE(at + BatchLayout.BATCH_LENGTH) + LOG_OVERHEAD) {
-        if (readInt64(batches, at + BatchLayout.PRODUCER_ID) >= 0) {
-          throw new SpoolError(Errors.INVALID_RECORD, `${this.topic}-${this.partition}: a batch with a producer id must be alone in its partition's records`);
-        }
-      }
+      refuseProducerIdAmongBatches(batches, `${this.topic}-${this.partition}`);
       return null;
     }
     const header = readProducerHeader(batches, 0);
@@ -590,60 +456,31 @@ export class PartitionLogImpl implements ReplicaLog {
     );
   }
 
-  /** Notes the written batches' producer ids, sequences and offsets (offsets are assigned now). */
-  private recordProducers(batches: Buffer): void {
-    for (let at = 0; at < batches.length; at += batches.readInt32BE(at + BatchLayout.BATCH_LENGTH) + LOG_OVERHEAD) {
-      const header = readProducerHeader(batches, at);
-      if (!header || header.firstSeq < 0) continue;
-      const baseOffset = readInt64(batches, at);
-      this.producerState.record(header, baseOffset, baseOffset + batches.readInt32BE(at + BatchLayout.LAST_OFFSET_DELTA));
-    }
-  }
-
   /**
    * Rolls if needed, assigns offsets and writes `batches` (whose offsets fit one segment)
-   * to the active segment with one write, then indexes them. Returns that segment.
+   * to the active segment with one write, then indexes them. Returns that segment. A
+   * follower's batches (`keptEndOffset` >= 0: the offset after its last batch) keep the
+   * leader's offsets and epochs (checked by appendAsFollower).
    */
   private appendPiece(batches: Buffer, offsetCount: number, nowMs: number, keptEndOffset = -1): Segment {
-    const assignOffsets = keptEndOffset < 0;
     let segment: Segment;
     try {
-      this.maybeRoll(batches.length, offsetCount, nowMs);
+      if (needsRoll(this.active, batches.length, offsetCount, nowMs, this.config)) this.roll();
       segment = this.active;
       segment.prepareForAppend();
     } catch (error) {
       throw this.goOffline(error, 'roll');
     }
-    // Assign offsets (and the leader's epoch, when one is set): baseOffset and
-    // partitionLeaderEpoch sit before the CRC's range, so the CRC stays valid. A follower's
-    // batches keep the leader's offsets and epochs (checked by appendAsFollower).
-    let offset = segment.nextOffset;
-    if (assignOffsets) {
-      const epoch = this._leaderEpoch;
-      for (let at = 0; at < batches.length; ) {
-        setBaseOffset(batches, at, offset);
-        if (epoch >= 0) batches.writeInt32BE(epoch, at + BatchLayout.PARTITION_LEADER_EPOCH);
-        offset += batches.readInt32BE(at + BatchLayout.LAST_OFFSET_DELTA) + 1;
-        at += batches.readInt32BE(at + BatchLayout.BATCH_LENGTH) + LOG_OVERHEAD;
-      }
-    } else {
-      offset = keptEndOffset;
-    }
+    const endOffset = keptEndOffset < 0 ? assignOffsets(batches, segment.nextOffset, this.replication.leaderEpoch) : keptEndOffset;
     // The pair of recovery's scan rule: no batch's last offset is past u32 from its segment base.
-    assert(offset - 1 - segment.baseOffset <= MAX_RELATIVE_OFFSET, 'a batch was placed past the u32 relative offsets of its segment');
+    assert(endOffset - 1 - segment.baseOffset <= MAX_RELATIVE_OFFSET, 'a batch was placed past the u32 relative offsets of its segment');
     const startPosition = segment.sizeBytes;
     try {
       segment.writeBatches(batches);
     } catch (error) {
       throw this.goOffline(error, 'write');
     }
-    for (let at = 0; at < batches.length; ) {
-      const batchBase = readInt64(batches, at);
-      const totalBytes = batches.readInt32BE(at + BatchLayout.BATCH_LENGTH) + LOG_OVERHEAD;
-      const lastOffset = batchBase + batches.readInt32BE(at + BatchLayout.LAST_OFFSET_DELTA);
-      segment.noteBatch(startPosition + at, batchBase, lastOffset, totalBytes, readInt64(batches, at + BatchLayout.MAX_TIMESTAMP), nowMs);
-      at += totalBytes;
-    }
+    noteWrittenBatches(segment, batches, startPosition, nowMs);
     try {
       segment.flushIndexEntries();
     } catch (error) {
@@ -680,7 +517,7 @@ export class PartitionLogImpl implements ReplicaLog {
   retryAfterNoSpace(): boolean {
     if (this.closedReason || this.offlineError?.kind !== Errors.NOT_ENOUGH_SPACE) return false;
     // Work still in flight settles first (its failure would be reported twice).
-    if (this.segments.some((segment) => segment.flushing || segment.commit.busy)) return false;
+    if (hasFsyncInFlight(this.segments)) return false;
     try {
       probeDiskSpace(this.fs, this.dir);
       this.repairActiveSegment();
@@ -693,8 +530,7 @@ export class PartitionLogImpl implements ReplicaLog {
       return false;
     }
     this.offlineError = null;
-    for (const segment of this.segments.slice(0, -1)) {
-      if (segment.durableOffset >= segment.nextOffset) continue;
+    for (const segment of unflushedClosedSegments(this.segments)) {
       segment.flushClosed().catch((error: unknown) => {
         this.goOffline(error, 'fsync after roll');
       });
@@ -717,27 +553,13 @@ export class PartitionLogImpl implements ReplicaLog {
     this.segments[this.segments.length - 1] = replacement;
   }
 
-  private maybeRoll(incomingBytes: number, offsetCount: number, nowMs: number): void {
-    const active = this.active;
-    if (active.isEmpty) return;
-    const full = active.sizeBytes + incomingBytes > this.config.segmentBytes;
-    const old = active.rollBaseMs >= 0 && nowMs - active.rollBaseMs >= this.config.segmentMs;
-    const offsetsOverflow = active.nextOffset + offsetCount - 1 - active.baseOffset > MAX_RELATIVE_OFFSET;
-    if (full || old || offsetsOverflow) this.roll();
-  }
-
-  /** Closes the active segment and starts a new one at the log end offset. */
+  /** Closes the active segment and starts a new one at the log end offset (segment-lifecycle.ts). */
   roll(): void {
     this.checkUsable();
-    const old = this.active;
-    if (old.isEmpty) return;
+    if (this.active.isEmpty) return;
+    let old: Segment;
     try {
-      old.finalizeIndexes();
-      const next = Segment.create(this.fs, this.dir, old.nextOffset, this.config.indexIntervalBytes);
-      this.segments.push(next);
-      // The new file's directory entry must be durable before an fsynced append in it is
-      // acknowledged (fdatasync of the file does not cover its name).
-      if (this.fsync.kind !== 'never') this.fs.fsyncDirSync(this.dir);
+      old = startNextSegment(this.fs, this.dir, this.segments, this.config, this.fsync);
     } catch (error) {
       throw this.goOffline(error, 'roll');
     }
@@ -746,15 +568,13 @@ export class PartitionLogImpl implements ReplicaLog {
     old.flushClosed().catch((error: unknown) => {
       this.goOffline(error, 'fsync after roll');
     });
-    // Older closed segments give their in-memory indexes back; a read loads them again.
-    for (let i = 0; i < this.segments.length - 1 - KEEP_LOADED_CLOSED_SEGMENTS; i++) this.segments[i]!.unloadIndexes();
+    unloadOldIndexes(this.segments);
   }
 
   /** Rolls when the active segment is older than segment.ms (the segment.ms task). */
   rollIfOld(nowMs: number): boolean {
     if (this.offlineError || this.closedReason) return false;
-    const active = this.active;
-    if (active.isEmpty || active.rollBaseMs < 0 || nowMs - active.rollBaseMs < this.config.segmentMs) return false;
+    if (!isPastSegmentMs(this.active, nowMs, this.config)) return false;
     this.roll();
     return true;
   }
@@ -774,26 +594,7 @@ export class PartitionLogImpl implements ReplicaLog {
     const visibleEnd = options?.isolation === 'high-watermark' ? highWatermark : logEndOffset;
     if (offset >= visibleEnd) return result;
     try {
-      for (let i = this.segmentIndexFor(offset); i < this.segments.length; i++) {
-        const segment = this.segments[i]!;
-        const location = segment.findBatch(offset);
-        if (location) {
-          if (location.baseOffset >= visibleEnd) return result;
-          let limitBytes = maxBytes;
-          // Only a replicated log's high watermark can sit inside the segment being read.
-          if (visibleEnd < segment.nextOffset) {
-            const hidden = segment.findBatch(visibleEnd);
-            if (hidden) {
-              // A high watermark inside this very batch (never at a batch boundary in
-              // practice, but then the batch is not visible yet).
-              if (hidden.position === location.position) return result;
-              limitBytes = Math.min(limitBytes, hidden.position - location.position);
-            }
-          }
-          result.bytes = segment.readBatches(location, limitBytes);
-          return result;
-        }
-      }
+      result.bytes = readVisibleBatches(this.segments, offset, visibleEnd, maxBytes);
     } catch (error) {
       throw this.readFailure(error, 'read');
     }
@@ -805,57 +606,21 @@ export class PartitionLogImpl implements ReplicaLog {
    * naming its offsets); anything else is a disk error and puts the partition offline.
    */
   private readFailure(error: unknown, what: string): SpoolError {
-    if (error instanceof StoredBatchError) {
-      return new CorruptBatchError(this.topic, this.partition, error.baseOffset, error.nextOffset, error.message, { cause: error });
-    }
-    return this.goOffline(error, what);
+    return toCorruptBatchError(this.topic, this.partition, error) ?? this.goOffline(error, what);
   }
 
   /** The last segment whose base offset is <= offset (the first segment when none is). */
   segmentIndexFor(offset: number): number {
-    let low = 0;
-    let high = this.segments.length - 1;
-    let found = 0;
-    while (low <= high) {
-      const mid = (low + high) >>> 1;
-      if (this.segments[mid]!.baseOffset <= offset) {
-        found = mid;
-        low = mid + 1;
-      } else {
-        high = mid - 1;
-      }
-    }
-    return found;
+    return segmentIndexFor(this.segments, offset);
   }
 
   offsetForTimestamp(timestampMs: number): number | null {
     this.checkUsable();
     try {
-      for (const segment of this.segments) {
-        const location = segment.findBatchByTimestamp(timestampMs);
-        if (!location) continue;
-        const bytes = segment.readBatches(location, location.totalBytes);
-        let records: DecodedRecord[];
-        try {
-          // The one batch is decoded, so its CRC is checked too (cheap, and bit rot would
-          // otherwise answer with a wrong offset).
-          records = decodeBatch(bytes, 0, { verifyCrc: true, maxUncompressedBytes: this.config.maxMessageBytes }).records;
-        } catch (error) {
-          if (!isSpoolError(error)) throw error;
-          // A codec spool cannot inflate (snappy, lz4, zstd from a Kafka client) is not
-          // damage: the batch's maxTimestamp is >= the target, so its base is a safe answer.
-          if (error.code === Errors.UNSUPPORTED_COMPRESSION.name) return Math.max(location.baseOffset, this._logStartOffset);
-          const detail = `${segment.logPath}:${location.position}: ${error.message}`;
-          throw new StoredBatchError(location.baseOffset, location.lastOffset + 1, detail);
-        }
-        const record = records.find((r) => r.timestamp >= timestampMs);
-        const offset = record ? record.offset : location.baseOffset;
-        return Math.max(offset, this._logStartOffset);
-      }
+      return offsetForTimestampIn(this.segments, timestampMs, this.config.maxMessageBytes, this._logStartOffset);
     } catch (error) {
       throw this.readFailure(error, 'read by timestamp');
     }
-    return null;
   }
 
   /** fsync of the active segment (the interval flush task). */
@@ -871,11 +636,7 @@ export class PartitionLogImpl implements ReplicaLog {
    * those and scans the rest.
    */
   recoveryPoint(): number {
-    for (let i = 0; i < this.segments.length - 1; i++) {
-      const segment = this.segments[i]!;
-      if (segment.flushing || segment.durableOffset < segment.nextOffset) return segment.baseOffset;
-    }
-    return this.active.baseOffset;
+    return recoveryPointOf(this.segments);
   }
 
   /** Writes the recovery checkpoint when it changed (atomic write). */
@@ -885,7 +646,7 @@ export class PartitionLogImpl implements ReplicaLog {
       logStartOffset: this._logStartOffset,
       cleanShutdown,
     };
-    this.writeProducerSnapshot(cleanShutdown, checkpoint.recoveryPoint);
+    this.producerSnapshot.write(cleanShutdown, checkpoint.recoveryPoint, this.logEndOffset);
     const key = JSON.stringify(checkpoint);
     if (key === this.lastCheckpoint) return;
     if (batch) {
@@ -909,10 +670,7 @@ export class PartitionLogImpl implements ReplicaLog {
     try {
       this.writeCheckpoint(false);
       if (this.leaderEpochs.truncateFromStart(this._logStartOffset)) this.leaderEpochs.flush();
-      for (const segment of removed) {
-        segment.close();
-        segment.deleteFiles();
-      }
+      deleteSegments(removed);
     } catch (error) {
       throw this.goOffline(error, 'delete segments');
     }
@@ -933,8 +691,7 @@ export class PartitionLogImpl implements ReplicaLog {
       throw new SpoolError(Errors.OFFSET_OUT_OF_RANGE, `offset ${offset} is outside ${this.topic}-${this.partition} [${this._logStartOffset}, ${logEndOffset}]`);
     }
     if (offset <= this._logStartOffset) return this._logStartOffset;
-    let count = 0;
-    while (count < this.segments.length - 1 && !this.segments[count]!.flushing && this.segments[count + 1]!.baseOffset <= offset) count++;
+    const count = closedSegmentsBelow(this.segments, offset);
     this._logStartOffset = offset;
     if (count > 0) this.deleteOldestSegments(count);
     else {
@@ -964,8 +721,7 @@ export class PartitionLogImpl implements ReplicaLog {
   async close(checkpoint = true, batch?: SyncBatch): Promise<void> {
     if (this.closedReason) return;
     this.closedReason = new SpoolError(Errors.SHUTTING_DOWN, `${this.topic}-${this.partition} is closed`);
-    await Promise.all(this.segments.map((segment) => segment.commit.idle()));
-    await Promise.all(this.segments.map((segment) => segment.flushDone));
+    await settleSegments(this.segments);
     try {
       if (!this.offlineError && checkpoint) {
         this.active.finalizeIndexes();
@@ -984,13 +740,7 @@ export class PartitionLogImpl implements ReplicaLog {
   abandon(): void {
     if (this.closedReason) return;
     this.closedReason = new SpoolError(Errors.SHUTTING_DOWN, `${this.topic}-${this.partition} is closed`);
-    for (const segment of this.segments) {
-      try {
-        segment.close();
-      } catch {
-        // A crash does not close files cleanly either; nothing to do.
-      }
-    }
+    abandonSegments(this.segments);
   }
 
   /** After deleteTopic: every later call says the topic is gone. */

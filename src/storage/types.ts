@@ -227,6 +227,12 @@ export interface LogManager {
   alterTopicConfig(name: string, changes: Partial<TopicConfig>): Promise<TopicInfo>;
   /** Resolves once the topic is gone and its partitions closed; directories are removed in the background. Throws SpoolError UNKNOWN_TOPIC. */
   deleteTopic(name: string): Promise<void>;
+  /**
+   * Deletes one partition's local records (it starts again empty at offset 0; the topic keeps
+   * the partition) when `stillWanted` still says so inside the topic's serialized operations.
+   * True when records went. Throws SpoolError UNKNOWN_TOPIC or UNKNOWN_PARTITION.
+   */
+  deletePartition(name: string, partition: number, stillWanted?: () => boolean): Promise<boolean>;
   listTopics(): TopicInfo[];
   getTopic(name: string): TopicInfo | undefined;
   /** Throws SpoolError UNKNOWN_TOPIC or UNKNOWN_PARTITION. */

@@ -1,6 +1,6 @@
 // Proves the group coordinator follows the leadership of its __consumer_offsets partition,
 // with two brokers in this process on 127.0.0.1 and the roles supplied by the test (a
-// shared replica state, no etcd; the same setup as replication.test.ts): the group's
+// shared replica state, no etcd; test/helpers/two-brokers.ts, as replication.test.ts): the group's
 // partition of __consumer_offsets is replicated from broker 1 to broker 2 by a
 // ReplicaFetcher, so a commit is answered only once broker 2 has it; the non-leader answers
 // NOT_COORDINATOR and FindCoordinator (native, and Kafka's at the Kafka listener) names the leader; when the test moves the leadership
@@ -14,26 +14,26 @@
 // alone throughout and serves the fetches; broker 2 has the topic too (the coordinator
 // checks subscriptions against its own topic table).
 
-import { rmSync } from 'node:fs';
 import { connect } from 'node:net';
 import { ApiKeys, decodeResponse, encodeRequest, frameBytes, type FindCoordinatorResponse } from '../../src/kafka/index.js';
 import { afterEach, describe, expect, it } from 'vitest';
-import { type Broker, NativeLeaderChannel, type PartitionReplicaState, type ReplicaState, silentLogger, startBroker } from '../../src/broker/index.js';
+import type { Broker, PartitionReplicaState, ReplicaState } from '../../src/broker/index.js';
 import { Client } from '../../src/client/index.js';
-import { ReplicaFetcher } from '../../src/cluster/replica-fetcher.js';
+import type { ReplicaFetcher } from '../../src/cluster/replica-fetcher.js';
 import { coordinatorPartitionOf, type CoordinatorAddress, type CoordinatorRoles } from '../../src/groups/coordinator-placement.js';
 import { OFFSETS_TOPIC } from '../../src/groups/offset-store.js';
 import { ApiKey } from '../../src/protocol/apis.js';
 import type * as M from '../../src/protocol/messages.js';
-import { tempDir, waitFor } from '../helpers/broker.js';
+import { waitFor } from '../helpers/broker.js';
 import { RawClient } from '../helpers/raw-client.js';
+import { type Cleanup, ReplicatedBrokers } from '../helpers/two-brokers.js';
 
 const PARTITIONS = 4;
 const GROUP = 'failover-group';
 const TOPIC = 'orders';
 const GROUP_PARTITION = coordinatorPartitionOf(GROUP, PARTITIONS);
 
-const cleanups: Array<() => Promise<void> | void> = [];
+const cleanups: Cleanup[] = [];
 afterEach(async () => {
   while (cleanups.length > 0) await cleanups.pop()!();
 });
@@ -79,37 +79,18 @@ class TestCluster implements ReplicaState {
   }
 }
 
-async function broker(brokerId: number, cluster: TestCluster): Promise<Broker> {
-  const dataDir = tempDir();
-  const started = await startBroker({
-    dataDir,
-    port: 0,
-    fsync: { kind: 'never' },
-    logger: silentLogger,
-    kafkaListener: { host: '127.0.0.1', port: 0 },
-    replication: { brokerId, state: cluster, ackTimeoutMs: 20_000 },
-    coordinatorRoles: cluster.rolesOf(brokerId),
-    offsetsTopicPartitions: PARTITIONS,
+async function broker(brokers: ReplicatedBrokers, brokerId: number, cluster: TestCluster): Promise<Broker> {
+  const started = await brokers.start(brokerId, {
+    ackTimeoutMs: 20_000,
+    broker: { kafkaListener: { host: '127.0.0.1', port: 0 }, coordinatorRoles: cluster.rolesOf(brokerId), offsetsTopicPartitions: PARTITIONS },
   });
   cluster.addresses.set(brokerId, { nodeId: brokerId, host: '127.0.0.1', port: started.port, kafka: started.kafka });
-  cleanups.push(() => rmSync(dataDir, { recursive: true, force: true }));
-  cleanups.push(() => started.close());
   return started;
 }
 
-function follow(follower: Broker, followerId: number, leader: Broker, leaderEpoch: number): ReplicaFetcher {
-  const fetcher = new ReplicaFetcher({
-    topic: OFFSETS_TOPIC,
-    partition: GROUP_PARTITION,
-    log: follower.context.replicas!.replicaLog(OFFSETS_TOPIC, GROUP_PARTITION),
-    leaderEpoch,
-    channel: new NativeLeaderChannel('127.0.0.1', leader.port, followerId),
-    maxWaitMs: 50,
-    warn: () => undefined,
-  });
-  fetcher.start();
-  cleanups.push(() => fetcher.stop());
-  return fetcher;
+/** Broker `followerId` copies the group's offsets partition from broker `leaderId`. */
+function follow(brokers: ReplicatedBrokers, followerId: number, leaderId: number, leaderEpoch: number): ReplicaFetcher {
+  return brokers.follow(followerId, leaderId, OFFSETS_TOPIC, GROUP_PARTITION, { leaderEpoch, maxWaitMs: 50 });
 }
 
 /** Kafka FindCoordinator v3 (key type 0) over the Kafka listener. */
@@ -136,14 +117,15 @@ async function committed(client: RawClient): Promise<{ errorCode: number; offset
 describe('group coordinator failover between two brokers', () => {
   it('moves with the offsets partition leader: offsets survive, the old one answers NOT_COORDINATOR, the SDK consumer follows', async () => {
     const cluster = new TestCluster();
-    const one = await broker(1, cluster);
-    const two = await broker(2, cluster);
+    const brokers = new ReplicatedBrokers(cluster, cleanups);
+    const one = await broker(brokers, 1, cluster);
+    const two = await broker(brokers, 2, cluster);
     const rawOne = await RawClient.connect(one.port);
     const rawTwo = await RawClient.connect(two.port);
     cleanups.push(() => rawOne.close(), () => rawTwo.close());
     await rawOne.createTopic(TOPIC, 1);
     await rawTwo.createTopic(TOPIC, 1);
-    const followerFetcher = follow(two, 2, one, 1);
+    const followerFetcher = follow(brokers, 2, 1, 1);
 
     const client = new Client({ brokers: [`127.0.0.1:${one.port}`, `127.0.0.1:${two.port}`], retry: { initialRetryTimeMs: 50, maxRetryTimeMs: 300 } });
     cleanups.push(() => client.close());
@@ -162,8 +144,8 @@ describe('group coordinator failover between two brokers', () => {
     });
 
     // Every commit is answered once broker 2 holds it (broker 1's HW covers it).
-    const leaderLog = one.context.replicas!.replicaLog(OFFSETS_TOPIC, GROUP_PARTITION);
-    const replicated = two.context.replicas!.replicaLog(OFFSETS_TOPIC, GROUP_PARTITION);
+    const leaderLog = brokers.replicaLog(1, OFFSETS_TOPIC, GROUP_PARTITION);
+    const replicated = brokers.replicaLog(2, OFFSETS_TOPIC, GROUP_PARTITION);
     await waitFor(async () => (await committed(rawOne)).offset === 10 && leaderLog.highWatermark === leaderLog.logEndOffset, 10_000);
     expect(replicated.logEndOffset).toBe(leaderLog.logEndOffset);
     expect((await committed(rawTwo)).errorCode).toBe(89); // NOT_COORDINATOR
@@ -173,7 +155,7 @@ describe('group coordinator failover between two brokers', () => {
     // Broker 2 takes the partition over (the controller's failover, done by hand here).
     await followerFetcher.stop();
     cluster.moveTo(2, [one, two]);
-    follow(one, 1, two, cluster.leaderEpoch);
+    follow(brokers, 1, 2, cluster.leaderEpoch);
 
     expect(await committed(rawTwo)).toEqual({ errorCode: 0, offset: 10 });
     expect((await committed(rawOne)).errorCode).toBe(89);

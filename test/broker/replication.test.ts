@@ -12,19 +12,19 @@
 // acks=all, also when a follower's fetch moves the HW; a follower refuses consumer fetches;
 // min.insync.replicas comes from the partition's state when it names one.
 
-import { rmSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
-import { type Broker, NativeLeaderChannel, type PartitionReplicaState, type ReplicaState, silentLogger, startBroker } from '../../src/broker/index.js';
-import { ReplicaFetcher } from '../../src/cluster/replica-fetcher.js';
+import type { Broker, PartitionReplicaState, ReplicaState } from '../../src/broker/index.js';
+import type { ReplicaFetcher } from '../../src/cluster/replica-fetcher.js';
 import { ApiKey } from '../../src/protocol/apis.js';
 import type * as M from '../../src/protocol/messages.js';
 import type { ReplicaLog } from '../../src/storage/types.js';
-import { tempDir, waitFor } from '../helpers/broker.js';
+import { waitFor } from '../helpers/broker.js';
 import { RawClient } from '../helpers/raw-client.js';
+import { type Cleanup, ReplicatedBrokers } from '../helpers/two-brokers.js';
 import { batchOf } from './records.js';
 
 const TOPIC = 'replicated';
-const cleanups: Array<() => Promise<void> | void> = [];
+const cleanups: Cleanup[] = [];
 afterEach(async () => {
   while (cleanups.length > 0) await cleanups.pop()!();
 });
@@ -40,38 +40,24 @@ class TestReplicaState implements ReplicaState {
   }
 }
 
-async function broker(brokerId: number, state: ReplicaState): Promise<Broker> {
-  const dataDir = tempDir();
-  const started = await startBroker({
-    dataDir,
-    port: 0,
-    fsync: { kind: 'never' },
-    logger: silentLogger,
-    replication: { brokerId, state, minInsyncReplicas: 2, ackTimeoutMs: 20_000 },
-  });
-  cleanups.push(() => rmSync(dataDir, { recursive: true, force: true }));
-  cleanups.push(() => started.close());
-  return started;
+/** Brokers 1 and 2 sharing `state`, and a raw client of each. */
+async function twoBrokers(state: TestReplicaState): Promise<{ brokers: ReplicatedBrokers; one: Broker; two: Broker; clientOne: RawClient; clientTwo: RawClient }> {
+  const brokers = new ReplicatedBrokers(state, cleanups);
+  const one = await brokers.start(1, { minInsyncReplicas: 2, ackTimeoutMs: 20_000 });
+  const two = await brokers.start(2, { minInsyncReplicas: 2, ackTimeoutMs: 20_000 });
+  const clientOne = await RawClient.connect(one.port);
+  const clientTwo = await RawClient.connect(two.port);
+  cleanups.push(() => clientOne.close(), () => clientTwo.close());
+  return { brokers, one, two, clientOne, clientTwo };
 }
 
 function logOf(broker: Broker): ReplicaLog {
   return broker.context.replicas!.replicaLog(TOPIC, 0);
 }
 
-function follow(follower: Broker, followerId: number, leader: Broker, leaderEpoch: number): ReplicaFetcher {
-  const fetcher = new ReplicaFetcher({
-    topic: TOPIC,
-    partition: 0,
-    log: logOf(follower),
-    leaderEpoch,
-    channel: new NativeLeaderChannel('127.0.0.1', leader.port, followerId),
-    maxWaitMs: 100,
-    maxBytes: 700,
-    warn: () => undefined,
-  });
-  fetcher.start();
-  cleanups.push(() => fetcher.stop());
-  return fetcher;
+/** Broker `followerId` copies the topic's partition 0 from broker `leaderId` (700-byte fetches). */
+function follow(brokers: ReplicatedBrokers, followerId: number, leaderId: number, leaderEpoch: number): ReplicaFetcher {
+  return brokers.follow(followerId, leaderId, TOPIC, 0, { leaderEpoch, maxWaitMs: 100, maxBytes: 700 });
 }
 
 function image(log: ReplicaLog): Buffer {
@@ -98,11 +84,7 @@ async function produceRaw(client: RawClient, values: string[], acks: 0 | 1 | -1)
 describe('replication between two brokers', () => {
   it('copies the leader byte for byte, moves the HW with the follower, and acks=all waits for it', async () => {
     const state = new TestReplicaState();
-    const leader = await broker(1, state);
-    const follower = await broker(2, state);
-    const leaderClient = await RawClient.connect(leader.port);
-    const followerClient = await RawClient.connect(follower.port);
-    cleanups.push(() => leaderClient.close(), () => followerClient.close());
+    const { brokers, one: leader, two: follower, clientOne: leaderClient, clientTwo: followerClient } = await twoBrokers(state);
     await leaderClient.createTopic(TOPIC, 1);
     await followerClient.createTopic(TOPIC, 1);
 
@@ -125,7 +107,7 @@ describe('replication between two brokers', () => {
     });
     await waitFor(() => logOf(leader).logEndOffset === 5);
     expect(answered).toBe(false);
-    const fetcher = follow(follower, 2, leader, 1);
+    const fetcher = follow(brokers, 2, 1, 1);
     const acked = await waiting;
     expect(acked.partitions[0]!.errorCode).toBe(0);
     expect(acked.partitions[0]!.baseOffset).toBe(3);
@@ -162,17 +144,13 @@ describe('replication between two brokers', () => {
     for (const cut of [6, 7]) {
       const state = new TestReplicaState();
       state.current = { leaderId: 1, leaderEpoch: 1, isr: [1] };
-      const leader = await broker(1, state);
-      const follower = await broker(2, state);
-      const leaderClient = await RawClient.connect(leader.port);
-      const followerClient = await RawClient.connect(follower.port);
-      cleanups.push(() => leaderClient.close(), () => followerClient.close());
+      const { brokers, one: leader, two: follower, clientOne: leaderClient, clientTwo: followerClient } = await twoBrokers(state);
       await leaderClient.createTopic(TOPIC, 1);
       await followerClient.createTopic(TOPIC, 1);
       for (let i = 0; i < 6; i++) await produceRaw(leaderClient, [`a${i}`, `b${i}`], 1);
       // Batches hold offsets 0-1, 2-3, ...: 6 is a batch boundary, 7 is inside batch 6-7.
       logOf(leader).deleteRecordsBefore(cut);
-      const fetcher = follow(follower, 2, leader, 1);
+      const fetcher = follow(brokers, 2, 1, 1);
       await waitFor(() => logOf(follower).logEndOffset === logOf(leader).logEndOffset);
       expect(fetcher.counters.truncations).toBeGreaterThanOrEqual(1);
       expect(logOf(follower).logStartOffset).toBe(6);
@@ -182,16 +160,12 @@ describe('replication between two brokers', () => {
 
   it('truncates the old leader\'s divergent tail after an epoch change, then follows the new leader', async () => {
     const state = new TestReplicaState();
-    const brokerA = await broker(1, state);
-    const brokerB = await broker(2, state);
-    const clientA = await RawClient.connect(brokerA.port);
-    const clientB = await RawClient.connect(brokerB.port);
-    cleanups.push(() => clientA.close(), () => clientB.close());
+    const { brokers, one: brokerA, two: brokerB, clientOne: clientA, clientTwo: clientB } = await twoBrokers(state);
     await clientA.createTopic(TOPIC, 1);
     await clientB.createTopic(TOPIC, 1);
 
     // Epoch 1: A leads, B follows; 4 replicated batches.
-    const fetcherB = follow(brokerB, 2, brokerA, 1);
+    const fetcherB = follow(brokers, 2, 1, 1);
     for (let i = 0; i < 4; i++) expect((await produceRaw(clientA, [`e1-${i}`, `e1-${i}b`], -1)).partitions[0]!.errorCode).toBe(0);
     const replicatedEnd = logOf(brokerA).logEndOffset;
     await waitFor(() => logOf(brokerB).logEndOffset === replicatedEnd);
@@ -210,7 +184,7 @@ describe('replication between two brokers', () => {
     expect((await produceRaw(clientB, ['e2-0', 'e2-0b', 'e2-0c'], 1)).partitions[0]!.errorCode).toBe(0);
     expect((await produceRaw(clientB, ['e2-1'], 1)).partitions[0]!.errorCode).toBe(0);
     expect((await produceRaw(clientA, ['stale'], 1)).partitions[0]!.errorCode).toBe(80);
-    const fetcherA = follow(brokerA, 1, brokerB, 2);
+    const fetcherA = follow(brokers, 1, 2, 2);
     await waitFor(() => logOf(brokerA).logEndOffset === logOf(brokerB).logEndOffset && fetcherA.currentPhase === 'fetching');
     expect(fetcherA.counters.truncations).toBe(1);
     expect(image(logOf(brokerA)).equals(image(logOf(brokerB)))).toBe(true);
@@ -228,11 +202,7 @@ describe('replication between two brokers', () => {
 
   it('without a valid lease the leader takes no writes and fails waiting acks=all; min.insync comes from the partition state', async () => {
     const state = new TestReplicaState();
-    const leader = await broker(1, state);
-    const follower = await broker(2, state);
-    const client = await RawClient.connect(leader.port);
-    const followerClient = await RawClient.connect(follower.port);
-    cleanups.push(() => client.close(), () => followerClient.close());
+    const { brokers, one: leader, clientOne: client, clientTwo: followerClient } = await twoBrokers(state);
     await client.createTopic(TOPIC, 1);
     expect((await produceRaw(client, ['first'], 1)).partitions[0]!.errorCode).toBe(0);
     // A follower answers consumers NOT_LEADER_OR_FOLLOWER too.
@@ -254,7 +224,7 @@ describe('replication between two brokers', () => {
     const waiting = produceRaw(client, ['late'], -1);
     await waitFor(() => logOf(leader).logEndOffset === 3);
     state.lease = false;
-    follow(follower, 2, leader, 1);
+    follow(brokers, 2, 1, 1);
     expect((await waiting).partitions[0]!.errorCode).toBe(80);
 
     // The topic's min.insync.replicas (from the state) wins over the broker-wide setting (2).

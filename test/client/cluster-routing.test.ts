@@ -9,28 +9,19 @@
 // same brokers and leaders from the Kafka listener and produces to the leaders, and kcat
 // consumes each partition from its leader.
 
-import { rmSync } from 'node:fs';
 import { Kafka, logLevel } from 'kafkajs';
 import { afterEach, describe, expect, it } from 'vitest';
-import {
-  type Broker,
-  type ClusterMetadataSource,
-  NativeLeaderChannel,
-  type PartitionReplicaState,
-  type ReplicaState,
-  createTopic,
-  silentLogger,
-  startBroker,
-} from '../../src/broker/index.js';
+import { type Broker, type ClusterMetadataSource, type PartitionReplicaState, type ReplicaState, createTopic } from '../../src/broker/index.js';
 import { Client } from '../../src/client/index.js';
-import { ReplicaFetcher } from '../../src/cluster/replica-fetcher.js';
+import type { ReplicaFetcher } from '../../src/cluster/replica-fetcher.js';
 import { ApiKey } from '../../src/protocol/apis.js';
 import type * as M from '../../src/protocol/messages.js';
-import { randomTopic, tempDir, waitFor } from '../helpers/broker.js';
+import { randomTopic, waitFor } from '../helpers/broker.js';
 import { RawClient } from '../helpers/raw-client.js';
+import { type Cleanup, ReplicatedBrokers } from '../helpers/two-brokers.js';
 import { run } from '../kafka-clients/helpers.js';
 
-const cleanups: Array<() => Promise<void> | void> = [];
+const cleanups: Cleanup[] = [];
 afterEach(async () => {
   while (cleanups.length > 0) await cleanups.pop()!();
 });
@@ -48,7 +39,9 @@ class TestRoles implements ReplicaState {
 
 class TestCluster {
   readonly roles = new TestRoles();
-  readonly brokers = new Map<number, Broker>();
+  readonly replicated = new ReplicatedBrokers(this.roles, cleanups);
+  /** The running brokers by id (a test deletes one it stops, so Metadata no longer lists it). */
+  readonly brokers = this.replicated.brokers;
 
   /** What a broker's Metadata says: every started broker, leaders from the roles. */
   source(nodeId: number): ClusterMetadataSource {
@@ -64,21 +57,12 @@ class TestCluster {
     };
   }
 
-  async start(nodeId: number, minInsyncReplicas = 1): Promise<Broker> {
-    const dataDir = tempDir();
-    const broker = await startBroker({
-      dataDir,
-      port: 0,
-      kafkaListener: { host: '127.0.0.1', port: 0 },
-      fsync: { kind: 'never' },
-      logger: silentLogger,
-      replication: { brokerId: nodeId, state: this.roles, minInsyncReplicas, ackTimeoutMs: 10_000 },
-      clusterMetadata: this.source(nodeId),
+  start(nodeId: number, minInsyncReplicas = 1): Promise<Broker> {
+    return this.replicated.start(nodeId, {
+      minInsyncReplicas,
+      ackTimeoutMs: 10_000,
+      broker: { kafkaListener: { host: '127.0.0.1', port: 0 }, clusterMetadata: this.source(nodeId) },
     });
-    cleanups.push(() => rmSync(dataDir, { recursive: true, force: true }));
-    cleanups.push(() => broker.close());
-    this.brokers.set(nodeId, broker);
-    return broker;
   }
 
   async createTopic(topic: string, partitions: number): Promise<void> {
@@ -87,26 +71,15 @@ class TestCluster {
 
   /** Tells every broker's replica manager that the roles of a partition changed. */
   changed(topic: string, partition: number): void {
-    for (const broker of this.brokers.values()) broker.context.replicas!.stateChanged(topic, partition);
+    this.replicated.changed(topic, partition);
   }
 
   follow(followerId: number, leaderId: number, topic: string, partition: number, leaderEpoch: number): ReplicaFetcher {
-    const fetcher = new ReplicaFetcher({
-      topic,
-      partition,
-      log: this.brokers.get(followerId)!.context.replicas!.replicaLog(topic, partition),
-      leaderEpoch,
-      channel: new NativeLeaderChannel('127.0.0.1', this.brokers.get(leaderId)!.port, followerId),
-      maxWaitMs: 50,
-      warn: () => undefined,
-    });
-    fetcher.start();
-    cleanups.push(() => fetcher.stop());
-    return fetcher;
+    return this.replicated.follow(followerId, leaderId, topic, partition, { leaderEpoch, maxWaitMs: 50 });
   }
 
   logEnd(nodeId: number, topic: string, partition: number): number {
-    return this.brokers.get(nodeId)!.context.replicas!.replicaLog(topic, partition).logEndOffset;
+    return this.replicated.replicaLog(nodeId, topic, partition).logEndOffset;
   }
 }
 

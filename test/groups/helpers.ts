@@ -53,6 +53,7 @@ export class FakeLogs {
       createPartitions: () => Promise.reject(new Error('not in the fake')),
       alterTopicConfig: () => Promise.reject(new Error('not in the fake')),
       deleteTopic: () => Promise.reject(new Error('not in the fake')),
+      deletePartition: () => Promise.reject(new Error('not in the fake')),
       allocateProducerId: () => {
         throw new Error('not in the fake');
       },

@@ -3,6 +3,9 @@
 // - the SDK over TLS logs in with SCRAM-SHA-512 and with PLAIN (allowed only over TLS);
 // - kcat with security.protocol=SASL_SSL produces with SCRAM-SHA-512 and consumes with PLAIN;
 // - kafkajs 2.2.4 with ssl + sasl scram-sha-256 produces and consumes;
+// - kafka-python 2.0.2 with SASL_SSL and PLAIN (SaslHandshake v0, the password as one raw
+//   token, answered by four zero bytes) produces and consumes; a wrong PLAIN password gives up
+//   cleanly; confluent-kafka (librdkafka) with SASL_SSL and PLAIN produces and consumes;
 // - a client certificate alone (mTLS, no SASL) does not pass the SASL gate, and a wrong
 //   PLAIN password is refused like a wrong SCRAM one;
 // - the admin HTTPS port's console API asks for HTTP Basic with a SCRAM user (401 without
@@ -15,6 +18,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Client, isSpoolError } from '../../src/client/index.js';
 import { randomTopic, startBroker, type BrokerProcess } from '../helpers/broker.js';
 import { makeTestCerts } from '../helpers/tls-certs.js';
+import { fileURLToPath } from 'node:url';
 import { parseKcatJson, run } from './helpers.js';
 
 const certs = makeTestCerts();
@@ -106,6 +110,31 @@ describe('SASL over TLS', () => {
     const value = await new Promise<string>((resolve) => void consumer.run({ eachMessage: async ({ message }) => resolve(message.value!.toString()) }));
     await consumer.disconnect();
     expect(value).toBe('over tls');
+  });
+
+  const python = (script: string, topic: string, password: string) =>
+    run('/usr/bin/python3', [fileURLToPath(new URL(script, import.meta.url)), broker.kafkaAddress!, topic, `${topic}-group`, '100', 'SASL_SSL', 'PLAIN', 'admin', password, certs.ca.cert], {
+      timeoutMs: 60_000,
+    });
+
+  it('kafka-python 2.0.2 with SASL_SSL and PLAIN (raw token) produces and consumes; a wrong password gives up', async () => {
+    const topic = randomTopic('sasl-ssl-kpy');
+    await sdk({ mechanism: 'scram-sha-512', username: 'admin', password: 'admin-secret' }).admin().createTopics({ topics: [{ topic, numPartitions: 2 }] });
+    const result = await python('./sasl_python_client.py', topic, 'admin-secret');
+    expect(result.code, result.stderr + result.stdout).toBe(0);
+    expect(JSON.parse(result.stdout.trim().split('\n').pop()!)).toEqual({ produced: 100, consumed: 100 });
+    const wrong = await python('./sasl_python_client.py', topic, 'wrong');
+    expect(wrong.code, wrong.stderr).toBe(2);
+    expect(wrong.stdout.trim()).toMatch(/^refused: NoBrokersAvailable/);
+    expect(broker.stderr()).toMatch(/authentication failed for User:admin with PLAIN from 127\.0\.0\.1: wrong password/);
+  });
+
+  it('confluent-kafka (librdkafka) with SASL_SSL and PLAIN produces and consumes', async () => {
+    const topic = randomTopic('sasl-ssl-ck');
+    await sdk({ mechanism: 'scram-sha-512', username: 'admin', password: 'admin-secret' }).admin().createTopics({ topics: [{ topic, numPartitions: 2 }] });
+    const result = await python('./sasl_confluent_client.py', topic, 'admin-secret');
+    expect(result.code, result.stderr + result.stdout).toBe(0);
+    expect(JSON.parse(result.stdout.trim().split('\n').pop()!)).toEqual({ produced: 100, consumed: 100 });
   });
 
   it('the console API over HTTPS takes a SCRAM user with HTTP Basic', async () => {

@@ -6,7 +6,10 @@
 //   consumes; a wrong password and no SASL at all are refused with a clear error;
 // - kafkajs 2.2.4 with sasl scram-sha-256 produces and consumes; a wrong password fails
 //   with its SASL authentication error;
-// - kafka-python 2.0.2 (SaslHandshake v0, raw tokens) is refused cleanly, without a hang;
+// - kafka-python 2.0.2 (SaslHandshake v0, then raw SASL tokens) produces and consumes with
+//   SCRAM-SHA-256 and SCRAM-SHA-512; with a wrong password it gives up in seconds
+//   (NoBrokersAvailable: the broker closes each attempt) and the broker goes on serving;
+// - confluent-kafka (python3-confluent-kafka, librdkafka) produces and consumes with SCRAM-SHA-512;
 // - the console API on the plain HTTP port answers 403 (Basic would send the password);
 // - after all the failures the broker still serves, and after a restart the users remain.
 // SASL_SSL (TLS + SCRAM, PLAIN over TLS) is sasl-tls.test.ts.
@@ -144,10 +147,42 @@ describe('SASL/SCRAM with real clients', () => {
     await expect(refused.connect()).rejects.toThrow(/SASL SCRAM SHA256 authentication failed|invalid credentials/);
   });
 
-  it('kafka-python 2.0.2 (SaslHandshake v0) is refused cleanly', async () => {
-    const script = fileURLToPath(new URL('./sasl_python_client.py', import.meta.url));
-    const result = await run('/usr/bin/python3', [script, broker.kafkaAddress!], { timeoutMs: 30_000 });
-    expect(result.stdout.trim(), result.stderr).toMatch(/^refused: /);
+  const python = async (script: string, topic: string, mechanism: string, password: string) =>
+    run('/usr/bin/python3', [fileURLToPath(new URL(script, import.meta.url)), broker.kafkaAddress!, topic, `${topic}-group`, '200', 'SASL_PLAINTEXT', mechanism, 'admin', password], {
+      timeoutMs: 60_000,
+    });
+
+  for (const mechanism of ['SCRAM-SHA-256', 'SCRAM-SHA-512']) {
+    it(`kafka-python 2.0.2 (SaslHandshake v0, raw tokens) with ${mechanism} produces and consumes`, async () => {
+      const topic = randomTopic('sasl-kpy');
+      await client.admin().createTopics({ topics: [{ topic, numPartitions: 2 }] });
+      const result = await python('./sasl_python_client.py', topic, mechanism, 'admin-secret');
+      expect(result.code, result.stderr + result.stdout).toBe(0);
+      expect(JSON.parse(result.stdout.trim().split('\n').pop()!)).toEqual({ produced: 200, consumed: 200 });
+      const offsets = await client.admin().fetchOffsets({ groupId: `${topic}-group` });
+      expect(offsets.filter((o) => o.topic === topic).reduce((sum, o) => sum + o.offset, 0)).toBe(200);
+    });
+  }
+
+  it('kafka-python with a wrong password gives up cleanly; the broker goes on serving', async () => {
+    const topic = randomTopic('sasl-kpy-wrong');
+    const started = Date.now();
+    const result = await python('./sasl_python_client.py', topic, 'SCRAM-SHA-512', 'wrong');
+    expect(result.code, result.stderr).toBe(2);
+    expect(result.stdout.trim()).toMatch(/^refused: NoBrokersAvailable/);
+    expect(Date.now() - started).toBeLessThan(30_000);
+    expect(broker.stderr()).toMatch(/authentication failed for User:admin with SCRAM-SHA-512 from 127\.0\.0\.1: wrong password/);
+    expect(broker.stderr()).not.toContain("'wrong'");
+    // Still serving (kafka-python logs in again in the tests around this one).
+    expect(await client.admin().listTopics()).toBeInstanceOf(Array);
+  });
+
+  it('confluent-kafka (librdkafka) with SCRAM-SHA-512 produces and consumes', async () => {
+    const topic = randomTopic('sasl-ck');
+    await client.admin().createTopics({ topics: [{ topic, numPartitions: 2 }] });
+    const result = await python('./sasl_confluent_client.py', topic, 'SCRAM-SHA-512', 'admin-secret');
+    expect(result.code, result.stderr + result.stdout).toBe(0);
+    expect(JSON.parse(result.stdout.trim().split('\n').pop()!)).toEqual({ produced: 200, consumed: 200 });
   });
 
   it('still serves after the failures, and keeps its users across a restart', async () => {

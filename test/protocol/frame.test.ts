@@ -2,7 +2,8 @@
 // test/fixtures/protocol/frames.json (one request and response per API) encodes to its
 // pinned bytes and decodes back, fed whole, one byte at a time, and split at every
 // point; fast-check round-trips random headers, payloads and chunkings; oversized and
-// undersized frames fail before allocating. UPDATE_FIXTURES=1 rewrites the fixtures.
+// undersized frames fail before allocating; limits changed mid-stream (setLimits) apply from
+// the next size field. UPDATE_FIXTURES=1 rewrites the fixtures.
 
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
@@ -136,6 +137,19 @@ describe('FrameDecoder limits', () => {
   it('rejects a request frame shorter than its fixed fields', () => {
     const decoder = new RequestFrameDecoder();
     expect(() => decoder.push(Buffer.from('0000000300000001', 'hex'))).toThrow(/shorter/);
+  });
+
+  it('setLimits applies from the next size field; a frame already announced keeps its check', () => {
+    const decoder = new FrameDecoder({ maxFrameBytes: 100, minFrameBytes: 10 });
+    // A 20-byte frame announced, 5 bytes of it read; then the limit drops to 8.
+    expect(decoder.push(Buffer.concat([Buffer.from('00000014', 'hex'), Buffer.alloc(5)]))).toEqual([]);
+    decoder.setLimits(0, 8);
+    expect(decoder.push(Buffer.alloc(15)).map((frame) => frame.length)).toEqual([20]);
+    // Below the old minimum is fine now, above the new maximum is not (and allocates nothing).
+    expect(decoder.push(Buffer.from('0000000361626300000000', 'hex')).map((frame) => frame.toString())).toEqual(['abc', '']);
+    expect(() => decoder.push(Buffer.from('00000009', 'hex'))).toThrow(/frame of 9 bytes is larger than the limit of 8 bytes/);
+    expect(decoder.bufferedBytes).toBe(0);
+    expect(() => new FrameDecoder().setLimits(5, 4)).toThrow();
   });
 
   it('reports a partial frame as buffered', () => {

@@ -3,7 +3,7 @@
 // client, then AlterUserScramCredentials v0 (salt and SaltedPassword, as Kafka's AdminClient
 // sends them) creates a user who then logs in with SCRAM-SHA-512, DescribeUserScramCredentials
 // v0 lists mechanisms (1, 2) and iterations, an unknown user is RESOURCE_NOT_FOUND, a duplicate
-// DUPLICATE_RESOURCE; SaslHandshake v0 (raw tokens) is answered UNSUPPORTED_VERSION and closed;
+// DUPLICATE_RESOURCE (SaslHandshake v0 and raw tokens: sasl-kafka-raw-tokens.test.ts);
 // more than maxUsersPerRequest entries are refused whole (bare INVALID_REQUEST, close).
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -11,7 +11,7 @@ import { randomBytes } from 'node:crypto';
 import { rmSync } from 'node:fs';
 import { startBroker, silentLogger, type Broker } from '../../src/broker/index.js';
 import { ScramClient } from '../../src/client/sasl.js';
-import { ApiKeys, decodeResponse, KafkaErrors } from '../../src/kafka/index.js';
+import { ApiKeys, KafkaErrors } from '../../src/kafka/index.js';
 import { saltedPasswordSync, type ScramMechanism } from '../../src/util/scram.js';
 import { tempDir } from '../helpers/broker.js';
 import { bareError, KafkaWire } from '../kafka-clients/raw-kafka.js';
@@ -76,15 +76,6 @@ describe('SASL and SCRAM users on the Kafka wire', () => {
     const metadata = await bob.request(ApiKeys.Metadata, 9, { topics: null, allowAutoTopicCreation: false, includeTopicAuthorizedOperations: false });
     expect(metadata.brokers).toHaveLength(1);
     await bob.close();
-  });
-
-  it('answers SaslHandshake v0 UNSUPPORTED_VERSION with the mechanisms, then closes', async () => {
-    const wire = await KafkaWire.connect(`127.0.0.1:${broker.kafka!.port}`);
-    const { bytes } = wire.frame(ApiKeys.SaslHandshake, 0, { mechanism: 'SCRAM-SHA-256' });
-    wire.write(bytes);
-    const frame = await wire.next();
-    expect(decodeResponse(ApiKeys.SaslHandshake, 0, frame!).body).toEqual({ errorCode: KafkaErrors.UNSUPPORTED_VERSION, mechanisms: ['SCRAM-SHA-256', 'SCRAM-SHA-512'] });
-    await wire.closed;
   });
 
   it('refuses more than maxUsersPerRequest entries before any work', async () => {

@@ -4,8 +4,9 @@
 //
 // Authorisation: each function takes the requester (`who`, the connection's Session) and
 // checks its ACLs first (core/authorize.ts); a denied item throws the named
-// *_AUTHORIZATION_FAILED error before anything changes. Callers without a requester (the
-// admin HTTP port's console, tests) are trusted and pass none.
+// *_AUTHORIZATION_FAILED error before anything changes (the admin HTTP port's console API
+// passes its request's principal too). Callers without a requester (the broker itself,
+// tests) are trusted and pass none.
 
 import { parseTopicConfig, topicConfigToRecord } from '../../storage/index.js';
 import { Errors, SpoolError } from '../../util/errors.js';

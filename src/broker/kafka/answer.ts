@@ -1,5 +1,6 @@
 // What a Kafka handler returns and sees: the answer (a body in the request's own schema,
-// or the bare error frame for requests that cannot be answered in it) and the scope.
+// the bare error frame for requests that cannot be answered in it, or a raw SASL token)
+// and the scope.
 
 import { kafkaErrorOf } from '../../kafka/index.js';
 import { isSpoolError } from '../../util/errors.js';
@@ -13,10 +14,14 @@ export type KafkaAnswer =
       payloadBytes: number;
       /** Close the connection once this answer is written (a failed SASL exchange). */
       close?: boolean;
+      /** A SaslHandshake v0 succeeded: the connection's next frames are raw SASL tokens (sasl-tokens.ts). */
+      saslTokensFollow?: boolean;
     }
   | { kind: 'bare-error'; errorCode: number; payloadBytes: number; close: boolean; reason?: string }
-  /** Nothing written, the connection closed: how an acks=0 produce that failed is told. */
-  | { kind: 'close'; payloadBytes: 0; reason: string };
+  /** Nothing written, the connection closed: how an acks=0 produce that failed is told (and a failed raw SASL token). */
+  | { kind: 'close'; payloadBytes: 0; reason: string }
+  /** The answer to a raw SASL token: `size:int32 token`, no correlation id. */
+  | { kind: 'sasl-token'; token: Buffer; payloadBytes: number };
 
 /** What a handler sees of its request besides the body. */
 export interface KafkaScope extends RequestScope {

@@ -12,38 +12,45 @@
 // with our table, and the connection stays open). Frames pipelined behind a request answered
 // this way are dropped unrun (connection.ts). A failed acks=0 Produce has no answer to carry
 // its error: the `close` answer writes nothing and ends the connection, as Kafka does.
+//
+// After a SaslHandshake v0 that succeeded, frames are raw SASL tokens until the exchange
+// ends (frame-source.ts, sasl-tokens.ts; the bytes in README.md beside this file).
 
-import { ApiKeys, decodeRequestHeader, encodeResponse, KafkaDecodeError, KafkaErrors, kafkaErrorName, type RequestHeader } from '../../kafka/index.js';
+import { ApiKeys, encodeResponse, KafkaErrors, kafkaErrorName } from '../../kafka/index.js';
+import { assert } from '../../util/assert.js';
 import { Errors, isSpoolError, SpoolError } from '../../util/errors.js';
 import type { BrokerContext, RequestScope } from '../context.js';
-import { LengthPrefixedFrameSource, type Outcome, type WireFront } from '../front.js';
+import type { Outcome, WireFront } from '../front.js';
 import type { KafkaAnswer } from './answer.js';
 import { dispatchKafka } from './dispatch.js';
+import { isSaslToken, KafkaFrameSource, type KafkaFrame } from './frame-source.js';
+import { dispatchSaslToken, encodeSaslToken } from './sasl-tokens.js';
 
-/** A frame after its size field, with its header when it has a readable one. */
-export interface KafkaFrame {
-  readonly raw: Buffer;
-  readonly header: RequestHeader | null;
-}
+export type { KafkaFrame };
 
 export interface KafkaTicket {
   readonly apiKey: number;
   readonly apiVersion: number;
   readonly correlationId: number;
+  /** The frame was a raw SASL token (after SaslHandshake v0): its answer has no correlation id. */
+  readonly saslToken?: boolean;
 }
 
-/** apiKey:int16 apiVersion:int16 correlationId:int32 clientIdLength:int16. */
-const MIN_HEADER_BYTES = 10;
 /** Kafka's api keys run 0..~80; anything else is not a Kafka request. */
 const MAX_KAFKA_API_KEY = 100;
 
-function readHeader(raw: Buffer): RequestHeader | null {
-  try {
-    return decodeRequestHeader(raw);
-  } catch (error) {
-    if (error instanceof KafkaDecodeError) return null;
-    throw error;
+const SASL_TOKEN_TICKET: KafkaTicket = { apiKey: ApiKeys.SaslAuthenticate, apiVersion: 0, correlationId: 0, saslToken: true };
+
+/** A Kafka request; a SaslHandshake v0 that succeeded switches the connection to raw SASL tokens. */
+function dispatchRequest(ctx: BrokerContext, frame: KafkaFrame, scope: RequestScope): Outcome<KafkaAnswer> {
+  const outcome = dispatchKafka(ctx, frame.raw, frame.header!, scope);
+  if (outcome instanceof Promise) return outcome;
+  if (outcome?.kind === 'body' && outcome.saslTokensFollow === true) {
+    // Synchronously, before the next frame is dispatched: it is the first token.
+    assert(frame.header!.apiKey === ApiKeys.SaslHandshake && frame.header!.apiVersion === 0, 'only a SaslHandshake v0 is followed by raw tokens');
+    frame.source.expectSaslTokens();
   }
+  return outcome;
 }
 
 /** Metric labels by api key; keys we do not serve share one label so a client cannot grow the series. */
@@ -51,37 +58,51 @@ const API_LABELS: ReadonlyMap<number, string> = new Map(Object.entries(ApiKeys).
 
 export const kafkaFront: WireFront<KafkaFrame, KafkaTicket, KafkaAnswer> = {
   name: 'kafka',
-  createDecoder: (maxFrameBytes) =>
-    new LengthPrefixedFrameSource(maxFrameBytes, MIN_HEADER_BYTES, (raw): KafkaFrame => ({ raw, header: readHeader(raw) }), (frame: KafkaFrame) => frame.raw),
+  createDecoder: (maxFrameBytes) => new KafkaFrameSource(maxFrameBytes),
   frameBytes: (frame) => frame.raw.length,
   garbage(frame) {
+    if (isSaslToken(frame)) return null;
     if (frame.header === null) return 'a request header that does not parse';
     if (frame.header.apiKey < 0 || frame.header.apiKey > MAX_KAFKA_API_KEY) return `api key ${frame.header.apiKey}`;
     return null;
   },
-  ticket: (frame) => ({ apiKey: frame.header!.apiKey, apiVersion: frame.header!.apiVersion, correlationId: frame.header!.correlationId }),
-  dispatch: (ctx: BrokerContext, frame: KafkaFrame, scope: RequestScope): Outcome<KafkaAnswer> => dispatchKafka(ctx, frame.raw, frame.header!, scope),
+  ticket: (frame) => (isSaslToken(frame) ? SASL_TOKEN_TICKET : { apiKey: frame.header!.apiKey, apiVersion: frame.header!.apiVersion, correlationId: frame.header!.correlationId }),
+  dispatch: (ctx: BrokerContext, frame: KafkaFrame, scope: RequestScope): Outcome<KafkaAnswer> =>
+    isSaslToken(frame) ? dispatchSaslToken(ctx, frame.raw, scope, frame.source) : dispatchRequest(ctx, frame, scope),
   // Produce's records are read only while its handler runs synchronously (core/produce.ts);
   // other requests may keep slices of the frame (group metadata is copied, but be safe).
-  releaseAfterDispatch: (frame) => frame.header?.apiKey === ApiKeys.Produce,
+  releaseAfterDispatch: (frame) => !isSaslToken(frame) && frame.header?.apiKey === ApiKeys.Produce,
   responseBytes: (answer) => answer.payloadBytes,
   encode(ticket, answer) {
     if (answer.kind === 'close') return [];
+    if (answer.kind === 'sasl-token') return encodeSaslToken(answer.token);
     if (answer.kind === 'bare-error') return [bareError(ticket.correlationId, answer.errorCode)];
     return encodeResponse(ticket.apiKey as never, answer.apiVersion ?? ticket.apiVersion, ticket.correlationId, answer.body as never).chunks;
   },
-  failure: (_ticket, error) => ({
-    kind: 'bare-error',
-    errorCode: KafkaErrors.UNKNOWN_SERVER_ERROR,
-    payloadBytes: 0,
-    close: true,
-    reason: isSpoolError(error) ? error.message : new SpoolError(Errors.UNKNOWN).message,
-  }),
-  closesConnection: (answer) => answer.kind === 'close' || (answer.kind !== 'body' ? answer.close : answer.close === true),
-  apiName: (frame) => (frame.header ? (API_LABELS.get(frame.header.apiKey) ?? 'unknown') : 'unknown'),
+  failure(ticket, error): KafkaAnswer {
+    const reason = isSpoolError(error) ? error.message : new SpoolError(Errors.UNKNOWN).message;
+    // A raw SASL token has no correlation id to answer an error with: close.
+    if (ticket.saslToken === true) return { kind: 'close', payloadBytes: 0, reason };
+    return { kind: 'bare-error', errorCode: KafkaErrors.UNKNOWN_SERVER_ERROR, payloadBytes: 0, close: true, reason };
+  },
+  closesConnection(answer) {
+    switch (answer.kind) {
+      case 'close':
+        return true;
+      case 'bare-error':
+        return answer.close;
+      case 'body':
+        return answer.close === true;
+      case 'sasl-token':
+        return false;
+    }
+  },
+  // A raw token counts as the SaslAuthenticate it stands for.
+  apiName: (frame) => (isSaslToken(frame) ? 'SaslAuthenticate' : frame.header ? (API_LABELS.get(frame.header.apiKey) ?? 'unknown') : 'unknown'),
   errorName(answer) {
     // The request-level code: a bare error, or a top-level errorCode (per-item codes are not counted).
     if (answer.kind === 'close') return 'CONNECTION_CLOSED';
+    if (answer.kind === 'sasl-token') return null;
     const code = answer.kind === 'bare-error' ? answer.errorCode : (answer.body as { errorCode?: unknown }).errorCode;
     if (typeof code !== 'number' || code === KafkaErrors.NONE) return null;
     return kafkaErrorName(code) ?? String(code);

@@ -54,10 +54,20 @@ const KAFKA_STATES: Record<GroupState, string> = {
   dead: 'Dead',
 };
 
+/**
+ * How every classic-group call (JoinGroup, SyncGroup, Heartbeat, LeaveGroup) opens: Read on
+ * the group (GROUP_AUTHORIZATION_FAILED otherwise), then each member id it names is bound to
+ * the requester, or refused (UNKNOWN_MEMBER_ID) when another principal holds it. Throws into
+ * the handler's catch, which answers the error.
+ */
+function authorizeMembers(ctx: BrokerContext, scope: KafkaScope, groupId: string, memberIds: readonly string[]): void {
+  requireGroup(ctx, scope.session, Operation.Read, groupId);
+  for (const memberId of memberIds) claimMember(ctx, scope.session, groupId, memberId);
+}
+
 export async function handleJoinGroup(ctx: BrokerContext, request: JoinGroupRequest, scope: KafkaScope): Promise<KafkaAnswer> {
   try {
-    requireGroup(ctx, scope.session, Operation.Read, request.groupId);
-    claimMember(ctx, scope.session, request.groupId, request.memberId);
+    authorizeMembers(ctx, scope, request.groupId, [request.memberId]);
     const result = await ctx.coordinator.joinGroup({
       groupId: request.groupId,
       memberId: request.memberId,
@@ -89,8 +99,7 @@ export async function handleJoinGroup(ctx: BrokerContext, request: JoinGroupRequ
 
 export async function handleSyncGroup(ctx: BrokerContext, request: SyncGroupRequest, scope: KafkaScope): Promise<KafkaAnswer> {
   try {
-    requireGroup(ctx, scope.session, Operation.Read, request.groupId);
-    claimMember(ctx, scope.session, request.groupId, request.memberId);
+    authorizeMembers(ctx, scope, request.groupId, [request.memberId]);
     const result = await ctx.coordinator.syncGroup({
       groupId: request.groupId,
       generationId: request.generationId,
@@ -106,8 +115,7 @@ export async function handleSyncGroup(ctx: BrokerContext, request: SyncGroupRequ
 
 export async function handleHeartbeat(ctx: BrokerContext, request: HeartbeatRequest, scope: KafkaScope): Promise<KafkaAnswer> {
   try {
-    requireGroup(ctx, scope.session, Operation.Read, request.groupId);
-    claimMember(ctx, scope.session, request.groupId, request.memberId);
+    authorizeMembers(ctx, scope, request.groupId, [request.memberId]);
     const result = await ctx.coordinator.classicHeartbeat({
       groupId: request.groupId,
       generationId: request.generationId,
@@ -124,8 +132,7 @@ export async function handleLeaveGroup(ctx: BrokerContext, request: LeaveGroupRe
   // v0-2 name one member by id; v3+ a batch.
   const members = scope.apiVersion >= 3 ? request.members : [{ memberId: request.memberId, groupInstanceId: null }];
   try {
-    requireGroup(ctx, scope.session, Operation.Read, request.groupId);
-    for (const member of members) claimMember(ctx, scope.session, request.groupId, member.memberId);
+    authorizeMembers(ctx, scope, request.groupId, members.map((member) => member.memberId));
     const result = await ctx.coordinator.leaveGroup({ groupId: request.groupId, members });
     return answer({
       throttleTimeMs: 0,

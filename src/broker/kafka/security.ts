@@ -2,12 +2,13 @@
 // (50) v0 and AlterUserScramCredentials (51) v0 over security/ and core/users.ts.
 //
 // SaslHandshake v1 then SaslAuthenticate requests is the exchange librdkafka, kafkajs and
-// the Java client use. v0 means raw SASL tokens follow, not framed as Kafka requests; spool
-// does not read raw tokens, so a v0 handshake is answered UNSUPPORTED_VERSION in its own
-// schema (with the mechanisms) and the connection closes. A failed handshake or
-// authentication on a connection that still has to authenticate is answered in its schema
-// and closes the connection, as in Kafka; with SASL off or once authenticated, the error
-// is only answered (Kafka's KafkaApis answers ILLEGAL_SASL_STATE there).
+// the Java client use. After a v0 handshake that succeeded (kafka-python 2.0.2) the SASL
+// tokens come raw, not framed as Kafka requests: the answer carries saslTokensFollow and the
+// front reads the next frames as tokens (sasl-tokens.ts), through the same authenticator. A
+// failed handshake (either version) or authentication on a connection that still has to
+// authenticate is answered in its schema and closes the connection, as in Kafka; with SASL
+// off or once authenticated, the error is only answered (Kafka's KafkaApis answers
+// ILLEGAL_SASL_STATE there) and no raw tokens follow.
 
 import {
   KafkaErrors,
@@ -49,13 +50,11 @@ export function handleSaslHandshake(ctx: BrokerContext, request: SaslHandshakeRe
   const mechanisms = sasl?.mechanismsFor(scope.session) ?? [];
   if (sasl === null) return answer({ errorCode: KafkaErrors.ILLEGAL_SASL_STATE, mechanisms } satisfies SaslHandshakeResponse);
   const close = mustAuthenticate(ctx, scope.session);
-  if (scope.apiVersion === 0 && close) {
-    ctx.logger.info(`kafka: SaslHandshake v0 (raw SASL tokens) from ${scope.session.host} is not supported; closing the connection`, { host: scope.session.host });
-    return closing({ errorCode: KafkaErrors.UNSUPPORTED_VERSION, mechanisms } satisfies SaslHandshakeResponse);
-  }
   try {
     sasl.handshake(scope.session, request.mechanism);
-    return answer({ errorCode: KafkaErrors.NONE, mechanisms } satisfies SaslHandshakeResponse);
+    // v0: the tokens that follow are raw `size:int32 token` frames (KIP-43's original exchange).
+    const body = { errorCode: KafkaErrors.NONE, mechanisms } satisfies SaslHandshakeResponse;
+    return { kind: 'body', body, payloadBytes: 0, saslTokensFollow: scope.apiVersion === 0 };
   } catch (error) {
     if (!isSpoolError(error)) throw error;
     return closing({ errorCode: kafkaErrorOf(error).errorCode, mechanisms } satisfies SaslHandshakeResponse, close);

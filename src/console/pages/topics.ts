@@ -108,7 +108,8 @@ export async function topicPage(context: PageContext, name: string): Promise<voi
     table(['Partition', 'Start offset', 'End offset', 'Messages', 'Size', 'Segments'], rows, { id: 'partitions' }),
     addPartitionsForm(context, name, topic.partitions.length),
     h('h2', {}, 'Config'),
-    table(['Key', 'Value'], configRows, { id: 'config' }),
+    // With ACLs on, a principal may Describe a topic without DescribeConfigs: say so instead of an empty table.
+    topic.configAuthorized ? table(['Key', 'Value'], configRows, { id: 'config' }) : h('p', { id: 'config-denied' }, 'Not shown: your user may not DescribeConfigs on this topic.'),
     alterConfigForm(context, name),
   );
 }
