@@ -472,6 +472,7 @@ export class ShareGroups {
         });
       }
       this.forgetIdleMembers(group, nowMs);
+      this.dropIfIdle(group);
     }
     return next;
   }
@@ -582,7 +583,6 @@ export class ShareGroups {
       for (const share of group.partitions.values()) if ((holds = share.holdsAny(memberId))) break;
       if (!holds) group.members.delete(memberId);
     }
-    this.dropIfIdle(group);
   }
 
   /**

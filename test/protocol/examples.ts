@@ -214,5 +214,19 @@ export const examples: FrameExample[] = [
     { replicaId: 2, partitions: [{ topic: 'orders', partition: 0, currentLeaderEpoch: 3, leaderEpoch: 2 }] },
     { errorCode: 0, partitions: [{ errorCode: 0, topic: 'orders', partition: 0, leaderEpoch: 2, endOffset: 40 }] },
   ),
+  ...pair(
+    'ReadShareGroupState',
+    62,
+    { groupId: 'cooks', topic: 'orders', partition: 0, leaderEpoch: 3 },
+    { errorCode: 0, stateEpoch: 0, startOffset: 5, runs: [[2, 0, 1], [1, 2, 3]], config: { lockDurationMs: 15000 } },
+  ),
+  ...pair(
+    'WriteShareGroupState',
+    63,
+    { groupId: 'cooks', partitions: [{ topic: 'orders', partition: 0, leaderEpoch: 3, stateEpoch: 0, startOffset: 5, runs: [[2, 0, 1]] }] },
+    { errorCode: 0, partitions: [{ topic: 'orders', partition: 0, errorCode: 0 }], config: {} },
+  ),
+  ...pair('ConfigureShareGroup', 64, { groupId: 'cooks', onlyIfUnset: true, deliveryLimit: 3 }, { errorCode: 0, config: { deliveryLimit: 3 } }),
+  ...pair('ResetShareGroupState', 65, { groupId: 'cooks', topic: 'orders', partitions: [{ partition: 0, offset: 10 }] }, { errorCode: 0 }),
   ...pair('FindCoordinator', 69, { groupId: 'kitchen' }, { errorCode: 0, nodeId: 2, host: '127.0.0.1', port: 9093 }),
 ];

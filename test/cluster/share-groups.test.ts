@@ -1,0 +1,135 @@
+// Proves share groups work over a cluster of real `spool serve --cluster` processes (etcd,
+// three brokers, lease TTL 2 s, `--offsets-topic-partitions 4`), KIP-932's way: a topic
+// of 3 partitions, replication factor 3, leaders spread over the brokers; two SDK share
+// consumers, bootstrapped to one broker, fetch each partition from its leader (the
+// share-partition leader), whose acknowledgements are stored at the group's share
+// coordinator (the leader of its __share_group_state partition, another broker for some
+// partitions). Rejected records land in the cluster's `<group>.dlq` (one partition, led
+// by whichever broker). Then the leader of a data partition that is neither the share
+// coordinator nor the bootstrap broker is kill -9'd mid-stream: the partition's new leader
+// reads the share-partition's stored state.
+//
+// What must survive: every record is accepted in the end (at-least-once), none whose
+// acceptance was answered is delivered again (the stored state is the acknowledged one,
+// even across the failover), and every rejected record is in the DLQ. Run `npm run build`
+// first.
+
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Client } from '../../src/client/index.js';
+import type { ShareMessage } from '../../src/client/share-consumer.js';
+import { coordinatorPartitionOf } from '../../src/groups/coordinator-placement.js';
+import { SHARE_STATE_TOPIC } from '../../src/groups/share-state-store.js';
+import { ApiKey } from '../../src/protocol/apis.js';
+import type * as M from '../../src/protocol/messages.js';
+import { waitFor } from '../helpers/broker.js';
+import { createReplicatedTopic, readValues, TestCluster } from '../helpers/cluster.js';
+import { RawClient } from '../helpers/raw-client.js';
+
+const TTL_MS = 2_000;
+const INTERNAL_PARTITIONS = 4;
+const TOPIC = 'jobs';
+const GROUP = 'cooks';
+let cluster: TestCluster;
+
+beforeAll(async () => {
+  cluster = await TestCluster.start([1, 2, 3], { leaseTtlMs: TTL_MS, replicaLagTimeMaxMs: 3_000, args: ['--offsets-topic-partitions', String(INTERNAL_PARTITIONS)] });
+}, 30_000);
+
+afterAll(async () => {
+  await cluster?.destroy();
+});
+
+const port = (id: number): number => cluster.brokers.get(id)!.port;
+
+/** Creates __share_group_state in the cluster (the first share FindCoordinator does) and answers its partitions' leaders once placed. */
+async function shareStateLeaders(): Promise<number[]> {
+  const raw = await RawClient.connect(port(1));
+  try {
+    await raw.request<M.FindCoordinatorResponse>(ApiKey.FindCoordinator, { groupId: GROUP, share: true });
+  } finally {
+    raw.socket.destroy();
+  }
+  return (await waitFor(async () => {
+    const states = await Promise.all(Array.from({ length: INTERNAL_PARTITIONS }, (_, partition) => cluster.state(SHARE_STATE_TOPIC, partition)));
+    return states.every((state) => state !== null && state.leader >= 0 && state.isr.length === 3) ? states.map((state) => state!.leader) : null;
+  }, 15_000))!;
+}
+
+describe('share groups over a cluster of spool serve processes', () => {
+  it('serves each partition from its leader, stores state at the share coordinator, and survives a data leader kill -9', async () => {
+    expect((await createReplicatedTopic(port(1), TOPIC, 3, 3)).topics[0]!.errorCode).toBe(0);
+    const leaders = (await waitFor(async () => {
+      const states = await Promise.all([0, 1, 2].map((partition) => cluster.state(TOPIC, partition)));
+      return states.every((state) => state !== null && state.isr.length === 3) ? states.map((state) => state!.leader) : null;
+    }, 15_000))!;
+    expect(new Set(leaders).size).toBeGreaterThan(1);
+    const coordinatorId = (await shareStateLeaders())[coordinatorPartitionOf(GROUP, INTERNAL_PARTITIONS)]!;
+
+    const client = new Client({ brokers: [`127.0.0.1:${port(1)}`], retry: { initialRetryTimeMs: 50, maxRetryTimeMs: 500 } });
+    const producer = client.producer({ lingerMs: 1 });
+    const produce = async (from: number, count: number): Promise<void> => {
+      await producer.send({ topic: TOPIC, acks: -1, messages: Array.from({ length: count }, (_, index) => ({ value: `job-${from + index}`, partition: (from + index) % 3 })) });
+    };
+    await produce(0, 300);
+
+    const rejects = (value: string): boolean => Number(value.slice(4)) % 50 === 7;
+    const accepted = new Set<string>();
+    const acceptedThenDelivered: string[] = [];
+    const deliveredFrom = new Map<number, number>();
+    const consumers = [client.shareConsumer({ groupId: GROUP, maxWaitMs: 200, lockDurationMs: 5_000 }), client.shareConsumer({ groupId: GROUP, maxWaitMs: 200 })];
+    const handle = async ({ partition, message }: { partition: number; message: ShareMessage }): Promise<void> => {
+      const value = message.value!.toString();
+      deliveredFrom.set(partition, (deliveredFrom.get(partition) ?? 0) + 1);
+      if (accepted.has(value)) acceptedThenDelivered.push(value);
+      if (rejects(value)) {
+        await message.reject('poison');
+        return;
+      }
+      await message.ack();
+      accepted.add(value);
+    };
+    try {
+      for (const consumer of consumers) {
+        await consumer.subscribe({ topics: [TOPIC] });
+        await consumer.run({ eachMessage: handle });
+      }
+      // Every partition is served (each by its own leader).
+      await waitFor(() => accepted.size >= 100 && deliveredFrom.size === 3, 20_000).catch((error: unknown) => {
+        // eslint-disable-next-line no-console
+        console.log('DEBUG', accepted.size, [...deliveredFrom], [1, 2, 3].map((id) => cluster.brokers.get(id)!.stderr().slice(-2000)).join('\n-----\n'));
+        throw error;
+      });
+      expect([...deliveredFrom.keys()].sort()).toEqual([0, 1, 2]);
+
+      // Kill the leader of a data partition that neither coordinates the group nor is the bootstrap broker.
+      const victimPartition = leaders.findIndex((leader) => leader !== coordinatorId && leader !== 1);
+      expect(victimPartition).toBeGreaterThanOrEqual(0);
+      const victim = leaders[victimPartition]!;
+      await cluster.brokers.get(victim)!.kill();
+      const moved = (await waitFor(async () => {
+        const state = await cluster.state(TOPIC, victimPartition);
+        return state !== null && state.leader !== victim && state.leader >= 0 ? state : null;
+      }, TTL_MS + 8_000))!;
+      await produce(300, 150);
+
+      const expected = Array.from({ length: 450 }, (_, index) => `job-${index}`).filter((value) => !rejects(value));
+      await waitFor(() => expected.every((value) => accepted.has(value)), 40_000);
+      expect(acceptedThenDelivered).toEqual([]);
+
+      // The rejected records are in the cluster's dead-letter topic, whoever leads it.
+      const dlq = (await waitFor(() => cluster.state(`${GROUP}.dlq`, 0)))!;
+      const letters = await waitFor(async () => {
+        const values = await readValues(port(dlq.leader), `${GROUP}.dlq`);
+        return values.length >= 9 ? values : null;
+      }, 15_000);
+      const rejected = Array.from({ length: 450 }, (_, index) => `job-${index}`).filter(rejects);
+      expect(new Set(letters)).toEqual(new Set(rejected));
+      // eslint-disable-next-line no-console
+      console.log(`share groups in a cluster: partition ${victimPartition}'s leader ${victim} killed, ${moved.leader} took it over; ${accepted.size} accepted, ${letters!.length} dead letters`);
+    } finally {
+      for (const consumer of consumers) await consumer.close().catch(() => undefined);
+      await producer.close();
+      await client.close();
+    }
+  }, 90_000);
+});
