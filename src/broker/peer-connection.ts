@@ -85,6 +85,11 @@ export interface PeerResponse {
   payload: Buffer;
 }
 
+/** Our code for a TLS connection closed after its handshake before any answer (see Link). */
+const CLOSED_AFTER_HANDSHAKE = 'SPOOL_CLOSED_AFTER_HANDSHAKE';
+/** Our code for a plaintext connection closed before any answer. */
+const CLOSED_BEFORE_ANSWER = 'SPOOL_CLOSED_BEFORE_ANSWER';
+
 interface Pending {
   resolve: (response: PeerResponse) => void;
   reject: (error: Error) => void;
@@ -107,7 +112,14 @@ class Link {
   ) {
     socket.on('data', (chunk: Buffer) => this.onData(chunk));
     socket.on('error', (error) => this.fail(isSpoolError(error) ? error : this.describe(error, this.secured)));
-    socket.on('close', () => this.fail(this.describe(new Error('closed the connection'), this.secured)));
+    socket.on('close', () => {
+      // A TLS server that refuses the client's certificate after the handshake (node does, for
+      // one that does not verify) closes without an alert: the client sees a quiet close.
+      // A TLS listener closes a plaintext client's connection without a word as well.
+      const quiet = this.secured && !this.sawData;
+      const code = quiet ? (this.tlsOnOurSide ? CLOSED_AFTER_HANDSHAKE : CLOSED_BEFORE_ANSWER) : undefined;
+      this.fail(this.describe(Object.assign(new Error('closed the connection'), code ? { code } : {}), this.secured));
+    });
   }
 
   get closed(): boolean {
@@ -314,6 +326,12 @@ export class PeerConnection {
       return new SpoolError(Errors.TLS_HANDSHAKE_FAILED, `${where} answered with TLS: its native listener is TLS and this broker's is not (every broker of a cluster needs the same --tls-listeners native setting)`);
     }
     if (tls) {
+      if (code === CLOSED_AFTER_HANDSHAKE) {
+        return new SpoolError(
+          Errors.TLS_HANDSHAKE_FAILED,
+          `${where} closed the connection right after the TLS handshake without answering: it probably refused this broker's certificate (its --tls-ca must trust this broker's --tls-cert, which needs extendedKeyUsage clientAuth as well as serverAuth to be presented as a client certificate)`,
+        );
+      }
       const failed = (what: string): SpoolError => new SpoolError(Errors.TLS_HANDSHAKE_FAILED, `TLS handshake with ${where} failed: ${what}`, { cause: error });
       switch (tlsFailureKind(error, secured)) {
         case 'untrusted':
@@ -327,6 +345,9 @@ export class PeerConnection {
         case null:
           if (!secured) return failed('it closed the connection before the handshake finished: is its native listener plaintext? (every broker of a cluster needs the same --tls-listeners native setting)');
       }
+    }
+    if (code === CLOSED_BEFORE_ANSWER) {
+      return new SpoolError(Errors.NETWORK_ERROR, `${where} closed the connection without answering (is its native listener TLS? every broker of a cluster needs the same --tls-listeners native setting)`);
     }
     return new SpoolError(Errors.NETWORK_ERROR, `${where}: ${error.message}`, { cause: error });
   }
