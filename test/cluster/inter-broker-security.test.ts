@@ -2,16 +2,18 @@
 // processes (the built CLI: run `npm run build` first) with `--sasl scram-sha-512` and TLS
 // on the native listener requiring client certificates (test/helpers/tls-certs.ts; one
 // broker certificate with serverAuth and clientAuth for all three, as they share 127.0.0.1),
-// each logging in to its peers as `--inter-broker-user admin` with SPOOL_INTER_BROKER_PASSWORD.
-// The SDK (TLS client certificate + SCRAM) creates a topic with RF 3 and produces with
-// acks=all; every follower's segment files then equal the leader's byte for byte and the ISR
-// holds all three. Then a follower restarted with a wrong inter-broker password does not
-// replicate (its log stays as it was) and logs the authentication error, naming what to
-// check, while the leader keeps serving: acks=all produce goes on once the leader has dropped
-// it from the ISR, and a new SDK connection logs in there (the follower's paced retries did
-// not get the shared host locked out). And `spool serve` refuses, before opening anything,
-// --sasl in cluster mode without --inter-broker-user, the user without its password in the
-// environment, and an inter-broker mechanism its --sasl does not enable.
+// each logging in to its peers as `--inter-broker-user broker` with SPOOL_INTER_BROKER_PASSWORD:
+// a user that is not a super user, created by the bootstrap admin through the SDK with an ACL
+// allowing Alter on the cluster (what ReplicaFetch needs). The SDK (TLS client certificate +
+// SCRAM as admin) creates a topic with RF 3 and produces with acks=all; every follower's
+// segment files then equal the leader's byte for byte and the ISR holds all three. Then a
+// follower restarted with a wrong inter-broker password does not replicate (its log stays as
+// it was) and logs the authentication error, naming what to check, while the leader keeps
+// serving: acks=all produce goes on once the leader has dropped it from the ISR, and a new
+// SDK connection logs in there (the follower's paced retries did not get the shared host
+// locked out). And `spool serve` refuses, before opening anything, --sasl in cluster mode
+// without --inter-broker-user, the user without its password in the environment, and an
+// inter-broker mechanism its --sasl does not enable.
 
 import { spawnSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -21,6 +23,7 @@ import { TestCluster, segmentChecksums } from '../helpers/cluster.js';
 import { makeTestCerts, type TestCerts } from '../helpers/tls-certs.js';
 
 const PASSWORD = 'admin-secret';
+const BROKER_PASSWORD = 'broker-secret';
 const TOPIC = 'secured';
 let certs: TestCerts;
 let cluster: TestCluster;
@@ -57,14 +60,14 @@ beforeAll(async () => {
     args: [
       '--sasl', 'scram-sha-512',
       '--super-users', 'User:admin',
-      '--inter-broker-user', 'admin',
+      '--inter-broker-user', 'broker',
       '--tls-cert', broker.cert,
       '--tls-key', broker.key,
       '--tls-ca', certs.ca.cert,
       '--tls-client-auth', 'required',
       '--tls-listeners', 'native',
     ],
-    env: { SPOOL_BOOTSTRAP_USER: `admin:${PASSWORD}`, SPOOL_INTER_BROKER_PASSWORD: PASSWORD },
+    env: { SPOOL_BOOTSTRAP_USER: `admin:${PASSWORD}`, SPOOL_INTER_BROKER_PASSWORD: BROKER_PASSWORD },
   });
 }, 30_000);
 
@@ -77,6 +80,10 @@ afterAll(async () => {
 describe('inter-broker TLS and SASL', () => {
   it('a 3-broker cluster with --sasl and TLS on the native listener replicates: acks=all with RF 3, followers byte-equal to the leader', async () => {
     await waitFor(async () => (await Promise.all([1, 2, 3].map((id) => cluster.portOf(id)))).every((port) => port !== null), 10_000, 50);
+    // The inter-broker user: not a super user, allowed Alter on the cluster (before any topic, so no follower fails to log in).
+    const admin = client().admin();
+    await admin.alterUserScramCredentials([{ kind: 'upsert', user: 'broker', mechanism: 'SCRAM-SHA-512', password: BROKER_PASSWORD }]);
+    await admin.createAcls([{ principal: 'User:broker', resourceType: 'Cluster', resourceName: 'kafka-cluster', operation: 'Alter' }]);
     // The controller's view may lag the last registration: INVALID_REPLICATION_FACTOR, try again.
     await waitFor(
       async () => {
@@ -111,9 +118,9 @@ describe('inter-broker TLS and SASL', () => {
     const before = segmentChecksums(cluster.dataDir(follower), TOPIC, 0);
     const restarted = await cluster.serve(follower, { SPOOL_INTER_BROKER_PASSWORD: 'wrong' });
 
-    await waitFor(() => /inter-broker login to leader 127\.0\.0\.1:\d+ as User:admin with SCRAM-SHA-512 failed/.test(restarted.stderr()), 15_000, 50);
+    await waitFor(() => /inter-broker login to leader 127\.0\.0\.1:\d+ as User:broker with SCRAM-SHA-512 failed/.test(restarted.stderr()), 15_000, 50);
     expect(restarted.stderr()).toContain('SPOOL_INTER_BROKER_PASSWORD');
-    expect(leader.stderr()).toMatch(/authentication failed for User:admin with SCRAM-SHA-512/);
+    expect(leader.stderr()).toMatch(/authentication failed for User:broker with SCRAM-SHA-512/);
 
     // The leader drops the silent follower from the ISR (1 s lag) and acks=all goes on with two.
     await produce(Array.from({ length: 40 }, (_, index) => `w${index}`));
@@ -131,7 +138,7 @@ describe('inter-broker TLS and SASL', () => {
     clients.push(fresh);
     expect(await fresh.admin().listTopics()).toContain(TOPIC);
     // Fewer failed logins at the leader than its lockout needs (10 within 60 s).
-    expect(leader.stderr().match(/authentication failed for User:admin/g)!.length).toBeLessThan(10);
+    expect(leader.stderr().match(/authentication failed for User:broker/g)!.length).toBeLessThan(10);
   }, 40_000);
 
   it('refuses to start: --sasl in cluster mode without --inter-broker-user, no password in the environment, a mechanism --sasl does not enable', () => {
