@@ -31,6 +31,7 @@ import type { BrokerContext, ClusterAdmin } from './context.js';
 import type { PartitionReplicaState, ReplicaManager, ReplicaState } from './core/replica-fetch.js';
 import { quoted } from './logger.js';
 import { NativeLeaderChannel } from './replica-channel.js';
+import { plaintextPeerSecurity, type PeerSecurity } from './peer-connection.js';
 
 /** Kafka's replica.lag.time.max.ms default. */
 export const DEFAULT_REPLICA_LAG_TIME_MAX_MS = 10_000;
@@ -76,6 +77,8 @@ export class ClusterPartitionStates implements ReplicaState {
 export interface ClusterReplicationOptions {
   /** Default DEFAULT_REPLICA_LAG_TIME_MAX_MS. */
   readonly replicaLagTimeMaxMs?: number;
+  /** How followers connect to their leaders: TLS, the inter-broker login (peer-connection.ts). Default plaintext, no login. */
+  readonly peerSecurity?: PeerSecurity;
 }
 
 interface Follower {
@@ -103,6 +106,7 @@ export class ClusterReplication {
   private readonly unsubscribes: Array<() => void> = [];
   private readonly isrTimer: NodeJS.Timeout;
   private readonly lagTimeMaxMs: number;
+  private readonly peerSecurity: PeerSecurity;
   private closed = false;
 
   constructor(
@@ -112,6 +116,7 @@ export class ClusterReplication {
     options: ClusterReplicationOptions = {},
   ) {
     this.lagTimeMaxMs = options.replicaLagTimeMaxMs ?? DEFAULT_REPLICA_LAG_TIME_MAX_MS;
+    this.peerSecurity = options.peerSecurity ?? plaintextPeerSecurity();
     this.unsubscribes.push(node.roles.onChange((changes) => this.applyChanges(changes)));
     this.unsubscribes.push(node.roles.onLease((event) => this.leaseEvent(event)));
     // After the roles' listener (registered at the node's start): a deleted topic's fetchers are stopping.
@@ -354,7 +359,7 @@ export class ClusterReplication {
       partition,
       log,
       leaderEpoch: role.leaderEpoch,
-      channel: new NativeLeaderChannel(leader.host, leader.port, this.node.nodeId),
+      channel: new NativeLeaderChannel(leader.host, leader.port, this.node.nodeId, this.peerSecurity),
       warn: (message) => this.ctx.logger.warn(message, { topic, partition }),
     });
     this.followers.set(id, { leaderEpoch: role.leaderEpoch, leaderAddress: address, fetcher });

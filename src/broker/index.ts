@@ -29,3 +29,14 @@ export { NativeLeaderChannel } from './replica-channel.js';
 export { type ClusterBroker, type ClusterMetadataSource, type PartitionLeadership, NO_LEADER_ID, SINGLE_NODE_ID, singleNodeMetadata } from './core/cluster-metadata.js';
 export { viewMetadataSource, type MetadataView } from './view-metadata.js';
 export { notJoinedProducerIds, type ProducerIdSource } from './core/producer-ids.js';
+export {
+  PeerConnection,
+  plaintextPeerSecurity,
+  DEFAULT_PEER_CONNECT_TIMEOUT_MS,
+  type PeerConnectionOptions,
+  type PeerLogin,
+  type PeerRequestOptions,
+  type PeerResponse,
+  type PeerSecurity,
+} from './peer-connection.js';
+export { PeerLoginBackoff } from './peer-login-backoff.js';

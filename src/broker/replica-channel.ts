@@ -1,80 +1,35 @@
 // A follower's connection to its leader for one partition's fetcher (cluster/replica-
 // fetcher.ts LeaderChannel) over the native protocol: ReplicaFetch (60) and
-// OffsetForLeaderEpoch (61) frames, answers matched by correlation id. It connects on
-// first use and again after the connection drops (the fetcher retries failed calls);
-// close() fails what is in flight and stops reconnecting. Only 127.0.0.1 in tests; the
-// address comes from the cluster layer.
+// OffsetForLeaderEpoch (61) frames over one PeerConnection (peer-connection.ts: TLS and the
+// inter-broker login when the cluster has them, answers matched by correlation id). It
+// connects on first use and again after the connection drops (the fetcher retries failed
+// calls); close() fails what is in flight and stops reconnecting. Only 127.0.0.1 in tests;
+// the address comes from the cluster layer.
 
-import { connect, type Socket } from 'node:net';
 import { ApiKey } from '../protocol/apis.js';
-import { decodeBody, splitPayload } from '../protocol/body.js';
+import { splitPayload } from '../protocol/body.js';
 import { errorFromFields } from '../protocol/errors.js';
-import { ResponseFrameDecoder, encodeRequestFrame } from '../protocol/frame.js';
 import type * as M from '../protocol/messages.js';
 import type { LeaderChannel } from '../cluster/replica-fetcher.js';
 import { Errors, SpoolError } from '../util/errors.js';
-
-interface Pending {
-  resolve: (response: { header: Record<string, unknown>; payload: Buffer }) => void;
-  reject: (error: Error) => void;
-}
+import { PeerConnection, type PeerResponse, type PeerSecurity } from './peer-connection.js';
 
 export class NativeLeaderChannel implements LeaderChannel {
-  private socket: Socket | null = null;
-  private decoder = new ResponseFrameDecoder();
-  private nextCorrelationId = 1;
-  private readonly pending = new Map<number, Pending>();
-  private closed = false;
+  private readonly peer: PeerConnection;
 
   constructor(
-    private readonly host: string,
-    private readonly port: number,
+    host: string,
+    port: number,
     /** This (the follower) broker's id. */
     private readonly replicaId: number,
-  ) {}
-
-  private connection(): Socket {
-    if (this.closed) throw new SpoolError(Errors.SHUTTING_DOWN, 'the leader channel is closed');
-    if (this.socket && !this.socket.destroyed) return this.socket;
-    const socket = connect({ host: this.host, port: this.port, noDelay: true });
-    this.decoder = new ResponseFrameDecoder();
-    socket.on('data', (chunk: Buffer) => {
-      for (const frame of this.decoder.push(chunk)) {
-        const waiter = this.pending.get(frame.correlationId);
-        this.pending.delete(frame.correlationId);
-        if (!waiter) continue;
-        try {
-          const { header, payload } = decodeBody(frame.body);
-          waiter.resolve({ header, payload });
-        } catch (error) {
-          waiter.reject(error instanceof Error ? error : new Error(String(error)));
-        }
-      }
-    });
-    const fail = (error: Error): void => {
-      for (const waiter of this.pending.values()) waiter.reject(error);
-      this.pending.clear();
-      if (this.socket === socket) this.socket = null;
-    };
-    socket.on('error', (error) => fail(new SpoolError(Errors.NETWORK_ERROR, `leader ${this.host}:${this.port}: ${error.message}`)));
-    socket.on('close', () => fail(new SpoolError(Errors.NETWORK_ERROR, `leader ${this.host}:${this.port} closed the connection`)));
-    this.socket = socket;
-    return socket;
+    /** TLS and the inter-broker login (peer-connection.ts); default plaintext without a login. */
+    security?: PeerSecurity,
+  ) {
+    this.peer = new PeerConnection({ host, port, role: 'leader', ...(security ? { security } : {}) });
   }
 
-  private request(apiKey: number, header: object): Promise<{ header: Record<string, unknown>; payload: Buffer }> {
-    let socket: Socket;
-    try {
-      socket = this.connection();
-    } catch (error) {
-      return Promise.reject(error);
-    }
-    const correlationId = this.nextCorrelationId;
-    this.nextCorrelationId = (this.nextCorrelationId + 1) >>> 0 || 1;
-    return new Promise((resolve, reject) => {
-      this.pending.set(correlationId, { resolve, reject });
-      for (const part of encodeRequestFrame(correlationId, apiKey, 0, header)) socket.write(part);
-    });
+  private request(apiKey: number, header: object): Promise<PeerResponse> {
+    return this.peer.request(apiKey, header);
   }
 
   async offsetForLeaderEpoch(request: { topic: string; partition: number; currentLeaderEpoch: number; leaderEpoch: number }): Promise<{ epoch: number; endOffset: number }> {
@@ -114,11 +69,6 @@ export class NativeLeaderChannel implements LeaderChannel {
   }
 
   close(): void {
-    this.closed = true;
-    const socket = this.socket;
-    this.socket = null;
-    for (const waiter of this.pending.values()) waiter.reject(new SpoolError(Errors.SHUTTING_DOWN, 'the leader channel is closed'));
-    this.pending.clear();
-    socket?.destroy();
+    this.peer.close();
   }
 }

@@ -2,7 +2,7 @@
 // broker's ClusterNode (src/cluster) once the listeners are up, so the registration carries
 // the real ports. Without --cluster nothing here runs and etcd is never needed.
 
-import { type Command, InvalidArgumentError } from 'commander';
+import { type Command, InvalidArgumentError, Option } from 'commander';
 // Light modules only at load time: the etcd client (etcd3, gRPC) costs ~0.5 s to load and is
 // imported on demand, so a single broker starts as fast as before.
 import { parseClusterUrl } from '../cluster/etcd-url.js';
@@ -23,6 +23,9 @@ import { ClusterCoordinatorRoles, DEFAULT_CLUSTER_INTERNAL_PARTITIONS, MAX_INTER
 import type { Logger } from '../broker/logger.js';
 import type { BootstrapUser } from '../broker/authentication.js';
 import { attachClusterSecurity } from '../broker/cluster-security.js';
+import { PeerLoginBackoff } from '../broker/peer-login-backoff.js';
+import type { PeerLogin, PeerSecurity } from '../broker/peer-connection.js';
+import type { TlsContext } from '../broker/index.js';
 
 export interface ClusterServeOptions {
   cluster?: string;
@@ -34,6 +37,8 @@ export interface ClusterServeOptions {
   autoLeaderRebalance: boolean;
   leaderImbalanceCheckIntervalMs: number;
   leaderImbalancePerBrokerPercentage: number;
+  interBrokerUser?: string;
+  interBrokerMechanism?: 'scram-sha-256' | 'scram-sha-512';
 }
 
 function booleanOption(flag: string): (value: string) => boolean {
@@ -57,6 +62,10 @@ function imbalancePercentageOption(value: string): number {
   if (!/^\d+$/.test(value) || number > 100) throw new InvalidArgumentError(`--leader-imbalance-per-broker-percentage must be an integer in [0, 100], got '${value}'`);
   return number;
 }
+
+/** The environment variable that holds the inter-broker user's password (never a flag: it would show in ps and --print-config). */
+export const INTER_BROKER_PASSWORD_ENV = 'SPOOL_INTER_BROKER_PASSWORD';
+const INTER_BROKER_MECHANISMS = ['scram-sha-256', 'scram-sha-512'] as const;
 
 function offsetsPartitionsOption(value: string): number {
   const number = Number(value);
@@ -100,6 +109,8 @@ export function addClusterServeOptions(command: Command, hostPortOption: (what: 
     .option('--advertise <host:port>', 'native address other brokers and clients reach this broker at (default: --host and the bound port)', hostPortOption('--advertise'))
     .option('--cluster-lease-ttl-ms <ms>', 'membership lease TTL in etcd (whole seconds); renewed every TTL/4', leaseTtlOption, DEFAULT_LEASE_TTL_MS)
     .option('--replica-lag-time-max-ms <ms>', 'a leader drops a follower from the ISR after this long not caught up (Kafka\'s replica.lag.time.max.ms)', lagTimeOption, DEFAULT_REPLICA_LAG_TIME_MAX_MS)
+    .option('--inter-broker-user <name>', `cluster mode with --sasl: the user this broker logs in as to the other brokers (replication; password from env ${INTER_BROKER_PASSWORD_ENV}); it needs Alter on the cluster or to be a super user`)
+    .addOption(new Option('--inter-broker-mechanism <mechanism>', 'the SASL mechanism of the inter-broker login (one of --sasl)').choices([...INTER_BROKER_MECHANISMS]))
     .option('--offsets-topic-partitions <n>', 'cluster mode: partitions of __consumer_offsets and __share_group_state when created (a group is coordinated by the leader of its partition; an existing topic keeps its count)', offsetsPartitionsOption, DEFAULT_CLUSTER_INTERNAL_PARTITIONS)
     .option('--auto-leader-rebalance <true|false>', 'cluster mode: the controller moves leadership back to preferred replicas on its own (Kafka\'s auto.leader.rebalance.enable)', booleanOption('--auto-leader-rebalance'), DEFAULT_AUTO_LEADER_REBALANCE)
     .option('--leader-imbalance-check-interval-ms <ms>', 'cluster mode: how often the controller checks the leader imbalance (Kafka\'s leader.imbalance.check.interval.seconds)', imbalanceIntervalOption, DEFAULT_LEADER_IMBALANCE_CHECK_INTERVAL_MS)
@@ -112,6 +123,42 @@ export function checkClusterOptions(options: ClusterServeOptions): void {
   if (options.cluster === undefined && (options.nodeId !== undefined || options.advertise !== undefined)) {
     throw new InvalidArgumentError('--node-id and --advertise need --cluster');
   }
+}
+
+/**
+ * The inter-broker login (Kafka's sasl.mechanism.inter.broker.protocol and the broker's own
+ * JAAS user), or null without SASL. Every broker of a cluster uses the same --sasl, so a
+ * broker with SASL logs in to its peers and one without does not; a broker with --sasl in
+ * cluster mode and no --inter-broker-user could not replicate, so it does not start.
+ */
+export function interBrokerLogin(options: ClusterServeOptions & { sasl?: readonly string[] }, env: NodeJS.ProcessEnv = process.env): PeerLogin | null {
+  const { interBrokerUser: user, interBrokerMechanism } = options;
+  if (options.cluster === undefined) {
+    if (user !== undefined || interBrokerMechanism !== undefined) throw new InvalidArgumentError('--inter-broker-user and --inter-broker-mechanism need --cluster');
+    return null;
+  }
+  if (options.sasl === undefined) {
+    if (user !== undefined || interBrokerMechanism !== undefined) throw new InvalidArgumentError('--inter-broker-user and --inter-broker-mechanism need --sasl (the brokers of a cluster share one --sasl setting; without it they do not log in to each other)');
+    return null;
+  }
+  if (user === undefined || user === '') {
+    throw new InvalidArgumentError(
+      `--sasl in cluster mode needs --inter-broker-user <name> and its password in env ${INTER_BROKER_PASSWORD_ENV}: the brokers log in to each other to replicate (see "Running a cluster" in README.md)`,
+    );
+  }
+  const password = env[INTER_BROKER_PASSWORD_ENV];
+  if (password === undefined || password === '') throw new InvalidArgumentError(`--inter-broker-user ${user} needs its password in env ${INTER_BROKER_PASSWORD_ENV}`);
+  const mechanism = interBrokerMechanism ?? 'scram-sha-512';
+  const enabled = options.sasl.map((name) => name.toLowerCase());
+  if (!enabled.includes(mechanism)) {
+    throw new InvalidArgumentError(`--inter-broker-mechanism ${mechanism} is not one of --sasl ${enabled.join(',')}: the peers would refuse it${interBrokerMechanism === undefined ? ' (scram-sha-512 is the default)' : ''}`);
+  }
+  return { mechanism: mechanism.toUpperCase() as PeerLogin['mechanism'], username: user, password };
+}
+
+/** How this broker connects to its peers: TLS when its native listener is TLS (the cluster's one setting), and the login. */
+export function peerSecurityOf(nativeTls: TlsContext | undefined, login: PeerLogin | null): PeerSecurity {
+  return { tls: nativeTls ? () => nativeTls.peerConnectOptions() : null, login, loginBackoff: new PeerLoginBackoff() };
 }
 
 /**
@@ -142,6 +189,7 @@ export async function startClusterNode(
   logger: ClusterLogger,
   states: ClusterPartitionStates | undefined,
   coordinatorRoles?: ClusterCoordinatorRoles,
+  peerSecurity?: PeerSecurity,
 ): Promise<JoinedCluster | null> {
   if (options.cluster === undefined) return null;
   if (options.nodeId === undefined || states === undefined) throw new InvalidArgumentError('--cluster needs --node-id');
@@ -159,7 +207,11 @@ export async function startClusterNode(
       leaderImbalancePerBrokerPercentage: options.leaderImbalancePerBrokerPercentage,
     },
   });
-  const replication = attachCluster(listening.context, states, node, { replicaLagTimeMaxMs: options.replicaLagTimeMaxMs });
+  if (peerSecurity && (peerSecurity.tls || peerSecurity.login)) {
+    const login = peerSecurity.login;
+    logger.info(`inter-broker connections: ${peerSecurity.tls ? 'TLS' : 'plaintext'}${login ? `, logging in as User:${login.username} with ${login.mechanism}` : ''}`);
+  }
+  const replication = attachCluster(listening.context, states, node, { replicaLagTimeMaxMs: options.replicaLagTimeMaxMs, ...(peerSecurity ? { peerSecurity } : {}) });
   // Metadata answers (both listeners) now list every broker and partition leader from etcd.
   listening.context.clusterMetadata = viewMetadataSource(node.view, options.nodeId);
   // InitProducerId (both listeners) now hands out ids from blocks reserved in etcd, unique in the cluster.

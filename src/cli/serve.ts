@@ -16,7 +16,7 @@ import { addTlsOptions, formatTlsListeners, reloadTlsOnSighup, tlsFromOptions, t
 import type { FsyncPolicy } from '../storage/types.js';
 import { parseBootstrapUser, parseSaslMechanisms, type SaslMechanism } from '../broker/index.js';
 import { notJoinedProducerIds } from '../broker/index.js';
-import { addClusterServeOptions, checkClusterOptions, clusterReplication, startClusterNode, type ClusterServeOptions } from './serve-cluster.js';
+import { addClusterServeOptions, checkClusterOptions, clusterReplication, interBrokerLogin, peerSecurityOf, startClusterNode, type ClusterServeOptions } from './serve-cluster.js';
 
 interface ServeOptions extends ServeTlsOptions, ClusterServeOptions {
   dataDir: string;
@@ -209,6 +209,8 @@ export function registerServe(program: Command): void {
         return;
       }
       checkClusterOptions(options);
+      // Before anything opens: a cluster with --sasl needs the broker's own login to its peers.
+      const peerLogin = interBrokerLogin(options);
       const logger = makeLogger(options.logFormat, options.logLevel);
       const tls = tlsFromOptions(options);
       // Cluster mode: replication on (its states are connected once the broker joins).
@@ -251,7 +253,7 @@ export function registerServe(program: Command): void {
       });
       const { broker } = served;
       // Cluster mode: register in etcd once the listeners have their ports (null without --cluster).
-      const cluster = await startClusterNode(options, { host: broker.host, port: broker.port, kafka: broker.kafka, context: broker.context, ...bootstrapUser() }, logger, replication?.states, replication?.coordinatorRoles);
+      const cluster = await startClusterNode(options, { host: broker.host, port: broker.port, kafka: broker.kafka, context: broker.context, ...bootstrapUser() }, logger, replication?.states, replication?.coordinatorRoles, peerSecurityOf(tls?.listeners.native, peerLogin));
       let stopping = false;
       const stop = (signal: string): void => {
         if (stopping) {

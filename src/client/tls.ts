@@ -8,6 +8,7 @@
 
 import type { ConnectionOptions as TlsConnectionOptions } from 'node:tls';
 import { Errors, SpoolError } from '../util/errors.js';
+import { isTlsAlertRecord, tlsFailureKind } from '../util/tls-failures.js';
 
 /** What `ssl: { ... }` takes: node:tls connect options (the ones spool documents first). */
 export type ClientTlsOptions = Pick<TlsConnectionOptions, 'ca' | 'cert' | 'key' | 'passphrase' | 'rejectUnauthorized' | 'servername' | 'minVersion' | 'checkServerIdentity' | 'pfx'>;
@@ -27,24 +28,6 @@ export function tlsOptionsOf(ssl: unknown): ClientTlsOptions | null {
   return ssl as ClientTlsOptions;
 }
 
-/** OpenSSL's verify codes for a server certificate the client does not trust. */
-const UNTRUSTED = new Set([
-  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
-  'UNABLE_TO_GET_ISSUER_CERT',
-  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
-  'SELF_SIGNED_CERT_IN_CHAIN',
-  'DEPTH_ZERO_SELF_SIGNED_CERT',
-  'CERT_HAS_EXPIRED',
-  'CERT_NOT_YET_VALID',
-  'CERT_SIGNATURE_FAILURE',
-  'CERT_UNTRUSTED',
-  'CERT_REJECTED',
-  'ERR_TLS_CERT_ALTNAME_INVALID',
-]);
-
-/** Alerts a server sends when it refuses the client's certificate or its absence. */
-const CLIENT_CERT_REFUSED = /ALERT_(CERTIFICATE_REQUIRED|BAD_CERTIFICATE|UNKNOWN_CA|CERTIFICATE_UNKNOWN|HANDSHAKE_FAILURE|ACCESS_DENIED|CERTIFICATE_EXPIRED)/;
-
 /**
  * The TLS_HANDSHAKE_FAILED error for a socket error on a TLS connection, or null when the
  * error is not about TLS. `secured`: the handshake had completed (a TLS 1.3 server refuses
@@ -53,15 +36,22 @@ const CLIENT_CERT_REFUSED = /ALERT_(CERTIFICATE_REQUIRED|BAD_CERTIFICATE|UNKNOWN
 export function tlsFailure(address: string, error: Error, secured: boolean): SpoolError | null {
   const code = (error as NodeJS.ErrnoException).code ?? '';
   const fail = (what: string): SpoolError => new SpoolError(Errors.TLS_HANDSHAKE_FAILED, `TLS handshake with broker ${address} failed: ${what}`, { cause: error });
-  if (UNTRUSTED.has(code)) return fail(`its certificate is not trusted (${code}: ${error.message}); give the CA that signed it (ssl.ca, --tls-ca)`);
-  if (CLIENT_CERT_REFUSED.test(code)) return fail(`the broker refused this client's certificate or its absence (${code}); give a certificate its --tls-ca trusts (ssl.cert and ssl.key, --tls-cert and --tls-key)`);
-  if (code.startsWith('ERR_SSL_')) return fail(`${code}: ${error.message}`);
-  if (!secured && (code === 'ECONNRESET' || code === 'EPIPE')) return fail('the broker closed the connection before the handshake finished: is it a plaintext port (no --tls-cert)?');
-  return null;
+  switch (tlsFailureKind(error, secured)) {
+    case 'untrusted':
+      return fail(`its certificate is not trusted (${code}: ${error.message}); give the CA that signed it (ssl.ca, --tls-ca)`);
+    case 'client-certificate-refused':
+      return fail(`the broker refused this client's certificate or its absence (${code}); give a certificate its --tls-ca trusts (ssl.cert and ssl.key, --tls-cert and --tls-key)`);
+    case 'ssl':
+      return fail(`${code}: ${error.message}`);
+    case 'plaintext-server':
+      return fail('the broker closed the connection before the handshake finished: is it a plaintext port (no --tls-cert)?');
+    case null:
+      return null;
+  }
 }
 
 /** A TLS alert record (content type 21, version 3.x) where a spool frame was expected: a plaintext client on a TLS port. */
 export function tlsAnswer(address: string, chunk: Buffer): SpoolError | null {
-  if (chunk.length < 3 || chunk[0] !== 0x15 || chunk[1] !== 0x03 || chunk[2]! > 0x04) return null;
+  if (!isTlsAlertRecord(chunk)) return null;
   return new SpoolError(Errors.TLS_HANDSHAKE_FAILED, `${address} answered with TLS: it is a TLS port; connect with ssl (SDK) or --tls / --tls-ca (CLI)`);
 }

@@ -27,7 +27,7 @@
 // ACLs for subjects with such attributes are written in spool's form.)
 
 import { readFileSync } from 'node:fs';
-import { createSecureContext, type SecureContextOptions, type Server as TlsServer, type TLSSocket, type TlsOptions } from 'node:tls';
+import { createSecureContext, type ConnectionOptions, type SecureContextOptions, type Server as TlsServer, type TLSSocket, type TlsOptions } from 'node:tls';
 import { Errors, SpoolError } from '../util/errors.js';
 import { Session } from './session.js';
 
@@ -78,6 +78,23 @@ export class TlsContext {
       requestCert: this.clientAuth !== 'none',
       rejectUnauthorized: this.clientAuth === 'required',
       handshakeTimeout: TLS_HANDSHAKE_TIMEOUT_MS,
+      minVersion: 'TLSv1.2',
+    };
+  }
+
+  /**
+   * tls.connect options for this broker's own connections to its peers (Kafka's
+   * security.inter.broker.protocol SSL; broker/peer-connection.ts): the peer's certificate
+   * must chain to caFile (node's default CAs when there is none) and name the peer's address;
+   * this broker's certificate and key are presented when the peer asks for one (mTLS), so the
+   * certificate needs extendedKeyUsage clientAuth too if it has an extendedKeyUsage at all.
+   * Read at each connect, so a reload() reaches new peer connections too.
+   */
+  peerConnectOptions(): ConnectionOptions {
+    return {
+      cert: this.secure.cert,
+      key: this.secure.key,
+      ...(this.secure.ca !== undefined ? { ca: this.secure.ca } : {}),
       minVersion: 'TLSv1.2',
     };
   }

@@ -43,8 +43,8 @@ beforeAll(async () => {
   for (const nodeId of [1, 2]) {
     brokers.push(
       await startBroker({
-        args: ['--cluster', etcd.url, '--node-id', String(nodeId), '--cluster-lease-ttl-ms', '2000', '--http', 'off', '--sasl', 'scram-sha-256', '--super-users', 'User:admin'],
-        env: { SPOOL_BOOTSTRAP_USER: `admin:${ADMIN.password}` },
+        args: ['--cluster', etcd.url, '--node-id', String(nodeId), '--cluster-lease-ttl-ms', '2000', '--http', 'off', '--sasl', 'scram-sha-256', '--super-users', 'User:admin', '--inter-broker-user', 'admin', '--inter-broker-mechanism', 'scram-sha-256'],
+        env: { SPOOL_BOOTSTRAP_USER: `admin:${ADMIN.password}`, SPOOL_INTER_BROKER_PASSWORD: ADMIN.password },
       }),
     );
   }

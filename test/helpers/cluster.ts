@@ -27,24 +27,26 @@ export class TestCluster {
     readonly etcd: TestEtcd,
     readonly store: EtcdStore,
     private readonly args: string[],
+    private readonly env: NodeJS.ProcessEnv | undefined = undefined,
   ) {}
 
-  static async start(nodeIds: number[], options: { leaseTtlMs: number; replicaLagTimeMaxMs: number; args?: string[] }): Promise<TestCluster> {
+  static async start(nodeIds: number[], options: { leaseTtlMs: number; replicaLagTimeMaxMs: number; args?: string[]; env?: NodeJS.ProcessEnv }): Promise<TestCluster> {
     const etcd = await startEtcd();
     const store = new EtcdStore({ endpoints: [etcd.endpoint] });
-    const cluster = new TestCluster(etcd, store, ['--cluster-lease-ttl-ms', String(options.leaseTtlMs), '--replica-lag-time-max-ms', String(options.replicaLagTimeMaxMs), ...(options.args ?? [])]);
+    const cluster = new TestCluster(etcd, store, ['--cluster-lease-ttl-ms', String(options.leaseTtlMs), '--replica-lag-time-max-ms', String(options.replicaLagTimeMaxMs), ...(options.args ?? [])], options.env);
     await Promise.all(nodeIds.map((id) => cluster.serve(id)));
     return cluster;
   }
 
-  /** Starts (or restarts, on the same data dir) broker `nodeId`. */
-  async serve(nodeId: number): Promise<BrokerProcess> {
+  /** Starts (or restarts, on the same data dir) broker `nodeId`; `env` adds to (or overrides) the cluster's environment for this start. */
+  async serve(nodeId: number, env?: NodeJS.ProcessEnv): Promise<BrokerProcess> {
     let dataDir = this.dataDirs.get(nodeId);
     if (dataDir === undefined) {
       dataDir = tempDir('spool-cluster-');
       this.dataDirs.set(nodeId, dataDir);
     }
-    const broker = await startBroker({ dataDir, args: ['--cluster', this.etcd.url, '--node-id', String(nodeId), '--http', 'off', ...this.args] });
+    const environment = this.env || env ? { ...this.env, ...env } : undefined;
+    const broker = await startBroker({ dataDir, args: ['--cluster', this.etcd.url, '--node-id', String(nodeId), '--http', 'off', ...this.args], ...(environment ? { env: environment } : {}) });
     this.brokers.set(nodeId, broker);
     return broker;
   }

@@ -27,6 +27,8 @@ export interface TestCerts {
   otherCa: CertPair;
   /** A new server certificate for 127.0.0.1 from the same CA (reload tests). */
   issueServer(name: string, commonName: string): CertPair;
+  /** A broker's certificate for 127.0.0.1 from the same CA that also serves as a client certificate (extendedKeyUsage serverAuth, clientAuth): what a broker presents to peers that require client certificates. */
+  issuePeer(name: string, commonName: string): CertPair;
   read(path: string): Buffer;
   cleanup(): void;
 }
@@ -55,6 +57,7 @@ function issue(dir: string, ca: CertPair, name: string, subject: string, extensi
 
 const SERVER_EXTENSIONS = 'subjectAltName=IP:127.0.0.1\nextendedKeyUsage=serverAuth\n';
 const CLIENT_EXTENSIONS = 'extendedKeyUsage=clientAuth\n';
+const PEER_EXTENSIONS = 'subjectAltName=IP:127.0.0.1\nextendedKeyUsage=serverAuth,clientAuth\n';
 
 export function makeTestCerts(): TestCerts {
   const dir = mkdtempSync(join(tmpdir(), 'spool-tls-'));
@@ -70,6 +73,7 @@ export function makeTestCerts(): TestCerts {
     clientPrincipal: 'User:CN=alice,OU=eng,O=Spool Test,C=US',
     otherCa,
     issueServer: (name, commonName) => issue(dir, ca, name, `/CN=${commonName}`, SERVER_EXTENSIONS),
+    issuePeer: (name, commonName) => issue(dir, ca, name, `/CN=${commonName}`, PEER_EXTENSIONS),
     read: (path) => readFileSync(path),
     cleanup: () => rmSync(dir, { recursive: true, force: true }),
   };
