@@ -117,6 +117,8 @@ export class ClusterReplication {
   ) {
     this.lagTimeMaxMs = options.replicaLagTimeMaxMs ?? DEFAULT_REPLICA_LAG_TIME_MAX_MS;
     this.peerSecurity = options.peerSecurity ?? plaintextPeerSecurity();
+    // Share-group state and dead letters go between brokers too: the same TLS and login.
+    ctx.peers.useSecurity(this.peerSecurity);
     this.unsubscribes.push(node.roles.onChange((changes) => this.applyChanges(changes)));
     this.unsubscribes.push(node.roles.onLease((event) => this.leaseEvent(event)));
     // After the roles' listener (registered at the node's start): a deleted topic's fetchers are stopping.

@@ -87,7 +87,7 @@ export class ClusterDeadLetterSink implements DeadLetterSink {
     const broker = ctx.clusterMetadata.brokers().find((entry) => entry.nodeId === leadership.leader);
     if (broker === undefined) throw new SpoolError(Errors.NOT_LEADER_OR_FOLLOWER, `${topic}-0: leader ${leadership.leader} is not a live broker`);
     const body: M.ProduceRequest = { acks: -1, timeoutMs: 10_000, partitions: [{ topic, partition: 0, size: batch.length }] };
-    const { header } = await this.peers.get(broker.host, broker.port).request(ApiKey.Produce, body, [batch]);
+    const { header } = await this.peers.request(broker.host, broker.port, ApiKey.Produce, body, [batch]);
     const failure = errorFromFields(header);
     if (failure) throw failure;
     const entry = (header as unknown as M.ProduceResponse).partitions?.[0];

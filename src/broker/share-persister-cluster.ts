@@ -71,7 +71,7 @@ export class ClusterSharePersister implements SharePersister {
   }
 
   private async request(address: CoordinatorAddress, apiKey: number, body: object): Promise<Record<string, unknown>> {
-    const { header } = await this.peers.get(address.host, address.port).request(apiKey, body);
+    const { header } = await this.peers.request(address.host, address.port, apiKey, body);
     const failure = errorFromFields(header);
     if (failure) throw failure;
     return header;
