@@ -1,6 +1,7 @@
-// A follower's connection to its leader for one partition's fetcher (cluster/replica-
-// fetcher.ts LeaderChannel) over the native protocol: ReplicaFetch (60) and
-// OffsetForLeaderEpoch (61) frames, answers matched by correlation id. It connects on
+// A follower's connection to one leader broker for its fetcher (cluster/replica-fetcher.ts
+// LeaderChannel: every partition followed from that leader) over the native protocol:
+// ReplicaFetch (60) and OffsetForLeaderEpoch (61) frames listing many partitions, answers
+// matched by correlation id. It connects on
 // first use and again after the connection drops (the fetcher retries failed calls);
 // close() fails what is in flight and stops reconnecting. Only 127.0.0.1 in tests; the
 // address comes from the cluster layer.
@@ -11,7 +12,7 @@ import { decodeBody, splitPayload } from '../protocol/body.js';
 import { errorFromFields } from '../protocol/errors.js';
 import { ResponseFrameDecoder, encodeRequestFrame } from '../protocol/frame.js';
 import type * as M from '../protocol/messages.js';
-import type { LeaderChannel } from '../cluster/replica-fetcher.js';
+import type { EpochEndAnswer, EpochEndRequest, FetchPartitionAnswer, FetchPartitionRequest, LeaderChannel } from '../cluster/replica-fetcher.js';
 import { Errors, SpoolError } from '../util/errors.js';
 
 interface Pending {
@@ -77,40 +78,46 @@ export class NativeLeaderChannel implements LeaderChannel {
     });
   }
 
-  async offsetForLeaderEpoch(request: { topic: string; partition: number; currentLeaderEpoch: number; leaderEpoch: number }): Promise<{ epoch: number; endOffset: number }> {
-    const body: M.OffsetForLeaderEpochRequest = { replicaId: this.replicaId, partitions: [request] };
+  async offsetsForLeaderEpoch(partitions: readonly EpochEndRequest[]): Promise<EpochEndAnswer[]> {
+    const body: M.OffsetForLeaderEpochRequest = { replicaId: this.replicaId, partitions: [...partitions] };
     const { header } = await this.request(ApiKey.OffsetForLeaderEpoch, body);
     const response = header as unknown as M.OffsetForLeaderEpochResponse;
     const failure = errorFromFields(response);
     if (failure) throw failure;
-    const entry = response.partitions?.[0];
-    if (!entry) throw new SpoolError(Errors.INVALID_REQUEST, 'OffsetForLeaderEpoch answered no partition');
-    const partitionFailure = errorFromFields(entry);
-    if (partitionFailure) throw partitionFailure;
-    return { epoch: entry.leaderEpoch, endOffset: entry.endOffset };
+    return (response.partitions ?? []).map((entry) => ({
+      topic: entry.topic,
+      partition: entry.partition,
+      error: errorFromFields(entry),
+      epoch: entry.leaderEpoch,
+      endOffset: entry.endOffset,
+    }));
   }
 
-  async replicaFetch(request: { topic: string; partition: number; leaderEpoch: number; fetchOffset: number; maxBytes: number; maxWaitMs: number }): Promise<{ records: Buffer; highWatermark: number; logStartOffset: number }> {
+  async replicaFetch(request: { maxWaitMs: number; maxBytes: number; partitions: readonly FetchPartitionRequest[] }): Promise<FetchPartitionAnswer[]> {
     const body: M.ReplicaFetchRequest = {
       replicaId: this.replicaId,
       maxWaitMs: request.maxWaitMs,
       minBytes: 1,
       maxBytes: request.maxBytes,
-      partitions: [{ topic: request.topic, partition: request.partition, leaderEpoch: request.leaderEpoch, fetchOffset: request.fetchOffset, maxBytes: request.maxBytes }],
+      partitions: [...request.partitions],
     };
     const { header, payload } = await this.request(ApiKey.ReplicaFetch, body);
     const response = header as unknown as M.ReplicaFetchResponse;
     const failure = errorFromFields(response);
     if (failure) throw failure;
-    const entry = response.partitions?.[0];
-    if (!entry) throw new SpoolError(Errors.INVALID_REQUEST, 'ReplicaFetch answered no partition');
-    const partitionFailure = errorFromFields(entry);
-    // The leader's log start travels with OFFSET_OUT_OF_RANGE (the fetcher may start over there).
-    if (partitionFailure) throw Object.assign(partitionFailure, { logStartOffset: entry.logStartOffset, logEndOffset: entry.logEndOffset });
-    const [records] = splitPayload(payload, [entry.size]);
-    // A copy: the decoder may reuse a pooled frame buffer once this turn ends, and the
-    // fetcher appends after an await.
-    return { records: Buffer.from(records!), highWatermark: entry.highWatermark, logStartOffset: entry.logStartOffset };
+    const entries = response.partitions ?? [];
+    // One copy of the payload, sliced per partition: the decoder may reuse a pooled frame
+    // buffer once this turn ends, and the fetcher appends after an await.
+    const parts = splitPayload(Buffer.from(payload), entries.map((entry) => entry.size));
+    return entries.map((entry, at) => ({
+      topic: entry.topic,
+      partition: entry.partition,
+      error: errorFromFields(entry),
+      records: parts[at]!,
+      highWatermark: entry.highWatermark,
+      logStartOffset: entry.logStartOffset,
+      logEndOffset: entry.logEndOffset,
+    }));
   }
 
   close(): void {

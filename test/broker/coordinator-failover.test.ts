@@ -99,14 +99,11 @@ async function broker(brokerId: number, cluster: TestCluster): Promise<Broker> {
 
 function follow(follower: Broker, followerId: number, leader: Broker, leaderEpoch: number): ReplicaFetcher {
   const fetcher = new ReplicaFetcher({
-    topic: OFFSETS_TOPIC,
-    partition: GROUP_PARTITION,
-    log: follower.context.replicas!.replicaLog(OFFSETS_TOPIC, GROUP_PARTITION),
-    leaderEpoch,
     channel: new NativeLeaderChannel('127.0.0.1', leader.port, followerId),
     maxWaitMs: 50,
     warn: () => undefined,
   });
+  fetcher.add({ topic: OFFSETS_TOPIC, partition: GROUP_PARTITION, log: follower.context.replicas!.replicaLog(OFFSETS_TOPIC, GROUP_PARTITION), leaderEpoch });
   fetcher.start();
   cleanups.push(() => fetcher.stop());
   return fetcher;

@@ -60,15 +60,12 @@ function logOf(broker: Broker): ReplicaLog {
 
 function follow(follower: Broker, followerId: number, leader: Broker, leaderEpoch: number): ReplicaFetcher {
   const fetcher = new ReplicaFetcher({
-    topic: TOPIC,
-    partition: 0,
-    log: logOf(follower),
-    leaderEpoch,
     channel: new NativeLeaderChannel('127.0.0.1', leader.port, followerId),
     maxWaitMs: 100,
-    maxBytes: 700,
+    partitionMaxBytes: 700,
     warn: () => undefined,
   });
+  fetcher.add({ topic: TOPIC, partition: 0, log: logOf(follower), leaderEpoch });
   fetcher.start();
   cleanups.push(() => fetcher.stop());
   return fetcher;
@@ -211,7 +208,7 @@ describe('replication between two brokers', () => {
     expect((await produceRaw(clientB, ['e2-1'], 1)).partitions[0]!.errorCode).toBe(0);
     expect((await produceRaw(clientA, ['stale'], 1)).partitions[0]!.errorCode).toBe(80);
     const fetcherA = follow(brokerA, 1, brokerB, 2);
-    await waitFor(() => logOf(brokerA).logEndOffset === logOf(brokerB).logEndOffset && fetcherA.currentPhase === 'fetching');
+    await waitFor(() => logOf(brokerA).logEndOffset === logOf(brokerB).logEndOffset && fetcherA.phaseOf(TOPIC, 0) === 'fetching');
     expect(fetcherA.counters.truncations).toBe(1);
     expect(image(logOf(brokerA)).equals(image(logOf(brokerB)))).toBe(true);
     expect(logOf(brokerA).endOffsetForEpoch(1)).toEqual({ epoch: 1, endOffset: replicatedEnd });

@@ -92,14 +92,11 @@ class TestCluster {
 
   follow(followerId: number, leaderId: number, topic: string, partition: number, leaderEpoch: number): ReplicaFetcher {
     const fetcher = new ReplicaFetcher({
-      topic,
-      partition,
-      log: this.brokers.get(followerId)!.context.replicas!.replicaLog(topic, partition),
-      leaderEpoch,
       channel: new NativeLeaderChannel('127.0.0.1', this.brokers.get(leaderId)!.port, followerId),
       maxWaitMs: 50,
       warn: () => undefined,
     });
+    fetcher.add({ topic, partition, log: this.brokers.get(followerId)!.context.replicas!.replicaLog(topic, partition), leaderEpoch });
     fetcher.start();
     cleanups.push(() => fetcher.stop());
     return fetcher;
