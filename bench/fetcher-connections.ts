@@ -51,14 +51,21 @@ async function produceEverywhere(cluster: TestCluster, acks: 1 | -1, batch: Buff
             await new Promise((resolve) => setTimeout(resolve, 50));
             continue;
           }
-          let client = clients.get(port);
-          if (!client) {
-            client = await RawClient.connect(port);
-            clients.set(port, client);
+          try {
+            let client = clients.get(port);
+            if (!client) {
+              client = await RawClient.connect(port);
+              clients.set(port, client);
+            }
+            const response = await client.request<M.ProduceResponse>(ApiKey.Produce, { acks, timeoutMs: 30_000, partitions: [{ topic: TOPIC, partition, size: batch.length }] }, batch);
+            if (response.header.partitions[0]!.errorCode === 0) sent++;
+            else await new Promise((resolve) => setTimeout(resolve, 50));
+          } catch {
+            // A leader that just went away (etcd still names it): look it up again.
+            clients.get(port)?.socket.destroy();
+            clients.delete(port);
+            await new Promise((resolve) => setTimeout(resolve, 50));
           }
-          const response = await client.request<M.ProduceResponse>(ApiKey.Produce, { acks, timeoutMs: 30_000, partitions: [{ topic: TOPIC, partition, size: batch.length }] }, batch);
-          if (response.header.partitions[0]!.errorCode === 0) sent++;
-          else await new Promise((resolve) => setTimeout(resolve, 50));
         }
       }),
     );
