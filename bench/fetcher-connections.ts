@@ -8,11 +8,13 @@
 //   create: CreateTopics sent -> an acks=all produce answered on every partition (every
 //     follower fetches every partition);
 //   connections: established TCP connections between the broker processes (from /proc);
+//   idle CPU: the three brokers' CPU time over 3 s with nothing produced (parked fetches);
 //   catch-up: broker 3 is kill -9'd, --batches batches of 50 x 100 B records go to every
 //     partition (acks=1, its leaders), broker 3 restarts on its data dir; time from its
 //     start to every partition's ISR holding it again (etcd), and its connections then.
 // Shared-machine numbers: compare runs made back to back.
 
+import { readFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { Command } from 'commander';
 import { ApiKey } from '../src/protocol/apis.js';
@@ -31,6 +33,16 @@ const program = new Command('fetcher-connections')
 const flags = program.opts<{ partitions: number; batches: number; json?: boolean }>();
 const TOPIC = 'fetchers';
 const IDS = [1, 2, 3];
+
+/** CPU time (ms) the broker processes used so far: utime + stime from /proc/<pid>/stat. */
+function cpuMs(cluster: TestCluster): number {
+  let ticks = 0;
+  for (const broker of cluster.brokers.values()) {
+    const fields = readFileSync(`/proc/${broker.child.pid!}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    ticks += Number(fields[11]) + Number(fields[12]);
+  }
+  return ticks * 10; // USER_HZ is 100 on Linux
+}
 
 function connectionsBetween(cluster: TestCluster, ids: number[]): number {
   let total = 0;
@@ -91,6 +103,10 @@ try {
   await produceEverywhere(cluster, -1, batchOf(['x']), 1);
   const createMs = performance.now() - createdAt;
   const connections = connectionsBetween(cluster, IDS);
+  // Idle: nothing produced; the followers' fetches park at the leaders and come back every 500 ms.
+  const idleCpuBefore = cpuMs(cluster);
+  await new Promise((resolve) => setTimeout(resolve, 3_000));
+  const idleCpuPerSecondMs = Math.round((cpuMs(cluster) - idleCpuBefore) / 3);
 
   await cluster.brokers.get(3)!.kill();
   await waitFor(async () => (await allStates(cluster)).every((state) => state !== null && state.leader !== 3 && !state.isr.includes(3)), 30_000, 100);
@@ -105,12 +121,13 @@ try {
   for (const state of await allStates(cluster)) leadersAfter.set(state!.leader, (leadersAfter.get(state!.leader) ?? 0) + 1);
   if (process.env.BENCH_DEBUG) console.log({ leadersAfter, to1: connectionsTo(cluster.brokers.get(3)!.child.pid!, cluster.brokers.get(1)!.port), to2: connectionsTo(cluster.brokers.get(3)!.child.pid!, cluster.brokers.get(2)!.port), warnings: IDS.map((id) => cluster.brokers.get(id)!.stderr().split('\n').filter((line) => / (warn|error) /.test(line)).slice(0, 15)) });
 
-  const result = { partitions: flags.partitions, createMs: Math.round(createMs), connections, catchUpMs: Math.round(catchUpMs), caughtUpBytes: flags.partitions * flags.batches * 50 * 100, connectionsOf3 };
+  const result = { partitions: flags.partitions, createMs: Math.round(createMs), connections, idleCpuPerSecondMs, catchUpMs: Math.round(catchUpMs), caughtUpBytes: flags.partitions * flags.batches * 50 * 100, connectionsOf3 };
   if (flags.json === true) console.log(JSON.stringify(result));
   else {
     console.log(`partitions ${result.partitions}, RF 3, 3 brokers (shared machine)`);
     console.log(`create -> acks=all on every partition: ${result.createMs} ms`);
     console.log(`replication connections between the brokers: ${result.connections}`);
+    console.log(`idle CPU of the three brokers: ${result.idleCpuPerSecondMs} ms per second`);
     console.log(`broker 3 restart -> back in every ISR: ${result.catchUpMs} ms (${(result.caughtUpBytes / 1e6).toFixed(1)} MB of records to copy); its connections: ${result.connectionsOf3}`);
   }
 } finally {
