@@ -8,9 +8,13 @@
 // again at the new epoch; truncation by leader epoch happens per partition in one batched
 // OffsetForLeaderEpoch (only the partitions with a divergent tail are truncated, and they end
 // equal to the new leader); a leader that is down is retried with back-off, and the fetcher
-// resumes when it is back on the same port.
+// resumes when it is back on the same port. The leader's side: one ReplicaFetch listing five
+// partitions is answered per partition (a fenced epoch, an offset past the log end, a cap of
+// one batch per partition, none left of the request's bytes for a later partition whose
+// position is still recorded) and at once, though it asked to park 10 s.
 
 import { rmSync } from 'node:fs';
+import { performance } from 'node:perf_hooks';
 import { afterEach, describe, expect, it } from 'vitest';
 import { type Broker, NativeLeaderChannel, type PartitionReplicaState, type ReplicaState, silentLogger, startBroker } from '../../src/broker/index.js';
 import { ReplicaFetcher } from '../../src/cluster/replica-fetcher.js';
@@ -193,6 +197,51 @@ describe('one replica fetcher per leader broker', () => {
     // One OffsetForLeaderEpoch for all 24 partitions, then fetches: a handful of requests, not 24 truncation round trips.
     expect(fetcherA.counters.truncations).toBe(diverging.length);
     expect(fetcherA.counters.requests).toBeLessThan(12);
+  });
+
+  it('the leader answers one ReplicaFetch of many partitions per partition: errors, per-partition and request maxBytes', async () => {
+    const state = new SharedState(1, [1, 2]);
+    state.states.set(1, { leaderId: 1, leaderEpoch: 4, isr: [1, 2] });
+    const leader = await broker(1, state);
+    const client = await RawClient.connect(leader.port);
+    cleanups.push(() => client.close());
+    await client.createTopic(TOPIC, PARTITIONS);
+    for (const p of [0, 1, 2, 3]) {
+      for (let i = 0; i < 3; i++) expect(await produce(client, p, [`${p}-${i}`.repeat(40)], 1)).toBe(0);
+    }
+    const batchBytes = logOf(leader, 0).read(0, 1).bytes.length;
+    const started = performance.now();
+    const response = await client.request<M.ReplicaFetchResponse>(ApiKey.ReplicaFetch, {
+      replicaId: 2,
+      maxWaitMs: 10_000,
+      minBytes: 1,
+      // The request's bytes: room for p0's one batch (its own cap) and one of p3's, none for p2.
+      maxBytes: 2 * batchBytes,
+      partitions: [
+        { topic: TOPIC, partition: 0, leaderEpoch: 1, fetchOffset: 0, maxBytes: 1 },
+        { topic: TOPIC, partition: 1, leaderEpoch: 1, fetchOffset: 0, maxBytes: 1 << 20 },
+        { topic: TOPIC, partition: 3, leaderEpoch: 1, fetchOffset: 1, maxBytes: 1 << 20 },
+        { topic: TOPIC, partition: 2, leaderEpoch: 1, fetchOffset: 2, maxBytes: 1 << 20 },
+        { topic: TOPIC, partition: 5, leaderEpoch: 1, fetchOffset: 9, maxBytes: 1 << 20 },
+      ],
+    });
+    // A failed partition answers the request at once, not after maxWaitMs.
+    expect(performance.now() - started).toBeLessThan(5_000);
+    const [p0, p1, p3, p2, p5] = response.header.partitions as [M.ReplicaFetchPartitionResult, M.ReplicaFetchPartitionResult, M.ReplicaFetchPartitionResult, M.ReplicaFetchPartitionResult, M.ReplicaFetchPartitionResult];
+    expect(response.header.errorCode).toBe(0);
+    expect([p0.partition, p1.partition, p3.partition, p2.partition, p5.partition]).toEqual([0, 1, 3, 2, 5]);
+    expect(p0).toMatchObject({ errorCode: 0, size: batchBytes, highWatermark: 0, logEndOffset: 3 });
+    expect(p1.errorCode).toBe(82); // FENCED_LEADER_EPOCH: the leader is at epoch 4
+    expect(p1.size).toBe(0);
+    expect(p3).toMatchObject({ errorCode: 0, size: batchBytes });
+    expect(p2).toMatchObject({ errorCode: 0, size: 0, logEndOffset: 3 });
+    // Past the log end: OFFSET_OUT_OF_RANGE with the leader's bounds (the follower truncates or starts over).
+    expect(p5).toMatchObject({ logStartOffset: 0, logEndOffset: 0, size: 0 });
+    expect(p5.errorCode).not.toBe(0);
+    expect(response.payload.length).toBe(2 * batchBytes);
+    // p2 got no bytes, but its position was recorded (it moves the HW like the others).
+    expect(leader.context.replicas!.followerStates(TOPIC, 2)).toEqual([expect.objectContaining({ replicaId: 2, logEndOffset: 2 })]);
+    expect(leader.context.replicas!.followerStates(TOPIC, 1)).toEqual([]);
   });
 
   it('backs off while the leader is down and resumes when it is back', async () => {
