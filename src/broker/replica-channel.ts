@@ -15,6 +15,9 @@ import type * as M from '../protocol/messages.js';
 import type { EpochEndAnswer, EpochEndRequest, FetchPartitionAnswer, FetchPartitionRequest, LeaderChannel } from '../cluster/replica-fetcher.js';
 import { Errors, SpoolError } from '../util/errors.js';
 
+/** Kafka's replica.socket.timeout.ms. */
+const DEFAULT_REQUEST_TIMEOUT_MS = 30_000;
+
 interface Pending {
   resolve: (response: { header: Record<string, unknown>; payload: Buffer }) => void;
   reject: (error: Error) => void;
@@ -32,6 +35,13 @@ export class NativeLeaderChannel implements LeaderChannel {
     private readonly port: number,
     /** This (the follower) broker's id. */
     private readonly replicaId: number,
+    /**
+     * A request unanswered this long (beyond its own maxWaitMs) drops the connection, failing
+     * what is in flight; the next request reconnects (Kafka's replica.socket.timeout.ms, 30 s):
+     * a leader whose host vanished without closing the socket would otherwise hold every
+     * partition of the fetcher.
+     */
+    private readonly requestTimeoutMs = DEFAULT_REQUEST_TIMEOUT_MS,
   ) {}
 
   private connection(): Socket {
@@ -63,7 +73,7 @@ export class NativeLeaderChannel implements LeaderChannel {
     return socket;
   }
 
-  private request(apiKey: number, header: object): Promise<{ header: Record<string, unknown>; payload: Buffer }> {
+  private request(apiKey: number, header: object, maxWaitMs = 0): Promise<{ header: Record<string, unknown>; payload: Buffer }> {
     let socket: Socket;
     try {
       socket = this.connection();
@@ -73,7 +83,21 @@ export class NativeLeaderChannel implements LeaderChannel {
     const correlationId = this.nextCorrelationId;
     this.nextCorrelationId = (this.nextCorrelationId + 1) >>> 0 || 1;
     return new Promise((resolve, reject) => {
-      this.pending.set(correlationId, { resolve, reject });
+      const timer = setTimeout(() => {
+        if (!this.pending.has(correlationId)) return;
+        socket.destroy(new Error(`no answer within ${maxWaitMs + this.requestTimeoutMs} ms`));
+      }, maxWaitMs + this.requestTimeoutMs);
+      timer.unref();
+      this.pending.set(correlationId, {
+        resolve: (response) => {
+          clearTimeout(timer);
+          resolve(response);
+        },
+        reject: (error) => {
+          clearTimeout(timer);
+          reject(error);
+        },
+      });
       for (const part of encodeRequestFrame(correlationId, apiKey, 0, header)) socket.write(part);
     });
   }
@@ -101,7 +125,7 @@ export class NativeLeaderChannel implements LeaderChannel {
       maxBytes: request.maxBytes,
       partitions: [...request.partitions],
     };
-    const { header, payload } = await this.request(ApiKey.ReplicaFetch, body);
+    const { header, payload } = await this.request(ApiKey.ReplicaFetch, body, request.maxWaitMs);
     const response = header as unknown as M.ReplicaFetchResponse;
     const failure = errorFromFields(response);
     if (failure) throw failure;

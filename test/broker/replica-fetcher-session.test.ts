@@ -11,9 +11,11 @@
 // resumes when it is back on the same port. The leader's side: one ReplicaFetch listing five
 // partitions is answered per partition (a fenced epoch, an offset past the log end, a cap of
 // one batch per partition, none left of the request's bytes for a later partition whose
-// position is still recorded) and at once, though it asked to park 10 s.
+// position is still recorded) and at once, though it asked to park 10 s. A leader that never
+// answers (a silent socket) costs a request timeout, then a new connection.
 
 import { rmSync } from 'node:fs';
+import { createServer, type Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { afterEach, describe, expect, it } from 'vitest';
 import { type Broker, NativeLeaderChannel, type PartitionReplicaState, type ReplicaState, silentLogger, startBroker } from '../../src/broker/index.js';
@@ -281,5 +283,33 @@ describe('one replica fetcher per leader broker', () => {
     cleanups.push(() => client.close());
     expect(await produce(client, 2, ['after'], -1)).toBe(0);
     await waitFor(() => logOf(follower, 2).logEndOffset === logOf(leader, 2).logEndOffset);
+  });
+
+  it('drops a connection whose leader never answers (request timeout) and connects again', async () => {
+    const accepted: Socket[] = [];
+    const silent = createServer((socket) => {
+      accepted.push(socket);
+      socket.resume();
+    });
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    cleanups.push(() => new Promise<void>((resolve) => silent.close(() => resolve())));
+    cleanups.push(() => accepted.forEach((socket) => socket.destroy()));
+    const state = new SharedState(1, [1, 2]);
+    const follower = await broker(2, state);
+    await follower.context.logs.createTopic(TOPIC, 2);
+    const warnings: string[] = [];
+    const fetcher = new ReplicaFetcher({
+      channel: new NativeLeaderChannel('127.0.0.1', (silent.address() as { port: number }).port, 2, 150),
+      maxWaitMs: 50,
+      retryBackoffMs: 10,
+      maxRetryBackoffMs: 20,
+      warn: (message) => warnings.push(message),
+    });
+    fetcher.start();
+    cleanups.push(() => fetcher.stop());
+    for (let p = 0; p < 2; p++) fetcher.add({ topic: TOPIC, partition: p, log: logOf(follower, p), leaderEpoch: 1 });
+    // Each unanswered request ends after 150 ms (+ its maxWaitMs) with the connection dropped; a new one follows.
+    await waitFor(() => accepted.length >= 3, 5_000);
+    expect(warnings.some((message) => message.includes('no answer within'))).toBe(true);
   });
 });
