@@ -12,7 +12,8 @@
 // partitions is answered per partition (a fenced epoch, an offset past the log end, a cap of
 // one batch per partition, none left of the request's bytes for a later partition whose
 // position is still recorded) and at once, though it asked to park 10 s. A leader that never
-// answers (a silent socket) costs a request timeout, then a new connection.
+// answers (a silent socket) costs a request timeout, then a new connection. A parked
+// ReplicaFetch is answered as soon as one of its partitions changes epoch on the leader.
 
 import { rmSync } from 'node:fs';
 import { createServer, type Socket } from 'node:net';
@@ -283,6 +284,30 @@ describe('one replica fetcher per leader broker', () => {
     cleanups.push(() => client.close());
     expect(await produce(client, 2, ['after'], -1)).toBe(0);
     await waitFor(() => logOf(follower, 2).logEndOffset === logOf(leader, 2).logEndOffset);
+  });
+
+  it('a parked ReplicaFetch is answered at once when one of its partitions changes epoch on the leader', async () => {
+    const state = new SharedState(1, [1, 2]);
+    const leader = await broker(1, state);
+    const client = await RawClient.connect(leader.port);
+    cleanups.push(() => client.close());
+    await client.createTopic(TOPIC, PARTITIONS);
+    // Take up the leadership of partitions 0 and 1 (epoch 1).
+    for (const p of [0, 1]) leader.context.replicas!.afterLeaderAppend(TOPIC, p);
+    const started = performance.now();
+    const parked = client.request<M.ReplicaFetchResponse>(ApiKey.ReplicaFetch, {
+      replicaId: 2,
+      maxWaitMs: 10_000,
+      minBytes: 1,
+      maxBytes: 1 << 20,
+      partitions: [0, 1].map((partition) => ({ topic: TOPIC, partition, leaderEpoch: 1, fetchOffset: 0, maxBytes: 1 << 20 })),
+    });
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    state.states.set(1, { leaderId: 1, leaderEpoch: 2, isr: [1, 2] });
+    leader.context.replicas!.stateChanged(TOPIC, 1);
+    const response = await parked;
+    expect(performance.now() - started).toBeLessThan(5_000);
+    expect(response.header.partitions.map((entry) => entry.errorCode)).toEqual([0, 82]);
   });
 
   it('drops a connection whose leader never answers (request timeout) and connects again', async () => {
