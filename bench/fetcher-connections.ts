@@ -117,9 +117,6 @@ try {
   await waitFor(async () => (await allStates(cluster)).every((state) => state !== null && state.isr.includes(3)), 120_000, 50);
   const catchUpMs = performance.now() - restartedAt;
   const connectionsOf3 = connectionsBetween(cluster, [3]);
-  const leadersAfter = new Map<number, number>();
-  for (const state of await allStates(cluster)) leadersAfter.set(state!.leader, (leadersAfter.get(state!.leader) ?? 0) + 1);
-  if (process.env.BENCH_DEBUG) console.log({ leadersAfter, to1: connectionsTo(cluster.brokers.get(3)!.child.pid!, cluster.brokers.get(1)!.port), to2: connectionsTo(cluster.brokers.get(3)!.child.pid!, cluster.brokers.get(2)!.port), warnings: IDS.map((id) => cluster.brokers.get(id)!.stderr().split('\n').filter((line) => / (warn|error) /.test(line)).slice(0, 15)) });
 
   const result = { partitions: flags.partitions, createMs: Math.round(createMs), connections, idleCpuPerSecondMs, catchUpMs: Math.round(catchUpMs), caughtUpBytes: flags.partitions * flags.batches * 50 * 100, connectionsOf3 };
   if (flags.json === true) console.log(JSON.stringify(result));
