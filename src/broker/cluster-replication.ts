@@ -334,11 +334,6 @@ export class ClusterReplication {
     return fetcher;
   }
 
-  /** Fetchers and their connections, for tests and metrics: leader session key -> partitions followed. */
-  fetcherSessions(): Map<string, number> {
-    return new Map([...this.fetchers].map(([sessionKey, fetcher]) => [sessionKey, fetcher.size]));
-  }
-
   private stopFollowing(id: string): void {
     const follower = this.followers.get(id);
     if (!follower) return;
