@@ -8,8 +8,11 @@
 // - ClusterReplication follows every role change: the core hears stateChanged (acks=all
 //   waiters of a lost leadership fail), a new leader takes up its epoch at once, a follower
 //   runs one ReplicaFetcher (src/cluster/replica-fetcher.ts: truncate by OffsetForLeaderEpoch,
-//   then fetch) to its leader per partition, and a local partition log is created when a
-//   role for an unknown topic arrives (the topic's spec in etcd gives partitions and configs).
+//   then fetch) per leader broker, over one connection, holding every partition it follows
+//   from that leader (added and removed as roles change; a partition moving between fetchers
+//   joins the new one once the old one let go of its log), and a local partition log is
+//   created when a role for an unknown topic arrives (the topic's spec in etcd gives
+//   partitions and configs).
 // - A replica this broker no longer holds (reassigned away) is deleted locally once its
 //   fetcher ended: the whole local topic when no replica of it is left here, else that
 //   partition's records (storage's deletePartition); at attach, replicas moved away while
@@ -82,13 +85,21 @@ export interface ClusterReplicationOptions {
 }
 
 interface Follower {
+  readonly topic: string;
+  readonly partition: number;
   readonly leaderEpoch: number;
   readonly leaderAddress: string;
-  readonly fetcher: ReplicaFetcher;
+  /** `<leader id>@<host:port>`: the fetcher this partition joins. */
+  readonly sessionKey: string;
+  /** Null until the partition joined it (after its previous fetcher let go of the log). */
+  fetcher: ReplicaFetcher | null;
 }
 
 export class ClusterReplication {
   private readonly followers = new Map<string, Follower>();
+  /** One fetcher (one connection) per leader broker: session key -> fetcher. */
+  private readonly fetchers = new Map<string, ReplicaFetcher>();
+  private readonly fetchersStopping = new Set<ReplicaFetcher>();
   /** Stops in progress, per partition: a new fetcher starts only after the old one ended. */
   private readonly stopping = new Map<string, Promise<void>>();
   /** When this broker took up each leadership it holds (ms, monotonic), keyed with the epoch. */
@@ -352,36 +363,69 @@ export class ClusterReplication {
     const address = role.leader ? `${role.leader.host}:${role.leader.port}` : '';
     const current = this.followers.get(id);
     if (current && current.leaderEpoch === role.leaderEpoch && current.leaderAddress === address) return;
+    const sessionKey = role.leader ? `${role.leader.nodeId}@${address}` : '';
+    if (role.leader && current?.fetcher && current.sessionKey === sessionKey) {
+      // The same leader at a new epoch: its fetcher takes the partition back to truncation
+      // (its rounds run one at a time, so the old epoch's answer is never applied after).
+      const follower: Follower = { ...current, leaderEpoch: role.leaderEpoch };
+      this.followers.set(id, follower);
+      current.fetcher.add({ topic, partition, log: this.replicas.replicaLog(topic, partition), leaderEpoch: role.leaderEpoch });
+      this.ctx.logger.info(`replication: following broker ${role.leader.nodeId} for ${quoted(topic)} partition ${partition} at epoch ${role.leaderEpoch}`, { topic, partition, leaderEpoch: role.leaderEpoch });
+      return;
+    }
     this.stopFollowing(id);
     if (!role.leader) return;
     const leader = role.leader;
-    const log = this.replicas.replicaLog(topic, partition);
-    const fetcher = new ReplicaFetcher({
-      topic,
-      partition,
-      log,
-      leaderEpoch: role.leaderEpoch,
-      channel: new NativeLeaderChannel(leader.host, leader.port, this.node.nodeId, this.peerSecurity),
-      warn: (message) => this.ctx.logger.warn(message, { topic, partition }),
-    });
-    this.followers.set(id, { leaderEpoch: role.leaderEpoch, leaderAddress: address, fetcher });
+    const follower: Follower = { topic, partition, leaderEpoch: role.leaderEpoch, leaderAddress: address, sessionKey, fetcher: null };
+    this.followers.set(id, follower);
     this.ctx.logger.info(`replication: following broker ${leader.nodeId} for ${quoted(topic)} partition ${partition} at epoch ${role.leaderEpoch}`, { topic, partition, leaderEpoch: role.leaderEpoch });
+    const join = (): void => {
+      if (this.followers.get(id) !== follower || this.closed) return;
+      try {
+        const log = this.replicas.replicaLog(topic, partition);
+        const fetcher = this.fetcherFor(follower.sessionKey, leader);
+        follower.fetcher = fetcher;
+        fetcher.add({ topic, partition, log, leaderEpoch: follower.leaderEpoch });
+      } catch (error) {
+        this.ctx.logger.error(`replication: following ${quoted(topic)} partition ${partition} failed`, error);
+      }
+    };
+    // The previous fetcher of this partition (another leader, or an older epoch) lets go of its log first.
     const previousStop = this.stopping.get(id);
-    if (previousStop) {
-      void previousStop.then(() => {
-        if (this.followers.get(id)?.fetcher === fetcher && !this.closed) fetcher.start();
-      });
-    } else {
-      fetcher.start();
-    }
+    if (previousStop) void previousStop.then(join);
+    else join();
+  }
+
+  /** The fetcher (one connection) for every partition this broker follows from one leader. */
+  private fetcherFor(sessionKey: string, leader: { nodeId: number; host: string; port: number }): ReplicaFetcher {
+    let fetcher = this.fetchers.get(sessionKey);
+    if (fetcher) return fetcher;
+    fetcher = new ReplicaFetcher({
+      channel: new NativeLeaderChannel(leader.host, leader.port, this.node.nodeId, this.peerSecurity),
+      leaderName: `broker ${leader.nodeId} (${sessionKey.slice(sessionKey.indexOf('@') + 1)})`,
+      warn: (message, partition) => this.ctx.logger.warn(message, partition ?? { leaderId: leader.nodeId }),
+    });
+    this.fetchers.set(sessionKey, fetcher);
+    this.ctx.logger.info(`replication: fetching from broker ${leader.nodeId} at ${sessionKey.slice(sessionKey.indexOf('@') + 1)} (one connection for every partition it leads here)`, { leaderId: leader.nodeId });
+    fetcher.start();
+    return fetcher;
   }
 
   private stopFollowing(id: string): void {
     const follower = this.followers.get(id);
     if (!follower) return;
     this.followers.delete(id);
+    const fetcher = follower.fetcher;
+    if (!fetcher) return;
     const previous = this.stopping.get(id) ?? Promise.resolve();
-    const stopped = previous.then(() => follower.fetcher.stop()).catch(() => undefined);
+    const removed = fetcher.remove(follower.topic, follower.partition);
+    // A leader nobody here follows any more: its fetcher and connection go.
+    if (fetcher.size === 0 && this.fetchers.get(follower.sessionKey) === fetcher) {
+      this.fetchers.delete(follower.sessionKey);
+      this.fetchersStopping.add(fetcher);
+      void fetcher.stop().catch(() => undefined).finally(() => this.fetchersStopping.delete(fetcher));
+    }
+    const stopped = Promise.all([previous, removed]).then(() => undefined, () => undefined);
     this.stopping.set(id, stopped);
     void stopped.then(() => {
       if (this.stopping.get(id) === stopped) this.stopping.delete(id);
@@ -475,7 +519,9 @@ export class ClusterReplication {
     clearInterval(this.isrTimer);
     for (const unsubscribe of this.unsubscribes) unsubscribe();
     for (const id of [...this.followers.keys()]) this.stopFollowing(id);
-    await Promise.all([...this.stopping.values()]);
+    const fetchers = [...this.fetchers.values(), ...this.fetchersStopping];
+    this.fetchers.clear();
+    await Promise.all([...this.stopping.values(), ...fetchers.map((fetcher) => fetcher.stop().catch(() => undefined))]);
   }
 }
 

@@ -72,8 +72,13 @@ export interface PeerRequestOptions {
   readonly payload?: Payload;
   /** Default 0. */
   readonly apiVersion?: number;
-  /** Fails the request with REQUEST_TIMED_OUT after this long (the connection stays). Default: no limit. */
+  /** Fails the request with REQUEST_TIMED_OUT after this long (the connection stays, unless dropOnTimeout). Default: no limit. */
   readonly timeoutMs?: number;
+  /**
+   * A timeout drops the connection too, failing what else is in flight (the next request
+   * reconnects): a peer that answers in order and went silent holds everything behind it.
+   */
+  readonly dropOnTimeout?: boolean;
 }
 
 export interface PeerResponse {
@@ -143,7 +148,9 @@ class Link {
           ? null
           : setTimeout(() => {
               this.pending.delete(correlationId);
-              reject(new SpoolError(Errors.REQUEST_TIMED_OUT, `no answer to api ${apiKey} in ${timeoutMs} ms`));
+              const error = new SpoolError(Errors.REQUEST_TIMED_OUT, `no answer to api ${apiKey} in ${timeoutMs} ms`);
+              reject(error);
+              if (options.dropOnTimeout === true) this.destroy(error);
             }, timeoutMs);
       this.pending.set(correlationId, { resolve, reject, timer });
       for (const part of parts) this.socket.write(part);

@@ -1,18 +1,21 @@
-// A follower's connection to its leader for one partition's fetcher (cluster/replica-
-// fetcher.ts LeaderChannel) over the native protocol: ReplicaFetch (60) and
-// OffsetForLeaderEpoch (61) frames over one PeerConnection (peer-connection.ts: TLS and the
-// inter-broker login when the cluster has them, answers matched by correlation id). It
-// connects on first use and again after the connection drops (the fetcher retries failed
-// calls); close() fails what is in flight and stops reconnecting. Only 127.0.0.1 in tests;
-// the address comes from the cluster layer.
+// A follower's connection to one leader broker for its fetcher (cluster/replica-fetcher.ts
+// LeaderChannel: every partition followed from that leader) over the native protocol:
+// ReplicaFetch (60) and OffsetForLeaderEpoch (61) frames listing many partitions, over one
+// PeerConnection (peer-connection.ts: TLS and the inter-broker login when the cluster has
+// them, answers matched by correlation id). It connects on
+// first use and again after the connection drops (the fetcher retries failed calls);
+// close() fails what is in flight and stops reconnecting. Only 127.0.0.1 in tests; the
+// address comes from the cluster layer.
 
 import { ApiKey } from '../protocol/apis.js';
 import { splitPayload } from '../protocol/body.js';
 import { errorFromFields } from '../protocol/errors.js';
 import type * as M from '../protocol/messages.js';
-import type { LeaderChannel } from '../cluster/replica-fetcher.js';
-import { Errors, SpoolError } from '../util/errors.js';
+import type { EpochEndAnswer, EpochEndRequest, FetchPartitionAnswer, FetchPartitionRequest, LeaderChannel } from '../cluster/replica-fetcher.js';
 import { PeerConnection, type PeerResponse, type PeerSecurity } from './peer-connection.js';
+
+/** Kafka's replica.socket.timeout.ms. */
+const DEFAULT_REQUEST_TIMEOUT_MS = 30_000;
 
 export class NativeLeaderChannel implements LeaderChannel {
   private readonly peer: PeerConnection;
@@ -24,48 +27,61 @@ export class NativeLeaderChannel implements LeaderChannel {
     private readonly replicaId: number,
     /** TLS and the inter-broker login (peer-connection.ts); default plaintext without a login. */
     security?: PeerSecurity,
+    /**
+     * A request unanswered this long (beyond its own maxWaitMs) drops the connection, failing
+     * what is in flight; the next request reconnects (Kafka's replica.socket.timeout.ms, 30 s):
+     * a leader whose host vanished without closing the socket would otherwise hold every
+     * partition of the fetcher.
+     */
+    private readonly requestTimeoutMs = DEFAULT_REQUEST_TIMEOUT_MS,
   ) {
     this.peer = new PeerConnection({ host, port, role: 'leader', ...(security ? { security } : {}) });
   }
 
-  private request(apiKey: number, header: object): Promise<PeerResponse> {
-    return this.peer.request(apiKey, header);
+  private request(apiKey: number, header: object, maxWaitMs = 0): Promise<PeerResponse> {
+    return this.peer.request(apiKey, header, { timeoutMs: maxWaitMs + this.requestTimeoutMs, dropOnTimeout: true });
   }
 
-  async offsetForLeaderEpoch(request: { topic: string; partition: number; currentLeaderEpoch: number; leaderEpoch: number }): Promise<{ epoch: number; endOffset: number }> {
-    const body: M.OffsetForLeaderEpochRequest = { replicaId: this.replicaId, partitions: [request] };
+  async offsetsForLeaderEpoch(partitions: readonly EpochEndRequest[]): Promise<EpochEndAnswer[]> {
+    const body: M.OffsetForLeaderEpochRequest = { replicaId: this.replicaId, partitions: [...partitions] };
     const { header } = await this.request(ApiKey.OffsetForLeaderEpoch, body);
     const response = header as unknown as M.OffsetForLeaderEpochResponse;
     const failure = errorFromFields(response);
     if (failure) throw failure;
-    const entry = response.partitions?.[0];
-    if (!entry) throw new SpoolError(Errors.INVALID_REQUEST, 'OffsetForLeaderEpoch answered no partition');
-    const partitionFailure = errorFromFields(entry);
-    if (partitionFailure) throw partitionFailure;
-    return { epoch: entry.leaderEpoch, endOffset: entry.endOffset };
+    return (response.partitions ?? []).map((entry) => ({
+      topic: entry.topic,
+      partition: entry.partition,
+      error: errorFromFields(entry),
+      epoch: entry.leaderEpoch,
+      endOffset: entry.endOffset,
+    }));
   }
 
-  async replicaFetch(request: { topic: string; partition: number; leaderEpoch: number; fetchOffset: number; maxBytes: number; maxWaitMs: number }): Promise<{ records: Buffer; highWatermark: number; logStartOffset: number }> {
+  async replicaFetch(request: { maxWaitMs: number; maxBytes: number; partitions: readonly FetchPartitionRequest[] }): Promise<FetchPartitionAnswer[]> {
     const body: M.ReplicaFetchRequest = {
       replicaId: this.replicaId,
       maxWaitMs: request.maxWaitMs,
       minBytes: 1,
       maxBytes: request.maxBytes,
-      partitions: [{ topic: request.topic, partition: request.partition, leaderEpoch: request.leaderEpoch, fetchOffset: request.fetchOffset, maxBytes: request.maxBytes }],
+      partitions: [...request.partitions],
     };
-    const { header, payload } = await this.request(ApiKey.ReplicaFetch, body);
+    const { header, payload } = await this.request(ApiKey.ReplicaFetch, body, request.maxWaitMs);
     const response = header as unknown as M.ReplicaFetchResponse;
     const failure = errorFromFields(response);
     if (failure) throw failure;
-    const entry = response.partitions?.[0];
-    if (!entry) throw new SpoolError(Errors.INVALID_REQUEST, 'ReplicaFetch answered no partition');
-    const partitionFailure = errorFromFields(entry);
-    // The leader's log start travels with OFFSET_OUT_OF_RANGE (the fetcher may start over there).
-    if (partitionFailure) throw Object.assign(partitionFailure, { logStartOffset: entry.logStartOffset, logEndOffset: entry.logEndOffset });
-    const [records] = splitPayload(payload, [entry.size]);
-    // A copy: the decoder may reuse a pooled frame buffer once this turn ends, and the
-    // fetcher appends after an await.
-    return { records: Buffer.from(records!), highWatermark: entry.highWatermark, logStartOffset: entry.logStartOffset };
+    const entries = response.partitions ?? [];
+    // One copy of the payload, sliced per partition: the decoder may reuse a pooled frame
+    // buffer once this turn ends, and the fetcher appends after an await.
+    const parts = splitPayload(Buffer.from(payload), entries.map((entry) => entry.size));
+    return entries.map((entry, at) => ({
+      topic: entry.topic,
+      partition: entry.partition,
+      error: errorFromFields(entry),
+      records: parts[at]!,
+      highWatermark: entry.highWatermark,
+      logStartOffset: entry.logStartOffset,
+      logEndOffset: entry.logEndOffset,
+    }));
   }
 
   close(): void {

@@ -1,8 +1,15 @@
-// The follower side of replication for one partition (Kafka's ReplicaFetcherThread, one
-// loop per partition): first truncate the local log where it diverges from the leader's
-// (OffsetForLeaderEpoch), then fetch from the log end in a loop, append with the leader's
-// offsets and epochs (appendAsFollower), and move the local high watermark to
-// min(leader's HW, local log end).
+// The follower side of replication: one fetcher per leader broker (Kafka's
+// ReplicaFetcherThread with a fetch session), over one LeaderChannel (one connection). It
+// holds every partition this broker follows from that leader; partitions are added and
+// removed as roles change. Per partition it first truncates the local log where it
+// diverges from the leader's (OffsetForLeaderEpoch), then fetches from the log end,
+// appends with the leader's offsets and epochs (appendAsFollower), and moves the local
+// high watermark to min(leader's HW, local log end).
+//
+// A round: one OffsetForLeaderEpoch listing every partition due for truncation, then one
+// ReplicaFetch listing every partition that fetches (at most maxPartitionsPerRequest each,
+// the window and the order rotating every round so no partition is starved of the
+// request's bytes). The leader parks the fetch up to maxWaitMs while none has data.
 //
 // Truncation (KIP-101/279): the follower asks where its latest epoch E ends in the
 // leader's log. The leader answers (E', end) with E' the largest epoch <= E it knows. If
@@ -12,119 +19,320 @@
 // that does not continue the log (UNEXPECTED_APPEND_OFFSET) goes back to truncation,
 // unless the leader's log now starts past this log's end (its retention moved on): then
 // the log is emptied and restarted at the leader's log start (truncateFullyAndStartAt).
-// Fencing errors (NOT_LEADER_OR_FOLLOWER, FENCED_LEADER_EPOCH, UNKNOWN_LEADER_EPOCH) and
-// network errors back off and retry: the cluster layer stops this fetcher and starts one
-// with the new leader and epoch when the state changes.
+//
+// Errors are per partition: a partition answered with an error (NOT_LEADER_OR_FOLLOWER,
+// FENCED_LEADER_EPOCH, UNKNOWN_LEADER_EPOCH, ...) is left out of the rounds for
+// retryBackoffMs while the others go on (the cluster layer moves it to another fetcher, or
+// gives it a new epoch, when the state changes). A failed request as a whole (the
+// connection) backs off retryBackoffMs, doubling per failure in a row up to
+// maxRetryBackoffMs, and reconnects.
 //
 // The transport is a LeaderChannel the broker supplies (a native-protocol connection), so
 // this module needs only storage and util.
 
+import { performance } from 'node:perf_hooks';
 import type { ReplicaLog } from '../storage/types.js';
-import { Errors, isSpoolError } from '../util/errors.js';
+import { Errors, SpoolError, isSpoolError } from '../util/errors.js';
 
+export interface EpochEndRequest {
+  topic: string;
+  partition: number;
+  currentLeaderEpoch: number;
+  leaderEpoch: number;
+}
+
+export interface EpochEndAnswer {
+  topic: string;
+  partition: number;
+  /** The partition's error, or null. */
+  error: SpoolError | null;
+  epoch: number;
+  endOffset: number;
+}
+
+export interface FetchPartitionRequest {
+  topic: string;
+  partition: number;
+  leaderEpoch: number;
+  fetchOffset: number;
+  maxBytes: number;
+}
+
+export interface FetchPartitionAnswer {
+  topic: string;
+  partition: number;
+  /** The partition's error, or null. With OFFSET_OUT_OF_RANGE the leader's bounds below are set. */
+  error: SpoolError | null;
+  /** Whole batches; the fetcher may keep it past the call (a channel hands out its own copy). */
+  records: Buffer;
+  highWatermark: number;
+  logStartOffset: number;
+  logEndOffset: number;
+}
+
+/** How a fetcher talks to one leader broker (one connection); protocol-neutral. */
 export interface LeaderChannel {
-  /** OffsetForLeaderEpoch for one partition; throws the partition's SpoolError. */
-  offsetForLeaderEpoch(request: { topic: string; partition: number; currentLeaderEpoch: number; leaderEpoch: number }): Promise<{ epoch: number; endOffset: number }>;
-  /** ReplicaFetch for one partition (the leader parks up to maxWaitMs); throws the partition's SpoolError. */
-  replicaFetch(request: { topic: string; partition: number; leaderEpoch: number; fetchOffset: number; maxBytes: number; maxWaitMs: number }): Promise<{ records: Buffer; highWatermark: number; logStartOffset: number }>;
+  /** OffsetForLeaderEpoch for many partitions; per-partition errors in the answers, throws only when the request as a whole fails. */
+  offsetsForLeaderEpoch(partitions: readonly EpochEndRequest[]): Promise<EpochEndAnswer[]>;
+  /** ReplicaFetch for many partitions (the leader parks up to maxWaitMs); per-partition errors in the answers, throws only when the request as a whole fails. */
+  replicaFetch(request: { maxWaitMs: number; maxBytes: number; partitions: readonly FetchPartitionRequest[] }): Promise<FetchPartitionAnswer[]>;
   close(): void;
 }
 
 export interface ReplicaFetcherOptions {
+  channel: LeaderChannel;
+  /** Names the leader in warnings (e.g. "broker 3"). */
+  leaderName?: string;
+  /** Bytes per partition per fetch (default 1 MiB; at least one batch is always answered). */
+  partitionMaxBytes?: number;
+  /** Bytes per fetch over all partitions (default 10 MiB, Kafka's replica.fetch.response.max.bytes; the leader caps it further). */
+  maxBytes?: number;
+  /** How long the leader parks a fetch with nothing new (default 500 ms, Kafka's replica.fetch.wait.max.ms). */
+  maxWaitMs?: number;
+  /** Pause of a failed partition, and the first pause after a failed request (default 100 ms). */
+  retryBackoffMs?: number;
+  /** The longest pause after failed requests in a row (default 1,000 ms). */
+  maxRetryBackoffMs?: number;
+  /** Partitions per request (default 1,000: the native maxPartitionsPerFetch). */
+  maxPartitionsPerRequest?: number;
+  warn: (message: string, partition?: { topic: string; partition: number }) => void;
+}
+
+export interface FollowedPartition {
   topic: string;
   partition: number;
   log: ReplicaLog;
-  /** The leader epoch this fetcher follows. */
+  /** The leader epoch this partition follows. */
   leaderEpoch: number;
-  channel: LeaderChannel;
-  /** Bytes per fetch (default 1 MiB; at least one batch is always answered). */
-  maxBytes?: number;
-  /** How long the leader parks a fetch with nothing new (default 500 ms). */
-  maxWaitMs?: number;
-  /** Pause after a failed round (default 100 ms). */
-  retryBackoffMs?: number;
-  warn: (message: string) => void;
 }
 
 export type FetcherPhase = 'truncating' | 'fetching' | 'stopped';
 
+export interface PartitionCounters {
+  /** Fetches that appended bytes. */
+  fetches: number;
+  appendedBatchBytes: number;
+  truncations: number;
+}
+
+interface PartitionFetchState extends FollowedPartition {
+  phase: 'truncating' | 'fetching';
+  /** Left out of rounds until then (performance.now() ms). */
+  delayedUntilMs: number;
+  removed: boolean;
+  /** An append under way (removal waits for it). */
+  busy: Promise<void> | null;
+  lastWarning: string;
+  counters: PartitionCounters;
+}
+
+const DEFAULT_PARTITION_MAX_BYTES = 1024 * 1024;
+const DEFAULT_MAX_BYTES = 10 * 1024 * 1024;
+const DEFAULT_MAX_WAIT_MS = 500;
+const DEFAULT_RETRY_BACKOFF_MS = 100;
+const DEFAULT_MAX_RETRY_BACKOFF_MS = 1000;
+const DEFAULT_MAX_PARTITIONS_PER_REQUEST = 1000;
+
+function key(topic: string, partition: number): string {
+  return `${topic}\u0000${partition}`;
+}
+
 export class ReplicaFetcher {
-  private phase: FetcherPhase = 'truncating';
+  private readonly partitions = new Map<string, PartitionFetchState>();
   private running: Promise<void> | null = null;
   private stopped = false;
-  private wakeBackoff: (() => void) | null = null;
-  /** Fetch rounds that appended bytes, and truncations done (for tests and metrics). */
-  readonly counters = { fetches: 0, appendedBatchBytes: 0, truncations: 0 };
+  private wake: (() => void) | null = null;
+  /** Rotates the window and order of the partitions in a request. */
+  private cursor = 0;
+  private failuresInRow = 0;
+  private lastWarning = '';
+  /** Over all partitions, removed ones included (for tests and metrics). */
+  readonly counters = { fetches: 0, appendedBatchBytes: 0, truncations: 0, requests: 0 };
 
   constructor(private readonly options: ReplicaFetcherOptions) {}
 
-  get currentPhase(): FetcherPhase {
-    return this.phase;
+  get size(): number {
+    return this.partitions.size;
+  }
+
+  has(topic: string, partition: number): boolean {
+    return this.partitions.has(key(topic, partition));
+  }
+
+  /** 'stopped' when the partition is not (or no longer) in this fetcher. */
+  phaseOf(topic: string, partition: number): FetcherPhase {
+    return this.partitions.get(key(topic, partition))?.phase ?? 'stopped';
+  }
+
+  countersOf(topic: string, partition: number): PartitionCounters | undefined {
+    return this.partitions.get(key(topic, partition))?.counters;
+  }
+
+  /**
+   * Follows a partition (again, when it is here with another epoch or log: it truncates
+   * first). The caller must not add a partition another fetcher still holds: wait for that
+   * one's remove().
+   */
+  add(followed: FollowedPartition): void {
+    if (this.stopped) throw new SpoolError(Errors.SHUTTING_DOWN, 'the replica fetcher is stopped');
+    const id = key(followed.topic, followed.partition);
+    const current = this.partitions.get(id);
+    if (current && current.leaderEpoch === followed.leaderEpoch && current.log === followed.log) return;
+    if (current) current.removed = true;
+    // A replaced state's append (if any) ends before the next round: rounds run one at a time.
+    this.partitions.set(id, {
+      topic: followed.topic,
+      partition: followed.partition,
+      log: followed.log,
+      leaderEpoch: followed.leaderEpoch,
+      phase: 'truncating',
+      delayedUntilMs: 0,
+      removed: false,
+      busy: null,
+      lastWarning: '',
+      counters: { fetches: 0, appendedBatchBytes: 0, truncations: 0 },
+    });
+    this.wake?.();
+  }
+
+  /**
+   * Stops following a partition. Resolves once this fetcher no longer touches its log (at
+   * once, unless an append is under way); a round in flight that lists it ignores its answer.
+   */
+  remove(topic: string, partition: number): Promise<void> {
+    const id = key(topic, partition);
+    const state = this.partitions.get(id);
+    if (!state) return Promise.resolve();
+    this.partitions.delete(id);
+    state.removed = true;
+    return state.busy ?? Promise.resolve();
   }
 
   start(): void {
-    if (this.running) return;
+    if (this.running || this.stopped) return;
     this.running = this.run();
   }
 
   /** Stops the loop and closes the channel; resolves when the loop has ended. */
   async stop(): Promise<void> {
     this.stopped = true;
-    this.phase = 'stopped';
+    for (const state of this.partitions.values()) state.removed = true;
     this.options.channel.close();
-    this.wakeBackoff?.();
+    this.wake?.();
     await this.running;
+    await Promise.all([...this.partitions.values()].map((state) => state.busy));
   }
 
   private async run(): Promise<void> {
-    const { topic, partition, warn } = this.options;
-    let lastWarning = '';
     while (!this.stopped) {
+      const nowMs = performance.now();
+      const ready: PartitionFetchState[] = [];
+      let nextDueMs = Number.POSITIVE_INFINITY;
+      for (const state of this.partitions.values()) {
+        if (state.delayedUntilMs <= nowMs) ready.push(state);
+        else nextDueMs = Math.min(nextDueMs, state.delayedUntilMs);
+      }
+      if (ready.length === 0) {
+        await this.pause(nextDueMs === Number.POSITIVE_INFINITY ? null : nextDueMs - nowMs);
+        continue;
+      }
       try {
-        if (this.phase === 'truncating') {
-          await this.truncate();
-          if (this.stopped) break;
-          this.phase = 'fetching';
-        }
-        await this.fetchOnce();
-        lastWarning = '';
+        const truncating = ready.filter((state) => state.phase === 'truncating');
+        if (truncating.length > 0) await this.truncate(this.window(truncating));
+        if (this.stopped) break;
+        const fetching = ready.filter((state) => state.phase === 'fetching' && this.isCurrent(state) && state.delayedUntilMs <= nowMs);
+        if (fetching.length > 0) await this.fetch(this.window(fetching));
+        this.failuresInRow = 0;
+        this.lastWarning = '';
       } catch (error) {
         if (this.stopped) break;
-        if (isSpoolError(error, Errors.OFFSET_OUT_OF_RANGE) && this.startOverAt(error)) continue;
-        if (isSpoolError(error, Errors.OFFSET_OUT_OF_RANGE) || isSpoolError(error, Errors.UNEXPECTED_APPEND_OFFSET)) this.phase = 'truncating';
-        // One line per distinct failure, not one per retry.
-        const message = `replica fetcher ${topic}-${partition}: ${error instanceof Error ? error.message : String(error)}`;
-        if (message !== lastWarning) warn(message);
-        lastWarning = message;
-        await this.backoff();
+        // The request as a whole failed (connection refused or dropped, leader shutting down).
+        this.failuresInRow++;
+        const message = `replica fetcher${this.options.leaderName ? ` from ${this.options.leaderName}` : ''}: ${error instanceof Error ? error.message : String(error)}`;
+        if (message !== this.lastWarning) this.options.warn(message);
+        this.lastWarning = message;
+        const base = this.options.retryBackoffMs ?? DEFAULT_RETRY_BACKOFF_MS;
+        const max = this.options.maxRetryBackoffMs ?? DEFAULT_MAX_RETRY_BACKOFF_MS;
+        await this.pause(Math.min(max, base * 2 ** Math.min(20, this.failuresInRow - 1)));
       }
     }
   }
 
-  private backoff(): Promise<void> {
+  /** At most maxPartitionsPerRequest, starting at a rotating place. */
+  private window(states: PartitionFetchState[]): PartitionFetchState[] {
+    const limit = this.options.maxPartitionsPerRequest ?? DEFAULT_MAX_PARTITIONS_PER_REQUEST;
+    const start = this.cursor % states.length;
+    this.cursor = (this.cursor + 1) >>> 0;
+    const rotated = start === 0 ? states : [...states.slice(start), ...states.slice(0, start)];
+    return rotated.length > limit ? rotated.slice(0, limit) : rotated;
+  }
+
+  /** Sleeps `ms` (null: until woken); add() and stop() wake it. */
+  private pause(ms: number | null): Promise<void> {
     return new Promise((resolve) => {
-      const timer = setTimeout(() => {
-        this.wakeBackoff = null;
-        resolve();
-      }, this.options.retryBackoffMs ?? 100);
-      this.wakeBackoff = () => {
-        clearTimeout(timer);
-        this.wakeBackoff = null;
+      const timer = ms === null ? null : setTimeout(() => done(), Math.max(1, ms));
+      const done = (): void => {
+        if (timer) clearTimeout(timer);
+        this.wake = null;
         resolve();
       };
+      this.wake = done;
     });
   }
 
-  /** Truncates the local log to where it agrees with the leader's (see the file comment). */
-  private async truncate(): Promise<void> {
-    const { log, channel, topic, partition, leaderEpoch } = this.options;
-    const latest = log.latestLeaderEpoch;
-    let target: number;
-    if (latest < 0) {
-      target = log.highWatermark;
-    } else {
-      const answer = await channel.offsetForLeaderEpoch({ topic, partition, currentLeaderEpoch: leaderEpoch, leaderEpoch: latest });
-      if (this.stopped) return;
+  private isCurrent(state: PartitionFetchState): boolean {
+    return !state.removed && !this.stopped && this.partitions.get(key(state.topic, state.partition)) === state;
+  }
+
+  /** A partition's failure: back to truncation when the logs disagree; out of the rounds for a while. */
+  private partitionFailed(state: PartitionFetchState, error: unknown): void {
+    if (isSpoolError(error, Errors.OFFSET_OUT_OF_RANGE) && this.startOverAt(state, error)) return;
+    if (isSpoolError(error, Errors.OFFSET_OUT_OF_RANGE) || isSpoolError(error, Errors.UNEXPECTED_APPEND_OFFSET)) state.phase = 'truncating';
+    state.delayedUntilMs = performance.now() + (this.options.retryBackoffMs ?? DEFAULT_RETRY_BACKOFF_MS);
+    // One line per distinct failure, not one per retry.
+    const message = `replica fetcher ${state.topic}-${state.partition}: ${error instanceof Error ? error.message : String(error)}`;
+    if (message !== state.lastWarning) this.options.warn(message, { topic: state.topic, partition: state.partition });
+    state.lastWarning = message;
+  }
+
+  private truncateTo(state: PartitionFetchState, offset: number): void {
+    const target = Math.max(offset, state.log.logStartOffset);
+    if (target < state.log.logEndOffset) {
+      state.log.truncateTo(target);
+      state.counters.truncations++;
+      this.counters.truncations++;
+    }
+    state.phase = 'fetching';
+    state.lastWarning = '';
+  }
+
+  /** Truncates each log to where it agrees with the leader's (see the file comment). */
+  private async truncate(states: PartitionFetchState[]): Promise<void> {
+    const asked: Array<{ state: PartitionFetchState; latest: number }> = [];
+    for (const state of states) {
+      const latest = state.log.latestLeaderEpoch;
+      if (latest < 0) this.truncateTo(state, state.log.highWatermark);
+      else asked.push({ state, latest });
+    }
+    if (asked.length === 0) return;
+    this.counters.requests++;
+    const answers = await this.options.channel.offsetsForLeaderEpoch(
+      asked.map(({ state, latest }) => ({ topic: state.topic, partition: state.partition, currentLeaderEpoch: state.leaderEpoch, leaderEpoch: latest })),
+    );
+    const byKey = new Map(answers.map((answer) => [key(answer.topic, answer.partition), answer]));
+    for (const { state, latest } of asked) {
+      if (!this.isCurrent(state)) continue;
+      const answer = byKey.get(key(state.topic, state.partition));
+      if (!answer) {
+        this.partitionFailed(state, new SpoolError(Errors.INVALID_REQUEST, 'OffsetForLeaderEpoch answered without this partition'));
+        continue;
+      }
+      if (answer.error) {
+        this.partitionFailed(state, answer.error);
+        continue;
+      }
+      const log = state.log;
+      let target: number;
       if (answer.endOffset < 0) {
         target = log.highWatermark;
       } else {
@@ -134,42 +342,67 @@ export class ReplicaFetcher {
           if (own.endOffset >= 0) target = Math.min(target, own.endOffset);
         }
       }
-    }
-    target = Math.max(target, log.logStartOffset);
-    if (target < log.logEndOffset) {
-      log.truncateTo(target);
-      this.counters.truncations++;
+      this.truncateTo(state, target);
     }
   }
 
   /**
-   * OFFSET_OUT_OF_RANGE with the leader's log start past this log's end (the leader's
-   * retention or DeleteRecords moved on): empty the log and start at the leader's start.
+   * The leader's log starts past this log's end (its retention or DeleteRecords moved on):
+   * empty the log and start at the leader's start.
    */
-  private startOverAt(error: unknown): boolean {
-    const { log, topic, partition, warn } = this.options;
+  private startOverAt(state: PartitionFetchState, error: unknown): boolean {
     const leaderStart = (error as { logStartOffset?: unknown }).logStartOffset;
+    const log = state.log;
     if (typeof leaderStart !== 'number' || leaderStart <= log.logEndOffset) return false;
-    warn(`replica fetcher ${topic}-${partition}: the leader's log starts at ${leaderStart}, past this log's end ${log.logEndOffset}; starting over there`);
+    this.options.warn(`replica fetcher ${state.topic}-${state.partition}: the leader's log starts at ${leaderStart}, past this log's end ${log.logEndOffset}; starting over there`, {
+      topic: state.topic,
+      partition: state.partition,
+    });
     log.truncateFullyAndStartAt(leaderStart);
+    state.counters.truncations++;
     this.counters.truncations++;
-    this.phase = 'fetching';
+    state.phase = 'fetching';
     return true;
   }
 
-  private async fetchOnce(): Promise<void> {
-    const { log, channel, topic, partition, leaderEpoch } = this.options;
-    const fetchOffset = log.logEndOffset;
-    const answer = await channel.replicaFetch({
-      topic,
-      partition,
-      leaderEpoch,
-      fetchOffset,
-      maxBytes: this.options.maxBytes ?? 1024 * 1024,
-      maxWaitMs: this.options.maxWaitMs ?? 500,
+  private async fetch(states: PartitionFetchState[]): Promise<void> {
+    const partitionMaxBytes = this.options.partitionMaxBytes ?? DEFAULT_PARTITION_MAX_BYTES;
+    const fetchOffsets = states.map((state) => state.log.logEndOffset);
+    this.counters.requests++;
+    const answers = await this.options.channel.replicaFetch({
+      maxWaitMs: this.options.maxWaitMs ?? DEFAULT_MAX_WAIT_MS,
+      maxBytes: this.options.maxBytes ?? DEFAULT_MAX_BYTES,
+      partitions: states.map((state, at) => ({ topic: state.topic, partition: state.partition, leaderEpoch: state.leaderEpoch, fetchOffset: fetchOffsets[at]!, maxBytes: partitionMaxBytes })),
     });
-    if (this.stopped) return;
-    // The log may have moved meanwhile only through this loop: a mismatch is a bug.
+    const byKey = new Map(answers.map((answer) => [key(answer.topic, answer.partition), answer]));
+    for (const [at, state] of states.entries()) {
+      if (!this.isCurrent(state)) continue;
+      // Only this loop moves the log: a different end means a bug.
+      if (state.log.logEndOffset !== fetchOffsets[at]) throw new Error(`replica fetcher ${state.topic}-${state.partition}: the log end moved during a fetch`);
+      const answer = byKey.get(key(state.topic, state.partition));
+      if (!answer) {
+        this.partitionFailed(state, new SpoolError(Errors.INVALID_REQUEST, 'ReplicaFetch answered without this partition'));
+        continue;
+      }
+      if (answer.error) {
+        // The leader's log start travels with OFFSET_OUT_OF_RANGE (startOverAt reads it).
+        this.partitionFailed(state, Object.assign(answer.error, { logStartOffset: answer.logStartOffset, logEndOffset: answer.logEndOffset }));
+        continue;
+      }
+      const appending = this.append(state, answer);
+      state.busy = appending;
+      try {
+        await appending;
+      } catch (error) {
+        this.partitionFailed(state, error);
+      } finally {
+        state.busy = null;
+      }
+    }
+  }
+
+  private async append(state: PartitionFetchState, answer: FetchPartitionAnswer): Promise<void> {
+    const log = state.log;
     if (answer.records.length > 0) {
       // An empty log started at the leader's log start may begin inside the leader's first
       // batch: it starts over at that batch's base offset (Kafka does the same).
@@ -178,9 +411,13 @@ export class ReplicaFetcher {
         log.truncateFullyAndStartAt(firstBase);
       }
       await log.appendAsFollower(answer.records);
+      state.counters.fetches++;
+      state.counters.appendedBatchBytes += answer.records.length;
       this.counters.fetches++;
       this.counters.appendedBatchBytes += answer.records.length;
+      state.lastWarning = '';
     }
+    if (state.removed) return;
     log.advanceHighWatermark(Math.min(answer.highWatermark, log.logEndOffset));
   }
 }

@@ -516,7 +516,10 @@ export interface AlterUserScramCredentialsResponse extends ErrorFields {
 // newer: UNKNOWN_LEADER_EPOCH) and its log end (fetchOffset), which the leader records to
 // advance the high watermark. Payload of the response: for each entry of `partitions`,
 // `size` bytes of whole batches from fetchOffset, read up to the leader's log end (not its
-// high watermark). The leader parks the request like a Fetch (minBytes, maxWaitMs).
+// high watermark). The leader parks the request like a Fetch (minBytes, maxWaitMs). A
+// follower lists every partition it follows from this leader; each is answered with its
+// own error, bounded by its maxBytes and what is left of the request's (src/protocol/README.md
+// "Replication").
 export interface ReplicaFetchRequest {
   replicaId: number;
   maxWaitMs: number;

@@ -89,14 +89,11 @@ async function broker(brokerId: number, cluster: TestCluster): Promise<Broker> {
 /** Broker 2 copies the group's offsets partition from broker 1 until stopped. */
 function follow(follower: Broker, leader: Broker): ReplicaFetcher {
   const fetcher = new ReplicaFetcher({
-    topic: OFFSETS_TOPIC,
-    partition: GROUP_PARTITION,
-    log: follower.context.replicas!.replicaLog(OFFSETS_TOPIC, GROUP_PARTITION),
-    leaderEpoch: 1,
     channel: new NativeLeaderChannel('127.0.0.1', leader.port, 2),
     maxWaitMs: 50,
     warn: () => undefined,
   });
+  fetcher.add({ topic: OFFSETS_TOPIC, partition: GROUP_PARTITION, log: follower.context.replicas!.replicaLog(OFFSETS_TOPIC, GROUP_PARTITION), leaderEpoch: 1 });
   fetcher.start();
   cleanups.push(() => fetcher.stop());
   return fetcher;

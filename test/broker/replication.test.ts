@@ -185,7 +185,7 @@ describe('replication between two brokers', () => {
     expect((await produceRaw(clientB, ['e2-1'], 1)).partitions[0]!.errorCode).toBe(0);
     expect((await produceRaw(clientA, ['stale'], 1)).partitions[0]!.errorCode).toBe(80);
     const fetcherA = follow(brokers, 1, 2, 2);
-    await waitFor(() => logOf(brokerA).logEndOffset === logOf(brokerB).logEndOffset && fetcherA.currentPhase === 'fetching');
+    await waitFor(() => logOf(brokerA).logEndOffset === logOf(brokerB).logEndOffset && fetcherA.phaseOf(TOPIC, 0) === 'fetching');
     expect(fetcherA.counters.truncations).toBe(1);
     expect(image(logOf(brokerA)).equals(image(logOf(brokerB)))).toBe(true);
     expect(logOf(brokerA).endOffsetForEpoch(1)).toEqual({ epoch: 1, endOffset: replicatedEnd });

@@ -65,15 +65,12 @@ export class ReplicatedBrokers {
   /** Starts copying `topic`-`partition` from the leader's log to the follower's (stopped at cleanup). */
   follow(followerId: number, leaderId: number, topic: string, partition: number, options: FollowOptions): ReplicaFetcher {
     const fetcher = new ReplicaFetcher({
-      topic,
-      partition,
-      log: this.replicaLog(followerId, topic, partition),
-      leaderEpoch: options.leaderEpoch,
       channel: new NativeLeaderChannel('127.0.0.1', this.get(leaderId).port, followerId),
       maxWaitMs: options.maxWaitMs,
-      ...(options.maxBytes === undefined ? {} : { maxBytes: options.maxBytes }),
+      ...(options.maxBytes === undefined ? {} : { partitionMaxBytes: options.maxBytes }),
       warn: () => undefined,
     });
+    fetcher.add({ topic, partition, log: this.replicaLog(followerId, topic, partition), leaderEpoch: options.leaderEpoch });
     fetcher.start();
     this.cleanups.push(() => fetcher.stop());
     return fetcher;

@@ -200,19 +200,37 @@ export const examples: FrameExample[] = [
     { entries: [{ user: 'alice', clientId: null, rates: { producer_byte_rate: 1048576, consumer_byte_rate: null } }] },
     { errorCode: 0, results: [{ errorCode: 0 }] },
   ),
+  // A follower's fetcher lists every partition it follows from this leader; each answers on its own.
   ...pair(
     'ReplicaFetch',
     60,
-    { replicaId: 2, maxWaitMs: 500, minBytes: 1, maxBytes: 1048576, partitions: [{ topic: 'orders', partition: 0, leaderEpoch: 3, fetchOffset: 42, maxBytes: 1048576 }] },
-    { errorCode: 0, partitions: [{ errorCode: 0, topic: 'orders', partition: 0, highWatermark: 42, logStartOffset: 0, logEndOffset: 45, size: 6 }] },
+    {
+      replicaId: 2,
+      maxWaitMs: 500,
+      minBytes: 1,
+      maxBytes: 10485760,
+      partitions: [
+        { topic: 'orders', partition: 0, leaderEpoch: 3, fetchOffset: 42, maxBytes: 1048576 },
+        { topic: 'orders', partition: 1, leaderEpoch: 2, fetchOffset: 7, maxBytes: 1048576 },
+        { topic: 'pay', partition: 4, leaderEpoch: 5, fetchOffset: 0, maxBytes: 1048576 },
+      ],
+    },
+    {
+      errorCode: 0,
+      partitions: [
+        { errorCode: 0, topic: 'orders', partition: 0, highWatermark: 42, logStartOffset: 0, logEndOffset: 45, size: 6 },
+        { errorCode: 82, errorMessage: 'fenced', topic: 'orders', partition: 1, highWatermark: -1, logStartOffset: -1, logEndOffset: -1, size: 0 },
+        { errorCode: 0, topic: 'pay', partition: 4, highWatermark: 0, logStartOffset: 0, logEndOffset: 3, size: 4 },
+      ],
+    },
     '',
-    BATCH_STANDIN,
+    BATCH_STANDIN + '0badf00d',
   ),
   ...pair(
     'OffsetForLeaderEpoch',
     61,
-    { replicaId: 2, partitions: [{ topic: 'orders', partition: 0, currentLeaderEpoch: 3, leaderEpoch: 2 }] },
-    { errorCode: 0, partitions: [{ errorCode: 0, topic: 'orders', partition: 0, leaderEpoch: 2, endOffset: 40 }] },
+    { replicaId: 2, partitions: [{ topic: 'orders', partition: 0, currentLeaderEpoch: 3, leaderEpoch: 2 }, { topic: 'pay', partition: 4, currentLeaderEpoch: 5, leaderEpoch: 5 }] },
+    { errorCode: 0, partitions: [{ errorCode: 0, topic: 'orders', partition: 0, leaderEpoch: 2, endOffset: 40 }, { errorCode: 80, errorMessage: 'not leader', topic: 'pay', partition: 4, leaderEpoch: -1, endOffset: -1 }] },
   ),
   ...pair(
     'ReadShareGroupState',

@@ -336,6 +336,9 @@ export class ReplicaManager {
       clearTimeout(waiter.timer);
       waiter.reject(new SpoolError(Errors.NOT_LEADER_OR_FOLLOWER, `broker ${this.brokerId} no longer leads ${topic}-${partition} at epoch ${entry.leaderEpoch}`));
     }
+    // Parked fetches listing the partition read again and answer its error now (a follower's
+    // ReplicaFetch of many partitions, fenced here, need not wait out its maxWaitMs).
+    this.notify(topic, partition);
   }
 
   /** Fails every waiting acks=all produce (shutdown). */

@@ -2,6 +2,9 @@
 // (core/replica-fetch.ts). A broker without replication answers every partition
 // NOT_LEADER_OR_FOLLOWER. ReplicaFetch parks like a Fetch (minBytes, maxWaitMs; woken by
 // appends), its bytes capped by the broker's fetchMaxBytes and the connection's budget.
+// One request lists every partition a follower fetches from this broker (its fetcher per
+// leader): each partition at most its own maxBytes and what is left of the request's, each
+// with its own error; one partition's error never fails the others.
 
 import { errorFields } from '../../protocol/errors.js';
 import type * as M from '../../protocol/messages.js';
@@ -21,14 +24,16 @@ export function handleReplicaFetch(ctx: BrokerContext, request: M.ReplicaFetchRe
   const read = (budgetBytes: number): ReplicaFetchRead =>
     readReplicaFetch(replicas, { ...request, maxBytes: Math.max(1, Math.min(request.maxBytes, ctx.options.fetchMaxBytes, budgetBytes)) });
   const first = read(scope.responseBytesLeft());
-  const failedAny = first.partitions.some((entry) => entry.error !== null);
-  if (first.totalBytes >= request.minBytes || failedAny || request.maxWaitMs === 0 || ctx.shuttingDown) return toResponse(first);
+  // A partition's error is answered at once (the follower backs that partition off and
+  // asks again without it), also when it appears while parked.
+  const failedAny = (read: ReplicaFetchRead): boolean => read.partitions.some((entry) => entry.error !== null);
+  if (first.totalBytes >= request.minBytes || failedAny(first) || request.maxWaitMs === 0 || ctx.shuttingDown) return toResponse(first);
   return longPoll(ctx, scope, {
     keys: request.partitions.map((entry) => partitionKey(entry.topic, entry.partition)),
     maxWaitMs: request.maxWaitMs,
     retry() {
       const again = read(scope.responseBytesLeft());
-      return again.totalBytes >= request.minBytes || ctx.shuttingDown ? toResponse(again) : undefined;
+      return again.totalBytes >= request.minBytes || failedAny(again) || ctx.shuttingDown ? toResponse(again) : undefined;
     },
     atDeadline: () => toResponse(read(scope.responseBytesLeft())),
     notParked: toResponse(first),
