@@ -35,6 +35,7 @@ import type {
   ShareGroupDescription,
 } from '../protocol/messages.js';
 import type { Client } from './client.js';
+import { mergeShareDescriptions } from './share-describe.js';
 import { errorFromCode } from './errors.js';
 import { Errors, SpoolError } from '../util/errors.js';
 import { CREATE_TOPICS_OPTIONS, CREATE_TOPIC_SPEC, checkOptions } from './options.js';
@@ -347,8 +348,26 @@ export class Admin {
 
   /** Share groups (src/groups/README.md "Share groups"): members, per partition start offset / in flight / acquired / delivery counts, DLQ depth. */
   async describeShareGroups(options: { groupIds: string[] }): Promise<ShareGroupDescription[]> {
-    const response = await this.client.request(ApiKey.DescribeShareGroups, { groupIds: options.groupIds });
-    return ((response.header as unknown as DescribeShareGroupsResponse).groups ?? []).map((group) => {
+    const metadata = this.client.metadata;
+    if (!metadata.known) await metadata.fetch([]);
+    let groups: ShareGroupDescription[];
+    if (!metadata.routed) {
+      const response = await this.client.request(ApiKey.DescribeShareGroups, { groupIds: options.groupIds });
+      groups = (response.header as unknown as DescribeShareGroupsResponse).groups ?? [];
+    } else {
+      // A cluster: every broker knows part of a share group (share-describe.ts).
+      // A broker that does not answer (down) is left out: what it led has moved to another.
+      const outcomes = await Promise.allSettled(
+        [...metadata.brokers.keys()].map(async (nodeId) => {
+          const response = await this.client.request(ApiKey.DescribeShareGroups, { groupIds: options.groupIds }, undefined, { connection: this.client.leaderConnection(nodeId) });
+          return (response.header as unknown as DescribeShareGroupsResponse).groups ?? [];
+        }),
+      );
+      const answers = outcomes.flatMap((outcome) => (outcome.status === 'fulfilled' ? [outcome.value] : []));
+      if (answers.length === 0) throw (outcomes[0] as PromiseRejectedResult).reason;
+      groups = mergeShareDescriptions(options.groupIds, answers);
+    }
+    return groups.map((group) => {
       throwItem(group.errorCode, group.errorMessage, `describe share group ${group.groupId}`);
       return group;
     });

@@ -372,7 +372,9 @@ export interface ShareAcknowledgeResponse extends ErrorFields {
 // DescribeShareGroups (42): per group its members (seen lately), per share-partition the
 // start offset, records in flight and acquired, the delivery-count histogram of the
 // records in flight ([count, records] pairs), and the dead-letter topic's depth (its log
-// end offset; 0 before the first dead letter). An unknown group: GROUP_ID_NOT_FOUND.
+// end offset; 0 before the first dead letter). An unknown group: GROUP_ID_NOT_FOUND. In a
+// cluster each broker answers what it knows (the share-partitions it leads, live; the
+// stored ones when it coordinates the group): the SDK asks every broker and merges.
 export interface DescribeShareGroupsRequest {
   groupIds: string[];
 }
@@ -384,7 +386,18 @@ export interface ShareGroupDescription extends ErrorFields {
   /** The group's lock duration and delivery limit in force (absent from older brokers). */
   lockDurationMs?: number;
   deliveryLimit?: number;
-  partitions: Array<{ topic: string; partition: number; startOffset: number; inFlight: number; acquired: number; deliveryCounts: Array<[number, number]> }>;
+  partitions: Array<{
+    topic: string;
+    partition: number;
+    startOffset: number;
+    inFlight: number;
+    acquired: number;
+    deliveryCounts: Array<[number, number]>;
+    /** True: the partition's leader answered from its live state; false: the share coordinator's stored state (nothing acquired). */
+    live?: boolean;
+  }>;
+  /** True when the answering broker is the group's share coordinator (its config is the one in force). */
+  coordinator?: boolean;
 }
 export interface DescribeShareGroupsResponse extends ErrorFields {
   groups: ShareGroupDescription[];

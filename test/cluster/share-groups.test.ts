@@ -11,8 +11,9 @@
 //
 // What must survive: every record is accepted in the end (at-least-once), none whose
 // acceptance was answered is delivered again (the stored state is the acknowledged one,
-// even across the failover), and every rejected record is in the DLQ. Run `npm run build`
-// first.
+// even across the failover), and every rejected record is in the DLQ; the admin's describe
+// (every broker asked, answers merged) shows each partition's leader's live state. Run
+// `npm run build` first.
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Client } from '../../src/client/index.js';
@@ -115,6 +116,12 @@ describe('share groups over a cluster of spool serve processes', () => {
       const expected = Array.from({ length: 450 }, (_, index) => `job-${index}`).filter((value) => !rejects(value));
       await waitFor(() => expected.every((value) => accepted.has(value)), 40_000);
       expect(acceptedThenDelivered).toEqual([]);
+      // The admin merges every broker's view: each partition's leader's live state, the coordinator's config.
+      const [described] = await client.admin().describeShareGroups({ groupIds: [GROUP] });
+      expect(described!.partitions.map(({ partition, startOffset, inFlight, live }) => ({ partition, startOffset, inFlight, live }))).toEqual(
+        [0, 1, 2].map((partition) => ({ partition, startOffset: 150, inFlight: 0, live: true })),
+      );
+      expect(described!.lockDurationMs).toBe(5_000);
 
       // The rejected records are in the cluster's dead-letter topic, whoever leads it.
       const dlq = (await waitFor(() => cluster.state(`${GROUP}.dlq`, 0)))!;
