@@ -19,6 +19,8 @@
 // resolves once durable (and, in a cluster, once the in-sync replicas hold it).
 
 import { Errors, SpoolError } from '../util/errors.js';
+import { validateTopicName } from '../storage/names.js';
+import { checkGroupId } from './validate.js';
 import { coordinatorPartitionOf, type CoordinatorRoles } from './coordinator-placement.js';
 import { SharePartition, type SharePartitionLimits, type StateRun } from './share-partition.js';
 import type { ShareStateValue } from './share-state-codec.js';
@@ -79,6 +81,12 @@ interface StoredGroup {
 }
 
 const key = (topic: string, partition: number): string => `${topic}\u0000${partition}`;
+
+/** A share-partition's topic and partition as the stored key needs them (the requests come from other brokers too). */
+function checkPartition(topic: string, partition: number): void {
+  validateTopicName(topic);
+  if (!Number.isInteger(partition) || partition < 0) throw new SpoolError(Errors.INVALID_REQUEST, `partition ${partition} of ${topic} is not a partition number`);
+}
 
 export class ShareCoordinatorState {
   private readonly groups = new Map<string, StoredGroup>();
@@ -148,8 +156,10 @@ export class ShareCoordinatorState {
     group.partitions.set(key(record.topic, record.partition), { value: { startOffset, runs }, leaderEpoch, stateEpoch });
   }
 
-  /** NOT_COORDINATOR when another broker coordinates the group (cluster mode). */
+  /** NOT_COORDINATOR when another broker coordinates the group (cluster mode); INVALID_GROUP_ID for a bad id (another broker's request). */
   checkCoordinator(groupId: string): void {
+    const invalid = checkGroupId(groupId);
+    if (invalid !== undefined) throw new SpoolError(Errors.INVALID_GROUP_ID, invalid);
     if (this.closed) throw new SpoolError(Errors.COORDINATOR_NOT_AVAILABLE, 'the coordinator is shutting down');
     if (this.roles === undefined) return;
     const partition = coordinatorPartitionOf(groupId, this.store.partitionCount);
@@ -166,6 +176,7 @@ export class ShareCoordinatorState {
   /** A leader takes a share-partition up: its stored state, recording the leader's epoch (older leaders are fenced from now on). */
   read(groupId: string, topic: string, partition: number, leaderEpoch: number): ShareStateRead {
     this.checkCoordinator(groupId);
+    checkPartition(topic, partition);
     const group = this.group(groupId);
     const stored = group.partitions.get(key(topic, partition));
     if (stored === undefined) {
@@ -188,6 +199,7 @@ export class ShareCoordinatorState {
     const group = this.group(groupId);
     const partitions: ShareStateWriteResult['partitions'] = [];
     const records: ShareStateRecord[] = [];
+    for (const write of writes) checkPartition(write.topic, write.partition);
     for (const write of writes) {
       const stored = group.partitions.get(key(write.topic, write.partition));
       const entry: ShareStateWriteResult['partitions'][number] = { topic: write.topic, partition: write.partition, errorCode: 0 };
@@ -235,6 +247,7 @@ export class ShareCoordinatorState {
    */
   async reset(groupId: string, topic: string, targets: readonly { partition: number; offset: number }[]): Promise<void> {
     this.checkCoordinator(groupId);
+    for (const { partition } of targets) checkPartition(topic, partition);
     await this.store.prepare();
     this.checkCoordinator(groupId);
     const group = this.group(groupId);

@@ -12,6 +12,8 @@
 //   records accepted before are not delivered again, acquired-but-unanswered ones are;
 // - records at or past the high watermark are never handed out (a cluster's leader must
 //   not hand out what the in-sync replicas do not all hold);
+// - a bad group id, topic or partition in a request from another broker is refused with a
+//   clear error, not an assertion;
 // - the v3 state value (with epochs) has the documented bytes and v1 is still read.
 
 import { describe, expect, it } from 'vitest';
@@ -103,6 +105,15 @@ describe('share groups split into partition leaders and a share coordinator', ()
     const acked = await leader.acknowledge({ groupId: 'g', memberId: 'a', partitions: [{ topic: 'jobs', partition: 0, ranges: [{ firstOffset: 0, lastOffset: 1, type: 1 }] }] });
     expect(acked.partitions[0]!.errorCode).toBe(Errors.FENCED_STATE_EPOCH.code);
     expect((await acquire(leader, 'a')).acquired).toEqual([{ firstOffset: 8, lastOffset: 9, deliveryCount: 1 }]);
+  });
+
+  it('refuses, before touching the store, a bad group id, topic or partition from another broker (found by the fuzz)', async () => {
+    const { state } = await setup();
+    const long = 'x'.repeat(70_000);
+    await expect(state.configure(long, { deliveryLimit: 3 }, true)).rejects.toMatchObject({ kind: Errors.INVALID_GROUP_ID });
+    await expect(state.reset('g', long, [{ partition: 0, offset: 1 }])).rejects.toMatchObject({ kind: Errors.INVALID_TOPIC });
+    await expect(state.write('g', [{ topic: 'jobs', partition: -1, leaderEpoch: 1, stateEpoch: 0, startOffset: 0, runs: [] }])).rejects.toMatchObject({ kind: Errors.INVALID_REQUEST });
+    expect(() => state.read('g', '', 0, 1)).toThrow(expect.objectContaining({ kind: Errors.INVALID_TOPIC }));
   });
 
   it('hands out nothing at or past the high watermark', async () => {
