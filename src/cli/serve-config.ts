@@ -45,7 +45,8 @@ function parseSetting(option: Option, raw: unknown, where: string): unknown {
     if (typeof raw === 'string' && /^(false|0|no)$/i.test(raw)) return false;
     throw new ConfigError(`${where}: ${key} must be true or false, got ${JSON.stringify(raw)}`);
   }
-  if (typeof raw !== 'string' && typeof raw !== 'number') throw new ConfigError(`${where}: ${key} must be a string or a number, got ${JSON.stringify(raw)}`);
+  // A boolean too: a flag that takes `true|false` (e.g. --auto-leader-rebalance) is printed as a JSON boolean.
+  if (typeof raw !== 'string' && typeof raw !== 'number' && typeof raw !== 'boolean') throw new ConfigError(`${where}: ${key} must be a string, a number or a boolean, got ${JSON.stringify(raw)}`);
   const text = String(raw);
   if (option.parseArg === undefined) return text;
   try {

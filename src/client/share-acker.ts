@@ -14,6 +14,7 @@ import type { ShareAcknowledgeRange, ShareAcknowledgeRequest, ShareAcknowledgeRe
 import type { Client } from './client.js';
 import type { CoordinatorLink } from './coordinator-link.js';
 import type { Connection } from './connection.js';
+import { ANY_BROKER } from './metadata.js';
 import { errorFromCode } from './errors.js';
 
 export const AckType = { ACCEPT: 1, RELEASE: 2, REJECT: 3, RENEW: 4 } as const;
@@ -21,6 +22,8 @@ export type AckType = (typeof AckType)[keyof typeof AckType];
 
 /** The pending acknowledgements of one partition, and the promise its callers share. */
 interface PartitionAcks {
+  /** The broker the records were acquired from (ANY_BROKER on a single broker): their acknowledgements go there and nowhere else. */
+  nodeId: number;
   topic: string;
   partition: number;
   ranges: ShareAcknowledgeRange[];
@@ -29,6 +32,8 @@ interface PartitionAcks {
 
 /** Acknowledgements taken out of the acker to travel in another request; settle() with its answer. */
 export interface DetachedAcks {
+  /** Where they go (requeue() them there). */
+  nodeId: number;
   partitions: ShareAcknowledgeRequest['partitions'];
   /** With the per-partition answers (ShareAcknowledgeResponse['partitions']) or the request's error. */
   settle(answer: ShareAcknowledgeResponse['partitions'] | Error): void;
@@ -36,8 +41,8 @@ export interface DetachedAcks {
 
 export class ShareAcker {
   private pending: PartitionAcks[] = [];
-  /** Ranges to send again (requeue()), after the pending ones. */
-  private requeued: ShareAcknowledgeRequest['partitions'] = [];
+  /** Ranges to send again (requeue()), after the pending ones, with the broker they go to. */
+  private requeued: Array<{ nodeId: number; partitions: ShareAcknowledgeRequest['partitions'] }> = [];
   /** The partition acknowledged last: consecutive acks of one partition skip the lookup. */
   private last: PartitionAcks | null = null;
   private scheduled = false;
@@ -49,16 +54,18 @@ export class ShareAcker {
     /** Acknowledgements go to the group's coordinator (coordinator-link.ts) on a single broker. */
     private readonly coordinator?: CoordinatorLink,
     /**
-     * A cluster: the node leading a partition (its share-partition leader takes its
-     * acknowledgements), and every node a leave must reach (where the member may hold records).
-     * Absent: everything goes to the coordinator.
+     * A cluster: every node a leave must reach (where the member may hold records). Each
+     * acknowledgement goes to the broker its record was acquired from (another leader
+     * took the partition: it is refused there, and the record comes back from the new
+     * leader), never to the partition's current leader, whose copy of the record is another
+     * delivery. Absent: everything goes to the coordinator.
      */
-    private readonly routing?: { leaderOf(topic: string, partition: number): number; leaveNodes(): number[] },
+    private readonly routing?: { leaveNodes(): number[] },
   ) {}
 
   /** Queues one range; the promise settles with its partition's answer. */
-  acknowledge(topic: string, partition: number, range: ShareAcknowledgeRange): Promise<void> {
-    const entry = this.add(topic, partition, range.firstOffset, range.lastOffset, range.type, range.delayMs, range.error);
+  acknowledge(nodeId: number, topic: string, partition: number, range: ShareAcknowledgeRange): Promise<void> {
+    const entry = this.add(nodeId, topic, partition, range.firstOffset, range.lastOffset, range.type, range.delayMs, range.error);
     if (entry.waiter === null) {
       let resolve!: () => void;
       let reject!: (error: Error) => void;
@@ -72,8 +79,8 @@ export class ShareAcker {
   }
 
   /** Queues one offset with nobody waiting on the answer (a refused one is redelivered by the broker). */
-  acknowledgeQuietly(topic: string, partition: number, offset: number, type: AckType): void {
-    this.add(topic, partition, offset, offset, type, undefined, undefined);
+  acknowledgeQuietly(nodeId: number, topic: string, partition: number, offset: number, type: AckType): void {
+    this.add(nodeId, topic, partition, offset, offset, type, undefined, undefined);
   }
 
   get isEmpty(): boolean {
@@ -81,22 +88,23 @@ export class ShareAcker {
   }
 
   /**
-   * Takes everything pending out (only the partitions `only` keeps, when given: those led
-   * by the broker the fetch goes to), for a ShareFetch to carry; undefined when nothing is.
+   * Takes everything pending out (only what goes to `nodeId`, when given: the broker the
+   * fetch goes to), for a ShareFetch to carry; undefined when nothing is.
    */
-  detach(only?: (topic: string, partition: number) => boolean): DetachedAcks | undefined {
+  detach(nodeId?: number): DetachedAcks | undefined {
     let batch = this.take();
-    if (only !== undefined) {
-      const kept = batch.filter((entry) => only(entry.topic, entry.partition));
+    if (nodeId !== undefined) {
+      const kept = batch.filter((entry) => entry.nodeId === nodeId);
       if (kept.length !== batch.length) {
         // The others wait for their own broker's fetch (or the next flush), unmerged.
-        for (const entry of batch) if (!kept.includes(entry)) this.pending.push(entry);
+        for (const entry of batch) if (entry.nodeId !== nodeId) this.pending.push(entry);
         this.schedule();
       }
       batch = kept;
     }
     if (batch.length === 0) return undefined;
     return {
+      nodeId: batch[0]!.nodeId,
       partitions: batch.map(({ topic, partition, ranges }) => ({ topic, partition, ranges })),
       settle: (answer) => settle(batch, answer),
     };
@@ -106,11 +114,11 @@ export class ShareAcker {
    * Queues ranges again after everything pending, unmerged and with nobody waiting (the
    * acknowledgements of a fetch whose answer never came: they may or may not be applied).
    */
-  requeue(partitions: ShareAcknowledgeRequest['partitions']): void {
+  requeue(nodeId: number, partitions: ShareAcknowledgeRequest['partitions']): void {
     // Kept apart and put after each partition's other ranges when sent, never merged with
     // them: a requeued range the broker did apply is refused, and a refused range ends its
     // partition, so nothing may come after it.
-    this.requeued.push(...partitions);
+    this.requeued.push({ nodeId, partitions });
     this.schedule();
   }
 
@@ -119,22 +127,24 @@ export class ShareAcker {
     const batch = this.take();
     if (batch.length === 0 && !leave) return;
     if (this.routing === undefined) return this.send(batch, leave, this.coordinator ? { connection: this.coordinator.connection() } : {});
-    // A cluster: one request per partition leader (and a leave to every broker the member fetched from).
+    // A cluster: one request per broker the records came from (and a leave to every broker the member fetched from).
     const byNode = new Map<number, PartitionAcks[]>();
     for (const entry of batch) {
-      const nodeId = this.routing.leaderOf(entry.topic, entry.partition);
+      const nodeId = entry.nodeId;
       let list = byNode.get(nodeId);
       if (list === undefined) byNode.set(nodeId, (list = []));
       list.push(entry);
     }
     if (leave) for (const nodeId of this.routing.leaveNodes()) if (!byNode.has(nodeId)) byNode.set(nodeId, []);
-    const sent = [...byNode].map(([nodeId, list]) => this.send(list, leave, { connection: this.client.leaderConnection(nodeId) }));
+    const sent = [...byNode].map(([nodeId, list]) =>
+      this.send(list, leave, nodeId === ANY_BROKER && this.coordinator ? { connection: this.coordinator.connection() } : { connection: this.client.leaderConnection(nodeId) }, nodeId),
+    );
     const outcomes = await Promise.allSettled(sent);
     const failed = outcomes.find((outcome): outcome is PromiseRejectedResult => outcome.status === 'rejected');
     if (failed !== undefined && leave) throw failed.reason;
   }
 
-  private async send(batch: PartitionAcks[], leave: boolean, options: { connection?: Connection }): Promise<void> {
+  private async send(batch: PartitionAcks[], leave: boolean, options: { connection?: Connection }, nodeId = ANY_BROKER): Promise<void> {
     const request: ShareAcknowledgeRequest = {
       groupId: this.groupId,
       memberId: this.memberId,
@@ -149,7 +159,7 @@ export class ShareAcker {
       settle(batch, header.partitions ?? []);
     } catch (error) {
       // The coordinator moved (single broker) or a leader did (cluster): the acquisitions were lost with it (the records come back there).
-      if (this.routing === undefined) await this.coordinator?.failed(error);
+      if (nodeId === ANY_BROKER) await this.coordinator?.failed(error);
       else for (const entry of batch) this.client.metadata.markStale(entry.topic);
       settle(batch, error as Error);
       if (leave) throw error;
@@ -161,20 +171,22 @@ export class ShareAcker {
     const batch = this.pending;
     this.pending = [];
     this.last = null;
-    for (const { topic, partition, ranges } of this.requeued) {
-      let entry = batch.find((candidate) => candidate.partition === partition && candidate.topic === topic);
-      if (entry === undefined) batch.push((entry = { topic, partition, ranges: [], waiter: null }));
-      entry.ranges.push(...ranges);
+    for (const { nodeId, partitions } of this.requeued) {
+      for (const { topic, partition, ranges } of partitions) {
+        let entry = batch.find((candidate) => candidate.partition === partition && candidate.topic === topic && candidate.nodeId === nodeId);
+        if (entry === undefined) batch.push((entry = { nodeId, topic, partition, ranges: [], waiter: null }));
+        entry.ranges.push(...ranges);
+      }
     }
     this.requeued = [];
     return batch;
   }
 
-  private add(topic: string, partition: number, firstOffset: number, lastOffset: number, type: AckType, delayMs: number | undefined, error: string | undefined): PartitionAcks {
+  private add(nodeId: number, topic: string, partition: number, firstOffset: number, lastOffset: number, type: AckType, delayMs: number | undefined, error: string | undefined): PartitionAcks {
     let entry = this.last;
-    if (entry === null || entry.partition !== partition || entry.topic !== topic) {
-      entry = this.pending.find((candidate) => candidate.partition === partition && candidate.topic === topic) ?? null;
-      if (entry === null) this.pending.push((entry = { topic, partition, ranges: [], waiter: null }));
+    if (entry === null || entry.partition !== partition || entry.topic !== topic || entry.nodeId !== nodeId) {
+      entry = this.pending.find((candidate) => candidate.partition === partition && candidate.topic === topic && candidate.nodeId === nodeId) ?? null;
+      if (entry === null) this.pending.push((entry = { nodeId, topic, partition, ranges: [], waiter: null }));
       this.last = entry;
     }
     const ranges = entry.ranges;

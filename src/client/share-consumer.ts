@@ -103,7 +103,6 @@ export class ShareConsumer implements AsyncIterable<ShareMessage> {
     }
     this.coordinator = new CoordinatorLink(client, this.groupId, true);
     this.acker = new ShareAcker(client, this.groupId, this.memberId, this.coordinator, {
-      leaderOf: (topic, partition) => this.nodeOf(topic, partition),
       leaveNodes: () => [...this.lanes.keys()],
     });
   }
@@ -175,7 +174,7 @@ export class ShareConsumer implements AsyncIterable<ShareMessage> {
     // they go again with the leave, after the others (one the broker did apply is refused
     // there, which ends only what follows it in its partition: nothing).
     for (const lane of this.lanes.values()) {
-      if (lane.acksInFlight !== undefined) this.acker.requeue(lane.acksInFlight.partitions);
+      if (lane.acksInFlight !== undefined) this.acker.requeue(lane.acksInFlight.nodeId, lane.acksInFlight.partitions);
       lane.acksInFlight = undefined;
     }
     if (!this.client.isClosed) await this.acker.flush(true).catch(() => {});
@@ -230,7 +229,7 @@ export class ShareConsumer implements AsyncIterable<ShareMessage> {
     // that, one member re-acquired before its acks landed and others starved), and the
     // acquisition costs one round trip, not two. In a cluster only those of the partitions
     // this lane's broker leads.
-    const acks = lane.nodeId === ANY_BROKER ? this.acker.detach() : this.acker.detach((topic, partition) => this.nodeOf(topic, partition) === lane.nodeId);
+    const acks = this.acker.detach(lane.nodeId);
     lane.acksInFlight = acks;
     // Start at a different partition each time so one busy partition does not take every fetch.
     rotate(partitions, Math.floor(Math.random() * partitions.length));
@@ -263,7 +262,7 @@ export class ShareConsumer implements AsyncIterable<ShareMessage> {
       // The broker may not have read the acknowledgements riding in it: the next fetch
       // carries them again, after the newer ones (one it did apply is refused there,
       // harmlessly: it is the last of its partition).
-      if (acks !== undefined) this.acker.requeue(acks.partitions);
+      if (acks !== undefined) this.acker.requeue(acks.nodeId, acks.partitions);
       lane.acksInFlight = undefined;
       const broken = lane.connection;
       lane.connection = null;
@@ -298,7 +297,7 @@ export class ShareConsumer implements AsyncIterable<ShareMessage> {
         if (entry.errorCode === Errors.NOT_LEADER_OR_FOLLOWER.code) this.client.metadata.markStale(entry.topic);
         continue; // a partition that failed is tried again next time
       }
-      if (entry.acquired.length > 0) this.take(entry.topic, entry.partition, bytes, entry.acquired);
+      if (entry.acquired.length > 0) this.take(lane.nodeId, entry.topic, entry.partition, bytes, entry.acquired);
     }
   }
 
@@ -307,7 +306,7 @@ export class ShareConsumer implements AsyncIterable<ShareMessage> {
    * so one cursor walks the ranges: a record outside them is skipped, an acquired offset
    * with no record (a compaction hole) is accepted.
    */
-  private take(topic: string, partition: number, bytes: Buffer, acquired: ShareFetchResponse['partitions'][number]['acquired']): void {
+  private take(nodeId: number, topic: string, partition: number, bytes: Buffer, acquired: ShareFetchResponse['partitions'][number]['acquired']): void {
     let rangeIndex = 0;
     let expected = acquired[0]!.firstOffset;
     const acceptHolesBelow = (offset: number): void => {
@@ -315,7 +314,7 @@ export class ShareConsumer implements AsyncIterable<ShareMessage> {
         const range = acquired[rangeIndex]!;
         if (expected < range.firstOffset) expected = range.firstOffset;
         const stop = Math.min(offset, range.lastOffset + 1);
-        for (; expected < stop; expected++) this.acker.acknowledgeQuietly(topic, partition, expected, AckType.ACCEPT);
+        for (; expected < stop; expected++) this.acker.acknowledgeQuietly(nodeId, topic, partition, expected, AckType.ACCEPT);
         if (expected <= range.lastOffset) return;
         rangeIndex++;
       }
@@ -330,7 +329,7 @@ export class ShareConsumer implements AsyncIterable<ShareMessage> {
         headerMap = {};
         for (const [name, header] of headers) headerMap[name] = header;
       }
-      return new ShareRecord(this, topic, partition, offset, timestamp, key, value, headerMap, headers, range.deliveryCount);
+      return new ShareRecord(this, nodeId, topic, partition, offset, timestamp, key, value, headerMap, headers, range.deliveryCount);
     };
     forEachBatch(bytes, (_header, position) => {
       for (const message of decodeBatchWith(bytes, position, factory).records) if (message !== null) this.queue.push(message);
@@ -341,8 +340,8 @@ export class ShareConsumer implements AsyncIterable<ShareMessage> {
   /** Queues one record's acknowledgement with nobody waiting on it (run()'s automatic accept/release). */
   acknowledgeQuietly(record: ShareRecord, type: AckType, error: string | undefined): void {
     if (this.client.isClosed) return;
-    if (error === undefined) this.acker.acknowledgeQuietly(record.topic, record.partition, record.offset, type);
-    else this.acker.acknowledge(record.topic, record.partition, { firstOffset: record.offset, lastOffset: record.offset, type, error }).catch(() => {});
+    if (error === undefined) this.acker.acknowledgeQuietly(record.nodeId, record.topic, record.partition, record.offset, type);
+    else this.acker.acknowledge(record.nodeId, record.topic, record.partition, { firstOffset: record.offset, lastOffset: record.offset, type, error }).catch(() => {});
   }
 
   /** Sends one record's acknowledgement (ShareRecord's methods come here). */
@@ -353,7 +352,7 @@ export class ShareConsumer implements AsyncIterable<ShareMessage> {
     const range: { firstOffset: number; lastOffset: number; type: AckType; delayMs?: number; error?: string } = { firstOffset: record.offset, lastOffset: record.offset, type };
     if (extra.delayMs !== undefined) range.delayMs = extra.delayMs;
     if (extra.error !== undefined) range.error = extra.error;
-    return this.acker.acknowledge(record.topic, record.partition, range);
+    return this.acker.acknowledge(record.nodeId, record.topic, record.partition, range);
   }
 }
 
@@ -366,6 +365,8 @@ class ShareRecord implements ShareMessage {
 
   constructor(
     private readonly consumer: ShareConsumer,
+    /** The broker it was acquired from: its acknowledgement goes there (share-acker.ts). */
+    readonly nodeId: number,
     readonly topic: string,
     readonly partition: number,
     readonly offset: number,

@@ -9,6 +9,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Client } from '../../src/client/client.js';
 import { AckType, ShareAcker } from '../../src/client/share-acker.js';
+import { ANY_BROKER } from '../../src/client/metadata.js';
 import { Errors } from '../../src/util/errors.js';
 
 function stubClient(answer: (request: { partitions: Array<{ topic: string; partition: number }> }) => unknown): { client: Client; requests: unknown[] } {
@@ -29,13 +30,13 @@ describe('share acker', () => {
       partitions: request.partitions.map(({ topic, partition }) => ({ topic, partition, errorCode: partition === 1 ? Errors.INVALID_RECORD_STATE.code : 0 })),
     }));
     const acker = new ShareAcker(client, 'g', 'm');
-    const first = acker.acknowledge('t', 0, { firstOffset: 0, lastOffset: 0, type: AckType.ACCEPT });
-    const second = acker.acknowledge('t', 0, { firstOffset: 1, lastOffset: 1, type: AckType.ACCEPT });
+    const first = acker.acknowledge(ANY_BROKER, 't', 0, { firstOffset: 0, lastOffset: 0, type: AckType.ACCEPT });
+    const second = acker.acknowledge(ANY_BROKER, 't', 0, { firstOffset: 1, lastOffset: 1, type: AckType.ACCEPT });
     expect(second).toBe(first);
-    acker.acknowledgeQuietly('t', 0, 2, AckType.ACCEPT);
-    acker.acknowledge('t', 0, { firstOffset: 3, lastOffset: 3, type: AckType.RELEASE, delayMs: 100 }).catch(() => {});
-    acker.acknowledgeQuietly('t', 0, 4, AckType.ACCEPT);
-    const refused = acker.acknowledge('t', 1, { firstOffset: 7, lastOffset: 7, type: AckType.REJECT, error: 'bad' });
+    acker.acknowledgeQuietly(ANY_BROKER, 't', 0, 2, AckType.ACCEPT);
+    acker.acknowledge(ANY_BROKER, 't', 0, { firstOffset: 3, lastOffset: 3, type: AckType.RELEASE, delayMs: 100 }).catch(() => {});
+    acker.acknowledgeQuietly(ANY_BROKER, 't', 0, 4, AckType.ACCEPT);
+    const refused = acker.acknowledge(ANY_BROKER, 't', 1, { firstOffset: 7, lastOffset: 7, type: AckType.REJECT, error: 'bad' });
     await acker.flush();
     expect(requests).toEqual([
       {
@@ -62,16 +63,16 @@ describe('share acker', () => {
   it('hands pending ranges to a fetch, and sends requeued ones after the newer ones, unmerged', async () => {
     const { client, requests } = stubClient(() => ({ errorCode: 0, partitions: [] }));
     const acker = new ShareAcker(client, 'g', 'm');
-    const waiting = acker.acknowledge('t', 0, { firstOffset: 0, lastOffset: 0, type: AckType.ACCEPT });
-    acker.acknowledgeQuietly('t', 0, 1, AckType.ACCEPT);
+    const waiting = acker.acknowledge(ANY_BROKER, 't', 0, { firstOffset: 0, lastOffset: 0, type: AckType.ACCEPT });
+    acker.acknowledgeQuietly(ANY_BROKER, 't', 0, 1, AckType.ACCEPT);
     const detached = acker.detach()!;
     expect(detached.partitions).toEqual([{ topic: 't', partition: 0, ranges: [{ firstOffset: 0, lastOffset: 1, type: 1 }] }]);
     expect(acker.isEmpty).toBe(true);
     detached.settle([{ topic: 't', partition: 0, errorCode: 0 }]);
     await expect(waiting).resolves.toBeUndefined();
 
-    acker.requeue(detached.partitions);
-    acker.acknowledgeQuietly('t', 0, 2, AckType.ACCEPT);
+    acker.requeue(detached.nodeId, detached.partitions);
+    acker.acknowledgeQuietly(ANY_BROKER, 't', 0, 2, AckType.ACCEPT);
     await acker.flush();
     expect(requests).toEqual([
       {

@@ -82,7 +82,7 @@ describe('spool serve --config and SPOOL_*', () => {
     const notJson = await serve(['--config', configFile('{"port": 1,'), '--print-config']);
     expect(notJson.stderr).toMatch(/^spool: config file .* is not valid JSON/);
     const wrongType = await serve(['--config', configFile({ port: [1] }), '--print-config']);
-    expect(wrongType.stderr).toMatch(/port must be a string or a number/);
+    expect(wrongType.stderr).toMatch(/port must be a string, a number or a boolean/);
   });
 
   it('prints a configuration that --config reads back to the same configuration', async () => {
