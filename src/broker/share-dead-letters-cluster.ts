@@ -2,7 +2,9 @@
 // `<group>.dlq` is a topic of the cluster (one partition, created through the controller
 // on first use, the cluster's default replication factor), and its partition may be led by
 // any broker. The share-partition leader appends there with acks=all: on this broker when
-// it leads the dead-letter partition, else as a native Produce to its leader. Answered
+// it leads the dead-letter partition, else by native AppendDeadLetters (66) to its leader
+// (a broker's request, authorised as replication, so the inter-broker user needs no Write
+// ACL on each `<group>.dlq`). Answered
 // once the in-sync replicas hold the letters, before the snapshot that archives their
 // records is written.
 //
@@ -12,6 +14,7 @@
 import { deadLetterTopic } from '../groups/share-dead-letter.js';
 import type { DeadLetterSink } from '../groups/share-persister.js';
 import { encodeBatch, type RecordInput } from '../records/index.js';
+import { produce } from './core/produce.js';
 import { ApiKey } from '../protocol/apis.js';
 import { errorFromFields } from '../protocol/errors.js';
 import type * as M from '../protocol/messages.js';
@@ -57,7 +60,7 @@ export class ClusterDeadLetterSink implements DeadLetterSink {
     for (;;) {
       let failure: SpoolError;
       try {
-        await this.appendOnce(ctx, topic, batch);
+        await this.appendOnce(ctx, topic, groupId, batch);
         return;
       } catch (error) {
         if (!isSpoolError(error) || !RETRIABLE.has(error.errorCode)) throw error;
@@ -69,29 +72,22 @@ export class ClusterDeadLetterSink implements DeadLetterSink {
     }
   }
 
-  private async appendOnce(ctx: BrokerContext, topic: string, batch: Buffer): Promise<void> {
+  private async appendOnce(ctx: BrokerContext, topic: string, groupId: string, batch: Buffer): Promise<void> {
     const leadership = ctx.clusterMetadata.partition(topic, 0);
     if (leadership === undefined || leadership.leader === NO_LEADER_ID) {
       throw new SpoolError(Errors.NOT_LEADER_OR_FOLLOWER, `${topic}-0 has no leader yet`);
     }
     if (leadership.leader === ctx.clusterMetadata.nodeId) {
-      const replicas = ctx.replicas;
-      if (replicas === undefined) throw new SpoolError(Errors.CLUSTER_UNAVAILABLE, 'no replication on this broker');
-      replicas.checkProduce(topic, 0, -1);
-      const appended = await ctx.logs.getPartition(topic, 0).append(batch);
-      ctx.waiters.notify(topic, 0);
-      replicas.afterLeaderAppend(topic, 0);
-      await replicas.waitForHighWatermark(topic, 0, appended.lastOffset + 1);
+      // Here: the core's produce, acks=all, no topic ACL (the broker writes on the group's behalf).
+      const [result] = await produce(ctx, [{ topic, partition: 0, batches: batch }], -1);
+      if (result!.error !== null) throw result!.error;
       return;
     }
     const broker = ctx.clusterMetadata.brokers().find((entry) => entry.nodeId === leadership.leader);
     if (broker === undefined) throw new SpoolError(Errors.NOT_LEADER_OR_FOLLOWER, `${topic}-0: leader ${leadership.leader} is not a live broker`);
-    const body: M.ProduceRequest = { acks: -1, timeoutMs: 10_000, partitions: [{ topic, partition: 0, size: batch.length }] };
-    const { header } = await this.peers.request(broker.host, broker.port, ApiKey.Produce, body, [batch]);
+    const body: M.AppendDeadLettersRequest = { groupId, size: batch.length };
+    const { header } = await this.peers.request(broker.host, broker.port, ApiKey.AppendDeadLetters, body, [batch]);
     const failure = errorFromFields(header);
     if (failure) throw failure;
-    const entry = (header as unknown as M.ProduceResponse).partitions?.[0];
-    const partitionFailure = entry === undefined ? new SpoolError(Errors.UNKNOWN, 'Produce answered no partition') : errorFromFields(entry);
-    if (partitionFailure) throw partitionFailure;
   }
 }

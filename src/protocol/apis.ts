@@ -45,6 +45,7 @@ export const ApiKey = {
   WriteShareGroupState: 63,
   ConfigureShareGroup: 64,
   ResetShareGroupState: 65,
+  AppendDeadLetters: 66,
   // Clients: which broker coordinates a group (the leader of its internal-topic partition). Top of the cluster range.
   FindCoordinator: 69,
 } as const;
@@ -91,6 +92,7 @@ export const SupportedVersions: Readonly<Record<ApiKey, readonly [number, number
   [ApiKey.WriteShareGroupState]: [0, 0],
   [ApiKey.ConfigureShareGroup]: [0, 0],
   [ApiKey.ResetShareGroupState]: [0, 0],
+  [ApiKey.AppendDeadLetters]: [0, 0],
   [ApiKey.FindCoordinator]: [0, 0],
 };
 

@@ -615,6 +615,19 @@ export interface ResetShareGroupStateRequest {
   partitions: Array<{ partition: number; offset: number }>;
 }
 export type ResetShareGroupStateResponse = ErrorFields;
+/**
+ * AppendDeadLetters (66): a share-partition leader's dead letters for `<groupId>.dlq`
+ * partition 0, sent to that partition's leader; payload: `size` bytes of record batches.
+ * Answered once the in-sync replicas hold them (acks=all). Brokers only (Alter on the
+ * cluster, as replication): the inter-broker user needs no Write ACL on every DLQ.
+ */
+export interface AppendDeadLettersRequest {
+  groupId: string;
+  size: number;
+}
+export interface AppendDeadLettersResponse extends ErrorFields {
+  baseOffset: number;
+}
 
 // FindCoordinator (69): the broker coordinating a group: on a single node the broker asked;
 // in a cluster the leader of the group's partition of __consumer_offsets (share: of

@@ -407,6 +407,7 @@ const requestChecks: Record<ApiKey, Check<unknown>> = {
     ),
   }),
   [ApiKey.ConfigureShareGroup]: object({ groupId: str, onlyIfUnset: bool, lockDurationMs: optional(int(1_000, 3_600_000)), deliveryLimit: optional(int(2, 10)) }),
+  [ApiKey.AppendDeadLetters]: object({ groupId: str, size: int(1, 0x7fff_ffff) }),
   [ApiKey.ResetShareGroupState]: object({ groupId: str, topic: str, partitions: arrayOf(object({ partition: i32, offset: int(0) }), 'maxPartitionsPerRequest') }),
 };
 
@@ -451,6 +452,7 @@ export interface RequestTypes {
   [ApiKey.WriteShareGroupState]: M.WriteShareGroupStateRequest;
   [ApiKey.ConfigureShareGroup]: M.ConfigureShareGroupRequest;
   [ApiKey.ResetShareGroupState]: M.ResetShareGroupStateRequest;
+  [ApiKey.AppendDeadLetters]: M.AppendDeadLettersRequest;
 }
 
 /** Checks a decoded request header against its API's shape; throws INVALID_REQUEST. */

@@ -6,7 +6,9 @@
 // a user that is not a super user, created by the bootstrap admin through the SDK with an ACL
 // allowing Alter on the cluster (what ReplicaFetch needs). The SDK (TLS client certificate +
 // SCRAM as admin) creates a topic with RF 3 and produces with acks=all; every follower's
-// segment files then equal the leader's byte for byte and the ISR holds all three. Then a
+// segment files then equal the leader's byte for byte and the ISR holds all three. A share
+// group consumes a topic whose partitions other brokers lead: its state crosses brokers and
+// its dead letters reach the DLQ's leader with only that Alter ACL. Then a
 // follower restarted with a wrong inter-broker password does not replicate (its log stays as
 // it was) and logs the authentication error, naming what to check, while the leader keeps
 // serving: acks=all produce goes on once the leader has dropped it from the ISR, and a new
@@ -107,6 +109,36 @@ describe('inter-broker TLS and SASL', () => {
     expect(Object.keys(leaderSums).length).toBeGreaterThan(0);
     for (const id of [1, 2, 3].filter((node) => node !== state.leader)) {
       await waitFor(() => JSON.stringify(segmentChecksums(cluster.dataDir(id), TOPIC, 0)) === JSON.stringify(leaderSums), 10_000, 50);
+    }
+  }, 40_000);
+
+  it('share groups work over the secured cluster: state between brokers and dead letters need only Alter on the cluster', async () => {
+    // A topic whose partitions are led by different brokers; the group's share coordinator is
+    // one of them, so leaders read and write share state on other brokers (62-65) and send dead
+    // letters to the DLQ's leader (66), all as User:broker over TLS + SCRAM.
+    await client().admin().createTopics({ topics: [{ topic: 'jobs', numPartitions: 3, replicationFactor: 3 }] });
+    await waitFor(async () => (await Promise.all([0, 1, 2].map((partition) => cluster.state('jobs', partition)))).every((state) => state?.isr.length === 3), 10_000, 50);
+    const producer = client().producer({ acks: 'all', lingerMs: 0 });
+    await producer.send({ topic: 'jobs', messages: Array.from({ length: 90 }, (_, index) => ({ value: `job-${index}`, partition: index % 3 })) });
+    await producer.close();
+    const accepted = new Set<string>();
+    const consumer = client().shareConsumer({ groupId: 'secure-cooks', maxWaitMs: 200 });
+    await consumer.subscribe({ topics: ['jobs'] });
+    await consumer.run({
+      eachMessage: async ({ message }) => {
+        const value = message.value!.toString();
+        if (Number(value.slice(4)) % 30 === 7) return message.reject('poison');
+        await message.ack();
+        accepted.add(value);
+      },
+    });
+    try {
+      await waitFor(() => accepted.size === 87, 20_000, 50);
+      const [described] = await client().admin().describeShareGroups({ groupIds: ['secure-cooks'] });
+      expect(described!.partitions.map((entry) => [entry.partition, entry.startOffset, entry.inFlight])).toEqual([[0, 30, 0], [1, 30, 0], [2, 30, 0]]);
+      expect(described!.deadLetters).toBe(3);
+    } finally {
+      await consumer.close();
     }
   }, 40_000);
 

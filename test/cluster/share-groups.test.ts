@@ -7,7 +7,9 @@
 // partitions). Rejected records land in the cluster's `<group>.dlq` (one partition, led
 // by whichever broker). Then the leader of a data partition that is neither the share
 // coordinator nor the bootstrap broker is kill -9'd mid-stream: the partition's new leader
-// reads the share-partition's stored state.
+// reads the share-partition's stored state. Then (the killed broker back) the broker of the
+// group's share coordinator is kill -9'd: the state partition's new leader loads the stored
+// state and the partition leaders go on with it.
 //
 // What must survive: every record is accepted in the end (at-least-once), none whose
 // acceptance was answered is delivered again (the stored state is the acknowledged one,
@@ -57,7 +59,7 @@ async function shareStateLeaders(): Promise<number[]> {
 }
 
 describe('share groups over a cluster of spool serve processes', () => {
-  it('serves each partition from its leader, stores state at the share coordinator, and survives a data leader kill -9', async () => {
+  it('serves each partition from its leader, stores state at the share coordinator, and survives kill -9 of a data leader, then of the coordinator', async () => {
     expect((await createReplicatedTopic(port(1), TOPIC, 3, 3)).topics[0]!.errorCode).toBe(0);
     const leaders = (await waitFor(async () => {
       const states = await Promise.all([0, 1, 2].map((partition) => cluster.state(TOPIC, partition)));
@@ -131,12 +133,31 @@ describe('share groups over a cluster of spool serve processes', () => {
       }, 15_000);
       const rejected = Array.from({ length: 450 }, (_, index) => `job-${index}`).filter(rejects);
       expect(new Set(letters)).toEqual(new Set(rejected));
+
+      // Then the share coordinator's broker is killed (the data leader that was killed is back):
+      // the group's state partition gets a new leader, which loads the stored state; the
+      // partition leaders' reads and writes go there. Nothing accepted is handed out again.
+      await cluster.serve(victim);
+      await waitFor(async () => (await Promise.all([0, 1, 2].map((partition) => cluster.state(TOPIC, partition)))).every((state) => state?.isr.length === 3), 20_000);
+      const statePartition = coordinatorPartitionOf(GROUP, INTERNAL_PARTITIONS);
+      const coordinator = (await cluster.state(SHARE_STATE_TOPIC, statePartition))!.leader;
+      await cluster.brokers.get(coordinator)!.kill();
+      const newCoordinator = (await waitFor(async () => {
+        const state = await cluster.state(SHARE_STATE_TOPIC, statePartition);
+        return state !== null && state.leader !== coordinator && state.leader >= 0 ? state.leader : null;
+      }, TTL_MS + 8_000))!;
+      await produce(450, 150);
+      const all = Array.from({ length: 600 }, (_, index) => `job-${index}`).filter((value) => !rejects(value));
+      await waitFor(() => all.every((value) => accepted.has(value)), 40_000);
+      expect(acceptedThenDelivered).toEqual([]);
       // eslint-disable-next-line no-console
-      console.log(`share groups in a cluster: partition ${victimPartition}'s leader ${victim} killed, ${moved.leader} took it over; ${accepted.size} accepted, ${letters!.length} dead letters`);
+      console.log(
+        `share groups in a cluster: partition ${victimPartition}'s leader ${victim} killed, ${moved.leader} took it over; then the coordinator ${coordinator} killed, ${newCoordinator} took over; ${accepted.size} accepted, ${letters!.length} dead letters before`,
+      );
     } finally {
       for (const consumer of consumers) await consumer.close().catch(() => undefined);
       await producer.close();
       await client.close();
     }
-  }, 90_000);
+  }, 120_000);
 });

@@ -246,5 +246,6 @@ export const examples: FrameExample[] = [
   ),
   ...pair('ConfigureShareGroup', 64, { groupId: 'cooks', onlyIfUnset: true, deliveryLimit: 3 }, { errorCode: 0, config: { deliveryLimit: 3 } }),
   ...pair('ResetShareGroupState', 65, { groupId: 'cooks', topic: 'orders', partitions: [{ partition: 0, offset: 10 }] }, { errorCode: 0 }),
+  ...pair('AppendDeadLetters', 66, { groupId: 'cooks', size: 4 }, { errorCode: 0, baseOffset: 12 }, 'deadbeef'),
   ...pair('FindCoordinator', 69, { groupId: 'kitchen' }, { errorCode: 0, nodeId: 2, host: '127.0.0.1', port: 9093 }),
 ];

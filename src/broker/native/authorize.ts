@@ -89,4 +89,5 @@ const CLUSTER_OPERATIONS: ReadonlyMap<number, Operation> = new Map<number, Opera
   [ApiKey.WriteShareGroupState, Operation.Alter],
   [ApiKey.ConfigureShareGroup, Operation.Alter],
   [ApiKey.ResetShareGroupState, Operation.Alter],
+  [ApiKey.AppendDeadLetters, Operation.Alter],
 ]);

@@ -43,7 +43,7 @@ import { handleAlterClientQuotas, handleCreateAcls, handleDeleteAcls, handleDesc
 import { handleAlterUserScramCredentials, handleDescribeUserScramCredentials, handleSaslAuthenticate, handleSaslHandshake } from './security.js';
 import { authenticationRefusal } from '../authentication.js';
 import { handleOffsetForLeaderEpoch, handleReplicaFetch } from './replica.js';
-import { handleConfigureShareGroup, handleReadShareGroupState, handleResetShareGroupState, handleWriteShareGroupState } from './share-state.js';
+import { handleAppendDeadLetters, handleConfigureShareGroup, handleReadShareGroupState, handleResetShareGroupState, handleWriteShareGroupState } from './share-state.js';
 
 type Handler<K extends ApiKey> = (
   ctx: BrokerContext,
@@ -94,6 +94,7 @@ const handlers: { [K in ApiKey]: Handler<K> } = {
   [ApiKey.WriteShareGroupState]: (ctx, request) => handleWriteShareGroupState(ctx, request),
   [ApiKey.ConfigureShareGroup]: (ctx, request) => handleConfigureShareGroup(ctx, request),
   [ApiKey.ResetShareGroupState]: (ctx, request) => handleResetShareGroupState(ctx, request),
+  [ApiKey.AppendDeadLetters]: (ctx, request, payload) => handleAppendDeadLetters(ctx, request, payload),
   [ApiKey.FindCoordinator]: (ctx, request, _payload, scope) => handleFindCoordinator(ctx, request, scope),
 };
 

@@ -1,10 +1,16 @@
-// Native share-group state APIs between brokers (62-65): the share coordinator's side
+// Native share-group APIs between brokers (62-66): the share coordinator's side
 // (groups/share-coordinator-state.ts) answering share-partition leaders on other brokers
-// (broker/share-persister-cluster.ts). NOT_COORDINATOR when this broker does not lead the
-// group's __share_group_state partition; fencing errors per partition on writes.
+// (broker/share-persister-cluster.ts): NOT_COORDINATOR when this broker does not lead the
+// group's __share_group_state partition, fencing errors per partition on writes; and the
+// dead-letter partition's leader taking dead letters (broker/share-dead-letters-cluster.ts).
 
 import type * as M from '../../protocol/messages.js';
 import type { BrokerContext, HandlerResponse } from '../context.js';
+import { produce } from '../core/produce.js';
+import { deadLetterTopic } from '../../groups/share-dead-letter.js';
+import { checkGroupId } from '../../groups/validate.js';
+import { errorFields } from '../../protocol/errors.js';
+import { Errors, SpoolError } from '../../util/errors.js';
 import { configFromWire, configToWire, runsFromWire, runsToWire } from '../share-state-wire.js';
 
 export function handleReadShareGroupState(ctx: BrokerContext, request: M.ReadShareGroupStateRequest): HandlerResponse {
@@ -42,5 +48,15 @@ export async function handleConfigureShareGroup(ctx: BrokerContext, request: M.C
 export async function handleResetShareGroupState(ctx: BrokerContext, request: M.ResetShareGroupStateRequest): Promise<HandlerResponse> {
   await ctx.coordinator.shares.state.reset(request.groupId, request.topic, request.partitions);
   const response: M.ResetShareGroupStateResponse = { errorCode: 0 };
+  return { header: response };
+}
+
+/** Appends dead letters to `<group>.dlq` partition 0 here (its leader), acks=all; no topic ACL (a broker's request). */
+export async function handleAppendDeadLetters(ctx: BrokerContext, request: M.AppendDeadLettersRequest, payload: Buffer): Promise<HandlerResponse> {
+  const invalid = checkGroupId(request.groupId);
+  if (invalid !== undefined) throw new SpoolError(Errors.INVALID_GROUP_ID, invalid);
+  if (request.size !== payload.length) throw new SpoolError(Errors.INVALID_REQUEST, `size ${request.size} does not match the ${payload.length} payload bytes`);
+  const [result] = await produce(ctx, [{ topic: deadLetterTopic(request.groupId), partition: 0, batches: payload }], -1);
+  const response: M.AppendDeadLettersResponse = result!.error === null ? { errorCode: 0, baseOffset: result!.baseOffset } : { ...errorFields(result!.error), baseOffset: -1 };
   return { header: response };
 }
