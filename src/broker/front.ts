@@ -31,7 +31,7 @@ export interface FrameSource<F> {
  * to hand back to the pool.
  */
 export class LengthPrefixedFrameSource<F> implements FrameSource<F> {
-  private readonly decoder: FrameDecoder;
+  protected readonly decoder: FrameDecoder;
 
   constructor(
     maxFrameBytes: number,

@@ -598,6 +598,7 @@ export class ShareGroups {
 
   close(): void {
     this.closed = true;
+    this.persister.close?.();
     this.state.close();
     this.lockExpiry.close();
   }

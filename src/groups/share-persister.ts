@@ -29,6 +29,8 @@ export interface SharePersister {
   configure(groupId: string, config: ShareGroupConfig, onlyIfUnset: boolean): Promise<ShareGroupConfig>;
   /** Admin reset of share-partitions' start offsets (bumps their state epochs). */
   reset(groupId: string, topic: string, targets: readonly { partition: number; offset: number }[]): Promise<void>;
+  /** Stops retrying (the broker closes). */
+  close?(): void;
 }
 
 /** The coordinator in this process. */

@@ -7,9 +7,10 @@
 // GROUP_AUTHORIZATION_FAILED. Broker in this process (raw Kafka-wire requests, no client
 // library); the first join waits the coordinator's 1 s initial rebalance delay.
 
+import { startSaslBroker } from '../helpers/sasl-broker.js';
 import { rmSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Broker, silentLogger, startBroker } from '../../src/broker/index.js';
+import type { Broker } from '../../src/broker/index.js';
 import { alterUserScramCredentials } from '../../src/client/admin-users.js';
 import { Client } from '../../src/client/index.js';
 import { ScramClient } from '../../src/client/sasl.js';
@@ -23,16 +24,7 @@ const wires: KafkaWire[] = [];
 
 beforeAll(async () => {
   dataDir = tempDir();
-  broker = await startBroker({
-    dataDir,
-    port: 0,
-    fsync: { kind: 'never' },
-    logger: silentLogger,
-    kafkaListener: { host: '127.0.0.1', port: 0 },
-    sasl: { mechanisms: ['SCRAM-SHA-256'], failedAuthenticationDelayMs: 1 },
-    bootstrapUser: { name: 'admin', password: 'admin-secret' },
-    superUsers: ['User:admin'],
-  });
+  broker = await startSaslBroker(dataDir);
   const admin = new Client({ brokers: [`127.0.0.1:${broker.port}`], retry: { retries: 0 }, sasl: { mechanism: 'SCRAM-SHA-256', username: 'admin', password: 'admin-secret' } });
   try {
     await alterUserScramCredentials(

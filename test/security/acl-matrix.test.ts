@@ -8,6 +8,7 @@
 // prove "nothing changed". A second broker with `authorizer: 'acl'` and no SASL checks the
 // explicit flag and the Kafka DescribeGroups / FindCoordinator answers on a raw wire.
 
+import { startSaslBroker } from '../helpers/sasl-broker.js';
 import { Kafka, logLevel, type Admin as KafkaAdmin } from 'kafkajs';
 import { rmSync } from 'node:fs';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
@@ -34,16 +35,7 @@ let kafkaAdmin: KafkaAdmin;
 
 beforeAll(async () => {
   dataDir = tempDir();
-  broker = await startBroker({
-    dataDir,
-    port: 0,
-    fsync: { kind: 'never' },
-    logger: silentLogger,
-    kafkaListener: { host: '127.0.0.1', port: 0 },
-    sasl: { mechanisms: ['SCRAM-SHA-256'], failedAuthenticationDelayMs: 1 },
-    bootstrapUser: { name: 'admin', password: 'admin-secret' },
-    superUsers: ['User:admin'],
-  });
+  broker = await startSaslBroker(dataDir);
   expect(broker.context.security.authorizer.enabled).toBe(true);
   const admin = new Client({ brokers: [`127.0.0.1:${broker.port}`], retry: { retries: 0 }, sasl: { mechanism: 'SCRAM-SHA-256', username: 'admin', password: 'admin-secret' } });
   await alterUserScramCredentials(admin, [{ kind: 'upsert', user: 'alice', mechanism: 'SCRAM-SHA-256', password: ALICE.password }]);

@@ -6,10 +6,11 @@
 // of a live consumer group cannot commit its offsets (the coordinator's rule). Broker in
 // this process with SASL (SCRAM) and ACLs; alice and bob both may Read the group and topic.
 
+import { startSaslBroker } from '../helpers/sasl-broker.js';
 import { rmSync } from 'node:fs';
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startBroker, silentLogger, type Broker } from '../../src/broker/index.js';
+import type { Broker } from '../../src/broker/index.js';
 import { alterUserScramCredentials } from '../../src/client/admin-users.js';
 import { Client } from '../../src/client/index.js';
 import { ApiKey } from '../../src/protocol/apis.js';
@@ -29,15 +30,7 @@ function as(username: string): Client {
 
 beforeAll(async () => {
   dataDir = tempDir();
-  broker = await startBroker({
-    dataDir,
-    port: 0,
-    fsync: { kind: 'never' },
-    logger: silentLogger,
-    sasl: { mechanisms: ['SCRAM-SHA-256'], failedAuthenticationDelayMs: 1 },
-    bootstrapUser: { name: 'admin', password: 'admin-secret' },
-    superUsers: ['User:admin'],
-  });
+  broker = await startSaslBroker(dataDir);
   await alterUserScramCredentials(as('admin'), [
     { kind: 'upsert', user: 'alice', mechanism: 'SCRAM-SHA-256', password: 'alice-secret' },
     { kind: 'upsert', user: 'bob', mechanism: 'SCRAM-SHA-256', password: 'bob-secret' },

@@ -9,9 +9,10 @@
 // closed by the broker in the end; afterwards a real client still authenticates and works.
 // The seed is printed on failure (SASL_FUZZ_SEED=<n> replays it).
 
+import { startSaslBroker } from '../helpers/sasl-broker.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { rmSync } from 'node:fs';
-import { startBroker, silentLogger, type Broker } from '../../src/broker/index.js';
+import type { Broker } from '../../src/broker/index.js';
 import { Client } from '../../src/client/index.js';
 import { ScramClient } from '../../src/client/sasl.js';
 import { ApiKeys } from '../../src/kafka/index.js';
@@ -30,16 +31,12 @@ let dataDir: string;
 
 beforeAll(async () => {
   dataDir = tempDir();
-  broker = await startBroker({
-    dataDir,
-    port: 0,
-    fsync: { kind: 'never' },
-    logger: silentLogger,
-    kafkaListener: { host: '127.0.0.1', port: 0 },
+  broker = await startSaslBroker(dataDir, {
     sasl: { mechanisms: ['SCRAM-SHA-256', 'SCRAM-SHA-512', 'PLAIN'], failedAuthenticationDelayMs: 0, maxFailuresPerHost: 1_000_000 },
     // Authentication only: ACLs (on by default with SASL) are acl-matrix.test.ts's.
     authorizer: 'none',
     bootstrapUser: { name: 'alice', password: 'right' },
+    superUsers: [],
   });
 });
 

@@ -9,9 +9,10 @@
 // token and never runs; a v0 handshake that fails (PLAIN without TLS) closes; after the
 // exchange a second v0 handshake is only an error (no raw mode).
 
+import { startSaslBroker } from '../helpers/sasl-broker.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { rmSync } from 'node:fs';
-import { startBroker, streamLogger, type Broker } from '../../src/broker/index.js';
+import { streamLogger, type Broker } from '../../src/broker/index.js';
 import { ScramClient } from '../../src/client/sasl.js';
 import { ApiKeys, decodeResponse, KafkaErrors } from '../../src/kafka/index.js';
 import { ScramLimits, type ScramMechanism } from '../../src/util/scram.js';
@@ -25,16 +26,13 @@ const MECHANISMS = ['SCRAM-SHA-256', 'SCRAM-SHA-512'];
 
 beforeAll(async () => {
   dataDir = tempDir();
-  broker = await startBroker({
-    dataDir,
-    port: 0,
-    fsync: { kind: 'never' },
+  broker = await startSaslBroker(dataDir, {
     logger: streamLogger((line) => logLines.push(line), 'info'),
-    kafkaListener: { host: '127.0.0.1', port: 0 },
     sasl: { mechanisms: ['SCRAM-SHA-256', 'SCRAM-SHA-512'], failedAuthenticationDelayMs: 1, maxFailuresPerHost: 1000 },
     // Authentication only: ACLs (on by default with SASL) are acl-matrix.test.ts's.
     authorizer: 'none',
     bootstrapUser: { name: 'admin', password: 'admin-pw' },
+    superUsers: [],
   });
 });
 

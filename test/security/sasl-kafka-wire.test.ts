@@ -6,10 +6,11 @@
 // DUPLICATE_RESOURCE (SaslHandshake v0 and raw tokens: sasl-kafka-raw-tokens.test.ts);
 // more than maxUsersPerRequest entries are refused whole (bare INVALID_REQUEST, close).
 
+import { startSaslBroker } from '../helpers/sasl-broker.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { randomBytes } from 'node:crypto';
 import { rmSync } from 'node:fs';
-import { startBroker, silentLogger, type Broker } from '../../src/broker/index.js';
+import type { Broker } from '../../src/broker/index.js';
 import { ScramClient } from '../../src/client/sasl.js';
 import { ApiKeys, KafkaErrors } from '../../src/kafka/index.js';
 import { saltedPasswordSync, type ScramMechanism } from '../../src/util/scram.js';
@@ -21,16 +22,12 @@ let dataDir: string;
 
 beforeAll(async () => {
   dataDir = tempDir();
-  broker = await startBroker({
-    dataDir,
-    port: 0,
-    fsync: { kind: 'never' },
-    logger: silentLogger,
-    kafkaListener: { host: '127.0.0.1', port: 0 },
+  broker = await startSaslBroker(dataDir, {
     sasl: { mechanisms: ['SCRAM-SHA-256', 'SCRAM-SHA-512'], failedAuthenticationDelayMs: 1 },
     // Authentication only: ACLs (on by default with SASL) are acl-matrix.test.ts's.
     authorizer: 'none',
     bootstrapUser: { name: 'admin', password: 'admin-pw' },
+    superUsers: [],
   });
 });
 

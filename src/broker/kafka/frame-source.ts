@@ -14,10 +14,9 @@
 // larger than the limit that slipped in that way is refused there (sasl-tokens.ts).
 
 import { decodeRequestHeader, KafkaDecodeError, type RequestHeader } from '../../kafka/index.js';
-import { FrameDecoder, POOLED_FRAME_MAX_BYTES } from '../../protocol/frame.js';
 import { Errors, isSpoolError, SpoolError } from '../../util/errors.js';
 import { ScramLimits } from '../../util/scram.js';
-import type { FrameSource } from '../front.js';
+import { LengthPrefixedFrameSource } from '../front.js';
 
 /** apiKey:int16 apiVersion:int16 correlationId:int32 clientIdLength:int16. */
 export const MIN_HEADER_BYTES = 10;
@@ -50,12 +49,16 @@ function readHeader(raw: Buffer): RequestHeader | null {
   }
 }
 
-export class KafkaFrameSource implements FrameSource<KafkaFrame> {
-  private readonly decoder: FrameDecoder;
+export class KafkaFrameSource extends LengthPrefixedFrameSource<KafkaFrame> {
   private tokens = false;
 
   constructor(private readonly maxRequestBytes: number) {
-    this.decoder = new FrameDecoder({ maxFrameBytes: maxRequestBytes, minFrameBytes: MIN_HEADER_BYTES, poolAssembly: true, maxUpFrontAllocationBytes: POOLED_FRAME_MAX_BYTES });
+    // Each frame names this source (its framing mode), so `parse` is bound after construction.
+    super(maxRequestBytes, MIN_HEADER_BYTES, (raw) => ({ raw, header: readHeader(raw), source: this.self() }), (frame) => frame.raw);
+  }
+
+  private self(): KafkaFrameSource {
+    return this;
   }
 
   /** True between a successful SaslHandshake v0 and the end of its exchange. */
@@ -75,32 +78,14 @@ export class KafkaFrameSource implements FrameSource<KafkaFrame> {
     this.decoder.setLimits(MIN_HEADER_BYTES, this.maxRequestBytes);
   }
 
-  push(chunk: Buffer): KafkaFrame[] {
-    let raws: Buffer[];
+  override push(chunk: Buffer): KafkaFrame[] {
     try {
-      raws = this.decoder.push(chunk);
+      return super.push(chunk);
     } catch (error) {
       // Name what was refused: the connection closes with this message in its log line.
       if (this.tokens && isSpoolError(error)) throw new SpoolError(Errors.SASL_AUTHENTICATION_FAILED, `raw SASL token after SaslHandshake v0: ${error.message}`, { cause: error });
       throw error;
     }
-    return raws.map((raw) => ({ raw, header: readHeader(raw), source: this }));
-  }
-
-  get idle(): boolean {
-    return this.decoder.idle;
-  }
-
-  get bufferedBytes(): number {
-    return this.decoder.bufferedBytes;
-  }
-
-  get partialFrameBytes(): number {
-    return this.decoder.partialFrameBytes;
-  }
-
-  release(frame: KafkaFrame): void {
-    this.decoder.release(frame.raw);
   }
 }
 
