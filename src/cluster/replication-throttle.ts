@@ -48,11 +48,6 @@ export class ReplicationThrottle implements FetchThrottle {
     this.refresh();
   }
 
-  /** The broker's rate now (bytes/s), or null when nothing is throttled here. */
-  get rateBytesPerSecond(): number | null {
-    return this.bucket?.rateBytesPerSecond ?? null;
-  }
-
   /** Reads the rate from the pending requests (on every view change: requests come and go). */
   refresh(): void {
     const rate = brokerThrottle(this.view.reassignments.values(), this.nodeId);
