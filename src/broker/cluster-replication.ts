@@ -28,6 +28,7 @@ import { performance } from 'node:perf_hooks';
 import type { ClusterNode } from '../cluster/cluster-node.js';
 import { ReplicaFetcher } from '../cluster/replica-fetcher.js';
 import type { PartitionRole, RoleChange } from '../cluster/replica-roles.js';
+import { ReplicationThrottle } from '../cluster/replication-throttle.js';
 import { parseTopicConfig, topicConfigToRecord } from '../storage/config.js';
 import { Errors, SpoolError, isSpoolError } from '../util/errors.js';
 import type { BrokerContext, ClusterAdmin } from './context.js';
@@ -118,6 +119,8 @@ export class ClusterReplication {
   private readonly isrTimer: NodeJS.Timeout;
   private readonly lagTimeMaxMs: number;
   private readonly peerSecurity: PeerSecurity;
+  /** The reassignment throttle of this broker's catch-up fetches (src/cluster/README.md "Reassignment throttle"). */
+  private readonly throttle: ReplicationThrottle;
   private closed = false;
 
   constructor(
@@ -130,6 +133,7 @@ export class ClusterReplication {
     this.peerSecurity = options.peerSecurity ?? plaintextPeerSecurity();
     // Share-group state and dead letters go between brokers too: the same TLS and login.
     ctx.peers.useSecurity(this.peerSecurity);
+    this.throttle = new ReplicationThrottle(node.nodeId, node.view, node.roles, (message) => ctx.logger.info(message));
     this.unsubscribes.push(node.roles.onChange((changes) => this.applyChanges(changes)));
     this.unsubscribes.push(node.roles.onLease((event) => this.leaseEvent(event)));
     // After the roles' listener (registered at the node's start): a deleted topic's fetchers are stopping.
@@ -404,6 +408,7 @@ export class ClusterReplication {
       channel: new NativeLeaderChannel(leader.host, leader.port, this.node.nodeId, this.peerSecurity),
       leaderName: `broker ${leader.nodeId} (${sessionKey.slice(sessionKey.indexOf('@') + 1)})`,
       warn: (message, partition) => this.ctx.logger.warn(message, partition ?? { leaderId: leader.nodeId }),
+      throttle: this.throttle,
     });
     this.fetchers.set(sessionKey, fetcher);
     this.ctx.logger.info(`replication: fetching from broker ${leader.nodeId} at ${sessionKey.slice(sessionKey.indexOf('@') + 1)} (one connection for every partition it leads here)`, { leaderId: leader.nodeId });
@@ -518,6 +523,7 @@ export class ClusterReplication {
     this.closed = true;
     clearInterval(this.isrTimer);
     for (const unsubscribe of this.unsubscribes) unsubscribe();
+    this.throttle.close();
     for (const id of [...this.followers.keys()]) this.stopFollowing(id);
     const fetchers = [...this.fetchers.values(), ...this.fetchersStopping];
     this.fetchers.clear();

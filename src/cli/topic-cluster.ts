@@ -5,8 +5,8 @@
 // requests (src/cluster/README.md "Reassignment and preferred leaders"). The etcd client is
 // loaded only when one of these runs.
 
-import type { Command } from 'commander';
-import { integerOption } from './args.js';
+import { InvalidArgumentError, type Command } from 'commander';
+import { integerOption, parseBytes } from './args.js';
 import { adminFormatOption, writeResult, type AdminFormat } from './output.js';
 
 type Session = import('../cluster/admin.js').ClusterAdminSession;
@@ -31,7 +31,7 @@ function partitionLines(session: Session, topic?: string): string[] {
       const flags = [
         p.leader < 0 || !online.has(p.leader) ? 'offline' : p.isr.length < p.replicas.length ? 'under-replicated' : '',
         p.leader >= 0 && p.leader !== p.replicas[0] ? 'not preferred leader' : '',
-        pending ? `reassigning to [${pending.replicas.join(',')}]` : '',
+        pending ? `reassigning to [${pending.replicas.join(',')}]${pending.throttleBytesPerSecond !== undefined ? ` throttled ${pending.throttleBytesPerSecond} bytes/s` : ''}` : '',
       ].filter((flag) => flag !== '');
       return `  ${p.topic}/${p.partition} leader ${p.leader} epoch ${p.leaderEpoch} replicas [${p.replicas.join(',')}] isr [${p.isr.join(',')}]${flags.length > 0 ? ` (${flags.join(', ')})` : ''}`;
     });
@@ -45,7 +45,10 @@ export async function describeTopicFromEtcd(url: string, name: string, format: A
     const summary = session.summary();
     const partitions = summary.partitions
       .filter((p) => p.topic === name)
-      .map((p) => ({ ...p, reassigningTo: session.view.reassignments.get(`${name}/${p.partition}`)?.replicas ?? null }));
+      .map((p) => {
+        const pending = session.view.reassignments.get(`${name}/${p.partition}`);
+        return { ...p, reassigningTo: pending?.replicas ?? null, ...(pending?.throttleBytesPerSecond !== undefined ? { throttleBytesPerSecond: pending.throttleBytesPerSecond } : {}) };
+      });
     const result = { name, partitions: spec.partitions, replicationFactor: spec.replicationFactor, minInsyncReplicas: spec.minInsyncReplicas, configs: spec.configs, placed: session.view.assignments.has(name), partitionStates: partitions };
     writeResult(format, result, () =>
       [
@@ -64,6 +67,14 @@ function parseNodeList(value: string): number[] {
   return ids.map(Number);
 }
 
+/** `--throttle`: bytes/s (units allowed: 1MiB = 1048576), within the request's limits (values.ts). */
+function parseThrottle(value: string): number {
+  const bytes = parseBytes(value);
+  // The bounds live in cluster/values.ts; repeated here so the CLI does not load the cluster module to parse a flag.
+  if (bytes < 1024 || bytes > 2 ** 40) throw new InvalidArgumentError(`--throttle wants bytes/s in [1024, 1TiB], got '${value}'`);
+  return bytes;
+}
+
 export function registerTopicReassign(topic: Command): void {
   topic
     .command('reassign [name]')
@@ -72,10 +83,11 @@ export function registerTopicReassign(topic: Command): void {
     .option('--partition <p>', 'the partition to move', integerOption('--partition', 0))
     .option('--replicas <ids>', 'the new replicas, the first the preferred leader', parseNodeList)
     .option('--drain-broker <id>', 'move every replica (of the topic, or of every topic) off this broker', integerOption('--drain-broker', 0))
+    .option('--throttle <bytes/s>', 'Kafka\'s --throttle: at most this many bytes/s of catch-up copying per broker (e.g. 10MiB), for replicas not in the ISR, until the move completes (then it is gone on its own)', parseThrottle)
     .option('--no-wait', 'submit and return without waiting for the controller to finish')
     .option('--timeout-ms <ms>', 'how long to wait', integerOption('--timeout-ms', 1))
     .addOption(adminFormatOption())
-    .action(async (name: string | undefined, options: { cluster: string; partition?: number; replicas?: number[]; drainBroker?: number; wait: boolean; timeoutMs?: number; format: AdminFormat }) => {
+    .action(async (name: string | undefined, options: { cluster: string; partition?: number; replicas?: number[]; drainBroker?: number; throttle?: number; wait: boolean; timeoutMs?: number; format: AdminFormat }) => {
       await withSession(options.cluster, async (session) => {
         let plans;
         if (options.drainBroker !== undefined) {
@@ -85,11 +97,13 @@ export function registerTopicReassign(topic: Command): void {
           if (name === undefined || options.partition === undefined || options.replicas === undefined) throw new Error('give a topic, --partition and --replicas (or --drain-broker)');
           plans = [session.planPartition(name, options.partition, options.replicas)];
         }
-        await session.submit(plans);
+        await session.submit(plans, options.throttle);
         if (options.wait) await session.waitForReassignments(plans, options.timeoutMs);
-        writeResult(options.format, { reassignments: plans, done: options.wait }, () =>
+        const throttle = options.throttle === undefined ? {} : { throttleBytesPerSecond: options.throttle };
+        writeResult(options.format, { reassignments: plans, done: options.wait, ...throttle }, () =>
           [
             ...plans.map((plan) => `${plan.topic}/${plan.partition}: [${plan.from.join(',')}] -> [${plan.to.join(',')}]${options.wait ? ' done' : ' submitted'}`),
+            options.throttle === undefined ? '' : options.wait ? `throttle ${options.throttle} bytes/s: cleared (it ends with the reassignment)` : `throttle ${options.throttle} bytes/s until each move completes (then cleared on its own)`,
             ...(options.wait ? partitionLines(session, name) : []),
             plans.length === 0 ? 'nothing to move' : '',
             '',

@@ -12,7 +12,7 @@ import { KeyLayout, partitionId } from './layout.js';
 import { silentClusterLogger } from './logger.js';
 import type { ClusterStore } from './store.js';
 import { summarizeCluster, type ClusterSummary } from './summary.js';
-import { encodeValue } from './values.js';
+import { encodeValue, isThrottleBytesPerSecond, MAX_THROTTLE_BYTES_PER_SECOND, MIN_THROTTLE_BYTES_PER_SECOND } from './values.js';
 
 /** How long the CLI waits for the controller to finish a request it waits for. */
 export const DEFAULT_ADMIN_WAIT_MS = 30_000;
@@ -90,9 +90,18 @@ export class ClusterAdminSession {
     return plans;
   }
 
-  /** Writes the reassignment requests (a request already pending for a partition is replaced). */
-  async submit(plans: readonly PlannedReassignment[]): Promise<void> {
-    for (const plan of plans) this.written = await this.store.put(this.layout.reassignment(plan.topic, plan.partition), encodeValue({ replicas: plan.to }));
+  /**
+   * Writes the reassignment requests (a request already pending for a partition is replaced,
+   * its throttle too). `throttleBytesPerSecond` goes into each request: every broker catching
+   * up one of these partitions fetches it at most that fast, until the request is done
+   * (README.md "Reassignment throttle").
+   */
+  async submit(plans: readonly PlannedReassignment[], throttleBytesPerSecond?: number): Promise<void> {
+    if (throttleBytesPerSecond !== undefined && !isThrottleBytesPerSecond(throttleBytesPerSecond)) {
+      throw new SpoolError(Errors.INVALID_CONFIG, `the throttle must be a whole number of bytes/s in [${MIN_THROTTLE_BYTES_PER_SECOND}, ${MAX_THROTTLE_BYTES_PER_SECOND}], got ${throttleBytesPerSecond}`);
+    }
+    const throttle = throttleBytesPerSecond === undefined ? {} : { throttleBytesPerSecond };
+    for (const plan of plans) this.written = await this.store.put(this.layout.reassignment(plan.topic, plan.partition), encodeValue({ replicas: plan.to, ...throttle }));
   }
 
   /** Resolves once none of the plans is pending (the controller deleted each request). */

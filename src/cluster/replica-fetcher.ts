@@ -27,11 +27,18 @@
 // connection) backs off retryBackoffMs, doubling per failure in a row up to
 // maxRetryBackoffMs, and reconnects.
 //
+// Throttle (README.md "Reassignment throttle"): a partition the FetchThrottle names (a new
+// replica catching up during a throttled reassignment) asks for at most the bytes its token
+// bucket holds, reserved before the request and the unused part given back after it; with the
+// bucket empty (or in debt: the leader answers at least one batch) it is left out of the rounds
+// until the bucket refills, while the fetcher's other partitions go on.
+//
 // The transport is a LeaderChannel the broker supplies (a native-protocol connection), so
 // this module needs only storage and util.
 
 import { performance } from 'node:perf_hooks';
 import type { ReplicaLog } from '../storage/types.js';
+import type { TokenBucket } from './token-bucket.js';
 import { Errors, SpoolError, isSpoolError } from '../util/errors.js';
 
 export interface EpochEndRequest {
@@ -79,6 +86,12 @@ export interface LeaderChannel {
   close(): void;
 }
 
+/** Which partitions' fetches are throttled now, and their byte budget (replication-throttle.ts). */
+export interface FetchThrottle {
+  /** The bucket this partition's fetches take from now, or null when it is not throttled. */
+  bucketFor(topic: string, partition: number): TokenBucket | null;
+}
+
 export interface ReplicaFetcherOptions {
   channel: LeaderChannel;
   /** Names the leader in warnings (e.g. "broker 3"). */
@@ -96,6 +109,8 @@ export interface ReplicaFetcherOptions {
   /** Partitions per request (default 1,000: the native maxPartitionsPerFetch). */
   maxPartitionsPerRequest?: number;
   warn: (message: string, partition?: { topic: string; partition: number }) => void;
+  /** The reassignment throttle; absent: nothing is throttled. */
+  throttle?: FetchThrottle;
 }
 
 export interface FollowedPartition {
@@ -147,7 +162,7 @@ export class ReplicaFetcher {
   private failuresInRow = 0;
   private lastWarning = '';
   /** Over all partitions, removed ones included (for tests and metrics). */
-  readonly counters = { fetches: 0, appendedBatchBytes: 0, truncations: 0, requests: 0 };
+  readonly counters = { fetches: 0, appendedBatchBytes: 0, truncations: 0, requests: 0, throttledSkips: 0 };
 
   constructor(private readonly options: ReplicaFetcherOptions) {}
 
@@ -365,15 +380,60 @@ export class ReplicaFetcher {
     return true;
   }
 
-  private async fetch(states: PartitionFetchState[]): Promise<void> {
+  /**
+   * Each partition's maxBytes; a throttled one's is reserved from its bucket now. A throttled
+   * partition with an empty bucket is left out and waits until the bucket refills.
+   */
+  private budget(states: PartitionFetchState[]): Array<{ state: PartitionFetchState; maxBytes: number; bucket: TokenBucket | null }> {
     const partitionMaxBytes = this.options.partitionMaxBytes ?? DEFAULT_PARTITION_MAX_BYTES;
+    const throttle = this.options.throttle;
+    if (!throttle) return states.map((state) => ({ state, maxBytes: partitionMaxBytes, bucket: null }));
+    const nowMs = performance.now();
+    const budgets: Array<{ state: PartitionFetchState; maxBytes: number; bucket: TokenBucket | null }> = [];
+    for (const state of states) {
+      const bucket = throttle.bucketFor(state.topic, state.partition);
+      if (!bucket) {
+        budgets.push({ state, maxBytes: partitionMaxBytes, bucket: null });
+        continue;
+      }
+      const available = bucket.availableBytes(nowMs);
+      if (available <= 0) {
+        state.delayedUntilMs = nowMs + Math.max(1, bucket.msUntilAvailable(nowMs));
+        this.counters.throttledSkips++;
+        continue;
+      }
+      const maxBytes = Math.min(partitionMaxBytes, available);
+      bucket.take(maxBytes, nowMs);
+      budgets.push({ state, maxBytes, bucket });
+    }
+    return budgets;
+  }
+
+  private async fetch(candidates: PartitionFetchState[]): Promise<void> {
+    const budgets = this.budget(candidates);
+    if (budgets.length === 0) return;
+    const states = budgets.map((entry) => entry.state);
     const fetchOffsets = states.map((state) => state.log.logEndOffset);
     this.counters.requests++;
-    const answers = await this.options.channel.replicaFetch({
-      maxWaitMs: this.options.maxWaitMs ?? DEFAULT_MAX_WAIT_MS,
-      maxBytes: this.options.maxBytes ?? DEFAULT_MAX_BYTES,
-      partitions: states.map((state, at) => ({ topic: state.topic, partition: state.partition, leaderEpoch: state.leaderEpoch, fetchOffset: fetchOffsets[at]!, maxBytes: partitionMaxBytes })),
-    });
+    let answers: FetchPartitionAnswer[] = [];
+    try {
+      answers = await this.options.channel.replicaFetch({
+        maxWaitMs: this.options.maxWaitMs ?? DEFAULT_MAX_WAIT_MS,
+        maxBytes: this.options.maxBytes ?? DEFAULT_MAX_BYTES,
+        partitions: budgets.map(({ state, maxBytes }, at) => ({ topic: state.topic, partition: state.partition, leaderEpoch: state.leaderEpoch, fetchOffset: fetchOffsets[at]!, maxBytes })),
+      });
+    } finally {
+      // Settle each reservation with what was answered (none when the request failed): the
+      // unused part goes back, bytes past it (a batch larger than the reservation) are a debt.
+      const answered = new Map(answers.map((answer) => [key(answer.topic, answer.partition), answer.error ? 0 : answer.records.length]));
+      const nowMs = performance.now();
+      for (const { state, maxBytes, bucket } of budgets) {
+        if (!bucket) continue;
+        const bytes = answered.get(key(state.topic, state.partition)) ?? 0;
+        if (bytes <= maxBytes) bucket.giveBack(maxBytes - bytes, nowMs);
+        else bucket.take(bytes - maxBytes, nowMs);
+      }
+    }
     const byKey = new Map(answers.map((answer) => [key(answer.topic, answer.partition), answer]));
     for (const [at, state] of states.entries()) {
       if (!this.isCurrent(state)) continue;

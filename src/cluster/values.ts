@@ -118,6 +118,21 @@ export function decodePartitionState(bytes: Buffer): PartitionState | null {
 export interface ReassignmentRequest {
   /** The replicas wanted, the first the preferred leader. */
   readonly replicas: readonly number[];
+  /**
+   * The reassignment throttle (`--throttle`, Kafka's KIP-73): bytes per second of catch-up
+   * fetching on each broker following this partition out of its ISR while the request is
+   * pending. Absent: unthrottled. Gone with the request, so cleared when the move completes.
+   */
+  readonly throttleBytesPerSecond?: number;
+}
+
+/** The smallest reassignment throttle (below it one batch would wait for seconds). */
+export const MIN_THROTTLE_BYTES_PER_SECOND = 1024;
+/** The largest (1 TiB/s: a bound to check, not a speed). */
+export const MAX_THROTTLE_BYTES_PER_SECOND = 2 ** 40;
+
+export function isThrottleBytesPerSecond(value: unknown): value is number {
+  return Number.isSafeInteger(value) && (value as number) >= MIN_THROTTLE_BYTES_PER_SECOND && (value as number) <= MAX_THROTTLE_BYTES_PER_SECOND;
 }
 
 /** An operator's request for preferred-leader election (spool cluster elect-leaders). */
@@ -130,7 +145,11 @@ export function decodeReassignmentRequest(bytes: Buffer): ReassignmentRequest | 
   const value = parse(bytes);
   const replicas = value?.['replicas'];
   if (!isNodeList(replicas) || replicas.length === 0) return null;
-  return { replicas };
+  const throttle = value?.['throttleBytesPerSecond'];
+  if (throttle === undefined) return { replicas };
+  // A throttle that does not decode skips the whole request (acting on it unthrottled could swamp the leader).
+  if (!isThrottleBytesPerSecond(throttle)) return null;
+  return { replicas, throttleBytesPerSecond: throttle };
 }
 
 export function decodeElectionRequest(bytes: Buffer): ElectionRequest | null {
