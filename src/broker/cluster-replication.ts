@@ -142,10 +142,10 @@ export class ClusterReplication {
     this.unsubscribes.push(node.roles.onLease((event) => this.leaseEvent(event)));
     // After the roles' listener (registered at the node's start): a deleted topic's fetchers are stopping.
     this.unsubscribes.push(node.view.onChange((change) => this.topicsChanged(change.topics)));
-    this.topicsChanged(new Set(node.view.topics.keys()));
     // Decided on the record as the last run left it, before it takes up the current assignment.
     this.deleteReplicasMovedAway();
-    for (const topic of new Set([...node.view.assignments.keys(), ...this.record.topics()])) this.recordTopic(topic);
+    this.topicsChanged(new Set(node.view.topics.keys()));
+    for (const topic of this.record.topics()) this.recordTopic(topic);
     this.applyChanges([...node.roles.all()].map((current) => ({ topic: current.topic, partition: current.partition, current })));
     this.isrTimer = setInterval(() => this.checkIsr(), Math.max(50, Math.floor(this.lagTimeMaxMs / 4)));
     this.isrTimer.unref();
@@ -219,7 +219,15 @@ export class ClusterReplication {
   }
 
   private hasLocalRecords(topic: string, partition: number): boolean {
-    return this.hasLocalPartition(topic, partition) && this.ctx.logs.getPartition(topic, partition).logEndOffset > 0;
+    if (!this.hasLocalPartition(topic, partition)) return false;
+    try {
+      return this.ctx.logs.getPartition(topic, partition).logEndOffset > 0;
+    } catch (error) {
+      // A partition storage is closing (its topic being deleted): say "records" (keep the record's
+      // entry, delete nothing more); the refresh after that deletion decides again.
+      if (isSpoolError(error, Errors.UNKNOWN_TOPIC) || isSpoolError(error, Errors.UNKNOWN_PARTITION)) return true;
+      throw error;
+    }
   }
 
   /** Local partitions of `topic` with records that the record does not list (data not of this cluster). */
