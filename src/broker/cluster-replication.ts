@@ -16,7 +16,11 @@
 // - A replica this broker no longer holds (reassigned away) is deleted locally once its
 //   fetcher ended: the whole local topic when no replica of it is left here, else that
 //   partition's records (storage's deletePartition); at attach, replicas moved away while
-//   this broker was down are deleted the same way.
+//   this broker was down, and topics deleted in etcd meanwhile, are deleted the same way.
+//   Only what the data directory's record (cluster-replica-record.ts) lists as assigned here
+//   in this cluster is ever deleted: a local log that was never part of this cluster (a
+//   single node's data joining, a same-named topic) is kept, with a warning at attach, and a
+//   whole topic goes only when every local partition with records is one the record lists.
 // - The leader's ISR: every lag/4 it drops followers not caught up for replica.lag.time.max.ms
 //   and adds back followers at the high watermark, by alterIsr (a CAS in etcd).
 // - The lease: on 'lost' every waiting acks=all fails at once; the core also checks
@@ -35,6 +39,7 @@ import type { BrokerContext, ClusterAdmin } from './context.js';
 import type { PartitionReplicaState, ReplicaManager, ReplicaState } from './core/replica-fetch.js';
 import { quoted } from './logger.js';
 import { NativeLeaderChannel } from './replica-channel.js';
+import type { ClusterReplicaRecord } from './cluster-replica-record.js';
 import { plaintextPeerSecurity, type PeerSecurity } from './peer-connection.js';
 
 /** Kafka's replica.lag.time.max.ms default. */
@@ -83,6 +88,8 @@ export interface ClusterReplicationOptions {
   readonly replicaLagTimeMaxMs?: number;
   /** How followers connect to their leaders: TLS, the inter-broker login (peer-connection.ts). Default plaintext, no login. */
   readonly peerSecurity?: PeerSecurity;
+  /** The data directory's record of the partitions assigned here (its identity already checked and adopted). */
+  readonly record: ClusterReplicaRecord;
 }
 
 interface Follower {
@@ -113,8 +120,8 @@ export class ClusterReplication {
   private readonly deletingPartitions = new Map<string, Promise<void>>();
   /** Local config changes under way, chained per topic. */
   private readonly configuringTopics = new Map<string, Promise<void>>();
-  /** Topics seen in etcd: only a topic seen and then gone is deleted locally (never a local log etcd never had). */
-  private readonly knownTopics = new Set<string>();
+  /** The partitions assigned here in this cluster: the only local replicas ever deleted. */
+  private readonly record: ClusterReplicaRecord;
   private readonly unsubscribes: Array<() => void> = [];
   private readonly isrTimer: NodeJS.Timeout;
   private readonly lagTimeMaxMs: number;
@@ -127,8 +134,9 @@ export class ClusterReplication {
     private readonly ctx: BrokerContext,
     private readonly replicas: ReplicaManager,
     private readonly node: ClusterNode,
-    options: ClusterReplicationOptions = {},
+    options: ClusterReplicationOptions,
   ) {
+    this.record = options.record;
     this.lagTimeMaxMs = options.replicaLagTimeMaxMs ?? DEFAULT_REPLICA_LAG_TIME_MAX_MS;
     this.peerSecurity = options.peerSecurity ?? plaintextPeerSecurity();
     // Share-group state and dead letters go between brokers too: the same TLS and login.
@@ -138,9 +146,11 @@ export class ClusterReplication {
     this.unsubscribes.push(node.roles.onLease((event) => this.leaseEvent(event)));
     // After the roles' listener (registered at the node's start): a deleted topic's fetchers are stopping.
     this.unsubscribes.push(node.view.onChange((change) => this.topicsChanged(change.topics)));
-    this.topicsChanged(new Set(node.view.topics.keys()));
-    this.applyChanges([...node.roles.all()].map((current) => ({ topic: current.topic, partition: current.partition, current })));
+    // Decided on the record as the last run left it, before it takes up the current assignment.
     this.deleteReplicasMovedAway();
+    this.topicsChanged(new Set(node.view.topics.keys()));
+    for (const topic of this.record.topics()) this.recordTopic(topic);
+    this.applyChanges([...node.roles.all()].map((current) => ({ topic: current.topic, partition: current.partition, current })));
     this.isrTimer = setInterval(() => this.checkIsr(), Math.max(50, Math.floor(this.lagTimeMaxMs / 4)));
     this.isrTimer.unref();
   }
@@ -186,12 +196,68 @@ export class ClusterReplication {
     if (this.closed) return;
     for (const topic of topics) {
       const spec = this.node.view.topics.get(topic);
-      if (!spec) {
-        if (this.knownTopics.delete(topic)) this.deleteLocalTopic(topic, () => !this.node.view.topics.has(topic));
-        continue;
-      }
-      this.knownTopics.add(topic);
-      this.applyConfigs(topic, spec.configs);
+      // Gone from etcd: deleted here only when it was assigned here (decided before the record forgets it).
+      if (!spec && this.record.partitionsOf(topic).size > 0) this.deleteHeldTopic(topic, () => !this.node.view.topics.has(topic));
+      this.recordTopic(topic);
+      if (spec) this.applyConfigs(topic, spec.configs);
+    }
+  }
+
+  /**
+   * The record's partitions of `topic`: those the assignment gives this broker, and those no
+   * longer assigned whose local records are still here (kept until their deletion ends, so a
+   * crash before it leaves them to the next attach).
+   */
+  private recordTopic(topic: string): void {
+    if (topic.startsWith('__')) return;
+    const me = this.node.nodeId;
+    const held = new Set<number>();
+    const replicas = this.node.view.topics.has(topic) ? this.node.view.assignments.get(topic)?.replicas : undefined;
+    replicas?.forEach((assigned, partition) => {
+      if (assigned.includes(me)) held.add(partition);
+    });
+    for (const partition of this.record.partitionsOf(topic)) {
+      if (!held.has(partition) && this.hasLocalRecords(topic, partition)) held.add(partition);
+    }
+    this.record.setTopic(topic, held);
+  }
+
+  private hasLocalRecords(topic: string, partition: number): boolean {
+    if (!this.hasLocalPartition(topic, partition)) return false;
+    try {
+      return this.ctx.logs.getPartition(topic, partition).logEndOffset > 0;
+    } catch (error) {
+      // A partition storage is closing (its topic being deleted): say "records" (keep the record's
+      // entry, delete nothing more); the refresh after that deletion decides again.
+      if (isSpoolError(error, Errors.UNKNOWN_TOPIC) || isSpoolError(error, Errors.UNKNOWN_PARTITION)) return true;
+      throw error;
+    }
+  }
+
+  /** Local partitions of `topic` with records that the record does not list (data not of this cluster). */
+  private unlistedWithRecords(topic: string): number[] {
+    const info = this.ctx.logs.getTopic(topic);
+    const unlisted: number[] = [];
+    for (let partition = 0; partition < (info?.partitions ?? 0); partition++) {
+      if (!this.record.has(topic, partition) && this.hasLocalRecords(topic, partition)) unlisted.push(partition);
+    }
+    return unlisted;
+  }
+
+  /**
+   * A topic of which this broker holds no replica any more (gone from etcd, or reassigned
+   * away whole): the local log goes when every partition with records is one the record
+   * lists; otherwise only the listed ones reassigned away go, and the rest is kept.
+   */
+  private deleteHeldTopic(topic: string, stillWanted: () => boolean): void {
+    const unlisted = this.unlistedWithRecords(topic);
+    if (unlisted.length === 0) {
+      this.deleteLocalTopic(topic, () => stillWanted() && this.unlistedWithRecords(topic).length === 0);
+      return;
+    }
+    this.ctx.logger.warn(`replication: keeping the local log of ${quoted(topic)}: partitions ${unlisted.join(',')} hold records this broker was never assigned in this cluster (not in meta/cluster-replicas); delete it by hand if unwanted`, { topic });
+    for (const partition of this.record.partitionsOf(topic)) {
+      if (this.movedAway(topic, partition) && this.hasLocalRecords(topic, partition)) this.deleteLocalPartition(topic, partition);
     }
   }
 
@@ -209,7 +275,10 @@ export class ClusterReplication {
       this.ctx.logger.info(`replication: deleted the local log of ${quoted(topic)} (no replica of it left on this broker)`, { topic });
     })().catch((error: unknown) => {
       if (!isSpoolError(error, Errors.UNKNOWN_TOPIC)) this.ctx.logger.error(`replication: deleting the local log of ${quoted(topic)} failed`, error);
-    }).finally(() => this.deletingTopics.delete(topic));
+    }).finally(() => {
+      this.deletingTopics.delete(topic);
+      if (!this.closed) this.recordTopic(topic);
+    });
     this.deletingTopics.set(topic, deletion);
   }
 
@@ -270,7 +339,7 @@ export class ClusterReplication {
     for (const topic of lostTopics) {
       if (!this.node.view.topics.has(topic)) continue;
       if (![...this.node.roles.all()].some((role) => role.topic === topic)) {
-        this.deleteLocalTopic(topic, () => ![...this.node.roles.all()].some((role) => role.topic === topic));
+        this.deleteHeldTopic(topic, () => ![...this.node.roles.all()].some((role) => role.topic === topic));
         continue;
       }
       for (const change of changes) {
@@ -291,19 +360,21 @@ export class ClusterReplication {
   }
 
   /**
-   * Deletes the records of one local partition reassigned away, once its fetcher ended.
-   * The check that it is still not ours runs inside storage's serialized operation on the
-   * topic, with no await before the files go: a role that came back meanwhile (a second
-   * reassignment) keeps the data. Internal topics (`__*`) are left to their coordinators.
+   * Deletes the records of one local partition reassigned away, once its fetcher ended, when
+   * the record lists it as assigned here before. The check that it is still not ours runs
+   * inside storage's serialized operation on the topic, with no await before the files go: a
+   * role that came back meanwhile (a second reassignment) keeps the data. Internal topics
+   * (`__*`) are left to their coordinators.
    */
   private deleteLocalPartition(topic: string, partition: number): void {
     const id = key(topic, partition);
     if (topic.startsWith('__') || this.deletingPartitions.has(id)) return;
+    const ours = (): boolean => !this.closed && this.record.has(topic, partition) && this.movedAway(topic, partition);
     const deletion = (async () => {
       await this.creatingTopics.get(topic);
       await this.stopping.get(id);
-      if (this.closed || !this.hasLocalPartition(topic, partition) || !this.movedAway(topic, partition)) return;
-      const deleted = await this.ctx.logs.deletePartition(topic, partition, () => !this.closed && !this.followers.has(id) && this.movedAway(topic, partition));
+      if (!this.hasLocalPartition(topic, partition) || !ours()) return;
+      const deleted = await this.ctx.logs.deletePartition(topic, partition, () => ours() && !this.followers.has(id));
       if (!deleted) return;
       this.leaderSince.delete(id);
       this.ctx.logger.info(`replication: deleted the local replica of ${quoted(topic)} partition ${partition} (reassigned to other brokers)`, { topic, partition });
@@ -311,29 +382,54 @@ export class ClusterReplication {
       if (!isSpoolError(error, Errors.UNKNOWN_TOPIC) && !isSpoolError(error, Errors.SHUTTING_DOWN)) {
         this.ctx.logger.error(`replication: deleting the local replica of ${quoted(topic)} partition ${partition} failed`, error);
       }
-    }).finally(() => this.deletingPartitions.delete(id));
+    }).finally(() => {
+      this.deletingPartitions.delete(id);
+      if (!this.closed) this.recordTopic(topic);
+    });
     this.deletingPartitions.set(id, deletion);
   }
 
   /**
-   * At attach: local replicas the cluster moved to other brokers while this one was down
-   * (or whose deletion a crash interrupted). A topic of which no partition is assigned here
-   * goes whole; otherwise each partition not assigned here that still holds records.
+   * At attach: local replicas the record lists as assigned here that the cluster moved to
+   * other brokers while this one was down (or whose deletion a crash interrupted), and
+   * topics deleted in etcd meanwhile. A topic of which no partition is assigned here (or
+   * that etcd no longer has) goes whole (deleteHeldTopic's rule); otherwise each listed
+   * partition not assigned here that still holds records. Local topics the record does not
+   * know were never part of this cluster here: kept, with one warning.
    */
   private deleteReplicasMovedAway(): void {
     const me = this.node.nodeId;
+    const unknown: string[] = [];
+    const unknownAssigned: string[] = [];
     for (const info of this.ctx.logs.listTopics()) {
-      const assignment = this.node.view.assignments.get(info.name);
-      if (info.internal || info.name.startsWith('__') || !assignment || !this.node.view.topics.has(info.name)) continue;
-      if (!assignment.replicas.some((replicas) => replicas.includes(me))) {
-        this.knownTopics.add(info.name);
-        this.deleteLocalTopic(info.name, () => this.node.view.assignments.get(info.name)?.replicas.every((replicas) => !replicas.includes(me)) === true && ![...this.node.roles.all()].some((role) => role.topic === info.name));
+      if (info.internal || info.name.startsWith('__')) continue;
+      const topic = info.name;
+      const assignment = this.node.view.topics.has(topic) ? this.node.view.assignments.get(topic) : undefined;
+      const listed = this.record.partitionsOf(topic);
+      if (listed.size === 0) {
+        if (assignment?.replicas.some((replicas) => replicas.includes(me)) === true) unknownAssigned.push(topic);
+        else unknown.push(topic);
         continue;
       }
-      const count = Math.min(info.partitions, assignment.replicas.length);
-      for (let partition = 0; partition < count; partition++) {
-        if (this.movedAway(info.name, partition) && this.ctx.logs.getPartition(info.name, partition).logEndOffset > 0) this.deleteLocalPartition(info.name, partition);
+      if (!this.node.view.topics.has(topic)) {
+        this.deleteHeldTopic(topic, () => !this.node.view.topics.has(topic));
+        continue;
       }
+      // A topic still being created (spec without assignment): nothing to decide yet.
+      if (!assignment) continue;
+      if (!assignment.replicas.some((replicas) => replicas.includes(me))) {
+        this.deleteHeldTopic(topic, () => this.node.view.assignments.get(topic)?.replicas.every((replicas) => !replicas.includes(me)) === true && ![...this.node.roles.all()].some((role) => role.topic === topic));
+        continue;
+      }
+      for (const partition of listed) {
+        if (this.movedAway(topic, partition) && this.hasLocalRecords(topic, partition)) this.deleteLocalPartition(topic, partition);
+      }
+    }
+    if (unknown.length > 0) {
+      this.ctx.logger.warn(`replication: ${unknown.length} local topic(s) were never assigned to this broker in this cluster (not in meta/cluster-replicas): kept and never deleted here; describe them as no-leader logs, delete them by hand if unwanted: ${listNames(unknown)}`);
+    }
+    if (unknownAssigned.length > 0) {
+      this.ctx.logger.warn(`replication: ${unknownAssigned.length} local topic(s) from before this broker joined the cluster have the name of a topic the cluster assigns here: their assigned partitions now follow the cluster's leaders (records that differ from the leader's are truncated): ${listNames(unknownAssigned)}`);
     }
   }
 
@@ -447,9 +543,12 @@ export class ClusterReplication {
     if (this.creatingTopics.has(topic)) return;
     const spec = this.node.view.topics.get(topic);
     if (!spec) return;
+    // The record lists the topic's partitions assigned here before their local logs exist.
+    this.recordTopic(topic);
     const creation = (async () => {
       // A topic deleted and created again: the old log goes first.
       await this.deletingTopics.get(topic);
+      await this.record.flushed();
       const info = this.ctx.logs.getTopic(topic);
       if (!info) {
         await this.ctx.logs.createTopic(topic, spec.partitions, parseTopicConfig(storageConfigs(spec.configs)));
@@ -531,12 +630,17 @@ export class ClusterReplication {
   }
 }
 
+/** At most 20 names in a log line. */
+function listNames(names: readonly string[]): string {
+  return names.slice(0, 20).map(quoted).join(', ') + (names.length > 20 ? `, and ${names.length - 20} more` : '');
+}
+
 function storageConfigs(configs: Readonly<Record<string, string | number>>): Record<string, string | number> {
   return Object.fromEntries(Object.entries(configs).filter(([name]) => !CLUSTER_ONLY_CONFIGS.has(name)));
 }
 
 /** Connects a started broker to its ClusterNode (see the file comment). */
-export function attachCluster(ctx: BrokerContext, states: ClusterPartitionStates, node: ClusterNode, options: ClusterReplicationOptions = {}): ClusterReplication {
+export function attachCluster(ctx: BrokerContext, states: ClusterPartitionStates, node: ClusterNode, options: ClusterReplicationOptions): ClusterReplication {
   const replicas = ctx.replicas;
   if (!replicas) throw new SpoolError(Errors.INVALID_CONFIG, 'attachCluster: the broker was started without replication');
   states.hasLocalTopic = (topic) => ctx.logs.getTopic(topic) !== undefined;

@@ -23,6 +23,7 @@ import { ClusterCoordinatorRoles, DEFAULT_CLUSTER_INTERNAL_PARTITIONS, MAX_INTER
 import type { Logger } from '../broker/logger.js';
 import type { BootstrapUser } from '../broker/authentication.js';
 import { attachClusterSecurity } from '../broker/cluster-security.js';
+import { ClusterReplicaRecord } from '../broker/cluster-replica-record.js';
 import { PeerLoginBackoff } from '../broker/peer-login-backoff.js';
 import type { PeerLogin, PeerSecurity } from '../broker/peer-connection.js';
 import type { TlsContext } from '../broker/index.js';
@@ -194,7 +195,17 @@ export async function startClusterNode(
   if (options.cluster === undefined) return null;
   if (options.nodeId === undefined || states === undefined) throw new InvalidArgumentError('--cluster needs --node-id');
   const { ClusterNode } = await import('../cluster/cluster-node.js');
+  // The data directory's record of its cluster (meta/cluster-replicas): another cluster's or
+  // node's directory stops the start before this broker registers; only what it lists is
+  // ever deleted at attach (src/broker/cluster-replica-record.ts).
+  const nodeId = options.nodeId;
+  const record = ClusterReplicaRecord.open(listening.context.logs.dataDir, logger);
   const node = await ClusterNode.start({
+    checkClusterId: (clusterId, root) => {
+      record.checkIdentity({ clusterId, root, nodeId });
+      if (record.storedIdentity === null) logger.info(`cluster: this data directory joins cluster ${clusterId} (etcd root ${root}) as node ${nodeId}`);
+      record.adopt({ clusterId, root, nodeId });
+    },
     url: options.cluster,
     nodeId: options.nodeId,
     advertised: options.advertise ?? { host: listening.host, port: listening.port },
@@ -211,7 +222,7 @@ export async function startClusterNode(
     const login = peerSecurity.login;
     logger.info(`inter-broker connections: ${peerSecurity.tls ? 'TLS' : 'plaintext'}${login ? `, logging in as User:${login.username} with ${login.mechanism}` : ''}`);
   }
-  const replication = attachCluster(listening.context, states, node, { replicaLagTimeMaxMs: options.replicaLagTimeMaxMs, ...(peerSecurity ? { peerSecurity } : {}) });
+  const replication = attachCluster(listening.context, states, node, { replicaLagTimeMaxMs: options.replicaLagTimeMaxMs, record, ...(peerSecurity ? { peerSecurity } : {}) });
   // Metadata answers (both listeners) now list every broker and partition leader from etcd.
   listening.context.clusterMetadata = viewMetadataSource(node.view, options.nodeId);
   // InitProducerId (both listeners) now hands out ids from blocks reserved in etcd, unique in the cluster.

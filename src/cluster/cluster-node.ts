@@ -21,6 +21,7 @@ import type { ClusterStore, Operation } from './store.js';
 import { decodeTopicSpec, encodeValue, type TopicAssignment, type TopicSpec } from './values.js';
 import { summarizeCluster, type ClusterSummary } from './summary.js';
 import { parseClusterUrl } from './etcd-url.js';
+import { readOrCreateClusterId } from './cluster-id.js';
 
 export { DEFAULT_LEASE_TTL_MS };
 /** How long createTopic waits for the controller to place the topic. */
@@ -42,6 +43,11 @@ export interface ClusterNodeOptions {
   readonly store?: ClusterStore;
   /** The controller's settings while this broker is controller (the automatic leader rebalance). */
   readonly controller?: ControllerOptions;
+  /**
+   * Called with the cluster id (cluster-id.ts) and the key root before this broker registers;
+   * throwing stops the start (the data directory belongs to another cluster).
+   */
+  readonly checkClusterId?: (clusterId: string, root: string) => void;
 }
 
 export interface CreateTopicRequest {
@@ -66,6 +72,8 @@ export class ClusterNode {
   readonly election: ControllerElection;
   /** InitProducerId's ids, in blocks reserved in etcd (producer-id-blocks.ts). */
   readonly producerIds: ProducerIdBlocks;
+  /** `<root>/cluster-id`: read (or created) before registering. */
+  clusterId = '';
   private controller: Controller | null = null;
   private closed = false;
 
@@ -108,6 +116,8 @@ export class ClusterNode {
     const membership = new Membership(store, layout, registration, logger, { leaseTtlMs: options.leaseTtlMs ?? DEFAULT_LEASE_TTL_MS });
     const node = new ClusterNode(store, layout, logger, membership, options.controller);
     try {
+      node.clusterId = await readOrCreateClusterId(store, layout, () => node.closed);
+      options.checkClusterId?.(node.clusterId, layout.root);
       await membership.start();
       await node.startView();
     } catch (error) {

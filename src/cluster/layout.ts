@@ -10,6 +10,7 @@
 //   <root>/producer-id-block                     ProducerIdBlock      any broker reserving producer ids, by CAS
 //   <root>/security/scram-credentials            the credentials file's JSON   any broker changing users, by CAS
 //   <root>/security/acls                         the ACL/quota file's JSON     any broker changing ACLs or quotas, by CAS
+//   <root>/cluster-id                            ClusterIdRecord      the first broker to start, create-if-absent; never changed
 //
 // Topic names never contain '/' (Kafka's rule: [A-Za-z0-9._-]), so the last '/' of a
 // partition key separates the topic from the partition number.
@@ -30,6 +31,7 @@ export class KeyLayout {
   readonly producerIdBlock: string;
   readonly scramCredentials: string;
   readonly acls: string;
+  readonly clusterId: string;
 
   constructor(readonly root: string) {
     this.reassignments = `${root}/reassignments/`;
@@ -42,6 +44,7 @@ export class KeyLayout {
     this.producerIdBlock = `${root}/producer-id-block`;
     this.scramCredentials = `${root}/security/scram-credentials`;
     this.acls = `${root}/security/acls`;
+    this.clusterId = `${root}/cluster-id`;
   }
 
   broker(nodeId: number): string {

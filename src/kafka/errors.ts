@@ -220,6 +220,8 @@ const FROM_SPOOL: Record<ErrorName, KafkaErrorCode> = {
   FENCED_STATE_EPOCH: KafkaErrors.FENCED_STATE_EPOCH,
   // A start-up error; never on the wire.
   DATA_DIR_LOCKED: KafkaErrors.KAFKA_STORAGE_ERROR,
+  // A start-up error (Kafka's InconsistentClusterIdException); never on the wire.
+  INCONSISTENT_CLUSTER_ID: KafkaErrors.INCONSISTENT_CLUSTER_ID,
   // Client side only (the address is not a spool broker); never sent by the broker.
   NOT_A_SPOOL_BROKER: KafkaErrors.NETWORK_EXCEPTION,
   TLS_CONFIG_INVALID: KafkaErrors.INVALID_CONFIG,

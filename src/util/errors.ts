@@ -39,6 +39,8 @@ export const Errors = {
   INVALID_TIMESTAMP: kind('INVALID_TIMESTAMP', 22, false, 'the timestamp is invalid'),
   INVALID_RECORD: kind('INVALID_RECORD', 23, false, 'a record in the batch is invalid'),
   DATA_DIR_LOCKED: kind('DATA_DIR_LOCKED', 28, false, 'the data directory is in use by another process'),
+  // Cluster mode, at start (the cluster range 80-89 is full): the data directory's meta/cluster-replicas names another cluster or node id.
+  INCONSISTENT_CLUSTER_ID: kind('INCONSISTENT_CLUSTER_ID', 24, false, 'the data directory belongs to another cluster (or node id)'),
   // Consumer groups.
   INVALID_GROUP_ID: kind('INVALID_GROUP_ID', 30, false, 'the group id is invalid'),
   GROUP_ID_NOT_FOUND: kind('GROUP_ID_NOT_FOUND', 31, false, 'the group does not exist'),

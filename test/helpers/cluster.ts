@@ -51,6 +51,11 @@ export class TestCluster {
     return broker;
   }
 
+  /** The next serve(nodeId) starts on `dataDir` (a directory made elsewhere, e.g. by a single broker); destroy() removes it. */
+  useDataDir(nodeId: number, dataDir: string): void {
+    this.dataDirs.set(nodeId, dataDir);
+  }
+
   dataDir(nodeId: number): string {
     return this.dataDirs.get(nodeId)!;
   }
