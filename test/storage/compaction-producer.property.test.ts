@@ -97,7 +97,7 @@ function producerBatch(step: Extract<Step, { kind: 'append' }>, producer: Produc
   const records = step.keys.map((key, i) => ({
     key: key < 0 ? null : `key-${key}`,
     value: step.tombstone && i === 0 && key >= 0 ? null : `v${nowMs}-${i}`,
-    headers: i === 1 ? { h: `x${i}` } : undefined,
+    headers: i === 1 ? { h: `x${i}` } : {},
     timestamp: nowMs,
   }));
   const bytes = Buffer.from(encodeBatch(records, { compression: step.gzip ? 'gzip' : 'none' }));
