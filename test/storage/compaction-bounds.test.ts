@@ -5,12 +5,13 @@
 // alone, a truncation during a pass ends it, and an idempotent producer whose every record
 // was compacted away keeps its last batches (with no records): after a crash with no
 // producer snapshot, a retry of its last batch is still answered as a duplicate with the
-// original offsets, and its next sequence is accepted.
+// original offsets, and its next sequence is accepted. A follower takes such a batch (no
+// records, its offset range kept) but still refuses one that takes no offsets.
 
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { decodeBatch, encodeBatch, forEachBatch, setProducerFields } from '../../src/records/index.js';
+import { BatchLayout, CRC_START, crc32c, decodeBatch, encodeBatch, filterBatch, forEachBatch, setProducerFields } from '../../src/records/index.js';
 import { compactPartition } from '../../src/storage/compaction.js';
 import { LogManager, type PartitionLogImpl } from '../../src/storage/index.js';
 import { nodeStorageFs } from '../../src/storage/fs.js';
@@ -146,5 +147,21 @@ describe('idempotent producers across compaction and a crash', () => {
     const next = Buffer.from(encodeBatch([{ key: 'k', value: 'next' }]));
     setProducerFields(next, 0, producerId, 0, 8);
     expect(await log.append(next)).toEqual({ baseOffset: logEnd, lastOffset: logEnd });
+  });
+
+  it('a follower takes a batch with no records that keeps its offsets, and refuses one that takes none', async () => {
+    const clock = new ManualClock();
+    const log = await open(clock, true);
+    const empty = Buffer.from(encodeBatch([{ key: 'k', value: 'v' }, { key: 'k', value: 'w' }]));
+    setProducerFields(empty, 0, 9, 0, 0);
+    const kept = filterBatch(empty, () => false, { retainEmpty: true, maxUncompressedBytes: 1 << 20 }).batch!;
+    expect(await log.appendAsFollower(Buffer.from(kept))).toEqual({ baseOffset: 0, lastOffset: 1 });
+    expect(log.producerState.batchesOf(9)).toEqual([{ firstSeq: 0, lastSeq: 1, baseOffset: 0, lastOffset: 1 }]);
+    const offsetless = Buffer.from(kept);
+    offsetless.writeBigInt64BE(2n, 0);
+    offsetless.writeInt32BE(-1, BatchLayout.LAST_OFFSET_DELTA);
+    offsetless.writeUInt32BE(crc32c(offsetless, CRC_START, offsetless.length), BatchLayout.CRC);
+    await expect(log.appendAsFollower(offsetless)).rejects.toMatchObject({ code: 'CORRUPT_MESSAGE' });
+    expect(log.logEndOffset).toBe(2);
   });
 });
