@@ -121,6 +121,69 @@ export function cleanableSegments(log: PartitionLogImpl, endOffset: number): Seg
 }
 
 /**
+ * Pass 1 for one segment: notes in `latest` the offset of every keyed record (a later one
+ * overwrites). False, with a warning, when a batch does not decode or cannot be walked: the
+ * segment is then left as it is in pass 2 (its other records stay, and keys hidden in the
+ * bad batch only mean older records of those keys elsewhere are kept: no good data is lost).
+ */
+function addLatestOffsets(log: PartitionLogImpl, fs: StorageFs, segment: Segment, latest: Map<string, number>): boolean {
+  let decodable = true;
+  try {
+    forEachSegmentBatch(fs, segment, (batch, position) => {
+      const decoded = decodeForCleaner(log, segment, batch, position);
+      if (decoded === null) {
+        decodable = false;
+        return;
+      }
+      // A control record's key is a marker type, not a data key.
+      if (isControlBatch(batch)) return;
+      for (const record of decoded.records) {
+        if (record.key !== null) latest.set(record.key.toString('latin1'), record.offset);
+      }
+    });
+  } catch (error) {
+    if (!(error instanceof StoredBatchError)) throw error;
+    log.warn(`log cleaner: ${log.topic}-${log.partition}: ${error.message}; segment left as it is`);
+    return false;
+  }
+  return decodable;
+}
+
+/**
+ * Pass 2 for one segment: its batches as they are to be written (control batches whole,
+ * the others filtered, an idempotent producer's kept batch retained with no records), how
+ * many records go, and how many tombstones stay.
+ */
+function filterSegment(log: PartitionLogImpl, fs: StorageFs, segment: Segment, latest: ReadonlyMap<string, number>, nowMs: number): { batches: Buffer[]; removed: number; tombstones: number } {
+  const tombstonesExpired = nowMs - segment.maxTimestamp > log.config.deleteRetentionMs;
+  let tombstones = 0;
+  const keep = (offset: number, key: Buffer | null, hasValue: boolean): boolean => {
+    if (key === null) return true;
+    if (latest.get(key.toString('latin1')) !== offset) return false;
+    if (hasValue) return true;
+    if (tombstonesExpired) return false;
+    tombstones++;
+    return true;
+  };
+  const batches: Buffer[] = [];
+  let removed = 0;
+  forEachSegmentBatch(fs, segment, (batch) => {
+    if (isControlBatch(batch)) {
+      batches.push(batch);
+      return;
+    }
+    const producerId = readInt64(batch, BatchLayout.PRODUCER_ID);
+    const lastOffset = readInt64(batch, BatchLayout.BASE_OFFSET) + batch.readInt32BE(BatchLayout.LAST_OFFSET_DELTA);
+    const retainEmpty = producerId >= 0 && log.producerState.keepsBatch(producerId, batch.readInt16BE(BatchLayout.PRODUCER_EPOCH), lastOffset);
+    // Pass 1 checked this batch's CRC and records (the segment is closed: same bytes).
+    const filtered = filterBatch(batch, keep, { retainEmpty, maxUncompressedBytes: log.config.maxMessageBytes });
+    removed += filtered.recordsRemoved;
+    if (filtered.batch !== null) batches.push(filtered.batch);
+  });
+  return { batches, removed, tombstones };
+}
+
+/**
  * One cleaning pass over the cleanable segments of a compacted partition. Each segment is
  * read and rewritten synchronously, with a turn of the event loop between segments; a
  * segment that stopped being part of the log meanwhile (the partition closed or deleted),
@@ -137,33 +200,13 @@ export async function compactPartition(log: PartitionLogImpl, fs: StorageFs, now
   if (previous && previous.cleanableEnd === cleanableEnd && previous.tombstonesKept === 0) return NOTHING;
   const truncations = log.truncations;
   const stillValid = (segment: Segment): boolean => !log.isClosed && !log.isOffline && log.truncations === truncations && log.segments.includes(segment);
-  // Pass 1: the latest offset of every key in the cleanable segments. A segment holding a
-  // batch that does not decode (written by an older version, or a bad disk) is left as it
-  // is in pass 2: its other records stay, and keys hidden in the bad batch only mean
-  // older records of those keys elsewhere are kept, so no good data is lost.
+  // Pass 1: the latest offset of every key in the cleanable segments.
   const latest = new Map<string, number>();
   const leftAlone = new Set<Segment>();
   for (const segment of cleanable) {
     await yieldToEventLoop();
     if (!stillValid(segment)) return NOTHING;
-    try {
-      forEachSegmentBatch(fs, segment, (batch, position) => {
-        const decoded = decodeForCleaner(log, segment, batch, position);
-        if (decoded === null) {
-          leftAlone.add(segment);
-          return;
-        }
-        // A control record's key is a marker type, not a data key.
-        if (isControlBatch(batch)) return;
-        for (const record of decoded.records) {
-          if (record.key !== null) latest.set(record.key.toString('latin1'), record.offset);
-        }
-      });
-    } catch (error) {
-      if (!(error instanceof StoredBatchError)) throw error;
-      log.warn(`log cleaner: ${log.topic}-${log.partition}: ${error.message}; segment left as it is`);
-      leftAlone.add(segment);
-    }
+    if (!addLatestOffsets(log, fs, segment, latest)) leftAlone.add(segment);
   }
   // Pass 2: rewrite each segment that has something to drop.
   const result: CompactionResult = { segmentsCleaned: 0, bytesBefore: 0, bytesAfter: 0, recordsRemoved: 0 };
@@ -172,30 +215,8 @@ export async function compactPartition(log: PartitionLogImpl, fs: StorageFs, now
     await yieldToEventLoop();
     if (!stillValid(segment)) return result;
     if (leftAlone.has(segment)) continue;
-    const tombstonesExpired = nowMs - segment.maxTimestamp > log.config.deleteRetentionMs;
-    const keep = (offset: number, key: Buffer | null, hasValue: boolean): boolean => {
-      if (key === null) return true;
-      if (latest.get(key.toString('latin1')) !== offset) return false;
-      if (hasValue) return true;
-      if (tombstonesExpired) return false;
-      tombstonesKept++;
-      return true;
-    };
-    const batches: Buffer[] = [];
-    let removed = 0;
-    forEachSegmentBatch(fs, segment, (batch) => {
-      if (isControlBatch(batch)) {
-        batches.push(batch);
-        return;
-      }
-      const producerId = readInt64(batch, BatchLayout.PRODUCER_ID);
-      const lastOffset = readInt64(batch, BatchLayout.BASE_OFFSET) + batch.readInt32BE(BatchLayout.LAST_OFFSET_DELTA);
-      const retainEmpty = producerId >= 0 && log.producerState.keepsBatch(producerId, batch.readInt16BE(BatchLayout.PRODUCER_EPOCH), lastOffset);
-      // Pass 1 checked this batch's CRC and records (the segment is closed: same bytes).
-      const filtered = filterBatch(batch, keep, { retainEmpty, maxUncompressedBytes: log.config.maxMessageBytes });
-      removed += filtered.recordsRemoved;
-      if (filtered.batch !== null) batches.push(filtered.batch);
-    });
+    const { batches, removed, tombstones } = filterSegment(log, fs, segment, latest, nowMs);
+    tombstonesKept += tombstones;
     if (removed === 0) continue;
     result.segmentsCleaned++;
     result.recordsRemoved += removed;
