@@ -22,6 +22,7 @@ export { readInt64, writeInt64 } from './int64.js';
 export { type BatchesSummary, type ValidateOptions, validateBatch, validateBatches, validBatchPrefix } from './validate.js';
 export { BatchBuilder, type BatchBuilderOptions, encodeBatch, type RecordInput } from './builder.js';
 export { decodeBatch, type DecodedRecord, type DecodeOptions } from './decode.js';
+export { type FilteredBatch, type FilterOptions, type KeepRecord, filterBatch } from './filter.js';
 export {
   type Cursor,
   MAX_VARINT_BYTES,

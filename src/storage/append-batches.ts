@@ -15,10 +15,17 @@ function nextBatchAt(batches: Buffer, at: number): number {
   return at + batches.readInt32BE(at + BatchLayout.BATCH_LENGTH) + LOG_OVERHEAD;
 }
 
-/** A batch with no records would share its baseOffset with the next one: refused. */
+/**
+ * A batch with no records that takes no offsets (lastOffsetDelta -1) would share its
+ * baseOffset with the next one: refused. A client's batch with no records is always such a
+ * batch (its lastOffsetDelta must be recordCount - 1). A batch with no records that keeps
+ * an offset range is what the log cleaner leaves of an idempotent producer's batch
+ * (compaction.ts, as Kafka's cleaner does): a follower (or any copy from another log)
+ * takes it as the leader stored it.
+ */
 export function refuseEmptyBatch(batches: Buffer): void {
   for (let at = 0; at < batches.length; at = nextBatchAt(batches, at)) {
-    if (batches.readInt32BE(at + BatchLayout.RECORD_COUNT) === 0) {
+    if (batches.readInt32BE(at + BatchLayout.RECORD_COUNT) === 0 && batches.readInt32BE(at + BatchLayout.LAST_OFFSET_DELTA) < 0) {
       throw new SpoolError(Errors.CORRUPT_MESSAGE, `record batch at position ${at} has no records`);
     }
   }

@@ -1,17 +1,27 @@
-// Log compaction for cleanup.policy=compact: closed segments are rewritten keeping, per
-// key, only the record with the highest offset; a tombstone (null value) is kept until
-// its segment's newest timestamp is older than delete.retention.ms, then dropped too.
-// Records with a null key cannot be compacted and are kept.
+// Log compaction for cleanup.policy=compact: closed segments below the cleanable end are
+// rewritten keeping, per key, only the record with the highest offset; a tombstone (null
+// value) is kept until its segment's newest timestamp is older than delete.retention.ms,
+// then dropped too. Records with a null key cannot be compacted and are kept.
 //
-// Offsets are kept: kept records are re-encoded (records' encodeBatch) into batches of
-// runs of consecutive offsets, each batch's baseOffset the first offset of its run, so
-// baseOffset + offsetDelta is the original offset of every record; gaps between batches
-// are where records were removed. A read of a removed offset returns the next batch.
-// Producer ids and sequences of rewritten batches are not kept (no idempotence yet).
-// Each rewritten batch keeps its source batch's partitionLeaderEpoch: a follower's epoch
-// cache (built from the batches it fetches, or rebuilt from the segments when the
-// checkpoint is lost) and the OffsetForLeaderEpoch answers that truncate followers depend
-// on it. The field sits before the CRC's range, so it is set after encoding.
+// The cleanable end is min(high watermark, recovery point) (Kafka cleans below
+// min(HW, first unstable offset); spool serves no transactions, so there is no unstable
+// offset): a record above the HW may still be truncated by a new leader, and one above the
+// recovery point may be lost to a power failure, so neither may shadow an older record of
+// its key. Only closed segments wholly below it are read (for the key map) or rewritten, and
+// a pass ends when the log is truncated meanwhile.
+//
+// Batches stay the batches they were (Kafka's MemoryRecords.filterTo, records' filterBatch):
+// same baseOffset and lastOffsetDelta (so every record keeps its offset and the batch its
+// offset range; gaps between and inside batches are where records were removed),
+// partitionLeaderEpoch, producerId, producerEpoch, baseSequence and attribute bits
+// (timestamp type, transactional, control). A batch whose every record goes is removed,
+// except a batch that the idempotent-producer state still keeps (producer-state.ts: the
+// last PRODUCER_BATCHES_KEPT batches of each producer it remembers), which stays with no
+// records, so that a restart that rebuilds the state from the batch headers finds the same
+// sequences and offsets and still answers a retry as a duplicate. Kafka keeps the last
+// batch of each active producer this way; spool keeps the batches its state keeps.
+// Control batches (which spool never writes: it serves no transactions) are kept whole,
+// and their records never enter the key map.
 //
 // The swap is crash-safe: the cleaned log and its indexes are written as
 // <base>.log.cleaned / .index.cleaned / .timeindex.cleaned and fsynced; then the old
@@ -20,7 +30,7 @@
 // commit point leaves the old log (recovery removes *.cleaned and rebuilds any missing
 // index); after it, the new log (missing indexes are rebuilt from it).
 
-import { BatchLayout, type CompressionName, type DecodedRecord, LOG_OVERHEAD, MIN_BATCH_LENGTH, decodeBatch, encodeBatch, readInt64, type RecordInput } from '../records/index.js';
+import { Attributes, BatchLayout, LOG_OVERHEAD, MIN_BATCH_LENGTH, decodeBatch, filterBatch, readInt64 } from '../records/index.js';
 import { isSpoolError } from '../util/errors.js';
 import { StoredBatchError } from './errors.js';
 import { readFullySync, writeFullySync } from './fs.js';
@@ -36,9 +46,6 @@ export interface CompactionResult {
   bytesAfter: number;
   recordsRemoved: number;
 }
-
-/** The codec a rewritten batch gets, by its old codec: the same, but zstd (read only) -> gzip. */
-const REWRITE_CODEC: readonly CompressionName[] = ['none', 'gzip', 'snappy', 'lz4', 'gzip'];
 
 const NOTHING: CompactionResult = { segmentsCleaned: 0, bytesBefore: 0, bytesAfter: 0, recordsRemoved: 0 };
 
@@ -85,8 +92,8 @@ function decodeForCleaner(log: PartitionLogImpl, segment: Segment, batch: Buffer
   }
 }
 
-function keyOf(record: DecodedRecord): string | null {
-  return record.key === null ? null : record.key.toString('latin1');
+function isControlBatch(batch: Buffer): boolean {
+  return (batch.readInt16BE(BatchLayout.ATTRIBUTES) & Attributes.CONTROL) !== 0;
 }
 
 /** Gives the event loop a turn between segments, so appends and fetches are not held up. */
@@ -95,88 +102,121 @@ function yieldToEventLoop(): Promise<void> {
 }
 
 /**
- * One cleaning pass over the closed segments of a compacted partition. Each segment is
+ * The offset below which the cleaner may read and rewrite: min(high watermark, recovery
+ * point). A single-node log's high watermark is its log end.
+ */
+export function cleanableEndOffset(log: PartitionLogImpl): number {
+  return Math.min(log.highWatermark, log.recoveryPoint());
+}
+
+/** The oldest closed segments whose records all lie below `endOffset` (a prefix of the log). */
+export function cleanableSegments(log: PartitionLogImpl, endOffset: number): Segment[] {
+  const out: Segment[] = [];
+  for (let i = 0; i < log.segments.length - 1; i++) {
+    const segment = log.segments[i]!;
+    if (segment.flushing || segment.nextOffset > endOffset) break;
+    out.push(segment);
+  }
+  return out;
+}
+
+/**
+ * Pass 1 for one segment: notes in `latest` the offset of every keyed record (a later one
+ * overwrites). False, with a warning, when a batch does not decode or cannot be walked: the
+ * segment is then left as it is in pass 2 (its other records stay, and keys hidden in the
+ * bad batch only mean older records of those keys elsewhere are kept: no good data is lost).
+ */
+function addLatestOffsets(log: PartitionLogImpl, fs: StorageFs, segment: Segment, latest: Map<string, number>): boolean {
+  let decodable = true;
+  try {
+    forEachSegmentBatch(fs, segment, (batch, position) => {
+      const decoded = decodeForCleaner(log, segment, batch, position);
+      if (decoded === null) {
+        decodable = false;
+        return;
+      }
+      // A control record's key is a marker type, not a data key.
+      if (isControlBatch(batch)) return;
+      for (const record of decoded.records) {
+        if (record.key !== null) latest.set(record.key.toString('latin1'), record.offset);
+      }
+    });
+  } catch (error) {
+    if (!(error instanceof StoredBatchError)) throw error;
+    log.warn(`log cleaner: ${log.topic}-${log.partition}: ${error.message}; segment left as it is`);
+    return false;
+  }
+  return decodable;
+}
+
+/**
+ * Pass 2 for one segment: its batches as they are to be written (control batches whole,
+ * the others filtered, an idempotent producer's kept batch retained with no records), how
+ * many records go, and how many tombstones stay.
+ */
+function filterSegment(log: PartitionLogImpl, fs: StorageFs, segment: Segment, latest: ReadonlyMap<string, number>, nowMs: number): { batches: Buffer[]; removed: number; tombstones: number } {
+  const tombstonesExpired = nowMs - segment.maxTimestamp > log.config.deleteRetentionMs;
+  let tombstones = 0;
+  const keep = (offset: number, key: Buffer | null, hasValue: boolean): boolean => {
+    if (key === null) return true;
+    if (latest.get(key.toString('latin1')) !== offset) return false;
+    if (hasValue) return true;
+    if (tombstonesExpired) return false;
+    tombstones++;
+    return true;
+  };
+  const batches: Buffer[] = [];
+  let removed = 0;
+  forEachSegmentBatch(fs, segment, (batch) => {
+    if (isControlBatch(batch)) {
+      batches.push(batch);
+      return;
+    }
+    const producerId = readInt64(batch, BatchLayout.PRODUCER_ID);
+    const lastOffset = readInt64(batch, BatchLayout.BASE_OFFSET) + batch.readInt32BE(BatchLayout.LAST_OFFSET_DELTA);
+    const retainEmpty = producerId >= 0 && log.producerState.keepsBatch(producerId, batch.readInt16BE(BatchLayout.PRODUCER_EPOCH), lastOffset);
+    // Pass 1 checked this batch's CRC and records (the segment is closed: same bytes).
+    const filtered = filterBatch(batch, keep, { retainEmpty, maxUncompressedBytes: log.config.maxMessageBytes });
+    removed += filtered.recordsRemoved;
+    if (filtered.batch !== null) batches.push(filtered.batch);
+  });
+  return { batches, removed, tombstones };
+}
+
+/**
+ * One cleaning pass over the cleanable segments of a compacted partition. Each segment is
  * read and rewritten synchronously, with a turn of the event loop between segments; a
- * segment that stopped being part of the log meanwhile (the partition closed or deleted)
- * ends the pass.
+ * segment that stopped being part of the log meanwhile (the partition closed or deleted),
+ * or a truncation of the log, ends the pass.
  */
 export async function compactPartition(log: PartitionLogImpl, fs: StorageFs, nowMs: number): Promise<CompactionResult> {
   if (log.isOffline || log.isClosed || log.config.cleanupPolicy !== 'compact') return NOTHING;
-  const closed = log.segments.slice(0, -1).filter((segment) => !segment.flushing);
-  if (closed.length === 0) return NOTHING;
-  // Skip a pass that cannot change anything: no new closed data since the last pass, and
+  const cleanable = cleanableSegments(log, cleanableEndOffset(log));
+  if (cleanable.length === 0) return NOTHING;
+  // Skip a pass that cannot change anything: no new cleanable data since the last pass, and
   // no tombstone left waiting for delete.retention.ms.
-  const closedEnd = closed[closed.length - 1]!.nextOffset;
+  const cleanableEnd = cleanable[cleanable.length - 1]!.nextOffset;
   const previous = lastPass.get(log);
-  if (previous && previous.closedEnd === closedEnd && previous.tombstonesKept === 0) return NOTHING;
-  let tombstonesKept = 0;
-  // Pass 1: the latest offset of every key in the closed segments. A segment holding a
-  // batch that does not decode (written by an older version, or a bad disk) is left as it
-  // is in pass 2: its other records stay, and keys hidden in the bad batch only mean
-  // older records of those keys elsewhere are kept, so no good data is lost.
+  if (previous && previous.cleanableEnd === cleanableEnd && previous.tombstonesKept === 0) return NOTHING;
+  const truncations = log.truncations;
+  const stillValid = (segment: Segment): boolean => !log.isClosed && !log.isOffline && log.truncations === truncations && log.segments.includes(segment);
+  // Pass 1: the latest offset of every key in the cleanable segments.
   const latest = new Map<string, number>();
   const leftAlone = new Set<Segment>();
-  for (const segment of closed) {
+  for (const segment of cleanable) {
     await yieldToEventLoop();
-    if (log.isClosed || !log.segments.includes(segment)) return NOTHING;
-    try {
-      forEachSegmentBatch(fs, segment, (batch, position) => {
-        const decoded = decodeForCleaner(log, segment, batch, position);
-        if (decoded === null) {
-          leftAlone.add(segment);
-          return;
-        }
-        for (const record of decoded.records) {
-          const key = keyOf(record);
-          if (key !== null) latest.set(key, record.offset);
-        }
-      });
-    } catch (error) {
-      if (!(error instanceof StoredBatchError)) throw error;
-      log.warn(`log cleaner: ${log.topic}-${log.partition}: ${error.message}; segment left as it is`);
-      leftAlone.add(segment);
-    }
+    if (!stillValid(segment)) return NOTHING;
+    if (!addLatestOffsets(log, fs, segment, latest)) leftAlone.add(segment);
   }
   // Pass 2: rewrite each segment that has something to drop.
   const result: CompactionResult = { segmentsCleaned: 0, bytesBefore: 0, bytesAfter: 0, recordsRemoved: 0 };
-  for (const segment of closed) {
+  let tombstonesKept = 0;
+  for (const segment of cleanable) {
     await yieldToEventLoop();
-    if (log.isClosed || log.isOffline || !log.segments.includes(segment)) return result;
+    if (!stillValid(segment)) return result;
     if (leftAlone.has(segment)) continue;
-    const tombstonesExpired = nowMs - segment.maxTimestamp > log.config.deleteRetentionMs;
-    const batches: Buffer[] = [];
-    let removed = 0;
-    forEachSegmentBatch(fs, segment, (batch) => {
-      // Pass 1 decoded every batch of this segment (it is closed, so its bytes are the same).
-      const { header, records } = decodeBatch(batch, 0, { maxUncompressedBytes: log.config.maxMessageBytes });
-      const compression = REWRITE_CODEC[header.compression] ?? 'none';
-      let run: RecordInput[] = [];
-      let runBase = -1;
-      let runNext = -1;
-      const flushRun = (): void => {
-        if (run.length === 0) return;
-        const rewritten = encodeBatch(run, { compression, baseOffset: runBase });
-        rewritten.writeInt32BE(header.partitionLeaderEpoch, BatchLayout.PARTITION_LEADER_EPOCH);
-        batches.push(rewritten);
-        run = [];
-      };
-      for (const record of records) {
-        const key = keyOf(record);
-        const keep = key === null || (latest.get(key) === record.offset && (record.value !== null || !tombstonesExpired));
-        if (keep && record.value === null && key !== null) tombstonesKept++;
-        if (!keep) {
-          removed++;
-          continue;
-        }
-        if (record.offset !== runNext) {
-          flushRun();
-          runBase = record.offset;
-        }
-        run.push({ key: record.key, value: record.value, headers: record.headers, timestamp: record.timestamp });
-        runNext = record.offset + 1;
-      }
-      flushRun();
-    });
+    const { batches, removed, tombstones } = filterSegment(log, fs, segment, latest, nowMs);
+    tombstonesKept += tombstones;
     if (removed === 0) continue;
     result.segmentsCleaned++;
     result.recordsRemoved += removed;
@@ -184,11 +224,11 @@ export async function compactPartition(log: PartitionLogImpl, fs: StorageFs, now
     const replacement = swapInCleaned(log, fs, segment, batches, nowMs);
     result.bytesAfter += replacement?.sizeBytes ?? 0;
   }
-  lastPass.set(log, { closedEnd, tombstonesKept });
+  lastPass.set(log, { cleanableEnd, tombstonesKept });
   return result;
 }
 
-const lastPass = new WeakMap<PartitionLogImpl, { closedEnd: number; tombstonesKept: number }>();
+const lastPass = new WeakMap<PartitionLogImpl, { cleanableEnd: number; tombstonesKept: number }>();
 
 function swapInCleaned(log: PartitionLogImpl, fs: StorageFs, segment: Segment, batches: Buffer[], nowMs: number): Segment | null {
   if (batches.length === 0) {

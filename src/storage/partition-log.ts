@@ -109,6 +109,12 @@ export class PartitionLogImpl implements ReplicaLog {
   readonly replicated: boolean;
   /** Epoch -> first offset (leader-epoch-cache.ts). */
   readonly leaderEpochs: LeaderEpochCache;
+  /**
+   * Counts truncations (truncateTo, truncateFullyAndStartAt): the log cleaner abandons a
+   * pass when it changes, since offsets it read may be gone (Kafka aborts cleaning on
+   * truncation the same way).
+   */
+  private truncationCount = 0;
 
   constructor(options: PartitionLogOptions) {
     assert(options.segments.length > 0, 'a partition log needs a segment');
@@ -142,6 +148,11 @@ export class PartitionLogImpl implements ReplicaLog {
   }
 
   /** Consumers read below this. The log end unless replicated. */
+  /** How many truncations this log has had since it opened (see truncationCount). */
+  get truncations(): number {
+    return this.truncationCount;
+  }
+
   get highWatermark(): number {
     return this.replication.highWatermark(this.active.nextOffset);
   }
@@ -314,7 +325,8 @@ export class PartitionLogImpl implements ReplicaLog {
   /**
    * A follower's append (Kafka's appendAsFollower): the leader's batches with the
    * leader's offsets and leader epochs, as fetched. Checked: structure and CRC (no record
-   * walk: the leader did that), no empty batch, the first offset is the log end (or past
+   * walk: the leader did that), no batch that takes no offsets (one with no records but
+   * its offset range, as the cleaner leaves of a producer's batch, is taken), the first offset is the log end (or past
    * it in a compacted topic, whose leader may have cleaned offsets away) and each next
    * batch starts after the previous one (exactly after it unless compacted), else
    * UNEXPECTED_APPEND_OFFSET and nothing is written. No producer-state check (the
@@ -376,6 +388,7 @@ export class PartitionLogImpl implements ReplicaLog {
       throw new SpoolError(Errors.OFFSET_OUT_OF_RANGE, `cannot truncate ${this.topic}-${this.partition} to ${offset}, below its log start ${this._logStartOffset}`);
     }
     const keep = segmentIndexFor(this.segments, offset);
+    this.truncationCount++;
     try {
       this.writeUncleanCheckpoint(Math.min(this.recoveryPoint(), this.segments[keep]!.baseOffset), this._logStartOffset);
       this.producerSnapshot.removeIfPast(offset);
@@ -403,6 +416,7 @@ export class PartitionLogImpl implements ReplicaLog {
   truncateFullyAndStartAt(offset: number): void {
     this.checkUsable();
     assert(Number.isSafeInteger(offset) && offset >= 0, `bad start offset ${offset}`);
+    this.truncationCount++;
     try {
       this.writeUncleanCheckpoint(Math.min(this.recoveryPoint(), offset), offset);
       this.producerSnapshot.remove();

@@ -106,6 +106,17 @@ export class ProducerStateTable {
   }
 
   /**
+   * Whether the stored batch of `producerId` at `epoch` ending at `lastOffset` is one of
+   * the producer's kept batches: the log cleaner retains such a batch (with no records if
+   * need be), so a replay of the headers rebuilds the same state (compaction.ts).
+   */
+  keepsBatch(producerId: number, epoch: number, lastOffset: number): boolean {
+    const entry = this.producers.get(producerId);
+    if (entry === undefined || entry.epoch !== epoch) return false;
+    return entry.batches.some((batch) => batch.lastOffset === lastOffset);
+  }
+
+  /**
    * Checks a client batch before it is written. Returns the original entry when the batch
    * is a duplicate of a kept one (write nothing, answer with its offsets), null when it
    * may be written; throws for a fenced epoch or a sequence out of order.

@@ -4,8 +4,8 @@
 // of a few keyed records (some tombstones) under a leader epoch that rises at random
 // points, segments rolling. After a cleaning pass, every batch in the log carries the epoch
 // its records were appended under (model: offset -> epoch), and the epoch cache rebuilt
-// from the segments (checkpoint deleted, reopened) holds, per epoch, the first surviving
-// offset appended under it. The seed is printed on failure; rerun one with
+// from the segments (checkpoint deleted, reopened) holds, per epoch, the base offset of its
+// first surviving batch (a cleaned batch keeps its base offset, as in Kafka). The seed is printed on failure; rerun one with
 // SPOOL_FC_SEED=<seed>.
 
 import { rmSync } from 'node:fs';
@@ -38,15 +38,15 @@ async function openLog(dir: string, clock: ManualClock): Promise<{ manager: LogM
 }
 
 /** Every batch in the log as { epoch, offsets of its records }, read forward from the start. */
-function batchEpochs(log: PartitionLogImpl): Array<{ epoch: number; offsets: number[] }> {
-  const out: Array<{ epoch: number; offsets: number[] }> = [];
+function batchEpochs(log: PartitionLogImpl): Array<{ epoch: number; baseOffset: number; offsets: number[] }> {
+  const out: Array<{ epoch: number; baseOffset: number; offsets: number[] }> = [];
   let offset = log.logStartOffset;
   while (offset < log.logEndOffset) {
     const { bytes } = log.read(offset, 1 << 20);
     let position = 0;
     while (position < bytes.length) {
       const { header, records } = decodeBatch(bytes, position);
-      out.push({ epoch: header.partitionLeaderEpoch, offsets: records.map((record) => record.offset) });
+      out.push({ epoch: header.partitionLeaderEpoch, baseOffset: header.baseOffset, offsets: records.map((record) => record.offset) });
       offset = header.baseOffset + header.lastOffsetDelta + 1;
       position += header.totalBytes;
     }
@@ -84,11 +84,11 @@ describe('compaction keeps partitionLeaderEpoch', () => {
           for (const batch of batches) {
             for (const offset of batch.offsets) expect({ offset, epoch: batch.epoch }).toEqual({ offset, epoch: epochOfOffset.get(offset) });
           }
-          // The cache rebuilt from the segments: per epoch, its first surviving offset.
+          // The cache rebuilt from the segments: per epoch, its first surviving batch's base offset.
           const expected: Array<{ epoch: number; startOffset: number }> = [];
           for (const batch of batches) {
             const last = expected[expected.length - 1];
-            if (batch.offsets.length > 0 && (!last || batch.epoch > last.epoch)) expected.push({ epoch: batch.epoch, startOffset: batch.offsets[0]! });
+            if (batch.offsets.length > 0 && (!last || batch.epoch > last.epoch)) expected.push({ epoch: batch.epoch, startOffset: batch.baseOffset });
           }
           await manager.close();
           rmSync(join(log.dir, LEADER_EPOCH_CHECKPOINT_FILE), { force: true });
