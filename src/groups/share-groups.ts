@@ -160,6 +160,8 @@ export interface ShareGroupsSettings {
 export class ShareGroups {
   private readonly groups = new Map<string, ShareGroup>();
   private readonly epochs = new WeakMap<SharePartition, LiveEpochs>();
+  /** Delayed releases: when each one's records become available again (a parked ShareFetch is woken then). */
+  private delayedReleases: { topic: string; partition: number; atMs: number }[] = [];
   /** Share-partitions being taken up (key group + partition -> the read in flight). */
   private readonly preparing = new Map<string, Promise<void>>();
   private readonly lockExpiry: SessionExpiryTask;
@@ -407,6 +409,11 @@ export class ShareGroups {
         }
         letters.push(...result);
         released ||= range.type === AcknowledgeType.RELEASE;
+        if (range.type === AcknowledgeType.RELEASE && range.delayMs !== undefined && range.delayMs > 0) {
+          // Available again only then: wake the fetches parked on the partition at that moment.
+          this.delayedReleases.push({ topic, partition, atMs: nowMs + range.delayMs });
+          this.lockExpiry.noteDeadline(nowMs + range.delayMs);
+        }
       }
       changed.push(share);
       if (letters.length > 0) dead.push({ topic, partition, letters });
@@ -445,9 +452,15 @@ export class ShareGroups {
     this.dropIfIdle(group);
   }
 
-  /** The lock-expiry task's target: releases expired locks, returns the next deadline. */
+  /** The lock-expiry task's target: releases expired locks, wakes delayed releases that are due, returns the next deadline. */
   expireLocks(nowMs: number): number {
     let next = Number.POSITIVE_INFINITY;
+    if (this.delayedReleases.length > 0) {
+      const due = this.delayedReleases.filter((release) => release.atMs <= nowMs);
+      this.delayedReleases = this.delayedReleases.filter((release) => release.atMs > nowMs);
+      for (const release of due) this.onAvailable(release.topic, release.partition);
+      for (const release of this.delayedReleases) next = Math.min(next, release.atMs);
+    }
     for (const group of [...this.groups.values()]) {
       const changed: SharePartition[] = [];
       const dead: DeadLetterBatch[] = [];

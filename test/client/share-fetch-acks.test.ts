@@ -3,7 +3,8 @@
 // applied before it acquires (the accepted records move the start offset, so the same
 // request acquires past them) and are answered per partition in its response, a refused one
 // with INVALID_RECORD_STATE; that an SDK consumer acknowledging through its fetches
-// still accepts every record exactly once; and that `--share-max-in-flight-records` bounds
+// still accepts every record exactly once; that a ShareFetch parked on a partition is woken
+// when a delayed release comes due; and that `--share-max-in-flight-records` bounds
 // what one share-partition hands out.
 
 import { describe, expect, it } from 'vitest';
@@ -55,6 +56,22 @@ describe('ShareFetch with acknowledgements', () => {
     expect(refused.partitions[0]!.acquired).toEqual([{ firstOffset: 20, lastOffset: 29, deliveryCount: 1 }]);
     const described = await shared.client().admin().describeShareGroups({ groupIds: [`g-${topic}`] });
     expect(described[0]!.partitions[0]).toMatchObject({ startOffset: 10, acquired: 20 });
+  });
+
+  it('wakes a parked ShareFetch when a delayed release comes due (not only at its maxWait)', async () => {
+    const topic = randomTopic();
+    await produce(topic, 1);
+    expect((await shareFetch(topic, {})).partitions[0]!.acquired).toEqual([{ firstOffset: 0, lastOffset: 0, deliveryCount: 1 }]);
+    // Released with a 300 ms delay; the next fetch parks (nothing available) for up to 10 s.
+    const started = performance.now();
+    const parked = await shareFetch(topic, {
+      maxWaitMs: 10_000,
+      acknowledgements: [{ topic, partition: 0, ranges: [{ firstOffset: 0, lastOffset: 0, type: 2, delayMs: 300 }] }],
+    });
+    const waitedMs = performance.now() - started;
+    expect(parked.partitions[0]!.acquired).toEqual([{ firstOffset: 0, lastOffset: 0, deliveryCount: 2 }]);
+    expect(waitedMs).toBeGreaterThanOrEqual(250);
+    expect(waitedMs).toBeLessThan(5_000);
   });
 
   it('lets a run() consumer accept every record exactly once through its fetches', async () => {
