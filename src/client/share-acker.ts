@@ -16,6 +16,7 @@ import type { CoordinatorLink } from './coordinator-link.js';
 import type { Connection } from './connection.js';
 import { ANY_BROKER } from './metadata.js';
 import { errorFromCode } from './errors.js';
+import { Errors, SpoolError } from '../util/errors.js';
 
 export const AckType = { ACCEPT: 1, RELEASE: 2, REJECT: 3, RENEW: 4 } as const;
 export type AckType = (typeof AckType)[keyof typeof AckType];
@@ -136,9 +137,16 @@ export class ShareAcker {
       list.push(entry);
     }
     if (leave) for (const nodeId of this.routing.leaveNodes()) if (!byNode.has(nodeId)) byNode.set(nodeId, []);
-    const sent = [...byNode].map(([nodeId, list]) =>
-      this.send(list, leave, nodeId === ANY_BROKER && this.coordinator ? { connection: this.coordinator.connection() } : { connection: this.client.leaderConnection(nodeId) }, nodeId),
-    );
+    const sent = [...byNode].map(([nodeId, list]) => {
+      if (nodeId !== ANY_BROKER && !this.client.metadata.brokers.has(nodeId)) {
+        // The broker the records came from is gone: their acquisitions went with it (another
+        // leader hands them out again). Never send them elsewhere: the client's default
+        // broker may lead the partition now and hold this member's other copy of a record.
+        settle(list, new SpoolError(Errors.NOT_LEADER_OR_FOLLOWER, `broker ${nodeId}, where these records were acquired, is no longer in the cluster`));
+        return Promise.resolve();
+      }
+      return this.send(list, leave, nodeId === ANY_BROKER && this.coordinator ? { connection: this.coordinator.connection() } : { connection: this.client.leaderConnection(nodeId) }, nodeId);
+    });
     const outcomes = await Promise.allSettled(sent);
     const failed = outcomes.find((outcome): outcome is PromiseRejectedResult => outcome.status === 'rejected');
     if (failed !== undefined && leave) throw failed.reason;

@@ -233,6 +233,16 @@ export class ShareConsumer implements AsyncIterable<ShareMessage> {
     lane.acksInFlight = acks;
     // Start at a different partition each time so one busy partition does not take every fetch.
     rotate(partitions, Math.floor(Math.random() * partitions.length));
+    if (lane.nodeId !== ANY_BROKER && !this.client.metadata.brokers.has(lane.nodeId)) {
+      // The broker left the cluster since this fill read the leaders: ask again (createConnectionTo
+      // would fall back to the default broker, and its records would be tagged with this node).
+      // Its acknowledgements cannot be applied anywhere else (the records come back from the new leader).
+      acks?.settle(new SpoolError(Errors.NOT_LEADER_OR_FOLLOWER, `broker ${lane.nodeId}, where these records were acquired, is no longer in the cluster`));
+      lane.acksInFlight = undefined;
+      for (const topic of new Set(partitions.map((entry) => entry.topic))) this.client.metadata.markStale(topic);
+      await sleep(this.client.retryPolicy.delayMs(0), this.abort.signal).catch(() => {});
+      return;
+    }
     lane.connection ??= lane.nodeId === ANY_BROKER ? this.coordinator.newConnection() : this.client.createConnectionTo(lane.nodeId);
     const request: ShareFetchRequest = {
       groupId: this.groupId,
