@@ -23,7 +23,13 @@
 // Errors are per partition: a partition answered with an error (NOT_LEADER_OR_FOLLOWER,
 // FENCED_LEADER_EPOCH, UNKNOWN_LEADER_EPOCH, ...) is left out of the rounds for
 // retryBackoffMs while the others go on (the cluster layer moves it to another fetcher, or
-// gives it a new epoch, when the state changes). A failed request as a whole (the
+// gives it a new epoch, when the state changes). Answers that are expected while the
+// cluster's state settles (a leader that has not created the log of a new topic yet, or
+// has not yet heard that it leads at this epoch: UNKNOWN_TOPIC, UNKNOWN_PARTITION,
+// NOT_LEADER_OR_FOLLOWER, UNKNOWN_LEADER_EPOCH) are retried the same way without a warning
+// for settlingQuietMs (10 s); one that lasts longer is warned about once. Kafka's fetcher
+// logs the last three at debug; creating a topic must not log a line per partition. A
+// failed request as a whole (the
 // connection) backs off retryBackoffMs, doubling per failure in a row up to
 // maxRetryBackoffMs, and reconnects.
 //
@@ -108,6 +114,11 @@ export interface ReplicaFetcherOptions {
   maxRetryBackoffMs?: number;
   /** Partitions per request (default 1,000: the native maxPartitionsPerFetch). */
   maxPartitionsPerRequest?: number;
+  /**
+   * How long a partition's run of settling answers (see the file comment) is retried
+   * without a warning (default 10,000 ms).
+   */
+  settlingQuietMs?: number;
   warn: (message: string, partition?: { topic: string; partition: number }) => void;
   /** The reassignment throttle; absent: nothing is throttled. */
   throttle?: FetchThrottle;
@@ -138,6 +149,8 @@ interface PartitionFetchState extends FollowedPartition {
   /** An append under way (removal waits for it). */
   busy: Promise<void> | null;
   lastWarning: string;
+  /** When the partition's current run of settling answers began (performance.now() ms), or null. */
+  settlingSinceMs: number | null;
   counters: PartitionCounters;
 }
 
@@ -147,6 +160,21 @@ const DEFAULT_MAX_WAIT_MS = 500;
 const DEFAULT_RETRY_BACKOFF_MS = 100;
 const DEFAULT_MAX_RETRY_BACKOFF_MS = 1000;
 const DEFAULT_MAX_PARTITIONS_PER_REQUEST = 1000;
+const DEFAULT_SETTLING_QUIET_MS = 10_000;
+
+/**
+ * A leader's answer that is expected for a moment after a state change (a new topic whose
+ * log the leader has not created yet; a leadership or epoch the leader has not heard of
+ * yet): retried, and warned about only when it lasts.
+ */
+function isSettling(error: unknown): boolean {
+  return (
+    isSpoolError(error, Errors.UNKNOWN_TOPIC) ||
+    isSpoolError(error, Errors.UNKNOWN_PARTITION) ||
+    isSpoolError(error, Errors.NOT_LEADER_OR_FOLLOWER) ||
+    isSpoolError(error, Errors.UNKNOWN_LEADER_EPOCH)
+  );
+}
 
 function key(topic: string, partition: number): string {
   return `${topic}\u0000${partition}`;
@@ -205,6 +233,7 @@ export class ReplicaFetcher {
       removed: false,
       busy: null,
       lastWarning: '',
+      settlingSinceMs: null,
       counters: { fetches: 0, appendedBatchBytes: 0, truncations: 0 },
     });
     this.wake?.();
@@ -303,9 +332,19 @@ export class ReplicaFetcher {
   private partitionFailed(state: PartitionFetchState, error: unknown): void {
     if (isSpoolError(error, Errors.OFFSET_OUT_OF_RANGE) && this.startOverAt(state, error)) return;
     if (isSpoolError(error, Errors.OFFSET_OUT_OF_RANGE) || isSpoolError(error, Errors.UNEXPECTED_APPEND_OFFSET)) state.phase = 'truncating';
-    state.delayedUntilMs = performance.now() + (this.options.retryBackoffMs ?? DEFAULT_RETRY_BACKOFF_MS);
+    const nowMs = performance.now();
+    state.delayedUntilMs = nowMs + (this.options.retryBackoffMs ?? DEFAULT_RETRY_BACKOFF_MS);
+    let lasted = '';
+    if (isSettling(error)) {
+      state.settlingSinceMs ??= nowMs;
+      const quietMs = this.options.settlingQuietMs ?? DEFAULT_SETTLING_QUIET_MS;
+      if (nowMs - state.settlingSinceMs < quietMs) return;
+      lasted = ` (for over ${quietMs} ms)`;
+    } else {
+      state.settlingSinceMs = null;
+    }
     // One line per distinct failure, not one per retry.
-    const message = `replica fetcher ${state.topic}-${state.partition}: ${error instanceof Error ? error.message : String(error)}`;
+    const message = `replica fetcher ${state.topic}-${state.partition}: ${error instanceof Error ? error.message : String(error)}${lasted}`;
     if (message !== state.lastWarning) this.options.warn(message, { topic: state.topic, partition: state.partition });
     state.lastWarning = message;
   }
@@ -319,6 +358,7 @@ export class ReplicaFetcher {
     }
     state.phase = 'fetching';
     state.lastWarning = '';
+    state.settlingSinceMs = null;
   }
 
   /** Truncates each log to where it agrees with the leader's (see the file comment). */
@@ -449,6 +489,7 @@ export class ReplicaFetcher {
         this.partitionFailed(state, Object.assign(answer.error, { logStartOffset: answer.logStartOffset, logEndOffset: answer.logEndOffset }));
         continue;
       }
+      state.settlingSinceMs = null;
       const appending = this.append(state, answer);
       state.busy = appending;
       try {

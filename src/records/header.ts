@@ -90,3 +90,19 @@ export function forEachBatch(buf: Buffer, fn: (header: BatchHeader, position: nu
   }
   return position;
 }
+
+/**
+ * Whether any whole batch in `buf` has the transactional bit (attributes bit 4): Kafka's
+ * RequestUtils.hasTransactionalRecords, which a Kafka broker checks before anything else of a
+ * produce. Reads only the headers, without allocating; stops where forEachBatch stops.
+ */
+export function hasTransactionalBatch(buf: Buffer): boolean {
+  let position = 0;
+  while (buf.length - position >= BatchLayout.RECORDS) {
+    const totalBytes = buf.readInt32BE(position + BatchLayout.BATCH_LENGTH) + LOG_OVERHEAD;
+    if (totalBytes < BatchLayout.RECORDS || totalBytes > buf.length - position) break;
+    if ((buf.readInt16BE(position + BatchLayout.ATTRIBUTES) & Attributes.TRANSACTIONAL) !== 0) return true;
+    position += totalBytes;
+  }
+  return false;
+}

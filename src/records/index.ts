@@ -17,7 +17,7 @@ export {
   NO_SEQUENCE,
 } from './layout.js';
 export { crc32c } from './crc32c.js';
-export { type BatchHeader, forEachBatch, readBaseOffset, readBatchHeader, setBaseOffset, setProducerFields } from './header.js';
+export { type BatchHeader, forEachBatch, hasTransactionalBatch, readBaseOffset, readBatchHeader, setBaseOffset, setProducerFields } from './header.js';
 export { readInt64, writeInt64 } from './int64.js';
 export { type BatchesSummary, type ValidateOptions, validateBatch, validateBatches, validBatchPrefix } from './validate.js';
 export { BatchBuilder, type BatchBuilderOptions, encodeBatch, type RecordInput } from './builder.js';

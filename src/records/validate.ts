@@ -17,6 +17,13 @@
 //      an undecodable codec                                      -> UNSUPPORTED_COMPRESSION
 //  12. every record walks cleanly (walk.ts: lengths, varints, offsetDelta = index,
 //      timestamps)                     -> CORRUPT_MESSAGE / INVALID_RECORD / INVALID_TIMESTAMP
+//  13. neither the control bit (attributes bit 5) nor the transactional bit (bit 4) is set
+//                                                                -> INVALID_RECORD
+//      Control batches (transaction markers) are written by a broker, never by a client, and
+//      Kafka's LogValidator refuses them from a client with InvalidRecordException. A
+//      transactional batch needs a transaction (a transactional id), which spool does not
+//      serve; an idempotent producer's batch (a producer id, no transactional bit) is fine.
+//      Checked after the CRC, so a flipped bit is reported as corruption, not as this.
 // Without it (recovery, reads) a compressed batch is checked by header and CRC only.
 
 import { Errors, SpoolError } from '../util/errors.js';
@@ -98,12 +105,13 @@ export function validateBatch(
 }
 
 /**
- * Rules 10-12: the records of a produced batch, so that nothing stored can stop a reader.
+ * Rules 10-13: the records of a produced batch, so that nothing stored can stop a reader.
  * An uncompressed batch is walked in place (no allocation); a compressed one is
  * decompressed with its output bounded by max.message.bytes (as Kafka bounds a batch by
  * it), then walked.
  */
 function checkRecords(buf: Buffer, position: number, header: BatchHeader, maxBatchBytes: number, timestamps: TimestampRule | undefined): void {
+  refuseControlOrTransactional(header);
   if (header.maxTimestamp < NO_TIMESTAMP) throw invalidTimestamp(`maxTimestamp ${header.maxTimestamp} is negative`);
   const checkDifference = (header.attributes & Attributes.TIMESTAMP_TYPE_LOG_APPEND) === 0;
   const recordsStart = position + BATCH_HEADER_BYTES;
@@ -118,6 +126,18 @@ function checkRecords(buf: Buffer, position: number, header: BatchHeader, maxBat
   }
   const section = decompressRecords(header.compression, buf.subarray(recordsStart, batchEnd), maxUncompressedBytes);
   walkRecords(section, 0, section.length, header.recordCount, header.baseTimestamp, timestamps, checkDifference);
+}
+
+/** Rule 13: what only a broker (control) or a transaction (transactional) may write. */
+function refuseControlOrTransactional(header: BatchHeader): void {
+  if ((header.attributes & Attributes.CONTROL) !== 0) {
+    throw invalidRecord(`clients are not allowed to write control batches (attributes ${header.attributes} has the control bit set)`);
+  }
+  if ((header.attributes & Attributes.TRANSACTIONAL) !== 0) {
+    throw invalidRecord(
+      `transactional batches are not served: spool has no transactions (attributes ${header.attributes} has the transactional bit set; an idempotent producer's batch must not set it)`,
+    );
+  }
 }
 
 export interface BatchesSummary {

@@ -7,7 +7,7 @@
 import { type DecodedRecord, decodeBatch } from '../records/index.js';
 import { Errors, isSpoolError } from '../util/errors.js';
 import { CorruptBatchError, StoredBatchError } from './errors.js';
-import type { Segment } from './segment.js';
+import type { BatchLocation, Segment } from './segment.js';
 
 const EMPTY = Buffer.alloc(0);
 
@@ -56,33 +56,44 @@ export function readVisibleBatches(segments: readonly Segment[], offset: number,
 }
 
 /**
- * The first offset whose timestamp is >= `timestampMs` (never below the log start), null
- * when no batch reaches it. The one batch it lands on is decoded, its CRC included; one
- * that does not decode throws StoredBatchError.
+ * The offset of the first record whose timestamp is >= `timestampMs` (never below the log
+ * start), null when no record reaches it. Each batch it lands on (maxTimestamp >= the
+ * target) is decoded, its CRC included; one that does not decode throws StoredBatchError.
+ * A landed-on batch with no such record is passed over, as Kafka's
+ * LogSegment.findOffsetByTimestamp passes over it: a batch with no records (what the
+ * cleaner keeps of an idempotent producer's batch, compaction.ts) or one whose header
+ * maxTimestamp outlived the record that set it (the cleaner keeps the header). Answering
+ * its base offset would name an offset that holds no record at or after the target.
  */
 export function offsetForTimestampIn(segments: readonly Segment[], timestampMs: number, maxMessageBytes: number, logStartOffset: number): number | null {
   for (const segment of segments) {
-    const location = segment.findBatchByTimestamp(timestampMs);
-    if (!location) continue;
-    const bytes = segment.readBatches(location, location.totalBytes);
-    let records: DecodedRecord[];
-    try {
-      // The one batch is decoded, so its CRC is checked too (cheap, and bit rot would
-      // otherwise answer with a wrong offset).
-      records = decodeBatch(bytes, 0, { verifyCrc: true, maxUncompressedBytes: maxMessageBytes }).records;
-    } catch (error) {
-      if (!isSpoolError(error)) throw error;
-      // A codec spool cannot inflate (snappy, lz4, zstd from a Kafka client) is not
-      // damage: the batch's maxTimestamp is >= the target, so its base is a safe answer.
-      if (error.code === Errors.UNSUPPORTED_COMPRESSION.name) return Math.max(location.baseOffset, logStartOffset);
-      const detail = `${segment.logPath}:${location.position}: ${error.message}`;
-      throw new StoredBatchError(location.baseOffset, location.lastOffset + 1, detail);
+    for (let location = segment.findBatchByTimestamp(timestampMs); location; ) {
+      const offset = offsetInBatch(segment, location, timestampMs, maxMessageBytes);
+      if (offset !== null) return Math.max(offset, logStartOffset);
+      location = segment.findBatchByTimestamp(timestampMs, location.position + location.totalBytes);
     }
-    const record = records.find((r) => r.timestamp >= timestampMs);
-    const offset = record ? record.offset : location.baseOffset;
-    return Math.max(offset, logStartOffset);
   }
   return null;
+}
+
+/** The first record of the batch at `location` with timestamp >= `timestampMs`, or null. */
+function offsetInBatch(segment: Segment, location: BatchLocation, timestampMs: number, maxMessageBytes: number): number | null {
+  const bytes = segment.readBatches(location, location.totalBytes);
+  let records: DecodedRecord[];
+  try {
+    // The batch is decoded, so its CRC is checked too (cheap, and bit rot would otherwise
+    // answer with a wrong offset).
+    records = decodeBatch(bytes, 0, { verifyCrc: true, maxUncompressedBytes: maxMessageBytes }).records;
+  } catch (error) {
+    if (!isSpoolError(error)) throw error;
+    // A codec spool cannot inflate (snappy, lz4, zstd from a Kafka client) is not
+    // damage: the batch's maxTimestamp is >= the target, so its base is a safe answer.
+    if (error.code === Errors.UNSUPPORTED_COMPRESSION.name) return location.baseOffset;
+    const detail = `${segment.logPath}:${location.position}: ${error.message}`;
+    throw new StoredBatchError(location.baseOffset, location.lastOffset + 1, detail);
+  }
+  const record = records.find((r) => r.timestamp >= timestampMs);
+  return record ? record.offset : null;
 }
 
 /**

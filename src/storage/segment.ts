@@ -425,12 +425,14 @@ export class Segment {
     return this.scanForward(start, (location) => location.lastOffset >= offset);
   }
 
-  /** The first batch whose maxTimestamp >= `timestampMs`, or null. */
-  findBatchByTimestamp(timestampMs: number): BatchLocation | null {
+  /**
+   * The first batch whose maxTimestamp >= `timestampMs`, or null. With `fromPosition` (the
+   * end of a batch found before) the walk goes on from there instead of from the time index.
+   */
+  findBatchByTimestamp(timestampMs: number, fromPosition?: number): BatchLocation | null {
     if (this.isEmpty || this.maxTimestamp < timestampMs) return null;
     this.ensureIndexes();
-    const relative = this.timeIndex!.lookup(timestampMs);
-    const start = this.offsetIndex!.lookup(relative);
+    const start = fromPosition ?? this.offsetIndex!.lookup(this.timeIndex!.lookup(timestampMs));
     return this.scanForward(start, (location) => location.maxTimestamp >= timestampMs);
   }
 

@@ -1,11 +1,12 @@
 // Proves the record walk that the broker runs on produced batches ({ producer: true }):
 // batches with a valid CRC but broken records are refused with the named code for each rule
 // (CORRUPT_MESSAGE framing, INVALID_RECORD, INVALID_TIMESTAMP, UNSUPPORTED_COMPRESSION),
-// good ones pass, and, by mutating every byte of a real batch (CRC fixed up each time),
+// good ones pass, a client's control or transactional batch is refused INVALID_RECORD
+// (rule 13) while recovery and replicas ({ producer } off) take it, and, by mutating every byte of a real batch (CRC fixed up each time),
 // that whatever passes validation also decodes: nothing stored can stop a reader.
 
 import { describe, expect, it } from 'vitest';
-import { decodeBatch, encodeBatch, validateBatch, validateBatches } from '../../src/records/index.js';
+import { Attributes, decodeBatch, encodeBatch, hasTransactionalBatch, setProducerFields, validateBatch, validateBatches } from '../../src/records/index.js';
 import { isSpoolError } from '../../src/util/errors.js';
 import { craftBatch, encodeRecords, fixCrc } from './craft.js';
 import { expectSpoolError } from './helpers.js';
@@ -138,5 +139,44 @@ describe('validateBatch { producer: true } walks the records', () => {
       }
       expect(accepted).toBeGreaterThan(0); // e.g. value bytes and timestamps may change freely
     }
+  });
+});
+
+describe('rule 13: a client may not write a control or a transactional batch', () => {
+  const section = encodeRecords([{ offsetDelta: 0 }]);
+  it('the control bit, alone or with the transactional bit: INVALID_RECORD naming it; without { producer } it passes', () => {
+    for (const bits of [Attributes.CONTROL, Attributes.CONTROL | Attributes.TRANSACTIONAL]) {
+      for (const codec of [0, 1]) {
+        const batch = craftBatch(section, { recordCount: 1, codec, attributeBits: bits });
+        expectSpoolError(() => produced(batch), 'INVALID_RECORD');
+        expect(() => produced(batch)).toThrow(/control/);
+        expect(() => validateBatch(batch, 0, LIMIT)).not.toThrow();
+      }
+    }
+  });
+
+  it('the transactional bit: INVALID_RECORD naming it; an idempotent batch without it passes', () => {
+    const transactional = craftBatch(section, { recordCount: 1, attributeBits: Attributes.TRANSACTIONAL });
+    expectSpoolError(() => produced(transactional), 'INVALID_RECORD');
+    expect(() => produced(transactional)).toThrow(/transactional/);
+    expect(() => validateBatch(transactional, 0, LIMIT)).not.toThrow();
+    const idempotent = craftBatch(section, { recordCount: 1 });
+    setProducerFields(idempotent, 0, 42, 3, 0);
+    expect(() => produced(idempotent)).not.toThrow();
+  });
+
+  it('a flipped control bit under a stale CRC is CORRUPT_MESSAGE, not INVALID_RECORD', () => {
+    const batch = craftBatch(section, { recordCount: 1 });
+    batch[22] = batch[22]! | Attributes.CONTROL; // attributes' low byte, CRC not fixed
+    expectSpoolError(() => produced(batch), 'CORRUPT_MESSAGE');
+  });
+
+  it('hasTransactionalBatch finds the bit in any whole batch and stops at a partial one', () => {
+    const plain = craftBatch(section, { recordCount: 1 });
+    const transactional = craftBatch(section, { recordCount: 1, attributeBits: Attributes.TRANSACTIONAL });
+    expect(hasTransactionalBatch(Buffer.concat([plain, plain]))).toBe(false);
+    expect(hasTransactionalBatch(Buffer.concat([plain, transactional]))).toBe(true);
+    expect(hasTransactionalBatch(Buffer.concat([plain, transactional.subarray(0, transactional.length - 1)]))).toBe(false);
+    expect(hasTransactionalBatch(Buffer.alloc(0))).toBe(false);
   });
 });

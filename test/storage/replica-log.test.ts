@@ -3,7 +3,8 @@
 // layer, cutting consumer reads, checkpointed and restored capped at the log end, an
 // unreadable checkpoint ignored), leader appends stamped with the leader epoch and noted
 // in the leader-epoch cache, appendAsFollower (leader offsets and epochs kept,
-// contiguity and CRC checked, producer state updated), truncateTo (across segments,
+// contiguity and CRC checked, producer state updated, control and transactional batches
+// taken as the leader has them though a client may not produce them), truncateTo (across segments,
 // indexes, epochs, producer state, appends continue, the same log after a restart), and
 // the leader-epoch checkpoint (rebuilt from the batches when corrupt or missing, entries
 // past the log end dropped).
@@ -11,7 +12,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { BatchLayout, setProducerFields } from '../../src/records/index.js';
+import { Attributes, BatchLayout, CRC_START, crc32c, setProducerFields } from '../../src/records/index.js';
 import { LogManager, type PartitionLogImpl } from '../../src/storage/index.js';
 import { ManualClock } from '../../src/util/clock.js';
 import { batchesOf, makeBatch, tempDataDir } from './helpers.js';
@@ -252,6 +253,22 @@ describe('appendAsFollower', () => {
     await close(follower.manager);
     const reopened = await open(data.dir, true);
     expect(allBytes(reopened.log).equals(allBytes(leader.log))).toBe(true);
+  });
+
+  it('takes control and transactional batches (a copy of what the leader has), which a client append refuses', async () => {
+    const leaderBatches: Buffer[] = [];
+    for (const [tag, bits] of [[0, Attributes.CONTROL | Attributes.TRANSACTIONAL], [1, Attributes.TRANSACTIONAL], [2, Attributes.CONTROL]] as const) {
+      const batch = makeBatch(tag, 1);
+      batch.writeInt16BE(batch.readInt16BE(BatchLayout.ATTRIBUTES) | bits, BatchLayout.ATTRIBUTES);
+      batch.writeBigInt64BE(BigInt(tag), BatchLayout.BASE_OFFSET);
+      batch.writeUInt32BE(crc32c(batch, CRC_START, batch.length), BatchLayout.CRC);
+      leaderBatches.push(batch);
+    }
+    const follower = await open(data.dir, true);
+    for (const batch of leaderBatches) await expect(follower.log.append(Buffer.from(batch))).rejects.toMatchObject({ code: 'INVALID_RECORD' });
+    expect(follower.log.logEndOffset).toBe(0);
+    expect(await follower.log.appendAsFollower(Buffer.concat(leaderBatches))).toMatchObject({ baseOffset: 0, lastOffset: 2 });
+    expect(allBytes(follower.log)).toEqual(Buffer.concat(leaderBatches));
   });
 
   it('updates the producer state without checking it (a later leader append of the same producer continues its sequence)', async () => {

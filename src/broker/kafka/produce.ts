@@ -6,11 +6,17 @@
 // INVALID_REQUEST for its second mention, which is not appended.
 // Idempotent produce (a batch with a producer id from InitProducerId) is checked by storage
 // (producer-state.ts): a retried duplicate is answered with its original baseOffset.
-// Transactional produce is not served (InitProducerId refuses a transactional id): such a
-// request is answered TRANSACTIONAL_ID_AUTHORIZATION_FAILED per partition.
+// Transactional produce is not served (InitProducerId refuses a transactional id): a request
+// with a transactional id, or with any batch that has the transactional bit (which needs
+// one), is answered TRANSACTIONAL_ID_AUTHORIZATION_FAILED on every partition and nothing of it
+// is appended, as Kafka's KafkaApis.handleProduceRequest answers a transactional batch whose
+// transactional id it cannot authorize. A control batch is refused by storage's validation
+// (records/validate.ts rule 13) with INVALID_RECORD for its partition, as Kafka's LogValidator
+// refuses it.
 
 import { KafkaErrors, kafkaErrorOf, type ProduceRequest, type ProduceResponse } from '../../kafka/index.js';
 import { RequestLimits } from '../../protocol/validate.js';
+import { hasTransactionalBatch } from '../../records/index.js';
 import { Errors, SpoolError } from '../../util/errors.js';
 import type { BrokerContext } from '../context.js';
 import type { Outcome } from '../front.js';
@@ -29,7 +35,10 @@ export function handleProduce(ctx: BrokerContext, request: ProduceRequest, scope
         ? { errorCode: KafkaErrors.TRANSACTIONAL_ID_AUTHORIZATION_FAILED, errorMessage: 'transactions are not served' }
         : partitionCount > RequestLimits.maxPartitionsPerProduce
           ? kafkaErrorOf(new SpoolError(Errors.INVALID_REQUEST, `a produce may name at most ${RequestLimits.maxPartitionsPerProduce} partitions`))
-          : null;
+          : // After the partition cap, so the walk over batch headers is bounded.
+            hasTransactionalRecords(request)
+            ? { errorCode: KafkaErrors.TRANSACTIONAL_ID_AUTHORIZATION_FAILED, errorMessage: 'a transactional batch needs a transactional id, and transactions are not served' }
+            : null;
   if (requestError) {
     if (acks === 0) return unansweredFailure(ctx, requestError.errorMessage ?? `error ${requestError.errorCode}`);
     const responses = request.topicData.map((topic) => ({
@@ -78,6 +87,11 @@ export function handleProduce(ctx: BrokerContext, request: ProduceRequest, scope
     }));
     return answer({ responses, throttleTimeMs } satisfies ProduceResponse);
   });
+}
+
+/** Kafka's RequestUtils.hasTransactionalRecords: any batch of any partition with the transactional bit. */
+function hasTransactionalRecords(request: ProduceRequest): boolean {
+  return request.topicData.some((topic) => topic.partitionData.some((partition) => partition.records !== null && hasTransactionalBatch(partition.records)));
 }
 
 function codeOf(result: PartitionAppendResult): number {
