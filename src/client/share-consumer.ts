@@ -122,7 +122,8 @@ export class ShareConsumer implements AsyncIterable<ShareMessage> {
         await this.fill();
         continue;
       }
-      yield this.queue.shift()!;
+      const message = this.queue.shift()!;
+      if (!this.orphaned(message)) yield message;
     }
   }
 
@@ -146,6 +147,7 @@ export class ShareConsumer implements AsyncIterable<ShareMessage> {
         this.queue = [];
         for (let index = 0; index < batch.length && !this.closed; index++) {
           const message = batch[index]!;
+          if (this.orphaned(message)) continue;
           let failure: unknown;
           try {
             await config.eachMessage({ topic: message.topic, partition: message.partition, message });
@@ -179,6 +181,16 @@ export class ShareConsumer implements AsyncIterable<ShareMessage> {
     }
     if (!this.client.isClosed) await this.acker.flush(true).catch(() => {});
     await this.coordinator.close();
+  }
+
+  /**
+   * A record acquired from a broker that has left the cluster (kill -9, lease lost): its
+   * acquisition went with that broker, and the partition's new leader hands the record out
+   * again (perhaps to another member, which may have accepted it already). It is dropped
+   * here instead of being given to the handler: its acknowledgement could not be applied.
+   */
+  private orphaned(record: ShareRecord): boolean {
+    return record.nodeId !== ANY_BROKER && this.client.metadata.routed && !this.client.metadata.brokers.has(record.nodeId);
   }
 
   /** The node whose lane fetches a partition: ANY_BROKER on a single broker, else its leader (NO_LEADER while there is none). */
