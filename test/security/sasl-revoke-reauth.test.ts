@@ -6,8 +6,8 @@
 // - replacing a user's password closes nothing (without re-authentication);
 // - with connectionsMaxReauthMs (KIP-368) the SDK and kafkajs re-authenticate on the same
 //   connection and keep working past the lifetime; a raw connection that does not re-authenticate
-//   is closed after the lifetime; a re-authentication with a changed password, or as another
-//   user, fails and closes the connection. Times are short (lifetimes of 600-2000 ms), waitFor only.
+//   is closed after the lifetime; a re-authentication with a changed password, as another
+//   user or with another mechanism fails and closes the connection. Times are short (lifetimes of 600-2000 ms), waitFor only.
 
 import { Kafka, logLevel } from 'kafkajs';
 import { rmSync } from 'node:fs';
@@ -27,6 +27,7 @@ afterEach(async () => {
 const ALICE = { mechanism: 'scram-sha-256' as const, username: 'alice', password: 'alice-secret' };
 /** spool's code, as the native wire carries it. */
 const SASL_AUTHENTICATION_FAILED = 64;
+const ILLEGAL_SASL_STATE = 66;
 const BOB = { mechanism: 'scram-sha-256' as const, username: 'bob', password: 'bob-secret' };
 
 interface Started {
@@ -47,7 +48,7 @@ async function broker(connectionsMaxReauthMs = 0): Promise<Started> {
     fsync: { kind: 'never' },
     logger,
     kafkaListener: { host: '127.0.0.1', port: 0 },
-    sasl: { mechanisms: ['SCRAM-SHA-256'], failedAuthenticationDelayMs: 1, maxFailuresPerHost: 1000, connectionsMaxReauthMs },
+    sasl: { mechanisms: ['SCRAM-SHA-256', 'SCRAM-SHA-512'], failedAuthenticationDelayMs: 1, maxFailuresPerHost: 1000, connectionsMaxReauthMs },
     bootstrapUser: { name: 'admin', password: 'admin-secret' },
     authorizer: 'none',
   } satisfies BrokerOptions);
@@ -193,6 +194,11 @@ describe('re-authentication (connectionsMaxReauthMs, KIP-368)', () => {
     expect((await other.raw.request(ApiKey.Metadata, {})).header['errorCode']).toBe(0);
     expect((await rawAuthenticate(other.raw, BOB)).errorCode).toBe(SASL_AUTHENTICATION_FAILED);
     await other.raw.closed;
+
+    // Re-authenticating with another mechanism is refused, and closes too.
+    const switching = await rawLogin(b, ALICE);
+    expect((await switching.raw.request(ApiKey.SaslHandshake, { mechanism: 'SCRAM-SHA-512' })).header['errorCode']).toBe(ILLEGAL_SASL_STATE);
+    await switching.raw.closed;
 
     // A new password: the connection keeps working until it re-authenticates with the old one.
     const changed = await rawLogin(b, ALICE);
