@@ -26,7 +26,18 @@ import type { BrokerMetrics } from './metrics.js';
 export function authenticationRefusal(ctx: BrokerContext, session: Session, api: string, preAuthentication: boolean, listener: string): SpoolError | null {
   // SASL's own mark (mechanism), not `authenticated`: a TLS client certificate does not stand in
   // for SASL when SASL is on (as on Kafka's SASL_SSL listener, whose principal is the SASL user).
-  if (ctx.sasl === null || preAuthentication || session.mechanism !== null) return null;
+  if (ctx.sasl === null || preAuthentication) return null;
+  if (session.mechanism !== null) {
+    // KIP-368: one branch per request while sessions do not expire.
+    if (session.expiresAtMs === null || !ctx.sasl.expired(session)) return null;
+    ctx.logger.info(`${listener}: the SASL session of ${session.principal} from ${session.host} expired without re-authentication; closing the connection at ${api}`, {
+      listener,
+      api,
+      host: session.host,
+      principal: session.principal,
+    });
+    return new SpoolError(Errors.SASL_AUTHENTICATION_FAILED, `the SASL session expired (connections.max.reauth.ms ${ctx.sasl.connectionsMaxReauthMs}): re-authenticate before it ends`);
+  }
   ctx.logger.info(`${listener}: ${api} from ${session.host} before authentication; closing the connection`, { listener, api, host: session.host });
   return new SpoolError(Errors.SASL_AUTHENTICATION_FAILED, `${api} is not allowed before authentication: authenticate with SASL (${ctx.sasl.mechanisms.join(', ')}) first`);
 }

@@ -193,7 +193,30 @@ class BrokerServer implements Broker {
     this.shared = { requestMemory: new RequestMemoryPool(ctx.options.queuedMaxRequestBytes), clock };
     const { requestReadTimeoutMs, connectionsMaxIdleMs } = ctx.options;
     this.refusals = new RefusalLog(ctx);
-    this.reaper = new ConnectionReaper(() => this.connections, reaperIntervalMs(requestReadTimeoutMs, connectionsMaxIdleMs), clock, ctx.logger);
+    this.reaper = new ConnectionReaper(() => this.connections, reaperIntervalMs(requestReadTimeoutMs, connectionsMaxIdleMs, ctx.sasl?.connectionsMaxReauthMs ?? 0), clock, ctx.logger);
+    // A deleted user loses its connections at once, on this broker whichever broker deleted it
+    // (in a cluster the etcd watch replaces the store here too).
+    ctx.credentials.onChange(() => this.closeRevokedSessions());
+  }
+
+  /**
+   * Closes every connection whose SASL credential is gone from the store (security/sasl.ts
+   * `revoked`), one log line per user. A scan of the connections per credential change: changes
+   * are rare admin calls, connections at most maxConnections.
+   */
+  private closeRevokedSessions(): void {
+    const sasl = this.ctx.sasl;
+    if (sasl === null) return;
+    const closedByPrincipal = new Map<string, number>();
+    for (const connection of [...this.connections]) {
+      if (!sasl.revoked(connection.session)) continue;
+      const { principal } = connection.session;
+      closedByPrincipal.set(principal, (closedByPrincipal.get(principal) ?? 0) + 1);
+      connection.destroy();
+    }
+    for (const [principal, count] of closedByPrincipal) {
+      this.ctx.logger.info(`closed ${count} connection(s) authenticated as ${principal}: its credential was deleted`, { principal, connections: count });
+    }
   }
 
   get context(): BrokerContext {

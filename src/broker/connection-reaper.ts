@@ -2,7 +2,8 @@
 // (requestReadTimeoutMs, counted from the frame's first byte, pauses included: a stalled
 // partial frame must not hold request memory for ever) and connections that are idle
 // (connectionsMaxIdleMs: no request being handled, no partial frame, no bytes read or
-// written; a parked fetch is a request being handled). One timer for the whole broker
+// written; a parked fetch is a request being handled), and connections whose SASL session
+// expired without re-authentication (KIP-368) while nothing is being handled. One timer for the whole broker
 // sweeps every connection, so the data path sets no timers: it only stamps times.
 // A connection is closed between its deadline and one sweep interval later.
 
@@ -22,11 +23,14 @@ export interface Expiry {
   reason: string;
   /** The client misbehaved: log it and reset (see reset()), rather than close gracefully. */
   misbehaved: boolean;
+  /** Not misbehaving but worth a line at info (a SASL session that expired). */
+  logged?: boolean;
 }
 
-/** Sweep interval: a tenth of the shortest timeout, between 10 ms and 1 s. */
-export function reaperIntervalMs(requestReadTimeoutMs: number, connectionsMaxIdleMs: number): number {
-  return Math.max(10, Math.min(1000, Math.floor(Math.min(requestReadTimeoutMs, connectionsMaxIdleMs) / 10)));
+/** Sweep interval: a tenth of the shortest timeout (SASL session lifetime included when not 0), between 10 ms and 1 s. */
+export function reaperIntervalMs(requestReadTimeoutMs: number, connectionsMaxIdleMs: number, connectionsMaxReauthMs = 0): number {
+  const shortestMs = Math.min(requestReadTimeoutMs, connectionsMaxIdleMs, connectionsMaxReauthMs > 0 ? connectionsMaxReauthMs : Infinity);
+  return Math.max(10, Math.min(1000, Math.floor(shortestMs / 10)));
 }
 
 export class ConnectionReaper {
@@ -63,6 +67,7 @@ export class ConnectionReaper {
         this.logger.warn(`closing connection ${connection.remote}: ${expiry.reason}`);
         connection.reset();
       } else {
+        if (expiry.logged) this.logger.info(`closing connection ${connection.remote}: ${expiry.reason}`);
         connection.destroy();
       }
       closed++;

@@ -25,7 +25,8 @@
 // no partial frame or the pool lets it finish the one it has. The connection stamps when
 // its current frame started and when it last read or wrote; the reaper closes it when a
 // frame takes longer than requestReadTimeoutMs or when it has been idle (no request being
-// handled, no partial frame) for connectionsMaxIdleMs.
+// handled, no partial frame) for connectionsMaxIdleMs, or when its SASL session expired
+// (connectionsMaxReauthMs) with nothing being handled.
 //
 // Responses in request order: a parked long-poll fetch delays the responses of later
 // requests on the same connection (as in Kafka); clients that need both use two
@@ -47,6 +48,7 @@
 
 import type { Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
+import type { Session } from '../security/session.js';
 import { sessionFor } from '../security/tls.js';
 import type { Clock } from '../util/clock.js';
 import { isSpoolError } from '../util/errors.js';
@@ -174,6 +176,11 @@ export class Connection<F = unknown, T = unknown, R = unknown> implements Reques
     else this.socket.resetAndDestroy();
   }
 
+  /** Who is on the other end (SASL principal, mechanism, session deadline). */
+  get session(): Session {
+    return this.scope.session;
+  }
+
   /** Request bytes this connection holds (partial frame plus backlog), as counted in the pool. */
   get heldRequestBytes(): number {
     return this.requestMemoryBytes;
@@ -185,6 +192,12 @@ export class Connection<F = unknown, T = unknown, R = unknown> implements Reques
     if (this.frameStartedMs !== null && nowMs - this.frameStartedMs >= requestReadTimeoutMs) {
       const reason = `a request frame was not completed within ${requestReadTimeoutMs} ms (${this.decoder.bufferedBytes} of ${this.decoder.partialFrameBytes} bytes read)`;
       return { reason, misbehaved: true };
+    }
+    const { session } = this.scope;
+    // An expired SASL session with nothing being handled: a request in flight is answered first,
+    // and the gate (authentication.ts) closes the connection at its next request anyway.
+    if (session.expiresAtMs !== null && nowMs >= session.expiresAtMs && this.pendingHandlers === 0 && this.decoder.idle && this.ctx.sasl?.expired(session)) {
+      return { reason: `the SASL session of ${session.principal} expired without re-authentication`, misbehaved: false, logged: true };
     }
     if (this.pendingHandlers === 0 && this.decoder.idle && nowMs - this.lastActivityMs >= connectionsMaxIdleMs) {
       // Responses still unwritten after so long: the client stopped reading, and a graceful

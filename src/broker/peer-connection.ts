@@ -9,7 +9,9 @@
 // certificate when the peer asks (--tls-client-auth); then, with SASL on, SaslHandshake and
 // SaslAuthenticate (SCRAM, util/scram-client.ts) as the inter-broker user, paced by the
 // broker-wide PeerLoginBackoff (peer-login-backoff.ts). Requests made meanwhile wait for the
-// connection to be ready. The whole of it must finish within connectTimeoutMs.
+// connection to be ready. The whole of it must finish within connectTimeoutMs. When the peer
+// answers a session lifetime (--connections-max-reauth-ms), the link logs in again in place
+// before it ends (KIP-368).
 //
 // Then request(apiKey, header) sends a frame and resolves with the answer of the same
 // correlation id. The broker answers a connection's requests in order, so a long-poll request
@@ -274,8 +276,14 @@ export class PeerConnection {
         });
         socket.once('close', () => reject(link.failure ?? new SpoolError(Errors.NETWORK_ERROR, `${this.role} ${this.address} closed the connection`)));
       });
-      if (login) await this.security.loginBackoff.login(this.address, () => this.authenticate(link, login));
+      let sessionLifetimeMs = 0;
+      if (login) {
+        await this.security.loginBackoff.login(this.address, async () => {
+          sessionLifetimeMs = await this.authenticate(link, login);
+        });
+      }
       if (link.closed) throw link.failure!;
+      if (login) this.scheduleReauthentication(link, login, sessionLifetimeMs);
     } catch (error) {
       link.destroy(isSpoolError(error) ? error : new SpoolError(Errors.NETWORK_ERROR, `${this.role} ${this.address}: ${String(error)}`));
       if (this.link === link) this.link = null;
@@ -290,8 +298,32 @@ export class PeerConnection {
     return link;
   }
 
-  /** SaslHandshake, then SCRAM's two SaslAuthenticate round trips; throws a login failure that says what to check. */
-  private async authenticate(link: Link, login: PeerLogin): Promise<void> {
+  /**
+   * KIP-368 for the broker's own logins: when the peer gave the session a lifetime
+   * (--connections-max-reauth-ms), log in again on the same link at 75-90% of it, pipelined with
+   * the replica fetches (like the SDK, client/connection.ts); a failure ends the link, and its
+   * requests fail with it (the next request connects and logs in again).
+   */
+  private scheduleReauthentication(link: Link, login: PeerLogin, sessionLifetimeMs: number): void {
+    if (sessionLifetimeMs <= 0) return;
+    const timer = setTimeout(() => {
+      if (link.closed || this.link !== link || this.closed) return;
+      this.authenticate(link, login).then(
+        (next) => this.scheduleReauthentication(link, login, next),
+        (error: unknown) => link.destroy(isSpoolError(error) ? error : new SpoolError(Errors.NETWORK_ERROR, `re-authentication with ${this.role} ${this.address} failed: ${String(error)}`)),
+      );
+    }, Math.floor(sessionLifetimeMs * (0.75 + Math.random() * 0.15)));
+    // It never keeps the process alive; a closed link makes it a no-op.
+    timer.unref();
+    link.socket.once('close', () => clearTimeout(timer));
+  }
+
+  /**
+   * SaslHandshake, then SCRAM's two SaslAuthenticate round trips; throws a login failure that
+   * says what to check. Resolves to the session lifetime the peer answered (0: no expiry).
+   */
+  private async authenticate(link: Link, login: PeerLogin): Promise<number> {
+    let sessionLifetimeMs = 0;
     const refused = (error: SpoolError): SpoolError =>
       new SpoolError(
         error.kind,
@@ -311,6 +343,8 @@ export class PeerConnection {
       const response = await link.send(ApiKey.SaslAuthenticate, { authBytes: message } satisfies M.SaslAuthenticateRequest);
       const failure = errorFromFields(response.header);
       if (failure) throw refused(failure);
+      const lifetime = response.header['sessionLifetimeMs'];
+      sessionLifetimeMs = typeof lifetime === 'number' && Number.isSafeInteger(lifetime) && lifetime > 0 ? lifetime : 0;
       const bytes = response.header['authBytes'];
       return bytes instanceof Uint8Array ? Buffer.from(bytes) : Buffer.alloc(0);
     };
@@ -323,6 +357,7 @@ export class PeerConnection {
       if (isSpoolError(error, Errors.SASL_AUTHENTICATION_FAILED) && !error.message.startsWith('inter-broker login')) throw refused(error);
       throw error;
     }
+    return sessionLifetimeMs;
   }
 
   /** The error for a socket failure, worded for an operator of this broker. */

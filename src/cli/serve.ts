@@ -42,6 +42,7 @@ interface ServeOptions extends ServeTlsOptions, ClusterServeOptions {
   sasl?: SaslMechanism[];
   saslMaxFailuresPerHost: number;
   saslLockoutMs: number;
+  connectionsMaxReauthMs: number;
   /** Whether /metrics takes the console's login and needs Describe on the cluster. */
   metricsAuth: 'none' | 'basic';
   /** 'off' rather than null: commander turns a parser's null into ''. */
@@ -153,6 +154,12 @@ export function registerServe(program: Command): void {
     .option('--sasl <mechanisms>', 'require SASL authentication on both listeners: scram-sha-256,scram-sha-512[,plain] (PLAIN only over TLS); env SPOOL_BOOTSTRAP_USER=name:password creates a first user', saslOption)
     .option('--sasl-max-failures-per-host <n>', 'failed authentications from one host within 60 s that lock it out', integer('--sasl-max-failures-per-host', 1), 10)
     .option('--sasl-lockout-ms <ms>', 'how long a host that failed too often is refused', integer('--sasl-lockout-ms', 0), 60_000)
+    .option(
+      '--connections-max-reauth-ms <ms>',
+      'SASL session lifetime: a connection that does not re-authenticate within it is closed (KIP-368; 0: sessions do not expire)',
+      integer('--connections-max-reauth-ms', 0),
+      0,
+    )
     .option('--fetch-max-bytes <n>', 'most bytes one fetch returns, per request and per partition (at least one batch)', integer('--fetch-max-bytes', 1), DEFAULT_FETCH_MAX_BYTES)
     .option('--share-lock-duration-ms <ms>', 'share groups: how long an acquired record stays locked to its member', integer('--share-lock-duration-ms', 1), 30_000)
     .option('--share-delivery-limit <n>', 'share groups: deliveries before a record goes to the <group>.dlq topic', integer('--share-delivery-limit', 2, 10), 5)
@@ -243,7 +250,7 @@ export function registerServe(program: Command): void {
         ...(options.kafkaAdvertised ? { kafkaAdvertised: options.kafkaAdvertised } : {}),
         ...(options.authorizer !== undefined ? { authorizer: options.authorizer } : {}),
         ...(options.superUsers !== undefined ? { superUsers: options.superUsers } : {}),
-        ...(options.sasl ? { sasl: { mechanisms: options.sasl, maxFailuresPerHost: options.saslMaxFailuresPerHost, lockoutMs: options.saslLockoutMs } } : {}),
+        ...(options.sasl ? { sasl: { mechanisms: options.sasl, maxFailuresPerHost: options.saslMaxFailuresPerHost, lockoutMs: options.saslLockoutMs, connectionsMaxReauthMs: options.connectionsMaxReauthMs } } : {}),
         ...bootstrapUser(),
         ...(tls ? { tls: tls.listeners } : {}),
         ...(replication ? { replication: replication.settings, coordinatorRoles: replication.coordinatorRoles, offsetsTopicPartitions: options.offsetsTopicPartitions, producerIds: notJoinedProducerIds } : {}),

@@ -492,12 +492,18 @@ export interface SaslHandshakeResponse extends ErrorFields {
 // client-final; PLAIN: one message), bytes as in Kafka's SaslAuthenticate. The answer is the
 // server's message (SCRAM server-first, server-final; PLAIN empty). Any failure:
 // SASL_AUTHENTICATION_FAILED (or ILLEGAL_SASL_STATE), then the connection closes (if it has
-// not authenticated yet, as above).
+// not authenticated yet, as above, or it was a re-authentication).
 export interface SaslAuthenticateRequest {
   authBytes: Uint8Array;
 }
 export interface SaslAuthenticateResponse extends ErrorFields {
   authBytes: Uint8Array;
+  /**
+   * In the answer that completes the exchange, when the broker runs --connections-max-reauth-ms:
+   * ms until the session ends unless the client authenticates again on the same connection
+   * (SaslHandshake with the same mechanism, then SaslAuthenticate; Kafka's KIP-368). Absent: no expiry.
+   */
+  sessionLifetimeMs?: number;
 }
 
 // DescribeUserScramCredentials (46): users null/absent/empty = every user. An unknown user:

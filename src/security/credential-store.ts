@@ -52,6 +52,9 @@ export interface UserDescription {
 }
 
 export class CredentialStore {
+  /** Told after every applied change (alter, replace): the broker closes revoked sessions. */
+  private readonly listeners: Array<() => void> = [];
+
   private constructor(
     private readonly users: Map<string, Map<ScramMechanism, ScramCredential>>,
     private readonly file: CredentialFile,
@@ -61,6 +64,11 @@ export class CredentialStore {
   static open(file: CredentialFile): CredentialStore {
     const data = file.read();
     return new CredentialStore(data === null ? new Map() : decodeCredentials(data), file);
+  }
+
+  /** Calls `listener` after each change that applied (a local alter or a cluster version). */
+  onChange(listener: () => void): void {
+    this.listeners.push(listener);
   }
 
   get(user: string, mechanism: ScramMechanism): ScramCredential | undefined {
@@ -110,6 +118,7 @@ export class CredentialStore {
       this.file.write(encodeCredentials(next));
       this.users.clear();
       for (const [user, credentials] of next) this.users.set(user, credentials);
+      for (const listener of this.listeners) listener();
     }
     return results;
   }
@@ -128,6 +137,7 @@ export class CredentialStore {
     this.file.write(data);
     this.users.clear();
     for (const [user, credentials] of next) this.users.set(user, credentials);
+    for (const listener of this.listeners) listener();
   }
 }
 

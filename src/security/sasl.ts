@@ -9,7 +9,19 @@
 // counts as SASL-authenticated when `session.mechanism` is set: a TLS client certificate
 // (session.authenticated with mechanism null) does not replace SASL, and a successful exchange
 // replaces the certificate's principal with the SASL user (Kafka's SASL_SSL). A second
-// handshake, an authenticate before the handshake or after success: ILLEGAL_SASL_STATE.
+// handshake, an authenticate before the handshake or after success: ILLEGAL_SASL_STATE,
+// except for re-authentication (below).
+//
+// Re-authentication (KIP-368), with connectionsMaxReauthMs > 0: a successful exchange sets
+// `session.expiresAtMs` (now + connectionsMaxReauthMs) and the answer tells the client the
+// lifetime (sessionLifetimeMs). An authenticated connection may run the exchange again:
+// SaslHandshake with the same mechanism, then SaslAuthenticate; success as the same principal
+// renews the deadline, anything else (another mechanism or principal, a wrong password, a
+// deleted user) fails and closes the connection. A connection whose session has expired may
+// send only ApiVersions and the SASL APIs (broker/authentication.ts closes it otherwise, and
+// the reaper closes an idle one); a re-authentication already under way when the session
+// expires has REAUTHENTICATION_GRACE_MS more to finish (its answers may wait behind a parked
+// fetch).
 // A mechanism not enabled (or PLAIN without TLS): UNSUPPORTED_SASL_MECHANISM. A failed
 // exchange: SASL_AUTHENTICATION_FAILED, answered after failedAuthenticationDelayMs (Kafka's
 // connection.failed.authentication.delay.ms: a client that retries at once cannot spin the
@@ -45,7 +57,12 @@ export interface SaslOptions {
   failureWindowMs?: number;
   /** Default 60000 ms. */
   lockoutMs?: number;
+  /** Session lifetime before the client must re-authenticate (Kafka's connections.max.reauth.ms); 0 (default): sessions do not expire. */
+  connectionsMaxReauthMs?: number;
 }
+
+/** How long past its expiry a session may finish a re-authentication it started. */
+export const REAUTHENTICATION_GRACE_MS = 10_000;
 
 /** Told each outcome (the broker's metrics); `mechanism` is a SaslMechanism, 'HTTP Basic' or 'other'. */
 export type SaslCount = (mechanism: string, result: 'success' | 'failure' | 'locked_out') => void;
@@ -71,6 +88,8 @@ export class SaslAuthenticator {
   private readonly maxFailures: number;
   private readonly windowMs: number;
   private readonly lockoutMs: number;
+  /** 0: sessions do not expire and an authenticated connection may not authenticate again. */
+  readonly connectionsMaxReauthMs: number;
   private readonly exchanges = new WeakMap<Session, Exchange>();
   private readonly hosts = new Map<string, HostFailures>();
   private readonly fakeSaltSecret = randomBytes(32);
@@ -89,6 +108,49 @@ export class SaslAuthenticator {
     this.maxFailures = options.maxFailuresPerHost ?? 10;
     this.windowMs = options.failureWindowMs ?? 60_000;
     this.lockoutMs = options.lockoutMs ?? 60_000;
+    this.connectionsMaxReauthMs = options.connectionsMaxReauthMs ?? 0;
+    if (!Number.isSafeInteger(this.connectionsMaxReauthMs) || this.connectionsMaxReauthMs < 0) throw new RangeError(`connectionsMaxReauthMs must be an integer >= 0, got ${this.connectionsMaxReauthMs}`);
+  }
+
+  /**
+   * True when a failed SaslHandshake or SaslAuthenticate on this (authenticated) session is a
+   * failed re-authentication, which closes the connection (as in Kafka).
+   */
+  reauthenticates(session: Session): boolean {
+    return this.connectionsMaxReauthMs > 0 && session.mechanism !== null;
+  }
+
+  /**
+   * The lifetime to answer a SaslAuthenticate with (Kafka's sessionLifetimeMs): what is left of
+   * the session once an exchange has just succeeded, 0 while one is under way or when sessions
+   * do not expire.
+   */
+  sessionLifetimeMs(session: Session): number {
+    if (session.expiresAtMs === null || this.exchanges.has(session)) return 0;
+    // Whole ms (the monotonic clock has fractions; the Kafka field is an int64).
+    return Math.max(1, Math.floor(session.expiresAtMs - this.nowMs()));
+  }
+
+  /**
+   * True when the session has expired without re-authenticating: past its deadline, or past
+   * the deadline plus REAUTHENTICATION_GRACE_MS while a re-authentication is under way.
+   */
+  expired(session: Session): boolean {
+    if (session.expiresAtMs === null) return false;
+    const graceMs = this.exchanges.get(session)?.kind === 'exchanging' ? REAUTHENTICATION_GRACE_MS : 0;
+    return this.nowMs() >= session.expiresAtMs + graceMs;
+  }
+
+  /**
+   * True when the credential the session authenticated with is gone from the store (the user
+   * deleted, or its credential of that SCRAM mechanism; PLAIN: every credential of the user).
+   * A replaced credential does not revoke: re-authentication is what checks the new one.
+   */
+  revoked(session: Session): boolean {
+    if (session.mechanism === null || !session.principal.startsWith('User:')) return false;
+    const user = session.principal.slice('User:'.length);
+    if (isScramMechanism(session.mechanism)) return this.store.get(user, session.mechanism) === undefined;
+    return !this.store.has(user);
   }
 
   /** The mechanisms a connection may use: PLAIN only over TLS. */
@@ -98,9 +160,13 @@ export class SaslAuthenticator {
 
   /** SaslHandshake: starts an exchange with `mechanism`, or throws (the connection then closes). */
   handshake(session: Session, mechanism: string): void {
-    if (session.mechanism !== null || this.exchanges.has(session)) {
+    if ((session.mechanism !== null && this.connectionsMaxReauthMs === 0) || this.exchanges.has(session)) {
       this.exchanges.set(session, { kind: 'failed' });
       throw new SpoolError(Errors.ILLEGAL_SASL_STATE, 'SaslHandshake may come only once, first on a connection');
+    }
+    if (session.mechanism !== null && mechanism !== session.mechanism) {
+      this.exchanges.set(session, { kind: 'failed' });
+      throw new SpoolError(Errors.ILLEGAL_SASL_STATE, `re-authentication must use the connection's mechanism ${session.mechanism}, not ${printable(mechanism)}`);
     }
     const locked = this.lockedOut(session.host);
     if (locked !== null) {
@@ -124,9 +190,9 @@ export class SaslAuthenticator {
    */
   authenticate(session: Session, message: Buffer): Buffer | Promise<Buffer> {
     const exchange = this.exchanges.get(session);
-    if (session.mechanism !== null || exchange?.kind !== 'exchanging') {
+    if (exchange?.kind !== 'exchanging') {
       this.exchanges.set(session, { kind: 'failed' });
-      return Promise.reject(new SpoolError(Errors.ILLEGAL_SASL_STATE, session.mechanism !== null ? 'the connection is already authenticated' : 'SaslAuthenticate before a SaslHandshake'));
+      return Promise.reject(new SpoolError(Errors.ILLEGAL_SASL_STATE, session.mechanism !== null && exchange === undefined ? 'the connection is already authenticated' : 'SaslAuthenticate before a SaslHandshake'));
     }
     if (exchange.scram === null) {
       // PLAIN: one message. Mark the exchange over first: a second message while it runs is out of order.
@@ -183,11 +249,17 @@ export class SaslAuthenticator {
     return undefined;
   }
 
-  private succeeded(session: Session, mechanism: SaslMechanism, user: string, response: Buffer): Buffer {
+  private succeeded(session: Session, mechanism: SaslMechanism, user: string, response: Buffer): Buffer | Promise<never> {
+    const principal = `User:${user}`;
+    const again = session.mechanism !== null;
+    if (again && principal !== session.principal) {
+      return this.failed(session, mechanism, new SaslFailure(`re-authentication as ${principal} on a connection of ${session.principal}`, user, false));
+    }
     this.exchanges.delete(session);
-    session.authenticate(`User:${user}`, mechanism);
+    session.authenticate(principal, mechanism);
+    session.expiresAtMs = this.connectionsMaxReauthMs > 0 ? this.nowMs() + this.connectionsMaxReauthMs : null;
     this.count(mechanism, 'success');
-    this.log('debug', `authenticated User:${user} with ${mechanism} from ${session.host}`, { principal: `User:${user}`, mechanism, host: session.host });
+    this.log('debug', `${again ? 're-authenticated' : 'authenticated'} ${principal} with ${mechanism} from ${session.host}`, { principal, mechanism, host: session.host });
     return response;
   }
 

@@ -13,6 +13,11 @@ export class Session {
   authenticated = false;
   /** The SASL mechanism that authenticated the connection ('SCRAM-SHA-256'...), or null. */
   mechanism: string | null = null;
+  /**
+   * Monotonic ms at which the SASL session ends unless the client re-authenticates (KIP-368,
+   * `connectionsMaxReauthMs`), or null when it does not expire. Set by security/sasl.ts.
+   */
+  expiresAtMs: number | null = null;
 
   constructor(
     /** The client's address, without the port (ACL host matching, failed-login rate limits). */

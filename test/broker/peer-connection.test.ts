@@ -6,8 +6,9 @@
 // it verifies the broker against the CA and presents its own certificate to a listener that
 // requires one, and says what is wrong for an untrusted CA, a certificate without clientAuth,
 // and plaintext/TLS on the wrong port. With SASL it logs in with SCRAM as the inter-broker
-// user (also over TLS); a wrong password is a SASL_AUTHENTICATION_FAILED that names what to
-// check, and the shared PeerLoginBackoff keeps five connections that fail together to one
+// user (also over TLS), and logs in again in place before a session lifetime runs out
+// (--connections-max-reauth-ms); a wrong password is a SASL_AUTHENTICATION_FAILED that names
+// what to check, and the shared PeerLoginBackoff keeps five connections that fail together to one
 // failed login at the broker. PeerLoginBackoff's pacing is checked on a fake clock.
 
 import { rmSync } from 'node:fs';
@@ -185,6 +186,20 @@ describe('PeerConnection, SASL', () => {
     const context = TlsContext.load({ certFile: cert.cert, keyFile: cert.key, caFile: certs.ca.cert });
     const overTls = await broker({ ...SASL, tls: { native: context } });
     expect((await metadata(peer(overTls.port, security({ tls: context, login: { ...LOGIN, mechanism: 'SCRAM-SHA-256' } })))).errorCode).toBe(0);
+  });
+
+  it('re-authenticates in place when the broker gives the session a lifetime (--connections-max-reauth-ms)', async () => {
+    const b = await broker({ ...SASL, sasl: { mechanisms: ['SCRAM-SHA-512'], failedAuthenticationDelayMs: 1, connectionsMaxReauthMs: 500 } });
+    const connection = peer(b.port, security({ login: LOGIN }));
+    const startedMs = Date.now();
+    // Past three lifetimes on one connection: the broker would close it at the first expiry otherwise.
+    while (Date.now() - startedMs < 1600) {
+      expect((await metadata(connection)).errorCode).toBe(0);
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    const text = await b.context.metrics.registry.metrics();
+    expect(text).toMatch(/spool_connections_accepted_total\{listener="native"\} 1\b/);
+    expect(Number(text.match(/spool_sasl_authentications_total\{mechanism="SCRAM-SHA-512",result="success"\} (\d+)/)?.[1])).toBeGreaterThanOrEqual(3);
   });
 
   it('a wrong password fails with a message naming what to check; five connections sharing the backoff cost the broker one failed login', async () => {

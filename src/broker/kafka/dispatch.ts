@@ -41,7 +41,12 @@ const PRE_AUTHENTICATION: ReadonlySet<number> = new Set([ApiKeys.ApiVersions, Ap
 export function dispatchKafka(ctx: BrokerContext, raw: Buffer, header: RequestHeader, scope: RequestScope): Outcome<KafkaAnswer> {
   // Before decoding: an unauthenticated client's bytes are not parsed beyond the header.
   const refusal = authenticationRefusal(ctx, scope.session, `api key ${header.apiKey}`, PRE_AUTHENTICATION.has(header.apiKey), 'kafka');
-  if (refusal !== null) return { kind: 'bare-error', errorCode: KafkaErrors.SASL_AUTHENTICATION_FAILED, payloadBytes: 0, close: true, reason: refusal.message };
+  if (refusal !== null) {
+    // An expired session (KIP-368) is closed without an answer, as Kafka's broker does: a client
+    // reads no half-understood frame, only the disconnect, and connects again.
+    if (scope.session.mechanism !== null) return { kind: 'close', payloadBytes: 0, reason: refusal.message };
+    return { kind: 'bare-error', errorCode: KafkaErrors.SASL_AUTHENTICATION_FAILED, payloadBytes: 0, close: true, reason: refusal.message };
+  }
   let request: KafkaRequest;
   try {
     request = decodeRequest(raw);

@@ -8,7 +8,10 @@
 // failed handshake (either version) or authentication on a connection that still has to
 // authenticate is answered in its schema and closes the connection, as in Kafka; with SASL
 // off or once authenticated, the error is only answered (Kafka's KafkaApis answers
-// ILLEGAL_SASL_STATE there) and no raw tokens follow.
+// ILLEGAL_SASL_STATE there) and no raw tokens follow. With --connections-max-reauth-ms, an
+// authenticated connection may run the exchange again (KIP-368 re-authentication: librdkafka
+// and the Java client do it with v1 handshakes before sessionLifetimeMs runs out); its failure
+// closes the connection.
 
 import {
   KafkaErrors,
@@ -49,7 +52,8 @@ export function handleSaslHandshake(ctx: BrokerContext, request: SaslHandshakeRe
   const { sasl } = ctx;
   const mechanisms = sasl?.mechanismsFor(scope.session) ?? [];
   if (sasl === null) return answer({ errorCode: KafkaErrors.ILLEGAL_SASL_STATE, mechanisms } satisfies SaslHandshakeResponse);
-  const close = mustAuthenticate(ctx, scope.session);
+  // A failed re-authentication (KIP-368) closes too.
+  const close = mustAuthenticate(ctx, scope.session) || sasl.reauthenticates(scope.session);
   try {
     sasl.handshake(scope.session, request.mechanism);
     // v0: the tokens that follow are raw `size:int32 token` frames (KIP-43's original exchange).
@@ -62,7 +66,7 @@ export function handleSaslHandshake(ctx: BrokerContext, request: SaslHandshakeRe
 }
 
 export function handleSaslAuthenticate(ctx: BrokerContext, request: SaslAuthenticateRequest, scope: KafkaScope): KafkaAnswer | Promise<KafkaAnswer> {
-  const close = mustAuthenticate(ctx, scope.session);
+  const close = mustAuthenticate(ctx, scope.session) || (ctx.sasl?.reauthenticates(scope.session) ?? false);
   const failed = (error: unknown): KafkaAnswer => {
     if (!isSpoolError(error)) throw error;
     const { errorCode, errorMessage } = kafkaErrorOf(error);
@@ -70,8 +74,10 @@ export function handleSaslAuthenticate(ctx: BrokerContext, request: SaslAuthenti
   };
   const { sasl } = ctx;
   if (sasl === null) return failed(new SpoolError(Errors.ILLEGAL_SASL_STATE, 'SASL is not enabled on this listener'));
-  // sessionLifetimeMs 0: no re-authentication deadline (KIP-368 is not implemented).
-  const answered = (bytes: Buffer): KafkaAnswer => answer({ errorCode: KafkaErrors.NONE, errorMessage: null, authBytes: bytes, sessionLifetimeMs: 0 } satisfies SaslAuthenticateResponse);
+  // sessionLifetimeMs (v1+; v0 leaves it out): KIP-368's deadline once the exchange has
+  // succeeded, 0 before that or with --connections-max-reauth-ms 0.
+  const answered = (bytes: Buffer): KafkaAnswer =>
+    answer({ errorCode: KafkaErrors.NONE, errorMessage: null, authBytes: bytes, sessionLifetimeMs: sasl.sessionLifetimeMs(scope.session) } satisfies SaslAuthenticateResponse);
   try {
     const outcome = sasl.authenticate(scope.session, request.authBytes);
     return outcome instanceof Promise ? outcome.then(answered, failed) : answered(outcome);

@@ -1,7 +1,8 @@
 // Native SASL and SCRAM-user APIs (44-47) over security/ and core/users.ts. A failed
 // handshake or authentication on a connection that still has to authenticate is answered
 // with its error and closes the connection; with SASL off, or once authenticated, a SASL
-// request is only answered with its error (as Kafka's broker answers one after the exchange).
+// request is only answered with its error (as Kafka's broker answers one after the exchange),
+// unless it is a re-authentication (--connections-max-reauth-ms), whose failure closes.
 
 import { NO_ERROR, errorFields } from '../../protocol/errors.js';
 import type * as M from '../../protocol/messages.js';
@@ -16,7 +17,8 @@ export function handleSaslHandshake(ctx: BrokerContext, request: M.SaslHandshake
     const error = new SpoolError(Errors.UNSUPPORTED_SASL_MECHANISM, 'SASL is not enabled on this broker');
     return { header: { ...errorFields(error), mechanisms: [] } satisfies M.SaslHandshakeResponse };
   }
-  const close = mustAuthenticate(ctx, scope.session);
+  // A failed re-authentication closes too.
+  const close = mustAuthenticate(ctx, scope.session) || sasl.reauthenticates(scope.session);
   const mechanisms = sasl.mechanismsFor(scope.session);
   try {
     sasl.handshake(scope.session, request.mechanism);
@@ -29,13 +31,17 @@ export function handleSaslHandshake(ctx: BrokerContext, request: M.SaslHandshake
 
 export function handleSaslAuthenticate(ctx: BrokerContext, request: M.SaslAuthenticateRequest, scope: RequestScope): HandlerResponse | Promise<HandlerResponse> {
   const { sasl } = ctx;
-  const close = mustAuthenticate(ctx, scope.session);
+  const close = mustAuthenticate(ctx, scope.session) || (sasl?.reauthenticates(scope.session) ?? false);
   const failed = (error: unknown): HandlerResponse => {
     if (!isSpoolError(error)) throw error;
     return { header: { ...errorFields(error), authBytes: EMPTY } satisfies M.SaslAuthenticateResponse, close };
   };
   if (sasl === null) return failed(new SpoolError(Errors.ILLEGAL_SASL_STATE, 'SASL is not enabled on this broker'));
-  const answered = (bytes: Buffer): HandlerResponse => ({ header: { ...NO_ERROR, authBytes: bytes } satisfies M.SaslAuthenticateResponse });
+  // sessionLifetimeMs only when the session expires (an optional field older SDKs ignore).
+  const answered = (bytes: Buffer): HandlerResponse => {
+    const sessionLifetimeMs = sasl.sessionLifetimeMs(scope.session);
+    return { header: { ...NO_ERROR, authBytes: bytes, ...(sessionLifetimeMs > 0 ? { sessionLifetimeMs } : {}) } satisfies M.SaslAuthenticateResponse };
+  };
   try {
     const outcome = sasl.authenticate(scope.session, Buffer.from(request.authBytes.buffer, request.authBytes.byteOffset, request.authBytes.byteLength));
     return outcome instanceof Promise ? outcome.then(answered, failed) : answered(outcome);
