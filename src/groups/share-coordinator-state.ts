@@ -22,7 +22,7 @@ import { Errors, SpoolError } from '../util/errors.js';
 import { validateTopicName } from '../storage/names.js';
 import { checkGroupId } from './validate.js';
 import { coordinatorPartitionOf, type CoordinatorRoles } from './coordinator-placement.js';
-import { SharePartition, type SharePartitionLimits, type StateRun } from './share-partition.js';
+import { ShareDefaults, SharePartition, type SharePartitionLimits, type StateRun } from './share-partition.js';
 import type { ShareStateValue } from './share-state-codec.js';
 import { SHARE_STATE_TOPIC, type ShareStateRecord, type ShareStateStore } from './share-state-store.js';
 
@@ -81,6 +81,23 @@ interface StoredGroup {
 }
 
 const key = (topic: string, partition: number): string => `${topic}\u0000${partition}`;
+
+/**
+ * A written window must be one a share-partition can hold: at most the largest in-flight
+ * window (ShareDefaults.maxInFlightRecords, the flag's maximum), runs consecutive from the
+ * start offset. A leader never writes more; a bigger one would make every reader allocate
+ * and walk it (restore() touches each offset).
+ */
+function checkWindow(startOffset: number, runs: readonly StateRun[]): void {
+  let expected = startOffset;
+  for (const run of runs) {
+    if (run.firstOffset !== expected || run.lastOffset < run.firstOffset) throw new SpoolError(Errors.INVALID_REQUEST, `share state runs must be consecutive from ${startOffset}`);
+    expected = run.lastOffset + 1;
+  }
+  if (expected - startOffset > ShareDefaults.maxInFlightRecords || !Number.isSafeInteger(expected)) {
+    throw new SpoolError(Errors.INVALID_REQUEST, `a share-partition's state covers at most ${ShareDefaults.maxInFlightRecords} offsets, got ${expected - startOffset}`);
+  }
+}
 
 /** A share-partition's topic and partition as the stored key needs them (the requests come from other brokers too). */
 function checkPartition(topic: string, partition: number): void {
@@ -199,7 +216,10 @@ export class ShareCoordinatorState {
     const group = this.group(groupId);
     const partitions: ShareStateWriteResult['partitions'] = [];
     const records: ShareStateRecord[] = [];
-    for (const write of writes) checkPartition(write.topic, write.partition);
+    for (const write of writes) {
+      checkPartition(write.topic, write.partition);
+      checkWindow(write.startOffset, write.runs);
+    }
     for (const write of writes) {
       const stored = group.partitions.get(key(write.topic, write.partition));
       const entry: ShareStateWriteResult['partitions'][number] = { topic: write.topic, partition: write.partition, errorCode: 0 };

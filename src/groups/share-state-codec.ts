@@ -24,7 +24,7 @@ import { Errors, SpoolError } from '../util/errors.js';
 import { readInt64, writeInt64 } from '../records/index.js';
 import { assert } from '../util/assert.js';
 import { encodeOffsetKey, decodeOffsetKey, type OffsetKey } from './offset-codec.js';
-import { ShareRecordState, type StateRun } from './share-partition.js';
+import { ShareDefaults, ShareRecordState, type StateRun } from './share-partition.js';
 
 export const SHARE_STATE_VALUE_VERSION = 1;
 export const SHARE_STATE_VALUE_VERSION_EPOCHS = 3;
@@ -96,6 +96,9 @@ export function decodeShareStateValue(buf: Buffer): ShareStateValue {
     firstOffset += length;
     position += layout.RUN_BYTES;
   }
+  // A window larger than any share-partition holds is not a state we wrote: reading it back
+  // would allocate and walk every offset of it.
+  if (firstOffset - startOffset > ShareDefaults.maxInFlightRecords || !Number.isSafeInteger(firstOffset)) throw bad(`window of ${firstOffset - startOffset} offsets`);
   if (version !== SHARE_STATE_VALUE_VERSION_EPOCHS) return { startOffset, runs };
   return { startOffset, runs, leaderEpoch: buf.readInt32BE(ShareStateValueLayoutV3.LEADER_EPOCH), stateEpoch: buf.readInt32BE(ShareStateValueLayoutV3.STATE_EPOCH) };
 }

@@ -74,6 +74,14 @@ describe('ShareFetch with acknowledgements', () => {
     expect(waitedMs).toBeLessThan(5_000);
   });
 
+  it('refuses the share-state APIs between brokers on a single node (a client cannot write share state)', async () => {
+    const answer = await shared
+      .client()
+      .request(ApiKey.WriteShareGroupState, { groupId: 'g', partitions: [{ topic: 't', partition: 0, leaderEpoch: -1, stateEpoch: 0, startOffset: 0, runs: [[2147483647, 0, 0]] }] })
+      .then((response) => response.header as { errorCode: number; errorMessage?: string }, (error: { code?: string; message: string }) => ({ errorCode: -1, errorMessage: error.message }));
+    expect(answer.errorMessage).toMatch(/between the brokers of a cluster/);
+  });
+
   it('lets a run() consumer accept every record exactly once through its fetches', async () => {
     const topic = randomTopic();
     await produce(topic, 1_200);

@@ -114,6 +114,11 @@ describe('share groups split into partition leaders and a share coordinator', ()
     await expect(state.reset('g', long, [{ partition: 0, offset: 1 }])).rejects.toMatchObject({ kind: Errors.INVALID_TOPIC });
     await expect(state.write('g', [{ topic: 'jobs', partition: -1, leaderEpoch: 1, stateEpoch: 0, startOffset: 0, runs: [] }])).rejects.toMatchObject({ kind: Errors.INVALID_REQUEST });
     expect(() => state.read('g', '', 0, 1)).toThrow(expect.objectContaining({ kind: Errors.INVALID_TOPIC }));
+    // A window larger than a share-partition holds (a reader would allocate and walk 2^31 offsets): refused, nothing stored.
+    const huge = [{ firstOffset: 0, lastOffset: 2 ** 31, state: ShareRecordState.AVAILABLE, deliveryCount: 0 }];
+    await expect(state.write('g', [{ topic: 'jobs', partition: 0, leaderEpoch: 1, stateEpoch: 0, startOffset: 0, runs: huge }])).rejects.toMatchObject({ kind: Errors.INVALID_REQUEST });
+    const tooBig = [{ firstOffset: 0, lastOffset: 9_999, state: ShareRecordState.AVAILABLE, deliveryCount: 0 }];
+    expect(() => decodeShareStateValue(encodeShareStateValue({ startOffset: 0, runs: tooBig, leaderEpoch: 1 }))).toThrow(/window/);
   });
 
   it('hands out nothing at or past the high watermark', async () => {

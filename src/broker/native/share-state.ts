@@ -13,7 +13,13 @@ import { errorFields } from '../../protocol/errors.js';
 import { Errors, SpoolError } from '../../util/errors.js';
 import { configFromWire, configToWire, runsFromWire, runsToWire } from '../share-state-wire.js';
 
+/** These APIs are between the brokers of a cluster: a single node answers them with an error (its share groups never cross a network). */
+function checkCluster(ctx: BrokerContext, api: string): void {
+  if (ctx.replicas === undefined) throw new SpoolError(Errors.INVALID_REQUEST, `${api} is between the brokers of a cluster; this broker is a single node`);
+}
+
 export function handleReadShareGroupState(ctx: BrokerContext, request: M.ReadShareGroupStateRequest): HandlerResponse {
+  checkCluster(ctx, 'ReadShareGroupState');
   const read = ctx.coordinator.shares.state.read(request.groupId, request.topic, request.partition, request.leaderEpoch);
   const response: M.ReadShareGroupStateResponse = {
     errorCode: 0,
@@ -26,6 +32,7 @@ export function handleReadShareGroupState(ctx: BrokerContext, request: M.ReadSha
 }
 
 export async function handleWriteShareGroupState(ctx: BrokerContext, request: M.WriteShareGroupStateRequest): Promise<HandlerResponse> {
+  checkCluster(ctx, 'WriteShareGroupState');
   const writes = request.partitions.map((entry) => ({
     topic: entry.topic,
     partition: entry.partition,
@@ -40,12 +47,14 @@ export async function handleWriteShareGroupState(ctx: BrokerContext, request: M.
 }
 
 export async function handleConfigureShareGroup(ctx: BrokerContext, request: M.ConfigureShareGroupRequest): Promise<HandlerResponse> {
+  checkCluster(ctx, 'ConfigureShareGroup');
   const config = await ctx.coordinator.shares.state.configure(request.groupId, configFromWire(request), request.onlyIfUnset);
   const response: M.ConfigureShareGroupResponse = { errorCode: 0, config: configToWire(config) };
   return { header: response };
 }
 
 export async function handleResetShareGroupState(ctx: BrokerContext, request: M.ResetShareGroupStateRequest): Promise<HandlerResponse> {
+  checkCluster(ctx, 'ResetShareGroupState');
   await ctx.coordinator.shares.state.reset(request.groupId, request.topic, request.partitions);
   const response: M.ResetShareGroupStateResponse = { errorCode: 0 };
   return { header: response };
@@ -53,6 +62,7 @@ export async function handleResetShareGroupState(ctx: BrokerContext, request: M.
 
 /** Appends dead letters to `<group>.dlq` partition 0 here (its leader), acks=all; no topic ACL (a broker's request). */
 export async function handleAppendDeadLetters(ctx: BrokerContext, request: M.AppendDeadLettersRequest, payload: Buffer): Promise<HandlerResponse> {
+  checkCluster(ctx, 'AppendDeadLetters');
   const invalid = checkGroupId(request.groupId);
   if (invalid !== undefined) throw new SpoolError(Errors.INVALID_GROUP_ID, invalid);
   if (request.size !== payload.length) throw new SpoolError(Errors.INVALID_REQUEST, `size ${request.size} does not match the ${payload.length} payload bytes`);
