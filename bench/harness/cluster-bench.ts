@@ -42,7 +42,7 @@ export interface ClusterBenchOptions {
 }
 
 export interface ClusterBenchResult {
-  w1: { messages: number; seconds: number; msgsPerSec: number; mbPerSec: number; p50Ms: number; p99Ms: number; errors: number };
+  w1: { messages: number; seconds: number; msgsPerSec: number; mbPerSec: number; p50Ms: number; p99Ms: number; errors: number; errorSamples: string[] };
   share: { messages: number; consumers: number; seconds: number; msgsPerSec: number; leaders: number[] };
   failover: { leaseTtlMs: number; newLeaderMs: number; firstAckMs: number; check: string; lost: number };
 }
@@ -58,19 +58,30 @@ async function w1(cluster: TestCluster, options: ClusterBenchOptions): Promise<C
   // Wait for every replica to be in the ISR, so acks=all means three copies from the start.
   await waitFor(async () => (await cluster.state(topic, 0))?.isr.length === 3, 10_000);
   const client = await RawClient.connect(leader.port);
+  // The partition state (ISR included) is in etcd before the leader has created its local
+  // log: until it has, a produce answers UNKNOWN_TOPIC. Wait for the log, not the state.
+  await waitFor(async () => {
+    const answer = await client.request<M.ListOffsetsResponse>(ApiKey.ListOffsets, { partitions: [{ topic, partition: 0, timestamp: -1 }] });
+    return answer.header.errorCode === 0 && answer.header.partitions[0]?.errorCode === 0;
+  }, 10_000);
   const value = Buffer.alloc(options.messageBytes, 'x');
   const batch = encodeBatch(Array.from({ length: options.batchMessages }, () => ({ key: null, value })));
   const histogram = new LatencyHistogram();
   const batches = Math.ceil(options.messages / options.batchMessages);
   let sent = 0;
   let errors = 0;
+  const errorSamples: string[] = [];
   const started = performance.now();
   const send = async (): Promise<void> => {
     while (sent < batches) {
       sent++;
       const at = performance.now();
       const response = await client.request<M.ProduceResponse>(ApiKey.Produce, { acks: -1, timeoutMs: 30_000, partitions: [{ topic, partition: 0, size: batch.length }] }, batch);
-      if (response.header.errorCode !== 0 || response.header.partitions[0]!.errorCode !== 0) errors++;
+      if (response.header.errorCode !== 0 || response.header.partitions[0]!.errorCode !== 0) {
+        errors++;
+        const failed = response.header.errorCode !== 0 ? response.header : response.header.partitions[0]!;
+        if (errorSamples.length < 3) errorSamples.push(`${failed.errorCode} ${failed.errorMessage ?? ''}`);
+      }
       else histogram.recordMs(performance.now() - at, options.batchMessages);
     }
   };
@@ -86,6 +97,7 @@ async function w1(cluster: TestCluster, options: ClusterBenchOptions): Promise<C
     p50Ms: histogram.percentileMs(50),
     p99Ms: histogram.percentileMs(99),
     errors,
+    errorSamples,
   };
 }
 

@@ -13,7 +13,7 @@ describe('bench/cluster.ts --tiny', () => {
   it('measures W1 acks=all RF 3 and failover on a 3-broker cluster', async () => {
     const options = { ...TINY, messages: 10_000 };
     const result = await runClusterBench(options);
-    expect(result.w1).toMatchObject({ messages: 10_000, errors: 0 });
+    expect(result.w1, `W1 errors: ${result.w1.errorSamples.join('; ')}`).toMatchObject({ messages: 10_000, errors: 0 });
     expect(result.w1.msgsPerSec).toBeGreaterThan(0);
     expect(result.share).toMatchObject({ messages: TINY.shareMessages, consumers: TINY.shareConsumers });
     expect(new Set(result.share.leaders).size).toBeGreaterThan(1);

@@ -98,7 +98,12 @@ function appendPartition(ctx: BrokerContext, entry: PartitionAppend, acks: Acks,
   const { topic, partition } = entry;
   const info = ctx.logs.getTopic(topic);
   if (!info) {
-    // A cluster's topic this broker holds no replica of: NOT_LEADER_OR_FOLLOWER (ask Metadata).
+    // A cluster's topic this broker holds no replica of, or whose log it is still creating
+    // (the partition state in etcd, naming it leader, comes before its local log):
+    // NOT_LEADER_OR_FOLLOWER, retriable (ask Metadata, try again), never UNKNOWN_TOPIC.
+    if (ctx.clusterAdmin?.hasTopic(topic) === true) {
+      throw new SpoolError(Errors.NOT_LEADER_OR_FOLLOWER, `${topic}-${partition}: this broker holds no log of it (not a replica here, or still creating it)`);
+    }
     ctx.replicas?.checkProduce(topic, partition, acks);
     throw new SpoolError(Errors.UNKNOWN_TOPIC, `topic '${topic}' does not exist`);
   }
