@@ -707,6 +707,21 @@ export class PartitionLogImpl implements ReplicaLog {
     if (offset <= this._logStartOffset) return this._logStartOffset;
     const count = closedSegmentsBelow(this.segments, offset);
     this._logStartOffset = offset;
+    // A segment wholly below the new start but still being flushed after its roll stays for
+    // now (deleting it would race its fsync): it goes, with those after it below the start,
+    // once that flush is done (and at the latest at the next retention run).
+    const held = this.segments[count];
+    if (held?.flushing === true && count < this.segments.length - 1 && this.segments[count + 1]!.baseOffset <= offset) {
+      void held.flushDone.then(() => {
+        if (this.closedReason !== null || this.isOffline) return;
+        const more = closedSegmentsBelow(this.segments, this._logStartOffset);
+        try {
+          if (more > 0) this.deleteOldestSegments(more);
+        } catch {
+          // deleteOldestSegments took the partition offline and recorded why.
+        }
+      });
+    }
     if (count > 0) this.deleteOldestSegments(count);
     else {
       try {

@@ -9,7 +9,7 @@
 
 import { afterAll, describe, expect, it } from 'vitest';
 import { Client } from '../../src/client/index.js';
-import { randomTopic, startBroker, tempDir, type BrokerProcess } from '../helpers/broker.js';
+import { waitFor, randomTopic, startBroker, tempDir, type BrokerProcess } from '../helpers/broker.js';
 
 const dataDir = tempDir();
 let broker: BrokerProcess;
@@ -90,7 +90,8 @@ describe('admin: alter, add partitions, delete records, describe cluster', () =>
     ]);
     const [after] = await admin.describeTopics({ topics: [topic] });
     expect(after!.partitions[0]!.logStartOffset).toBe(60);
-    expect(after!.partitions[0]!.segments).toBeLessThan(segmentsBefore);
+    // A segment still being flushed after its roll goes once its flush is done (a loaded machine).
+    await waitFor(async () => (await admin.describeTopics({ topics: [topic] }))[0]!.partitions[0]!.segments < segmentsBefore);
     // Never moves back.
     expect(await admin.deleteRecords({ topic, partitions: [{ partition: 0, offset: 10 }] })).toEqual([{ partition: 0, lowWatermark: 60 }]);
     await expect(admin.deleteRecords({ topic, partitions: [{ partition: 0, offset: 101 }] })).rejects.toMatchObject({ code: 'OFFSET_OUT_OF_RANGE' });

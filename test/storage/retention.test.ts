@@ -2,7 +2,9 @@
 // timestamp is older than retention.ms are deleted oldest first, retention.bytes deletes
 // the oldest while the rest still exceeds the limit, the active segment is never deleted,
 // the log start offset moves (reads below it are OFFSET_OUT_OF_RANGE) and survives a
-// restart through the checkpoint; compacted topics are left alone.
+// restart through the checkpoint; compacted topics are left alone by age and size, but on
+// any topic the segments wholly below the log start offset that DeleteRecords left (still
+// flushing then) go at the next run.
 
 import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -108,6 +110,28 @@ describe('retention', () => {
     await settle(manager, 'c');
     clock.advance(100_000);
     expect(applyRetention(log, clock.nowMs())).toBe(0);
+    await manager.close();
+  });
+
+  it('deletes the segments DeleteRecords left because they were still flushing, once flushed, on a compacted topic too', async () => {
+    const clock = new ManualClock(1_000_000);
+    const manager = await LogManager.open({ dataDir: data.dir, fsync: { kind: 'never' }, clock, backgroundTasks: false });
+    await manager.createTopic('d', 1, { segmentBytes: 500, cleanupPolicy: 'compact' });
+    const log = manager.getPartition('d', 0);
+    for (let i = 0; i < 30; i++) await log.append(makeBatch(i, 1, 100, clock.nowMs()));
+    await settle(manager, 'd');
+    // DeleteRecords while the oldest segment's post-roll flush is still in flight (held here):
+    // the start moves, that segment (and so every later one) stays.
+    const oldest = log.segments[0]!;
+    oldest.flushing = true;
+    const segmentsBefore = log.segmentCount;
+    expect(log.deleteRecordsBefore(20)).toBe(20);
+    expect(log.segmentCount).toBe(segmentsBefore);
+    oldest.flushing = false;
+    await manager.runTask('retention');
+    expect(log.segmentCount).toBeLessThan(segmentsBefore);
+    expect(log.segments[1]!.baseOffset).toBeGreaterThan(20);
+    expect(log.logStartOffset).toBe(20);
     await manager.close();
   });
 });
