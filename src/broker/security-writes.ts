@@ -16,7 +16,8 @@ export interface SecurityWrites {
   alterCredentials(changes: readonly CredentialChange[]): Promise<Array<SpoolError | null>>;
   createAcls(bindings: readonly AclBinding[]): Promise<Array<SpoolError | null>>;
   deleteAcls(filters: readonly AclFilter[]): Promise<AclBinding[][]>;
-  alterQuota(entity: QuotaEntity, rates: Partial<Record<QuotaKind, number | null>>): Promise<void>;
+  /** Several entities' rates in one write (one CAS in a cluster); each entry's error in its place. */
+  alterQuotas(changes: ReadonlyArray<{ entity: QuotaEntity; rates: Partial<Record<QuotaKind, number | null>> }>): Promise<Array<SpoolError | null>>;
 }
 
 /** A document in one shared place, changed by compare-and-swap (cluster/shared-document.ts). */
@@ -29,7 +30,7 @@ export function localSecurityWrites(security: SecurityStore, credentials: Creden
     alterCredentials: async (changes) => credentials.alter(changes),
     createAcls: async (bindings) => security.createAcls(bindings),
     deleteAcls: async (filters) => security.deleteAcls(filters),
-    alterQuota: async (entity, rates) => security.alterQuota(entity, rates),
+    alterQuotas: async (changes) => security.alterQuotas(changes),
   };
 }
 
@@ -50,6 +51,6 @@ export function sharedSecurityWrites(documents: { credentials: SharedDocumentWri
     alterCredentials: (changes) => documents.credentials.update((current) => alterCredentialDocument(current, changes)),
     createAcls: (bindings) => onAcls((scratch) => scratch.createAcls(bindings)),
     deleteAcls: (filters) => onAcls((scratch) => scratch.deleteAcls(filters)),
-    alterQuota: (entity, rates) => onAcls((scratch) => scratch.alterQuota(entity, rates)),
+    alterQuotas: (changes) => onAcls((scratch) => scratch.alterQuotas(changes)),
   };
 }

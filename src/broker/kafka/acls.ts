@@ -238,31 +238,31 @@ export function handleDescribeClientQuotas(ctx: BrokerContext, request: Describe
 
 export async function handleAlterClientQuotas(ctx: BrokerContext, request: AlterClientQuotasRequest, scope: KafkaScope): Promise<KafkaAnswer> {
   const allowed = mayCluster(ctx, scope.session, Operation.AlterConfigs);
-  // One entry after another: each is its own write, in request order.
-  const entries = [];
-  for (const entry of request.entries) entries.push(await alterOneQuota(ctx, request, scope, allowed, entry));
+  // Every entry checked on its own, the accepted ones written in one go (security-store.ts alterQuotas).
+  const parsed = request.entries.map((entry) => parseQuotaEntry(scope, allowed, entry));
+  const valid = parsed.flatMap((entry) => (entry instanceof SpoolError ? [] : [entry]));
+  const written = request.validateOnly || valid.length === 0 ? valid.map(() => null) : await ctx.securityWrites.alterQuotas(valid);
+  let next = 0;
+  const entries = request.entries.map((entry, index) => {
+    const failure = parsed[index] instanceof SpoolError ? parsed[index] : written[next++];
+    return failure ? { entity: entry.entity, ...kafkaErrorOf(failure) } : { entity: entry.entity, errorCode: KafkaErrors.NONE, errorMessage: null };
+  });
   return answer({ throttleTimeMs: 0, entries } satisfies AlterClientQuotasResponse);
 }
 
-async function alterOneQuota(ctx: BrokerContext, request: AlterClientQuotasRequest, scope: KafkaScope, allowed: boolean, entry: AlterClientQuotasRequest['entries'][number]) {
-  const base = { entity: entry.entity };
-  try {
-    if (!allowed) throw clusterDenied(scope.session, Operation.AlterConfigs);
-    const entity: QuotaEntity = { user: null, clientId: null };
-    for (const part of entry.entity) {
-      if (part.entityName === null) throw new SpoolError(Errors.INVALID_REQUEST, 'default quota entities are not served: name a user or a client id');
-      if (part.entityType === ENTITY_USER) entity.user = part.entityName;
-      else if (part.entityType === ENTITY_CLIENT_ID) entity.clientId = part.entityName;
-      else throw new SpoolError(Errors.INVALID_REQUEST, `quota entity type '${part.entityType}' is not served (user, client-id)`);
-    }
-    const rates: Partial<Record<QuotaKind, number | null>> = {};
-    for (const op of entry.ops) {
-      if (op.key !== QuotaKind.Produce && op.key !== QuotaKind.Fetch) throw new SpoolError(Errors.INVALID_REQUEST, `quota '${op.key}' is not served (producer_byte_rate, consumer_byte_rate)`);
-      rates[op.key] = op.remove ? null : Math.floor(op.value);
-    }
-    if (!request.validateOnly) await ctx.securityWrites.alterQuota(entity, rates);
-    return { ...base, errorCode: KafkaErrors.NONE, errorMessage: null };
-  } catch (error) {
-    return { ...base, ...kafkaErrorOf(error) };
+function parseQuotaEntry(scope: KafkaScope, allowed: boolean, entry: AlterClientQuotasRequest['entries'][number]): { entity: QuotaEntity; rates: Partial<Record<QuotaKind, number | null>> } | SpoolError {
+  if (!allowed) return clusterDenied(scope.session, Operation.AlterConfigs);
+  const entity: QuotaEntity = { user: null, clientId: null };
+  for (const part of entry.entity) {
+    if (part.entityName === null) return new SpoolError(Errors.INVALID_REQUEST, 'default quota entities are not served: name a user or a client id');
+    if (part.entityType === ENTITY_USER) entity.user = part.entityName;
+    else if (part.entityType === ENTITY_CLIENT_ID) entity.clientId = part.entityName;
+    else return new SpoolError(Errors.INVALID_REQUEST, `quota entity type '${part.entityType}' is not served (user, client-id)`);
   }
+  const rates: Partial<Record<QuotaKind, number | null>> = {};
+  for (const op of entry.ops) {
+    if (op.key !== QuotaKind.Produce && op.key !== QuotaKind.Fetch) return new SpoolError(Errors.INVALID_REQUEST, `quota '${op.key}' is not served (producer_byte_rate, consumer_byte_rate)`);
+    rates[op.key] = op.remove ? null : Math.floor(op.value);
+  }
+  return { entity, rates };
 }

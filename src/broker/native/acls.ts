@@ -32,20 +32,8 @@ export function handleDescribeClientQuotas(ctx: BrokerContext): HandlerResponse 
 }
 
 export async function handleAlterClientQuotas(ctx: BrokerContext, request: M.AlterClientQuotasRequest): Promise<HandlerResponse> {
-  // One entry after another: each is its own write, in request order.
-  const results: M.ErrorFields[] = [];
-  for (const entry of request.entries) {
-    results.push(await alterOneQuota(ctx, entry));
-  }
+  // Every entry checked on its own, the accepted ones written in one go (security-store.ts alterQuotas).
+  const answers = await ctx.securityWrites.alterQuotas(request.entries.map((entry) => ({ entity: { user: entry.user, clientId: entry.clientId }, rates: entry.rates })));
+  const results: M.ErrorFields[] = answers.map((error) => (error === null ? { errorCode: 0 } : errorFields(error)));
   return { header: { errorCode: 0, results } satisfies M.AlterClientQuotasResponse };
-}
-
-async function alterOneQuota(ctx: BrokerContext, entry: M.AlterClientQuotasRequest['entries'][number]): Promise<M.ErrorFields> {
-  try {
-    await ctx.securityWrites.alterQuota({ user: entry.user, clientId: entry.clientId }, entry.rates);
-    return { errorCode: 0 };
-  } catch (error) {
-    if (!isSpoolError(error)) throw error;
-    return errorFields(error);
-  }
 }
