@@ -37,7 +37,7 @@ async function alter(entries: M.AlterClientQuotasRequest['entries']): Promise<nu
 describe('AlterClientQuotas of many entries', () => {
   it('writes once, answers each entry in its place, and keeps at most MAX_QUOTA_ENTITIES entities', async () => {
     const writes = vi.spyOn(broker.context.security as unknown as { write: (data: Buffer) => void }, 'write');
-    const entries = Array.from({ length: 1000 }, (_, index) => ({ user: null, clientId: `c${index}`, rates: { producer_byte_rate: 1024 + index } }));
+    const entries: M.AlterClientQuotasRequest['entries'] = Array.from({ length: 1000 }, (_, index) => ({ user: null, clientId: `c${index}`, rates: { producer_byte_rate: 1024 + index } }));
     entries[500] = { user: null, clientId: null, rates: { producer_byte_rate: 1024 } };
     const codes = await alter(entries);
     expect(writes).toHaveBeenCalledTimes(1);
