@@ -56,6 +56,10 @@ export class SharedDocument {
         this.applyAt(written.revision, next);
         return result;
       }
+      // Lost to another writer: wait a random while (doubling, at most 200 ms) so concurrent
+      // writers spread out instead of colliding again every round (20 at once exhausted the
+      // attempts of the unluckiest on a loaded machine).
+      await new Promise((resolve) => setTimeout(resolve, Math.random() * Math.min(200, 5 * 2 ** attempt)));
     }
     throw new SpoolError(Errors.CLUSTER_UNAVAILABLE, `${this.key}: ${SHARED_DOCUMENT_MAX_ATTEMPTS} compare-and-swap attempts lost to other writers`);
   }
