@@ -41,8 +41,10 @@ describe('--connections-max-reauth-ms with librdkafka 2.0.2 (kcat)', () => {
     // (librdkafka 2.0.2 ignores session_lifetime_ms), and kcat, with its only broker down, stops.
     const waiting = await kcat(['-c', '2']);
     expect(waiting.stdout).toBe('before\n');
-    expect(waiting.stderr).toMatch(/Disconnected \(after (19|20|21|22)\d\dms in state UP\)/);
-    expect(broker.stderr()).toMatch(/SASL session of User:admin from 127\.0\.0\.1 expired without re-authentication; closing the connection/);
+    // Closed at the session's expiry (2 s after the login), not before; how much later depends on the machine's load.
+    const upMs = Number(/Disconnected \(after (\d+)ms in state UP\)/.exec(waiting.stderr)?.[1]);
+    expect(upMs).toBeGreaterThanOrEqual(1_900);
+    await waitFor(() => /SASL session of User:admin from 127\.0\.0\.1 expired without re-authentication; closing the connection/.test(broker.stderr()), 5_000, 20);
     // The user is still valid: a new connection logs in and reads (the SDK's own connection was re-authenticated in place meanwhile).
     await client.producer().send({ topic, messages: [{ value: 'after' }] });
     const again = await kcat(['-e']);
