@@ -22,6 +22,7 @@ import { Errors, SpoolError, isSpoolError } from '../util/errors.js';
 import type { BrokerContext } from './context.js';
 import { NO_LEADER_ID } from './core/cluster-metadata.js';
 import type { PeerPool } from './peer-requests.js';
+import { retryUntil } from './retry-until.js';
 
 const RETRIABLE = new Set<number>([
   Errors.NOT_LEADER_OR_FOLLOWER.code,
@@ -55,21 +56,7 @@ export class ClusterDeadLetterSink implements DeadLetterSink {
       }
     }
     const batch = encodeBatch(records);
-    const deadline = Date.now() + this.deadlineMs;
-    let waitMs = 50;
-    for (;;) {
-      let failure: SpoolError;
-      try {
-        await this.appendOnce(ctx, topic, groupId, batch);
-        return;
-      } catch (error) {
-        if (!isSpoolError(error) || !RETRIABLE.has(error.errorCode)) throw error;
-        failure = error;
-      }
-      if (Date.now() + waitMs > deadline || ctx.shuttingDown) throw failure;
-      await new Promise((resolve) => setTimeout(resolve, waitMs));
-      waitMs = Math.min(waitMs * 2, 1000);
-    }
+    await retryUntil(() => this.appendOnce(ctx, topic, groupId, batch), { retriable: RETRIABLE, deadlineMs: this.deadlineMs, firstWaitMs: 50, stopped: () => ctx.shuttingDown });
   }
 
   private async appendOnce(ctx: BrokerContext, topic: string, groupId: string, batch: Buffer): Promise<void> {

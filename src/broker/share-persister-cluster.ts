@@ -21,8 +21,9 @@ import { SHARE_STATE_TOPIC } from '../groups/share-state-store.js';
 import { ApiKey } from '../protocol/apis.js';
 import { errorFromFields } from '../protocol/errors.js';
 import type * as M from '../protocol/messages.js';
-import { Errors, SpoolError, isSpoolError } from '../util/errors.js';
+import { Errors, SpoolError } from '../util/errors.js';
 import type { PeerPool } from './peer-requests.js';
+import { retryUntil } from './retry-until.js';
 import { configFromWire, configToWire, runsFromWire, runsToWire } from './share-state-wire.js';
 
 /** Errors after which a read (or config, reset) goes to the coordinator again. */
@@ -77,28 +78,17 @@ export class ClusterSharePersister implements SharePersister {
     return header;
   }
 
-  /** Runs `attempt` against the coordinator, trying again on retriable errors until the deadline. */
-  private async withRetry<T>(groupId: string, attempt: (target: Target) => Promise<T> | T): Promise<T> {
-    const deadline = Date.now() + this.deadlineMs;
-    let waitMs = this.backoffMs;
-    for (;;) {
-      if (this.closed) throw new SpoolError(Errors.SHUTTING_DOWN, 'the broker is shutting down');
-      let failure: SpoolError;
-      const target = this.target(groupId);
-      if (target === null) {
-        failure = new SpoolError(Errors.COORDINATOR_NOT_AVAILABLE, `share group ${groupId}: its ${SHARE_STATE_TOPIC} partition has no leader`);
-      } else {
-        try {
-          return await attempt(target);
-        } catch (error) {
-          if (!isSpoolError(error) || !RETRIABLE.has(error.errorCode)) throw error;
-          failure = error;
-        }
-      }
-      if (Date.now() + waitMs > deadline) throw failure;
-      await new Promise((resolve) => setTimeout(resolve, waitMs));
-      waitMs = Math.min(waitMs * 2, 1000);
-    }
+  /** Runs `attempt` against the coordinator, trying again on retriable errors (a coordinator not known yet among them) until the deadline. */
+  private withRetry<T>(groupId: string, attempt: (target: Target) => Promise<T> | T): Promise<T> {
+    return retryUntil(
+      async () => {
+        if (this.closed) throw new SpoolError(Errors.SHUTTING_DOWN, 'the broker is shutting down');
+        const target = this.target(groupId);
+        if (target === null) throw new SpoolError(Errors.COORDINATOR_NOT_AVAILABLE, `share group ${groupId}: its ${SHARE_STATE_TOPIC} partition has no leader`);
+        return attempt(target);
+      },
+      { retriable: RETRIABLE, deadlineMs: this.deadlineMs, firstWaitMs: this.backoffMs, stopped: () => this.closed },
+    );
   }
 
   read(groupId: string, topic: string, partition: number, leaderEpoch: number): Promise<ShareStateRead> {

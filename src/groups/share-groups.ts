@@ -230,7 +230,8 @@ export class ShareGroups {
       if (leaderEpoch === null) continue;
       const live = group?.partitions.get(key(topic, partition));
       if (live !== undefined && this.epochs.get(live)?.leaderEpoch === leaderEpoch) continue;
-      if (this.logs.getTopic(topic) === undefined || partition < 0 || partition >= (this.logs.getTopic(topic)?.partitions ?? 0)) continue;
+      const info = this.logs.getTopic(topic);
+      if (info === undefined || partition < 0 || partition >= info.partitions) continue;
       const name = `${groupId}\u0000${topic}\u0000${partition}`;
       let taking = this.preparing.get(name);
       if (taking === undefined) {
